@@ -1,0 +1,106 @@
+//! Runs one command and returns its exit status. The exit status is a contract:
+//! 0 ok (no findings), 1 findings or differences, 2 error.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, ListArgs, SnapshotArgs};
+use crate::collect::{self, CollectOptions};
+use crate::list::{self, Selection};
+use crate::model::{SCHEMA_VERSION, Snapshot};
+use crate::output;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Ok = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Snapshot(args) => snapshot(&args),
+        Command::List(args) => list_cmd(&args),
+    }
+}
+
+fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
+    let mut opts = CollectOptions::full();
+    opts.attribution = !args.no_processes;
+    opts.extensions = !args.no_extensions;
+    let snap = collect::collect(&opts);
+    let mut bytes = if args.pretty {
+        serde_json::to_vec_pretty(&snap)?
+    } else {
+        serde_json::to_vec(&snap)?
+    };
+    bytes.push(b'\n');
+    output::emit(args.output.as_deref(), &bytes).with_context(|| match &args.output {
+        Some(p) => format!("cannot write {}", p.display()),
+        None => "cannot write to stdout".into(),
+    })?;
+    report_warnings(&snap);
+    Ok(ExitStatus::Ok)
+}
+
+fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
+    let opts = args.options();
+    let sel = Selection::parse(&opts).map_err(anyhow::Error::msg)?;
+    let snap = match &args.from {
+        Some(path) => load_snapshot(path)?,
+        None => {
+            let mut c = CollectOptions::full();
+            c.tables = sel.tables;
+            c.ipv4 = sel.ipv4;
+            c.ipv6 = sel.ipv6;
+            c.tcp_states = sel.states;
+            c.extensions = opts.info || opts.memory;
+            c.attribution = opts.processes;
+            collect::collect(&c)
+        }
+    };
+    let selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();
+    let text = if opts.json {
+        list::render_json(&snap, &selected)
+    } else {
+        list::render_table(&snap, &selected, &opts)
+    };
+    output::write_stdout(text.as_bytes())?;
+    if args.from.is_none() {
+        report_warnings(&snap);
+    }
+    Ok(ExitStatus::Ok)
+}
+
+/// Tells the user on stderr what the snapshot could not see.
+fn report_warnings(snap: &Snapshot) {
+    for w in &snap.warnings {
+        eprintln!(
+            "sockwarden: warning: {} ({}: {})",
+            w.message, w.code, w.count
+        );
+    }
+}
+
+/// Reads a saved snapshot; errors name file:line:col.
+pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let snap: Snapshot = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: not a sockwarden snapshot: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if snap.schema_version != SCHEMA_VERSION {
+        anyhow::bail!(
+            "{}: snapshot schema_version {} is not supported (this sockwarden reads {})",
+            path.display(),
+            snap.schema_version,
+            SCHEMA_VERSION
+        );
+    }
+    Ok(snap)
+}

@@ -1,0 +1,93 @@
+//! Host facts for the snapshot header, user names, and interface names.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+
+use nix::unistd::{Uid, User};
+
+use super::procwalk::ns_inode;
+
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub fn kernel_release() -> String {
+    read_trimmed("/proc/sys/kernel/osrelease")
+}
+
+pub fn boot_id() -> String {
+    read_trimmed("/proc/sys/kernel/random/boot_id")
+}
+
+fn read_trimmed(p: &str) -> String {
+    fs::read_to_string(p)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The network namespace of the calling thread.
+pub fn current_netns() -> Option<u64> {
+    fs::read_link("/proc/thread-self/ns/net")
+        .ok()
+        .and_then(|p| ns_inode(p.as_os_str().as_bytes()))
+}
+
+/// Whether this process can see everything: effective uid 0 with CAP_NET_ADMIN (BPF filters),
+/// CAP_SYS_PTRACE (other users' exe and fd tables) and CAP_DAC_READ_SEARCH.
+pub fn privileged() -> bool {
+    let Ok(status) = fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    let needed = (1u64 << 12) | (1 << 19) | (1 << 2);
+    nix::unistd::geteuid().is_root() && cap_eff & needed == needed
+}
+
+/// Resolves each uid once.
+pub fn user_names(uids: impl IntoIterator<Item = u32>) -> HashMap<u32, String> {
+    let mut out = HashMap::new();
+    for uid in uids {
+        out.entry(uid).or_insert_with(|| {
+            User::from_uid(Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_default()
+        });
+    }
+    out.retain(|_, v| !v.is_empty());
+    out
+}
+
+/// Interface index → name, in the calling thread's network namespace (rtnetlink-free: one
+/// if_indextoname per distinct index).
+pub fn interface_names(indexes: impl IntoIterator<Item = u32>) -> BTreeMap<u32, String> {
+    let mut out = BTreeMap::new();
+    for i in indexes {
+        if let std::collections::btree_map::Entry::Vacant(e) = out.entry(i)
+            && let Ok(name) = nix::net::if_::if_indextoname(i)
+        {
+            e.insert(name.to_string_lossy().into_owned());
+        }
+    }
+    out
+}
+
+/// RFC 3339 UTC timestamp, seconds precision.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// The local port range of the calling thread's network namespace.
+pub fn ip_local_port_range() -> Option<(u16, u16)> {
+    let s = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut f = s.split_ascii_whitespace();
+    Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}

@@ -1,0 +1,229 @@
+//! Decoding `inet_diag_msg` replies (TCP, UDP, raw; IPv4 and IPv6) into [`Socket`]s.
+//!
+//! Pure functions from bytes to values. The header and the attributes are parsed by
+//! netlink-packet-sock-diag (built without `rich_nlas`, so tcp_info arrives as raw bytes and is
+//! decoded here with length checks: the kernel's struct grows with every release, and older kernels
+//! send a shorter one). The timer fields are read from the raw header, because the crate folds
+//! the TIME-WAIT expiry and unknown timer kinds away.
+
+use netlink_packet_core::{Nla as _, ParseableParametrized};
+use netlink_packet_sock_diag::{SockDiagMessage, inet::nlas::Nla};
+
+use super::netlink::SOCK_DIAG_BY_FAMILY;
+use crate::model::{Endpoint, Family, Protocol, SkMemInfo, Socket, State, TcpInfo, Timer};
+
+const INET_DIAG_CGROUP_ID: u16 = 21;
+
+/// Decodes one reply payload (everything after the netlink header).
+pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String> {
+    let msg = SockDiagMessage::parse_with_param(payload, SOCK_DIAG_BY_FAMILY)
+        .map_err(|e| format!("inet_diag reply: {e}"))?;
+    let SockDiagMessage::InetResponse(resp) = msg else {
+        return Err("inet_diag reply: not an AF_INET/AF_INET6 message".into());
+    };
+    let h = &resp.header;
+    let family = match h.family {
+        2 => Family::Inet,
+        10 => Family::Inet6,
+        f => return Err(format!("inet_diag reply: address family {f}")),
+    };
+    let mut state = State::from_kernel(h.state)
+        .ok_or_else(|| format!("inet_diag reply: unknown state {}", h.state))?;
+    // A TCP socket in CLOSE only appears in a dump through the bind hash (state bit 13):
+    // it is bound but neither listening nor connected.
+    if protocol == Protocol::Tcp && state == State::Close {
+        state = State::BoundInactive;
+    }
+    let id = &h.socket_id;
+    let mut s = Socket::new(protocol, family, state, u64::from(h.inode));
+    s.local = Some(Endpoint {
+        address: id.source_address,
+        port: id.source_port,
+    });
+    s.remote = Some(Endpoint {
+        address: id.destination_address,
+        port: id.destination_port,
+    });
+    if id.interface_id != 0 {
+        s.ifindex = Some(id.interface_id);
+    }
+    s.uid = Some(h.uid);
+    s.cookie = Some(u64::from_ne_bytes(id.cookie));
+    s.recv_q = h.recv_queue;
+    s.send_q = h.send_queue;
+    s.timer = raw_timer(payload);
+    for nla in &resp.nlas {
+        match nla {
+            Nla::TcpInfo(bytes) => s.tcp_info = decode_tcp_info(bytes),
+            Nla::Congestion(name) => s.congestion = Some(name.clone()),
+            Nla::MemInfo(m) => {
+                s.memory = Some(SkMemInfo {
+                    rmem_alloc: m.receive_queue,
+                    rcvbuf: m.receive_queue_max,
+                    wmem_alloc: m.send_queue,
+                    sndbuf: m.send_queue_max,
+                    fwd_alloc: m.cache,
+                    wmem_queued: m.bottom_send_queues,
+                    optmem: m.options,
+                    backlog: Some(m.backlog_queue_length),
+                    drops: Some(m.drops),
+                })
+            }
+            Nla::Shutdown(v) => s.shutdown = Some(*v),
+            Nla::SkV6Only(v) => s.v6only = Some(*v),
+            Nla::Mark(v) => s.mark = Some(*v),
+            Nla::Other(other) if other.kind() == INET_DIAG_CGROUP_ID => {
+                let mut buf = vec![0u8; other.value_len()];
+                other.emit_value(&mut buf);
+                if let Some(b) = buf.get(..8) {
+                    s.cgroup_id = Some(u64::from_ne_bytes(b.try_into().unwrap()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// `idiag_timer`, `idiag_retrans` and `idiag_expires` straight from the 72-byte header.
+fn raw_timer(payload: &[u8]) -> Option<Timer> {
+    let kind = *payload.get(2)?;
+    if kind == 0 {
+        return None;
+    }
+    let retrans = *payload.get(3)?;
+    let expires_ms = u32::from_ne_bytes(payload.get(52..56)?.try_into().ok()?);
+    let kind = match kind {
+        1 => "on".to_string(),
+        2 => "keepalive".to_string(),
+        3 => "timewait".to_string(),
+        4 => "persist".to_string(),
+        5 => "delack".to_string(),
+        n => format!("unknown({n})"),
+    };
+    Some(Timer {
+        kind,
+        expires_ms,
+        retrans,
+    })
+}
+
+/// Decodes `struct tcp_info` (include/uapi/linux/tcp.h) from however many bytes the kernel sent.
+/// The first 104 bytes have existed since Linux 2.6; later fields are kept only when present.
+pub fn decode_tcp_info(b: &[u8]) -> Option<TcpInfo> {
+    let u8_at = |o: usize| b.get(o).copied();
+    let u32_at = |o: usize| {
+        b.get(o..o + 4)
+            .map(|x| u32::from_ne_bytes(x.try_into().unwrap()))
+    };
+    let u64_at = |o: usize| {
+        b.get(o..o + 8)
+            .map(|x| u64::from_ne_bytes(x.try_into().unwrap()))
+    };
+    if b.len() < 92 {
+        return None;
+    }
+    let wscale = u8_at(6)?;
+    Some(TcpInfo {
+        state: u8_at(0)?,
+        ca_state: u8_at(1)?,
+        retransmits: u8_at(2)?,
+        probes: u8_at(3)?,
+        backoff: u8_at(4)?,
+        options: u8_at(5)?,
+        snd_wscale: wscale & 0x0f,
+        rcv_wscale: wscale >> 4,
+        rto: u32_at(8)?,
+        ato: u32_at(12)?,
+        snd_mss: u32_at(16)?,
+        rcv_mss: u32_at(20)?,
+        unacked: u32_at(24)?,
+        sacked: u32_at(28)?,
+        lost: u32_at(32)?,
+        retrans: u32_at(36)?,
+        last_data_sent: u32_at(44)?,
+        last_ack_sent: u32_at(48)?,
+        last_data_recv: u32_at(52)?,
+        last_ack_recv: u32_at(56)?,
+        pmtu: u32_at(60)?,
+        rcv_ssthresh: u32_at(64)?,
+        rtt: u32_at(68)?,
+        rttvar: u32_at(72)?,
+        snd_ssthresh: u32_at(76)?,
+        snd_cwnd: u32_at(80)?,
+        advmss: u32_at(84)?,
+        reordering: u32_at(88)?,
+        rcv_rtt: u32_at(92),
+        rcv_space: u32_at(96),
+        total_retrans: u32_at(100),
+        pacing_rate: u64_at(104),
+        max_pacing_rate: u64_at(112),
+        bytes_acked: u64_at(120),
+        bytes_received: u64_at(128),
+        segs_out: u32_at(136),
+        segs_in: u32_at(140),
+        notsent_bytes: u32_at(144),
+        min_rtt: u32_at(148),
+        data_segs_in: u32_at(152),
+        data_segs_out: u32_at(156),
+        delivery_rate: u64_at(160),
+        busy_time: u64_at(168),
+        rwnd_limited: u64_at(176),
+        sndbuf_limited: u64_at(184),
+        delivered: u32_at(192),
+        delivered_ce: u32_at(196),
+        bytes_sent: u64_at(200),
+        bytes_retrans: u64_at(208),
+        dsack_dups: u32_at(216),
+        reord_seen: u32_at(220),
+        rcv_ooopack: u32_at(224),
+        snd_wnd: u32_at(228),
+        rcv_wnd: u32_at(232),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_info_short_struct_keeps_what_exists() {
+        let mut b = vec![0u8; 104];
+        b[0] = 1;
+        b[6] = 0x79; // rcv_wscale 7, snd_wscale 9
+        b[68..72].copy_from_slice(&1234u32.to_ne_bytes());
+        b[80..84].copy_from_slice(&10u32.to_ne_bytes());
+        let t = decode_tcp_info(&b).unwrap();
+        assert_eq!(t.state, 1);
+        assert_eq!((t.snd_wscale, t.rcv_wscale), (9, 7));
+        assert_eq!(t.rtt, 1234);
+        assert_eq!(t.snd_cwnd, 10);
+        assert_eq!(t.total_retrans, Some(0));
+        assert_eq!(t.bytes_acked, None);
+        assert_eq!(t.snd_wnd, None);
+        assert!(decode_tcp_info(&b[..60]).is_none());
+    }
+
+    #[test]
+    fn tcp_info_full_struct() {
+        let mut b = vec![0u8; 280];
+        b[120..128].copy_from_slice(&1001u64.to_ne_bytes());
+        b[128..136].copy_from_slice(&77u64.to_ne_bytes());
+        b[200..208].copy_from_slice(&5000u64.to_ne_bytes());
+        b[228..232].copy_from_slice(&65535u32.to_ne_bytes());
+        let t = decode_tcp_info(&b).unwrap();
+        assert_eq!(t.bytes_acked, Some(1001));
+        assert_eq!(t.bytes_received, Some(77));
+        assert_eq!(t.bytes_sent, Some(5000));
+        assert_eq!(t.snd_wnd, Some(65535));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for len in 0..80 {
+            let b = vec![2u8; len];
+            let _ = decode_inet(&b, Protocol::Tcp);
+        }
+        assert!(decode_inet(&[2, 10, 0, 0], Protocol::Tcp).is_err());
+    }
+}

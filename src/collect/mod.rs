@@ -1,0 +1,434 @@
+//! Collection: the only code that touches the operating system.
+//!
+//! A snapshot is built in three steps: dump every requested socket table through netlink
+//! sock_diag in the calling thread's network namespace (raw sockets from /proc/net/raw* where the
+//! kernel lacks raw_diag), walk /proc/*/fd once in parallel to map socket inodes to (pid, fd),
+//! then read metadata for the holders and their parents. The dump runs first and the walk after
+//! it, so every socket that still exists when the walk runs is attributed (`ss -p` walks first
+//! and leaves sockets created in between without owners). Both run concurrently: the walk in a
+//! scoped thread that feeds the rayon pool, the dump on the calling thread, which must stay the
+//! one whose network namespace is being read.
+
+pub mod container;
+pub mod host;
+pub mod inet;
+pub mod netlink;
+pub mod packet;
+pub mod procnet;
+pub mod procwalk;
+pub mod unix;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use netlink_packet_sock_diag::{
+    SockDiagMessage,
+    constants::{AF_INET, AF_INET6, IPPROTO_RAW, IPPROTO_TCP, IPPROTO_UDP},
+    inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
+    unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
+};
+
+use crate::model::{
+    Family, Meta, Protocol, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning,
+};
+use netlink::{DiagSocket, DumpError};
+
+/// Which socket tables to dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tables {
+    pub tcp: bool,
+    pub udp: bool,
+    pub raw: bool,
+    pub unix: bool,
+    pub packet: bool,
+}
+
+impl Tables {
+    pub const ALL: Tables = Tables {
+        tcp: true,
+        udp: true,
+        raw: true,
+        unix: true,
+        packet: true,
+    };
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    pub tables: Tables,
+    pub ipv4: bool,
+    pub ipv6: bool,
+    /// States asked of the kernel for TCP (the other tables are always dumped whole).
+    pub tcp_states: StateSet,
+    /// tcp_info, congestion control, socket memory.
+    pub extensions: bool,
+    /// Walk /proc to attribute sockets to processes.
+    pub attribution: bool,
+    pub proc_root: PathBuf,
+}
+
+impl CollectOptions {
+    /// Everything: what `snapshot` records.
+    pub fn full() -> CollectOptions {
+        CollectOptions {
+            tables: Tables::ALL,
+            ipv4: true,
+            ipv6: true,
+            tcp_states: StateSet::ALL,
+            extensions: true,
+            attribution: true,
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
+}
+
+/// Accumulates counted warnings by code.
+#[derive(Default)]
+struct Warnings(BTreeMap<String, (u64, String)>);
+
+impl Warnings {
+    fn add(&mut self, code: &str, count: u64, message: impl Into<String>) {
+        if count == 0 {
+            return;
+        }
+        let e = self
+            .0
+            .entry(code.to_string())
+            .or_insert((0, message.into()));
+        e.0 += count;
+    }
+
+    fn into_vec(self) -> Vec<Warning> {
+        self.0
+            .into_iter()
+            .map(|(code, (count, message))| Warning {
+                code,
+                count,
+                message,
+            })
+            .collect()
+    }
+}
+
+/// Takes a snapshot of the calling thread's network namespace.
+pub fn collect(opts: &CollectOptions) -> Snapshot {
+    let mut warnings = Warnings::default();
+    let mut sources = BTreeMap::new();
+    let (dumped, walk) = std::thread::scope(|scope| {
+        let walker = opts.attribution.then(|| {
+            scope.spawn(|| {
+                let pids = procwalk::list_pids(&opts.proc_root);
+                pids.map(|pids| {
+                    let walk = procwalk::walk_fds(&opts.proc_root, &pids);
+                    (pids, walk)
+                })
+            })
+        });
+        let dumped = dump_tables(opts, &mut warnings, &mut sources);
+        let walk = walker.map(|h| h.join().expect("the /proc walk panicked"));
+        (dumped, walk)
+    });
+    let mut sockets = dumped;
+
+    let mut processes = Vec::new();
+    match walk {
+        None => {}
+        Some(Err(e)) => warnings.add(
+            "proc_unreadable",
+            1,
+            format!("cannot list {}: {e}", opts.proc_root.display()),
+        ),
+        Some(Ok((_pids, walk))) => {
+            warnings.add(
+                "proc_vanished",
+                walk.vanished,
+                "processes exited during the /proc walk",
+            );
+            warnings.add(
+                "proc_fd_denied",
+                walk.denied,
+                "processes whose fd table could not be read (run as root to see them)",
+            );
+            let mut holders = BTreeSet::new();
+            for s in &mut sockets {
+                if s.inode == 0 {
+                    continue;
+                }
+                if let Some(o) = walk.owners.get(&s.inode) {
+                    s.owners = o.clone();
+                    holders.extend(o.iter().map(|o| o.pid));
+                }
+            }
+            processes = read_holders(opts, &holders, &mut warnings);
+        }
+    }
+
+    let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
+    let names = host::interface_names(ifindexes);
+    for s in &mut sockets {
+        if let Some(i) = s.ifindex {
+            s.interface = names.get(&i).cloned();
+        }
+    }
+
+    let privileged = host::privileged();
+    if !privileged {
+        warnings.add(
+            "unprivileged",
+            1,
+            "not running as root with CAP_NET_ADMIN and CAP_SYS_PTRACE: other users' processes, \
+             executables and packet-socket BPF filters may be missing",
+        );
+    }
+    let mut snap = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        meta: Meta {
+            tool: Tool {
+                name: "sockwarden".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            hostname: host::hostname(),
+            kernel: host::kernel_release(),
+            boot_id: host::boot_id(),
+            taken_at: host::now_rfc3339(),
+            netns: host::current_netns(),
+            privileged,
+            sources,
+            attribution: opts.attribution,
+        },
+        sockets,
+        processes,
+        warnings: warnings.into_vec(),
+    };
+    snap.canonicalize();
+    snap
+}
+
+/// Reads the holders' metadata, then their parents', and resolves user names.
+fn read_holders(
+    opts: &CollectOptions,
+    holders: &BTreeSet<u32>,
+    warnings: &mut Warnings,
+) -> Vec<crate::model::Process> {
+    let pids: Vec<u32> = holders.iter().copied().collect();
+    let (mut procs, vanished, denied, partial) = procwalk::read_processes(&opts.proc_root, &pids);
+    let have: BTreeSet<u32> = procs.iter().map(|p| p.pid).collect();
+    let parents: Vec<u32> = procs
+        .iter()
+        .map(|p| p.ppid)
+        .filter(|pp| *pp != 0 && !have.contains(pp))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let (pprocs, pv, pd, pp) = procwalk::read_processes(&opts.proc_root, &parents);
+    procs.extend(pprocs);
+    warnings.add(
+        "proc_meta_vanished",
+        vanished + pv,
+        "processes exited before their metadata was read",
+    );
+    warnings.add(
+        "proc_meta_denied",
+        denied + pd,
+        "processes whose metadata could not be read",
+    );
+    warnings.add(
+        "proc_meta_partial",
+        partial + pp,
+        "processes whose exe or namespace link could not be read (permission)",
+    );
+    let names = host::user_names(procs.iter().map(|p| p.uid));
+    for p in &mut procs {
+        p.user = names.get(&p.uid).cloned();
+    }
+    procs
+}
+
+fn dump_tables(
+    opts: &CollectOptions,
+    warnings: &mut Warnings,
+    sources: &mut BTreeMap<String, String>,
+) -> Vec<Socket> {
+    let mut sockets = Vec::new();
+    let mut sock = match DiagSocket::open() {
+        Ok(s) => s,
+        Err(e) => {
+            warnings.add(
+                "netlink_unavailable",
+                1,
+                format!("cannot open a NETLINK_SOCK_DIAG socket: {e}"),
+            );
+            sources.insert("all".into(), format!("unavailable: {e}"));
+            return sockets;
+        }
+    };
+    let families: Vec<(u8, &str)> = [(AF_INET, "4"), (AF_INET6, "6")]
+        .into_iter()
+        .filter(|(f, _)| if *f == AF_INET { opts.ipv4 } else { opts.ipv6 })
+        .collect();
+    let mut ext = ExtensionFlags::SHUTDOWN;
+    if opts.extensions {
+        ext |= ExtensionFlags::INFO | ExtensionFlags::CONG | ExtensionFlags::SKMEMINFO;
+    }
+    let inet_tables = [
+        (opts.tables.tcp, IPPROTO_TCP, Protocol::Tcp, "tcp"),
+        (opts.tables.udp, IPPROTO_UDP, Protocol::Udp, "udp"),
+    ];
+    for (wanted, proto, protocol, name) in inet_tables {
+        if !wanted {
+            continue;
+        }
+        for &(family, suffix) in &families {
+            let states = if protocol == Protocol::Tcp {
+                opts.tcp_states.0
+            } else {
+                StateSet::ALL.0
+            };
+            let key = format!("{name}{}", if suffix == "6" { "6" } else { "" });
+            let r = dump_inet(
+                &mut sock,
+                family,
+                proto,
+                protocol,
+                states,
+                ext.clone(),
+                &mut sockets,
+                warnings,
+            );
+            sources.insert(key, source_text(r));
+        }
+    }
+    if opts.tables.raw {
+        for &(family, suffix) in &families {
+            let key = if suffix == "6" { "raw6" } else { "raw" };
+            let r = dump_inet(
+                &mut sock,
+                family,
+                IPPROTO_RAW,
+                Protocol::Raw,
+                StateSet::ALL.0,
+                ExtensionFlags::SHUTDOWN,
+                &mut sockets,
+                warnings,
+            );
+            let text = match r {
+                Err(DumpError::Unsupported(_)) => raw_from_procfs(family, &mut sockets, warnings),
+                other => source_text(other),
+            };
+            sources.insert(key.into(), text);
+        }
+    }
+    if opts.tables.unix {
+        let req = SockDiagMessage::UnixRequest(UnixRequest {
+            state_flags: UnixStateFlags::from_bits_retain(u32::MAX),
+            inode: 0,
+            show_flags: ShowFlags::from_bits_retain(
+                (ShowFlags::NAME
+                    | ShowFlags::VFS
+                    | ShowFlags::PEER
+                    | ShowFlags::ICONS
+                    | ShowFlags::RQLEN
+                    | ShowFlags::MEMINFO)
+                    .bits()
+                    | unix::UDIAG_SHOW_UID,
+            ),
+            cookie: [0xff; 8],
+        });
+        let mut bad = 0u64;
+        let r = sock.dump_message(req, |p| match unix::decode_unix(p) {
+            Ok(s) => sockets.push(s),
+            Err(_) => bad += 1,
+        });
+        warnings.add(
+            "decode_error",
+            bad,
+            "netlink replies that could not be decoded",
+        );
+        sources.insert("unix".into(), source_text(r));
+    }
+    if opts.tables.packet {
+        let mut bad = 0u64;
+        let r = sock.dump_raw(&packet::request(), |p| match packet::decode_packet(p) {
+            Ok(s) => sockets.push(s),
+            Err(_) => bad += 1,
+        });
+        warnings.add(
+            "decode_error",
+            bad,
+            "netlink replies that could not be decoded",
+        );
+        sources.insert("packet".into(), source_text(r));
+    }
+    sockets
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dump_inet(
+    sock: &mut DiagSocket,
+    family: u8,
+    proto: u8,
+    protocol: Protocol,
+    states: u32,
+    ext: ExtensionFlags,
+    out: &mut Vec<Socket>,
+    warnings: &mut Warnings,
+) -> Result<netlink::DumpStats, DumpError> {
+    let req = SockDiagMessage::InetRequest(InetRequest {
+        family,
+        protocol: proto,
+        extensions: ext,
+        states: StateFlags::from_bits_retain(states),
+        socket_id: if family == AF_INET {
+            SocketId::new_v4()
+        } else {
+            SocketId::new_v6()
+        },
+    });
+    let mut bad = 0u64;
+    let r = sock.dump_message(req, |p| match inet::decode_inet(p, protocol) {
+        Ok(s) => out.push(s),
+        Err(_) => bad += 1,
+    });
+    warnings.add(
+        "decode_error",
+        bad,
+        "netlink replies that could not be decoded",
+    );
+    if let Ok(stats) = &r
+        && stats.interrupted
+    {
+        warnings.add(
+            "dump_interrupted",
+            1,
+            "the kernel flagged a dump as interrupted: sockets may be missing or doubled",
+        );
+    }
+    r
+}
+
+fn raw_from_procfs(family: u8, out: &mut Vec<Socket>, warnings: &mut Warnings) -> String {
+    let (path, fam) = if family == AF_INET {
+        ("/proc/thread-self/net/raw", Family::Inet)
+    } else {
+        ("/proc/thread-self/net/raw6", Family::Inet6)
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let (v, bad) = procnet::parse_raw_table(&text, fam);
+            out.extend(v);
+            warnings.add("decode_error", bad, format!("unparsable lines in {path}"));
+            format!("procfs ({path}: this kernel has no raw_diag)")
+        }
+        Err(e) => {
+            warnings.add("raw_unavailable", 1, format!("{path}: {e}"));
+            format!("unavailable: no raw_diag and {path}: {e}")
+        }
+    }
+}
+
+fn source_text(r: Result<netlink::DumpStats, DumpError>) -> String {
+    match r {
+        Ok(_) => "netlink".into(),
+        Err(e) => format!("unavailable: {e}"),
+    }
+}

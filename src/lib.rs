@@ -1,0 +1,24 @@
+//! sockwarden: which sockets are open on this host, who holds them, and what changed.
+//!
+//! Data flows one way: [`collect`] dumps every socket through netlink sock_diag and attributes it
+//! to processes through one walk of /proc, producing a [`model::Snapshot`]; [`list`] selects and
+//! prints sockets the way `ss` does; later stages (rules, baselines, reports) read the same
+//! snapshot, live or from a file. Only `collect` touches the operating system, so everything
+//! after it runs on fixtures in tests.
+//!
+//! Modules:
+//! - [`model`]: the snapshot's plain data types and its JSON form.
+//! - [`collect`]: netlink dumps, decoders, the /proc walk, host facts.
+//! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
+//! - [`cli`]: argument definitions, resolved into plain configuration.
+//! - [`app`]: runs a command and returns its exit status.
+//! - [`output`]: atomic file writes and broken-pipe-safe stdout.
+//! - [`text`]: escaping of attacker-controlled strings for terminals.
+
+pub mod app;
+pub mod cli;
+pub mod collect;
+pub mod list;
+pub mod model;
+pub mod output;
+pub mod text;

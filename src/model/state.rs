@@ -1,0 +1,228 @@
+//! Socket states, with the kernel's numbers, `ss`'s names and `ss`'s state groups.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The kernel's TCP state numbering (include/net/tcp_states.h), which sock_diag uses for every
+/// family. UDP, raw, unix and packet sockets are `Close` when unconnected (`ss`: UNCONN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Established = 1,
+    SynSent = 2,
+    SynRecv = 3,
+    #[serde(rename = "fin-wait-1")]
+    FinWait1 = 4,
+    #[serde(rename = "fin-wait-2")]
+    FinWait2 = 5,
+    TimeWait = 6,
+    Close = 7,
+    CloseWait = 8,
+    LastAck = 9,
+    Listen = 10,
+    Closing = 11,
+    NewSynRecv = 12,
+    /// A TCP socket bound to a port but neither listening nor connected (kernel ≥ 6.5 reports it
+    /// when asked for state 13; it arrives as CLOSE and is renamed here).
+    BoundInactive = 13,
+}
+
+impl State {
+    pub const ALL: [State; 13] = [
+        State::Established,
+        State::SynSent,
+        State::SynRecv,
+        State::FinWait1,
+        State::FinWait2,
+        State::TimeWait,
+        State::Close,
+        State::CloseWait,
+        State::LastAck,
+        State::Listen,
+        State::Closing,
+        State::NewSynRecv,
+        State::BoundInactive,
+    ];
+
+    pub fn from_kernel(n: u8) -> Option<State> {
+        State::ALL.get(usize::from(n).wrapping_sub(1)).copied()
+    }
+
+    pub fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
+    /// The State column of `ss`.
+    pub fn ss_name(self) -> &'static str {
+        match self {
+            State::Established => "ESTAB",
+            State::SynSent => "SYN-SENT",
+            State::SynRecv | State::NewSynRecv => "SYN-RECV",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::TimeWait => "TIME-WAIT",
+            State::Close | State::BoundInactive => "UNCONN",
+            State::CloseWait => "CLOSE-WAIT",
+            State::LastAck => "LAST-ACK",
+            State::Listen => "LISTEN",
+            State::Closing => "CLOSING",
+        }
+    }
+
+    /// The name used in JSON, rules and `state NAME`.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Established => "established",
+            State::SynSent => "syn-sent",
+            State::SynRecv => "syn-recv",
+            State::FinWait1 => "fin-wait-1",
+            State::FinWait2 => "fin-wait-2",
+            State::TimeWait => "time-wait",
+            State::Close => "close",
+            State::CloseWait => "close-wait",
+            State::LastAck => "last-ack",
+            State::Listen => "listen",
+            State::Closing => "closing",
+            State::NewSynRecv => "new-syn-recv",
+            State::BoundInactive => "bound-inactive",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of states, as a bitmask over the kernel numbers (bit n = state n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateSet(pub u32);
+
+impl StateSet {
+    /// Every state, bound-inactive included (`ss` ≥ 6.8 `all`).
+    pub const ALL: StateSet = StateSet(0x3ffe);
+    pub const EMPTY: StateSet = StateSet(0);
+
+    pub fn of(states: &[State]) -> StateSet {
+        StateSet(states.iter().fold(0, |m, s| m | s.bit()))
+    }
+
+    pub fn contains(self, s: State) -> bool {
+        self.0 & s.bit() != 0
+    }
+
+    pub fn union(self, o: StateSet) -> StateSet {
+        StateSet(self.0 | o.0)
+    }
+
+    pub fn minus(self, o: StateSet) -> StateSet {
+        StateSet(self.0 & !o.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `ss`'s default for connection-oriented tables: all but LISTEN, CLOSE, TIME-WAIT, SYN-RECV.
+    pub fn ss_connected_default() -> StateSet {
+        StateSet::ALL.minus(StateSet::of(&[
+            State::Listen,
+            State::Close,
+            State::TimeWait,
+            State::SynRecv,
+            State::NewSynRecv,
+            State::BoundInactive,
+        ]))
+    }
+
+    /// Parse one of `ss`'s state names or groups (case-insensitive), as `state NAME` takes them.
+    pub fn parse_ss(name: &str) -> Result<StateSet, String> {
+        let lower = name.to_ascii_lowercase();
+        let single = |s: &[State]| Ok(StateSet::of(s));
+        match lower.as_str() {
+            "established" => single(&[State::Established]),
+            "syn-sent" => single(&[State::SynSent]),
+            "syn-recv" | "syn-rcv" => single(&[State::SynRecv, State::NewSynRecv]),
+            "fin-wait-1" => single(&[State::FinWait1]),
+            "fin-wait-2" => single(&[State::FinWait2]),
+            "time-wait" => single(&[State::TimeWait]),
+            "closed" | "close" | "unconnected" => single(&[State::Close]),
+            "close-wait" => single(&[State::CloseWait]),
+            "last-ack" => single(&[State::LastAck]),
+            "listening" | "listen" => single(&[State::Listen]),
+            "closing" => single(&[State::Closing]),
+            "bound-inactive" => single(&[State::BoundInactive]),
+            "all" => Ok(StateSet::ALL),
+            "connected" => Ok(StateSet::ALL.minus(StateSet::of(&[
+                State::Close,
+                State::Listen,
+                State::BoundInactive,
+            ]))),
+            "synchronized" => Ok(StateSet::ALL.minus(StateSet::of(&[
+                State::Close,
+                State::Listen,
+                State::SynSent,
+                State::BoundInactive,
+            ]))),
+            "bucket" => single(&[State::SynRecv, State::NewSynRecv, State::TimeWait]),
+            "big" => Ok(StateSet::ALL.minus(StateSet::of(&[
+                State::SynRecv,
+                State::NewSynRecv,
+                State::TimeWait,
+            ]))),
+            _ => Err(format!(
+                "unknown state '{name}': expected one of established, syn-sent, syn-recv, \
+                 fin-wait-1, fin-wait-2, time-wait, closed, close-wait, last-ack, listening, \
+                 closing, bound-inactive, all, connected, synchronized, bucket, big"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_numbers_round_trip() {
+        for s in State::ALL {
+            assert_eq!(State::from_kernel(s as u8), Some(s));
+        }
+        assert_eq!(State::from_kernel(0), None);
+        assert_eq!(State::from_kernel(14), None);
+        assert_eq!(State::from_kernel(10), Some(State::Listen));
+    }
+
+    #[test]
+    fn ss_groups_match_ss_definitions() {
+        let connected = StateSet::parse_ss("connected").unwrap();
+        assert!(connected.contains(State::Established));
+        assert!(connected.contains(State::TimeWait));
+        assert!(!connected.contains(State::Listen));
+        assert!(!connected.contains(State::Close));
+        let sync = StateSet::parse_ss("synchronized").unwrap();
+        assert!(!sync.contains(State::SynSent));
+        assert!(sync.contains(State::Established));
+        let bucket = StateSet::parse_ss("bucket").unwrap();
+        assert_eq!(
+            bucket,
+            StateSet::of(&[State::SynRecv, State::NewSynRecv, State::TimeWait])
+        );
+        let big = StateSet::parse_ss("BIG").unwrap();
+        assert!(big.contains(State::Listen) && !big.contains(State::TimeWait));
+        assert_eq!(StateSet::parse_ss("all").unwrap(), StateSet::ALL);
+        assert!(StateSet::parse_ss("sleeping").is_err());
+        let d = StateSet::ss_connected_default();
+        assert!(d.contains(State::SynSent) && !d.contains(State::Listen));
+    }
+
+    #[test]
+    fn json_names_are_kebab_case() {
+        for s in State::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.name()));
+        }
+    }
+}
