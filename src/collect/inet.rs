@@ -85,6 +85,27 @@ pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String>
     Ok(s)
 }
 
+/// Decodes a recorded dump: concatenated netlink messages as `ss -D` writes them (several
+/// batches, each closed by NLMSG_DONE). Returns the sockets and the number of undecodable replies.
+pub fn decode_inet_dump(buf: &[u8], protocol: Protocol) -> (Vec<Socket>, u64) {
+    let mut out = Vec::new();
+    let mut bad = 0;
+    for frame in super::netlink::frames(buf) {
+        match frame {
+            Ok(f) if f.kind == SOCK_DIAG_BY_FAMILY => match decode_inet(f.payload, protocol) {
+                Ok(s) => out.push(s),
+                Err(_) => bad += 1,
+            },
+            Ok(_) => {}
+            Err(_) => {
+                bad += 1;
+                break;
+            }
+        }
+    }
+    (out, bad)
+}
+
 /// `idiag_timer`, `idiag_retrans` and `idiag_expires` straight from the 72-byte header.
 fn raw_timer(payload: &[u8]) -> Option<Timer> {
     let kind = *payload.get(2)?;

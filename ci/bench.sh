@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# ci/bench.sh - sockwarden against ss on real socket loads, for humans and CI alike.
+#
+# For each scale it starts a socket load with the shared harness (shared/bench/run_bench.sh:
+# sockload.py in a private network namespace with private TCP/UDP hash tables and its own PID
+# namespace, so /proc holds only the load), then measures, inside the load's namespaces:
+#
+#   sockwarden snapshot                 full: attribution + extensions
+#   sockwarden snapshot --no-processes  collection without attribution
+#   ss -tuanp                           the tool to beat, with processes
+#   ss -tuan                            the same, without processes
+#
+# with hyperfine (median wall time; RUNS runs after WARMUP warmups, at nice -10) and one
+# /usr/bin/time run (peak RSS). It prints a markdown table per scale with the ratios we aim for
+# (docs/PERFORMANCE.md) and writes the same markdown to $OUT/bench-<date>.md.
+#
+# usage: ci/bench.sh [--quick] [-h|--help]
+#   --quick   one small scale (1000:10), RUNS=3: a smoke test
+#
+# env:
+#   SCALES="10000:100 100000:1000"  SOCKETS:PROCESSES pairs (sockload.py --sockets / --procs)
+#   RUNS=5 WARMUP=1                 hyperfine runs and warmups per command (3 / 1 with --quick)
+#   SOCKWARDEN=path                 binary to measure; otherwise `cargo build --release` is run and
+#                                   the binary is taken from cargo's target dir (CARGO_TARGET_DIR)
+#   SHARED_BENCH=dir                the harness (default: <repo>/../shared/bench)
+#   OUT=target/bench                where the markdown and the raw harness results go
+#   INSTALL=1                       apt-get install what is missing (hyperfine, time)
+#   STRICT=1                        exit 1 when a target is missed (default: report only)
+#   CMD_BUDGET_S=240                per-command time budget, passed to the harness
+#
+# Needs root (network and PID namespaces). Always tears the load down (EXIT trap) and checks that
+# no namespace and no sockload process of its own is left behind.
+# Exit status: 0 ok, 1 a target missed with STRICT=1, 2 error.
+set -euo pipefail
+
+die() { echo "bench: $*" >&2; exit 2; }
+say() { echo "[bench $(date +%T)] $*" >&2; }
+
+QUICK=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) QUICK=1 ;;
+        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument: $arg (try --help)" ;;
+    esac
+done
+
+if [ "$QUICK" = 1 ]; then
+    SCALES=1000:10
+    RUNS=${RUNS:-3}
+else
+    SCALES=${SCALES:-"10000:100 100000:1000"}
+    RUNS=${RUNS:-5}
+fi
+WARMUP=${WARMUP:-1}
+INSTALL=${INSTALL:-0}
+STRICT=${STRICT:-0}
+CMD_BUDGET_S=${CMD_BUDGET_S:-240}
+
+# Targets (docs/PERFORMANCE.md).
+TARGET_FULL_RATIO=0.15     # snapshot / ss -tuanp, median wall
+TARGET_NOPROC_RATIO=1.2    # snapshot --no-processes / ss -tuan, median wall
+TARGET_RSS_PER_SOCKET=1024 # snapshot peak RSS / sockets, bytes
+
+# ---------------------------------------------------------------- locations
+abspath() { # abspath PATH: absolute path of PATH (relative to the invocation's cwd)
+    case "$1" in
+        /*) printf '%s\n' "$1" ;;
+        *) printf '%s/%s\n' "$PWD" "$1" ;;
+    esac
+}
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+SHARED_BENCH=$(abspath "${SHARED_BENCH:-$SCRIPT_DIR/../../shared/bench}")
+OUT=$(abspath "${OUT:-$REPO/target/bench}")
+if [ -n "${SOCKWARDEN:-}" ]; then SOCKWARDEN=$(abspath "$SOCKWARDEN"); fi
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR; CARGO_TARGET_DIR=$(abspath "$CARGO_TARGET_DIR"); fi
+HARNESS=$SHARED_BENCH/run_bench.sh
+[ -f "$HARNESS" ] || die "harness not found: $HARNESS (set SHARED_BENCH=dir)"
+[ -f "$SHARED_BENCH/sockload.py" ] || die "sockload.py not found in $SHARED_BENCH"
+cd "$REPO"
+
+# ---------------------------------------------------------------- prerequisites
+[ "$(id -u)" = 0 ] || die "needs root (it creates network and PID namespaces)"
+install_pkgs() { # install_pkgs PKG...: only with INSTALL=1
+    if [ "$INSTALL" = 1 ]; then
+        say "INSTALL=1: apt-get install -y $*"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+    else
+        die "missing: $* (install with: apt-get install -y $*, or rerun with INSTALL=1)"
+    fi
+}
+command -v hyperfine >/dev/null 2>&1 || install_pkgs hyperfine
+[ -x /usr/bin/time ] || install_pkgs time
+for tool in ss ip nsenter unshare python3 bc; do
+    command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool (the harness needs it)"
+done
+
+# ---------------------------------------------------------------- the binary
+if [ -z "${SOCKWARDEN:-}" ]; then
+    say "cargo build --release${CARGO_TARGET_DIR:+ (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)}"
+    cargo build --release >&2
+    target_dir=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    SOCKWARDEN=$target_dir/release/sockwarden
+fi
+[ -x "$SOCKWARDEN" ] || die "not an executable: $SOCKWARDEN"
+SW_VERSION=$("$SOCKWARDEN" --version 2>/dev/null || echo "sockwarden (version unknown)")
+GIT_REV=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
+
+# ---------------------------------------------------------------- scratch, teardown
+WORKDIR=$(mktemp -d /tmp/sockwarden-bench.XXXXXX)
+STAMP=$(date +%Y-%m-%d-%H%M%S)
+RAW=$OUT/raw-$STAMP
+mkdir -p "$RAW"
+# The harness keeps its state, logs and compiled floor tools in WORKDIR; a private one per run,
+# so a load someone else started with the harness is never touched.
+export WORKDIR STATE="$WORKDIR/.state" RUNS WARMUP CMD_BUDGET_S
+unset SKIP ONLY   # harness filters: every command here is measured
+START_PID=""   # pid of `run_bench.sh start`: the load's netns is sockbench-<that pid>
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+teardown() {
+    local rc=$?
+    set +e
+    trap '' INT TERM
+    if [ -f "$STATE" ]; then
+        say "teardown: stopping the load"
+        "$HARNESS" stop >&2
+    fi
+    if [ -n "$START_PID" ]; then
+        kill -0 "$START_PID" 2>/dev/null && kill -TERM "$START_PID" 2>/dev/null
+        wait "$START_PID" 2>/dev/null
+        local ns="sockbench-$START_PID" p
+        if ip netns list 2>/dev/null | grep -qw "$ns"; then
+            # `start` died before it wrote its state: everything in our netns is ours
+            say "teardown: removing $ns by hand"
+            for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+            sleep 1
+            ip netns del "$ns"
+        fi
+    fi
+    # Leftover check: our namespace must be gone; any sockload process is reported.
+    local ours_left=0 left_ns left_procs
+    left_ns=$(ip netns list 2>/dev/null | grep -o 'sockbench-[0-9]*' || true)
+    if [ -n "$START_PID" ] && printf '%s\n' "$left_ns" | grep -qx "sockbench-$START_PID"; then
+        say "LEFT BEHIND: netns sockbench-$START_PID"; ours_left=1
+    fi
+    left_procs=$(pgrep -af sockload || true)
+    if [ -n "$left_ns$left_procs" ]; then
+        say "teardown check: still present (other runs' loads unless named above):"
+        [ -n "$left_ns" ] && printf '  netns %s\n' "$left_ns" >&2
+        [ -n "$left_procs" ] && printf '  %s\n' "$left_procs" >&2
+    else
+        say "teardown check: no sockbench netns (ip netns list), no sockload process (pgrep -f sockload)"
+    fi
+    rm -rf "$WORKDIR"
+    [ "$ours_left" = 1 ] && [ "$rc" = 0 ] && rc=2
+    exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- the snapshot command
+# `snapshot -o FILE` writes atomically (temp file + rename). Aimed at /dev/null, a version that
+# does that blindly would replace the host's /dev/null device with a regular file (the load's
+# mount namespace shares /dev). So probe first, on a scratch device node in a private mount
+# namespace: only if the node survives is `-o /dev/null` used; otherwise the JSON goes to
+# stdout and the shell discards it (`> /dev/null`), which is what ss's output gets too.
+probe_dev_null() {
+    # shellcheck disable=SC2016 # the inner script gets its values as $1 $2
+    unshare --mount --propagation private sh -c '
+        d=$1; bin=$2
+        mount -t tmpfs bench-probe "$d" || exit 3
+        mknod "$d/null" c 1 3 || exit 3
+        "$bin" snapshot --no-processes --no-extensions -o "$d/null" >/dev/null 2>&1
+        [ -c "$d/null" ]' probe "$WORKDIR/probe" "$SOCKWARDEN"
+}
+mkdir -p "$WORKDIR/probe"
+if probe_dev_null; then
+    SNAP_TO="-o /dev/null"
+else
+    SNAP_TO="> /dev/null"
+    say "WARNING: '$SOCKWARDEN snapshot -o <char device>' replaces the device node with a regular"
+    say "  file (atomic rename); measuring 'snapshot > /dev/null' (stdout) instead of '-o /dev/null'"
+fi
+rmdir "$WORKDIR/probe" 2>/dev/null || true
+
+# name|label|command (the command runs under `sh -c` inside the load's namespaces)
+COMMANDS=(
+    "sw_full|sockwarden snapshot $SNAP_TO|$SOCKWARDEN snapshot $SNAP_TO"
+    "sw_noproc|sockwarden snapshot --no-processes $SNAP_TO|$SOCKWARDEN snapshot --no-processes $SNAP_TO"
+    "ss_tuanp|ss -tuanp > /dev/null|ss -tuanp > /dev/null"
+    "ss_tuan|ss -tuan > /dev/null|ss -tuan > /dev/null"
+)
+
+# Peak RSS of a snapshot of an empty network and PID namespace: the fixed part, so the
+# per-socket cost can also be read above it.
+unshare --net --pid --fork --mount-proc sh -c '/usr/bin/time -f %M -o "$1" "$2" snapshot > /dev/null' \
+    base "$RAW/empty_ns.time" "$SOCKWARDEN" || say "could not measure the empty-namespace RSS"
+
+# ---------------------------------------------------------------- measure
+MD=$OUT/bench-$STAMP.md
+if [ "$QUICK" = 1 ]; then MD=$OUT/bench-$STAMP-quick.md; fi
+{
+    echo "### Benchmark $(date -Is): $SW_VERSION ($GIT_REV)"
+    echo
+    echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(ss -V 2>&1 | head -1), $(hyperfine --version)."
+    echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Harness: shared/bench/run_bench.sh (private netns with private TCP/UDP hash, own PID"
+    echo "namespace); each command: 1 run under /usr/bin/time (peak RSS), then hyperfine"
+    echo "(up to $RUNS runs, $WARMUP warmup; fewer when a run is slow), all at nice -10, warm caches."
+    echo "\"busy CPUs\" is the machine-wide CPU use during that command's hyperfine runs (ours + others')."
+    echo "sockwarden snapshot covers every family (tcp, udp, unix, packet, raw); ss -tuan covers tcp and udp."
+    echo
+} | tee "$MD"
+
+for scale in $SCALES; do
+    sockets=${scale%%:*}
+    procs=${scale#*:}
+    [ "$procs" = "$scale" ] && procs=$(( sockets / 100 > 0 ? sockets / 100 : 1 ))
+    case "$sockets$procs" in *[!0-9]*|"") die "bad scale '$scale' (want SOCKETS:PROCESSES)" ;; esac
+    out=$RAW/$sockets
+    mkdir -p "$out"
+    cut -d' ' -f1-3 /proc/loadavg > "$out/loadavg_before"
+    say "scale $sockets sockets / $procs processes: starting the load (load average $(cat "$out/loadavg_before"))"
+    "$HARNESS" start "$sockets" "$procs" > "$out/load.env" &
+    START_PID=$!
+    wait "$START_PID" || die "the harness could not start the load (see above)"
+    tag=$(sed -n 's/^TAG=//p' "$STATE")
+    cp "$tag.ready" "$out/ready.json"
+    for c in "${COMMANDS[@]}"; do
+        name=${c%%|*}; rest=${c#*|}; label=${rest%%|*}; cmd=${rest#*|}
+        echo "$label" > "$out/$name.label"
+        say "measuring: $label"
+        OUT=$out "$HARNESS" time "$name" "$cmd"
+    done
+    cut -d' ' -f1-3 /proc/loadavg > "$out/loadavg_after"
+    "$HARNESS" stop
+    START_PID=""
+done
+
+# ---------------------------------------------------------------- report
+set +e
+python3 - "$RAW" "$TARGET_FULL_RATIO" "$TARGET_NOPROC_RATIO" "$TARGET_RSS_PER_SOCKET" "$SCALES" <<'PY' | tee -a "$MD"
+import json, os, sys
+
+raw, t_full, t_noproc, t_rss = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+scales = sys.argv[5].split()
+missed = 0
+
+
+def read(path, default=None):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def result(d, name):
+    r = {"label": read(f"{d}/{name}.label", name)}
+    status = read(f"{d}/{name}.status", "not run")
+    r["status"] = status
+    t = read(f"{d}/{name}.time")
+    if t:
+        r["rss_kib"] = int(t.splitlines()[-1].split()[3])
+    try:
+        with open(f"{d}/{name}.json") as f:
+            h = json.load(f)["results"][0]
+        r.update(median=h["median"] * 1e3, mean=h["mean"] * 1e3, sd=(h["stddev"] or 0) * 1e3,
+                 min=h["min"] * 1e3, max=h["max"] * 1e3, runs=len(h["times"]))
+    except (OSError, KeyError, IndexError, ValueError):
+        pass
+    cpu = read(f"{d}/{name}.cpu", "")
+    r["busy"] = dict(kv.split("=") for kv in cpu.split()).get("busy_cpus", "-") if cpu else "-"
+    return r
+
+
+def ms(x):
+    return f"{x:.2f}"
+
+
+def verdict(value, target):
+    global missed
+    if value is None:
+        missed += 1
+        return "n/a"
+    if value <= target:
+        return "met"
+    missed += 1
+    return "**missed**"
+
+
+base = read(f"{raw}/empty_ns.time")
+base_rss = int(base.splitlines()[-1]) if base and base.splitlines()[-1].isdigit() else None
+
+for scale in scales:
+    sockets, _, procs = scale.partition(":")
+    d = f"{raw}/{sockets}"
+    ready = json.loads(read(f"{d}/ready.json", "{}"))
+    counted = ready.get("proc_net", {})
+    total = sum(v for v in counted.values() if isinstance(v, int))
+    env = dict(line.split("=", 1) for line in read(f"{d}/load.env", "").splitlines() if "=" in line)
+    print(f"#### {int(sockets):,} sockets over {ready.get('procs', procs)} processes")
+    print()
+    print(f"Sockets in the load's netns (sock_diag): {total:,} "
+          f"({', '.join(f'{k} {v}' for k, v in counted.items())}); load ready in {float(env.get('READY_WALL_S', 'nan')):.2f} s. "
+          f"Load average before: {read(f'{d}/loadavg_before', '?')}, after: {read(f'{d}/loadavg_after', '?')}.")
+    print()
+    print("| command | median wall ms | mean ± σ ms | min … max ms | runs | peak RSS KiB | busy CPUs |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    res = {n: result(d, n) for n in ("sw_full", "sw_noproc", "ss_tuanp", "ss_tuan")}
+    for r in res.values():
+        if "median" in r:
+            print(f"| `{r['label']}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['sd'])} | "
+                  f"{ms(r['min'])} … {ms(r['max'])} | {r['runs']} | {r.get('rss_kib', '-')} | {r['busy']} |")
+        else:
+            print(f"| `{r['label']}` | failed ({r['status']}) | - | - | - | {r.get('rss_kib', '-')} | {r['busy']} |")
+    print()
+
+    def ratio(a, b):
+        if "median" in res[a] and "median" in res[b] and res[b]["median"] > 0:
+            return res[a]["median"] / res[b]["median"]
+        return None
+
+    full = ratio("sw_full", "ss_tuanp")
+    noproc = ratio("sw_noproc", "ss_tuan")
+    rss = res["sw_full"].get("rss_kib")
+    per_sock = rss * 1024 / total if rss and total else None
+    print("| ratio | value | target | |")
+    print("|---|---:|---:|---|")
+    print(f"| snapshot / `ss -tuanp`, median wall | {'n/a' if full is None else f'{full:.3f}'} | ≤ {t_full} | {verdict(full, t_full)} |")
+    print(f"| snapshot --no-processes / `ss -tuan`, median wall | {'n/a' if noproc is None else f'{noproc:.3f}'} | ≤ {t_noproc} | {verdict(noproc, t_noproc)} |")
+    print(f"| snapshot peak RSS per socket, bytes | {'n/a' if per_sock is None else f'{per_sock:.0f}'} | ≤ {t_rss:.0f} | {verdict(per_sock, t_rss)} |")
+    if rss and total and base_rss:
+        print(f"| … the same above an empty namespace's {base_rss} KiB, bytes | {(rss - base_rss) * 1024 / total:.0f} | | (for reading) |")
+    print()
+sys.exit(1 if missed else 0)
+PY
+report_rc=${PIPESTATUS[0]}
+set -e
+echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$MD"
+say "markdown: $MD"
+say "raw harness results: $RAW"
+if [ "$report_rc" != 0 ]; then
+    say "some targets were missed or could not be computed"
+    [ "$STRICT" = 1 ] && exit 1
+fi
+exit 0

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, and every test (unit, decoder fixtures, live
+# network-namespace tests, the differential test against ss). Live tests need root; under
+# CI=true they fail instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked

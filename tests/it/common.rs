@@ -1,0 +1,180 @@
+//! Test support: private network namespaces, the socket lab, and a parser for `ss` output.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sockwarden::model::Snapshot;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sockwarden");
+
+/// True when the test may run. Without root it skips locally, but fails under CI=true:
+/// CI runs as root, and a silent skip there would hide a broken test.
+pub fn require_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test} needs root and network namespaces, and CI=true forbids skipping it");
+    }
+    eprintln!("skipping {test}: needs root");
+    false
+}
+
+fn sh(args: &[&str]) {
+    let st = Command::new(args[0]).args(&args[1..]).status().unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(st.success(), "{args:?} failed: {st}");
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A network namespace that exists for the life of the value, with lo up and a veth pair
+/// carrying 192.0.2.1/24 and 2001:db8::1/64 whose neighbours .99/::99 never answer.
+pub struct Netns {
+    pub name: String,
+    pub work: tempfile::TempDir,
+    children: Vec<Child>,
+}
+
+impl Netns {
+    pub fn new() -> Netns {
+        let name = format!(
+            "swtest-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        sh(&["ip", "netns", "add", &name]);
+        let ns = Netns {
+            name: name.clone(),
+            work: tempfile::tempdir().unwrap(),
+            children: Vec::new(),
+        };
+        for cmd in [
+            "link set lo up",
+            "link add veth0 type veth peer name veth1",
+            "link set veth0 up",
+            "link set veth1 up",
+            "addr add 192.0.2.1/24 dev veth0",
+            "addr add 2001:db8::1/64 dev veth0 nodad",
+            "neigh add 192.0.2.99 lladdr 02:00:00:00:00:99 dev veth0 nud permanent",
+            "neigh add 2001:db8::99 lladdr 02:00:00:00:00:99 dev veth0 nud permanent",
+        ] {
+            let mut args = vec!["ip", "-n", &name];
+            args.extend(cmd.split(' '));
+            sh(&args);
+        }
+        ns
+    }
+
+    /// Runs a command inside the namespace and returns its output.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Starts the socket lab inside the namespace; returns its ground truth.
+    pub fn start_lab(&mut self, pairs: usize) -> serde_json::Value {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/lab.py");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, "python3"])
+            .arg(&script)
+            .arg(self.work.path())
+            .args(["--pairs", &pairs.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.children.push(child);
+        let json = line
+            .strip_prefix("LAB READY ")
+            .unwrap_or_else(|| panic!("lab did not start: {line:?}"));
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// `sockwarden snapshot` run inside the namespace.
+    pub fn snapshot(&self) -> Snapshot {
+        let out = self.run(&[BIN, "snapshot"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("snapshot is valid JSON of the documented schema")
+    }
+
+    pub fn workdir(&self) -> PathBuf {
+        self.work.path().to_path_buf()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // Whatever still runs in the namespace (the lab's exec'd children) goes too.
+        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-9", pid]).status();
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+/// One socket as `ss -Htuawx0npe` printed it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SsRow {
+    pub netid: String,
+    pub state: String,
+    pub local: String,
+    pub remote: String,
+    pub inode: u64,
+    pub pids: Vec<u32>,
+}
+
+/// Parses `ss -H -tuawx0npe` output. Unix rows carry the inode as the local "port"; the others
+/// as `ino:N`. Names in the test never contain spaces, so whitespace splitting is exact here.
+pub fn parse_ss(text: &str) -> Vec<SsRow> {
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() || line.starts_with('\t') {
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let netid = f[0].to_string();
+        let state = f[1].to_string();
+        let (local, remote, inode, rest) = if netid.starts_with("u_") {
+            let inode = f[5].parse().unwrap();
+            (f[4].to_string(), format!("{} {}", f[6], f[7]), inode, &f[8..])
+        } else {
+            let ino = f
+                .iter()
+                .find_map(|t| t.strip_prefix("ino:"))
+                .map(|v| v.parse().unwrap())
+                .unwrap_or(0);
+            (f[4].to_string(), f[5].to_string(), ino, &f[6..])
+        };
+        let mut pids: Vec<u32> = rest
+            .iter()
+            .filter(|t| t.starts_with("users:"))
+            .flat_map(|t| t.split("pid=").skip(1))
+            .map(|p| p.split(',').next().unwrap().parse().unwrap())
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        rows.push(SsRow {
+            netid,
+            state,
+            local,
+            remote,
+            inode,
+            pids,
+        });
+    }
+    rows
+}

@@ -1,0 +1,208 @@
+//! Real sockets of every kind in a private network namespace; `sockwarden snapshot` run in that
+//! namespace must find each with the right protocol, state, addresses, inode and owners.
+
+use std::net::IpAddr;
+
+use serde_json::Value;
+use sockwarden::model::{Owner, Protocol, Snapshot, Socket, State};
+
+use crate::common::{Netns, require_root};
+
+fn expected(kind: &str) -> (Protocol, State) {
+    use Protocol::*;
+    match kind {
+        k if k.starts_with("tcp-listen") => (Tcp, State::Listen),
+        k if k.starts_with("tcp-estab") => (Tcp, State::Established),
+        k if k.starts_with("tcp-synsent") => (Tcp, State::SynSent),
+        "tcp-timewait" => (Tcp, State::TimeWait),
+        "udp-v4" | "udp-v6" => (Udp, State::Close),
+        "udp-connected" => (Udp, State::Established),
+        k if k.starts_with("raw") => (Raw, State::Close),
+        "unix-listen-path" => (UnixStream, State::Listen),
+        "unix-client" | "unix-accepted" | "unix-pair" => (UnixStream, State::Established),
+        "unix-abstract" => (UnixDgram, State::Close),
+        "unix-seqpacket-listen" => (UnixSeqpacket, State::Listen),
+        k if k.starts_with("packet") => (PacketRaw, State::Close),
+        k => panic!("unknown lab kind {k}"),
+    }
+}
+
+fn endpoint(v: &Value) -> Option<(IpAddr, u16)> {
+    let a = v.as_array()?;
+    Some((a[0].as_str()?.parse().ok()?, a[1].as_u64()? as u16))
+}
+
+fn check(snap: &Snapshot, e: &Value) -> Result<(), String> {
+    let kind = e["kind"].as_str().unwrap();
+    let inode = e["inode"].as_u64().unwrap();
+    let (proto, state) = expected(kind);
+    let local = endpoint(&e["local"]);
+    let remote = endpoint(&e["remote"]);
+    let s: &Socket = if inode == 0 {
+        snap.sockets
+            .iter()
+            .find(|s| {
+                s.protocol == proto
+                    && s.state == state
+                    && s.local.map(|l| (l.address, l.port)) == local
+                    && s.remote.map(|r| (r.address, r.port)) == remote
+            })
+            .ok_or_else(|| format!("{kind}: no socket {local:?} -> {remote:?}"))?
+    } else {
+        snap.sockets
+            .iter()
+            .find(|s| s.inode == inode)
+            .ok_or_else(|| format!("{kind}: inode {inode} missing"))?
+    };
+    if (s.protocol, s.state) != (proto, state) {
+        return Err(format!("{kind}: got {:?} {:?}", s.protocol, s.state));
+    }
+    if proto.is_inet() {
+        if let Some(l) = local {
+            let got = s.local.map(|x| (x.address, x.port));
+            if got != Some(l) {
+                return Err(format!("{kind}: local {got:?} != {l:?}"));
+            }
+        }
+        if let Some(r) = remote {
+            let got = s.remote.map(|x| (x.address, x.port));
+            if got != Some(r) {
+                return Err(format!("{kind}: remote {got:?} != {r:?}"));
+            }
+        }
+    }
+    if proto.is_unix() {
+        let want = e["local"].as_str().unwrap_or("");
+        let u = s.unix.as_ref().ok_or(format!("{kind}: no unix info"))?;
+        let got = match (&u.name, u.r#abstract) {
+            (Some(n), true) => format!("@{}", n.to_str_lossy()),
+            (Some(n), false) => n.to_str_lossy().into_owned(),
+            (None, _) => String::new(),
+        };
+        if got != want {
+            return Err(format!("{kind}: name {got:?} != {want:?}"));
+        }
+    }
+    if proto.is_packet() {
+        let p = s.packet.as_ref().ok_or(format!("{kind}: no packet info"))?;
+        if u64::from(p.ethertype) != e["ethertype"].as_u64().unwrap() {
+            return Err(format!("{kind}: ethertype {:#x}", p.ethertype));
+        }
+        let bpf: Option<Vec<[u64; 4]>> = p.bpf.as_ref().map(|v| {
+            v.iter()
+                .map(|i| [u64::from(i.code), u64::from(i.jt), u64::from(i.jf), u64::from(i.k)])
+                .collect()
+        });
+        let want: Option<Vec<[u64; 4]>> = e.get("bpf").map(|b| {
+            b.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    let a = i.as_array().unwrap();
+                    [0, 1, 2, 3].map(|j| a[j].as_u64().unwrap())
+                })
+                .collect()
+        });
+        if bpf != want {
+            return Err(format!("{kind}: bpf {bpf:?} != {want:?}"));
+        }
+    }
+    // Owners: (pid, fd) for sockets with a file; none for TIME-WAIT.
+    let pid = e["pid"].as_u64().unwrap() as u32;
+    if inode == 0 {
+        if !s.owners.is_empty() {
+            return Err(format!("{kind}: TIME-WAIT with owners {:?}", s.owners));
+        }
+        return Ok(());
+    }
+    let fd = e["fd"].as_u64().unwrap() as u32;
+    if !s.owners.contains(&Owner { pid, fd }) {
+        return Err(format!("{kind}: owners {:?} lack pid {pid} fd {fd}", s.owners));
+    }
+    if let Some(other) = e.get("shared_with").and_then(Value::as_u64) {
+        if !s.owners.iter().any(|o| o.pid == other as u32) || s.owners.len() < 2 {
+            return Err(format!("{kind}: owners {:?} lack the child {other}", s.owners));
+        }
+    }
+    let p = snap.process(pid).ok_or(format!("{kind}: process {pid} missing"))?;
+    if let Some(exe) = e.get("exe").and_then(Value::as_str) {
+        let got = p.exe.as_ref().map(|x| x.to_str_lossy().into_owned()).unwrap_or_default();
+        if !got.starts_with(exe) {
+            return Err(format!("{kind}: exe {got:?} != {exe:?}"));
+        }
+    }
+    if e.get("exe_deleted").is_some() && !p.exe_deleted {
+        return Err(format!("{kind}: exe_deleted not set"));
+    }
+    if e.get("exe_memfd").is_some() && !p.exe_memfd {
+        return Err(format!("{kind}: exe_memfd not set"));
+    }
+    if e.get("exe").is_none() && !p.exe.as_ref().is_some_and(|x| x.to_str_lossy().contains("python")) {
+        return Err(format!("{kind}: lab exe {:?}", p.exe));
+    }
+    if p.user.as_deref() != Some("root") || p.uid != 0 {
+        return Err(format!("{kind}: user {:?} uid {}", p.user, p.uid));
+    }
+    Ok(())
+}
+
+#[test]
+fn snapshot_finds_every_kind_of_socket_with_its_owners() {
+    if !require_root("snapshot_finds_every_kind_of_socket_with_its_owners") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let truth = ns.start_lab(0);
+    let snap = ns.snapshot();
+    let errors: Vec<String> = truth
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| check(&snap, e).err())
+        .collect();
+    assert!(errors.is_empty(), "{} problems:\n{}", errors.len(), errors.join("\n"));
+    assert!(truth.as_array().unwrap().len() >= 30);
+    // The unnamed pair: each end names the other as its peer.
+    let pairs: Vec<&Value> = truth
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "unix-pair")
+        .collect();
+    let a = snap.sockets.iter().find(|s| s.inode == pairs[0]["inode"].as_u64().unwrap()).unwrap();
+    assert_eq!(a.unix.as_ref().unwrap().peer, pairs[1]["inode"].as_u64());
+    // Meta: the namespace is the one the lab runs in, sources are recorded.
+    assert_eq!(snap.meta.sources.get("tcp").map(String::as_str), Some("netlink"));
+    assert!(snap.meta.sources.get("raw").unwrap().starts_with("procfs") || snap.meta.sources["raw"] == "netlink");
+    assert!(snap.meta.privileged);
+    let lab_pid = truth[0]["pid"].as_u64().unwrap() as u32;
+    assert_eq!(snap.process(lab_pid).unwrap().netns, snap.meta.netns);
+    // TCP sockets carry tcp_info and memory.
+    let estab = snap.sockets.iter().find(|s| s.state == State::Established && s.protocol == Protocol::Tcp).unwrap();
+    assert!(estab.tcp_info.as_ref().unwrap().bytes_acked.is_some());
+    assert!(estab.memory.is_some());
+}
+
+#[test]
+fn snapshot_is_deterministic_apart_from_its_timestamp() {
+    if !require_root("snapshot_is_deterministic_apart_from_its_timestamp") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.start_lab(0);
+    let strip = |mut s: Snapshot| {
+        s.meta.taken_at.clear();
+        // Timers and tcp_info counters tick between runs; the inventory must not change.
+        for x in &mut s.sockets {
+            x.timer = None;
+            x.tcp_info = None;
+            x.memory = None;
+            x.recv_q = 0;
+            x.send_q = 0;
+        }
+        serde_json::to_string(&s).unwrap()
+    };
+    let a = strip(ns.snapshot());
+    let b = strip(ns.snapshot());
+    assert_eq!(a, b);
+}

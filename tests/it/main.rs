@@ -1,0 +1,14 @@
+//! sockwarden's integration tests, in one test binary (one link, one place to look).
+//!
+//! - `decode`: the netlink decoders on recorded dumps (iproute2's ss1.dump, the 570-socket lab).
+//! - `live`: real sockets in a private network namespace made by the test.
+//! - `differential`: sockwarden against `ss` on the same live namespace.
+//! - `cli`: exit codes and errors of the binary.
+//!
+//! Tests that need root and network namespaces fail (never skip) when CI=true.
+
+mod cli;
+mod common;
+mod decode;
+mod differential;
+mod live;
