@@ -124,13 +124,15 @@ teardown() {
     local rc=$?
     set +e
     trap '' INT TERM
+    if [ -n "$START_PID" ]; then   # interrupted while the load was starting
+        kill -0 "$START_PID" 2>/dev/null && kill -TERM "$START_PID" 2>/dev/null
+        wait "$START_PID" 2>/dev/null
+    fi
     if [ -f "$STATE" ]; then
         say "teardown: stopping the load"
         "$HARNESS" stop >&2
     fi
     if [ -n "$START_PID" ]; then
-        kill -0 "$START_PID" 2>/dev/null && kill -TERM "$START_PID" 2>/dev/null
-        wait "$START_PID" 2>/dev/null
         local ns="sockbench-$START_PID" p
         if ip netns list 2>/dev/null | grep -qw "$ns"; then
             # `start` died before it wrote its state: everything in our netns is ours
@@ -196,6 +198,7 @@ COMMANDS=(
 
 # Peak RSS of a snapshot of an empty network and PID namespace: the fixed part, so the
 # per-socket cost can also be read above it.
+# shellcheck disable=SC2016 # the inner script gets its values as $1 $2
 unshare --net --pid --fork --mount-proc sh -c '/usr/bin/time -f %M -o "$1" "$2" snapshot > /dev/null' \
     base "$RAW/empty_ns.time" "$SOCKWARDEN" || say "could not measure the empty-namespace RSS"
 
