@@ -10,6 +10,8 @@
 //! - [`model`]: the snapshot's plain data types and its JSON form.
 //! - [`collect`]: netlink dumps, decoders, the /proc walk, host facts.
 //! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
+//! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
+//! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
 //! - [`cli`]: argument definitions, resolved into plain configuration.
 //! - [`app`]: runs a command and returns its exit status.
 //! - [`output`]: atomic file writes and broken-pipe-safe stdout.
@@ -18,7 +20,10 @@
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod engine;
 pub mod list;
 pub mod model;
 pub mod output;
+pub mod report;
+pub mod rules;
 pub mod text;

@@ -26,6 +26,87 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// List sockets like `ss`, with owners, executables and users.
     List(ListArgs),
+    /// Evaluate detection rules over a live or saved snapshot; exit 1 on findings.
+    Scan(ScanArgs),
+    /// Inspect, check and test rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 error.")]
+pub struct ScanArgs {
+    /// Scan a saved snapshot instead of the live system.
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub from: Option<PathBuf>,
+    /// Extra rule files or directories (repeatable). Files under a `lists/` directory are lists.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rule pack (its lists stay available).
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// A YAML file of named lists; each list replaces the default list of that name (repeatable).
+    #[arg(long = "lists", value_name = "FILE")]
+    pub lists: Vec<PathBuf>,
+    /// Disable a rule by id (repeatable).
+    #[arg(long = "disable", value_name = "ID")]
+    pub disable: Vec<String>,
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: String,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the loaded rules.
+    List(RuleSourceArgs),
+    /// Show a rule's documentation, condition and examples.
+    Explain {
+        /// Rule id, e.g. NET-PRC-001.
+        id: String,
+        #[command(flatten)]
+        src: RuleSourceArgs,
+    },
+    /// Print every field a rule can test, with its type.
+    Fields,
+    /// Check rule files for errors without running them.
+    Check {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run every rule's match and no_match examples.
+    Test {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write (or with --check, verify) one Markdown page per default rule into DIR.
+    Docs {
+        dir: PathBuf,
+        /// Fail if a page differs from what the rules generate.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct RuleSourceArgs {
+    /// Extra rule files or directories.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rule pack.
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Lists that replace defaults of the same name.
+    #[arg(long = "lists", value_name = "FILE")]
+    pub lists: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -195,6 +195,7 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
             privileged,
             sources,
             attribution: opts.attribution,
+            ip_local_port_range: host::ip_local_port_range(),
         },
         sockets,
         processes,

@@ -50,6 +50,9 @@ pub struct Meta {
     pub sources: BTreeMap<String, String>,
     /// Whether process attribution (/proc walk) ran.
     pub attribution: bool,
+    /// net.ipv4.ip_local_port_range of the namespace: which local ports are ephemeral.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_local_port_range: Option<(u16, u16)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

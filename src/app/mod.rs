@@ -1,6 +1,9 @@
 //! Runs one command and returns its exit status. The exit status is a contract:
 //! 0 ok (no findings), 1 findings or differences, 2 error.
 
+mod rules_cmd;
+mod scan;
+
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -22,6 +25,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Snapshot(args) => snapshot(&args),
         Command::List(args) => list_cmd(&args),
+        Command::Scan(args) => scan::scan(&args),
+        Command::Rules(cmd) => rules_cmd::run(&cmd),
     }
 }
 

@@ -1,0 +1,139 @@
+//! `sockwarden scan`: load rules, take or read a snapshot, evaluate, report, exit 0/1/2.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use super::{ExitStatus, load_snapshot, report_warnings};
+use crate::cli::ScanArgs;
+use crate::collect::{self, CollectOptions};
+use crate::engine;
+use crate::output;
+use crate::report;
+use crate::rules::{self, RuleSet, Severity, Source};
+
+/// Rule and list sources from the command line.
+pub struct RuleInputs<'a> {
+    pub defaults: bool,
+    pub paths: &'a [PathBuf],
+    pub lists: &'a [PathBuf],
+    pub disable: &'a [String],
+}
+
+/// Loads the rule set, or prints every problem and fails.
+pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
+    let (mut rule_srcs, mut list_srcs) = rules::default_sources();
+    if !inputs.defaults {
+        rule_srcs.clear();
+    }
+    for p in inputs.paths {
+        let (r, l) = read_rule_path(p)?;
+        rule_srcs.extend(r);
+        list_srcs.extend(l);
+    }
+    let mut overrides = Vec::new();
+    for p in inputs.lists {
+        overrides.push(read_source(p)?);
+    }
+    match rules::load(&rule_srcs, &list_srcs, &overrides, inputs.disable) {
+        Ok(rs) => {
+            for id in inputs.disable {
+                if !rule_srcs.iter().any(|s| s.text.contains(&format!("id: {id}"))) {
+                    bail!("--disable {id}: no rule has that id");
+                }
+            }
+            Ok(rs)
+        }
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            bail!(
+                "{} problem{} in the rules; nothing was scanned",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+fn read_source(p: &Path) -> Result<Source> {
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", p.display()))?;
+    Ok(Source {
+        path: p.display().to_string(),
+        text,
+    })
+}
+
+/// A rule file, or a directory searched recursively for *.yaml/*.yml; files under a directory
+/// named `lists` are list files. Sorted, so the load order never depends on the filesystem.
+pub fn read_rule_path(p: &Path) -> Result<(Vec<Source>, Vec<Source>)> {
+    let mut files = Vec::new();
+    walk(p, &mut files)?;
+    files.sort();
+    let mut rules = Vec::new();
+    let mut lists = Vec::new();
+    for f in files {
+        let s = read_source(&f)?;
+        if f.components().any(|c| c.as_os_str() == "lists") {
+            lists.push(s);
+        } else {
+            rules.push(s);
+        }
+    }
+    Ok((rules, lists))
+}
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    if meta.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            let e = e?;
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(path);
+            }
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}
+
+pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
+    let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
+    let rules = load_rules(&RuleInputs {
+        defaults: !args.no_default_rules,
+        paths: &args.rules,
+        lists: &args.lists,
+        disable: &args.disable,
+    })?;
+    let snap = match &args.from {
+        Some(p) => load_snapshot(p)?,
+        None => collect::collect(&CollectOptions::full()),
+    };
+    let findings = engine::evaluate(&rules, &snap);
+    let rep = report::build(&snap, &rules, &findings);
+    let text = match args.format.as_str() {
+        "json" => {
+            let mut s = serde_json::to_string_pretty(&rep)?;
+            s.push('\n');
+            s
+        }
+        _ => report::table::render(&rep),
+    };
+    output::emit(args.output.as_deref(), text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write the report: {e}"))?;
+    if args.from.is_none() && args.format != "table" {
+        report_warnings(&snap);
+    }
+    let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
+    Ok(if hit {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Ok
+    })
+}

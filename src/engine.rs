@@ -1,0 +1,219 @@
+//! Runs a compiled rule set over a snapshot: every (socket, holder) subject against every rule,
+//! in parallel with rayon, then groups the hits into findings, sorted deterministically.
+//!
+//! Cost control: each rule carries the protocols and states its top-level conjunction allows,
+//! so most rules are rejected per socket with two bit tests before any field is read. Findings
+//! are per (rule, socket), listing every matching holder; aggregate rules give one finding per
+//! group that passes its threshold.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::model::{Owner, Snapshot, Socket};
+use crate::rules::fields::{Subject, Value};
+use crate::rules::{Rule, RuleSet};
+
+/// The default ephemeral range (Linux) when a snapshot does not record its own.
+const DEFAULT_EPHEMERAL: (u16, u16) = (32768, 60999);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable across runs for the same rule, socket identity and executables.
+    pub id: String,
+    pub rule: usize,
+    /// Index into `snapshot.sockets` of the socket (an aggregate's first socket).
+    pub socket: usize,
+    /// The holders that matched (empty for a socket no process holds).
+    pub owners: Vec<Owner>,
+    /// Aggregates: the number that passed the threshold, and every socket of the group.
+    pub count: Option<u64>,
+    pub related: Vec<usize>,
+}
+
+/// Evaluates `rules` over `snap` using the current rayon pool.
+pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
+    let eph = snap.meta.ip_local_port_range.unwrap_or(DEFAULT_EPHEMERAL);
+    let hits: Vec<(usize, usize, Option<Owner>)> = snap
+        .sockets
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(si, s)| {
+            let pbit = 1u32 << (s.protocol as u32);
+            let sbit = 1u32 << (s.state as u32 - 1);
+            let candidates: Vec<usize> = rules
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.protocol_mask & pbit != 0 && r.state_mask & sbit != 0)
+                .map(|(i, _)| i)
+                .collect();
+            let mut out = Vec::new();
+            if candidates.is_empty() {
+                return out;
+            }
+            let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
+                vec![None]
+            } else {
+                s.owners.iter().copied().map(Some).collect()
+            };
+            for owner in owners {
+                let process = owner.and_then(|o| snap.process(o.pid));
+                let parent = process.and_then(|p| snap.process(p.ppid));
+                let subject = Subject {
+                    socket: s,
+                    owner,
+                    process,
+                    parent,
+                    ephemeral: eph,
+                };
+                for &ri in &candidates {
+                    if matches(&rules.rules[ri], &subject) {
+                        out.push((ri, si, owner));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    group(rules, snap, hits, eph)
+}
+
+/// Whether one rule matches one subject (its condition, and none of its exceptions).
+pub fn matches(rule: &Rule, x: &Subject) -> bool {
+    rule.doc.when.eval(x) && !rule.doc.exceptions.iter().any(|e| e.eval(x))
+}
+
+fn group(
+    rules: &RuleSet,
+    snap: &Snapshot,
+    hits: Vec<(usize, usize, Option<Owner>)>,
+    eph: (u16, u16),
+) -> Vec<Finding> {
+    let mut per_socket: BTreeMap<(usize, usize), Vec<Owner>> = BTreeMap::new();
+    let mut per_group: BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>> = BTreeMap::new();
+    for (ri, si, owner) in hits {
+        let rule = &rules.rules[ri];
+        match &rule.doc.aggregate {
+            None => per_socket.entry((ri, si)).or_default().extend(owner),
+            Some(agg) => {
+                let x = subject(snap, si, owner, eph);
+                let key = value_key(&(agg.by.0.get)(&x));
+                per_group.entry((ri, key)).or_default().push((si, owner));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((ri, si), owners) in per_socket {
+        let rule = &rules.rules[ri];
+        let s = &snap.sockets[si];
+        out.push(Finding {
+            id: finding_id(rule.id(), s, &owners, snap),
+            rule: ri,
+            socket: si,
+            owners,
+            count: None,
+            related: Vec::new(),
+        });
+    }
+    for ((ri, key), members) in per_group {
+        let rule = &rules.rules[ri];
+        let agg = rule.doc.aggregate.as_ref().unwrap();
+        let n = match &agg.distinct {
+            None => members.len() as u64,
+            Some(f) => members
+                .iter()
+                .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph))))
+                .collect::<BTreeSet<_>>()
+                .len() as u64,
+        };
+        if !agg.count.passes(n) {
+            continue;
+        }
+        let related: Vec<usize> = members.iter().map(|m| m.0).collect::<BTreeSet<_>>().into_iter().collect();
+        let owners: Vec<Owner> = members.iter().filter_map(|m| m.1).collect::<BTreeSet<_>>().into_iter().collect();
+        let first = related[0];
+        let mut h = Sha256::new();
+        h.update(rule.id().as_bytes());
+        h.update(b"\0aggregate\0");
+        h.update(agg.by.0.name.as_bytes());
+        for o in &owners {
+            if let Some(e) = snap.process(o.pid).and_then(|p| p.exe.as_ref()) {
+                h.update(e.as_bytes());
+            }
+        }
+        let _ = key;
+        out.push(Finding {
+            id: hex16(&h.finalize()),
+            rule: ri,
+            socket: first,
+            owners,
+            count: Some(n),
+            related,
+        });
+    }
+    out.sort_by(|a, b| {
+        let ra = &rules.rules[a.rule];
+        let rb = &rules.rules[b.rule];
+        rb.doc
+            .severity
+            .cmp(&ra.doc.severity)
+            .then_with(|| ra.id().cmp(rb.id()))
+            .then_with(|| a.socket.cmp(&b.socket))
+            .then_with(|| a.owners.cmp(&b.owners))
+    });
+    out
+}
+
+fn subject(snap: &Snapshot, si: usize, owner: Option<Owner>, eph: (u16, u16)) -> Subject<'_> {
+    let process = owner.and_then(|o| snap.process(o.pid));
+    Subject {
+        socket: &snap.sockets[si],
+        owner,
+        process,
+        parent: process.and_then(|p| snap.process(p.ppid)),
+        ephemeral: eph,
+    }
+}
+
+fn value_key(v: &Value) -> String {
+    match v {
+        Value::Missing => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Str(s) => s.to_string(),
+        Value::Ip(ip) => ip.to_string(),
+        Value::Ints(v) => format!("{v:?}"),
+    }
+}
+
+/// A finding's identity: the rule, what identifies the socket across restarts (protocol,
+/// addresses, unix name, packet ethertype and interface; not inode, cookie or pid), and the
+/// holders' executables.
+fn finding_id(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> String {
+    let mut h = Sha256::new();
+    let mut key = String::new();
+    let _ = write!(key, "{rule}\0{:?}\0{:?}\0{:?}\0", s.protocol, s.local, s.remote);
+    if let Some(u) = &s.unix {
+        key.push_str(&u.name.as_ref().map(|n| n.to_str_lossy().into_owned()).unwrap_or_default());
+    }
+    if let Some(p) = &s.packet {
+        let _ = write!(key, "{}\0{:?}", p.ethertype, s.interface);
+    }
+    h.update(key.as_bytes());
+    let exes: BTreeSet<&[u8]> = owners
+        .iter()
+        .filter_map(|o| snap.process(o.pid)?.exe.as_ref().map(|e| e.as_bytes()))
+        .collect();
+    for e in exes {
+        h.update(b"\0");
+        h.update(e);
+    }
+    hex16(&h.finalize())
+}
+
+fn hex16(digest: &[u8]) -> String {
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}

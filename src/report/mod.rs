@@ -1,0 +1,223 @@
+//! Reports: what `scan` found, as one serializable document ([`ScanReport`]) that every output
+//! format renders. The JSON format is the document itself (docs/report.md); the table is for
+//! people. Attacker-controlled strings stay exact in JSON and are escaped in the table.
+
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::engine::Finding;
+use crate::model::{ByteString, Container, Endpoint, Family, Protocol, Snapshot, State, Warning};
+use crate::rules::{RuleSet, Severity};
+
+/// Version of the report JSON document.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub host: String,
+    /// When the snapshot was taken.
+    pub started_at: String,
+    pub summary: Summary,
+    pub findings: Vec<ReportFinding>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub sockets: usize,
+    pub processes: usize,
+    pub rules: usize,
+    pub findings: usize,
+    /// Every severity, zero included, in ascending order.
+    pub by_severity: BTreeMap<Severity, usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportFinding {
+    pub id: String,
+    pub kind: &'static str,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    pub socket: SocketRef,
+    pub processes: Vec<ProcessRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SocketRef {
+    pub protocol: Protocol,
+    pub family: Family,
+    pub state: State,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    pub inode: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_name: Option<ByteString>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unix_abstract: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ethertype: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bpf_len: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessRef {
+    pub pid: u32,
+    pub fd: u32,
+    pub ppid: u32,
+    pub comm: ByteString,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exe: Option<ByteString>,
+    pub exe_deleted: bool,
+    pub exe_memfd: bool,
+    pub cmdline: Vec<ByteString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    pub uid: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+}
+
+/// Builds the report document from a snapshot and the engine's findings.
+pub fn build(snap: &Snapshot, rules: &RuleSet, findings: &[Finding]) -> ScanReport {
+    let mut by_severity: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+    let findings: Vec<ReportFinding> = findings
+        .iter()
+        .map(|f| {
+            let rule = &rules.rules[f.rule].doc;
+            *by_severity.entry(rule.severity).or_default() += 1;
+            let s = &snap.sockets[f.socket];
+            let socket = SocketRef {
+                protocol: s.protocol,
+                family: s.family,
+                state: s.state,
+                local: s.local,
+                remote: s.remote,
+                interface: s.interface.clone(),
+                inode: s.inode,
+                uid: s.uid,
+                unix_name: s.unix.as_ref().and_then(|u| u.name.clone()),
+                unix_abstract: s.unix.as_ref().is_some_and(|u| u.r#abstract),
+                ethertype: s.packet.as_ref().map(|p| p.ethertype),
+                bpf_len: s.packet.as_ref().and_then(|p| p.bpf.as_ref().map(Vec::len)),
+            };
+            let processes: Vec<ProcessRef> = f
+                .owners
+                .iter()
+                .filter_map(|o| {
+                    let p = snap.process(o.pid)?;
+                    Some(ProcessRef {
+                        pid: p.pid,
+                        fd: o.fd,
+                        ppid: p.ppid,
+                        comm: p.comm.clone(),
+                        exe: p.exe.clone(),
+                        exe_deleted: p.exe_deleted,
+                        exe_memfd: p.exe_memfd,
+                        cmdline: p.cmdline.clone(),
+                        user: p.user.clone(),
+                        uid: p.uid,
+                        container: p.container.clone(),
+                    })
+                })
+                .collect();
+            ReportFinding {
+                id: f.id.clone(),
+                kind: "rule",
+                rule_id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                tags: rule.tags.clone(),
+                message: message(rule.title.as_str(), &socket, &processes, f.count),
+                count: f.count,
+                socket,
+                processes,
+            }
+        })
+        .collect();
+    ScanReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: "sockwarden".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        host: snap.meta.hostname.clone(),
+        started_at: snap.meta.taken_at.clone(),
+        summary: Summary {
+            sockets: snap.sockets.len(),
+            processes: snap.processes.len(),
+            rules: rules.rules.len(),
+            findings: findings.len(),
+            by_severity,
+        },
+        findings,
+        warnings: snap.warnings.clone(),
+    }
+}
+
+/// `ss`-style text for an endpoint.
+pub fn endpoint_text(e: Option<Endpoint>) -> String {
+    match e {
+        None => "*".into(),
+        Some(e) => {
+            let port = if e.port == 0 { "*".to_string() } else { e.port.to_string() };
+            match e.address {
+                std::net::IpAddr::V4(a) => format!("{a}:{port}"),
+                std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
+            }
+        }
+    }
+}
+
+fn message(title: &str, s: &SocketRef, procs: &[ProcessRef], count: Option<u64>) -> String {
+    let who = match procs.first() {
+        Some(p) => format!(
+            "{} (pid {})",
+            p.exe
+                .as_ref()
+                .map(|e| e.to_str_lossy().into_owned())
+                .unwrap_or_else(|| p.comm.to_str_lossy().into_owned()),
+            p.pid
+        ),
+        None => "no process".into(),
+    };
+    let what = if s.protocol.is_inet() {
+        format!(
+            "{} {} {} -> {}",
+            s.protocol.netid(),
+            s.state.name(),
+            endpoint_text(s.local),
+            endpoint_text(s.remote)
+        )
+    } else if let Some(n) = &s.unix_name {
+        format!("{} {}{}", s.protocol.netid(), if s.unix_abstract { "@" } else { "" }, n.to_str_lossy())
+    } else {
+        format!("{} inode {}", s.protocol.netid(), s.inode)
+    };
+    match count {
+        Some(n) => format!("{title}: {who}, {n} sockets like {what}"),
+        None => format!("{title}: {who}, {what}"),
+    }
+}

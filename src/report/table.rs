@@ -1,0 +1,92 @@
+//! The table for people: findings grouped by severity, most severe first, each with the
+//! evidence a responder needs on one or two lines, then a summary and what could not be seen.
+//! Every attacker-controlled string goes through [`crate::text::escape`].
+
+use std::fmt::Write;
+
+use super::{ScanReport, endpoint_text};
+use crate::rules::Severity;
+use crate::text::{escape, escape_str};
+
+pub fn render(r: &ScanReport) -> String {
+    let mut out = String::new();
+    for sev in Severity::ALL.iter().rev() {
+        let group: Vec<_> = r.findings.iter().filter(|f| f.severity == *sev).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{} ({})", sev.name().to_uppercase(), group.len());
+        for f in group {
+            let _ = writeln!(out, "  {:<12} {}", f.rule_id, escape_str(&f.title));
+            let s = &f.socket;
+            let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
+            if s.protocol.is_inet() {
+                let _ = write!(what, " {} -> {}", endpoint_text(s.local), endpoint_text(s.remote));
+            }
+            if let Some(n) = &s.unix_name {
+                let _ = write!(what, " {}{}", if s.unix_abstract { "@" } else { "" }, escape(n.as_bytes()));
+            }
+            if let Some(e) = s.ethertype {
+                let _ = write!(what, " ethertype 0x{e:04x}");
+            }
+            if let Some(i) = &s.interface {
+                let _ = write!(what, " dev {}", escape_str(i));
+            }
+            if let Some(b) = s.bpf_len {
+                let _ = write!(what, " bpf {b} insns");
+            }
+            if let Some(c) = f.count {
+                let _ = write!(what, " (x{c})");
+            }
+            let _ = writeln!(out, "  {:<12} {what}", "");
+            for p in &f.processes {
+                let exe = p
+                    .exe
+                    .as_ref()
+                    .map(|e| escape(e.as_bytes()))
+                    .unwrap_or_else(|| "?".into());
+                let mut flags = String::new();
+                if p.exe_deleted {
+                    flags.push_str(" (deleted)");
+                }
+                if p.exe_memfd {
+                    flags.push_str(" (memfd)");
+                }
+                let cmd: Vec<String> = p.cmdline.iter().map(|a| escape(a.as_bytes())).collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<12} pid {} fd {} user {} comm {} exe {exe}{flags} cmd {}",
+                    "",
+                    p.pid,
+                    p.fd,
+                    p.user.as_deref().map(escape_str).unwrap_or_else(|| p.uid.to_string()),
+                    escape(p.comm.as_bytes()),
+                    cmd.join(" ")
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let by: Vec<String> = r
+        .summary
+        .by_severity
+        .iter()
+        .rev()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} finding{}{} in {} sockets, {} processes, {} rules.",
+        r.summary.findings,
+        if r.summary.findings == 1 { "" } else { "s" },
+        if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) },
+        r.summary.sockets,
+        r.summary.processes,
+        r.summary.rules
+    );
+    for w in &r.warnings {
+        let _ = writeln!(out, "warning: {} ({}: {})", escape_str(&w.message), w.code, w.count);
+    }
+    out
+}

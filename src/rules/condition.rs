@@ -1,0 +1,401 @@
+//! The `when:` / `exceptions:` condition language, parsed strictly out of YAML.
+//!
+//! ```yaml
+//! when:
+//!   all:
+//!     - socket.state: listen                  # a bare value means eq
+//!     - process.exe: {prefix: [/tmp/, /dev/shm/]}
+//!     - not: {socket.local.class: loopback}
+//!     - any:
+//!         - socket.local.port: {port: "1-1023"}
+//!         - process.user: {in_list: web_service_users}
+//! ```
+//!
+//! A map holds `all`, `any`, `not` and field predicates; several keys in one map must all hold.
+//! A predicate is a bare value (eq) or a map of operators, all of which must hold. An operator's
+//! argument is a value, a list of values (any may match), or `{list: NAME}` for a named list.
+//!
+//! Validation happens while deserializing, through seeds, so that serde_yaml stamps each error
+//! with the line and column of the offending key or value: an unknown field, an operator of the
+//! wrong type for its field, a bad CIDR, port or regex all point at the exact place.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::fields::{self, FieldDef, FieldType};
+use super::matcher::{self, Matcher};
+
+#[derive(Debug, Clone)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Pred(Predicate),
+}
+
+#[derive(Debug, Clone)]
+pub struct Predicate {
+    pub field: &'static FieldDef,
+    pub op: String,
+    pub arg: Arg,
+    /// Compiled when the argument is inline; named lists are compiled when linked.
+    pub matcher: Option<Matcher>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Values(Vec<String>),
+    List(String),
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(CondVisitor)
+    }
+}
+
+struct CondVisitor;
+
+enum Key {
+    All,
+    Any,
+    Not,
+    Field(&'static FieldDef),
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        let name = String::deserialize(d)?;
+        match name.as_str() {
+            "all" => Ok(Key::All),
+            "any" => Ok(Key::Any),
+            "not" => Ok(Key::Not),
+            _ => match fields::lookup(&name) {
+                Some(f) => Ok(Key::Field(f)),
+                None => {
+                    let hint = fields::suggest(&name)
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    Err(de::Error::custom(format!(
+                        "unknown field `{name}` (expected all, any, not, or a field from \
+                         `sockwarden rules fields`){hint}"
+                    )))
+                }
+            },
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for CondVisitor {
+    type Value = Condition;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a condition: a map of all/any/not and field predicates")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Condition, A::Error> {
+        let mut parts = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                Key::All | Key::Any => {
+                    let list: Vec<Condition> = map.next_value()?;
+                    if list.is_empty() {
+                        return Err(de::Error::custom("`all`/`any` needs at least one condition"));
+                    }
+                    parts.push(if matches!(key, Key::All) {
+                        Condition::All(list)
+                    } else {
+                        Condition::Any(list)
+                    });
+                }
+                Key::Not => parts.push(Condition::Not(Box::new(map.next_value()?))),
+                Key::Field(field) => {
+                    let preds = map.next_value_seed(PredSeed { field })?;
+                    parts.extend(preds.into_iter().map(Condition::Pred));
+                }
+            }
+        }
+        match parts.len() {
+            0 => Err(de::Error::custom("empty condition")),
+            1 => Ok(parts.pop().unwrap()),
+            _ => Ok(Condition::All(parts)),
+        }
+    }
+}
+
+/// The predicates under one field key.
+struct PredSeed {
+    field: &'static FieldDef,
+}
+
+impl<'de> DeserializeSeed<'de> for PredSeed {
+    type Value = Vec<Predicate>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Predicate>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl PredSeed {
+    fn eq<E: de::Error>(&self, v: String) -> Result<Vec<Predicate>, E> {
+        let m = matcher::compile(self.field.ty, "eq", std::slice::from_ref(&v))
+            .map_err(|e| E::custom(format!("{}: {e}", self.field.name)))?;
+        Ok(vec![Predicate {
+            field: self.field,
+            op: "eq".into(),
+            arg: Arg::Values(vec![v]),
+            matcher: Some(m),
+        }])
+    }
+}
+
+impl<'de> Visitor<'de> for PredSeed {
+    type Value = Vec<Predicate>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a value or a map of operators for `{}`", self.field.name)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.eq(v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.eq(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.eq(v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.eq(v.to_string())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(op) = map.next_key::<String>()? {
+            if !matcher::OPERATORS.contains(&op.as_str()) {
+                return Err(de::Error::custom(format!(
+                    "unknown operator `{op}` for `{}`: expected one of {}",
+                    self.field.name,
+                    matcher::OPERATORS.join(", ")
+                )));
+            }
+            let arg = map.next_value_seed(ArgSeed {
+                field: self.field,
+                op: &op,
+            })?;
+            let matcher = match &arg {
+                Arg::Values(v) => Some(
+                    matcher::compile(self.field.ty, &op, v).map_err(|e| {
+                        de::Error::custom(format!("{} {op}: {e}", self.field.name))
+                    })?,
+                ),
+                Arg::List(_) => None,
+            };
+            out.push(Predicate {
+                field: self.field,
+                op,
+                arg,
+                matcher,
+            });
+        }
+        if out.is_empty() {
+            return Err(de::Error::custom(format!(
+                "no operator given for `{}`",
+                self.field.name
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// One operator's argument; compiled here so that a bad value is reported at its own position.
+struct ArgSeed<'a> {
+    field: &'static FieldDef,
+    op: &'a str,
+}
+
+impl ArgSeed<'_> {
+    fn check<E: de::Error>(&self, values: Vec<String>) -> Result<Arg, E> {
+        if self.op == "in_list" {
+            return match values.as_slice() {
+                [name] => Ok(Arg::List(name.clone())),
+                _ => Err(E::custom("`in_list` takes the name of one list")),
+            };
+        }
+        matcher::compile(self.field.ty, self.op, &values)
+            .map_err(|e| E::custom(format!("{} {}: {e}", self.field.name, self.op)))?;
+        Ok(Arg::Values(values))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ArgSeed<'_> {
+    type Value = Arg;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arg, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArgSeed<'_> {
+    type Value = Arg;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a value, a list of values, or {{list: NAME}} for `{}`", self.op)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Arg, E> {
+        self.check(vec![v.to_string()])
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Arg, E> {
+        self.check(vec![v.to_string()])
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Arg, E> {
+        self.check(vec![v.to_string()])
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Arg, E> {
+        self.check(vec![v.to_string()])
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Arg, A::Error> {
+        let mut v = Vec::new();
+        while let Some(item) = seq.next_element::<Scalar>()? {
+            v.push(item.0);
+        }
+        if v.is_empty() {
+            return Err(de::Error::custom(format!("`{}` needs at least one value", self.op)));
+        }
+        self.check(v)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Arg, A::Error> {
+        let mut name = None;
+        while let Some(k) = map.next_key::<String>()? {
+            if k != "list" {
+                return Err(de::Error::custom(format!(
+                    "unknown key `{k}` in the argument of `{}`: only `list` is allowed",
+                    self.op
+                )));
+            }
+            name = Some(map.next_value::<String>()?);
+        }
+        name.map(Arg::List)
+            .ok_or_else(|| de::Error::custom("`{list: NAME}` needs a name"))
+    }
+}
+
+/// A YAML scalar as text (numbers and booleans stringified).
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Condition {
+    /// Every named list the condition refers to.
+    pub fn list_refs<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| c.list_refs(out)),
+            Condition::Not(c) => c.list_refs(out),
+            Condition::Pred(p) => {
+                if let Arg::List(n) = &p.arg {
+                    out.push(n);
+                }
+            }
+        }
+    }
+
+    /// Compiles named-list arguments with the lists in force.
+    pub fn link(&mut self, lists: &super::lists::Lists) -> Result<(), String> {
+        match self {
+            Condition::All(v) | Condition::Any(v) => v.iter_mut().try_for_each(|c| c.link(lists)),
+            Condition::Not(c) => c.link(lists),
+            Condition::Pred(p) => {
+                if let Arg::List(name) = &p.arg {
+                    let items = lists
+                        .get(name)
+                        .ok_or_else(|| format!("unknown list `{name}`"))?;
+                    let op = if p.op == "in_list" { "in" } else { p.op.as_str() };
+                    p.matcher = Some(matcher::compile(p.field.ty, op, items).map_err(|e| {
+                        format!("list `{name}` used with {} {}: {e}", p.field.name, p.op)
+                    })?);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn eval(&self, x: &super::fields::Subject) -> bool {
+        match self {
+            Condition::All(v) => v.iter().all(|c| c.eval(x)),
+            Condition::Any(v) => v.iter().any(|c| c.eval(x)),
+            Condition::Not(c) => !c.eval(x),
+            Condition::Pred(p) => p
+                .matcher
+                .as_ref()
+                .is_some_and(|m| m.matches(&(p.field.get)(x))),
+        }
+    }
+
+    /// The values a top-level conjunction pins `field` to (for the engine's pre-filter), or
+    /// `None` when the condition does not constrain it that simply.
+    pub fn pinned_values(&self, field: &str) -> Option<Vec<String>> {
+        match self {
+            Condition::Pred(p) if p.field.name == field && (p.op == "eq" || p.op == "in") => {
+                match &p.arg {
+                    Arg::Values(v) => Some(v.clone()),
+                    Arg::List(_) => None,
+                }
+            }
+            Condition::All(v) => {
+                // The intersection of every pinned conjunct.
+                let mut out: Option<Vec<String>> = None;
+                for c in v {
+                    if let Some(vals) = c.pinned_values(field) {
+                        out = Some(match out {
+                            None => vals,
+                            Some(prev) => prev.into_iter().filter(|x| vals.contains(x)).collect(),
+                        });
+                    }
+                }
+                out
+            }
+            Condition::Any(v) => {
+                let mut out = Vec::new();
+                for c in v {
+                    out.extend(c.pinned_values(field)?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The type of a field, for callers that build predicates by hand.
+pub fn field_type(name: &str) -> Option<FieldType> {
+    fields::lookup(name).map(|f| f.ty)
+}

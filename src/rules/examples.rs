@@ -1,0 +1,313 @@
+//! Rule examples: small, typed descriptions of a socket and its holder that a rule must match
+//! (`match:`) or must not (`no_match:`). `sockwarden rules test` builds a snapshot from each and
+//! runs the rule over it with the real engine, so the examples test exactly what `scan` does.
+//!
+//! ```yaml
+//! - socket: {protocol: tcp, state: established, local: 10.0.0.5:41234, remote: 203.0.113.10:4444}
+//!   process: {exe: /tmp/.x, comm: x, user: www-data, uid: 33}
+//!   parent: {exe: /usr/sbin/nginx}
+//!   fd: 0
+//!   count: 60          # for aggregate rules: 60 such sockets (remote port and inode vary)
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Deserialize;
+
+use crate::model::{
+    BpfInsn, ByteString, Container, Endpoint, Family, Meta, Owner, PacketInfo, Process, Protocol,
+    SCHEMA_VERSION, Snapshot, Socket, State, TcpInfo, Tool, UnixInfo,
+};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleDoc {
+    #[serde(default)]
+    pub socket: ExSocket,
+    #[serde(default)]
+    pub process: Option<ExProcess>,
+    #[serde(default)]
+    pub parent: Option<ExProcess>,
+    #[serde(default)]
+    pub fd: Option<u32>,
+    /// Replicate the socket this many times (distinct inodes, remote ports counting up).
+    #[serde(default)]
+    pub count: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExSocket {
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+    #[serde(default)]
+    pub state: Option<State>,
+    /// `ADDR:PORT`, `[V6]:PORT`.
+    #[serde(default)]
+    pub local: Option<String>,
+    #[serde(default)]
+    pub remote: Option<String>,
+    #[serde(default)]
+    pub interface: Option<String>,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub inode: Option<u64>,
+    #[serde(default)]
+    pub v6only: Option<bool>,
+    #[serde(default)]
+    pub mark: Option<u32>,
+    #[serde(default)]
+    pub recv_q: Option<u32>,
+    #[serde(default)]
+    pub send_q: Option<u32>,
+    /// Unix name: a path, or `@name` for an abstract name.
+    #[serde(default)]
+    pub unix_name: Option<String>,
+    #[serde(default)]
+    pub unix_peer: Option<u64>,
+    #[serde(default)]
+    pub ethertype: Option<u16>,
+    /// The BPF program's k operands (code, jt and jf are left 0).
+    #[serde(default)]
+    pub bpf_k: Option<Vec<u32>>,
+    #[serde(default)]
+    pub tcp: Option<ExTcp>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExTcp {
+    #[serde(default)]
+    pub bytes_acked: Option<u64>,
+    #[serde(default)]
+    pub bytes_received: Option<u64>,
+    #[serde(default)]
+    pub bytes_sent: Option<u64>,
+    #[serde(default)]
+    pub rtt_us: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExProcess {
+    #[serde(default)]
+    pub pid: Option<u32>,
+    #[serde(default)]
+    pub comm: Option<String>,
+    #[serde(default)]
+    pub exe: Option<String>,
+    #[serde(default)]
+    pub exe_deleted: Option<bool>,
+    #[serde(default)]
+    pub exe_memfd: Option<bool>,
+    #[serde(default)]
+    pub cmdline: Option<Vec<String>>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub euid: Option<u32>,
+    #[serde(default)]
+    pub cgroup: Option<String>,
+    #[serde(default)]
+    pub container_runtime: Option<String>,
+    #[serde(default)]
+    pub container_id: Option<String>,
+}
+
+fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok(Endpoint {
+            address: sa.ip(),
+            port: sa.port(),
+        });
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(Endpoint { address: ip, port: 0 });
+    }
+    Err(format!("`{s}` is not ADDR:PORT or [V6]:PORT"))
+}
+
+fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
+    let exe = p.exe.clone().unwrap_or_else(|| "/usr/bin/example".into());
+    let comm = p.comm.clone().unwrap_or_else(|| {
+        let base = exe.rsplit('/').next().unwrap_or(&exe);
+        base.chars().take(15).collect()
+    });
+    let uid = p.uid.unwrap_or(0);
+    Process {
+        pid: p.pid.unwrap_or(pid),
+        ppid,
+        comm: ByteString::from(comm.as_str()),
+        exe_memfd: p.exe_memfd.unwrap_or(exe.starts_with("/memfd:")),
+        exe: Some(ByteString::from(exe.as_str())),
+        exe_deleted: p.exe_deleted.unwrap_or(false),
+        cmdline: p
+            .cmdline
+            .clone()
+            .unwrap_or_else(|| vec![exe.clone()])
+            .iter()
+            .map(|a| ByteString::from(a.as_str()))
+            .collect(),
+        uid,
+        euid: p.euid.unwrap_or(uid),
+        user: Some(p.user.clone().unwrap_or_else(|| if uid == 0 { "root".into() } else { format!("user{uid}") })),
+        start_ticks: 0,
+        cgroup: p.cgroup.clone(),
+        container: match (&p.container_runtime, &p.container_id) {
+            (Some(r), Some(i)) => Some(Container {
+                runtime: r.clone(),
+                id: i.clone(),
+                pod_uid: None,
+            }),
+            _ => None,
+        },
+        netns: None,
+    }
+}
+
+impl ExampleDoc {
+    /// Builds the snapshot this example describes.
+    pub fn snapshot(&self) -> Result<Snapshot, String> {
+        let x = &self.socket;
+        let protocol = x.protocol.unwrap_or(Protocol::Tcp);
+        let state = x.state.unwrap_or(if protocol.is_packet() {
+            State::Close
+        } else {
+            State::Established
+        });
+        let local = x.local.as_deref().map(parse_endpoint).transpose()?;
+        let remote = x.remote.as_deref().map(parse_endpoint).transpose()?;
+        let family = if protocol.is_unix() {
+            Family::Unix
+        } else if protocol.is_packet() {
+            Family::Packet
+        } else if local.or(remote).is_some_and(|e| e.address.is_ipv6()) {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        let unspec = |fam| match fam {
+            Family::Inet6 => IpAddr::from([0u16; 8]),
+            _ => IpAddr::from([0u8; 4]),
+        };
+        let mut base = Socket::new(protocol, family, state, x.inode.unwrap_or(1000));
+        if protocol.is_inet() {
+            base.local = Some(local.unwrap_or(Endpoint {
+                address: unspec(family),
+                port: 0,
+            }));
+            base.remote = Some(remote.unwrap_or(Endpoint {
+                address: unspec(family),
+                port: 0,
+            }));
+        }
+        base.interface = x.interface.clone();
+        base.ifindex = x.interface.as_ref().map(|_| 2);
+        base.uid = Some(x.uid.unwrap_or(0));
+        base.v6only = x.v6only;
+        base.mark = x.mark;
+        base.recv_q = x.recv_q.unwrap_or(0);
+        base.send_q = x.send_q.unwrap_or(0);
+        if protocol.is_unix() {
+            let (name, abs) = match x.unix_name.as_deref() {
+                Some(n) => match n.strip_prefix('@') {
+                    Some(a) => (Some(ByteString::from(a)), true),
+                    None => (Some(ByteString::from(n)), false),
+                },
+                None => (None, false),
+            };
+            base.unix = Some(UnixInfo {
+                name,
+                r#abstract: abs,
+                peer: x.unix_peer,
+                pending: Vec::new(),
+                backlog: None,
+                vfs_inode: None,
+                vfs_dev: None,
+            });
+        }
+        if protocol.is_packet() {
+            base.packet = Some(PacketInfo {
+                ethertype: x.ethertype.unwrap_or(3),
+                version: None,
+                flags: None,
+                fanout: None,
+                bpf: x.bpf_k.as_ref().map(|ks| {
+                    ks.iter()
+                        .map(|&k| BpfInsn {
+                            code: 0x15,
+                            jt: 0,
+                            jf: 0,
+                            k,
+                        })
+                        .collect()
+                }),
+            });
+        }
+        if let Some(t) = &x.tcp {
+            base.tcp_info = Some(TcpInfo {
+                bytes_acked: t.bytes_acked,
+                bytes_received: t.bytes_received,
+                bytes_sent: t.bytes_sent,
+                rtt: t.rtt_us.unwrap_or(0),
+                ..TcpInfo::default()
+            });
+        }
+        let mut processes = Vec::new();
+        let parent_pid = 100;
+        let mut pid = 4242;
+        if let Some(p) = &self.process {
+            let ppid = self.parent.as_ref().and_then(|pp| pp.pid).unwrap_or(parent_pid);
+            let proc_ = process(p, pid, ppid);
+            pid = proc_.pid;
+            processes.push(proc_);
+            if let Some(pp) = &self.parent {
+                processes.push(process(pp, ppid, 1));
+            }
+        }
+        let n = self.count.unwrap_or(1).max(1);
+        let mut sockets = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let mut s = base.clone();
+            s.inode = base.inode + u64::from(i);
+            if let Some(r) = s.remote.as_mut()
+                && i > 0
+            {
+                r.port = r.port.wrapping_add(i as u16);
+            }
+            if self.process.is_some() {
+                s.owners = vec![Owner {
+                    pid,
+                    fd: self.fd.unwrap_or(3) + if self.fd.is_some() { 0 } else { i },
+                }];
+            }
+            sockets.push(s);
+        }
+        let mut snap = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta {
+                tool: Tool {
+                    name: "sockwarden".into(),
+                    version: env!("CARGO_PKG_VERSION").into(),
+                },
+                hostname: "example".into(),
+                kernel: String::new(),
+                boot_id: String::new(),
+                taken_at: String::new(),
+                netns: None,
+                privileged: true,
+                sources: Default::default(),
+                attribution: true,
+                ip_local_port_range: Some((32768, 60999)),
+            },
+            sockets,
+            processes,
+            warnings: Vec::new(),
+        };
+        snap.canonicalize();
+        Ok(snap)
+    }
+}

@@ -1,0 +1,436 @@
+//! Operators, compiled once into the structure that evaluates them fastest: CIDR lists into a
+//! sorted table of merged ranges (binary search), ports into a 64 Ki-bit set, several regexes
+//! into one RegexSet, globs into a GlobSet, equality sets into hash sets.
+//!
+//! Every operator is false on a missing value except `exists: false`: a rule about the process
+//! never fires on a socket no process holds unless it says so.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::RegexSet;
+
+use super::fields::{FieldType, Value};
+
+/// Operator names, for errors and docs.
+pub const OPERATORS: &[&str] = &[
+    "eq", "ne", "in", "in_list", "cidr", "port", "gt", "ge", "lt", "le", "regex", "glob", "prefix",
+    "suffix", "contains", "exists",
+];
+
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Exists(bool),
+    Bool(bool),
+    /// Equality against any of the listed values (eq, in, in_list).
+    StrIn(HashSet<String>),
+    IntIn(HashSet<i64>),
+    IpIn(Vec<IpAddr>),
+    Not(Box<Matcher>),
+    Cidr(NetTable),
+    Ports(Box<PortSet>),
+    Cmp(CmpOp, i64),
+    Regex(RegexSet),
+    Glob(GlobSet),
+    Prefix(Vec<String>),
+    Suffix(Vec<String>),
+    Contains(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+/// Compiles operator `op` with its arguments (already stringified) for a field of type `ty`.
+pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, String> {
+    use FieldType::*;
+    let one = || -> Result<&String, String> {
+        match args {
+            [a] => Ok(a),
+            _ => Err(format!("`{op}` takes one value, got {}", args.len())),
+        }
+    };
+    let wrong = || {
+        Err(format!(
+            "`{op}` does not apply to a {} field",
+            ty.name()
+        ))
+    };
+    match op {
+        "exists" => {
+            let v = one()?;
+            parse_bool(v).map(Matcher::Exists)
+        }
+        "eq" | "in" | "in_list" | "ne" => {
+            if op == "eq" || op == "ne" {
+                one()?;
+            }
+            let m = match ty {
+                Bool => Matcher::Bool(parse_bool(one()?)?),
+                Int | IntList => Matcher::IntIn(args.iter().map(|a| parse_int(a)).collect::<Result<_, _>>()?),
+                Port => Matcher::IntIn(args.iter().map(|a| parse_port(a).map(i64::from)).collect::<Result<_, _>>()?),
+                Ip => Matcher::IpIn(args.iter().map(|a| parse_ip(a)).collect::<Result<_, _>>()?),
+                Enum(allowed) => {
+                    for a in args {
+                        if !allowed.contains(&a.as_str()) {
+                            return Err(format!(
+                                "`{a}` is not a value of this field: expected one of {}",
+                                allowed.join(", ")
+                            ));
+                        }
+                    }
+                    Matcher::StrIn(args.iter().cloned().collect())
+                }
+                Str => Matcher::StrIn(args.iter().cloned().collect()),
+            };
+            Ok(if op == "ne" { Matcher::Not(Box::new(m)) } else { m })
+        }
+        "cidr" => match ty {
+            Ip => NetTable::parse(args).map(Matcher::Cidr),
+            _ => wrong(),
+        },
+        "port" => match ty {
+            Port | Int | IntList => PortSet::parse(args).map(|p| Matcher::Ports(Box::new(p))),
+            _ => wrong(),
+        },
+        "gt" | "ge" | "lt" | "le" => match ty {
+            Int | Port | IntList => {
+                let n = parse_int(one()?)?;
+                let c = match op {
+                    "gt" => CmpOp::Gt,
+                    "ge" => CmpOp::Ge,
+                    "lt" => CmpOp::Lt,
+                    _ => CmpOp::Le,
+                };
+                Ok(Matcher::Cmp(c, n))
+            }
+            _ => wrong(),
+        },
+        "regex" => match ty {
+            Str | Enum(_) => RegexSet::new(args)
+                .map(Matcher::Regex)
+                .map_err(|e| format!("bad regex: {e}")),
+            _ => wrong(),
+        },
+        "glob" => match ty {
+            Str | Enum(_) => {
+                let mut b = GlobSetBuilder::new();
+                for a in args {
+                    b.add(
+                        globset::GlobBuilder::new(a)
+                            .literal_separator(true)
+                            .build()
+                            .map_err(|e| format!("bad glob `{a}`: {e}"))?,
+                    );
+                }
+                let _ = Glob::new; // the builder above is Glob with options
+                b.build().map(Matcher::Glob).map_err(|e| format!("bad glob: {e}"))
+            }
+            _ => wrong(),
+        },
+        "prefix" | "suffix" | "contains" => match ty {
+            Str | Enum(_) => {
+                let v = args.to_vec();
+                Ok(match op {
+                    "prefix" => Matcher::Prefix(v),
+                    "suffix" => Matcher::Suffix(v),
+                    _ => Matcher::Contains(v),
+                })
+            }
+            _ => wrong(),
+        },
+        _ => Err(format!(
+            "unknown operator `{op}`: expected one of {}",
+            OPERATORS.join(", ")
+        )),
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("expected true or false, got `{s}`")),
+    }
+}
+
+fn parse_int(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let r = if let Some(h) = t.strip_prefix("0x") {
+        i64::from_str_radix(h, 16)
+    } else {
+        t.parse()
+    };
+    r.map_err(|_| format!("expected an integer, got `{s}`"))
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected a port (0-65535), got `{s}`"))
+}
+
+fn parse_ip(s: &str) -> Result<IpAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected an IP address, got `{s}`"))
+}
+
+impl Matcher {
+    pub fn matches(&self, v: &Value) -> bool {
+        match (self, v) {
+            (Matcher::Exists(want), v) => *want != matches!(v, Value::Missing),
+            (_, Value::Missing) => false,
+            (Matcher::Not(m), v) => !m.matches(v),
+            (m, Value::Ints(list)) => list.iter().any(|&i| m.matches(&Value::Int(i))),
+            (Matcher::Bool(b), Value::Bool(x)) => b == x,
+            (Matcher::StrIn(set), Value::Str(s)) => set.contains(s.as_ref()),
+            (Matcher::IntIn(set), Value::Int(i)) => set.contains(i),
+            (Matcher::IpIn(list), Value::Ip(ip)) => {
+                let ip = canonical(*ip);
+                list.iter().any(|a| canonical(*a) == ip)
+            }
+            (Matcher::Cidr(t), Value::Ip(ip)) => t.contains(*ip),
+            (Matcher::Ports(p), Value::Int(i)) => u16::try_from(*i).is_ok_and(|i| p.contains(i)),
+            (Matcher::Cmp(op, n), Value::Int(i)) => match op {
+                CmpOp::Gt => i > n,
+                CmpOp::Ge => i >= n,
+                CmpOp::Lt => i < n,
+                CmpOp::Le => i <= n,
+            },
+            (Matcher::Regex(r), Value::Str(s)) => r.is_match(s),
+            (Matcher::Glob(g), Value::Str(s)) => g.is_match(s.as_ref()),
+            (Matcher::Prefix(v), Value::Str(s)) => v.iter().any(|p| s.starts_with(p.as_str())),
+            (Matcher::Suffix(v), Value::Str(s)) => v.iter().any(|p| s.ends_with(p.as_str())),
+            (Matcher::Contains(v), Value::Str(s)) => v.iter().any(|p| s.contains(p.as_str())),
+            _ => false,
+        }
+    }
+}
+
+/// A v4-mapped IPv6 address is its IPv4 address, for matching.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// A set of networks as sorted, merged, inclusive ranges; membership is a binary search.
+#[derive(Debug, Clone, Default)]
+pub struct NetTable {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl NetTable {
+    /// Parses CIDRs (`10.0.0.0/8`, `2001:db8::/32`) and single addresses.
+    pub fn parse(items: &[String]) -> Result<NetTable, String> {
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for item in items {
+            let t = item.trim();
+            let net: ipnet::IpNet = match t.parse() {
+                Ok(n) => n,
+                Err(_) => match t.parse::<IpAddr>() {
+                    Ok(a) => ipnet::IpNet::from(a),
+                    Err(_) => return Err(format!("`{item}` is not a CIDR or an IP address")),
+                },
+            };
+            match net {
+                ipnet::IpNet::V4(n) => {
+                    v4.push((u32::from(n.network()), u32::from(n.broadcast())));
+                }
+                ipnet::IpNet::V6(n) => {
+                    // A v4-mapped net (::ffff:0:0/96 and inside) also lands in the v4 table.
+                    if let (Some(lo), Some(hi)) = (n.network().to_ipv4_mapped(), n.broadcast().to_ipv4_mapped()) {
+                        v4.push((u32::from(lo), u32::from(hi)));
+                    }
+                    v6.push((u128::from(n.network()), u128::from(n.broadcast())));
+                }
+            }
+        }
+        Ok(NetTable {
+            v4: merge(v4),
+            v6: merge(v6),
+        })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match canonical(ip) {
+            IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => in_ranges(&self.v6, u128::from(a)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+}
+
+fn merge<T: Ord + Copy + num_like::Succ>(mut r: Vec<(T, T)>) -> Vec<(T, T)> {
+    r.sort_unstable();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(r.len());
+    for (lo, hi) in r {
+        if let Some(last) = out.last_mut()
+            && lo <= last.1.succ()
+        {
+            if hi > last.1 {
+                last.1 = hi;
+            }
+            continue;
+        }
+        out.push((lo, hi));
+    }
+    out
+}
+
+fn in_ranges<T: Ord + Copy>(r: &[(T, T)], x: T) -> bool {
+    let i = r.partition_point(|&(lo, _)| lo <= x);
+    i > 0 && x <= r[i - 1].1
+}
+
+mod num_like {
+    pub trait Succ {
+        fn succ(self) -> Self;
+    }
+    impl Succ for u32 {
+        fn succ(self) -> Self {
+            self.saturating_add(1)
+        }
+    }
+    impl Succ for u128 {
+        fn succ(self) -> Self {
+            self.saturating_add(1)
+        }
+    }
+}
+
+/// Ports `22`, ranges `1-1023`, as a bitset over 0..=65535.
+#[derive(Clone)]
+pub struct PortSet([u64; 1024]);
+
+impl std::fmt::Debug for PortSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PortSet({} ports)", self.0.iter().map(|w| w.count_ones()).sum::<u32>())
+    }
+}
+
+impl PortSet {
+    pub fn parse(items: &[String]) -> Result<PortSet, String> {
+        let mut set = PortSet([0; 1024]);
+        for item in items {
+            let t = item.trim();
+            let (lo, hi) = match t.split_once('-') {
+                Some((a, b)) => (parse_port(a)?, parse_port(b)?),
+                None => {
+                    let p = parse_port(t)?;
+                    (p, p)
+                }
+            };
+            if lo > hi {
+                return Err(format!("port range `{item}` is empty: {lo} > {hi}"));
+            }
+            for p in lo..=hi {
+                set.0[usize::from(p) / 64] |= 1 << (p % 64);
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn contains(&self, p: u16) -> bool {
+        self.0[usize::from(p) / 64] & (1 << (p % 64)) != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn cidr_table_merges_and_matches_mapped() {
+        let t = NetTable::parse(&strs(&["10.0.0.0/8", "10.1.0.0/16", "192.0.2.7", "2001:db8::/32"])).unwrap();
+        assert!(t.contains("10.200.1.1".parse().unwrap()));
+        assert!(t.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(t.contains("192.0.2.7".parse().unwrap()));
+        assert!(!t.contains("192.0.2.8".parse().unwrap()));
+        assert!(t.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!t.contains("2001:db9::5".parse().unwrap()));
+        assert!(!t.contains("11.0.0.0".parse().unwrap()));
+        assert_eq!(t.v4.len(), 2);
+        assert!(NetTable::parse(&strs(&["10.0.0.0/33"])).is_err());
+        assert!(NetTable::parse(&strs(&["banana"])).is_err());
+    }
+
+    #[test]
+    fn cidr_matches_a_linear_scan() {
+        // Pseudo-random nets and probes; the table must agree with the obvious check.
+        let mut x: u32 = 0x1234_5678;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let nets: Vec<ipnet::Ipv4Net> = (0..200)
+            .map(|_| ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(next()), (next() % 25 + 8) as u8).unwrap().trunc())
+            .collect();
+        let t = NetTable::parse(&nets.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        for _ in 0..20000 {
+            let a = std::net::Ipv4Addr::from(next());
+            assert_eq!(t.contains(IpAddr::V4(a)), nets.iter().any(|n| n.contains(&a)), "{a}");
+        }
+    }
+
+    #[test]
+    fn ports_and_ranges() {
+        let p = PortSet::parse(&strs(&["22", "1000-1002", "65535"])).unwrap();
+        assert!(p.contains(22) && p.contains(1001) && p.contains(65535));
+        assert!(!p.contains(23) && !p.contains(999) && !p.contains(0));
+        assert!(PortSet::parse(&strs(&["10-5"])).is_err());
+        assert!(PortSet::parse(&strs(&["70000"])).is_err());
+    }
+
+    #[test]
+    fn type_errors() {
+        assert!(compile(FieldType::Int, "regex", &strs(&["x"])).is_err());
+        assert!(compile(FieldType::Str, "cidr", &strs(&["10.0.0.0/8"])).is_err());
+        assert!(compile(FieldType::Enum(&["listen"]), "eq", &strs(&["listening"])).is_err());
+        assert!(compile(FieldType::Str, "regex", &strs(&["("])).is_err());
+        assert!(compile(FieldType::Str, "frobnicate", &strs(&["x"])).is_err());
+        assert!(compile(FieldType::Int, "gt", &strs(&["ten"])).is_err());
+    }
+
+    #[test]
+    fn missing_values_only_match_exists_false() {
+        let m = compile(FieldType::Str, "ne", &strs(&["x"])).unwrap();
+        assert!(!m.matches(&Value::Missing));
+        assert!(compile(FieldType::Str, "exists", &strs(&["false"])).unwrap().matches(&Value::Missing));
+        assert!(!compile(FieldType::Str, "exists", &strs(&["true"])).unwrap().matches(&Value::Missing));
+    }
+
+    #[test]
+    fn list_values_match_any_element() {
+        let m = compile(FieldType::IntList, "in", &strs(&["21139", "29269"])).unwrap();
+        assert!(m.matches(&Value::Ints(vec![12, 21139])));
+        assert!(!m.matches(&Value::Ints(vec![12, 13])));
+    }
+
+    #[test]
+    fn glob_does_not_cross_slashes_with_star() {
+        let g = compile(FieldType::Str, "glob", &strs(&["/tmp/*"])).unwrap();
+        assert!(g.matches(&Value::Str("/tmp/x".into())));
+        assert!(!g.matches(&Value::Str("/tmp/a/b".into())));
+        let g = compile(FieldType::Str, "glob", &strs(&["/tmp/**"])).unwrap();
+        assert!(g.matches(&Value::Str("/tmp/a/b".into())));
+    }
+}

@@ -1,0 +1,478 @@
+//! Detection rules: the YAML schema, strict loading with located errors, and compilation.
+//!
+//! One rule per file (`rules/<theme>/<ID>-<slug>.yaml`), named lists in `rules/lists/`. The
+//! default pack is embedded in the binary at build time (build.rs), so `sockwarden scan` needs no
+//! files on the host. Loading never stops at the first problem: every file is parsed, every
+//! error is collected with its file:line:col, and the caller reports them all at once.
+//! This module never touches the OS: sources come in as text.
+
+pub mod condition;
+pub mod doc;
+pub mod examples;
+pub mod fields;
+pub mod lists;
+pub mod matcher;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+
+use condition::Condition;
+use examples::ExampleDoc;
+use fields::FieldDef;
+use lists::Lists;
+
+/// The default pack and its lists, embedded from `rules/` at build time.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Stable,
+    Experimental,
+}
+
+/// A problem in a rule, list or other input file, located.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One diagnostic, one line: multi-line messages (regex errors) are folded.
+        let msg: Vec<&str> = self.message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, msg.join(" "))
+    }
+}
+
+impl Diagnostic {
+    pub fn new(file: &str, line: usize, col: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+
+    /// From a serde_yaml error, which knows where it happened (1-based line and column).
+    pub fn from_yaml(file: &str, e: &serde_yaml::Error, context: &str) -> Diagnostic {
+        let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+        // serde_yaml appends " at line X column Y"; the prefix says it already.
+        let mut msg = e.to_string();
+        if let Some(i) = msg.find(" at line ") {
+            msg.truncate(i);
+        }
+        let msg = if msg.contains(':') || context.is_empty() {
+            msg
+        } else {
+            format!("{context}: {msg}")
+        };
+        Diagnostic::new(file, line, col, msg)
+    }
+
+    /// Locates the first occurrence of `needle` in `text` (1-based), for errors found after
+    /// parsing, such as a duplicate id or an unknown list name.
+    pub fn at_text(file: &str, text: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
+        let (line, col) = text
+            .find(needle)
+            .map(|off| {
+                let before = &text[..off];
+                let line = before.matches('\n').count() + 1;
+                let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                (line, col)
+            })
+            .unwrap_or((1, 1));
+        Diagnostic::new(file, line, col, message)
+    }
+}
+
+/// A field name, checked against the registry while parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldName(pub &'static FieldDef);
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        fields::lookup(&name).map(FieldName).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown field `{name}`{}",
+                fields::suggest(&name)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default()
+            ))
+        })
+    }
+}
+
+/// `aggregate:`: group matching subjects and fire once per group that passes a threshold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aggregate {
+    /// The group key, e.g. `process.pid`.
+    pub by: FieldName,
+    /// Count distinct values of this field instead of matching subjects.
+    #[serde(default)]
+    pub distinct: Option<FieldName>,
+    pub count: Threshold,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    #[serde(default)]
+    pub gt: Option<u64>,
+    #[serde(default)]
+    pub ge: Option<u64>,
+}
+
+impl Threshold {
+    pub fn passes(&self, n: u64) -> bool {
+        self.gt.is_none_or(|t| n > t) && self.ge.is_none_or(|t| n >= t)
+    }
+}
+
+/// The YAML form of a rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub tags: Vec<String>,
+    pub description: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub when: Condition,
+    #[serde(default)]
+    pub exceptions: Vec<Condition>,
+    #[serde(default)]
+    pub aggregate: Option<Aggregate>,
+    pub examples: Examples,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(rename = "match")]
+    pub matches: Vec<ExampleDoc>,
+    pub no_match: Vec<ExampleDoc>,
+}
+
+/// A loaded rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub doc: RuleDoc,
+    /// Where it came from, for errors and `rules explain`.
+    pub source: String,
+    /// The YAML text, for documentation.
+    pub text: String,
+    /// Pre-filter bits: the protocols and states the rule can match at all (from its top-level
+    /// conjunction), so the engine skips most sockets with two bit tests.
+    pub protocol_mask: u32,
+    pub state_mask: u32,
+}
+
+impl Rule {
+    pub fn id(&self) -> &str {
+        &self.doc.id
+    }
+}
+
+/// An input file's text and the name to report it by.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
+}
+
+/// A rule pack ready to evaluate.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub lists: Lists,
+}
+
+/// Loads rules and lists. `list_overrides` are applied after the default lists. Rules whose id
+/// is in `disable` are dropped after validation. Every problem of every file is returned.
+pub fn load(
+    rule_sources: &[Source],
+    list_sources: &[Source],
+    list_overrides: &[Source],
+    disable: &[String],
+) -> Result<RuleSet, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut lists = Lists::default();
+    for s in list_sources.iter().chain(list_overrides) {
+        if let Err(d) = lists.load(&s.path, &s.text) {
+            diags.push(d);
+        }
+    }
+    let mut rules = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for s in rule_sources {
+        let mut doc: RuleDoc = match serde_yaml::from_str(&s.text) {
+            Ok(d) => d,
+            Err(e) => {
+                diags.push(Diagnostic::from_yaml(&s.path, &e, "invalid rule"));
+                continue;
+            }
+        };
+        let mut bad = false;
+        if let Some(first) = seen.get(&doc.id) {
+            diags.push(Diagnostic::at_text(
+                &s.path,
+                &s.text,
+                "id:",
+                format!("duplicate rule id `{}` (first defined in {first})", doc.id),
+            ));
+            bad = true;
+        } else {
+            seen.insert(doc.id.clone(), s.path.clone());
+        }
+        if let Some(msg) = check_doc(&doc) {
+            diags.push(Diagnostic::at_text(&s.path, &s.text, msg.0, msg.1));
+            bad = true;
+        }
+        let mut refs = Vec::new();
+        doc.when.list_refs(&mut refs);
+        doc.exceptions.iter().for_each(|c| c.list_refs(&mut refs));
+        let refs: Vec<String> = refs.into_iter().map(String::from).collect();
+        let link_errors: Vec<String> = std::iter::once(&mut doc.when)
+            .chain(doc.exceptions.iter_mut())
+            .filter_map(|c| c.link(&lists).err())
+            .collect();
+        for e in link_errors {
+            let needle = refs
+                .iter()
+                .find(|r| e.contains(&format!("`{r}`")))
+                .cloned()
+                .unwrap_or_default();
+            diags.push(Diagnostic::at_text(&s.path, &s.text, &needle, e));
+            bad = true;
+        }
+        if bad {
+            continue;
+        }
+        let protocol_mask = mask(&doc.when, "socket.protocol", fields::PROTOCOLS)
+            & kind_mask(&doc.when);
+        let state_mask = mask(&doc.when, "socket.state", fields::STATES);
+        rules.push(Rule {
+            doc,
+            source: s.path.clone(),
+            text: s.text.clone(),
+            protocol_mask,
+            state_mask,
+        });
+    }
+    if diags.is_empty() {
+        rules.retain(|r| !disable.contains(&r.doc.id));
+        rules.sort_by(|a, b| a.doc.id.cmp(&b.doc.id));
+        Ok(RuleSet { rules, lists })
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(diags)
+    }
+}
+
+/// Checks that serde cannot express; returns (text to locate, message).
+fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
+    let id_ok = !doc.id.is_empty()
+        && doc
+            .id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        return Some(("id:", format!("rule id `{}` must be upper-case letters, digits and dashes", doc.id)));
+    }
+    if doc.tags.is_empty() {
+        return Some(("tags:", "a rule needs at least one ATT&CK technique tag".into()));
+    }
+    if let Some(t) = doc.tags.iter().find(|t| !is_attack_id(t)) {
+        return Some(("tags:", format!("tag `{t}` is not an ATT&CK technique id (T1234 or T1234.001)")));
+    }
+    if doc.description.trim().is_empty() {
+        return Some(("description:", "the description must say what the rule means, why it matters and how to respond".into()));
+    }
+    if doc.examples.matches.is_empty() || doc.examples.no_match.is_empty() {
+        return Some(("examples:", "a rule needs at least one `match` and one `no_match` example".into()));
+    }
+    None
+}
+
+fn is_attack_id(t: &str) -> bool {
+    let Some(rest) = t.strip_prefix('T') else {
+        return false;
+    };
+    let (main, sub) = rest.split_once('.').unwrap_or((rest, ""));
+    main.len() == 4
+        && main.bytes().all(|b| b.is_ascii_digit())
+        && (sub.is_empty() || (sub.len() == 3 && sub.bytes().all(|b| b.is_ascii_digit())))
+}
+
+fn mask(c: &Condition, field: &str, names: &[&str]) -> u32 {
+    match c.pinned_values(field) {
+        None => u32::MAX,
+        Some(vals) => names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| vals.iter().any(|v| v == *n))
+            .fold(0, |m, (i, _)| m | (1 << i)),
+    }
+}
+
+/// `socket.kind` pins translate to protocol bits.
+fn kind_mask(c: &Condition) -> u32 {
+    match c.pinned_values("socket.kind") {
+        None => u32::MAX,
+        Some(vals) => fields::PROTOCOLS
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                let k = match **p {
+                    "unix_stream" | "unix_dgram" | "unix_seqpacket" => "unix",
+                    "packet_raw" | "packet_dgram" => "packet",
+                    other => other,
+                };
+                vals.iter().any(|v| v == k)
+            })
+            .fold(0, |m, (i, _)| m | (1 << i)),
+    }
+}
+
+/// The default pack's rule and list sources.
+pub fn default_sources() -> (Vec<Source>, Vec<Source>) {
+    let mut rules = Vec::new();
+    let mut lists = Vec::new();
+    for (path, text) in embedded::FILES {
+        let s = Source {
+            path: path.to_string(),
+            text: text.to_string(),
+        };
+        if path.starts_with("rules/lists/") {
+            lists.push(s);
+        } else {
+            rules.push(s);
+        }
+    }
+    (rules, lists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(path: &str, text: &str) -> Source {
+        Source {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    const GOOD: &str = "id: T-1
+title: t
+severity: high
+status: stable
+tags: [T1059.004]
+description: d
+when:
+  all:
+    - socket.state: listen
+    - process.exe: {prefix: {list: dirs}}
+examples:
+  match:
+    - socket: {protocol: tcp, state: listen, local: 0.0.0.0:4444}
+      process: {exe: /tmp/x}
+  no_match:
+    - socket: {protocol: tcp, state: listen, local: 0.0.0.0:4444}
+      process: {exe: /usr/bin/x}
+";
+
+    #[test]
+    fn loads_and_prefilters() {
+        let rs = load(&[src("r.yaml", GOOD)], &[src("l.yaml", "dirs: [/tmp/]\n")], &[], &[]).unwrap();
+        assert_eq!(rs.rules.len(), 1);
+        let r = &rs.rules[0];
+        assert_eq!(r.state_mask, 1 << 9); // listen is the 10th state name
+        assert_eq!(r.protocol_mask, u32::MAX);
+    }
+
+    #[test]
+    fn every_error_of_every_file_is_reported_with_its_place() {
+        let bad_field = GOOD.replace("socket.state: listen", "socket.stat: listen");
+        let bad_list = GOOD.replace("{list: dirs}", "{list: nope}");
+        let diags = load(
+            &[src("a.yaml", &bad_field), src("b.yaml", &bad_list), src("c.yaml", GOOD), src("d.yaml", GOOD)],
+            &[src("l.yaml", "dirs: [/tmp/]\n")],
+            &[],
+            &[],
+        )
+        .unwrap_err();
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 3, "{text:#?}");
+        assert!(text[0].starts_with("a.yaml:9:7: unknown field `socket.stat`"), "{}", text[0]);
+        assert!(text[0].contains("did you mean `socket.state`"));
+        assert!(text[1].starts_with("b.yaml:10:"), "{}", text[1]);
+        assert!(text[1].contains("unknown list `nope`"));
+        assert!(text[2].starts_with("d.yaml:1:1: duplicate rule id `T-1`"), "{}", text[2]);
+    }
+
+    #[test]
+    fn attack_ids() {
+        assert!(is_attack_id("T1059"));
+        assert!(is_attack_id("T1059.004"));
+        assert!(!is_attack_id("t1059"));
+        assert!(!is_attack_id("T105"));
+        assert!(!is_attack_id("T1059.4"));
+    }
+}
