@@ -16,6 +16,9 @@ use crate::model::{Owner, Snapshot, Socket};
 use crate::rules::fields::{Subject, Value};
 use crate::rules::{Rule, RuleSet};
 
+/// Aggregate groups: (rule, group key) → the (socket, holder) subjects in the group.
+type Groups = BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>>;
+
 /// The default ephemeral range (Linux) when a snapshot does not record its own.
 const DEFAULT_EPHEMERAL: (u16, u16) = (32768, 60999);
 
@@ -93,7 +96,7 @@ fn group(
     eph: (u16, u16),
 ) -> Vec<Finding> {
     let mut per_socket: BTreeMap<(usize, usize), Vec<Owner>> = BTreeMap::new();
-    let mut per_group: BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>> = BTreeMap::new();
+    let mut per_group: Groups = BTreeMap::new();
     for (ri, si, owner) in hits {
         let rule = &rules.rules[ri];
         match &rule.doc.aggregate {
@@ -132,8 +135,18 @@ fn group(
         if !agg.count.passes(n) {
             continue;
         }
-        let related: Vec<usize> = members.iter().map(|m| m.0).collect::<BTreeSet<_>>().into_iter().collect();
-        let owners: Vec<Owner> = members.iter().filter_map(|m| m.1).collect::<BTreeSet<_>>().into_iter().collect();
+        let related: Vec<usize> = members
+            .iter()
+            .map(|m| m.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let owners: Vec<Owner> = members
+            .iter()
+            .filter_map(|m| m.1)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let first = related[0];
         let mut h = Sha256::new();
         h.update(rule.id().as_bytes());
@@ -195,9 +208,18 @@ fn value_key(v: &Value) -> String {
 fn finding_id(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> String {
     let mut h = Sha256::new();
     let mut key = String::new();
-    let _ = write!(key, "{rule}\0{:?}\0{:?}\0{:?}\0", s.protocol, s.local, s.remote);
+    let _ = write!(
+        key,
+        "{rule}\0{:?}\0{:?}\0{:?}\0",
+        s.protocol, s.local, s.remote
+    );
     if let Some(u) = &s.unix {
-        key.push_str(&u.name.as_ref().map(|n| n.to_str_lossy().into_owned()).unwrap_or_default());
+        key.push_str(
+            &u.name
+                .as_ref()
+                .map(|n| n.to_str_lossy().into_owned())
+                .unwrap_or_default(),
+        );
     }
     if let Some(p) = &s.packet {
         let _ = write!(key, "{}\0{:?}", p.ethertype, s.interface);

@@ -56,6 +56,60 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
+/// when `path` is `None` or `-`, through a large buffer: a 100k-socket snapshot is ~100 MB of
+/// JSON and is never held in memory whole.
+pub fn emit_with(
+    path: Option<&Path>,
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    const BUF: usize = 1 << 20;
+    match path {
+        Some(p) if p != Path::new("-") => {
+            let is_special = fs::metadata(p).is_ok_and(|m| !m.file_type().is_file());
+            if is_special {
+                let f = fs::OpenOptions::new().write(true).open(p)?;
+                let mut w = io::BufWriter::with_capacity(BUF, f);
+                produce(&mut w)?;
+                return w.flush();
+            }
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let name = p
+                .file_name()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+            let mut tmp_name = std::ffi::OsString::from(".");
+            tmp_name.push(name);
+            tmp_name.push(format!(".tmp.{}", std::process::id()));
+            let tmp = dir.join(tmp_name);
+            let result = (|| {
+                let mut w = io::BufWriter::with_capacity(BUF, fs::File::create(&tmp)?);
+                produce(&mut w)?;
+                let f = w.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                fs::rename(&tmp, p)?;
+                if let Ok(d) = fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+                Ok(())
+            })();
+            if result.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            result
+        }
+        _ => {
+            let mut w = io::BufWriter::with_capacity(BUF, io::stdout().lock());
+            match produce(&mut w).and_then(|_| w.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            }
+        }
+    }
+}
+
 /// Writes to `path` atomically, or to stdout when `path` is `None` or `-`.
 pub fn emit(path: Option<&Path>, bytes: &[u8]) -> io::Result<()> {
     match path {

@@ -35,13 +35,15 @@ fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
     opts.attribution = !args.no_processes;
     opts.extensions = !args.no_extensions;
     let snap = collect::collect(&opts);
-    let mut bytes = if args.pretty {
-        serde_json::to_vec_pretty(&snap)?
-    } else {
-        serde_json::to_vec(&snap)?
-    };
-    bytes.push(b'\n');
-    output::emit(args.output.as_deref(), &bytes).with_context(|| match &args.output {
+    output::emit_with(args.output.as_deref(), |w| {
+        if args.pretty {
+            serde_json::to_writer_pretty(&mut *w, &snap)?;
+        } else {
+            serde_json::to_writer(&mut *w, &snap)?;
+        }
+        w.write_all(b"\n")
+    })
+    .with_context(|| match &args.output {
         Some(p) => format!("cannot write {}", p.display()),
         None => "cannot write to stdout".into(),
     })?;

@@ -145,7 +145,12 @@ pub fn test_examples(rs: &RuleSet) -> (String, usize) {
                 }
                 Err(e) => {
                     failed += 1;
-                    let _ = writeln!(out, "FAIL {} {label} #{i}: {e} ({})", rule.id(), rule.source);
+                    let _ = writeln!(
+                        out,
+                        "FAIL {} {label} #{i}: {e} ({})",
+                        rule.id(),
+                        rule.source
+                    );
                 }
             }
         }
@@ -160,7 +165,12 @@ fn docs(dir: &std::path::Path, check: bool) -> Result<ExitStatus> {
     let mut pages: Vec<(std::path::PathBuf, String)> = rs
         .rules
         .iter()
-        .map(|r| (dir.join(format!("{}.md", r.id())), crate::rules::doc::render_markdown(r)))
+        .map(|r| {
+            (
+                dir.join(format!("{}.md", r.id())),
+                crate::rules::doc::render_markdown(r),
+            )
+        })
         .collect();
     pages.push((dir.join("README.md"), crate::rules::doc::render_index(&rs)));
     if check {
@@ -182,7 +192,9 @@ fn docs(dir: &std::path::Path, check: bool) -> Result<ExitStatus> {
         for (p, text) in &pages {
             output::write_atomic(p, text.as_bytes())?;
         }
-        output::write_stdout(format!("wrote {} pages to {}\n", pages.len(), dir.display()).as_bytes())?;
+        output::write_stdout(
+            format!("wrote {} pages to {}\n", pages.len(), dir.display()).as_bytes(),
+        )?;
     }
     Ok(ExitStatus::Ok)
 }

@@ -38,7 +38,10 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     match rules::load(&rule_srcs, &list_srcs, &overrides, inputs.disable) {
         Ok(rs) => {
             for id in inputs.disable {
-                if !rule_srcs.iter().any(|s| s.text.contains(&format!("id: {id}"))) {
+                if !rule_srcs
+                    .iter()
+                    .any(|s| s.text.contains(&format!("id: {id}")))
+                {
                     bail!("--disable {id}: no rule has that id");
                 }
             }

@@ -54,7 +54,7 @@ pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String>
     s.timer = raw_timer(payload);
     for nla in &resp.nlas {
         match nla {
-            Nla::TcpInfo(bytes) => s.tcp_info = decode_tcp_info(bytes),
+            Nla::TcpInfo(bytes) => s.tcp_info = decode_tcp_info(bytes).map(Box::new),
             Nla::Congestion(name) => s.congestion = Some(name.clone()),
             Nla::MemInfo(m) => {
                 s.memory = Some(SkMemInfo {

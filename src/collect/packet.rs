@@ -105,13 +105,13 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, String> {
             _ => {}
         }
     }
-    s.packet = Some(info);
+    s.packet = Some(Box::new(info));
     Ok(s)
 }
 
 /// `struct sock_filter[]`: { u16 code; u8 jt; u8 jf; u32 k } per instruction.
 pub fn decode_bpf(v: &[u8]) -> Result<Vec<BpfInsn>, String> {
-    if v.len() % 8 != 0 {
+    if !v.len().is_multiple_of(8) {
         return Err(format!(
             "packet_diag filter: {} bytes is not a whole number of instructions",
             v.len()

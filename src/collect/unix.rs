@@ -87,7 +87,7 @@ pub fn decode_unix(payload: &[u8]) -> Result<Socket, String> {
             _ => {}
         }
     }
-    s.unix = Some(info);
+    s.unix = Some(Box::new(info));
     Ok(s)
 }
 

@@ -21,11 +21,11 @@
 //! - `dev [=|!=] NAME|INDEX` and `fwmark [=|!=] MARK[/MASK]` as in `ss`; `autobound` and
 //!   `cgroup` are rejected with an error.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use crate::model::{Endpoint, Socket};
+use crate::model::Socket;
 
 /// What an expression may start with, for error messages.
 const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, not or '('";
@@ -39,6 +39,7 @@ pub enum Expr {
     Pred(Pred),
 }
 
+/// `src`/`sport` look at the local end, `dst`/`dport` at the remote end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Src,
@@ -55,47 +56,20 @@ pub enum Cmp {
     Ge,
 }
 
-impl Cmp {
-    fn test(self, have: u16, want: u16) -> bool {
-        match self {
-            Cmp::Eq => have == want,
-            Cmp::Ne => have != want,
-            Cmp::Lt => have < want,
-            Cmp::Gt => have > want,
-            Cmp::Le => have <= want,
-            Cmp::Ge => have >= want,
-        }
-    }
-}
-
 /// One condition on a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pred {
-    /// `sport`/`dport`: inet sockets only.
-    Port {
-        side: Side,
-        cmp: Cmp,
-        port: u16,
-    },
-    /// `src`/`dst` with an IP address, prefix and/or port: inet sockets only. `None` = any.
-    Host {
-        side: Side,
-        net: Option<IpNet>,
-        port: Option<u16>,
-    },
+    /// `sport`/`dport OP PORT`: inet sockets only.
+    Port(Side, Cmp, u16),
+    /// `src`/`dst` with an address or prefix and a port (`None` = any): inet sockets only.
+    Host(Side, Option<IpNet>, Option<u16>),
     /// `src`/`dst` with a glob on a unix socket's name: unix sockets only.
-    UnixName {
-        side: Side,
-        glob: Vec<u8>,
-    },
+    UnixName(Side, Vec<u8>),
     /// `dev`: the bound device, by index or by name.
     DevIndex(u32),
     DevName(String),
-    /// `fwmark`: `(mark & mask) == value`.
-    Mark {
-        value: u32,
-        mask: u32,
-    },
+    /// `fwmark VALUE/MASK`: `(mark & MASK) == VALUE`.
+    Mark(u32, u32),
 }
 
 impl Expr {
@@ -111,35 +85,47 @@ impl Expr {
 
 impl Pred {
     fn eval(&self, s: &Socket) -> bool {
-        let endpoint = |side: &Side| -> Option<Endpoint> {
-            match side {
-                Side::Src => s.local,
-                Side::Dst => s.remote,
+        let end = |side: &Side| {
+            if *side == Side::Src {
+                s.local
+            } else {
+                s.remote
             }
         };
+        let inet = s.protocol.is_inet();
         match self {
-            Pred::Port { side, cmp, port } => {
-                s.protocol.is_inet() && endpoint(side).is_some_and(|e| cmp.test(e.port, *port))
+            Pred::Port(side, cmp, want) => {
+                inet && end(side).is_some_and(|e| cmp.test(e.port, *want))
             }
-            Pred::Host { side, net, port } => {
-                s.protocol.is_inet()
-                    && endpoint(side).is_some_and(|e| {
-                        port.is_none_or(|p| p == e.port)
-                            && net.is_none_or(|n| addr_matches(&n, e.address))
-                    })
+            Pred::Host(side, net, port) => {
+                inet && end(side).is_some_and(|e| {
+                    port.is_none_or(|p| p == e.port)
+                        && net.is_none_or(|n| addr_matches(&n, e.address))
+                })
             }
-            Pred::UnixName { side, glob } => {
-                s.protocol.is_unix() && {
-                    let name = match side {
-                        Side::Src => unix_name(s).unwrap_or_default(),
-                        Side::Dst => Vec::new(),
-                    };
-                    glob_match(glob, &name)
-                }
+            Pred::UnixName(side, glob) => {
+                let name = match side {
+                    Side::Src => unix_name(s).unwrap_or_default(),
+                    Side::Dst => Vec::new(),
+                };
+                s.protocol.is_unix() && glob_match(glob, &name)
             }
             Pred::DevIndex(i) => s.ifindex == Some(*i),
             Pred::DevName(n) => s.interface.as_deref() == Some(n.as_str()),
-            Pred::Mark { value, mask } => s.mark.unwrap_or(0) & mask == *value,
+            Pred::Mark(value, mask) => s.mark.unwrap_or(0) & mask == *value,
+        }
+    }
+}
+
+impl Cmp {
+    fn test(self, have: u16, want: u16) -> bool {
+        match self {
+            Cmp::Eq => have == want,
+            Cmp::Ne => have != want,
+            Cmp::Lt => have < want,
+            Cmp::Gt => have > want,
+            Cmp::Le => have <= want,
+            Cmp::Ge => have >= want,
         }
     }
 }
@@ -147,10 +133,8 @@ impl Pred {
 /// `ss`'s `inet2_addr_match()`: a zero-length prefix matches anything, an IPv4 prefix also
 /// matches a v4-mapped IPv6 address.
 fn addr_matches(net: &IpNet, a: IpAddr) -> bool {
-    if net.prefix_len() == 0 {
-        return true;
-    }
     match (net, a) {
+        _ if net.prefix_len() == 0 => true,
         (IpNet::V4(n), IpAddr::V4(a)) => n.contains(&a),
         (IpNet::V4(n), IpAddr::V6(a)) => a.to_ipv4_mapped().is_some_and(|m| n.contains(&m)),
         (IpNet::V6(n), IpAddr::V6(a)) => n.contains(&a),
@@ -162,18 +146,12 @@ fn addr_matches(net: &IpNet, a: IpAddr) -> bool {
 /// `@`. `None` when unnamed. Raw bytes: escape before display.
 pub(crate) fn unix_name(s: &Socket) -> Option<Vec<u8>> {
     let u = s.unix.as_ref()?;
-    let name = u.name.as_ref()?;
-    if u.r#abstract {
-        let mut v = vec![b'@'];
-        v.extend(
-            name.as_bytes()
-                .iter()
-                .map(|&b| if b == 0 { b'@' } else { b }),
-        );
-        Some(v)
-    } else {
-        Some(name.as_bytes().to_vec())
+    let name = u.name.as_ref()?.as_bytes();
+    if !u.r#abstract {
+        return Some(name.to_vec());
     }
+    let at = |&b: &u8| if b == 0 { b'@' } else { b };
+    Some(std::iter::once(b'@').chain(name.iter().map(at)).collect())
 }
 
 /// `fnmatch(pattern, name, FNM_CASEFOLD)` on bytes: `*`, `?`, `[...]` (with `!`/`^` and
@@ -185,22 +163,14 @@ pub(crate) fn glob_match(p: &[u8], s: &[u8]) -> bool {
         if p.get(pi) == Some(&b'*') {
             star = Some((pi + 1, si));
             pi += 1;
-            continue;
-        }
-        if pi < p.len()
-            && let Some(next) = glob_step(p, pi, s[si])
-        {
-            pi = next;
-            si += 1;
-            continue;
-        }
-        match star {
-            Some((sp, ss)) => {
-                pi = sp;
-                si = ss + 1;
-                star = Some((sp, ss + 1));
-            }
-            None => return false,
+        } else if let Some(next) = glob_step(p, pi, s[si]) {
+            (pi, si) = (next, si + 1);
+        } else if let Some((sp, ss)) = star {
+            // Let the last `*` swallow one more byte and retry.
+            (pi, si) = (sp, ss + 1);
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
         }
     }
     p[pi..].iter().all(|&c| c == b'*')
@@ -208,39 +178,36 @@ pub(crate) fn glob_match(p: &[u8], s: &[u8]) -> bool {
 
 /// Matches one non-`*` pattern element at `p[pi]` against `c`; returns the next pattern index.
 fn glob_step(p: &[u8], pi: usize, c: u8) -> Option<usize> {
-    let eq = |a: u8, b: u8| a.eq_ignore_ascii_case(&b);
-    match p[pi] {
+    let eq = |a: u8| a.eq_ignore_ascii_case(&c);
+    match *p.get(pi)? {
         b'?' => Some(pi + 1),
-        b'\\' if pi + 1 < p.len() => eq(p[pi + 1], c).then_some(pi + 2),
+        b'\\' if pi + 1 < p.len() => eq(p[pi + 1]).then_some(pi + 2),
         b'[' => {
             let mut j = pi + 1;
             let negate = matches!(p.get(j), Some(b'!' | b'^'));
-            if negate {
-                j += 1;
-            }
-            let (mut hit, mut first) = (false, true);
+            j += usize::from(negate);
+            let (mut hit, start) = (false, j);
             loop {
                 let Some(&lo) = p.get(j) else {
-                    // No closing bracket: the '[' is literal.
-                    return eq(b'[', c).then_some(pi + 1);
+                    // Without a closing bracket the '[' is literal.
+                    return eq(b'[').then_some(pi + 1);
                 };
-                if lo == b']' && !first {
-                    break;
+                if lo == b']' && j > start {
+                    return (hit != negate).then_some(j + 1);
                 }
-                first = false;
                 if p.get(j + 1) == Some(&b'-') && p.get(j + 2).is_some_and(|&h| h != b']') {
-                    let hi = p[j + 2];
-                    let (l, u) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
-                    hit |= [c, l, u].iter().any(|x| (lo..=hi).contains(x));
+                    let range = lo..=p[j + 2];
+                    hit |= [c, c.to_ascii_lowercase(), c.to_ascii_uppercase()]
+                        .iter()
+                        .any(|x| range.contains(x));
                     j += 3;
                 } else {
-                    hit |= eq(lo, c);
+                    hit |= eq(lo);
                     j += 1;
                 }
             }
-            (hit != negate).then_some(j + 1)
         }
-        other => eq(other, c).then_some(pi + 1),
+        other => eq(other).then_some(pi + 1),
     }
 }
 
@@ -248,30 +215,16 @@ fn glob_step(p: &[u8], pi: usize, c: u8) -> Option<usize> {
 pub fn tokenize(words: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for w in words {
-        let mut cur = String::new();
-        let mut started = false;
+        let mut cur: Option<String> = None;
         let mut chars = w.chars();
         while let Some(c) = chars.next() {
             match c {
-                ' ' | '\t' => {
-                    if started {
-                        out.push(std::mem::take(&mut cur));
-                        started = false;
-                    }
-                }
-                '\\' => {
-                    started = true;
-                    cur.extend(chars.next());
-                }
-                c => {
-                    started = true;
-                    cur.push(c);
-                }
+                ' ' | '\t' => out.extend(cur.take()),
+                '\\' => cur.get_or_insert_default().extend(chars.next()),
+                c => cur.get_or_insert_default().push(c),
             }
         }
-        if started {
-            out.push(cur);
-        }
+        out.extend(cur);
     }
     out
 }
@@ -343,29 +296,23 @@ impl<'a> Parser<'a> {
     fn list(&mut self) -> Result<Expr, String> {
         let mut acc = self.expr()?;
         loop {
-            let combine: fn(Box<Expr>, Box<Expr>) -> Expr = match self.peek() {
+            let or = match self.peek() {
                 None | Some(Tok::Close) => return Ok(acc),
-                Some(Tok::Or) => {
+                Some(t @ (Tok::Or | Tok::And)) => {
                     self.pos += 1;
-                    Expr::Or
+                    t == Tok::Or
                 }
-                Some(Tok::And) => {
-                    self.pos += 1;
-                    Expr::And
-                }
-                Some(_) => Expr::And,
+                Some(_) => false,
             };
-            let rhs = self.expr()?;
-            acc = combine(Box::new(acc), Box::new(rhs));
+            let (a, b) = (Box::new(acc), Box::new(self.expr()?));
+            acc = if or { Expr::Or(a, b) } else { Expr::And(a, b) };
         }
     }
 
     fn expr(&mut self) -> Result<Expr, String> {
-        let Some(w) = self.next() else {
-            return Err(format!(
-                "the filter ends where an expression was expected: expected {EXPECTED}"
-            ));
-        };
+        let w = self.next().ok_or_else(|| {
+            format!("the filter ends where an expression was expected: expected {EXPECTED}")
+        })?;
         match classify(w) {
             Tok::Open => {
                 let e = self.list()?;
@@ -383,56 +330,14 @@ impl<'a> Parser<'a> {
     }
 
     fn primary(&mut self, w: &str) -> Result<Expr, String> {
-        let pred = match w {
-            "src" | "dst" => {
-                let side = if w == "src" { Side::Src } else { Side::Dst };
-                match self.operator() {
-                    None | Some(Cmp::Eq) => {}
-                    Some(_) => {
-                        return Err(format!("'{w}' takes '=' or nothing before the address"));
-                    }
-                }
-                let v = self.value(w, "an address")?;
-                self.host(side, w, v)?
-            }
-            "sport" | "dport" => {
-                let side = if w == "sport" { Side::Src } else { Side::Dst };
-                let cmp = self.operator().unwrap_or(Cmp::Eq);
-                let v = self.value(w, "a port")?;
-                let port = parse_port(v.strip_prefix("*:").or(v.strip_prefix(':')).unwrap_or(v))
-                    .ok_or_else(|| {
-                        format!(
-                            "{w}: '{v}' is not a port: expected :PORT, PORT or *:PORT with PORT \
-                             0-65535 (service names are not resolved)"
-                        )
-                    })?;
-                Pred::Port { side, cmp, port }
-            }
-            "dev" | "fwmark" => {
-                let negate = match self.operator() {
-                    None | Some(Cmp::Eq) => false,
-                    Some(Cmp::Ne) => true,
-                    Some(_) => return Err(format!("'{w}' takes '=', '!=' or nothing")),
-                };
-                let v = self.value(w, if w == "dev" { "a device" } else { "a mark" })?;
-                let pred = if w == "dev" {
-                    match v.parse::<u32>() {
-                        Ok(i) => Pred::DevIndex(i),
-                        Err(_) => Pred::DevName(v.to_string()),
-                    }
-                } else {
-                    parse_markmask(v).ok_or_else(|| {
-                        format!("fwmark: '{v}' is not a mark: expected MARK or MARK/MASK")
-                    })?
-                };
-                if negate {
-                    return Ok(Expr::Not(Box::new(Expr::Pred(pred))));
-                }
-                pred
-            }
-            "autobound" | "cgroup" => {
-                return Err(format!("'{w}' filters are not supported by sockwarden"));
-            }
+        let side = if w.starts_with('s') {
+            Side::Src
+        } else {
+            Side::Dst
+        };
+        let op = match w {
+            "src" | "dst" | "sport" | "dport" | "dev" | "fwmark" => self.operator(),
+            "autobound" | "cgroup" => return Err(format!("'{w}' filters are not supported")),
             "state" | "exclude" | "excl" => {
                 return Err(format!("'{w}' must come before the filter expression"));
             }
@@ -442,33 +347,54 @@ impl<'a> Parser<'a> {
                 ));
             }
         };
-        Ok(Expr::Pred(pred))
+        let v = self.value(w)?;
+        let pred = match (w, op) {
+            ("src" | "dst", None | Some(Cmp::Eq)) => self.host(side, w, v)?,
+            ("src" | "dst", _) => return Err(format!("'{w}' takes '=' or nothing")),
+            ("sport" | "dport", op) => {
+                let bare = v.strip_prefix("*:").or(v.strip_prefix(':')).unwrap_or(v);
+                let port = parse_port(bare).ok_or_else(|| {
+                    format!(
+                        "{w}: '{v}' is not a port: expected :PORT, PORT or *:PORT with PORT \
+                         0-65535 (service names are not resolved)"
+                    )
+                })?;
+                Pred::Port(side, op.unwrap_or(Cmp::Eq), port)
+            }
+            (_, Some(Cmp::Lt | Cmp::Gt | Cmp::Le | Cmp::Ge)) => {
+                return Err(format!("'{w}' takes '=', '!=' or nothing"));
+            }
+            ("dev", _) => v.parse().map_or(Pred::DevName(v.into()), Pred::DevIndex),
+            _ => parse_markmask(v)
+                .ok_or_else(|| format!("fwmark: '{v}' is not a mark: expected MARK[/MASK]"))?,
+        };
+        Ok(match op {
+            Some(Cmp::Ne) if !matches!(pred, Pred::Port(..)) => {
+                Expr::Not(Box::new(Expr::Pred(pred)))
+            }
+            _ => Expr::Pred(pred),
+        })
     }
 
     fn operator(&mut self) -> Option<Cmp> {
-        match self.peek() {
-            Some(Tok::Op(c)) => {
-                self.pos += 1;
-                Some(c)
-            }
-            _ => None,
-        }
+        let Some(Tok::Op(c)) = self.peek() else {
+            return None;
+        };
+        self.pos += 1;
+        Some(c)
     }
 
-    fn value(&mut self, key: &str, what: &str) -> Result<&'a str, String> {
+    fn value(&mut self, key: &str) -> Result<&'a str, String> {
         match self.next() {
             Some(v) if classify(v) == Tok::Word => Ok(v),
-            Some(v) => Err(format!("'{key}' needs {what}, not '{v}'")),
-            None => Err(format!("'{key}' needs {what}")),
+            Some(v) => Err(format!("'{key}' needs a value, not '{v}'")),
+            None => Err(format!("'{key}' needs a value")),
         }
     }
 
     fn host(&self, side: Side, key: &str, w: &str) -> Result<Pred, String> {
         if let Some(glob) = w.strip_prefix("unix:") {
-            return Ok(Pred::UnixName {
-                side,
-                glob: glob.as_bytes().to_vec(),
-            });
+            return Ok(Pred::UnixName(side, glob.into()));
         }
         for prefix in ["inet:", "inet6:", "link:", "netlink:", "vsock:"] {
             if w.starts_with(prefix) {
@@ -478,30 +404,25 @@ impl<'a> Parser<'a> {
             }
         }
         if self.unix_hosts || w.starts_with('/') || w.starts_with('@') {
-            return Ok(Pred::UnixName {
-                side,
-                glob: w.as_bytes().to_vec(),
-            });
+            return Ok(Pred::UnixName(side, w.into()));
         }
         let (net, port) = parse_inet_host(w).ok_or_else(|| {
             format!(
                 "{key}: '{w}' is not an address: expected ADDR[/PREFIX][:PORT], \
-                 [IPV6][/PREFIX][:PORT], :PORT, * or unix:GLOB (host and service names are not \
-                 resolved)"
+                 [IPV6][/PREFIX][:PORT], :PORT, * or unix:GLOB (names are not resolved)"
             )
         })?;
-        Ok(Pred::Host { side, net, port })
+        Ok(Pred::Host(side, net, port))
     }
 }
 
+/// Decimal digits only, 0-65535.
 fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| s.parse().ok()).flatten()
 }
 
-/// A port after an address: a number or `*` (any, `Some(None)`).
+/// A port after an address: a number, or `*` for any (`Some(None)`).
 fn host_port(s: &str) -> Option<Option<u16>> {
     if s == "*" {
         Some(None)
@@ -510,39 +431,36 @@ fn host_port(s: &str) -> Option<Option<u16>> {
     }
 }
 
-fn parse_prefix(addr: IpAddr, len: Option<&str>) -> Option<IpNet> {
+fn with_prefix(addr: IpAddr, len: Option<&str>) -> Option<IpNet> {
     match len {
         None => Some(IpNet::from(addr)),
         Some(l) => IpNet::new(addr, parse_port(l)?.try_into().ok()?).ok(),
     }
 }
 
-/// `ss`'s inet HOST forms; `None` when the word is not one of them.
+/// `ss`'s inet HOST forms; `None` when the word is not one of them. The port separator is the
+/// last `:`; IPv6 needs brackets when a port or prefix follows, as in `ss`, but a bare IPv6
+/// address or prefix is accepted too.
 fn parse_inet_host(w: &str) -> Option<(Option<IpNet>, Option<u16>)> {
     if w == "*" {
         return Some((None, None));
     }
     if let Some(rest) = w.strip_prefix('[') {
         let (inner, tail) = rest.split_once(']')?;
-        let (addr, mut len) = match inner.split_once('/') {
-            Some((a, l)) => (a, Some(l)),
-            None => (inner, None),
-        };
+        let (addr, len) = inner
+            .split_once('/')
+            .map_or((inner, None), |(a, l)| (a, Some(l)));
         let (pre, port) = match tail.split_once(':') {
             Some((pre, p)) => (pre, host_port(p)?),
             None => (tail, None),
         };
-        if let Some(l) = pre.strip_prefix('/') {
-            if len.is_some() {
-                return None;
-            }
-            len = Some(l);
-        } else if !pre.is_empty() {
-            return None;
-        }
-        return Some((Some(parse_prefix(addr.parse().ok()?, len)?), port));
+        let len = match (pre.strip_prefix('/'), len) {
+            (None, len) if pre.is_empty() => len,
+            (Some(l), None) => Some(l),
+            _ => return None,
+        };
+        return Some((Some(with_prefix(addr.parse().ok()?, len)?), port));
     }
-    // A whole address or prefix, IPv6 included (ss would want brackets for IPv6).
     if let Ok(a) = w.parse::<IpAddr>() {
         return Some((Some(IpNet::from(a)), None));
     }
@@ -554,50 +472,35 @@ fn parse_inet_host(w: &str) -> Option<(Option<IpNet>, Option<u16>)> {
     if addr.is_empty() || addr == "*" {
         return Some((None, port));
     }
-    let (a, len) = match addr.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (addr, None),
-    };
-    let a: std::net::Ipv4Addr = a.parse().ok()?;
-    Some((Some(parse_prefix(IpAddr::V4(a), len)?), port))
+    let (a, len) = addr
+        .split_once('/')
+        .map_or((addr, None), |(a, l)| (a, Some(l)));
+    let a: Ipv4Addr = a.parse().ok()?;
+    Some((Some(with_prefix(a.into(), len)?), port))
 }
 
 /// `MARK[/MASK]`, each decimal, `0x` hex or `0` octal (C's `%i`).
 fn parse_markmask(s: &str) -> Option<Pred> {
-    let num = |t: &str| -> Option<u32> {
-        if let Some(h) = t.strip_prefix("0x").or(t.strip_prefix("0X")) {
-            u32::from_str_radix(h, 16).ok()
-        } else if t.len() > 1 && t.starts_with('0') {
-            u32::from_str_radix(&t[1..], 8).ok()
-        } else {
-            t.parse().ok()
-        }
+    let num = |t: &str| match t.strip_prefix("0x").or(t.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None if t.len() > 1 && t.starts_with('0') => u32::from_str_radix(&t[1..], 8).ok(),
+        None => t.parse().ok(),
     };
     let (value, mask) = match s.split_once('/') {
         Some((v, m)) => (num(v)?, num(m)?),
         None => (num(s)?, u32::MAX),
     };
-    Some(Pred::Mark { value, mask })
+    Some(Pred::Mark(value, mask))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::list::fixtures::{inet, unix};
+    use crate::list::fixtures::{sock, unix};
     use crate::model::{Protocol, State};
 
-    fn expr(words: &str) -> Expr {
-        parse(&tokenize(&[words.to_string()]), false)
-            .unwrap()
-            .unwrap()
-    }
-
-    fn err(words: &str) -> String {
-        parse(&tokenize(&[words.to_string()]), false).unwrap_err()
-    }
-
-    fn tcp(local: &str, remote: &str) -> Socket {
-        inet(Protocol::Tcp, State::Established, local, remote, 1)
+    fn expr(words: &str) -> Result<Expr, String> {
+        parse(&tokenize(&[words.to_string()]), false).map(Option::unwrap)
     }
 
     #[test]
@@ -611,185 +514,163 @@ mod tests {
         assert_eq!(t, ["sport", "=", ":22", "(", "a b"]);
     }
 
-    #[test]
-    fn port_operators() {
-        let s = tcp("10.0.0.1:2048", "10.0.0.2:80");
-        let e = expr("sport >= 1024 and dport < 100");
-        assert!(e.eval(&s));
-        assert!(!e.eval(&tcp("10.0.0.1:1000", "10.0.0.2:80")));
-        assert!(!e.eval(&tcp("10.0.0.1:2048", "10.0.0.2:100")));
-        for (w, want) in [
-            ("sport :2048", true),
-            ("sport eq 2048", true),
-            ("sport == *:2048", true),
-            ("sport != :2048", false),
-            ("sport neq 1", true),
-            ("sport gt 2048", false),
-            ("sport ge 2048", true),
-            ("sport le 2047", false),
-            ("sport lt 2049", true),
-            ("dport > 79", true),
-        ] {
-            assert_eq!(expr(w).eval(&s), want, "{w}");
-        }
-    }
+    /// `(socket, expression, matches)`; sockets by name, see `sockets`.
+    const CASES: &[(&str, &str, bool)] = &[
+        ("hi", "sport >= 1024 and dport < 100", true),
+        ("lo", "sport >= 1024 and dport < 100", false),
+        ("hi", "sport :2048", true),
+        ("hi", "sport eq 2048", true),
+        ("hi", "sport == *:2048", true),
+        ("hi", "sport != :2048", false),
+        ("hi", "sport neq 1", true),
+        ("hi", "sport gt 2048", false),
+        ("hi", "sport ge 2048", true),
+        ("hi", "sport le 2047", false),
+        ("hi", "sport lt 2049", true),
+        ("hi", "dport > 79", true),
+        (
+            "ssh",
+            "( sport = 22 or sport = 80 ) and dst 10.0.0.0/8",
+            true,
+        ),
+        (
+            "web",
+            "( sport = 22 or sport = 80 ) and dst 10.0.0.0/8",
+            true,
+        ),
+        (
+            "ssh-out",
+            "( sport = 22 or sport = 80 ) and dst 10.0.0.0/8",
+            false,
+        ),
+        (
+            "hi",
+            "( sport = 22 or sport = 80 ) and dst 10.0.0.0/8",
+            false,
+        ),
+        // Equal precedence, left to right: (a or b) and c. C-like precedence would say true.
+        ("ssh", "sport = :22 or sport = :80 and dport = :5001", false),
+        ("ssh", "dport = :5001 and sport = :80 or sport = :22", true),
+        ("ssh", "sport = :1 || sport = :22 && dport = :5000", true),
+        ("ssh", "sport = :22 dport = :5001", false),
+        ("ssh", "not sport = :80 and sport = :22", true),
+        ("ssh", "! ( sport = :22 || dport = :1 )", false),
+        ("mapped", "src 127.0.0.1", true),
+        ("mapped", "dst 127.0.0.0/8:40000", true),
+        ("mapped", "src 127.0.0.2", false),
+        ("v6", "src 127.0.0.1", false),
+        ("v6", "src [2001:db8::]/32", true),
+        ("v6", "src [2001:db8::/32]:443", true),
+        ("v6", "src [2001:db8::1]:443", true),
+        ("v6", "src 2001:db8::1", true),
+        ("v6", "src [2001:db8::1]:444", false),
+        ("v6", "dst [2001:db8::]/32", false),
+        ("v6", "src *:443", true),
+        ("v6", "src :443", true),
+        ("v6", "src *", true),
+        ("v6", "dst 0.0.0.0/0", true),
+        ("ssh", "src [::ffff:192.0.2.1]", false),
+        ("ssh", "src = 192.0.2.0/24:22", true),
+        ("ssh", "dst 10.0.0.1:*", true),
+        ("ssh", "src 192.0.2.0/24:81", false),
+        ("path", "sport = :0", false),
+        ("path", "sport != :22", false),
+        ("path", "src *", false),
+        ("path", "not sport = :22", true),
+        ("packet", "sport != :22", false),
+        ("path", "src unix:/run/*", true),
+        ("path", "src /RUN/*/socket", true),
+        ("path", "src unix:/tmp/*", false),
+        ("path", "dst unix:/run/*", false),
+        ("abstract", "src @ab@c?", true),
+        ("abstract", "src unix:@[a-b]b*", true),
+        ("abstract", "src unix:@[!a]*", false),
+        ("unnamed", "src unix:*", true),
+        ("unnamed", "src unix:?*", false),
+        ("ssh", "src unix:*", false),
+        ("dev", "dev eth0", true),
+        ("dev", "dev = 2", true),
+        ("dev", "dev != eth0", false),
+        ("dev", "fwmark = 0x2a", true),
+        ("dev", "fwmark 0x20/0xf0", true),
+        ("dev", "fwmark 42/0xf", false),
+        ("dev", "fwmark != 052", false),
+    ];
 
     #[test]
-    fn grouping_with_a_prefix() {
-        let e = expr("( sport = 22 or sport = 80 ) and dst 10.0.0.0/8");
-        assert!(e.eval(&tcp("192.168.1.1:80", "10.9.8.7:5000")));
-        assert!(e.eval(&tcp("192.168.1.1:22", "10.0.0.1:5000")));
-        assert!(!e.eval(&tcp("192.168.1.1:22", "11.0.0.1:5000")));
-        assert!(!e.eval(&tcp("192.168.1.1:443", "10.0.0.1:5000")));
-    }
-
-    /// `ss` gives `and` and `or` equal precedence, left-associative: `a or b and c` is
-    /// `(a or b) and c`, where C-like precedence would give `a or (b and c)`.
-    #[test]
-    fn and_or_have_equal_precedence() {
-        let e = expr("sport = :22 or sport = :80 and dport = :5000");
-        let s = tcp("10.0.0.1:22", "10.0.0.2:1234");
-        assert!(
-            !e.eval(&s),
-            "(a or b) and c is false here; a or (b and c) would be true"
-        );
-        let p = |side, port| {
-            Box::new(Expr::Pred(Pred::Port {
-                side,
-                cmp: Cmp::Eq,
-                port,
-            }))
-        };
-        assert_eq!(
-            e,
-            Expr::And(
-                Box::new(Expr::Or(p(Side::Src, 22), p(Side::Src, 80))),
-                p(Side::Dst, 5000)
-            )
-        );
-        // The other order, as in ss's own check: 3 matches there, true here.
-        assert!(expr("dport = :5000 and sport = :80 or sport = :22").eval(&s));
-        // Juxtaposition is `and`; `not` binds to the next primary.
-        assert!(!expr("sport = :22 dport = :5000").eval(&s));
-        assert!(expr("not sport = :80 and sport = :22").eval(&s));
-        assert!(!expr("! ( sport = :22 || dport = :1 )").eval(&s));
-    }
-
-    #[test]
-    fn v4_prefix_matches_v4_mapped() {
-        let mapped = tcp("[::ffff:127.0.0.1]:22", "[::ffff:127.0.0.1]:40000");
-        assert!(expr("src 127.0.0.1").eval(&mapped));
-        assert!(expr("dst 127.0.0.0/8:40000").eval(&mapped));
-        assert!(!expr("src 127.0.0.2").eval(&mapped));
-        let v6 = tcp("[::1]:22", "[::1]:40000");
-        assert!(!expr("src 127.0.0.1").eval(&v6));
-        assert!(expr("src [::1]").eval(&v6));
-        assert!(expr("src ::1").eval(&v6));
-        assert!(!expr("src [::ffff:127.0.0.1]").eval(&tcp("127.0.0.1:22", "127.0.0.1:1")));
-    }
-
-    #[test]
-    fn host_forms() {
-        let s = tcp("[2001:db8::1]:443", "[2001:db9::2]:5555");
-        for (w, want) in [
-            ("src [2001:db8::]/32", true),
-            ("src [2001:db8::/32]:443", true),
-            ("src [2001:db8::1]:443", true),
-            ("src [2001:db8::1]:444", false),
-            ("dst [2001:db8::]/32", false),
-            ("src *:443", true),
-            ("src :443", true),
-            ("src *", true),
-            ("dst 0.0.0.0/0", true),
-        ] {
-            assert_eq!(expr(w).eval(&s), want, "{w}");
-        }
-        let v4 = tcp("192.0.2.1:80", "198.51.100.7:1234");
-        assert!(expr("src = 192.0.2.0/24:80").eval(&v4));
-        assert!(expr("dst 198.51.100.7:*").eval(&v4));
-        assert!(!expr("src 192.0.2.0/24:81").eval(&v4));
-    }
-
-    #[test]
-    fn port_and_address_predicates_never_match_unix() {
-        let u = unix(Protocol::UnixStream, State::Established, Some(b"/run/a"), 9);
-        assert!(!expr("sport = :0").eval(&u));
-        assert!(!expr("sport != :22").eval(&u));
-        assert!(!expr("src *").eval(&u));
-        assert!(expr("not sport = :22").eval(&u));
-    }
-
-    #[test]
-    fn unix_name_globs() {
-        let run = unix(
-            Protocol::UnixStream,
-            State::Listen,
-            Some(b"/run/dbus/SOCKET"),
-            9,
-        );
+    fn predicates_match_like_ss() {
+        let mut dev = sock("tcp LISTEN 0.0.0.0:53 0.0.0.0:0");
+        (dev.ifindex, dev.interface, dev.mark) = (Some(2), Some("eth0".into()), Some(0x2a));
         let abs = unix(Protocol::UnixDgram, State::Close, Some(b"\0ab\0cd"), 10);
-        let unnamed = unix(Protocol::UnixStream, State::Established, None, 11);
-        assert!(expr("src unix:/run/*").eval(&run));
-        assert!(expr("src /RUN/*/socket").eval(&run), "case-insensitive");
-        assert!(!expr("src unix:/tmp/*").eval(&run));
-        assert!(expr("src @ab@c?").eval(&abs));
-        assert!(expr("src unix:@[a-b]b*").eval(&abs));
-        assert!(!expr("src unix:@[!a]*").eval(&abs));
-        assert!(expr("src unix:*").eval(&unnamed));
-        assert!(!expr("src unix:?*").eval(&unnamed));
-        assert!(!expr("src unix:*").eval(&tcp("1.2.3.4:1", "1.2.3.4:2")));
+        let sockets = [
+            ("hi", sock("tcp ESTAB 10.0.0.1:2048 10.0.0.2:80")),
+            ("lo", sock("tcp ESTAB 10.0.0.1:1000 10.0.0.2:80")),
+            ("ssh", sock("tcp ESTAB 192.0.2.1:22 10.0.0.1:5000")),
+            ("web", sock("tcp ESTAB 192.0.2.1:80 10.9.8.7:5000")),
+            ("ssh-out", sock("tcp ESTAB 192.0.2.1:22 11.0.0.1:5000")),
+            (
+                "mapped",
+                sock("tcp ESTAB [::ffff:127.0.0.1]:22 [::ffff:127.0.0.1]:40000"),
+            ),
+            ("v6", sock("tcp ESTAB [2001:db8::1]:443 [2001:db9::2]:5555")),
+            ("path", sock("u_str LISTEN /run/dbus/SOCKET")),
+            ("packet", sock("p_raw UNCONN")),
+            ("abstract", abs),
+            ("unnamed", sock("u_str ESTAB")),
+            ("dev", dev),
+        ];
+        for (name, words, want) in CASES {
+            let s = &sockets.iter().find(|(n, _)| n == name).unwrap().1;
+            assert_eq!(expr(words).unwrap().eval(s), *want, "{words} on {name}");
+        }
+        let only_unix = parse(&["src".into(), "*dbus*".into()], true)
+            .unwrap()
+            .unwrap();
         assert!(
-            !expr("dst unix:/run/*").eval(&run),
-            "peer names are unknown"
+            only_unix.eval(&sockets[7].1),
+            "with only unix tables a bare word is a glob"
         );
-        let only_unix = parse(&["src".into(), "/run/*".into()], true)
-            .unwrap()
-            .unwrap();
-        assert!(only_unix.eval(&run));
-        let unix_default = parse(&["src".into(), "*dbus*".into()], true)
-            .unwrap()
-            .unwrap();
-        assert!(unix_default.eval(&run));
     }
 
     #[test]
-    fn dev_and_fwmark() {
-        let mut s = tcp("0.0.0.0:53", "0.0.0.0:0");
-        s.ifindex = Some(2);
-        s.interface = Some("eth0".into());
-        s.mark = Some(0x2a);
-        assert!(expr("dev eth0").eval(&s));
-        assert!(expr("dev = 2").eval(&s));
-        assert!(!expr("dev != eth0").eval(&s));
-        assert!(expr("fwmark = 0x2a").eval(&s));
-        assert!(expr("fwmark 0x20/0xf0").eval(&s));
-        assert!(!expr("fwmark 42/0xf").eval(&s));
+    fn and_or_parse_left_to_right() {
+        let port = |side, p| Box::new(Expr::Pred(Pred::Port(side, Cmp::Eq, p)));
+        let or = Box::new(Expr::Or(port(Side::Src, 22), port(Side::Src, 80)));
+        let want = Expr::And(or, port(Side::Dst, 5000));
+        assert_eq!(
+            expr("sport = :22 or sport = :80 and dport = :5000"),
+            Ok(want)
+        );
     }
 
     #[test]
     fn errors_name_the_word() {
-        let e = err("dport = :abc");
-        assert!(e.contains("':abc' is not a port"), "{e}");
-        let e = err("sport = :ssh");
-        assert!(e.contains("service names are not resolved"), "{e}");
-        assert!(err("sport = :65536").contains("65536"));
-        let e = err("sprot = :22");
-        assert!(
-            e.contains("unknown word 'sprot'") && e.contains("sport, dport"),
-            "{e}"
-        );
-        assert!(err("src example.com").contains("'example.com' is not an address"));
-        assert!(err("src != 1.2.3.4").contains("'src' takes '='"));
-        assert!(err("( sport = :22").contains("missing ')'"));
-        assert!(err("sport = :22 )").contains("unmatched ')'"));
-        assert!(err("sport = :22 and").contains("ends where an expression was expected"));
-        assert!(err("sport =").contains("'sport' needs a port"));
-        assert!(err("sport = and").contains("not 'and'"));
-        assert!(err("or sport = :1").contains("unexpected 'or'"));
-        assert!(err("sport = :1 state listening").contains("must come before"));
-        assert!(err("autobound").contains("not supported"));
-        assert!(err("src link:ip").contains("'link:' prefix is not supported"));
-        assert!(err("src fe80::1:22:x").contains("is not an address"));
+        for (words, want) in [
+            ("dport = :abc", "dport: ':abc' is not a port"),
+            ("sport = :ssh", "service names are not resolved"),
+            ("sport = :65536", "':65536' is not a port"),
+            (
+                "sprot = :22",
+                "unknown word 'sprot' in the filter: expected sport, dport",
+            ),
+            ("src example.com", "'example.com' is not an address"),
+            ("src != 1.2.3.4", "'src' takes '=' or nothing"),
+            ("dev < 2", "'dev' takes '=', '!=' or nothing"),
+            ("fwmark x", "'x' is not a mark"),
+            ("( sport = :22", "missing ')'"),
+            ("sport = :22 )", "unmatched ')'"),
+            ("sport = :22 and", "ends where an expression was expected"),
+            ("sport =", "'sport' needs a value"),
+            ("sport = and", "not 'and'"),
+            ("or sport = :1", "unexpected 'or'"),
+            ("sport = :1 state listening", "'state' must come before"),
+            ("autobound", "not supported"),
+            ("src link:ip", "'link:' prefix is not supported"),
+            ("src fe80::1:22:x", "is not an address"),
+        ] {
+            let e = expr(words).unwrap_err();
+            assert!(e.contains(want), "{words}: {e}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::collect::Tables;
-use crate::model::{Process, Protocol, Snapshot, Socket, State, StateSet};
+use crate::model::{Family, Process, Protocol, Snapshot, Socket, State, StateSet};
 
 /// `ss`'s flags, resolved from the command line.
 #[derive(Debug, Clone, Default)]
@@ -56,16 +56,17 @@ pub struct Selection {
     pub ipv6: bool,
     /// States kept, for every table; also what collection asks the kernel for TCP.
     ///
-    /// Like `ss`, this is one mask for all tables (`ss` has a single `filter.states`):
+    /// Like `ss`, this is one mask for all tables (`ss` keeps a single `filter.states`, to which
+    /// each table flag ORs its default; it does not keep a mask per table):
     /// - no table flag: `ss`'s SS_CONN ([`StateSet::ss_connected_default`]); this hides
     ///   LISTEN and UNCONN everywhere, so unconnected UDP, unix dgram and packet sockets too;
     /// - otherwise the union of each flag's default: `-t`, `-x`, `-4`, `-6` add SS_CONN, `-u`
     ///   and `-w` ESTABLISHED, `-0` CLOSE (UNCONN). So `-u` alone shows connected UDP only, `-0`
     ///   alone shows all packet sockets, and `-u0` also shows unconnected UDP, exactly as `ss`;
-    /// - `-a`: every state, TCP bound-inactive sockets included (the `ss` ≥ 6.8 behaviour:
-    ///   bound-but-idle TCP sockets appear as UNCONN); `-l`: LISTEN and CLOSE, so TCP shows
-    ///   LISTEN and UDP, raw, unix dgram and packet show UNCONN. With both, `-a` wins (the
-    ///   order of flags is not known here; `ss` takes the last);
+    /// - `-a` and `state all`: every state, TCP bound-inactive sockets included (the `ss` ≥ 6.8
+    ///   behaviour: bound-but-idle TCP sockets appear as UNCONN); `-l`: LISTEN and CLOSE, so
+    ///   TCP shows LISTEN and UDP, raw, unix dgram and packet show UNCONN. With both, `-a` wins
+    ///   (the order of flags is not known here; `ss` takes the last);
     /// - `state NAME` (repeatable): the first replaces the mask, later ones are ORed in;
     ///   `exclude NAME` starts from every state (bound-inactive included) and removes.
     pub states: StateSet,
@@ -167,8 +168,8 @@ impl Selection {
         };
         let family = !s.protocol.is_inet()
             || match s.family {
-                crate::model::Family::Inet => self.ipv4,
-                crate::model::Family::Inet6 => self.ipv6,
+                Family::Inet => self.ipv4,
+                Family::Inet6 => self.ipv6,
                 _ => true,
             };
         table
@@ -181,18 +182,8 @@ impl Selection {
     /// three: stream, dgram, seqpacket; packet as two).
     pub fn shows_netid(&self) -> bool {
         let t = &self.tables;
-        let n = [
-            (t.tcp, 1),
-            (t.udp, 1),
-            (t.raw, 1),
-            (t.unix, 3),
-            (t.packet, 2),
-        ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| n)
-        .sum::<u32>();
-        n > 1
+        let n = |on: bool, tables: u32| if on { tables } else { 0 };
+        n(t.tcp, 1) + n(t.udp, 1) + n(t.raw, 1) + n(t.unix, 3) + n(t.packet, 2) > 1
     }
 
     /// The State column is shown when more than one state name can appear.
@@ -240,25 +231,29 @@ pub fn render_json(snap: &Snapshot, sockets: &[&Socket]) -> String {
 pub(crate) mod fixtures {
     use std::net::SocketAddr;
 
+    use serde::{Serialize, de::DeserializeOwned};
+    use serde_json::{Value, json};
+
     use super::ListOptions;
     use crate::model::*;
 
+    /// `base` with the fields in `fields` replaced (through JSON), to keep tests short.
+    pub fn patch<T: Serialize + DeserializeOwned>(base: T, fields: Value) -> T {
+        let mut v = serde_json::to_value(base).expect("serializable");
+        for (k, x) in fields.as_object().expect("an object") {
+            v[k] = x.clone();
+        }
+        serde_json::from_value(v).expect("valid fields")
+    }
+
     pub fn snapshot(sockets: Vec<Socket>, processes: Vec<Process>) -> Snapshot {
         // Through serde, so that optional fields added to Meta later default to None.
-        let meta: Meta = serde_json::from_value(serde_json::json!({
-            "tool": {"name": "sockwarden", "version": "0"},
-            "hostname": "h",
-            "kernel": "6.8",
-            "boot_id": "b",
-            "taken_at": "2025-01-01T00:00:00Z",
-            "privileged": true,
-            "sources": {},
-            "attribution": true,
-        }))
-        .expect("test meta");
+        let meta = json!({"tool": {"name": "sockwarden", "version": "0"}, "hostname": "h",
+            "kernel": "6.8", "boot_id": "b", "taken_at": "2025-01-01T00:00:00Z",
+            "privileged": true, "sources": {}, "attribution": true});
         let mut snap = Snapshot {
             schema_version: SCHEMA_VERSION,
-            meta,
+            meta: serde_json::from_value(meta).expect("test meta"),
             sockets,
             processes,
             warnings: Vec::new(),
@@ -275,51 +270,62 @@ pub(crate) mod fixtures {
         }
     }
 
-    /// An inet socket; the family follows the local address.
-    pub fn inet(protocol: Protocol, state: State, local: &str, remote: &str, ino: u64) -> Socket {
-        let l = endpoint(local);
-        let family = if l.address.is_ipv4() {
-            Family::Inet
-        } else {
+    /// A socket from `"NETID STATE [LOCAL REMOTE | UNIX-NAME]"`, e.g.
+    /// `sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0")`; inode 1. The family follows the address.
+    pub fn sock(spec: &str) -> Socket {
+        use Protocol::*;
+        let w: Vec<&str> = spec.split_whitespace().collect();
+        let protocols = [
+            Tcp,
+            Udp,
+            Raw,
+            UnixStream,
+            UnixDgram,
+            UnixSeqpacket,
+            PacketRaw,
+        ];
+        let protocol = protocols.into_iter().chain([PacketDgram]);
+        let protocol = protocol.clone().find(|p| p.netid() == w[0]).expect("netid");
+        let state = State::ALL
+            .into_iter()
+            .find(|s| s.ss_name() == w[1])
+            .expect("state");
+        if protocol.is_unix() {
+            return unix(protocol, state, w.get(2).map(|n| n.as_bytes()), 1);
+        }
+        let family = if protocol.is_packet() {
+            Family::Packet
+        } else if w[2].starts_with('[') {
             Family::Inet6
+        } else {
+            Family::Inet
         };
-        let mut s = Socket::new(protocol, family, state, ino);
-        s.local = Some(l);
-        s.remote = Some(endpoint(remote));
+        let mut s = Socket::new(protocol, family, state, 1);
+        if protocol.is_inet() {
+            s.local = Some(endpoint(w[2]));
+            s.remote = Some(endpoint(w[3]));
+        }
         s
     }
 
+    /// A unix socket; a name starting with NUL is abstract.
     pub fn unix(protocol: Protocol, state: State, name: Option<&[u8]>, ino: u64) -> Socket {
         let mut s = Socket::new(protocol, Family::Unix, state, ino);
-        s.unix = Some(UnixInfo {
-            name: name.map(|n| ByteString::from(n.strip_prefix(b"\0").unwrap_or(n))),
-            r#abstract: name.is_some_and(|n| n.first() == Some(&0)),
-            peer: None,
-            pending: Vec::new(),
-            backlog: None,
-            vfs_inode: None,
-            vfs_dev: None,
-        });
+        let info = json!({"abstract": name.is_some_and(|n| n.first() == Some(&0))});
+        let mut info: UnixInfo = serde_json::from_value(info).expect("unix info");
+        info.name = name.map(|n| ByteString::from(n.strip_prefix(b"\0").unwrap_or(n)));
+        s.unix = Some(info.into());
         s
     }
 
     pub fn process(pid: u32, comm: &[u8], exe: Option<&str>, user: Option<&str>) -> Process {
-        Process {
-            pid,
-            ppid: 1,
-            comm: ByteString::from(comm),
-            exe: exe.map(ByteString::from),
-            exe_deleted: false,
-            exe_memfd: false,
-            cmdline: Vec::new(),
-            uid: 0,
-            euid: 0,
-            user: user.map(String::from),
-            start_ticks: 0,
-            cgroup: None,
-            container: None,
-            netns: None,
-        }
+        let p = json!({"pid": pid, "ppid": 1, "comm": "", "exe_deleted": false,
+            "exe_memfd": false, "cmdline": [], "uid": 0, "euid": 0, "start_ticks": 0});
+        let mut p: Process = serde_json::from_value(p).expect("process");
+        p.comm = ByteString::from(comm);
+        p.exe = exe.map(ByteString::from);
+        p.user = user.map(String::from);
+        p
     }
 
     /// Options from `ss`-style flag letters and filter words: `opts("tlp", "sport = :22")`.
@@ -329,7 +335,7 @@ pub(crate) mod fixtures {
             ..ListOptions::default()
         };
         for c in flags.chars() {
-            let f = match c {
+            *match c {
                 't' => &mut o.tcp,
                 'u' => &mut o.udp,
                 'w' => &mut o.raw,
@@ -348,8 +354,7 @@ pub(crate) mod fixtures {
                 '6' => &mut o.ipv6,
                 'H' => &mut o.no_header,
                 other => panic!("unknown test flag {other}"),
-            };
-            *f = true;
+            } = true;
         }
         o
     }
@@ -357,20 +362,16 @@ pub(crate) mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{inet, opts, process, snapshot, unix};
+    use super::fixtures::{opts, process, snapshot, sock};
     use super::*;
-    use crate::model::{Owner, Protocol::*};
+    use crate::model::Owner;
 
     fn sel(flags: &str, words: &str) -> Selection {
         Selection::parse(&opts(flags, words)).unwrap()
     }
 
-    fn tcp(state: State, local: &str, remote: &str) -> Socket {
-        inet(Tcp, state, local, remote, 1)
-    }
-
-    fn udp(state: State, local: &str, remote: &str) -> Socket {
-        inet(Udp, state, local, remote, 2)
+    fn err(flags: &str, words: &str) -> String {
+        Selection::parse(&opts(flags, words)).unwrap_err()
     }
 
     #[test]
@@ -387,26 +388,24 @@ mod tests {
         let u6 = sel("u6", "");
         assert!(u6.tables.udp && !u6.tables.tcp && !u6.ipv4 && u6.ipv6);
         let s = sel("t4", "state all");
-        assert!(s.matches(&tcp(State::Listen, "0.0.0.0:22", "0.0.0.0:0")));
-        assert!(!s.matches(&tcp(State::Listen, "[::]:22", "[::]:0")));
+        assert!(s.matches(&sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0")));
+        assert!(!s.matches(&sock("tcp LISTEN [::]:22 [::]:0")));
+        let mapped = sock("tcp ESTAB [::ffff:1.2.3.4]:22 [::ffff:1.2.3.5]:1");
         assert!(
-            !s.matches(&tcp(
-                State::Established,
-                "[::ffff:1.2.3.4]:22",
-                "[::ffff:1.2.3.5]:1"
-            )),
-            "v4-mapped sockets are AF_INET6, hidden by -4 as in ss"
+            !s.matches(&mapped),
+            "v4-mapped sockets are AF_INET6: hidden by -4, as in ss"
         );
-        assert!(!s.matches(&udp(State::Close, "0.0.0.0:53", "0.0.0.0:0")));
+        assert!(!s.matches(&sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0")));
     }
 
     #[test]
     fn default_states() {
-        let listen = tcp(State::Listen, "0.0.0.0:22", "0.0.0.0:0");
-        let estab = tcp(State::Established, "10.0.0.1:22", "10.0.0.2:5000");
-        let bound = tcp(State::BoundInactive, "0.0.0.0:7000", "0.0.0.0:0");
-        let uconn = udp(State::Close, "0.0.0.0:53", "0.0.0.0:0");
-        let uestab = udp(State::Established, "10.0.0.1:40000", "10.0.0.53:53");
+        let listen = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
+        let estab = sock("tcp ESTAB 10.0.0.1:22 10.0.0.2:5000");
+        let mut bound = sock("tcp UNCONN 0.0.0.0:7000 0.0.0.0:0");
+        bound.state = State::BoundInactive;
+        let uconn = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+        let uestab = sock("udp ESTAB 10.0.0.1:40000 10.0.0.53:53");
         let t = sel("t", "");
         assert!(!t.matches(&listen) && t.matches(&estab) && !t.matches(&bound));
         assert!(t.states.contains(State::SynSent) && !t.states.contains(State::TimeWait));
@@ -419,8 +418,9 @@ mod tests {
             sel("u0", "").matches(&uconn),
             "-0 adds UNCONN to the single mask"
         );
-        let pkt = Socket::new(PacketRaw, crate::model::Family::Packet, State::Close, 3);
+        let pkt = sock("p_raw UNCONN");
         assert!(sel("0", "").matches(&pkt) && !sel("", "").matches(&pkt));
+        assert!(!sel("", "").matches(&uconn) && sel("", "").matches(&estab));
         let a = sel("ta", "");
         assert!(
             a.matches(&listen) && a.matches(&bound),
@@ -428,48 +428,46 @@ mod tests {
         );
         assert_eq!(a.states, StateSet::ALL);
         assert!(sel("la", "").matches(&estab), "-a wins over -l");
+        assert!(!sel("u", "").matches(&estab), "tables still apply");
     }
 
     #[test]
     fn state_and_exclude_words() {
-        let listen = tcp(State::Listen, "0.0.0.0:22", "0.0.0.0:0");
-        let estab = tcp(State::Established, "10.0.0.1:22", "10.0.0.2:5000");
+        let listen = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
+        let estab = sock("tcp ESTAB 10.0.0.1:22 10.0.0.2:5000");
         let x = sel("tua", "exclude listening");
         assert!(!x.matches(&listen) && x.matches(&estab));
-        assert!(x.matches(&udp(State::Close, "0.0.0.0:53", "0.0.0.0:0")));
+        assert!(x.matches(&sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0")));
         let s = sel("t", "state listening state established");
         assert!(s.matches(&listen) && s.matches(&estab));
-        assert!(!s.matches(&tcp(State::SynSent, "10.0.0.1:1", "10.0.0.2:2")));
-        let only = sel("t", "state listening");
+        assert!(!s.matches(&sock("tcp SYN-SENT 10.0.0.1:1 10.0.0.2:2")));
+        let only = sel("ta", "state listening");
         assert_eq!(only.states, StateSet::of(&[State::Listen]));
-        assert!(!only.shows_state());
         let mix = sel("t", "state connected exclude time-wait");
         assert!(mix.states.contains(State::Established));
         assert!(!mix.states.contains(State::TimeWait));
-        let e = Selection::parse(&opts("t", "state sleeping")).unwrap_err();
+        let e = err("t", "state sleeping");
         assert!(
             e.contains("unknown state 'sleeping'") && e.contains("established"),
             "{e}"
         );
-        let e = Selection::parse(&opts("t", "state")).unwrap_err();
-        assert!(e.contains("'state' needs a state name"), "{e}");
-        let e = Selection::parse(&opts("t", "exclude all")).unwrap_err();
-        assert!(e.contains("no socket states"), "{e}");
+        assert!(err("t", "state").contains("'state' needs a state name"));
+        assert!(err("t", "exclude all").contains("no socket states"));
     }
 
     #[test]
     fn state_then_filter() {
         let s = sel("t", "state established dport = :4444");
         assert!(s.filter.is_some());
-        assert!(s.matches(&tcp(State::Established, "10.0.0.1:40000", "6.6.6.6:4444")));
-        assert!(!s.matches(&tcp(State::Established, "10.0.0.1:40000", "6.6.6.6:4443")));
-        assert!(!s.matches(&tcp(State::SynSent, "10.0.0.1:40000", "6.6.6.6:4444")));
-        let e = Selection::parse(&opts("t", "dport = :abc")).unwrap_err();
+        assert!(s.matches(&sock("tcp ESTAB 10.0.0.1:40000 6.6.6.6:4444")));
+        assert!(!s.matches(&sock("tcp ESTAB 10.0.0.1:40000 6.6.6.6:4443")));
+        assert!(!s.matches(&sock("tcp SYN-SENT 10.0.0.1:40000 6.6.6.6:4444")));
+        let e = err("t", "dport = :abc");
         assert!(e.contains("':abc' is not a port"), "{e}");
         // With only unix tables a bare address is a name glob, as `ss -x src /run/*`.
         let x = sel("xa", "src /run/*");
-        assert!(x.matches(&unix(UnixStream, State::Listen, Some(b"/run/a"), 5)));
-        assert!(!x.matches(&unix(UnixStream, State::Listen, Some(b"/tmp/a"), 6)));
+        assert!(x.matches(&sock("u_str LISTEN /run/a")));
+        assert!(!x.matches(&sock("u_str LISTEN /tmp/a")));
     }
 
     #[test]
@@ -486,18 +484,19 @@ mod tests {
             !sel("t", "state syn-recv").shows_state(),
             "SYN-RECV is one name"
         );
+        assert!(!sel("t", "state listening").shows_state());
     }
 
     #[test]
     fn json_has_selected_sockets_and_their_processes() {
-        let mut a = tcp(State::Listen, "0.0.0.0:22", "0.0.0.0:0");
+        let mut a = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
         a.owners = vec![Owner { pid: 100, fd: 3 }];
-        let b = udp(State::Close, "0.0.0.0:53", "0.0.0.0:0");
+        let b = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
         let mut owner = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
         owner.ppid = 50;
-        let parent = process(50, b"systemd", None, None);
-        let other = process(200, b"other", None, None);
-        let snap = snapshot(vec![a.clone(), b], vec![owner, parent, other]);
+        let procs = [(50, "systemd"), (200, "other"), (300, "unrelated")];
+        let procs = procs.map(|(pid, c)| process(pid, c.as_bytes(), None, None));
+        let snap = snapshot(vec![a, b], [owner].into_iter().chain(procs).collect());
         let text = render_json(&snap, &[&snap.sockets[0]]);
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();

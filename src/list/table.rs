@@ -18,115 +18,74 @@
 //!   control character, ESC, newline or bidi override reaches the terminal; `"` in a comm is
 //!   written `\"`. `ss` prints unix names raw.
 //! - Ports, ethertypes and hosts are always numeric (`-n` is implied).
+//! - Every column, `Recv-Q`/`Send-Q` included, is as wide as its widest cell (the header too,
+//!   unless `-H`); `ss` always pads the queues to 6.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::{ListOptions, Selection, filter::unix_name};
-use crate::model::{Endpoint, Family, Snapshot, Socket, State};
+use crate::model::{Family, Snapshot, Socket, State};
 use crate::text::{escape, escape_str};
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Align {
-    Left,
-    Right,
-}
-
-/// A column: header, alignment, and the text put before it (not before the first).
-struct Column(&'static str, Align, &'static str);
 
 /// Prints the selected sockets, in the order given, as `ss` would (see the module docs).
 pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) -> String {
-    let (netid, state) = Selection::parse(opts)
-        .map(|s| (s.shows_netid(), s.shows_state()))
-        .unwrap_or((true, true));
+    let sel = Selection::parse(opts).ok();
+    let netid = sel.as_ref().is_none_or(Selection::shows_netid);
+    let state = sel.as_ref().is_none_or(Selection::shows_state);
     let mut cols = Vec::new();
-    if netid {
-        cols.push(Column("Netid", Align::Left, " "));
-    }
-    if state {
-        cols.push(Column("State", Align::Left, " "));
-    }
+    cols.extend(netid.then_some("Netid"));
+    cols.extend(state.then_some("State"));
     cols.extend([
-        Column("Recv-Q", Align::Left, " "),
-        Column("Send-Q", Align::Left, " "),
-        Column("Local Address:", Align::Right, " "),
-        Column("Port", Align::Left, ""),
-        Column("Peer Address:", Align::Right, " "),
-        Column("Port", Align::Left, ""),
+        "Recv-Q",
+        "Send-Q",
+        "Local Address:",
+        "Port",
+        "Peer Address:",
+        "Port",
     ]);
     if opts.processes {
-        cols.extend([
-            Column("Process", Align::Left, " "),
-            Column("Exe", Align::Left, " "),
-            Column("User", Align::Left, " "),
-        ]);
+        cols.extend(["Process", "Exe", "User"]);
     }
-    let rows: Vec<(Vec<String>, String)> = sockets
-        .iter()
-        .map(|s| {
-            let mut cells = Vec::with_capacity(cols.len());
-            if netid {
-                cells.push(s.protocol.netid().to_string());
-            }
-            if state {
-                cells.push(s.state.ss_name().to_string());
-            }
-            cells.push(s.recv_q.to_string());
-            cells.push(s.send_q.to_string());
-            cells.extend(addresses(s));
-            if opts.processes {
-                cells.extend(holders(snap, s));
-            }
-            (cells, details(s, opts))
-        })
-        .collect();
-    layout(&cols, &rows, !opts.no_header)
+    let rows = sockets.iter().map(|s| {
+        let mut cells = Vec::with_capacity(cols.len());
+        cells.extend(netid.then(|| s.protocol.netid().to_string()));
+        cells.extend(state.then(|| s.state.ss_name().to_string()));
+        cells.extend([s.recv_q.to_string(), s.send_q.to_string()]);
+        cells.extend(addresses(s));
+        if opts.processes {
+            cells.extend(holders(snap, s));
+        }
+        (cells, details(s, opts))
+    });
+    let header = cols.iter().map(|c| c.to_string()).collect();
+    let header = (!opts.no_header).then_some((header, String::new()));
+    layout(&cols, header.into_iter().chain(rows).collect())
 }
 
-fn width(s: &str) -> usize {
-    s.chars().count()
-}
-
-fn layout(cols: &[Column], rows: &[(Vec<String>, String)], header: bool) -> String {
-    let mut widths: Vec<usize> = cols
-        .iter()
-        .map(|c| if header { width(c.0) } else { 0 })
-        .collect();
-    for (cells, _) in rows {
+/// Aligns the cells: columns whose header ends in `:` (addresses) are right-aligned, the others
+/// left-aligned; a `Port` column follows its address without a space; the last column is not
+/// padded. The second element of each row (the details) is appended as is.
+fn layout(cols: &[&str], rows: Vec<(Vec<String>, String)>) -> String {
+    let width = |s: &str| s.chars().count();
+    let mut widths = vec![0; cols.len()];
+    for (cells, _) in &rows {
         for (w, c) in widths.iter_mut().zip(cells) {
             *w = (*w).max(width(c));
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>, ext: &str| {
-        for (i, cell) in cells.enumerate() {
-            let Column(_, align, sep) = cols[i];
-            if i > 0 {
-                out.push_str(sep);
-            }
+    for (cells, ext) in &rows {
+        for (i, (cell, col)) in cells.iter().zip(cols).enumerate() {
+            let sep = if i == 0 || *col == "Port" { "" } else { " " };
             let pad = " ".repeat(widths[i] - width(cell));
-            match align {
-                Align::Right => {
-                    out.push_str(&pad);
-                    out.push_str(cell);
-                }
-                Align::Left => {
-                    out.push_str(cell);
-                    if i + 1 < cols.len() {
-                        out.push_str(&pad);
-                    }
-                }
-            }
+            let _ = match (col.ends_with(':'), i + 1 == cols.len()) {
+                (true, _) => write!(out, "{sep}{pad}{cell}"),
+                (false, true) => write!(out, "{sep}{cell}"),
+                (false, false) => write!(out, "{sep}{cell}{pad}"),
+            };
         }
-        out.push_str(ext);
-        out.push('\n');
-    };
-    if header {
-        line(&mut cols.iter().map(|c| c.0), "");
-    }
-    for (cells, ext) in rows {
-        line(&mut cells.iter().map(String::as_str), ext);
+        let _ = writeln!(out, "{ext}");
     }
     out
 }
@@ -138,10 +97,6 @@ fn inet_addr(a: IpAddr, v6only: bool) -> String {
         IpAddr::V6(v6) if v6.is_unspecified() && !v6only => "*".into(),
         IpAddr::V6(v6) => format!("[{v6}]"),
     }
-}
-
-fn port(p: u16) -> String {
-    if p == 0 { "*".into() } else { p.to_string() }
 }
 
 /// The bound device: its (escaped) name, else its index.
@@ -171,17 +126,13 @@ fn addresses(s: &Socket) -> [String; 4] {
         return [format!("{proto}:"), dev, "*".into(), String::new()];
     }
     let v6only = s.v6only == Some(true);
-    let side = |e: Option<Endpoint>| match e {
-        Some(e) => (inet_addr(e.address, v6only), port(e.port)),
+    let [(la, lp), (ra, rp)] = [s.local, s.remote].map(|e| match e {
+        Some(e) if e.port == 0 => (inet_addr(e.address, v6only), "*".to_string()),
+        Some(e) => (inet_addr(e.address, v6only), e.port.to_string()),
         None => ("*".to_string(), "*".to_string()),
-    };
-    let (la, lp) = side(s.local);
-    let (ra, rp) = side(s.remote);
-    let local = match device(s) {
-        Some(d) => format!("{la}%{d}:"),
-        None => format!("{la}:"),
-    };
-    [local, lp, format!("{ra}:"), rp]
+    });
+    let dev = device(s).map_or(String::new(), |d| format!("%{d}"));
+    [format!("{la}{dev}:"), lp, format!("{ra}:"), rp]
 }
 
 /// The Process, Exe and User cells.
@@ -189,20 +140,14 @@ fn holders(snap: &Snapshot, s: &Socket) -> [String; 3] {
     if s.owners.is_empty() {
         return ["-".into(), "-".into(), "-".into()];
     }
-    let mut users = String::from("users:(");
-    let (mut exes, mut names): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    for (i, o) in s.owners.iter().enumerate() {
+    let (mut users, mut exes, mut names) = (Vec::new(), Vec::<String>::new(), Vec::new());
+    for o in &s.owners {
         let p = snap.process(o.pid);
-        let comm = p.map_or(String::new(), |p| {
-            escape(p.comm.as_bytes()).replace('"', "\\\"")
-        });
-        if i > 0 {
-            users.push(',');
-        }
-        let _ = write!(users, "(\"{comm}\",pid={},fd={})", o.pid, o.fd);
-        let exe = match p.map(|p| (p, &p.exe)) {
-            Some((p, Some(e))) if p.exe_deleted => format!("{} (deleted)", escape(e.as_bytes())),
-            Some((_, Some(e))) => escape(e.as_bytes()),
+        let comm = p.map_or(String::new(), |p| escape(&p.comm.0).replace('"', "\\\""));
+        users.push(format!("(\"{comm}\",pid={},fd={})", o.pid, o.fd));
+        let exe = match p.map(|p| (p.exe_deleted, p.exe.as_ref())) {
+            Some((true, Some(e))) => format!("{} (deleted)", escape(&e.0)),
+            Some((false, Some(e))) => escape(&e.0),
             _ => "?".into(),
         };
         let user = p.map_or("?".into(), |p| {
@@ -215,8 +160,11 @@ fn holders(snap: &Snapshot, s: &Socket) -> [String; 3] {
             names.push(user);
         }
     }
-    users.push(')');
-    [users, exes.join(","), names.join(",")]
+    [
+        format!("users:({})", users.join(",")),
+        exes.join(","),
+        names.join(","),
+    ]
 }
 
 /// The `-e -o -m -i -b` details, each token starting with a space, in `ss`'s order per family.
@@ -228,16 +176,14 @@ fn details(s: &Socket, opts: &ListOptions) -> String {
             timer(o, s);
         }
         if opts.extended {
-            uid(o, s);
-            let _ = write!(o, " ino:{}", s.inode);
-            cookie(o, s);
+            let _ = write!(o, "{} ino:{}{}", uid(s), s.inode, cookie(s));
             if let Some(m) = s.mark.filter(|&m| m != 0) {
                 let _ = write!(o, " fwmark:0x{m:x}");
             }
             if let (Family::Inet6, Some(v)) = (s.family, s.v6only) {
                 let _ = write!(o, " v6only:{}", u8::from(v));
             }
-            arrows(o, s);
+            o.push_str(&arrows(s));
         }
         if opts.memory {
             skmem(o, s);
@@ -249,53 +195,38 @@ fn details(s: &Socket, opts: &ListOptions) -> String {
         if opts.memory {
             skmem(o, s);
         }
-        if opts.extended {
-            uid(o, s);
-            arrows(o, s);
-            if let Some(u) = &s.unix {
-                if let (Some(ino), Some(dev)) = (u.vfs_inode, u.vfs_dev) {
-                    // glibc's major()/minor() applied to the kernel's u32, as ss prints it.
-                    let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
-                    let _ = write!(o, " ino:{ino} dev:{major}/{minor}");
-                }
-                if s.state == State::Listen {
-                    o.push_str(" peers:");
-                    for p in &u.pending {
-                        let _ = write!(o, " {p}");
-                    }
+        if let (true, Some(u)) = (opts.extended, &s.unix) {
+            let _ = write!(o, "{}{}", uid(s), arrows(s));
+            if let (Some(ino), Some(dev)) = (u.vfs_inode, u.vfs_dev) {
+                // glibc's major()/minor() applied to the kernel's u32, as ss prints it.
+                let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
+                let _ = write!(o, " ino:{ino} dev:{major}/{minor}");
+            }
+            if s.state == State::Listen {
+                let _ = write!(o, " peers:");
+                for p in &u.pending {
+                    let _ = write!(o, " {p}");
                 }
             }
         }
     } else {
+        let packet = s.packet.as_ref();
         if opts.extended {
-            uid(o, s);
-            let _ = write!(o, " ino:{}", s.inode);
-            cookie(o, s);
-            if let Some(p) = &s.packet {
-                if let Some(v) = p.version {
-                    let _ = write!(o, " ver:{v}");
-                }
-                if let Some(f) = p.fanout {
-                    let kind = match (f >> 16) & 0xffff {
-                        0 => "hash".to_string(),
-                        1 => "lb".into(),
-                        2 => "cpu".into(),
-                        3 => "roll".into(),
-                        4 => "random".into(),
-                        5 => "qm".into(),
-                        t => format!("0x{t:x}"),
-                    };
-                    let _ = write!(o, " fanout(id:{},type:{kind})", f & 0xffff);
-                }
+            let _ = write!(o, "{} ino:{}{}", uid(s), s.inode, cookie(s));
+            if let Some(v) = packet.and_then(|p| p.version) {
+                let _ = write!(o, " ver:{v}");
+            }
+            if let Some(f) = packet.and_then(|p| p.fanout) {
+                let kinds = ["hash", "lb", "cpu", "roll", "random", "qm"];
+                let t = (f >> 16) as usize;
+                let kind = kinds.get(t).map_or(format!("0x{t:x}"), |k| k.to_string());
+                let _ = write!(o, " fanout(id:{},type:{kind})", f & 0xffff);
             }
         }
-        if opts.bpf
-            && let Some(prog) = s.packet.as_ref().and_then(|p| p.bpf.as_ref())
-        {
-            let insns: Vec<String> = prog
-                .iter()
-                .map(|i| format!("0x{:02x} {} {} {}", i.code, i.jt, i.jf, i.k))
-                .collect();
+        if let (true, Some(prog)) = (opts.bpf, packet.and_then(|p| p.bpf.as_ref())) {
+            let insn =
+                |i: &crate::model::BpfInsn| format!("0x{:02x} {} {} {}", i.code, i.jt, i.jf, i.k);
+            let insns: Vec<String> = prog.iter().map(insn).collect();
             let _ = write!(o, " bpf filter ({}): {}", prog.len(), insns.join(", "));
         }
         if opts.memory {
@@ -305,36 +236,30 @@ fn details(s: &Socket, opts: &ListOptions) -> String {
     out
 }
 
-fn uid(o: &mut String, s: &Socket) {
-    if let Some(u) = s.uid.filter(|&u| u != 0) {
-        let _ = write!(o, " uid:{u}");
-    }
+fn uid(s: &Socket) -> String {
+    s.uid
+        .filter(|&u| u != 0)
+        .map_or(String::new(), |u| format!(" uid:{u}"))
 }
 
-fn cookie(o: &mut String, s: &Socket) {
-    if let Some(c) = s.cookie {
-        let _ = write!(o, " sk:{c:x}");
-    }
+fn cookie(s: &Socket) -> String {
+    s.cookie.map_or(String::new(), |c| format!(" sk:{c:x}"))
 }
 
 /// `ss`'s shutdown arrows: `<->` open, `-->` receive side shut, `<--` send side shut, `---`.
-fn arrows(o: &mut String, s: &Socket) {
-    if let Some(m) = s.shutdown {
-        let rd = if m & 1 != 0 { '-' } else { '<' };
-        let wr = if m & 2 != 0 { '-' } else { '>' };
-        let _ = write!(o, " {rd}-{wr}");
-    }
+fn arrows(s: &Socket) -> String {
+    let Some(m) = s.shutdown else {
+        return String::new();
+    };
+    let rd = if m & 1 != 0 { '-' } else { '<' };
+    let wr = if m & 2 != 0 { '-' } else { '>' };
+    format!(" {rd}-{wr}")
 }
 
 fn timer(o: &mut String, s: &Socket) {
     if let Some(t) = &s.timer {
-        let _ = write!(
-            o,
-            " timer:({},{},{})",
-            escape_str(&t.kind),
-            ms_timer(t.expires_ms),
-            t.retrans
-        );
+        let (kind, time) = (escape_str(&t.kind), ms_timer(t.expires_ms));
+        let _ = write!(o, " timer:({kind},{time},{})", t.retrans);
     }
 }
 
@@ -493,23 +418,22 @@ fn tcp_info(o: &mut String, s: &Socket) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::list::fixtures::{inet, opts, process, snapshot, unix};
-    use crate::model::{
-        BpfInsn, Owner, PacketInfo, Process, Protocol::*, SkMemInfo, TcpInfo, Timer,
-    };
+    use serde_json::json;
 
-    /// Renders `sockets` (all of them, in the order given) with `flags` and the snapshot's
-    /// processes.
+    use super::*;
+    use crate::list::fixtures::{opts, patch, process, snapshot, sock, unix};
+    use crate::model::{Owner, Process, Protocol::*, TcpInfo};
+
+    /// Renders `sockets` (all of them, in the order given) with `flags` and these processes.
     fn render(flags: &str, sockets: Vec<Socket>, procs: Vec<Process>) -> String {
         let snap = snapshot(Vec::new(), procs);
         let refs: Vec<&Socket> = sockets.iter().collect();
         render_table(&snap, &refs, &opts(flags, ""))
     }
 
-    /// One socket without header: no padding, so the line is the cells joined.
-    fn line(flags: &str, s: Socket) -> String {
-        let out = render(&format!("{flags}H"), vec![s], Vec::new());
+    /// One socket without header: nothing is padded, so the line is the cells joined.
+    fn line(flags: &str, s: &Socket) -> String {
+        let out = render(&format!("{flags}H"), vec![s.clone()], Vec::new());
         assert_eq!(
             out.matches('\n').count(),
             1,
@@ -518,11 +442,15 @@ mod tests {
         out.trim_end_matches('\n').to_string()
     }
 
+    fn owned(mut s: Socket, owners: &[(u32, u32)]) -> Socket {
+        s.owners = owners.iter().map(|&(pid, fd)| Owner { pid, fd }).collect();
+        s
+    }
+
     #[test]
     fn listener_with_owner_exe_and_user() {
-        let mut s = inet(Tcp, State::Listen, "0.0.0.0:22", "0.0.0.0:0", 1000);
+        let mut s = owned(sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0"), &[(100, 3)]);
         s.send_q = 128;
-        s.owners = vec![Owner { pid: 100, fd: 3 }];
         let sshd = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
         assert_eq!(
             render("tlp", vec![s], vec![sshd]),
@@ -533,62 +461,48 @@ mod tests {
 
     #[test]
     fn several_owners_deleted_exe_and_missing_user() {
-        let mut s = inet(Tcp, State::Listen, "127.0.0.1:25000", "0.0.0.0:0", 7);
-        s.owners = vec![Owner { pid: 10, fd: 3 }, Owner { pid: 11, fd: 4 }];
-        let mut main = process(10, b"main", Some("/tmp/x"), None);
-        main.exe_deleted = true;
-        main.uid = 1000;
+        let s = owned(
+            sock("tcp LISTEN 127.0.0.1:25000 0.0.0.0:0"),
+            &[(10, 3), (11, 4)],
+        );
+        let main = patch(
+            process(10, b"main", Some("/tmp/x"), None),
+            json!({"exe_deleted": true, "uid": 1000}),
+        );
         let child = process(11, b"child", Some("/memfd:x (deleted)"), Some("bob"));
+        let cols = "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:*";
         assert_eq!(
             render("tlpH", vec![s.clone()], vec![main, child]),
-            "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:* \
-             users:((\"main\",pid=10,fd=3),(\"child\",pid=11,fd=4)) \
-             /tmp/x (deleted),/memfd:x (deleted) 1000,bob\n"
+            format!(
+                "{cols} users:((\"main\",pid=10,fd=3),(\"child\",pid=11,fd=4)) \
+                 /tmp/x (deleted),/memfd:x (deleted) 1000,bob\n"
+            )
         );
         // Holders whose /proc entries could not be read, and a socket without holders.
-        assert_eq!(
-            line("tlp", s.clone()),
-            "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:* \
-             users:((\"\",pid=10,fd=3),(\"\",pid=11,fd=4)) ? ?"
-        );
-        s.owners.clear();
-        assert_eq!(line("tlp", s), "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:* - - -");
+        let unread = "users:((\"\",pid=10,fd=3),(\"\",pid=11,fd=4)) ? ?";
+        assert_eq!(line("tlp", &s), format!("{cols} {unread}"));
+        assert_eq!(line("tlp", &owned(s, &[])), format!("{cols} - - -"));
     }
 
     #[test]
     fn ipv6_wildcards_mapped_and_devices() {
-        let mut dual = inet(Tcp, State::Listen, "[::]:80", "[::]:0", 1);
+        let mut dual = sock("tcp LISTEN [::]:80 [::]:0");
+        assert_eq!(line("tl", &dual), "LISTEN 0 0 *:80 *:*", "v6only unknown");
         dual.v6only = Some(false);
-        assert_eq!(line("tl", dual.clone()), "LISTEN 0 0 *:80 *:*");
-        dual.v6only = None;
-        assert_eq!(line("tl", dual.clone()), "LISTEN 0 0 *:80 *:*");
+        assert_eq!(line("tl", &dual), "LISTEN 0 0 *:80 *:*");
         dual.v6only = Some(true);
-        assert_eq!(line("tl", dual), "LISTEN 0 0 [::]:80 [::]:*");
-        let mapped = inet(
-            Tcp,
-            State::Established,
-            "[::ffff:127.0.0.1]:22502",
-            "[::ffff:127.0.0.1]:60542",
-            2,
-        );
-        assert_eq!(
-            line("t", mapped),
-            "ESTAB 0 0 [::ffff:127.0.0.1]:22502 [::ffff:127.0.0.1]:60542"
-        );
-        let mut dev = inet(Udp, State::Close, "0.0.0.0:53", "0.0.0.0:0", 3);
-        dev.ifindex = Some(2);
-        dev.interface = Some("eth0".into());
-        assert_eq!(
-            line("ul", dev.clone()),
-            "UNCONN 0 0 0.0.0.0%eth0:53 0.0.0.0:*"
-        );
+        assert_eq!(line("tl", &dual), "LISTEN 0 0 [::]:80 [::]:*");
+        let mapped = sock("tcp ESTAB [::ffff:127.0.0.1]:22502 [::ffff:127.0.0.1]:60542");
+        let want = "ESTAB 0 0 [::ffff:127.0.0.1]:22502 [::ffff:127.0.0.1]:60542";
+        assert_eq!(line("t", &mapped), want);
+        let mut dev = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+        (dev.ifindex, dev.interface) = (Some(2), Some("eth0".into()));
+        assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%eth0:53 0.0.0.0:*");
         dev.interface = None;
-        assert_eq!(line("ul", dev), "UNCONN 0 0 0.0.0.0%2:53 0.0.0.0:*");
-        let mut ll = inet(Tcp, State::Listen, "[fe80::1]:24000", "[::]:0", 4);
-        ll.v6only = Some(true);
-        ll.ifindex = Some(2);
-        ll.interface = Some("eth0".into());
-        assert_eq!(line("tl", ll), "LISTEN 0 0 [fe80::1]%eth0:24000 [::]:*");
+        assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%2:53 0.0.0.0:*");
+        let mut ll = sock("tcp LISTEN [fe80::1]:24000 [::]:0");
+        (ll.v6only, ll.ifindex, ll.interface) = (Some(true), Some(2), Some("eth0".into()));
+        assert_eq!(line("tl", &ll), "LISTEN 0 0 [fe80::1]%eth0:24000 [::]:*");
     }
 
     #[test]
@@ -599,15 +513,9 @@ mod tests {
         path.send_q = 8;
         let mut unnamed = unix(UnixStream, State::Established, None, 20);
         unnamed.unix.as_mut().unwrap().peer = Some(21);
-        assert_eq!(
-            line("xa", abs.clone()),
-            "u_dgr UNCONN 2 0 @ab@cd 164827 * 0"
-        );
-        assert_eq!(
-            line("xa", path.clone()),
-            "u_str LISTEN 0 8 /run/x.sock 10 * 0"
-        );
-        assert_eq!(line("xa", unnamed.clone()), "u_str ESTAB 0 0 * 20 * 21");
+        assert_eq!(line("xa", &abs), "u_dgr UNCONN 2 0 @ab@cd 164827 * 0");
+        assert_eq!(line("xa", &path), "u_str LISTEN 0 8 /run/x.sock 10 * 0");
+        assert_eq!(line("xa", &unnamed), "u_str ESTAB 0 0 * 20 * 21");
         assert_eq!(
             render("xa", vec![abs, path, unnamed], Vec::new()),
             "Netid State  Recv-Q Send-Q Local Address:Port   Peer Address:Port\n\
@@ -619,60 +527,46 @@ mod tests {
 
     #[test]
     fn packet_sockets_and_bpf() {
-        let mut s = Socket::new(PacketRaw, Family::Packet, State::Close, 164811);
-        s.ifindex = Some(2);
-        s.interface = Some("eth0".into());
-        s.cookie = Some(0x7783);
         let prog = [
-            (0x28, 0, 0, 12),
-            (0x15, 0, 3, 2048),
-            (0x30, 0, 0, 23),
-            (0x15, 0, 1, 17),
-            (0x06, 0, 0, 262144),
-            (0x06, 0, 0, 0),
+            [0x28, 0, 0, 12],
+            [0x15, 0, 3, 2048],
+            [0x30, 0, 0, 23],
+            [0x15, 0, 1, 17],
         ];
-        s.packet = Some(PacketInfo {
-            ethertype: 0x0800,
-            version: None,
-            flags: None,
-            fanout: None,
-            bpf: Some(
-                prog.map(|(code, jt, jf, k)| BpfInsn { code, jt, jf, k })
-                    .to_vec(),
-            ),
-        });
-        assert_eq!(line("0", s.clone()), "p_raw 0 0 [2048]:eth0 *");
+        let prog: Vec<_> = prog
+            .iter()
+            .chain(&[[6, 0, 0, 262144], [6, 0, 0, 0]])
+            .collect();
+        let prog: Vec<_> = prog
+            .iter()
+            .map(|i| json!({"code": i[0], "jt": i[1], "jf": i[2], "k": i[3]}))
+            .collect();
+        let mut s = sock("p_raw UNCONN");
+        (s.inode, s.ifindex, s.interface, s.cookie) =
+            (164811, Some(2), Some("eth0".into()), Some(0x7783));
+        s.packet = Some(serde_json::from_value(json!({"ethertype": 0x0800, "bpf": prog})).unwrap());
+        assert_eq!(line("0", &s), "p_raw 0 0 [2048]:eth0 *");
         assert_eq!(
-            line("0b", s.clone()),
+            line("0b", &s),
             "p_raw 0 0 [2048]:eth0 * bpf filter (6): 0x28 0 0 12, 0x15 0 3 2048, \
              0x30 0 0 23, 0x15 0 1 17, 0x06 0 0 262144, 0x06 0 0 0"
         );
-        assert_eq!(line("0e", s), "p_raw 0 0 [2048]:eth0 * ino:164811 sk:7783");
-        let mut all = Socket::new(PacketDgram, Family::Packet, State::Close, 5);
+        assert_eq!(line("0e", &s), "p_raw 0 0 [2048]:eth0 * ino:164811 sk:7783");
+        let mut all = sock("p_dgr UNCONN");
         all.recv_q = 6276;
-        all.packet = Some(PacketInfo {
-            ethertype: 3,
-            version: Some(2),
-            flags: None,
-            fanout: Some(42 | (1 << 16)),
-            bpf: None,
-        });
-        assert_eq!(line("0b", all.clone()), "p_dgr 6276 0 *:* *");
+        let info = json!({"ethertype": 3, "version": 2, "fanout": 42 | (1 << 16)});
+        all.packet = Some(serde_json::from_value(info).unwrap());
+        assert_eq!(line("0b", &all), "p_dgr 6276 0 *:* *");
         assert_eq!(
-            line("0e", all),
-            "p_dgr 6276 0 *:* * ino:5 ver:2 fanout(id:42,type:lb)"
+            line("0e", &all),
+            "p_dgr 6276 0 *:* * ino:1 ver:2 fanout(id:42,type:lb)"
         );
     }
 
     #[test]
     fn hostile_strings_are_escaped() {
-        let mut s = unix(
-            UnixStream,
-            State::Listen,
-            Some(b"/tmp/a\nb\x1b[2J\xe2\x80\xae"),
-            9,
-        );
-        s.owners = vec![Owner { pid: 7, fd: 4 }];
+        let name = b"/tmp/a\nb\x1b[2J\xe2\x80\xae";
+        let s = owned(unix(UnixStream, State::Listen, Some(name), 9), &[(7, 4)]);
         let evil = process(7, b"evil\n\x1b[31m\"", Some("/tmp/\x07x"), Some("r\too\nt"));
         let out = render("xlpH", vec![s], vec![evil]);
         assert_eq!(
@@ -681,84 +575,40 @@ mod tests {
              users:((\"evil\\n\\x1b[31m\\\"\",pid=7,fd=4)) /tmp/\\x07x r\\too\\nt\n"
         );
         assert!(!out.chars().any(|c| c.is_control() && c != '\n'));
-        let mut dev = inet(Udp, State::Close, "0.0.0.0:53", "0.0.0.0:0", 3);
-        dev.ifindex = Some(9);
-        dev.interface = Some("e\x1bth".into());
-        assert_eq!(line("ul", dev), "UNCONN 0 0 0.0.0.0%e\\x1bth:53 0.0.0.0:*");
+        let mut dev = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+        (dev.ifindex, dev.interface) = (Some(9), Some("e\x1bth".into()));
+        assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%e\\x1bth:53 0.0.0.0:*");
     }
 
     #[test]
     fn extended_timer_memory_and_info_on_one_line() {
-        let mut s = inet(
-            Tcp,
-            State::Established,
-            "127.0.0.1:54968",
-            "127.0.0.1:24004",
-            165,
-        );
-        s.send_q = 2803712;
-        s.uid = Some(1000);
-        s.cookie = Some(0x5683);
-        s.mark = Some(0x2a);
-        s.shutdown = Some(0);
-        s.timer = Some(Timer {
-            kind: "persist".into(),
-            expires_ms: 66_000,
-            retrans: 0,
-        });
-        s.memory = Some(SkMemInfo {
-            rmem_alloc: 0,
-            rcvbuf: 131072,
-            wmem_alloc: 5,
-            sndbuf: 16384,
-            fwd_alloc: 1,
-            wmem_queued: 2,
-            optmem: 0,
-            backlog: Some(0),
-            drops: None,
-        });
-        s.congestion = Some("cubic".into());
-        s.tcp_info = Some(TcpInfo {
-            options: 7,
-            snd_wscale: 7,
-            rcv_wscale: 6,
-            rto: 204_000,
-            rtt: 1234,
-            rttvar: 617,
-            snd_mss: 1448,
-            pmtu: 65535,
-            rcv_mss: 536,
-            advmss: 65483,
-            snd_cwnd: 10,
-            snd_ssthresh: 0x7fff_ffff,
-            reordering: 3,
-            last_data_sent: 10,
-            last_ack_recv: 30,
-            rcv_ssthresh: 64088,
-            bytes_sent: Some(100),
-            bytes_acked: Some(101),
-            segs_out: Some(5),
-            segs_in: Some(4),
-            min_rtt: Some(31),
-            total_retrans: Some(2),
-            snd_wnd: Some(65536),
-            ..TcpInfo::default()
-        });
+        let mut s = sock("tcp ESTAB 127.0.0.1:54968 127.0.0.1:24004");
+        (s.inode, s.send_q, s.uid, s.cookie) = (165, 2803712, Some(1000), Some(0x5683));
+        (s.mark, s.shutdown, s.congestion) = (Some(0x2a), Some(0), Some("cubic".into()));
+        let timer = json!({"kind": "persist", "expires_ms": 66000, "retrans": 0});
+        s.timer = Some(serde_json::from_value(timer).unwrap());
+        let mem = json!({"rmem_alloc": 0, "rcvbuf": 131072, "wmem_alloc": 5, "sndbuf": 16384,
+            "fwd_alloc": 1, "wmem_queued": 2, "optmem": 0, "backlog": 0});
+        s.memory = Some(serde_json::from_value(mem).unwrap());
+        let info = json!({"options": 7, "snd_wscale": 7, "rcv_wscale": 6, "rto": 204000,
+            "rtt": 1234, "rttvar": 617, "snd_mss": 1448, "pmtu": 65535, "rcv_mss": 536,
+            "advmss": 65483, "snd_cwnd": 10, "snd_ssthresh": 0x7fffffff, "reordering": 3,
+            "last_data_sent": 10, "last_ack_recv": 30, "rcv_ssthresh": 64088, "bytes_sent": 100,
+            "bytes_acked": 101, "segs_out": 5, "segs_in": 4, "min_rtt": 31, "total_retrans": 2,
+            "snd_wnd": 65536});
+        s.tcp_info = Some(patch(TcpInfo::default(), info).into());
         let cols = "ESTAB 0 2803712 127.0.0.1:54968 127.0.0.1:24004";
-        assert_eq!(line("t", s.clone()), cols);
+        assert_eq!(line("t", &s), cols);
+        assert_eq!(line("to", &s), format!("{cols} timer:(persist,1min6sec,0)"));
         assert_eq!(
-            line("to", s.clone()),
-            format!("{cols} timer:(persist,1min6sec,0)")
-        );
-        assert_eq!(
-            line("tem", s.clone()),
+            line("tem", &s),
             format!(
                 "{cols} timer:(persist,1min6sec,0) uid:1000 ino:165 sk:5683 fwmark:0x2a <-> \
                  skmem:(r0,rb131072,t5,tb16384,f1,w2,o0,bl0)"
             )
         );
         assert_eq!(
-            line("ti", s.clone()),
+            line("ti", &s),
             format!(
                 "{cols} ts sack cubic wscale:7,6 rto:204 rtt:1.234/0.617 mss:1448 pmtu:65535 \
                  rcvmss:536 advmss:65483 cwnd:10 bytes_sent:100 bytes_acked:101 segs_out:5 \
@@ -766,56 +616,59 @@ mod tests {
                  snd_wnd:65536"
             )
         );
-        s.shutdown = Some(1);
-        s.family = Family::Inet6;
-        s.v6only = Some(false);
-        assert!(line("te", s.clone()).ends_with(" v6only:0 -->"));
+        (s.shutdown, s.family, s.v6only) = (Some(1), Family::Inet6, Some(false));
+        assert!(line("te", &s).ends_with(" v6only:0 -->"));
         s.shutdown = Some(2);
-        assert!(line("te", s.clone()).ends_with(" <--"));
+        assert!(line("te", &s).ends_with(" <--"));
         s.shutdown = Some(3);
-        assert!(line("te", s).ends_with(" ---"));
+        assert!(line("te", &s).ends_with(" ---"));
     }
 
     #[test]
     fn timer_and_number_formats_follow_ss() {
-        for (ms, text) in [
+        let timers = [
             (66_000, "1min6sec"),
             (59_000, "59sec"),
             (748, "748ms"),
             (5, "005ms"),
+        ];
+        let more = [
             (4_488, "4.488sec"),
             (12_345, "12sec"),
             (660_000, "11min"),
-            (7_140_000, "119min"),
             (0, ""),
-        ] {
+        ];
+        for (ms, text) in timers
+            .into_iter()
+            .chain(more)
+            .chain([(7_140_000, "119min")])
+        {
             assert_eq!(ms_timer(ms), text, "{ms}");
         }
-        for (v, text) in [
+        let nums = [
             (1.234, "1.234"),
             (204.0, "204"),
             (0.031, "0.031"),
             (12.5, "12.5"),
+        ];
+        let more = [
             (1234.567, "1234.57"),
             (1_234_567.0, "1.23457e+06"),
             (0.0, "0"),
-        ] {
+        ];
+        for (v, text) in nums.into_iter().chain(more) {
             assert_eq!(fmt_g(v), text, "{v}");
         }
     }
 
     #[test]
     fn header_rules_and_empty_output() {
-        assert_eq!(
-            render("tu", Vec::new(), Vec::new()),
-            "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
-        );
-        assert_eq!(
-            render("u", Vec::new(), Vec::new()),
-            "Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
-        );
+        let header = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n";
+        assert_eq!(render("tu", Vec::new(), Vec::new()), header);
+        let no_state = "Recv-Q Send-Q Local Address:Port Peer Address:Port\n";
+        assert_eq!(render("u", Vec::new(), Vec::new()), no_state);
         assert_eq!(render("tH", Vec::new(), Vec::new()), "");
-        let s = inet(Udp, State::Established, "10.0.0.1:40000", "10.0.0.53:53", 1);
-        assert_eq!(line("u", s), "0 0 10.0.0.1:40000 10.0.0.53:53");
+        let s = sock("udp ESTAB 10.0.0.1:40000 10.0.0.53:53");
+        assert_eq!(line("u", &s), "0 0 10.0.0.1:40000 10.0.0.53:53");
     }
 }

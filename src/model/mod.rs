@@ -171,15 +171,15 @@ pub struct Socket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub congestion: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_info: Option<TcpInfo>,
+    pub tcp_info: Option<Box<TcpInfo>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<SkMemInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unix: Option<UnixInfo>,
+    pub unix: Option<Box<UnixInfo>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packet: Option<PacketInfo>,
+    pub packet: Option<Box<PacketInfo>>,
     /// Processes holding a file descriptor on this socket, sorted by (pid, fd).
     #[serde(default)]
     pub owners: Vec<Owner>,
@@ -450,7 +450,8 @@ impl Snapshot {
             s.owners.sort_unstable();
             s.owners.dedup();
         }
-        self.sockets.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.sockets
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.processes.sort_by_key(|p| p.pid);
         self.warnings.sort();
     }

@@ -102,7 +102,8 @@ pub struct ProcessRef {
 
 /// Builds the report document from a snapshot and the engine's findings.
 pub fn build(snap: &Snapshot, rules: &RuleSet, findings: &[Finding]) -> ScanReport {
-    let mut by_severity: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut by_severity: BTreeMap<Severity, usize> =
+        Severity::ALL.iter().map(|s| (*s, 0)).collect();
     let findings: Vec<ReportFinding> = findings
         .iter()
         .map(|f| {
@@ -182,7 +183,11 @@ pub fn endpoint_text(e: Option<Endpoint>) -> String {
     match e {
         None => "*".into(),
         Some(e) => {
-            let port = if e.port == 0 { "*".to_string() } else { e.port.to_string() };
+            let port = if e.port == 0 {
+                "*".to_string()
+            } else {
+                e.port.to_string()
+            };
             match e.address {
                 std::net::IpAddr::V4(a) => format!("{a}:{port}"),
                 std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
@@ -212,7 +217,12 @@ fn message(title: &str, s: &SocketRef, procs: &[ProcessRef], count: Option<u64>)
             endpoint_text(s.remote)
         )
     } else if let Some(n) = &s.unix_name {
-        format!("{} {}{}", s.protocol.netid(), if s.unix_abstract { "@" } else { "" }, n.to_str_lossy())
+        format!(
+            "{} {}{}",
+            s.protocol.netid(),
+            if s.unix_abstract { "@" } else { "" },
+            n.to_str_lossy()
+        )
     } else {
         format!("{} inode {}", s.protocol.netid(), s.inode)
     };

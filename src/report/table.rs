@@ -21,10 +21,20 @@ pub fn render(r: &ScanReport) -> String {
             let s = &f.socket;
             let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
             if s.protocol.is_inet() {
-                let _ = write!(what, " {} -> {}", endpoint_text(s.local), endpoint_text(s.remote));
+                let _ = write!(
+                    what,
+                    " {} -> {}",
+                    endpoint_text(s.local),
+                    endpoint_text(s.remote)
+                );
             }
             if let Some(n) = &s.unix_name {
-                let _ = write!(what, " {}{}", if s.unix_abstract { "@" } else { "" }, escape(n.as_bytes()));
+                let _ = write!(
+                    what,
+                    " {}{}",
+                    if s.unix_abstract { "@" } else { "" },
+                    escape(n.as_bytes())
+                );
             }
             if let Some(e) = s.ethertype {
                 let _ = write!(what, " ethertype 0x{e:04x}");
@@ -59,7 +69,10 @@ pub fn render(r: &ScanReport) -> String {
                     "",
                     p.pid,
                     p.fd,
-                    p.user.as_deref().map(escape_str).unwrap_or_else(|| p.uid.to_string()),
+                    p.user
+                        .as_deref()
+                        .map(escape_str)
+                        .unwrap_or_else(|| p.uid.to_string()),
                     escape(p.comm.as_bytes()),
                     cmd.join(" ")
                 );
@@ -80,13 +93,23 @@ pub fn render(r: &ScanReport) -> String {
         "{} finding{}{} in {} sockets, {} processes, {} rules.",
         r.summary.findings,
         if r.summary.findings == 1 { "" } else { "s" },
-        if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) },
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by.join(", "))
+        },
         r.summary.sockets,
         r.summary.processes,
         r.summary.rules
     );
     for w in &r.warnings {
-        let _ = writeln!(out, "warning: {} ({}: {})", escape_str(&w.message), w.code, w.count);
+        let _ = writeln!(
+            out,
+            "warning: {} ({}: {})",
+            escape_str(&w.message),
+            w.code,
+            w.count
+        );
     }
     out
 }

@@ -21,8 +21,8 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::fields::{self, FieldDef, FieldType};
 use super::matcher::{self, Matcher};
@@ -105,7 +105,9 @@ impl<'de> Visitor<'de> for CondVisitor {
                 Key::All | Key::Any => {
                     let list: Vec<Condition> = map.next_value()?;
                     if list.is_empty() {
-                        return Err(de::Error::custom("`all`/`any` needs at least one condition"));
+                        return Err(de::Error::custom(
+                            "`all`/`any` needs at least one condition",
+                        ));
                     }
                     parts.push(if matches!(key, Key::All) {
                         Condition::All(list)
@@ -189,9 +191,8 @@ impl<'de> Visitor<'de> for PredSeed {
             })?;
             let matcher = match &arg {
                 Arg::Values(v) => Some(
-                    matcher::compile(self.field.ty, &op, v).map_err(|e| {
-                        de::Error::custom(format!("{} {op}: {e}", self.field.name))
-                    })?,
+                    matcher::compile(self.field.ty, &op, v)
+                        .map_err(|e| de::Error::custom(format!("{} {op}: {e}", self.field.name)))?,
                 ),
                 Arg::List(_) => None,
             };
@@ -243,7 +244,11 @@ impl<'de> Visitor<'de> for ArgSeed<'_> {
     type Value = Arg;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a value, a list of values, or {{list: NAME}} for `{}`", self.op)
+        write!(
+            f,
+            "a value, a list of values, or {{list: NAME}} for `{}`",
+            self.op
+        )
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Arg, E> {
@@ -265,7 +270,10 @@ impl<'de> Visitor<'de> for ArgSeed<'_> {
             v.push(item.0);
         }
         if v.is_empty() {
-            return Err(de::Error::custom(format!("`{}` needs at least one value", self.op)));
+            return Err(de::Error::custom(format!(
+                "`{}` needs at least one value",
+                self.op
+            )));
         }
         self.check(v)
     }
@@ -338,7 +346,11 @@ impl Condition {
                     let items = lists
                         .get(name)
                         .ok_or_else(|| format!("unknown list `{name}`"))?;
-                    let op = if p.op == "in_list" { "in" } else { p.op.as_str() };
+                    let op = if p.op == "in_list" {
+                        "in"
+                    } else {
+                        p.op.as_str()
+                    };
                     p.matcher = Some(matcher::compile(p.field.ty, op, items).map_err(|e| {
                         format!("list `{name}` used with {} {}: {e}", p.field.name, p.op)
                     })?);

@@ -20,7 +20,10 @@ pub fn render_markdown(r: &Rule) -> String {
         format!("{:?}", d.status).to_lowercase(),
         d.tags
             .iter()
-            .map(|t| format!("[{t}](https://attack.mitre.org/techniques/{}/)", t.replace('.', "/")))
+            .map(|t| format!(
+                "[{t}](https://attack.mitre.org/techniques/{}/)",
+                t.replace('.', "/")
+            ))
             .collect::<Vec<_>>()
             .join(", "),
         r.source

@@ -125,7 +125,10 @@ fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
         });
     }
     if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(Endpoint { address: ip, port: 0 });
+        return Ok(Endpoint {
+            address: ip,
+            port: 0,
+        });
     }
     Err(format!("`{s}` is not ADDR:PORT or [V6]:PORT"))
 }
@@ -153,7 +156,13 @@ fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
             .collect(),
         uid,
         euid: p.euid.unwrap_or(uid),
-        user: Some(p.user.clone().unwrap_or_else(|| if uid == 0 { "root".into() } else { format!("user{uid}") })),
+        user: Some(p.user.clone().unwrap_or_else(|| {
+            if uid == 0 {
+                "root".into()
+            } else {
+                format!("user{uid}")
+            }
+        })),
         start_ticks: 0,
         cgroup: p.cgroup.clone(),
         container: match (&p.container_runtime, &p.container_id) {
@@ -219,7 +228,7 @@ impl ExampleDoc {
                 },
                 None => (None, false),
             };
-            base.unix = Some(UnixInfo {
+            base.unix = Some(Box::new(UnixInfo {
                 name,
                 r#abstract: abs,
                 peer: x.unix_peer,
@@ -227,10 +236,10 @@ impl ExampleDoc {
                 backlog: None,
                 vfs_inode: None,
                 vfs_dev: None,
-            });
+            }));
         }
         if protocol.is_packet() {
-            base.packet = Some(PacketInfo {
+            base.packet = Some(Box::new(PacketInfo {
                 ethertype: x.ethertype.unwrap_or(3),
                 version: None,
                 flags: None,
@@ -245,22 +254,26 @@ impl ExampleDoc {
                         })
                         .collect()
                 }),
-            });
+            }));
         }
         if let Some(t) = &x.tcp {
-            base.tcp_info = Some(TcpInfo {
+            base.tcp_info = Some(Box::new(TcpInfo {
                 bytes_acked: t.bytes_acked,
                 bytes_received: t.bytes_received,
                 bytes_sent: t.bytes_sent,
                 rtt: t.rtt_us.unwrap_or(0),
                 ..TcpInfo::default()
-            });
+            }));
         }
         let mut processes = Vec::new();
         let parent_pid = 100;
         let mut pid = 4242;
         if let Some(p) = &self.process {
-            let ppid = self.parent.as_ref().and_then(|pp| pp.pid).unwrap_or(parent_pid);
+            let ppid = self
+                .parent
+                .as_ref()
+                .and_then(|pp| pp.pid)
+                .unwrap_or(parent_pid);
             let proc_ = process(p, pid, ppid);
             pid = proc_.pid;
             processes.push(proc_);

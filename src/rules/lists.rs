@@ -38,10 +38,20 @@ impl Item {
 impl Lists {
     /// Parses one list file; its lists replace any of the same name.
     pub fn load(&mut self, path: &str, text: &str) -> Result<(), Diagnostic> {
-        let parsed: BTreeMap<String, Option<Vec<Item>>> = serde_yaml::from_str(text)
-            .map_err(|e| Diagnostic::from_yaml(path, &e, "not a list file (a mapping from list name to items)"))?;
+        let parsed: BTreeMap<String, Option<Vec<Item>>> =
+            serde_yaml::from_str(text).map_err(|e| {
+                Diagnostic::from_yaml(
+                    path,
+                    &e,
+                    "not a list file (a mapping from list name to items)",
+                )
+            })?;
         for (name, items) in parsed {
-            let items = items.unwrap_or_default().into_iter().map(Item::text).collect();
+            let items = items
+                .unwrap_or_default()
+                .into_iter()
+                .map(Item::text)
+                .collect();
             self.map.insert(name, items);
         }
         Ok(())
@@ -63,8 +73,13 @@ mod tests {
     #[test]
     fn later_files_replace_lists_by_name() {
         let mut l = Lists::default();
-        l.load("a.yaml", "trusted_networks: [10.0.0.0/8]\nports: [22, 80]\nempty:\n").unwrap();
-        l.load("b.yaml", "trusted_networks:\n  - 198.51.100.0/24\n").unwrap();
+        l.load(
+            "a.yaml",
+            "trusted_networks: [10.0.0.0/8]\nports: [22, 80]\nempty:\n",
+        )
+        .unwrap();
+        l.load("b.yaml", "trusted_networks:\n  - 198.51.100.0/24\n")
+            .unwrap();
         assert_eq!(l.get("trusted_networks").unwrap(), ["198.51.100.0/24"]);
         assert_eq!(l.get("ports").unwrap(), ["22", "80"]);
         assert_eq!(l.get("empty").unwrap().len(), 0);

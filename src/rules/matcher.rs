@@ -55,12 +55,7 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
             _ => Err(format!("`{op}` takes one value, got {}", args.len())),
         }
     };
-    let wrong = || {
-        Err(format!(
-            "`{op}` does not apply to a {} field",
-            ty.name()
-        ))
-    };
+    let wrong = || Err(format!("`{op}` does not apply to a {} field", ty.name()));
     match op {
         "exists" => {
             let v = one()?;
@@ -72,8 +67,16 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
             }
             let m = match ty {
                 Bool => Matcher::Bool(parse_bool(one()?)?),
-                Int | IntList => Matcher::IntIn(args.iter().map(|a| parse_int(a)).collect::<Result<_, _>>()?),
-                Port => Matcher::IntIn(args.iter().map(|a| parse_port(a).map(i64::from)).collect::<Result<_, _>>()?),
+                Int | IntList => Matcher::IntIn(
+                    args.iter()
+                        .map(|a| parse_int(a))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Port => Matcher::IntIn(
+                    args.iter()
+                        .map(|a| parse_port(a).map(i64::from))
+                        .collect::<Result<_, _>>()?,
+                ),
                 Ip => Matcher::IpIn(args.iter().map(|a| parse_ip(a)).collect::<Result<_, _>>()?),
                 Enum(allowed) => {
                     for a in args {
@@ -88,7 +91,11 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
                 }
                 Str => Matcher::StrIn(args.iter().cloned().collect()),
             };
-            Ok(if op == "ne" { Matcher::Not(Box::new(m)) } else { m })
+            Ok(if op == "ne" {
+                Matcher::Not(Box::new(m))
+            } else {
+                m
+            })
         }
         "cidr" => match ty {
             Ip => NetTable::parse(args).map(Matcher::Cidr),
@@ -129,7 +136,9 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
                     );
                 }
                 let _ = Glob::new; // the builder above is Glob with options
-                b.build().map(Matcher::Glob).map_err(|e| format!("bad glob: {e}"))
+                b.build()
+                    .map(Matcher::Glob)
+                    .map_err(|e| format!("bad glob: {e}"))
             }
             _ => wrong(),
         },
@@ -248,7 +257,9 @@ impl NetTable {
                 }
                 ipnet::IpNet::V6(n) => {
                     // A v4-mapped net (::ffff:0:0/96 and inside) also lands in the v4 table.
-                    if let (Some(lo), Some(hi)) = (n.network().to_ipv4_mapped(), n.broadcast().to_ipv4_mapped()) {
+                    if let (Some(lo), Some(hi)) =
+                        (n.network().to_ipv4_mapped(), n.broadcast().to_ipv4_mapped())
+                    {
                         v4.push((u32::from(lo), u32::from(hi)));
                     }
                     v6.push((u128::from(n.network()), u128::from(n.broadcast())));
@@ -317,7 +328,11 @@ pub struct PortSet([u64; 1024]);
 
 impl std::fmt::Debug for PortSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PortSet({} ports)", self.0.iter().map(|w| w.count_ones()).sum::<u32>())
+        write!(
+            f,
+            "PortSet({} ports)",
+            self.0.iter().map(|w| w.count_ones()).sum::<u32>()
+        )
     }
 }
 
@@ -358,7 +373,13 @@ mod tests {
 
     #[test]
     fn cidr_table_merges_and_matches_mapped() {
-        let t = NetTable::parse(&strs(&["10.0.0.0/8", "10.1.0.0/16", "192.0.2.7", "2001:db8::/32"])).unwrap();
+        let t = NetTable::parse(&strs(&[
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "192.0.2.7",
+            "2001:db8::/32",
+        ]))
+        .unwrap();
         assert!(t.contains("10.200.1.1".parse().unwrap()));
         assert!(t.contains("::ffff:10.1.2.3".parse().unwrap()));
         assert!(t.contains("192.0.2.7".parse().unwrap()));
@@ -382,12 +403,20 @@ mod tests {
             x
         };
         let nets: Vec<ipnet::Ipv4Net> = (0..200)
-            .map(|_| ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(next()), (next() % 25 + 8) as u8).unwrap().trunc())
+            .map(|_| {
+                ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(next()), (next() % 25 + 8) as u8)
+                    .unwrap()
+                    .trunc()
+            })
             .collect();
         let t = NetTable::parse(&nets.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
         for _ in 0..20000 {
             let a = std::net::Ipv4Addr::from(next());
-            assert_eq!(t.contains(IpAddr::V4(a)), nets.iter().any(|n| n.contains(&a)), "{a}");
+            assert_eq!(
+                t.contains(IpAddr::V4(a)),
+                nets.iter().any(|n| n.contains(&a)),
+                "{a}"
+            );
         }
     }
 
@@ -414,8 +443,16 @@ mod tests {
     fn missing_values_only_match_exists_false() {
         let m = compile(FieldType::Str, "ne", &strs(&["x"])).unwrap();
         assert!(!m.matches(&Value::Missing));
-        assert!(compile(FieldType::Str, "exists", &strs(&["false"])).unwrap().matches(&Value::Missing));
-        assert!(!compile(FieldType::Str, "exists", &strs(&["true"])).unwrap().matches(&Value::Missing));
+        assert!(
+            compile(FieldType::Str, "exists", &strs(&["false"]))
+                .unwrap()
+                .matches(&Value::Missing)
+        );
+        assert!(
+            !compile(FieldType::Str, "exists", &strs(&["true"]))
+                .unwrap()
+                .matches(&Value::Missing)
+        );
     }
 
     #[test]

@@ -88,8 +88,20 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // One diagnostic, one line: multi-line messages (regex errors) are folded.
-        let msg: Vec<&str> = self.message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, msg.join(" "))
+        let msg: Vec<&str> = self
+            .message
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file,
+            self.line,
+            self.col,
+            msg.join(" ")
+        )
     }
 }
 
@@ -303,8 +315,8 @@ pub fn load(
         if bad {
             continue;
         }
-        let protocol_mask = mask(&doc.when, "socket.protocol", fields::PROTOCOLS)
-            & kind_mask(&doc.when);
+        let protocol_mask =
+            mask(&doc.when, "socket.protocol", fields::PROTOCOLS) & kind_mask(&doc.when);
         let state_mask = mask(&doc.when, "socket.state", fields::STATES);
         rules.push(Rule {
             doc,
@@ -333,19 +345,38 @@ fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
-        return Some(("id:", format!("rule id `{}` must be upper-case letters, digits and dashes", doc.id)));
+        return Some((
+            "id:",
+            format!(
+                "rule id `{}` must be upper-case letters, digits and dashes",
+                doc.id
+            ),
+        ));
     }
     if doc.tags.is_empty() {
-        return Some(("tags:", "a rule needs at least one ATT&CK technique tag".into()));
+        return Some((
+            "tags:",
+            "a rule needs at least one ATT&CK technique tag".into(),
+        ));
     }
     if let Some(t) = doc.tags.iter().find(|t| !is_attack_id(t)) {
-        return Some(("tags:", format!("tag `{t}` is not an ATT&CK technique id (T1234 or T1234.001)")));
+        return Some((
+            "tags:",
+            format!("tag `{t}` is not an ATT&CK technique id (T1234 or T1234.001)"),
+        ));
     }
     if doc.description.trim().is_empty() {
-        return Some(("description:", "the description must say what the rule means, why it matters and how to respond".into()));
+        return Some((
+            "description:",
+            "the description must say what the rule means, why it matters and how to respond"
+                .into(),
+        ));
     }
     if doc.examples.matches.is_empty() || doc.examples.no_match.is_empty() {
-        return Some(("examples:", "a rule needs at least one `match` and one `no_match` example".into()));
+        return Some((
+            "examples:",
+            "a rule needs at least one `match` and one `no_match` example".into(),
+        ));
     }
     None
 }
@@ -440,7 +471,13 @@ examples:
 
     #[test]
     fn loads_and_prefilters() {
-        let rs = load(&[src("r.yaml", GOOD)], &[src("l.yaml", "dirs: [/tmp/]\n")], &[], &[]).unwrap();
+        let rs = load(
+            &[src("r.yaml", GOOD)],
+            &[src("l.yaml", "dirs: [/tmp/]\n")],
+            &[],
+            &[],
+        )
+        .unwrap();
         assert_eq!(rs.rules.len(), 1);
         let r = &rs.rules[0];
         assert_eq!(r.state_mask, 1 << 9); // listen is the 10th state name
@@ -452,19 +489,37 @@ examples:
         let bad_field = GOOD.replace("socket.state: listen", "socket.stat: listen");
         let bad_list = GOOD.replace("{list: dirs}", "{list: nope}");
         let diags = load(
-            &[src("a.yaml", &bad_field), src("b.yaml", &bad_list), src("c.yaml", GOOD), src("d.yaml", GOOD)],
+            &[
+                src("a.yaml", &bad_field),
+                src("b.yaml", &bad_list),
+                src("c.yaml", GOOD),
+                src("d.yaml", GOOD),
+            ],
             &[src("l.yaml", "dirs: [/tmp/]\n")],
             &[],
             &[],
         )
         .unwrap_err();
         let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-        assert_eq!(diags.len(), 3, "{text:#?}");
-        assert!(text[0].starts_with("a.yaml:9:7: unknown field `socket.stat`"), "{}", text[0]);
+        // b.yaml loads its id before failing to link, so c.yaml and d.yaml both repeat it.
+        assert_eq!(diags.len(), 4, "{text:#?}");
+        assert!(
+            text[0].starts_with("a.yaml:9:7: when.all[0]: unknown field `socket.stat`"),
+            "{}",
+            text[0]
+        );
         assert!(text[0].contains("did you mean `socket.state`"));
-        assert!(text[1].starts_with("b.yaml:10:"), "{}", text[1]);
-        assert!(text[1].contains("unknown list `nope`"));
-        assert!(text[2].starts_with("d.yaml:1:1: duplicate rule id `T-1`"), "{}", text[2]);
+        assert_eq!(text[1], "b.yaml:10:36: unknown list `nope`");
+        assert!(
+            text[2].starts_with("c.yaml:1:1: duplicate rule id `T-1`"),
+            "{}",
+            text[2]
+        );
+        assert!(
+            text[3].starts_with("d.yaml:1:1: duplicate rule id `T-1`"),
+            "{}",
+            text[3]
+        );
     }
 
     #[test]

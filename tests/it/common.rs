@@ -23,7 +23,10 @@ pub fn require_root(test: &str) -> bool {
 }
 
 fn sh(args: &[&str]) {
-    let st = Command::new(args[0]).args(&args[1..]).status().unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let st = Command::new(args[0])
+        .args(&args[1..])
+        .status()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     assert!(st.success(), "{args:?} failed: {st}");
 }
 
@@ -101,8 +104,13 @@ impl Netns {
     /// `sockwarden snapshot` run inside the namespace.
     pub fn snapshot(&self) -> Snapshot {
         let out = self.run(&[BIN, "snapshot"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).expect("snapshot is valid JSON of the documented schema")
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .expect("snapshot is valid JSON of the documented schema")
     }
 
     pub fn workdir(&self) -> PathBuf {
@@ -117,12 +125,17 @@ impl Drop for Netns {
             let _ = c.wait();
         }
         // Whatever still runs in the namespace (the lab's exec'd children) goes too.
-        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.name]).output() {
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
             for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
                 let _ = Command::new("kill").args(["-9", pid]).status();
             }
         }
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 
@@ -150,7 +163,12 @@ pub fn parse_ss(text: &str) -> Vec<SsRow> {
         let state = f[1].to_string();
         let (local, remote, inode, rest) = if netid.starts_with("u_") {
             let inode = f[5].parse().unwrap();
-            (f[4].to_string(), format!("{} {}", f[6], f[7]), inode, &f[8..])
+            (
+                f[4].to_string(),
+                format!("{} {}", f[6], f[7]),
+                inode,
+                &f[8..],
+            )
         } else {
             let ino = f
                 .iter()

@@ -36,7 +36,9 @@ fn ss1_dump_decodes_all_seven_sockets_exactly() {
                 s.inode,
                 s.cookie.unwrap(),
                 s.v6only,
-                s.timer.as_ref().map(|t| (t.kind.as_str(), t.expires_ms, t.retrans)),
+                s.timer
+                    .as_ref()
+                    .map(|t| (t.kind.as_str(), t.expires_ms, t.retrans)),
             )
         })
         .collect();
@@ -56,7 +58,11 @@ fn ss1_dump_decodes_all_seven_sockets_exactly() {
         let (g_head, g_timer) = g.split_once(" timer=").unwrap();
         let (e_head, e_timer) = e.split_once(" timer=").unwrap();
         assert_eq!(g_head, e_head);
-        assert_eq!(g_timer.starts_with("Some((\"keepalive\""), e_timer.starts_with("Some((\"keepalive\""), "{g}");
+        assert_eq!(
+            g_timer.starts_with("Some((\"keepalive\""),
+            e_timer.starts_with("Some((\"keepalive\""),
+            "{g}"
+        );
     }
 }
 
@@ -70,7 +76,11 @@ fn manifest_tcp() -> BTreeMap<u64, (String, Option<(IpAddr, u16)>)> {
         let inode = e["inode"].as_u64().unwrap_or(0);
         let note = e["note"].as_str().unwrap_or("");
         // Sockets the lab closed before recording (TIME-WAIT sources, the orphan) are gone.
-        if !kind.starts_with("tcp-") || inode == 0 || note.contains("TIME-WAIT source") || note.contains("closed") {
+        if !kind.starts_with("tcp-")
+            || inode == 0
+            || note.contains("TIME-WAIT source")
+            || note.contains("closed")
+        {
             continue;
         }
         // "('127.0.0.1', 25000)" or "('::1', 23609, 0, 0)"
@@ -93,9 +103,19 @@ fn sslab_tcp_dump_matches_ground_truth() {
     let (socks, bad) = decode_inet_dump(&fixture("sslab/ss_tcp.diagdump"), Protocol::Tcp);
     assert_eq!(bad, 0);
     assert_eq!(socks.len(), 485);
-    assert_eq!(socks.iter().filter(|s| s.family == Family::Inet).count(), 391);
-    assert_eq!(socks.iter().filter(|s| s.family == Family::Inet6).count(), 94);
-    let by_inode: BTreeMap<u64, _> = socks.iter().filter(|s| s.inode != 0).map(|s| (s.inode, s)).collect();
+    assert_eq!(
+        socks.iter().filter(|s| s.family == Family::Inet).count(),
+        391
+    );
+    assert_eq!(
+        socks.iter().filter(|s| s.family == Family::Inet6).count(),
+        94
+    );
+    let by_inode: BTreeMap<u64, _> = socks
+        .iter()
+        .filter(|s| s.inode != 0)
+        .map(|s| (s.inode, s))
+        .collect();
     let truth = manifest_tcp();
     assert!(truth.len() > 400, "{}", truth.len());
     let mut checked = 0;
@@ -121,8 +141,16 @@ fn sslab_tcp_dump_matches_ground_truth() {
     }
     assert_eq!(checked, truth.len());
     // Sockets with no file (TIME-WAIT, SYN-RECV, not yet accepted) have inode 0.
-    assert!(socks.iter().any(|s| s.state == State::TimeWait && s.inode == 0));
-    assert!(socks.iter().any(|s| s.state == State::SynRecv && s.inode == 0));
+    assert!(
+        socks
+            .iter()
+            .any(|s| s.state == State::TimeWait && s.inode == 0)
+    );
+    assert!(
+        socks
+            .iter()
+            .any(|s| s.state == State::SynRecv && s.inode == 0)
+    );
 }
 
 /// The same lab recorded with `-i -e -m`: tcp_info, congestion control and socket memory.
@@ -133,20 +161,38 @@ fn sslab_extended_dump_has_tcp_info_and_memory() {
     // Recorded a moment after ss_tcp.diagdump: one socket fewer (counted independently with a
     // 10-line Python walk of the nlmsghdr lengths).
     assert_eq!(socks.len(), 484);
-    let estab: Vec<_> = socks.iter().filter(|s| s.state == State::Established).collect();
+    let estab: Vec<_> = socks
+        .iter()
+        .filter(|s| s.state == State::Established)
+        .collect();
     assert!(estab.len() > 200);
     for s in &estab {
-        let ti = s.tcp_info.as_ref().unwrap_or_else(|| panic!("no tcp_info on {}", s.inode));
+        let ti = s
+            .tcp_info
+            .as_ref()
+            .unwrap_or_else(|| panic!("no tcp_info on {}", s.inode));
         assert_eq!(ti.state, 1);
         assert!(ti.snd_cwnd > 0);
         assert!(ti.bytes_acked.is_some() && ti.segs_out.is_some() && ti.snd_wnd.is_some());
         assert!(s.memory.is_some());
     }
-    let congs: std::collections::BTreeSet<_> = socks.iter().filter_map(|s| s.congestion.as_deref()).collect();
-    assert!(congs.contains("bbr") || congs.contains("cubic"), "{congs:?}");
+    let congs: std::collections::BTreeSet<_> = socks
+        .iter()
+        .filter_map(|s| s.congestion.as_deref())
+        .collect();
+    assert!(
+        congs.contains("bbr") || congs.contains("cubic"),
+        "{congs:?}"
+    );
     // The stalled pair in the lab holds 2803712 bytes in its send queue (persist timer).
-    let stalled = socks.iter().find(|s| s.send_q == 2803712).expect("stalled sender");
-    assert_eq!(stalled.timer.as_ref().map(|t| t.kind.as_str()), Some("persist"));
+    let stalled = socks
+        .iter()
+        .find(|s| s.send_q == 2803712)
+        .expect("stalled sender");
+    assert_eq!(
+        stalled.timer.as_ref().map(|t| t.kind.as_str()),
+        Some("persist")
+    );
 }
 
 #[test]

@@ -21,7 +21,11 @@ fn as_ss(s: &Socket) -> (String, String, String, String) {
             (true, Some(i)) => format!("%{i}"),
             _ => String::new(),
         };
-        let port = if port == 0 { "*".to_string() } else { port.to_string() };
+        let port = if port == 0 {
+            "*".to_string()
+        } else {
+            port.to_string()
+        };
         format!("{host}{dev}:{port}")
     };
     if s.protocol.is_unix() {
@@ -35,7 +39,11 @@ fn as_ss(s: &Socket) -> (String, String, String, String) {
     }
     if s.protocol.is_packet() {
         let p = s.packet.as_ref().unwrap();
-        let proto = if p.ethertype == 3 { "*".to_string() } else { format!("[{}]", p.ethertype) };
+        let proto = if p.ethertype == 3 {
+            "*".to_string()
+        } else {
+            format!("[{}]", p.ethertype)
+        };
         let dev = s.interface.clone().unwrap_or_else(|| "*".into());
         return (netid, state, format!("{proto}:{dev}"), "*".into());
     }
@@ -61,7 +69,9 @@ fn snapshot_equals_ss_on_a_few_hundred_sockets() {
     let out = ns.run(&["ss", "-H", "-tuawx0npe"]);
     assert!(out.status.success());
     let snap: Snapshot = ns.snapshot();
-    let ss: BTreeSet<SsRow> = parse_ss(&String::from_utf8_lossy(&out.stdout)).into_iter().collect();
+    let ss: BTreeSet<SsRow> = parse_ss(&String::from_utf8_lossy(&out.stdout))
+        .into_iter()
+        .collect();
     let ours: BTreeSet<SsRow> = snap
         .sockets
         .iter()
@@ -72,8 +82,19 @@ fn snapshot_equals_ss_on_a_few_hundred_sockets() {
             let mut pids: Vec<u32> = s.owners.iter().map(|o| o.pid).collect();
             pids.dedup();
             // ss's /proc/net/raw fallback prints no inode.
-            let inode = if s.protocol == Protocol::Raw { 0 } else { s.inode };
-            SsRow { netid, state, local, remote, inode, pids }
+            let inode = if s.protocol == Protocol::Raw {
+                0
+            } else {
+                s.inode
+            };
+            SsRow {
+                netid,
+                state,
+                local,
+                remote,
+                inode,
+                pids,
+            }
         })
         .collect();
     assert!(ss.len() > 300, "ss listed only {}", ss.len());

@@ -90,7 +90,14 @@ fn check(snap: &Snapshot, e: &Value) -> Result<(), String> {
         }
         let bpf: Option<Vec<[u64; 4]>> = p.bpf.as_ref().map(|v| {
             v.iter()
-                .map(|i| [u64::from(i.code), u64::from(i.jt), u64::from(i.jf), u64::from(i.k)])
+                .map(|i| {
+                    [
+                        u64::from(i.code),
+                        u64::from(i.jt),
+                        u64::from(i.jf),
+                        u64::from(i.k),
+                    ]
+                })
                 .collect()
         });
         let want: Option<Vec<[u64; 4]>> = e.get("bpf").map(|b| {
@@ -117,16 +124,28 @@ fn check(snap: &Snapshot, e: &Value) -> Result<(), String> {
     }
     let fd = e["fd"].as_u64().unwrap() as u32;
     if !s.owners.contains(&Owner { pid, fd }) {
-        return Err(format!("{kind}: owners {:?} lack pid {pid} fd {fd}", s.owners));
+        return Err(format!(
+            "{kind}: owners {:?} lack pid {pid} fd {fd}",
+            s.owners
+        ));
     }
-    if let Some(other) = e.get("shared_with").and_then(Value::as_u64) {
-        if !s.owners.iter().any(|o| o.pid == other as u32) || s.owners.len() < 2 {
-            return Err(format!("{kind}: owners {:?} lack the child {other}", s.owners));
-        }
+    if let Some(other) = e.get("shared_with").and_then(Value::as_u64)
+        && (!s.owners.iter().any(|o| o.pid == other as u32) || s.owners.len() < 2)
+    {
+        return Err(format!(
+            "{kind}: owners {:?} lack the child {other}",
+            s.owners
+        ));
     }
-    let p = snap.process(pid).ok_or(format!("{kind}: process {pid} missing"))?;
+    let p = snap
+        .process(pid)
+        .ok_or(format!("{kind}: process {pid} missing"))?;
     if let Some(exe) = e.get("exe").and_then(Value::as_str) {
-        let got = p.exe.as_ref().map(|x| x.to_str_lossy().into_owned()).unwrap_or_default();
+        let got = p
+            .exe
+            .as_ref()
+            .map(|x| x.to_str_lossy().into_owned())
+            .unwrap_or_default();
         if !got.starts_with(exe) {
             return Err(format!("{kind}: exe {got:?} != {exe:?}"));
         }
@@ -137,7 +156,12 @@ fn check(snap: &Snapshot, e: &Value) -> Result<(), String> {
     if e.get("exe_memfd").is_some() && !p.exe_memfd {
         return Err(format!("{kind}: exe_memfd not set"));
     }
-    if e.get("exe").is_none() && !p.exe.as_ref().is_some_and(|x| x.to_str_lossy().contains("python")) {
+    if e.get("exe").is_none()
+        && !p
+            .exe
+            .as_ref()
+            .is_some_and(|x| x.to_str_lossy().contains("python"))
+    {
         return Err(format!("{kind}: lab exe {:?}", p.exe));
     }
     if p.user.as_deref() != Some("root") || p.uid != 0 {
@@ -160,7 +184,12 @@ fn snapshot_finds_every_kind_of_socket_with_its_owners() {
         .iter()
         .filter_map(|e| check(&snap, e).err())
         .collect();
-    assert!(errors.is_empty(), "{} problems:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} problems:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
     assert!(truth.as_array().unwrap().len() >= 30);
     // The unnamed pair: each end names the other as its peer.
     let pairs: Vec<&Value> = truth
@@ -169,16 +198,30 @@ fn snapshot_finds_every_kind_of_socket_with_its_owners() {
         .iter()
         .filter(|e| e["kind"] == "unix-pair")
         .collect();
-    let a = snap.sockets.iter().find(|s| s.inode == pairs[0]["inode"].as_u64().unwrap()).unwrap();
+    let a = snap
+        .sockets
+        .iter()
+        .find(|s| s.inode == pairs[0]["inode"].as_u64().unwrap())
+        .unwrap();
     assert_eq!(a.unix.as_ref().unwrap().peer, pairs[1]["inode"].as_u64());
     // Meta: the namespace is the one the lab runs in, sources are recorded.
-    assert_eq!(snap.meta.sources.get("tcp").map(String::as_str), Some("netlink"));
-    assert!(snap.meta.sources.get("raw").unwrap().starts_with("procfs") || snap.meta.sources["raw"] == "netlink");
+    assert_eq!(
+        snap.meta.sources.get("tcp").map(String::as_str),
+        Some("netlink")
+    );
+    assert!(
+        snap.meta.sources.get("raw").unwrap().starts_with("procfs")
+            || snap.meta.sources["raw"] == "netlink"
+    );
     assert!(snap.meta.privileged);
     let lab_pid = truth[0]["pid"].as_u64().unwrap() as u32;
     assert_eq!(snap.process(lab_pid).unwrap().netns, snap.meta.netns);
     // TCP sockets carry tcp_info and memory.
-    let estab = snap.sockets.iter().find(|s| s.state == State::Established && s.protocol == Protocol::Tcp).unwrap();
+    let estab = snap
+        .sockets
+        .iter()
+        .find(|s| s.state == State::Established && s.protocol == Protocol::Tcp)
+        .unwrap();
     assert!(estab.tcp_info.as_ref().unwrap().bytes_acked.is_some());
     assert!(estab.memory.is_some());
 }
