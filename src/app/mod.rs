@@ -35,18 +35,12 @@ fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
     opts.attribution = !args.no_processes;
     opts.extensions = !args.no_extensions;
     let snap = collect::collect(&opts);
-    output::emit_with(args.output.as_deref(), |w| {
-        if args.pretty {
-            serde_json::to_writer_pretty(&mut *w, &snap)?;
-        } else {
-            serde_json::to_writer(&mut *w, &snap)?;
-        }
-        w.write_all(b"\n")
-    })
-    .with_context(|| match &args.output {
-        Some(p) => format!("cannot write {}", p.display()),
-        None => "cannot write to stdout".into(),
-    })?;
+    output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
+        || match &args.output {
+            Some(p) => format!("cannot write {}", p.display()),
+            None => "cannot write to stdout".into(),
+        },
+    )?;
     report_warnings(&snap);
     Ok(ExitStatus::Ok)
 }

@@ -10,10 +10,10 @@
 //! A process that exits or refuses access mid-walk is counted, never fatal.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -96,14 +96,23 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
 fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {
     let mut dir = proc_root.join(pid.to_string());
     dir.push("fd");
+    // The directory is opened once and every link is read relative to it (readlinkat), so the
+    // kernel does not resolve /proc/PID/fd again for each of a process's descriptors.
+    let handle = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(&dir)
+    {
+        Ok(h) => h,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return PidFds::Denied,
+        Err(_) => return PidFds::Vanished,
+    };
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => return PidFds::Denied,
         Err(_) => return PidFds::Vanished,
     };
     let mut out = Vec::new();
-    let mut path = dir.into_os_string().into_vec_with_slash();
-    let base = path.len();
     for entry in entries {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
@@ -113,30 +122,15 @@ fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {
         else {
             continue;
         };
-        path.truncate(base);
-        path.extend_from_slice(name.as_bytes());
         // An fd closed since readdir gives ENOENT: simply not a socket any more.
-        let Ok(target) = fs::read_link(OsStr::from_bytes(&path)) else {
+        let Ok(target) = nix::fcntl::readlinkat(&handle, name.as_os_str()) else {
             continue;
         };
-        if let Some(inode) = socket_inode(target.as_os_str().as_bytes()) {
+        if let Some(inode) = socket_inode(target.as_bytes()) {
             out.push((inode, fd));
         }
     }
     PidFds::Sockets(out)
-}
-
-trait IntoVecWithSlash {
-    fn into_vec_with_slash(self) -> Vec<u8>;
-}
-
-impl IntoVecWithSlash for std::ffi::OsString {
-    fn into_vec_with_slash(self) -> Vec<u8> {
-        use std::os::unix::ffi::OsStringExt;
-        let mut v = self.into_vec();
-        v.push(b'/');
-        v
-    }
 }
 
 /// `socket:[12345]` → 12345.

@@ -6,6 +6,7 @@
 //! byte-identical output.
 
 mod bytes;
+mod json;
 mod state;
 
 pub use bytes::ByteString;
@@ -450,8 +451,9 @@ impl Snapshot {
             s.owners.sort_unstable();
             s.owners.dedup();
         }
+        use rayon::slice::ParallelSliceMut;
         self.sockets
-            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            .par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.processes.sort_by_key(|p| p.pid);
         self.warnings.sort();
     }
