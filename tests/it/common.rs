@@ -101,6 +101,45 @@ impl Netns {
         serde_json::from_str(json).unwrap()
     }
 
+    /// Starts a scan scenario (tests/scripts/scenario.py MODE) inside the namespace.
+    pub fn start_scenario(&mut self, mode: &str) -> serde_json::Value {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/scenario.py");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, "python3"])
+            .arg(&script)
+            .arg(self.work.path())
+            .arg(mode)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        self.children.push(child);
+        let json = line
+            .strip_prefix("SCENARIO READY ")
+            .unwrap_or_else(|| panic!("scenario {mode} did not start: {line:?}"));
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// Starts a long-running program inside the namespace; it is killed on drop.
+    pub fn spawn(&mut self, args: &[&str]) {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .spawn()
+            .unwrap();
+        self.children.push(child);
+    }
+
+    /// Runs `ip -n NS ...`.
+    pub fn ip(&self, args: &str) {
+        let mut v = vec!["ip", "-n", &self.name];
+        v.extend(args.split(' '));
+        sh(&v);
+    }
+
     /// `sockwarden snapshot` run inside the namespace.
     pub fn snapshot(&self) -> Snapshot {
         let out = self.run(&[BIN, "snapshot"]);

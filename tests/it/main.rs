@@ -12,3 +12,4 @@ mod common;
 mod decode;
 mod differential;
 mod live;
+mod scan;

@@ -1,0 +1,159 @@
+//! `sockwarden scan` on live attack scenarios in private namespaces: each is found by the
+//! expected rule; a benign namespace gives exit 0 and no finding.
+
+use serde_json::Value;
+
+use crate::common::{BIN, Netns, require_root};
+
+/// Trusts 198.51.100.0/24 (and nothing else) for NET-NET-001.
+fn trusted_lists(ns: &Netns) -> String {
+    let p = ns.workdir().join("site.yaml");
+    std::fs::write(&p, "trusted_networks:\n  - 198.51.100.0/24\n").unwrap();
+    p.display().to_string()
+}
+
+/// Runs `scan --format json` in the namespace; returns (exit code, report).
+fn scan(ns: &Netns, extra: &[&str]) -> (i32, Value) {
+    let lists = trusted_lists(ns);
+    let mut args = vec![BIN, "scan", "--format", "json", "--lists", &lists];
+    args.extend_from_slice(extra);
+    let out = ns.run(&args);
+    let code = out.status.code().unwrap();
+    assert!(
+        code == 0 || code == 1,
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn rule_ids_for_inode(report: &Value, inode: u64) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["socket"]["inode"] == inode)
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn scenario(mode: &str, setup: &[&str], expected_rule: &str) {
+    if !require_root(mode) {
+        return;
+    }
+    let mut ns = Netns::new();
+    for s in setup {
+        ns.ip(s);
+    }
+    let info = ns.start_scenario(mode);
+    let inode = info["inode"].as_u64().unwrap();
+    let (code, report) = scan(&ns, &[]);
+    let ids = rule_ids_for_inode(&report, inode);
+    assert!(
+        ids.iter().any(|i| i == expected_rule),
+        "{mode}: expected {expected_rule} on inode {inode}, got {ids:?}\n{report:#}"
+    );
+    assert_eq!(code, 1, "{mode}: findings must give exit 1");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == expected_rule && f["socket"]["inode"] == inode)
+        .unwrap();
+    assert_eq!(f["kind"], "rule");
+    assert_eq!(f["id"].as_str().unwrap().len(), 16);
+    if let Some(holder) = info.get("holder") {
+        assert!(
+            f["processes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["pid"] == *holder),
+            "{mode}: the finding must name the holder {holder}: {f:#}"
+        );
+    }
+}
+
+#[test]
+fn listener_run_from_a_binary_in_tmp() {
+    scenario("tmp-listener", &[], "NET-PRC-001");
+}
+
+#[test]
+fn shell_with_a_tcp_socket_on_stdin() {
+    scenario("revshell", &[], "NET-SHL-001");
+}
+
+#[test]
+fn connection_to_an_untrusted_network_on_4444() {
+    scenario("c2", &["addr add 203.0.113.10/32 dev lo"], "NET-NET-001");
+    scenario("c2", &["addr add 203.0.113.10/32 dev lo"], "NET-C2-001");
+}
+
+#[test]
+fn redis_port_on_all_interfaces() {
+    scenario("redis", &[], "NET-EXP-002");
+}
+
+#[test]
+fn packet_socket_with_bpf_from_an_unexpected_process() {
+    scenario("bpf", &[], "NET-BPF-002");
+}
+
+#[test]
+fn benign_namespace_is_clean() {
+    if !require_root("benign_namespace_is_clean") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.ip("addr add 198.51.100.10/32 dev lo");
+    // A real sshd on port 22.
+    let key = ns.workdir().join("hostkey");
+    let st = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen (openssh-client) is installed by .ci/run");
+    assert!(st.success());
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let key_s = key.display().to_string();
+    ns.spawn(&[
+        "/usr/sbin/sshd",
+        "-D",
+        "-f",
+        "/dev/null",
+        "-h",
+        &key_s,
+        "-p",
+        "22",
+        "-o",
+        "ListenAddress=0.0.0.0",
+    ]);
+    ns.start_scenario("benign");
+    // Wait for sshd to listen.
+    let mut listening = false;
+    for _ in 0..50 {
+        let out = ns.run(&["ss", "-Htln", "sport", "=", ":22"]);
+        if !out.stdout.is_empty() {
+            listening = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(listening, "sshd did not start");
+    let (code, report) = scan(&ns, &["--fail-on", "low"]);
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| format!("{} {}", f["rule_id"], f["message"]))
+        .collect();
+    assert!(
+        findings.is_empty(),
+        "benign namespace has findings:\n{}",
+        findings.join("\n")
+    );
+    assert_eq!(code, 0);
+    assert!(report["summary"]["sockets"].as_u64().unwrap() >= 6);
+}
