@@ -12,7 +12,8 @@ use std::fmt::Write;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Owner, Snapshot, Socket};
+use crate::model::{Family, Owner, Process, Protocol, Snapshot, Socket, State};
+use crate::rules::condition::Condition;
 use crate::rules::fields::{Subject, Value};
 use crate::rules::{Rule, RuleSet};
 
@@ -36,47 +37,181 @@ pub struct Finding {
     pub related: Vec<usize>,
 }
 
+/// How one rule is evaluated. Every subtree of its condition and exceptions that reads only the
+/// holding process (and its parent) is replaced by a table computed once per process: a host has
+/// ~100x fewer processes than sockets, and process fields (basename, joined command line) are the
+/// ones that cost allocations. What remains reads the socket and runs per subject.
+struct Plan<'r> {
+    when: Node<'r>,
+    exceptions: Vec<Node<'r>>,
+    /// Memo tables: per process index, and for a subject without a process.
+    memo: Vec<(Vec<bool>, bool)>,
+}
+
+enum Node<'r> {
+    All(Vec<Node<'r>>),
+    Any(Vec<Node<'r>>),
+    Not(Box<Node<'r>>),
+    Leaf(&'r Condition),
+    Memo(usize),
+}
+
+fn build<'r>(c: &'r Condition, memo_conds: &mut Vec<&'r Condition>) -> Node<'r> {
+    if c.process_only() {
+        memo_conds.push(c);
+        return Node::Memo(memo_conds.len() - 1);
+    }
+    match c {
+        Condition::All(v) => Node::All(order(v.iter().map(|x| build(x, memo_conds)).collect())),
+        Condition::Any(v) => Node::Any(order(v.iter().map(|x| build(x, memo_conds)).collect())),
+        Condition::Not(x) => Node::Not(Box::new(build(x, memo_conds))),
+        Condition::Pred(_) => Node::Leaf(c),
+    }
+}
+
+/// Cheapest first: table lookups, then single socket predicates, then subtrees.
+fn order(mut v: Vec<Node>) -> Vec<Node> {
+    v.sort_by_key(|n| match n {
+        Node::Memo(_) => 0,
+        Node::Leaf(_) => 1,
+        Node::Not(_) => 2,
+        _ => 3,
+    });
+    v
+}
+
+impl Node<'_> {
+    fn eval(&self, x: &Subject, pi: Option<usize>, memo: &[(Vec<bool>, bool)]) -> bool {
+        match self {
+            Node::All(v) => v.iter().all(|n| n.eval(x, pi, memo)),
+            Node::Any(v) => v.iter().any(|n| n.eval(x, pi, memo)),
+            Node::Not(n) => !n.eval(x, pi, memo),
+            Node::Leaf(c) => c.eval(x),
+            Node::Memo(k) => {
+                let t = &memo[*k];
+                pi.map_or(t.1, |i| t.0[i])
+            }
+        }
+    }
+}
+
+/// Whether a top-level conjunct is already enforced by the rule's protocol/state masks.
+fn implied_by_masks(c: &Condition) -> bool {
+    match c {
+        Condition::Pred(p) => {
+            matches!(
+                p.field.name,
+                "socket.state" | "socket.protocol" | "socket.kind"
+            ) && (p.op == "eq" || p.op == "in")
+                && matches!(p.arg, crate::rules::condition::Arg::Values(_))
+        }
+        _ => false,
+    }
+}
+
+fn plan<'r>(rule: &'r Rule, snap: &Snapshot, eph: (u16, u16)) -> Plan<'r> {
+    let mut memo_conds = Vec::new();
+    // The masks already filtered protocol and state: drop the conjuncts they enforce.
+    let when = match &rule.doc.when {
+        Condition::All(v) => {
+            let rest: Vec<Node> = v
+                .iter()
+                .filter(|c| !implied_by_masks(c))
+                .map(|c| build(c, &mut memo_conds))
+                .collect();
+            Node::All(order(rest))
+        }
+        c if implied_by_masks(c) => Node::All(Vec::new()),
+        c => build(c, &mut memo_conds),
+    };
+    let exceptions = rule
+        .doc
+        .exceptions
+        .iter()
+        .map(|e| build(e, &mut memo_conds))
+        .collect();
+    // Any socket will do for process-only conditions: they never read it.
+    let dummy = Socket::new(Protocol::Tcp, Family::Inet, State::Close, 0);
+    let eval = |c: &Condition, process: Option<&Process>| {
+        c.eval(&Subject {
+            socket: &dummy,
+            owner: None,
+            process,
+            parent: process.and_then(|p| snap.process(p.ppid)),
+            ephemeral: eph,
+        })
+    };
+    let memo = memo_conds
+        .iter()
+        .map(|c| {
+            (
+                snap.processes.iter().map(|p| eval(c, Some(p))).collect(),
+                eval(c, None),
+            )
+        })
+        .collect();
+    Plan {
+        when,
+        exceptions,
+        memo,
+    }
+}
+
+impl Plan<'_> {
+    fn matches(&self, x: &Subject, pi: Option<usize>) -> bool {
+        self.when.eval(x, pi, &self.memo)
+            && !self.exceptions.iter().any(|e| e.eval(x, pi, &self.memo))
+    }
+}
+
 /// Evaluates `rules` over `snap` using the current rayon pool.
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     let eph = snap.meta.ip_local_port_range.unwrap_or(DEFAULT_EPHEMERAL);
+    let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap, eph)).collect();
+    // The rules that can match each (protocol, state) pair, computed once.
+    let candidates: Vec<Vec<usize>> = (0..8u32)
+        .flat_map(|p| (0..13u32).map(move |st| (p, st)))
+        .map(|(p, st)| {
+            rules
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.protocol_mask & (1 << p) != 0 && r.state_mask & (1 << st) != 0)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
     let hits: Vec<(usize, usize, Option<Owner>)> = snap
         .sockets
         .par_iter()
         .enumerate()
         .flat_map_iter(|(si, s)| {
-            let pbit = 1u32 << (s.protocol as u32);
-            let sbit = 1u32 << (s.state as u32 - 1);
-            let candidates: Vec<usize> = rules
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.protocol_mask & pbit != 0 && r.state_mask & sbit != 0)
-                .map(|(i, _)| i)
-                .collect();
+            let cands = &candidates[s.protocol as usize * 13 + (s.state as usize - 1)];
             let mut out = Vec::new();
-            if candidates.is_empty() {
+            if cands.is_empty() {
                 return out;
             }
-            let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
-                vec![None]
-            } else {
-                s.owners.iter().copied().map(Some).collect()
-            };
-            for owner in owners {
-                let process = owner.and_then(|o| snap.process(o.pid));
-                let parent = process.and_then(|p| snap.process(p.ppid));
+            let mut eval_owner = |owner: Option<Owner>| {
+                let pi =
+                    owner.and_then(|o| snap.processes.binary_search_by_key(&o.pid, |p| p.pid).ok());
+                let process = pi.map(|i| &snap.processes[i]);
                 let subject = Subject {
                     socket: s,
                     owner,
                     process,
-                    parent,
+                    parent: process.and_then(|p| snap.process(p.ppid)),
                     ephemeral: eph,
                 };
-                for &ri in &candidates {
-                    if matches(&rules.rules[ri], &subject) {
+                for &ri in cands {
+                    if plans[ri].matches(&subject, pi) {
                         out.push((ri, si, owner));
                     }
                 }
+            };
+            if s.owners.is_empty() {
+                eval_owner(None);
+            } else {
+                s.owners.iter().for_each(|o| eval_owner(Some(*o)));
             }
             out
         })

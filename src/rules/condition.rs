@@ -360,6 +360,18 @@ impl Condition {
         }
     }
 
+    /// Whether the condition reads only the holding process (and its parent): then its value is
+    /// the same for every socket of that process, and the engine computes it once per process.
+    pub fn process_only(&self) -> bool {
+        match self {
+            Condition::All(v) | Condition::Any(v) => v.iter().all(Condition::process_only),
+            Condition::Not(c) => c.process_only(),
+            Condition::Pred(p) => {
+                p.field.name.starts_with("process.") || p.field.name.starts_with("parent.")
+            }
+        }
+    }
+
     pub fn eval(&self, x: &super::fields::Subject) -> bool {
         match self {
             Condition::All(v) => v.iter().all(|c| c.eval(x)),

@@ -33,6 +33,10 @@ pub struct ExampleDoc {
     /// Replicate the socket this many times (distinct inodes, remote ports counting up).
     #[serde(default)]
     pub count: Option<u32>,
+    /// With `count`: spread the copies over this many consecutive remote addresses (copy i
+    /// goes to the remote address plus i % hosts), for rules that count distinct hosts.
+    #[serde(default)]
+    pub hosts: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -177,6 +181,16 @@ fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
     }
 }
 
+/// `ip` plus `n`, wrapping within its family.
+fn offset_ip(ip: IpAddr, n: u32) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => IpAddr::V4(std::net::Ipv4Addr::from(u32::from(a).wrapping_add(n))),
+        IpAddr::V6(a) => IpAddr::V6(std::net::Ipv6Addr::from(
+            u128::from(a).wrapping_add(u128::from(n)),
+        )),
+    }
+}
+
 impl ExampleDoc {
     /// Builds the snapshot this example describes.
     pub fn snapshot(&self) -> Result<Snapshot, String> {
@@ -290,6 +304,9 @@ impl ExampleDoc {
                 && i > 0
             {
                 r.port = r.port.wrapping_add(i as u16);
+                if let Some(h) = self.hosts.filter(|&h| h > 1) {
+                    r.address = offset_ip(r.address, i % h);
+                }
             }
             if self.process.is_some() {
                 s.owners = vec![Owner {

@@ -25,6 +25,8 @@ pub enum Matcher {
     Bool(bool),
     /// Equality against any of the listed values (eq, in, in_list).
     StrIn(HashSet<String>),
+    /// A handful of strings: comparing in turn beats hashing.
+    StrInSmall(Vec<String>),
     IntIn(HashSet<i64>),
     IpIn(Vec<IpAddr>),
     Not(Box<Matcher>),
@@ -87,9 +89,9 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
                             ));
                         }
                     }
-                    Matcher::StrIn(args.iter().cloned().collect())
+                    str_in(args)
                 }
-                Str => Matcher::StrIn(args.iter().cloned().collect()),
+                Str => str_in(args),
             };
             Ok(if op == "ne" {
                 Matcher::Not(Box::new(m))
@@ -160,6 +162,14 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
     }
 }
 
+fn str_in(args: &[String]) -> Matcher {
+    if args.len() <= 8 {
+        Matcher::StrInSmall(args.to_vec())
+    } else {
+        Matcher::StrIn(args.iter().cloned().collect())
+    }
+}
+
 fn parse_bool(s: &str) -> Result<bool, String> {
     match s {
         "true" => Ok(true),
@@ -199,6 +209,7 @@ impl Matcher {
             (m, Value::Ints(list)) => list.iter().any(|&i| m.matches(&Value::Int(i))),
             (Matcher::Bool(b), Value::Bool(x)) => b == x,
             (Matcher::StrIn(set), Value::Str(s)) => set.contains(s.as_ref()),
+            (Matcher::StrInSmall(v), Value::Str(s)) => v.iter().any(|x| x == s),
             (Matcher::IntIn(set), Value::Int(i)) => set.contains(i),
             (Matcher::IpIn(list), Value::Ip(ip)) => {
                 let ip = canonical(*ip);

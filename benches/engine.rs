@@ -1,0 +1,222 @@
+//! Engine benchmark: the default rule pack and 1,000 generated rules over a synthetic
+//! 100k-socket snapshot (the socket mix of shared/bench/sockload.py), on 1 and 2 threads.
+//! Prints socket×rule pairs per second (pairs the pre-filter rejects count as evaluated: that is
+//! the work a scan does). Run: `cargo bench --bench engine` (ci/bench.sh runs it).
+//! SOCKETS=N and SNAPSHOT=FILE (a real snapshot) override the input.
+
+use std::time::Instant;
+
+use sockwarden::engine;
+use sockwarden::model::*;
+use sockwarden::rules::{self, Source};
+
+fn synthetic(n: usize) -> Snapshot {
+    let procs = (n / 100).max(1);
+    let mut sockets = Vec::with_capacity(n);
+    for i in 0..n {
+        let pid = 1000 + (i % procs) as u32;
+        let kind = i % 20;
+        let (protocol, state) = match kind {
+            0 => (Protocol::Tcp, State::Listen),
+            1..=12 => (Protocol::Tcp, State::Established),
+            13..=15 => (
+                Protocol::Udp,
+                if i % 2 == 0 {
+                    State::Close
+                } else {
+                    State::Established
+                },
+            ),
+            _ => (Protocol::UnixStream, State::Established),
+        };
+        let v6 = i % 4 == 3 && protocol.is_inet();
+        let family = if protocol.is_unix() {
+            Family::Unix
+        } else if v6 {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        let mut s = Socket::new(protocol, family, state, 100_000 + i as u64);
+        if protocol.is_inet() {
+            let a: std::net::IpAddr = if v6 {
+                format!("fd5c:1::{:x}", i % 60000).parse().unwrap()
+            } else {
+                format!("127.{}.{}.{}", 1 + i % 3, (i / 250) % 250, 1 + i % 250)
+                    .parse()
+                    .unwrap()
+            };
+            s.local = Some(Endpoint {
+                address: a,
+                port: 1024 + (i % 50000) as u16,
+            });
+            s.remote = Some(Endpoint {
+                address: a,
+                port: if state == State::Listen {
+                    0
+                } else {
+                    40000 + (i % 20000) as u16
+                },
+            });
+            s.uid = Some(0);
+        } else {
+            s.unix = Some(Box::new(UnixInfo {
+                name: None,
+                r#abstract: false,
+                peer: Some(i as u64),
+                pending: vec![],
+                backlog: None,
+                vfs_inode: None,
+                vfs_dev: None,
+            }));
+        }
+        s.owners = vec![Owner {
+            pid,
+            fd: 3 + (i / procs) as u32,
+        }];
+        sockets.push(s);
+    }
+    let processes = (0..procs)
+        .map(|j| Process {
+            pid: 1000 + j as u32,
+            ppid: 1,
+            comm: ByteString::from("sockload-w"),
+            exe: Some(ByteString::from("/usr/bin/sleep")),
+            exe_deleted: false,
+            exe_memfd: false,
+            cmdline: vec![ByteString::from("sockload-w"), ByteString::from("infinity")],
+            uid: 0,
+            euid: 0,
+            user: Some("root".into()),
+            start_ticks: 0,
+            cgroup: Some("/".into()),
+            container: None,
+            netns: None,
+        })
+        .collect();
+    let mut snap = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        meta: Meta {
+            tool: Tool {
+                name: "sockwarden".into(),
+                version: "bench".into(),
+            },
+            hostname: "bench".into(),
+            kernel: String::new(),
+            boot_id: String::new(),
+            taken_at: String::new(),
+            netns: None,
+            privileged: true,
+            sources: Default::default(),
+            attribution: true,
+            ip_local_port_range: Some((32768, 60999)),
+        },
+        sockets,
+        processes,
+        warnings: vec![],
+    };
+    snap.canonicalize();
+    snap
+}
+
+fn generated_rules(n: usize) -> Vec<Source> {
+    (0..n)
+        .map(|i| {
+            let when = match i % 4 {
+                0 => format!("all:\n    - socket.state: established\n    - socket.remote.port: {{port: \"{}-{}\"}}\n    - process.exe: {{prefix: /opt/app{i}/}}", 1000 + i, 1010 + i),
+                1 => format!("all:\n    - socket.kind: {{in: [tcp, udp]}}\n    - socket.remote.address: {{cidr: [10.{}.0.0/16, 2001:db8:{i:x}::/48]}}", i % 250),
+                2 => format!("all:\n    - socket.state: listen\n    - process.cmdline: {{regex: \"--token-{i}[0-9]+\"}}"),
+                _ => format!("any:\n    - process.comm: {{in: [tool{i}, helper{i}]}}\n    - process.user: user{i}"),
+            };
+            Source {
+                path: format!("gen/GEN-{i:04}.yaml"),
+                text: format!(
+                    "id: GEN-{i:04}\ntitle: generated {i}\nseverity: low\nstatus: experimental\ntags: [T1071]\ndescription: generated\nwhen:\n  {when}\nexamples:\n  match:\n    - socket: {{protocol: tcp}}\n  no_match:\n    - socket: {{protocol: tcp}}\n"
+                ),
+            }
+        })
+        .collect()
+}
+
+fn time_eval(rs: &rules::RuleSet, snap: &Snapshot, threads: usize) -> (f64, usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let mut best = f64::MAX;
+    let mut findings = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let f = pool.install(|| engine::evaluate(rs, snap));
+        best = best.min(t.elapsed().as_secs_f64());
+        findings = f.len();
+    }
+    (best, findings)
+}
+
+fn main() {
+    let snap = match std::env::var("SNAPSHOT") {
+        Ok(p) => {
+            serde_json::from_slice(&std::fs::read(&p).expect("SNAPSHOT file")).expect("a snapshot")
+        }
+        Err(_) => synthetic(
+            std::env::var("SOCKETS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100_000),
+        ),
+    };
+    if std::env::var("PER_RULE").is_ok() {
+        per_rule(&snap);
+        return;
+    }
+    let (default_rules, lists) = rules::default_sources();
+    let packs = [
+        (
+            "default pack",
+            rules::load(&default_rules, &lists, &[], &[]).expect("default pack loads"),
+        ),
+        (
+            "1000 generated rules",
+            rules::load(&generated_rules(1000), &lists, &[], &[]).expect("generated rules load"),
+        ),
+    ];
+    println!(
+        "engine benchmark: {} sockets, {} processes (best of 5)",
+        snap.sockets.len(),
+        snap.processes.len()
+    );
+    println!("| rules | threads | time ms | socket x rule pairs/s | findings |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, rs) in &packs {
+        for threads in [1, 2] {
+            let (secs, findings) = time_eval(rs, &snap, threads);
+            let pairs = (snap.sockets.len() * rs.rules.len()) as f64;
+            println!(
+                "| {name} ({}) | {threads} | {:.1} | {:.3e} | {findings} |",
+                rs.rules.len(),
+                secs * 1000.0,
+                pairs / secs
+            );
+        }
+    }
+}
+
+/// Per-rule cost of the default pack (PER_RULE=1), to find the expensive ones.
+fn per_rule(snap: &Snapshot) {
+    let (default_rules, lists) = rules::default_sources();
+    let rs = rules::load(&default_rules, &lists, &[], &[]).unwrap();
+    let mut costs = Vec::new();
+    for r in &rs.rules {
+        let one = rules::RuleSet {
+            rules: vec![r.clone()],
+            lists: rs.lists.clone(),
+        };
+        let (secs, _) = time_eval(&one, snap, 1);
+        costs.push((secs, r.id().to_string()));
+    }
+    costs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+    for (s, id) in costs.iter().take(12) {
+        println!("{id}: {:.1} ms", s * 1000.0);
+    }
+}
