@@ -134,8 +134,12 @@ impl Diagnostic {
     /// Locates the first occurrence of `needle` in `text` (1-based), for errors found after
     /// parsing, such as a duplicate id or an unknown list name.
     pub fn at_text(file: &str, text: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
-        let (line, col) = text
-            .find(needle)
+        // The first occurrence outside a comment.
+        let found = text.match_indices(needle).map(|(i, _)| i).find(|&i| {
+            let line_start = text[..i].rfind('\n').map_or(0, |j| j + 1);
+            !text[line_start..i].contains('#')
+        });
+        let (line, col) = found
             .map(|off| {
                 let before = &text[..off];
                 let line = before.matches('\n').count() + 1;
