@@ -68,7 +68,7 @@ fn broken_rule_corpus_is_rejected_with_located_errors() {
             .unwrap()
             .strip_prefix("# expect: ")
             .unwrap();
-        let (loc, msg) = expect.split_at(expect.match_indices(": ").nth(0).unwrap().0);
+        let (loc, msg) = expect.split_at(expect.find(": ").unwrap());
         let msg = &msg[2..];
         let out = Command::new(BIN)
             .args(["rules", "check"])
