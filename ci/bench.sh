@@ -192,6 +192,9 @@ rmdir "$WORKDIR/probe" 2>/dev/null || true
 COMMANDS=(
     "sw_full|sockwarden snapshot $SNAP_TO|$SOCKWARDEN snapshot $SNAP_TO"
     "sw_noproc|sockwarden snapshot --no-processes $SNAP_TO|$SOCKWARDEN snapshot --no-processes $SNAP_TO"
+    "sw_noproc_noext|sockwarden snapshot --no-processes --no-extensions $SNAP_TO|$SOCKWARDEN snapshot --no-processes --no-extensions $SNAP_TO"
+    "sw_list_tuan|sockwarden list -tuan > /dev/null|$SOCKWARDEN list -tuan > /dev/null"
+    "sw_scan|sockwarden scan (default pack) --format json -o /dev/null|$SOCKWARDEN scan --format json -o /dev/null; true"
     "ss_tuanp|ss -tuanp > /dev/null|ss -tuanp > /dev/null"
     "ss_tuan|ss -tuan > /dev/null|ss -tuan > /dev/null"
 )
@@ -313,7 +316,7 @@ for scale in scales:
     print()
     print("| command | median wall ms | mean ± σ ms | min … max ms | runs | peak RSS KiB | busy CPUs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    res = {n: result(d, n) for n in ("sw_full", "sw_noproc", "ss_tuanp", "ss_tuan")}
+    res = {n: result(d, n) for n in ("sw_full", "sw_noproc", "sw_noproc_noext", "sw_list_tuan", "sw_scan", "ss_tuanp", "ss_tuan")}
     for r in res.values():
         if "median" in r:
             print(f"| `{r['label']}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['sd'])} | "
@@ -329,12 +332,18 @@ for scale in scales:
 
     full = ratio("sw_full", "ss_tuanp")
     noproc = ratio("sw_noproc", "ss_tuan")
+    noext = ratio("sw_noproc_noext", "ss_tuan") if "sw_noproc_noext" in res else None
+    listr = ratio("sw_list_tuan", "ss_tuan") if "sw_list_tuan" in res else None
+    scanr = ratio("sw_scan", "sw_full") if "sw_scan" in res else None
     rss = res["sw_full"].get("rss_kib")
     per_sock = rss * 1024 / total if rss and total else None
     print("| ratio | value | target | |")
     print("|---|---:|---:|---|")
     print(f"| snapshot / `ss -tuanp`, median wall | {'n/a' if full is None else f'{full:.3f}'} | ≤ {t_full} | {verdict(full, t_full)} |")
     print(f"| snapshot --no-processes / `ss -tuan`, median wall | {'n/a' if noproc is None else f'{noproc:.3f}'} | ≤ {t_noproc} | {verdict(noproc, t_noproc)} |")
+    print(f"| snapshot --no-processes --no-extensions / `ss -tuan` (same content as ss: no tcp_info) | {'n/a' if noext is None else f'{noext:.3f}'} | ≤ {t_noproc} | {verdict(noext, t_noproc)} |")
+    print(f"| `list -tuan` / `ss -tuan` (the same job) | {'n/a' if listr is None else f'{listr:.3f}'} | ≤ {t_noproc} | {verdict(listr, t_noproc)} |")
+    print(f"| scan (snapshot + 40 rules, no snapshot JSON) / snapshot | {'n/a' if scanr is None else f'{scanr:.3f}'} | | (for reading) |")
     print(f"| snapshot peak RSS per socket, bytes | {'n/a' if per_sock is None else f'{per_sock:.0f}'} | ≤ {t_rss:.0f} | {verdict(per_sock, t_rss)} |")
     if rss and total and base_rss:
         print(f"| … the same above an empty namespace's {base_rss} KiB, bytes | {(rss - base_rss) * 1024 / total:.0f} | | (for reading) |")
@@ -343,6 +352,11 @@ sys.exit(1 if missed else 0)
 PY
 report_rc=${PIPESTATUS[0]}
 set -e
+if [ "$QUICK" != 1 ] && [ "${ENGINE:-1}" = 1 ]; then
+    say "engine benchmark (cargo bench --bench engine)"
+    { echo; echo "#### Rule engine (cargo bench --bench engine, synthetic 100k-socket snapshot)"; echo
+      (cd "$REPO" && cargo bench --quiet --bench engine 2>/dev/null); echo; } | tee -a "$MD"
+fi
 echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)." | tee -a "$MD"
 say "markdown: $MD"
 say "raw harness results: $RAW"

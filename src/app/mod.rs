@@ -34,13 +34,17 @@ fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
     opts.extensions = !args.no_extensions;
-    let snap = collect::collect(&opts);
+    let (snap, timings) = collect::collect_timed(&opts);
+    let w0 = std::time::Instant::now();
     output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
         || match &args.output {
             Some(p) => format!("cannot write {}", p.display()),
             None => "cannot write to stdout".into(),
         },
     )?;
+    if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
+        eprintln!("sockwarden: timings: {timings:?}, json {:?}", w0.elapsed());
+    }
     report_warnings(&snap);
     Ok(ExitStatus::Ok)
 }

@@ -18,8 +18,9 @@ pub mod procnet;
 pub mod procwalk;
 pub mod unix;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use netlink_packet_sock_diag::{
     SockDiagMessage,
@@ -110,24 +111,63 @@ impl Warnings {
     }
 }
 
+/// Where a collection spent its time (for `SOCKWARDEN_TIMINGS=1`; never in the snapshot,
+/// which must not change between runs).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    pub dump: Duration,
+    pub walk: Duration,
+    pub metadata: Duration,
+    pub sort: Duration,
+    pub total: Duration,
+}
+
 /// Takes a snapshot of the calling thread's network namespace.
 pub fn collect(opts: &CollectOptions) -> Snapshot {
+    collect_timed(opts).0
+}
+
+/// [`collect`], with the time each phase took.
+pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
+    let start = Instant::now();
+    let mut t = Timings::default();
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
     let (dumped, walk) = std::thread::scope(|scope| {
         let walker = opts.attribution.then(|| {
             scope.spawn(|| {
+                // The walk, then the metadata of every process that holds any socket, run
+                // while the dump is still going: both are off the critical path.
+                let w0 = Instant::now();
                 let pids = procwalk::list_pids(&opts.proc_root);
-                pids.map(|pids| {
+                let r = pids.map(|pids| {
                     let walk = procwalk::walk_fds(&opts.proc_root, &pids);
-                    (pids, walk)
-                })
+                    let holders: BTreeSet<u32> = walk
+                        .owners
+                        .values()
+                        .flat_map(|v| v.iter().map(|o| o.pid))
+                        .collect();
+                    let pids: Vec<u32> = holders.into_iter().collect();
+                    let meta: HashMap<u32, procwalk::MetaResult> =
+                        procwalk::read_many(&opts.proc_root, &pids)
+                            .into_iter()
+                            .collect();
+                    (walk, meta)
+                });
+                (r, w0.elapsed())
             })
         });
+        let d0 = Instant::now();
         let dumped = dump_tables(opts, &mut warnings, &mut sources);
-        let walk = walker.map(|h| h.join().expect("the /proc walk panicked"));
+        t.dump = d0.elapsed();
+        let walk = walker.map(|h| {
+            let (r, took) = h.join().expect("the /proc walk panicked");
+            t.walk = took;
+            r
+        });
         (dumped, walk)
     });
+    let m0 = Instant::now();
     let mut sockets = dumped;
 
     let mut processes = Vec::new();
@@ -138,7 +178,7 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
             1,
             format!("cannot list {}: {e}", opts.proc_root.display()),
         ),
-        Some(Ok((_pids, walk))) => {
+        Some(Ok((mut walk, meta))) => {
             warnings.add(
                 "proc_vanished",
                 walk.vanished,
@@ -154,15 +194,17 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
                 if s.inode == 0 {
                     continue;
                 }
-                if let Some(o) = walk.owners.get(&s.inode) {
-                    s.owners = o.clone();
+                // Socket inodes are unique in sockfs, so each entry is moved, not copied.
+                if let Some(o) = walk.owners.remove(&s.inode) {
                     holders.extend(o.iter().map(|o| o.pid));
+                    s.owners = o;
                 }
             }
-            processes = read_holders(opts, &holders, &mut warnings);
+            processes = assemble_processes(opts, &holders, meta, &mut warnings);
         }
     }
 
+    t.metadata = m0.elapsed();
     let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
     let names = host::interface_names(ifindexes);
     for s in &mut sockets {
@@ -201,43 +243,65 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
         processes,
         warnings: warnings.into_vec(),
     };
+    let s0 = Instant::now();
     snap.canonicalize();
-    snap
+    t.sort = s0.elapsed();
+    t.total = start.elapsed();
+    (snap, t)
 }
 
-/// Reads the holders' metadata, then their parents', and resolves user names.
-fn read_holders(
+/// The snapshot's processes: the holders of the dumped sockets and their parents, taken from
+/// what the walker already read (it reads every socket holder on the host while the dump runs)
+/// or read now. Warnings count only processes that belong in this snapshot.
+fn assemble_processes(
     opts: &CollectOptions,
     holders: &BTreeSet<u32>,
+    mut meta: HashMap<u32, procwalk::MetaResult>,
     warnings: &mut Warnings,
 ) -> Vec<crate::model::Process> {
-    let pids: Vec<u32> = holders.iter().copied().collect();
-    let (mut procs, vanished, denied, partial) = procwalk::read_processes(&opts.proc_root, &pids);
-    let have: BTreeSet<u32> = procs.iter().map(|p| p.pid).collect();
-    let parents: Vec<u32> = procs
+    let mut take = |pids: &BTreeSet<u32>, warnings: &mut Warnings| {
+        let missing: Vec<u32> = pids
+            .iter()
+            .copied()
+            .filter(|p| !meta.contains_key(p))
+            .collect();
+        meta.extend(procwalk::read_many(&opts.proc_root, &missing));
+        let (mut vanished, mut denied, mut partial) = (0, 0, 0);
+        let mut out = Vec::new();
+        for pid in pids {
+            match meta.remove(pid) {
+                Some(Ok((p, part))) => {
+                    partial += u64::from(part);
+                    out.push(p);
+                }
+                Some(Err(procwalk::MetaError::Denied)) => denied += 1,
+                Some(Err(procwalk::MetaError::Vanished)) | None => vanished += 1,
+            }
+        }
+        warnings.add(
+            "proc_meta_vanished",
+            vanished,
+            "processes exited before their metadata was read",
+        );
+        warnings.add(
+            "proc_meta_denied",
+            denied,
+            "processes whose metadata could not be read",
+        );
+        warnings.add(
+            "proc_meta_partial",
+            partial,
+            "processes whose exe or namespace link could not be read (permission)",
+        );
+        out
+    };
+    let mut procs = take(holders, warnings);
+    let parents: BTreeSet<u32> = procs
         .iter()
         .map(|p| p.ppid)
-        .filter(|pp| *pp != 0 && !have.contains(pp))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .filter(|pp| *pp != 0 && !holders.contains(pp))
         .collect();
-    let (pprocs, pv, pd, pp) = procwalk::read_processes(&opts.proc_root, &parents);
-    procs.extend(pprocs);
-    warnings.add(
-        "proc_meta_vanished",
-        vanished + pv,
-        "processes exited before their metadata was read",
-    );
-    warnings.add(
-        "proc_meta_denied",
-        denied + pd,
-        "processes whose metadata could not be read",
-    );
-    warnings.add(
-        "proc_meta_partial",
-        partial + pp,
-        "processes whose exe or namespace link could not be read (permission)",
-    );
+    procs.extend(take(&parents, warnings));
     let names = host::user_names(procs.iter().map(|p| p.uid));
     for p in &mut procs {
         p.user = names.get(&p.uid).cloned();

@@ -140,7 +140,7 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 }
 
 /// Why a process's metadata could not be read.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetaError {
     Vanished,
     Denied,
@@ -176,8 +176,11 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, bool), MetaE
     let container = cgroup.as_deref().and_then(container_from_cgroup);
     let netns = match fs::read_link(dir.join("ns/net")) {
         Ok(p) => ns_inode(p.as_os_str().as_bytes()),
-        Err(_) => {
-            partial = true;
+        Err(e) => {
+            // An exiting process loses its namespace links (ENOENT): not a permission gap.
+            if e.kind() == io::ErrorKind::PermissionDenied {
+                partial = true;
+            }
             None
         }
     };
@@ -273,27 +276,14 @@ pub fn ns_inode(link: &[u8]) -> Option<u64> {
     s.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-/// Reads metadata for `pids` in parallel; counts failures.
-pub fn read_processes(proc_root: &Path, pids: &[u32]) -> (Vec<Process>, u64, u64, u64) {
-    let results: Vec<Result<(Process, bool), MetaError>> = pids
-        .par_iter()
-        .map(|&pid| read_process(proc_root, pid))
-        .collect();
-    let (mut vanished, mut denied, mut partial) = (0, 0, 0);
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok((p, part)) => {
-                if part {
-                    partial += 1;
-                }
-                out.push(p);
-            }
-            Err(MetaError::Vanished) => vanished += 1,
-            Err(MetaError::Denied) => denied += 1,
-        }
-    }
-    (out, vanished, denied, partial)
+/// One process's metadata, or why it could not be read; `true` marks partial metadata.
+pub type MetaResult = Result<(Process, bool), MetaError>;
+
+/// Reads metadata for `pids` in parallel.
+pub fn read_many(proc_root: &Path, pids: &[u32]) -> Vec<(u32, MetaResult)> {
+    pids.par_iter()
+        .map(|&pid| (pid, read_process(proc_root, pid)))
+        .collect()
 }
 
 #[cfg(test)]
