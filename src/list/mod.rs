@@ -63,12 +63,13 @@ pub struct Selection {
     /// - otherwise the union of each flag's default: `-t`, `-x`, `-4`, `-6` add SS_CONN, `-u`
     ///   and `-w` ESTABLISHED, `-0` CLOSE (UNCONN). So `-u` alone shows connected UDP only, `-0`
     ///   alone shows all packet sockets, and `-u0` also shows unconnected UDP, exactly as `ss`;
-    /// - `-a` and `state all`: every state, TCP bound-inactive sockets included (the `ss` ≥ 6.8
-    ///   behaviour: bound-but-idle TCP sockets appear as UNCONN); `-l`: LISTEN and CLOSE, so
+    /// - `-a` and `state all`: every state but TCP bound-inactive, as `ss` 6.1 (asking the kernel
+    ///   for bound-inactive sockets walks its bind hash; `state bound-inactive` asks, and they
+    ///   show as UNCONN as in `ss` ≥ 6.8); `-l`: LISTEN and CLOSE, so
     ///   TCP shows LISTEN and UDP, raw, unix dgram and packet show UNCONN. With both, `-a` wins
     ///   (the order of flags is not known here; `ss` takes the last);
     /// - `state NAME` (repeatable): the first replaces the mask, later ones are ORed in;
-    ///   `exclude NAME` starts from every state (bound-inactive included) and removes.
+    ///   `exclude NAME` starts from `all` and removes.
     pub states: StateSet,
     /// The filter expression after the state words, if any.
     pub filter: Option<filter::Expr>,
@@ -110,7 +111,7 @@ impl Selection {
             states = states.union(StateSet::of(&[State::Close]));
         }
         if opts.all {
-            states = StateSet::ALL;
+            states = StateSet::SS_ALL;
         } else if opts.listening {
             states = StateSet::of(&[State::Listen, State::Close]);
         }
@@ -130,7 +131,7 @@ impl Selection {
             let set = StateSet::parse_ss(name)?;
             if !saw_states {
                 states = if exclude {
-                    StateSet::ALL
+                    StateSet::SS_ALL
                 } else {
                     StateSet::EMPTY
                 };
@@ -423,10 +424,12 @@ mod tests {
         assert!(!sel("", "").matches(&uconn) && sel("", "").matches(&estab));
         let a = sel("ta", "");
         assert!(
-            a.matches(&listen) && a.matches(&bound),
-            "-a includes bound-inactive"
+            a.matches(&listen) && !a.matches(&bound),
+            "-a is ss 6.1's all: no bound-inactive"
         );
-        assert_eq!(a.states, StateSet::ALL);
+        assert_eq!(a.states, StateSet::SS_ALL);
+        let b = sel("t", "state bound-inactive");
+        assert!(b.matches(&bound) && !b.matches(&listen));
         assert!(sel("la", "").matches(&estab), "-a wins over -l");
         assert!(!sel("u", "").matches(&estab), "tables still apply");
     }

@@ -25,6 +25,8 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::{ListOptions, Selection, filter::unix_name};
+use rayon::prelude::*;
+
 use crate::model::{Family, Snapshot, Socket, State};
 use crate::text::{escape, escape_str};
 
@@ -47,7 +49,8 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
     if opts.processes {
         cols.extend(["Process", "Exe", "User"]);
     }
-    let rows = sockets.iter().map(|s| {
+    // Rows are built in parallel: formatting 100k rows is most of `list`'s own time.
+    let rows = sockets.par_iter().map(|s| {
         let mut cells = Vec::with_capacity(cols.len());
         cells.extend(netid.then(|| s.protocol.netid().to_string()));
         cells.extend(state.then(|| s.state.ss_name().to_string()));
@@ -60,7 +63,9 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
     });
     let header = cols.iter().map(|c| c.to_string()).collect();
     let header = (!opts.no_header).then_some((header, String::new()));
-    layout(&cols, header.into_iter().chain(rows).collect())
+    let mut all: Vec<(Vec<String>, String)> = header.into_iter().collect();
+    all.par_extend(rows);
+    layout(&cols, all)
 }
 
 /// Aligns the cells: columns whose header ends in `:` (addresses) are right-aligned, the others
@@ -74,15 +79,17 @@ fn layout(cols: &[&str], rows: Vec<(Vec<String>, String)>) -> String {
             *w = (*w).max(width(c));
         }
     }
-    let mut out = String::new();
+    let line_len: usize = widths.iter().sum::<usize>() + cols.len() + 16;
+    let mut out = String::with_capacity(rows.len() * line_len);
     for (cells, ext) in &rows {
         for (i, (cell, col)) in cells.iter().zip(cols).enumerate() {
             let sep = if i == 0 || *col == "Port" { "" } else { " " };
-            let pad = " ".repeat(widths[i] - width(cell));
+            let w = widths[i];
+            // Width in characters, as `width` counts them (format pads by chars too).
             let _ = match (col.ends_with(':'), i + 1 == cols.len()) {
-                (true, _) => write!(out, "{sep}{pad}{cell}"),
+                (true, _) => write!(out, "{sep}{cell:>w$}"),
                 (false, true) => write!(out, "{sep}{cell}"),
-                (false, false) => write!(out, "{sep}{cell}{pad}"),
+                (false, false) => write!(out, "{sep}{cell:<w$}"),
             };
         }
         let _ = writeln!(out, "{ext}");
