@@ -96,21 +96,7 @@ fn synthetic(n: usize) -> Snapshot {
         .collect();
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
-        meta: Meta {
-            tool: Tool {
-                name: "sockwarden".into(),
-                version: "bench".into(),
-            },
-            hostname: "bench".into(),
-            kernel: String::new(),
-            boot_id: String::new(),
-            taken_at: String::new(),
-            netns: None,
-            privileged: true,
-            sources: Default::default(),
-            attribution: true,
-            ip_local_port_range: Some((32768, 60999)),
-        },
+        meta: Meta::blank("bench"),
         sockets,
         processes,
         warnings: vec![],

@@ -195,6 +195,8 @@ COMMANDS=(
     "sw_noproc_noext|sockwarden snapshot --no-processes --no-extensions $SNAP_TO|$SOCKWARDEN snapshot --no-processes --no-extensions $SNAP_TO"
     "sw_list_tuan|sockwarden list -tuan > /dev/null|$SOCKWARDEN list -tuan > /dev/null"
     "sw_scan|sockwarden scan (default pack) --format json -o /dev/null|$SOCKWARDEN scan --format json -o /dev/null; true"
+    "sw_scan_norules|sockwarden scan --no-default-rules --format json -o /dev/null|$SOCKWARDEN scan --no-default-rules --format json -o /dev/null"
+    "sw_full_noext|sockwarden snapshot --no-extensions $SNAP_TO|$SOCKWARDEN snapshot --no-extensions $SNAP_TO"
     "ss_tuanp|ss -tuanp > /dev/null|ss -tuanp > /dev/null"
     "ss_tuan|ss -tuan > /dev/null|ss -tuan > /dev/null"
 )
@@ -316,7 +318,7 @@ for scale in scales:
     print()
     print("| command | median wall ms | mean ± σ ms | min … max ms | runs | peak RSS KiB | busy CPUs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    res = {n: result(d, n) for n in ("sw_full", "sw_noproc", "sw_noproc_noext", "sw_list_tuan", "sw_scan", "ss_tuanp", "ss_tuan")}
+    res = {n: result(d, n) for n in ("sw_full", "sw_full_noext", "sw_noproc", "sw_noproc_noext", "sw_list_tuan", "sw_scan", "sw_scan_norules", "ss_tuanp", "ss_tuan")}
     for r in res.values():
         if "median" in r:
             print(f"| `{r['label']}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['sd'])} | "
@@ -335,6 +337,8 @@ for scale in scales:
     noext = ratio("sw_noproc_noext", "ss_tuan") if "sw_noproc_noext" in res else None
     listr = ratio("sw_list_tuan", "ss_tuan") if "sw_list_tuan" in res else None
     scanr = ratio("sw_scan", "sw_full") if "sw_scan" in res else None
+    enginer = ratio("sw_scan", "sw_scan_norules")
+    fullnoext = ratio("sw_full_noext", "ss_tuanp")
     rss = res["sw_full"].get("rss_kib")
     per_sock = rss * 1024 / total if rss and total else None
     print("| ratio | value | target | |")
@@ -343,6 +347,8 @@ for scale in scales:
     print(f"| snapshot --no-processes / `ss -tuan`, median wall | {'n/a' if noproc is None else f'{noproc:.3f}'} | ≤ {t_noproc} | {verdict(noproc, t_noproc)} |")
     print(f"| snapshot --no-processes --no-extensions / `ss -tuan` (same content as ss: no tcp_info) | {'n/a' if noext is None else f'{noext:.3f}'} | ≤ {t_noproc} | {verdict(noext, t_noproc)} |")
     print(f"| `list -tuan` / `ss -tuan` (the same job) | {'n/a' if listr is None else f'{listr:.3f}'} | ≤ {t_noproc} | {verdict(listr, t_noproc)} |")
+    print(f"| snapshot --no-extensions / `ss -tuanp` (ss's content: attribution, no tcp_info) | {'n/a' if fullnoext is None else f'{fullnoext:.3f}'} | ≤ {t_full} | {verdict(fullnoext, t_full)} |")
+    print(f"| scan with the default pack / scan with no rules (what the 40 rules add) | {'n/a' if enginer is None else f'{enginer:.3f}'} | ≤ 1.10 | {verdict(enginer, 1.10)} |")
     print(f"| scan (snapshot + 40 rules, no snapshot JSON) / snapshot | {'n/a' if scanr is None else f'{scanr:.3f}'} | | (for reading) |")
     print(f"| snapshot peak RSS per socket, bytes | {'n/a' if per_sock is None else f'{per_sock:.0f}'} | ≤ {t_rss:.0f} | {verdict(per_sock, t_rss)} |")
     if rss and total and base_rss:

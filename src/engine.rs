@@ -194,12 +194,14 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             let mut eval_owner = |owner: Option<Owner>| {
                 let pi =
                     owner.and_then(|o| snap.processes.binary_search_by_key(&o.pid, |p| p.pid).ok());
-                let process = pi.map(|i| &snap.processes[i]);
+                // Every predicate on parent fields sits in a memo table (see `Plan`); the
+                // process is still needed by fields that compare it with the socket
+                // (socket.uid_is_holder).
                 let subject = Subject {
                     socket: s,
                     owner,
-                    process,
-                    parent: process.and_then(|p| snap.process(p.ppid)),
+                    process: pi.map(|i| &snap.processes[i]),
+                    parent: None,
                     ephemeral: eph,
                 };
                 for &ri in cands {

@@ -13,38 +13,7 @@ use std::path::Path;
 /// A target that exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is written
 /// in place: renaming over it would replace the device node itself.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Ok(meta) = fs::metadata(path)
-        && !meta.file_type().is_file()
-    {
-        let mut f = fs::OpenOptions::new().write(true).open(path)?;
-        return f.write_all(bytes).and_then(|_| f.flush());
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp.{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    emit_with(Some(path), |w| w.write_all(bytes))
 }
 
 /// Writes to stdout; a closed pipe is not an error.
@@ -112,10 +81,7 @@ pub fn emit_with(
 
 /// Writes to `path` atomically, or to stdout when `path` is `None` or `-`.
 pub fn emit(path: Option<&Path>, bytes: &[u8]) -> io::Result<()> {
-    match path {
-        Some(p) if p != Path::new("-") => write_atomic(p, bytes),
-        _ => write_stdout(bytes),
-    }
+    emit_with(path, |w| w.write_all(bytes))
 }
 
 #[cfg(test)]

@@ -274,19 +274,11 @@ pub(crate) mod fixtures {
     /// A socket from `"NETID STATE [LOCAL REMOTE | UNIX-NAME]"`, e.g.
     /// `sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0")`; inode 1. The family follows the address.
     pub fn sock(spec: &str) -> Socket {
-        use Protocol::*;
         let w: Vec<&str> = spec.split_whitespace().collect();
-        let protocols = [
-            Tcp,
-            Udp,
-            Raw,
-            UnixStream,
-            UnixDgram,
-            UnixSeqpacket,
-            PacketRaw,
-        ];
-        let protocol = protocols.into_iter().chain([PacketDgram]);
-        let protocol = protocol.clone().find(|p| p.netid() == w[0]).expect("netid");
+        let protocol = Protocol::ALL
+            .into_iter()
+            .find(|p| p.netid() == w[0])
+            .expect("netid");
         let state = State::ALL
             .into_iter()
             .find(|s| s.ss_name() == w[1])

@@ -56,6 +56,28 @@ pub struct Meta {
     pub ip_local_port_range: Option<(u16, u16)>,
 }
 
+impl Meta {
+    /// A header for snapshots built by hand (rule examples, tests, benchmarks): this tool,
+    /// `hostname`, privileged, attributed, Linux's default ephemeral range; the rest empty.
+    pub fn blank(hostname: &str) -> Meta {
+        Meta {
+            tool: Tool {
+                name: "sockwarden".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            hostname: hostname.into(),
+            kernel: String::new(),
+            boot_id: String::new(),
+            taken_at: String::new(),
+            netns: None,
+            privileged: true,
+            sources: BTreeMap::new(),
+            attribution: true,
+            ip_local_port_range: Some((32768, 60999)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
@@ -97,6 +119,17 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    pub const ALL: [Protocol; 8] = [
+        Protocol::Tcp,
+        Protocol::Udp,
+        Protocol::Raw,
+        Protocol::UnixStream,
+        Protocol::UnixDgram,
+        Protocol::UnixSeqpacket,
+        Protocol::PacketRaw,
+        Protocol::PacketDgram,
+    ];
+
     /// The Netid column of `ss`.
     pub fn netid(self) -> &'static str {
         match self {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::model::{
     BpfInsn, ByteString, Container, Endpoint, Family, Meta, Owner, PacketInfo, Process, Protocol,
-    SCHEMA_VERSION, Snapshot, Socket, State, TcpInfo, Tool, UnixInfo,
+    SCHEMA_VERSION, Snapshot, Socket, State, TcpInfo, UnixInfo,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -318,21 +318,7 @@ impl ExampleDoc {
         }
         let mut snap = Snapshot {
             schema_version: SCHEMA_VERSION,
-            meta: Meta {
-                tool: Tool {
-                    name: "sockwarden".into(),
-                    version: env!("CARGO_PKG_VERSION").into(),
-                },
-                hostname: "example".into(),
-                kernel: String::new(),
-                boot_id: String::new(),
-                taken_at: String::new(),
-                netns: None,
-                privileged: true,
-                sources: Default::default(),
-                attribution: true,
-                ip_local_port_range: Some((32768, 60999)),
-            },
+            meta: Meta::blank("example"),
             sockets,
             processes,
             warnings: Vec::new(),

@@ -79,14 +79,22 @@ impl Netns {
             .unwrap()
     }
 
-    /// Starts the socket lab inside the namespace; returns its ground truth.
-    pub fn start_lab(&mut self, pairs: usize) -> serde_json::Value {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/lab.py");
+    /// Starts tests/scripts/SCRIPT inside the namespace with the work dir and `args`, and
+    /// returns the JSON it prints after `READY_PREFIX` on its first line.
+    fn start_script(
+        &mut self,
+        script: &str,
+        args: &[&str],
+        ready_prefix: &str,
+    ) -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/scripts")
+            .join(script);
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.name, "python3"])
-            .arg(&script)
+            .arg(&path)
             .arg(self.work.path())
-            .args(["--pairs", &pairs.to_string()])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -96,31 +104,19 @@ impl Netns {
             .unwrap();
         self.children.push(child);
         let json = line
-            .strip_prefix("LAB READY ")
-            .unwrap_or_else(|| panic!("lab did not start: {line:?}"));
+            .strip_prefix(ready_prefix)
+            .unwrap_or_else(|| panic!("{script} {args:?} did not start: {line:?}"));
         serde_json::from_str(json).unwrap()
+    }
+
+    /// Starts the socket lab inside the namespace; returns its ground truth.
+    pub fn start_lab(&mut self, pairs: usize) -> serde_json::Value {
+        self.start_script("lab.py", &["--pairs", &pairs.to_string()], "LAB READY ")
     }
 
     /// Starts a scan scenario (tests/scripts/scenario.py MODE) inside the namespace.
     pub fn start_scenario(&mut self, mode: &str) -> serde_json::Value {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/scenario.py");
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.name, "python3"])
-            .arg(&script)
-            .arg(self.work.path())
-            .arg(mode)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        self.children.push(child);
-        let json = line
-            .strip_prefix("SCENARIO READY ")
-            .unwrap_or_else(|| panic!("scenario {mode} did not start: {line:?}"));
-        serde_json::from_str(json).unwrap()
+        self.start_script("scenario.py", &[mode], "SCENARIO READY ")
     }
 
     /// Starts a long-running program inside the namespace; it is killed on drop.
