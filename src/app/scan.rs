@@ -118,8 +118,17 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
         Some(p) => load_snapshot(p)?,
         None => collect::collect(&CollectOptions::full()),
     };
+    let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
+    let t_engine = t0.elapsed();
     let rep = report::build(&snap, &rules, &findings);
+    if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
+        eprintln!(
+            "sockwarden: timings: engine {t_engine:?} ({} rules, {} findings)",
+            rules.rules.len(),
+            findings.len()
+        );
+    }
     let text = match args.format.as_str() {
         "json" => {
             let mut s = serde_json::to_string_pretty(&rep)?;
