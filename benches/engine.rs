@@ -141,6 +141,19 @@ fn time_eval(rs: &rules::RuleSet, snap: &Snapshot, threads: usize) -> (f64, usiz
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this target without `--bench`: then a small smoke run,
+    // so the test suite checks that the benchmark works without paying for it.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    if smoke {
+        let snap = synthetic(2_000);
+        let (default_rules, lists) = rules::default_sources();
+        let rs = rules::load(&default_rules, &lists, &[], &[]).expect("default pack loads");
+        let gen = rules::load(&generated_rules(20), &lists, &[], &[]).expect("generated rules load");
+        assert!(rs.rules.len() >= 40 && gen.rules.len() == 20);
+        let (_, findings) = time_eval(&rs, &snap, 2);
+        println!("engine smoke run: {} sockets, {findings} findings", snap.sockets.len());
+        return;
+    }
     let snap = match std::env::var("SNAPSHOT") {
         Ok(p) => {
             serde_json::from_slice(&std::fs::read(&p).expect("SNAPSHOT file")).expect("a snapshot")
