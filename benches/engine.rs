@@ -148,10 +148,14 @@ fn main() {
         let snap = synthetic(2_000);
         let (default_rules, lists) = rules::default_sources();
         let rs = rules::load(&default_rules, &lists, &[], &[]).expect("default pack loads");
-        let gen = rules::load(&generated_rules(20), &lists, &[], &[]).expect("generated rules load");
-        assert!(rs.rules.len() >= 40 && gen.rules.len() == 20);
+        let generated =
+            rules::load(&generated_rules(20), &lists, &[], &[]).expect("generated rules load");
+        assert!(rs.rules.len() >= 40 && generated.rules.len() == 20);
         let (_, findings) = time_eval(&rs, &snap, 2);
-        println!("engine smoke run: {} sockets, {findings} findings", snap.sockets.len());
+        println!(
+            "engine smoke run: {} sockets, {findings} findings",
+            snap.sockets.len()
+        );
         return;
     }
     let snap = match std::env::var("SNAPSHOT") {
