@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints, and every test (unit, decoder fixtures, live
-# network-namespace tests, the differential test against ss). Live tests need root; under
-# CI=true they fail instead of skipping.
+# network-namespace tests, the differential test against ss, live scan scenarios). Live tests
+# need root; under CI=true they fail instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+# The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
+cargo test --benches --locked
+cargo test --locked --lib --bins --tests
