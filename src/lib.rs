@@ -10,6 +10,7 @@
 //! - [`model`]: the snapshot's plain data types and its JSON form.
 //! - [`collect`]: netlink dumps, decoders, the /proc walk, host facts.
 //! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
+//! - [`baseline`]: known-good baselines and drift.
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
 //! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
 //! - [`cli`]: argument definitions, resolved into plain configuration.
@@ -18,6 +19,7 @@
 //! - [`text`]: escaping of attacker-controlled strings for terminals.
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod engine;

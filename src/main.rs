@@ -13,5 +13,5 @@ fn main() {
             ExitStatus::Error
         }
     };
-    std::process::exit(status as i32);
+    std::process::exit(status.code());
 }

@@ -1,6 +1,7 @@
 //! Runs one command and returns its exit status. The exit status is a contract:
 //! 0 ok (no findings), 1 findings or differences, 2 error.
 
+mod baseline_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -16,9 +17,22 @@ use crate::output;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
-    Ok = 0,
-    Findings = 1,
-    Error = 2,
+    Ok,
+    Findings,
+    Error,
+    /// `scan --exit-bits`: 1 new, 2 gone, 4 changed, 8 rule finding; 32 an error.
+    Bits(u8),
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Bits(b) => i32::from(b),
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
@@ -27,6 +41,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::List(args) => list_cmd(&args),
         Command::Scan(args) => scan::scan(&args),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
+        Command::Baseline(cmd) => baseline_cmd::run(&cmd),
+        Command::Diff(args) => baseline_cmd::diff(&args),
     }
 }
 

@@ -107,6 +107,20 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
+    if !args.exit_bits {
+        return scan_inner(args);
+    }
+    // With --exit-bits, 2 means "gone": an error must not look like it.
+    match scan_inner(args) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            eprintln!("sockwarden: error: {e:#}");
+            Ok(ExitStatus::Bits(32))
+        }
+    }
+}
+
+fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
     let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
     let rules = load_rules(&RuleInputs {
         defaults: !args.no_default_rules,
@@ -114,6 +128,12 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
         lists: &args.lists,
         disable: &args.disable,
     })?;
+    // The baseline is read (and its digest checked) before anything is collected.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|p| super::baseline_cmd::load_baseline(p, args.baseline_sha256.as_deref()))
+        .transpose()?;
     let snap = match &args.from {
         Some(p) => load_snapshot(p)?,
         None => collect::collect(&CollectOptions::full()),
@@ -121,7 +141,10 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
     let t_engine = t0.elapsed();
-    let rep = report::build(&snap, &rules, &findings);
+    let comparison = baseline
+        .as_ref()
+        .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
+    let rep = report::build(&snap, &rules, &findings, comparison.as_ref());
     if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
         eprintln!(
             "sockwarden: timings: engine {t_engine:?} ({} rules, {} findings)",
@@ -143,6 +166,20 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
         report_warnings(&snap);
     }
     let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
+    if args.exit_bits {
+        use crate::baseline::Category::*;
+        let mut bits = 0u8;
+        for f in &rep.findings {
+            bits |= match f.category {
+                Some(NewListener | NewOutbound | NewInbound) => 1,
+                Some(ListenerGone) => 2,
+                Some(ListenerRebound | ListenerOwnerChanged) => 4,
+                None if f.severity >= fail_on => 8,
+                None => 0,
+            };
+        }
+        return Ok(ExitStatus::Bits(bits));
+    }
     Ok(if hit {
         ExitStatus::Findings
     } else {

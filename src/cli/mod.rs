@@ -31,6 +31,58 @@ pub enum Command {
     /// Inspect, check and test rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Create or update a known-good baseline (docs/baseline.md).
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Compare two saved snapshots: what was added, removed or changed. Exit 1 when they differ.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write the baseline of the live host (or a snapshot).
+    Create {
+        /// Take the state from a saved snapshot instead of the live system.
+        #[arg(long, value_name = "SNAPSHOT")]
+        from: Option<PathBuf>,
+        /// What to record: any of listeners, outbound, inbound.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "listeners,outbound,inbound"
+        )]
+        include: Vec<String>,
+        /// Write specific addresses as their class (private, public, ...), so the baseline
+        /// serves every host built from the same image.
+        #[arg(long)]
+        classes: bool,
+        /// A comment for the header (what this baseline is for).
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// The baseline file to write (atomically).
+        #[arg(short = 'o', long, value_name = "FILE", required = true)]
+        output: PathBuf,
+    },
+    /// Accept drift into a baseline: all of it, or the findings with the given ids.
+    Update {
+        /// The baseline file, rewritten atomically (FILE.sha256 too, when it exists).
+        file: PathBuf,
+        #[arg(long, value_name = "SNAPSHOT")]
+        from: Option<PathBuf>,
+        /// `all`, or drift finding ids (from `scan --baseline`), repeatable.
+        #[arg(long, required = true, value_name = "all|ID")]
+        accept: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot.
+    pub old: PathBuf,
+    /// The later snapshot.
+    pub new: PathBuf,
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +112,17 @@ pub struct ScanArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Compare with a known-good baseline: drift findings beside rule findings.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Refuse (exit 2) a baseline whose SHA-256 differs. Without it, FILE.sha256 is checked
+    /// when it exists.
+    #[arg(long, value_name = "HEX", requires = "baseline")]
+    pub baseline_sha256: Option<String>,
+    /// Exit status as a bitmask (AIDE-style): 1 new, 2 gone, 4 changed, 8 rule finding at or
+    /// above --fail-on; 0 nothing; an error is 32 (docs/baseline.md).
+    #[arg(long)]
+    pub exit_bits: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::baseline::Category;
+use crate::baseline::drift::Comparison;
 use crate::engine::Finding;
 use crate::model::{ByteString, Container, Endpoint, Family, Protocol, Snapshot, State, Warning};
 use crate::rules::{RuleSet, Severity};
@@ -46,15 +48,22 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportFinding {
     pub id: String,
+    /// `rule` or `drift`.
     pub kind: &'static str,
-    pub rule_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// Drift findings: the category (new_listener, listener_gone, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
     pub title: String,
     pub severity: Severity,
     pub tags: Vec<String>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
-    pub socket: SocketRef,
+    /// Absent for a drift finding about something that is gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket: Option<SocketRef>,
     pub processes: Vec<ProcessRef>,
 }
 
@@ -100,64 +109,109 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-/// Builds the report document from a snapshot and the engine's findings.
-pub fn build(snap: &Snapshot, rules: &RuleSet, findings: &[Finding]) -> ScanReport {
+fn socket_ref(snap: &Snapshot, si: usize) -> SocketRef {
+    let s = &snap.sockets[si];
+    SocketRef {
+        protocol: s.protocol,
+        family: s.family,
+        state: s.state,
+        local: s.local,
+        remote: s.remote,
+        interface: s.interface.clone(),
+        inode: s.inode,
+        uid: s.uid,
+        unix_name: s.unix.as_ref().and_then(|u| u.name.clone()),
+        unix_abstract: s.unix.as_ref().is_some_and(|u| u.r#abstract),
+        ethertype: s.packet.as_ref().map(|p| p.ethertype),
+        bpf_len: s.packet.as_ref().and_then(|p| p.bpf.as_ref().map(Vec::len)),
+    }
+}
+
+fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessRef> {
+    owners
+        .iter()
+        .filter_map(|o| {
+            let p = snap.process(o.pid)?;
+            Some(ProcessRef {
+                pid: p.pid,
+                fd: o.fd,
+                ppid: p.ppid,
+                comm: p.comm.clone(),
+                exe: p.exe.clone(),
+                exe_deleted: p.exe_deleted,
+                exe_memfd: p.exe_memfd,
+                cmdline: p.cmdline.clone(),
+                user: p.user.clone(),
+                uid: p.uid,
+                container: p.container.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Builds the report document from a snapshot, the engine's findings and, with a baseline, the
+/// drift. Rule findings below critical on sockets the baseline knows are left out: the baseline
+/// is the site's statement that they are expected. A critical finding is never hidden.
+pub fn build(
+    snap: &Snapshot,
+    rules: &RuleSet,
+    findings: &[Finding],
+    drift: Option<&Comparison>,
+) -> ScanReport {
     let mut by_severity: BTreeMap<Severity, usize> =
         Severity::ALL.iter().map(|s| (*s, 0)).collect();
-    let findings: Vec<ReportFinding> = findings
-        .iter()
-        .map(|f| {
-            let rule = &rules.rules[f.rule].doc;
-            *by_severity.entry(rule.severity).or_default() += 1;
-            let s = &snap.sockets[f.socket];
-            let socket = SocketRef {
-                protocol: s.protocol,
-                family: s.family,
-                state: s.state,
-                local: s.local,
-                remote: s.remote,
-                interface: s.interface.clone(),
-                inode: s.inode,
-                uid: s.uid,
-                unix_name: s.unix.as_ref().and_then(|u| u.name.clone()),
-                unix_abstract: s.unix.as_ref().is_some_and(|u| u.r#abstract),
-                ethertype: s.packet.as_ref().map(|p| p.ethertype),
-                bpf_len: s.packet.as_ref().and_then(|p| p.bpf.as_ref().map(Vec::len)),
-            };
-            let processes: Vec<ProcessRef> = f
-                .owners
-                .iter()
-                .filter_map(|o| {
-                    let p = snap.process(o.pid)?;
-                    Some(ProcessRef {
-                        pid: p.pid,
-                        fd: o.fd,
-                        ppid: p.ppid,
-                        comm: p.comm.clone(),
-                        exe: p.exe.clone(),
-                        exe_deleted: p.exe_deleted,
-                        exe_memfd: p.exe_memfd,
-                        cmdline: p.cmdline.clone(),
-                        user: p.user.clone(),
-                        uid: p.uid,
-                        container: p.container.clone(),
-                    })
-                })
-                .collect();
-            ReportFinding {
-                id: f.id.clone(),
-                kind: "rule",
-                rule_id: rule.id.clone(),
-                title: rule.title.clone(),
-                severity: rule.severity,
-                tags: rule.tags.clone(),
-                message: message(rule.title.as_str(), &socket, &processes, f.count),
-                count: f.count,
-                socket,
-                processes,
-            }
-        })
-        .collect();
+    let mut out: Vec<ReportFinding> = Vec::new();
+    for f in findings {
+        let rule = &rules.rules[f.rule].doc;
+        if rule.severity < Severity::Critical
+            && drift.is_some_and(|d| d.known_sockets.contains(&f.socket))
+        {
+            continue;
+        }
+        let socket = socket_ref(snap, f.socket);
+        let processes = process_refs(snap, &f.owners);
+        out.push(ReportFinding {
+            id: f.id.clone(),
+            kind: "rule",
+            rule_id: Some(rule.id.clone()),
+            category: None,
+            title: rule.title.clone(),
+            severity: rule.severity,
+            tags: rule.tags.clone(),
+            message: message(rule.title.as_str(), &socket, &processes, f.count),
+            count: f.count,
+            socket: Some(socket),
+            processes,
+        });
+    }
+    for d in drift.map(|d| d.drift.as_slice()).unwrap_or_default() {
+        out.push(ReportFinding {
+            id: d.id.clone(),
+            kind: "drift",
+            rule_id: None,
+            category: Some(d.category),
+            title: d.category.title().to_string(),
+            severity: d.severity,
+            tags: Vec::new(),
+            message: d.message.clone(),
+            count: None,
+            socket: d.socket.map(|si| socket_ref(snap, si)),
+            processes: process_refs(snap, &d.owners),
+        });
+    }
+    // Most severe first; rules before drift at the same severity; then by id.
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.kind.cmp(b.kind).reverse())
+            .then(a.rule_id.cmp(&b.rule_id))
+            .then(a.category.cmp(&b.category))
+            .then(a.message.cmp(&b.message))
+            .then(a.id.cmp(&b.id))
+    });
+    for f in &out {
+        *by_severity.entry(f.severity).or_default() += 1;
+    }
     ScanReport {
         schema_version: REPORT_SCHEMA_VERSION,
         tool: ToolInfo {
@@ -170,10 +224,10 @@ pub fn build(snap: &Snapshot, rules: &RuleSet, findings: &[Finding]) -> ScanRepo
             sockets: snap.sockets.len(),
             processes: snap.processes.len(),
             rules: rules.rules.len(),
-            findings: findings.len(),
+            findings: out.len(),
             by_severity,
         },
-        findings,
+        findings: out,
         warnings: snap.warnings.clone(),
     }
 }

@@ -17,38 +17,47 @@ pub fn render(r: &ScanReport) -> String {
         }
         let _ = writeln!(out, "{} ({})", sev.name().to_uppercase(), group.len());
         for f in group {
-            let _ = writeln!(out, "  {:<12} {}", f.rule_id, escape_str(&f.title));
-            let s = &f.socket;
-            let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
-            if s.protocol.is_inet() {
-                let _ = write!(
-                    what,
-                    " {} -> {}",
-                    endpoint_text(s.local),
-                    endpoint_text(s.remote)
-                );
+            let label = match (&f.rule_id, f.category) {
+                (Some(r), _) => r.clone(),
+                (None, Some(c)) => format!("drift:{}", c.name()),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(out, "  {label:<12} {}", escape_str(&f.title));
+            if f.kind == "drift" {
+                let _ = writeln!(out, "  {:<12} {}", "", escape_str(&f.message));
             }
-            if let Some(n) = &s.unix_name {
-                let _ = write!(
-                    what,
-                    " {}{}",
-                    if s.unix_abstract { "@" } else { "" },
-                    escape(n.as_bytes())
-                );
+            if let Some(s) = &f.socket {
+                let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
+                if s.protocol.is_inet() {
+                    let _ = write!(
+                        what,
+                        " {} -> {}",
+                        endpoint_text(s.local),
+                        endpoint_text(s.remote)
+                    );
+                }
+                if let Some(n) = &s.unix_name {
+                    let _ = write!(
+                        what,
+                        " {}{}",
+                        if s.unix_abstract { "@" } else { "" },
+                        escape(n.as_bytes())
+                    );
+                }
+                if let Some(e) = s.ethertype {
+                    let _ = write!(what, " ethertype 0x{e:04x}");
+                }
+                if let Some(i) = &s.interface {
+                    let _ = write!(what, " dev {}", escape_str(i));
+                }
+                if let Some(b) = s.bpf_len {
+                    let _ = write!(what, " bpf {b} insns");
+                }
+                if let Some(c) = f.count {
+                    let _ = write!(what, " (x{c})");
+                }
+                let _ = writeln!(out, "  {:<12} {what}", "");
             }
-            if let Some(e) = s.ethertype {
-                let _ = write!(what, " ethertype 0x{e:04x}");
-            }
-            if let Some(i) = &s.interface {
-                let _ = write!(what, " dev {}", escape_str(i));
-            }
-            if let Some(b) = s.bpf_len {
-                let _ = write!(what, " bpf {b} insns");
-            }
-            if let Some(c) = f.count {
-                let _ = write!(what, " (x{c})");
-            }
-            let _ = writeln!(out, "  {:<12} {what}", "");
             for p in &f.processes {
                 let exe = p
                     .exe

@@ -119,6 +119,36 @@ impl Netns {
         self.start_script("scenario.py", &[mode], "SCENARIO READY ")
     }
 
+    /// Starts tests/scripts/svc.py inside the namespace and waits until its socket exists.
+    /// Returns its pid (the python process, or the program it execs).
+    pub fn service(&mut self, args: &[&str]) -> u32 {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/svc.py");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.name, "python3"])
+            .arg(&path)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "READY", "svc.py {args:?}");
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+
+    /// Stops a program started in the namespace.
+    pub fn kill(&mut self, pid: u32) {
+        if let Some(i) = self.children.iter().position(|c| c.id() == pid) {
+            let mut c = self.children.remove(i);
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
     /// Starts a long-running program inside the namespace; it is killed on drop.
     pub fn spawn(&mut self, args: &[&str]) {
         let child = Command::new("ip")

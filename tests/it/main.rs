@@ -7,6 +7,7 @@
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
+mod baseline;
 mod cli;
 mod common;
 mod decode;

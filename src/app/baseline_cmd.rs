@@ -1,0 +1,322 @@
+//! `sockwarden baseline create | update` and `sockwarden diff`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use super::{ExitStatus, load_snapshot};
+use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
+use crate::cli::{BaselineCommand, DiffArgs};
+use crate::collect::{self, CollectOptions, host};
+use crate::model::{Snapshot, State};
+use crate::output;
+use crate::text::escape_str;
+
+pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
+    match cmd {
+        BaselineCommand::Create {
+            from,
+            include,
+            classes,
+            comment,
+            output: out,
+        } => {
+            let mut inc = Include {
+                listeners: false,
+                outbound: false,
+                inbound: false,
+                classes: *classes,
+            };
+            for i in include {
+                match i.as_str() {
+                    "listeners" => inc.listeners = true,
+                    "outbound" => inc.outbound = true,
+                    "inbound" => inc.inbound = true,
+                    other => bail!("--include {other}: expected listeners, outbound or inbound"),
+                }
+            }
+            let snap = snapshot(from.as_deref())?;
+            let b = baseline::from_snapshot(&snap, inc, comment);
+            output::write_atomic(out, baseline::render(&b).as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            eprintln!(
+                "sockwarden: baseline {}: {} listeners, {} outbound, {} inbound",
+                out.display(),
+                b.listeners.len(),
+                b.outbound.len(),
+                b.inbound.len()
+            );
+            Ok(ExitStatus::Ok)
+        }
+        BaselineCommand::Update { file, from, accept } => update(file, from.as_deref(), accept),
+    }
+}
+
+fn snapshot(from: Option<&Path>) -> Result<Snapshot> {
+    Ok(match from {
+        Some(p) => load_snapshot(p)?,
+        None => collect::collect(&CollectOptions::full()),
+    })
+}
+
+/// Reads a baseline, refusing one whose digest differs from `sha256` or from FILE.sha256.
+pub fn load_baseline(path: &Path, sha256: Option<&str>) -> Result<(Baseline, Compiled)> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let side = sidecar(path);
+    let expected = match sha256 {
+        Some(h) => Some(h.trim().to_ascii_lowercase()),
+        None => std::fs::read_to_string(&side)
+            .ok()
+            .and_then(|t| t.split_whitespace().next().map(str::to_ascii_lowercase)),
+    };
+    if let Some(want) = expected {
+        let got = baseline::sha256_hex(&bytes);
+        if got != want {
+            bail!(
+                "{}: the baseline's SHA-256 is {got}, but {} pins {want}: it was changed after \
+                 it was pinned; refusing to use it",
+                path.display(),
+                if sha256.is_some() {
+                    "--baseline-sha256".to_string()
+                } else {
+                    side.display().to_string()
+                }
+            );
+        }
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{}:1:1: the baseline is not UTF-8 text", path.display()))?;
+    baseline::parse(&path.display().to_string(), &text).map_err(|diags| {
+        for d in &diags {
+            eprintln!("{d}");
+        }
+        anyhow::anyhow!(
+            "{} problem{} in the baseline",
+            diags.len(),
+            if diags.len() == 1 { "" } else { "s" }
+        )
+    })
+}
+
+fn sidecar(path: &Path) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".sha256");
+    s.into()
+}
+
+/// Who runs this, for the acceptance record.
+fn who() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| format!("uid {}", nix::unistd::getuid()))
+}
+
+fn update(file: &Path, from: Option<&Path>, accept: &[String]) -> Result<ExitStatus> {
+    // An update may follow a legitimate change to the pinned file only through this command,
+    // which rewrites FILE.sha256 with it; an edited file is still refused here.
+    let (mut b, c) = load_baseline(file, None)?;
+    let snap = snapshot(from)?;
+    let cmp = drift::compare(&b, &c, &snap);
+    let all = accept.iter().any(|a| a == "all");
+    let wanted: BTreeSet<&str> = accept.iter().map(String::as_str).collect();
+    let known: BTreeSet<&str> = cmp.drift.iter().map(|d| d.id.as_str()).collect();
+    for id in &wanted {
+        if *id != "all" && !known.contains(id) {
+            bail!(
+                "--accept {id}: no drift finding has that id now (see `sockwarden scan --baseline`)"
+            );
+        }
+    }
+    let chosen: Vec<&drift::Drift> = cmp
+        .drift
+        .iter()
+        .filter(|d| all || wanted.contains(d.id.as_str()))
+        .collect();
+    let at = host::now_rfc3339();
+    let by = who();
+    for d in &chosen {
+        b.accepted.push(Acceptance {
+            at: at.clone(),
+            by: by.clone(),
+            id: d.id.clone(),
+            category: d.category,
+            entry: d.message.clone(),
+        });
+    }
+    drift::apply(
+        &mut b,
+        &chosen.iter().map(|d| &d.change).collect::<Vec<_>>(),
+    );
+    let text = baseline::render(&b);
+    output::write_atomic(file, text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    let side = sidecar(file);
+    if side.exists() {
+        let line = format!(
+            "{}  {}\n",
+            baseline::sha256_hex(text.as_bytes()),
+            file.display()
+        );
+        output::write_atomic(&side, line.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", side.display()))?;
+    }
+    eprintln!(
+        "sockwarden: accepted {} of {} drift finding{} into {}",
+        chosen.len(),
+        cmp.drift.len(),
+        if cmp.drift.len() == 1 { "" } else { "s" },
+        file.display()
+    );
+    Ok(ExitStatus::Ok)
+}
+
+/// One side of a diff: what identifies a listener, a connection or a process, and what it holds.
+#[derive(Debug, Default)]
+struct View {
+    listeners: BTreeMap<String, BTreeSet<String>>,
+    connections: BTreeMap<String, BTreeSet<String>>,
+    processes: BTreeMap<String, String>,
+}
+
+fn view(s: &Snapshot) -> View {
+    let mut v = View::default();
+    for sock in &s.sockets {
+        let holders: BTreeSet<String> = baseline::holders(s, sock)
+            .into_iter()
+            .map(|(exe, user)| format!("{exe} ({user})"))
+            .collect();
+        let (Some(l), Some(proto)) = (sock.local, baseline::Proto::of(sock.protocol)) else {
+            continue;
+        };
+        let p = if proto == baseline::Proto::Tcp {
+            "tcp"
+        } else {
+            "udp"
+        };
+        let local = crate::report::endpoint_text(Some(l));
+        match sock.state {
+            State::Listen => {
+                v.listeners.insert(format!("{p} {local}"), holders);
+            }
+            State::Close if proto == baseline::Proto::Udp && l.port != 0 => {
+                v.listeners.insert(format!("{p} {local}"), holders);
+            }
+            State::Established | State::SynSent => {
+                let remote = crate::report::endpoint_text(sock.remote);
+                v.connections
+                    .insert(format!("{p} {local} -> {remote}"), holders);
+            }
+            _ => {}
+        }
+    }
+    for p in &s.processes {
+        let cmd: Vec<String> = p
+            .cmdline
+            .iter()
+            .map(|a| a.to_str_lossy().into_owned())
+            .collect();
+        v.processes.insert(
+            format!("pid {} started {}", p.pid, p.start_ticks),
+            format!(
+                "{} [{}]",
+                p.exe
+                    .as_ref()
+                    .map(|e| e.to_str_lossy().into_owned())
+                    .unwrap_or_else(|| "-".into()),
+                cmd.join(" ")
+            ),
+        );
+    }
+    v
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Changes {
+    added: Vec<String>,
+    removed: Vec<String>,
+    changed: Vec<String>,
+}
+
+fn compare<V: PartialEq + std::fmt::Debug>(
+    old: &BTreeMap<String, V>,
+    new: &BTreeMap<String, V>,
+    show: impl Fn(&V) -> String,
+) -> Changes {
+    let mut c = Changes::default();
+    for (k, v) in new {
+        match old.get(k) {
+            None => c.added.push(format!("{k} {}", show(v))),
+            Some(o) if o != v => c.changed.push(format!("{k}: {} -> {}", show(o), show(v))),
+            _ => {}
+        }
+    }
+    for (k, v) in old {
+        if !new.contains_key(k) {
+            c.removed.push(format!("{k} {}", show(v)));
+        }
+    }
+    c
+}
+
+#[derive(Debug, Serialize)]
+struct DiffReport {
+    old: String,
+    new: String,
+    listeners: Changes,
+    connections: Changes,
+    processes: Changes,
+}
+
+pub fn diff(args: &DiffArgs) -> Result<ExitStatus> {
+    let old = load_snapshot(&args.old)?;
+    let new = load_snapshot(&args.new)?;
+    let (a, b) = (view(&old), view(&new));
+    let set =
+        |s: &BTreeSet<String>| format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "));
+    let rep = DiffReport {
+        old: format!("{} {}", old.meta.hostname, old.meta.taken_at),
+        new: format!("{} {}", new.meta.hostname, new.meta.taken_at),
+        listeners: compare(&a.listeners, &b.listeners, set),
+        connections: compare(&a.connections, &b.connections, set),
+        processes: compare(&a.processes, &b.processes, |s| s.clone()),
+    };
+    let differ = [&rep.listeners, &rep.connections, &rep.processes]
+        .iter()
+        .any(|c| !c.added.is_empty() || !c.removed.is_empty() || !c.changed.is_empty());
+    let text = if args.format == "json" {
+        let mut s = serde_json::to_string_pretty(&rep)?;
+        s.push('\n');
+        s
+    } else {
+        let mut o = format!(
+            "old: {}\nnew: {}\n",
+            escape_str(&rep.old),
+            escape_str(&rep.new)
+        );
+        for (name, c) in [
+            ("listeners", &rep.listeners),
+            ("connections", &rep.connections),
+            ("processes", &rep.processes),
+        ] {
+            for (sign, list) in [("+", &c.added), ("-", &c.removed), ("~", &c.changed)] {
+                for x in list {
+                    let _ = writeln!(o, "{sign} {name}: {}", escape_str(x));
+                }
+            }
+        }
+        if !differ {
+            o.push_str("no differences\n");
+        }
+        o
+    };
+    output::write_stdout(text.as_bytes())?;
+    Ok(if differ {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Ok
+    })
+}

@@ -1,0 +1,553 @@
+//! Baselines: the known-good socket state of a host or golden image, as a YAML file people keep
+//! in git, and the drift of a snapshot against it.
+//!
+//! A baseline holds what identifies a service across restarts and hosts, never pids, inodes,
+//! timestamps or ephemeral ports: listeners (protocol, bind address or address class, port, exe,
+//! user), outbound peers (exe, remote network, port, protocol) and inbound services (local port
+//! and exe accepting connections). tcp and tcp6 fold together, and a v4-mapped address is its
+//! IPv4 address. Entries may use CIDRs, address classes (`any`, `loopback`, `private`, ...), port
+//! ranges and exe globs, so one file serves a whole fleet. The file is written one entry per line,
+//! sorted, so two baselines of the same state are byte-identical and a review diff shows exactly
+//! what changed. Parsing is strict and every error names file:line:col.
+
+pub mod drift;
+mod format;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Protocol, Snapshot, State};
+use crate::rules::fields::address_class;
+use crate::rules::matcher::{NetTable, PortSet};
+use crate::rules::{Diagnostic, Severity};
+
+pub use format::render;
+
+/// Version of the baseline file format.
+pub const BASELINE_VERSION: u32 = 1;
+
+/// Drift categories, with their default severities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    NewListener,
+    ListenerGone,
+    ListenerRebound,
+    ListenerOwnerChanged,
+    NewOutbound,
+    NewInbound,
+}
+
+impl Category {
+    pub const ALL: [Category; 6] = [
+        Category::NewListener,
+        Category::ListenerGone,
+        Category::ListenerRebound,
+        Category::ListenerOwnerChanged,
+        Category::NewOutbound,
+        Category::NewInbound,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::NewListener => "new_listener",
+            Category::ListenerGone => "listener_gone",
+            Category::ListenerRebound => "listener_rebound",
+            Category::ListenerOwnerChanged => "listener_owner_changed",
+            Category::NewOutbound => "new_outbound",
+            Category::NewInbound => "new_inbound",
+        }
+    }
+
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Category::NewListener => Severity::Medium,
+            Category::ListenerGone => Severity::Low,
+            Category::ListenerRebound => Severity::High,
+            Category::ListenerOwnerChanged => Severity::High,
+            Category::NewOutbound => Severity::Low,
+            Category::NewInbound => Severity::Medium,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::NewListener => "New listener not in the baseline",
+            Category::ListenerGone => "Baseline listener is gone",
+            Category::ListenerRebound => "Listener rebound to another address",
+            Category::ListenerOwnerChanged => "Listener's owner changed",
+            Category::NewOutbound => "New outbound destination",
+            Category::NewInbound => "New inbound service",
+        }
+    }
+}
+
+/// `tcp` or `udp`: tcp6 and udp6 fold into them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn of(p: Protocol) -> Option<Proto> {
+        match p {
+            Protocol::Tcp => Some(Proto::Tcp),
+            Protocol::Udp => Some(Proto::Udp),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    pub protocol: Proto,
+    /// `any`, an address class (`loopback`, `private`, ...), an address or a CIDR.
+    pub address: String,
+    /// A port or a range `"1024-2047"`.
+    #[serde(deserialize_with = "port_text")]
+    pub port: String,
+    /// The executable, a glob (`*` does not cross `/`, `**` does).
+    pub exe: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outbound {
+    pub protocol: Proto,
+    pub exe: String,
+    /// An address class, an address or a CIDR.
+    pub network: String,
+    #[serde(deserialize_with = "port_text")]
+    pub port: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inbound {
+    pub protocol: Proto,
+    #[serde(deserialize_with = "port_text")]
+    pub port: String,
+    pub exe: String,
+    /// Optional: the networks peers may come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peers: Option<String>,
+}
+
+/// A port written as a number (`22`) or a string (`"1024-2047"`).
+fn port_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum P {
+        N(u64),
+        S(String),
+    }
+    Ok(match P::deserialize(d)? {
+        P::N(n) => n.to_string(),
+        P::S(s) => s,
+    })
+}
+
+/// A record of `baseline update --accept`: who accepted what, when.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    pub at: String,
+    pub by: String,
+    pub id: String,
+    pub category: Category,
+    pub entry: String,
+}
+
+/// The baseline file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    pub version: u32,
+    pub created_at: String,
+    pub tool_version: String,
+    pub host: String,
+    #[serde(default)]
+    pub comment: String,
+    /// Severity per drift category, overriding the defaults.
+    #[serde(default)]
+    pub severity: BTreeMap<Category, Severity>,
+    #[serde(default)]
+    pub listeners: Vec<Listener>,
+    #[serde(default)]
+    pub outbound: Vec<Outbound>,
+    #[serde(default)]
+    pub inbound: Vec<Inbound>,
+    #[serde(default)]
+    pub accepted: Vec<Acceptance>,
+}
+
+impl Baseline {
+    pub fn severity(&self, c: Category) -> Severity {
+        self.severity
+            .get(&c)
+            .copied()
+            .unwrap_or(c.default_severity())
+    }
+
+    pub fn sort(&mut self) {
+        self.listeners.sort();
+        self.listeners.dedup();
+        self.outbound.sort();
+        self.outbound.dedup();
+        self.inbound.sort();
+        self.inbound.dedup();
+    }
+}
+
+/// An address specification: `any`, a class, or networks.
+#[derive(Debug, Clone)]
+pub enum AddrSpec {
+    Any,
+    Class(String),
+    Nets(NetTable),
+}
+
+impl AddrSpec {
+    pub fn parse(s: &str) -> Result<AddrSpec, String> {
+        let t = s.trim();
+        if t == "any" {
+            return Ok(AddrSpec::Any);
+        }
+        if crate::rules::fields::ADDRESS_CLASSES.contains(&t) {
+            return Ok(AddrSpec::Class(t.to_string()));
+        }
+        NetTable::parse(&[t.to_string()])
+            .map(AddrSpec::Nets)
+            .map_err(|_| {
+                format!(
+                    "`{s}` is not `any`, an address class ({}), an address or a CIDR",
+                    crate::rules::fields::ADDRESS_CLASSES.join(", ")
+                )
+            })
+    }
+
+    /// `any` matches every address; `unspecified` (0.0.0.0, ::) only as a listener's bind.
+    pub fn matches(&self, a: IpAddr) -> bool {
+        match self {
+            AddrSpec::Any => true,
+            AddrSpec::Class(c) => address_class(a) == c,
+            AddrSpec::Nets(t) => t.contains(a),
+        }
+    }
+}
+
+/// How a listener's bind address is written: `any` for the wildcard, `loopback`, else the
+/// address itself, or its class when `classes` is set.
+pub fn address_text(a: IpAddr, classes: bool) -> String {
+    let a = crate::rules::matcher::canonical(a);
+    match address_class(a) {
+        "unspecified" => "any".into(),
+        "loopback" => "loopback".into(),
+        c if classes => c.into(),
+        _ => a.to_string(),
+    }
+}
+
+/// Compiled entries, ready to match.
+pub struct Compiled {
+    pub listeners: Vec<(AddrSpec, PortSet, globset::GlobMatcher)>,
+    pub outbound: Vec<(AddrSpec, PortSet, globset::GlobMatcher)>,
+    pub inbound: Vec<(Option<AddrSpec>, PortSet, globset::GlobMatcher)>,
+}
+
+fn glob(s: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(s)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("bad exe glob `{s}`: {e}"))
+}
+
+fn ports(s: &str) -> Result<PortSet, String> {
+    PortSet::parse(&[s.to_string()])
+}
+
+/// Parses a baseline; every problem is a diagnostic with file:line:col.
+pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnostic>> {
+    let b: Baseline = serde_yaml::from_str(text)
+        .map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid baseline")])?;
+    let mut diags = Vec::new();
+    if b.version != BASELINE_VERSION {
+        diags.push(Diagnostic::at_text(
+            path,
+            text,
+            "version:",
+            format!(
+                "baseline version {} is not supported (this sockwarden reads {BASELINE_VERSION})",
+                b.version
+            ),
+        ));
+    }
+    // Entries are located by their text: each is one line of the file.
+    let mut check = |r: Result<(), String>, needle: &str| {
+        if let Err(e) = r {
+            diags.push(Diagnostic::at_text(path, text, needle, e));
+        }
+    };
+    let mut compiled = Compiled {
+        listeners: Vec::new(),
+        outbound: Vec::new(),
+        inbound: Vec::new(),
+    };
+    for l in &b.listeners {
+        let r = (|| {
+            compiled
+                .listeners
+                .push((AddrSpec::parse(&l.address)?, ports(&l.port)?, glob(&l.exe)?));
+            Ok(())
+        })();
+        check(r, &first_bad(&[&l.address, &l.port, &l.exe]));
+    }
+    for o in &b.outbound {
+        let r = (|| {
+            compiled
+                .outbound
+                .push((AddrSpec::parse(&o.network)?, ports(&o.port)?, glob(&o.exe)?));
+            Ok(())
+        })();
+        check(r, &first_bad(&[&o.network, &o.port, &o.exe]));
+    }
+    for i in &b.inbound {
+        let r = (|| {
+            let peers = i.peers.as_deref().map(AddrSpec::parse).transpose()?;
+            compiled
+                .inbound
+                .push((peers, ports(&i.port)?, glob(&i.exe)?));
+            Ok(())
+        })();
+        check(
+            r,
+            &first_bad(&[i.peers.as_deref().unwrap_or(""), &i.port, &i.exe]),
+        );
+    }
+    if diags.is_empty() {
+        Ok((b, compiled))
+    } else {
+        Err(diags)
+    }
+}
+
+/// The value among an entry's fields that fails to parse, to locate the error in the text.
+fn first_bad(values: &[&str]) -> String {
+    for v in values {
+        if !v.is_empty() && (AddrSpec::parse(v).is_err() && ports(v).is_err() && glob(v).is_err()) {
+            return v.to_string();
+        }
+    }
+    for v in values {
+        if !v.is_empty() && AddrSpec::parse(v).is_err() && ports(v).is_err() {
+            return v.to_string();
+        }
+    }
+    values.first().map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// What one socket is, for baselining: `None` for sockets a baseline does not describe.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Listener {
+        proto: Proto,
+        address: IpAddr,
+        port: u16,
+    },
+    Outbound {
+        proto: Proto,
+        remote: IpAddr,
+        port: u16,
+    },
+    Inbound {
+        proto: Proto,
+        port: u16,
+        peer: IpAddr,
+    },
+}
+
+/// Classifies a socket. Listeners: TCP LISTEN, and unconnected UDP bound to a fixed
+/// (non-ephemeral) port. Outbound: a connection from an ephemeral local port. Inbound: an
+/// established TCP connection on a port something listens on.
+pub fn role(
+    s: &crate::model::Socket,
+    eph: (u16, u16),
+    listening: &std::collections::HashSet<(Proto, u16)>,
+) -> Option<Role> {
+    let proto = Proto::of(s.protocol)?;
+    let l = s.local?;
+    let ephemeral = |p: u16| p >= eph.0 && p <= eph.1;
+    match (proto, s.state) {
+        (Proto::Tcp, State::Listen) => Some(Role::Listener {
+            proto,
+            address: crate::rules::matcher::canonical(l.address),
+            port: l.port,
+        }),
+        (Proto::Udp, State::Close) if l.port != 0 && !ephemeral(l.port) => Some(Role::Listener {
+            proto,
+            address: crate::rules::matcher::canonical(l.address),
+            port: l.port,
+        }),
+        (_, State::Established | State::SynSent) => {
+            let r = s.remote?;
+            if listening.contains(&(proto, l.port)) && !ephemeral(l.port) {
+                Some(Role::Inbound {
+                    proto,
+                    port: l.port,
+                    peer: crate::rules::matcher::canonical(r.address),
+                })
+            } else if ephemeral(l.port) {
+                Some(Role::Outbound {
+                    proto,
+                    remote: crate::rules::matcher::canonical(r.address),
+                    port: r.port,
+                })
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Options for building a baseline from a snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct Include {
+    pub listeners: bool,
+    pub outbound: bool,
+    pub inbound: bool,
+    /// Write specific addresses as their class (private, public, ...), for fleets.
+    pub classes: bool,
+}
+
+/// Builds the baseline of a snapshot.
+pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
+    let eph = snap.meta.ip_local_port_range.unwrap_or((32768, 60999));
+    let listening = listening_ports(snap);
+    let mut b = Baseline {
+        version: BASELINE_VERSION,
+        created_at: snap.meta.taken_at.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        host: snap.meta.hostname.clone(),
+        comment: comment.to_string(),
+        severity: BTreeMap::new(),
+        listeners: Vec::new(),
+        outbound: Vec::new(),
+        inbound: Vec::new(),
+        accepted: Vec::new(),
+    };
+    for s in &snap.sockets {
+        let Some(role) = role(s, eph, &listening) else {
+            continue;
+        };
+        for (exe, user) in holders(snap, s) {
+            match role {
+                Role::Listener {
+                    proto,
+                    address,
+                    port,
+                } if inc.listeners => b.listeners.push(Listener {
+                    protocol: proto,
+                    address: address_text(address, inc.classes),
+                    port: port.to_string(),
+                    exe: escape_glob(&exe),
+                    user: Some(user.clone()),
+                }),
+                Role::Outbound {
+                    proto,
+                    remote,
+                    port,
+                } if inc.outbound => b.outbound.push(Outbound {
+                    protocol: proto,
+                    exe: escape_glob(&exe),
+                    network: network_text(remote, inc.classes),
+                    port: port.to_string(),
+                }),
+                Role::Inbound { proto, port, .. } if inc.inbound => b.inbound.push(Inbound {
+                    protocol: proto,
+                    port: port.to_string(),
+                    exe: escape_glob(&exe),
+                    peers: None,
+                }),
+                _ => {}
+            }
+        }
+    }
+    b.sort();
+    b
+}
+
+/// A remote peer as written in a baseline: loopback as a class, others exact (or as a class).
+pub fn network_text(a: IpAddr, classes: bool) -> String {
+    let a = crate::rules::matcher::canonical(a);
+    match address_class(a) {
+        "loopback" => "loopback".into(),
+        c if classes => c.into(),
+        _ => a.to_string(),
+    }
+}
+
+/// Every (pid, fd) listening port in a snapshot, for telling accepted connections apart.
+pub fn listening_ports(snap: &Snapshot) -> std::collections::HashSet<(Proto, u16)> {
+    snap.sockets
+        .iter()
+        .filter(|s| s.state == State::Listen)
+        .filter_map(|s| Some((Proto::of(s.protocol)?, s.local?.port)))
+        .collect()
+}
+
+/// (exe, user) of each holder, `-` when unknown; one `("-", "-")` for a socket nobody holds.
+pub fn holders(snap: &Snapshot, s: &crate::model::Socket) -> Vec<(String, String)> {
+    if s.owners.is_empty() {
+        return vec![("-".into(), "-".into())];
+    }
+    let mut v: Vec<(String, String)> = s
+        .owners
+        .iter()
+        .map(|o| match snap.process(o.pid) {
+            Some(p) => (
+                p.exe
+                    .as_ref()
+                    .map(|e| e.to_str_lossy().into_owned())
+                    .unwrap_or_else(|| "-".into()),
+                p.user.clone().unwrap_or_else(|| p.uid.to_string()),
+            ),
+            None => ("-".into(), "-".into()),
+        })
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Escapes glob metacharacters so a recorded path matches only itself.
+pub fn escape_glob(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// SHA-256 of a file's bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

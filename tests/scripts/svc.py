@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""One long-running network service for sockwarden's baseline tests.
+
+  svc.py listen ADDR PORT              a TCP listener (python holds it)
+  svc.py listen-exec ADDR PORT EXE     a TCP listener held by EXE (exec'd with the fd inherited)
+  svc.py connect ADDR PORT             an established TCP connection (python holds it)
+Prints `READY` once the socket exists, then holds it until killed.
+"""
+import os
+import signal
+import socket
+import sys
+
+mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+if mode.startswith("listen"):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(16)
+else:
+    s.connect((addr, port))
+print("READY", flush=True)
+if mode == "listen-exec":
+    s.set_inheritable(True)
+    os.execv(sys.argv[4], [os.path.basename(sys.argv[4]), "infinity"])
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+while True:
+    signal.pause()
