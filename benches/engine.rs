@@ -191,6 +191,16 @@ fn main() {
     );
     println!("| rules | threads | time ms | socket x rule pairs/s | findings |");
     println!("|---|---:|---:|---:|---:|");
+    println!();
+    for entries in [Some(10_000), None] {
+        let (secs, n, drift) = baseline_compare(&snap, entries);
+        println!(
+            "baseline drift: {} sockets against {n} baseline entries: {:.1} ms ({drift} drift findings)",
+            snap.sockets.len(),
+            secs * 1000.0
+        );
+    }
+    println!();
     for (name, rs) in &packs {
         for threads in [1, 2] {
             let (secs, findings) = time_eval(rs, &snap, threads);
@@ -206,6 +216,57 @@ fn main() {
 }
 
 /// Per-rule cost of the default pack (PER_RULE=1), to find the expensive ones.
+/// Baseline drift of the snapshot against a baseline of `entries` entries: the snapshot's own
+/// baseline, padded with listeners on other ports (which then count as gone).
+fn baseline_compare(snap: &Snapshot, entries: Option<usize>) -> (f64, usize, usize) {
+    use sockwarden::baseline::{self, Include, Listener, Proto};
+    let inc = Include {
+        listeners: true,
+        outbound: true,
+        inbound: true,
+        classes: false,
+    };
+    let mut b = baseline::from_snapshot(snap, inc, "bench");
+    let Some(entries) = entries else {
+        return time_compare(b, snap);
+    };
+    // Exactly `entries`: keep the first ones (the rest of the snapshot becomes drift) or pad.
+    b.outbound
+        .truncate(entries.saturating_sub(b.listeners.len() + b.inbound.len()));
+    b.inbound
+        .truncate(entries.saturating_sub(b.listeners.len()));
+    b.listeners.truncate(entries);
+    let mut port = 1u16;
+    while b.listeners.len() + b.outbound.len() + b.inbound.len() < entries {
+        b.listeners.push(Listener {
+            protocol: Proto::Udp,
+            address: "any".into(),
+            port: port.to_string(),
+            exe: "/opt/bench/bin/svc".into(),
+            user: Some("root".into()),
+        });
+        port += 1;
+    }
+    time_compare(b, snap)
+}
+
+fn time_compare(mut b: sockwarden::baseline::Baseline, snap: &Snapshot) -> (f64, usize, usize) {
+    use sockwarden::baseline;
+    b.sort();
+    let text = baseline::render(&b);
+    let (b, c) = baseline::parse("bench.yaml", &text).expect("the rendered baseline parses");
+    let n = b.listeners.len() + b.outbound.len() + b.inbound.len();
+    let mut best = f64::MAX;
+    let mut drift = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let cmp = baseline::drift::compare(&b, &c, snap);
+        best = best.min(t.elapsed().as_secs_f64());
+        drift = cmp.drift.len();
+    }
+    (best, n, drift)
+}
+
 fn per_rule(snap: &Snapshot) {
     let (default_rules, lists) = rules::default_sources();
     let rs = rules::load(&default_rules, &lists, &[], &[]).unwrap();

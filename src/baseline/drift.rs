@@ -7,12 +7,14 @@
 //! address but another executable or user (owner changed); else it is new. A listener entry that
 //! nothing matched is gone. Outbound peers and inbound services are known or new.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
 use std::net::IpAddr;
 
 use super::{
     AddrSpec, Baseline, Category, Compiled, Inbound, Listener, Outbound, Role, address_text,
-    escape_glob, holders, listening_ports, network_text, role,
+    escape_glob, listening_ports, network_text, role,
 };
 use crate::model::{Owner, Snapshot};
 use crate::rules::Severity;
@@ -69,192 +71,48 @@ pub struct Comparison {
 pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
     let eph = snap.meta.ip_local_port_range.unwrap_or((32768, 60999));
     let listening = listening_ports(snap);
+    // Each process's (exe, user) as text, once: sockets outnumber processes ~100 to 1.
+    let names: HashMap<u32, (String, String)> = snap
+        .processes
+        .iter()
+        .map(|p| {
+            let exe = p
+                .exe
+                .as_ref()
+                .map(|e| e.to_str_lossy().into_owned())
+                .unwrap_or_else(|| "-".into());
+            (
+                p.pid,
+                (exe, p.user.clone().unwrap_or_else(|| p.uid.to_string())),
+            )
+        })
+        .collect();
+    // Sockets are matched in parallel; the outcomes are merged in socket order, so the result
+    // does not depend on scheduling.
+    let outcomes: Vec<Outcome> = snap
+        .sockets
+        .par_iter()
+        .enumerate()
+        .map(|(si, s)| socket_outcome(b, c, snap, &names, &listening, eph, si, s))
+        .collect();
     let mut used = vec![false; b.listeners.len()];
     let mut out = Comparison::default();
     // (category, key) → drift, so one change seen through several sockets is one finding.
     let mut found: BTreeMap<(Category, String), Drift> = BTreeMap::new();
-    for (si, s) in snap.sockets.iter().enumerate() {
-        let Some(r) = role(s, eph, &listening) else {
-            continue;
-        };
-        for (exe, user) in holders(snap, s) {
-            let owners: Vec<Owner> = s
-                .owners
-                .iter()
-                .filter(|o| {
-                    snap.process(o.pid)
-                        .and_then(|p| p.exe.as_ref())
-                        .map(|e| e.to_str_lossy().into_owned())
-                        .unwrap_or_else(|| "-".into())
-                        == exe
-                })
-                .copied()
-                .collect();
-            match r {
-                Role::Listener {
-                    proto,
-                    address,
-                    port,
-                } => {
-                    let same_service = |i: usize| {
-                        let e = &b.listeners[i];
-                        let (_, ports, glob) = &c.listeners[i];
-                        e.protocol == proto
-                            && ports.contains(port)
-                            && glob.is_match(&exe)
-                            && e.user.as_deref().is_none_or(|u| u == user)
-                    };
-                    let exact = (0..b.listeners.len()).find(|&i| {
-                        same_service(i) && listener_addr_matches(&c.listeners[i].0, address)
-                    });
-                    let entry = Listener {
-                        protocol: proto,
-                        address: address_text(address, false),
-                        port: port.to_string(),
-                        exe: escape_glob(&exe),
-                        user: Some(user.clone()),
-                    };
-                    if let Some(i) = exact {
-                        used[i] = true;
-                        out.known_sockets.insert(si);
-                        continue;
-                    }
-                    let rebound = (0..b.listeners.len()).find(|&i| same_service(i));
-                    let owner_changed = (0..b.listeners.len()).find(|&i| {
-                        let e = &b.listeners[i];
-                        let (addr, ports, _) = &c.listeners[i];
-                        e.protocol == proto
-                            && ports.contains(port)
-                            && listener_addr_matches(addr, address)
-                    });
-                    let (category, change, message) = if let Some(i) = rebound {
-                        used[i] = true;
-                        (
-                            Category::ListenerRebound,
-                            Change::ReplaceListener(i, entry.clone()),
-                            format!(
-                                "{exe} listens on {} {}:{port}; the baseline has it on {}",
-                                proto_name(proto),
-                                address_text(address, false),
-                                b.listeners[i].address
-                            ),
-                        )
-                    } else if let Some(i) = owner_changed {
-                        used[i] = true;
-                        let e = &b.listeners[i];
-                        (
-                            Category::ListenerOwnerChanged,
-                            Change::ReplaceListener(i, entry.clone()),
-                            format!(
-                                "{} {}:{port} is held by {exe} ({user}); the baseline has {} ({})",
-                                proto_name(proto),
-                                address_text(address, false),
-                                e.exe,
-                                e.user.as_deref().unwrap_or("any user")
-                            ),
-                        )
-                    } else {
-                        (
-                            Category::NewListener,
-                            Change::AddListener(entry.clone()),
-                            format!(
-                                "{exe} ({user}) listens on {} {}:{port}, which the baseline does not have",
-                                proto_name(proto),
-                                address_text(address, false)
-                            ),
-                        )
-                    };
-                    let key = format!("{proto:?} {} {port} {exe} {user}", entry.address);
-                    found.entry((category, key.clone())).or_insert(Drift {
-                        category,
-                        severity: b.severity(category),
-                        id: id(category, &key),
-                        message,
-                        socket: Some(si),
-                        owners,
-                        change,
-                        known: false,
-                    });
+    for (si, o) in outcomes.into_iter().enumerate() {
+        if o.known {
+            out.known_sockets.insert(si);
+        }
+        for i in o.used {
+            used[i] = true;
+        }
+        for (k, mut d) in o.drifts {
+            if let std::collections::btree_map::Entry::Vacant(e) = found.entry(k) {
+                d.id = id(e.key().0, &e.key().1);
+                if d.message.is_empty() {
+                    d.message = describe(&d.change);
                 }
-                Role::Outbound {
-                    proto,
-                    remote,
-                    port,
-                } => {
-                    let known =
-                        b.outbound
-                            .iter()
-                            .zip(&c.outbound)
-                            .any(|(e, (net, ports, glob))| {
-                                e.protocol == proto
-                                    && ports.contains(port)
-                                    && glob.is_match(&exe)
-                                    && net.matches(remote)
-                            });
-                    if known {
-                        out.known_sockets.insert(si);
-                        continue;
-                    }
-                    let network = network_text(remote, false);
-                    let key = format!("{proto:?} {exe} {network} {port}");
-                    found
-                        .entry((Category::NewOutbound, key.clone()))
-                        .or_insert(Drift {
-                            category: Category::NewOutbound,
-                            severity: b.severity(Category::NewOutbound),
-                            id: id(Category::NewOutbound, &key),
-                            message: format!(
-                                "{exe} connects to {network} port {port} ({}), which the baseline does not have",
-                                proto_name(proto)
-                            ),
-                            socket: Some(si),
-                            owners,
-                            change: Change::AddOutbound(Outbound {
-                                protocol: proto,
-                                exe: escape_glob(&exe),
-                                network,
-                                port: port.to_string(),
-                            }),
-                            known: false,
-                        });
-                }
-                Role::Inbound { proto, port, peer } => {
-                    let known =
-                        b.inbound
-                            .iter()
-                            .zip(&c.inbound)
-                            .any(|(e, (peers, ports, glob))| {
-                                e.protocol == proto
-                                    && ports.contains(port)
-                                    && glob.is_match(&exe)
-                                    && peers.as_ref().is_none_or(|p| p.matches(peer))
-                            });
-                    if known {
-                        out.known_sockets.insert(si);
-                        continue;
-                    }
-                    let key = format!("{proto:?} {port} {exe}");
-                    found
-                        .entry((Category::NewInbound, key.clone()))
-                        .or_insert(Drift {
-                            category: Category::NewInbound,
-                            severity: b.severity(Category::NewInbound),
-                            id: id(Category::NewInbound, &key),
-                            message: format!(
-                                "{exe} accepts {} connections on port {port}, which the baseline does not have",
-                                proto_name(proto)
-                            ),
-                            socket: Some(si),
-                            owners,
-                            change: Change::AddInbound(Inbound {
-                                protocol: proto,
-                                port: port.to_string(),
-                                exe: escape_glob(&exe),
-                                peers: None,
-                            }),
-                            known: false,
-                        });
-                }
+                e.insert(d);
             }
         }
     }
@@ -299,6 +157,26 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
     out
 }
 
+/// The message of a new outbound destination or inbound service, from the entry it would add.
+fn describe(change: &Change) -> String {
+    match change {
+        Change::AddOutbound(o) => format!(
+            "{} connects to {} port {} ({}), which the baseline does not have",
+            o.exe,
+            o.network,
+            o.port,
+            proto_name(o.protocol)
+        ),
+        Change::AddInbound(i) => format!(
+            "{} accepts {} connections on port {}, which the baseline does not have",
+            i.exe,
+            proto_name(i.protocol),
+            i.port
+        ),
+        _ => String::new(),
+    }
+}
+
 fn proto_name(p: super::Proto) -> &'static str {
     match p {
         super::Proto::Tcp => "tcp",
@@ -325,4 +203,209 @@ pub fn apply(b: &mut Baseline, changes: &[&Change]) {
         b.listeners.remove(i);
     }
     b.sort();
+}
+
+/// What one socket contributes to a comparison.
+#[derive(Default)]
+struct Outcome {
+    known: bool,
+    used: Vec<usize>,
+    drifts: Vec<((Category, String), Drift)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn socket_outcome(
+    b: &Baseline,
+    c: &Compiled,
+    snap: &Snapshot,
+    names: &HashMap<u32, (String, String)>,
+    listening: &std::collections::HashSet<(super::Proto, u16)>,
+    eph: (u16, u16),
+    si: usize,
+    s: &crate::model::Socket,
+) -> Outcome {
+    let mut o = Outcome::default();
+    let Some(r) = role(s, eph, listening) else {
+        return o;
+    };
+    let _ = snap;
+    // The (exe, user) pairs holding the socket, each with its owners.
+    let mut by_holder: BTreeMap<(&str, &str), Vec<Owner>> = BTreeMap::new();
+    if s.owners.is_empty() {
+        by_holder.insert(("-", "-"), Vec::new());
+    }
+    for ow in &s.owners {
+        let (exe, user) = names
+            .get(&ow.pid)
+            .map_or(("-", "-"), |(e, u)| (e.as_str(), u.as_str()));
+        by_holder.entry((exe, user)).or_default().push(*ow);
+    }
+    for ((exe, user), owners) in by_holder {
+        let (exe, user) = (exe.to_string(), user.to_string());
+        match r {
+            Role::Listener {
+                proto,
+                address,
+                port,
+            } => {
+                let same_service = |i: usize| {
+                    let e = &b.listeners[i];
+                    let (_, ports, glob) = &c.listeners[i];
+                    e.protocol == proto
+                        && ports.contains(port)
+                        && glob.is_match(&exe)
+                        && e.user.as_deref().is_none_or(|u| u == user)
+                };
+                let cands = c.listener_index.candidates(proto, port);
+                let exact = cands.iter().copied().find(|&i| {
+                    same_service(i) && listener_addr_matches(&c.listeners[i].0, address)
+                });
+                if let Some(i) = exact {
+                    o.used.push(i);
+                    o.known = true;
+                    continue;
+                }
+                let entry = Listener {
+                    protocol: proto,
+                    address: address_text(address, false),
+                    port: port.to_string(),
+                    exe: escape_glob(&exe),
+                    user: Some(user.clone()),
+                };
+                let rebound = cands.iter().copied().find(|&i| same_service(i));
+                let owner_changed = cands.iter().copied().find(|&i| {
+                    let e = &b.listeners[i];
+                    let (addr, ports, _) = &c.listeners[i];
+                    e.protocol == proto
+                        && ports.contains(port)
+                        && listener_addr_matches(addr, address)
+                });
+                let (category, change, message) = if let Some(i) = rebound {
+                    o.used.push(i);
+                    (
+                        Category::ListenerRebound,
+                        Change::ReplaceListener(i, entry.clone()),
+                        format!(
+                            "{exe} listens on {} {}:{port}; the baseline has it on {}",
+                            proto_name(proto),
+                            address_text(address, false),
+                            b.listeners[i].address
+                        ),
+                    )
+                } else if let Some(i) = owner_changed {
+                    o.used.push(i);
+                    let e = &b.listeners[i];
+                    (
+                        Category::ListenerOwnerChanged,
+                        Change::ReplaceListener(i, entry.clone()),
+                        format!(
+                            "{} {}:{port} is held by {exe} ({user}); the baseline has {} ({})",
+                            proto_name(proto),
+                            address_text(address, false),
+                            e.exe,
+                            e.user.as_deref().unwrap_or("any user")
+                        ),
+                    )
+                } else {
+                    (
+                        Category::NewListener,
+                        Change::AddListener(entry.clone()),
+                        format!(
+                            "{exe} ({user}) listens on {} {}:{port}, which the baseline does not have",
+                            proto_name(proto),
+                            address_text(address, false)
+                        ),
+                    )
+                };
+                let key = format!("{proto:?} {} {port} {exe} {user}", entry.address);
+                o.drifts.push((
+                    (category, key.clone()),
+                    Drift {
+                        category,
+                        severity: b.severity(category),
+                        id: String::new(), // set once per finding when merged
+                        message,
+                        socket: Some(si),
+                        owners,
+                        change,
+                        known: false,
+                    },
+                ));
+            }
+            Role::Outbound {
+                proto,
+                remote,
+                port,
+            } => {
+                let known = c
+                    .outbound_index
+                    .candidates(proto, port)
+                    .into_iter()
+                    .any(|i| {
+                        let (net, ports, glob) = &c.outbound[i];
+                        ports.contains(port) && glob.is_match(&exe) && net.matches(remote)
+                    });
+                if known {
+                    o.known = true;
+                    continue;
+                }
+                let network = network_text(remote, false);
+                let key = format!("{proto:?} {exe} {network} {port}");
+                o.drifts.push((
+                    (Category::NewOutbound, key.clone()),
+                    Drift {
+                        category: Category::NewOutbound,
+                        severity: b.severity(Category::NewOutbound),
+                        id: String::new(),      // set once per finding when merged
+                        message: String::new(), // written once per finding when merged
+                        socket: Some(si),
+                        owners,
+                        change: Change::AddOutbound(Outbound {
+                            protocol: proto,
+                            exe: escape_glob(&exe),
+                            network,
+                            port: port.to_string(),
+                        }),
+                        known: false,
+                    },
+                ));
+            }
+            Role::Inbound { proto, port, peer } => {
+                let known = c
+                    .inbound_index
+                    .candidates(proto, port)
+                    .into_iter()
+                    .any(|i| {
+                        let (peers, ports, glob) = &c.inbound[i];
+                        ports.contains(port)
+                            && glob.is_match(&exe)
+                            && peers.as_ref().is_none_or(|p| p.matches(peer))
+                    });
+                if known {
+                    o.known = true;
+                    continue;
+                }
+                let key = format!("{proto:?} {port} {exe}");
+                o.drifts.push((
+                    (Category::NewInbound, key.clone()),
+                    Drift {
+                        category: Category::NewInbound,
+                        severity: b.severity(Category::NewInbound),
+                        id: String::new(),      // set once per finding when merged
+                        message: String::new(), // written once per finding when merged
+                        socket: Some(si),
+                        owners,
+                        change: Change::AddInbound(Inbound {
+                            protocol: proto,
+                            port: port.to_string(),
+                            exe: escape_glob(&exe),
+                            peers: None,
+                        }),
+                        known: false,
+                    },
+                ));
+            }
+        }
+    }
+    o
 }

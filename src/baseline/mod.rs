@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Protocol, Snapshot, State};
 use crate::rules::fields::address_class;
-use crate::rules::matcher::{NetTable, PortSet};
+use crate::rules::matcher::NetTable;
 use crate::rules::{Diagnostic, Severity};
 
 pub use format::render;
@@ -255,23 +255,102 @@ pub fn address_text(a: IpAddr, classes: bool) -> String {
     }
 }
 
-/// Compiled entries, ready to match.
+/// Compiled entries, ready to match, with an index by (protocol, port): a 10k-entry baseline
+/// is not scanned linearly for each of 100k sockets.
 pub struct Compiled {
-    pub listeners: Vec<(AddrSpec, PortSet, globset::GlobMatcher)>,
-    pub outbound: Vec<(AddrSpec, PortSet, globset::GlobMatcher)>,
-    pub inbound: Vec<(Option<AddrSpec>, PortSet, globset::GlobMatcher)>,
+    pub listeners: Vec<(AddrSpec, PortRange, ExeMatcher)>,
+    pub outbound: Vec<(AddrSpec, PortRange, ExeMatcher)>,
+    pub inbound: Vec<(Option<AddrSpec>, PortRange, ExeMatcher)>,
+    pub listener_index: PortIndex,
+    pub outbound_index: PortIndex,
+    pub inbound_index: PortIndex,
 }
 
-fn glob(s: &str) -> Result<globset::GlobMatcher, String> {
+/// Entries by (protocol, single port); entries with a port range are always candidates.
+#[derive(Default)]
+pub struct PortIndex {
+    by_port: std::collections::HashMap<(Proto, u16), Vec<usize>>,
+    ranges: Vec<(Proto, usize)>,
+}
+
+impl PortIndex {
+    fn build<'a>(entries: impl Iterator<Item = (Proto, &'a str)>) -> PortIndex {
+        let mut ix = PortIndex::default();
+        for (i, (proto, port)) in entries.enumerate() {
+            match port.trim().parse::<u16>() {
+                Ok(p) => ix.by_port.entry((proto, p)).or_default().push(i),
+                Err(_) => ix.ranges.push((proto, i)),
+            }
+        }
+        ix
+    }
+
+    /// Entry indexes that may match (protocol, port), in file order.
+    pub fn candidates(&self, proto: Proto, port: u16) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .by_port
+            .get(&(proto, port))
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        v.extend(self.ranges.iter().filter(|r| r.0 == proto).map(|r| r.1));
+        v.sort_unstable();
+        v
+    }
+}
+
+/// An exe pattern: most entries are plain paths, compared as strings; the rest are globs.
+pub enum ExeMatcher {
+    Exact(String),
+    Glob(globset::GlobMatcher),
+}
+
+impl ExeMatcher {
+    pub fn is_match(&self, exe: &str) -> bool {
+        match self {
+            ExeMatcher::Exact(s) => s == exe,
+            ExeMatcher::Glob(g) => g.is_match(exe),
+        }
+    }
+}
+
+fn glob(s: &str) -> Result<ExeMatcher, String> {
+    if !s.contains(['*', '?', '[', ']', '{', '}', '\\']) {
+        return Ok(ExeMatcher::Exact(s.to_string()));
+    }
     globset::GlobBuilder::new(s)
         .literal_separator(true)
         .build()
-        .map(|g| g.compile_matcher())
+        .map(|g| ExeMatcher::Glob(g.compile_matcher()))
         .map_err(|e| format!("bad exe glob `{s}`: {e}"))
 }
 
-fn ports(s: &str) -> Result<PortSet, String> {
-    PortSet::parse(&[s.to_string()])
+/// A port or an inclusive range: a baseline entry has one, so no 8 KiB bitset per entry.
+#[derive(Debug, Clone, Copy)]
+pub struct PortRange(u16, u16);
+
+impl PortRange {
+    pub fn contains(&self, p: u16) -> bool {
+        self.0 <= p && p <= self.1
+    }
+}
+
+fn ports(s: &str) -> Result<PortRange, String> {
+    let parse = |x: &str| {
+        x.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("expected a port (0-65535), got `{x}`"))
+    };
+    let (lo, hi) = match s.split_once('-') {
+        Some((a, b)) => (parse(a)?, parse(b)?),
+        None => {
+            let p = parse(s)?;
+            (p, p)
+        }
+    };
+    if lo > hi {
+        return Err(format!("port range `{s}` is empty: {lo} > {hi}"));
+    }
+    Ok(PortRange(lo, hi))
 }
 
 /// Parses a baseline; every problem is a diagnostic with file:line:col.
@@ -300,6 +379,9 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
         listeners: Vec::new(),
         outbound: Vec::new(),
         inbound: Vec::new(),
+        listener_index: PortIndex::build(b.listeners.iter().map(|l| (l.protocol, l.port.as_str()))),
+        outbound_index: PortIndex::build(b.outbound.iter().map(|o| (o.protocol, o.port.as_str()))),
+        inbound_index: PortIndex::build(b.inbound.iter().map(|i| (i.protocol, i.port.as_str()))),
     };
     for l in &b.listeners {
         let r = (|| {
