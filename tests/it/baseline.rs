@@ -429,3 +429,101 @@ fn diff_of_two_recorded_snapshots() {
     assert_eq!(same.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&same.stdout).contains("no differences"));
 }
+
+/// The examples in baselines/ parse and are accepted by scan.
+#[test]
+fn example_baselines_are_valid() {
+    let snap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/snapshots/web-before.json"
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines");
+    let mut n = 0;
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let f = f.unwrap().path();
+        let out = Command::new(BIN)
+            .args([
+                "scan",
+                "--no-default-rules",
+                "--format",
+                "json",
+                "--from",
+                snap,
+                "--baseline",
+            ])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+/// With a baseline, a known socket's non-critical rule findings are left out, but a critical one
+/// stays; --exit-bits sets 8 for it.
+#[test]
+fn a_baseline_never_hides_a_critical_rule_finding() {
+    let after = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/snapshots/web-after.json"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("all.yaml");
+    // The baseline accepts everything in the post-incident state, the implant included.
+    assert!(
+        Command::new(BIN)
+            .args(["baseline", "create", "--from", after, "-o"])
+            .arg(&base)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = Command::new(BIN)
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--exit-bits",
+            "--from",
+            after,
+            "--baseline",
+        ])
+        .arg(&base)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["kind"] == "rule"),
+        "no drift against its own baseline"
+    );
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["severity"] == "critical"),
+        "{findings:#?}"
+    );
+    assert!(
+        findings.iter().any(|f| f["rule_id"] == "NET-PRC-001"),
+        "the /tmp listener stays"
+    );
+    assert_eq!(out.status.code(), Some(8));
+    // Without the baseline, lower findings show too.
+    let out = Command::new(BIN)
+        .args(["scan", "--format", "json", "--from", after])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] != "critical")
+    );
+}
