@@ -337,38 +337,13 @@ fn broken_baselines_are_refused_with_their_place() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/snapshots/web-before.json"
     );
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken_baselines");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "{} broken baselines", files.len());
-    for f in &files {
-        let text = std::fs::read_to_string(f).unwrap();
-        let expect = text
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("# expect: ")
-            .unwrap();
-        let (loc, msg) = expect.split_at(expect.find(": ").unwrap());
-        let msg = &msg[2..];
-        let out = Command::new(BIN)
+    crate::common::assert_located_errors("broken_baselines", 10, |f| {
+        Command::new(BIN)
             .args(["scan", "--no-default-rules", "--from", snap, "--baseline"])
             .arg(f)
             .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{}: {err}", f.display());
-        let want = format!("{}:{loc}: ", f.display());
-        let line = err
-            .lines()
-            .find(|l| l.starts_with(&want))
-            .unwrap_or_else(|| panic!("{}: no error at {loc}:\n{err}", f.display()));
-        assert!(line.contains(msg), "{line:?} lacks {msg:?}");
-    }
+            .unwrap()
+    });
 }
 
 #[test]

@@ -53,42 +53,13 @@ fn snapshot_to_unwritable_path_is_exit_2() {
 /// line:col its first line (`# expect: L:C: text`) names; never a panic.
 #[test]
 fn broken_rule_corpus_is_rejected_with_located_errors() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken_rules");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "only {} broken rules", files.len());
-    for f in &files {
-        let text = std::fs::read_to_string(f).unwrap();
-        let expect = text
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("# expect: ")
-            .unwrap();
-        let (loc, msg) = expect.split_at(expect.find(": ").unwrap());
-        let msg = &msg[2..];
-        let out = Command::new(BIN)
+    crate::common::assert_located_errors("broken_rules", 20, |f| {
+        Command::new(BIN)
             .args(["rules", "check"])
             .arg(f)
             .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{}: {err}", f.display());
-        assert!(!err.contains("panicked"), "{err}");
-        let want = format!("{}:{loc}: ", f.display());
-        let line = err
-            .lines()
-            .find(|l| l.starts_with(&want))
-            .unwrap_or_else(|| panic!("{}: no error at {loc}:\n{err}", f.display()));
-        assert!(
-            line.contains(msg),
-            "{}: {line:?} lacks {msg:?}",
-            f.display()
-        );
-    }
+            .unwrap()
+    });
 }
 
 /// All broken files at once: every problem is reported in one run.

@@ -261,3 +261,48 @@ pub fn parse_ss(text: &str) -> Vec<SsRow> {
     }
     rows
 }
+
+/// For every file in tests/fixtures/DIR (at least `min`), whose first line is
+/// `# expect: LINE:COL: text`: `run(file)` must exit 2 and print `FILE:LINE:COL: ...text...`,
+/// never a panic.
+pub fn assert_located_errors(dir: &str, min: usize, run: impl Fn(&Path) -> std::process::Output) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= min,
+        "only {} files in {}",
+        files.len(),
+        dir.display()
+    );
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let expect = text
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("# expect: ")
+            .unwrap();
+        let (loc, msg) = expect.split_at(expect.find(": ").unwrap());
+        let msg = &msg[2..];
+        let out = run(f);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", f.display());
+        assert!(!err.contains("panicked"), "{err}");
+        let want = format!("{}:{loc}: ", f.display());
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&want))
+            .unwrap_or_else(|| panic!("{}: no error at {loc}:\n{err}", f.display()));
+        assert!(
+            line.contains(msg),
+            "{}: {line:?} lacks {msg:?}",
+            f.display()
+        );
+    }
+}
