@@ -244,6 +244,7 @@ fn baseline_compare(snap: &Snapshot, entries: Option<usize>) -> (f64, usize, usi
             port: port.to_string(),
             exe: "/opt/bench/bin/svc".into(),
             user: Some("root".into()),
+            container: None,
         });
         port += 1;
     }

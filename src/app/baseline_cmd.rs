@@ -187,7 +187,7 @@ fn view(s: &Snapshot) -> View {
     for sock in &s.sockets {
         let holders: BTreeSet<String> = baseline::holders(s, sock)
             .into_iter()
-            .map(|(exe, user)| format!("{exe} ({user})"))
+            .map(|(exe, user, _)| format!("{exe} ({user})"))
             .collect();
         let (Some(l), Some(proto)) = (sock.local, baseline::Proto::of(sock.protocol)) else {
             continue;

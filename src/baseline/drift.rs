@@ -72,7 +72,7 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
     let eph = snap.meta.ip_local_port_range.unwrap_or((32768, 60999));
     let listening = listening_ports(snap);
     // Each process's (exe, user) as text, once: sockets outnumber processes ~100 to 1.
-    let names: HashMap<u32, (String, String)> = snap
+    let names: HashMap<u32, (String, String, String)> = snap
         .processes
         .iter()
         .map(|p| {
@@ -83,7 +83,11 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
                 .unwrap_or_else(|| "-".into());
             (
                 p.pid,
-                (exe, p.user.clone().unwrap_or_else(|| p.uid.to_string())),
+                (
+                    exe,
+                    p.user.clone().unwrap_or_else(|| p.uid.to_string()),
+                    super::container_text(p),
+                ),
             )
         })
         .collect();
@@ -218,7 +222,7 @@ fn socket_outcome(
     b: &Baseline,
     c: &Compiled,
     snap: &Snapshot,
-    names: &HashMap<u32, (String, String)>,
+    names: &HashMap<u32, (String, String, String)>,
     listening: &std::collections::HashSet<(super::Proto, u16)>,
     eph: (u16, u16),
     si: usize,
@@ -230,17 +234,20 @@ fn socket_outcome(
     };
     let _ = snap;
     // The (exe, user) pairs holding the socket, each with its owners.
-    let mut by_holder: BTreeMap<(&str, &str), Vec<Owner>> = BTreeMap::new();
+    let mut by_holder: BTreeMap<(&str, &str, &str), Vec<Owner>> = BTreeMap::new();
     if s.owners.is_empty() {
-        by_holder.insert(("-", "-"), Vec::new());
+        by_holder.insert(("-", "-", "host"), Vec::new());
     }
     for ow in &s.owners {
-        let (exe, user) = names
-            .get(&ow.pid)
-            .map_or(("-", "-"), |(e, u)| (e.as_str(), u.as_str()));
-        by_holder.entry((exe, user)).or_default().push(*ow);
+        let (exe, user, container) = names.get(&ow.pid).map_or(("-", "-", "host"), |(e, u, c)| {
+            (e.as_str(), u.as_str(), c.as_str())
+        });
+        by_holder
+            .entry((exe, user, container))
+            .or_default()
+            .push(*ow);
     }
-    for ((exe, user), owners) in by_holder {
+    for ((exe, user, container), owners) in by_holder {
         let (exe, user) = (exe.to_string(), user.to_string());
         match r {
             Role::Listener {
@@ -250,11 +257,12 @@ fn socket_outcome(
             } => {
                 let same_service = |i: usize| {
                     let e = &b.listeners[i];
-                    let (_, ports, glob) = &c.listeners[i];
+                    let (_, ports, glob, scope) = &c.listeners[i];
                     e.protocol == proto
                         && ports.contains(port)
                         && glob.is_match(&exe)
                         && e.user.as_deref().is_none_or(|u| u == user)
+                        && scope.as_ref().is_none_or(|m| m.is_match(container))
                 };
                 let cands = c.listener_index.candidates(proto, port);
                 let exact = cands.iter().copied().find(|&i| {
@@ -271,11 +279,13 @@ fn socket_outcome(
                     port: port.to_string(),
                     exe: escape_glob(&exe),
                     user: Some(user.clone()),
+                    container: (container != "host")
+                        .then(|| format!("{}:*", container.split(':').next().unwrap_or_default())),
                 };
                 let rebound = cands.iter().copied().find(|&i| same_service(i));
                 let owner_changed = cands.iter().copied().find(|&i| {
                     let e = &b.listeners[i];
-                    let (addr, ports, _) = &c.listeners[i];
+                    let (addr, ports, _, _) = &c.listeners[i];
                     e.protocol == proto
                         && ports.contains(port)
                         && listener_addr_matches(addr, address)
@@ -408,4 +418,76 @@ fn socket_outcome(
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn snap(container: Option<&str>) -> Snapshot {
+        let mut s = Socket::new(Protocol::Tcp, Family::Inet, State::Listen, 7);
+        s.local = Some(Endpoint {
+            address: "0.0.0.0".parse().unwrap(),
+            port: 6379,
+        });
+        s.remote = s.local;
+        s.owners = vec![Owner { pid: 10, fd: 3 }];
+        let p = Process {
+            pid: 10,
+            ppid: 1,
+            comm: ByteString::from("redis-server"),
+            exe: Some(ByteString::from("/usr/bin/redis-server")),
+            exe_deleted: false,
+            exe_memfd: false,
+            cmdline: vec![],
+            uid: 999,
+            euid: 999,
+            user: Some("redis".into()),
+            start_ticks: 0,
+            cgroup: None,
+            container: container.map(|id| Container {
+                runtime: "docker".into(),
+                id: id.into(),
+                pod_uid: None,
+            }),
+            netns: None,
+        };
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta::blank("h"),
+            sockets: vec![s],
+            processes: vec![p],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn container_scope() {
+        let inside = snap(Some("4f1c9a2b3c4d"));
+        let b = super::super::from_snapshot(
+            &inside,
+            super::super::Include {
+                listeners: true,
+                outbound: true,
+                inbound: true,
+                classes: false,
+            },
+            "",
+        );
+        assert_eq!(b.listeners[0].container.as_deref(), Some("docker:*"));
+        let text = super::super::render(&b);
+        assert!(text.contains("container: \"docker:*\""), "{text}");
+        let (b, c) = super::super::parse("b.yaml", &text).unwrap();
+        // Another container of the same runtime: known.
+        assert!(
+            compare(&b, &c, &snap(Some("77aa88bb99cc")))
+                .drift
+                .is_empty()
+        );
+        // The same exe on the host, outside any container: the owner changed.
+        let d = compare(&b, &c, &snap(None)).drift;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].category, Category::ListenerOwnerChanged);
+    }
 }

@@ -55,11 +55,14 @@ pub fn render(b: &Baseline) -> String {
     } else {
         o.push_str("listeners:\n");
         for l in &b.listeners {
-            let user = l
+            let mut user = l
                 .user
                 .as_deref()
                 .map(|u| format!(", user: {}", scalar(u)))
                 .unwrap_or_default();
+            if let Some(c) = &l.container {
+                user.push_str(&format!(", container: {}", scalar(c)));
+            }
             let _ = writeln!(
                 o,
                 "  - {{protocol: {}, address: {}, port: {}, exe: {}{user}}}",
@@ -160,6 +163,7 @@ mod tests {
                 port: "22".into(),
                 exe: "/usr/sbin/sshd".into(),
                 user: Some("root".into()),
+                container: None,
             }],
             outbound: vec![Outbound {
                 protocol: Proto::Tcp,

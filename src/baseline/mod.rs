@@ -115,6 +115,10 @@ pub struct Listener {
     pub exe: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Optional container scope: a glob over `RUNTIME:ID` of the holder (`docker:*`), or `host`
+    /// for a process in no container. Absent: anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -258,7 +262,8 @@ pub fn address_text(a: IpAddr, classes: bool) -> String {
 /// Compiled entries, ready to match, with an index by (protocol, port): a 10k-entry baseline
 /// is not scanned linearly for each of 100k sockets.
 pub struct Compiled {
-    pub listeners: Vec<(AddrSpec, PortRange, ExeMatcher)>,
+    /// Address, port, exe, and the optional container scope.
+    pub listeners: Vec<(AddrSpec, PortRange, ExeMatcher, Option<ExeMatcher>)>,
     pub outbound: Vec<(AddrSpec, PortRange, ExeMatcher)>,
     pub inbound: Vec<(Option<AddrSpec>, PortRange, ExeMatcher)>,
     pub listener_index: PortIndex,
@@ -385,9 +390,12 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
     };
     for l in &b.listeners {
         let r = (|| {
-            compiled
-                .listeners
-                .push((AddrSpec::parse(&l.address)?, ports(&l.port)?, glob(&l.exe)?));
+            compiled.listeners.push((
+                AddrSpec::parse(&l.address)?,
+                ports(&l.port)?,
+                glob(&l.exe)?,
+                l.container.as_deref().map(glob).transpose()?,
+            ));
             Ok(())
         })();
         check(r, &first_bad(&[&l.address, &l.port, &l.exe]));
@@ -530,7 +538,10 @@ pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
         let Some(role) = role(s, eph, &listening) else {
             continue;
         };
-        for (exe, user) in holders(snap, s) {
+        for (exe, user, container) in holders(snap, s) {
+            // A containerised holder is scoped to its runtime (its id changes on every restart).
+            let container = (container != "host")
+                .then(|| format!("{}:*", container.split(':').next().unwrap_or_default()));
             match role {
                 Role::Listener {
                     proto,
@@ -542,6 +553,7 @@ pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
                     port: port.to_string(),
                     exe: escape_glob(&exe),
                     user: Some(user.clone()),
+                    container: container.clone(),
                 }),
                 Role::Outbound {
                     proto,
@@ -586,12 +598,20 @@ pub fn listening_ports(snap: &Snapshot) -> std::collections::HashSet<(Proto, u16
         .collect()
 }
 
-/// (exe, user) of each holder, `-` when unknown; one `("-", "-")` for a socket nobody holds.
-pub fn holders(snap: &Snapshot, s: &crate::model::Socket) -> Vec<(String, String)> {
+/// The container a process runs in, as baseline entries scope it: `RUNTIME:ID`, or `host`.
+pub fn container_text(p: &crate::model::Process) -> String {
+    p.container
+        .as_ref()
+        .map_or_else(|| "host".to_string(), |c| format!("{}:{}", c.runtime, c.id))
+}
+
+/// (exe, user, container) of each holder, `-` when unknown; one `("-", "-", "host")` for a
+/// socket nobody holds.
+pub fn holders(snap: &Snapshot, s: &crate::model::Socket) -> Vec<(String, String, String)> {
     if s.owners.is_empty() {
-        return vec![("-".into(), "-".into())];
+        return vec![("-".into(), "-".into(), "host".into())];
     }
-    let mut v: Vec<(String, String)> = s
+    let mut v: Vec<(String, String, String)> = s
         .owners
         .iter()
         .map(|o| match snap.process(o.pid) {
@@ -601,8 +621,9 @@ pub fn holders(snap: &Snapshot, s: &crate::model::Socket) -> Vec<(String, String
                     .map(|e| e.to_str_lossy().into_owned())
                     .unwrap_or_else(|| "-".into()),
                 p.user.clone().unwrap_or_else(|| p.uid.to_string()),
+                container_text(p),
             ),
-            None => ("-".into(), "-".into()),
+            None => ("-".into(), "-".into(), "host".into()),
         })
         .collect();
     v.sort();
