@@ -121,6 +121,7 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
 }
 
 fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
+    let started = std::time::Instant::now();
     let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
     let rules = load_rules(&RuleInputs {
         defaults: !args.no_default_rules,
@@ -144,7 +145,10 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
     let comparison = baseline
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
-    let rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    if args.from.is_none() {
+        rep.duration_seconds = Some(started.elapsed().as_secs_f64());
+    }
     if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
         eprintln!(
             "sockwarden: timings: engine {t_engine:?} ({} rules, {} findings)",
@@ -152,16 +156,35 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
             findings.len()
         );
     }
-    let text = match args.format.as_str() {
-        "json" => {
-            let mut s = serde_json::to_string_pretty(&rep)?;
-            s.push('\n');
-            s
+    // Where each format goes: `FORMAT=FILE` entries, and the --format report to a plain FILE
+    // or, when none is given, to stdout.
+    let main = report::Format::parse(&args.format).expect("clap checked the format");
+    let mut targets: Vec<(report::Format, Option<std::path::PathBuf>)> = Vec::new();
+    let mut plain_file = false;
+    for o in &args.output {
+        match o
+            .split_once('=')
+            .and_then(|(f, p)| Some((report::Format::parse(f)?, p)))
+        {
+            Some((f, p)) => targets.push((f, Some(p.into()))),
+            None => {
+                plain_file = true;
+                targets.push((main, Some(o.into())));
+            }
         }
-        _ => report::table::render(&rep),
-    };
-    output::emit(args.output.as_deref(), text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("cannot write the report: {e}"))?;
+    }
+    if !plain_file {
+        targets.push((main, None));
+    }
+    let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    for (format, path) in &targets {
+        let text = report::render(*format, &rep, &rules, color && path.is_none());
+        output::emit(path.as_deref(), text.as_bytes()).map_err(|e| match path {
+            Some(p) => anyhow::anyhow!("cannot write {}: {e}", p.display()),
+            None => anyhow::anyhow!("cannot write the report: {e}"),
+        })?;
+    }
     if args.from.is_none() && args.format != "table" {
         report_warnings(&snap);
     }

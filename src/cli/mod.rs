@@ -106,12 +106,13 @@ pub struct ScanArgs {
     /// Lowest severity that makes the exit status 1.
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: String,
-    /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
+    /// Output format: table, json, jsonl, sarif, junit, prometheus.
+    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "jsonl", "sarif", "junit", "prometheus"])]
     pub format: String,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write the report to FILE (atomically) instead of stdout; `FORMAT=FILE` writes that
+    /// format there as well (`-o sarif=scan.sarif -o junit=scan.xml`). Repeatable.
+    #[arg(short = 'o', long = "output", value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
     /// Compare with a known-good baseline: drift findings beside rule findings.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

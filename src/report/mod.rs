@@ -2,6 +2,10 @@
 //! format renders. The JSON format is the document itself (docs/report.md); the table is for
 //! people. Attacker-controlled strings stay exact in JSON and are escaped in the table.
 
+pub mod jsonl;
+pub mod junit;
+pub mod prometheus;
+pub mod sarif;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -27,6 +31,59 @@ pub struct ScanReport {
     pub summary: Summary,
     pub findings: Vec<ReportFinding>,
     pub warnings: Vec<Warning>,
+    /// Sockets by protocol and state (for the Prometheus format; not in the JSON document).
+    #[serde(skip)]
+    pub socket_counts: BTreeMap<(Protocol, State), usize>,
+    /// Wall time of a live scan; `None` for a scan of a saved snapshot, whose output must be
+    /// the same every time.
+    #[serde(skip)]
+    pub duration_seconds: Option<f64>,
+    /// Whether the scan compared with a baseline (JUnit lists the drift categories then).
+    #[serde(skip)]
+    pub baseline: bool,
+}
+
+/// The output formats, each rendered from the same [`ScanReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Sarif,
+    Junit,
+    Prometheus,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 6] = ["table", "json", "jsonl", "sarif", "junit", "prometheus"];
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "prometheus" | "prom" => Format::Prometheus,
+            _ => return None,
+        })
+    }
+}
+
+/// Renders the report in `format`. `color` applies to the table only.
+pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> String {
+    match format {
+        Format::Table => table::render_opts(r, color),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(r).expect("the report serializes");
+            s.push('\n');
+            s
+        }
+        Format::Jsonl => jsonl::render(r),
+        Format::Sarif => sarif::render(r, rules),
+        Format::Junit => junit::render(r, rules),
+        Format::Prometheus => prometheus::render(r),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -229,6 +286,12 @@ pub fn build(
         },
         findings: out,
         warnings: snap.warnings.clone(),
+        socket_counts: snap.sockets.iter().fold(BTreeMap::new(), |mut m, s| {
+            *m.entry((s.protocol, s.state)).or_default() += 1;
+            m
+        }),
+        duration_seconds: None,
+        baseline: drift.is_some(),
     }
 }
 

@@ -9,13 +9,65 @@ use crate::rules::Severity;
 use crate::text::{escape, escape_str};
 
 pub fn render(r: &ScanReport) -> String {
+    render_opts(r, false)
+}
+
+/// ANSI style of a severity heading.
+fn paint(sev: Severity, text: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match sev {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The table; `color` adds ANSI colours to the severity headings (the caller decides: a
+/// terminal, and NO_COLOR unset). Lines are cut to the terminal's width when it is known.
+pub fn render_opts(r: &ScanReport, color: bool) -> String {
+    let width = if color { terminal_width() } else { None };
+    let text = render_plain(r, color);
+    match width {
+        Some(w) if w > 20 => {
+            text.lines()
+                .map(|l| fit(l, w))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
+        _ => text,
+    }
+}
+
+/// The terminal's width from $COLUMNS (set by shells for their children).
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok()
+}
+
+/// Cuts a line to `w` characters (ANSI sequences, which only headings carry, count as zero).
+fn fit(line: &str, w: usize) -> String {
+    if line.contains('\x1b') || line.chars().count() <= w {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(w.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}
+
+fn render_plain(r: &ScanReport, color: bool) -> String {
     let mut out = String::new();
     for sev in Severity::ALL.iter().rev() {
         let group: Vec<_> = r.findings.iter().filter(|f| f.severity == *sev).collect();
         if group.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "{} ({})", sev.name().to_uppercase(), group.len());
+        let heading = format!("{} ({})", sev.name().to_uppercase(), group.len());
+        let _ = writeln!(out, "{}", paint(*sev, &heading, color));
         for f in group {
             let label = match (&f.rule_id, f.category) {
                 (Some(r), _) => r.clone(),

@@ -13,4 +13,5 @@ mod common;
 mod decode;
 mod differential;
 mod live;
+mod reports;
 mod scan;

@@ -1,0 +1,165 @@
+//! SARIF 2.1.0, for code-scanning services (GitHub code scanning) and SARIF viewers: the rules
+//! table from the rules' own documentation, one result per finding with a level from its
+//! severity, `partialFingerprints` from the stable finding id (so a finding is tracked across
+//! runs), and the scan's warnings as tool execution notifications. Validated against the
+//! official schema in the tests.
+
+use serde_json::{Value, json};
+
+use super::{ScanReport, endpoint_text};
+use crate::baseline::Category;
+use crate::rules::{RuleSet, Severity};
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's `security-severity` (0.0-10.0) for ranking.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters and `/`.
+fn uri_escape(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+fn drift_rule_id(c: Category) -> String {
+    format!("DRIFT-{}", c.name().to_uppercase().replace('_', "-"))
+}
+
+pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
+    let mut descriptors: Vec<Value> = rules
+        .rules
+        .iter()
+        .map(|rule| {
+            let d = &rule.doc;
+            let first = d.description.lines().next().unwrap_or_default().to_string();
+            json!({
+                "id": d.id,
+                "name": d.title,
+                "shortDescription": {"text": d.title},
+                "fullDescription": {"text": first},
+                "help": {"text": d.description, "markdown": crate::rules::doc::render_markdown(rule)},
+                "helpUri": d.references.first(),
+                "defaultConfiguration": {"level": level(d.severity)},
+                "properties": {
+                    "tags": d.tags.iter().map(|t| format!("external/attack/{t}")).chain(["security".to_string()]).collect::<Vec<_>>(),
+                    "security-severity": security_severity(d.severity),
+                    "precision": if matches!(d.status, crate::rules::Status::Stable) { "high" } else { "medium" },
+                },
+            })
+        })
+        .collect();
+    for c in Category::ALL {
+        descriptors.push(json!({
+            "id": drift_rule_id(c),
+            "name": c.title(),
+            "shortDescription": {"text": c.title()},
+            "fullDescription": {"text": format!("Drift against the known-good baseline: {}.", c.name())},
+            "help": {"text": "See docs/baseline.md. Accept an expected change with `sockwarden baseline update FILE --accept ID`."},
+            "defaultConfiguration": {"level": level(c.default_severity())},
+            "properties": {"tags": ["security", "drift"], "security-severity": security_severity(c.default_severity())},
+        }));
+    }
+    // The helpUri of a rule without references is dropped, not null.
+    for d in &mut descriptors {
+        if d["helpUri"].is_null() {
+            d.as_object_mut().unwrap().remove("helpUri");
+        }
+    }
+    let index_of = |id: &str| descriptors.iter().position(|d| d["id"] == id);
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let rule_id = match (&f.rule_id, f.category) {
+                (Some(id), _) => id.clone(),
+                (None, Some(c)) => drift_rule_id(c),
+                _ => String::new(),
+            };
+            let what = f.socket.as_ref().map_or_else(
+                || "baseline".to_string(),
+                |s| {
+                    if s.protocol.is_inet() {
+                        format!("{}/{}", s.protocol.netid(), endpoint_text(s.local))
+                    } else if let Some(n) = &s.unix_name {
+                        format!("{}/{}", s.protocol.netid(), n.to_str_lossy())
+                    } else {
+                        format!("{}/inode-{}", s.protocol.netid(), s.inode)
+                    }
+                },
+            );
+            let mut res = json!({
+                "ruleId": rule_id,
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": uri_escape(&format!("sockets/{}/{what}", r.host))}},
+                    "logicalLocations": [{"name": what, "fullyQualifiedName": format!("{}/{what}", r.host), "kind": "resource"}],
+                }],
+                "partialFingerprints": {"sockwardenFindingId/v1": f.id},
+                "properties": {
+                    "kind": f.kind,
+                    "severity": f.severity.name(),
+                    "finding": serde_json::to_value(f).expect("a finding serializes"),
+                },
+            });
+            if let Some(i) = index_of(&rule_id) {
+                res["ruleIndex"] = json!(i);
+            }
+            res
+        })
+        .collect();
+    let notifications: Vec<Value> = r
+        .warnings
+        .iter()
+        .map(|w| {
+            json!({
+                "level": "warning",
+                "message": {"text": format!("{} ({} times)", w.message, w.count)},
+                "descriptor": {"id": w.code},
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "sockwarden",
+                "version": r.tool.version,
+                "semanticVersion": r.tool.version,
+                "informationUri": "https://github.com/sockwarden/sockwarden",
+                "rules": descriptors,
+            }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+            "properties": {"host": r.host, "startedAt": r.started_at},
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
+    s.push('\n');
+    s
+}
