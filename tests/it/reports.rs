@@ -12,11 +12,15 @@ const HOSTILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/snapshots/hostile.json"
 );
+/// A rule that puts the hostile unix socket name into a finding.
+const UNIX_RULE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rules");
 const FORMATS: [&str; 6] = ["table", "json", "jsonl", "sarif", "junit", "prometheus"];
 
 fn scan(format: &str, extra: &[&str]) -> String {
     let out = Command::new(BIN)
-        .args(["scan", "--from", HOSTILE, "--format", format])
+        .args([
+            "scan", "--from", HOSTILE, "--rules", UNIX_RULE, "--format", format,
+        ])
         .args(extra)
         .env_remove("COLUMNS")
         .output()
@@ -63,6 +67,10 @@ fn table_escapes_hostile_strings() {
     assert!(t.contains(r"evil\n\x1b[31mred"), "{t}");
     assert!(t.contains(r"/tmp/.x/k\xffw\x1b]0;pwn\x07"), "{t}");
     assert!(t.contains(r"\u{202e}txt.exe"), "{t}");
+    assert!(
+        t.contains(r"/tmp/.x/ctl\n[OK] all good\x1b[2J"),
+        "the unix path, escaped: {t}"
+    );
     // NO_COLOR and a pipe: no colour even when asked for a terminal width.
     assert!(!t.contains('\x1b'));
 }
