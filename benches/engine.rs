@@ -99,6 +99,7 @@ fn synthetic(n: usize) -> Snapshot {
         meta: Meta::blank("bench"),
         sockets,
         processes,
+        namespaces: vec![],
         warnings: vec![],
     };
     snap.canonicalize();

@@ -18,6 +18,7 @@ use crate::text::escape_str;
 pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
     match cmd {
         BaselineCommand::Create {
+            ns,
             from,
             include,
             classes,
@@ -38,7 +39,13 @@ pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
                     other => bail!("--include {other}: expected listeners, outbound or inbound"),
                 }
             }
-            let snap = snapshot(from.as_deref())?;
+            let snap = match from {
+                Some(p) => load_snapshot(p)?,
+                None => collect::collect(&CollectOptions {
+                    netns: ns.select(),
+                    ..CollectOptions::full()
+                }),
+            };
             let b = baseline::from_snapshot(&snap, inc, comment);
             output::write_atomic(out, baseline::render(&b).as_bytes())
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;

@@ -50,6 +50,7 @@ fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
     opts.extensions = !args.no_extensions;
+    opts.netns = args.ns.select();
     let (snap, timings) = collect::collect_timed(&opts);
     let w0 = std::time::Instant::now();
     output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
@@ -78,6 +79,7 @@ fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
             c.tcp_states = sel.states;
             c.extensions = opts.info || opts.memory;
             c.attribution = opts.processes;
+            c.netns = args.ns.select();
             collect::collect(&c)
         }
     };

@@ -137,7 +137,10 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
         .transpose()?;
     let snap = match &args.from {
         Some(p) => load_snapshot(p)?,
-        None => collect::collect(&CollectOptions::full()),
+        None => collect::collect(&CollectOptions {
+            netns: args.ns.select(),
+            ..CollectOptions::full()
+        }),
     };
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);

@@ -458,6 +458,7 @@ mod tests {
             meta: Meta::blank("h"),
             sockets: vec![s],
             processes: vec![p],
+            namespaces: Vec::new(),
             warnings: vec![],
         }
     }

@@ -42,6 +42,8 @@ pub enum Command {
 pub enum BaselineCommand {
     /// Write the baseline of the live host (or a snapshot).
     Create {
+        #[command(flatten)]
+        ns: NetnsArgs,
         /// Take the state from a saved snapshot instead of the live system.
         #[arg(long, value_name = "SNAPSHOT")]
         from: Option<PathBuf>,
@@ -88,6 +90,8 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 error.")]
 pub struct ScanArgs {
+    #[command(flatten)]
+    pub ns: NetnsArgs,
     /// Scan a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
     pub from: Option<PathBuf>,
@@ -173,8 +177,33 @@ pub struct RuleSourceArgs {
     pub lists: Vec<PathBuf>,
 }
 
+/// Which network namespaces to look at.
+#[derive(Debug, Args, Default, Clone)]
+pub struct NetnsArgs {
+    /// Every network namespace on the host (containers included), each socket tagged with its
+    /// namespace.
+    #[arg(long)]
+    pub all_netns: bool,
+    /// One network namespace: a name under /run/netns, a pid, or a namespace file.
+    #[arg(long, value_name = "NAME|PID|PATH", conflicts_with = "all_netns")]
+    pub netns: Option<String>,
+}
+
+impl NetnsArgs {
+    pub fn select(&self) -> crate::collect::netns::Select {
+        use crate::collect::netns::Select;
+        match (&self.netns, self.all_netns) {
+            (Some(n), _) => Select::One(n.clone()),
+            (None, true) => Select::All,
+            (None, false) => Select::Current,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub ns: NetnsArgs,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -198,6 +227,8 @@ pub struct SnapshotArgs {
         Examples:\n  sockwarden list -tuln\n  sockwarden list -tp state established dport = :4444\n  \
         sockwarden list -ntaup")]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub ns: NetnsArgs,
     /// TCP sockets.
     #[arg(short = 't', long)]
     pub tcp: bool,

@@ -13,6 +13,7 @@ pub mod container;
 pub mod host;
 pub mod inet;
 pub mod netlink;
+pub mod netns;
 pub mod packet;
 pub mod procnet;
 pub mod procwalk;
@@ -66,6 +67,8 @@ pub struct CollectOptions {
     /// Walk /proc to attribute sockets to processes.
     pub attribution: bool,
     pub proc_root: PathBuf,
+    /// Which network namespaces to dump.
+    pub netns: netns::Select,
 }
 
 impl CollectOptions {
@@ -79,6 +82,7 @@ impl CollectOptions {
             extensions: true,
             attribution: true,
             proc_root: PathBuf::from("/proc"),
+            netns: netns::Select::Current,
         }
     }
 }
@@ -97,6 +101,12 @@ impl Warnings {
             .entry(code.to_string())
             .or_insert((0, message.into()));
         e.0 += count;
+    }
+
+    fn merge(&mut self, other: Warnings) {
+        for (code, (count, message)) in other.0 {
+            self.add(&code, count, message);
+        }
     }
 
     fn into_vec(self) -> Vec<Warning> {
@@ -133,6 +143,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let mut t = Timings::default();
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
+    let mut namespaces: Vec<crate::model::Namespace> = Vec::new();
     let (dumped, walk) = std::thread::scope(|scope| {
         let walker = opts.attribution.then(|| {
             scope.spawn(|| {
@@ -158,7 +169,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             })
         });
         let d0 = Instant::now();
-        let dumped = dump_tables(opts, &mut warnings, &mut sources);
+        let dumped = dump_namespaces(opts, &mut warnings, &mut sources, &mut namespaces);
         t.dump = d0.elapsed();
         let walk = walker.map(|h| {
             let (r, took) = h.join().expect("the /proc walk panicked");
@@ -205,12 +216,18 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     }
 
     t.metadata = m0.elapsed();
-    let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
-    let names = host::interface_names(ifindexes);
-    for s in &mut sockets {
-        if let Some(i) = s.ifindex {
-            s.interface = names.get(&i).cloned();
-        }
+    // Which containers live in each namespace, from the processes that hold its sockets.
+    for ns in &mut namespaces {
+        let c: BTreeSet<String> = processes
+            .iter()
+            .filter(|p| p.netns == Some(ns.inode))
+            .filter_map(|p| {
+                p.container
+                    .as_ref()
+                    .map(|c| format!("{}:{}", c.runtime, c.id))
+            })
+            .collect();
+        ns.containers = c.into_iter().collect();
     }
 
     let privileged = host::privileged();
@@ -241,6 +258,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         },
         sockets,
         processes,
+        namespaces,
         warnings: warnings.into_vec(),
     };
     let s0 = Instant::now();
@@ -307,6 +325,118 @@ fn assemble_processes(
         p.user = names.get(&p.uid).cloned();
     }
     procs
+}
+
+/// Dumps the calling thread's namespace and names its interfaces there.
+fn dump_here(opts: &CollectOptions) -> (Vec<Socket>, Warnings, BTreeMap<String, String>) {
+    let mut w = Warnings::default();
+    let mut src = BTreeMap::new();
+    let mut sockets = dump_tables(opts, &mut w, &mut src);
+    let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
+    let names = host::interface_names(ifindexes);
+    for s in &mut sockets {
+        if let Some(i) = s.ifindex {
+            s.interface = names.get(&i).cloned();
+        }
+    }
+    (sockets, w, src)
+}
+
+/// A namespace to dump: its inode and name when known, the file to enter it by, its processes.
+type Target = (Option<u64>, Option<String>, PathBuf, Vec<u32>);
+
+/// Dumps the selected namespaces; tags sockets with their namespace when more than the current
+/// one is involved, and describes each namespace.
+fn dump_namespaces(
+    opts: &CollectOptions,
+    warnings: &mut Warnings,
+    sources: &mut BTreeMap<String, String>,
+    namespaces: &mut Vec<crate::model::Namespace>,
+) -> Vec<Socket> {
+    let current = host::current_netns();
+    let targets: Vec<Target> = match &opts.netns {
+        netns::Select::Current => {
+            let (s, w, src) = dump_here(opts);
+            warnings.merge(w);
+            *sources = src;
+            return s;
+        }
+        netns::Select::One(spec) => match netns::resolve(spec, &opts.proc_root) {
+            Ok(p) => vec![(None, None, p, Vec::new())],
+            Err(e) => {
+                warnings.add("netns_unavailable", 1, e.clone());
+                sources.insert("all".into(), format!("unavailable: {e}"));
+                return Vec::new();
+            }
+        },
+        netns::Select::All => {
+            let pids = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
+            let (found, unreadable) = netns::discover(&opts.proc_root, &pids);
+            warnings.add(
+                "netns_link_unreadable",
+                unreadable,
+                "processes whose network namespace link could not be read",
+            );
+            found
+                .into_values()
+                .map(|f| (Some(f.inode), f.name, f.path, f.pids.into_iter().collect()))
+                .collect()
+        }
+    };
+    // Two namespaces at a time: as many as cores here, and the /proc walk runs meanwhile.
+    let results: Vec<_> = targets
+        .chunks(2)
+        .flat_map(|chunk| {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|(ino, name, path, pids)| {
+                        scope.spawn(move || {
+                            let r =
+                                netns::run_in(path, || (dump_here(opts), host::current_netns()));
+                            (*ino, name.clone(), path.clone(), pids.clone(), r)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a namespace thread panicked"))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (ino, name, path, pids, r) in results {
+        match r {
+            Ok(((mut socks, w, src), entered)) => {
+                let inode = entered.or(ino).unwrap_or(0);
+                if Some(inode) == current || sources.is_empty() {
+                    *sources = src;
+                }
+                warnings.merge(w);
+                for s in &mut socks {
+                    s.netns = Some(inode);
+                }
+                out.extend(socks);
+                namespaces.push(crate::model::Namespace {
+                    inode,
+                    name,
+                    current: Some(inode) == current,
+                    pids,
+                    containers: Vec::new(),
+                });
+            }
+            Err(e) => warnings.add(
+                "netns_unavailable",
+                1,
+                format!(
+                    "network namespaces that vanished or could not be entered (first: {}: {e})",
+                    path.display()
+                ),
+            ),
+        }
+    }
+    out
 }
 
 fn dump_tables(

@@ -257,6 +257,7 @@ pub(crate) mod fixtures {
             meta: serde_json::from_value(meta).expect("test meta"),
             sockets,
             processes,
+            namespaces: Vec::new(),
             warnings: Vec::new(),
         };
         snap.canonicalize();

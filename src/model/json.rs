@@ -52,6 +52,10 @@ impl Snapshot {
         }
         w.write_all(b"],\"processes\":")?;
         serde_json::to_writer(&mut *w, &self.processes)?;
+        if !self.namespaces.is_empty() {
+            w.write_all(b",\"namespaces\":")?;
+            serde_json::to_writer(&mut *w, &self.namespaces)?;
+        }
         w.write_all(b",\"warnings\":")?;
         serde_json::to_writer(&mut *w, &self.warnings)?;
         w.write_all(b"}\n")
@@ -98,6 +102,13 @@ mod tests {
             },
             sockets,
             processes: Vec::new(),
+            namespaces: vec![Namespace {
+                inode: 4026531840,
+                name: Some("blue".into()),
+                current: true,
+                pids: vec![1, 2],
+                containers: vec![],
+            }],
             warnings: vec![Warning {
                 code: "c".into(),
                 count: 1,

@@ -29,8 +29,30 @@ pub struct Snapshot {
     pub sockets: Vec<Socket>,
     /// Every process that holds a socket, and the parent of each; sorted by pid.
     pub processes: Vec<Process>,
+    /// With `--all-netns` or `--netns`: the network namespaces that were dumped, by inode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<Namespace>,
     /// What could not be seen, counted. Sorted by code.
     pub warnings: Vec<Warning>,
+}
+
+/// A network namespace a snapshot covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Namespace {
+    pub inode: u64,
+    /// Its name under /run/netns, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The namespace sockwarden itself runs in (usually the host's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub current: bool,
+    /// Processes whose network namespace this is, sorted.
+    #[serde(default)]
+    pub pids: Vec<u32>,
+    /// Containers with processes in it (`RUNTIME:ID`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +239,9 @@ pub struct Socket {
     /// Processes holding a file descriptor on this socket, sorted by (pid, fd).
     #[serde(default)]
     pub owners: Vec<Owner>,
+    /// The network namespace the socket lives in (set when several namespaces are dumped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns: Option<u64>,
 }
 
 impl Socket {
@@ -246,12 +271,14 @@ impl Socket {
             unix: None,
             packet: None,
             owners: Vec::new(),
+            netns: None,
         }
     }
 
     /// Total order used for every list of sockets that reaches output.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
+            self.netns,
             self.protocol,
             self.family,
             self.local,
@@ -488,6 +515,7 @@ impl Snapshot {
         self.sockets
             .par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.processes.sort_by_key(|p| p.pid);
+        self.namespaces.sort_by_key(|n| n.inode);
         self.warnings.sort();
     }
 

@@ -321,6 +321,7 @@ impl ExampleDoc {
             meta: Meta::blank("example"),
             sockets,
             processes,
+            namespaces: Vec::new(),
             warnings: Vec::new(),
         };
         snap.canonicalize();

@@ -13,5 +13,6 @@ mod common;
 mod decode;
 mod differential;
 mod live;
+mod netns;
 mod reports;
 mod scan;

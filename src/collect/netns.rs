@@ -1,0 +1,151 @@
+//! Every network namespace in one snapshot (`--all-netns`), or one chosen namespace (`--netns`).
+//!
+//! Namespaces are found through /proc/*/ns/net (every process's), /proc/*/task/*/ns/net (a
+//! thread that moved elsewhere) and /run/netns/* (named namespaces, which may hold no process).
+//! Each is dumped from a dedicated, short-lived thread that joins it with setns(2): setns changes
+//! only the calling thread, and a rayon worker must never be moved, since the pool reuses it.
+//! Netlink sockets, /proc/thread-self/net and if_indextoname all answer for the thread's
+//! namespace. The /proc walk is done once for all namespaces: socket inodes are unique across
+//! them. A namespace that vanishes or cannot be entered is a counted warning.
+//!
+//! Cost model: by default every namespace shares the kernel's TCP hash table, so a dump in an
+//! almost empty namespace still walks every TCP socket of the host; N namespaces cost about
+//! N × (host sockets) in the kernel (docs/PERFORMANCE.md). They are dumped at most two at a time,
+//! the number of cores here, while the /proc walk runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::procwalk::ns_inode;
+
+/// Which namespaces to dump.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Select {
+    /// The calling thread's namespace only.
+    #[default]
+    Current,
+    /// Every namespace found.
+    All,
+    /// One namespace: a name under /run/netns, a pid, or a path to a namespace file.
+    One(String),
+}
+
+/// A namespace found, and how to enter it.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub inode: u64,
+    pub name: Option<String>,
+    /// A file that refers to it (/run/netns/NAME, /proc/PID/ns/net, /proc/PID/task/TID/ns/net).
+    pub path: PathBuf,
+    pub pids: BTreeSet<u32>,
+}
+
+/// Finds every network namespace. Returns them by inode, and how many links could not be read.
+pub fn discover(proc_root: &Path, pids: &[u32]) -> (BTreeMap<u64, Found>, u64) {
+    let mut out: BTreeMap<u64, Found> = BTreeMap::new();
+    let mut unreadable = 0;
+    if let Ok(dir) = fs::read_dir("/run/netns") {
+        for e in dir.flatten() {
+            let path = e.path();
+            if let Ok(meta) = fs::metadata(&path) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                out.entry(meta.ino())
+                    .or_insert_with(|| Found {
+                        inode: meta.ino(),
+                        name: None,
+                        path: path.clone(),
+                        pids: BTreeSet::new(),
+                    })
+                    .name = Some(name);
+            }
+        }
+    }
+    for &pid in pids {
+        let base = proc_root.join(pid.to_string());
+        let link = base.join("ns/net");
+        let own = match fs::read_link(&link) {
+            Ok(t) => ns_inode(t.as_os_str().as_bytes()),
+            Err(e) => {
+                // A process that exited meanwhile is not a blind spot; a refusal is.
+                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                    unreadable += 1;
+                }
+                continue;
+            }
+        };
+        if let Some(ino) = own {
+            out.entry(ino)
+                .or_insert_with(|| Found {
+                    inode: ino,
+                    name: None,
+                    path: link.clone(),
+                    pids: BTreeSet::new(),
+                })
+                .pids
+                .insert(pid);
+        }
+        // Threads that joined another namespace.
+        let Ok(tasks) = fs::read_dir(base.join("task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let tlink = t.path().join("ns/net");
+            let Some(tino) = fs::read_link(&tlink)
+                .ok()
+                .and_then(|x| ns_inode(x.as_os_str().as_bytes()))
+            else {
+                continue;
+            };
+            if Some(tino) != own {
+                out.entry(tino)
+                    .or_insert_with(|| Found {
+                        inode: tino,
+                        name: None,
+                        path: tlink,
+                        pids: BTreeSet::new(),
+                    })
+                    .pids
+                    .insert(pid);
+            }
+        }
+    }
+    (out, unreadable)
+}
+
+/// Resolves `--netns NAME|PID|PATH` to a namespace file.
+pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
+    let candidates = [
+        PathBuf::from("/run/netns").join(spec),
+        proc_root.join(spec).join("ns/net"),
+        PathBuf::from(spec),
+    ];
+    let pick = if spec.bytes().all(|b| b.is_ascii_digit()) {
+        &candidates[1]
+    } else if spec.contains('/') {
+        &candidates[2]
+    } else {
+        &candidates[0]
+    };
+    fs::metadata(pick)
+        .map(|_| pick.clone())
+        .map_err(|e| format!("--netns {spec}: {}: {e}", pick.display()))
+}
+
+/// Runs `work` on a new thread that has joined the namespace behind `path`; returns what it
+/// returns, or why the namespace could not be entered.
+pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let f = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| format!("setns {}: {e}", path.display()))?;
+                Ok(work())
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the namespace's dump thread panicked".into()))
+    })
+}

@@ -1,0 +1,168 @@
+//! `--all-netns`: sockets of every network namespace in one snapshot, tagged with their
+//! namespace, from the host's namespace.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::{BIN, Netns, require_root};
+
+/// A process in a new, anonymous network namespace (no name under /run/netns) that holds a
+/// listener; killed on drop.
+struct Anon(Child);
+
+impl Anon {
+    fn listen(addr: &str, port: u16) -> Anon {
+        let svc = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/svc.py");
+        let mut c = Command::new("unshare")
+            .args(["--net", "sh", "-c"])
+            .arg(format!(
+                "ip link set lo up && exec python3 {svc} listen {addr} {port}"
+            ))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(c.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "READY");
+        Anon(c)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    fn netns(&self) -> u64 {
+        let l = std::fs::read_link(format!("/proc/{}/ns/net", self.pid())).unwrap();
+        let s = l.to_string_lossy();
+        s.trim_start_matches("net:[")
+            .trim_end_matches(']')
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Anon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn all_netns_sees_named_and_anonymous_namespaces() {
+    if !require_root("all_netns_sees_named_and_anonymous_namespaces") {
+        return;
+    }
+    let mut named = Netns::new();
+    let named_pid = named.service(&["listen", "127.0.0.1", "7100"]);
+    let a = Anon::listen("127.0.0.1", 7100); // the same address and port as in `named`
+    let b = Anon::listen("0.0.0.0", 6379); // a service meant to be local, exposed
+    let out = Command::new(BIN)
+        .args(["snapshot", "--all-netns"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let named_ino = {
+        let l = std::fs::read_link(format!("/proc/{named_pid}/ns/net")).unwrap();
+        let s = l.to_string_lossy().into_owned();
+        s.trim_start_matches("net:[")
+            .trim_end_matches(']')
+            .parse::<u64>()
+            .unwrap()
+    };
+    let ns: Vec<&Value> = v["namespaces"].as_array().unwrap().iter().collect();
+    let find_ns = |ino: u64| ns.iter().find(|n| n["inode"] == ino).copied();
+    let n = find_ns(named_ino).expect("the named namespace");
+    assert_eq!(n["name"], named.name.as_str());
+    assert!(n["pids"].as_array().unwrap().iter().any(|p| p == named_pid));
+    for anon in [&a, &b] {
+        let n = find_ns(anon.netns()).expect("the anonymous namespace");
+        assert!(n.get("name").is_none(), "anonymous: {n}");
+        assert!(
+            n["pids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| *p == anon.pid())
+        );
+    }
+    assert!(ns.iter().any(|n| n["current"] == true));
+    // The two identical listeners stay two sockets, each tagged with its namespace and owner.
+    let listeners: Vec<&Value> = v["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "listen" && s["local"]["port"] == 7100)
+        .collect();
+    assert_eq!(listeners.len(), 2, "{listeners:#?}");
+    for (pid, ino) in [(named_pid, named_ino), (a.pid(), a.netns())] {
+        let s = listeners
+            .iter()
+            .find(|s| s["netns"] == ino)
+            .unwrap_or_else(|| panic!("no socket in {ino}"));
+        assert_eq!(s["local"]["address"], "127.0.0.1");
+        assert!(
+            s["owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["pid"] == pid),
+            "{s}"
+        );
+    }
+    // Without --all-netns, none of them is visible from the host.
+    let out = Command::new(BIN).args(["snapshot"]).output().unwrap();
+    let host: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !host["sockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["local"]["port"] == 7100)
+    );
+    // scan --all-netns finds the exposed redis that lives only in an anonymous namespace.
+    let out = Command::new(BIN)
+        .args(["scan", "--all-netns", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "NET-EXP-002" && f["socket"]["local"]["port"] == 6379)
+        .expect("NET-EXP-002 on the anonymous namespace's redis");
+    assert!(
+        f["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == b.pid())
+    );
+    // --netns PID: one namespace.
+    let out = Command::new(BIN)
+        .args(["list", "-tln", "--netns", &b.pid().to_string()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0.0.0.0:6379") && !text.contains(":7100"),
+        "{text}"
+    );
+    named.kill(named_pid);
+}
