@@ -246,6 +246,7 @@ fn baseline_compare(snap: &Snapshot, entries: Option<usize>, classes: bool) -> (
                     exe: "/usr/bin/sleep".into(),
                     user: None,
                     container: None,
+                    netns: None,
                 });
                 b.outbound.push(Outbound {
                     protocol: proto,

@@ -17,6 +17,9 @@ use crate::rules::condition::Condition;
 use crate::rules::fields::{Subject, Value};
 use crate::rules::{Rule, RuleSet};
 
+/// Network namespace labels by inode (see [`Snapshot::netns_label`]).
+type Labels = std::collections::HashMap<Option<u64>, String>;
+
 /// Aggregate groups: (rule, group key) → the (socket, holder) subjects in the group.
 type Groups = BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>>;
 
@@ -139,6 +142,7 @@ fn plan<'r>(rule: &'r Rule, snap: &Snapshot, eph: (u16, u16)) -> Plan<'r> {
             process,
             parent: process.and_then(|p| snap.process(p.ppid)),
             ephemeral: eph,
+            netns: None,
         })
     };
     let memo = memo_conds
@@ -167,6 +171,14 @@ impl Plan<'_> {
 /// Evaluates `rules` over `snap` using the current rayon pool.
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     let eph = snap.meta.ip_local_port_range.unwrap_or(DEFAULT_EPHEMERAL);
+    let labels: Labels = snap
+        .sockets
+        .iter()
+        .map(|s| s.netns)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|n| (n, snap.netns_label(n)))
+        .collect();
     let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap, eph)).collect();
     // The rules that can match each (protocol, state) pair, computed once.
     let candidates: Vec<Vec<usize>> = (0..8u32)
@@ -203,6 +215,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     process: pi.map(|i| &snap.processes[i]),
                     parent: None,
                     ephemeral: eph,
+                    netns: labels.get(&s.netns).map(String::as_str),
                 };
                 for &ri in cands {
                     if plans[ri].matches(&subject, pi) {
@@ -218,7 +231,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             out
         })
         .collect();
-    group(rules, snap, hits, eph)
+    group(rules, snap, hits, eph, &labels)
 }
 
 /// Whether one rule matches one subject (its condition, and none of its exceptions).
@@ -231,6 +244,7 @@ fn group(
     snap: &Snapshot,
     hits: Vec<(usize, usize, Option<Owner>)>,
     eph: (u16, u16),
+    labels: &Labels,
 ) -> Vec<Finding> {
     let mut per_socket: BTreeMap<(usize, usize), Vec<Owner>> = BTreeMap::new();
     let mut per_group: Groups = BTreeMap::new();
@@ -239,7 +253,7 @@ fn group(
         match &rule.doc.aggregate {
             None => per_socket.entry((ri, si)).or_default().extend(owner),
             Some(agg) => {
-                let x = subject(snap, si, owner, eph);
+                let x = subject(snap, si, owner, eph, labels);
                 let key = value_key(&(agg.by.0.get)(&x));
                 per_group.entry((ri, key)).or_default().push((si, owner));
             }
@@ -265,7 +279,7 @@ fn group(
             None => members.len() as u64,
             Some(f) => members
                 .iter()
-                .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph))))
+                .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph, labels))))
                 .collect::<BTreeSet<_>>()
                 .len() as u64,
         };
@@ -317,7 +331,13 @@ fn group(
     out
 }
 
-fn subject(snap: &Snapshot, si: usize, owner: Option<Owner>, eph: (u16, u16)) -> Subject<'_> {
+fn subject<'a>(
+    snap: &'a Snapshot,
+    si: usize,
+    owner: Option<Owner>,
+    eph: (u16, u16),
+    labels: &'a Labels,
+) -> Subject<'a> {
     let process = owner.and_then(|o| snap.process(o.pid));
     Subject {
         socket: &snap.sockets[si],
@@ -325,6 +345,7 @@ fn subject(snap: &Snapshot, si: usize, owner: Option<Owner>, eph: (u16, u16)) ->
         process,
         parent: process.and_then(|p| snap.process(p.ppid)),
         ephemeral: eph,
+        netns: labels.get(&snap.sockets[si].netns).map(String::as_str),
     }
 }
 

@@ -232,7 +232,7 @@ fn socket_outcome(
     let Some(r) = role(s, eph, listening) else {
         return o;
     };
-    let _ = snap;
+    let netns = snap.netns_label(s.netns);
     // The (exe, user) pairs holding the socket, each with its owners.
     let mut by_holder: BTreeMap<(&str, &str, &str), Vec<Owner>> = BTreeMap::new();
     if s.owners.is_empty() {
@@ -257,12 +257,13 @@ fn socket_outcome(
             } => {
                 let same_service = |i: usize| {
                     let e = &b.listeners[i];
-                    let (_, ports, glob, scope) = &c.listeners[i];
+                    let (_, ports, glob, scope, ns_scope) = &c.listeners[i];
                     e.protocol == proto
                         && ports.contains(port)
                         && glob.is_match(&exe)
                         && e.user.as_deref().is_none_or(|u| u == user)
                         && scope.as_ref().is_none_or(|m| m.is_match(container))
+                        && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
                 };
                 let cands = c.listener_index.candidates(proto, port);
                 let exact = cands.iter().copied().find(|&i| {
@@ -281,14 +282,16 @@ fn socket_outcome(
                     user: Some(user.clone()),
                     container: (container != "host")
                         .then(|| format!("{}:*", container.split(':').next().unwrap_or_default())),
+                    netns: super::scope_label(&netns),
                 };
                 let rebound = cands.iter().copied().find(|&i| same_service(i));
                 let owner_changed = cands.iter().copied().find(|&i| {
                     let e = &b.listeners[i];
-                    let (addr, ports, _, _) = &c.listeners[i];
+                    let (addr, ports, _, _, ns_scope) = &c.listeners[i];
                     e.protocol == proto
                         && ports.contains(port)
                         && listener_addr_matches(addr, address)
+                        && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
                 });
                 let (category, change, message) = if let Some(i) = rebound {
                     o.used.push(i);

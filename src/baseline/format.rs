@@ -63,6 +63,9 @@ pub fn render(b: &Baseline) -> String {
             if let Some(c) = &l.container {
                 user.push_str(&format!(", container: {}", scalar(c)));
             }
+            if let Some(n) = &l.netns {
+                user.push_str(&format!(", netns: {}", scalar(n)));
+            }
             let _ = writeln!(
                 o,
                 "  - {{protocol: {}, address: {}, port: {}, exe: {}{user}}}",
@@ -164,6 +167,7 @@ mod tests {
                 exe: "/usr/sbin/sshd".into(),
                 user: Some("root".into()),
                 container: None,
+                netns: None,
             }],
             outbound: vec![Outbound {
                 protocol: Proto::Tcp,

@@ -119,6 +119,10 @@ pub struct Listener {
     /// for a process in no container. Absent: anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// Optional network namespace scope: a glob over the namespace label (`host`, a
+    /// /run/netns name, `ns:INODE`). Absent: any namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -262,8 +266,14 @@ pub fn address_text(a: IpAddr, classes: bool) -> String {
 /// Compiled entries, ready to match, with an index by (protocol, port): a 10k-entry baseline
 /// is not scanned linearly for each of 100k sockets.
 pub struct Compiled {
-    /// Address, port, exe, and the optional container scope.
-    pub listeners: Vec<(AddrSpec, PortRange, ExeMatcher, Option<ExeMatcher>)>,
+    /// Address, port, exe, and the optional container and namespace scopes.
+    pub listeners: Vec<(
+        AddrSpec,
+        PortRange,
+        ExeMatcher,
+        Option<ExeMatcher>,
+        Option<ExeMatcher>,
+    )>,
     pub outbound: Vec<(AddrSpec, PortRange, ExeMatcher)>,
     pub inbound: Vec<(Option<AddrSpec>, PortRange, ExeMatcher)>,
     pub listener_index: PortIndex,
@@ -395,6 +405,7 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
                 ports(&l.port)?,
                 glob(&l.exe)?,
                 l.container.as_deref().map(glob).transpose()?,
+                l.netns.as_deref().map(glob).transpose()?,
             ));
             Ok(())
         })();
@@ -554,6 +565,7 @@ pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
                     exe: escape_glob(&exe),
                     user: Some(user.clone()),
                     container: container.clone(),
+                    netns: scope_label(&snap.netns_label(s.netns)),
                 }),
                 Role::Outbound {
                     proto,
@@ -577,6 +589,16 @@ pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
     }
     b.sort();
     b
+}
+
+/// The namespace scope a new listener entry gets: none for the host's own namespace, the name
+/// of a named one, `ns:*` for an anonymous one (its inode changes with every boot).
+pub fn scope_label(label: &str) -> Option<String> {
+    match label {
+        "host" => None,
+        l if l.starts_with("ns:") => Some("ns:*".into()),
+        l => Some(l.to_string()),
+    }
 }
 
 /// A remote peer as written in a baseline: loopback as a class, others exact (or as a class).

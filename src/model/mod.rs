@@ -519,6 +519,22 @@ impl Snapshot {
         self.warnings.sort();
     }
 
+    /// A namespace's label, as rules and baselines use it: `host` for the namespace the snapshot
+    /// was taken from (or when only one was dumped), its name under /run/netns, else `ns:INODE`.
+    pub fn netns_label(&self, inode: Option<u64>) -> String {
+        let Some(inode) = inode else {
+            return "host".into();
+        };
+        match self.namespaces.iter().find(|n| n.inode == inode) {
+            Some(n) if n.current => "host".into(),
+            Some(Namespace {
+                name: Some(name), ..
+            }) => name.clone(),
+            _ if self.meta.netns == Some(inode) => "host".into(),
+            _ => format!("ns:{inode}"),
+        }
+    }
+
     pub fn process(&self, pid: u32) -> Option<&Process> {
         self.processes
             .binary_search_by_key(&pid, |p| p.pid)

@@ -19,6 +19,8 @@ pub struct Subject<'a> {
     pub parent: Option<&'a Process>,
     /// ip_local_port_range of the snapshot's namespace.
     pub ephemeral: (u16, u16),
+    /// The socket's network namespace label (`host`, a /run/netns name, or `ns:INODE`).
+    pub netns: Option<&'a str>,
 }
 
 /// A field's value in one subject.

@@ -164,5 +164,74 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
         text.contains("0.0.0.0:6379") && !text.contains(":7100"),
         "{text}"
     );
+    // A namespace-scoped baseline: each listener's entry names its namespace (the named one by
+    // name, an anonymous one as ns:*). Without the anonymous entry, the identical listener in the
+    // anonymous namespace is new, and the named one is still known.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("ns.yaml");
+    let out = Command::new(BIN)
+        .args(["baseline", "create", "--all-netns", "-o"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&base).unwrap();
+    let named_line = format!("port: 7100, exe: ");
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(&named_line)).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("netns: {}", named.name))),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("netns: \"ns:*\"")),
+        "{text}"
+    );
+    let scan = |b: &std::path::Path| {
+        let out = Command::new(BIN)
+            .args([
+                "scan",
+                "--all-netns",
+                "--no-default-rules",
+                "--format",
+                "json",
+                "--baseline",
+            ])
+            .arg(b)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let drift: Vec<Value> = scan(&base)
+        .into_iter()
+        .filter(|f| f["socket"]["local"]["port"] == 7100)
+        .collect();
+    assert!(drift.is_empty(), "{drift:#?}");
+    let trimmed: String = text
+        .lines()
+        .filter(|l| !(l.contains(&named_line) && l.contains("ns:*")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&base, trimmed).unwrap();
+    let drift: Vec<Value> = scan(&base)
+        .into_iter()
+        .filter(|f| f["socket"]["local"]["port"] == 7100)
+        .collect();
+    assert_eq!(drift.len(), 1, "{drift:#?}");
+    assert_eq!(drift[0]["category"], "new_listener");
+    assert!(
+        drift[0]["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == a.pid())
+    );
     named.kill(named_pid);
 }
