@@ -267,19 +267,22 @@ pub fn address_text(a: IpAddr, classes: bool) -> String {
 /// is not scanned linearly for each of 100k sockets.
 pub struct Compiled {
     /// Address, port, exe, and the optional container and namespace scopes.
-    pub listeners: Vec<(
-        AddrSpec,
-        PortRange,
-        ExeMatcher,
-        Option<ExeMatcher>,
-        Option<ExeMatcher>,
-    )>,
+    pub listeners: Vec<ListenerMatcher>,
     pub outbound: Vec<(AddrSpec, PortRange, ExeMatcher)>,
     pub inbound: Vec<(Option<AddrSpec>, PortRange, ExeMatcher)>,
     pub listener_index: PortIndex,
     pub outbound_index: PortIndex,
     pub inbound_index: PortIndex,
 }
+
+/// A compiled listener entry: address, port, exe, container scope, namespace scope.
+pub type ListenerMatcher = (
+    AddrSpec,
+    PortRange,
+    ExeMatcher,
+    Option<ExeMatcher>,
+    Option<ExeMatcher>,
+);
 
 /// Entries by (protocol, single port); entries with a port range are always candidates.
 #[derive(Default)]
