@@ -180,8 +180,8 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&base).unwrap();
-    let named_line = format!("port: 7100, exe: ");
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains(&named_line)).collect();
+    let named_line = "port: 7100, exe: ";
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(named_line)).collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
         lines
@@ -216,7 +216,7 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
     assert!(drift.is_empty(), "{drift:#?}");
     let trimmed: String = text
         .lines()
-        .filter(|l| !(l.contains(&named_line) && l.contains("ns:*")))
+        .filter(|l| !(l.contains(named_line) && l.contains("ns:*")))
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&base, trimmed).unwrap();
