@@ -149,3 +149,27 @@ pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T
             .unwrap_or_else(|_| Err("the namespace's dump thread panicked".into()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_that_cannot_be_entered_is_an_error_value() {
+        let r = run_in(Path::new("/nonexistent/netns"), || 1);
+        assert!(r.unwrap_err().contains("/nonexistent/netns"));
+        // A file that is not a namespace: open works, setns refuses.
+        let r = run_in(Path::new("/proc/self/status"), || 1);
+        assert!(r.unwrap_err().starts_with("setns"));
+    }
+
+    #[test]
+    fn discovery_finds_the_current_namespace_with_this_process() {
+        let me = std::process::id();
+        let (found, _) = discover(Path::new("/proc"), &[me]);
+        let ino = crate::collect::host::current_netns().unwrap();
+        assert!(found[&ino].pids.contains(&me));
+        assert!(resolve(&me.to_string(), Path::new("/proc")).is_ok());
+        assert!(resolve("no-such-namespace-name", Path::new("/proc")).is_err());
+    }
+}
