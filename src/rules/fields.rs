@@ -491,6 +491,18 @@ static SOCKET: &[FieldDef] = &[
         },
     },
     FieldDef {
+        name: "socket.netns.inode",
+        ty: FieldType::Int,
+        doc: "inode of the socket's network namespace (set by --all-netns and --netns)",
+        get: |x| opt_int(x.socket.netns.map(|n| n as i64)),
+    },
+    FieldDef {
+        name: "socket.netns.name",
+        ty: FieldType::Str,
+        doc: "the socket's network namespace: host, its name under /run/netns, or ns:INODE",
+        get: |x| x.netns.map_or(Value::Missing, s),
+    },
+    FieldDef {
         name: "socket.owned",
         ty: FieldType::Bool,
         doc: "some process holds the socket",

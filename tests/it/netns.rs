@@ -235,3 +235,47 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
     );
     named.kill(named_pid);
 }
+
+/// Rules can name the namespace: a site rule that only cares about one namespace.
+#[test]
+fn rules_can_test_the_namespace() {
+    if !require_root("rules_can_test_the_namespace") {
+        return;
+    }
+    let mut named = Netns::new();
+    named.service(&["listen", "0.0.0.0", "7200"]);
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("SITE-NS-001-any-listener-in-ns.yaml");
+    std::fs::write(
+        &rule,
+        format!(
+            "id: SITE-NS-001\ntitle: listener in the test namespace\nseverity: low\nstatus: stable\n\
+             tags: [T1571]\ndescription: test\nwhen:\n  all:\n    - socket.state: listen\n    \
+             - socket.netns.name: {}\n    - socket.netns.inode: {{exists: true}}\n\
+             examples:\n  match:\n    - socket: {{protocol: tcp, state: listen, local: 0.0.0.0:1}}\n  \
+             no_match:\n    - socket: {{protocol: tcp, state: established}}\n",
+            named.name
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "scan",
+            "--all-netns",
+            "--no-default-rules",
+            "--format",
+            "json",
+            "--rules",
+        ])
+        .arg(&rule)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ports: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["socket"]["local"]["port"])
+        .collect();
+    assert_eq!(ports, vec![&Value::from(7200)], "{v:#}");
+}
