@@ -8,7 +8,6 @@
 mod bytes;
 mod json;
 mod state;
-mod tcp_info_json;
 
 pub use bytes::ByteString;
 pub use state::{State, StateSet};
@@ -329,7 +328,7 @@ pub struct SkMemInfo {
 /// `struct tcp_info`, as far as the running kernel sent it. Fields the kernel's struct is too
 /// short for are absent. Times are in microseconds (rtt, rto) or milliseconds (last_*), as the
 /// kernel gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TcpInfo {
     pub state: u8,
