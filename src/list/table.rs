@@ -35,7 +35,10 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
     let sel = Selection::parse(opts).ok();
     let netid = sel.as_ref().is_none_or(Selection::shows_netid);
     let state = sel.as_ref().is_none_or(Selection::shows_state);
+    // With several namespaces (--all-netns), a first column says which one each socket is in.
+    let netns = snap.namespaces.len() > 1;
     let mut cols = Vec::new();
+    cols.extend(netns.then_some("Netns"));
     cols.extend(netid.then_some("Netid"));
     cols.extend(state.then_some("State"));
     cols.extend([
@@ -52,6 +55,7 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
     // Rows are built in parallel: formatting 100k rows is most of `list`'s own time.
     let rows = sockets.par_iter().map(|s| {
         let mut cells = Vec::with_capacity(cols.len());
+        cells.extend(netns.then(|| escape_str(&snap.netns_label(s.netns))));
         cells.extend(netid.then(|| s.protocol.netid().to_string()));
         cells.extend(state.then(|| s.state.ss_name().to_string()));
         cells.extend([s.recv_q.to_string(), s.send_q.to_string()]);

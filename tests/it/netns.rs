@@ -154,6 +154,23 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
             .iter()
             .any(|p| p["pid"] == b.pid())
     );
+    // list --all-netns names each socket's namespace in a first column.
+    let out = Command::new(BIN)
+        .args(["list", "-tln", "--all-netns"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Netns "), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(named.name.as_str()) && l.contains("127.0.0.1:7100")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("ns:{}", a.netns())) && l.contains(":7100")),
+        "{text}"
+    );
     // --netns PID: one namespace.
     let out = Command::new(BIN)
         .args(["list", "-tln", "--netns", &b.pid().to_string()])
