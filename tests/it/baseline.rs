@@ -6,6 +6,29 @@ use serde_json::Value;
 
 use crate::common::{BIN, Netns, require_root};
 
+const BEFORE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/snapshots/web-before.json"
+);
+const AFTER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/snapshots/web-after.json"
+);
+
+/// `baseline create --from SNAPSHOT -o PATH`, which must succeed.
+fn create_from(snapshot: &str, path: &std::path::Path) {
+    let out = Command::new(BIN)
+        .args(["baseline", "create", "--from", snapshot, "-o"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `scan --baseline` in the namespace, rules off (drift only): (exit code, categories).
 fn drift(ns: &Netns, baseline: &str) -> (i32, Vec<String>, Value) {
     let out = ns.run(&[
@@ -176,20 +199,12 @@ fn drift_categories_update_and_fleet_classes() {
 
 #[test]
 fn same_snapshot_gives_byte_identical_baselines() {
-    let snap = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
+    let snap = BEFORE;
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.yaml");
     let b = dir.path().join("b.yaml");
     for p in [&a, &b] {
-        let st = Command::new(BIN)
-            .args(["baseline", "create", "--from", snap, "-o"])
-            .arg(p)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        create_from(snap, p);
     }
     let ta = std::fs::read(&a).unwrap();
     assert_eq!(ta, std::fs::read(&b).unwrap());
@@ -202,20 +217,10 @@ fn same_snapshot_gives_byte_identical_baselines() {
 
 #[test]
 fn a_baseline_edited_after_pinning_is_refused() {
-    let snap = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
+    let snap = BEFORE;
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.yaml");
-    assert!(
-        Command::new(BIN)
-            .args(["baseline", "create", "--from", snap, "-o"])
-            .arg(&base)
-            .status()
-            .unwrap()
-            .success()
-    );
+    create_from(snap, &base);
     let digest = {
         use sha2::Digest;
         let d = sha2::Sha256::digest(std::fs::read(&base).unwrap());
@@ -252,24 +257,11 @@ fn a_baseline_edited_after_pinning_is_refused() {
 
 #[test]
 fn kill_9_during_update_leaves_the_old_file_whole() {
-    let before = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
-    let after = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-after.json"
-    );
+    let before = BEFORE;
+    let after = AFTER;
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.yaml");
-    assert!(
-        Command::new(BIN)
-            .args(["baseline", "create", "--from", before, "-o"])
-            .arg(&base)
-            .status()
-            .unwrap()
-            .success()
-    );
+    create_from(before, &base);
     let old = std::fs::read(&base).unwrap();
     // Kill the update at many moments: the file is always either the old or the new one.
     let mut saw_new = false;
@@ -333,10 +325,7 @@ fn kill_9_during_update_leaves_the_old_file_whole() {
 /// line names.
 #[test]
 fn broken_baselines_are_refused_with_their_place() {
-    let snap = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
+    let snap = BEFORE;
     crate::common::assert_located_errors("broken_baselines", 10, |f| {
         Command::new(BIN)
             .args(["scan", "--no-default-rules", "--from", snap, "--baseline"])
@@ -348,14 +337,8 @@ fn broken_baselines_are_refused_with_their_place() {
 
 #[test]
 fn diff_of_two_recorded_snapshots() {
-    let before = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
-    let after = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-after.json"
-    );
+    let before = BEFORE;
+    let after = AFTER;
     let out = Command::new(BIN)
         .args(["diff", before, after, "--format", "json"])
         .output()
@@ -408,10 +391,7 @@ fn diff_of_two_recorded_snapshots() {
 /// The examples in baselines/ parse and are accepted by scan.
 #[test]
 fn example_baselines_are_valid() {
-    let snap = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-before.json"
-    );
+    let snap = BEFORE;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines");
     let mut n = 0;
     for f in std::fs::read_dir(&dir).unwrap() {
@@ -444,21 +424,11 @@ fn example_baselines_are_valid() {
 /// stays; --exit-bits sets 8 for it.
 #[test]
 fn a_baseline_never_hides_a_critical_rule_finding() {
-    let after = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/snapshots/web-after.json"
-    );
+    let after = AFTER;
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("all.yaml");
     // The baseline accepts everything in the post-incident state, the implant included.
-    assert!(
-        Command::new(BIN)
-            .args(["baseline", "create", "--from", after, "-o"])
-            .arg(&base)
-            .status()
-            .unwrap()
-            .success()
-    );
+    create_from(after, &base);
     let out = Command::new(BIN)
         .args([
             "scan",
