@@ -42,8 +42,26 @@ pub struct Drift {
     pub socket: Option<usize>,
     pub owners: Vec<Owner>,
     pub change: Change,
-    /// Indexes of the sockets the baseline knows (for suppressing non-critical rule findings).
-    pub known: bool,
+}
+
+impl Drift {
+    /// A new outbound destination or inbound service seen on socket `si`; its id and message
+    /// are written once per finding, when outcomes are merged.
+    fn unseen(b: &Baseline, si: usize, owners: Vec<Owner>, change: Change) -> Drift {
+        let category = match change {
+            Change::AddOutbound(_) => Category::NewOutbound,
+            _ => Category::NewInbound,
+        };
+        Drift {
+            category,
+            severity: b.severity(category),
+            id: String::new(),
+            message: String::new(),
+            socket: Some(si),
+            owners,
+            change,
+        }
+    }
 }
 
 fn listener_addr_matches(spec: &AddrSpec, a: IpAddr) -> bool {
@@ -148,7 +166,6 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
                 socket: None,
                 owners: Vec::new(),
                 change: Change::RemoveListener(i),
-                known: false,
             });
     }
     out.drift = found.into_values().collect();
@@ -341,7 +358,6 @@ fn socket_outcome(
                         socket: Some(si),
                         owners,
                         change,
-                        known: false,
                     },
                 ));
             }
@@ -364,23 +380,15 @@ fn socket_outcome(
                 }
                 let network = network_text(remote, false);
                 let key = format!("{proto:?} {exe} {network} {port}");
+                let change = Change::AddOutbound(Outbound {
+                    protocol: proto,
+                    exe: escape_glob(&exe),
+                    network,
+                    port: port.to_string(),
+                });
                 o.drifts.push((
-                    (Category::NewOutbound, key.clone()),
-                    Drift {
-                        category: Category::NewOutbound,
-                        severity: b.severity(Category::NewOutbound),
-                        id: String::new(),      // set once per finding when merged
-                        message: String::new(), // written once per finding when merged
-                        socket: Some(si),
-                        owners,
-                        change: Change::AddOutbound(Outbound {
-                            protocol: proto,
-                            exe: escape_glob(&exe),
-                            network,
-                            port: port.to_string(),
-                        }),
-                        known: false,
-                    },
+                    (Category::NewOutbound, key),
+                    Drift::unseen(b, si, owners, change),
                 ));
             }
             Role::Inbound { proto, port, peer } => {
@@ -399,23 +407,15 @@ fn socket_outcome(
                     continue;
                 }
                 let key = format!("{proto:?} {port} {exe}");
+                let change = Change::AddInbound(Inbound {
+                    protocol: proto,
+                    port: port.to_string(),
+                    exe: escape_glob(&exe),
+                    peers: None,
+                });
                 o.drifts.push((
-                    (Category::NewInbound, key.clone()),
-                    Drift {
-                        category: Category::NewInbound,
-                        severity: b.severity(Category::NewInbound),
-                        id: String::new(),      // set once per finding when merged
-                        message: String::new(), // written once per finding when merged
-                        socket: Some(si),
-                        owners,
-                        change: Change::AddInbound(Inbound {
-                            protocol: proto,
-                            port: port.to_string(),
-                            exe: escape_glob(&exe),
-                            peers: None,
-                        }),
-                        known: false,
-                    },
+                    (Category::NewInbound, key),
+                    Drift::unseen(b, si, owners, change),
                 ));
             }
         }

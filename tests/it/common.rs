@@ -79,21 +79,15 @@ impl Netns {
             .unwrap()
     }
 
-    /// Starts tests/scripts/SCRIPT inside the namespace with the work dir and `args`, and
-    /// returns the JSON it prints after `READY_PREFIX` on its first line.
-    fn start_script(
-        &mut self,
-        script: &str,
-        args: &[&str],
-        ready_prefix: &str,
-    ) -> serde_json::Value {
+    /// Runs `python3 tests/scripts/SCRIPT ARGS...` inside the namespace (killed on drop) and
+    /// returns its pid and the first line it prints.
+    fn launch(&mut self, script: &str, args: &[String]) -> (u32, String) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/scripts")
             .join(script);
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.name, "python3"])
             .arg(&path)
-            .arg(self.work.path())
             .args(args)
             .stdout(Stdio::piped())
             .spawn()
@@ -102,7 +96,22 @@ impl Netns {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
+        let pid = child.id();
         self.children.push(child);
+        (pid, line)
+    }
+
+    /// Starts tests/scripts/SCRIPT with the work dir and `args`, and returns the JSON it prints
+    /// after `READY_PREFIX` on its first line.
+    fn start_script(
+        &mut self,
+        script: &str,
+        args: &[&str],
+        ready_prefix: &str,
+    ) -> serde_json::Value {
+        let mut all = vec![self.work.path().display().to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let (_, line) = self.launch(script, &all);
         let json = line
             .strip_prefix(ready_prefix)
             .unwrap_or_else(|| panic!("{script} {args:?} did not start: {line:?}"));
@@ -122,21 +131,9 @@ impl Netns {
     /// Starts tests/scripts/svc.py inside the namespace and waits until its socket exists.
     /// Returns its pid (the python process, or the program it execs).
     pub fn service(&mut self, args: &[&str]) -> u32 {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/svc.py");
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", &self.name, "python3"])
-            .arg(&path)
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (pid, line) = self.launch("svc.py", &args);
         assert_eq!(line.trim(), "READY", "svc.py {args:?}");
-        let pid = child.id();
-        self.children.push(child);
         pid
     }
 
