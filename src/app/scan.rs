@@ -191,6 +191,7 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
     if args.from.is_none() && args.format != "table" {
         report_warnings(&snap);
     }
+    super::exit_without_freeing(snap);
     let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
     if args.exit_bits {
         use crate::baseline::Category::*;

@@ -6,27 +6,32 @@
 //! send a shorter one). The timer fields are read from the raw header, because the crate folds
 //! the TIME-WAIT expiry and unknown timer kinds away.
 
-use netlink_packet_core::{Nla as _, ParseableParametrized};
-use netlink_packet_sock_diag::{SockDiagMessage, inet::nlas::Nla};
+use netlink_packet_core::{NlaBuffer, NlasIterator, Parseable};
+use netlink_packet_sock_diag::constants::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
+use netlink_packet_sock_diag::inet::{InetResponseHeader, nlas::Nla};
 
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use crate::model::{Endpoint, Family, Protocol, SkMemInfo, Socket, State, TcpInfo, Timer};
 
 const INET_DIAG_CGROUP_ID: u16 = 21;
+/// `sizeof(struct inet_diag_msg)`: the attributes follow it.
+const HEADER_LEN: usize = 72;
 
 /// Decodes one reply payload (everything after the netlink header).
+///
+/// The header is parsed by the crate's `InetResponseHeader` and the attributes are walked with
+/// its `NlasIterator`; tcp_info, skmeminfo and the cgroup id are read straight from the reply
+/// buffer (the crate's owned `InetResponse` copies tcp_info into a Vec and spills its attribute
+/// list to the heap: ~5 allocations per TCP socket, measured as a tenth of the dump's time at
+/// 100k sockets).
 pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String> {
-    let msg = SockDiagMessage::parse_with_param(payload, SOCK_DIAG_BY_FAMILY)
-        .map_err(|e| format!("inet_diag reply: {e}"))?;
-    let SockDiagMessage::InetResponse(resp) = msg else {
-        return Err("inet_diag reply: not an AF_INET/AF_INET6 message".into());
+    let family = match payload.first() {
+        Some(2) => Family::Inet,
+        Some(10) => Family::Inet6,
+        Some(f) => return Err(format!("inet_diag reply: address family {f}")),
+        None => return Err("inet_diag reply: empty".into()),
     };
-    let h = &resp.header;
-    let family = match h.family {
-        2 => Family::Inet,
-        10 => Family::Inet6,
-        f => return Err(format!("inet_diag reply: address family {f}")),
-    };
+    let h = InetResponseHeader::parse(payload).map_err(|e| format!("inet_diag reply: {e}"))?;
     let mut state = State::from_kernel(h.state)
         .ok_or_else(|| format!("inet_diag reply: unknown state {}", h.state))?;
     // A TCP socket in CLOSE only appears in a dump through the bind hash (state bit 13):
@@ -52,37 +57,52 @@ pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String>
     s.recv_q = h.recv_queue;
     s.send_q = h.send_queue;
     s.timer = raw_timer(payload);
-    for nla in &resp.nlas {
-        match nla {
-            Nla::TcpInfo(bytes) => s.tcp_info = decode_tcp_info(bytes).map(Box::new),
-            Nla::Congestion(name) => s.congestion = Some(name.clone()),
-            Nla::MemInfo(m) => {
-                s.memory = Some(SkMemInfo {
-                    rmem_alloc: m.receive_queue,
-                    rcvbuf: m.receive_queue_max,
-                    wmem_alloc: m.send_queue,
-                    sndbuf: m.send_queue_max,
-                    fwd_alloc: m.cache,
-                    wmem_queued: m.bottom_send_queues,
-                    optmem: m.options,
-                    backlog: Some(m.backlog_queue_length),
-                    drops: Some(m.drops),
-                })
-            }
-            Nla::Shutdown(v) => s.shutdown = Some(*v),
-            Nla::SkV6Only(v) => s.v6only = Some(*v),
-            Nla::Mark(v) => s.mark = Some(*v),
-            Nla::Other(other) if other.kind() == INET_DIAG_CGROUP_ID => {
-                let mut buf = vec![0u8; other.value_len()];
-                other.emit_value(&mut buf);
-                if let Some(b) = buf.get(..8) {
-                    s.cgroup_id = Some(u64::from_ne_bytes(b.try_into().unwrap()));
-                }
-            }
-            _ => {}
-        }
+    for nla in NlasIterator::new(payload.get(HEADER_LEN..).unwrap_or_default()) {
+        let nla = nla.map_err(|e| format!("inet_diag reply attribute: {e}"))?;
+        attribute(&mut s, &nla)?;
     }
     Ok(s)
+}
+
+/// Applies one attribute of an inet_diag reply to the socket.
+fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), String> {
+    match nla.kind() {
+        INET_DIAG_INFO => s.tcp_info = decode_tcp_info(nla.value()).map(Box::new),
+        INET_DIAG_SKMEMINFO => s.memory = decode_skmeminfo(nla.value()),
+        INET_DIAG_CGROUP_ID => {
+            if let Some(b) = nla.value().get(..8) {
+                s.cgroup_id = Some(u64::from_ne_bytes(b.try_into().unwrap()));
+            }
+        }
+        _ => match Nla::parse(nla).map_err(|e| format!("inet_diag reply attribute: {e}"))? {
+            Nla::Congestion(name) => s.congestion = Some(name),
+            Nla::Shutdown(v) => s.shutdown = Some(v),
+            Nla::SkV6Only(v) => s.v6only = Some(v),
+            Nla::Mark(v) => s.mark = Some(v),
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
+/// `SK_MEMINFO_*` (include/uapi/linux/sock_diag.h): seven u32 since 3.6, backlog since 4.4,
+/// drops since 4.11; kept as far as the kernel sent them.
+fn decode_skmeminfo(b: &[u8]) -> Option<SkMemInfo> {
+    let at = |i: usize| {
+        b.get(i * 4..i * 4 + 4)
+            .map(|x| u32::from_ne_bytes(x.try_into().unwrap()))
+    };
+    Some(SkMemInfo {
+        rmem_alloc: at(0)?,
+        rcvbuf: at(1)?,
+        wmem_alloc: at(2)?,
+        sndbuf: at(3)?,
+        fwd_alloc: at(4)?,
+        wmem_queued: at(5)?,
+        optmem: at(6)?,
+        backlog: at(7),
+        drops: at(8),
+    })
 }
 
 /// Decodes a recorded dump: concatenated netlink messages as `ss -D` writes them (several

@@ -52,62 +52,123 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
     if opts.processes {
         cols.extend(["Process", "Exe", "User"]);
     }
-    // Rows are built in parallel: formatting 100k rows is most of `list`'s own time.
+    // Rows are built in parallel: formatting 100k rows is most of `list`'s own time. Each row is
+    // one string with its cell boundaries (one allocation per row, not one per cell).
     let rows = sockets.par_iter().map(|s| {
-        let mut cells = Vec::with_capacity(cols.len());
-        cells.extend(netns.then(|| escape_str(&snap.netns_label(s.netns))));
-        cells.extend(netid.then(|| s.protocol.netid().to_string()));
-        cells.extend(state.then(|| s.state.ss_name().to_string()));
-        cells.extend([s.recv_q.to_string(), s.send_q.to_string()]);
-        cells.extend(addresses(s));
-        if opts.processes {
-            cells.extend(holders(snap, s));
+        let mut r = Row::default();
+        if netns {
+            r.cell(|o| o.push_str(&escape_str(&snap.netns_label(s.netns))));
         }
-        (cells, details(s, opts))
+        if netid {
+            r.cell(|o| o.push_str(s.protocol.netid()));
+        }
+        if state {
+            r.cell(|o| o.push_str(s.state.ss_name()));
+        }
+        r.cell(|o| push_num(o, s.recv_q));
+        r.cell(|o| push_num(o, s.send_q));
+        addresses(&mut r, s);
+        if opts.processes {
+            for h in holders(snap, s) {
+                r.cell(|o| o.push_str(&h));
+            }
+        }
+        details(&mut r.text, s, opts);
+        r
     });
-    let header = cols.iter().map(|c| c.to_string()).collect();
-    let header = (!opts.no_header).then_some((header, String::new()));
-    let mut all: Vec<(Vec<String>, String)> = header.into_iter().collect();
+    let mut all: Vec<Row> = Vec::with_capacity(sockets.len() + 1);
+    if !opts.no_header {
+        let mut header = Row::default();
+        for c in &cols {
+            header.cell(|o| o.push_str(c));
+        }
+        all.push(header);
+    }
     all.par_extend(rows);
-    layout(&cols, all)
+    layout(&cols, &all)
+}
+
+/// One line of the table: its cells written one after the other into `text`, where cell `i`
+/// ends at `ends[i]`; whatever follows the last cell (the details) is printed as is.
+#[derive(Default)]
+struct Row {
+    text: String,
+    ends: [u32; MAX_COLS],
+    n: usize,
+}
+
+/// Netns, Netid, State, Recv-Q, Send-Q, two addresses and two ports, Process, Exe, User.
+const MAX_COLS: usize = 12;
+
+impl Row {
+    fn cell(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends[self.n] = self.text.len() as u32;
+        self.n += 1;
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends[..self.n].iter().map(move |&end| {
+            let c = &self.text[start..end as usize];
+            start = end as usize;
+            c
+        })
+    }
+
+    fn rest(&self) -> &str {
+        &self.text[self.ends[..self.n].last().map_or(0, |&e| e as usize)..]
+    }
+}
+
+fn push_num<I: itoa::Integer>(o: &mut String, n: I) {
+    o.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Width in characters (every cell is escaped text; ASCII is the common case).
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// Aligns the cells: columns whose header ends in `:` (addresses) are right-aligned, the others
 /// left-aligned; a `Port` column follows its address without a space; the last column is not
-/// padded. The second element of each row (the details) is appended as is.
-fn layout(cols: &[&str], rows: Vec<(Vec<String>, String)>) -> String {
-    let width = |s: &str| s.chars().count();
+/// padded. What follows a row's cells (the details) is appended as is.
+fn layout(cols: &[&str], rows: &[Row]) -> String {
     let mut widths = vec![0; cols.len()];
-    for (cells, _) in &rows {
-        for (w, c) in widths.iter_mut().zip(cells) {
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r.cells()) {
             *w = (*w).max(width(c));
         }
     }
     let line_len: usize = widths.iter().sum::<usize>() + cols.len() + 16;
     let mut out = String::with_capacity(rows.len() * line_len);
-    for (cells, ext) in &rows {
-        for (i, (cell, col)) in cells.iter().zip(cols).enumerate() {
-            let sep = if i == 0 || *col == "Port" { "" } else { " " };
-            let w = widths[i];
-            // Width in characters, as `width` counts them (format pads by chars too).
-            let _ = match (col.ends_with(':'), i + 1 == cols.len()) {
-                (true, _) => write!(out, "{sep}{cell:>w$}"),
-                (false, true) => write!(out, "{sep}{cell}"),
-                (false, false) => write!(out, "{sep}{cell:<w$}"),
-            };
+    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
+    for r in rows {
+        for (i, (cell, col)) in r.cells().zip(cols).enumerate() {
+            if i > 0 && *col != "Port" {
+                out.push(' ');
+            }
+            let fill = widths[i] - width(cell);
+            match (col.ends_with(':'), i + 1 == cols.len()) {
+                (true, _) => {
+                    pad(&mut out, fill);
+                    out.push_str(cell);
+                }
+                (false, true) => out.push_str(cell),
+                (false, false) => {
+                    out.push_str(cell);
+                    pad(&mut out, fill);
+                }
+            }
         }
-        let _ = writeln!(out, "{ext}");
+        out.push_str(r.rest());
+        out.push('\n');
     }
     out
-}
-
-/// `ss`'s inet address: dotted IPv4; bracketed IPv6; `::` is `*` unless the socket is v6only.
-fn inet_addr(a: IpAddr, v6only: bool) -> String {
-    match a {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) if v6.is_unspecified() && !v6only => "*".into(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
 }
 
 /// The bound device: its (escaped) name, else its index.
@@ -116,34 +177,74 @@ fn device(s: &Socket) -> Option<String> {
     Some(s.interface.as_deref().map_or(i.to_string(), escape_str))
 }
 
-/// Local address (with its separator), local port, peer address, peer port.
-fn addresses(s: &Socket) -> [String; 4] {
+/// `ss`'s inet address into `o`: dotted IPv4; bracketed IPv6; `::` is `*` unless the socket is
+/// v6only.
+fn push_inet_addr(o: &mut String, a: IpAddr, v6only: bool) {
+    match a {
+        IpAddr::V4(v4) => {
+            for (i, b) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    o.push('.');
+                }
+                push_num(o, b);
+            }
+        }
+        IpAddr::V6(v6) if v6.is_unspecified() && !v6only => o.push('*'),
+        IpAddr::V6(v6) => {
+            let _ = write!(o, "[{v6}]");
+        }
+    }
+}
+
+/// Four cells: local address (with its separator), local port, peer address, peer port.
+fn addresses(r: &mut Row, s: &Socket) {
     if s.protocol.is_unix() {
         let name = unix_name(s).map_or("*".into(), |n| escape(&n));
         let peer = s.unix.as_ref().and_then(|u| u.peer).unwrap_or(0);
-        return [
-            format!("{name} "),
-            s.inode.to_string(),
-            "* ".into(),
-            peer.to_string(),
-        ];
+        r.cell(|o| {
+            o.push_str(&name);
+            o.push(' ');
+        });
+        r.cell(|o| push_num(o, s.inode));
+        r.cell(|o| o.push_str("* "));
+        r.cell(|o| push_num(o, peer));
+        return;
     }
     if s.protocol.is_packet() {
-        let proto = match s.packet.as_ref().map(|p| p.ethertype) {
-            Some(3) | None => "*".to_string(),
-            Some(n) => format!("[{n}]"),
-        };
+        r.cell(|o| {
+            match s.packet.as_ref().map(|p| p.ethertype) {
+                Some(3) | None => o.push('*'),
+                Some(n) => {
+                    let _ = write!(o, "[{n}]");
+                }
+            }
+            o.push(':');
+        });
         let dev = device(s).unwrap_or_else(|| "*".into());
-        return [format!("{proto}:"), dev, "*".into(), String::new()];
+        r.cell(|o| o.push_str(&dev));
+        r.cell(|o| o.push('*'));
+        r.cell(|_| {});
+        return;
     }
     let v6only = s.v6only == Some(true);
-    let [(la, lp), (ra, rp)] = [s.local, s.remote].map(|e| match e {
-        Some(e) if e.port == 0 => (inet_addr(e.address, v6only), "*".to_string()),
-        Some(e) => (inet_addr(e.address, v6only), e.port.to_string()),
-        None => ("*".to_string(), "*".to_string()),
-    });
-    let dev = device(s).map_or(String::new(), |d| format!("%{d}"));
-    [format!("{la}{dev}:"), lp, format!("{ra}:"), rp]
+    for (i, e) in [s.local, s.remote].into_iter().enumerate() {
+        r.cell(|o| {
+            match e {
+                Some(e) => push_inet_addr(o, e.address, v6only),
+                None => o.push('*'),
+            }
+            // The bound device follows the local address only.
+            if let (0, Some(d)) = (i, device(s)) {
+                o.push('%');
+                o.push_str(&d);
+            }
+            o.push(':');
+        });
+        r.cell(|o| match e {
+            Some(e) if e.port != 0 => push_num(o, e.port),
+            _ => o.push('*'),
+        });
+    }
 }
 
 /// The Process, Exe and User cells.
@@ -179,9 +280,7 @@ fn holders(snap: &Snapshot, s: &Socket) -> [String; 3] {
 }
 
 /// The `-e -o -m -i -b` details, each token starting with a space, in `ss`'s order per family.
-fn details(s: &Socket, opts: &ListOptions) -> String {
-    let mut out = String::new();
-    let o = &mut out;
+fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
     if s.protocol.is_inet() {
         if opts.options || opts.extended || opts.bpf {
             timer(o, s);
@@ -244,7 +343,6 @@ fn details(s: &Socket, opts: &ListOptions) -> String {
             skmem(o, s);
         }
     }
-    out
 }
 
 fn uid(s: &Socket) -> String {

@@ -1,15 +1,29 @@
 //! Writing a snapshot as JSON, fast.
 //!
-//! A 100k-socket snapshot is ~100 MB of JSON, and serializing it was half of `snapshot`'s time.
-//! The compact form is therefore written in parallel: sockets are serialized in batches on the
-//! rayon pool and written in order, so memory stays bounded (one window of batches) and the bytes
-//! are exactly what `serde_json::to_writer(&snapshot)` produces (a test checks this).
+//! A 100k-socket snapshot is ~100 MB of JSON, and serializing it through serde_json was the
+//! largest user-space cost of `snapshot` (a quarter of its CPU time, most of it escaping the ~80
+//! static field names of every TCP socket). The compact form is therefore written here:
+//!
+//! - sockets are encoded in batches on the rayon pool and written in order, so memory stays
+//!   bounded (one window of batches, whose buffers are reused) and the output streams;
+//! - a socket is encoded by hand: field names are pre-escaped literals, integers go through
+//!   `itoa`, and only strings that need escaping (or bytes that are not UTF-8) go through
+//!   serde_json. Every writer destructures its struct completely, so a field added to the model
+//!   does not compile until it is written here too;
+//! - the bytes are exactly what `serde_json::to_writer(&snapshot)` produces (tests check it over
+//!   every variant and every optional part).
+//!
+//! The pretty form (`--pretty`, for people) goes through serde_json unchanged.
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 use rayon::prelude::*;
 
-use super::Snapshot;
+use super::{
+    BpfInsn, ByteString, Endpoint, Family, Owner, PacketInfo, Protocol, SkMemInfo, Snapshot,
+    Socket, State, TcpInfo, Timer, UnixInfo,
+};
 
 const BATCH: usize = 2048;
 const WINDOW: usize = 8;
@@ -26,28 +40,25 @@ impl Snapshot {
         w.write_all(b",\"meta\":")?;
         serde_json::to_writer(&mut *w, &self.meta)?;
         w.write_all(b",\"sockets\":[")?;
-        let batches: Vec<_> = self.sockets.chunks(BATCH).collect();
-        let mut first = true;
-        for window in batches.chunks(WINDOW) {
-            let encoded: Vec<io::Result<Vec<u8>>> = window
-                .par_iter()
-                .map(|batch| {
-                    let mut buf = Vec::with_capacity(batch.len() * 1024);
+        let batches: Vec<&[Socket]> = self.sockets.chunks(BATCH).collect();
+        let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); WINDOW.min(batches.len())];
+        for (n, window) in batches.chunks(WINDOW).enumerate() {
+            bufs.par_iter_mut()
+                .zip(window.par_iter())
+                .for_each(|(buf, batch)| {
+                    buf.clear();
                     for (i, s) in batch.iter().enumerate() {
                         if i > 0 {
                             buf.push(b',');
                         }
-                        serde_json::to_writer(&mut buf, s)?;
+                        socket(buf, s);
                     }
-                    Ok(buf)
-                })
-                .collect();
-            for buf in encoded {
-                if !first {
+                });
+            for (i, buf) in bufs.iter().take(window.len()).enumerate() {
+                if n > 0 || i > 0 {
                     w.write_all(b",")?;
                 }
-                first = false;
-                w.write_all(&buf?)?;
+                w.write_all(buf)?;
             }
         }
         w.write_all(b"],\"processes\":")?;
@@ -62,16 +73,635 @@ impl Snapshot {
     }
 }
 
+/// Appends one socket as compact JSON, byte for byte what serde_json writes for it.
+pub fn socket(out: &mut Vec<u8>, s: &Socket) {
+    let Socket {
+        protocol,
+        family,
+        state,
+        local,
+        remote,
+        ifindex,
+        interface,
+        uid,
+        inode,
+        cookie,
+        recv_q,
+        send_q,
+        timer,
+        shutdown,
+        mark,
+        v6only,
+        congestion,
+        tcp_info,
+        memory,
+        cgroup_id,
+        unix,
+        packet,
+        owners,
+        netns,
+    } = s;
+    out.extend_from_slice(b"{\"protocol\":\"");
+    out.extend_from_slice(protocol_name(*protocol).as_bytes());
+    out.extend_from_slice(b"\",\"family\":\"");
+    out.extend_from_slice(family_name(*family).as_bytes());
+    out.extend_from_slice(b"\",\"state\":\"");
+    out.extend_from_slice(state_name(*state).as_bytes());
+    out.push(b'"');
+    if let Some(e) = local {
+        out.extend_from_slice(b",\"local\":");
+        endpoint(out, e);
+    }
+    if let Some(e) = remote {
+        out.extend_from_slice(b",\"remote\":");
+        endpoint(out, e);
+    }
+    opt_num(out, b",\"ifindex\":", *ifindex);
+    if let Some(i) = interface {
+        out.extend_from_slice(b",\"interface\":");
+        string(out, i);
+    }
+    opt_num(out, b",\"uid\":", *uid);
+    field(out, b",\"inode\":", *inode);
+    opt_num(out, b",\"cookie\":", *cookie);
+    field(out, b",\"recv_q\":", *recv_q);
+    field(out, b",\"send_q\":", *send_q);
+    if let Some(t) = timer {
+        out.extend_from_slice(b",\"timer\":");
+        timer_json(out, t);
+    }
+    opt_num(out, b",\"shutdown\":", *shutdown);
+    opt_num(out, b",\"mark\":", *mark);
+    if let Some(b) = v6only {
+        out.extend_from_slice(if *b {
+            b",\"v6only\":true"
+        } else {
+            b",\"v6only\":false"
+        });
+    }
+    if let Some(c) = congestion {
+        out.extend_from_slice(b",\"congestion\":");
+        string(out, c);
+    }
+    if let Some(t) = tcp_info {
+        out.extend_from_slice(b",\"tcp_info\":");
+        tcp_info_json(out, t);
+    }
+    if let Some(m) = memory {
+        out.extend_from_slice(b",\"memory\":");
+        memory_json(out, m);
+    }
+    opt_num(out, b",\"cgroup_id\":", *cgroup_id);
+    if let Some(u) = unix {
+        out.extend_from_slice(b",\"unix\":");
+        unix_json(out, u);
+    }
+    if let Some(p) = packet {
+        out.extend_from_slice(b",\"packet\":");
+        packet_json(out, p);
+    }
+    out.extend_from_slice(b",\"owners\":[");
+    for (i, Owner { pid, fd }) in owners.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"{\"pid\":" } else { b",{\"pid\":" });
+        num(out, *pid);
+        field(out, b",\"fd\":", *fd);
+        out.push(b'}');
+    }
+    out.push(b']');
+    opt_num(out, b",\"netns\":", *netns);
+    out.push(b'}');
+}
+
+fn protocol_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+        Protocol::Raw => "raw",
+        Protocol::UnixStream => "unix_stream",
+        Protocol::UnixDgram => "unix_dgram",
+        Protocol::UnixSeqpacket => "unix_seqpacket",
+        Protocol::PacketRaw => "packet_raw",
+        Protocol::PacketDgram => "packet_dgram",
+    }
+}
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Inet => "inet",
+        Family::Inet6 => "inet6",
+        Family::Unix => "unix",
+        Family::Packet => "packet",
+    }
+}
+
+fn state_name(s: State) -> &'static str {
+    match s {
+        State::Established => "established",
+        State::SynSent => "syn-sent",
+        State::SynRecv => "syn-recv",
+        State::FinWait1 => "fin-wait-1",
+        State::FinWait2 => "fin-wait-2",
+        State::TimeWait => "time-wait",
+        State::Close => "close",
+        State::CloseWait => "close-wait",
+        State::LastAck => "last-ack",
+        State::Listen => "listen",
+        State::Closing => "closing",
+        State::NewSynRecv => "new-syn-recv",
+        State::BoundInactive => "bound-inactive",
+    }
+}
+
+fn endpoint(out: &mut Vec<u8>, e: &Endpoint) {
+    let Endpoint { address, port } = e;
+    out.extend_from_slice(b"{\"address\":\"");
+    match address {
+        IpAddr::V4(a) => {
+            for (i, o) in a.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                num(out, *o);
+            }
+        }
+        IpAddr::V6(a) => {
+            // Display of an address never needs escaping; writing to a Vec cannot fail.
+            let _ = write!(out, "{a}");
+        }
+    }
+    out.extend_from_slice(b"\",\"port\":");
+    num(out, *port);
+    out.push(b'}');
+}
+
+fn timer_json(out: &mut Vec<u8>, t: &Timer) {
+    let Timer {
+        kind,
+        expires_ms,
+        retrans,
+    } = t;
+    out.extend_from_slice(b"{\"kind\":");
+    string(out, kind);
+    field(out, b",\"expires_ms\":", *expires_ms);
+    field(out, b",\"retrans\":", *retrans);
+    out.push(b'}');
+}
+
+fn memory_json(out: &mut Vec<u8>, m: &SkMemInfo) {
+    let SkMemInfo {
+        rmem_alloc,
+        rcvbuf,
+        wmem_alloc,
+        sndbuf,
+        fwd_alloc,
+        wmem_queued,
+        optmem,
+        backlog,
+        drops,
+    } = m;
+    field(out, b"{\"rmem_alloc\":", *rmem_alloc);
+    field(out, b",\"rcvbuf\":", *rcvbuf);
+    field(out, b",\"wmem_alloc\":", *wmem_alloc);
+    field(out, b",\"sndbuf\":", *sndbuf);
+    field(out, b",\"fwd_alloc\":", *fwd_alloc);
+    field(out, b",\"wmem_queued\":", *wmem_queued);
+    field(out, b",\"optmem\":", *optmem);
+    opt_num(out, b",\"backlog\":", *backlog);
+    opt_num(out, b",\"drops\":", *drops);
+    out.push(b'}');
+}
+
+/// `"name":value` for each field, in declaration order: `fields!(out, first, rest...)` writes the
+/// opening brace before the first.
+macro_rules! fields {
+    ($out:ident; $first:ident $(, $f:ident)*) => {
+        field($out, concat!("{\"", stringify!($first), "\":").as_bytes(), *$first);
+        $( field($out, concat!(",\"", stringify!($f), "\":").as_bytes(), *$f); )*
+    };
+}
+
+/// `"name":value` for each optional field that is present.
+macro_rules! opt_fields {
+    ($out:ident; $($f:ident),*) => {
+        $( opt_num($out, concat!(",\"", stringify!($f), "\":").as_bytes(), *$f); )*
+    };
+}
+
+fn tcp_info_json(out: &mut Vec<u8>, t: &TcpInfo) {
+    let TcpInfo {
+        state,
+        ca_state,
+        retransmits,
+        probes,
+        backoff,
+        options,
+        snd_wscale,
+        rcv_wscale,
+        rto,
+        ato,
+        snd_mss,
+        rcv_mss,
+        unacked,
+        sacked,
+        lost,
+        retrans,
+        last_data_sent,
+        last_ack_sent,
+        last_data_recv,
+        last_ack_recv,
+        pmtu,
+        rcv_ssthresh,
+        rtt,
+        rttvar,
+        snd_ssthresh,
+        snd_cwnd,
+        advmss,
+        reordering,
+        rcv_rtt,
+        rcv_space,
+        total_retrans,
+        pacing_rate,
+        max_pacing_rate,
+        bytes_acked,
+        bytes_received,
+        segs_out,
+        segs_in,
+        notsent_bytes,
+        min_rtt,
+        data_segs_in,
+        data_segs_out,
+        delivery_rate,
+        busy_time,
+        rwnd_limited,
+        sndbuf_limited,
+        delivered,
+        delivered_ce,
+        bytes_sent,
+        bytes_retrans,
+        dsack_dups,
+        reord_seen,
+        rcv_ooopack,
+        snd_wnd,
+        rcv_wnd,
+    } = t;
+    fields!(out; state, ca_state, retransmits, probes, backoff, options, snd_wscale, rcv_wscale,
+        rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans, last_data_sent, last_ack_sent,
+        last_data_recv, last_ack_recv, pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd,
+        advmss, reordering);
+    opt_fields!(out; rcv_rtt, rcv_space, total_retrans, pacing_rate, max_pacing_rate, bytes_acked,
+        bytes_received, segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out,
+        delivery_rate, busy_time, rwnd_limited, sndbuf_limited, delivered, delivered_ce,
+        bytes_sent, bytes_retrans, dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd);
+    out.push(b'}');
+}
+
+fn unix_json(out: &mut Vec<u8>, u: &UnixInfo) {
+    let UnixInfo {
+        name,
+        r#abstract,
+        peer,
+        pending,
+        backlog,
+        vfs_inode,
+        vfs_dev,
+    } = u;
+    // serde_json writes the first present field without a comma: track it.
+    let mut sep: &[u8] = b"{";
+    let mut key = |out: &mut Vec<u8>, k: &[u8]| {
+        out.extend_from_slice(sep);
+        out.extend_from_slice(k);
+        sep = b",";
+    };
+    if let Some(n) = name {
+        key(out, b"\"name\":");
+        byte_string(out, n);
+    }
+    if *r#abstract {
+        key(out, b"\"abstract\":true");
+    }
+    if let Some(p) = peer {
+        key(out, b"\"peer\":");
+        num(out, *p);
+    }
+    if !pending.is_empty() {
+        key(out, b"\"pending\":[");
+        for (i, p) in pending.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            num(out, *p);
+        }
+        out.push(b']');
+    }
+    if let Some(b) = backlog {
+        key(out, b"\"backlog\":");
+        num(out, *b);
+    }
+    if let Some(v) = vfs_inode {
+        key(out, b"\"vfs_inode\":");
+        num(out, *v);
+    }
+    if let Some(v) = vfs_dev {
+        key(out, b"\"vfs_dev\":");
+        num(out, *v);
+    }
+    if sep == b"{" {
+        out.push(b'{');
+    }
+    out.push(b'}');
+}
+
+fn packet_json(out: &mut Vec<u8>, p: &PacketInfo) {
+    let PacketInfo {
+        ethertype,
+        version,
+        flags,
+        fanout,
+        bpf,
+    } = p;
+    field(out, b"{\"ethertype\":", *ethertype);
+    opt_num(out, b",\"version\":", *version);
+    opt_num(out, b",\"flags\":", *flags);
+    opt_num(out, b",\"fanout\":", *fanout);
+    if let Some(prog) = bpf {
+        out.extend_from_slice(b",\"bpf\":[");
+        for (i, BpfInsn { code, jt, jf, k }) in prog.iter().enumerate() {
+            out.extend_from_slice(if i == 0 {
+                b"{\"code\":"
+            } else {
+                b",{\"code\":"
+            });
+            num(out, *code);
+            field(out, b",\"jt\":", *jt);
+            field(out, b",\"jf\":", *jf);
+            field(out, b",\"k\":", *k);
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+fn num<I: itoa::Integer>(out: &mut Vec<u8>, n: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+fn field<I: itoa::Integer>(out: &mut Vec<u8>, key: &[u8], n: I) {
+    out.extend_from_slice(key);
+    num(out, n);
+}
+
+fn opt_num<I: itoa::Integer>(out: &mut Vec<u8>, key: &[u8], n: Option<I>) {
+    if let Some(n) = n {
+        field(out, key, n);
+    }
+}
+
+/// A JSON string as serde_json writes it: only `"`, `\\` and control characters are escaped.
+fn string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+fn byte_string(out: &mut Vec<u8>, b: &ByteString) {
+    match std::str::from_utf8(b.as_bytes()) {
+        Ok(s) => string(out, s),
+        Err(_) => {
+            let _ = serde_json::to_writer(&mut *out, b);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::*;
     use std::collections::BTreeMap;
 
+    /// Every field present (struct literals: a field added to the model must be added here).
+    fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Socket {
+        let tcp = TcpInfo {
+            state: 1,
+            ca_state: 2,
+            retransmits: 3,
+            probes: 4,
+            backoff: 5,
+            options: 6,
+            snd_wscale: 7,
+            rcv_wscale: 255,
+            rto: 204000,
+            ato: 40000,
+            snd_mss: 32768,
+            rcv_mss: 536,
+            unacked: 1,
+            sacked: 2,
+            lost: 3,
+            retrans: 4,
+            last_data_sent: 5,
+            last_ack_sent: 6,
+            last_data_recv: 7,
+            last_ack_recv: 8,
+            pmtu: 65535,
+            rcv_ssthresh: 65483,
+            rtt: 18,
+            rttvar: 9,
+            snd_ssthresh: u32::MAX,
+            snd_cwnd: 10,
+            advmss: 65483,
+            reordering: 3,
+            rcv_rtt: Some(1),
+            rcv_space: Some(2),
+            total_retrans: Some(3),
+            pacing_rate: Some(u64::MAX),
+            max_pacing_rate: Some(5),
+            bytes_acked: Some(6),
+            bytes_received: Some(7),
+            segs_out: Some(8),
+            segs_in: Some(9),
+            notsent_bytes: Some(10),
+            min_rtt: Some(11),
+            data_segs_in: Some(12),
+            data_segs_out: Some(13),
+            delivery_rate: Some(14),
+            busy_time: Some(15),
+            rwnd_limited: Some(16),
+            sndbuf_limited: Some(17),
+            delivered: Some(18),
+            delivered_ce: Some(19),
+            bytes_sent: Some(20),
+            bytes_retrans: Some(21),
+            dsack_dups: Some(22),
+            reord_seen: Some(23),
+            rcv_ooopack: Some(24),
+            snd_wnd: Some(25),
+            rcv_wnd: Some(26),
+        };
+        Socket {
+            protocol,
+            family,
+            state,
+            local: Some(Endpoint {
+                address: "::ffff:192.0.2.1".parse().unwrap(),
+                port: 0,
+            }),
+            remote: Some(Endpoint {
+                address: "198.51.100.255".parse().unwrap(),
+                port: 65535,
+            }),
+            ifindex: Some(3),
+            interface: Some("veth\"0\\\n\u{1b}é".into()),
+            uid: Some(0),
+            inode: i,
+            cookie: Some(u64::MAX),
+            recv_q: 1,
+            send_q: u32::MAX,
+            timer: Some(Timer {
+                kind: "keepalive".into(),
+                expires_ms: 7200000,
+                retrans: 0,
+            }),
+            shutdown: Some(3),
+            mark: Some(0xdead),
+            v6only: Some(i.is_multiple_of(2)),
+            congestion: Some("cubic".into()),
+            tcp_info: Some(Box::new(tcp)),
+            memory: Some(SkMemInfo {
+                rmem_alloc: 0,
+                rcvbuf: 131072,
+                wmem_alloc: 0,
+                sndbuf: 16384,
+                fwd_alloc: 0,
+                wmem_queued: 0,
+                optmem: 0,
+                backlog: Some(0),
+                drops: Some(1),
+            }),
+            cgroup_id: Some(12345),
+            unix: Some(Box::new(UnixInfo {
+                name: Some(ByteString(vec![b'/', 0xff, b'x', b'"'])),
+                r#abstract: true,
+                peer: Some(99),
+                pending: vec![1, 2, 3],
+                backlog: Some(128),
+                vfs_inode: Some(4),
+                vfs_dev: Some(5),
+            })),
+            packet: Some(Box::new(PacketInfo {
+                ethertype: 0x0800,
+                version: Some(2),
+                flags: Some(1),
+                fanout: Some(0),
+                bpf: Some(vec![
+                    BpfInsn {
+                        code: 6,
+                        jt: 0,
+                        jf: 255,
+                        k: u32::MAX,
+                    },
+                    BpfInsn {
+                        code: 0x28,
+                        jt: 1,
+                        jf: 2,
+                        k: 12,
+                    },
+                ]),
+            })),
+            owners: vec![Owner { pid: 1, fd: 0 }, Owner { pid: 2, fd: 7 }],
+            netns: Some(4026531840),
+        }
+    }
+
+    fn assert_same_as_serde(s: &Socket) {
+        let mut ours = Vec::new();
+        socket(&mut ours, s);
+        let reference = serde_json::to_vec(s).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&reference)
+        );
+        assert_eq!(ours, reference);
+    }
+
+    #[test]
+    fn socket_writer_equals_serde_json_for_every_variant_and_part() {
+        for (i, p) in Protocol::ALL.into_iter().enumerate() {
+            for f in [Family::Inet, Family::Inet6, Family::Unix, Family::Packet] {
+                for st in State::ALL {
+                    assert_same_as_serde(&full_socket(p, f, st, i as u64));
+                    assert_same_as_serde(&Socket::new(p, f, st, 0));
+                }
+            }
+        }
+        // Each optional part absent in turn, and the sparse forms of the nested parts.
+        let full = full_socket(Protocol::Tcp, Family::Inet6, State::Established, 1);
+        let variants: Vec<fn(&mut Socket)> = vec![
+            |s| s.local = None,
+            |s| s.remote = None,
+            |s| s.ifindex = None,
+            |s| s.interface = Some(String::new()),
+            |s| s.interface = Some("eth0".into()),
+            |s| s.uid = None,
+            |s| s.cookie = None,
+            |s| s.timer = None,
+            |s| s.shutdown = None,
+            |s| s.mark = None,
+            |s| s.v6only = None,
+            |s| s.congestion = None,
+            |s| s.tcp_info = Some(Box::default()),
+            |s| s.memory.as_mut().unwrap().backlog = None,
+            |s| s.memory.as_mut().unwrap().drops = None,
+            |s| s.cgroup_id = None,
+            |s| {
+                s.unix = Some(Box::new(UnixInfo {
+                    name: None,
+                    r#abstract: false,
+                    peer: None,
+                    pending: Vec::new(),
+                    backlog: None,
+                    vfs_inode: None,
+                    vfs_dev: None,
+                }))
+            },
+            |s| s.unix.as_mut().unwrap().name = Some(ByteString(b"@plain".to_vec())),
+            |s| s.unix.as_mut().unwrap().name = None,
+            |s| s.unix.as_mut().unwrap().r#abstract = false,
+            |s| s.unix.as_mut().unwrap().pending.clear(),
+            |s| s.packet.as_mut().unwrap().bpf = Some(Vec::new()),
+            |s| s.packet.as_mut().unwrap().bpf = None,
+            |s| s.packet.as_mut().unwrap().version = None,
+            |s| s.owners.clear(),
+            |s| s.netns = None,
+            |s| {
+                s.local = Some(Endpoint {
+                    address: "fe80::1".parse().unwrap(),
+                    port: 22,
+                })
+            },
+            |s| {
+                s.local = Some(Endpoint {
+                    address: "0.0.0.0".parse().unwrap(),
+                    port: 22,
+                })
+            },
+        ];
+        for v in variants {
+            let mut s = full.clone();
+            v(&mut s);
+            assert_same_as_serde(&s);
+        }
+    }
+
     #[test]
     fn parallel_output_equals_serde_json() {
         let mut sockets = Vec::new();
-        for i in 0..(BATCH * 3 + 17) {
+        // More than two windows, the last one partial: buffers are reused across windows.
+        for i in 0..(BATCH * WINDOW * 2 + BATCH * 3 + 17) {
             let mut s = Socket::new(Protocol::Tcp, Family::Inet, State::Established, i as u64);
             s.local = Some(Endpoint {
                 address: "127.0.0.1".parse().unwrap(),
