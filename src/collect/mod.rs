@@ -23,6 +23,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{AF_INET, AF_INET6, IPPROTO_RAW, IPPROTO_TCP, IPPROTO_UDP},
@@ -153,12 +155,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
                 let pids = procwalk::list_pids(&opts.proc_root);
                 let r = pids.map(|pids| {
                     let walk = procwalk::walk_fds(&opts.proc_root, &pids);
-                    let holders: BTreeSet<u32> = walk
-                        .owners
-                        .values()
-                        .flat_map(|v| v.iter().map(|o| o.pid))
-                        .collect();
-                    let pids: Vec<u32> = holders.into_iter().collect();
+                    let pids = walk.holders();
                     let meta: HashMap<u32, procwalk::MetaResult> =
                         procwalk::read_many(&opts.proc_root, &pids)
                             .into_iter()
@@ -169,8 +166,19 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             })
         });
         let d0 = Instant::now();
-        let dumped = dump_namespaces(opts, &mut warnings, &mut sources, &mut namespaces);
+        let mut dumped = dump_namespaces(opts, &mut warnings, &mut sources, &mut namespaces);
         t.dump = d0.elapsed();
+        // The canonical order does not depend on owners: sort now, on this thread, while the walk
+        // may still be running on the pool (canonicalize then finds the sockets in order, which
+        // costs one linear pass). When the walk is done, the pool sorts in parallel.
+        let s0 = Instant::now();
+        match &walker {
+            Some(w) if !w.is_finished() => {
+                dumped.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()))
+            }
+            _ => dumped.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key())),
+        }
+        t.sort = s0.elapsed();
         let walk = walker.map(|h| {
             let (r, took) = h.join().expect("the /proc walk panicked");
             t.walk = took;
@@ -189,7 +197,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             1,
             format!("cannot list {}: {e}", opts.proc_root.display()),
         ),
-        Some(Ok((mut walk, meta))) => {
+        Some(Ok((walk, meta))) => {
             warnings.add(
                 "proc_vanished",
                 walk.vanished,
@@ -200,17 +208,19 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
                 walk.denied,
                 "processes whose fd table could not be read (run as root to see them)",
             );
-            let mut holders = BTreeSet::new();
-            for s in &mut sockets {
-                if s.inode == 0 {
-                    continue;
+            // In parallel, and by lookup rather than removal, so that the map is only read.
+            sockets.par_iter_mut().for_each(|s| {
+                if s.inode != 0 {
+                    s.owners = walk.owners(s.inode).collect();
                 }
-                // Socket inodes are unique in sockfs, so each entry is moved, not copied.
-                if let Some(o) = walk.owners.remove(&s.inode) {
-                    holders.extend(o.iter().map(|o| o.pid));
-                    s.owners = o;
-                }
-            }
+            });
+            let mut pids: Vec<u32> = sockets
+                .iter()
+                .flat_map(|s| s.owners.iter().map(|o| o.pid))
+                .collect();
+            pids.par_sort_unstable();
+            pids.dedup();
+            let holders: BTreeSet<u32> = pids.into_iter().collect();
             processes = assemble_processes(opts, &holders, meta, &mut warnings);
         }
     }
@@ -263,7 +273,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     };
     let s0 = Instant::now();
     snap.canonicalize();
-    t.sort = s0.elapsed();
+    t.sort += s0.elapsed();
     t.total = start.elapsed();
     (snap, t)
 }

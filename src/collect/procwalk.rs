@@ -2,14 +2,13 @@
 //!
 //! The walk is the expensive part of any `ss -p` (research/bench.md: 3-4 µs per fd), so it does
 //! exactly one `readlink` per fd and nothing else per fd: no open, no stat, no xattr. Inodes go into
-//! a HashMap sized from the result, never a fixed bucket count (ss's 256 buckets make `ss -p`
+//! a hash map (FxHash: inodes are not attacker-chosen keys) sized from the result, never a fixed bucket count (ss's 256 buckets make `ss -p`
 //! quadratic). Metadata is read only for processes that hold a socket and for their parents.
 //!
 //! /proc files are read by hand rather than through the procfs crate: comm, cmdline and exe are
 //! attacker-chosen bytes that must be kept exactly, and procfs returns them as lossy Strings.
 //! A process that exits or refuses access mid-walk is counted, never fatal.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -17,6 +16,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::container::container_from_cgroup;
 use crate::model::{ByteString, Owner, Process};
@@ -24,8 +24,10 @@ use crate::model::{ByteString, Owner, Process};
 /// The result of the fd walk.
 #[derive(Debug, Default)]
 pub struct FdWalk {
-    /// Socket inode → every (pid, fd) holding it.
-    pub owners: HashMap<u64, Vec<Owner>>,
+    /// Every (socket inode, holder) found, sorted by inode, pid and fd.
+    holdings: Vec<(u64, Owner)>,
+    /// Socket inode → index of its first entry in `holdings`.
+    first: FxHashMap<u64, u32>,
     /// Processes seen in /proc.
     pub processes_seen: u64,
     /// Processes that exited between the /proc listing and the read of their fd table.
@@ -34,6 +36,28 @@ pub struct FdWalk {
     pub denied: u64,
     /// Socket file descriptors found.
     pub socket_fds: u64,
+}
+
+impl FdWalk {
+    /// Every (pid, fd) holding the socket with this inode, sorted.
+    pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner> + '_ {
+        let start = self
+            .first
+            .get(&inode)
+            .map_or(self.holdings.len(), |&i| i as usize);
+        self.holdings[start..]
+            .iter()
+            .take_while(move |(i, _)| *i == inode)
+            .map(|(_, o)| *o)
+    }
+
+    /// Every pid that holds a socket, sorted, once each.
+    pub fn holders(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self.holdings.iter().map(|(_, o)| o.pid).collect();
+        pids.par_sort_unstable();
+        pids.dedup();
+        pids
+    }
 }
 
 enum PidFds {
@@ -67,28 +91,23 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
         processes_seen: pids.len() as u64,
         ..FdWalk::default()
     };
-    let total: usize = per_pid
-        .iter()
-        .map(|(_, r)| match r {
-            PidFds::Sockets(v) => v.len(),
-            _ => 0,
-        })
-        .sum();
-    walk.owners.reserve(total);
     for (pid, r) in per_pid {
         match r {
             PidFds::Sockets(v) => {
                 walk.socket_fds += v.len() as u64;
-                for (inode, fd) in v {
-                    walk.owners
-                        .entry(inode)
-                        .or_default()
-                        .push(Owner { pid, fd });
-                }
+                walk.holdings
+                    .extend(v.into_iter().map(|(inode, fd)| (inode, Owner { pid, fd })));
             }
             PidFds::Vanished => walk.vanished += 1,
             PidFds::Denied => walk.denied += 1,
         }
+    }
+    // A flat sorted list and an index of first entries, not a map of Vecs: 100k sockets need
+    // two allocations instead of 100k, and the join only reads it.
+    walk.holdings.par_sort_unstable();
+    walk.first.reserve(walk.holdings.len());
+    for (i, (inode, _)) in walk.holdings.iter().enumerate() {
+        walk.first.entry(*inode).or_insert(i as u32);
     }
     walk
 }
@@ -352,5 +371,65 @@ mod tests {
         assert_eq!(socket_inode(b"pipe:[1]"), None);
         assert_eq!(socket_inode(b"socket:[x]"), None);
         assert_eq!(ns_inode(b"net:[4026531840]"), Some(4026531840));
+    }
+
+    /// A /proc-shaped tree of symlinks: a socket shared by two processes (one of them twice),
+    /// other file kinds, a non-numeric entry, and a pid whose fd directory is gone.
+    #[test]
+    fn walk_maps_every_holder_of_every_socket() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let fds: [(u32, &[(u32, &str)]); 3] = [
+            (
+                10,
+                &[
+                    (0, "/dev/null"),
+                    (3, "socket:[500]"),
+                    (4, "socket:[7]"),
+                    (9, "socket:[500]"),
+                ],
+            ),
+            (
+                2,
+                &[
+                    (5, "socket:[500]"),
+                    (6, "pipe:[500]"),
+                    (7, "anon_inode:[eventfd]"),
+                ],
+            ),
+            (30, &[(1, "socket:[99]")]),
+        ];
+        for (pid, links) in fds {
+            let dir = root.path().join(pid.to_string()).join("fd");
+            fs::create_dir_all(&dir).unwrap();
+            for (fd, target) in links {
+                symlink(target, dir.join(fd.to_string())).unwrap();
+            }
+        }
+        fs::create_dir_all(root.path().join("self")).unwrap();
+        fs::create_dir_all(root.path().join("41")).unwrap(); // no fd directory: vanished
+        let pids = list_pids(root.path()).unwrap();
+        assert_eq!(pids, vec![2, 10, 30, 41]);
+        let walk = walk_fds(root.path(), &pids);
+        let owners = |inode| {
+            walk.owners(inode)
+                .map(|o| (o.pid, o.fd))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(owners(500), vec![(2, 5), (10, 3), (10, 9)]);
+        assert_eq!(owners(7), vec![(10, 4)]);
+        assert_eq!(owners(99), vec![(30, 1)]);
+        assert_eq!(owners(8), vec![]);
+        assert_eq!(owners(u64::MAX), vec![]);
+        assert_eq!(walk.holders(), vec![2, 10, 30]);
+        assert_eq!(
+            (
+                walk.processes_seen,
+                walk.vanished,
+                walk.denied,
+                walk.socket_fds
+            ),
+            (4, 1, 0, 5)
+        );
     }
 }
