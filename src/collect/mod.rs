@@ -6,8 +6,8 @@
 //! then read metadata for the holders and their parents. The dump runs first and the walk after
 //! it, so every socket that still exists when the walk runs is attributed (`ss -p` walks first
 //! and leaves sockets created in between without owners). Both run concurrently: the walk in a
-//! scoped thread that feeds the rayon pool, the dump on the calling thread, which must stay the
-//! one whose network namespace is being read.
+//! scoped thread that feeds the rayon pool, the dump on the calling thread (and one helper it
+//! spawns, [`tables`]), which must stay in the network namespace being read.
 
 pub mod container;
 pub mod host;
@@ -17,6 +17,7 @@ pub mod netns;
 pub mod packet;
 pub mod procnet;
 pub mod procwalk;
+mod tables;
 pub mod unix;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -25,17 +26,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use netlink_packet_sock_diag::{
-    SockDiagMessage,
-    constants::{AF_INET, AF_INET6, IPPROTO_RAW, IPPROTO_TCP, IPPROTO_UDP},
-    inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
-    unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest},
-};
-
-use crate::model::{
-    Family, Meta, Protocol, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning,
-};
-use netlink::{DiagSocket, DumpError};
+use crate::model::{Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning};
 
 /// Which socket tables to dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,13 +161,15 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         t.dump = d0.elapsed();
         // The canonical order does not depend on owners: sort now, on this thread, while the walk
         // may still be running on the pool (canonicalize then finds the sockets in order, which
-        // costs one linear pass). When the walk is done, the pool sorts in parallel.
+        // costs one linear pass). A single namespace comes out of the dump sorted already.
         let s0 = Instant::now();
-        match &walker {
-            Some(w) if !w.is_finished() => {
-                dumped.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()))
+        if !dumped.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+            match &walker {
+                Some(w) if !w.is_finished() => {
+                    dumped.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()))
+                }
+                _ => dumped.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key())),
             }
-            _ => dumped.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key())),
         }
         t.sort = s0.elapsed();
         let walk = walker.map(|h| {
@@ -338,10 +331,13 @@ fn assemble_processes(
 }
 
 /// Dumps the calling thread's namespace and names its interfaces there.
-fn dump_here(opts: &CollectOptions) -> (Vec<Socket>, Warnings, BTreeMap<String, String>) {
+fn dump_here(
+    opts: &CollectOptions,
+    threads: usize,
+) -> (Vec<Socket>, Warnings, BTreeMap<String, String>) {
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
-    let mut sockets = dump_tables(opts, &mut w, &mut src);
+    let mut sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
     let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
     let names = host::interface_names(ifindexes);
     for s in &mut sockets {
@@ -366,7 +362,7 @@ fn dump_namespaces(
     let current = host::current_netns();
     let targets: Vec<Target> = match &opts.netns {
         netns::Select::Current => {
-            let (s, w, src) = dump_here(opts);
+            let (s, w, src) = dump_here(opts, 2);
             warnings.merge(w);
             *sources = src;
             return s;
@@ -403,7 +399,7 @@ fn dump_namespaces(
                     .map(|(ino, name, path, pids)| {
                         scope.spawn(move || {
                             let r =
-                                netns::run_in(path, || (dump_here(opts), host::current_netns()));
+                                netns::run_in(path, || (dump_here(opts, 1), host::current_netns()));
                             (*ino, name.clone(), path.clone(), pids.clone(), r)
                         })
                     })
@@ -447,193 +443,4 @@ fn dump_namespaces(
         }
     }
     out
-}
-
-fn dump_tables(
-    opts: &CollectOptions,
-    warnings: &mut Warnings,
-    sources: &mut BTreeMap<String, String>,
-) -> Vec<Socket> {
-    let mut sockets = Vec::new();
-    let mut sock = match DiagSocket::open() {
-        Ok(s) => s,
-        Err(e) => {
-            warnings.add(
-                "netlink_unavailable",
-                1,
-                format!("cannot open a NETLINK_SOCK_DIAG socket: {e}"),
-            );
-            sources.insert("all".into(), format!("unavailable: {e}"));
-            return sockets;
-        }
-    };
-    let families: Vec<(u8, &str)> = [(AF_INET, "4"), (AF_INET6, "6")]
-        .into_iter()
-        .filter(|(f, _)| if *f == AF_INET { opts.ipv4 } else { opts.ipv6 })
-        .collect();
-    let mut ext = ExtensionFlags::SHUTDOWN;
-    if opts.extensions {
-        ext |= ExtensionFlags::INFO | ExtensionFlags::CONG | ExtensionFlags::SKMEMINFO;
-    }
-    let inet_tables = [
-        (opts.tables.tcp, IPPROTO_TCP, Protocol::Tcp, "tcp"),
-        (opts.tables.udp, IPPROTO_UDP, Protocol::Udp, "udp"),
-    ];
-    for (wanted, proto, protocol, name) in inet_tables {
-        if !wanted {
-            continue;
-        }
-        for &(family, suffix) in &families {
-            let states = if protocol == Protocol::Tcp {
-                opts.tcp_states.0
-            } else {
-                StateSet::ALL.0
-            };
-            let key = format!("{name}{}", if suffix == "6" { "6" } else { "" });
-            let r = dump_inet(
-                &mut sock,
-                family,
-                proto,
-                protocol,
-                states,
-                ext.clone(),
-                &mut sockets,
-                warnings,
-            );
-            sources.insert(key, source_text(r));
-        }
-    }
-    if opts.tables.raw {
-        for &(family, suffix) in &families {
-            let key = if suffix == "6" { "raw6" } else { "raw" };
-            let r = dump_inet(
-                &mut sock,
-                family,
-                IPPROTO_RAW,
-                Protocol::Raw,
-                StateSet::ALL.0,
-                ExtensionFlags::SHUTDOWN,
-                &mut sockets,
-                warnings,
-            );
-            let text = match r {
-                Err(DumpError::Unsupported(_)) => raw_from_procfs(family, &mut sockets, warnings),
-                other => source_text(other),
-            };
-            sources.insert(key.into(), text);
-        }
-    }
-    if opts.tables.unix {
-        let req = SockDiagMessage::UnixRequest(UnixRequest {
-            state_flags: UnixStateFlags::from_bits_retain(u32::MAX),
-            inode: 0,
-            show_flags: ShowFlags::from_bits_retain(
-                (ShowFlags::NAME
-                    | ShowFlags::VFS
-                    | ShowFlags::PEER
-                    | ShowFlags::ICONS
-                    | ShowFlags::RQLEN
-                    | ShowFlags::MEMINFO)
-                    .bits()
-                    | unix::UDIAG_SHOW_UID,
-            ),
-            cookie: [0xff; 8],
-        });
-        let mut bad = 0u64;
-        let r = sock.dump_message(req, |p| match unix::decode_unix(p) {
-            Ok(s) => sockets.push(s),
-            Err(_) => bad += 1,
-        });
-        warnings.add(
-            "decode_error",
-            bad,
-            "netlink replies that could not be decoded",
-        );
-        sources.insert("unix".into(), source_text(r));
-    }
-    if opts.tables.packet {
-        let mut bad = 0u64;
-        let r = sock.dump_raw(&packet::request(), |p| match packet::decode_packet(p) {
-            Ok(s) => sockets.push(s),
-            Err(_) => bad += 1,
-        });
-        warnings.add(
-            "decode_error",
-            bad,
-            "netlink replies that could not be decoded",
-        );
-        sources.insert("packet".into(), source_text(r));
-    }
-    sockets
-}
-
-#[allow(clippy::too_many_arguments)]
-fn dump_inet(
-    sock: &mut DiagSocket,
-    family: u8,
-    proto: u8,
-    protocol: Protocol,
-    states: u32,
-    ext: ExtensionFlags,
-    out: &mut Vec<Socket>,
-    warnings: &mut Warnings,
-) -> Result<netlink::DumpStats, DumpError> {
-    let req = SockDiagMessage::InetRequest(InetRequest {
-        family,
-        protocol: proto,
-        extensions: ext,
-        states: StateFlags::from_bits_retain(states),
-        socket_id: if family == AF_INET {
-            SocketId::new_v4()
-        } else {
-            SocketId::new_v6()
-        },
-    });
-    let mut bad = 0u64;
-    let r = sock.dump_message(req, |p| match inet::decode_inet(p, protocol) {
-        Ok(s) => out.push(s),
-        Err(_) => bad += 1,
-    });
-    warnings.add(
-        "decode_error",
-        bad,
-        "netlink replies that could not be decoded",
-    );
-    if let Ok(stats) = &r
-        && stats.interrupted
-    {
-        warnings.add(
-            "dump_interrupted",
-            1,
-            "the kernel flagged a dump as interrupted: sockets may be missing or doubled",
-        );
-    }
-    r
-}
-
-fn raw_from_procfs(family: u8, out: &mut Vec<Socket>, warnings: &mut Warnings) -> String {
-    let (path, fam) = if family == AF_INET {
-        ("/proc/thread-self/net/raw", Family::Inet)
-    } else {
-        ("/proc/thread-self/net/raw6", Family::Inet6)
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let (v, bad) = procnet::parse_raw_table(&text, fam);
-            out.extend(v);
-            warnings.add("decode_error", bad, format!("unparsable lines in {path}"));
-            format!("procfs ({path}: this kernel has no raw_diag)")
-        }
-        Err(e) => {
-            warnings.add("raw_unavailable", 1, format!("{path}: {e}"));
-            format!("unavailable: no raw_diag and {path}: {e}")
-        }
-    }
-}
-
-fn source_text(r: Result<netlink::DumpStats, DumpError>) -> String {
-    match r {
-        Ok(_) => "netlink".into(),
-        Err(e) => format!("unavailable: {e}"),
-    }
 }

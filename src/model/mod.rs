@@ -511,9 +511,15 @@ impl Snapshot {
             s.owners.sort_unstable();
             s.owners.dedup();
         }
-        use rayon::slice::ParallelSliceMut;
-        self.sockets
-            .par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // Collection hands the sockets over in order: checking is one linear pass.
+        if !self
+            .sockets
+            .is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
+        {
+            use rayon::slice::ParallelSliceMut;
+            self.sockets
+                .par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         self.processes.sort_by_key(|p| p.pid);
         self.namespaces.sort_by_key(|n| n.inode);
         self.warnings.sort();
