@@ -129,8 +129,7 @@ pub(super) fn dump_tables(
         let mut done = Vec::new();
         while let Some(&i) = schedule.get(next.fetch_add(1, Ordering::Relaxed)) {
             let mut d = dump_table(&mut sock, opts, tables[i]);
-            d.sockets
-                .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            crate::model::sort_sockets(&mut d.sockets);
             done.push((i, d));
         }
         done

@@ -7,9 +7,11 @@
 
 mod bytes;
 mod json;
+mod order;
 mod state;
 
 pub use bytes::ByteString;
+pub use order::sort_sockets;
 pub use state::{State, StateSet};
 
 use std::collections::BTreeMap;
