@@ -17,8 +17,18 @@ use crate::rules::condition::Condition;
 use crate::rules::fields::{Subject, Value};
 use crate::rules::{Rule, RuleSet};
 
-/// Network namespace labels by inode (see [`Snapshot::netns_label`]).
-type Labels = std::collections::HashMap<Option<u64>, String>;
+/// Network namespace labels by inode (see [`Snapshot::netns_label`]): one entry per namespace
+/// in the snapshot (usually one), searched in turn for every subject.
+struct Labels(Vec<(Option<u64>, String)>);
+
+impl Labels {
+    fn get(&self, netns: Option<u64>) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == netns)
+            .map(|(_, l)| l.as_str())
+    }
+}
 
 /// Aggregate groups: (rule, group key) → the (socket, holder) subjects in the group.
 type Groups = BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>>;
@@ -52,6 +62,10 @@ struct Plan<'r> {
 }
 
 enum Node<'r> {
+    /// A conjunction that pins protocols or states: two bit tests before its other conjuncts
+    /// (the pinning ones are dropped). Rules whose `any` has one branch per protocol or state
+    /// skip the branches that cannot apply without reading a field.
+    Masked(u32, u32, Box<Node<'r>>),
     All(Vec<Node<'r>>),
     Any(Vec<Node<'r>>),
     Not(Box<Node<'r>>),
@@ -65,7 +79,18 @@ fn build<'r>(c: &'r Condition, memo_conds: &mut Vec<&'r Condition>) -> Node<'r> 
         return Node::Memo(memo_conds.len() - 1);
     }
     match c {
-        Condition::All(v) => Node::All(order(v.iter().map(|x| build(x, memo_conds)).collect())),
+        Condition::All(v) => {
+            let (pm, sm) = crate::rules::masks(c);
+            if pm == u32::MAX && sm == u32::MAX {
+                return Node::All(order(v.iter().map(|x| build(x, memo_conds)).collect()));
+            }
+            let rest = v
+                .iter()
+                .filter(|x| !implied_by_masks(x))
+                .map(|x| build(x, memo_conds))
+                .collect();
+            Node::Masked(pm, sm, Box::new(Node::All(order(rest))))
+        }
         Condition::Any(v) => Node::Any(order(v.iter().map(|x| build(x, memo_conds)).collect())),
         Condition::Not(x) => Node::Not(Box::new(build(x, memo_conds))),
         Condition::Pred(_) => Node::Leaf(c),
@@ -76,9 +101,10 @@ fn build<'r>(c: &'r Condition, memo_conds: &mut Vec<&'r Condition>) -> Node<'r> 
 fn order(mut v: Vec<Node>) -> Vec<Node> {
     v.sort_by_key(|n| match n {
         Node::Memo(_) => 0,
-        Node::Leaf(_) => 1,
-        Node::Not(_) => 2,
-        _ => 3,
+        Node::Masked(..) => 1,
+        Node::Leaf(_) => 2,
+        Node::Not(_) => 3,
+        _ => 4,
     });
     v
 }
@@ -86,6 +112,11 @@ fn order(mut v: Vec<Node>) -> Vec<Node> {
 impl Node<'_> {
     fn eval(&self, x: &Subject, pi: Option<usize>, memo: &[(Vec<bool>, bool)]) -> bool {
         match self {
+            Node::Masked(pm, sm, n) => {
+                pm & (1 << x.socket.protocol as u32) != 0
+                    && sm & (1 << (x.socket.state as u32 - 1)) != 0
+                    && n.eval(x, pi, memo)
+            }
             Node::All(v) => v.iter().all(|n| n.eval(x, pi, memo)),
             Node::Any(v) => v.iter().any(|n| n.eval(x, pi, memo)),
             Node::Not(n) => !n.eval(x, pi, memo),
@@ -171,14 +202,18 @@ impl Plan<'_> {
 /// Evaluates `rules` over `snap` using the current rayon pool.
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     let eph = snap.meta.ip_local_port_range.unwrap_or(DEFAULT_EPHEMERAL);
-    let labels: Labels = snap
-        .sockets
-        .iter()
-        .map(|s| s.netns)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|n| (n, snap.netns_label(n)))
-        .collect();
+    let mut namespaces: Vec<Option<u64>> = Vec::new();
+    for s in &snap.sockets {
+        if namespaces.last() != Some(&s.netns) && !namespaces.contains(&s.netns) {
+            namespaces.push(s.netns);
+        }
+    }
+    let labels = Labels(
+        namespaces
+            .into_iter()
+            .map(|n| (n, snap.netns_label(n)))
+            .collect(),
+    );
     let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap, eph)).collect();
     // The rules that can match each (protocol, state) pair, computed once.
     let candidates: Vec<Vec<usize>> = (0..8u32)
@@ -215,7 +250,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     process: pi.map(|i| &snap.processes[i]),
                     parent: None,
                     ephemeral: eph,
-                    netns: labels.get(&s.netns).map(String::as_str),
+                    netns: labels.get(s.netns),
                 };
                 for &ri in cands {
                     if plans[ri].matches(&subject, pi) {
@@ -345,7 +380,7 @@ fn subject<'a>(
         process,
         parent: process.and_then(|p| snap.process(p.ppid)),
         ephemeral: eph,
-        netns: labels.get(&snap.sockets[si].netns).map(String::as_str),
+        netns: labels.get(snap.sockets[si].netns),
     }
 }
 

@@ -319,9 +319,7 @@ pub fn load(
         if bad {
             continue;
         }
-        let protocol_mask =
-            mask(&doc.when, "socket.protocol", fields::PROTOCOLS) & kind_mask(&doc.when);
-        let state_mask = mask(&doc.when, "socket.state", fields::STATES);
+        let (protocol_mask, state_mask) = masks(&doc.when);
         rules.push(Rule {
             doc,
             source: s.path.clone(),
@@ -393,6 +391,16 @@ fn is_attack_id(t: &str) -> bool {
     main.len() == 4
         && main.bytes().all(|b| b.is_ascii_digit())
         && (sub.is_empty() || (sub.len() == 3 && sub.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// The protocols (bit = `Protocol as u32`) and states (bit = kernel state - 1) that a condition
+/// allows, as far as its conjunction pins `socket.protocol`, `socket.kind` and `socket.state`;
+/// `u32::MAX` where it does not.
+pub fn masks(c: &Condition) -> (u32, u32) {
+    (
+        mask(c, "socket.protocol", fields::PROTOCOLS) & kind_mask(c),
+        mask(c, "socket.state", fields::STATES),
+    )
 }
 
 fn mask(c: &Condition, field: &str, names: &[&str]) -> u32 {
