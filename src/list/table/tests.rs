@@ -1,0 +1,253 @@
+use serde_json::json;
+
+use super::*;
+use crate::list::fixtures::{opts, patch, process, snapshot, sock, unix};
+use crate::model::{Owner, Process, Protocol::*, TcpInfo};
+
+/// Renders `sockets` (all of them, in the order given) with `flags` and these processes.
+fn render(flags: &str, sockets: Vec<Socket>, procs: Vec<Process>) -> String {
+    let snap = snapshot(Vec::new(), procs);
+    let refs: Vec<&Socket> = sockets.iter().collect();
+    render_table(&snap, &refs, &opts(flags, ""))
+}
+
+/// One socket without header: nothing is padded, so the line is the cells joined.
+fn line(flags: &str, s: &Socket) -> String {
+    let out = render(&format!("{flags}H"), vec![s.clone()], Vec::new());
+    assert_eq!(
+        out.matches('\n').count(),
+        1,
+        "one socket, one line: {out:?}"
+    );
+    out.trim_end_matches('\n').to_string()
+}
+
+fn owned(mut s: Socket, owners: &[(u32, u32)]) -> Socket {
+    s.owners = owners.iter().map(|&(pid, fd)| Owner { pid, fd }).collect();
+    s
+}
+
+#[test]
+fn listener_with_owner_exe_and_user() {
+    let mut s = owned(sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0"), &[(100, 3)]);
+    s.send_q = 128;
+    let sshd = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
+    assert_eq!(
+        render("tlp", vec![s], vec![sshd]),
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process                       Exe            User\n\
+         LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:((\"sshd\",pid=100,fd=3)) /usr/sbin/sshd root\n"
+    );
+}
+
+#[test]
+fn several_owners_deleted_exe_and_missing_user() {
+    let s = owned(
+        sock("tcp LISTEN 127.0.0.1:25000 0.0.0.0:0"),
+        &[(10, 3), (11, 4)],
+    );
+    let main = patch(
+        process(10, b"main", Some("/tmp/x"), None),
+        json!({"exe_deleted": true, "uid": 1000}),
+    );
+    let child = process(11, b"child", Some("/memfd:x (deleted)"), Some("bob"));
+    let cols = "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:*";
+    assert_eq!(
+        render("tlpH", vec![s.clone()], vec![main, child]),
+        format!(
+            "{cols} users:((\"main\",pid=10,fd=3),(\"child\",pid=11,fd=4)) \
+             /tmp/x (deleted),/memfd:x (deleted) 1000,bob\n"
+        )
+    );
+    // Holders whose /proc entries could not be read, and a socket without holders.
+    let unread = "users:((\"\",pid=10,fd=3),(\"\",pid=11,fd=4)) ? ?";
+    assert_eq!(line("tlp", &s), format!("{cols} {unread}"));
+    assert_eq!(line("tlp", &owned(s, &[])), format!("{cols} - - -"));
+}
+
+#[test]
+fn ipv6_wildcards_mapped_and_devices() {
+    let mut dual = sock("tcp LISTEN [::]:80 [::]:0");
+    assert_eq!(line("tl", &dual), "LISTEN 0 0 *:80 *:*", "v6only unknown");
+    dual.v6only = Some(false);
+    assert_eq!(line("tl", &dual), "LISTEN 0 0 *:80 *:*");
+    dual.v6only = Some(true);
+    assert_eq!(line("tl", &dual), "LISTEN 0 0 [::]:80 [::]:*");
+    let mapped = sock("tcp ESTAB [::ffff:127.0.0.1]:22502 [::ffff:127.0.0.1]:60542");
+    let want = "ESTAB 0 0 [::ffff:127.0.0.1]:22502 [::ffff:127.0.0.1]:60542";
+    assert_eq!(line("t", &mapped), want);
+    let mut dev = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+    (dev.ifindex, dev.interface) = (Some(2), Some("eth0".into()));
+    assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%eth0:53 0.0.0.0:*");
+    dev.interface = None;
+    assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%2:53 0.0.0.0:*");
+    let mut ll = sock("tcp LISTEN [fe80::1]:24000 [::]:0");
+    (ll.v6only, ll.ifindex, ll.interface) = (Some(true), Some(2), Some("eth0".into()));
+    assert_eq!(line("tl", &ll), "LISTEN 0 0 [fe80::1]%eth0:24000 [::]:*");
+}
+
+#[test]
+fn unix_names() {
+    let mut abs = unix(UnixDgram, State::Close, Some(b"\0ab\0cd"), 164827);
+    abs.recv_q = 2;
+    let mut path = unix(UnixStream, State::Listen, Some(b"/run/x.sock"), 10);
+    path.send_q = 8;
+    let mut unnamed = unix(UnixStream, State::Established, None, 20);
+    unnamed.unix.as_mut().unwrap().peer = Some(21);
+    assert_eq!(line("xa", &abs), "u_dgr UNCONN 2 0 @ab@cd 164827 * 0");
+    assert_eq!(line("xa", &path), "u_str LISTEN 0 8 /run/x.sock 10 * 0");
+    assert_eq!(line("xa", &unnamed), "u_str ESTAB 0 0 * 20 * 21");
+    assert_eq!(
+        render("xa", vec![abs, path, unnamed], Vec::new()),
+        "Netid State  Recv-Q Send-Q Local Address:Port   Peer Address:Port\n\
+         u_dgr UNCONN 2      0             @ab@cd 164827            * 0\n\
+         u_str LISTEN 0      8        /run/x.sock 10                * 0\n\
+         u_str ESTAB  0      0                  * 20                * 21\n"
+    );
+}
+
+#[test]
+fn packet_sockets_and_bpf() {
+    let prog = [
+        [0x28, 0, 0, 12],
+        [0x15, 0, 3, 2048],
+        [0x30, 0, 0, 23],
+        [0x15, 0, 1, 17],
+    ];
+    let prog: Vec<_> = prog
+        .iter()
+        .chain(&[[6, 0, 0, 262144], [6, 0, 0, 0]])
+        .collect();
+    let prog: Vec<_> = prog
+        .iter()
+        .map(|i| json!({"code": i[0], "jt": i[1], "jf": i[2], "k": i[3]}))
+        .collect();
+    let mut s = sock("p_raw UNCONN");
+    (s.inode, s.ifindex, s.interface, s.cookie) =
+        (164811, Some(2), Some("eth0".into()), Some(0x7783));
+    s.packet = Some(serde_json::from_value(json!({"ethertype": 0x0800, "bpf": prog})).unwrap());
+    assert_eq!(line("0", &s), "p_raw 0 0 [2048]:eth0 *");
+    assert_eq!(
+        line("0b", &s),
+        "p_raw 0 0 [2048]:eth0 * bpf filter (6): 0x28 0 0 12, 0x15 0 3 2048, \
+         0x30 0 0 23, 0x15 0 1 17, 0x06 0 0 262144, 0x06 0 0 0"
+    );
+    assert_eq!(line("0e", &s), "p_raw 0 0 [2048]:eth0 * ino:164811 sk:7783");
+    let mut all = sock("p_dgr UNCONN");
+    all.recv_q = 6276;
+    let info = json!({"ethertype": 3, "version": 2, "fanout": 42 | (1 << 16)});
+    all.packet = Some(serde_json::from_value(info).unwrap());
+    assert_eq!(line("0b", &all), "p_dgr 6276 0 *:* *");
+    assert_eq!(
+        line("0e", &all),
+        "p_dgr 6276 0 *:* * ino:1 ver:2 fanout(id:42,type:lb)"
+    );
+}
+
+#[test]
+fn hostile_strings_are_escaped() {
+    let name = b"/tmp/a\nb\x1b[2J\xe2\x80\xae";
+    let s = owned(unix(UnixStream, State::Listen, Some(name), 9), &[(7, 4)]);
+    let evil = process(7, b"evil\n\x1b[31m\"", Some("/tmp/\x07x"), Some("r\too\nt"));
+    let out = render("xlpH", vec![s], vec![evil]);
+    assert_eq!(
+        out,
+        "u_str LISTEN 0 0 /tmp/a\\nb\\x1b[2J\\u{202e} 9 * 0 \
+         users:((\"evil\\n\\x1b[31m\\\"\",pid=7,fd=4)) /tmp/\\x07x r\\too\\nt\n"
+    );
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'));
+    let mut dev = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+    (dev.ifindex, dev.interface) = (Some(9), Some("e\x1bth".into()));
+    assert_eq!(line("ul", &dev), "UNCONN 0 0 0.0.0.0%e\\x1bth:53 0.0.0.0:*");
+}
+
+#[test]
+fn extended_timer_memory_and_info_on_one_line() {
+    let mut s = sock("tcp ESTAB 127.0.0.1:54968 127.0.0.1:24004");
+    (s.inode, s.send_q, s.uid, s.cookie) = (165, 2803712, Some(1000), Some(0x5683));
+    (s.mark, s.shutdown, s.congestion) = (Some(0x2a), Some(0), Some("cubic".into()));
+    let timer = json!({"kind": "persist", "expires_ms": 66000, "retrans": 0});
+    s.timer = Some(serde_json::from_value(timer).unwrap());
+    let mem = json!({"rmem_alloc": 0, "rcvbuf": 131072, "wmem_alloc": 5, "sndbuf": 16384,
+        "fwd_alloc": 1, "wmem_queued": 2, "optmem": 0, "backlog": 0});
+    s.memory = Some(serde_json::from_value(mem).unwrap());
+    let info = json!({"options": 7, "snd_wscale": 7, "rcv_wscale": 6, "rto": 204000,
+        "rtt": 1234, "rttvar": 617, "snd_mss": 1448, "pmtu": 65535, "rcv_mss": 536,
+        "advmss": 65483, "snd_cwnd": 10, "snd_ssthresh": 0x7fffffff, "reordering": 3,
+        "last_data_sent": 10, "last_ack_recv": 30, "rcv_ssthresh": 64088, "bytes_sent": 100,
+        "bytes_acked": 101, "segs_out": 5, "segs_in": 4, "min_rtt": 31, "total_retrans": 2,
+        "snd_wnd": 65536});
+    s.tcp_info = Some(patch(TcpInfo::default(), info).into());
+    let cols = "ESTAB 0 2803712 127.0.0.1:54968 127.0.0.1:24004";
+    assert_eq!(line("t", &s), cols);
+    assert_eq!(line("to", &s), format!("{cols} timer:(persist,1min6sec,0)"));
+    assert_eq!(
+        line("tem", &s),
+        format!(
+            "{cols} timer:(persist,1min6sec,0) uid:1000 ino:165 sk:5683 fwmark:0x2a <-> \
+             skmem:(r0,rb131072,t5,tb16384,f1,w2,o0,bl0)"
+        )
+    );
+    assert_eq!(
+        line("ti", &s),
+        format!(
+            "{cols} ts sack cubic wscale:7,6 rto:204 rtt:1.234/0.617 mss:1448 pmtu:65535 \
+             rcvmss:536 advmss:65483 cwnd:10 bytes_sent:100 bytes_acked:101 segs_out:5 \
+             segs_in:4 lastsnd:10 lastack:30 retrans:0/2 rcv_ssthresh:64088 minrtt:0.031 \
+             snd_wnd:65536"
+        )
+    );
+    (s.shutdown, s.family, s.v6only) = (Some(1), Family::Inet6, Some(false));
+    assert!(line("te", &s).ends_with(" v6only:0 -->"));
+    s.shutdown = Some(2);
+    assert!(line("te", &s).ends_with(" <--"));
+    s.shutdown = Some(3);
+    assert!(line("te", &s).ends_with(" ---"));
+}
+
+#[test]
+fn timer_and_number_formats_follow_ss() {
+    let timers = [
+        (66_000, "1min6sec"),
+        (59_000, "59sec"),
+        (748, "748ms"),
+        (5, "005ms"),
+    ];
+    let more = [
+        (4_488, "4.488sec"),
+        (12_345, "12sec"),
+        (660_000, "11min"),
+        (0, ""),
+    ];
+    for (ms, text) in timers
+        .into_iter()
+        .chain(more)
+        .chain([(7_140_000, "119min")])
+    {
+        assert_eq!(ms_timer(ms), text, "{ms}");
+    }
+    let nums = [
+        (1.234, "1.234"),
+        (204.0, "204"),
+        (0.031, "0.031"),
+        (12.5, "12.5"),
+    ];
+    let more = [
+        (1234.567, "1234.57"),
+        (1_234_567.0, "1.23457e+06"),
+        (0.0, "0"),
+    ];
+    for (v, text) in nums.into_iter().chain(more) {
+        assert_eq!(fmt_g(v), text, "{v}");
+    }
+}
+
+#[test]
+fn header_rules_and_empty_output() {
+    let header = "Netid State Recv-Q Send-Q Local Address:Port Peer Address:Port\n";
+    assert_eq!(render("tu", Vec::new(), Vec::new()), header);
+    let no_state = "Recv-Q Send-Q Local Address:Port Peer Address:Port\n";
+    assert_eq!(render("u", Vec::new(), Vec::new()), no_state);
+    assert_eq!(render("tH", Vec::new(), Vec::new()), "");
+    let s = sock("udp ESTAB 10.0.0.1:40000 10.0.0.53:53");
+    assert_eq!(line("u", &s), "0 0 10.0.0.1:40000 10.0.0.53:53");
+}
