@@ -11,7 +11,8 @@ use netlink_packet_sock_diag::constants::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
 use netlink_packet_sock_diag::inet::{InetResponseHeader, nlas::Nla};
 
 use super::netlink::SOCK_DIAG_BY_FAMILY;
-use crate::model::{Endpoint, Family, Protocol, SkMemInfo, Socket, State, TcpInfo, Timer};
+use super::netlink::decode_skmeminfo;
+use crate::model::{Endpoint, Family, Protocol, Socket, State, TcpInfo, Timer};
 
 const INET_DIAG_CGROUP_ID: u16 = 21;
 /// `sizeof(struct inet_diag_msg)`: the attributes follow it.
@@ -83,26 +84,6 @@ fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), String> {
         },
     }
     Ok(())
-}
-
-/// `SK_MEMINFO_*` (include/uapi/linux/sock_diag.h): seven u32 since 3.6, backlog since 4.4,
-/// drops since 4.11; kept as far as the kernel sent them.
-fn decode_skmeminfo(b: &[u8]) -> Option<SkMemInfo> {
-    let at = |i: usize| {
-        b.get(i * 4..i * 4 + 4)
-            .map(|x| u32::from_ne_bytes(x.try_into().unwrap()))
-    };
-    Some(SkMemInfo {
-        rmem_alloc: at(0)?,
-        rcvbuf: at(1)?,
-        wmem_alloc: at(2)?,
-        sndbuf: at(3)?,
-        fwd_alloc: at(4)?,
-        wmem_queued: at(5)?,
-        optmem: at(6)?,
-        backlog: at(7),
-        drops: at(8),
-    })
 }
 
 /// Decodes a recorded dump: concatenated netlink messages as `ss -D` writes them (several

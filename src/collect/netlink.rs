@@ -14,6 +14,8 @@ use netlink_packet_core::{
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_sys::{Socket as NlSocket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 
+use crate::model::SkMemInfo;
+
 /// `SOCK_DIAG_BY_FAMILY`: the message type of every request and reply.
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
 
@@ -189,6 +191,27 @@ impl DiagSocket {
             }
         }
     }
+}
+
+/// `SK_MEMINFO_*` (include/uapi/linux/sock_diag.h), the same attribute in inet, unix and packet
+/// replies: seven u32 since 3.6, backlog since 4.4, drops since 4.11; kept as far as the kernel
+/// sent them.
+pub fn decode_skmeminfo(v: &[u8]) -> Option<SkMemInfo> {
+    let at = |i: usize| {
+        v.get(i * 4..i * 4 + 4)
+            .map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
+    };
+    Some(SkMemInfo {
+        rmem_alloc: at(0)?,
+        rcvbuf: at(1)?,
+        wmem_alloc: at(2)?,
+        sndbuf: at(3)?,
+        fwd_alloc: at(4)?,
+        wmem_queued: at(5)?,
+        optmem: at(6)?,
+        backlog: at(7),
+        drops: at(8),
+    })
 }
 
 fn classify(errno: i32) -> DumpError {

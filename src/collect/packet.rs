@@ -8,7 +8,7 @@
 
 use netlink_packet_core::NlasIterator;
 
-use super::unix::decode_skmeminfo;
+use super::netlink::decode_skmeminfo;
 use crate::model::{BpfInsn, Family, PacketInfo, Protocol, Socket, State};
 
 const AF_PACKET: u8 = 17;

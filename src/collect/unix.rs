@@ -12,7 +12,8 @@ use netlink_packet_sock_diag::{
 };
 
 use super::netlink::SOCK_DIAG_BY_FAMILY;
-use crate::model::{ByteString, Family, Protocol, SkMemInfo, Socket, State, UnixInfo};
+use super::netlink::decode_skmeminfo;
+use crate::model::{ByteString, Family, Protocol, Socket, State, UnixInfo};
 
 const UNIX_DIAG_VFS: u16 = 1;
 const UNIX_DIAG_MEMINFO: u16 = 5;
@@ -89,25 +90,6 @@ pub fn decode_unix(payload: &[u8]) -> Result<Socket, String> {
     }
     s.unix = Some(Box::new(info));
     Ok(s)
-}
-
-/// `__u32 [SK_MEMINFO_VARS]`: 7 values on old kernels, 9 since Linux 4.x.
-pub fn decode_skmeminfo(v: &[u8]) -> Option<SkMemInfo> {
-    let at = |i: usize| {
-        v.get(i * 4..i * 4 + 4)
-            .map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
-    };
-    Some(SkMemInfo {
-        rmem_alloc: at(0)?,
-        rcvbuf: at(1)?,
-        wmem_alloc: at(2)?,
-        sndbuf: at(3)?,
-        fwd_alloc: at(4)?,
-        wmem_queued: at(5)?,
-        optmem: at(6)?,
-        backlog: at(7),
-        drops: at(8),
-    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::{
     BpfInsn, ByteString, Endpoint, Family, Owner, PacketInfo, Protocol, SkMemInfo, Snapshot,
-    Socket, State, TcpInfo, Timer, UnixInfo,
+    Socket, TcpInfo, Timer, UnixInfo,
 };
 
 /// Sockets per batch, and batches encoded at once: 4 buffers of ~2 MB (TCP sockets with
@@ -110,30 +110,18 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     out.extend_from_slice(b"\",\"family\":\"");
     out.extend_from_slice(family_name(*family).as_bytes());
     out.extend_from_slice(b"\",\"state\":\"");
-    out.extend_from_slice(state_name(*state).as_bytes());
+    out.extend_from_slice(state.name().as_bytes());
     out.push(b'"');
-    if let Some(e) = local {
-        out.extend_from_slice(b",\"local\":");
-        endpoint(out, e);
-    }
-    if let Some(e) = remote {
-        out.extend_from_slice(b",\"remote\":");
-        endpoint(out, e);
-    }
+    part(out, b",\"local\":", local, endpoint);
+    part(out, b",\"remote\":", remote, endpoint);
     opt_num(out, b",\"ifindex\":", *ifindex);
-    if let Some(i) = interface {
-        out.extend_from_slice(b",\"interface\":");
-        string(out, i);
-    }
+    part(out, b",\"interface\":", interface, |o, i| string(o, i));
     opt_num(out, b",\"uid\":", *uid);
     field(out, b",\"inode\":", *inode);
     opt_num(out, b",\"cookie\":", *cookie);
     field(out, b",\"recv_q\":", *recv_q);
     field(out, b",\"send_q\":", *send_q);
-    if let Some(t) = timer {
-        out.extend_from_slice(b",\"timer\":");
-        timer_json(out, t);
-    }
+    part(out, b",\"timer\":", timer, timer_json);
     opt_num(out, b",\"shutdown\":", *shutdown);
     opt_num(out, b",\"mark\":", *mark);
     if let Some(b) = v6only {
@@ -143,27 +131,12 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
             b",\"v6only\":false"
         });
     }
-    if let Some(c) = congestion {
-        out.extend_from_slice(b",\"congestion\":");
-        string(out, c);
-    }
-    if let Some(t) = tcp_info {
-        out.extend_from_slice(b",\"tcp_info\":");
-        tcp_info_json(out, t);
-    }
-    if let Some(m) = memory {
-        out.extend_from_slice(b",\"memory\":");
-        memory_json(out, m);
-    }
+    part(out, b",\"congestion\":", congestion, |o, c| string(o, c));
+    part(out, b",\"tcp_info\":", tcp_info, |o, t| tcp_info_json(o, t));
+    part(out, b",\"memory\":", memory, memory_json);
     opt_num(out, b",\"cgroup_id\":", *cgroup_id);
-    if let Some(u) = unix {
-        out.extend_from_slice(b",\"unix\":");
-        unix_json(out, u);
-    }
-    if let Some(p) = packet {
-        out.extend_from_slice(b",\"packet\":");
-        packet_json(out, p);
-    }
+    part(out, b",\"unix\":", unix, |o, u| unix_json(o, u));
+    part(out, b",\"packet\":", packet, |o, p| packet_json(o, p));
     out.extend_from_slice(b",\"owners\":[");
     for (i, Owner { pid, fd }) in owners.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"{\"pid\":" } else { b",{\"pid\":" });
@@ -174,6 +147,15 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     out.push(b']');
     opt_num(out, b",\"netns\":", *netns);
     out.push(b'}');
+}
+
+/// `,"name":` and the part, when it is present.
+#[inline]
+fn part<T>(out: &mut Vec<u8>, key: &[u8], v: &Option<T>, write: impl FnOnce(&mut Vec<u8>, &T)) {
+    if let Some(v) = v {
+        out.extend_from_slice(key);
+        write(out, v);
+    }
 }
 
 fn protocol_name(p: Protocol) -> &'static str {
@@ -195,24 +177,6 @@ fn family_name(f: Family) -> &'static str {
         Family::Inet6 => "inet6",
         Family::Unix => "unix",
         Family::Packet => "packet",
-    }
-}
-
-fn state_name(s: State) -> &'static str {
-    match s {
-        State::Established => "established",
-        State::SynSent => "syn-sent",
-        State::SynRecv => "syn-recv",
-        State::FinWait1 => "fin-wait-1",
-        State::FinWait2 => "fin-wait-2",
-        State::TimeWait => "time-wait",
-        State::Close => "close",
-        State::CloseWait => "close-wait",
-        State::LastAck => "last-ack",
-        State::Listen => "listen",
-        State::Closing => "closing",
-        State::NewSynRecv => "new-syn-recv",
-        State::BoundInactive => "bound-inactive",
     }
 }
 
