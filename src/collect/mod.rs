@@ -201,6 +201,13 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
                 walk.denied,
                 "processes whose fd table could not be read (run as root to see them)",
             );
+            warnings.add(
+                "proc_fd_links_denied",
+                walk.links_denied,
+                "processes some of whose descriptors the kernel refused to resolve, even to this \
+                 user (a security module, ptrace rules or a sandbox): their sockets may show no \
+                 owner",
+            );
             // In parallel, and by lookup rather than removal, so that the map is only read.
             sockets.par_iter_mut().for_each(|s| {
                 if s.inode != 0 {

@@ -34,6 +34,10 @@ pub struct FdWalk {
     pub vanished: u64,
     /// Processes whose fd table could not be read (permission).
     pub denied: u64,
+    /// Processes whose fd table was listed but some of whose descriptors the kernel refused to
+    /// resolve (EACCES/EPERM even for root: a security module, ptrace rules, a sandbox's init).
+    /// Their sockets, if any, show no owner.
+    pub links_denied: u64,
     /// Socket file descriptors found.
     pub socket_fds: u64,
 }
@@ -61,7 +65,8 @@ impl FdWalk {
 }
 
 enum PidFds {
-    Sockets(Vec<(u64, u32)>),
+    /// The socket descriptors, and whether the kernel refused to resolve some descriptor.
+    Sockets(Vec<(u64, u32)>, bool),
     Vanished,
     Denied,
 }
@@ -93,8 +98,9 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
     };
     for (pid, r) in per_pid {
         match r {
-            PidFds::Sockets(v) => {
+            PidFds::Sockets(v, links_denied) => {
                 walk.socket_fds += v.len() as u64;
+                walk.links_denied += u64::from(links_denied);
                 walk.holdings
                     .extend(v.into_iter().map(|(inode, fd)| (inode, Owner { pid, fd })));
             }
@@ -132,6 +138,7 @@ fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {
         Err(_) => return PidFds::Vanished,
     };
     let mut out = Vec::new();
+    let mut denied = false;
     for entry in entries {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
@@ -141,15 +148,22 @@ fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {
         else {
             continue;
         };
-        // An fd closed since readdir gives ENOENT: simply not a socket any more.
-        let Ok(target) = nix::fcntl::readlinkat(&handle, name.as_os_str()) else {
-            continue;
-        };
-        if let Some(inode) = socket_inode(target.as_bytes()) {
-            out.push((inode, fd));
+        match nix::fcntl::readlinkat(&handle, name.as_os_str()) {
+            Ok(target) => {
+                if let Some(inode) = socket_inode(target.as_bytes()) {
+                    out.push((inode, fd));
+                }
+            }
+            Err(e) => denied |= link_refused(e),
         }
     }
-    PidFds::Sockets(out)
+    PidFds::Sockets(out, denied)
+}
+
+/// Whether a failed readlink of /proc/PID/fd/N means the kernel refused it (to be counted), as
+/// opposed to the descriptor having been closed since the listing (ENOENT: nothing to see).
+fn link_refused(e: nix::errno::Errno) -> bool {
+    matches!(e, nix::errno::Errno::EACCES | nix::errno::Errno::EPERM)
 }
 
 /// `socket:[12345]` → 12345.
@@ -371,6 +385,15 @@ mod tests {
         assert_eq!(socket_inode(b"pipe:[1]"), None);
         assert_eq!(socket_inode(b"socket:[x]"), None);
         assert_eq!(ns_inode(b"net:[4026531840]"), Some(4026531840));
+    }
+
+    #[test]
+    fn refused_links_are_told_apart_from_closed_descriptors() {
+        use nix::errno::Errno;
+        assert!(link_refused(Errno::EACCES));
+        assert!(link_refused(Errno::EPERM));
+        assert!(!link_refused(Errno::ENOENT));
+        assert!(!link_refused(Errno::EINVAL));
     }
 
     /// A /proc-shaped tree of symlinks: a socket shared by two processes (one of them twice),
