@@ -4,7 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{BIN, Netns, require_root};
+use crate::common::{BIN, Netns, expect_exit, require_root};
 
 const BEFORE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -22,11 +22,7 @@ fn create_from(snapshot: &str, path: &std::path::Path) {
         .arg(path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
 }
 
 /// `scan --baseline` in the namespace, rules off (drift only): (exit code, categories).
@@ -83,11 +79,7 @@ fn drift_categories_update_and_fleet_classes() {
     let base = ns.workdir().join("base.yaml");
     let base_s = base.display().to_string();
     let out = ns.run(&[BIN, "baseline", "create", "-o", &base_s]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let text = std::fs::read_to_string(&base).unwrap();
     assert!(text.contains("address: loopback, port: 7001"), "{text}");
     assert!(
@@ -161,11 +153,7 @@ fn drift_categories_update_and_fleet_classes() {
 
     // Accept everything: the scan is clean, and the file records who accepted what.
     let out = ns.run(&[BIN, "baseline", "update", &base_s, "--accept", "all"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let (code, cats, _) = drift(&ns, &base_s);
     assert_eq!((code, cats), (0, vec![]));
     let text = std::fs::read_to_string(&base).unwrap();

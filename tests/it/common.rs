@@ -303,3 +303,14 @@ pub fn assert_located_errors(dir: &str, min: usize, run: impl Fn(&Path) -> std::
         );
     }
 }
+
+/// Asserts a command's exit status, showing its stderr when it differs.
+pub fn expect_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}, stderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{BIN, Netns, require_root};
+use crate::common::{BIN, Netns, expect_exit, require_root};
 
 /// A process in a new, anonymous network namespace (no name under /run/netns) that holds a
 /// listener; killed on drop.
@@ -65,11 +65,7 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
         .args(["snapshot", "--all-netns"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let named_ino = {
         let l = std::fs::read_link(format!("/proc/{named_pid}/ns/net")).unwrap();
@@ -134,12 +130,7 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
         .args(["scan", "--all-netns", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 1);
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     let f = r["findings"]
         .as_array()
@@ -191,11 +182,7 @@ fn all_netns_sees_named_and_anonymous_namespaces() {
         .arg(&base)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let text = std::fs::read_to_string(&base).unwrap();
     let named_line = "port: 7100, exe: ";
     let lines: Vec<&str> = text.lines().filter(|l| l.contains(named_line)).collect();

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::BIN;
+use crate::common::{BIN, expect_exit};
 
 const HOSTILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -27,12 +27,7 @@ fn scan(format: &str, extra: &[&str]) -> String {
         .env_remove("COLUMNS")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 1);
     String::from_utf8(out.stdout).expect("every format is UTF-8")
 }
 
@@ -192,11 +187,7 @@ fn junit_is_read_by_junitparser_with_the_expected_counts() {
         .arg(&f)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
     let nums: Vec<usize> = text
         .split_whitespace()
