@@ -124,9 +124,9 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
     let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
     let rules = load_rules(&RuleInputs {
-        defaults: !args.no_default_rules,
-        paths: &args.rules,
-        lists: &args.lists,
+        defaults: !args.sources.no_default_rules,
+        paths: &args.sources.rules,
+        lists: &args.sources.lists,
         disable: &args.disable,
     })?;
     // The baseline is read (and its digest checked) before anything is collected.

@@ -95,15 +95,8 @@ pub struct ScanArgs {
     /// Scan a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
     pub from: Option<PathBuf>,
-    /// Extra rule files or directories (repeatable). Files under a `lists/` directory are lists.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Do not load the built-in rule pack (its lists stay available).
-    #[arg(long)]
-    pub no_default_rules: bool,
-    /// A YAML file of named lists; each list replaces the default list of that name (repeatable).
-    #[arg(long = "lists", value_name = "FILE")]
-    pub lists: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sources: RuleSourceArgs,
     /// Disable a rule by id (repeatable).
     #[arg(long = "disable", value_name = "ID")]
     pub disable: Vec<String>,
@@ -164,15 +157,16 @@ pub enum RulesCommand {
     },
 }
 
+/// Where rules come from: `scan` and the `rules` subcommands take the same flags.
 #[derive(Debug, Args, Default)]
 pub struct RuleSourceArgs {
-    /// Extra rule files or directories.
+    /// Extra rule files or directories (repeatable). Files under a `lists/` directory are lists.
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
-    /// Do not load the built-in rule pack.
+    /// Do not load the built-in rule pack (its lists stay available).
     #[arg(long)]
     pub no_default_rules: bool,
-    /// Lists that replace defaults of the same name.
+    /// A YAML file of named lists; each list replaces the default list of that name (repeatable).
     #[arg(long = "lists", value_name = "FILE")]
     pub lists: Vec<PathBuf>,
 }
