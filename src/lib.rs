@@ -1,14 +1,14 @@
 //! sockwarden: which sockets are open on this host, who holds them, and what changed.
 //!
 //! Data flows one way: [`collect`] dumps every socket through netlink sock_diag and attributes it
-//! to processes through one walk of /proc, producing a [`model::Snapshot`]; [`list`] selects and
+//! to processes (through the kernel's task-file BPF iterator, or one walk of /proc), producing a [`model::Snapshot`]; [`list`] selects and
 //! prints sockets the way `ss` does; later stages (rules, baselines, reports) read the same
 //! snapshot, live or from a file. Only `collect` touches the operating system, so everything
 //! after it runs on fixtures in tests.
 //!
 //! Modules:
 //! - [`model`]: the snapshot's plain data types and its JSON form.
-//! - [`collect`]: netlink dumps, decoders, the /proc walk, host facts.
+//! - [`collect`]: netlink dumps, decoders, the BPF iterator and the /proc walk, host facts.
 //! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
 //! - [`baseline`]: known-good baselines and drift.
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
@@ -17,6 +17,11 @@
 //! - [`app`]: runs a command and returns its exit status.
 //! - [`output`]: atomic file writes and broken-pipe-safe stdout.
 //! - [`text`]: escaping of attacker-controlled strings for terminals.
+//!
+//! `unsafe` is denied crate-wide; the one exception is the bpf(2) call in
+//! `collect::taskfiles`, which says why it is needed and why it is sound.
+
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod baseline;

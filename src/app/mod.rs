@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
+    opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
     opts.netns = args.ns.select();
     let (snap, timings) = collect::collect_timed(&opts);
@@ -88,6 +89,7 @@ fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
             c.tcp_states = sel.states;
             c.extensions = opts.info || opts.memory;
             c.attribution = opts.processes;
+            c.owners_from = args.owners.source();
             c.netns = args.ns.select();
             collect::collect(&c)
         }

@@ -210,6 +210,36 @@ pub struct SnapshotArgs {
     /// Leave out tcp_info, congestion control and socket memory.
     #[arg(long)]
     pub no_extensions: bool,
+    #[command(flatten)]
+    pub owners: OwnersArgs,
+}
+
+/// Where socket owners come from.
+#[derive(Debug, Args)]
+pub struct OwnersArgs {
+    /// Where (socket, pid, fd) come from: the kernel's task-file BPF iterator (bpf), one readlink
+    /// per /proc/PID/fd entry (procfs), or bpf when it can be loaded, else procfs (auto).
+    /// meta.sources.owners records which answered.
+    #[arg(long, value_enum, default_value_t = OwnersFromArg::Auto, value_name = "SOURCE")]
+    pub owners_from: OwnersFromArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OwnersFromArg {
+    Auto,
+    Bpf,
+    Procfs,
+}
+
+impl OwnersArgs {
+    pub fn source(&self) -> crate::collect::OwnersFrom {
+        use crate::collect::OwnersFrom;
+        match self.owners_from {
+            OwnersFromArg::Auto => OwnersFrom::Auto,
+            OwnersFromArg::Bpf => OwnersFrom::Bpf,
+            OwnersFromArg::Procfs => OwnersFrom::Procfs,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +310,8 @@ pub struct ListArgs {
     /// Read a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
     pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub owners: OwnersArgs,
     /// state/exclude words and a filter expression.
     #[arg(
         value_name = "FILTER",

@@ -9,6 +9,7 @@
 //! scoped thread that feeds the rayon pool, the dump on the calling thread (and one helper it
 //! spawns, [`tables`]), which must stay in the network namespace being read.
 
+mod btf;
 pub mod container;
 pub mod host;
 pub mod inet;
@@ -18,10 +19,11 @@ pub mod packet;
 pub mod procnet;
 pub mod procwalk;
 mod tables;
+pub mod taskfiles;
 pub mod unix;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -59,6 +61,8 @@ pub struct CollectOptions {
     pub extensions: bool,
     /// Walk /proc to attribute sockets to processes.
     pub attribution: bool,
+    /// Where the (socket, pid, fd) holdings come from when `attribution` is on.
+    pub owners_from: OwnersFrom,
     pub proc_root: PathBuf,
     /// Which network namespaces to dump.
     pub netns: netns::Select,
@@ -74,9 +78,51 @@ impl CollectOptions {
             tcp_states: StateSet::ALL,
             extensions: true,
             attribution: true,
+            owners_from: OwnersFrom::Auto,
             proc_root: PathBuf::from("/proc"),
             netns: netns::Select::Current,
         }
+    }
+}
+
+/// Where socket holders come from (`meta.sources.owners` records which one answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnersFrom {
+    /// The task-file BPF iterator when it can be loaded, else the /proc walk.
+    #[default]
+    Auto,
+    /// The iterator only: when it cannot be loaded, no owners and a warning.
+    Bpf,
+    /// The /proc walk only.
+    Procfs,
+}
+
+/// Finds every socket descriptor: through the task-file iterator or by walking /proc/*/fd.
+/// Returns the holdings and the `meta.sources.owners` entry.
+fn find_holdings(opts: &CollectOptions, pids: &[u32]) -> (Option<procwalk::FdWalk>, String) {
+    let seen = pids.len() as u64;
+    let bpf = match opts.owners_from {
+        OwnersFrom::Procfs => {
+            return (
+                Some(procwalk::walk_fds(&opts.proc_root, pids)),
+                "procfs".into(),
+            );
+        }
+        _ if opts.proc_root != Path::new("/proc") => {
+            Err(format!("{} is not /proc", opts.proc_root.display()))
+        }
+        _ => taskfiles::socket_fds(),
+    };
+    match (bpf, opts.owners_from) {
+        (Ok(h), _) => (
+            Some(procwalk::FdWalk::from_holdings(h, seen)),
+            "bpf_iter".into(),
+        ),
+        (Err(e), OwnersFrom::Bpf) => (None, format!("unavailable: {e}")),
+        (Err(e), _) => (
+            Some(procwalk::walk_fds(&opts.proc_root, pids)),
+            format!("procfs (bpf_iter unavailable: {e})"),
+        ),
     }
 }
 
@@ -145,13 +191,13 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
                 let w0 = Instant::now();
                 let pids = procwalk::list_pids(&opts.proc_root);
                 let r = pids.map(|pids| {
-                    let walk = procwalk::walk_fds(&opts.proc_root, &pids);
-                    let pids = walk.holders();
+                    let (walk, source) = find_holdings(opts, &pids);
+                    let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
                     let meta: HashMap<u32, procwalk::MetaResult> =
-                        procwalk::read_many(&opts.proc_root, &pids)
+                        procwalk::read_many(&opts.proc_root, &holders)
                             .into_iter()
                             .collect();
-                    (walk, meta)
+                    (walk, meta, source)
                 });
                 (r, w0.elapsed())
             })
@@ -190,7 +236,12 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             1,
             format!("cannot list {}: {e}", opts.proc_root.display()),
         ),
-        Some(Ok((walk, meta))) => {
+        Some(Ok((None, _, source))) => {
+            warnings.add("owners_unavailable", 1, format!("no owners: {source}"));
+            sources.insert("owners".into(), source);
+        }
+        Some(Ok((Some(walk), meta, source))) => {
+            sources.insert("owners".into(), source);
             warnings.add(
                 "proc_vanished",
                 walk.vanished,

@@ -108,14 +108,35 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
             PidFds::Denied => walk.denied += 1,
         }
     }
-    // A flat sorted list and an index of first entries, not a map of Vecs: 100k sockets need
-    // two allocations instead of 100k, and the join only reads it.
-    walk.holdings.par_sort_unstable();
-    walk.first.reserve(walk.holdings.len());
-    for (i, (inode, _)) in walk.holdings.iter().enumerate() {
-        walk.first.entry(*inode).or_insert(i as u32);
-    }
+    walk.index();
     walk
+}
+
+impl FdWalk {
+    /// The holdings another source found (the task-file iterator: every socket descriptor, with
+    /// nothing vanished or denied), indexed like a walk's.
+    pub fn from_holdings(holdings: Vec<(u64, Owner)>, processes_seen: u64) -> FdWalk {
+        let mut walk = FdWalk {
+            socket_fds: holdings.len() as u64,
+            holdings,
+            processes_seen,
+            ..FdWalk::default()
+        };
+        walk.index();
+        walk
+    }
+
+    fn index(&mut self) {
+        // A flat sorted list and an index of first entries, not a map of Vecs: 100k sockets need
+        // two allocations instead of 100k, and the join only reads it. Sorted, then deduplicated:
+        // a thread with its own fd table can show its process's (inode, pid, fd) twice.
+        self.holdings.par_sort_unstable();
+        self.holdings.dedup();
+        self.first.reserve(self.holdings.len());
+        for (i, (inode, _)) in self.holdings.iter().enumerate() {
+            self.first.entry(*inode).or_insert(i as u32);
+        }
+    }
 }
 
 fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {

@@ -165,7 +165,14 @@ impl Netns {
 
     /// `sockwarden snapshot` run inside the namespace.
     pub fn snapshot(&self) -> Snapshot {
-        let out = self.run(&[BIN, "snapshot"]);
+        self.snapshot_with(&[])
+    }
+
+    /// `sockwarden snapshot ARGS...` run inside the namespace.
+    pub fn snapshot_with(&self, args: &[&str]) -> Snapshot {
+        let mut argv = vec![BIN, "snapshot"];
+        argv.extend_from_slice(args);
+        let out = self.run(&argv);
         assert!(
             out.status.success(),
             "{}",

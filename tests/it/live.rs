@@ -177,19 +177,26 @@ fn snapshot_finds_every_kind_of_socket_with_its_owners() {
     }
     let mut ns = Netns::new();
     let truth = ns.start_lab(0);
-    let snap = ns.snapshot();
-    let errors: Vec<String> = truth
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| check(&snap, e).err())
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{} problems:\n{}",
-        errors.len(),
-        errors.join("\n")
-    );
+    // Owners from the task-file BPF iterator (the default as root) and from the /proc walk: both
+    // must find every socket's holders.
+    let by_procfs = ns.snapshot_with(&["--owners-from", "procfs"]);
+    let snap = ns.snapshot_with(&["--owners-from", "bpf"]);
+    assert_eq!(snap.meta.sources["owners"], "bpf_iter");
+    assert_eq!(by_procfs.meta.sources["owners"], "procfs");
+    for (source, snap) in [("bpf_iter", &snap), ("procfs", &by_procfs)] {
+        let errors: Vec<String> = truth
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| check(snap, e).err())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{source}: {} problems:\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+    }
     assert!(truth.as_array().unwrap().len() >= 30);
     // The unnamed pair: each end names the other as its peer.
     let pairs: Vec<&Value> = truth
@@ -269,4 +276,45 @@ fn snapshot_is_deterministic_apart_from_its_timestamp() {
             ctx(&b)
         );
     }
+}
+
+/// Not root: the snapshot still runs, lists the sockets, and says what it could not see: no BPF
+/// iterator (procfs fallback, recorded in meta.sources.owners), other users' fd tables, privilege.
+#[test]
+fn snapshot_without_privileges_says_what_it_could_not_see() {
+    if !require_root("snapshot_without_privileges_says_what_it_could_not_see") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let truth = ns.start_lab(0);
+    // A copy that user nobody can execute wherever the build directory lives.
+    let bin = std::env::temp_dir().join(format!("sockwarden-nobody-{}", std::process::id()));
+    std::fs::copy(crate::common::BIN, &bin).unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = ns.run(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        bin.to_str().unwrap(),
+        "snapshot",
+    ]);
+    std::fs::remove_file(&bin).unwrap();
+    crate::common::expect_exit(&out, 0);
+    let snap: Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!snap.meta.privileged);
+    let owners = &snap.meta.sources["owners"];
+    assert!(
+        owners.starts_with("procfs (bpf_iter unavailable: bpf: not permitted"),
+        "{owners}"
+    );
+    let codes: Vec<&str> = snap.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert!(codes.contains(&"unprivileged"), "{codes:?}");
+    assert!(codes.contains(&"proc_fd_denied"), "{codes:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(unprivileged: 1)"), "{stderr}");
+    // The sockets are all there (sock_diag needs no privilege); root's lab owns none of them here.
+    let lab_inode = truth[0]["inode"].as_u64().unwrap();
+    let s = snap.sockets.iter().find(|s| s.inode == lab_inode).unwrap();
+    assert!(s.owners.is_empty());
 }
