@@ -5,7 +5,8 @@
 # sockload.py in a private network namespace with private TCP/UDP hash tables and its own PID
 # namespace, so /proc holds only the load), then measures, inside the load's namespaces:
 #
-#   sockwarden snapshot                 full: attribution + extensions
+#   sockwarden snapshot                 full: attribution + extensions (owners: BPF iterator)
+#   sockwarden snapshot --owners-from procfs   the same with the /proc walk (no BPF)
 #   sockwarden snapshot --no-processes  collection without attribution
 #   ss -tuanp                           the tool to beat, with processes
 #   ss -tuan                            the same, without processes
@@ -197,6 +198,7 @@ COMMANDS=(
     "sw_scan|sockwarden scan (default pack) --format json -o /dev/null|$SOCKWARDEN scan --format json -o /dev/null; true"
     "sw_scan_norules|sockwarden scan --no-default-rules --format json -o /dev/null|$SOCKWARDEN scan --no-default-rules --format json -o /dev/null"
     "sw_full_noext|sockwarden snapshot --no-extensions $SNAP_TO|$SOCKWARDEN snapshot --no-extensions $SNAP_TO"
+    "sw_full_procfs|sockwarden snapshot --owners-from procfs $SNAP_TO|$SOCKWARDEN snapshot --owners-from procfs $SNAP_TO"
     "ss_tuanp|ss -tuanp > /dev/null|ss -tuanp > /dev/null"
     "ss_tuan|ss -tuan > /dev/null|ss -tuan > /dev/null"
 )
@@ -318,7 +320,7 @@ for scale in scales:
     print()
     print("| command | median wall ms | mean ± σ ms | min … max ms | runs | peak RSS KiB | busy CPUs |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    res = {n: result(d, n) for n in ("sw_full", "sw_full_noext", "sw_noproc", "sw_noproc_noext", "sw_list_tuan", "sw_scan", "sw_scan_norules", "ss_tuanp", "ss_tuan")}
+    res = {n: result(d, n) for n in ("sw_full", "sw_full_procfs", "sw_full_noext", "sw_noproc", "sw_noproc_noext", "sw_list_tuan", "sw_scan", "sw_scan_norules", "ss_tuanp", "ss_tuan")}
     for r in res.values():
         if "median" in r:
             print(f"| `{r['label']}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['sd'])} | "
@@ -339,11 +341,13 @@ for scale in scales:
     scanr = ratio("sw_scan", "sw_full") if "sw_scan" in res else None
     enginer = ratio("sw_scan", "sw_scan_norules")
     fullnoext = ratio("sw_full_noext", "ss_tuanp")
+    fullprocfs = ratio("sw_full_procfs", "ss_tuanp")
     rss = res["sw_full"].get("rss_kib")
     per_sock = rss * 1024 / total if rss and total else None
     print("| ratio | value | target | |")
     print("|---|---:|---:|---|")
     print(f"| snapshot / `ss -tuanp`, median wall | {'n/a' if full is None else f'{full:.3f}'} | ≤ {t_full} | {verdict(full, t_full)} |")
+    print(f"| snapshot --owners-from procfs / `ss -tuanp` (the /proc walk, as without BPF) | {'n/a' if fullprocfs is None else f'{fullprocfs:.3f}'} | | (for reading) |")
     print(f"| snapshot --no-processes / `ss -tuan`, median wall | {'n/a' if noproc is None else f'{noproc:.3f}'} | ≤ {t_noproc} | {verdict(noproc, t_noproc)} |")
     print(f"| snapshot --no-processes --no-extensions / `ss -tuan` (same content as ss: no tcp_info) | {'n/a' if noext is None else f'{noext:.3f}'} | ≤ {t_noproc} | {verdict(noext, t_noproc)} |")
     print(f"| `list -tuan` / `ss -tuan` (the same job) | {'n/a' if listr is None else f'{listr:.3f}'} | ≤ {t_noproc} | {verdict(listr, t_noproc)} |")
