@@ -18,8 +18,8 @@
 //! - [`output`]: atomic file writes and broken-pipe-safe stdout.
 //! - [`text`]: escaping of attacker-controlled strings for terminals.
 //!
-//! `unsafe` is denied crate-wide; the one exception is the bpf(2) call in
-//! `collect::taskfiles`, which says why it is needed and why it is sound.
+//! `unsafe` is denied crate-wide; the two exceptions say why they are needed and why they are
+//! sound: the bpf(2) call in `collect::taskfiles` and glibc's mallopt in `app`.
 
 #![deny(unsafe_code)]
 

@@ -16,7 +16,7 @@
 //! process's PID namespace. When any is missing, [`socket_fds`] says why and the caller walks
 //! /proc instead; `meta.sources.owners` records which was used.
 //!
-//! The one `unsafe` of the crate is here: the bpf(2) system call, which libc, nix and rustix do
+//! `unsafe` is needed here for the bpf(2) system call, which libc, nix and rustix do
 //! not wrap (aya and libbpf-rs load programs only from ELF objects).
 
 use std::fs::File;
