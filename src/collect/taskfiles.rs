@@ -102,6 +102,30 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Every type and member name [`Layout::from_btf`] looks up.
+    pub const NAMES: &[&str] = &[
+        "bpf_iter_task_file",
+        "bpf_iter__task_file",
+        "bpf_iter_meta",
+        "task_struct",
+        "pid",
+        "upid",
+        "file",
+        "inode",
+        "meta",
+        "task",
+        "fd",
+        "seq",
+        "group_leader",
+        "thread_pid",
+        "level",
+        "numbers",
+        "nr",
+        "f_inode",
+        "i_mode",
+        "i_ino",
+    ];
+
     /// Reads the layout from a BTF blob; every member must exist with the size the program loads.
     pub fn from_btf(btf: &Btf<'_>) -> Result<Layout, String> {
         let field = |sid: u32, sname: &str, name: &str, size: u32| match btf.member(sid, name) {
@@ -299,7 +323,7 @@ pub fn socket_fds() -> Result<Vec<(u64, Owner)>, String> {
     same_pid_namespace()?;
     let blob = std::fs::read("/sys/kernel/btf/vmlinux")
         .map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux: {e})"))?;
-    let btf = Btf::parse(&blob).map_err(|e| e.to_string())?;
+    let btf = Btf::parse_with_names(&blob, Layout::NAMES).map_err(|e| e.to_string())?;
     let layout = Layout::from_btf(&btf)?;
     drop(blob);
     let prog = load(&program(&layout), layout.attach_btf_id)?;

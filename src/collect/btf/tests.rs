@@ -175,10 +175,30 @@ fn the_kernel_btf_lays_out_the_iterator() {
     let btf = Btf::parse(&blob).unwrap();
     assert!(btf.len() > 10_000);
     let l = crate::collect::taskfiles::Layout::from_btf(&btf).unwrap();
+    let names = crate::collect::taskfiles::Layout::NAMES;
+    let indexed = Btf::parse_with_names(&blob, names).unwrap();
+    assert_eq!(crate::collect::taskfiles::Layout::from_btf(&indexed), Ok(l));
     // These four are fixed by the iterator's ABI (include/linux/bpf.h, DEFINE_BPF_ITER_FUNC).
     assert_eq!(
         (l.ctx_meta, l.ctx_task, l.ctx_fd, l.ctx_file),
         (0, 8, 16, 24)
     );
     assert_eq!((l.meta_seq, l.upid_size, l.upid_nr), (0, 16, 0));
+}
+
+#[test]
+fn names_found_in_one_pass_resolve_like_searched_ones() {
+    let blob = sample();
+    let searched = Btf::parse(&blob).unwrap();
+    let indexed = Btf::parse_with_names(&blob, &["ctx", "meta", "fd", "numbers", "e"]).unwrap();
+    for (kind, name) in [(KIND_STRUCT, "ctx"), (KIND_STRUCT, "arr"), (KIND_ENUM, "e")] {
+        assert_eq!(indexed.find(kind, name), searched.find(kind, name));
+    }
+    for name in ["meta", "fd", "mode", "nope"] {
+        assert_eq!(indexed.member(7, name), searched.member(7, name), "{name}");
+    }
+    assert_eq!(
+        indexed.member(10, "numbers"),
+        searched.member(10, "numbers")
+    );
 }
