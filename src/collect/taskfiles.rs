@@ -382,8 +382,13 @@ fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {
     };
     match attempt(None) {
         Ok(fd) => Ok(fd),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-            Err("bpf: not permitted (needs CAP_BPF and CAP_PERFMON)".into())
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(
+            "bpf: not permitted (needs CAP_BPF and CAP_PERFMON; a seccomp filter or kernel \
+             lockdown can also forbid it)"
+                .into(),
+        ),
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+            Err("bpf: this kernel has no bpf(2) (CONFIG_BPF_SYSCALL)".into())
         }
         Err(e) => {
             // Load again with the verifier's log, to say why.

@@ -318,3 +318,69 @@ fn snapshot_without_privileges_says_what_it_could_not_see() {
     let s = snap.sockets.iter().find(|s| s.inode == lab_inode).unwrap();
     assert!(s.owners.is_empty());
 }
+
+/// In a nested PID namespace (a container's view), the BPF iterator reports pids as that
+/// namespace sees them, like its /proc does: both sources give the same owner, and it names the
+/// listener's process.
+#[test]
+fn owners_in_a_nested_pid_namespace_agree_between_sources() {
+    if !require_root("owners_in_a_nested_pid_namespace_agree_between_sources") {
+        return;
+    }
+    let ns = Netns::new();
+    let dir = ns.workdir();
+    let d = dir.display();
+    let bin = crate::common::BIN;
+    let script = format!(
+        r#"python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+open("{d}/port", "w").write(str(s.getsockname()[1])); time.sleep(60)' &
+echo $! > {d}/pid
+while [ ! -s {d}/port ]; do sleep 0.05; done
+{bin} snapshot --owners-from bpf -o {d}/bpf.json
+{bin} snapshot --owners-from procfs -o {d}/procfs.json
+kill $!"#
+    );
+    let out = ns.run(&[
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    crate::common::expect_exit(&out, 0);
+    let read = |f: &str| -> Snapshot {
+        serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()
+    };
+    let (bpf, procfs) = (read("bpf.json"), read("procfs.json"));
+    assert_eq!(bpf.meta.sources["owners"], "bpf_iter");
+    assert_eq!(procfs.meta.sources["owners"], "procfs");
+    let port: u16 = std::fs::read_to_string(dir.join("port"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pid: u32 = std::fs::read_to_string(dir.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        pid < 100,
+        "a pid of the new namespace, not the host's: {pid}"
+    );
+    let owners = |snap: &Snapshot| -> Vec<Owner> {
+        snap.sockets
+            .iter()
+            .find(|s| s.state == State::Listen && s.local.as_ref().is_some_and(|l| l.port == port))
+            .expect("the listener")
+            .owners
+            .clone()
+    };
+    assert_eq!(owners(&bpf), owners(&procfs));
+    assert_eq!(owners(&bpf).len(), 1);
+    assert_eq!(owners(&bpf)[0].pid, pid);
+    let p = bpf.process(pid).expect("the listener's process");
+    assert!(p.comm.to_str_lossy().starts_with("python"), "{:?}", p.comm);
+}
