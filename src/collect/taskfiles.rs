@@ -151,7 +151,7 @@ impl Layout {
         let [func, ctx, meta, task, pid, upid, file, inode] = ids[..] else {
             unreachable!("find_all returns one id per name");
         };
-        Ok(Layout {
+        Layout {
             attach_btf_id: func,
             ctx_meta: field(ctx, "bpf_iter__task_file", "meta", 8)?,
             ctx_task: field(ctx, "bpf_iter__task_file", "task", 8)?,
@@ -170,7 +170,32 @@ impl Layout {
             file_f_inode: field(file, "file", "f_inode", 8)?,
             inode_i_mode: field(inode, "inode", "i_mode", 2)?,
             inode_i_ino: field(inode, "inode", "i_ino", 8)?,
-        })
+        }
+        .checked()
+    }
+
+    /// Every offset the program puts in an instruction's 16-bit `off` field must fit there.
+    fn checked(self) -> Result<Layout, String> {
+        let l = self;
+        let offsets = [
+            l.ctx_meta,
+            l.ctx_task,
+            l.ctx_fd,
+            l.ctx_file,
+            l.meta_seq,
+            l.task_group_leader,
+            l.task_thread_pid,
+            l.pid_level,
+            l.file_f_inode,
+            l.inode_i_mode,
+            l.inode_i_ino,
+            l.pid_numbers + l.upid_nr,
+            l.upid_size,
+        ];
+        match offsets.iter().find(|&&o| o > i16::MAX as u32) {
+            Some(o) => Err(format!("BTF: struct offset {o} does not fit the program")),
+            None => Ok(l),
+        }
     }
 }
 
@@ -233,7 +258,7 @@ fn and_imm(dst: u8, imm: i32) -> Insn {
     insn(0x57, dst, 0, 0, imm) // BPF_ALU64 | BPF_AND | BPF_K
 }
 fn off16(off: u32) -> i16 {
-    i16::try_from(off).expect("struct offset beyond 32 KiB")
+    i16::try_from(off).expect("Layout::checked keeps offsets below 32 KiB")
 }
 fn ldx_dw(dst: u8, src: u8, off: u32) -> Insn {
     insn(0x79, dst, src, off16(off), 0) // BPF_LDX | BPF_MEM | BPF_DW

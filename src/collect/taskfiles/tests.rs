@@ -123,3 +123,14 @@ fn inode_is_file(fd: u32) -> bool {
 }
 
 use std::os::unix::fs::FileTypeExt;
+
+#[test]
+fn a_layout_with_an_offset_beyond_the_instruction_field_is_refused() {
+    let mut l = layout();
+    assert_eq!(l.checked(), Ok(l));
+    l.task_thread_pid = 40_000;
+    assert_eq!(
+        l.checked(),
+        Err("BTF: struct offset 40000 does not fit the program".to_string())
+    );
+}
