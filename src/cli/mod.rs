@@ -218,8 +218,8 @@ pub struct SnapshotArgs {
 #[derive(Debug, Args)]
 pub struct OwnersArgs {
     /// Where (socket, pid, fd) come from: the kernel's task-file BPF iterator (bpf), one readlink
-    /// per /proc/PID/fd entry (procfs), or bpf when it can be loaded, else procfs (auto).
-    /// meta.sources.owners records which answered.
+    /// per /proc/PID/fd entry (procfs), or auto: bpf on hosts with 10,000 or more open files when
+    /// it can be loaded, else procfs. meta.sources.owners records which answered.
     #[arg(long, value_enum, default_value_t = OwnersFromArg::Auto, value_name = "SOURCE")]
     pub owners_from: OwnersFromArg,
 }

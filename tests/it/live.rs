@@ -291,32 +291,61 @@ fn snapshot_without_privileges_says_what_it_could_not_see() {
     let bin = std::env::temp_dir().join(format!("sockwarden-nobody-{}", std::process::id()));
     std::fs::copy(crate::common::BIN, &bin).unwrap();
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = ns.run(&[
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        bin.to_str().unwrap(),
-        "snapshot",
-    ]);
+    let run = |owners_from: &str| {
+        let out = ns.run(&[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            bin.to_str().unwrap(),
+            "snapshot",
+            "--owners-from",
+            owners_from,
+        ]);
+        crate::common::expect_exit(&out, 0);
+        let snap: Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+        let codes: Vec<String> = snap.warnings.iter().map(|w| w.code.clone()).collect();
+        (
+            snap,
+            codes,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (walked, walk_codes, stderr) = run("procfs");
+    let (bpf, bpf_codes, _) = run("bpf");
+    let (auto, _, _) = run("auto");
     std::fs::remove_file(&bin).unwrap();
-    crate::common::expect_exit(&out, 0);
-    let snap: Snapshot = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(!snap.meta.privileged);
-    let owners = &snap.meta.sources["owners"];
+    // The walk: other users' fd tables are counted as unreadable.
+    assert!(!walked.meta.privileged);
+    assert_eq!(walked.meta.sources["owners"], "procfs");
     assert!(
-        owners.starts_with("procfs (bpf_iter unavailable: bpf: not permitted"),
-        "{owners}"
+        walk_codes.iter().any(|c| c == "unprivileged"),
+        "{walk_codes:?}"
     );
-    let codes: Vec<&str> = snap.warnings.iter().map(|w| w.code.as_str()).collect();
-    assert!(codes.contains(&"unprivileged"), "{codes:?}");
-    assert!(codes.contains(&"proc_fd_denied"), "{codes:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        walk_codes.iter().any(|c| c == "proc_fd_denied"),
+        "{walk_codes:?}"
+    );
     assert!(stderr.contains("(unprivileged: 1)"), "{stderr}");
+    // The iterator, asked for by name: not permitted, said so, no owners at all.
+    let why = &bpf.meta.sources["owners"];
+    assert!(why.starts_with("unavailable: bpf: not permitted"), "{why}");
+    assert!(
+        bpf_codes.iter().any(|c| c == "owners_unavailable"),
+        "{bpf_codes:?}"
+    );
+    assert!(bpf.sockets.iter().all(|s| s.owners.is_empty()));
+    // auto: the walk (with the iterator's refusal as the reason on a host with many files).
+    assert!(auto.meta.sources["owners"].starts_with("procfs"));
     // The sockets are all there (sock_diag needs no privilege); root's lab owns none of them here.
     let lab_inode = truth[0]["inode"].as_u64().unwrap();
-    let s = snap.sockets.iter().find(|s| s.inode == lab_inode).unwrap();
+    let s = walked
+        .sockets
+        .iter()
+        .find(|s| s.inode == lab_inode)
+        .unwrap();
     assert!(s.owners.is_empty());
+    assert!(bpf.sockets.iter().any(|s| s.inode == lab_inode));
 }
 
 /// In a nested PID namespace (a container's view), the BPF iterator reports pids as that
