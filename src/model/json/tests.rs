@@ -276,3 +276,41 @@ fn parallel_output_equals_serde_json() {
     reference.push(b'\n');
     assert_eq!(ours, reference);
 }
+
+/// tcp_info is encoded in a fixed buffer: its largest encoding (every field present at its type's
+/// maximum) must fit, and still equal serde_json's.
+#[test]
+fn the_largest_tcp_info_fits_its_buffer() {
+    let full = full_socket(Protocol::Tcp, Family::Inet, State::Established, 1)
+        .tcp_info
+        .unwrap();
+    let mut v = serde_json::to_value(&*full).unwrap();
+    let keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    assert!(keys.len() >= 54, "every field present: {}", keys.len());
+    for k in &keys {
+        // The widest value the field's type takes.
+        for max in [
+            u64::MAX,
+            u64::from(u32::MAX),
+            u64::from(u16::MAX),
+            u64::from(u8::MAX),
+        ] {
+            let mut trial = v.clone();
+            trial[k.as_str()] = max.into();
+            if serde_json::from_value::<TcpInfo>(trial.clone()).is_ok() {
+                v = trial;
+                break;
+            }
+        }
+    }
+    let widest: TcpInfo = serde_json::from_value(v).unwrap();
+    let mut out = Vec::new();
+    tcp_info_json(&mut out, &widest);
+    assert!(out.len() <= TCP_INFO_MAX, "{} bytes", out.len());
+    assert!(
+        out.len() > 1000,
+        "the maxima were applied: {} bytes",
+        out.len()
+    );
+    assert_eq!(out, serde_json::to_vec(&widest).unwrap());
+}
