@@ -352,6 +352,7 @@ pub fn socket_fds() -> Result<Vec<(u64, Owner)>, String> {
     let layout = Layout::from_btf(&btf)?;
     drop(blob);
     let prog = load(&program(&layout), layout.attach_btf_id)?;
+    // link_create: prog_fd at 0, attach_type at 8; no iter_info: every task.
     let link = bpf(
         BPF_LINK_CREATE,
         Attr::new()
@@ -389,18 +390,19 @@ fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {
     let code: Vec<u8> = prog.iter().flat_map(|i| i.bytes()).collect();
     let license = c"Dual MIT/GPL";
     let attempt = |log: Option<&mut Vec<u8>>| {
+        // Byte offsets of the BPF_PROG_LOAD struct in `union bpf_attr` (uapi linux/bpf.h).
         let mut attr = Attr::new();
-        attr.u32(0, BPF_PROG_TYPE_TRACING)
-            .u32(4, prog.len() as u32)
-            .u64(8, code.as_ptr() as u64)
-            .u64(16, license.as_ptr() as u64)
-            .u32(68, BPF_TRACE_ITER)
-            .u32(108, attach_btf_id);
-        attr.0[48..48 + 15].copy_from_slice(b"sockwarden_fds\0");
+        attr.u32(0, BPF_PROG_TYPE_TRACING) // prog_type
+            .u32(4, prog.len() as u32) // insn_cnt
+            .u64(8, code.as_ptr() as u64) // insns
+            .u64(16, license.as_ptr() as u64) // license
+            .u32(68, BPF_TRACE_ITER) // expected_attach_type
+            .u32(108, attach_btf_id); // attach_btf_id (in vmlinux: attach_btf_obj_fd 0)
+        attr.0[48..48 + 15].copy_from_slice(b"sockwarden_fds\0"); // prog_name[16]
         if let Some(buf) = log {
-            attr.u32(24, 1)
-                .u32(28, buf.len() as u32)
-                .u64(32, buf.as_mut_ptr() as u64);
+            attr.u32(24, 1) // log_level
+                .u32(28, buf.len() as u32) // log_size
+                .u64(32, buf.as_mut_ptr() as u64); // log_buf
             return bpf(BPF_PROG_LOAD, &mut attr);
         }
         bpf(BPF_PROG_LOAD, &mut attr)
