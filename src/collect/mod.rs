@@ -140,10 +140,21 @@ fn find_holdings(opts: &CollectOptions, pids: &[u32]) -> (Option<procwalk::FdWal
         Err(format!("{} is not /proc", opts.proc_root.display()))
     };
     match (bpf, opts.owners_from) {
-        (Ok(h), _) => (
-            Some(procwalk::FdWalk::from_holdings(h, seen)),
-            "bpf_iter".into(),
-        ),
+        (Ok(tf), _) => {
+            // Processes the iterator did not visit (kernel threads, which have no descriptors,
+            // and whatever else it skips: this machine's sandbox init) are walked through /proc,
+            // so nothing goes unseen without a warning.
+            let unseen: Vec<u32> = pids
+                .iter()
+                .filter(|p| tf.pids.binary_search(p).is_err())
+                .copied()
+                .collect();
+            let rest = procwalk::walk_fds(&opts.proc_root, &unseen);
+            (
+                Some(rest.with_holdings(tf.sockets, seen)),
+                "bpf_iter".into(),
+            )
+        }
         (Err(e), OwnersFrom::Bpf) => (None, format!("unavailable: {e}")),
         (Err(e), _) => (
             Some(procwalk::walk_fds(&opts.proc_root, pids)),

@@ -113,17 +113,16 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
 }
 
 impl FdWalk {
-    /// The holdings another source found (the task-file iterator: every socket descriptor, with
-    /// nothing vanished or denied), indexed like a walk's.
-    pub fn from_holdings(holdings: Vec<(u64, Owner)>, processes_seen: u64) -> FdWalk {
-        let mut walk = FdWalk {
-            socket_fds: holdings.len() as u64,
-            holdings,
-            processes_seen,
-            ..FdWalk::default()
-        };
-        walk.index();
-        walk
+    /// This walk (of the processes another source did not visit) with that source's holdings
+    /// added: the task-file iterator's sockets, re-indexed together. `processes_seen` becomes
+    /// the number of processes in /proc.
+    pub fn with_holdings(mut self, extra: Vec<(u64, Owner)>, processes_seen: u64) -> FdWalk {
+        self.socket_fds += extra.len() as u64;
+        self.processes_seen = processes_seen;
+        self.holdings.extend(extra);
+        self.first.clear();
+        self.index();
+        self
     }
 
     fn index(&mut self) {

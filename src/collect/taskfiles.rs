@@ -224,6 +224,7 @@ const R0: u8 = 0;
 const R1: u8 = 1;
 const R2: u8 = 2;
 const R3: u8 = 3;
+const R4: u8 = 4;
 const R6: u8 = 6;
 const R7: u8 = 7;
 const R8: u8 = 8;
@@ -288,8 +289,9 @@ fn call(helper: i32) -> Insn {
     insn(0x85, 0, 0, 0, helper) // BPF_JMP | BPF_CALL
 }
 
-/// The iterator program. For each (task, file) the kernel visits: skip it unless the file is a
-/// socket; write (tgid in our PID namespace, fd, inode) to the seq_file.
+/// The iterator program. For each (task, file) the kernel visits, write (tgid in our PID
+/// namespace, fd, inode) to the seq_file, with inode 0 when the file is not a socket: the
+/// non-socket records say which processes' fd tables were visited at all (see [`TaskFiles`]).
 pub fn program(l: &Layout) -> Vec<Insn> {
     const OUT: usize = usize::MAX; // jump target placeholder: the two-instruction epilogue
     let upid_nr = (l.pid_numbers + l.upid_nr) as i32;
@@ -302,9 +304,10 @@ pub fn program(l: &Layout) -> Vec<Insn> {
         ldx_dw(R2, R8, l.file_f_inode), // r2 = file->f_inode
         ldx_h(R3, R2, l.inode_i_mode),  // r3 = inode->i_mode
         and_imm(R3, S_IFMT),
-        jne_imm(R3, S_IFSOCK, OUT), // not a socket
-        ldx_dw(R3, R2, l.inode_i_ino),
-        stx_dw(FP, -8, R3), // record[8..16] = inode
+        mov_imm(R4, 0),                 // inode 0: not a socket
+        insn(0x55, R3, 0, 1, S_IFSOCK), // not a socket: skip the next load
+        ldx_dw(R4, R2, l.inode_i_ino),
+        stx_dw(FP, -8, R4), // record[8..16] = inode, or 0
         ldx_w(R3, R6, l.ctx_fd),
         stx_w(FP, -12, R3), // record[4..8] = fd
         st_w(FP, -16, 0),   // record[0..4] = pid, read below
@@ -341,10 +344,20 @@ pub fn program(l: &Layout) -> Vec<Insn> {
     p
 }
 
-/// Loads the program, creates the iterator and reads it: every socket descriptor of every process
-/// in this PID namespace (and those below it), as (inode, owner), unsorted. `Err` says why the
-/// iterator is unavailable.
-pub fn socket_fds() -> Result<Vec<(u64, Owner)>, String> {
+/// What the iterator saw.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TaskFiles {
+    /// Every socket descriptor, as (inode, holder), unsorted.
+    pub sockets: Vec<(u64, Owner)>,
+    /// Every process with at least one descriptor that the iterator visited, sorted. A process in
+    /// /proc that is not here was not visited (a kernel thread has no fd table; this machine's
+    /// sandbox init is not visited either): the caller walks those through /proc.
+    pub pids: Vec<u32>,
+}
+
+/// Loads the program, creates the iterator and reads it: every descriptor of every process in
+/// this PID namespace (and those below it). `Err` says why the iterator is unavailable.
+pub fn socket_fds() -> Result<TaskFiles, String> {
     same_pid_namespace()?;
     let blob = std::fs::read("/sys/kernel/btf/vmlinux")
         .map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux: {e})"))?;
@@ -369,21 +382,27 @@ pub fn socket_fds() -> Result<Vec<(u64, Owner)>, String> {
     Ok(decode(&raw))
 }
 
-/// The iterator's records as (inode, owner).
-pub fn decode(raw: &[u8]) -> Vec<(u64, Owner)> {
-    raw.chunks_exact(RECORD)
-        .map(|r| {
-            let word = |a: usize| u32::from_ne_bytes(r[a..a + 4].try_into().expect("4 bytes"));
-            let inode = u64::from_ne_bytes(r[8..16].try_into().expect("8 bytes"));
-            (
-                inode,
-                Owner {
-                    pid: word(0),
-                    fd: word(4),
-                },
-            )
-        })
-        .collect()
+/// The iterator's records: sockets as (inode, owner), and the processes seen.
+pub fn decode(raw: &[u8]) -> TaskFiles {
+    let mut out = TaskFiles::default();
+    for r in raw.chunks_exact(RECORD) {
+        let word = |a: usize| u32::from_ne_bytes(r[a..a + 4].try_into().expect("4 bytes"));
+        let inode = u64::from_ne_bytes(r[8..16].try_into().expect("8 bytes"));
+        let owner = Owner {
+            pid: word(0),
+            fd: word(4),
+        };
+        // A process's descriptors arrive together: a new pid is a change from the last one.
+        if out.pids.last() != Some(&owner.pid) {
+            out.pids.push(owner.pid);
+        }
+        if inode != 0 {
+            out.sockets.push((inode, owner));
+        }
+    }
+    out.pids.sort_unstable();
+    out.pids.dedup();
+    out
 }
 
 fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {

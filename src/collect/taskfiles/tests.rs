@@ -34,13 +34,19 @@ fn every_exit_jump_lands_on_the_epilogue() {
         .filter(|&i| matches!(p[i].code, 0x15 | 0x55))
         .collect();
     assert_eq!(jumps.len(), 4, "task, file, not-a-socket, failed pid read");
-    for i in jumps {
+    let exits: Vec<usize> = jumps.iter().copied().filter(|&i| p[i].off != 1).collect();
+    assert_eq!(exits.len(), 3, "task, file, failed pid read");
+    for i in exits {
         assert_eq!(
             i as i64 + 1 + i64::from(p[i].off),
             (n - 2) as i64,
             "jump at {i}"
         );
     }
+    // Not a socket: skip only the inode load (the record is written with inode 0).
+    let skip = jumps.iter().copied().find(|&i| p[i].off == 1).unwrap();
+    assert_eq!((p[skip].code, p[skip].imm), (0x55, S_IFSOCK));
+    assert_eq!(p[skip + 1], ldx_dw(R4, R2, 64));
 }
 
 #[test]
@@ -50,7 +56,7 @@ fn offsets_come_from_the_layout() {
     assert!(p.contains(&ldx_dw(R7, R6, 8)));
     assert!(p.contains(&ldx_dw(R8, R6, 24)));
     assert!(p.contains(&ldx_dw(R2, R8, 32)));
-    assert!(p.contains(&ldx_dw(R3, R2, 64)));
+    assert!(p.contains(&ldx_dw(R4, R2, 64)));
     assert!(p.contains(&add_imm(R3, 144)));
     assert!(p.contains(&mul_imm(R9, 16)));
 }
@@ -69,7 +75,8 @@ fn instructions_encode_as_struct_bpf_insn() {
 #[test]
 fn records_decode_in_host_order() {
     let mut raw = Vec::new();
-    for (pid, fd, ino) in [(42u32, 3u32, 123_456u64), (7, 1024, u64::MAX)] {
+    // Two sockets, then a process with only a non-socket descriptor (inode 0): seen, no socket.
+    for (pid, fd, ino) in [(42u32, 3u32, 123_456u64), (7, 1024, u64::MAX), (9, 0, 0)] {
         raw.extend_from_slice(&pid.to_ne_bytes());
         raw.extend_from_slice(&fd.to_ne_bytes());
         raw.extend_from_slice(&ino.to_ne_bytes());
@@ -77,10 +84,13 @@ fn records_decode_in_host_order() {
     raw.extend_from_slice(&[1, 2, 3]); // a torn tail is ignored
     assert_eq!(
         decode(&raw),
-        vec![
-            (123_456, Owner { pid: 42, fd: 3 }),
-            (u64::MAX, Owner { pid: 7, fd: 1024 })
-        ]
+        TaskFiles {
+            sockets: vec![
+                (123_456, Owner { pid: 42, fd: 3 }),
+                (u64::MAX, Owner { pid: 7, fd: 1024 })
+            ],
+            pids: vec![7, 9, 42],
+        }
     );
 }
 
@@ -106,16 +116,18 @@ fn the_live_iterator_sees_our_own_socket() {
         pid: std::process::id(),
         fd,
     };
+    let n = got.sockets.len();
     assert!(
-        got.contains(&(inode, me)),
-        "{} records, ours missing",
-        got.len()
+        got.sockets.contains(&(inode, me)),
+        "{n} sockets, ours missing"
     );
+    assert!(got.pids.binary_search(&me.pid).is_ok());
     // Only sockets: stdin (fd 0) of this process is not one.
-    assert!(
-        !got.iter()
-            .any(|(_, o)| o.pid == me.pid && o.fd == 0 && inode_is_file(0))
-    );
+    let stdin_listed = got
+        .sockets
+        .iter()
+        .any(|(_, o)| o.pid == me.pid && o.fd == 0);
+    assert!(!(stdin_listed && inode_is_file(0)));
 }
 
 fn inode_is_file(fd: u32) -> bool {
