@@ -183,6 +183,15 @@ fn snapshot_finds_every_kind_of_socket_with_its_owners() {
     let snap = ns.snapshot_with(&["--owners-from", "bpf"]);
     assert_eq!(snap.meta.sources["owners"], "bpf_iter");
     assert_eq!(by_procfs.meta.sources["owners"], "procfs");
+    // What the walk cannot resolve (a sandbox's init, say) is reported by both: the iterator's
+    // caller walks every process the iterator did not visit.
+    let refused = |s: &Snapshot| {
+        s.warnings
+            .iter()
+            .find(|w| w.code == "proc_fd_links_denied")
+            .map(|w| w.count)
+    };
+    assert_eq!(refused(&snap), refused(&by_procfs));
     for (source, snap) in [("bpf_iter", &snap), ("procfs", &by_procfs)] {
         let errors: Vec<String> = truth
             .as_array()
