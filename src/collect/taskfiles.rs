@@ -2,7 +2,8 @@
 //!
 //! Why: the /proc walk is the floor of every `ss -p`: each `readlink(/proc/PID/fd/N)` makes the
 //! kernel instantiate a dentry and print `socket:[inode]` (3-4 µs of kernel time per descriptor,
-//! ~0.3 s of CPU at 100k sockets). A `task_file` iterator (Linux 5.8+) visits the same fd tables
+//! ~0.3 s of CPU at 100k sockets). A `task_file` iterator (Linux 5.8+; this program needs 5.11 for
+//! bpf_get_current_task_btf) visits the same fd tables
 //! from inside the kernel and hands back 16 bytes per socket descriptor: (pid, fd, inode).
 //!
 //! How, without clang or a BPF object file: the program is 35 instructions assembled here, and the
