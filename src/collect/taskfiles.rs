@@ -2,11 +2,11 @@
 //!
 //! Why: the /proc walk is the floor of every `ss -p`: each `readlink(/proc/PID/fd/N)` makes the
 //! kernel instantiate a dentry and print `socket:[inode]` (3-4 µs of kernel time per descriptor,
-//! ~0.3 s of CPU at 100k sockets). A `task_file` iterator (Linux 5.8+; this program needs 5.11 for
-//! bpf_get_current_task_btf) visits the same fd tables
-//! from inside the kernel and hands back 16 bytes per socket descriptor: (pid, fd, inode).
+//! ~0.3 s of CPU at 100k sockets). A `task_file` iterator (Linux 5.8+; this program needs 5.11
+//! for bpf_get_current_task_btf) visits the same fd tables from inside the kernel and hands back
+//! 16 bytes per descriptor: (pid, fd, inode), the inode 0 when it is not a socket.
 //!
-//! How, without clang or a BPF object file: the program is 35 instructions assembled here, and the
+//! How, without clang or a BPF object file: the program is 36 instructions assembled here, and the
 //! struct offsets it needs come from the running kernel's BTF (/sys/kernel/btf/vmlinux, read by
 //! [`super::btf`]); the verifier checks every load against the same BTF, so a wrong offset is a
 //! refused program (and a fallback to /proc), never a wrong read. The pid it reports is the
