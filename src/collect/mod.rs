@@ -2,8 +2,9 @@
 //!
 //! A snapshot is built in three steps: dump every requested socket table through netlink
 //! sock_diag in the calling thread's network namespace (raw sockets from /proc/net/raw* where the
-//! kernel lacks raw_diag), walk /proc/*/fd once in parallel to map socket inodes to (pid, fd),
-//! then read metadata for the holders and their parents. The dump runs first and the walk after
+//! kernel lacks raw_diag), map socket inodes to (pid, fd) through the task-file BPF iterator or
+//! one parallel walk of /proc/*/fd ([`owners`] chooses), then read metadata for the holders and
+//! their parents. The dump runs first and the walk after
 //! it, so every socket that still exists when the walk runs is attributed (`ss -p` walks first
 //! and leaves sockets created in between without owners). Both run concurrently: the walk in a
 //! scoped thread that feeds the rayon pool, the dump on the calling thread (and one helper it
@@ -15,6 +16,7 @@ pub mod host;
 pub mod inet;
 pub mod netlink;
 pub mod netns;
+mod owners;
 pub mod packet;
 pub mod procnet;
 pub mod procwalk;
@@ -23,10 +25,13 @@ pub mod taskfiles;
 pub mod unix;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+
+use owners::find_holdings;
+pub use owners::{AUTO_BPF_MIN_FILES, OwnersFrom};
 
 use crate::model::{Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning};
 
@@ -82,84 +87,6 @@ impl CollectOptions {
             proc_root: PathBuf::from("/proc"),
             netns: netns::Select::Current,
         }
-    }
-}
-
-/// Where socket holders come from (`meta.sources.owners` records which one answered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OwnersFrom {
-    /// The task-file BPF iterator when it can be loaded, else the /proc walk.
-    #[default]
-    Auto,
-    /// The iterator only: when it cannot be loaded, no owners and a warning.
-    Bpf,
-    /// The /proc walk only.
-    Procfs,
-}
-
-/// Below this many open files on the host, `auto` walks /proc instead of loading the iterator.
-///
-/// The iterator has a fixed cost (reading the kernel's 5.5 MB BTF, 4 KiB per read(2), and
-/// verifying the program: ~10 ms) and the walk costs ~3 µs of CPU per descriptor. Measured with
-/// the bench harness on 2 vCPUs (hyperfine, 20 runs each, 2026-11-28), snapshot with the iterator
-/// against the walk: 2k sockets (2,694 open files) 23.5 vs 16.4 ms, 5k (6,204) 36.1 vs 32.6 ms,
-/// 10k (12,054) 53.4 vs 53.1 ms, 100k 256-302 vs 354-506 ms; on this host's own 300 files 15.7
-/// vs 5.0 ms.
-pub const AUTO_BPF_MIN_FILES: u64 = 10_000;
-
-/// Whether `auto` walks /proc, given the host's open files (unknown: try the iterator).
-fn auto_walks(open_files: Option<u64>) -> bool {
-    open_files.is_some_and(|n| n < AUTO_BPF_MIN_FILES)
-}
-
-/// Open files on the host: the first field of /proc/sys/fs/file-nr (every `struct file`, in
-/// every namespace): what a /proc walk has to readlink, at most.
-fn open_files() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/sys/fs/file-nr").ok()?;
-    text.split_ascii_whitespace().next()?.parse().ok()
-}
-
-/// Finds every socket descriptor: through the task-file iterator or by walking /proc/*/fd.
-/// Returns the holdings and the `meta.sources.owners` entry.
-fn find_holdings(opts: &CollectOptions, pids: &[u32]) -> (Option<procwalk::FdWalk>, String) {
-    let seen = pids.len() as u64;
-    let walk = match opts.owners_from {
-        OwnersFrom::Procfs => true,
-        OwnersFrom::Auto => auto_walks(open_files()),
-        OwnersFrom::Bpf => false,
-    };
-    if walk {
-        return (
-            Some(procwalk::walk_fds(&opts.proc_root, pids)),
-            "procfs".into(),
-        );
-    }
-    let bpf = if opts.proc_root == Path::new("/proc") {
-        taskfiles::socket_fds()
-    } else {
-        Err(format!("{} is not /proc", opts.proc_root.display()))
-    };
-    match (bpf, opts.owners_from) {
-        (Ok(tf), _) => {
-            // Processes the iterator did not visit (kernel threads, which have no descriptors,
-            // and whatever else it skips: this machine's sandbox init) are walked through /proc,
-            // so nothing goes unseen without a warning.
-            let unseen: Vec<u32> = pids
-                .iter()
-                .filter(|p| tf.pids.binary_search(p).is_err())
-                .copied()
-                .collect();
-            let rest = procwalk::walk_fds(&opts.proc_root, &unseen);
-            (
-                Some(rest.with_holdings(tf.sockets, seen)),
-                "bpf_iter".into(),
-            )
-        }
-        (Err(e), OwnersFrom::Bpf) => (None, format!("unavailable: {e}")),
-        (Err(e), _) => (
-            Some(procwalk::walk_fds(&opts.proc_root, pids)),
-            format!("procfs (bpf_iter unavailable: {e})"),
-        ),
     }
 }
 
@@ -538,24 +465,4 @@ fn dump_namespaces(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn auto_walks_proc_only_on_hosts_with_few_open_files() {
-        assert!(auto_walks(Some(300)));
-        assert!(auto_walks(Some(AUTO_BPF_MIN_FILES - 1)));
-        assert!(!auto_walks(Some(AUTO_BPF_MIN_FILES)));
-        assert!(!auto_walks(Some(1_000_000)));
-        assert!(!auto_walks(None), "unknown: try the iterator");
-    }
-
-    #[test]
-    fn open_files_reads_the_kernels_count() {
-        // This test process alone holds a few files open.
-        assert!(open_files().is_some_and(|n| n >= 3));
-    }
 }
