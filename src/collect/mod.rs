@@ -3,7 +3,7 @@
 //! A snapshot is built in three steps: dump every requested socket table through netlink
 //! sock_diag in the calling thread's network namespace (raw sockets from /proc/net/raw* where the
 //! kernel lacks raw_diag), map socket inodes to (pid, fd) through the task-file BPF iterator or
-//! one parallel walk of /proc/*/fd ([`owners`] chooses), then read metadata for the holders and
+//! one parallel walk of /proc/*/fd (`owners` chooses), then read metadata for the holders and
 //! their parents. The dump runs first and the walk after
 //! it, so every socket that still exists when the walk runs is attributed (`ss -p` walks first
 //! and leaves sockets created in between without owners). Both run concurrently: the walk in a

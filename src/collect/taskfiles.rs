@@ -8,7 +8,7 @@
 //!
 //! How, without clang or a BPF object file: the program is 36 instructions assembled here, and the
 //! struct offsets it needs come from the running kernel's BTF (/sys/kernel/btf/vmlinux, read by
-//! [`super::btf`]); the verifier checks every load against the same BTF, so a wrong offset is a
+//! `super::btf`); the verifier checks every load against the same BTF, so a wrong offset is a
 //! refused program (and a fallback to /proc), never a wrong read. The pid it reports is the
 //! thread-group id as seen from this process's PID namespace (`upid` at the caller's level), so it
 //! names the same /proc entries as the walk does.
