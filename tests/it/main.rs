@@ -4,10 +4,13 @@
 //! - `live`: real sockets in a private network namespace made by the test.
 //! - `differential`: sockwarden against `ss` on the same live namespace.
 //! - `cli`: exit codes and errors of the binary.
+//! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
+//! - `churn`: snapshots, scans and listings while sockets and processes come and go.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
 mod baseline;
+mod churn;
 mod cli;
 mod common;
 mod decode;
@@ -15,4 +18,5 @@ mod differential;
 mod live;
 mod netns;
 mod reports;
+mod safety;
 mod scan;
