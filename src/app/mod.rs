@@ -141,18 +141,21 @@ fn report_warnings(snap: &Snapshot) {
 /// Reads a saved snapshot; errors name file:line:col.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let snap: Snapshot = serde_json::from_slice(&bytes).map_err(|e| {
+    parse_snapshot(&bytes, &path.display().to_string())
+}
+
+/// Parses and checks a saved snapshot's bytes; `name` (the file) prefixes every error.
+pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot> {
+    let snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| {
         anyhow::anyhow!(
-            "{}:{}:{}: not a sockwarden snapshot: {e}",
-            path.display(),
+            "{name}:{}:{}: not a sockwarden snapshot: {e}",
             e.line(),
             e.column()
         )
     })?;
     if snap.schema_version != SCHEMA_VERSION {
         anyhow::bail!(
-            "{}: snapshot schema_version {} is not supported (this sockwarden reads {})",
-            path.display(),
+            "{name}: snapshot schema_version {} is not supported (this sockwarden reads {})",
             snap.schema_version,
             SCHEMA_VERSION
         );
