@@ -101,6 +101,7 @@ fn synthetic(n: usize) -> Snapshot {
         processes,
         namespaces: vec![],
         warnings: vec![],
+        gaps: vec![],
     };
     snap.canonicalize();
     snap
@@ -311,6 +312,7 @@ fn per_rule(snap: &Snapshot) {
         let one = rules::RuleSet {
             rules: vec![r.clone()],
             lists: rs.lists.clone(),
+            disabled: vec![],
         };
         let (secs, _) = time_eval(&one, snap, 1);
         costs.push((secs, r.id().to_string()));

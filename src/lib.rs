@@ -15,7 +15,8 @@
 //! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
 //! - [`cli`]: argument definitions, resolved into plain configuration.
 //! - [`app`]: runs a command and returns its exit status.
-//! - [`output`]: atomic file writes and broken-pipe-safe stdout.
+//! - [`input`]: bounded reads of regular files (or stdin) for everything that comes from outside.
+//! - [`output`]: atomic file writes that never follow a planted link; broken-pipe-safe stdout.
 //! - [`text`]: escaping of attacker-controlled strings for terminals.
 //!
 //! `unsafe` is denied crate-wide; the two exceptions say why they are needed and why they are
@@ -28,6 +29,7 @@ pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod engine;
+pub mod input;
 pub mod list;
 pub mod model;
 pub mod output;

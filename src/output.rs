@@ -1,19 +1,42 @@
-//! Where output goes: atomic file writes, and stdout that treats a closed pipe as success.
+//! Where output goes: atomic file writes that never follow a planted link, and stdout that
+//! treats a closed pipe as success.
 //!
-//! A report or snapshot written to a file is first written to a temporary file in the same
-//! directory, synced, then renamed over the target: a reader (or a crash, or kill -9) sees the
-//! old file or the new one, never half of one. `sockwarden list | head` must not panic or fail
-//! when `head` exits: a broken pipe ends the output quietly.
+//! sockwarden runs as root and often writes into directories that a less privileged user can
+//! write (a node_exporter textfile directory owned by its service user, a shared report
+//! directory). Everything about a file write is therefore chosen so that such a user cannot steer
+//! it:
+//!
+//! - The data goes to an unnamed file (`O_TMPFILE`) in the target's directory, so no name exists
+//!   while it is written: nothing to plant a link at, and nothing left behind by `kill -9`. Where
+//!   the filesystem cannot make unnamed files, a named temporary file created with `O_EXCL`
+//!   under an unpredictable name (the `tempfile` crate) takes its place, and a SIGINT, SIGTERM or
+//!   SIGHUP removes it before the process ends.
+//! - The finished file is given a name with `linkat`, which fails rather than follow anything at
+//!   that name, then renamed over the target: a reader (or a crash) sees the old file or the new
+//!   one, never half of one. File and directory are synced first.
+//! - A target that is a symbolic link, a directory, a FIFO, a socket or a device is refused:
+//!   renaming over a link to a device, or opening a FIFO with no reader, is exactly what an
+//!   attacker would plant. The one exception is `/dev/null` itself (a discard, used by
+//!   benchmarks). `-` means stdout.
+//! - An existing target keeps its permission bits, owner and group; a new file is created
+//!   0640 minus the umask (reports carry command lines, which may hold secrets).
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
-/// A target that exists and is not a regular file (`/dev/null`, a FIFO, a terminal) is written
-/// in place: renaming over it would replace the device node itself.
+/// Permission bits of a new output file, before the umask.
+pub const NEW_FILE_MODE: u32 = 0o640;
+
+/// Named temporary files that exist right now and must go if a signal ends the process.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static SIGNALS: Once = Once::new();
+
+/// Writes `bytes` to `path` atomically (see the module documentation).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    emit_with(Some(path), |w| w.write_all(bytes))
+    write_file_with(path, |w| w.write_all(bytes))
 }
 
 /// Writes to stdout; a closed pipe is not an error.
@@ -25,6 +48,13 @@ pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Writes to `path` atomically, or to stdout when `path` is `None` or `-`.
+pub fn emit(path: Option<&Path>, bytes: &[u8]) -> io::Result<()> {
+    emit_with(path, |w| w.write_all(bytes))
+}
+
+const BUF: usize = 1 << 20;
+
 /// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
 /// when `path` is `None` or `-`, through a large buffer: a 100k-socket snapshot is ~100 MB of
 /// JSON and is never held in memory whole.
@@ -32,43 +62,8 @@ pub fn emit_with(
     path: Option<&Path>,
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    const BUF: usize = 1 << 20;
     match path {
-        Some(p) if p != Path::new("-") => {
-            let is_special = fs::metadata(p).is_ok_and(|m| !m.file_type().is_file());
-            if is_special {
-                let f = fs::OpenOptions::new().write(true).open(p)?;
-                let mut w = io::BufWriter::with_capacity(BUF, f);
-                produce(&mut w)?;
-                return w.flush();
-            }
-            let dir = match p.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            let name = p
-                .file_name()
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
-            let mut tmp_name = std::ffi::OsString::from(".");
-            tmp_name.push(name);
-            tmp_name.push(format!(".tmp.{}", std::process::id()));
-            let tmp = dir.join(tmp_name);
-            let result = (|| {
-                let mut w = io::BufWriter::with_capacity(BUF, fs::File::create(&tmp)?);
-                produce(&mut w)?;
-                let f = w.into_inner().map_err(|e| e.into_error())?;
-                f.sync_all()?;
-                fs::rename(&tmp, p)?;
-                if let Ok(d) = fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-                Ok(())
-            })();
-            if result.is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
-            result
-        }
+        Some(p) if p != Path::new("-") => write_file_with(p, produce),
         _ => {
             let mut w = io::BufWriter::with_capacity(BUF, io::stdout().lock());
             match produce(&mut w).and_then(|_| w.flush()) {
@@ -79,14 +74,247 @@ pub fn emit_with(
     }
 }
 
-/// Writes to `path` atomically, or to stdout when `path` is `None` or `-`.
-pub fn emit(path: Option<&Path>, bytes: &[u8]) -> io::Result<()> {
-    emit_with(path, |w| w.write_all(bytes))
+/// What is at the target path now, as far as the write is concerned.
+enum Target {
+    /// Nothing: a new file.
+    Absent,
+    /// A regular file whose permission bits, owner and group the new file takes over.
+    Regular { mode: u32, uid: u32, gid: u32 },
+    /// `/dev/null`: written in place.
+    Null,
+}
+
+fn refuse(p: &Path, what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} is {what}; refusing to write through it (name a regular file, or - for stdout)",
+            p.display()
+        ),
+    )
+}
+
+/// Looks at the target without following a link.
+fn inspect(p: &Path) -> io::Result<Target> {
+    let meta = match fs::symlink_metadata(p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Target::Absent),
+        Err(e) => return Err(e),
+    };
+    let ft = meta.file_type();
+    if ft.is_file() {
+        return Ok(Target::Regular {
+            mode: meta.mode() & 0o7777 & !0o6000,
+            uid: meta.uid(),
+            gid: meta.gid(),
+        });
+    }
+    // /dev/null is character device 1:3 on Linux.
+    if ft.is_char_device() && meta.rdev() == libc::makedev(1, 3) {
+        return Ok(Target::Null);
+    }
+    Err(refuse(
+        p,
+        if ft.is_symlink() {
+            "a symbolic link"
+        } else if ft.is_dir() {
+            "a directory"
+        } else if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        },
+    ))
+}
+
+fn write_file_with(
+    p: &Path,
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let target = inspect(p)?;
+    if let Target::Null = target {
+        let f = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY)
+            .open(p)?;
+        let mut w = io::BufWriter::with_capacity(BUF, f);
+        produce(&mut w)?;
+        return w.flush();
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = p
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .permissions(fs::Permissions::from_mode(0o600));
+    match open_unnamed(dir) {
+        Ok(file) => {
+            let file = fill(file, &target, produce)?;
+            // Give the finished file a fresh, unpredictable name (linkat fails if anything is
+            // there, and never follows it), then rename it over the target.
+            let fd_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+            let named = builder.make_in(dir, |tmp| {
+                nix::unistd::linkat(
+                    nix::fcntl::AT_FDCWD,
+                    fd_path.as_str(),
+                    nix::fcntl::AT_FDCWD,
+                    tmp,
+                    nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
+                )
+                .map_err(io::Error::from)?;
+                Ok(())
+            })?;
+            let guard = Pending::new(named.path());
+            named.persist(p).map_err(|e| e.error)?;
+            drop(guard);
+        }
+        Err(_) => {
+            // No O_TMPFILE here (some network and FUSE filesystems): a named file, O_EXCL.
+            let named = builder.tempfile_in(dir)?;
+            let guard = Pending::new(named.path());
+            let (file, tmp) = named.into_parts();
+            let file = fill(file, &target, produce)?;
+            drop(file);
+            tmp.persist(p).map_err(|e| e.error)?;
+            drop(guard);
+        }
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Opens an unnamed file in `dir` (O_TMPFILE), readable and writable by its owner only until
+/// [`fill`] sets its final mode.
+fn open_unnamed(dir: &Path) -> io::Result<File> {
+    if !Path::new("/proc/self/fd").is_dir() {
+        return Err(io::Error::other("/proc is not mounted: linkat needs it"));
+    }
+    OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(dir)
+}
+
+/// Writes the content, gives the file its final mode and owner, and syncs it.
+fn fill(
+    file: File,
+    target: &Target,
+    produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<File> {
+    let mut w = io::BufWriter::with_capacity(BUF, file);
+    produce(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    match *target {
+        Target::Regular { mode, uid, gid } => {
+            let meta = file.metadata()?;
+            if meta.uid() != uid || meta.gid() != gid {
+                // Only root (or the owner, for the group) can give a file away; a user who
+                // could not is writing over a file it could not chown, and keeps the file as
+                // its own rather than failing the report.
+                match std::os::unix::fs::fchown(&file, Some(uid), Some(gid)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        Target::Absent => {
+            let umask = current_umask();
+            file.set_permissions(fs::Permissions::from_mode(NEW_FILE_MODE & !umask))?;
+        }
+        Target::Null => {}
+    }
+    file.sync_all()?;
+    Ok(file)
+}
+
+/// The process's umask, read from /proc/self/status (reading it with umask(2) would change it).
+fn current_umask() -> u32 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// A named temporary file registered for removal if a signal ends the process before it is
+/// renamed into place.
+struct Pending(PathBuf);
+
+impl Pending {
+    fn new(p: &Path) -> Pending {
+        install_signal_cleanup();
+        PENDING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(p.to_path_buf());
+        Pending(p.to_path_buf())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        PENDING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|x| x != &self.0);
+    }
+}
+
+/// Removes every pending temporary file.
+fn remove_pending() {
+    for p in PENDING.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        let _ = fs::remove_file(p);
+    }
+}
+
+/// On the first named temporary file: a thread that, on SIGINT, SIGTERM or SIGHUP, removes the
+/// pending temporary files and ends the process as the signal would have (128 + signal).
+fn install_signal_cleanup() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    SIGNALS.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                remove_pending();
+                std::process::exit(128 + sig);
+            }
+        });
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
@@ -95,16 +323,84 @@ mod tests {
         write_atomic(&p, b"old").unwrap();
         write_atomic(&p, b"new").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"new");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1);
+        assert_eq!(names(dir.path()), ["snap.json"]);
     }
 
     #[test]
-    fn device_targets_are_written_not_replaced() {
-        use std::os::unix::fs::FileTypeExt;
+    fn dev_null_is_written_not_replaced() {
         write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
         let meta = fs::metadata("/dev/null").unwrap();
         assert!(meta.file_type().is_char_device());
+    }
+
+    #[test]
+    fn links_fifos_directories_and_devices_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        for (p, what) in [
+            (link.as_path(), "a symbolic link"),
+            (fifo.as_path(), "a FIFO"),
+            (dir.path(), "a directory"),
+            (Path::new("/dev/zero"), "a device"),
+        ] {
+            let e = write_atomic(p, b"x").unwrap_err();
+            assert!(e.to_string().contains(what), "{p:?}: {e}");
+        }
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn an_existing_file_keeps_its_mode_and_a_new_one_is_0640_minus_umask() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        fs::write(&p, b"old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o600);
+        let q = dir.path().join("new.json");
+        write_atomic(&q, b"x").unwrap();
+        assert_eq!(
+            fs::metadata(&q).unwrap().mode() & 0o7777,
+            NEW_FILE_MODE & !current_umask()
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        fs::write(&p, b"old").unwrap();
+        let e = emit_with(Some(&p), |w| {
+            w.write_all(b"half")?;
+            Err(io::Error::other("producer failed"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("producer failed"));
+        assert_eq!(fs::read(&p).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["r.json"]);
+    }
+
+    #[test]
+    fn pending_temporaries_are_removed_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".x.tmp");
+        fs::write(&p, b"partial").unwrap();
+        let guard = Pending::new(&p);
+        remove_pending();
+        assert!(!p.exists());
+        drop(guard);
+        assert!(PENDING.lock().unwrap().iter().all(|x| x != &p));
     }
 
     #[test]

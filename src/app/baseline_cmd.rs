@@ -7,15 +7,16 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{ExitStatus, load_snapshot};
+use super::{ExitStatus, Partial, load_snapshot};
 use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
 use crate::cli::{BaselineCommand, DiffArgs};
 use crate::collect::{self, CollectOptions, host};
+use crate::input;
 use crate::model::{Snapshot, State};
 use crate::output;
 use crate::text::escape_str;
 
-pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
+pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
     match cmd {
         BaselineCommand::Create {
             ns,
@@ -46,6 +47,7 @@ pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
                     ..CollectOptions::full()
                 }),
             };
+            partial.check(&snap, "the snapshot")?;
             let b = baseline::from_snapshot(&snap, inc, comment);
             output::write_atomic(out, baseline::render(&b).as_bytes())
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
@@ -58,7 +60,9 @@ pub fn run(cmd: &BaselineCommand) -> Result<ExitStatus> {
             );
             Ok(ExitStatus::Ok)
         }
-        BaselineCommand::Update { file, from, accept } => update(file, from.as_deref(), accept),
+        BaselineCommand::Update { file, from, accept } => {
+            update(file, from.as_deref(), accept, partial)
+        }
     }
 }
 
@@ -70,15 +74,16 @@ fn snapshot(from: Option<&Path>) -> Result<Snapshot> {
 }
 
 /// Reads a baseline, refusing one whose digest differs from `sha256` or from FILE.sha256.
+/// A pin that exists but cannot be read, or holds no SHA-256 digest, is an error: a pin that
+/// is silently ignored protects nothing.
 pub fn load_baseline(path: &Path, sha256: Option<&str>) -> Result<(Baseline, Compiled)> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    let bytes = input::read_bytes(path, input::Kind::Document)?;
     let side = sidecar(path);
     let expected = match sha256 {
-        Some(h) => Some(h.trim().to_ascii_lowercase()),
-        None => std::fs::read_to_string(&side)
-            .ok()
-            .and_then(|t| t.split_whitespace().next().map(str::to_ascii_lowercase)),
+        Some(h) => Some(parse_digest(h).ok_or_else(|| {
+            anyhow::anyhow!("--baseline-sha256 {h}: not a SHA-256 digest (64 hex digits)")
+        })?),
+        None => read_pin(&side)?,
     };
     if let Some(want) = expected {
         let got = baseline::sha256_hex(&bytes);
@@ -95,8 +100,7 @@ pub fn load_baseline(path: &Path, sha256: Option<&str>) -> Result<(Baseline, Com
             );
         }
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("{}:1:1: the baseline is not UTF-8 text", path.display()))?;
+    let text = input::text_from(bytes, &path.display().to_string())?;
     baseline::parse(&path.display().to_string(), &text).map_err(|diags| {
         for d in &diags {
             eprintln!("{d}");
@@ -107,6 +111,33 @@ pub fn load_baseline(path: &Path, sha256: Option<&str>) -> Result<(Baseline, Com
             if diags.len() == 1 { "" } else { "s" }
         )
     })
+}
+
+/// A SHA-256 digest in hex (64 digits), lower-cased.
+fn parse_digest(s: &str) -> Option<String> {
+    let s = s.trim();
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+/// The digest pinned in FILE.sha256 (`sha256sum` format: the digest, then the name), `None`
+/// when there is no such file at all.
+fn read_pin(side: &Path) -> Result<Option<String>> {
+    match std::fs::symlink_metadata(side) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => bail!("{}: cannot read the baseline's pin: {e}", side.display()),
+        Ok(_) => {}
+    }
+    let text = input::read_text(side, input::Kind::Document)
+        .map_err(|e| anyhow::anyhow!("the baseline's pin: {e}"))?;
+    let first = text.split_whitespace().next().unwrap_or("");
+    match parse_digest(first) {
+        Some(d) => Ok(Some(d)),
+        None => bail!(
+            "{}:1:1: the baseline's pin holds no SHA-256 digest (64 hex digits, as sha256sum \
+             writes); refusing to use the baseline unpinned",
+            side.display()
+        ),
+    }
 }
 
 fn sidecar(path: &Path) -> std::path::PathBuf {
@@ -122,11 +153,17 @@ fn who() -> String {
         .unwrap_or_else(|_| format!("uid {}", nix::unistd::getuid()))
 }
 
-fn update(file: &Path, from: Option<&Path>, accept: &[String]) -> Result<ExitStatus> {
+fn update(
+    file: &Path,
+    from: Option<&Path>,
+    accept: &[String],
+    partial: Partial,
+) -> Result<ExitStatus> {
     // An update may follow a legitimate change to the pinned file only through this command,
     // which rewrites FILE.sha256 with it; an edited file is still refused here.
     let (mut b, c) = load_baseline(file, None)?;
     let snap = snapshot(from)?;
+    partial.check(&snap, "the snapshot")?;
     let cmp = drift::compare(&b, &c, &snap);
     let all = accept.iter().any(|a| a == "all");
     let wanted: BTreeSet<&str> = accept.iter().map(String::as_str).collect();
@@ -278,9 +315,11 @@ struct DiffReport {
     processes: Changes,
 }
 
-pub fn diff(args: &DiffArgs) -> Result<ExitStatus> {
+pub fn diff(args: &DiffArgs, partial: Partial) -> Result<ExitStatus> {
     let old = load_snapshot(&args.old)?;
+    partial.check(&old, &args.old.display().to_string())?;
     let new = load_snapshot(&args.new)?;
+    partial.check(&new, &args.new.display().to_string())?;
     let (a, b) = (view(&old), view(&new));
     let set =
         |s: &BTreeSet<String>| format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "));

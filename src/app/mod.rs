@@ -37,23 +37,59 @@ impl ExitStatus {
 
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     fix_mmap_threshold();
+    if let Some(max) = cli.max_input_size {
+        crate::input::set_max(max);
+    }
+    let partial = Partial(cli.allow_partial);
     match cli.command {
-        Command::Snapshot(args) => snapshot(&args),
-        Command::List(args) => list_cmd(&args),
-        Command::Scan(args) => scan::scan(&args),
+        Command::Snapshot(args) => snapshot(&args, partial),
+        Command::List(args) => list_cmd(&args, partial),
+        Command::Scan(args) => scan::scan(&args, partial),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
-        Command::Baseline(cmd) => baseline_cmd::run(&cmd),
-        Command::Diff(args) => baseline_cmd::diff(&args),
+        Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial),
+        Command::Diff(args) => baseline_cmd::diff(&args, partial),
     }
 }
 
-fn snapshot(args: &SnapshotArgs) -> Result<ExitStatus> {
+/// `--allow-partial`: whether a snapshot with gaps may be used.
+#[derive(Debug, Clone, Copy)]
+pub struct Partial(pub bool);
+
+impl Partial {
+    /// Fails closed: a snapshot that misses a scope it was asked to cover is an error naming
+    /// each missing scope, unless `--allow-partial` was given (then each is a warning on stderr,
+    /// and the report's coverage section lists them).
+    pub fn check(self, snap: &Snapshot, name: &str) -> Result<()> {
+        if snap.gaps.is_empty() {
+            return Ok(());
+        }
+        for g in &snap.gaps {
+            eprintln!(
+                "sockwarden: {}: {name} could not read {}",
+                if self.0 { "warning" } else { "error" },
+                crate::text::escape_str(&g.to_string())
+            );
+        }
+        if self.0 {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{name} is incomplete ({} scope{} could not be read); nothing was reported. \
+             --allow-partial reports what was read and lists what is missing",
+            snap.gaps.len(),
+            if snap.gaps.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+fn snapshot(args: &SnapshotArgs, partial: Partial) -> Result<ExitStatus> {
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
     opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
     opts.netns = args.ns.select();
     let (snap, timings) = collect::collect_timed(&opts);
+    partial.check(&snap, "the snapshot")?;
     let w0 = std::time::Instant::now();
     output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
         || match &args.output {
@@ -96,7 +132,7 @@ fn exit_without_freeing<T>(value: T) {
     std::mem::forget(value);
 }
 
-fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
+fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
     let opts = args.options();
     let sel = Selection::parse(&opts).map_err(anyhow::Error::msg)?;
     let snap = match &args.from {
@@ -114,6 +150,7 @@ fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
             collect::collect(&c)
         }
     };
+    partial.check(&snap, "the listing")?;
     let selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();
     let text = if opts.json {
         list::render_json(&snap, &selected)
@@ -128,19 +165,33 @@ fn list_cmd(args: &ListArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
-/// Tells the user on stderr what the snapshot could not see.
+/// Tells the user on stderr what the snapshot could not see (escaped: a saved snapshot's
+/// warnings are whatever its file says).
 fn report_warnings(snap: &Snapshot) {
+    use crate::text::escape_str;
     for w in &snap.warnings {
+        let pids = if w.pids.is_empty() {
+            String::new()
+        } else {
+            let shown: Vec<String> = w.pids.iter().take(20).map(u32::to_string).collect();
+            format!(
+                "; pids {}{}",
+                shown.join(", "),
+                if w.pids.len() > 20 { ", ..." } else { "" }
+            )
+        };
         eprintln!(
-            "sockwarden: warning: {} ({}: {})",
-            w.message, w.code, w.count
+            "sockwarden: warning: {} ({}: {}{pids})",
+            escape_str(&w.message),
+            escape_str(&w.code),
+            w.count
         );
     }
 }
 
 /// Reads a saved snapshot; errors name file:line:col.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = crate::input::read_bytes(path, crate::input::Kind::Snapshot)?;
     parse_snapshot(&bytes, &path.display().to_string())
 }
 
@@ -153,6 +204,7 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot> {
             e.column()
         )
     })?;
+    let mut snap = snap;
     if snap.schema_version != SCHEMA_VERSION {
         anyhow::bail!(
             "{name}: snapshot schema_version {} is not supported (this sockwarden reads {})",
@@ -160,5 +212,7 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot> {
             SCHEMA_VERSION
         );
     }
+    snap.validate()
+        .map_err(|e| anyhow::anyhow!("{name}: not a usable snapshot: {e}"))?;
     Ok(snap)
 }

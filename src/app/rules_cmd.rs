@@ -115,6 +115,7 @@ pub fn test_examples(rs: &RuleSet) -> (String, usize) {
         let single = RuleSet {
             rules: vec![rs.rules[ri].clone()],
             lists: rs.lists.clone(),
+            disabled: Vec::new(),
         };
         let cases = rule
             .doc

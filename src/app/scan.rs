@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use super::{ExitStatus, load_snapshot, report_warnings};
+use super::{ExitStatus, Partial, load_snapshot, report_warnings};
 use crate::cli::ScanArgs;
 use crate::collect::{self, CollectOptions};
 use crate::engine;
@@ -38,11 +38,12 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     match rules::load(&rule_srcs, &list_srcs, &overrides, inputs.disable) {
         Ok(rs) => {
             for id in inputs.disable {
-                if !rule_srcs
-                    .iter()
-                    .any(|s| s.text.contains(&format!("id: {id}")))
-                {
-                    bail!("--disable {id}: no rule has that id");
+                if !rs.disabled.contains(id) {
+                    let ids = rs.rules.iter().map(|r| r.doc.id.as_str());
+                    let hint = crate::rules::fields::closest(id, ids)
+                        .map(|s| format!("; did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    bail!("--disable {id}: no rule has that id{hint}");
                 }
             }
             Ok(rs)
@@ -61,25 +62,60 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
 }
 
 fn read_source(p: &Path) -> Result<Source> {
-    let text = std::fs::read_to_string(p)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", p.display()))?;
+    let text = crate::input::read_text(p, crate::input::Kind::Document)?;
     Ok(Source {
         path: p.display().to_string(),
         text,
     })
 }
 
-/// A rule file, or a directory searched recursively for *.yaml/*.yml; files under a directory
-/// named `lists` are list files. Sorted, so the load order never depends on the filesystem.
+/// A rule file, or a directory searched recursively for *.yaml/*.yml, following links (a link
+/// loop is an error; a file reached twice through links is read once). Files under a `lists/`
+/// directory directly inside the directory given are list files (the layout of the built-in
+/// pack, docs/rules-language.md); every other file is a rule file, whatever its path holds.
+/// Sorted, so the load order never depends on the filesystem.
 pub fn read_rule_path(p: &Path) -> Result<(Vec<Source>, Vec<Source>)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    if !meta.is_dir() {
+        return Ok((vec![read_source(p)?], Vec::new()));
+    }
+    let mut seen = std::collections::BTreeSet::new();
     let mut files = Vec::new();
-    walk(p, &mut files)?;
+    for entry in walkdir::WalkDir::new(p)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| match e.loop_ancestor() {
+            Some(a) => anyhow::anyhow!(
+                "{}: a symbolic link loop (back to {}) in the rule directory",
+                e.path()
+                    .map_or_else(|| p.display().to_string(), |x| x.display().to_string()),
+                a.display()
+            ),
+            None => anyhow::anyhow!("{}: {e}", p.display()),
+        })?;
+        let is_yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|x| x == "yaml" || x == "yml");
+        if !entry.file_type().is_file() || !is_yaml {
+            continue;
+        }
+        let m = entry
+            .metadata()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", entry.path().display()))?;
+        if seen.insert((m.dev(), m.ino())) {
+            files.push(entry.into_path());
+        }
+    }
     files.sort();
+    let lists_dir = p.join("lists");
     let mut rules = Vec::new();
     let mut lists = Vec::new();
     for f in files {
         let s = read_source(&f)?;
-        if f.components().any(|c| c.as_os_str() == "lists") {
+        if f.starts_with(&lists_dir) {
             lists.push(s);
         } else {
             rules.push(s);
@@ -88,30 +124,12 @@ pub fn read_rule_path(p: &Path) -> Result<(Vec<Source>, Vec<Source>)> {
     Ok((rules, lists))
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-    if meta.is_dir() {
-        for e in std::fs::read_dir(p)? {
-            let e = e?;
-            let path = e.path();
-            if path.is_dir() {
-                walk(&path, out)?;
-            } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                out.push(path);
-            }
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
-}
-
-pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
+pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     if !args.exit_bits {
-        return scan_inner(args);
+        return scan_inner(args, partial);
     }
     // With --exit-bits, 2 means "gone": an error must not look like it.
-    match scan_inner(args) {
+    match scan_inner(args, partial) {
         Ok(s) => Ok(s),
         Err(e) => {
             eprintln!("sockwarden: error: {e:#}");
@@ -120,8 +138,46 @@ pub fn scan(args: &ScanArgs) -> Result<ExitStatus> {
     }
 }
 
-fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
+/// Where each report goes: `FORMAT=FILE` entries, and the --format report to a plain FILE or,
+/// when none is given, to stdout. A `WORD=...` whose word is not a format is an error, not a
+/// file named `xml=foo.xml`; a file whose name holds `=` can be given as `./a=b`.
+fn targets(
+    args: &ScanArgs,
+    main: report::Format,
+) -> Result<Vec<(report::Format, Option<PathBuf>)>> {
+    let mut targets = Vec::new();
+    let mut plain_file = false;
+    for o in &args.output {
+        match o.split_once('=') {
+            Some((f, p)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                let Some(format) = report::Format::parse(f) else {
+                    bail!(
+                        "-o {o}: unknown format `{f}` (one of {}; write ./{o} for a file of that \
+                         name)",
+                        report::Format::NAMES.join(", ")
+                    );
+                };
+                if p.is_empty() {
+                    bail!("-o {o}: no file named after `{f}=`");
+                }
+                targets.push((format, Some(PathBuf::from(p))));
+            }
+            _ => {
+                plain_file = true;
+                targets.push((main, Some(PathBuf::from(o))));
+            }
+        }
+    }
+    if !plain_file {
+        targets.push((main, None));
+    }
+    Ok(targets)
+}
+
+fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
+    let main = report::Format::parse(&args.format).expect("clap checked the format");
+    let targets = targets(args, main)?;
     let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
@@ -152,6 +208,7 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
     });
     let (rules, baseline) = loaded?;
     let snap = snap?;
+    partial.check(&snap, "the scan")?;
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
     let t_engine = t0.elapsed();
@@ -168,26 +225,6 @@ fn scan_inner(args: &ScanArgs) -> Result<ExitStatus> {
             rules.rules.len(),
             findings.len()
         );
-    }
-    // Where each format goes: `FORMAT=FILE` entries, and the --format report to a plain FILE
-    // or, when none is given, to stdout.
-    let main = report::Format::parse(&args.format).expect("clap checked the format");
-    let mut targets: Vec<(report::Format, Option<std::path::PathBuf>)> = Vec::new();
-    let mut plain_file = false;
-    for o in &args.output {
-        match o
-            .split_once('=')
-            .and_then(|(f, p)| Some((report::Format::parse(f)?, p)))
-        {
-            Some((f, p)) => targets.push((f, Some(p.into()))),
-            None => {
-                plain_file = true;
-                targets.push((main, Some(o.into())));
-            }
-        }
-    }
-    if !plain_file {
-        targets.push((main, None));
     }
     let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -463,6 +463,7 @@ mod tests {
             processes: vec![p],
             namespaces: Vec::new(),
             warnings: vec![],
+            gaps: vec![],
         }
     }
 

@@ -13,9 +13,19 @@ use crate::list::ListOptions;
     version,
     about = "Which sockets are open, who holds them, and what changed.",
     long_about = "Which sockets are open, who holds them, and what changed.\n\n\
-        Exit status: 0 ok, 2 error."
+        Exit status: 0 ok, 1 findings or differences, 2 error (including a scope that could \
+        not be read, unless --allow-partial)."
 )]
 pub struct Cli {
+    /// When a scope the command was asked to read (a namespace, a socket table, the owners)
+    /// cannot be read, report what was read instead of failing with exit 2; the report's
+    /// coverage section, in every format, lists what is missing.
+    #[arg(long, global = true)]
+    pub allow_partial: bool,
+    /// The most bytes read from one input file (snapshot, rules, lists, baseline), e.g. 4G.
+    /// Default: 2 GiB for snapshots, 64 MiB for YAML files.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::input::parse_size)]
+    pub max_input_size: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -35,8 +35,15 @@ pub fn current_netns() -> Option<u64> {
         .and_then(|p| ns_inode(p.as_os_str().as_bytes()))
 }
 
-/// Whether this process can see everything: effective uid 0 with CAP_NET_ADMIN (BPF filters),
-/// CAP_SYS_PTRACE (other users' exe and fd tables) and CAP_DAC_READ_SEARCH.
+/// The capabilities a complete view needs: CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19)
+/// for other users' /proc entries and fd tables, CAP_NET_ADMIN (12) for packet sockets' BPF
+/// filters.
+const NEEDED_CAPS: u64 = (1 << 2) | (1 << 12) | (1 << 19);
+
+/// Whether this process can see everything: the capabilities in [`NEEDED_CAPS`] are effective,
+/// and they are capabilities of the host's user namespace. Inside a user namespace (a rootless
+/// container, `unshare -r`) a process may hold every capability and uid 0, yet they give it no
+/// right over the host's processes and namespaces; uid 0 by itself means nothing either way.
 pub fn privileged() -> bool {
     let Ok(status) = fs::read_to_string("/proc/self/status") else {
         return false;
@@ -46,8 +53,21 @@ pub fn privileged() -> bool {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .unwrap_or(0);
-    let needed = (1u64 << 12) | (1 << 19) | (1 << 2);
-    nix::unistd::geteuid().is_root() && cap_eff & needed == needed
+    cap_eff & NEEDED_CAPS == NEEDED_CAPS && in_initial_user_namespace()
+}
+
+/// Whether this process runs in the initial user namespace: its uid map is the identity over
+/// all 2^32 - 1 ids, which no other user namespace can have.
+pub fn in_initial_user_namespace() -> bool {
+    fs::read_to_string("/proc/self/uid_map").is_ok_and(|m| is_identity_map(&m))
+}
+
+fn is_identity_map(map: &str) -> bool {
+    let rows: Vec<Vec<&str>> = map
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    rows.len() == 1 && rows[0] == ["0", "0", "4294967295"]
 }
 
 /// Resolves each uid once.
@@ -90,4 +110,17 @@ pub fn ip_local_port_range() -> Option<(u16, u16)> {
     let s = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut f = s.split_ascii_whitespace();
     Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_full_identity_map_is_the_initial_user_namespace() {
+        assert!(is_identity_map("         0          0 4294967295\n"));
+        assert!(!is_identity_map("         0       1000          1\n"));
+        assert!(!is_identity_map("0 0 4294967294\n"));
+        assert!(!is_identity_map("0 0 1000\n1000 1000 4294966295\n"));
+    }
 }

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 use owners::find_holdings;
 pub use owners::{AUTO_BPF_MIN_FILES, OwnersFrom};
 
-use crate::model::{Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning};
+use crate::model::{Gap, Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning};
 
 /// Which socket tables to dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,37 +90,63 @@ impl CollectOptions {
     }
 }
 
-/// Accumulates counted warnings by code.
+/// Accumulates counted warnings by code, with the pids concerned, and the gaps: scopes that
+/// could not be read at all.
 #[derive(Default)]
-struct Warnings(BTreeMap<String, (u64, String)>);
+struct Warnings {
+    by_code: BTreeMap<String, (u64, String, BTreeSet<u32>)>,
+    gaps: Vec<Gap>,
+}
 
 impl Warnings {
     fn add(&mut self, code: &str, count: u64, message: impl Into<String>) {
         if count == 0 {
             return;
         }
-        let e = self
-            .0
-            .entry(code.to_string())
-            .or_insert((0, message.into()));
+        let e =
+            self.by_code
+                .entry(code.to_string())
+                .or_insert((0, message.into(), BTreeSet::new()));
         e.0 += count;
     }
 
-    fn merge(&mut self, other: Warnings) {
-        for (code, (count, message)) in other.0 {
-            self.add(&code, count, message);
+    /// A warning about processes: counted, and naming each.
+    fn add_pids(&mut self, code: &str, pids: &[u32], message: impl Into<String>) {
+        self.add(code, pids.len() as u64, message);
+        if let Some(e) = self.by_code.get_mut(code) {
+            e.2.extend(pids);
         }
     }
 
-    fn into_vec(self) -> Vec<Warning> {
-        self.0
+    fn gap(&mut self, scope: impl Into<String>, reason: impl Into<String>) {
+        self.gaps.push(Gap {
+            scope: scope.into(),
+            reason: reason.into(),
+        });
+    }
+
+    fn merge(&mut self, other: Warnings) {
+        for (code, (count, message, pids)) in other.by_code {
+            self.add(&code, count, message);
+            if let Some(e) = self.by_code.get_mut(&code) {
+                e.2.extend(pids);
+            }
+        }
+        self.gaps.extend(other.gaps);
+    }
+
+    fn into_parts(self) -> (Vec<Warning>, Vec<Gap>) {
+        let warnings = self
+            .by_code
             .into_iter()
-            .map(|(code, (count, message))| Warning {
+            .map(|(code, (count, message, pids))| Warning {
                 code,
                 count,
                 message,
+                pids: pids.into_iter().collect(),
             })
-            .collect()
+            .collect();
+        (warnings, self.gaps)
     }
 }
 
@@ -195,30 +221,29 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let mut processes = Vec::new();
     match walk {
         None => {}
-        Some(Err(e)) => warnings.add(
-            "proc_unreadable",
-            1,
+        Some(Err(e)) => warnings.gap(
+            "owners",
             format!("cannot list {}: {e}", opts.proc_root.display()),
         ),
         Some(Ok((None, _, source))) => {
-            warnings.add("owners_unavailable", 1, format!("no owners: {source}"));
+            warnings.gap("owners", format!("no owners: {source}"));
             sources.insert("owners".into(), source);
         }
         Some(Ok((Some(walk), meta, source))) => {
             sources.insert("owners".into(), source);
-            warnings.add(
+            warnings.add_pids(
                 "proc_vanished",
-                walk.vanished,
+                &walk.vanished,
                 "processes exited during the /proc walk",
             );
-            warnings.add(
+            warnings.add_pids(
                 "proc_fd_denied",
-                walk.denied,
+                &walk.denied,
                 "processes whose fd table could not be read (run as root to see them)",
             );
-            warnings.add(
+            warnings.add_pids(
                 "proc_fd_links_denied",
-                walk.links_denied,
+                &walk.links_denied,
                 "processes some of whose descriptors the kernel refused to resolve, even to this \
                  user (a security module, ptrace rules or a sandbox): their sockets may show no \
                  owner",
@@ -260,10 +285,12 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         warnings.add(
             "unprivileged",
             1,
-            "not running as root with CAP_NET_ADMIN and CAP_SYS_PTRACE: other users' processes, \
-             executables and packet-socket BPF filters may be missing",
+            "without CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH in the host's user \
+             namespace: other users' processes, executables and packet-socket BPF filters may be \
+             missing",
         );
     }
+    let (warnings, gaps) = warnings.into_parts();
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
         meta: Meta {
@@ -284,7 +311,8 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         sockets,
         processes,
         namespaces,
-        warnings: warnings.into_vec(),
+        warnings,
+        gaps,
     };
     let s0 = Instant::now();
     snap.canonicalize();
@@ -309,31 +337,33 @@ fn assemble_processes(
             .filter(|p| !meta.contains_key(p))
             .collect();
         meta.extend(procwalk::read_many(&opts.proc_root, &missing));
-        let (mut vanished, mut denied, mut partial) = (0, 0, 0);
+        let (mut vanished, mut denied, mut partial) = (Vec::new(), Vec::new(), Vec::new());
         let mut out = Vec::new();
-        for pid in pids {
-            match meta.remove(pid) {
+        for &pid in pids {
+            match meta.remove(&pid) {
                 Some(Ok((p, part))) => {
-                    partial += u64::from(part);
+                    if part {
+                        partial.push(pid);
+                    }
                     out.push(p);
                 }
-                Some(Err(procwalk::MetaError::Denied)) => denied += 1,
-                Some(Err(procwalk::MetaError::Vanished)) | None => vanished += 1,
+                Some(Err(procwalk::MetaError::Denied)) => denied.push(pid),
+                Some(Err(procwalk::MetaError::Vanished)) | None => vanished.push(pid),
             }
         }
-        warnings.add(
+        warnings.add_pids(
             "proc_meta_vanished",
-            vanished,
+            &vanished,
             "processes exited before their metadata was read",
         );
-        warnings.add(
+        warnings.add_pids(
             "proc_meta_denied",
-            denied,
+            &denied,
             "processes whose metadata could not be read",
         );
-        warnings.add(
+        warnings.add_pids(
             "proc_meta_partial",
-            partial,
+            &partial,
             "processes whose exe or namespace link could not be read (permission)",
         );
         out
@@ -360,6 +390,11 @@ fn dump_here(
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
     let mut sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
+    for (table, source) in &src {
+        if let Some(why) = source.strip_prefix("unavailable: ") {
+            w.gap(format!("table:{table}"), why);
+        }
+    }
     let ifindexes: BTreeSet<u32> = sockets.iter().filter_map(|s| s.ifindex).collect();
     let names = host::interface_names(ifindexes);
     for s in &mut sockets {
@@ -392,7 +427,7 @@ fn dump_namespaces(
         netns::Select::One(spec) => match netns::resolve(spec, &opts.proc_root) {
             Ok(p) => vec![(None, None, p, Vec::new())],
             Err(e) => {
-                warnings.add("netns_unavailable", 1, e.clone());
+                warnings.gap(format!("netns:{spec}"), e.clone());
                 sources.insert("all".into(), format!("unavailable: {e}"));
                 return Vec::new();
             }
@@ -400,17 +435,38 @@ fn dump_namespaces(
         netns::Select::All => {
             let pids = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
             let (found, unreadable) = netns::discover(&opts.proc_root, &pids);
-            warnings.add(
-                "netns_link_unreadable",
-                unreadable,
-                "processes whose network namespace link could not be read",
-            );
+            if !unreadable.is_empty() && host::privileged() {
+                // With every capability the host grants, a refusal is the kernel's per-process
+                // rule (this sandbox's init): counted, named, not a blind spot of ours.
+                warnings.add_pids(
+                    "netns_link_denied",
+                    &unreadable,
+                    "processes whose network namespace link the kernel refused to resolve, \
+                     even with full privilege: a namespace only they use may be missing",
+                );
+            } else if !unreadable.is_empty() {
+                // Without privilege (another user, a user namespace): a namespace that only
+                // these processes use was never found. A blind spot of ours, not churn.
+                let shown: Vec<String> = unreadable.iter().take(20).map(u32::to_string).collect();
+                warnings.gap(
+                    "netns",
+                    format!(
+                        "the network namespace of {} process{} could not be read (permission; \
+                         pids {}{}): namespaces only they use were not dumped",
+                        unreadable.len(),
+                        if unreadable.len() == 1 { "" } else { "es" },
+                        shown.join(", "),
+                        if unreadable.len() > 20 { ", ..." } else { "" }
+                    ),
+                );
+            }
             found
                 .into_values()
                 .map(|f| (Some(f.inode), f.name, f.path, f.pids.into_iter().collect()))
                 .collect()
         }
     };
+    let one = matches!(opts.netns, netns::Select::One(_));
     // Two namespaces at a time: as many as cores here, and the /proc walk runs meanwhile.
     let results: Vec<_> = targets
         .chunks(2)
@@ -454,13 +510,25 @@ fn dump_namespaces(
                     containers: Vec::new(),
                 });
             }
-            Err(e) => warnings.add(
-                "netns_unavailable",
+            // A namespace found by a process that has exited since is churn; one that exists
+            // and cannot be entered (permission, a user namespace) is a blind spot.
+            Err(e) if !one && e.vanished() => warnings.add(
+                "netns_vanished",
                 1,
                 format!(
-                    "network namespaces that vanished or could not be entered (first: {}: {e})",
+                    "network namespaces that vanished before they were dumped (first: {}: {e})",
                     path.display()
                 ),
+            ),
+            Err(e) => warnings.gap(
+                match &opts.netns {
+                    netns::Select::One(spec) => format!("netns:{spec}"),
+                    _ => format!(
+                        "netns:{}",
+                        name.unwrap_or_else(|| path.display().to_string())
+                    ),
+                },
+                format!("cannot enter: {e}"),
             ),
         }
     }

@@ -43,10 +43,11 @@ pub struct Found {
     pub pids: BTreeSet<u32>,
 }
 
-/// Finds every network namespace. Returns them by inode, and how many links could not be read.
-pub fn discover(proc_root: &Path, pids: &[u32]) -> (BTreeMap<u64, Found>, u64) {
+/// Finds every network namespace. Returns them by inode, and the processes whose namespace link
+/// could not be read (permission).
+pub fn discover(proc_root: &Path, pids: &[u32]) -> (BTreeMap<u64, Found>, Vec<u32>) {
     let mut out: BTreeMap<u64, Found> = BTreeMap::new();
-    let mut unreadable = 0;
+    let mut unreadable = Vec::new();
     if let Ok(dir) = fs::read_dir("/run/netns") {
         for e in dir.flatten() {
             let path = e.path();
@@ -71,7 +72,7 @@ pub fn discover(proc_root: &Path, pids: &[u32]) -> (BTreeMap<u64, Found>, u64) {
             Err(e) => {
                 // A process that exited meanwhile is not a blind spot; a refusal is.
                 if e.kind() == std::io::ErrorKind::PermissionDenied {
-                    unreadable += 1;
+                    unreadable.push(pid);
                 }
                 continue;
             }
@@ -134,19 +135,52 @@ pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("--netns {spec}: {}: {e}", pick.display()))
 }
 
+/// Why a namespace could not be entered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterError {
+    pub message: String,
+    /// The namespace file is gone (its last process exited): churn, not a blind spot.
+    pub gone: bool,
+}
+
+impl EnterError {
+    /// Whether the namespace vanished rather than refused entry.
+    pub fn vanished(&self) -> bool {
+        self.gone
+    }
+}
+
+impl std::fmt::Display for EnterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Runs `work` on a new thread that has joined the namespace behind `path`; returns what it
 /// returns, or why the namespace could not be entered.
-pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T, String> {
+pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T, EnterError> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let f = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-                nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET)
-                    .map_err(|e| format!("setns {}: {e}", path.display()))?;
+                let f = fs::File::open(path).map_err(|e| EnterError {
+                    message: format!("{}: {e}", path.display()),
+                    gone: matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)),
+                })?;
+                nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| {
+                    EnterError {
+                        message: format!("setns {}: {e}", path.display()),
+                        gone: false,
+                    }
+                })?;
                 Ok(work())
             })
             .join()
-            .unwrap_or_else(|_| Err("the namespace's dump thread panicked".into()))
+            .unwrap_or_else(|_| {
+                Err(EnterError {
+                    message: "the namespace's dump thread panicked".into(),
+                    gone: false,
+                })
+            })
     })
 }
 
@@ -157,10 +191,11 @@ mod tests {
     #[test]
     fn a_namespace_that_cannot_be_entered_is_an_error_value() {
         let r = run_in(Path::new("/nonexistent/netns"), || 1);
-        assert!(r.unwrap_err().contains("/nonexistent/netns"));
+        let e = r.unwrap_err();
+        assert!(e.message.contains("/nonexistent/netns") && e.vanished());
         // A file that is not a namespace: open works, setns refuses.
-        let r = run_in(Path::new("/proc/self/status"), || 1);
-        assert!(r.unwrap_err().starts_with("setns"));
+        let e = run_in(Path::new("/proc/self/status"), || 1).unwrap_err();
+        assert!(e.message.starts_with("setns") && !e.vanished());
     }
 
     #[test]

@@ -31,13 +31,13 @@ pub struct FdWalk {
     /// Processes seen in /proc.
     pub processes_seen: u64,
     /// Processes that exited between the /proc listing and the read of their fd table.
-    pub vanished: u64,
+    pub vanished: Vec<u32>,
     /// Processes whose fd table could not be read (permission).
-    pub denied: u64,
+    pub denied: Vec<u32>,
     /// Processes whose fd table was listed but some of whose descriptors the kernel refused to
     /// resolve (EACCES/EPERM even for root: a security module, ptrace rules, a sandbox's init).
     /// Their sockets, if any, show no owner.
-    pub links_denied: u64,
+    pub links_denied: Vec<u32>,
     /// Socket file descriptors found.
     pub socket_fds: u64,
 }
@@ -100,12 +100,14 @@ pub fn walk_fds(proc_root: &Path, pids: &[u32]) -> FdWalk {
         match r {
             PidFds::Sockets(v, links_denied) => {
                 walk.socket_fds += v.len() as u64;
-                walk.links_denied += u64::from(links_denied);
+                if links_denied {
+                    walk.links_denied.push(pid);
+                }
                 walk.holdings
                     .extend(v.into_iter().map(|(inode, fd)| (inode, Owner { pid, fd })));
             }
-            PidFds::Vanished => walk.vanished += 1,
-            PidFds::Denied => walk.denied += 1,
+            PidFds::Vanished => walk.vanished.push(pid),
+            PidFds::Denied => walk.denied.push(pid),
         }
     }
     walk.index();
@@ -468,11 +470,11 @@ mod tests {
         assert_eq!(
             (
                 walk.processes_seen,
-                walk.vanished,
-                walk.denied,
+                walk.vanished.clone(),
+                walk.denied.clone(),
                 walk.socket_fds
             ),
-            (4, 1, 0, 5)
+            (4, vec![41], vec![], 5)
         );
     }
 }

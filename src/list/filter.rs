@@ -263,10 +263,17 @@ pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, String
     if tokens.is_empty() {
         return Ok(None);
     }
+    if tokens.len() > MAX_WORDS {
+        return Err(format!(
+            "the filter has {} words; at most {MAX_WORDS} are accepted",
+            tokens.len()
+        ));
+    }
     let mut p = Parser {
         toks: tokens,
         pos: 0,
         unix_hosts,
+        depth: 0,
     };
     let e = p.list()?;
     if p.pos < tokens.len() {
@@ -275,10 +282,18 @@ pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, String
     Ok(Some(e))
 }
 
+/// The deepest nesting of parentheses and `not` the parser accepts: the parser and the
+/// evaluator recurse once per level, and a hostile command line must not exhaust the stack.
+pub const MAX_DEPTH: usize = 100;
+/// The most words a filter may have: `and`/`or` chains build a tree as deep as they are long.
+pub const MAX_WORDS: usize = 10_000;
+
 struct Parser<'a> {
     toks: &'a [String],
     pos: usize,
     unix_hosts: bool,
+    /// Parentheses and `not`s open at this point.
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -313,7 +328,16 @@ impl<'a> Parser<'a> {
         let w = self.next().ok_or_else(|| {
             format!("the filter ends where an expression was expected: expected {EXPECTED}")
         })?;
-        match classify(w) {
+        let tok = classify(w);
+        if matches!(tok, Tok::Open | Tok::Not) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(format!(
+                    "the filter nests parentheses and `not` deeper than {MAX_DEPTH} levels"
+                ));
+            }
+        }
+        let e = match tok {
             Tok::Open => {
                 let e = self.list()?;
                 match self.next() {
@@ -322,11 +346,15 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Not => Ok(Expr::Not(Box::new(self.expr()?))),
-            Tok::Word => self.primary(w),
-            _ => Err(format!(
-                "unexpected '{w}' in the filter: expected {EXPECTED}"
-            )),
-        }
+            Tok::Word => return self.primary(w),
+            _ => {
+                return Err(format!(
+                    "unexpected '{w}' in the filter: expected {EXPECTED}"
+                ));
+            }
+        };
+        self.depth -= 1;
+        e
     }
 
     fn primary(&mut self, w: &str) -> Result<Expr, String> {

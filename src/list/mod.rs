@@ -259,6 +259,7 @@ pub(crate) mod fixtures {
             processes,
             namespaces: Vec::new(),
             warnings: Vec::new(),
+            gaps: Vec::new(),
         };
         snap.canonicalize();
         snap

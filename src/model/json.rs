@@ -71,6 +71,10 @@ impl Snapshot {
         }
         w.write_all(b",\"warnings\":")?;
         serde_json::to_writer(&mut *w, &self.warnings)?;
+        if !self.gaps.is_empty() {
+            w.write_all(b",\"gaps\":")?;
+            serde_json::to_writer(&mut *w, &self.gaps)?;
+        }
         w.write_all(b"}\n")
     }
 }

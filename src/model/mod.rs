@@ -36,6 +36,26 @@ pub struct Snapshot {
     pub namespaces: Vec<Namespace>,
     /// What could not be seen, counted. Sorted by code.
     pub warnings: Vec<Warning>,
+    /// Scopes the command was asked to read and could not (a namespace, a table, the owners).
+    /// Empty for a complete snapshot; commands refuse one with gaps (exit 2) unless run with
+    /// `--allow-partial`. Sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Gap>,
+}
+
+/// A scope that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    /// What was missed: `netns`, `netns:NAME`, `table:TABLE`, `owners`.
+    pub scope: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.scope, self.reason)
+    }
 }
 
 /// A network namespace a snapshot covers.
@@ -116,6 +136,9 @@ pub struct Warning {
     pub code: String,
     pub count: u64,
     pub message: String,
+    /// The processes concerned, when the warning is about processes: sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pids: Vec<u32>,
 }
 
 /// The address family of a socket.
@@ -523,8 +546,79 @@ impl Snapshot {
                 .par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         }
         self.processes.sort_by_key(|p| p.pid);
+        for n in &mut self.namespaces {
+            n.pids.sort_unstable();
+            n.pids.dedup();
+            n.containers.sort();
+            n.containers.dedup();
+        }
         self.namespaces.sort_by_key(|n| n.inode);
+        for w in &mut self.warnings {
+            w.pids.sort_unstable();
+            w.pids.dedup();
+        }
         self.warnings.sort();
+        self.gaps.sort();
+        self.gaps.dedup();
+    }
+
+    /// Checks a snapshot read from a file, which may have been edited by anyone, and brings it
+    /// into canonical order: every later stage (owner look-ups by binary search, diffs by merge)
+    /// relies on that order, so a reordered file must give the same results, and a file that
+    /// cannot be ordered unambiguously is refused. Errors: a process or namespace listed twice,
+    /// a socket listed twice, an owner that names a process the file neither lists nor names in
+    /// a `proc_meta_vanished`/`proc_meta_denied` warning.
+    pub fn validate(&mut self) -> Result<(), String> {
+        self.canonicalize();
+        if let Some(w) = self.processes.windows(2).find(|w| w[0].pid == w[1].pid) {
+            return Err(format!("process {} is listed twice", w[0].pid));
+        }
+        if let Some(w) = self
+            .namespaces
+            .windows(2)
+            .find(|w| w[0].inode == w[1].inode)
+        {
+            return Err(format!("network namespace {} is listed twice", w[0].inode));
+        }
+        if let Some(i) = (1..self.sockets.len())
+            .find(|&i| self.sockets[i - 1].sort_key() == self.sockets[i].sort_key())
+        {
+            let s = &self.sockets[i];
+            return Err(format!(
+                "socket {} inode {} is listed twice",
+                s.protocol.netid(),
+                s.inode
+            ));
+        }
+        // Holders whose metadata could not be read are named by the warnings that say so;
+        // files written before warnings named pids only count them.
+        let excused: Vec<&Warning> = self
+            .warnings
+            .iter()
+            .filter(|w| w.code == "proc_meta_vanished" || w.code == "proc_meta_denied")
+            .collect();
+        let uncounted: u64 = excused
+            .iter()
+            .filter(|w| w.pids.is_empty())
+            .map(|w| w.count)
+            .sum();
+        let mut missing: Vec<u32> = self
+            .sockets
+            .iter()
+            .flat_map(|s| s.owners.iter().map(|o| o.pid))
+            .filter(|&pid| self.process(pid).is_none())
+            .filter(|pid| !excused.iter().any(|w| w.pids.binary_search(pid).is_ok()))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.len() as u64 > uncounted {
+            return Err(format!(
+                "sockets name process {} (and {} more), which the file does not list",
+                missing[0],
+                missing.len() - 1
+            ));
+        }
+        Ok(())
     }
 
     /// A namespace's label, as rules and baselines use it: `host` for the namespace the snapshot

@@ -108,5 +108,24 @@ pub fn render(r: &ScanReport) -> String {
         out.push_str(&serde_json::to_string(&Value::Object(doc)).expect("a line serializes"));
         out.push('\n');
     }
+    // A partial scan (--allow-partial) says so in the stream the SIEM reads: one error event.
+    if !r.coverage.complete {
+        let gaps: Vec<String> = r.coverage.gaps.iter().map(ToString::to_string).collect();
+        let doc = json!({
+            "@timestamp": r.started_at,
+            "event": {
+                "kind": "event",
+                "category": ["host"],
+                "type": ["error"],
+                "dataset": "sockwarden.coverage",
+                "outcome": "failure",
+            },
+            "host": {"hostname": r.host},
+            "message": format!("coverage incomplete: {}", gaps.join("; ")),
+            "sockwarden": {"coverage": r.coverage},
+        });
+        out.push_str(&serde_json::to_string(&doc).expect("a line serializes"));
+        out.push('\n');
+    }
     out
 }

@@ -70,6 +70,26 @@ pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
             ));
         }
     }
+    // A partial scan (--allow-partial) fails a case of its own: what was not seen is not a pass.
+    if !r.coverage.complete {
+        let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+        st.set_message(format!(
+            "{} scope{} could not be read",
+            r.coverage.gaps.len(),
+            if r.coverage.gaps.len() == 1 { "" } else { "s" }
+        ));
+        st.set_type("coverage");
+        let text: Vec<String> = r
+            .coverage
+            .gaps
+            .iter()
+            .map(|g| format!("{}: {}", escape_str(&g.scope), escape_str(&g.reason)))
+            .collect();
+        st.set_description(text.join("\n"));
+        let mut tc = TestCase::new("coverage", st);
+        tc.set_classname("sockwarden.coverage");
+        suite.add_test_case(tc);
+    }
     report.add_test_suite(suite);
     let mut s = report.to_string().expect("JUnit XML serializes");
     if !s.ends_with('\n') {

@@ -15,8 +15,11 @@ use serde::Serialize;
 use crate::baseline::Category;
 use crate::baseline::drift::Comparison;
 use crate::engine::Finding;
-use crate::model::{ByteString, Container, Endpoint, Family, Protocol, Snapshot, State, Warning};
+use crate::model::{
+    ByteString, Container, Endpoint, Family, Gap, Protocol, Snapshot, State, Warning,
+};
 use crate::rules::{RuleSet, Severity};
+use crate::text::escape_str;
 
 /// Version of the report JSON document.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -31,6 +34,8 @@ pub struct ScanReport {
     pub summary: Summary,
     pub findings: Vec<ReportFinding>,
     pub warnings: Vec<Warning>,
+    /// Whether the scan saw everything it was asked to see.
+    pub coverage: Coverage,
     /// Sockets by protocol and state (for the Prometheus format; not in the JSON document).
     #[serde(skip)]
     pub socket_counts: BTreeMap<(Protocol, State), usize>,
@@ -84,6 +89,14 @@ pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> S
         Format::Junit => junit::render(r, rules),
         Format::Prometheus => prometheus::render(r),
     }
+}
+
+/// What the scan could not see: empty `gaps` and `complete: true` unless it ran with
+/// `--allow-partial` and a scope (a namespace, a table, the owners) could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    pub complete: bool,
+    pub gaps: Vec<Gap>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,7 +248,7 @@ pub fn build(
             title: rule.title.clone(),
             severity: rule.severity,
             tags: rule.tags.clone(),
-            message: message(rule.title.as_str(), &socket, &processes, f.count),
+            message: escape_str(&message(rule.title.as_str(), &socket, &processes, f.count)),
             count: f.count,
             socket: Some(socket),
             processes,
@@ -250,7 +263,7 @@ pub fn build(
             title: d.category.title().to_string(),
             severity: d.severity,
             tags: Vec::new(),
-            message: d.message.clone(),
+            message: escape_str(&d.message),
             count: None,
             socket: d.socket.map(|si| socket_ref(snap, si)),
             processes: process_refs(snap, &d.owners),
@@ -285,7 +298,28 @@ pub fn build(
             by_severity,
         },
         findings: out,
-        warnings: snap.warnings.clone(),
+        // A saved snapshot's warnings and gaps are whatever the file says: escaped once here,
+        // so no format carries a control character from them.
+        warnings: snap
+            .warnings
+            .iter()
+            .map(|w| Warning {
+                code: escape_str(&w.code),
+                message: escape_str(&w.message),
+                ..w.clone()
+            })
+            .collect(),
+        coverage: Coverage {
+            complete: snap.gaps.is_empty(),
+            gaps: snap
+                .gaps
+                .iter()
+                .map(|g| Gap {
+                    scope: escape_str(&g.scope),
+                    reason: escape_str(&g.reason),
+                })
+                .collect(),
+        },
         socket_counts: snap.sockets.iter().fold(BTreeMap::new(), |mut m, s| {
             *m.entry((s.protocol, s.state)).or_default() += 1;
             m

@@ -9,9 +9,11 @@ use std::fmt::Write;
 use super::ScanReport;
 use crate::rules::Severity;
 
-/// A label value: `\`, `"` and newlines escaped, per the exposition format.
+/// A label value: control and invisible characters made visible first ([`escape_str`]), then
+/// `\`, `"` and newlines escaped, per the exposition format.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
+    crate::text::escape_str(v)
+        .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
@@ -96,6 +98,32 @@ pub fn render(r: &ScanReport) -> String {
             label(&w.code),
             w.count
         );
+    }
+    header(
+        &mut o,
+        "sockwarden_coverage_complete",
+        "1 when the last scan saw every scope it was asked to see; 0 with --allow-partial and \
+         a gap.",
+    );
+    let _ = writeln!(
+        o,
+        "sockwarden_coverage_complete {}",
+        u8::from(r.coverage.complete)
+    );
+    if !r.coverage.gaps.is_empty() {
+        header(
+            &mut o,
+            "sockwarden_coverage_gap",
+            "A scope the last scan could not read (1 per scope).",
+        );
+        for g in &r.coverage.gaps {
+            let _ = writeln!(
+                o,
+                "sockwarden_coverage_gap{{scope=\"{}\",reason=\"{}\"}} 1",
+                label(&g.scope),
+                label(&g.reason)
+            );
+        }
     }
     header(
         &mut o,

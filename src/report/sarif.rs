@@ -139,6 +139,13 @@ pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
                 "descriptor": {"id": w.code},
             })
         })
+        .chain(r.coverage.gaps.iter().map(|g| {
+            json!({
+                "level": "error",
+                "message": {"text": format!("could not read {}: {}", g.scope, g.reason)},
+                "descriptor": {"id": "coverage_gap"},
+            })
+        }))
         .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -152,7 +159,7 @@ pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
                 "rules": descriptors,
             }},
             "invocations": [{
-                "executionSuccessful": true,
+                "executionSuccessful": r.coverage.complete,
                 "toolExecutionNotifications": notifications,
             }],
             "properties": {"host": r.host, "startedAt": r.started_at},

@@ -168,9 +168,18 @@ fn render_plain(r: &ScanReport, color: bool) -> String {
             out,
             "warning: {} ({}: {})",
             escape_str(&w.message),
-            w.code,
+            escape_str(&w.code),
             w.count
         );
+    }
+    if !r.coverage.complete {
+        let _ = writeln!(
+            out,
+            "COVERAGE INCOMPLETE (--allow-partial): this report does not cover:"
+        );
+        for g in &r.coverage.gaps {
+            let _ = writeln!(out, "  {}: {}", escape_str(&g.scope), escape_str(&g.reason));
+        }
     }
     out
 }

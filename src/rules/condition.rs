@@ -322,6 +322,19 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
+/// Why a condition's named lists could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// The rule's use is wrong (an unknown list, an operator the list's items cannot serve).
+    Rule(String),
+    /// Items of `list` do not fit `usage` (field and operator): their indexes and why.
+    Items {
+        list: String,
+        usage: String,
+        bad: Vec<(usize, String)>,
+    },
+}
+
 impl Condition {
     /// Every named list the condition refers to.
     pub fn list_refs<'a>(&'a self, out: &mut Vec<&'a str>) {
@@ -337,7 +350,7 @@ impl Condition {
     }
 
     /// Compiles named-list arguments with the lists in force.
-    pub fn link(&mut self, lists: &super::lists::Lists) -> Result<(), String> {
+    pub fn link(&mut self, lists: &super::lists::Lists) -> Result<(), LinkError> {
         match self {
             Condition::All(v) | Condition::Any(v) => v.iter_mut().try_for_each(|c| c.link(lists)),
             Condition::Not(c) => c.link(lists),
@@ -345,15 +358,38 @@ impl Condition {
                 if let Arg::List(name) = &p.arg {
                     let items = lists
                         .get(name)
-                        .ok_or_else(|| format!("unknown list `{name}`"))?;
+                        .ok_or_else(|| LinkError::Rule(format!("unknown list `{name}`")))?;
                     let op = if p.op == "in_list" {
                         "in"
                     } else {
                         p.op.as_str()
                     };
-                    p.matcher = Some(matcher::compile(p.field.ty, op, items).map_err(|e| {
-                        format!("list `{name}` used with {} {}: {e}", p.field.name, p.op)
-                    })?);
+                    match matcher::compile(p.field.ty, op, items) {
+                        Ok(m) => p.matcher = Some(m),
+                        Err(e) => {
+                            // Blame the items that do not fit, in the list's own file; only
+                            // when none does alone is the use itself wrong.
+                            let bad: Vec<(usize, String)> = items
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, it)| {
+                                    matcher::compile(p.field.ty, op, std::slice::from_ref(it))
+                                        .err()
+                                        .map(|e| (i, e))
+                                })
+                                .collect();
+                            let usage = format!("{} {}", p.field.name, p.op);
+                            return Err(if bad.is_empty() || op == "eq" || op == "ne" {
+                                LinkError::Rule(format!("list `{name}` used with {usage}: {e}"))
+                            } else {
+                                LinkError::Items {
+                                    list: name.clone(),
+                                    usage,
+                                    bad,
+                                }
+                            });
+                        }
+                    }
                 }
                 Ok(())
             }

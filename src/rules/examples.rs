@@ -323,6 +323,7 @@ impl ExampleDoc {
             processes,
             namespaces: Vec::new(),
             warnings: Vec::new(),
+            gaps: Vec::new(),
         };
         snap.canonicalize();
         Ok(snap)

@@ -2,67 +2,228 @@
 //! them with `in_list: NAME` or `{list: NAME}`, so a site changes what is trusted or allowed
 //! without touching a rule. A list given with `--lists FILE` replaces the default list of the
 //! same name; allow-lists ship empty.
+//!
+//! A lists file is as strict as a rule file, because a mistake in one fails silently otherwise:
+//! a misspelt name would leave the rule on the default list. So a duplicate name is an error, a
+//! `--lists` file may only replace a list that exists (with a "did you mean"), and every item
+//! keeps its position: when an item does not fit the fields that use the list (a bad CIDR in
+//! `trusted_networks`), the error names the item in the user's file, once, however many rules
+//! use the list. Positions come from `yaml-rust2`'s event parser: serde_yaml does not report
+//! where a value stands.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::Diagnostic;
 
-#[derive(Debug, Clone, Default)]
-pub struct Lists {
-    map: BTreeMap<String, Vec<String>>,
-}
-
-/// A list item as text: numbers and booleans are stringified.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Item {
-    S(String),
-    I(i64),
-    U(u64),
-    B(bool),
+/// A list item with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub text: String,
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
 }
 
 impl Item {
-    fn text(self) -> String {
-        match self {
-            Item::S(s) => s,
-            Item::I(i) => i.to_string(),
-            Item::U(u) => u.to_string(),
-            Item::B(b) => b.to_string(),
-        }
+    /// A diagnostic at this item.
+    pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.file, self.line, self.col, message)
     }
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct Lists {
+    map: BTreeMap<String, Vec<Item>>,
+    /// The item texts of each list, as rules compile them.
+    texts: BTreeMap<String, Vec<String>>,
+}
+
 impl Lists {
-    /// Parses one list file; its lists replace any of the same name.
-    pub fn load(&mut self, path: &str, text: &str) -> Result<(), Diagnostic> {
-        let parsed: BTreeMap<String, Option<Vec<Item>>> =
-            serde_yaml::from_str(text).map_err(|e| {
-                Diagnostic::from_yaml(
-                    path,
-                    &e,
-                    "not a list file (a mapping from list name to items)",
-                )
-            })?;
-        for (name, items) in parsed {
-            let items = items
-                .unwrap_or_default()
-                .into_iter()
-                .map(Item::text)
-                .collect();
+    /// Parses one list file; its lists replace any of the same name. With `known` set, only
+    /// those names may appear (a `--lists` file replaces lists; it does not invent them).
+    /// Every problem of the file is returned.
+    pub fn load(
+        &mut self,
+        path: &str,
+        text: &str,
+        known: Option<&[String]>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let parsed = parse(path, text)?;
+        let mut diags = Vec::new();
+        for (name, (at, _)) in &parsed {
+            if let Some(known) = known
+                && !known.iter().any(|k| k == name)
+            {
+                let hint = super::fields::closest(name, known.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                diags.push(at.diagnostic(format!(
+                    "unknown list `{name}`: a lists file replaces lists the rules use{hint}"
+                )));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        for (name, (_, items)) in parsed {
+            self.texts
+                .insert(name.clone(), items.iter().map(|i| i.text.clone()).collect());
             self.map.insert(name, items);
         }
         Ok(())
     }
 
+    /// The item texts of a list.
     pub fn get(&self, name: &str) -> Option<&[String]> {
+        self.texts.get(name).map(Vec::as_slice)
+    }
+
+    /// The items of a list, with their positions.
+    pub fn items(&self, name: &str) -> Option<&[Item]> {
         self.map.get(name).map(Vec::as_slice)
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.map.keys().map(String::as_str)
+    /// Every list name, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.map.keys().cloned().collect()
+    }
+}
+
+/// A parsed lists file: each name with where it stands and its items.
+type Parsed = BTreeMap<String, (Item, Vec<Item>)>;
+
+/// Reads a lists file: a mapping from names to a sequence of scalars (or nothing, an empty list).
+fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
+    let mut events = Events::default();
+    if let Err(e) = Parser::new_from_str(text).load(&mut events, false) {
+        return Err(vec![Diagnostic::new(
+            path,
+            e.marker().line(),
+            e.marker().col() + 1,
+            format!("invalid YAML: {}", e.info()),
+        )]);
+    }
+    let at = |m: &Marker, text: &str| Item {
+        text: text.to_string(),
+        file: path.to_string(),
+        line: m.line(),
+        col: m.col() + 1,
+    };
+    let bad = |m: &Marker, msg: &str| Diagnostic::new(path, m.line(), m.col() + 1, msg);
+    let ev = &events.0;
+    let mut diags = Vec::new();
+    let mut out = Parsed::new();
+    // StreamStart, DocumentStart, MappingStart ... MappingEnd, DocumentEnd, StreamEnd; an empty
+    // file is an empty mapping.
+    let mut i = ev
+        .iter()
+        .position(|(e, _)| !matches!(e, Event::StreamStart | Event::DocumentStart))
+        .unwrap_or(ev.len());
+    match ev.get(i) {
+        Some((Event::MappingStart(..), _)) => i += 1,
+        Some((Event::StreamEnd | Event::DocumentEnd, _)) | None => return Ok(out),
+        Some((_, m)) => {
+            return Err(vec![bad(
+                m,
+                "not a lists file: expected a mapping from list name to items",
+            )]);
+        }
+    }
+    while let Some((e, m)) = ev.get(i) {
+        let name = match e {
+            Event::MappingEnd => break,
+            Event::Scalar(s, ..) => s.clone(),
+            _ => {
+                diags.push(bad(m, "a list name must be a plain word"));
+                i = skip(ev, i);
+                i = skip(ev, i);
+                continue;
+            }
+        };
+        let key = at(m, &name);
+        i += 1;
+        let items = match ev.get(i) {
+            Some((Event::Scalar(s, style, ..), _)) if is_null(s, *style) => {
+                i += 1;
+                Vec::new()
+            }
+            Some((Event::SequenceStart(..), _)) => {
+                i += 1;
+                let mut items = Vec::new();
+                while let Some((e, m)) = ev.get(i) {
+                    match e {
+                        Event::SequenceEnd => {
+                            i += 1;
+                            break;
+                        }
+                        Event::Scalar(s, style, ..) if !is_null(s, *style) => {
+                            items.push(at(m, s));
+                            i += 1;
+                        }
+                        _ => {
+                            diags.push(bad(m, "a list item must be a single value"));
+                            i = skip(ev, i);
+                        }
+                    }
+                }
+                items
+            }
+            Some((_, m)) => {
+                diags.push(bad(
+                    m,
+                    &format!("list `{name}`: expected a sequence of items ([a, b] or - a)"),
+                ));
+                i = skip(ev, i);
+                continue;
+            }
+            None => break,
+        };
+        if let Some((first, _)) = out.get(&name) {
+            diags.push(key.diagnostic(format!(
+                "duplicate list `{name}` (first at line {})",
+                first.line
+            )));
+            continue;
+        }
+        out.insert(name, (key, items));
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+fn is_null(s: &str, style: TScalarStyle) -> bool {
+    style == TScalarStyle::Plain && matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// The index after the node starting at `i`.
+fn skip(ev: &[(Event, Marker)], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while let Some((e, _)) = ev.get(i) {
+        i += 1;
+        match e {
+            Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 {
+            break;
+        }
+    }
+    i
+}
+
+#[derive(Default)]
+struct Events(Vec<(Event, Marker)>);
+
+impl MarkedEventReceiver for Events {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        self.0.push((ev, mark));
     }
 }
 
@@ -76,15 +237,60 @@ mod tests {
         l.load(
             "a.yaml",
             "trusted_networks: [10.0.0.0/8]\nports: [22, 80]\nempty:\n",
+            None,
         )
         .unwrap();
-        l.load("b.yaml", "trusted_networks:\n  - 198.51.100.0/24\n")
+        l.load("b.yaml", "trusted_networks:\n  - 198.51.100.0/24\n", None)
             .unwrap();
         assert_eq!(l.get("trusted_networks").unwrap(), ["198.51.100.0/24"]);
+        let item = &l.items("trusted_networks").unwrap()[0];
+        assert_eq!((item.file.as_str(), item.line, item.col), ("b.yaml", 2, 5));
         assert_eq!(l.get("ports").unwrap(), ["22", "80"]);
         assert_eq!(l.get("empty").unwrap().len(), 0);
-        let e = l.load("c.yaml", "x: [1, [2]]\n").unwrap_err();
-        assert_eq!(e.file, "c.yaml");
-        assert_eq!(e.line, 1);
+        let e = l.load("c.yaml", "x: [1, [2]]\n", None).unwrap_err();
+        assert_eq!((e[0].file.as_str(), e[0].line, e[0].col), ("c.yaml", 1, 8));
+    }
+
+    #[test]
+    fn unknown_and_duplicate_names_are_errors_all_at_once() {
+        let known = vec!["trusted_networks".to_string(), "shells".to_string()];
+        let mut l = Lists::default();
+        let e = l
+            .load(
+                "site.yaml",
+                "trusted_netwroks: [10.0.0.0/8]\nshells: [bash]\nshells: [sh]\n",
+                Some(&known),
+            )
+            .unwrap_err();
+        let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 1, "{text:?}");
+        assert!(text[0].starts_with("site.yaml:3:1: duplicate list `shells`"));
+        let e = l
+            .load(
+                "site.yaml",
+                "trusted_netwroks: [10.0.0.0/8]\n",
+                Some(&known),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "site.yaml:1:1: unknown list `trusted_netwroks`: a lists file replaces lists the \
+             rules use; did you mean `trusted_networks`?"
+        );
+        assert!(l.get("shells").is_none(), "a failed file changes nothing");
+    }
+
+    #[test]
+    fn a_bom_free_flow_list_with_quoted_ipv6_parses() {
+        let mut l = Lists::default();
+        l.load(
+            "s.yaml",
+            "trusted_networks: [10.0.0.0/8, \"::1/128\", 203.0.113.0/24]\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(l.get("trusted_networks").unwrap().len(), 3);
+        assert!(l.load("s.yaml", "- a\n- b\n", None).is_err());
+        assert!(l.load("s.yaml", "", None).is_ok());
     }
 }

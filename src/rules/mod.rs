@@ -13,6 +13,8 @@ pub mod fields;
 pub mod lists;
 pub mod matcher;
 
+use condition::LinkError;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -256,6 +258,8 @@ pub struct Source {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub lists: Lists,
+    /// The ids that `disable` removed, sorted.
+    pub disabled: Vec<String>,
 }
 
 /// Loads rules and lists. `list_overrides` are applied after the default lists. Rules whose id
@@ -268,9 +272,15 @@ pub fn load(
 ) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut lists = Lists::default();
-    for s in list_sources.iter().chain(list_overrides) {
-        if let Err(d) = lists.load(&s.path, &s.text) {
-            diags.push(d);
+    for s in list_sources {
+        if let Err(d) = lists.load(&s.path, &s.text, None) {
+            diags.extend(d);
+        }
+    }
+    let known = lists.names();
+    for s in list_overrides {
+        if let Err(d) = lists.load(&s.path, &s.text, Some(&known)) {
+            diags.extend(d);
         }
     }
     let mut rules = Vec::new();
@@ -303,18 +313,33 @@ pub fn load(
         doc.when.list_refs(&mut refs);
         doc.exceptions.iter().for_each(|c| c.list_refs(&mut refs));
         let refs: Vec<String> = refs.into_iter().map(String::from).collect();
-        let link_errors: Vec<String> = std::iter::once(&mut doc.when)
+        let link_errors: Vec<LinkError> = std::iter::once(&mut doc.when)
             .chain(doc.exceptions.iter_mut())
             .filter_map(|c| c.link(&lists).err())
             .collect();
         for e in link_errors {
-            let needle = refs
-                .iter()
-                .find(|r| e.contains(&format!("`{r}`")))
-                .cloned()
-                .unwrap_or_default();
-            diags.push(Diagnostic::at_text(&s.path, &s.text, &needle, e));
             bad = true;
+            match e {
+                LinkError::Rule(e) => {
+                    let needle = refs
+                        .iter()
+                        .find(|r| e.contains(&format!("`{r}`")))
+                        .cloned()
+                        .unwrap_or_default();
+                    diags.push(Diagnostic::at_text(&s.path, &s.text, &needle, e));
+                }
+                LinkError::Items { list, usage, bad } => {
+                    let items = lists.items(&list).unwrap_or_default();
+                    for (i, why) in bad {
+                        if let Some(it) = items.get(i) {
+                            diags.push(it.diagnostic(format!(
+                                "list `{list}`: `{}` does not fit {usage}: {why}",
+                                it.text
+                            )));
+                        }
+                    }
+                }
+            }
         }
         if bad {
             continue;
@@ -329,9 +354,16 @@ pub fn load(
         });
     }
     if diags.is_empty() {
-        rules.retain(|r| !disable.contains(&r.doc.id));
+        let (off, mut rules): (Vec<Rule>, Vec<Rule>) =
+            rules.into_iter().partition(|r| disable.contains(&r.doc.id));
+        let mut disabled: Vec<String> = off.into_iter().map(|r| r.doc.id).collect();
+        disabled.sort();
         rules.sort_by(|a, b| a.doc.id.cmp(&b.doc.id));
-        Ok(RuleSet { rules, lists })
+        Ok(RuleSet {
+            rules,
+            lists,
+            disabled,
+        })
     } else {
         diags.sort();
         diags.dedup();

@@ -300,8 +300,8 @@ fn snapshot_without_privileges_says_what_it_could_not_see() {
     let bin = std::env::temp_dir().join(format!("sockwarden-nobody-{}", std::process::id()));
     std::fs::copy(crate::common::BIN, &bin).unwrap();
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let run = |owners_from: &str| {
-        let out = ns.run(&[
+    let run = |owners_from: &str, extra: &[&str], code: i32| {
+        let mut args = vec![
             "setpriv",
             "--reuid=65534",
             "--regid=65534",
@@ -310,21 +310,41 @@ fn snapshot_without_privileges_says_what_it_could_not_see() {
             "snapshot",
             "--owners-from",
             owners_from,
-        ]);
-        crate::common::expect_exit(&out, 0);
-        let snap: Snapshot = serde_json::from_slice(&out.stdout).unwrap();
-        let codes: Vec<String> = snap.warnings.iter().map(|w| w.code.clone()).collect();
+        ];
+        args.extend(extra);
+        let out = ns.run(&args);
+        crate::common::expect_exit(&out, code);
+        let snap: Option<Snapshot> = serde_json::from_slice(&out.stdout).ok();
+        let codes: Vec<String> = snap
+            .iter()
+            .flat_map(|s| s.warnings.iter().map(|w| w.code.clone()))
+            .collect();
         (
             snap,
             codes,
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let (walked, walk_codes, stderr) = run("procfs");
-    let (bpf, bpf_codes, _) = run("bpf");
-    let (auto, _, _) = run("auto");
+    let (walked, walk_codes, stderr) = run("procfs", &[], 0);
+    let walked = walked.unwrap();
+    // The iterator, asked for by name, is not permitted: the owners scope cannot be read, so
+    // the snapshot fails closed (issue 11) ...
+    let (refused, _, refused_err) = run("bpf", &[], 2);
+    assert!(
+        refused.is_none(),
+        "nothing is written when a scope is missing"
+    );
+    assert!(
+        refused_err.contains("could not read owners: no owners: unavailable: bpf: not permitted"),
+        "{refused_err}"
+    );
+    // ... and with --allow-partial it says what is missing, machine-readably.
+    let (bpf, _, _) = run("bpf", &["--allow-partial"], 0);
+    let bpf = bpf.unwrap();
+    let (auto, _, _) = run("auto", &[], 0);
+    let auto = auto.unwrap();
     std::fs::remove_file(&bin).unwrap();
-    // The walk: other users' fd tables are counted as unreadable.
+    // The walk: other users' fd tables are counted as unreadable, naming the processes.
     assert!(!walked.meta.privileged);
     assert_eq!(walked.meta.sources["owners"], "procfs");
     assert!(
@@ -335,14 +355,20 @@ fn snapshot_without_privileges_says_what_it_could_not_see() {
         walk_codes.iter().any(|c| c == "proc_fd_denied"),
         "{walk_codes:?}"
     );
+    let denied = walked
+        .warnings
+        .iter()
+        .find(|w| w.code == "proc_fd_denied")
+        .unwrap();
+    assert_eq!(denied.pids.len() as u64, denied.count);
+    assert!(denied.pids.contains(&1), "{:?}", denied.pids);
     assert!(stderr.contains("(unprivileged: 1)"), "{stderr}");
     // The iterator, asked for by name: not permitted, said so, no owners at all.
     let why = &bpf.meta.sources["owners"];
     assert!(why.starts_with("unavailable: bpf: not permitted"), "{why}");
-    assert!(
-        bpf_codes.iter().any(|c| c == "owners_unavailable"),
-        "{bpf_codes:?}"
-    );
+    assert_eq!(bpf.gaps.len(), 1, "{:?}", bpf.gaps);
+    assert_eq!(bpf.gaps[0].scope, "owners");
+    assert!(bpf.gaps[0].reason.contains("not permitted"));
     assert!(bpf.sockets.iter().all(|s| s.owners.is_empty()));
     // auto: the walk (with the iterator's refusal as the reason on a host with many files).
     assert!(auto.meta.sources["owners"].starts_with("procfs"));

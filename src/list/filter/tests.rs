@@ -190,3 +190,25 @@ fn glob_edge_cases() {
     assert!(glob_match(b"", b""));
     assert!(!glob_match(b"", b"a"));
 }
+
+#[test]
+fn nesting_and_length_are_bounded_with_a_clear_error() {
+    // Regression (issue 11): thousands of `not`s or parentheses overflowed the stack (exit 134).
+    let nots = format!("{}sport = :22", "not ".repeat(9_000));
+    assert!(expr(&nots).unwrap_err().contains("deeper than 100 levels"));
+    let parens = format!("{}sport = :22{}", "( ".repeat(4_000), " )".repeat(4_000));
+    assert!(
+        expr(&parens)
+            .unwrap_err()
+            .contains("deeper than 100 levels")
+    );
+    let long = vec!["sport = :22"; 20_000].join(" or ");
+    assert!(expr(&long).unwrap_err().contains("at most 10000"));
+    // At the limits, it parses and evaluates.
+    let deep = format!("{}sport = :22", "not not ".repeat(50));
+    assert!(expr(&deep).is_ok());
+    assert!(
+        expr(") sport = :22").is_err(),
+        "a stray ) at depth 0 is an error, no panic"
+    );
+}

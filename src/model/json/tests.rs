@@ -261,6 +261,11 @@ fn parallel_output_equals_serde_json() {
             code: "c".into(),
             count: 1,
             message: "m".into(),
+            pids: vec![7, 9],
+        }],
+        gaps: vec![Gap {
+            scope: "netns:x".into(),
+            reason: "r".into(),
         }],
     };
     let mut ours = Vec::new();
