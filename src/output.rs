@@ -12,8 +12,10 @@
 //!   under an unpredictable name (the `tempfile` crate) takes its place, and a SIGINT, SIGTERM or
 //!   SIGHUP removes it before the process ends.
 //! - The finished file is given a name with `linkat`, which fails rather than follow anything at
-//!   that name, then renamed over the target: a reader (or a crash) sees the old file or the new
-//!   one, never half of one. File and directory are synced first.
+//!   that name: the target's own name when nothing is there, else a fresh unpredictable name that
+//!   is at once renamed over the target. A reader (or a crash) sees the old file or the new one,
+//!   never half of one, and only those two syscalls apart can a `kill -9` leave a second name.
+//!   File and directory are synced first.
 //! - A target that is a symbolic link, a directory, a FIFO, a socket or a device is refused:
 //!   renaming over a link to a device, or opening a FIFO with no reader, is exactly what an
 //!   attacker would plant. The one exception is `/dev/null` itself (a discard, used by
@@ -134,6 +136,7 @@ fn write_file_with(
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let target = inspect(p)?;
+    install_signal_cleanup();
     if let Target::Null = target {
         let f = OpenOptions::new()
             .write(true)
@@ -164,20 +167,24 @@ fn write_file_with(
             // Give the finished file a fresh, unpredictable name (linkat fails if anything is
             // there, and never follows it), then rename it over the target.
             let fd_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
-            let named = builder.make_in(dir, |tmp| {
+            let link = |to: &Path| {
                 nix::unistd::linkat(
                     nix::fcntl::AT_FDCWD,
                     fd_path.as_str(),
                     nix::fcntl::AT_FDCWD,
-                    tmp,
+                    to,
                     nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
                 )
-                .map_err(io::Error::from)?;
-                Ok(())
-            })?;
-            let guard = Pending::new(named.path());
-            named.persist(p).map_err(|e| e.error)?;
-            drop(guard);
+                .map_err(io::Error::from)
+            };
+            // A new file: linked straight to its name, so no other name ever exists.
+            let direct = matches!(target, Target::Absent) && link(p).is_ok();
+            if !direct {
+                let named = builder.make_in(dir, link)?;
+                let guard = Pending::new(named.path());
+                named.persist(p).map_err(|e| e.error)?;
+                drop(guard);
+            }
         }
         Err(_) => {
             // No O_TMPFILE here (some network and FUSE filesystems): a named file, O_EXCL.
@@ -261,7 +268,6 @@ struct Pending(PathBuf);
 
 impl Pending {
     fn new(p: &Path) -> Pending {
-        install_signal_cleanup();
         PENDING
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -264,6 +264,39 @@ fn socket_outcome(
             .or_default()
             .push(*ow);
     }
+    // Whether listener entry `i` is the service (protocol, port, exe, user, scope).
+    let service = |i: usize, proto: super::Proto, port: u16, exe: &str, user: &str, ct: &str| {
+        let e = &b.listeners[i];
+        let (_, ports, glob, scope, ns_scope) = &c.listeners[i];
+        e.protocol == proto
+            && ports.contains(port)
+            && glob.is_match(exe)
+            && e.user.as_deref().is_none_or(|u| u == user)
+            && scope.as_ref().is_none_or(|m| m.is_match(ct))
+            && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
+    };
+    // Entries some holder of this socket matches exactly. Another holder of the same socket (two
+    // executables sharing one listener) must not take them over, or every update would swap the
+    // entry back and forth: it gets an entry of its own. Each entry is taken over at most once.
+    let mut claimed: BTreeSet<usize> = BTreeSet::new();
+    if let Role::Listener {
+        proto,
+        address,
+        port,
+    } = r
+    {
+        for (exe, user, ct) in by_holder.keys() {
+            claimed.extend(
+                c.listener_index
+                    .candidates(proto, port)
+                    .into_iter()
+                    .find(|&i| {
+                        service(i, proto, port, exe, user, ct)
+                            && listener_addr_matches(&c.listeners[i].0, address)
+                    }),
+            );
+        }
+    }
     for ((exe, user, container), owners) in by_holder {
         let (exe, user) = (exe.to_string(), user.to_string());
         match r {
@@ -272,16 +305,7 @@ fn socket_outcome(
                 address,
                 port,
             } => {
-                let same_service = |i: usize| {
-                    let e = &b.listeners[i];
-                    let (_, ports, glob, scope, ns_scope) = &c.listeners[i];
-                    e.protocol == proto
-                        && ports.contains(port)
-                        && glob.is_match(&exe)
-                        && e.user.as_deref().is_none_or(|u| u == user)
-                        && scope.as_ref().is_none_or(|m| m.is_match(container))
-                        && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
-                };
+                let same_service = |i: usize| service(i, proto, port, &exe, &user, container);
                 let cands = c.listener_index.candidates(proto, port);
                 let exact = cands.iter().copied().find(|&i| {
                     same_service(i) && listener_addr_matches(&c.listeners[i].0, address)
@@ -301,8 +325,13 @@ fn socket_outcome(
                         .then(|| format!("{}:*", container.split(':').next().unwrap_or_default())),
                     netns: super::scope_label(&netns),
                 };
-                let rebound = cands.iter().copied().find(|&i| same_service(i));
-                let owner_changed = cands.iter().copied().find(|&i| {
+                let free: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|i| !claimed.contains(i))
+                    .collect();
+                let rebound = free.iter().copied().find(|&i| same_service(i));
+                let owner_changed = free.iter().copied().find(|&i| {
                     let e = &b.listeners[i];
                     let (addr, ports, _, _, ns_scope) = &c.listeners[i];
                     e.protocol == proto
@@ -310,6 +339,7 @@ fn socket_outcome(
                         && listener_addr_matches(addr, address)
                         && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
                 });
+                claimed.extend(rebound.or(owner_changed));
                 let (category, change, message) = if let Some(i) = rebound {
                     o.used.push(i);
                     (
@@ -494,5 +524,39 @@ mod tests {
         let d = compare(&b, &c, &snap(None)).drift;
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].category, Category::ListenerOwnerChanged);
+    }
+
+    /// Regression (issue 11): a listener held by two executables made `update --accept all`
+    /// swap the baseline's entry between them on every run.
+    #[test]
+    fn accepting_a_shared_listener_converges() {
+        let mut shared = snap(None);
+        let mut other = shared.processes[0].clone();
+        other.pid = 11;
+        other.exe = Some(ByteString::from("/usr/local/bin/sidecar"));
+        shared.processes.push(other);
+        shared.sockets[0].owners.push(Owner { pid: 11, fd: 4 });
+        // The baseline knows the first holder only.
+        let inc = super::super::Include {
+            listeners: true,
+            outbound: true,
+            inbound: true,
+            classes: false,
+        };
+        let text = super::super::render(&super::super::from_snapshot(&snap(None), inc, ""));
+        let (mut b, mut c) = super::super::parse("b.yaml", &text).unwrap();
+        let mut rounds = Vec::new();
+        for _ in 0..3 {
+            let d = compare(&b, &c, &shared).drift;
+            rounds.push(d.iter().map(|d| d.category).collect::<Vec<_>>());
+            apply(&mut b, &d.iter().map(|d| &d.change).collect::<Vec<_>>());
+            (b, c) = super::super::parse("b.yaml", &super::super::render(&b)).unwrap();
+        }
+        assert_eq!(
+            rounds,
+            [vec![Category::NewListener], vec![], vec![]],
+            "the second holder gets its own entry, once"
+        );
+        assert_eq!(b.listeners.len(), 2);
     }
 }

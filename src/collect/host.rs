@@ -38,7 +38,7 @@ pub fn current_netns() -> Option<u64> {
 /// The capabilities a complete view needs: CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19)
 /// for other users' /proc entries and fd tables, CAP_NET_ADMIN (12) for packet sockets' BPF
 /// filters.
-const NEEDED_CAPS: u64 = (1 << 2) | (1 << 12) | (1 << 19);
+pub const NEEDED_CAPS: u64 = (1 << 2) | (1 << 12) | (1 << 19);
 
 /// Whether this process can see everything: the capabilities in [`NEEDED_CAPS`] are effective,
 /// and they are capabilities of the host's user namespace. Inside a user namespace (a rootless

@@ -8,7 +8,7 @@
 //! it, so every socket that still exists when the walk runs is attributed (`ss -p` walks first
 //! and leaves sockets created in between without owners). Both run concurrently: the walk in a
 //! scoped thread that feeds the rayon pool, the dump on the calling thread (and one helper it
-//! spawns, [`tables`]), which must stay in the network namespace being read.
+//! spawns, `tables`), which must stay in the network namespace being read.
 
 pub mod btf;
 pub mod container;
