@@ -4,8 +4,10 @@
 # need root; under CI=true they fail instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash ci/deps.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
 cargo test --benches --locked
 cargo test --locked --lib --bins --tests

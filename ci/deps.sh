@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian/Ubuntu machine (as root); ci/test.sh runs it
+# first, so the README's test command works on a new machine. Installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+command -v ip >/dev/null || missing+=(iproute2)
+command -v ss >/dev/null || missing+=(iproute2)
+command -v python3 >/dev/null || missing+=(python3)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)            # the benign scan scenario runs a real sshd
+command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+command -v setpriv >/dev/null || missing+=(util-linux)                  # the unprivileged snapshot test
+command -v promtool >/dev/null || missing+=(prometheus)                 # promtool check metrics
+command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi
+# The real consumers of the report formats: the SARIF schema validator and a JUnit reader.
+python3 -c "import jsonschema, junitparser" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check jsonschema junitparser
+echo "toolchain: $(rustc --version); kernel: $(uname -r); ss: $(ss -V)"
+# The task-file BPF iterator tests need kernel BTF (and root's CAP_BPF); say so up front.
+ls -l /sys/kernel/btf/vmlinux || echo "no kernel BTF: the BPF iterator tests will fail"
