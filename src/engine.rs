@@ -251,14 +251,16 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap)).collect();
     let ctx = Ctx { snap, eph };
     // The rules that can match each (protocol, state) pair, computed once.
-    let candidates: Vec<Vec<usize>> = (0..8u32)
-        .flat_map(|p| (0..13u32).map(move |st| (p, st)))
+    // Indexed by `candidate_slot`.
+    let candidates: Vec<Vec<usize>> = Protocol::ALL
+        .iter()
+        .flat_map(|&p| State::ALL.iter().map(move |&st| (p, st)))
         .map(|(p, st)| {
             rules
                 .rules
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.protocol_mask & (1 << p) != 0 && r.state_mask & (1 << st) != 0)
+                .filter(|(_, r)| r.protocol_mask & p.bit() != 0 && r.state_mask & st.bit() != 0)
                 .map(|(i, _)| i)
                 .collect()
         })
@@ -268,7 +270,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
         .par_iter()
         .enumerate()
         .flat_map_iter(|(si, s)| {
-            let cands = &candidates[s.protocol as usize * 13 + (s.state as usize - 1)];
+            let cands = &candidates[candidate_slot(s.protocol, s.state)];
             let mut out = Vec::new();
             if cands.is_empty() {
                 return out;
@@ -462,6 +464,11 @@ fn finding_id(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> Stri
         h.update(e);
     }
     hex16(&h.finalize())
+}
+
+/// The (protocol, state) pair's place in the engine's candidate table.
+fn candidate_slot(p: Protocol, st: State) -> usize {
+    p.index() * State::ALL.len() + st.index()
 }
 
 fn hex16(digest: &[u8]) -> String {

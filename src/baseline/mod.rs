@@ -33,39 +33,19 @@ pub use format::render;
 /// Version of the baseline file format.
 pub const BASELINE_VERSION: u32 = 1;
 
-/// Drift categories, with their default severities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    NewListener,
-    ListenerGone,
-    ListenerRebound,
-    ListenerOwnerChanged,
-    NewOutbound,
-    NewInbound,
+crate::model::vocabulary! {
+    /// Drift categories, with their default severities.
+    pub enum Category {
+        NewListener => "new_listener",
+        ListenerGone => "listener_gone",
+        ListenerRebound => "listener_rebound",
+        ListenerOwnerChanged => "listener_owner_changed",
+        NewOutbound => "new_outbound",
+        NewInbound => "new_inbound",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::NewListener,
-        Category::ListenerGone,
-        Category::ListenerRebound,
-        Category::ListenerOwnerChanged,
-        Category::NewOutbound,
-        Category::NewInbound,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Category::NewListener => "new_listener",
-            Category::ListenerGone => "listener_gone",
-            Category::ListenerRebound => "listener_rebound",
-            Category::ListenerOwnerChanged => "listener_owner_changed",
-            Category::NewOutbound => "new_outbound",
-            Category::NewInbound => "new_inbound",
-        }
-    }
-
     pub fn default_severity(self) -> Severity {
         match self {
             Category::NewListener => Severity::Medium,

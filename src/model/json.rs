@@ -21,8 +21,8 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use super::{
-    BpfInsn, ByteString, Endpoint, Family, Owner, PacketInfo, Protocol, SkMemInfo, Snapshot,
-    Socket, TcpInfo, Timer, UnixInfo,
+    BpfInsn, ByteString, Endpoint, Owner, PacketInfo, SkMemInfo, Snapshot, Socket, TcpInfo, Timer,
+    UnixInfo,
 };
 
 /// Sockets per batch, and batches encoded at once: 4 buffers of ~2 MB (TCP sockets with
@@ -110,9 +110,9 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
         netns,
     } = s;
     out.extend_from_slice(b"{\"protocol\":\"");
-    out.extend_from_slice(protocol_name(*protocol).as_bytes());
+    out.extend_from_slice(protocol.name().as_bytes());
     out.extend_from_slice(b"\",\"family\":\"");
-    out.extend_from_slice(family_name(*family).as_bytes());
+    out.extend_from_slice(family.name().as_bytes());
     out.extend_from_slice(b"\",\"state\":\"");
     out.extend_from_slice(state.name().as_bytes());
     out.push(b'"');
@@ -159,28 +159,6 @@ fn part<T>(out: &mut Vec<u8>, key: &[u8], v: &Option<T>, write: impl FnOnce(&mut
     if let Some(v) = v {
         out.extend_from_slice(key);
         write(out, v);
-    }
-}
-
-fn protocol_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Raw => "raw",
-        Protocol::UnixStream => "unix_stream",
-        Protocol::UnixDgram => "unix_dgram",
-        Protocol::UnixSeqpacket => "unix_seqpacket",
-        Protocol::PacketRaw => "packet_raw",
-        Protocol::PacketDgram => "packet_dgram",
-    }
-}
-
-fn family_name(f: Family) -> &'static str {
-    match f {
-        Family::Inet => "inet",
-        Family::Inet6 => "inet6",
-        Family::Unix => "unix",
-        Family::Packet => "packet",
     }
 }
 

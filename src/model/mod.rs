@@ -5,6 +5,8 @@
 //! versioned by [`SCHEMA_VERSION`]. Every collection in it is sorted, so the same host state gives
 //! byte-identical output.
 
+#[macro_use]
+mod vocab;
 mod bytes;
 mod json;
 mod order;
@@ -13,6 +15,7 @@ mod state;
 pub use bytes::ByteString;
 pub use order::sort_sockets;
 pub use state::{State, StateSet};
+pub(crate) use vocab::vocabulary;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -141,41 +144,54 @@ pub struct Warning {
     pub pids: Vec<u32>,
 }
 
-/// The address family of a socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    Inet,
-    Inet6,
-    Unix,
-    Packet,
+vocabulary! {
+    /// The address family of a socket.
+    pub enum Family {
+        Inet => "inet",
+        Inet6 => "inet6",
+        Unix => "unix",
+        Packet => "packet",
+    }
 }
 
-/// What `ss` calls the Netid: the table a socket belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    Tcp,
-    Udp,
-    Raw,
-    UnixStream,
-    UnixDgram,
-    UnixSeqpacket,
-    PacketRaw,
-    PacketDgram,
+vocabulary! {
+    /// What `ss` calls the Netid: the table a socket belongs to. The declaration order is the
+    /// snapshot's sort order.
+    pub enum Protocol {
+        Tcp => "tcp",
+        Udp => "udp",
+        Raw => "raw",
+        UnixStream => "unix_stream",
+        UnixDgram => "unix_dgram",
+        UnixSeqpacket => "unix_seqpacket",
+        PacketRaw => "packet_raw",
+        PacketDgram => "packet_dgram",
+    }
+}
+
+vocabulary! {
+    /// The kind of socket table, as `socket.kind` in rules: the protocols grouped as `ss`'s
+    /// table flags group them.
+    pub enum Kind {
+        Tcp => "tcp",
+        Udp => "udp",
+        Raw => "raw",
+        Unix => "unix",
+        Packet => "packet",
+    }
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 8] = [
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Raw,
-        Protocol::UnixStream,
-        Protocol::UnixDgram,
-        Protocol::UnixSeqpacket,
-        Protocol::PacketRaw,
-        Protocol::PacketDgram,
-    ];
+    /// The table kind.
+    pub const fn kind(self) -> Kind {
+        match self {
+            Protocol::Tcp => Kind::Tcp,
+            Protocol::Udp => Kind::Udp,
+            Protocol::Raw => Kind::Raw,
+            Protocol::UnixStream | Protocol::UnixDgram | Protocol::UnixSeqpacket => Kind::Unix,
+            Protocol::PacketRaw | Protocol::PacketDgram => Kind::Packet,
+        }
+    }
 
     /// The Netid column of `ss`.
     pub fn netid(self) -> &'static str {
@@ -191,19 +207,19 @@ impl Protocol {
         }
     }
 
+    /// TCP, UDP or raw IP.
     pub fn is_inet(self) -> bool {
-        matches!(self, Protocol::Tcp | Protocol::Udp | Protocol::Raw)
+        matches!(self.kind(), Kind::Tcp | Kind::Udp | Kind::Raw)
     }
 
+    /// A unix socket of any type.
     pub fn is_unix(self) -> bool {
-        matches!(
-            self,
-            Protocol::UnixStream | Protocol::UnixDgram | Protocol::UnixSeqpacket
-        )
+        self.kind() == Kind::Unix
     }
 
+    /// A packet socket of any type.
     pub fn is_packet(self) -> bool {
-        matches!(self, Protocol::PacketRaw | Protocol::PacketDgram)
+        self.kind() == Kind::Packet
     }
 }
 

@@ -1,55 +1,41 @@
 //! Socket states, with the kernel's numbers, `ss`'s names and `ss`'s state groups.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-/// The kernel's TCP state numbering (include/net/tcp_states.h), which sock_diag uses for every
-/// family. UDP, raw, unix and packet sockets are `Close` when unconnected (`ss`: UNCONN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    Established = 1,
-    SynSent = 2,
-    SynRecv = 3,
-    #[serde(rename = "fin-wait-1")]
-    FinWait1 = 4,
-    #[serde(rename = "fin-wait-2")]
-    FinWait2 = 5,
-    TimeWait = 6,
-    Close = 7,
-    CloseWait = 8,
-    LastAck = 9,
-    Listen = 10,
-    Closing = 11,
-    NewSynRecv = 12,
-    /// A TCP socket bound to a port but neither listening nor connected (kernel ≥ 6.5 reports it
-    /// when asked for state 13; it arrives as CLOSE and is renamed here).
-    BoundInactive = 13,
+vocabulary! {
+    /// The kernel's TCP state numbering (include/net/tcp_states.h), which sock_diag uses for
+    /// every family. UDP, raw, unix and packet sockets are `Close` when unconnected (`ss`:
+    /// UNCONN). Names are those of JSON, rules and `state NAME`.
+    pub enum State {
+        Established = 1 => "established",
+        SynSent = 2 => "syn-sent",
+        SynRecv = 3 => "syn-recv",
+        FinWait1 = 4 => "fin-wait-1",
+        FinWait2 = 5 => "fin-wait-2",
+        TimeWait = 6 => "time-wait",
+        Close = 7 => "close",
+        CloseWait = 8 => "close-wait",
+        LastAck = 9 => "last-ack",
+        Listen = 10 => "listen",
+        Closing = 11 => "closing",
+        NewSynRecv = 12 => "new-syn-recv",
+        /// A TCP socket bound to a port but neither listening nor connected (kernel ≥ 6.5
+        /// reports it when asked for state 13; it arrives as CLOSE and is renamed here).
+        BoundInactive = 13 => "bound-inactive",
+    }
 }
 
 impl State {
-    pub const ALL: [State; 13] = [
-        State::Established,
-        State::SynSent,
-        State::SynRecv,
-        State::FinWait1,
-        State::FinWait2,
-        State::TimeWait,
-        State::Close,
-        State::CloseWait,
-        State::LastAck,
-        State::Listen,
-        State::Closing,
-        State::NewSynRecv,
-        State::BoundInactive,
-    ];
-
+    /// The state with the kernel's number `n`.
     pub fn from_kernel(n: u8) -> Option<State> {
         State::ALL.get(usize::from(n).wrapping_sub(1)).copied()
     }
 
-    pub fn bit(self) -> u32 {
+    /// The kernel's number for the state.
+    pub const fn kernel(self) -> u8 {
+        self as u8
+    }
+
+    /// The state's bit in the kernel's `idiag_states` mask (bit n = state n).
+    pub const fn kernel_bit(self) -> u32 {
         1 << (self as u32)
     }
 
@@ -69,31 +55,6 @@ impl State {
             State::Closing => "CLOSING",
         }
     }
-
-    /// The name used in JSON, rules and `state NAME`.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Established => "established",
-            State::SynSent => "syn-sent",
-            State::SynRecv => "syn-recv",
-            State::FinWait1 => "fin-wait-1",
-            State::FinWait2 => "fin-wait-2",
-            State::TimeWait => "time-wait",
-            State::Close => "close",
-            State::CloseWait => "close-wait",
-            State::LastAck => "last-ack",
-            State::Listen => "listen",
-            State::Closing => "closing",
-            State::NewSynRecv => "new-syn-recv",
-            State::BoundInactive => "bound-inactive",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// A set of states, as a bitmask over the kernel numbers (bit n = state n).
@@ -110,11 +71,11 @@ impl StateSet {
     pub const EMPTY: StateSet = StateSet(0);
 
     pub fn of(states: &[State]) -> StateSet {
-        StateSet(states.iter().fold(0, |m, s| m | s.bit()))
+        StateSet(states.iter().fold(0, |m, s| m | s.kernel_bit()))
     }
 
     pub fn contains(self, s: State) -> bool {
-        self.0 & s.bit() != 0
+        self.0 & s.kernel_bit() != 0
     }
 
     pub fn union(self, o: StateSet) -> StateSet {

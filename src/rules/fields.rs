@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::model::{Owner, Process, Protocol, Socket};
+use crate::model::{Family, Kind, Owner, Process, Protocol, Socket, State};
 
 /// What a rule is evaluated against.
 #[derive(Debug, Clone, Copy)]
@@ -78,33 +78,10 @@ impl std::fmt::Debug for FieldDef {
     }
 }
 
-pub const PROTOCOLS: &[&str] = &[
-    "tcp",
-    "udp",
-    "raw",
-    "unix_stream",
-    "unix_dgram",
-    "unix_seqpacket",
-    "packet_raw",
-    "packet_dgram",
-];
-pub const KINDS: &[&str] = &["tcp", "udp", "raw", "unix", "packet"];
-pub const FAMILIES: &[&str] = &["inet", "inet6", "unix", "packet"];
-pub const STATES: &[&str] = &[
-    "established",
-    "syn-sent",
-    "syn-recv",
-    "fin-wait-1",
-    "fin-wait-2",
-    "time-wait",
-    "close",
-    "close-wait",
-    "last-ack",
-    "listen",
-    "closing",
-    "new-syn-recv",
-    "bound-inactive",
-];
+pub const PROTOCOLS: &[&str] = &Protocol::NAMES;
+pub const KINDS: &[&str] = &Kind::NAMES;
+pub const FAMILIES: &[&str] = &Family::NAMES;
+pub const STATES: &[&str] = &State::NAMES;
 pub const ADDRESS_CLASSES: &[&str] = &[
     "unspecified",
     "loopback",
@@ -128,16 +105,6 @@ fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
 }
 fn bytes<'a>(b: Option<&'a crate::model::ByteString>) -> Value<'a> {
     b.map_or(Value::Missing, |b| Value::Str(b.to_str_lossy()))
-}
-
-fn kind(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Raw => "raw",
-        Protocol::UnixStream | Protocol::UnixDgram | Protocol::UnixSeqpacket => "unix",
-        Protocol::PacketRaw | Protocol::PacketDgram => "packet",
-    }
 }
 
 /// The class of an address, as rules and baselines use it. A v4-mapped IPv6 address is
@@ -365,19 +332,19 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.protocol",
         ty: FieldType::Enum(PROTOCOLS),
         doc: "tcp, udp, raw, unix_stream, unix_dgram, unix_seqpacket, packet_raw, packet_dgram",
-        get: |x| s(PROTOCOLS[x.socket.protocol as usize]),
+        get: |x| s(x.socket.protocol.name()),
     },
     FieldDef {
         name: "socket.kind",
         ty: FieldType::Enum(KINDS),
         doc: "tcp, udp, raw, unix or packet",
-        get: |x| s(kind(x.socket.protocol)),
+        get: |x| s(x.socket.protocol.kind().name()),
     },
     FieldDef {
         name: "socket.family",
         ty: FieldType::Enum(FAMILIES),
         doc: "inet, inet6, unix, packet",
-        get: |x| s(FAMILIES[x.socket.family as usize]),
+        get: |x| s(x.socket.family.name()),
     },
     FieldDef {
         name: "socket.state",

@@ -21,6 +21,7 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Protocol, State};
 use condition::Condition;
 use examples::ExampleDoc;
 use fields::FieldDef;
@@ -425,44 +426,29 @@ fn is_attack_id(t: &str) -> bool {
         && (sub.is_empty() || (sub.len() == 3 && sub.bytes().all(|b| b.is_ascii_digit())))
 }
 
-/// The protocols (bit = `Protocol as u32`) and states (bit = kernel state - 1) that a condition
-/// allows, as far as its conjunction pins `socket.protocol`, `socket.kind` and `socket.state`;
+/// The protocols and states (bits: [`Protocol::bit`], [`State::bit`]) that a condition allows,
+/// as far as its conjunction pins `socket.protocol`, `socket.kind` and `socket.state`;
 /// `u32::MAX` where it does not.
 pub fn masks(c: &Condition) -> (u32, u32) {
-    (
-        mask(c, "socket.protocol", fields::PROTOCOLS) & kind_mask(c),
-        mask(c, "socket.state", fields::STATES),
-    )
-}
-
-fn mask(c: &Condition, field: &str, names: &[&str]) -> u32 {
-    match c.pinned_values(field) {
+    let pinned = |field: &str, name: &dyn Fn(usize) -> &'static str, n: usize| match c
+        .pinned_values(field)
+    {
         None => u32::MAX,
-        Some(vals) => names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| vals.iter().any(|v| v == *n))
-            .fold(0, |m, (i, _)| m | (1 << i)),
-    }
-}
-
-/// `socket.kind` pins translate to protocol bits.
-fn kind_mask(c: &Condition) -> u32 {
-    match c.pinned_values("socket.kind") {
-        None => u32::MAX,
-        Some(vals) => fields::PROTOCOLS
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                let k = match **p {
-                    "unix_stream" | "unix_dgram" | "unix_seqpacket" => "unix",
-                    "packet_raw" | "packet_dgram" => "packet",
-                    other => other,
-                };
-                vals.iter().any(|v| v == k)
-            })
-            .fold(0, |m, (i, _)| m | (1 << i)),
-    }
+        Some(vals) => (0..n)
+            .filter(|&i| vals.iter().any(|v| v == name(i)))
+            .fold(0, |m, i| m | (1 << i)),
+    };
+    let protocols = pinned(
+        "socket.protocol",
+        &|i| Protocol::ALL[i].name(),
+        Protocol::ALL.len(),
+    ) & pinned(
+        "socket.kind",
+        &|i| Protocol::ALL[i].kind().name(),
+        Protocol::ALL.len(),
+    );
+    let states = pinned("socket.state", &|i| State::ALL[i].name(), State::ALL.len());
+    (protocols, states)
 }
 
 /// The default pack's rule and list sources.
