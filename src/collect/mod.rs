@@ -338,12 +338,16 @@ fn assemble_processes(
             .collect();
         meta.extend(procwalk::read_many(&opts.proc_root, &missing));
         let (mut vanished, mut denied, mut partial) = (Vec::new(), Vec::new(), Vec::new());
+        let mut exiting = Vec::new();
         let mut out = Vec::new();
         for &pid in pids {
             match meta.remove(&pid) {
-                Some(Ok((p, part))) => {
-                    if part {
+                Some(Ok((p, flags))) => {
+                    if flags.partial {
                         partial.push(pid);
+                    }
+                    if flags.exiting {
+                        exiting.push(pid);
                     }
                     out.push(p);
                 }
@@ -365,6 +369,12 @@ fn assemble_processes(
             "proc_meta_partial",
             &partial,
             "processes whose exe or namespace link could not be read (permission)",
+        );
+        warnings.add_pids(
+            "proc_meta_exiting",
+            &exiting,
+            "processes that were exiting while their metadata was read: exe and command line \
+             may be empty",
         );
         out
     };

@@ -201,15 +201,26 @@ pub enum MetaError {
     Denied,
 }
 
-/// Reads one process's metadata. Fields that need privileges the caller lacks (exe of another
-/// user's process) are left empty; `partial` reports that.
-pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, bool), MetaError> {
+/// What a process's metadata may lack.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetaFlags {
+    /// Fields that need privileges the caller lacks (exe of another user's process) are empty.
+    pub partial: bool,
+    /// The process was exiting (a zombie, or gone) by the end of the read: its exe and command
+    /// line may be empty although it had them.
+    pub exiting: bool,
+}
+
+/// Reads one process's metadata; the flags say what may be missing. A process whose pid was
+/// reused while it was read (another start time) is `Vanished`: its fields would mix two
+/// processes.
+pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), MetaError> {
     let dir = proc_root.join(pid.to_string());
     let stat = read_file(&dir.join("stat"))?;
     let (comm, ppid, start_ticks) = parse_stat(&stat).ok_or(MetaError::Vanished)?;
     let status = read_file(&dir.join("status"))?;
     let (uid, euid) = parse_uids(&status).ok_or(MetaError::Vanished)?;
-    let mut partial = false;
+    let mut flags = MetaFlags::default();
     let (exe, exe_deleted, exe_memfd) = match fs::read_link(dir.join("exe")) {
         Ok(p) => {
             let (exe, deleted, memfd) = classify_exe(p.as_os_str().as_bytes());
@@ -218,12 +229,12 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, bool), MetaE
         Err(e) => {
             // Kernel threads have no exe (ENOENT); other users' processes need privileges.
             if e.kind() == io::ErrorKind::PermissionDenied {
-                partial = true;
+                flags.partial = true;
             }
             (None, false, false)
         }
     };
-    let cmdline = read_file(&dir.join("cmdline")).unwrap_or_default();
+    let cmdline = read_cmdline(&dir.join("cmdline")).unwrap_or_default();
     let cmdline = split_cmdline(&cmdline);
     let cgroup = read_file(&dir.join("cgroup"))
         .ok()
@@ -234,11 +245,22 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, bool), MetaE
         Err(e) => {
             // An exiting process loses its namespace links (ENOENT): not a permission gap.
             if e.kind() == io::ErrorKind::PermissionDenied {
-                partial = true;
+                flags.partial = true;
             }
             None
         }
     };
+    // Still the same process, and still alive? An exiting process loses its exe link and its
+    // memory (so its command line) before it disappears.
+    match read_file(&dir.join("stat"))
+        .ok()
+        .as_deref()
+        .and_then(stat_state)
+    {
+        Some((_, start)) if start != start_ticks => return Err(MetaError::Vanished),
+        Some((b'Z' | b'X' | b'x', _)) | None => flags.exiting = true,
+        Some(_) => {}
+    }
     Ok((
         Process {
             pid,
@@ -256,7 +278,40 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, bool), MetaE
             container,
             netns,
         },
-        partial,
+        flags,
+    ))
+}
+
+/// Reads /proc/PID/cmdline in as few reads as possible: the kernel copies the argument area
+/// afresh on every read(2), and `fs::read` starts with a 32-byte probe, so a process that exited
+/// between two reads was recorded with its command line cut after 32 bytes. One 64 KiB read
+/// takes any ordinary command line whole; a longer one continues.
+fn read_cmdline(p: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = fs::File::open(p)?;
+    let mut out = vec![0u8; 64 * 1024];
+    let mut len = 0;
+    loop {
+        if len == out.len() {
+            out.resize(out.len() * 2, 0);
+        }
+        match f.read(&mut out[len..])? {
+            0 => break,
+            n => len += n,
+        }
+    }
+    out.truncate(len);
+    Ok(out)
+}
+
+/// The state character and start time from `/proc/PID/stat`.
+fn stat_state(stat: &[u8]) -> Option<(u8, u64)> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    let fields: Vec<&str> = rest.split_ascii_whitespace().collect();
+    Some((
+        *fields.first()?.as_bytes().first()?,
+        fields.get(19)?.parse().ok()?,
     ))
 }
 
@@ -332,7 +387,7 @@ pub fn ns_inode(link: &[u8]) -> Option<u64> {
 }
 
 /// One process's metadata, or why it could not be read; `true` marks partial metadata.
-pub type MetaResult = Result<(Process, bool), MetaError>;
+pub type MetaResult = Result<(Process, MetaFlags), MetaError>;
 
 /// Reads metadata for `pids` in parallel.
 pub fn read_many(proc_root: &Path, pids: &[u32]) -> Vec<(u32, MetaResult)> {
