@@ -178,7 +178,7 @@ fn implied_by_masks(c: &Condition) -> bool {
             matches!(
                 p.field.name,
                 "socket.state" | "socket.protocol" | "socket.kind"
-            ) && (p.op == "eq" || p.op == "in")
+            ) && p.op.is_membership()
                 && matches!(p.arg, crate::rules::condition::Arg::Values(_))
         }
         _ => false,

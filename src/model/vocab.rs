@@ -119,5 +119,7 @@ mod tests {
         check!(State);
         check!(Kind);
         check!(Category);
+        check!(crate::rules::matcher::Op);
+        check!(crate::report::FindingKind);
     }
 }

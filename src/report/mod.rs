@@ -115,11 +115,18 @@ pub struct Summary {
     pub by_severity: BTreeMap<Severity, usize>,
 }
 
+crate::model::vocabulary! {
+    /// Where a finding comes from. The order is the report's order at equal severity.
+    pub enum FindingKind {
+        Rule => "rule",
+        Drift => "drift",
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportFinding {
     pub id: String,
-    /// `rule` or `drift`.
-    pub kind: &'static str,
+    pub kind: FindingKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<String>,
     /// Drift findings: the category (new_listener, listener_gone, ...).
@@ -242,7 +249,7 @@ pub fn build(
         let processes = process_refs(snap, &f.owners);
         out.push(ReportFinding {
             id: f.id.clone(),
-            kind: "rule",
+            kind: FindingKind::Rule,
             rule_id: Some(rule.id.clone()),
             category: None,
             title: rule.title.clone(),
@@ -257,7 +264,7 @@ pub fn build(
     for d in drift.map(|d| d.drift.as_slice()).unwrap_or_default() {
         out.push(ReportFinding {
             id: d.id.clone(),
-            kind: "drift",
+            kind: FindingKind::Drift,
             rule_id: None,
             category: Some(d.category),
             title: d.category.title().to_string(),
@@ -273,7 +280,7 @@ pub fn build(
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then(a.kind.cmp(b.kind).reverse())
+            .then(a.kind.cmp(&b.kind))
             .then(a.rule_id.cmp(&b.rule_id))
             .then(a.category.cmp(&b.category))
             .then(a.message.cmp(&b.message))

@@ -37,7 +37,7 @@ pub fn render(r: &ScanReport) -> String {
             (None, Some(c)) => c.name().to_string(),
             _ => String::new(),
         };
-        *by.entry((name, f.kind, f.severity)).or_default() += 1;
+        *by.entry((name, f.kind.name(), f.severity)).or_default() += 1;
     }
     // One label set for the whole family (node_exporter refuses a file that mixes them): `id`
     // is the rule id, or the drift category.

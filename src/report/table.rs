@@ -75,7 +75,7 @@ fn render_plain(r: &ScanReport, color: bool) -> String {
                 (None, None) => String::new(),
             };
             let _ = writeln!(out, "  {label:<12} {}", escape_str(&f.title));
-            if f.kind == "drift" {
+            if f.kind == super::FindingKind::Drift {
                 let _ = writeln!(out, "  {:<12} {}", "", escape_str(&f.message));
             }
             if let Some(s) = &f.socket {

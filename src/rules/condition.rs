@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::fields::{self, FieldDef, FieldType};
-use super::matcher::{self, Matcher};
+use super::matcher::{self, Matcher, Op};
 
 #[derive(Debug, Clone)]
 pub enum Condition {
@@ -38,7 +38,7 @@ pub enum Condition {
 #[derive(Debug, Clone)]
 pub struct Predicate {
     pub field: &'static FieldDef,
-    pub op: String,
+    pub op: Op,
     pub arg: Arg,
     /// Compiled when the argument is inline; named lists are compiled when linked.
     pub matcher: Option<Matcher>,
@@ -144,11 +144,11 @@ impl<'de> DeserializeSeed<'de> for PredSeed {
 
 impl PredSeed {
     fn eq<E: de::Error>(&self, v: String) -> Result<Vec<Predicate>, E> {
-        let m = matcher::compile(self.field.ty, "eq", std::slice::from_ref(&v))
+        let m = matcher::compile(self.field.ty, Op::Eq, std::slice::from_ref(&v))
             .map_err(|e| E::custom(format!("{}: {e}", self.field.name)))?;
         Ok(vec![Predicate {
             field: self.field,
-            op: "eq".into(),
+            op: Op::Eq,
             arg: Arg::Values(vec![v]),
             matcher: Some(m),
         }])
@@ -177,21 +177,21 @@ impl<'de> Visitor<'de> for PredSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(op) = map.next_key::<String>()? {
-            if !matcher::OPERATORS.contains(&op.as_str()) {
-                return Err(de::Error::custom(format!(
-                    "unknown operator `{op}` for `{}`: expected one of {}",
+        while let Some(name) = map.next_key::<String>()? {
+            let op = Op::parse(&name).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "unknown operator `{name}` for `{}`: expected one of {}",
                     self.field.name,
-                    matcher::OPERATORS.join(", ")
-                )));
-            }
+                    Op::NAMES.join(", ")
+                ))
+            })?;
             let arg = map.next_value_seed(ArgSeed {
                 field: self.field,
-                op: &op,
+                op,
             })?;
             let matcher = match &arg {
                 Arg::Values(v) => Some(
-                    matcher::compile(self.field.ty, &op, v)
+                    matcher::compile(self.field.ty, op, v)
                         .map_err(|e| de::Error::custom(format!("{} {op}: {e}", self.field.name)))?,
                 ),
                 Arg::List(_) => None,
@@ -214,14 +214,14 @@ impl<'de> Visitor<'de> for PredSeed {
 }
 
 /// One operator's argument; compiled here so that a bad value is reported at its own position.
-struct ArgSeed<'a> {
+struct ArgSeed {
     field: &'static FieldDef,
-    op: &'a str,
+    op: Op,
 }
 
-impl ArgSeed<'_> {
+impl ArgSeed {
     fn check<E: de::Error>(&self, values: Vec<String>) -> Result<Arg, E> {
-        if self.op == "in_list" {
+        if self.op == Op::InList {
             return match values.as_slice() {
                 [name] => Ok(Arg::List(name.clone())),
                 _ => Err(E::custom("`in_list` takes the name of one list")),
@@ -233,14 +233,14 @@ impl ArgSeed<'_> {
     }
 }
 
-impl<'de> DeserializeSeed<'de> for ArgSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ArgSeed {
     type Value = Arg;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arg, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for ArgSeed<'_> {
+impl<'de> Visitor<'de> for ArgSeed {
     type Value = Arg;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -359,11 +359,7 @@ impl Condition {
                     let items = lists
                         .get(name)
                         .ok_or_else(|| LinkError::Rule(format!("unknown list `{name}`")))?;
-                    let op = if p.op == "in_list" {
-                        "in"
-                    } else {
-                        p.op.as_str()
-                    };
+                    let op = if p.op == Op::InList { Op::In } else { p.op };
                     match matcher::compile(p.field.ty, op, items) {
                         Ok(m) => p.matcher = Some(m),
                         Err(e) => {
@@ -379,7 +375,7 @@ impl Condition {
                                 })
                                 .collect();
                             let usage = format!("{} {}", p.field.name, p.op);
-                            return Err(if bad.is_empty() || op == "eq" || op == "ne" {
+                            return Err(if bad.is_empty() || matches!(op, Op::Eq | Op::Ne) {
                                 LinkError::Rule(format!("list `{name}` used with {usage}: {e}"))
                             } else {
                                 LinkError::Items {
@@ -424,12 +420,10 @@ impl Condition {
     /// `None` when the condition does not constrain it that simply.
     pub fn pinned_values(&self, field: &str) -> Option<Vec<String>> {
         match self {
-            Condition::Pred(p) if p.field.name == field && (p.op == "eq" || p.op == "in") => {
-                match &p.arg {
-                    Arg::Values(v) => Some(v.clone()),
-                    Arg::List(_) => None,
-                }
-            }
+            Condition::Pred(p) if p.field.name == field && p.op.is_membership() => match &p.arg {
+                Arg::Values(v) => Some(v.clone()),
+                Arg::List(_) => None,
+            },
             Condition::All(v) => {
                 // The intersection of every pinned conjunct.
                 let mut out: Option<Vec<String>> = None;

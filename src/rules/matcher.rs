@@ -8,16 +8,39 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use regex::RegexSet;
 
 use super::fields::{FieldType, Value};
 
-/// Operator names, for errors and docs.
-pub const OPERATORS: &[&str] = &[
-    "eq", "ne", "in", "in_list", "cidr", "port", "gt", "ge", "lt", "le", "regex", "glob", "prefix",
-    "suffix", "contains", "exists",
-];
+crate::model::vocabulary! {
+    /// The operators of the rule language, by the names rules write.
+    pub enum Op {
+        Eq => "eq",
+        Ne => "ne",
+        In => "in",
+        InList => "in_list",
+        Cidr => "cidr",
+        Port => "port",
+        Gt => "gt",
+        Ge => "ge",
+        Lt => "lt",
+        Le => "le",
+        Regex => "regex",
+        Glob => "glob",
+        Prefix => "prefix",
+        Suffix => "suffix",
+        Contains => "contains",
+        Exists => "exists",
+    }
+}
+
+impl Op {
+    /// Equality against a set of values: what the engine can pre-filter on.
+    pub fn is_membership(self) -> bool {
+        matches!(self, Op::Eq | Op::In)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -49,7 +72,7 @@ pub enum CmpOp {
 }
 
 /// Compiles operator `op` with its arguments (already stringified) for a field of type `ty`.
-pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, String> {
+pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String> {
     use FieldType::*;
     let one = || -> Result<&String, String> {
         match args {
@@ -59,12 +82,12 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
     };
     let wrong = || Err(format!("`{op}` does not apply to a {} field", ty.name()));
     match op {
-        "exists" => {
+        Op::Exists => {
             let v = one()?;
             parse_bool(v).map(Matcher::Exists)
         }
-        "eq" | "in" | "in_list" | "ne" => {
-            if op == "eq" || op == "ne" {
+        Op::Eq | Op::In | Op::InList | Op::Ne => {
+            if matches!(op, Op::Eq | Op::Ne) {
                 one()?;
             }
             let m = match ty {
@@ -93,40 +116,40 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
                 }
                 Str => str_in(args),
             };
-            Ok(if op == "ne" {
+            Ok(if op == Op::Ne {
                 Matcher::Not(Box::new(m))
             } else {
                 m
             })
         }
-        "cidr" => match ty {
+        Op::Cidr => match ty {
             Ip => NetTable::parse(args).map(Matcher::Cidr),
             _ => wrong(),
         },
-        "port" => match ty {
+        Op::Port => match ty {
             Port | Int | IntList => PortSet::parse(args).map(|p| Matcher::Ports(Box::new(p))),
             _ => wrong(),
         },
-        "gt" | "ge" | "lt" | "le" => match ty {
+        Op::Gt | Op::Ge | Op::Lt | Op::Le => match ty {
             Int | Port | IntList => {
                 let n = parse_int(one()?)?;
                 let c = match op {
-                    "gt" => CmpOp::Gt,
-                    "ge" => CmpOp::Ge,
-                    "lt" => CmpOp::Lt,
+                    Op::Gt => CmpOp::Gt,
+                    Op::Ge => CmpOp::Ge,
+                    Op::Lt => CmpOp::Lt,
                     _ => CmpOp::Le,
                 };
                 Ok(Matcher::Cmp(c, n))
             }
             _ => wrong(),
         },
-        "regex" => match ty {
+        Op::Regex => match ty {
             Str | Enum(_) => RegexSet::new(args)
                 .map(Matcher::Regex)
                 .map_err(|e| format!("bad regex: {e}")),
             _ => wrong(),
         },
-        "glob" => match ty {
+        Op::Glob => match ty {
             Str | Enum(_) => {
                 let mut b = GlobSetBuilder::new();
                 for a in args {
@@ -137,28 +160,23 @@ pub fn compile(ty: FieldType, op: &str, args: &[String]) -> Result<Matcher, Stri
                             .map_err(|e| format!("bad glob `{a}`: {e}"))?,
                     );
                 }
-                let _ = Glob::new; // the builder above is Glob with options
                 b.build()
                     .map(Matcher::Glob)
                     .map_err(|e| format!("bad glob: {e}"))
             }
             _ => wrong(),
         },
-        "prefix" | "suffix" | "contains" => match ty {
+        Op::Prefix | Op::Suffix | Op::Contains => match ty {
             Str | Enum(_) => {
                 let v = args.to_vec();
                 Ok(match op {
-                    "prefix" => Matcher::Prefix(v),
-                    "suffix" => Matcher::Suffix(v),
+                    Op::Prefix => Matcher::Prefix(v),
+                    Op::Suffix => Matcher::Suffix(v),
                     _ => Matcher::Contains(v),
                 })
             }
             _ => wrong(),
         },
-        _ => Err(format!(
-            "unknown operator `{op}`: expected one of {}",
-            OPERATORS.join(", ")
-        )),
     }
 }
 
@@ -442,25 +460,28 @@ mod tests {
 
     #[test]
     fn type_errors() {
-        assert!(compile(FieldType::Int, "regex", &strs(&["x"])).is_err());
-        assert!(compile(FieldType::Str, "cidr", &strs(&["10.0.0.0/8"])).is_err());
-        assert!(compile(FieldType::Enum(&["listen"]), "eq", &strs(&["listening"])).is_err());
-        assert!(compile(FieldType::Str, "regex", &strs(&["("])).is_err());
-        assert!(compile(FieldType::Str, "frobnicate", &strs(&["x"])).is_err());
-        assert!(compile(FieldType::Int, "gt", &strs(&["ten"])).is_err());
+        assert!(compile(FieldType::Int, Op::Regex, &strs(&["x"])).is_err());
+        assert!(compile(FieldType::Str, Op::Cidr, &strs(&["10.0.0.0/8"])).is_err());
+        assert!(compile(FieldType::Enum(&["listen"]), Op::Eq, &strs(&["listening"])).is_err());
+        assert!(compile(FieldType::Str, Op::Regex, &strs(&["("])).is_err());
+        assert!(
+            Op::parse("frobnicate").is_none(),
+            "unknown operators do not exist"
+        );
+        assert!(compile(FieldType::Int, Op::Gt, &strs(&["ten"])).is_err());
     }
 
     #[test]
     fn missing_values_only_match_exists_false() {
-        let m = compile(FieldType::Str, "ne", &strs(&["x"])).unwrap();
+        let m = compile(FieldType::Str, Op::Ne, &strs(&["x"])).unwrap();
         assert!(!m.matches(&Value::Missing));
         assert!(
-            compile(FieldType::Str, "exists", &strs(&["false"]))
+            compile(FieldType::Str, Op::Exists, &strs(&["false"]))
                 .unwrap()
                 .matches(&Value::Missing)
         );
         assert!(
-            !compile(FieldType::Str, "exists", &strs(&["true"]))
+            !compile(FieldType::Str, Op::Exists, &strs(&["true"]))
                 .unwrap()
                 .matches(&Value::Missing)
         );
@@ -468,17 +489,17 @@ mod tests {
 
     #[test]
     fn list_values_match_any_element() {
-        let m = compile(FieldType::IntList, "in", &strs(&["21139", "29269"])).unwrap();
+        let m = compile(FieldType::IntList, Op::In, &strs(&["21139", "29269"])).unwrap();
         assert!(m.matches(&Value::Ints(vec![12, 21139])));
         assert!(!m.matches(&Value::Ints(vec![12, 13])));
     }
 
     #[test]
     fn glob_does_not_cross_slashes_with_star() {
-        let g = compile(FieldType::Str, "glob", &strs(&["/tmp/*"])).unwrap();
+        let g = compile(FieldType::Str, Op::Glob, &strs(&["/tmp/*"])).unwrap();
         assert!(g.matches(&Value::Str("/tmp/x".into())));
         assert!(!g.matches(&Value::Str("/tmp/a/b".into())));
-        let g = compile(FieldType::Str, "glob", &strs(&["/tmp/**"])).unwrap();
+        let g = compile(FieldType::Str, Op::Glob, &strs(&["/tmp/**"])).unwrap();
         assert!(g.matches(&Value::Str("/tmp/a/b".into())));
     }
 }
