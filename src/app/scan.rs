@@ -10,7 +10,7 @@ use crate::collect::{self, CollectOptions};
 use crate::engine;
 use crate::output;
 use crate::report;
-use crate::rules::{self, RuleSet, Severity, Source};
+use crate::rules::{self, RuleSet, Source};
 
 /// Rule and list sources from the command line.
 pub struct RuleInputs<'a> {
@@ -176,9 +176,9 @@ fn targets(
 
 fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
-    let main = report::Format::parse(&args.format).expect("clap checked the format");
+    let main = args.format;
     let targets = targets(args, main)?;
-    let fail_on = Severity::parse(&args.fail_on).expect("clap checked the value");
+    let fail_on = args.fail_on;
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
@@ -235,7 +235,7 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
             None => anyhow::anyhow!("cannot write the report: {e}"),
         })?;
     }
-    if args.from.is_none() && args.format != "table" {
+    if args.from.is_none() && args.format != report::Format::Table {
         report_warnings(&snap);
     }
     super::exit_without_freeing(snap);

@@ -6,6 +6,25 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::list::ListOptions;
+use crate::report::Format;
+use crate::rules::Severity;
+
+/// Command-line values of a vocabulary are its names (`--format json`, `--fail-on high`), taken
+/// from the enum itself.
+macro_rules! value_enum {
+    ($($t:ty),+) => {$(
+        impl clap::ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                &<$t>::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.name()))
+            }
+        }
+    )+};
+}
+
+value_enum!(Format, Severity);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -111,11 +130,11 @@ pub struct ScanArgs {
     #[arg(long = "disable", value_name = "ID")]
     pub disable: Vec<String>,
     /// Lowest severity that makes the exit status 1.
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
-    pub fail_on: String,
-    /// Output format: table, json, jsonl, sarif, junit, prometheus.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json", "jsonl", "sarif", "junit", "prometheus"])]
-    pub format: String,
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub fail_on: Severity,
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: Format,
     /// Write the report to FILE (atomically) instead of stdout; `FORMAT=FILE` writes that
     /// format there as well (`-o sarif=scan.sarif -o junit=scan.xml`). Repeatable.
     #[arg(short = 'o', long = "output", value_name = "[FORMAT=]FILE")]

@@ -121,5 +121,7 @@ mod tests {
         check!(Category);
         check!(crate::rules::matcher::Op);
         check!(crate::report::FindingKind);
+        check!(crate::report::Format);
+        check!(crate::rules::Severity);
     }
 }

@@ -48,30 +48,15 @@ pub struct ScanReport {
     pub baseline: bool,
 }
 
-/// The output formats, each rendered from the same [`ScanReport`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-    Jsonl,
-    Sarif,
-    Junit,
-    Prometheus,
-}
-
-impl Format {
-    pub const NAMES: [&'static str; 6] = ["table", "json", "jsonl", "sarif", "junit", "prometheus"];
-
-    pub fn parse(s: &str) -> Option<Format> {
-        Some(match s {
-            "table" => Format::Table,
-            "json" => Format::Json,
-            "jsonl" => Format::Jsonl,
-            "sarif" => Format::Sarif,
-            "junit" => Format::Junit,
-            "prometheus" | "prom" => Format::Prometheus,
-            _ => return None,
-        })
+crate::model::vocabulary! {
+    /// The output formats, each rendered from the same [`ScanReport`].
+    pub enum Format {
+        Table => "table",
+        Json => "json",
+        Jsonl => "jsonl",
+        Sarif => "sarif",
+        Junit => "junit",
+        Prometheus => "prometheus",
     }
 }
 
