@@ -72,9 +72,19 @@ macro_rules! vocabulary {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
-                $name::parse(&s)
-                    .ok_or_else(|| serde::de::Error::unknown_variant(&s, &Self::NAMES))
+                // A visitor, so that a bad name is reported inside the value's own
+                // deserialization, at its own position (serde_yaml locates it there).
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(f, "one of {}", $name::NAMES.join(", "))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$name, E> {
+                        $name::parse(s).ok_or_else(|| E::unknown_variant(s, &$name::NAMES))
+                    }
+                }
+                d.deserialize_str(V)
             }
         }
     };
