@@ -7,7 +7,6 @@
 //! group that passes its threshold.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use rayon::prelude::*;
@@ -344,7 +343,7 @@ fn group(
             related: Vec::new(),
         });
     }
-    for ((ri, key), members) in per_group {
+    for ((ri, _group), members) in per_group {
         let rule = &rules.rules[ri];
         let agg = rule.doc.aggregate.as_ref().unwrap();
         let n = match &agg.distinct {
@@ -371,16 +370,20 @@ fn group(
             .into_iter()
             .collect();
         let first = related[0];
+        // `RULE NUL aggregate NUL FIELD`, then each holder's executable (sorted, once): the
+        // group's value is left out, so a scan from another address keeps its finding.
         let mut h = Sha256::new();
         h.update(rule.id().as_bytes());
         h.update(b"\0aggregate\0");
         h.update(agg.by.0.name.as_bytes());
-        for o in &owners {
-            if let Some(e) = snap.process(o.pid).and_then(|p| p.exe.as_ref()) {
-                h.update(e.as_bytes());
-            }
+        let exes: BTreeSet<&[u8]> = owners
+            .iter()
+            .filter_map(|o| snap.process(o.pid)?.exe.as_ref().map(|e| e.as_bytes()))
+            .collect();
+        for e in exes {
+            h.update(b"\0");
+            h.update(e);
         }
-        let _ = key;
         out.push(Finding {
             id: hex16(&h.finalize()),
             rule: ri,
@@ -428,42 +431,58 @@ fn value_key(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Str(s) => s.to_string(),
         Value::Ip(ip) => ip.to_string(),
-        Value::Ints(v) => format!("{v:?}"),
+        Value::Ints(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
     }
 }
 
 /// A finding's identity: the rule, what identifies the socket across restarts (protocol,
 /// addresses, unix name, packet ethertype and interface; not inode, cookie or pid), and the
-/// holders' executables.
+/// holders' executables. See [`finding_key`] for the exact text.
 fn finding_id(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> String {
-    let mut h = Sha256::new();
-    let mut key = String::new();
-    let _ = write!(
-        key,
-        "{rule}\0{:?}\0{:?}\0{:?}\0",
-        s.protocol, s.local, s.remote
-    );
-    if let Some(u) = &s.unix {
-        key.push_str(
-            &u.name
-                .as_ref()
-                .map(|n| n.to_str_lossy().into_owned())
-                .unwrap_or_default(),
-        );
+    hex16(&Sha256::digest(finding_key(rule, s, owners, snap)))
+}
+
+/// The text a finding id hashes, documented in docs/report.md and stable across releases:
+/// `RULE`, `PROTOCOL` (its snapshot name), `LOCAL`, `REMOTE` (`ADDRESS PORT`, or empty), the
+/// unix name (lossy UTF-8, or empty), `ETHERTYPE INTERFACE` for packet sockets (else empty),
+/// then each holder's executable (exact bytes, sorted, each once): every part followed by NUL.
+pub fn finding_key(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> Vec<u8> {
+    let endpoint = |e: Option<crate::model::Endpoint>| {
+        e.map(|e| format!("{} {}", e.address, e.port))
+            .unwrap_or_default()
+    };
+    let unix = s
+        .unix
+        .as_ref()
+        .and_then(|u| u.name.as_ref())
+        .map(|n| n.to_str_lossy().into_owned())
+        .unwrap_or_default();
+    let packet = s
+        .packet
+        .as_ref()
+        .map(|p| format!("{} {}", p.ethertype, s.interface.as_deref().unwrap_or("")))
+        .unwrap_or_default();
+    let mut key = Vec::new();
+    for part in [
+        rule,
+        s.protocol.name(),
+        &endpoint(s.local),
+        &endpoint(s.remote),
+        &unix,
+        &packet,
+    ] {
+        key.extend_from_slice(part.as_bytes());
+        key.push(0);
     }
-    if let Some(p) = &s.packet {
-        let _ = write!(key, "{}\0{:?}", p.ethertype, s.interface);
-    }
-    h.update(key.as_bytes());
     let exes: BTreeSet<&[u8]> = owners
         .iter()
         .filter_map(|o| snap.process(o.pid)?.exe.as_ref().map(|e| e.as_bytes()))
         .collect();
     for e in exes {
-        h.update(b"\0");
-        h.update(e);
+        key.extend_from_slice(e);
+        key.push(0);
     }
-    hex16(&h.finalize())
+    key
 }
 
 /// The (protocol, state) pair's place in the engine's candidate table.
@@ -473,4 +492,53 @@ fn candidate_slot(p: Protocol, st: State) -> usize {
 
 fn hex16(digest: &[u8]) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Family, Meta, SCHEMA_VERSION};
+
+    /// Finding ids are a contract (SARIF fingerprints, `--accept`): their key text and a few
+    /// values are pinned here; a change is a breaking change recorded in CHANGELOG.
+    #[test]
+    fn finding_ids_are_pinned() {
+        let mut s = Socket::new(Protocol::Tcp, Family::Inet, State::Listen, 77);
+        s.local = Some(Endpoint {
+            address: "0.0.0.0".parse().unwrap(),
+            port: 4444,
+        });
+        s.owners = vec![Owner { pid: 9, fd: 3 }];
+        let mut p: crate::model::Process = serde_json::from_value(serde_json::json!({
+            "pid": 9, "ppid": 1, "comm": "x", "exe_deleted": false, "exe_memfd": false,
+            "cmdline": [], "uid": 0, "euid": 0, "start_ticks": 0
+        }))
+        .unwrap();
+        p.exe = Some(crate::model::ByteString::from("/tmp/x"));
+        let snap = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta::blank("h"),
+            sockets: vec![s.clone()],
+            processes: vec![p],
+            namespaces: vec![],
+            warnings: vec![],
+            gaps: vec![],
+        };
+        let owners = [Owner { pid: 9, fd: 3 }];
+        assert_eq!(
+            finding_key("NET-PRC-001", &s, &owners, &snap),
+            b"NET-PRC-001\0tcp\x000.0.0.0 4444\0\0\0\0/tmp/x\0"
+        );
+        assert_eq!(
+            finding_id("NET-PRC-001", &s, &owners, &snap),
+            "e57397acecdc5811" // sha256 of the key above, computed independently (Python hashlib)
+        );
+        // Another pid, inode or fd: the same finding.
+        let mut other = s.clone();
+        other.inode = 78;
+        assert_eq!(
+            finding_id("NET-PRC-001", &other, &owners, &snap),
+            finding_id("NET-PRC-001", &s, &owners, &snap)
+        );
+    }
 }

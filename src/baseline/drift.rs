@@ -72,6 +72,10 @@ fn listener_addr_matches(spec: &AddrSpec, a: IpAddr) -> bool {
     }
 }
 
+/// A drift finding's id: the first 16 hex digits of SHA-256 over `CATEGORY NUL KEY`, where KEY
+/// is, with single spaces: for listeners `PROTO ADDRESS PORT EXE USER`, for outbound
+/// `PROTO EXE NETWORK PORT`, for inbound `PROTO PORT EXE` (PROTO `tcp`/`udp`; the baseline's
+/// text forms). Documented in docs/baseline.md; stable across releases.
 fn id(category: Category, key: &str) -> String {
     let digest = super::sha256_hex(format!("{}\0{key}", category.name()).as_bytes());
     digest[..16].to_string()
@@ -143,7 +147,7 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
             continue;
         }
         let key = format!(
-            "{:?} {} {} {} {}",
+            "{} {} {} {} {}",
             e.protocol,
             e.address,
             e.port,
@@ -158,7 +162,7 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
                 id: id(Category::ListenerGone, &key),
                 message: format!(
                     "the baseline's listener {} {}:{} ({}) is not there",
-                    proto_name(e.protocol),
+                    e.protocol.name(),
                     e.address,
                     e.port,
                     e.exe
@@ -186,22 +190,15 @@ fn describe(change: &Change) -> String {
             o.exe,
             o.network,
             o.port,
-            proto_name(o.protocol)
+            o.protocol.name()
         ),
         Change::AddInbound(i) => format!(
             "{} accepts {} connections on port {}, which the baseline does not have",
             i.exe,
-            proto_name(i.protocol),
+            i.protocol.name(),
             i.port
         ),
         _ => String::new(),
-    }
-}
-
-fn proto_name(p: super::Proto) -> &'static str {
-    match p {
-        super::Proto::Tcp => "tcp",
-        super::Proto::Udp => "udp",
     }
 }
 
@@ -347,7 +344,7 @@ fn socket_outcome(
                         Change::ReplaceListener(i, entry.clone()),
                         format!(
                             "{exe} listens on {} {}:{port}; the baseline has it on {}",
-                            proto_name(proto),
+                            proto.name(),
                             address_text(address, false),
                             b.listeners[i].address
                         ),
@@ -360,7 +357,7 @@ fn socket_outcome(
                         Change::ReplaceListener(i, entry.clone()),
                         format!(
                             "{} {}:{port} is held by {exe} ({user}); the baseline has {} ({})",
-                            proto_name(proto),
+                            proto.name(),
                             address_text(address, false),
                             e.exe,
                             e.user.as_deref().unwrap_or("any user")
@@ -372,12 +369,12 @@ fn socket_outcome(
                         Change::AddListener(entry.clone()),
                         format!(
                             "{exe} ({user}) listens on {} {}:{port}, which the baseline does not have",
-                            proto_name(proto),
+                            proto.name(),
                             address_text(address, false)
                         ),
                     )
                 };
-                let key = format!("{proto:?} {} {port} {exe} {user}", entry.address);
+                let key = format!("{proto} {} {port} {exe} {user}", entry.address);
                 o.drifts.push((
                     (category, key.clone()),
                     Drift {
@@ -409,7 +406,7 @@ fn socket_outcome(
                     continue;
                 }
                 let network = network_text(remote, false);
-                let key = format!("{proto:?} {exe} {network} {port}");
+                let key = format!("{proto} {exe} {network} {port}");
                 let change = Change::AddOutbound(Outbound {
                     protocol: proto,
                     exe: escape_glob(&exe),
@@ -436,7 +433,7 @@ fn socket_outcome(
                     o.known = true;
                     continue;
                 }
-                let key = format!("{proto:?} {port} {exe}");
+                let key = format!("{proto} {port} {exe}");
                 let change = Change::AddInbound(Inbound {
                     protocol: proto,
                     port: port.to_string(),
@@ -558,5 +555,21 @@ mod tests {
             "the second holder gets its own entry, once"
         );
         assert_eq!(b.listeners.len(), 2);
+    }
+
+    /// Drift ids are a contract (`--accept`, SARIF): the key text of docs/baseline.md, pinned.
+    #[test]
+    fn drift_ids_are_pinned() {
+        let (b, c) = super::super::parse(
+            "b.yaml",
+            "version: 1\ncreated_at: \"2026-12-06T00:00:00Z\"\ntool_version: 0.1.0\nhost: h\n",
+        )
+        .unwrap();
+        let d = compare(&b, &c, &snap(None)).drift;
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].category, Category::NewListener);
+        // sha256("new_listener\0tcp any 6379 /usr/bin/redis-server redis")[..16], by hashlib
+        // (ADDRESS is the baseline text form: the wildcard bind is `any`).
+        assert_eq!(d[0].id, "6a2c3c3955522470");
     }
 }

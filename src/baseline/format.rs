@@ -69,7 +69,7 @@ pub fn render(b: &Baseline) -> String {
             let _ = writeln!(
                 o,
                 "  - {{protocol: {}, address: {}, port: {}, exe: {}{user}}}",
-                proto(l.protocol),
+                l.protocol.name(),
                 scalar(&l.address),
                 port(&l.port),
                 scalar(&l.exe)
@@ -85,7 +85,7 @@ pub fn render(b: &Baseline) -> String {
             let _ = writeln!(
                 o,
                 "  - {{protocol: {}, exe: {}, network: {}, port: {}}}",
-                proto(x.protocol),
+                x.protocol.name(),
                 scalar(&x.exe),
                 scalar(&x.network),
                 port(&x.port)
@@ -106,7 +106,7 @@ pub fn render(b: &Baseline) -> String {
             let _ = writeln!(
                 o,
                 "  - {{protocol: {}, port: {}, exe: {}{peers}}}",
-                proto(x.protocol),
+                x.protocol.name(),
                 port(&x.port),
                 scalar(&x.exe)
             );
@@ -136,13 +136,6 @@ fn port(s: &str) -> String {
         s.to_string()
     } else {
         scalar(s)
-    }
-}
-
-fn proto(p: super::Proto) -> &'static str {
-    match p {
-        super::Proto::Tcp => "tcp",
-        super::Proto::Udp => "udp",
     }
 }
 

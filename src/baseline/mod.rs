@@ -69,15 +69,16 @@ impl Category {
     }
 }
 
-/// `tcp` or `udp`: tcp6 and udp6 fold into them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proto {
-    Tcp,
-    Udp,
+crate::model::vocabulary! {
+    /// `tcp` or `udp`: tcp6 and udp6 fold into them.
+    pub enum Proto {
+        Tcp => "tcp",
+        Udp => "udp",
+    }
 }
 
 impl Proto {
+    /// The baseline protocol of a socket's protocol, for TCP and UDP.
     pub fn of(p: Protocol) -> Option<Proto> {
         match p {
             Protocol::Tcp => Some(Proto::Tcp),
