@@ -305,7 +305,9 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     group(rules, snap, hits, eph, &labels)
 }
 
-/// Whether one rule matches one subject (its condition, and none of its exceptions).
+/// Whether one rule matches one subject (its condition, and none of its exceptions): the rule
+/// language's meaning, evaluated directly. [`evaluate`] computes the same through masks, plans
+/// and memo tables; a property test compares the two.
 pub fn matches(rule: &Rule, x: &Subject) -> bool {
     rule.doc.when.eval(x) && !rule.doc.exceptions.iter().any(|e| e.eval(x))
 }

@@ -7,16 +7,16 @@
 //! address but another executable or user (owner changed); else it is new. A listener entry that
 //! nothing matched is gone. Outbound peers and inbound services are known or new.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 use std::net::IpAddr;
 
 use super::{
-    AddrSpec, Baseline, Category, Compiled, Inbound, Listener, Outbound, Role, address_text,
+    AddrSpec, Baseline, Category, Compiled, Inbound, Listener, Outbound, Proto, Role, address_text,
     escape_glob, listening_ports, network_text, role,
 };
-use crate::model::{Owner, Snapshot};
+use crate::model::{Owner, Snapshot, Socket};
 use crate::rules::Severity;
 
 /// What accepting a drift finding changes in the baseline.
@@ -91,35 +91,14 @@ pub struct Comparison {
 
 /// Compares `snap` with the baseline `b` (compiled as `c`).
 pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
-    let eph = snap.meta.ip_local_port_range.unwrap_or((32768, 60999));
-    let listening = listening_ports(snap);
-    // Each process's (exe, user) as text, once: sockets outnumber processes ~100 to 1.
-    let names: HashMap<u32, (String, String, String)> = snap
-        .processes
-        .iter()
-        .map(|p| {
-            let exe = p
-                .exe
-                .as_ref()
-                .map(|e| e.to_str_lossy().into_owned())
-                .unwrap_or_else(|| "-".into());
-            (
-                p.pid,
-                (
-                    exe,
-                    p.user.clone().unwrap_or_else(|| p.uid.to_string()),
-                    super::container_text(p),
-                ),
-            )
-        })
-        .collect();
+    let ctx = Ctx::new(b, c, snap);
     // Sockets are matched in parallel; the outcomes are merged in socket order, so the result
     // does not depend on scheduling.
     let outcomes: Vec<Outcome> = snap
         .sockets
         .par_iter()
         .enumerate()
-        .map(|(si, s)| socket_outcome(b, c, snap, &names, &listening, eph, si, s))
+        .map(|(si, s)| ctx.socket_outcome(si, s))
         .collect();
     let mut used = vec![false; b.listeners.len()];
     let mut out = Comparison::default();
@@ -231,223 +210,324 @@ struct Outcome {
     drifts: Vec<((Category, String), Drift)>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn socket_outcome(
-    b: &Baseline,
-    c: &Compiled,
-    snap: &Snapshot,
-    names: &HashMap<u32, (String, String, String)>,
-    listening: &std::collections::HashSet<(super::Proto, u16)>,
+/// What every socket's comparison reads: the baseline, compiled, and per-snapshot tables.
+struct Ctx<'a> {
+    b: &'a Baseline,
+    c: &'a Compiled,
+    snap: &'a Snapshot,
+    /// Each process's (exe, user, container) as text, once: sockets outnumber processes ~100
+    /// to 1.
+    names: HashMap<u32, (String, String, String)>,
+    listening: HashSet<(Proto, u16)>,
     eph: (u16, u16),
+}
+
+/// One executable (as a user, in a container) holding a socket, with its (pid, fd)s.
+struct Holder<'a> {
+    exe: &'a str,
+    user: &'a str,
+    container: &'a str,
+    owners: Vec<Owner>,
+}
+
+/// A listening socket being matched, in its namespace.
+struct Listening<'a> {
     si: usize,
-    s: &crate::model::Socket,
-) -> Outcome {
-    let mut o = Outcome::default();
-    let Some(r) = role(s, eph, listening) else {
-        return o;
-    };
-    let netns = snap.netns_label(s.netns);
-    // The (exe, user) pairs holding the socket, each with its owners.
-    let mut by_holder: BTreeMap<(&str, &str, &str), Vec<Owner>> = BTreeMap::new();
-    if s.owners.is_empty() {
-        by_holder.insert(("-", "-", "host"), Vec::new());
-    }
-    for ow in &s.owners {
-        let (exe, user, container) = names.get(&ow.pid).map_or(("-", "-", "host"), |(e, u, c)| {
-            (e.as_str(), u.as_str(), c.as_str())
-        });
-        by_holder
-            .entry((exe, user, container))
-            .or_default()
-            .push(*ow);
-    }
-    // Whether listener entry `i` is the service (protocol, port, exe, user, scope).
-    let service = |i: usize, proto: super::Proto, port: u16, exe: &str, user: &str, ct: &str| {
-        let e = &b.listeners[i];
-        let (_, ports, glob, scope, ns_scope) = &c.listeners[i];
-        e.protocol == proto
-            && ports.contains(port)
-            && glob.is_match(exe)
-            && e.user.as_deref().is_none_or(|u| u == user)
-            && scope.as_ref().is_none_or(|m| m.is_match(ct))
-            && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
-    };
-    // Entries some holder of this socket matches exactly. Another holder of the same socket (two
-    // executables sharing one listener) must not take them over, or every update would swap the
-    // entry back and forth: it gets an entry of its own. Each entry is taken over at most once.
-    let mut claimed: BTreeSet<usize> = BTreeSet::new();
-    if let Role::Listener {
-        proto,
-        address,
-        port,
-    } = r
-    {
-        for (exe, user, ct) in by_holder.keys() {
-            claimed.extend(
-                c.listener_index
-                    .candidates(proto, port)
-                    .into_iter()
-                    .find(|&i| {
-                        service(i, proto, port, exe, user, ct)
-                            && listener_addr_matches(&c.listeners[i].0, address)
-                    }),
-            );
+    proto: Proto,
+    address: IpAddr,
+    port: u16,
+    netns: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(b: &'a Baseline, c: &'a Compiled, snap: &'a Snapshot) -> Ctx<'a> {
+        let names = snap
+            .processes
+            .iter()
+            .map(|p| {
+                let exe = p
+                    .exe
+                    .as_ref()
+                    .map(|e| e.to_str_lossy().into_owned())
+                    .unwrap_or_else(|| "-".into());
+                let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());
+                (p.pid, (exe, user, super::container_text(p)))
+            })
+            .collect();
+        Ctx {
+            b,
+            c,
+            snap,
+            names,
+            listening: listening_ports(snap),
+            eph: snap.meta.ip_local_port_range.unwrap_or((32768, 60999)),
         }
     }
-    for ((exe, user, container), owners) in by_holder {
-        let (exe, user) = (exe.to_string(), user.to_string());
+
+    /// What one socket contributes: matched per holder, by its role.
+    fn socket_outcome(&self, si: usize, s: &Socket) -> Outcome {
+        let mut o = Outcome::default();
+        let Some(r) = role(s, self.eph, &self.listening) else {
+            return o;
+        };
+        let holders = self.holders(s);
         match r {
             Role::Listener {
                 proto,
                 address,
                 port,
             } => {
-                let same_service = |i: usize| service(i, proto, port, &exe, &user, container);
-                let cands = c.listener_index.candidates(proto, port);
-                let exact = cands.iter().copied().find(|&i| {
-                    same_service(i) && listener_addr_matches(&c.listeners[i].0, address)
-                });
-                if let Some(i) = exact {
-                    o.used.push(i);
-                    o.known = true;
-                    continue;
-                }
-                let entry = Listener {
-                    protocol: proto,
-                    address: address_text(address, false),
-                    port: port.to_string(),
-                    exe: escape_glob(&exe),
-                    user: Some(user.clone()),
-                    container: (container != "host")
-                        .then(|| format!("{}:*", container.split(':').next().unwrap_or_default())),
-                    netns: super::scope_label(&netns),
+                let netns = self.snap.netns_label(s.netns);
+                let l = Listening {
+                    si,
+                    proto,
+                    address,
+                    port,
+                    netns: &netns,
                 };
-                let free: Vec<usize> = cands
-                    .iter()
-                    .copied()
-                    .filter(|i| !claimed.contains(i))
-                    .collect();
-                let rebound = free.iter().copied().find(|&i| same_service(i));
-                let owner_changed = free.iter().copied().find(|&i| {
-                    let e = &b.listeners[i];
-                    let (addr, ports, _, _, ns_scope) = &c.listeners[i];
-                    e.protocol == proto
-                        && ports.contains(port)
-                        && listener_addr_matches(addr, address)
-                        && ns_scope.as_ref().is_none_or(|m| m.is_match(&netns))
-                });
-                claimed.extend(rebound.or(owner_changed));
-                let (category, change, message) = if let Some(i) = rebound {
-                    o.used.push(i);
-                    (
-                        Category::ListenerRebound,
-                        Change::ReplaceListener(i, entry.clone()),
-                        format!(
-                            "{exe} listens on {} {}:{port}; the baseline has it on {}",
-                            proto.name(),
-                            address_text(address, false),
-                            b.listeners[i].address
-                        ),
-                    )
-                } else if let Some(i) = owner_changed {
-                    o.used.push(i);
-                    let e = &b.listeners[i];
-                    (
-                        Category::ListenerOwnerChanged,
-                        Change::ReplaceListener(i, entry.clone()),
-                        format!(
-                            "{} {}:{port} is held by {exe} ({user}); the baseline has {} ({})",
-                            proto.name(),
-                            address_text(address, false),
-                            e.exe,
-                            e.user.as_deref().unwrap_or("any user")
-                        ),
-                    )
-                } else {
-                    (
-                        Category::NewListener,
-                        Change::AddListener(entry.clone()),
-                        format!(
-                            "{exe} ({user}) listens on {} {}:{port}, which the baseline does not have",
-                            proto.name(),
-                            address_text(address, false)
-                        ),
-                    )
-                };
-                let key = format!("{proto} {} {port} {exe} {user}", entry.address);
-                o.drifts.push((
-                    (category, key.clone()),
-                    Drift {
-                        category,
-                        severity: b.severity(category),
-                        id: String::new(), // set once per finding when merged
-                        message,
-                        socket: Some(si),
-                        owners,
-                        change,
-                    },
-                ));
+                self.listener(&l, holders, &mut o);
             }
             Role::Outbound {
                 proto,
                 remote,
                 port,
             } => {
-                let known = c
-                    .outbound_index
-                    .candidates(proto, port)
-                    .into_iter()
-                    .any(|i| {
-                        let (net, ports, glob) = &c.outbound[i];
-                        ports.contains(port) && glob.is_match(&exe) && net.matches(remote)
-                    });
-                if known {
-                    o.known = true;
-                    continue;
+                for h in holders {
+                    self.outbound(si, (proto, remote, port), h, &mut o);
                 }
-                let network = network_text(remote, false);
-                let key = format!("{proto} {exe} {network} {port}");
-                let change = Change::AddOutbound(Outbound {
-                    protocol: proto,
-                    exe: escape_glob(&exe),
-                    network,
-                    port: port.to_string(),
-                });
-                o.drifts.push((
-                    (Category::NewOutbound, key),
-                    Drift::unseen(b, si, owners, change),
-                ));
             }
             Role::Inbound { proto, port, peer } => {
-                let known = c
-                    .inbound_index
-                    .candidates(proto, port)
-                    .into_iter()
-                    .any(|i| {
-                        let (peers, ports, glob) = &c.inbound[i];
-                        ports.contains(port)
-                            && glob.is_match(&exe)
-                            && peers.as_ref().is_none_or(|p| p.matches(peer))
-                    });
-                if known {
-                    o.known = true;
-                    continue;
+                for h in holders {
+                    self.inbound(si, (proto, port, peer), h, &mut o);
                 }
-                let key = format!("{proto} {port} {exe}");
-                let change = Change::AddInbound(Inbound {
-                    protocol: proto,
-                    port: port.to_string(),
-                    exe: escape_glob(&exe),
-                    peers: None,
-                });
-                o.drifts.push((
-                    (Category::NewInbound, key),
-                    Drift::unseen(b, si, owners, change),
-                ));
             }
         }
+        o
     }
-    o
+
+    /// The (exe, user, container) groups holding the socket, sorted; one `-` holder for a
+    /// socket no process holds.
+    fn holders(&self, s: &Socket) -> Vec<Holder<'_>> {
+        let mut by_holder: BTreeMap<(&str, &str, &str), Vec<Owner>> = BTreeMap::new();
+        if s.owners.is_empty() {
+            by_holder.insert(("-", "-", "host"), Vec::new());
+        }
+        for ow in &s.owners {
+            let key = self
+                .names
+                .get(&ow.pid)
+                .map_or(("-", "-", "host"), |(e, u, c)| {
+                    (e.as_str(), u.as_str(), c.as_str())
+                });
+            by_holder.entry(key).or_default().push(*ow);
+        }
+        by_holder
+            .into_iter()
+            .map(|((exe, user, container), owners)| Holder {
+                exe,
+                user,
+                container,
+                owners,
+            })
+            .collect()
+    }
+
+    /// Whether listener entry `i` is the holder's service (protocol, port, exe, user, scopes),
+    /// whatever its address.
+    fn same_service(&self, i: usize, l: &Listening, h: &Holder) -> bool {
+        let e = &self.b.listeners[i];
+        let (_, ports, glob, scope, ns_scope) = &self.c.listeners[i];
+        e.protocol == l.proto
+            && ports.contains(l.port)
+            && glob.is_match(h.exe)
+            && e.user.as_deref().is_none_or(|u| u == h.user)
+            && scope.as_ref().is_none_or(|m| m.is_match(h.container))
+            && ns_scope.as_ref().is_none_or(|m| m.is_match(l.netns))
+    }
+
+    /// Whether listener entry `i` binds the same protocol, port and address in this namespace,
+    /// whoever holds it.
+    fn same_binding(&self, i: usize, l: &Listening) -> bool {
+        let e = &self.b.listeners[i];
+        let (addr, ports, _, _, ns_scope) = &self.c.listeners[i];
+        e.protocol == l.proto
+            && ports.contains(l.port)
+            && listener_addr_matches(addr, l.address)
+            && ns_scope.as_ref().is_none_or(|m| m.is_match(l.netns))
+    }
+
+    /// Matches each holder of a listening socket: known, rebound, owner changed or new.
+    ///
+    /// Entries some holder matches exactly are claimed first. Another holder of the same socket
+    /// (two executables sharing one listener) must not take them over, or every update would
+    /// swap the entry back and forth: it gets an entry of its own. Each entry is taken over at
+    /// most once.
+    fn listener(&self, l: &Listening, holders: Vec<Holder>, o: &mut Outcome) {
+        let cands = self.c.listener_index.candidates(l.proto, l.port);
+        let exact = |h: &Holder| {
+            cands
+                .iter()
+                .copied()
+                .find(|&i| self.same_service(i, l, h) && self.same_binding_addr(i, l))
+        };
+        let mut claimed: BTreeSet<usize> = holders.iter().filter_map(exact).collect();
+        for h in holders {
+            if let Some(i) = exact(&h) {
+                o.used.push(i);
+                o.known = true;
+                continue;
+            }
+            let free: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|i| !claimed.contains(i))
+                .collect();
+            let rebound = free.iter().copied().find(|&i| self.same_service(i, l, &h));
+            let owner_changed = free.iter().copied().find(|&i| self.same_binding(i, l));
+            claimed.extend(rebound.or(owner_changed));
+            o.used.extend(rebound.or(owner_changed));
+            o.drifts
+                .push(self.listener_drift(l, h, rebound, owner_changed));
+        }
+    }
+
+    /// Whether listener entry `i`'s address spec covers the socket's bind address.
+    fn same_binding_addr(&self, i: usize, l: &Listening) -> bool {
+        listener_addr_matches(&self.c.listeners[i].0, l.address)
+    }
+
+    /// The drift for a holder no entry matched exactly: rebound onto entry `rebound`, owner
+    /// changed on entry `owner_changed`, else new.
+    fn listener_drift(
+        &self,
+        l: &Listening,
+        h: Holder,
+        rebound: Option<usize>,
+        owner_changed: Option<usize>,
+    ) -> ((Category, String), Drift) {
+        let (proto, port, exe, user) = (l.proto, l.port, h.exe, h.user);
+        let bind = address_text(l.address, false);
+        let entry = Listener {
+            protocol: proto,
+            address: bind.clone(),
+            port: port.to_string(),
+            exe: escape_glob(exe),
+            user: Some(user.to_string()),
+            container: (h.container != "host")
+                .then(|| format!("{}:*", h.container.split(':').next().unwrap_or_default())),
+            netns: super::scope_label(l.netns),
+        };
+        let key = format!("{proto} {} {port} {exe} {user}", entry.address);
+        let (category, change, message) = if let Some(i) = rebound {
+            let message = format!(
+                "{exe} listens on {proto} {bind}:{port}; the baseline has it on {}",
+                self.b.listeners[i].address
+            );
+            (
+                Category::ListenerRebound,
+                Change::ReplaceListener(i, entry),
+                message,
+            )
+        } else if let Some(i) = owner_changed {
+            let e = &self.b.listeners[i];
+            let message = format!(
+                "{proto} {bind}:{port} is held by {exe} ({user}); the baseline has {} ({})",
+                e.exe,
+                e.user.as_deref().unwrap_or("any user")
+            );
+            (
+                Category::ListenerOwnerChanged,
+                Change::ReplaceListener(i, entry),
+                message,
+            )
+        } else {
+            let message = format!(
+                "{exe} ({user}) listens on {proto} {bind}:{port}, which the baseline does not have"
+            );
+            (Category::NewListener, Change::AddListener(entry), message)
+        };
+        let drift = Drift {
+            category,
+            severity: self.b.severity(category),
+            id: String::new(), // set once per finding when merged
+            message,
+            socket: Some(l.si),
+            owners: h.owners,
+            change,
+        };
+        ((category, key), drift)
+    }
+
+    /// A connection this host opened: known when an outbound entry allows the peer.
+    fn outbound(
+        &self,
+        si: usize,
+        (proto, remote, port): (Proto, IpAddr, u16),
+        h: Holder,
+        o: &mut Outcome,
+    ) {
+        let known = self
+            .c
+            .outbound_index
+            .candidates(proto, port)
+            .into_iter()
+            .any(|i| {
+                let (net, ports, glob) = &self.c.outbound[i];
+                ports.contains(port) && glob.is_match(h.exe) && net.matches(remote)
+            });
+        if known {
+            o.known = true;
+            return;
+        }
+        let network = network_text(remote, false);
+        let key = format!("{proto} {} {network} {port}", h.exe);
+        let change = Change::AddOutbound(Outbound {
+            protocol: proto,
+            exe: escape_glob(h.exe),
+            network,
+            port: port.to_string(),
+        });
+        o.drifts.push((
+            (Category::NewOutbound, key),
+            Drift::unseen(self.b, si, h.owners, change),
+        ));
+    }
+
+    /// A connection a local listener accepted: known when an inbound entry allows it.
+    fn inbound(
+        &self,
+        si: usize,
+        (proto, port, peer): (Proto, u16, IpAddr),
+        h: Holder,
+        o: &mut Outcome,
+    ) {
+        let known = self
+            .c
+            .inbound_index
+            .candidates(proto, port)
+            .into_iter()
+            .any(|i| {
+                let (peers, ports, glob) = &self.c.inbound[i];
+                ports.contains(port)
+                    && glob.is_match(h.exe)
+                    && peers.as_ref().is_none_or(|p| p.matches(peer))
+            });
+        if known {
+            o.known = true;
+            return;
+        }
+        let key = format!("{proto} {port} {}", h.exe);
+        let change = Change::AddInbound(Inbound {
+            protocol: proto,
+            port: port.to_string(),
+            exe: escape_glob(h.exe),
+            peers: None,
+        });
+        o.drifts.push((
+            (Category::NewInbound, key),
+            Drift::unseen(self.b, si, h.owners, change),
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ crate::model::vocabulary! {
 /// Renders the report in `format`. `color` applies to the table only.
 pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> String {
     match format {
-        Format::Table => table::render_opts(r, color),
+        Format::Table => table::render(r, color),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(r).expect("the report serializes");
             s.push('\n');

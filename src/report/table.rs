@@ -8,10 +8,6 @@ use super::{ScanReport, endpoint_text};
 use crate::rules::Severity;
 use crate::text::{escape, escape_str};
 
-pub fn render(r: &ScanReport) -> String {
-    render_opts(r, false)
-}
-
 /// ANSI style of a severity heading.
 fn paint(sev: Severity, text: &str, color: bool) -> String {
     if !color {
@@ -29,7 +25,7 @@ fn paint(sev: Severity, text: &str, color: bool) -> String {
 
 /// The table; `color` adds ANSI colours to the severity headings (the caller decides: a
 /// terminal, and NO_COLOR unset). Lines are cut to the terminal's width when it is known.
-pub fn render_opts(r: &ScanReport, color: bool) -> String {
+pub fn render(r: &ScanReport, color: bool) -> String {
     let width = if color { terminal_width() } else { None };
     let text = render_plain(r, color);
     match width {

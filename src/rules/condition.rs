@@ -24,7 +24,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::fields::{self, FieldDef, FieldType};
+use super::fields::{self, FieldDef};
 use super::matcher::{self, Matcher, Op};
 
 #[derive(Debug, Clone)]
@@ -447,9 +447,4 @@ impl Condition {
             _ => None,
         }
     }
-}
-
-/// The type of a field, for callers that build predicates by hand.
-pub fn field_type(name: &str) -> Option<FieldType> {
-    fields::lookup(name).map(|f| f.ty)
 }
