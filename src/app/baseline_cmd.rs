@@ -1,20 +1,17 @@
 //! `sockwarden baseline create | update` and `sockwarden diff`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use serde::Serialize;
 
 use super::{ExitStatus, Partial, load_snapshot};
 use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
 use crate::cli::{BaselineCommand, DiffArgs};
 use crate::collect::{self, CollectOptions, host};
 use crate::input;
-use crate::model::{Snapshot, State};
+use crate::model::Snapshot;
 use crate::output;
-use crate::text::escape_str;
 
 pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
     match cmd {
@@ -218,147 +215,20 @@ fn update(
     Ok(ExitStatus::Ok)
 }
 
-/// One side of a diff: what identifies a listener, a connection or a process, and what it holds.
-#[derive(Debug, Default)]
-struct View {
-    listeners: BTreeMap<String, BTreeSet<String>>,
-    connections: BTreeMap<String, BTreeSet<String>>,
-    processes: BTreeMap<String, String>,
-}
-
-fn view(s: &Snapshot) -> View {
-    let mut v = View::default();
-    for sock in &s.sockets {
-        let holders: BTreeSet<String> = baseline::holders(s, sock)
-            .into_iter()
-            .map(|(exe, user, _)| format!("{exe} ({user})"))
-            .collect();
-        let (Some(l), Some(proto)) = (sock.local, baseline::Proto::of(sock.protocol)) else {
-            continue;
-        };
-        let p = if proto == baseline::Proto::Tcp {
-            "tcp"
-        } else {
-            "udp"
-        };
-        let local = crate::report::endpoint_text(Some(l));
-        match sock.state {
-            State::Listen => {
-                v.listeners.insert(format!("{p} {local}"), holders);
-            }
-            State::Close if proto == baseline::Proto::Udp && l.port != 0 => {
-                v.listeners.insert(format!("{p} {local}"), holders);
-            }
-            State::Established | State::SynSent => {
-                let remote = crate::report::endpoint_text(sock.remote);
-                v.connections
-                    .insert(format!("{p} {local} -> {remote}"), holders);
-            }
-            _ => {}
-        }
-    }
-    for p in &s.processes {
-        let cmd: Vec<String> = p
-            .cmdline
-            .iter()
-            .map(|a| a.to_str_lossy().into_owned())
-            .collect();
-        v.processes.insert(
-            format!("pid {} started {}", p.pid, p.start_ticks),
-            format!(
-                "{} [{}]",
-                p.exe
-                    .as_ref()
-                    .map(|e| e.to_str_lossy().into_owned())
-                    .unwrap_or_else(|| "-".into()),
-                cmd.join(" ")
-            ),
-        );
-    }
-    v
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Changes {
-    added: Vec<String>,
-    removed: Vec<String>,
-    changed: Vec<String>,
-}
-
-fn compare<V: PartialEq + std::fmt::Debug>(
-    old: &BTreeMap<String, V>,
-    new: &BTreeMap<String, V>,
-    show: impl Fn(&V) -> String,
-) -> Changes {
-    let mut c = Changes::default();
-    for (k, v) in new {
-        match old.get(k) {
-            None => c.added.push(format!("{k} {}", show(v))),
-            Some(o) if o != v => c.changed.push(format!("{k}: {} -> {}", show(o), show(v))),
-            _ => {}
-        }
-    }
-    for (k, v) in old {
-        if !new.contains_key(k) {
-            c.removed.push(format!("{k} {}", show(v)));
-        }
-    }
-    c
-}
-
-#[derive(Debug, Serialize)]
-struct DiffReport {
-    old: String,
-    new: String,
-    listeners: Changes,
-    connections: Changes,
-    processes: Changes,
-}
-
 pub fn diff(args: &DiffArgs, partial: Partial) -> Result<ExitStatus> {
     let old = load_snapshot(&args.old)?;
     partial.check(&old, &args.old.display().to_string())?;
     let new = load_snapshot(&args.new)?;
     partial.check(&new, &args.new.display().to_string())?;
-    let (a, b) = (view(&old), view(&new));
-    let set =
-        |s: &BTreeSet<String>| format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "));
-    let rep = DiffReport {
-        old: format!("{} {}", old.meta.hostname, old.meta.taken_at),
-        new: format!("{} {}", new.meta.hostname, new.meta.taken_at),
-        listeners: compare(&a.listeners, &b.listeners, set),
-        connections: compare(&a.connections, &b.connections, set),
-        processes: compare(&a.processes, &b.processes, |s| s.clone()),
-    };
-    let differ = [&rep.listeners, &rep.connections, &rep.processes]
-        .iter()
-        .any(|c| !c.added.is_empty() || !c.removed.is_empty() || !c.changed.is_empty());
+    let d = baseline::diff::compare(&old, &new);
     let text = if args.format == "json" {
-        let mut s = serde_json::to_string_pretty(&rep)?;
+        let mut s = serde_json::to_string_pretty(&d)?;
         s.push('\n');
         s
     } else {
-        let mut o = format!(
-            "old: {}\nnew: {}\n",
-            escape_str(&rep.old),
-            escape_str(&rep.new)
-        );
-        for (name, c) in [
-            ("listeners", &rep.listeners),
-            ("connections", &rep.connections),
-            ("processes", &rep.processes),
-        ] {
-            for (sign, list) in [("+", &c.added), ("-", &c.removed), ("~", &c.changed)] {
-                for x in list {
-                    let _ = writeln!(o, "{sign} {name}: {}", escape_str(x));
-                }
-            }
-        }
-        if !differ {
-            o.push_str("no differences\n");
-        }
-        o
+        d.render_table()
     };
+    let differ = d.differ();
     output::write_stdout(text.as_bytes())?;
     Ok(if differ {
         ExitStatus::Findings

@@ -11,6 +11,7 @@
 //! what changed. Parsing is strict and every error names file:line:col.
 
 mod create;
+pub mod diff;
 pub mod drift;
 mod format;
 

@@ -1,0 +1,162 @@
+//! Comparing two snapshots (`sockwarden diff`): listeners, connections and processes added,
+//! removed or changed, for pre/post-incident comparison. Pure: both snapshots are given.
+//!
+//! A listener is what [`super::role`] calls one, the same definition the baseline uses (TCP
+//! LISTEN; unconnected UDP on a fixed, non-ephemeral port), with v4-mapped addresses folded.
+//! Connections are every established or connecting TCP/UDP socket; processes are identified by
+//! pid and start time.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::{Proto, Role, holders, role};
+use crate::model::{Endpoint, Snapshot, State};
+use crate::report::endpoint_text;
+use crate::text::escape_str;
+
+/// What changed between two snapshots.
+#[derive(Debug, Serialize)]
+pub struct SnapshotDiff {
+    /// `HOST TAKEN_AT` of the earlier snapshot.
+    pub old: String,
+    /// `HOST TAKEN_AT` of the later snapshot.
+    pub new: String,
+    pub listeners: Changes,
+    pub connections: Changes,
+    pub processes: Changes,
+}
+
+/// Lines added, removed and changed in one part of a diff, sorted.
+#[derive(Debug, Default, Serialize)]
+pub struct Changes {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+impl SnapshotDiff {
+    /// Whether anything differs.
+    pub fn differ(&self) -> bool {
+        !(self.listeners.is_empty() && self.connections.is_empty() && self.processes.is_empty())
+    }
+
+    /// The diff for a terminal: `+`, `-`, `~` lines, escaped.
+    pub fn render_table(&self) -> String {
+        let mut o = format!(
+            "old: {}\nnew: {}\n",
+            escape_str(&self.old),
+            escape_str(&self.new)
+        );
+        for (name, c) in [
+            ("listeners", &self.listeners),
+            ("connections", &self.connections),
+            ("processes", &self.processes),
+        ] {
+            for (sign, list) in [("+", &c.added), ("-", &c.removed), ("~", &c.changed)] {
+                for x in list {
+                    let _ = writeln!(o, "{sign} {name}: {}", escape_str(x));
+                }
+            }
+        }
+        if !self.differ() {
+            o.push_str("no differences\n");
+        }
+        o
+    }
+}
+
+/// Compares `old` with `new`.
+pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
+    let (a, b) = (View::of(old), View::of(new));
+    let set =
+        |s: &BTreeSet<String>| format!("[{}]", s.iter().cloned().collect::<Vec<_>>().join(", "));
+    SnapshotDiff {
+        old: format!("{} {}", old.meta.hostname, old.meta.taken_at),
+        new: format!("{} {}", new.meta.hostname, new.meta.taken_at),
+        listeners: changes(&a.listeners, &b.listeners, set),
+        connections: changes(&a.connections, &b.connections, set),
+        processes: changes(&a.processes, &b.processes, |s| s.clone()),
+    }
+}
+
+/// One side of a diff: what identifies a listener, a connection or a process, and what it holds.
+#[derive(Debug, Default)]
+struct View {
+    listeners: BTreeMap<String, BTreeSet<String>>,
+    connections: BTreeMap<String, BTreeSet<String>>,
+    processes: BTreeMap<String, String>,
+}
+
+impl View {
+    fn of(s: &Snapshot) -> View {
+        let mut v = View::default();
+        let eph = s.meta.ip_local_port_range.unwrap_or((32768, 60999));
+        // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
+        let no_listeners = HashSet::new();
+        for sock in &s.sockets {
+            let (Some(l), Some(proto)) = (sock.local, Proto::of(sock.protocol)) else {
+                continue;
+            };
+            let holders: BTreeSet<String> = holders(s, sock)
+                .into_iter()
+                .map(|(exe, user, _)| format!("{exe} ({user})"))
+                .collect();
+            if let Some(Role::Listener { address, port, .. }) = role(sock, eph, &no_listeners) {
+                let local = endpoint_text(Some(Endpoint { address, port }));
+                v.listeners.insert(format!("{proto} {local}"), holders);
+            } else if matches!(sock.state, State::Established | State::SynSent) {
+                let remote = endpoint_text(sock.remote);
+                let local = endpoint_text(Some(l));
+                v.connections
+                    .insert(format!("{proto} {local} -> {remote}"), holders);
+            }
+        }
+        for p in &s.processes {
+            let cmd: Vec<String> = p
+                .cmdline
+                .iter()
+                .map(|a| a.to_str_lossy().into_owned())
+                .collect();
+            let exe = p
+                .exe
+                .as_ref()
+                .map(|e| e.to_str_lossy().into_owned())
+                .unwrap_or_else(|| "-".into());
+            v.processes.insert(
+                format!("pid {} started {}", p.pid, p.start_ticks),
+                format!("{exe} [{}]", cmd.join(" ")),
+            );
+        }
+        v
+    }
+}
+
+/// Keys added, removed, or present in both with another value.
+fn changes<V: PartialEq>(
+    old: &BTreeMap<String, V>,
+    new: &BTreeMap<String, V>,
+    show: impl Fn(&V) -> String,
+) -> Changes {
+    let mut c = Changes::default();
+    for (k, v) in new {
+        match old.get(k) {
+            None => c.added.push(format!("{k} {}", show(v))),
+            Some(o) if o != v => c.changed.push(format!("{k}: {} -> {}", show(o), show(v))),
+            _ => {}
+        }
+    }
+    for (k, v) in old {
+        if !new.contains_key(k) {
+            c.removed.push(format!("{k} {}", show(v)));
+        }
+    }
+    c
+}
