@@ -5,11 +5,11 @@ use std::fmt::Write;
 use anyhow::{Result, bail};
 
 use super::ExitStatus;
-use super::scan::{RuleInputs, load_rules, read_rule_path};
+use super::scan::{RuleInputs, load_rules};
 use crate::cli::{RuleSourceArgs, RulesCommand};
 use crate::engine;
 use crate::output;
-use crate::rules::{self, RuleSet, fields};
+use crate::rules::{RuleSet, fields};
 use crate::text::escape_str;
 
 pub fn run(cmd: &RulesCommand) -> Result<ExitStatus> {
@@ -84,26 +84,12 @@ fn load(src: &RuleSourceArgs) -> Result<RuleSet> {
 
 /// Rules from the given paths only, with the default lists plus any lists in those paths.
 fn load_paths(paths: &[std::path::PathBuf]) -> Result<RuleSet> {
-    let (_, mut lists) = rules::default_sources();
-    let mut rule_srcs = Vec::new();
-    for p in paths {
-        let (r, l) = read_rule_path(p)?;
-        rule_srcs.extend(r);
-        lists.extend(l);
-    }
-    match rules::load(&rule_srcs, &lists, &[], &[]) {
-        Ok(rs) => Ok(rs),
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("{d}");
-            }
-            bail!(
-                "{} problem{} in the rules",
-                diags.len(),
-                if diags.len() == 1 { "" } else { "s" }
-            )
-        }
-    }
+    load_rules(&RuleInputs {
+        defaults: false,
+        paths,
+        lists: &[],
+        disable: &[],
+    })
 }
 
 /// Runs each rule, alone, over each of its examples. Returns the report and the failure count.

@@ -1,6 +1,6 @@
 //! `sockwarden scan`: load rules, take or read a snapshot, evaluate, report, exit 0/1/2.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
@@ -10,118 +10,19 @@ use crate::collect::{self, CollectOptions};
 use crate::engine;
 use crate::output;
 use crate::report;
-use crate::rules::{self, RuleSet, Source};
-
-/// Rule and list sources from the command line.
-pub struct RuleInputs<'a> {
-    pub defaults: bool,
-    pub paths: &'a [PathBuf],
-    pub lists: &'a [PathBuf],
-    pub disable: &'a [String],
-}
+use crate::rules::RuleSet;
+pub use crate::rules::discover::{self, RuleInputs};
 
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
-    let (mut rule_srcs, mut list_srcs) = rules::default_sources();
-    if !inputs.defaults {
-        rule_srcs.clear();
-    }
-    for p in inputs.paths {
-        let (r, l) = read_rule_path(p)?;
-        rule_srcs.extend(r);
-        list_srcs.extend(l);
-    }
-    let mut overrides = Vec::new();
-    for p in inputs.lists {
-        overrides.push(read_source(p)?);
-    }
-    match rules::load(&rule_srcs, &list_srcs, &overrides, inputs.disable) {
-        Ok(rs) => {
-            for id in inputs.disable {
-                if !rs.disabled.contains(id) {
-                    let ids = rs.rules.iter().map(|r| r.doc.id.as_str());
-                    let hint = crate::rules::fields::closest(id, ids)
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
-                    bail!("--disable {id}: no rule has that id{hint}");
-                }
-            }
-            Ok(rs)
-        }
-        Err(diags) => {
-            for d in &diags {
+    discover::load(inputs).map_err(|e| {
+        if let discover::LoadError::Invalid(diags) = &e {
+            for d in diags {
                 eprintln!("{d}");
             }
-            bail!(
-                "{} problem{} in the rules; nothing was scanned",
-                diags.len(),
-                if diags.len() == 1 { "" } else { "s" }
-            )
         }
-    }
-}
-
-fn read_source(p: &Path) -> Result<Source> {
-    let text = crate::input::read_text(p, crate::input::Kind::Document)?;
-    Ok(Source {
-        path: p.display().to_string(),
-        text,
+        anyhow::anyhow!("{e}")
     })
-}
-
-/// A rule file, or a directory searched recursively for *.yaml/*.yml, following links (a link
-/// loop is an error; a file reached twice through links is read once). Files under a `lists/`
-/// directory directly inside the directory given are list files (the layout of the built-in
-/// pack, docs/rules-language.md); every other file is a rule file, whatever its path holds.
-/// Sorted, so the load order never depends on the filesystem.
-pub fn read_rule_path(p: &Path) -> Result<(Vec<Source>, Vec<Source>)> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-    if !meta.is_dir() {
-        return Ok((vec![read_source(p)?], Vec::new()));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(p)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(|e| match e.loop_ancestor() {
-            Some(a) => anyhow::anyhow!(
-                "{}: a symbolic link loop (back to {}) in the rule directory",
-                e.path()
-                    .map_or_else(|| p.display().to_string(), |x| x.display().to_string()),
-                a.display()
-            ),
-            None => anyhow::anyhow!("{}: {e}", p.display()),
-        })?;
-        let is_yaml = entry
-            .path()
-            .extension()
-            .is_some_and(|x| x == "yaml" || x == "yml");
-        if !entry.file_type().is_file() || !is_yaml {
-            continue;
-        }
-        let m = entry
-            .metadata()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", entry.path().display()))?;
-        if seen.insert((m.dev(), m.ino())) {
-            files.push(entry.into_path());
-        }
-    }
-    files.sort();
-    let lists_dir = p.join("lists");
-    let mut rules = Vec::new();
-    let mut lists = Vec::new();
-    for f in files {
-        let s = read_source(&f)?;
-        if f.starts_with(&lists_dir) {
-            lists.push(s);
-        } else {
-            rules.push(s);
-        }
-    }
-    Ok((rules, lists))
 }
 
 pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {

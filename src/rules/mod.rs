@@ -7,6 +7,7 @@
 //! This module never touches the OS: sources come in as text.
 
 pub mod condition;
+pub mod discover;
 pub mod doc;
 pub mod examples;
 pub mod fields;
