@@ -13,6 +13,9 @@
 //! - [`baseline`]: known-good baselines and drift.
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
 //! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
+//! - [`source`]: where a snapshot comes from (live or a saved file), resolved in one place.
+//! - [`report`]: the report document and its formats (table, JSON, JSON Lines, SARIF, JUnit,
+//!   Prometheus).
 //! - [`cli`]: argument definitions, resolved into plain configuration.
 //! - [`app`]: runs a command and returns its exit status.
 //! - [`input`]: bounded reads of regular files (or stdin) for everything that comes from outside.
@@ -35,4 +38,5 @@ pub mod model;
 pub mod output;
 pub mod report;
 pub mod rules;
+pub mod source;
 pub mod text;

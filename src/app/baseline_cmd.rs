@@ -8,10 +8,11 @@ use anyhow::{Result, bail};
 use super::{ExitStatus, Partial, load_snapshot};
 use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
 use crate::cli::{BaselineCommand, DiffArgs};
-use crate::collect::{self, CollectOptions, host};
+use crate::collect::{CollectOptions, host};
 use crate::input;
 use crate::model::Snapshot;
 use crate::output;
+use crate::source::Source;
 
 pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
     match cmd {
@@ -37,13 +38,11 @@ pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
                     other => bail!("--include {other}: expected listeners, outbound or inbound"),
                 }
             }
-            let snap = match from {
-                Some(p) => load_snapshot(p)?,
-                None => collect::collect(&CollectOptions {
-                    netns: ns.select(),
-                    ..CollectOptions::full()
-                }),
-            };
+            let snap = Source::new(from.as_deref(), || CollectOptions {
+                netns: ns.select(),
+                ..CollectOptions::full()
+            })
+            .take()?;
             partial.check(&snap, "the snapshot")?;
             let b = baseline::from_snapshot(&snap, inc, comment);
             output::write_atomic(out, baseline::render(&b).as_bytes())
@@ -64,10 +63,7 @@ pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
 }
 
 fn snapshot(from: Option<&Path>) -> Result<Snapshot> {
-    Ok(match from {
-        Some(p) => load_snapshot(p)?,
-        None => collect::collect(&CollectOptions::full()),
-    })
+    Ok(Source::new(from, CollectOptions::full).take()?)
 }
 
 /// Reads a baseline, refusing one whose digest differs from `sha256` or from FILE.sha256.

@@ -5,14 +5,12 @@ mod baseline_cmd;
 mod rules_cmd;
 mod scan;
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, ListArgs, SnapshotArgs};
-use crate::collect::{self, CollectOptions};
+use crate::collect::CollectOptions;
 use crate::list::{self, Selection};
-use crate::model::{SCHEMA_VERSION, Snapshot};
+use crate::model::Snapshot;
 use crate::output;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +86,7 @@ fn snapshot(args: &SnapshotArgs, partial: Partial) -> Result<ExitStatus> {
     opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
     opts.netns = args.ns.select();
-    let (snap, timings) = collect::collect_timed(&opts);
+    let (snap, timings) = Source::Live(opts).take_timed()?;
     partial.check(&snap, "the snapshot")?;
     let w0 = std::time::Instant::now();
     output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
@@ -135,21 +133,19 @@ fn exit_without_freeing<T>(value: T) {
 fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
     let opts = args.options();
     let sel = Selection::parse(&opts).map_err(anyhow::Error::msg)?;
-    let snap = match &args.from {
-        Some(path) => load_snapshot(path)?,
-        None => {
-            let mut c = CollectOptions::full();
-            c.tables = sel.tables;
-            c.ipv4 = sel.ipv4;
-            c.ipv6 = sel.ipv6;
-            c.tcp_states = sel.states;
-            c.extensions = opts.info || opts.memory;
-            c.attribution = opts.processes;
-            c.owners_from = args.owners.source();
-            c.netns = args.ns.select();
-            collect::collect(&c)
-        }
-    };
+    let source = Source::new(args.from.as_deref(), || {
+        let mut c = CollectOptions::full();
+        c.tables = sel.tables;
+        c.ipv4 = sel.ipv4;
+        c.ipv6 = sel.ipv6;
+        c.tcp_states = sel.states;
+        c.extensions = opts.info || opts.memory;
+        c.attribution = opts.processes;
+        c.owners_from = args.owners.source();
+        c.netns = args.ns.select();
+        c
+    });
+    let snap = source.take()?;
     partial.check(&snap, "the listing")?;
     let selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();
     let text = if opts.json {
@@ -158,7 +154,7 @@ fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
         list::render_table(&snap, &selected, &opts)
     };
     output::write_stdout(text.as_bytes())?;
-    if args.from.is_none() {
+    if source.is_live() {
         report_warnings(&snap);
     }
     exit_without_freeing(snap);
@@ -189,30 +185,5 @@ fn report_warnings(snap: &Snapshot) {
     }
 }
 
-/// Reads a saved snapshot; errors name file:line:col.
-pub fn load_snapshot(path: &Path) -> Result<Snapshot> {
-    let bytes = crate::input::read_bytes(path, crate::input::Kind::Snapshot)?;
-    parse_snapshot(&bytes, &path.display().to_string())
-}
-
-/// Parses and checks a saved snapshot's bytes; `name` (the file) prefixes every error.
-pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot> {
-    let snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{name}:{}:{}: not a sockwarden snapshot: {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let mut snap = snap;
-    if snap.schema_version != SCHEMA_VERSION {
-        anyhow::bail!(
-            "{name}: snapshot schema_version {} is not supported (this sockwarden reads {})",
-            snap.schema_version,
-            SCHEMA_VERSION
-        );
-    }
-    snap.validate()
-        .map_err(|e| anyhow::anyhow!("{name}: not a usable snapshot: {e}"))?;
-    Ok(snap)
-}
+use crate::source::Source;
+pub use crate::source::{load_snapshot, parse_snapshot};

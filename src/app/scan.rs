@@ -4,14 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::{ExitStatus, Partial, load_snapshot, report_warnings};
+use super::{ExitStatus, Partial, report_warnings};
 use crate::cli::ScanArgs;
-use crate::collect::{self, CollectOptions};
+use crate::collect::CollectOptions;
 use crate::engine;
 use crate::output;
 use crate::report;
 use crate::rules::RuleSet;
 pub use crate::rules::discover::{self, RuleInputs};
+use crate::source::Source;
 
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
@@ -83,6 +84,10 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
+    let source = Source::new(args.from.as_deref(), || CollectOptions {
+        netns: args.ns.select(),
+        ..CollectOptions::full()
+    });
     let (loaded, snap) = std::thread::scope(|scope| {
         let loader = scope.spawn(|| -> Result<_> {
             let rules = load_rules(&RuleInputs {
@@ -98,13 +103,7 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
                 .transpose()?;
             Ok((rules, baseline))
         });
-        let snap = match &args.from {
-            Some(p) => load_snapshot(p),
-            None => Ok(collect::collect(&CollectOptions {
-                netns: args.ns.select(),
-                ..CollectOptions::full()
-            })),
-        };
+        let snap = source.take();
         (loader.join().expect("rule loading panicked"), snap)
     });
     let (rules, baseline) = loaded?;
@@ -117,7 +116,7 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
-    if args.from.is_none() {
+    if source.is_live() {
         rep.duration_seconds = Some(started.elapsed().as_secs_f64());
     }
     if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
@@ -136,7 +135,7 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
             None => anyhow::anyhow!("cannot write the report: {e}"),
         })?;
     }
-    if args.from.is_none() && args.format != report::Format::Table {
+    if source.is_live() && args.format != report::Format::Table {
         report_warnings(&snap);
     }
     super::exit_without_freeing(snap);

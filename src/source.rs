@@ -1,0 +1,126 @@
+//! Where a snapshot comes from: the one place that decides between the live system and a saved
+//! file, so `list`, `scan`, `baseline` and `diff` read snapshots the same way (and the coming
+//! sources, imported evidence and recorded history, have one seam to join).
+//!
+//! A saved snapshot is attacker-controlled: it is read through [`crate::input`] (a regular file
+//! or stdin, size-capped), parsed, version-checked and validated ([`Snapshot::validate`]), so a
+//! reordered or inconsistent file gives the same results or a located error, never a silent
+//! difference. Whether a snapshot with gaps may be used is the caller's decision
+//! ([`crate::app::Partial`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::collect::{self, CollectOptions, Timings};
+use crate::input::{self, InputError};
+use crate::model::{SCHEMA_VERSION, Snapshot};
+
+/// Where a command's snapshot comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The live system (the host, one namespace or all), collected with these options.
+    Live(CollectOptions),
+    /// A saved snapshot file, or `-` for standard input.
+    Saved(PathBuf),
+}
+
+/// Why a snapshot could not be had.
+#[derive(Debug)]
+pub enum SourceError {
+    /// The file could not be read (or is not a regular file, or is too large).
+    Input(InputError),
+    /// Not a snapshot document: where the JSON parser stopped, and why.
+    Parse {
+        name: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    /// A snapshot of a schema version this build does not read.
+    Version { name: String, found: u32 },
+    /// A snapshot whose contents contradict themselves (see [`Snapshot::validate`]).
+    Invalid { name: String, message: String },
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Input(e) => write!(f, "{e}"),
+            SourceError::Parse {
+                name,
+                line,
+                col,
+                message,
+            } => write!(
+                f,
+                "{name}:{line}:{col}: not a sockwarden snapshot: {message}"
+            ),
+            SourceError::Version { name, found } => write!(
+                f,
+                "{name}: snapshot schema_version {found} is not supported (this sockwarden reads \
+                 {SCHEMA_VERSION})"
+            ),
+            SourceError::Invalid { name, message } => {
+                write!(f, "{name}: not a usable snapshot: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+impl Source {
+    /// A saved file when `from` is given, else the live system with `live`'s options.
+    pub fn new(from: Option<&Path>, live: impl FnOnce() -> CollectOptions) -> Source {
+        match from {
+            Some(p) => Source::Saved(p.to_path_buf()),
+            None => Source::Live(live()),
+        }
+    }
+
+    /// Whether the snapshot is taken now (its warnings are worth telling, its timing real).
+    pub fn is_live(&self) -> bool {
+        matches!(self, Source::Live(_))
+    }
+
+    /// Takes or reads the snapshot.
+    pub fn take(&self) -> Result<Snapshot, SourceError> {
+        self.take_timed().map(|(s, _)| s)
+    }
+
+    /// [`Source::take`], with the collection's phase timings (zero for a saved file).
+    pub fn take_timed(&self) -> Result<(Snapshot, Timings), SourceError> {
+        match self {
+            Source::Live(opts) => Ok(collect::collect_timed(opts)),
+            Source::Saved(p) => load_snapshot(p).map(|s| (s, Timings::default())),
+        }
+    }
+}
+
+/// Reads a saved snapshot; errors name file:line:col.
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, SourceError> {
+    let bytes = input::read_bytes(path, input::Kind::Snapshot).map_err(SourceError::Input)?;
+    parse_snapshot(&bytes, &path.display().to_string())
+}
+
+/// Parses, version-checks and validates a saved snapshot's bytes; `name` (the file) prefixes
+/// every error.
+pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot, SourceError> {
+    let mut snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| SourceError::Parse {
+        name: name.to_string(),
+        line: e.line(),
+        col: e.column(),
+        message: e.to_string(),
+    })?;
+    if snap.schema_version != SCHEMA_VERSION {
+        return Err(SourceError::Version {
+            name: name.to_string(),
+            found: snap.schema_version,
+        });
+    }
+    snap.validate().map_err(|message| SourceError::Invalid {
+        name: name.to_string(),
+        message,
+    })?;
+    Ok(snap)
+}
