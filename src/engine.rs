@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::net::DEFAULT_EPHEMERAL;
+
 use crate::model::{Family, Owner, Protocol, Snapshot, Socket, State};
 use crate::rules::condition::Condition;
 use crate::rules::fields::{Subject, Value};
@@ -32,9 +34,6 @@ impl Labels {
 
 /// Aggregate groups: (rule, group key) → the (socket, holder) subjects in the group.
 type Groups = BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>>;
-
-/// The default ephemeral range (Linux) when a snapshot does not record its own.
-const DEFAULT_EPHEMERAL: (u16, u16) = (32768, 60999);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {

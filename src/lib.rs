@@ -8,6 +8,7 @@
 //!
 //! Modules:
 //! - [`model`]: the snapshot's plain data types and its JSON form.
+//! - [`net`]: address classes, CIDR tables, ports and port ranges, shared by rules and baselines.
 //! - [`collect`]: netlink dumps, decoders, the BPF iterator and the /proc walk, host facts.
 //! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
 //! - [`baseline`]: known-good baselines and drift.
@@ -35,6 +36,7 @@ pub mod engine;
 pub mod input;
 pub mod list;
 pub mod model;
+pub mod net;
 pub mod output;
 pub mod report;
 pub mod rules;

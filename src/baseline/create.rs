@@ -9,7 +9,7 @@ use super::{
     BASELINE_VERSION, Baseline, Inbound, Listener, Outbound, Proto, Role, address_text, role,
 };
 use crate::model::{Snapshot, State};
-use crate::rules::fields::address_class;
+use crate::net::{AddressClass, address_class, canonical};
 
 /// Options for building a baseline from a snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,10 @@ pub struct Include {
 
 /// Builds the baseline of a snapshot.
 pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
-    let eph = snap.meta.ip_local_port_range.unwrap_or((32768, 60999));
+    let eph = snap
+        .meta
+        .ip_local_port_range
+        .unwrap_or(crate::net::DEFAULT_EPHEMERAL);
     let listening = listening_ports(snap);
     let mut b = Baseline {
         version: BASELINE_VERSION,
@@ -95,10 +98,10 @@ pub fn scope_label(label: &str) -> Option<String> {
 
 /// A remote peer as written in a baseline: loopback as a class, others exact (or as a class).
 pub fn network_text(a: IpAddr, classes: bool) -> String {
-    let a = crate::rules::matcher::canonical(a);
+    let a = canonical(a);
     match address_class(a) {
-        "loopback" => "loopback".into(),
-        c if classes => c.into(),
+        AddressClass::Loopback => "loopback".into(),
+        c if classes => c.name().into(),
         _ => a.to_string(),
     }
 }

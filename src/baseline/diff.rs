@@ -98,7 +98,10 @@ struct View {
 impl View {
     fn of(s: &Snapshot) -> View {
         let mut v = View::default();
-        let eph = s.meta.ip_local_port_range.unwrap_or((32768, 60999));
+        let eph = s
+            .meta
+            .ip_local_port_range
+            .unwrap_or(crate::net::DEFAULT_EPHEMERAL);
         // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
         let no_listeners = HashSet::new();
         for sock in &s.sockets {

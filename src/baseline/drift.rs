@@ -260,7 +260,10 @@ impl<'a> Ctx<'a> {
             snap,
             names,
             listening: listening_ports(snap),
-            eph: snap.meta.ip_local_port_range.unwrap_or((32768, 60999)),
+            eph: snap
+                .meta
+                .ip_local_port_range
+                .unwrap_or(crate::net::DEFAULT_EPHEMERAL),
         }
     }
 

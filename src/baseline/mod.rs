@@ -21,8 +21,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Protocol, State};
-use crate::rules::fields::address_class;
-use crate::rules::matcher::NetTable;
+use crate::net::{AddressClass, NetTable, PortRange, address_class, canonical};
 use crate::rules::{Diagnostic, Severity};
 
 pub use create::{
@@ -205,7 +204,7 @@ impl Baseline {
 #[derive(Debug, Clone)]
 pub enum AddrSpec {
     Any,
-    Class(String),
+    Class(AddressClass),
     Nets(NetTable),
 }
 
@@ -215,15 +214,15 @@ impl AddrSpec {
         if t == "any" {
             return Ok(AddrSpec::Any);
         }
-        if crate::rules::fields::ADDRESS_CLASSES.contains(&t) {
-            return Ok(AddrSpec::Class(t.to_string()));
+        if let Some(c) = AddressClass::parse(t) {
+            return Ok(AddrSpec::Class(c));
         }
         NetTable::parse(&[t.to_string()])
             .map(AddrSpec::Nets)
             .map_err(|_| {
                 format!(
                     "`{s}` is not `any`, an address class ({}), an address or a CIDR",
-                    crate::rules::fields::ADDRESS_CLASSES.join(", ")
+                    AddressClass::NAMES.join(", ")
                 )
             })
     }
@@ -232,7 +231,7 @@ impl AddrSpec {
     pub fn matches(&self, a: IpAddr) -> bool {
         match self {
             AddrSpec::Any => true,
-            AddrSpec::Class(c) => address_class(a) == c,
+            AddrSpec::Class(c) => address_class(a) == *c,
             AddrSpec::Nets(t) => t.contains(a),
         }
     }
@@ -241,11 +240,11 @@ impl AddrSpec {
 /// How a listener's bind address is written: `any` for the wildcard, `loopback`, else the
 /// address itself, or its class when `classes` is set.
 pub fn address_text(a: IpAddr, classes: bool) -> String {
-    let a = crate::rules::matcher::canonical(a);
+    let a = canonical(a);
     match address_class(a) {
-        "unspecified" => "any".into(),
-        "loopback" => "loopback".into(),
-        c if classes => c.into(),
+        AddressClass::Unspecified => "any".into(),
+        AddressClass::Loopback => "loopback".into(),
+        c if classes => c.name().into(),
         _ => a.to_string(),
     }
 }
@@ -329,35 +328,6 @@ fn glob(s: &str) -> Result<ExeMatcher, String> {
         .map_err(|e| format!("bad exe glob `{s}`: {e}"))
 }
 
-/// A port or an inclusive range: a baseline entry has one, so no 8 KiB bitset per entry.
-#[derive(Debug, Clone, Copy)]
-pub struct PortRange(u16, u16);
-
-impl PortRange {
-    pub fn contains(&self, p: u16) -> bool {
-        self.0 <= p && p <= self.1
-    }
-}
-
-fn ports(s: &str) -> Result<PortRange, String> {
-    let parse = |x: &str| {
-        x.trim()
-            .parse::<u16>()
-            .map_err(|_| format!("expected a port (0-65535), got `{x}`"))
-    };
-    let (lo, hi) = match s.split_once('-') {
-        Some((a, b)) => (parse(a)?, parse(b)?),
-        None => {
-            let p = parse(s)?;
-            (p, p)
-        }
-    };
-    if lo > hi {
-        return Err(format!("port range `{s}` is empty: {lo} > {hi}"));
-    }
-    Ok(PortRange(lo, hi))
-}
-
 /// Parses a baseline; every problem is a diagnostic with file:line:col.
 pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnostic>> {
     let b: Baseline = serde_yaml::from_str(text)
@@ -392,7 +362,7 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
         let r = (|| {
             compiled.listeners.push((
                 AddrSpec::parse(&l.address)?,
-                ports(&l.port)?,
+                PortRange::parse(&l.port)?,
                 glob(&l.exe)?,
                 l.container.as_deref().map(glob).transpose()?,
                 l.netns.as_deref().map(glob).transpose()?,
@@ -403,9 +373,11 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
     }
     for o in &b.outbound {
         let r = (|| {
-            compiled
-                .outbound
-                .push((AddrSpec::parse(&o.network)?, ports(&o.port)?, glob(&o.exe)?));
+            compiled.outbound.push((
+                AddrSpec::parse(&o.network)?,
+                PortRange::parse(&o.port)?,
+                glob(&o.exe)?,
+            ));
             Ok(())
         })();
         check(r, &first_bad(&[&o.network, &o.port, &o.exe]));
@@ -415,7 +387,7 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
             let peers = i.peers.as_deref().map(AddrSpec::parse).transpose()?;
             compiled
                 .inbound
-                .push((peers, ports(&i.port)?, glob(&i.exe)?));
+                .push((peers, PortRange::parse(&i.port)?, glob(&i.exe)?));
             Ok(())
         })();
         check(
@@ -433,12 +405,14 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
 /// The value among an entry's fields that fails to parse, to locate the error in the text.
 fn first_bad(values: &[&str]) -> String {
     for v in values {
-        if !v.is_empty() && (AddrSpec::parse(v).is_err() && ports(v).is_err() && glob(v).is_err()) {
+        if !v.is_empty()
+            && (AddrSpec::parse(v).is_err() && PortRange::parse(v).is_err() && glob(v).is_err())
+        {
             return v.to_string();
         }
     }
     for v in values {
-        if !v.is_empty() && AddrSpec::parse(v).is_err() && ports(v).is_err() {
+        if !v.is_empty() && AddrSpec::parse(v).is_err() && PortRange::parse(v).is_err() {
             return v.to_string();
         }
     }
@@ -475,16 +449,16 @@ pub fn role(
 ) -> Option<Role> {
     let proto = Proto::of(s.protocol)?;
     let l = s.local?;
-    let ephemeral = |p: u16| p >= eph.0 && p <= eph.1;
+    let ephemeral = |p: u16| crate::net::is_ephemeral(p, eph);
     match (proto, s.state) {
         (Proto::Tcp, State::Listen) => Some(Role::Listener {
             proto,
-            address: crate::rules::matcher::canonical(l.address),
+            address: canonical(l.address),
             port: l.port,
         }),
         (Proto::Udp, State::Close) if l.port != 0 && !ephemeral(l.port) => Some(Role::Listener {
             proto,
-            address: crate::rules::matcher::canonical(l.address),
+            address: canonical(l.address),
             port: l.port,
         }),
         (_, State::Established | State::SynSent) => {
@@ -493,12 +467,12 @@ pub fn role(
                 Some(Role::Inbound {
                     proto,
                     port: l.port,
-                    peer: crate::rules::matcher::canonical(r.address),
+                    peer: canonical(r.address),
                 })
             } else if ephemeral(l.port) {
                 Some(Role::Outbound {
                     proto,
-                    remote: crate::rules::matcher::canonical(r.address),
+                    remote: canonical(r.address),
                     port: r.port,
                 })
             } else {

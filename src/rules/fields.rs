@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::model::{Family, Kind, Owner, Process, Protocol, Socket, State};
+use crate::net::{AddressClass, address_class};
 
 /// What a rule is evaluated against.
 #[derive(Debug, Clone, Copy)]
@@ -82,17 +83,7 @@ pub const PROTOCOLS: &[&str] = &Protocol::NAMES;
 pub const KINDS: &[&str] = &Kind::NAMES;
 pub const FAMILIES: &[&str] = &Family::NAMES;
 pub const STATES: &[&str] = &State::NAMES;
-pub const ADDRESS_CLASSES: &[&str] = &[
-    "unspecified",
-    "loopback",
-    "private",
-    "link-local",
-    "shared",
-    "documentation",
-    "multicast",
-    "reserved",
-    "public",
-];
+pub const ADDRESS_CLASSES: &[&str] = &AddressClass::NAMES;
 
 fn s<'a>(v: &'a str) -> Value<'a> {
     Value::Str(Cow::Borrowed(v))
@@ -105,61 +96,6 @@ fn opt_int<T: Into<i64>>(v: Option<T>) -> Value<'static> {
 }
 fn bytes<'a>(b: Option<&'a crate::model::ByteString>) -> Value<'a> {
     b.map_or(Value::Missing, |b| Value::Str(b.to_str_lossy()))
-}
-
-/// The class of an address, as rules and baselines use it. A v4-mapped IPv6 address is
-/// classified as its IPv4 address.
-pub fn address_class(a: IpAddr) -> &'static str {
-    let a = match a {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
-        v4 => v4,
-    };
-    match a {
-        IpAddr::V4(v) => {
-            let o = v.octets();
-            if v.is_unspecified() {
-                "unspecified"
-            } else if v.is_loopback() {
-                "loopback"
-            } else if v.is_private() {
-                "private"
-            } else if v.is_link_local() {
-                "link-local"
-            } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
-                "shared"
-            } else if v.is_documentation() {
-                "documentation"
-            } else if v.is_multicast() {
-                "multicast"
-            } else if o[0] == 0
-                || o[0] >= 240
-                || v.is_broadcast()
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-            {
-                "reserved"
-            } else {
-                "public"
-            }
-        }
-        IpAddr::V6(v) => {
-            let seg = v.segments();
-            if v.is_unspecified() {
-                "unspecified"
-            } else if v.is_loopback() {
-                "loopback"
-            } else if (seg[0] & 0xfe00) == 0xfc00 {
-                "private"
-            } else if (seg[0] & 0xffc0) == 0xfe80 {
-                "link-local"
-            } else if seg[0] == 0x2001 && seg[1] == 0x0db8 {
-                "documentation"
-            } else if v.is_multicast() {
-                "multicast"
-            } else {
-                "public"
-            }
-        }
-    }
 }
 
 fn local(x: &Subject) -> Option<crate::model::Endpoint> {
@@ -368,7 +304,7 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.local.class",
         ty: FieldType::Enum(ADDRESS_CLASSES),
         doc: "class of the local address: unspecified, loopback, private, link-local, shared, documentation, multicast, reserved, public",
-        get: |x| local(x).map_or(Value::Missing, |e| s(address_class(e.address))),
+        get: |x| local(x).map_or(Value::Missing, |e| s(address_class(e.address).name())),
     },
     FieldDef {
         name: "socket.local.any",
@@ -382,7 +318,7 @@ static SOCKET: &[FieldDef] = &[
         doc: "local port inside ip_local_port_range (an outgoing connection's port)",
         get: |x| {
             local(x).map_or(Value::Missing, |e| {
-                Value::Bool(e.port >= x.ephemeral.0 && e.port <= x.ephemeral.1)
+                Value::Bool(crate::net::is_ephemeral(e.port, x.ephemeral))
             })
         },
     },
@@ -402,7 +338,7 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.remote.class",
         ty: FieldType::Enum(ADDRESS_CLASSES),
         doc: "class of the remote address (see socket.local.class)",
-        get: |x| remote(x).map_or(Value::Missing, |e| s(address_class(e.address))),
+        get: |x| remote(x).map_or(Value::Missing, |e| s(address_class(e.address).name())),
     },
     FieldDef {
         name: "socket.interface",
@@ -838,25 +774,5 @@ mod tests {
         assert!(lookup("process.exe").is_some());
         assert_eq!(suggest("proces.exe"), Some("process.exe"));
         assert_eq!(suggest("zzzzzzzzzz"), None);
-    }
-
-    #[test]
-    fn address_classes() {
-        let c = |a: &str| address_class(a.parse().unwrap());
-        assert_eq!(c("0.0.0.0"), "unspecified");
-        assert_eq!(c("127.0.0.53"), "loopback");
-        assert_eq!(c("10.1.2.3"), "private");
-        assert_eq!(c("192.168.1.1"), "private");
-        assert_eq!(c("169.254.169.254"), "link-local");
-        assert_eq!(c("100.64.0.1"), "shared");
-        assert_eq!(c("203.0.113.10"), "documentation");
-        assert_eq!(c("224.0.0.1"), "multicast");
-        assert_eq!(c("8.8.8.8"), "public");
-        assert_eq!(c("::ffff:10.0.0.1"), "private");
-        assert_eq!(c("::1"), "loopback");
-        assert_eq!(c("fd00::1"), "private");
-        assert_eq!(c("fe80::1"), "link-local");
-        assert_eq!(c("2001:db8::1"), "documentation");
-        assert_eq!(c("2606:4700::1"), "public");
     }
 }

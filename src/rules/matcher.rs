@@ -12,6 +12,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use regex::RegexSet;
 
 use super::fields::{FieldType, Value};
+use crate::net::{NetTable, PortSet, canonical};
 
 crate::model::vocabulary! {
     /// The operators of the rule language, by the names rules write.
@@ -206,11 +207,7 @@ fn parse_int(s: &str) -> Result<i64, String> {
     r.map_err(|_| format!("expected an integer, got `{s}`"))
 }
 
-fn parse_port(s: &str) -> Result<u16, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("expected a port (0-65535), got `{s}`"))
-}
+use crate::net::parse_port;
 
 fn parse_ip(s: &str) -> Result<IpAddr, String> {
     s.trim()
@@ -251,174 +248,12 @@ impl Matcher {
     }
 }
 
-/// A v4-mapped IPv6 address is its IPv4 address, for matching.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-/// A set of networks as sorted, merged, inclusive ranges; membership is a binary search.
-#[derive(Debug, Clone, Default)]
-pub struct NetTable {
-    v4: Vec<(u32, u32)>,
-    v6: Vec<(u128, u128)>,
-}
-
-impl NetTable {
-    /// Parses CIDRs (`10.0.0.0/8`, `2001:db8::/32`) and single addresses.
-    pub fn parse(items: &[String]) -> Result<NetTable, String> {
-        let mut v4 = Vec::new();
-        let mut v6 = Vec::new();
-        for item in items {
-            let t = item.trim();
-            let net: ipnet::IpNet = match t.parse() {
-                Ok(n) => n,
-                Err(_) => match t.parse::<IpAddr>() {
-                    Ok(a) => ipnet::IpNet::from(a),
-                    Err(_) => return Err(format!("`{item}` is not a CIDR or an IP address")),
-                },
-            };
-            match net {
-                ipnet::IpNet::V4(n) => {
-                    v4.push((u32::from(n.network()), u32::from(n.broadcast())));
-                }
-                ipnet::IpNet::V6(n) => {
-                    // A v4-mapped net (::ffff:0:0/96 and inside) also lands in the v4 table.
-                    if let (Some(lo), Some(hi)) =
-                        (n.network().to_ipv4_mapped(), n.broadcast().to_ipv4_mapped())
-                    {
-                        v4.push((u32::from(lo), u32::from(hi)));
-                    }
-                    v6.push((u128::from(n.network()), u128::from(n.broadcast())));
-                }
-            }
-        }
-        Ok(NetTable {
-            v4: merge(v4),
-            v6: merge(v6),
-        })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match canonical(ip) {
-            IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),
-            IpAddr::V6(a) => in_ranges(&self.v6, u128::from(a)),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
-    }
-}
-
-fn merge<T: Ord + Copy + num_like::Succ>(mut r: Vec<(T, T)>) -> Vec<(T, T)> {
-    r.sort_unstable();
-    let mut out: Vec<(T, T)> = Vec::with_capacity(r.len());
-    for (lo, hi) in r {
-        if let Some(last) = out.last_mut()
-            && lo <= last.1.succ()
-        {
-            if hi > last.1 {
-                last.1 = hi;
-            }
-            continue;
-        }
-        out.push((lo, hi));
-    }
-    out
-}
-
-fn in_ranges<T: Ord + Copy>(r: &[(T, T)], x: T) -> bool {
-    let i = r.partition_point(|&(lo, _)| lo <= x);
-    i > 0 && x <= r[i - 1].1
-}
-
-mod num_like {
-    pub trait Succ {
-        fn succ(self) -> Self;
-    }
-    impl Succ for u32 {
-        fn succ(self) -> Self {
-            self.saturating_add(1)
-        }
-    }
-    impl Succ for u128 {
-        fn succ(self) -> Self {
-            self.saturating_add(1)
-        }
-    }
-}
-
-/// Ports `22`, ranges `1-1023`, as a bitset over 0..=65535.
-#[derive(Clone)]
-pub struct PortSet([u64; 1024]);
-
-impl std::fmt::Debug for PortSet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "PortSet({} ports)",
-            self.0.iter().map(|w| w.count_ones()).sum::<u32>()
-        )
-    }
-}
-
-impl PortSet {
-    pub fn parse(items: &[String]) -> Result<PortSet, String> {
-        let mut set = PortSet([0; 1024]);
-        for item in items {
-            let t = item.trim();
-            let (lo, hi) = match t.split_once('-') {
-                Some((a, b)) => (parse_port(a)?, parse_port(b)?),
-                None => {
-                    let p = parse_port(t)?;
-                    (p, p)
-                }
-            };
-            if lo > hi {
-                return Err(format!("port range `{item}` is empty: {lo} > {hi}"));
-            }
-            for p in lo..=hi {
-                set.0[usize::from(p) / 64] |= 1 << (p % 64);
-            }
-        }
-        Ok(set)
-    }
-
-    pub fn contains(&self, p: u16) -> bool {
-        self.0[usize::from(p) / 64] & (1 << (p % 64)) != 0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn strs(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn cidr_table_merges_and_matches_mapped() {
-        let t = NetTable::parse(&strs(&[
-            "10.0.0.0/8",
-            "10.1.0.0/16",
-            "192.0.2.7",
-            "2001:db8::/32",
-        ]))
-        .unwrap();
-        assert!(t.contains("10.200.1.1".parse().unwrap()));
-        assert!(t.contains("::ffff:10.1.2.3".parse().unwrap()));
-        assert!(t.contains("192.0.2.7".parse().unwrap()));
-        assert!(!t.contains("192.0.2.8".parse().unwrap()));
-        assert!(t.contains("2001:db8:1::5".parse().unwrap()));
-        assert!(!t.contains("2001:db9::5".parse().unwrap()));
-        assert!(!t.contains("11.0.0.0".parse().unwrap()));
-        assert_eq!(t.v4.len(), 2);
-        assert!(NetTable::parse(&strs(&["10.0.0.0/33"])).is_err());
-        assert!(NetTable::parse(&strs(&["banana"])).is_err());
     }
 
     #[test]
