@@ -10,6 +10,7 @@
 //! - [`model`]: the snapshot's plain data types and its JSON form.
 //! - [`net`]: address classes, CIDR tables, ports and port ranges, shared by rules and baselines.
 //! - [`collect`]: netlink dumps, decoders, the BPF iterator and the /proc walk, host facts.
+//! - [`diag`]: located problems (`FILE:LINE:COL: message`) that every loader reports.
 //! - [`list`]: `ss`-compatible selection (tables, states, port filters) and rendering.
 //! - [`baseline`]: known-good baselines and drift.
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
@@ -32,6 +33,7 @@ pub mod app;
 pub mod baseline;
 pub mod cli;
 pub mod collect;
+pub mod diag;
 pub mod engine;
 pub mod input;
 pub mod list;

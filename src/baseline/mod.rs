@@ -20,9 +20,10 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::diag::Diagnostic;
 use crate::model::{Protocol, State};
 use crate::net::{AddressClass, NetTable, PortRange, address_class, canonical};
-use crate::rules::{Diagnostic, Severity};
+use crate::rules::Severity;
 
 pub use create::{
     Include, container_text, escape_glob, from_snapshot, holders, listening_ports, network_text,
