@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{ScanReport, endpoint_text};
+use super::{ProcessRef, ReportFinding, ScanReport, SocketRef, endpoint_text};
 use crate::rules::Severity;
 use crate::text::{escape, escape_str};
 
@@ -65,78 +65,97 @@ fn render_plain(r: &ScanReport, color: bool) -> String {
         let heading = format!("{} ({})", sev.name().to_uppercase(), group.len());
         let _ = writeln!(out, "{}", paint(*sev, &heading, color));
         for f in group {
-            let label = match (&f.rule_id, f.category) {
-                (Some(r), _) => r.clone(),
-                (None, Some(c)) => format!("drift:{}", c.name()),
-                (None, None) => String::new(),
-            };
-            let _ = writeln!(out, "  {label:<12} {}", escape_str(&f.title));
-            if f.kind == super::FindingKind::Drift {
-                let _ = writeln!(out, "  {:<12} {}", "", escape_str(&f.message));
-            }
-            if let Some(s) = &f.socket {
-                let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
-                if s.protocol.is_inet() {
-                    let _ = write!(
-                        what,
-                        " {} -> {}",
-                        endpoint_text(s.local),
-                        endpoint_text(s.remote)
-                    );
-                }
-                if let Some(n) = &s.unix_name {
-                    let _ = write!(
-                        what,
-                        " {}{}",
-                        if s.unix_abstract { "@" } else { "" },
-                        escape(n.as_bytes())
-                    );
-                }
-                if let Some(e) = s.ethertype {
-                    let _ = write!(what, " ethertype 0x{e:04x}");
-                }
-                if let Some(i) = &s.interface {
-                    let _ = write!(what, " dev {}", escape_str(i));
-                }
-                if let Some(b) = s.bpf_len {
-                    let _ = write!(what, " bpf {b} insns");
-                }
-                if let Some(c) = f.count {
-                    let _ = write!(what, " (x{c})");
-                }
-                let _ = writeln!(out, "  {:<12} {what}", "");
-            }
-            for p in &f.processes {
-                let exe = p
-                    .exe
-                    .as_ref()
-                    .map(|e| escape(e.as_bytes()))
-                    .unwrap_or_else(|| "?".into());
-                let mut flags = String::new();
-                if p.exe_deleted {
-                    flags.push_str(" (deleted)");
-                }
-                if p.exe_memfd {
-                    flags.push_str(" (memfd)");
-                }
-                let cmd: Vec<String> = p.cmdline.iter().map(|a| escape(a.as_bytes())).collect();
-                let _ = writeln!(
-                    out,
-                    "  {:<12} pid {} fd {} user {} comm {} exe {exe}{flags} cmd {}",
-                    "",
-                    p.pid,
-                    p.fd,
-                    p.user
-                        .as_deref()
-                        .map(escape_str)
-                        .unwrap_or_else(|| p.uid.to_string()),
-                    escape(p.comm.as_bytes()),
-                    cmd.join(" ")
-                );
-            }
+            finding(&mut out, f);
         }
         out.push('\n');
     }
+    summary(&mut out, r);
+    out
+}
+
+/// One finding: its rule (or drift category) and title, the socket, then each holder.
+fn finding(out: &mut String, f: &ReportFinding) {
+    let label = match (&f.rule_id, f.category) {
+        (Some(r), _) => r.clone(),
+        (None, Some(c)) => format!("drift:{}", c.name()),
+        (None, None) => String::new(),
+    };
+    let _ = writeln!(out, "  {label:<12} {}", escape_str(&f.title));
+    if f.kind == super::FindingKind::Drift {
+        let _ = writeln!(out, "  {:<12} {}", "", escape_str(&f.message));
+    }
+    if let Some(s) = &f.socket {
+        let _ = writeln!(out, "  {:<12} {}", "", socket(s, f.count));
+    }
+    for p in &f.processes {
+        let _ = writeln!(out, "  {:<12} {}", "", holder(p));
+    }
+}
+
+/// The socket line: protocol, state, endpoints or unix name, packet details, aggregate count.
+fn socket(s: &SocketRef, count: Option<u64>) -> String {
+    let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
+    if s.protocol.is_inet() {
+        let _ = write!(
+            what,
+            " {} -> {}",
+            endpoint_text(s.local),
+            endpoint_text(s.remote)
+        );
+    }
+    if let Some(n) = &s.unix_name {
+        let _ = write!(
+            what,
+            " {}{}",
+            if s.unix_abstract { "@" } else { "" },
+            escape(n.as_bytes())
+        );
+    }
+    if let Some(e) = s.ethertype {
+        let _ = write!(what, " ethertype 0x{e:04x}");
+    }
+    if let Some(i) = &s.interface {
+        let _ = write!(what, " dev {}", escape_str(i));
+    }
+    if let Some(b) = s.bpf_len {
+        let _ = write!(what, " bpf {b} insns");
+    }
+    if let Some(c) = count {
+        let _ = write!(what, " (x{c})");
+    }
+    what
+}
+
+/// A holder line: pid, fd, user, comm, exe (flagged when deleted or memfd) and command line.
+fn holder(p: &ProcessRef) -> String {
+    let exe = p
+        .exe
+        .as_ref()
+        .map(|e| escape(e.as_bytes()))
+        .unwrap_or_else(|| "?".into());
+    let mut flags = String::new();
+    if p.exe_deleted {
+        flags.push_str(" (deleted)");
+    }
+    if p.exe_memfd {
+        flags.push_str(" (memfd)");
+    }
+    let cmd: Vec<String> = p.cmdline.iter().map(|a| escape(a.as_bytes())).collect();
+    format!(
+        "pid {} fd {} user {} comm {} exe {exe}{flags} cmd {}",
+        p.pid,
+        p.fd,
+        p.user
+            .as_deref()
+            .map(escape_str)
+            .unwrap_or_else(|| p.uid.to_string()),
+        escape(p.comm.as_bytes()),
+        cmd.join(" ")
+    )
+}
+
+/// The counts line, the warnings, and what a partial scan did not cover.
+fn summary(out: &mut String, r: &ScanReport) {
     let by: Vec<String> = r
         .summary
         .by_severity
@@ -177,5 +196,4 @@ fn render_plain(r: &ScanReport, color: bool) -> String {
             let _ = writeln!(out, "  {}: {}", escape_str(&g.scope), escape_str(&g.reason));
         }
     }
-    out
 }
