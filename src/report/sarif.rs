@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ScanReport, endpoint_text};
+use super::{ReportFinding, ScanReport, endpoint_text};
 use crate::baseline::Category;
 use crate::rules::{RuleSet, Severity};
 
@@ -42,33 +42,9 @@ fn uri_escape(s: &str) -> String {
     o
 }
 
-fn drift_rule_id(c: Category) -> String {
-    format!("DRIFT-{}", c.name().to_uppercase().replace('_', "-"))
-}
-
-pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
-    let mut descriptors: Vec<Value> = rules
-        .rules
-        .iter()
-        .map(|rule| {
-            let d = &rule.doc;
-            let first = d.description.lines().next().unwrap_or_default().to_string();
-            json!({
-                "id": d.id,
-                "name": d.title,
-                "shortDescription": {"text": d.title},
-                "fullDescription": {"text": first},
-                "help": {"text": d.description, "markdown": crate::rules::doc::render_markdown(rule)},
-                "helpUri": d.references.first(),
-                "defaultConfiguration": {"level": level(d.severity)},
-                "properties": {
-                    "tags": d.tags.iter().map(|t| format!("external/attack/{t}")).chain(["security".to_string()]).collect::<Vec<_>>(),
-                    "security-severity": security_severity(d.severity),
-                    "precision": if matches!(d.status, crate::rules::Status::Stable) { "high" } else { "medium" },
-                },
-            })
-        })
-        .collect();
+/// The rules table: every loaded rule, then one descriptor per drift category.
+fn descriptors(rules: &RuleSet) -> Vec<Value> {
+    let mut descriptors: Vec<Value> = rules.rules.iter().map(rule_descriptor).collect();
     for c in Category::ALL {
         descriptors.push(json!({
             "id": drift_rule_id(c),
@@ -80,57 +56,71 @@ pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
             "properties": {"tags": ["security", "drift"], "security-severity": security_severity(c.default_severity())},
         }));
     }
-    // The helpUri of a rule without references is dropped, not null.
-    for d in &mut descriptors {
-        if d["helpUri"].is_null() {
-            d.as_object_mut().unwrap().remove("helpUri");
-        }
+    descriptors
+}
+
+/// One rule's descriptor; the helpUri of a rule without references is left out, not null.
+fn rule_descriptor(rule: &crate::rules::Rule) -> Value {
+    let d = &rule.doc;
+    let first = d.description.lines().next().unwrap_or_default().to_string();
+    let mut v = json!({
+        "id": d.id,
+        "name": d.title,
+        "shortDescription": {"text": d.title},
+        "fullDescription": {"text": first},
+        "help": {"text": d.description, "markdown": crate::rules::doc::render_markdown(rule)},
+        "defaultConfiguration": {"level": level(d.severity)},
+        "properties": {
+            "tags": d.tags.iter().map(|t| format!("external/attack/{t}")).chain(["security".to_string()]).collect::<Vec<_>>(),
+            "security-severity": security_severity(d.severity),
+            "precision": if matches!(d.status, crate::rules::Status::Stable) { "high" } else { "medium" },
+        },
+    });
+    if let Some(uri) = d.references.first() {
+        v["helpUri"] = json!(uri);
     }
-    let index_of = |id: &str| descriptors.iter().position(|d| d["id"] == id);
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| {
-            let rule_id = match (&f.rule_id, f.category) {
-                (Some(id), _) => id.clone(),
-                (None, Some(c)) => drift_rule_id(c),
-                _ => String::new(),
-            };
-            let what = f.socket.as_ref().map_or_else(
-                || "baseline".to_string(),
-                |s| {
-                    if s.protocol.is_inet() {
-                        format!("{}/{}", s.protocol.netid(), endpoint_text(s.local))
-                    } else if let Some(n) = &s.unix_name {
-                        format!("{}/{}", s.protocol.netid(), n.to_str_lossy())
-                    } else {
-                        format!("{}/inode-{}", s.protocol.netid(), s.inode)
-                    }
-                },
-            );
-            let mut res = json!({
-                "ruleId": rule_id,
-                "level": level(f.severity),
-                "message": {"text": f.message},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": uri_escape(&format!("sockets/{}/{what}", r.host))}},
-                    "logicalLocations": [{"name": what, "fullyQualifiedName": format!("{}/{what}", r.host), "kind": "resource"}],
-                }],
-                "partialFingerprints": {"sockwardenFindingId/v1": f.id},
-                "properties": {
-                    "kind": f.kind,
-                    "severity": f.severity.name(),
-                    "finding": serde_json::to_value(f).expect("a finding serializes"),
-                },
-            });
-            if let Some(i) = index_of(&rule_id) {
-                res["ruleIndex"] = json!(i);
+    v
+}
+
+/// One finding as a result, located at the socket it is about (`sockets/HOST/PROTO/ENDPOINT`).
+fn result(r: &ScanReport, f: &ReportFinding) -> Value {
+    let rule_id = match (&f.rule_id, f.category) {
+        (Some(id), _) => id.clone(),
+        (None, Some(c)) => drift_rule_id(c),
+        _ => String::new(),
+    };
+    let what = f.socket.as_ref().map_or_else(
+        || "baseline".to_string(),
+        |s| {
+            if s.protocol.is_inet() {
+                format!("{}/{}", s.protocol.netid(), endpoint_text(s.local))
+            } else if let Some(n) = &s.unix_name {
+                format!("{}/{}", s.protocol.netid(), n.to_str_lossy())
+            } else {
+                format!("{}/inode-{}", s.protocol.netid(), s.inode)
             }
-            res
-        })
-        .collect();
-    let notifications: Vec<Value> = r
-        .warnings
+        },
+    );
+    json!({
+        "ruleId": rule_id,
+        "level": level(f.severity),
+        "message": {"text": f.message},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": uri_escape(&format!("sockets/{}/{what}", r.host))}},
+            "logicalLocations": [{"name": what, "fullyQualifiedName": format!("{}/{what}", r.host), "kind": "resource"}],
+        }],
+        "partialFingerprints": {"sockwardenFindingId/v2": f.id},
+        "properties": {
+            "kind": f.kind,
+            "severity": f.severity.name(),
+            "finding": serde_json::to_value(f).expect("a finding serializes"),
+        },
+    })
+}
+
+/// The scan's warnings, and each coverage gap as an error notification.
+fn notifications(r: &ScanReport) -> Vec<Value> {
+    r.warnings
         .iter()
         .map(|w| {
             json!({
@@ -146,7 +136,29 @@ pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
                 "descriptor": {"id": "coverage_gap"},
             })
         }))
+        .collect()
+}
+
+fn drift_rule_id(c: Category) -> String {
+    format!("DRIFT-{}", c.name().to_uppercase().replace('_', "-"))
+}
+
+/// The SARIF 2.1.0 log of a scan (see the module documentation).
+pub fn render(r: &ScanReport, rules: &RuleSet) -> String {
+    let descriptors = descriptors(rules);
+    let index_of = |id: &str| descriptors.iter().position(|d| d["id"] == id);
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let mut res = result(r, f);
+            if let Some(i) = res["ruleId"].as_str().and_then(index_of) {
+                res["ruleIndex"] = json!(i);
+            }
+            res
+        })
         .collect();
+    let notifications = notifications(r);
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -142,7 +142,7 @@ fn sarif_validates_against_the_official_schema() {
     );
     for r in results {
         assert_eq!(
-            r["partialFingerprints"]["sockwardenFindingId/v1"]
+            r["partialFingerprints"]["sockwardenFindingId/v2"]
                 .as_str()
                 .unwrap()
                 .len(),
