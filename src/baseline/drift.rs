@@ -73,9 +73,10 @@ fn listener_addr_matches(spec: &AddrSpec, a: IpAddr) -> bool {
 }
 
 /// A drift finding's id: the first 16 hex digits of SHA-256 over `CATEGORY NUL KEY`, where KEY
-/// is, with single spaces: for listeners `PROTO ADDRESS PORT EXE USER`, for outbound
-/// `PROTO EXE NETWORK PORT`, for inbound `PROTO PORT EXE` (PROTO `tcp`/`udp`; the baseline's
-/// text forms). Documented in docs/baseline.md; stable across releases.
+/// is, with single spaces: for listeners `PROTO ADDRESS PORT EXE USER` (then ` netns=SCOPE` and
+/// ` container=SCOPE` when scoped), for outbound `PROTO EXE NETWORK PORT`, for inbound
+/// `PROTO PORT EXE` (PROTO `tcp`/`udp`; the baseline's text forms, exe as an escaped glob).
+/// Documented in docs/baseline.md; stable across releases.
 fn id(category: Category, key: &str) -> String {
     let digest = super::sha256_hex(format!("{}\0{key}", category.name()).as_bytes());
     digest[..16].to_string()
@@ -102,6 +103,13 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
         .collect();
     let mut used = vec![false; b.listeners.len()];
     let mut out = Comparison::default();
+    // A listener entry is taken over at most once, and never when some socket matches it
+    // exactly: two sockets replacing one entry would swap it on every accepted update.
+    // Entry → the finding that took it over (none for an exact match).
+    let mut taken: BTreeMap<usize, Option<(Category, String)>> = outcomes
+        .iter()
+        .flat_map(|o| o.exact.iter().map(|&i| (i, None)))
+        .collect();
     // (category, key) → drift, so one change seen through several sockets is one finding.
     let mut found: BTreeMap<(Category, String), Drift> = BTreeMap::new();
     for (si, o) in outcomes.into_iter().enumerate() {
@@ -111,7 +119,8 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
         for i in o.used {
             used[i] = true;
         }
-        for (k, mut d) in o.drifts {
+        for (k, d, as_new) in o.drifts {
+            let (k, mut d) = take_over_once(k, d, as_new, &mut taken, b);
             if let std::collections::btree_map::Entry::Vacant(e) = found.entry(k) {
                 d.id = id(e.key().0, &e.key().1);
                 if d.message.is_empty() {
@@ -125,14 +134,7 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
         if used[i] {
             continue;
         }
-        let key = format!(
-            "{} {} {} {} {}",
-            e.protocol,
-            e.address,
-            e.port,
-            e.exe,
-            e.user.as_deref().unwrap_or("")
-        );
+        let key = listener_key(e);
         found
             .entry((Category::ListenerGone, key.clone()))
             .or_insert(Drift {
@@ -159,6 +161,58 @@ pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
             .then(a.message.cmp(&b.message))
     });
     out
+}
+
+/// A drift that replaces listener entry `i` when `i` is free or taken by this same finding (the
+/// same change seen through another socket, e.g. v4 and v6); else (another socket matched it,
+/// or another change took it first) the change as a new entry of its own.
+fn take_over_once(
+    k: (Category, String),
+    d: Drift,
+    as_new: Option<String>,
+    taken: &mut BTreeMap<usize, Option<(Category, String)>>,
+    b: &Baseline,
+) -> ((Category, String), Drift) {
+    let Change::ReplaceListener(i, entry) = &d.change else {
+        return (k, d);
+    };
+    match taken.get(i) {
+        None => {
+            taken.insert(*i, Some(k.clone()));
+            return (k, d);
+        }
+        Some(Some(by)) if *by == k => return (k, d),
+        Some(_) => {}
+    }
+    let category = Category::NewListener;
+    let d = Drift {
+        category,
+        severity: b.severity(category),
+        message: as_new.unwrap_or_default(),
+        change: Change::AddListener(entry.clone()),
+        ..d
+    };
+    ((category, k.1), d)
+}
+
+/// The id key of a listener entry (docs/baseline.md): `PROTO ADDRESS PORT EXE USER`, then
+/// ` netns=SCOPE` and ` container=SCOPE` when the entry is scoped, in the baseline's text forms.
+fn listener_key(e: &Listener) -> String {
+    let mut key = format!(
+        "{} {} {} {} {}",
+        e.protocol,
+        e.address,
+        e.port,
+        e.exe,
+        e.user.as_deref().unwrap_or("")
+    );
+    if let Some(n) = &e.netns {
+        key.push_str(&format!(" netns={n}"));
+    }
+    if let Some(c) = &e.container {
+        key.push_str(&format!(" container={c}"));
+    }
+    key
 }
 
 /// The message of a new outbound destination or inbound service, from the entry it would add.
@@ -206,8 +260,13 @@ pub fn apply(b: &mut Baseline, changes: &[&Change]) {
 #[derive(Default)]
 struct Outcome {
     known: bool,
+    /// Listener entries this socket matched (exactly or by taking one over).
     used: Vec<usize>,
-    drifts: Vec<((Category, String), Drift)>,
+    /// Listener entries this socket matched exactly.
+    exact: Vec<usize>,
+    /// Drifts by (category, key), each with the message it gets if it must become a
+    /// new_listener (its entry taken over by another socket first).
+    drifts: Vec<((Category, String), Drift, Option<String>)>,
 }
 
 /// What every socket's comparison reads: the baseline, compiled, and per-snapshot tables.
@@ -377,6 +436,7 @@ impl<'a> Ctx<'a> {
         for h in holders {
             if let Some(i) = exact(&h) {
                 o.used.push(i);
+                o.exact.push(i);
                 o.known = true;
                 continue;
             }
@@ -407,7 +467,7 @@ impl<'a> Ctx<'a> {
         h: Holder,
         rebound: Option<usize>,
         owner_changed: Option<usize>,
-    ) -> ((Category, String), Drift) {
+    ) -> ((Category, String), Drift, Option<String>) {
         let (proto, port, exe, user) = (l.proto, l.port, h.exe, h.user);
         let bind = address_text(l.address, false);
         let entry = Listener {
@@ -420,7 +480,10 @@ impl<'a> Ctx<'a> {
                 .then(|| format!("{}:*", h.container.split(':').next().unwrap_or_default())),
             netns: super::scope_label(l.netns),
         };
-        let key = format!("{proto} {} {port} {exe} {user}", entry.address);
+        let key = listener_key(&entry);
+        let as_new = format!(
+            "{exe} ({user}) listens on {proto} {bind}:{port}, which the baseline does not have"
+        );
         let (category, change, message) = if let Some(i) = rebound {
             let message = format!(
                 "{exe} listens on {proto} {bind}:{port}; the baseline has it on {}",
@@ -444,10 +507,11 @@ impl<'a> Ctx<'a> {
                 message,
             )
         } else {
-            let message = format!(
-                "{exe} ({user}) listens on {proto} {bind}:{port}, which the baseline does not have"
-            );
-            (Category::NewListener, Change::AddListener(entry), message)
+            (
+                Category::NewListener,
+                Change::AddListener(entry),
+                as_new.clone(),
+            )
         };
         let drift = Drift {
             category,
@@ -458,7 +522,7 @@ impl<'a> Ctx<'a> {
             owners: h.owners,
             change,
         };
-        ((category, key), drift)
+        ((category, key), drift, Some(as_new))
     }
 
     /// A connection this host opened: known when an outbound entry allows the peer.
@@ -482,17 +546,18 @@ impl<'a> Ctx<'a> {
             o.known = true;
             return;
         }
-        let network = network_text(remote, false);
-        let key = format!("{proto} {} {network} {port}", h.exe);
-        let change = Change::AddOutbound(Outbound {
+        let entry = Outbound {
             protocol: proto,
             exe: escape_glob(h.exe),
-            network,
+            network: network_text(remote, false),
             port: port.to_string(),
-        });
+        };
+        let key = format!("{proto} {} {} {port}", entry.exe, entry.network);
+        let change = Change::AddOutbound(entry);
         o.drifts.push((
             (Category::NewOutbound, key),
             Drift::unseen(self.b, si, h.owners, change),
+            None,
         ));
     }
 
@@ -519,16 +584,18 @@ impl<'a> Ctx<'a> {
             o.known = true;
             return;
         }
-        let key = format!("{proto} {port} {}", h.exe);
+        let exe = escape_glob(h.exe);
+        let key = format!("{proto} {port} {exe}");
         let change = Change::AddInbound(Inbound {
             protocol: proto,
             port: port.to_string(),
-            exe: escape_glob(h.exe),
+            exe,
             peers: None,
         });
         o.drifts.push((
             (Category::NewInbound, key),
             Drift::unseen(self.b, si, h.owners, change),
+            None,
         ));
     }
 }

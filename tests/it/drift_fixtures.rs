@@ -1056,7 +1056,6 @@ fn accept_all_rounds(text: &str, snap: &Snapshot, n: usize) -> (Vec<Vec<Category
 /// and v6 listeners go to two other executables. Expected: the second socket is a new
 /// listener, or accepting keeps both.
 #[test]
-#[ignore = "BUG: accepting two rebinds of one listener entry never converges"]
 fn accepting_two_takeovers_of_one_entry_converges() {
     let mut host = web().listen("192.168.1.5:8080", NGINX);
     for s in &mut host.sockets {
@@ -1094,7 +1093,6 @@ fn accepting_two_takeovers_of_one_entry_converges() {
 /// scopes the entry to the first namespace; after accepting it, the other is reported again
 /// with the same id, so `update --accept ID` does not clear the id it accepted.
 #[test]
-#[ignore = "BUG: one listener new in two namespaces is one finding; accepting it leaves the id"]
 fn accepting_one_listener_new_in_two_namespaces_converges() {
     let snap = Host::new()
         .with_namespaces()
@@ -1112,7 +1110,6 @@ fn accepting_one_listener_new_in_two_namespaces_converges() {
 /// (which hashes the entry's text, escaped), so an exe with `*?[]{}\\` gets an id other than
 /// the documented one. Either the code or the document should change.
 #[test]
-#[ignore = "BUG: drift ids hash the raw exe, docs/baseline.md says escaped"]
 fn drift_ids_hash_the_escaped_exe_as_documented() {
     let snap = Host::new()
         .with(process(INTRUDER, "/tmp/x*", "nobody", 65534))

@@ -4,6 +4,8 @@
 //! - `live`: real sockets in a private network namespace made by the test.
 //! - `differential`: sockwarden against `ss` on the same live namespace.
 //! - `cli`: exit codes and errors of the binary.
+//! - `engine_naive`: the rules engine against a naive evaluator (proptest).
+//! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
 //!
@@ -15,6 +17,8 @@ mod cli;
 mod common;
 mod decode;
 mod differential;
+mod drift_fixtures;
+mod engine_naive;
 mod live;
 mod netns;
 mod reports;
