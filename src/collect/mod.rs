@@ -25,7 +25,7 @@ pub mod taskfiles;
 pub mod unix;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -166,6 +166,14 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
     collect_timed(opts).0
 }
 
+/// What the walker thread hands back: the holdings (or why there are none), the metadata of
+/// every holder it read, and the `meta.sources.owners` entry; or why /proc could not be listed.
+type WalkResult = std::io::Result<(
+    Option<procwalk::FdWalk>,
+    HashMap<u32, procwalk::MetaResult>,
+    String,
+)>;
+
 /// [`collect`], with the time each phase took.
 pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let start = Instant::now();
@@ -173,40 +181,20 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
     let mut namespaces: Vec<crate::model::Namespace> = Vec::new();
-    let (dumped, walk) = std::thread::scope(|scope| {
-        let walker = opts.attribution.then(|| {
-            scope.spawn(|| {
-                // The walk, then the metadata of every process that holds any socket, run
-                // while the dump is still going: both are off the critical path.
-                let w0 = Instant::now();
-                let pids = procwalk::list_pids(&opts.proc_root);
-                let r = pids.map(|pids| {
-                    let (walk, source) = find_holdings(opts, &pids);
-                    let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
-                    let meta: HashMap<u32, procwalk::MetaResult> =
-                        procwalk::read_many(&opts.proc_root, &holders)
-                            .into_iter()
-                            .collect();
-                    (walk, meta, source)
-                });
-                (r, w0.elapsed())
-            })
-        });
+    let (mut sockets, walk) = std::thread::scope(|scope| {
+        // The walk, then the metadata of every process that holds any socket, run while the
+        // dump is still going: both are off the critical path.
+        let walker = opts
+            .attribution
+            .then(|| scope.spawn(|| walk_and_read(opts)));
         let d0 = Instant::now();
         let mut dumped = dump_namespaces(opts, &mut warnings, &mut sources, &mut namespaces);
         t.dump = d0.elapsed();
-        // The canonical order does not depend on owners: sort now, on this thread, while the walk
-        // may still be running on the pool (canonicalize then finds the sockets in order, which
-        // costs one linear pass). A single namespace comes out of the dump sorted already.
         let s0 = Instant::now();
-        if !dumped.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
-            match &walker {
-                Some(w) if !w.is_finished() => {
-                    dumped.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()))
-                }
-                _ => dumped.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key())),
-            }
-        }
+        sort_dumped(
+            &mut dumped,
+            walker.as_ref().is_some_and(|w| !w.is_finished()),
+        );
         t.sort = s0.elapsed();
         let walk = walker.map(|h| {
             let (r, took) = h.join().expect("the /proc walk panicked");
@@ -216,70 +204,12 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         (dumped, walk)
     });
     let m0 = Instant::now();
-    let mut sockets = dumped;
-
-    let mut processes = Vec::new();
-    match walk {
-        None => {}
-        Some(Err(e)) => warnings.gap(
-            "owners",
-            format!("cannot list {}: {e}", opts.proc_root.display()),
-        ),
-        Some(Ok((None, _, source))) => {
-            warnings.gap("owners", format!("no owners: {source}"));
-            sources.insert("owners".into(), source);
-        }
-        Some(Ok((Some(walk), meta, source))) => {
-            sources.insert("owners".into(), source);
-            warnings.add_pids(
-                "proc_vanished",
-                &walk.vanished,
-                "processes exited during the /proc walk",
-            );
-            warnings.add_pids(
-                "proc_fd_denied",
-                &walk.denied,
-                "processes whose fd table could not be read (run as root to see them)",
-            );
-            warnings.add_pids(
-                "proc_fd_links_denied",
-                &walk.links_denied,
-                "processes some of whose descriptors the kernel refused to resolve, even to this \
-                 user (a security module, ptrace rules or a sandbox): their sockets may show no \
-                 owner",
-            );
-            // In parallel, and by lookup rather than removal, so that the map is only read.
-            sockets.par_iter_mut().for_each(|s| {
-                if s.inode != 0 {
-                    s.owners = walk.owners(s.inode).collect();
-                }
-            });
-            let mut pids: Vec<u32> = sockets
-                .iter()
-                .flat_map(|s| s.owners.iter().map(|o| o.pid))
-                .collect();
-            pids.par_sort_unstable();
-            pids.dedup();
-            let holders: BTreeSet<u32> = pids.into_iter().collect();
-            processes = assemble_processes(opts, &holders, meta, &mut warnings);
-        }
-    }
-
+    let processes = match walk {
+        None => Vec::new(),
+        Some(w) => attribute(opts, w, &mut sockets, &mut warnings, &mut sources),
+    };
     t.metadata = m0.elapsed();
-    // Which containers live in each namespace, from the processes that hold its sockets.
-    for ns in &mut namespaces {
-        let c: BTreeSet<String> = processes
-            .iter()
-            .filter(|p| p.netns == Some(ns.inode))
-            .filter_map(|p| {
-                p.container
-                    .as_ref()
-                    .map(|c| format!("{}:{}", c.runtime, c.id))
-            })
-            .collect();
-        ns.containers = c.into_iter().collect();
-    }
-
+    tag_containers(&mut namespaces, &processes);
     let privileged = host::privileged();
     if !privileged {
         warnings.add(
@@ -293,21 +223,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let (warnings, gaps) = warnings.into_parts();
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
-        meta: Meta {
-            tool: Tool {
-                name: "sockwarden".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
-            hostname: host::hostname(),
-            kernel: host::kernel_release(),
-            boot_id: host::boot_id(),
-            taken_at: host::now_rfc3339(),
-            netns: host::current_netns(),
-            privileged,
-            sources,
-            attribution: opts.attribution,
-            ip_local_port_range: host::ip_local_port_range(),
-        },
+        meta: meta(opts, privileged, sources),
         sockets,
         processes,
         namespaces,
@@ -319,6 +235,131 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     t.sort += s0.elapsed();
     t.total = start.elapsed();
     (snap, t)
+}
+
+/// The walker thread's work: list /proc, find every socket descriptor, read every holder's
+/// metadata. Returns it with the time it took.
+fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
+    let w0 = Instant::now();
+    let r = procwalk::list_pids(&opts.proc_root).map(|pids| {
+        let (walk, source) = find_holdings(opts, &pids);
+        let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
+        let meta: HashMap<u32, procwalk::MetaResult> =
+            procwalk::read_many(&opts.proc_root, &holders)
+                .into_iter()
+                .collect();
+        (walk, meta, source)
+    });
+    (r, w0.elapsed())
+}
+
+/// Sorts the dumped sockets into canonical order. The order does not depend on owners, so this
+/// runs while the walk may still be going: on this thread then (the pool is the walk's), on the
+/// pool otherwise. A single namespace comes out of the dump sorted already (one linear check).
+fn sort_dumped(dumped: &mut [Socket], walk_running: bool) {
+    if dumped.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+        return;
+    }
+    if walk_running {
+        dumped.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    } else {
+        dumped.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+}
+
+/// Gives each socket its owners from the walk and returns the snapshot's processes; what the
+/// walk could not see becomes warnings (per process) or a gap (no owners at all).
+fn attribute(
+    opts: &CollectOptions,
+    walk: WalkResult,
+    sockets: &mut [Socket],
+    warnings: &mut Warnings,
+    sources: &mut BTreeMap<String, String>,
+) -> Vec<crate::model::Process> {
+    let (walk, meta) = match walk {
+        Err(e) => {
+            warnings.gap(
+                "owners",
+                format!("cannot list {}: {e}", opts.proc_root.display()),
+            );
+            return Vec::new();
+        }
+        Ok((None, _, source)) => {
+            warnings.gap("owners", format!("no owners: {source}"));
+            sources.insert("owners".into(), source);
+            return Vec::new();
+        }
+        Ok((Some(walk), meta, source)) => {
+            sources.insert("owners".into(), source);
+            (walk, meta)
+        }
+    };
+    warnings.add_pids(
+        "proc_vanished",
+        &walk.vanished,
+        "processes exited during the /proc walk",
+    );
+    warnings.add_pids(
+        "proc_fd_denied",
+        &walk.denied,
+        "processes whose fd table could not be read (run as root to see them)",
+    );
+    warnings.add_pids(
+        "proc_fd_links_denied",
+        &walk.links_denied,
+        "processes some of whose descriptors the kernel refused to resolve, even to this \
+         user (a security module, ptrace rules or a sandbox): their sockets may show no \
+         owner",
+    );
+    // In parallel, and by lookup rather than removal, so that the map is only read.
+    sockets.par_iter_mut().for_each(|s| {
+        if s.inode != 0 {
+            s.owners = walk.owners(s.inode).collect();
+        }
+    });
+    let mut pids: Vec<u32> = sockets
+        .iter()
+        .flat_map(|s| s.owners.iter().map(|o| o.pid))
+        .collect();
+    pids.par_sort_unstable();
+    pids.dedup();
+    let holders: BTreeSet<u32> = pids.into_iter().collect();
+    assemble_processes(opts, &holders, meta, warnings)
+}
+
+/// Which containers live in each namespace, from the processes that hold its sockets.
+fn tag_containers(namespaces: &mut [crate::model::Namespace], processes: &[crate::model::Process]) {
+    for ns in namespaces {
+        let c: BTreeSet<String> = processes
+            .iter()
+            .filter(|p| p.netns == Some(ns.inode))
+            .filter_map(|p| {
+                p.container
+                    .as_ref()
+                    .map(|c| format!("{}:{}", c.runtime, c.id))
+            })
+            .collect();
+        ns.containers = c.into_iter().collect();
+    }
+}
+
+/// The snapshot header: this tool, the host's facts, and where each table came from.
+fn meta(opts: &CollectOptions, privileged: bool, sources: BTreeMap<String, String>) -> Meta {
+    Meta {
+        tool: Tool {
+            name: "sockwarden".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        hostname: host::hostname(),
+        kernel: host::kernel_release(),
+        boot_id: host::boot_id(),
+        taken_at: host::now_rfc3339(),
+        netns: host::current_netns(),
+        privileged,
+        sources,
+        attribution: opts.attribution,
+        ip_local_port_range: host::ip_local_port_range(),
+    }
 }
 
 /// The snapshot's processes: the holders of the dumped sockets and their parents, taken from
@@ -426,7 +467,6 @@ fn dump_namespaces(
     sources: &mut BTreeMap<String, String>,
     namespaces: &mut Vec<crate::model::Namespace>,
 ) -> Vec<Socket> {
-    let current = host::current_netns();
     let targets: Vec<Target> = match &opts.netns {
         netns::Select::Current => {
             let (s, w, src) = dump_here(opts, 2);
@@ -442,43 +482,84 @@ fn dump_namespaces(
                 return Vec::new();
             }
         },
-        netns::Select::All => {
-            let pids = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
-            let (found, unreadable) = netns::discover(&opts.proc_root, &pids);
-            if !unreadable.is_empty() && host::privileged() {
-                // With every capability the host grants, a refusal is the kernel's per-process
-                // rule (this sandbox's init): counted, named, not a blind spot of ours.
-                warnings.add_pids(
-                    "netns_link_denied",
-                    &unreadable,
-                    "processes whose network namespace link the kernel refused to resolve, \
-                     even with full privilege: a namespace only they use may be missing",
-                );
-            } else if !unreadable.is_empty() {
-                // Without privilege (another user, a user namespace): a namespace that only
-                // these processes use was never found. A blind spot of ours, not churn.
-                let shown: Vec<String> = unreadable.iter().take(20).map(u32::to_string).collect();
-                warnings.gap(
-                    "netns",
-                    format!(
-                        "the network namespace of {} process{} could not be read (permission; \
-                         pids {}{}): namespaces only they use were not dumped",
-                        unreadable.len(),
-                        if unreadable.len() == 1 { "" } else { "es" },
-                        shown.join(", "),
-                        if unreadable.len() > 20 { ", ..." } else { "" }
-                    ),
-                );
-            }
-            found
-                .into_values()
-                .map(|f| (Some(f.inode), f.name, f.path, f.pids.into_iter().collect()))
-                .collect()
-        }
+        netns::Select::All => all_targets(opts, warnings),
     };
-    let one = matches!(opts.netns, netns::Select::One(_));
-    // Two namespaces at a time: as many as cores here, and the /proc walk runs meanwhile.
-    let results: Vec<_> = targets
+    let current = host::current_netns();
+    let mut out = Vec::new();
+    for ((ino, name, path, pids), r) in dump_each(opts, &targets) {
+        let (mut socks, w, src, entered) = match r {
+            Ok(((socks, w, src), entered)) => (socks, w, src, entered),
+            Err(e) => {
+                namespace_unreadable(opts, warnings, name, &path, e);
+                continue;
+            }
+        };
+        let inode = entered.or(ino).unwrap_or(0);
+        if Some(inode) == current || sources.is_empty() {
+            *sources = src;
+        }
+        warnings.merge(w);
+        for s in &mut socks {
+            s.netns = Some(inode);
+        }
+        out.extend(socks);
+        namespaces.push(crate::model::Namespace {
+            inode,
+            name,
+            current: Some(inode) == current,
+            pids,
+            containers: Vec::new(),
+        });
+    }
+    out
+}
+
+/// Every namespace found on the host. Processes whose namespace link cannot be read are a
+/// per-process warning with full privilege (the kernel's own rule, e.g. this sandbox's init),
+/// and a gap without it (a namespace only they use was never found).
+fn all_targets(opts: &CollectOptions, warnings: &mut Warnings) -> Vec<Target> {
+    let pids = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
+    let (found, unreadable) = netns::discover(&opts.proc_root, &pids);
+    if !unreadable.is_empty() && host::privileged() {
+        warnings.add_pids(
+            "netns_link_denied",
+            &unreadable,
+            "processes whose network namespace link the kernel refused to resolve, even with \
+             full privilege: a namespace only they use may be missing",
+        );
+    } else if !unreadable.is_empty() {
+        let shown: Vec<String> = unreadable.iter().take(20).map(u32::to_string).collect();
+        warnings.gap(
+            "netns",
+            format!(
+                "the network namespace of {} process{} could not be read (permission; pids \
+                 {}{}): namespaces only they use were not dumped",
+                unreadable.len(),
+                if unreadable.len() == 1 { "" } else { "es" },
+                shown.join(", "),
+                if unreadable.len() > 20 { ", ..." } else { "" }
+            ),
+        );
+    }
+    found
+        .into_values()
+        .map(|f| (Some(f.inode), f.name, f.path, f.pids.into_iter().collect()))
+        .collect()
+}
+
+/// A namespace's dump, in the namespace it was entered from (or why it could not be).
+type Dumped = Result<
+    (
+        (Vec<Socket>, Warnings, BTreeMap<String, String>),
+        Option<u64>,
+    ),
+    netns::EnterError,
+>;
+
+/// Dumps each target from a thread that joined it; two namespaces at a time (as many as cores
+/// here, and the /proc walk runs meanwhile).
+fn dump_each(opts: &CollectOptions, targets: &[Target]) -> Vec<(Target, Dumped)> {
+    targets
         .chunks(2)
         .flat_map(|chunk| {
             std::thread::scope(|scope| {
@@ -488,7 +569,7 @@ fn dump_namespaces(
                         scope.spawn(move || {
                             let r =
                                 netns::run_in(path, || (dump_here(opts, 1), host::current_netns()));
-                            (*ino, name.clone(), path.clone(), pids.clone(), r)
+                            ((*ino, name.clone(), path.clone(), pids.clone()), r)
                         })
                     })
                     .collect();
@@ -498,49 +579,36 @@ fn dump_namespaces(
                     .collect::<Vec<_>>()
             })
         })
-        .collect();
-    let mut out = Vec::new();
-    for (ino, name, path, pids, r) in results {
-        match r {
-            Ok(((mut socks, w, src), entered)) => {
-                let inode = entered.or(ino).unwrap_or(0);
-                if Some(inode) == current || sources.is_empty() {
-                    *sources = src;
-                }
-                warnings.merge(w);
-                for s in &mut socks {
-                    s.netns = Some(inode);
-                }
-                out.extend(socks);
-                namespaces.push(crate::model::Namespace {
-                    inode,
-                    name,
-                    current: Some(inode) == current,
-                    pids,
-                    containers: Vec::new(),
-                });
-            }
-            // A namespace found by a process that has exited since is churn; one that exists
-            // and cannot be entered (permission, a user namespace) is a blind spot.
-            Err(e) if !one && e.vanished() => warnings.add(
-                "netns_vanished",
-                1,
-                format!(
-                    "network namespaces that vanished before they were dumped (first: {}: {e})",
-                    path.display()
-                ),
+        .collect()
+}
+
+/// A namespace that could not be entered: churn when it vanished during `--all-netns` (its last
+/// process exited), a gap otherwise (permission, a user namespace, `--netns` naming it).
+fn namespace_unreadable(
+    opts: &CollectOptions,
+    warnings: &mut Warnings,
+    name: Option<String>,
+    path: &Path,
+    e: netns::EnterError,
+) {
+    match &opts.netns {
+        netns::Select::All if e.vanished() => warnings.add(
+            "netns_vanished",
+            1,
+            format!(
+                "network namespaces that vanished before they were dumped (first: {}: {e})",
+                path.display()
             ),
-            Err(e) => warnings.gap(
-                match &opts.netns {
-                    netns::Select::One(spec) => format!("netns:{spec}"),
-                    _ => format!(
-                        "netns:{}",
-                        name.unwrap_or_else(|| path.display().to_string())
-                    ),
-                },
-                format!("cannot enter: {e}"),
-            ),
+        ),
+        netns::Select::One(spec) => {
+            warnings.gap(format!("netns:{spec}"), format!("cannot enter: {e}"))
         }
+        _ => warnings.gap(
+            format!(
+                "netns:{}",
+                name.unwrap_or_else(|| path.display().to_string())
+            ),
+            format!("cannot enter: {e}"),
+        ),
     }
-    out
 }
