@@ -325,8 +325,8 @@ impl<'de> Deserialize<'de> for Scalar {
 /// Why a condition's named lists could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkError {
-    /// The rule's use is wrong (an unknown list, an operator the list's items cannot serve).
-    Rule(String),
+    /// The rule's use of `list` is wrong (an unknown list, an operator its items cannot serve).
+    Rule { list: String, message: String },
     /// Items of `list` do not fit `usage` (field and operator): their indexes and why.
     Items {
         list: String,
@@ -356,9 +356,10 @@ impl Condition {
             Condition::Not(c) => c.link(lists),
             Condition::Pred(p) => {
                 if let Arg::List(name) = &p.arg {
-                    let items = lists
-                        .get(name)
-                        .ok_or_else(|| LinkError::Rule(format!("unknown list `{name}`")))?;
+                    let items = lists.get(name).ok_or_else(|| LinkError::Rule {
+                        list: name.clone(),
+                        message: format!("unknown list `{name}`"),
+                    })?;
                     let op = if p.op == Op::InList { Op::In } else { p.op };
                     match matcher::compile(p.field.ty, op, items) {
                         Ok(m) => p.matcher = Some(m),
@@ -376,7 +377,10 @@ impl Condition {
                                 .collect();
                             let usage = format!("{} {}", p.field.name, p.op);
                             return Err(if bad.is_empty() || matches!(op, Op::Eq | Op::Ne) {
-                                LinkError::Rule(format!("list `{name}` used with {usage}: {e}"))
+                                LinkError::Rule {
+                                    list: name.clone(),
+                                    message: format!("list `{name}` used with {usage}: {e}"),
+                                }
                             } else {
                                 LinkError::Items {
                                     list: name.clone(),

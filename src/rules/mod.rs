@@ -170,103 +170,112 @@ pub fn load(
     disable: &[String],
 ) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut diags = Vec::new();
+    let lists = load_lists(list_sources, list_overrides, &mut diags);
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let rules: Vec<Rule> = rule_sources
+        .iter()
+        .filter_map(|s| load_rule(s, &lists, &mut seen, &mut diags))
+        .collect();
+    if !diags.is_empty() {
+        diags.sort();
+        diags.dedup();
+        return Err(diags);
+    }
+    let (off, mut rules): (Vec<Rule>, Vec<Rule>) =
+        rules.into_iter().partition(|r| disable.contains(&r.doc.id));
+    let mut disabled: Vec<String> = off.into_iter().map(|r| r.doc.id).collect();
+    disabled.sort();
+    rules.sort_by(|a, b| a.doc.id.cmp(&b.doc.id));
+    Ok(RuleSet {
+        rules,
+        lists,
+        disabled,
+    })
+}
+
+/// The pack's lists, then the overrides, which may only replace lists that exist.
+fn load_lists(sources: &[Source], overrides: &[Source], diags: &mut Vec<Diagnostic>) -> Lists {
     let mut lists = Lists::default();
-    for s in list_sources {
+    for s in sources {
         if let Err(d) = lists.load(&s.path, &s.text, None) {
             diags.extend(d);
         }
     }
     let known = lists.names();
-    for s in list_overrides {
+    for s in overrides {
         if let Err(d) = lists.load(&s.path, &s.text, Some(&known)) {
             diags.extend(d);
         }
     }
-    let mut rules = Vec::new();
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for s in rule_sources {
-        let mut doc: RuleDoc = match serde_yaml::from_str(&s.text) {
-            Ok(d) => d,
-            Err(e) => {
-                diags.push(Diagnostic::from_yaml(&s.path, &e, "invalid rule"));
-                continue;
+    lists
+}
+
+/// Parses, checks and links one rule file; `None` (with its problems in `diags`) when invalid.
+fn load_rule(
+    s: &Source,
+    lists: &Lists,
+    seen: &mut BTreeMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    let mut doc: RuleDoc = match serde_yaml::from_str(&s.text) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(Diagnostic::from_yaml(&s.path, &e, "invalid rule"));
+            return None;
+        }
+    };
+    let before = diags.len();
+    if let Some(first) = seen.get(&doc.id) {
+        diags.push(Diagnostic::at_text(
+            &s.path,
+            &s.text,
+            "id:",
+            format!("duplicate rule id `{}` (first defined in {first})", doc.id),
+        ));
+    } else {
+        seen.insert(doc.id.clone(), s.path.clone());
+    }
+    if let Some(msg) = check_doc(&doc) {
+        diags.push(Diagnostic::at_text(&s.path, &s.text, msg.0, msg.1));
+    }
+    link_rule(&mut doc, lists, s, diags);
+    if diags.len() > before {
+        return None;
+    }
+    let (protocol_mask, state_mask) = masks(&doc.when);
+    Some(Rule {
+        doc,
+        source: s.path.clone(),
+        text: s.text.clone(),
+        protocol_mask,
+        state_mask,
+    })
+}
+
+/// Compiles the rule's named-list arguments; a bad use is located at the list's name in the
+/// rule, a bad item at the item in its lists file.
+fn link_rule(doc: &mut RuleDoc, lists: &Lists, s: &Source, diags: &mut Vec<Diagnostic>) {
+    let link_errors: Vec<LinkError> = std::iter::once(&mut doc.when)
+        .chain(doc.exceptions.iter_mut())
+        .filter_map(|c| c.link(lists).err())
+        .collect();
+    for e in link_errors {
+        match e {
+            LinkError::Rule { list, message } => {
+                diags.push(Diagnostic::at_text(&s.path, &s.text, &list, message));
             }
-        };
-        let mut bad = false;
-        if let Some(first) = seen.get(&doc.id) {
-            diags.push(Diagnostic::at_text(
-                &s.path,
-                &s.text,
-                "id:",
-                format!("duplicate rule id `{}` (first defined in {first})", doc.id),
-            ));
-            bad = true;
-        } else {
-            seen.insert(doc.id.clone(), s.path.clone());
-        }
-        if let Some(msg) = check_doc(&doc) {
-            diags.push(Diagnostic::at_text(&s.path, &s.text, msg.0, msg.1));
-            bad = true;
-        }
-        let mut refs = Vec::new();
-        doc.when.list_refs(&mut refs);
-        doc.exceptions.iter().for_each(|c| c.list_refs(&mut refs));
-        let refs: Vec<String> = refs.into_iter().map(String::from).collect();
-        let link_errors: Vec<LinkError> = std::iter::once(&mut doc.when)
-            .chain(doc.exceptions.iter_mut())
-            .filter_map(|c| c.link(&lists).err())
-            .collect();
-        for e in link_errors {
-            bad = true;
-            match e {
-                LinkError::Rule(e) => {
-                    let needle = refs
-                        .iter()
-                        .find(|r| e.contains(&format!("`{r}`")))
-                        .cloned()
-                        .unwrap_or_default();
-                    diags.push(Diagnostic::at_text(&s.path, &s.text, &needle, e));
-                }
-                LinkError::Items { list, usage, bad } => {
-                    let items = lists.items(&list).unwrap_or_default();
-                    for (i, why) in bad {
-                        if let Some(it) = items.get(i) {
-                            diags.push(it.diagnostic(format!(
-                                "list `{list}`: `{}` does not fit {usage}: {why}",
-                                it.text
-                            )));
-                        }
+            LinkError::Items { list, usage, bad } => {
+                let items = lists.items(&list).unwrap_or_default();
+                for (i, why) in bad {
+                    if let Some(it) = items.get(i) {
+                        diags.push(it.diagnostic(format!(
+                            "list `{list}`: `{}` does not fit {usage}: {why}",
+                            it.text
+                        )));
                     }
                 }
             }
         }
-        if bad {
-            continue;
-        }
-        let (protocol_mask, state_mask) = masks(&doc.when);
-        rules.push(Rule {
-            doc,
-            source: s.path.clone(),
-            text: s.text.clone(),
-            protocol_mask,
-            state_mask,
-        });
-    }
-    if diags.is_empty() {
-        let (off, mut rules): (Vec<Rule>, Vec<Rule>) =
-            rules.into_iter().partition(|r| disable.contains(&r.doc.id));
-        let mut disabled: Vec<String> = off.into_iter().map(|r| r.doc.id).collect();
-        disabled.sort();
-        rules.sort_by(|a, b| a.doc.id.cmp(&b.doc.id));
-        Ok(RuleSet {
-            rules,
-            lists,
-            disabled,
-        })
-    } else {
-        diags.sort();
-        diags.dedup();
-        Err(diags)
     }
 }
 
