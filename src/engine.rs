@@ -345,54 +345,7 @@ fn group(
         });
     }
     for ((ri, _group), members) in per_group {
-        let rule = &rules.rules[ri];
-        let agg = rule.doc.aggregate.as_ref().unwrap();
-        let n = match &agg.distinct {
-            None => members.len() as u64,
-            Some(f) => members
-                .iter()
-                .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph, labels))))
-                .collect::<BTreeSet<_>>()
-                .len() as u64,
-        };
-        if !agg.count.passes(n) {
-            continue;
-        }
-        let related: Vec<usize> = members
-            .iter()
-            .map(|m| m.0)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let owners: Vec<Owner> = members
-            .iter()
-            .filter_map(|m| m.1)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let first = related[0];
-        // `RULE NUL aggregate NUL FIELD`, then each holder's executable (sorted, once): the
-        // group's value is left out, so a scan from another address keeps its finding.
-        let mut h = Sha256::new();
-        h.update(rule.id().as_bytes());
-        h.update(b"\0aggregate\0");
-        h.update(agg.by.0.name.as_bytes());
-        let exes: BTreeSet<&[u8]> = owners
-            .iter()
-            .filter_map(|o| snap.process(o.pid)?.exe.as_ref().map(|e| e.as_bytes()))
-            .collect();
-        for e in exes {
-            h.update(b"\0");
-            h.update(e);
-        }
-        out.push(Finding {
-            id: hex16(&h.finalize()),
-            rule: ri,
-            socket: first,
-            owners,
-            count: Some(n),
-            related,
-        });
+        out.extend(aggregate_finding(rules, snap, ri, &members, eph, labels));
     }
     out.sort_by(|a, b| {
         let ra = &rules.rules[a.rule];
@@ -405,6 +358,69 @@ fn group(
             .then_with(|| a.owners.cmp(&b.owners))
     });
     out
+}
+
+/// The finding of one aggregate group, when its count passes the rule's threshold.
+fn aggregate_finding(
+    rules: &RuleSet,
+    snap: &Snapshot,
+    ri: usize,
+    members: &[(usize, Option<Owner>)],
+    eph: (u16, u16),
+    labels: &Labels,
+) -> Option<Finding> {
+    let rule = &rules.rules[ri];
+    let agg = rule.doc.aggregate.as_ref()?;
+    let n = match &agg.distinct {
+        None => members.len() as u64,
+        Some(f) => members
+            .iter()
+            .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph, labels))))
+            .collect::<BTreeSet<_>>()
+            .len() as u64,
+    };
+    if !agg.count.passes(n) {
+        return None;
+    }
+    let related: Vec<usize> = members
+        .iter()
+        .map(|m| m.0)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let owners: Vec<Owner> = members
+        .iter()
+        .filter_map(|m| m.1)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some(Finding {
+        id: aggregate_id(rule.id(), agg.by.0.name, &owners, snap),
+        rule: ri,
+        socket: related[0],
+        owners,
+        count: Some(n),
+        related,
+    })
+}
+
+/// An aggregate finding's id: `RULE NUL aggregate NUL FIELD`, then NUL and each holder's
+/// executable (sorted, once). The group's value is left out, so a scan from another address
+/// keeps its finding.
+fn aggregate_id(rule: &str, field: &str, owners: &[Owner], snap: &Snapshot) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update(b"\0aggregate\0");
+    h.update(field.as_bytes());
+    let exes: BTreeSet<&[u8]> = owners
+        .iter()
+        .filter_map(|o| snap.process(o.pid)?.exe.as_ref().map(|e| e.as_bytes()))
+        .collect();
+    for e in exes {
+        h.update(b"\0");
+        h.update(e);
+    }
+    hex16(&h.finalize())
 }
 
 fn subject<'a>(
