@@ -211,6 +211,43 @@ fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessR
         .collect()
 }
 
+/// A rule finding, with its socket and holders resolved and its message escaped.
+fn rule_finding(snap: &Snapshot, rules: &RuleSet, f: &Finding) -> ReportFinding {
+    let rule = &rules.rules[f.rule].doc;
+    let socket = socket_ref(snap, f.socket);
+    let processes = process_refs(snap, &f.owners);
+    ReportFinding {
+        id: f.id.clone(),
+        kind: FindingKind::Rule,
+        rule_id: Some(rule.id.clone()),
+        category: None,
+        title: rule.title.clone(),
+        severity: rule.severity,
+        tags: rule.tags.clone(),
+        message: escape_str(&message(rule.title.as_str(), &socket, &processes, f.count)),
+        count: f.count,
+        socket: Some(socket),
+        processes,
+    }
+}
+
+/// A drift finding, with its socket (absent for something gone) and holders resolved.
+fn drift_finding(snap: &Snapshot, d: &crate::baseline::drift::Drift) -> ReportFinding {
+    ReportFinding {
+        id: d.id.clone(),
+        kind: FindingKind::Drift,
+        rule_id: None,
+        category: Some(d.category),
+        title: d.category.title().to_string(),
+        severity: d.severity,
+        tags: Vec::new(),
+        message: escape_str(&d.message),
+        count: None,
+        socket: d.socket.map(|si| socket_ref(snap, si)),
+        processes: process_refs(snap, &d.owners),
+    }
+}
+
 /// Builds the report document from a snapshot, the engine's findings and, with a baseline, the
 /// drift. Rule findings below critical on sockets the baseline knows are left out: the baseline
 /// is the site's statement that they are expected. A critical finding is never hidden.
@@ -222,45 +259,21 @@ pub fn build(
 ) -> ScanReport {
     let mut by_severity: BTreeMap<Severity, usize> =
         Severity::ALL.iter().map(|s| (*s, 0)).collect();
-    let mut out: Vec<ReportFinding> = Vec::new();
-    for f in findings {
-        let rule = &rules.rules[f.rule].doc;
-        if rule.severity < Severity::Critical
-            && drift.is_some_and(|d| d.known_sockets.contains(&f.socket))
-        {
-            continue;
-        }
-        let socket = socket_ref(snap, f.socket);
-        let processes = process_refs(snap, &f.owners);
-        out.push(ReportFinding {
-            id: f.id.clone(),
-            kind: FindingKind::Rule,
-            rule_id: Some(rule.id.clone()),
-            category: None,
-            title: rule.title.clone(),
-            severity: rule.severity,
-            tags: rule.tags.clone(),
-            message: escape_str(&message(rule.title.as_str(), &socket, &processes, f.count)),
-            count: f.count,
-            socket: Some(socket),
-            processes,
-        });
-    }
-    for d in drift.map(|d| d.drift.as_slice()).unwrap_or_default() {
-        out.push(ReportFinding {
-            id: d.id.clone(),
-            kind: FindingKind::Drift,
-            rule_id: None,
-            category: Some(d.category),
-            title: d.category.title().to_string(),
-            severity: d.severity,
-            tags: Vec::new(),
-            message: escape_str(&d.message),
-            count: None,
-            socket: d.socket.map(|si| socket_ref(snap, si)),
-            processes: process_refs(snap, &d.owners),
-        });
-    }
+    let mut out: Vec<ReportFinding> = findings
+        .iter()
+        .filter(|f| {
+            rules.rules[f.rule].doc.severity == Severity::Critical
+                || !drift.is_some_and(|d| d.known_sockets.contains(&f.socket))
+        })
+        .map(|f| rule_finding(snap, rules, f))
+        .collect();
+    out.extend(
+        drift
+            .map(|d| d.drift.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|d| drift_finding(snap, d)),
+    );
     // Most severe first; rules before drift at the same severity; then by id.
     out.sort_by(|a, b| {
         b.severity
