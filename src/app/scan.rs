@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use super::{ExitStatus, Partial, report_warnings};
+use crate::baseline::{Baseline, Compiled};
 use crate::cli::ScanArgs;
 use crate::collect::CollectOptions;
 use crate::engine;
@@ -78,31 +79,16 @@ fn targets(
 
 fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
-    let main = args.format;
-    let targets = targets(args, main)?;
-    let fail_on = args.fail_on;
-    // Rules and baseline load on their own thread while the snapshot is taken: the two are
-    // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
-    // of a 10k-socket scan. Their errors are still reported first, and alone.
+    let targets = targets(args, args.format)?;
     let source = Source::new(args.from.as_deref(), || CollectOptions {
         netns: args.ns.select(),
         ..CollectOptions::full()
     });
+    // Rules and baseline load on their own thread while the snapshot is taken: the two are
+    // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
+    // of a 10k-socket scan. Their errors are still reported first, and alone.
     let (loaded, snap) = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| -> Result<_> {
-            let rules = load_rules(&RuleInputs {
-                defaults: !args.sources.no_default_rules,
-                paths: &args.sources.rules,
-                lists: &args.sources.lists,
-                disable: &args.disable,
-            })?;
-            let baseline = args
-                .baseline
-                .as_deref()
-                .map(|p| super::baseline_cmd::load_baseline(p, args.baseline_sha256.as_deref()))
-                .transpose()?;
-            Ok((rules, baseline))
-        });
+        let loader = scope.spawn(|| load_inputs(args));
         let snap = source.take();
         (loader.join().expect("rule loading panicked"), snap)
     });
@@ -126,37 +112,69 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
             findings.len()
         );
     }
+    write_reports(&targets, &rep, &rules)?;
+    if source.is_live() && args.format != report::Format::Table {
+        report_warnings(&snap);
+    }
+    super::exit_without_freeing(snap);
+    Ok(exit_status(args, &rep))
+}
+
+/// The rules, and the baseline when one is given (checked against its pin).
+fn load_inputs(args: &ScanArgs) -> Result<(RuleSet, Option<(Baseline, Compiled)>)> {
+    let rules = load_rules(&RuleInputs {
+        defaults: !args.sources.no_default_rules,
+        paths: &args.sources.rules,
+        lists: &args.sources.lists,
+        disable: &args.disable,
+    })?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|p| super::baseline_cmd::load_baseline(p, args.baseline_sha256.as_deref()))
+        .transpose()?;
+    Ok((rules, baseline))
+}
+
+/// Writes every requested format; the table is coloured only on a terminal, without NO_COLOR.
+fn write_reports(
+    targets: &[(report::Format, Option<PathBuf>)],
+    rep: &report::ScanReport,
+    rules: &RuleSet,
+) -> Result<()> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    for (format, path) in &targets {
-        let text = report::render(*format, &rep, &rules, color && path.is_none());
+    for (format, path) in targets {
+        let text = report::render(*format, rep, rules, color && path.is_none());
         output::emit(path.as_deref(), text.as_bytes()).map_err(|e| match path {
             Some(p) => anyhow::anyhow!("cannot write {}: {e}", p.display()),
             None => anyhow::anyhow!("cannot write the report: {e}"),
         })?;
     }
-    if source.is_live() && args.format != report::Format::Table {
-        report_warnings(&snap);
+    Ok(())
+}
+
+/// 1 with a finding at or above --fail-on, else 0; with --exit-bits, AIDE-style bits: 1 new,
+/// 2 gone, 4 changed, 8 a rule finding at or above --fail-on.
+fn exit_status(args: &ScanArgs, rep: &report::ScanReport) -> ExitStatus {
+    use crate::baseline::Category::*;
+    if !args.exit_bits {
+        let hit = rep.findings.iter().any(|f| f.severity >= args.fail_on);
+        return if hit {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Ok
+        };
     }
-    super::exit_without_freeing(snap);
-    let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
-    if args.exit_bits {
-        use crate::baseline::Category::*;
-        let mut bits = 0u8;
-        for f in &rep.findings {
-            bits |= match f.category {
-                Some(NewListener | NewOutbound | NewInbound) => 1,
-                Some(ListenerGone) => 2,
-                Some(ListenerRebound | ListenerOwnerChanged) => 4,
-                None if f.severity >= fail_on => 8,
-                None => 0,
-            };
-        }
-        return Ok(ExitStatus::Bits(bits));
+    let mut bits = 0u8;
+    for f in &rep.findings {
+        bits |= match f.category {
+            Some(NewListener | NewOutbound | NewInbound) => 1,
+            Some(ListenerGone) => 2,
+            Some(ListenerRebound | ListenerOwnerChanged) => 4,
+            None if f.severity >= args.fail_on => 8,
+            None => 0,
+        };
     }
-    Ok(if hit {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Ok
-    })
+    ExitStatus::Bits(bits)
 }
