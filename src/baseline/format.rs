@@ -26,6 +26,72 @@ fn scalar(s: &str) -> String {
 /// Renders the baseline file.
 pub fn render(b: &Baseline) -> String {
     let mut o = String::new();
+    header(&mut o, b);
+    section(
+        &mut o,
+        "Listening sockets: protocol, bind address, port, executable, user.",
+        "listeners",
+        b.listeners.iter().map(listener_line).collect(),
+    );
+    section(
+        &mut o,
+        "Outbound peers: executable, remote network, remote port.",
+        "outbound",
+        b.outbound
+            .iter()
+            .map(|x| {
+                format!(
+                    "{{protocol: {}, exe: {}, network: {}, port: {}}}",
+                    x.protocol.name(),
+                    scalar(&x.exe),
+                    scalar(&x.network),
+                    port(&x.port)
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut o,
+        "Inbound services: local port and executable accepting connections.",
+        "inbound",
+        b.inbound
+            .iter()
+            .map(|x| {
+                let peers = x
+                    .peers
+                    .as_deref()
+                    .map(|p| format!(", peers: {}", scalar(p)))
+                    .unwrap_or_default();
+                format!(
+                    "{{protocol: {}, port: {}, exe: {}{peers}}}",
+                    x.protocol.name(),
+                    port(&x.port),
+                    scalar(&x.exe)
+                )
+            })
+            .collect(),
+    );
+    if !b.accepted.is_empty() {
+        o.push_str("\n# What `baseline update --accept` added or removed, by whom and when.\n");
+        o.push_str("accepted:\n");
+        for a in &b.accepted {
+            let _ = writeln!(
+                o,
+                "  - {{at: {}, by: {}, id: {}, category: {}, entry: {}}}",
+                scalar(&a.at),
+                scalar(&a.by),
+                scalar(&a.id),
+                a.category.name(),
+                scalar(&a.entry)
+            );
+        }
+    }
+    o
+}
+
+/// The comment block, the header fields, and the severity overrides (or the defaults, as a
+/// comment).
+fn header(o: &mut String, b: &Baseline) {
     o.push_str(
         "# sockwarden baseline: the known-good socket state of a host or golden image.\n\
          # Review changes like code. `sockwarden scan --baseline FILE` reports what differs;\n\
@@ -49,85 +115,41 @@ pub fn render(b: &Baseline) -> String {
             let _ = writeln!(o, "#   {}: {}", c.name(), c.default_severity().name());
         }
     }
-    o.push_str("\n# Listening sockets: protocol, bind address, port, executable, user.\n");
-    if b.listeners.is_empty() {
-        o.push_str("listeners: []\n");
-    } else {
-        o.push_str("listeners:\n");
-        for l in &b.listeners {
-            let mut user = l
-                .user
-                .as_deref()
-                .map(|u| format!(", user: {}", scalar(u)))
-                .unwrap_or_default();
-            if let Some(c) = &l.container {
-                user.push_str(&format!(", container: {}", scalar(c)));
-            }
-            if let Some(n) = &l.netns {
-                user.push_str(&format!(", netns: {}", scalar(n)));
-            }
-            let _ = writeln!(
-                o,
-                "  - {{protocol: {}, address: {}, port: {}, exe: {}{user}}}",
-                l.protocol.name(),
-                scalar(&l.address),
-                port(&l.port),
-                scalar(&l.exe)
-            );
-        }
+}
+
+/// A commented list of flow-mapping entries, one per line (`name: []` when empty).
+fn section(o: &mut String, comment: &str, name: &str, entries: Vec<String>) {
+    let _ = writeln!(o, "\n# {comment}");
+    if entries.is_empty() {
+        let _ = writeln!(o, "{name}: []");
+        return;
     }
-    o.push_str("\n# Outbound peers: executable, remote network, remote port.\n");
-    if b.outbound.is_empty() {
-        o.push_str("outbound: []\n");
-    } else {
-        o.push_str("outbound:\n");
-        for x in &b.outbound {
-            let _ = writeln!(
-                o,
-                "  - {{protocol: {}, exe: {}, network: {}, port: {}}}",
-                x.protocol.name(),
-                scalar(&x.exe),
-                scalar(&x.network),
-                port(&x.port)
-            );
-        }
+    let _ = writeln!(o, "{name}:");
+    for e in entries {
+        let _ = writeln!(o, "  - {e}");
     }
-    o.push_str("\n# Inbound services: local port and executable accepting connections.\n");
-    if b.inbound.is_empty() {
-        o.push_str("inbound: []\n");
-    } else {
-        o.push_str("inbound:\n");
-        for x in &b.inbound {
-            let peers = x
-                .peers
-                .as_deref()
-                .map(|p| format!(", peers: {}", scalar(p)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "  - {{protocol: {}, port: {}, exe: {}{peers}}}",
-                x.protocol.name(),
-                port(&x.port),
-                scalar(&x.exe)
-            );
-        }
+}
+
+/// One listener entry, its optional user, container and netns scopes last.
+fn listener_line(l: &super::Listener) -> String {
+    let mut user = l
+        .user
+        .as_deref()
+        .map(|u| format!(", user: {}", scalar(u)))
+        .unwrap_or_default();
+    if let Some(c) = &l.container {
+        user.push_str(&format!(", container: {}", scalar(c)));
     }
-    if !b.accepted.is_empty() {
-        o.push_str("\n# What `baseline update --accept` added or removed, by whom and when.\n");
-        o.push_str("accepted:\n");
-        for a in &b.accepted {
-            let _ = writeln!(
-                o,
-                "  - {{at: {}, by: {}, id: {}, category: {}, entry: {}}}",
-                scalar(&a.at),
-                scalar(&a.by),
-                scalar(&a.id),
-                a.category.name(),
-                scalar(&a.entry)
-            );
-        }
+    if let Some(n) = &l.netns {
+        user.push_str(&format!(", netns: {}", scalar(n)));
     }
-    o
+    format!(
+        "{{protocol: {}, address: {}, port: {}, exe: {}{user}}}",
+        l.protocol.name(),
+        scalar(&l.address),
+        port(&l.port),
+        scalar(&l.exe)
+    )
 }
 
 /// A port: bare digits, or a scalar.
