@@ -4,6 +4,7 @@
 //! - `live`: real sockets in a private network namespace made by the test.
 //! - `differential`: sockwarden against `ss` on the same live namespace.
 //! - `cli`: exit codes and errors of the binary.
+//! - `operations`: the systemd units, and their capability set against root's scan.
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
@@ -21,6 +22,7 @@ mod drift_fixtures;
 mod engine_naive;
 mod live;
 mod netns;
+mod operations;
 mod reports;
 mod safety;
 mod scan;
