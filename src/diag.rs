@@ -7,9 +7,14 @@ use std::fmt;
 /// A problem in a rule, list or other input file, located.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {
+    /// The file as the user named it, or for the built-in pack its path in the repository
+    /// (`rules/...`).
     pub file: String,
+    /// 1-based line; 1 when the problem has no better place.
     pub line: usize,
+    /// 1-based column; 1 when the problem has no better place.
     pub col: usize,
+    /// What is wrong; a multi-line message is folded onto one line when displayed.
     pub message: String,
 }
 
@@ -34,6 +39,7 @@ impl fmt::Display for Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic at `line` and `col` (both 1-based) of `file`.
     pub fn new(file: &str, line: usize, col: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             file: file.to_string(),

@@ -23,10 +23,13 @@ pub const DEFAULT_MAX_DOCUMENT: u64 = 64 << 20;
 
 static MAX_OVERRIDE: OnceLock<u64> = OnceLock::new();
 
-/// What is being read: decides the default size cap and names the input in errors.
+/// What is being read: decides the default size cap (errors name the input by its path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A saved snapshot (JSON): capped at [`DEFAULT_MAX_SNAPSHOT`] by default.
     Snapshot,
+    /// A YAML or text document (a rule, lists or baseline file, a baseline's `.sha256` pin): capped
+    /// at [`DEFAULT_MAX_DOCUMENT`] by default.
     Document,
 }
 
@@ -68,9 +71,16 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// Why an input could not be read.
 #[derive(Debug)]
 pub enum InputError {
+    /// The path (or `-`), and why it could not be opened, examined or read.
     Io(String, io::Error),
+    /// The path, and what it is instead of a regular file: `a directory`, `a FIFO`, `a socket` or
+    /// `a device`.
     NotRegular(String, &'static str),
+    /// The path, and the cap in bytes that it exceeds (by its size, or by growing while it was
+    /// read).
     TooLarge(String, u64),
+    /// The path, and the 1-based line and column (in bytes) of the first byte that is not valid
+    /// UTF-8.
     NotUtf8(String, usize, usize),
 }
 

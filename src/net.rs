@@ -19,14 +19,25 @@ crate::model::vocabulary! {
     /// The class of an address, as rules (`socket.remote.class`) and baselines (`private`,
     /// `loopback`, ...) name it.
     pub enum AddressClass {
+        /// `0.0.0.0` or `::`: a wildcard bind (baselines write it as `any`).
         Unspecified => "unspecified",
+        /// `127.0.0.0/8` or `::1`.
         Loopback => "loopback",
+        /// RFC 1918 (`10/8`, `172.16/12`, `192.168/16`) or IPv6 unique-local `fc00::/7`.
         Private => "private",
+        /// `169.254.0.0/16` or `fe80::/10`.
         LinkLocal => "link-local",
+        /// `100.64.0.0/10`, carrier-grade NAT (RFC 6598); IPv4 only.
         Shared => "shared",
+        /// `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24` or `2001:db8::/32`.
         Documentation => "documentation",
+        /// `224.0.0.0/4` or `ff00::/8`.
         Multicast => "multicast",
+        /// IPv4 only: `0.0.0.0/8` except `0.0.0.0` itself, `240.0.0.0/4` (the broadcast address
+        /// included) and the benchmarking net `198.18.0.0/15`.
         Reserved => "reserved",
+        /// Every other address. IPv6 has no `shared` or `reserved` here: its other special
+        /// ranges (NAT64, 6to4, discard) are public.
         Public => "public",
     }
 }
@@ -132,6 +143,8 @@ impl NetTable {
         })
     }
 
+    /// Whether `ip` is in one of the networks; a v4-mapped IPv6 address is looked up as its IPv4
+    /// address (so `::ffff:10.0.0.1` is in `10.0.0.0/8`).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match canonical(ip) {
             IpAddr::V4(a) => in_ranges(&self.v4, u32::from(a)),
@@ -139,6 +152,7 @@ impl NetTable {
         }
     }
 
+    /// Whether the table holds no network at all (it then contains no address).
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
@@ -197,6 +211,8 @@ impl std::fmt::Debug for PortSet {
 }
 
 impl PortSet {
+    /// Parses ports and inclusive ranges (`22`, `1024-65535`); the error names the first item that
+    /// is not a port or is an empty range.
     pub fn parse(items: &[String]) -> Result<PortSet, String> {
         let mut set = PortSet([0; 1024]);
         for item in items {
@@ -208,6 +224,7 @@ impl PortSet {
         Ok(set)
     }
 
+    /// Whether port `p` is in the set.
     pub fn contains(&self, p: u16) -> bool {
         self.0[usize::from(p) / 64] & (1 << (p % 64)) != 0
     }

@@ -31,15 +31,30 @@ pub enum SourceError {
     Input(InputError),
     /// Not a snapshot document: where the JSON parser stopped, and why.
     Parse {
+        /// The file as named on the command line (`-` for standard input).
         name: String,
+        /// 1-based line where parsing stopped.
         line: usize,
+        /// 1-based column where parsing stopped.
         col: usize,
+        /// The JSON parser's message: a syntax error, a wrong type, an unknown or missing field.
         message: String,
     },
     /// A snapshot of a schema version this build does not read.
-    Version { name: String, found: u32 },
+    Version {
+        /// The file as named on the command line (`-` for standard input).
+        name: String,
+        /// The document's `schema_version`, not [`SCHEMA_VERSION`].
+        found: u32,
+    },
     /// A snapshot whose contents contradict themselves (see [`Snapshot::validate`]).
-    Invalid { name: String, message: String },
+    Invalid {
+        /// The file as named on the command line (`-` for standard input).
+        name: String,
+        /// What is inconsistent: a process, namespace or socket listed twice, or an owner that
+        /// names a process the file does not account for.
+        message: String,
+    },
 }
 
 impl fmt::Display for SourceError {

@@ -14,8 +14,11 @@ use crate::net::{AddressClass, address_class, canonical};
 /// Options for building a baseline from a snapshot.
 #[derive(Debug, Clone, Copy)]
 pub struct Include {
+    /// Write listener entries (TCP LISTEN, unconnected UDP on a fixed port).
     pub listeners: bool,
+    /// Write outbound entries (connections from an ephemeral local port).
     pub outbound: bool,
+    /// Write inbound entries (connections accepted on a port something listens on).
     pub inbound: bool,
     /// Write specific addresses as their class (private, public, ...), for fleets.
     pub classes: bool,
@@ -106,7 +109,8 @@ pub fn network_text(a: IpAddr, classes: bool) -> String {
     }
 }
 
-/// Every (pid, fd) listening port in a snapshot, for telling accepted connections apart.
+/// Every (protocol, port) a TCP socket listens on in a snapshot, for telling accepted
+/// connections apart.
 pub fn listening_ports(snap: &Snapshot) -> std::collections::HashSet<(Proto, u16)> {
     snap.sockets
         .iter()

@@ -23,16 +23,25 @@ pub struct SnapshotDiff {
     pub old: String,
     /// `HOST TAKEN_AT` of the later snapshot.
     pub new: String,
+    /// Listeners by `PROTO ADDRESS:PORT`, with their holders (`EXE (USER)`): added, removed, or
+    /// held by others.
     pub listeners: Changes,
+    /// Established and connecting TCP and UDP sockets by `PROTO LOCAL -> REMOTE`, with their
+    /// holders.
     pub connections: Changes,
+    /// Processes by `pid PID started TICKS`, with their exe and command line: added, removed, or
+    /// running another executable or command line.
     pub processes: Changes,
 }
 
 /// Lines added, removed and changed in one part of a diff, sorted.
 #[derive(Debug, Default, Serialize)]
 pub struct Changes {
+    /// Keys only the later snapshot has, each with its value.
     pub added: Vec<String>,
+    /// Keys only the earlier snapshot has, each with its value.
     pub removed: Vec<String>,
+    /// Keys in both with another value: `KEY: OLD -> NEW`.
     pub changed: Vec<String>,
 }
 

@@ -22,17 +22,25 @@ use crate::rules::Severity;
 /// What accepting a drift finding changes in the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
+    /// Add this listener entry (a new listener).
     AddListener(Listener),
     /// Replace listener entry `index` with a new one (rebound, owner changed).
     ReplaceListener(usize, Listener),
+    /// Remove the listener entry at this index (a listener that is gone).
     RemoveListener(usize),
+    /// Add this outbound entry (a new destination).
     AddOutbound(Outbound),
+    /// Add this inbound entry (a new inbound service).
     AddInbound(Inbound),
 }
 
+/// One drift finding: a difference between the snapshot and the baseline, with what accepting it
+/// would change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drift {
+    /// What kind of difference.
     pub category: Category,
+    /// The baseline's severity for the category (its `severity` map, else the default).
     pub severity: Severity,
     /// Stable across runs: category and what identifies the entry (no pids, no inodes).
     pub id: String,
@@ -40,7 +48,11 @@ pub struct Drift {
     pub message: String,
     /// Index into the snapshot's sockets (none for a listener that is gone).
     pub socket: Option<usize>,
+    /// The (pid, fd)s of the holder the finding is about (one executable, user and container
+    /// among the holders of `socket`, the first socket that showed it). Empty for a listener
+    /// that is gone or a socket no process holds.
     pub owners: Vec<Owner>,
+    /// What `baseline update --accept` applies to the baseline for this finding.
     pub change: Change,
 }
 
@@ -85,6 +97,8 @@ fn id(category: Category, key: &str) -> String {
 /// The result of comparing a snapshot with a baseline.
 #[derive(Debug, Default)]
 pub struct Comparison {
+    /// Drift findings, most severe first, then by category and message; one per (category, entry),
+    /// however many sockets show it.
     pub drift: Vec<Drift>,
     /// Sockets that match a baseline entry exactly.
     pub known_sockets: BTreeSet<usize>,

@@ -37,16 +37,25 @@ pub const BASELINE_VERSION: u32 = 1;
 crate::model::vocabulary! {
     /// Drift categories, with their default severities.
     pub enum Category {
+        /// A listener that no entry describes (default severity medium).
         NewListener => "new_listener",
+        /// A listener entry that no current listener matches (low).
         ListenerGone => "listener_gone",
+        /// The same service (protocol, port, exe, user) listening on another address, such as
+        /// 127.0.0.1 → 0.0.0.0 (high).
         ListenerRebound => "listener_rebound",
+        /// The same protocol, port and address, held by another exe or user (high).
         ListenerOwnerChanged => "listener_owner_changed",
+        /// A connection to an (exe, network, port) destination no outbound entry allows (low).
         NewOutbound => "new_outbound",
+        /// Connections accepted on a (port, exe) no inbound entry allows (medium).
         NewInbound => "new_inbound",
     }
 }
 
 impl Category {
+    /// The severity a finding of this category has unless the baseline's `severity` map overrides
+    /// it (see [`Baseline::severity`]); the table in docs/baseline.md.
     pub fn default_severity(self) -> Severity {
         match self {
             Category::NewListener => Severity::Medium,
@@ -58,6 +67,7 @@ impl Category {
         }
     }
 
+    /// The finding's title in reports: one short phrase per category.
     pub fn title(self) -> &'static str {
         match self {
             Category::NewListener => "New listener not in the baseline",
@@ -73,7 +83,9 @@ impl Category {
 crate::model::vocabulary! {
     /// `tcp` or `udp`: tcp6 and udp6 fold into them.
     pub enum Proto {
+        /// TCP over IPv4 or IPv6.
         Tcp => "tcp",
+        /// UDP over IPv4 or IPv6.
         Udp => "udp",
     }
 }
@@ -89,9 +101,12 @@ impl Proto {
     }
 }
 
+/// A listener entry: a service that is expected to listen (TCP in LISTEN, or unconnected UDP on a
+/// fixed port).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
+    /// `tcp` or `udp`.
     pub protocol: Proto,
     /// `any`, an address class (`loopback`, `private`, ...), an address or a CIDR.
     pub address: String,
@@ -100,6 +115,7 @@ pub struct Listener {
     pub port: String,
     /// The executable, a glob (`*` does not cross `/`, `**` does).
     pub exe: String,
+    /// The holder's user name (its uid as a number when the name is unknown). Absent: any user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Optional container scope: a glob over `RUNTIME:ID` of the holder (`docker:*`), or `host`
@@ -112,23 +128,32 @@ pub struct Listener {
     pub netns: Option<String>,
 }
 
+/// An outbound entry: a destination an executable is expected to connect to (from an ephemeral
+/// local port).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Outbound {
+    /// `tcp` or `udp`.
     pub protocol: Proto,
+    /// The executable that connects: a path or a glob (`*` does not cross `/`, `**` does).
     pub exe: String,
     /// An address class, an address or a CIDR.
     pub network: String,
+    /// The remote port: a number or a range `"1024-2047"`.
     #[serde(deserialize_with = "port_text")]
     pub port: String,
 }
 
+/// An inbound entry: a local port on which an executable is expected to accept connections.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inbound {
+    /// `tcp` or `udp`.
     pub protocol: Proto,
+    /// The local port: a number or a range `"1024-2047"`.
     #[serde(deserialize_with = "port_text")]
     pub port: String,
+    /// The executable that accepts: a path or a glob (`*` does not cross `/`, `**` does).
     pub exe: String,
     /// Optional: the networks peers may come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,10 +178,15 @@ fn port_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error>
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
+    /// When it was accepted: RFC 3339, UTC, seconds.
     pub at: String,
+    /// Who accepted it: `$SUDO_USER`, else `$USER`, else `uid N`.
     pub by: String,
+    /// The drift finding's id, as `scan` printed it (16 hex digits).
     pub id: String,
+    /// The drift finding's category.
     pub category: Category,
+    /// The drift finding's message: what was accepted, in words.
     pub entry: String,
 }
 
@@ -164,26 +194,36 @@ pub struct Acceptance {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
+    /// The file format's version: [`BASELINE_VERSION`]; another version is an error.
     pub version: u32,
+    /// When the snapshot the baseline was built from was taken (RFC 3339, UTC).
     pub created_at: String,
+    /// The sockwarden version that created it.
     pub tool_version: String,
+    /// The host name of the snapshot it was built from.
     pub host: String,
+    /// Free text for people (`baseline create --comment`); empty when none.
     #[serde(default)]
     pub comment: String,
     /// Severity per drift category, overriding the defaults.
     #[serde(default)]
     pub severity: BTreeMap<Category, Severity>,
+    /// Expected listeners, sorted.
     #[serde(default)]
     pub listeners: Vec<Listener>,
+    /// Expected outbound destinations, sorted.
     #[serde(default)]
     pub outbound: Vec<Outbound>,
+    /// Expected inbound services, sorted.
     #[serde(default)]
     pub inbound: Vec<Inbound>,
+    /// The record of `baseline update --accept`, oldest first. Never read for matching.
     #[serde(default)]
     pub accepted: Vec<Acceptance>,
 }
 
 impl Baseline {
+    /// The severity of category `c` in this baseline: its `severity` map's, else the default.
     pub fn severity(&self, c: Category) -> Severity {
         self.severity
             .get(&c)
@@ -191,6 +231,8 @@ impl Baseline {
             .unwrap_or(c.default_severity())
     }
 
+    /// Sorts the listener, outbound and inbound entries and drops exact duplicates, so the same
+    /// entries always render to the same bytes. The `accepted` record keeps its order.
     pub fn sort(&mut self) {
         self.listeners.sort();
         self.listeners.dedup();
@@ -204,12 +246,16 @@ impl Baseline {
 /// An address specification: `any`, a class, or networks.
 #[derive(Debug, Clone)]
 pub enum AddrSpec {
+    /// `any`: for a listener, the wildcard bind (`0.0.0.0`, `::`) only; elsewhere, every address.
     Any,
+    /// An address class (`loopback`, `private`, ...): every address of the class.
     Class(AddressClass),
+    /// An address or a CIDR.
     Nets(NetTable),
 }
 
 impl AddrSpec {
+    /// Parses `any`, an address class name, an address or a CIDR; the error lists what is allowed.
     pub fn parse(s: &str) -> Result<AddrSpec, String> {
         let t = s.trim();
         if t == "any" {
@@ -255,10 +301,15 @@ pub fn address_text(a: IpAddr, classes: bool) -> String {
 pub struct Compiled {
     /// Address, port, exe, and the optional container and namespace scopes.
     pub listeners: Vec<ListenerMatcher>,
+    /// Network, remote port and exe of each outbound entry, in file order.
     pub outbound: Vec<(AddrSpec, PortRange, ExeMatcher)>,
+    /// Peers (absent: any), local port and exe of each inbound entry, in file order.
     pub inbound: Vec<(Option<AddrSpec>, PortRange, ExeMatcher)>,
+    /// Listener entries by (protocol, port).
     pub listener_index: PortIndex,
+    /// Outbound entries by (protocol, remote port).
     pub outbound_index: PortIndex,
+    /// Inbound entries by (protocol, local port).
     pub inbound_index: PortIndex,
 }
 
@@ -305,11 +356,14 @@ impl PortIndex {
 
 /// An exe pattern: most entries are plain paths, compared as strings; the rest are globs.
 pub enum ExeMatcher {
+    /// A path without glob metacharacters: compared as a string.
     Exact(String),
+    /// A glob: `*` and `?` do not match `/`, `**` does.
     Glob(globset::GlobMatcher),
 }
 
 impl ExeMatcher {
+    /// Whether `exe` (a path, or `-` for an unknown executable) matches.
     pub fn is_match(&self, exe: &str) -> bool {
         match self {
             ExeMatcher::Exact(s) => s == exe,
@@ -423,19 +477,31 @@ fn first_bad(values: &[&str]) -> String {
 /// What one socket is, for baselining: `None` for sockets a baseline does not describe.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
+    /// A listening socket: TCP in LISTEN, or unconnected UDP bound to a non-ephemeral port.
     Listener {
+        /// `tcp` or `udp`.
         proto: Proto,
+        /// The bind address, a v4-mapped address as its IPv4 address.
         address: IpAddr,
+        /// The local port.
         port: u16,
     },
+    /// A connection from an ephemeral local port.
     Outbound {
+        /// `tcp` or `udp`.
         proto: Proto,
+        /// The peer's address, a v4-mapped address as its IPv4 address.
         remote: IpAddr,
+        /// The peer's port.
         port: u16,
     },
+    /// A connection on a non-ephemeral local port that something listens on.
     Inbound {
+        /// `tcp` or `udp`.
         proto: Proto,
+        /// The local port.
         port: u16,
+        /// The peer's address, a v4-mapped address as its IPv4 address.
         peer: IpAddr,
     },
 }

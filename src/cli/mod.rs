@@ -26,6 +26,7 @@ macro_rules! value_enum {
 
 value_enum!(Format, Severity);
 
+/// sockwarden's command line: the global flags and one [`Command`].
 #[derive(Debug, Parser)]
 #[command(
     name = "sockwarden",
@@ -45,10 +46,12 @@ pub struct Cli {
     /// Default: 2 GiB for snapshots, 64 MiB for YAML files.
     #[arg(long, global = true, value_name = "SIZE", value_parser = crate::input::parse_size)]
     pub max_input_size: Option<u64>,
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The commands, one per subcommand name.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Record every socket and its owners as a JSON snapshot (docs/snapshot.md).
@@ -67,10 +70,12 @@ pub enum Command {
     Diff(DiffArgs),
 }
 
+/// The `sockwarden baseline` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Write the baseline of the live host (or a snapshot).
     Create {
+        /// Which network namespaces to take the live state from.
         #[command(flatten)]
         ns: NetnsArgs,
         /// Take the state from a saved snapshot instead of the live system.
@@ -98,6 +103,7 @@ pub enum BaselineCommand {
     Update {
         /// The baseline file, rewritten atomically (FILE.sha256 too, when it exists).
         file: PathBuf,
+        /// Take the state from a saved snapshot instead of the live system.
         #[arg(long, value_name = "SNAPSHOT")]
         from: Option<PathBuf>,
         /// `all`, or drift finding ids (from `scan --baseline`), repeatable.
@@ -106,24 +112,29 @@ pub enum BaselineCommand {
     },
 }
 
+/// Arguments of `sockwarden diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The earlier snapshot.
     pub old: PathBuf,
     /// The later snapshot.
     pub new: PathBuf,
+    /// Output format: table (`+`, `-`, `~` lines) or json.
     #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
     pub format: String,
 }
 
+/// Arguments of `sockwarden scan`.
 #[derive(Debug, Args)]
 #[command(after_help = "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 error.")]
 pub struct ScanArgs {
+    /// Which network namespaces a live scan reads.
     #[command(flatten)]
     pub ns: NetnsArgs,
     /// Scan a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
     pub from: Option<PathBuf>,
+    /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,
     /// Disable a rule by id (repeatable).
@@ -152,6 +163,7 @@ pub struct ScanArgs {
     pub exit_bits: bool,
 }
 
+/// The `sockwarden rules` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// List the loaded rules.
@@ -160,6 +172,7 @@ pub enum RulesCommand {
     Explain {
         /// Rule id, e.g. NET-PRC-001.
         id: String,
+        /// Which rules and lists to load.
         #[command(flatten)]
         src: RuleSourceArgs,
     },
@@ -179,6 +192,7 @@ pub enum RulesCommand {
     },
     /// Write (or with --check, verify) one Markdown page per default rule into DIR.
     Docs {
+        /// Directory for the pages (docs/rules in this repository).
         dir: PathBuf,
         /// Fail if a page differs from what the rules generate.
         #[arg(long)]
@@ -213,6 +227,7 @@ pub struct NetnsArgs {
 }
 
 impl NetnsArgs {
+    /// The namespace selection for collection. clap refuses `--netns` with `--all-netns`.
     pub fn select(&self) -> crate::collect::netns::Select {
         use crate::collect::netns::Select;
         match (&self.netns, self.all_netns) {
@@ -223,8 +238,10 @@ impl NetnsArgs {
     }
 }
 
+/// Arguments of `sockwarden snapshot`.
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
+    /// Which network namespaces to dump.
     #[command(flatten)]
     pub ns: NetnsArgs,
     /// Write to FILE (atomically) instead of stdout.
@@ -239,6 +256,7 @@ pub struct SnapshotArgs {
     /// Leave out tcp_info, congestion control and socket memory.
     #[arg(long)]
     pub no_extensions: bool,
+    /// Where socket owners come from.
     #[command(flatten)]
     pub owners: OwnersArgs,
 }
@@ -253,14 +271,20 @@ pub struct OwnersArgs {
     pub owners_from: OwnersFromArg,
 }
 
+/// The values of `--owners-from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OwnersFromArg {
+    /// The BPF iterator on hosts with 10,000 or more open files when it can be loaded, else procfs.
     Auto,
+    /// The kernel's task-file BPF iterator only (needs CAP_BPF and CAP_PERFMON, and kernel BTF);
+    /// when it cannot be loaded, the owners are a gap.
     Bpf,
+    /// One readlink per /proc/PID/fd entry.
     Procfs,
 }
 
 impl OwnersArgs {
+    /// The collector's owner source for the flag.
     pub fn source(&self) -> crate::collect::OwnersFrom {
         use crate::collect::OwnersFrom;
         match self.owners_from {
@@ -271,6 +295,7 @@ impl OwnersArgs {
     }
 }
 
+/// Arguments of `sockwarden list`: `ss`'s flags and filter words.
 #[derive(Debug, Args)]
 #[command(after_help = "FILTER words, as ss takes them:\n  \
         state NAME | exclude NAME   (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2, \
@@ -280,6 +305,7 @@ impl OwnersArgs {
         Examples:\n  sockwarden list -tuln\n  sockwarden list -tp state established dport = :4444\n  \
         sockwarden list -ntaup")]
 pub struct ListArgs {
+    /// Which network namespaces to list.
     #[command(flatten)]
     pub ns: NetnsArgs,
     /// TCP sockets.
@@ -339,6 +365,7 @@ pub struct ListArgs {
     /// Read a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
     pub from: Option<PathBuf>,
+    /// Where socket owners come from (with -p).
     #[command(flatten)]
     pub owners: OwnersArgs,
     /// state/exclude words and a filter expression.
@@ -351,6 +378,7 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
+    /// The list options these flags give, the filter words included.
     pub fn options(&self) -> ListOptions {
         ListOptions {
             tcp: self.tcp,

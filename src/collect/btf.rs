@@ -13,7 +13,9 @@ const MAGIC: u16 = 0xeb9f;
 
 /// BTF kinds (`BTF_KIND_*`) that the lookups name.
 pub const KIND_STRUCT: u8 = 4;
+/// `BTF_KIND_UNION`: a union; [`Btf::member`] looks through unions as through structs.
 pub const KIND_UNION: u8 = 5;
+/// `BTF_KIND_FUNC`: a function, such as the iterator's `bpf_iter_task_file` attach target.
 pub const KIND_FUNC: u8 = 12;
 const KIND_INT: u8 = 1;
 const KIND_PTR: u8 = 2;
@@ -64,7 +66,10 @@ impl fmt::Debug for Btf<'_> {
 /// A member found by [`Btf::member`]: its byte offset in the outer struct and its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member {
+    /// Bytes from the start of the outermost struct, including the offsets of the anonymous struct
+    /// or union members it was found inside.
     pub offset: u32,
+    /// Size of the member's type in bytes, through typedefs and qualifiers (a pointer is 8).
     pub size: u32,
 }
 

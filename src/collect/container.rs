@@ -7,6 +7,10 @@
 
 use crate::model::Container;
 
+/// The container that a cgroup path (as /proc/PID/cgroup shows it) belongs to, or `None` for a
+/// process in no container. The innermost segment that names a runtime wins; `pod_uid` is set for a
+/// Kubernetes pod's cgroup (`pod<uid>`, or the systemd driver's `pod<uid_with_underscores>` with
+/// its underscores turned back into dashes).
 pub fn container_from_cgroup(path: &str) -> Option<Container> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let pod_uid = segments.iter().find_map(|s| pod_uid(s));

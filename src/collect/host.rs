@@ -8,16 +8,23 @@ use nix::unistd::{Uid, User};
 
 use super::procwalk::ns_inode;
 
+/// The host name from gethostname(2) (in the UTS namespace sockwarden runs in), lossily decoded;
+/// empty when it cannot be read.
 pub fn hostname() -> String {
     nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
+/// The running kernel's release (`uname -r`), from /proc/sys/kernel/osrelease; empty when
+/// unreadable.
 pub fn kernel_release() -> String {
     read_trimmed("/proc/sys/kernel/osrelease")
 }
 
+/// The random id the kernel chose at this boot (/proc/sys/kernel/random/boot_id). Boot-relative
+/// values such as `start_ticks` are comparable between two snapshots only when their boot ids
+/// are equal. Empty when unreadable.
 pub fn boot_id() -> String {
     read_trimmed("/proc/sys/kernel/random/boot_id")
 }

@@ -22,9 +22,14 @@ pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
 /// One netlink message out of a receive buffer or a recorded dump.
 #[derive(Debug, Clone, Copy)]
 pub struct Frame<'a> {
+    /// `nlmsg_type`: [`SOCK_DIAG_BY_FAMILY`] for a reply, or `NLMSG_DONE`, `NLMSG_ERROR`,
+    /// `NLMSG_NOOP`.
     pub kind: u16,
+    /// `nlmsg_flags`: `NLM_F_DUMP_INTR` here means the kernel's table changed during the dump.
     pub flags: u16,
+    /// `nlmsg_seq`: the sequence number of the request this message answers.
     pub seq: u32,
+    /// The message body: the `nlmsg_len - 16` bytes after the header, without the padding.
     pub payload: &'a [u8],
 }
 
@@ -62,6 +67,8 @@ pub fn frames(buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, String>> {
 pub enum DumpError {
     /// The kernel has no handler for this family/protocol (ENOENT, EOPNOTSUPP, EINVAL).
     Unsupported(io::Error),
+    /// Any other failure: the socket could not send or receive, the kernel answered with another
+    /// error, or a reply was malformed.
     Io(io::Error),
 }
 
@@ -77,6 +84,7 @@ impl std::fmt::Display for DumpError {
 /// Counts from one dump, for warnings.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DumpStats {
+    /// Replies handed to the callback (`NLMSG_DONE`, errors and no-ops are not counted).
     pub messages: u64,
     /// The kernel flagged the dump as interrupted (the table changed under it).
     pub interrupted: bool,
@@ -90,6 +98,9 @@ pub struct DiagSocket {
 }
 
 impl DiagSocket {
+    /// Opens and connects a NETLINK_SOCK_DIAG socket, asking for a 1 MiB receive buffer (best
+    /// effort, as `ss` does). Fails when the kernel has no sock_diag support or the process may not
+    /// create netlink sockets.
     pub fn open() -> io::Result<DiagSocket> {
         let mut sock = NlSocket::new(NETLINK_SOCK_DIAG)?;
         sock.bind_auto()?;

@@ -36,10 +36,15 @@ pub enum Select {
 /// A namespace found, and how to enter it.
 #[derive(Debug, Clone)]
 pub struct Found {
+    /// The namespace's inode (the number in `net:[INODE]`): its identity, as `Socket::netns` and
+    /// `Process::netns` record it.
     pub inode: u64,
+    /// Its name under /run/netns, when it has one.
     pub name: Option<String>,
     /// A file that refers to it (/run/netns/NAME, /proc/PID/ns/net, /proc/PID/task/TID/ns/net).
     pub path: PathBuf,
+    /// Processes with the namespace as their own or with a thread in it, from the pids given to
+    /// [`discover`]; empty for a named namespace no process uses.
     pub pids: BTreeSet<u32>,
 }
 
@@ -138,6 +143,8 @@ pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
 /// Why a namespace could not be entered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnterError {
+    /// What failed: opening the namespace file or setns(2) on it (naming the file and the
+    /// system's error), or the dump thread's panic.
     pub message: String,
     /// The namespace file is gone (its last process exited): churn, not a blind spot.
     pub gone: bool,

@@ -197,7 +197,11 @@ pub fn socket_inode(link: &[u8]) -> Option<u64> {
 /// Why a process's metadata could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetaError {
+    /// The process exited, its pid was reused while it was read, or its stat or status file could
+    /// not be read or parsed for another reason than permission: counted as `proc_meta_vanished`.
     Vanished,
+    /// Reading /proc/PID/stat or /proc/PID/status was refused (permission): counted as
+    /// `proc_meta_denied`.
     Denied,
 }
 
@@ -386,7 +390,7 @@ pub fn ns_inode(link: &[u8]) -> Option<u64> {
     s.split_once(":[")?.1.strip_suffix(']')?.parse().ok()
 }
 
-/// One process's metadata, or why it could not be read; `true` marks partial metadata.
+/// One process's metadata, or why it could not be read; the flags say what may be missing.
 pub type MetaResult = Result<(Process, MetaFlags), MetaError>;
 
 /// Reads metadata for `pids` in parallel.

@@ -86,19 +86,37 @@ fn bpf(cmd: u32, attr: &mut Attr) -> io::Result<OwnedFd> {
 pub struct Layout {
     /// BTF id of `bpf_iter_task_file`, the iterator's attach point.
     pub attach_btf_id: u32,
+    /// Offset of `meta` (a pointer to `struct bpf_iter_meta`) in the program's context, `struct
+    /// bpf_iter__task_file`.
     pub ctx_meta: u32,
+    /// Offset of `task` (the `task_struct` being visited; NULL on the final call) in the context.
     pub ctx_task: u32,
+    /// Offset of `fd` (the descriptor number, 4 bytes) in the context.
     pub ctx_fd: u32,
+    /// Offset of `file` (the `struct file` behind the descriptor) in the context.
     pub ctx_file: u32,
+    /// Offset of `seq` in `struct bpf_iter_meta`: the seq_file the records are written to.
     pub meta_seq: u32,
+    /// Offset of `group_leader` in `task_struct`: records carry the thread group's pid, not the
+    /// thread's.
     pub task_group_leader: u32,
+    /// Offset of `thread_pid` (its `struct pid`) in `task_struct`.
     pub task_thread_pid: u32,
+    /// Offset of `level` in `struct pid`: the depth of PID namespace nesting, read from the calling
+    /// task to pick this process's own namespace.
     pub pid_level: u32,
+    /// Offset of `numbers`, the array of `struct upid` (one per namespace level), in `struct pid`.
     pub pid_numbers: u32,
+    /// Size in bytes of `struct upid`: the stride of `numbers`.
     pub upid_size: u32,
+    /// Offset of `nr` (the pid as that level's namespace sees it) in `struct upid`.
     pub upid_nr: u32,
+    /// Offset of `f_inode` in `struct file`.
     pub file_f_inode: u32,
+    /// Offset of `i_mode` (2 bytes) in `struct inode`: its `S_IFMT` bits tell a socket.
     pub inode_i_mode: u32,
+    /// Offset of `i_ino` in `struct inode`: the socket inode that `/proc/PID/fd` shows as
+    /// `socket:[INODE]`.
     pub inode_i_ino: u32,
 }
 
@@ -203,10 +221,16 @@ impl Layout {
 /// One eBPF instruction (`struct bpf_insn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insn {
+    /// Opcode: class, size or operation, and source bits (`BPF_LDX | BPF_MEM | BPF_DW`, ...).
     pub code: u8,
+    /// Destination register, 0 to 10 (r10 is the read-only frame pointer); 4 bits when encoded.
     pub dst: u8,
+    /// Source register, 0 to 10; 4 bits when encoded.
     pub src: u8,
+    /// Signed offset: of a memory access from its base register, or of a jump, in instructions,
+    /// from the next one.
     pub off: i16,
+    /// Signed immediate operand, or the helper function's number for a call.
     pub imm: i32,
 }
 

@@ -21,6 +21,12 @@ const UNIX_DIAG_UID: u16 = 7;
 /// UDIAG_SHOW_UID: not among the crate's flags.
 pub const UDIAG_SHOW_UID: u32 = 0x40;
 
+/// Decodes one unix_diag reply payload (everything after the netlink header) into a socket with
+/// its [`UnixInfo`] filled in. For a listener, `recv_q` is the number of connections waiting to be
+/// accepted and `send_q` the listen() backlog (also kept as `unix.backlog`); otherwise `recv_q` is
+/// the bytes waiting to be read (a datagram socket: the next datagram's size) and `send_q` the
+/// send-buffer memory still in use. An error names what could not be parsed: the message, a
+/// socket type other than stream, datagram or seqpacket, or an unknown state.
 pub fn decode_unix(payload: &[u8]) -> Result<Socket, String> {
     let msg = SockDiagMessage::parse_with_param(payload, SOCK_DIAG_BY_FAMILY)
         .map_err(|e| format!("unix_diag reply: {e}"))?;

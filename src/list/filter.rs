@@ -33,26 +33,40 @@ const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, not or '('";
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
+    /// `a and b` (also `&`, `&&`, or two expressions side by side).
     And(Box<Expr>, Box<Expr>),
+    /// `a or b` (also `|`, `||`); same precedence as `and`, left to right.
     Or(Box<Expr>, Box<Expr>),
+    /// `not a` (also `!`). A predicate that does not apply to a socket is false, so its `not` is
+    /// true (`not sport = :22` keeps every unix socket).
     Not(Box<Expr>),
+    /// One condition.
     Pred(Pred),
 }
 
 /// `src`/`sport` look at the local end, `dst`/`dport` at the remote end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
+    /// The local end (`src`, `sport`).
     Src,
+    /// The remote end (`dst`, `dport`).
     Dst,
 }
 
+/// A port comparison, socket's port on the left: `sport < :1024` is `port < 1024`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
+    /// `=`, `==`, `eq`, or no operator.
     Eq,
+    /// `!=`, `ne`, `neq`.
     Ne,
+    /// `<`, `lt`.
     Lt,
+    /// `>`, `gt`.
     Gt,
+    /// `<=`, `le`, `leq`.
     Le,
+    /// `>=`, `ge`, `geq`.
     Ge,
 }
 
@@ -67,12 +81,14 @@ pub enum Pred {
     UnixName(Side, Vec<u8>),
     /// `dev`: the bound device, by index or by name.
     DevIndex(u32),
+    /// `dev NAME`: the bound device by name, as resolved in the socket's namespace.
     DevName(String),
     /// `fwmark VALUE/MASK`: `(mark & MASK) == VALUE`.
     Mark(u32, u32),
 }
 
 impl Expr {
+    /// Whether the socket passes the expression.
     pub fn eval(&self, s: &Socket) -> bool {
         match self {
             Expr::And(a, b) => a.eval(s) && b.eval(s),

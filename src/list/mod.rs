@@ -25,23 +25,41 @@ use crate::model::{Family, Process, Protocol, Snapshot, Socket, State, StateSet}
 /// `ss`'s flags, resolved from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
+    /// `-t`: the TCP table.
     pub tcp: bool,
+    /// `-u`: the UDP table.
     pub udp: bool,
+    /// `-w`: the raw IP table.
     pub raw: bool,
+    /// `-x`: unix sockets.
     pub unix: bool,
+    /// `-0`: packet sockets.
     pub packet: bool,
+    /// `-l`: listening and unconnected sockets only (LISTEN and CLOSE); `-a` wins over it.
     pub listening: bool,
+    /// `-a`: every state but TCP bound-inactive.
     pub all: bool,
+    /// `-n`: accepted for `ss` compatibility; service names are never resolved anyway.
     pub numeric: bool,
+    /// `-p`: attribute sockets to processes and show pid, fd, exe and user.
     pub processes: bool,
+    /// `-e`: uid, inode, cookie, mark, v6only, shutdown.
     pub extended: bool,
+    /// `-i`: tcp_info and congestion control.
     pub info: bool,
+    /// `-m`: socket memory (skmem).
     pub memory: bool,
+    /// `-o`: timers.
     pub options: bool,
+    /// `-b`: packet sockets' classic BPF filters.
     pub bpf: bool,
+    /// `-4`: IPv4 inet sockets only (adds every inet table when none is named).
     pub ipv4: bool,
+    /// `-6`: IPv6 inet sockets only (adds every inet table when none is named).
     pub ipv6: bool,
+    /// `-H`: no header line.
     pub no_header: bool,
+    /// `--json`: print the selected sockets and their processes as JSON instead of a table.
     pub json: bool,
     /// Trailing words: `state NAME`, `exclude NAME`, and a filter expression.
     pub words: Vec<String>,
@@ -50,9 +68,12 @@ pub struct ListOptions {
 /// What to collect and which sockets to keep.
 #[derive(Debug, Clone)]
 pub struct Selection {
+    /// The socket tables to dump: those named by flags (`-4`/`-6` alone name every inet table), or
+    /// all of them when no table or family flag is given.
     pub tables: Tables,
     /// Inet families kept (only inet sockets are affected).
     pub ipv4: bool,
+    /// Whether IPv6 inet sockets are kept.
     pub ipv6: bool,
     /// States kept, for every table; also what collection asks the kernel for TCP.
     ///
@@ -76,6 +97,9 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Resolves the flags and the trailing words into a selection, as `ss` does (see `states`). An
+    /// error names the bad word: an unknown state, a state word without a name, a filter that does
+    /// not parse, or states that leave nothing to show.
     pub fn parse(opts: &ListOptions) -> Result<Selection, String> {
         let inet_table = opts.tcp || opts.udp || opts.raw;
         let family = opts.ipv4 || opts.ipv6;
@@ -158,6 +182,8 @@ impl Selection {
         })
     }
 
+    /// Whether a socket is kept: its table selected, its family (inet only) kept, its state in
+    /// `states`, and the filter expression true for it.
     pub fn matches(&self, s: &Socket) -> bool {
         let t = &self.tables;
         let table = match s.protocol {

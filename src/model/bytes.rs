@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub struct ByteString(pub Vec<u8>);
 
 impl ByteString {
+    /// The exact bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -27,6 +28,7 @@ impl ByteString {
         String::from_utf8_lossy(&self.0)
     }
 
+    /// Whether there are no bytes at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

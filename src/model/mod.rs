@@ -25,10 +25,15 @@ use serde::{Deserialize, Serialize};
 /// Version of the snapshot JSON document. Bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// One observation of a host's sockets and their holders: what `snapshot` writes and every later
+/// stage reads (docs/snapshot.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
+    /// [`SCHEMA_VERSION`] for every snapshot this build writes; a saved snapshot with another
+    /// version is refused when read.
     pub schema_version: u32,
+    /// Where, when and how the snapshot was taken, and which sources answered.
     pub meta: Meta,
     /// Sorted by [`Socket::sort_key`].
     pub sockets: Vec<Socket>,
@@ -52,6 +57,8 @@ pub struct Snapshot {
 pub struct Gap {
     /// What was missed: `netns`, `netns:NAME`, `table:TABLE`, `owners`.
     pub scope: String,
+    /// Why, in words: the system's error or the answer of the source that failed. Free text for
+    /// people, not a stable code.
     pub reason: String,
 }
 
@@ -65,6 +72,8 @@ impl std::fmt::Display for Gap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Namespace {
+    /// The namespace's inode (the number in `net:[INODE]`): its identity, as `Socket::netns`,
+    /// `Process::netns` and `Meta::netns` hold it.
     pub inode: u64,
     /// Its name under /run/netns, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,23 +89,36 @@ pub struct Namespace {
     pub containers: Vec<String>,
 }
 
+/// The snapshot's header: the host, the kernel, when, with what privileges, and where each kind of
+/// data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
+    /// The program that wrote the snapshot.
     pub tool: Tool,
+    /// The host's name (gethostname(2), in the UTS namespace sockwarden ran in); reports show it as
+    /// `host`. Empty when it could not be read.
     pub hostname: String,
+    /// The kernel release, as `uname -r` prints it (/proc/sys/kernel/osrelease).
     pub kernel: String,
+    /// The kernel's random id for the boot (/proc/sys/kernel/random/boot_id). Boot-relative values
+    /// such as `Process::start_ticks` are comparable between two snapshots only when their boot ids
+    /// are equal.
     pub boot_id: String,
     /// RFC 3339, UTC, seconds.
     pub taken_at: String,
     /// Inode of the network namespace the sockets were dumped in.
     pub netns: Option<u64>,
-    /// True when running as root with the capabilities that a complete view needs
-    /// (CAP_NET_ADMIN for BPF filters, CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other users' /proc).
+    /// True when the capabilities that a complete view needs were effective in the host's user
+    /// namespace (CAP_NET_ADMIN for BPF filters, CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH for other
+    /// users' /proc); uid 0 alone does not count.
     pub privileged: bool,
-    /// Where each socket table came from: "netlink", "procfs", or "unavailable: reason".
+    /// Where each socket table came from: "netlink", "procfs (...)", or "unavailable: reason"
+    /// (key `all` when netlink itself was unavailable); and under `owners`, where the socket
+    /// holders came from: "bpf_iter", "procfs", "procfs (bpf_iter unavailable: reason)", or
+    /// "unavailable: reason".
     pub sources: BTreeMap<String, String>,
-    /// Whether process attribution (/proc walk) ran.
+    /// Whether process attribution (the BPF iterator or the /proc walk) ran.
     pub attribution: bool,
     /// net.ipv4.ip_local_port_range of the namespace: which local ports are ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,19 +147,26 @@ impl Meta {
     }
 }
 
+/// The program that wrote a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
+    /// Always `sockwarden`.
     pub name: String,
+    /// Its version (the crate's, such as `0.1.0`).
     pub version: String,
 }
 
+/// Something the snapshot could not see, counted per code: a blind spot that process churn or the
+/// kernel's rules explain (a scope that could not be read at all is a [`Gap`] instead).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Warning {
-    /// Stable machine code, e.g. `proc_vanished`, `proc_denied`, `decode_error`.
+    /// Stable machine code, e.g. `proc_vanished`, `proc_fd_denied`, `decode_error`.
     pub code: String,
+    /// How many times it happened (for a process warning, the number of processes); at least 1.
     pub count: u64,
+    /// The first occurrence's message, for people.
     pub message: String,
     /// The processes concerned, when the warning is about processes: sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -147,9 +176,15 @@ pub struct Warning {
 vocabulary! {
     /// The address family of a socket.
     pub enum Family {
+        /// IPv4 (AF_INET).
         Inet => "inet",
+        /// IPv6 (AF_INET6), including dual-stack sockets that also carry IPv4 as v4-mapped
+        /// addresses.
         Inet6 => "inet6",
+        /// Unix-domain sockets (AF_UNIX).
         Unix => "unix",
+        /// Packet sockets (AF_PACKET): link-layer frames, as tcpdump, DHCP clients and IDS sensors
+        /// use.
         Packet => "packet",
     }
 }
@@ -158,13 +193,23 @@ vocabulary! {
     /// What `ss` calls the Netid: the table a socket belongs to. The declaration order is the
     /// snapshot's sort order.
     pub enum Protocol {
+        /// TCP over IPv4 or IPv6 (the family tells which): `ss` tcp.
         Tcp => "tcp",
+        /// UDP over IPv4 or IPv6.
         Udp => "udp",
+        /// Raw IP sockets (SOCK_RAW on AF_INET/AF_INET6: ping, routing daemons); their port is the
+        /// IP protocol number.
         Raw => "raw",
+        /// SOCK_STREAM unix sockets (`ss`: u_str).
         UnixStream => "unix_stream",
+        /// SOCK_DGRAM unix sockets (`ss`: u_dgr).
         UnixDgram => "unix_dgram",
+        /// SOCK_SEQPACKET unix sockets (`ss`: u_seq).
         UnixSeqpacket => "unix_seqpacket",
+        /// SOCK_RAW packet sockets, which see whole frames with their link-layer header (`ss`:
+        /// p_raw).
         PacketRaw => "packet_raw",
+        /// SOCK_DGRAM packet sockets, which see frames without the link-layer header (`ss`: p_dgr).
         PacketDgram => "packet_dgram",
     }
 }
@@ -173,10 +218,15 @@ vocabulary! {
     /// The kind of socket table, as `socket.kind` in rules: the protocols grouped as `ss`'s
     /// table flags group them.
     pub enum Kind {
+        /// The TCP table (`ss -t`).
         Tcp => "tcp",
+        /// The UDP table (`ss -u`).
         Udp => "udp",
+        /// The raw IP table (`ss -w`).
         Raw => "raw",
+        /// Unix sockets of every type (`ss -x`).
         Unix => "unix",
+        /// Packet sockets of both types (`ss -0`).
         Packet => "packet",
     }
 }
@@ -227,54 +277,87 @@ impl Protocol {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
+    /// The address as the kernel gives it: a dual-stack socket's IPv4 peer stays `::ffff:a.b.c.d`.
+    /// The unspecified address (`0.0.0.0`, `::`) for a wildcard bind or a socket with no peer.
     pub address: IpAddr,
+    /// The port; for a raw socket the IP protocol number (as `ss` shows it); 0 for no peer.
     pub port: u16,
 }
 
+/// One socket, as sock_diag (or /proc/net for raw sockets without raw_diag) reported it, with the
+/// processes holding it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Socket {
+    /// The table it belongs to (`ss`'s Netid).
     pub protocol: Protocol,
+    /// The address family: `inet` or `inet6` for TCP, UDP and raw sockets, else `unix` or `packet`.
     pub family: Family,
+    /// The kernel's state. Unconnected UDP, raw, unix and packet sockets are `close` (`ss`:
+    /// UNCONN); a TCP socket bound but neither listening nor connected is `bound-inactive`.
     pub state: State,
     /// inet: local address and port (raw sockets: port = IP protocol number, as in `ss`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<Endpoint>,
+    /// inet: the peer's address and port; the unspecified address and port 0 for a listener or an
+    /// unconnected socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<Endpoint>,
     /// Bound device (SO_BINDTODEVICE, or an IPv6 scope), by index, and its name in the socket's
     /// namespace when it could be resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ifindex: Option<u32>,
+    /// The name of `ifindex` in the socket's network namespace, when it could be resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+    /// The uid that owns the socket as the kernel records it (normally its creator's); absent when
+    /// the kernel did not report one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
     /// Socket inode (0 for TIME-WAIT, SYN-RECV and not yet accepted sockets).
     pub inode: u64,
+    /// The kernel's socket cookie (`ss -e` sk:): a 64-bit id, unique on this boot and stable for
+    /// the socket's life, set where the inode is 0 too (TIME-WAIT, SYN-RECV). Absent for raw
+    /// sockets read from /proc/net/raw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cookie: Option<u64>,
+    /// Receive queue, as `ss` shows it. TCP listener: connections waiting to be accepted; other
+    /// TCP: bytes received and not yet read; UDP and raw: receive memory in use, bytes; unix
+    /// listener: connections waiting; other unix: bytes waiting to be read (datagram: the next
+    /// datagram's size); packet: receive memory in use, bytes.
     pub recv_q: u32,
+    /// Send queue, as `ss` shows it. TCP and unix listeners: the listen() backlog; other TCP: bytes
+    /// sent and not yet acknowledged; UDP, raw and unix: send memory in use, bytes; packet: 0.
     pub send_q: u32,
+    /// The socket's pending TCP timer; absent when none is running (and for other protocols).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<Timer>,
     /// SHUT_RD = 1, SHUT_WR = 2 bits as the kernel reports them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shutdown: Option<u8>,
+    /// The firewall mark (SO_MARK). The kernel reports it only to readers with CAP_NET_ADMIN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark: Option<u32>,
+    /// inet6 only: IPV6_V6ONLY; false means a dual-stack socket that also takes IPv4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v6only: Option<bool>,
+    /// TCP only: the congestion control algorithm (`cubic`, `bbr`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub congestion: Option<String>,
+    /// TCP only: `struct tcp_info`, as far as the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_info: Option<Box<TcpInfo>>,
+    /// Socket memory (`ss -m` skmem), when the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<SkMemInfo>,
+    /// inet only: the id (the directory's inode) of the cgroup v2 the socket was created in, as
+    /// INET_DIAG_CGROUP_ID reports it (Linux ≥ 5.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup_id: Option<u64>,
+    /// Unix sockets only: name, peer, pending connections, bound file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unix: Option<Box<UnixInfo>>,
+    /// Packet sockets only: ethertype, ring version, flags, fanout, filter program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packet: Option<Box<PacketInfo>>,
     /// Processes holding a file descriptor on this socket, sorted by (pid, fd).
@@ -332,10 +415,14 @@ impl Socket {
     }
 }
 
+/// A file descriptor that holds a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
+    /// The holding process (thread group id), in sockwarden's PID namespace; its entry in
+    /// `Snapshot::processes` has the same pid.
     pub pid: u32,
+    /// The descriptor's number in that process's fd table.
     pub fd: u32,
 }
 
@@ -345,7 +432,10 @@ pub struct Owner {
 pub struct Timer {
     /// `on` (retransmit), `keepalive`, `timewait`, `persist`, `delack`, or `unknown(N)`.
     pub kind: String,
+    /// Milliseconds until the timer fires (0 when already due).
     pub expires_ms: u32,
+    /// For `on`, the retransmissions so far; for `keepalive` and `persist`, the probes sent without
+    /// an answer; 0 for `timewait`.
     pub retrans: u8,
 }
 
@@ -353,15 +443,24 @@ pub struct Timer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkMemInfo {
+    /// Receive-queue memory in use, bytes (`r`).
     pub rmem_alloc: u32,
+    /// Receive buffer limit, bytes (SO_RCVBUF as the kernel stores it, doubled; `rb`).
     pub rcvbuf: u32,
+    /// Memory of sent data not yet freed, bytes (`t`).
     pub wmem_alloc: u32,
+    /// Send buffer limit, bytes (SO_SNDBUF as the kernel stores it, doubled; `tb`).
     pub sndbuf: u32,
+    /// Memory reserved for the socket ahead of use, bytes (`f`).
     pub fwd_alloc: u32,
+    /// Memory of data queued for sending, sent or not, bytes (`w`).
     pub wmem_queued: u32,
+    /// Memory for socket options and ancillary data, such as a socket filter, bytes (`o`).
     pub optmem: u32,
+    /// Bytes waiting in the backlog queue (arrived while the socket was locked; `bl`). Linux ≥ 4.4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
+    /// Packets dropped before reaching the socket's queue (`d`). Linux ≥ 4.11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drops: Option<u32>,
 }
@@ -372,94 +471,152 @@ pub struct SkMemInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TcpInfo {
+    /// The TCP state in the kernel's numbering (as [`State::from_kernel`] takes it).
     pub state: u8,
+    /// Congestion-avoidance state: 0 open, 1 disorder, 2 CWR, 3 recovery, 4 loss.
     pub ca_state: u8,
+    /// Retransmission timeouts in a row, not yet recovered from.
     pub retransmits: u8,
+    /// Zero-window or keepalive probes sent without an answer.
     pub probes: u8,
+    /// Exponential backoff of the retransmission timer (doublings so far).
     pub backoff: u8,
+    /// Negotiated options, `TCPI_OPT_*` bits: 1 timestamps, 2 SACK, 4 window scaling, 8 ECN, 16 ECN
+    /// seen, 32 data in SYN (TCP Fast Open).
     pub options: u8,
+    /// Window-scale shift the peer announced: applies to the window it advertises.
     pub snd_wscale: u8,
+    /// Window-scale shift this side announced: applies to the window it advertises.
     pub rcv_wscale: u8,
+    /// Retransmission timeout, µs.
     pub rto: u32,
+    /// Delayed-ACK timeout, µs.
     pub ato: u32,
+    /// Maximum segment size for sending, bytes.
     pub snd_mss: u32,
+    /// Estimated size of the peer's segments, bytes.
     pub rcv_mss: u32,
+    /// Segments sent and not yet acknowledged; for a listener, the connections waiting to be
+    /// accepted.
     pub unacked: u32,
+    /// Segments selectively acknowledged; for a listener, the listen() backlog.
     pub sacked: u32,
+    /// Segments presumed lost.
     pub lost: u32,
+    /// Segments retransmitted and not yet acknowledged.
     pub retrans: u32,
+    /// Milliseconds since data was last sent.
     pub last_data_sent: u32,
+    /// Not kept by Linux: always 0.
     pub last_ack_sent: u32,
+    /// Milliseconds since data was last received.
     pub last_data_recv: u32,
+    /// Milliseconds since an acknowledgment was last received.
     pub last_ack_recv: u32,
+    /// Path MTU, bytes.
     pub pmtu: u32,
+    /// Current clamp of the advertised receive window, bytes.
     pub rcv_ssthresh: u32,
+    /// Smoothed round-trip time, µs.
     pub rtt: u32,
+    /// Round-trip time variation (mean deviation), µs.
     pub rttvar: u32,
+    /// Slow-start threshold, segments (2147483647, "infinite", until the first loss).
     pub snd_ssthresh: u32,
+    /// Congestion window, segments.
     pub snd_cwnd: u32,
+    /// Maximum segment size advertised to the peer, bytes.
     pub advmss: u32,
+    /// Reordering the connection tolerates before it assumes a loss, segments.
     pub reordering: u32,
+    /// Round-trip time as the receiver estimates it, µs (0 until measured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv_rtt: Option<u32>,
+    /// Receive buffer space that auto-tuning aims at, bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv_space: Option<u32>,
+    /// Segments retransmitted over the connection's life.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_retrans: Option<u32>,
+    /// Pacing rate, bytes per second (`u64::MAX`: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_rate: Option<u64>,
+    /// SO_MAX_PACING_RATE, bytes per second (`u64::MAX`: not set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pacing_rate: Option<u64>,
+    /// Bytes the peer acknowledged (RFC 4898 tcpEStatsAppHCThruOctetsAcked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_acked: Option<u64>,
+    /// Bytes received in order (RFC 4898 tcpEStatsAppHCThruOctetsReceived).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_received: Option<u64>,
+    /// Segments sent, retransmissions included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segs_out: Option<u32>,
+    /// Segments received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segs_in: Option<u32>,
+    /// Bytes the application wrote that have not been sent yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notsent_bytes: Option<u32>,
+    /// Lowest round-trip time seen over the recent window (`net.ipv4.tcp_min_rtt_wlen`), µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_rtt: Option<u32>,
+    /// Segments received that carried data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_segs_in: Option<u32>,
+    /// Segments sent that carried data, retransmissions included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_segs_out: Option<u32>,
+    /// The latest delivery-rate sample, bytes per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_rate: Option<u64>,
+    /// Time spent with data in flight, µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub busy_time: Option<u64>,
+    /// Time sending was limited by the peer's receive window, µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rwnd_limited: Option<u64>,
+    /// Time sending was limited by the send buffer, µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sndbuf_limited: Option<u64>,
+    /// Data segments delivered to the peer, retransmissions included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered: Option<u32>,
+    /// Of `delivered`, those the peer reported as ECN congestion-experienced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_ce: Option<u32>,
+    /// Bytes sent, retransmissions included (RFC 4898 tcpEStatsPerfHCDataOctetsOut).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_sent: Option<u64>,
+    /// Bytes retransmitted (RFC 4898 tcpEStatsPerfOctetsRetrans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_retrans: Option<u64>,
+    /// Segments the peer reported as received twice, by D-SACK.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsack_dups: Option<u32>,
+    /// Reordering events seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reord_seen: Option<u32>,
+    /// Segments received out of order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv_ooopack: Option<u32>,
+    /// The window the peer advertises (this side's send window), bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snd_wnd: Option<u32>,
+    /// The window this side advertises (its receive window), bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv_wnd: Option<u32>,
 }
 
+/// What sock_diag tells of a unix socket beyond the common fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnixInfo {
     /// Bound name, exact bytes; for an abstract name without the leading NUL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<ByteString>,
+    /// The name is in the abstract namespace (no file; `ss` shows it with a leading `@`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub r#abstract: bool,
     /// Inode of the connected peer socket.
@@ -474,19 +631,26 @@ pub struct UnixInfo {
     /// A bound path's filesystem inode and device (`ss -e` ino:/dev:).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vfs_inode: Option<u32>,
+    /// The device of the filesystem holding the bound path, as the kernel encodes a dev_t (see
+    /// `vfs_inode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vfs_dev: Option<u32>,
 }
 
+/// What sock_diag tells of a packet socket beyond the common fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PacketInfo {
     /// Ethertype in host order (3 = ETH_P_ALL, 0x0800 = IPv4).
     pub ethertype: u16,
+    /// TPACKET ring version (PACKET_VERSION): 0 TPACKET_V1, 1 TPACKET_V2, 2 TPACKET_V3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// `PDI_*` bits: 1 running (receiving), 2 auxdata, 4 origdev, 8 vnet_hdr, 16 loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<u32>,
+    /// PACKET_FANOUT group: the group id in the low 16 bits, the mode (0 hash, 1 round robin, 2
+    /// CPU, ...) in the high 16; absent when the socket is in no group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fanout: Option<u32>,
     /// The attached classic BPF program; `None` when none is attached (or when the kernel
@@ -499,29 +663,42 @@ pub struct PacketInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BpfInsn {
+    /// Opcode: class, size, mode or operation (`BPF_LD | BPF_H | BPF_ABS`, ...).
     pub code: u16,
+    /// Conditional jump: instructions to skip when the test holds.
     pub jt: u8,
+    /// Conditional jump: instructions to skip when it does not.
     pub jf: u8,
+    /// The operand: a constant, a packet offset or a return value.
     pub k: u32,
 }
 
+/// A process that holds a socket, or the parent of one that does, as /proc described it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Process {
+    /// Process id (thread group id), in sockwarden's PID namespace.
     pub pid: u32,
+    /// Parent's pid (/proc/PID/stat field 4); 0 for the namespace's init and for kthreadd.
     pub ppid: u32,
+    /// The kernel's short name (at most 15 bytes), which any process may set to anything.
     pub comm: ByteString,
     /// Target of /proc/PID/exe without the " (deleted)" suffix; absent when unreadable
     /// (kernel threads, or no permission).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exe: Option<ByteString>,
+    /// The link ended in ` (deleted)`: the file was removed or replaced after the process started
+    /// it (a memfd executable is also marked deleted).
     pub exe_deleted: bool,
     /// The executable is an anonymous memfd (fileless execution).
     pub exe_memfd: bool,
     /// argv, each argument's exact bytes.
     pub cmdline: Vec<ByteString>,
+    /// Real uid (/proc/PID/status).
     pub uid: u32,
+    /// Effective uid: differs from `uid` for a setuid program.
     pub euid: u32,
+    /// The user name of `uid`, when the user database has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Start time in clock ticks after boot (/proc/PID/stat field 22).
@@ -529,18 +706,25 @@ pub struct Process {
     /// The cgroup v2 path (or the first v1 hierarchy's), as /proc/PID/cgroup shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<String>,
+    /// The container the process runs in, from its cgroup path; absent for a process in none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<Container>,
+    /// Inode of the process's network namespace (/proc/PID/ns/net); absent when the link could not
+    /// be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns: Option<u64>,
 }
 
+/// A container that a process runs in, recognised from its cgroup path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Container {
     /// docker, containerd, cri-o, podman, kubepods, lxc, systemd-nspawn.
     pub runtime: String,
+    /// The container's id as its cgroup path spells it: a hex id for docker, containerd, cri-o,
+    /// podman and Kubernetes pods, a name for lxc and systemd-nspawn.
     pub id: String,
+    /// The Kubernetes pod's UID, when the cgroup path names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_uid: Option<String>,
 }
@@ -653,6 +837,8 @@ impl Snapshot {
         }
     }
 
+    /// The process with this pid, by binary search: `processes` must be in canonical order (see
+    /// [`Snapshot::canonicalize`]).
     pub fn process(&self, pid: u32) -> Option<&Process> {
         self.processes
             .binary_search_by_key(&pid, |p| p.pid)

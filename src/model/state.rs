@@ -5,17 +5,35 @@ vocabulary! {
     /// every family. UDP, raw, unix and packet sockets are `Close` when unconnected (`ss`:
     /// UNCONN). Names are those of JSON, rules and `state NAME`.
     pub enum State {
+        /// Connected: the handshake is done and data flows both ways.
         Established = 1 => "established",
+        /// connect() sent a SYN and waits for the peer's answer.
         SynSent = 2 => "syn-sent",
+        /// A connection being set up on a listener: SYN received and answered, final ACK awaited.
+        /// No process holds it yet (inode 0).
         SynRecv = 3 => "syn-recv",
+        /// Closed by this side: FIN sent, not yet acknowledged.
         FinWait1 = 4 => "fin-wait-1",
+        /// Closed by this side, FIN acknowledged: waiting for the peer to close.
         FinWait2 = 5 => "fin-wait-2",
+        /// Closed on both sides and kept for a while (60 s on Linux) so that late segments are not
+        /// taken for a new connection. No process holds it (inode 0).
         TimeWait = 6 => "time-wait",
+        /// Unconnected (`ss`: UNCONN): a UDP, raw, unix or packet socket with no peer. A TCP socket
+        /// that sock_diag reports in this state is recorded as [`State::BoundInactive`].
         Close = 7 => "close",
+        /// The peer closed, this side has not yet: many that stay point to an application that does
+        /// not close its sockets.
         CloseWait = 8 => "close-wait",
+        /// Closed by this side after the peer: waiting for the acknowledgment of its FIN.
         LastAck = 9 => "last-ack",
+        /// Accepting connections (TCP, unix stream and seqpacket).
         Listen = 10 => "listen",
+        /// Both sides closed at once: waiting for the acknowledgment of this side's FIN.
         Closing = 11 => "closing",
+        /// The kernel's state for a connection request (TCP_NEW_SYN_RECV). sock_diag reports
+        /// request sockets as [`State::SynRecv`], so snapshots normally do not hold it; `ss` shows
+        /// it as SYN-RECV.
         NewSynRecv = 12 => "new-syn-recv",
         /// A TCP socket bound to a port but neither listening nor connected (kernel ≥ 6.5
         /// reports it when asked for state 13; it arrives as CLOSE and is renamed here).
@@ -68,24 +86,30 @@ impl StateSet {
     /// kernel walk the bind hash (+54 ms at 100k sockets, research/bench.md), so `list` asks only
     /// when `state bound-inactive` is named.
     pub const SS_ALL: StateSet = StateSet(0x1ffe);
+    /// No state at all.
     pub const EMPTY: StateSet = StateSet(0);
 
+    /// The set of the given states.
     pub fn of(states: &[State]) -> StateSet {
         StateSet(states.iter().fold(0, |m, s| m | s.kernel_bit()))
     }
 
+    /// Whether `s` is in the set.
     pub fn contains(self, s: State) -> bool {
         self.0 & s.kernel_bit() != 0
     }
 
+    /// The states in either set.
     pub fn union(self, o: StateSet) -> StateSet {
         StateSet(self.0 | o.0)
     }
 
+    /// The states of `self` that are not in `o`.
     pub fn minus(self, o: StateSet) -> StateSet {
         StateSet(self.0 & !o.0)
     }
 
+    /// Whether the set holds no state.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -27,26 +27,42 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use super::fields::{self, FieldDef};
 use super::matcher::{self, Matcher, Op};
 
+/// A parsed condition (`when:` or one of `exceptions:`): a tree of `all`, `any`, `not` and field
+/// predicates. A map with several keys is an [`Condition::All`] of them.
 #[derive(Debug, Clone)]
 pub enum Condition {
+    /// `all: [...]`: every condition holds (at least one is required).
     All(Vec<Condition>),
+    /// `any: [...]`: at least one condition holds (at least one is required).
     Any(Vec<Condition>),
+    /// `not: {...}`: the condition does not hold. Since predicates are false on a missing value,
+    /// `not` over a `process.*` predicate holds for a socket no process holds.
     Not(Box<Condition>),
+    /// One operator on one field.
     Pred(Predicate),
 }
 
+/// One operator applied to one field, such as `socket.local.port: {port: "1-1023"}`. A field key
+/// with several operators gives one predicate per operator.
 #[derive(Debug, Clone)]
 pub struct Predicate {
+    /// The field tested, from the registry ([`crate::rules::fields::lookup`]).
     pub field: &'static FieldDef,
+    /// The operator; `eq` for a bare value.
     pub op: Op,
+    /// The operator's argument as written: values, or the name of a list.
     pub arg: Arg,
     /// Compiled when the argument is inline; named lists are compiled when linked.
     pub matcher: Option<Matcher>,
 }
 
+/// An operator's argument as the rule wrote it, before compiling.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
+    /// Inline values, as text (numbers and booleans stringified); one or more.
     Values(Vec<String>),
+    /// A named list: `{list: NAME}`, or the argument of `in_list`. Compiled by [`Condition::link`]
+    /// with the lists in force.
     List(String),
 }
 
@@ -326,11 +342,19 @@ impl<'de> Deserialize<'de> for Scalar {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkError {
     /// The rule's use of `list` is wrong (an unknown list, an operator its items cannot serve).
-    Rule { list: String, message: String },
+    Rule {
+        /// The list's name, as the rule wrote it: the diagnostic is located at it.
+        list: String,
+        /// What is wrong, naming the list (and the field and operator, for a misuse).
+        message: String,
+    },
     /// Items of `list` do not fit `usage` (field and operator): their indexes and why.
     Items {
+        /// The list's name.
         list: String,
+        /// Where the rule uses it: `FIELD OPERATOR`.
         usage: String,
+        /// Each item that does not fit, by its index in the list, with the reason.
         bad: Vec<(usize, String)>,
     },
 }
@@ -408,6 +432,8 @@ impl Condition {
         }
     }
 
+    /// Whether the condition holds for one (socket, holder) subject. A predicate whose named list
+    /// was never linked is false.
     pub fn eval(&self, x: &super::fields::Subject) -> bool {
         match self {
             Condition::All(v) => v.iter().all(|c| c.eval(x)),

@@ -37,7 +37,12 @@ pub enum LoadError {
     /// Every problem of every file, located.
     Invalid(Vec<Diagnostic>),
     /// `--disable ID` names no rule.
-    UnknownDisable { id: String, hint: Option<String> },
+    UnknownDisable {
+        /// The id as given.
+        id: String,
+        /// The closest loaded rule id (at most 3 edits away), for a "did you mean".
+        hint: Option<String>,
+    },
 }
 
 impl fmt::Display for LoadError {

@@ -19,15 +19,21 @@ use crate::model::{
     SCHEMA_VERSION, Snapshot, Socket, State, TcpInfo, UnixInfo,
 };
 
+/// One example of a rule's `examples.match` or `examples.no_match`: a socket, optionally its holder
+/// and the holder's parent. [`ExampleDoc::snapshot`] turns it into a snapshot.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleDoc {
+    /// The socket; omitted keys take defaults (an established TCP socket by default).
     #[serde(default)]
     pub socket: ExSocket,
+    /// The process holding the socket (pid 4242 unless given). Absent: a socket no process holds.
     #[serde(default)]
     pub process: Option<ExProcess>,
+    /// The holder's parent (pid 100 unless given); used only with `process`.
     #[serde(default)]
     pub parent: Option<ExProcess>,
+    /// The holder's descriptor number (default 3; with `count`, copies get 3, 4, 5, ...).
     #[serde(default)]
     pub fd: Option<u32>,
     /// Replicate the socket this many times (distinct inodes, remote ports counting up).
@@ -39,84 +45,118 @@ pub struct ExampleDoc {
     pub hosts: Option<u32>,
 }
 
+/// The socket of an example. Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExSocket {
+    /// As in a snapshot (`tcp`, `udp`, `unix_stream`, `packet_raw`, ...); default `tcp`. The family
+    /// follows from it and from the addresses.
     #[serde(default)]
     pub protocol: Option<Protocol>,
+    /// Default `established`, or `close` for a packet socket.
     #[serde(default)]
     pub state: Option<State>,
     /// `ADDR:PORT`, `[V6]:PORT`.
     #[serde(default)]
     pub local: Option<String>,
+    /// `ADDR:PORT`, `[V6]:PORT`, or an address alone (port 0); default the unspecified address,
+    /// port 0. Only for TCP, UDP and raw sockets.
     #[serde(default)]
     pub remote: Option<String>,
+    /// Name of the bound device (its index is then 2).
     #[serde(default)]
     pub interface: Option<String>,
+    /// The socket's owner uid; default 0.
     #[serde(default)]
     pub uid: Option<u32>,
+    /// Socket inode; default 1000 (copies made by `count` take the following inodes).
     #[serde(default)]
     pub inode: Option<u64>,
+    /// IPV6_V6ONLY; absent by default.
     #[serde(default)]
     pub v6only: Option<bool>,
+    /// SO_MARK; absent by default.
     #[serde(default)]
     pub mark: Option<u32>,
+    /// Receive queue; default 0.
     #[serde(default)]
     pub recv_q: Option<u32>,
+    /// Send queue; default 0.
     #[serde(default)]
     pub send_q: Option<u32>,
     /// Unix name: a path, or `@name` for an abstract name.
     #[serde(default)]
     pub unix_name: Option<String>,
+    /// Unix sockets: the connected peer's inode.
     #[serde(default)]
     pub unix_peer: Option<u64>,
+    /// Packet sockets: the ethertype, host order; default 3 (ETH_P_ALL).
     #[serde(default)]
     pub ethertype: Option<u16>,
     /// The BPF program's k operands (code, jt and jf are left 0).
     #[serde(default)]
     pub bpf_k: Option<Vec<u32>>,
+    /// A few `tcp_info` counters; absent: no tcp_info.
     #[serde(default)]
     pub tcp: Option<ExTcp>,
 }
 
+/// The `tcp_info` values an example can set; every other counter is 0 or absent.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExTcp {
+    /// Bytes the peer acknowledged.
     #[serde(default)]
     pub bytes_acked: Option<u64>,
+    /// Bytes received.
     #[serde(default)]
     pub bytes_received: Option<u64>,
+    /// Bytes sent, retransmissions included.
     #[serde(default)]
     pub bytes_sent: Option<u64>,
+    /// Smoothed round-trip time, µs; default 0.
     #[serde(default)]
     pub rtt_us: Option<u32>,
 }
 
+/// A process of an example (the holder or its parent). Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExProcess {
+    /// Its pid; default 4242 for the holder, 100 for the parent.
     #[serde(default)]
     pub pid: Option<u32>,
+    /// Its short name; default the exe's file name, cut to 15 characters.
     #[serde(default)]
     pub comm: Option<String>,
+    /// Its executable; default `/usr/bin/example`.
     #[serde(default)]
     pub exe: Option<String>,
+    /// Whether the executable was deleted; default false.
     #[serde(default)]
     pub exe_deleted: Option<bool>,
+    /// Whether the executable is a memfd; default: whether `exe` starts with `/memfd:`.
     #[serde(default)]
     pub exe_memfd: Option<bool>,
+    /// Its arguments; default `[exe]`.
     #[serde(default)]
     pub cmdline: Option<Vec<String>>,
+    /// Its user name; default `root` for uid 0, else `userUID`.
     #[serde(default)]
     pub user: Option<String>,
+    /// Real uid; default 0.
     #[serde(default)]
     pub uid: Option<u32>,
+    /// Effective uid; default `uid`.
     #[serde(default)]
     pub euid: Option<u32>,
+    /// Its cgroup path; absent by default.
     #[serde(default)]
     pub cgroup: Option<String>,
+    /// With `container_id`: the container runtime (`docker`, `containerd`, ...).
     #[serde(default)]
     pub container_runtime: Option<String>,
+    /// With `container_runtime`: the container id.
     #[serde(default)]
     pub container_id: Option<String>,
 }

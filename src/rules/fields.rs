@@ -18,9 +18,16 @@ use crate::net::{AddressClass, address_class};
 /// What a rule is evaluated against.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
+    /// The socket.
     pub socket: &'a Socket,
+    /// The (pid, fd) this subject is about: a socket has one subject per owner, or one with `None`
+    /// when no process holds it.
     pub owner: Option<Owner>,
+    /// The holding process, when the snapshot lists it (a holder whose metadata could not be read
+    /// has an owner but no process).
     pub process: Option<&'a Process>,
+    /// The holder's parent, when the snapshot lists it. The engine's per-socket pass leaves it
+    /// `None` and answers `parent.*` predicates from a per-process memo instead.
     pub parent: Option<&'a Process>,
     /// ip_local_port_range of the snapshot's namespace.
     pub ephemeral: (u16, u16),
@@ -31,28 +38,43 @@ pub struct Subject<'a> {
 /// A field's value in one subject.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
+    /// The subject has no such value (no holder for `process.*`, an attribute the kernel did not
+    /// send): every operator is false on it except `exists: false`.
     Missing,
+    /// A bool field's value.
     Bool(bool),
+    /// An int or port field's value.
     Int(i64),
+    /// A string or enum field's value; bytes that are not UTF-8 are replaced by U+FFFD.
     Str(Cow<'a, str>),
+    /// An address as the kernel gave it (a v4-mapped IPv6 address stays IPv6; operators compare it
+    /// as IPv4).
     Ip(IpAddr),
     /// A list field: a predicate holds when it holds for any element.
     Ints(Vec<i64>),
 }
 
+/// A field's type: which operators apply to it and how their arguments are parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// `true` or `false`: `eq`, `ne`, `exists` (`in` and `in_list` with a single value only).
     Bool,
+    /// A number (decimal, or hex with `0x`): equality, `port`, `gt`, `ge`, `lt`, `le`.
     Int,
+    /// A port number: as int, but equality arguments must be decimal ports (0-65535).
     Port,
+    /// Text: equality and `regex`, `glob`, `prefix`, `suffix`, `contains`.
     Str,
+    /// An IP address: equality with addresses and `cidr`.
     Ip,
     /// A string from a fixed set of values.
     Enum(&'static [&'static str]),
+    /// Several numbers (`socket.packet.bpf_k`): the int operators, holding when any element passes.
     IntList,
 }
 
 impl FieldType {
+    /// The type's name, as `sockwarden rules fields` prints it and errors name it.
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Bool => "bool",
@@ -66,10 +88,15 @@ impl FieldType {
     }
 }
 
+/// One field a condition can test: an entry of the registry that `sockwarden rules fields` prints.
 pub struct FieldDef {
+    /// The dotted name rules write (`socket.local.port`, `process.exe`, `parent.comm`, `fd`).
     pub name: &'static str,
+    /// Its type: which operators apply and how their arguments are parsed.
     pub ty: FieldType,
+    /// One line for `sockwarden rules fields`.
     pub doc: &'static str,
+    /// Reads the field from a subject; [`Value::Missing`] when the subject has no such value.
     pub get: for<'a> fn(&Subject<'a>) -> Value<'a>,
 }
 
@@ -79,10 +106,15 @@ impl std::fmt::Debug for FieldDef {
     }
 }
 
+/// The values of `socket.protocol`.
 pub const PROTOCOLS: &[&str] = &Protocol::NAMES;
+/// The values of `socket.kind`.
 pub const KINDS: &[&str] = &Kind::NAMES;
+/// The values of `socket.family`.
 pub const FAMILIES: &[&str] = &Family::NAMES;
+/// The values of `socket.state`.
 pub const STATES: &[&str] = &State::NAMES;
+/// The values of `socket.local.class` and `socket.remote.class`.
 pub const ADDRESS_CLASSES: &[&str] = &AddressClass::NAMES;
 
 fn s<'a>(v: &'a str) -> Value<'a> {

@@ -21,9 +21,14 @@ use super::Diagnostic;
 /// A list item with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
+    /// The item's text exactly as the scalar was written (YAML does not turn `on` or `0x10` into
+    /// another value here).
     pub text: String,
+    /// The lists file it came from, as named (a built-in list's path in the repository).
     pub file: String,
+    /// 1-based line of the item (of the name, for a list's own entry).
     pub line: usize,
+    /// 1-based column of the item.
     pub col: usize,
 }
 
@@ -34,6 +39,8 @@ impl Item {
     }
 }
 
+/// The named lists in force: the built-in pack's and the rule directories' lists, each replaced
+/// whole by a `--lists` file that names it.
 #[derive(Debug, Clone, Default)]
 pub struct Lists {
     map: BTreeMap<String, Vec<Item>>,

@@ -17,21 +17,42 @@ use crate::net::{NetTable, PortSet, canonical};
 crate::model::vocabulary! {
     /// The operators of the rule language, by the names rules write.
     pub enum Op {
+        /// Equal to one value (what a bare value means).
         Eq => "eq",
+        /// Not equal to the value; for a list field, no element equals it. False on a missing
+        /// value.
         Ne => "ne",
+        /// Equal to any of the listed values.
         In => "in",
+        /// Equal to any item of the named list (`rules/lists/*.yaml`, `--lists`).
         InList => "in_list",
+        /// An ip field inside any of the CIDRs or addresses; a v4-mapped address matches its IPv4
+        /// net.
         Cidr => "cidr",
+        /// A port, int or list-of-int field in any of the ports and ranges (`22`,
+        /// `"1024-65535"`).
         Port => "port",
+        /// Greater than a number (int, port and list-of-int fields, as the next three).
         Gt => "gt",
+        /// Greater than or equal to a number.
         Ge => "ge",
+        /// Less than a number.
         Lt => "lt",
+        /// Less than or equal to a number.
         Le => "le",
+        /// A string field matching any of the regular expressions, unanchored (a match anywhere
+        /// counts; anchor with `^...$`).
         Regex => "regex",
+        /// A string field matching any of the globs in full; `*` does not cross `/`, `**` does.
         Glob => "glob",
+        /// A string field that starts with any of the strings.
         Prefix => "prefix",
+        /// A string field that ends with any of the strings.
         Suffix => "suffix",
+        /// A string field that contains any of the strings.
         Contains => "contains",
+        /// `true`: the field has a value in this subject; `false`: it has none (the one operator
+        /// that can hold on a missing value).
         Exists => "exists",
     }
 }
@@ -43,32 +64,51 @@ impl Op {
     }
 }
 
+/// A compiled operator: what a predicate tests a field's value with.
 #[derive(Debug, Clone)]
 pub enum Matcher {
+    /// `exists`: whether the value must be present (`true`) or missing (`false`).
     Exists(bool),
+    /// `eq`/`in` on a bool field.
     Bool(bool),
     /// Equality against any of the listed values (eq, in, in_list).
     StrIn(HashSet<String>),
     /// A handful of strings: comparing in turn beats hashing.
     StrInSmall(Vec<String>),
+    /// Equality against any of these numbers (int, port and list-of-int fields).
     IntIn(HashSet<i64>),
+    /// Equality against any of these addresses, v4-mapped addresses compared as IPv4.
     IpIn(Vec<IpAddr>),
+    /// `ne`: the negation of the equality matcher inside (still false on a missing value).
     Not(Box<Matcher>),
+    /// `cidr`: membership in merged network ranges.
     Cidr(NetTable),
+    /// `port`: membership in a set of ports (a value outside 0-65535 never matches).
     Ports(Box<PortSet>),
+    /// `gt`, `ge`, `lt`, `le` against the number.
     Cmp(CmpOp, i64),
+    /// `regex`: any of the expressions matches somewhere in the value.
     Regex(RegexSet),
+    /// `glob`: any of the globs matches the whole value.
     Glob(GlobSet),
+    /// `prefix`: the value starts with any of these.
     Prefix(Vec<String>),
+    /// `suffix`: the value ends with any of these.
     Suffix(Vec<String>),
+    /// `contains`: the value contains any of these.
     Contains(Vec<String>),
 }
 
+/// A numeric comparison, value on the left: `value > n` for `gt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `<`
     Lt,
+    /// `<=`
     Le,
 }
 
@@ -216,6 +256,8 @@ fn parse_ip(s: &str) -> Result<IpAddr, String> {
 }
 
 impl Matcher {
+    /// Whether the value passes. A missing value passes only `exists: false`; a list value passes
+    /// when any element does (for `ne`: when no element equals the value).
     pub fn matches(&self, v: &Value) -> bool {
         match (self, v) {
             (Matcher::Exists(want), v) => *want != matches!(v, Value::Missing),
