@@ -36,9 +36,11 @@ impl Labels {
 type Groups = BTreeMap<(usize, String), Vec<(usize, Option<Owner>)>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One rule matching one socket (or, for an aggregate rule, one group of sockets).
 pub struct Finding {
     /// Stable across runs for the same rule, socket identity and executables.
     pub id: String,
+    /// The index of the rule in the rule set.
     pub rule: usize,
     /// Index into `snapshot.sockets` of the socket (an aggregate's first socket).
     pub socket: usize,
@@ -46,6 +48,7 @@ pub struct Finding {
     pub owners: Vec<Owner>,
     /// Aggregates: the number that passed the threshold, and every socket of the group.
     pub count: Option<u64>,
+    /// Every socket of an aggregate group, in order; empty for a per-socket finding.
     pub related: Vec<usize>,
 }
 

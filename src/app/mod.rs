@@ -14,15 +14,20 @@ use crate::model::Snapshot;
 use crate::output;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a run ended, as the process exit status (a contract for automation).
 pub enum ExitStatus {
+    /// 0: nothing at or above `--fail-on`, no difference.
     Ok,
+    /// 1: findings at or above `--fail-on`, or differences.
     Findings,
+    /// 2: an error, including a scope that could not be read.
     Error,
     /// `scan --exit-bits`: 1 new, 2 gone, 4 changed, 8 rule finding; 32 an error.
     Bits(u8),
 }
 
 impl ExitStatus {
+    /// The process exit status.
     pub fn code(self) -> i32 {
         match self {
             ExitStatus::Ok => 0,
@@ -33,6 +38,7 @@ impl ExitStatus {
     }
 }
 
+/// Runs the command `cli` names and returns how it ended.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     fix_mmap_threshold();
     if let Some(max) = cli.max_input_size {

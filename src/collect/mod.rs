@@ -38,14 +38,20 @@ use crate::model::{Gap, Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, 
 /// Which socket tables to dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tables {
+    /// TCP over IPv4 and IPv6.
     pub tcp: bool,
+    /// UDP over IPv4 and IPv6.
     pub udp: bool,
+    /// Raw IP sockets (raw_diag, or /proc/net/raw{,6}).
     pub raw: bool,
+    /// Unix stream, datagram and seqpacket sockets.
     pub unix: bool,
+    /// Packet sockets (AF_PACKET).
     pub packet: bool,
 }
 
 impl Tables {
+    /// Every table.
     pub const ALL: Tables = Tables {
         tcp: true,
         udp: true,
@@ -56,9 +62,13 @@ impl Tables {
 }
 
 #[derive(Debug, Clone)]
+/// What to collect, and from where.
 pub struct CollectOptions {
+    /// Which socket tables to dump.
     pub tables: Tables,
+    /// IPv4 sockets of the inet tables.
     pub ipv4: bool,
+    /// IPv6 sockets of the inet tables.
     pub ipv6: bool,
     /// States asked of the kernel for TCP (the other tables are always dumped whole).
     pub tcp_states: StateSet,
@@ -68,6 +78,7 @@ pub struct CollectOptions {
     pub attribution: bool,
     /// Where the (socket, pid, fd) holdings come from when `attribution` is on.
     pub owners_from: OwnersFrom,
+    /// The procfs to walk for owners (`/proc`; tests point it elsewhere).
     pub proc_root: PathBuf,
     /// Which network namespaces to dump.
     pub netns: netns::Select,
@@ -154,10 +165,15 @@ impl Warnings {
 /// which must not change between runs).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Timings {
+    /// The netlink dumps of every namespace.
     pub dump: Duration,
+    /// Finding the owners and reading their metadata (off the critical path, concurrent with the dump).
     pub walk: Duration,
+    /// Assigning owners and assembling the processes after the dump.
     pub metadata: Duration,
+    /// Bringing sockets and processes into canonical order.
     pub sort: Duration,
+    /// The whole collection.
     pub total: Duration,
 }
 

@@ -9,10 +9,12 @@ use super::{CollectOptions, procwalk, taskfiles};
 /// Where socket holders come from (`meta.sources.owners` records which one answered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OwnersFrom {
-    /// The task-file BPF iterator when it can be loaded, else the /proc walk.
+    /// The task-file BPF iterator on hosts with [`AUTO_BPF_MIN_FILES`] or more open files when
+    /// it can be loaded (below that the walk is faster), else the /proc walk.
     #[default]
     Auto,
-    /// The iterator only: when it cannot be loaded, no owners and a warning.
+    /// The iterator only: when it cannot be loaded, no owners, and a gap `owners` (exit 2 unless
+    /// `--allow-partial`).
     Bpf,
     /// The /proc walk only.
     Procfs,

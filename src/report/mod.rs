@@ -25,14 +25,21 @@ use crate::text::escape_str;
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
+/// The report document: what a scan found, in every format's common form (docs/report.md).
 pub struct ScanReport {
+    /// [`REPORT_SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// This tool's name and version.
     pub tool: ToolInfo,
+    /// The snapshot's hostname.
     pub host: String,
     /// When the snapshot was taken.
     pub started_at: String,
+    /// Counts: sockets, processes, rules, findings by severity.
     pub summary: Summary,
+    /// Every finding, most severe first.
     pub findings: Vec<ReportFinding>,
+    /// What the snapshot could not see (escaped).
     pub warnings: Vec<Warning>,
     /// Whether the scan saw everything it was asked to see.
     pub coverage: Coverage,
@@ -51,11 +58,17 @@ pub struct ScanReport {
 crate::model::vocabulary! {
     /// The output formats, each rendered from the same [`ScanReport`].
     pub enum Format {
+        /// For a person at a terminal: findings grouped by severity, escaped.
         Table => "table",
+        /// The report document itself (docs/report.md).
         Json => "json",
+        /// One finding per line with Elastic Common Schema names, for a SIEM.
         Jsonl => "jsonl",
+        /// SARIF 2.1.0, for code-scanning services.
         Sarif => "sarif",
+        /// JUnit XML: one test case per rule and drift category, for CI.
         Junit => "junit",
+        /// Prometheus text exposition, for node_exporter's textfile collector.
         Prometheus => "prometheus",
     }
 }
@@ -80,21 +93,31 @@ pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> S
 /// `--allow-partial` and a scope (a namespace, a table, the owners) could not be read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
+    /// True unless a scope could not be read (only possible with `--allow-partial`).
     pub complete: bool,
+    /// The scopes not read, and why (escaped).
     pub gaps: Vec<Gap>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The tool that made the report.
 pub struct ToolInfo {
+    /// `sockwarden`.
     pub name: String,
+    /// The version that made the report.
     pub version: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The report's counts.
 pub struct Summary {
+    /// Sockets in the snapshot.
     pub sockets: usize,
+    /// Processes in the snapshot (holders and their parents).
     pub processes: usize,
+    /// Rules evaluated.
     pub rules: usize,
+    /// Findings reported.
     pub findings: usize,
     /// Every severity, zero included, in ascending order.
     pub by_severity: BTreeMap<Severity, usize>,
@@ -103,71 +126,108 @@ pub struct Summary {
 crate::model::vocabulary! {
     /// Where a finding comes from. The order is the report's order at equal severity.
     pub enum FindingKind {
+        /// A rule matched.
         Rule => "rule",
+        /// The snapshot differs from the baseline.
         Drift => "drift",
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One finding as reported: a rule's match on a socket, or a drift from the baseline.
 pub struct ReportFinding {
+    /// The stable id (docs/report.md gives the key text it hashes).
     pub id: String,
+    /// A rule finding or a drift finding.
     pub kind: FindingKind,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The rule that matched (rule findings).
     pub rule_id: Option<String>,
     /// Drift findings: the category (new_listener, listener_gone, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<Category>,
+    /// The rule's title, or the drift category's.
     pub title: String,
+    /// How bad it is: the rule's, or the baseline's severity for the category.
     pub severity: Severity,
+    /// The rule's tags (ATT&CK technique ids); none for drift.
     pub tags: Vec<String>,
+    /// One line: title, holder and socket; escaped, no control characters.
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Aggregate rules: the number of sockets (or distinct values) that passed the threshold.
     pub count: Option<u64>,
     /// Absent for a drift finding about something that is gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub socket: Option<SocketRef>,
+    /// The holders that matched; empty for a socket no process holds.
     pub processes: Vec<ProcessRef>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The socket a finding is about, as reported.
 pub struct SocketRef {
+    /// The table (`tcp`, `unix_stream`, ...).
     pub protocol: Protocol,
+    /// The address family.
     pub family: Family,
+    /// The state.
     pub state: State,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The local address and port (inet sockets).
     pub local: Option<Endpoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The remote address and port (connected inet sockets).
     pub remote: Option<Endpoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The bound device's name, when bound.
     pub interface: Option<String>,
+    /// The socket inode (0 for TIME-WAIT and request sockets).
     pub inode: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The socket's owning uid, as the kernel reports it.
     pub uid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The unix socket's path or abstract name, exact bytes.
     pub unix_name: Option<ByteString>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Whether the unix name is in the abstract namespace (`@name`).
     pub unix_abstract: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Packet sockets: the ethertype bound to.
     pub ethertype: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Packet sockets: the number of classic BPF instructions attached.
     pub bpf_len: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A process holding the socket, as reported.
 pub struct ProcessRef {
+    /// Process id.
     pub pid: u32,
+    /// The descriptor holding the socket.
     pub fd: u32,
+    /// Parent process id.
     pub ppid: u32,
+    /// The kernel's name for the process (`comm`), exact bytes.
     pub comm: ByteString,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The executable's path, exact bytes (absent when it could not be read).
     pub exe: Option<ByteString>,
+    /// The executable was deleted after the process started.
     pub exe_deleted: bool,
+    /// The executable runs from a memfd (fileless).
     pub exe_memfd: bool,
+    /// The exact argv.
     pub cmdline: Vec<ByteString>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The user name of the real uid, when it resolves.
     pub user: Option<String>,
+    /// The real uid.
     pub uid: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The container the process runs in, when it runs in one.
     pub container: Option<Container>,
 }
 

@@ -37,18 +37,26 @@ pub mod embedded {
 crate::model::vocabulary! {
     /// How bad a finding is, least severe first (the order `--fail-on` compares by).
     pub enum Severity {
+        /// Context for a responder; never fails a scan unless `--fail-on info`.
         Info => "info",
+        /// Worth a look.
         Low => "low",
+        /// Likely wrong; review soon.
         Medium => "medium",
+        /// Likely an intrusion or a dangerous exposure.
         High => "high",
+        /// Act now: a known backdoor or attack technique in use.
         Critical => "critical",
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// How settled a rule is.
 pub enum Status {
+    /// Tuned and tested on real hosts: findings are actionable.
     Stable,
+    /// New or noisy: findings need review.
     Experimental,
 }
 
@@ -79,19 +87,24 @@ pub struct Aggregate {
     /// Count distinct values of this field instead of matching subjects.
     #[serde(default)]
     pub distinct: Option<FieldName>,
+    /// The threshold the group's count must pass.
     pub count: Threshold,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A count threshold: `gt`, `ge`, or both.
 pub struct Threshold {
     #[serde(default)]
+    /// Passes when the count is greater than this.
     pub gt: Option<u64>,
     #[serde(default)]
+    /// Passes when the count is at least this.
     pub ge: Option<u64>,
 }
 
 impl Threshold {
+    /// Whether count `n` passes every bound given.
     pub fn passes(&self, n: u64) -> bool {
         self.gt.is_none_or(|t| n > t) && self.ge.is_none_or(|t| n >= t)
     }
@@ -101,33 +114,48 @@ impl Threshold {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDoc {
+    /// Upper-case letters, digits and dashes; unique across every loaded pack.
     pub id: String,
+    /// One line: what the finding means.
     pub title: String,
+    /// How bad a match is.
     pub severity: Severity,
+    /// Stable or experimental.
     pub status: Status,
+    /// ATT&CK technique ids (`T1059.004`).
     pub tags: Vec<String>,
+    /// What the rule means, why it matters and how to respond.
     pub description: String,
     #[serde(default)]
+    /// Links for the responder (the first becomes SARIF's helpUri).
     pub references: Vec<String>,
+    /// The condition a subject must meet.
     pub when: Condition,
     #[serde(default)]
+    /// Conditions that, when met, suppress a match.
     pub exceptions: Vec<Condition>,
     #[serde(default)]
+    /// Fire once per group instead of once per socket.
     pub aggregate: Option<Aggregate>,
+    /// Subjects that must and must not match; `rules test` runs them.
     pub examples: Examples,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// A rule's examples.
 pub struct Examples {
     #[serde(rename = "match")]
+    /// Subjects the rule must match.
     pub matches: Vec<ExampleDoc>,
+    /// Subjects the rule must not match.
     pub no_match: Vec<ExampleDoc>,
 }
 
 /// A loaded rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The rule as written.
     pub doc: RuleDoc,
     /// Where it came from, for errors and `rules explain`.
     pub source: String,
@@ -136,10 +164,12 @@ pub struct Rule {
     /// Pre-filter bits: the protocols and states the rule can match at all (from its top-level
     /// conjunction), so the engine skips most sockets with two bit tests.
     pub protocol_mask: u32,
+    /// Pre-filter bits: the states the rule can match ([`crate::model::State::bit`]).
     pub state_mask: u32,
 }
 
 impl Rule {
+    /// The rule's id.
     pub fn id(&self) -> &str {
         &self.doc.id
     }
@@ -148,14 +178,18 @@ impl Rule {
 /// An input file's text and the name to report it by.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// Where the text came from (a path, or `rules/...` for the built-in pack).
     pub path: String,
+    /// The file's text.
     pub text: String,
 }
 
 /// A rule pack ready to evaluate.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
+    /// The rules, sorted by id.
     pub rules: Vec<Rule>,
+    /// The named lists in force.
     pub lists: Lists,
     /// The ids that `disable` removed, sorted.
     pub disabled: Vec<String>,
