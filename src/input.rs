@@ -9,7 +9,6 @@
 //! [`DEFAULT_MAX_DOCUMENT`] for YAML documents, both replaced by `--max-input-size`. A UTF-8
 //! byte-order mark at the start of a text file is dropped (editors on Windows write one).
 
-use std::fmt;
 use std::fs::OpenOptions;
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
@@ -69,40 +68,27 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Why an input could not be read.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// The path (or `-`), and why it could not be opened, examined or read.
-    Io(String, io::Error),
+    #[error("{0}: cannot read: {1}")]
+    Io(String, #[source] io::Error),
     /// The path, and what it is instead of a regular file: `a directory`, `a FIFO`, `a socket` or
     /// `a device`.
+    #[error("{0}: is {1}, not a regular file; refusing to read it (use - for standard input)")]
     NotRegular(String, &'static str),
     /// The path, and the cap in bytes that it exceeds (by its size, or by growing while it was
     /// read).
+    #[error(
+        "{0}: larger than {1} bytes, the most read from one input; raise it with \
+         --max-input-size"
+    )]
     TooLarge(String, u64),
     /// The path, and the 1-based line and column (in bytes) of the first byte that is not valid
     /// UTF-8.
+    #[error("{0}:{1}:{2}: not valid UTF-8")]
     NotUtf8(String, usize, usize),
 }
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InputError::Io(p, e) => write!(f, "{p}: cannot read: {e}"),
-            InputError::NotRegular(p, what) => write!(
-                f,
-                "{p}: is {what}, not a regular file; refusing to read it (use - for standard input)"
-            ),
-            InputError::TooLarge(p, max) => write!(
-                f,
-                "{p}: larger than {max} bytes, the most read from one input; raise it with \
-                 --max-input-size"
-            ),
-            InputError::NotUtf8(p, line, col) => write!(f, "{p}:{line}:{col}: not valid UTF-8"),
-        }
-    }
-}
-
-impl std::error::Error for InputError {}
 
 /// Reads `path` (or standard input for `-`) whole, refusing anything but a regular file and
 /// anything larger than the cap for `kind`.

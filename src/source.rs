@@ -8,7 +8,6 @@
 //! difference. Whether a snapshot with gaps may be used is the caller's decision
 //! ([`crate::app::Partial`]).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::collect::{self, CollectOptions, Timings};
@@ -25,11 +24,13 @@ pub enum Source {
 }
 
 /// Why a snapshot could not be had.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// The file could not be read (or is not a regular file, or is too large).
-    Input(InputError),
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// Not a snapshot document: where the JSON parser stopped, and why.
+    #[error("{name}:{line}:{col}: not a sockwarden snapshot: {message}")]
     Parse {
         /// The file as named on the command line (`-` for standard input).
         name: String,
@@ -41,6 +42,10 @@ pub enum SourceError {
         message: String,
     },
     /// A snapshot of a schema version this build does not read.
+    #[error(
+        "{name}: snapshot schema_version {found} is not supported (this sockwarden reads \
+         {SCHEMA_VERSION})"
+    )]
     Version {
         /// The file as named on the command line (`-` for standard input).
         name: String,
@@ -48,6 +53,7 @@ pub enum SourceError {
         found: u32,
     },
     /// A snapshot whose contents contradict themselves (see [`Snapshot::validate`]).
+    #[error("{name}: not a usable snapshot: {message}")]
     Invalid {
         /// The file as named on the command line (`-` for standard input).
         name: String,
@@ -56,33 +62,6 @@ pub enum SourceError {
         message: String,
     },
 }
-
-impl fmt::Display for SourceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SourceError::Input(e) => write!(f, "{e}"),
-            SourceError::Parse {
-                name,
-                line,
-                col,
-                message,
-            } => write!(
-                f,
-                "{name}:{line}:{col}: not a sockwarden snapshot: {message}"
-            ),
-            SourceError::Version { name, found } => write!(
-                f,
-                "{name}: snapshot schema_version {found} is not supported (this sockwarden reads \
-                 {SCHEMA_VERSION})"
-            ),
-            SourceError::Invalid { name, message } => {
-                write!(f, "{name}: not a usable snapshot: {message}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SourceError {}
 
 impl Source {
     /// A saved file when `from` is given, else the live system with `live`'s options.
@@ -114,7 +93,7 @@ impl Source {
 
 /// Reads a saved snapshot; errors name file:line:col.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, SourceError> {
-    let bytes = input::read_bytes(path, input::Kind::Snapshot).map_err(SourceError::Input)?;
+    let bytes = input::read_bytes(path, input::Kind::Snapshot)?;
     parse_snapshot(&bytes, &path.display().to_string())
 }
 

@@ -141,7 +141,8 @@ pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
 }
 
 /// Why a namespace could not be entered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct EnterError {
     /// What failed: opening the namespace file or setns(2) on it (naming the file and the
     /// system's error), or the dump thread's panic.
@@ -154,12 +155,6 @@ impl EnterError {
     /// Whether the namespace vanished rather than refused entry.
     pub fn vanished(&self) -> bool {
         self.gone
-    }
-}
-
-impl std::fmt::Display for EnterError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
     }
 }
 

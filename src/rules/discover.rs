@@ -8,7 +8,6 @@
 //! every other file is a rule file, whatever its path contains.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -28,51 +27,32 @@ pub struct RuleInputs<'a> {
 }
 
 /// Why rules could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// A file or directory could not be read.
-    Input(InputError),
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// A directory could not be walked (permission, a link loop).
+    #[error("{0}")]
     Walk(String),
     /// Every problem of every file, located.
+    #[error(
+        "{} problem{} in the rules; nothing was scanned",
+        .0.len(),
+        if .0.len() == 1 { "" } else { "s" }
+    )]
     Invalid(Vec<Diagnostic>),
     /// `--disable ID` names no rule.
+    #[error(
+        "--disable {id}: no rule has that id{}",
+        hint.as_ref().map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
+    )]
     UnknownDisable {
         /// The id as given.
         id: String,
         /// The closest loaded rule id (at most 3 edits away), for a "did you mean".
         hint: Option<String>,
     },
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Input(e) => write!(f, "{e}"),
-            LoadError::Walk(e) => f.write_str(e),
-            LoadError::Invalid(d) => write!(
-                f,
-                "{} problem{} in the rules; nothing was scanned",
-                d.len(),
-                if d.len() == 1 { "" } else { "s" }
-            ),
-            LoadError::UnknownDisable { id, hint } => {
-                write!(f, "--disable {id}: no rule has that id")?;
-                match hint {
-                    Some(h) => write!(f, "; did you mean `{h}`?"),
-                    None => Ok(()),
-                }
-            }
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
-
-impl From<InputError> for LoadError {
-    fn from(e: InputError) -> LoadError {
-        LoadError::Input(e)
-    }
 }
 
 /// Finds, reads and loads every rule and list the inputs name.
