@@ -115,110 +115,94 @@ pub enum CmpOp {
 /// Compiles operator `op` with its arguments (already stringified) for a field of type `ty`.
 pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String> {
     use FieldType::*;
-    let one = || -> Result<&String, String> {
-        match args {
-            [a] => Ok(a),
-            _ => Err(format!("`{op}` takes one value, got {}", args.len())),
-        }
-    };
     let wrong = || Err(format!("`{op}` does not apply to a {} field", ty.name()));
-    match op {
-        Op::Exists => {
-            let v = one()?;
-            parse_bool(v).map(Matcher::Exists)
+    match (op, ty) {
+        (Op::Exists, _) => parse_bool(one(op, args)?).map(Matcher::Exists),
+        (Op::Eq | Op::In | Op::InList | Op::Ne, _) => membership(ty, op, args),
+        (Op::Cidr, Ip) => NetTable::parse(args).map(Matcher::Cidr),
+        (Op::Port, Port | Int | IntList) => {
+            PortSet::parse(args).map(|p| Matcher::Ports(Box::new(p)))
         }
-        Op::Eq | Op::In | Op::InList | Op::Ne => {
-            if matches!(op, Op::Eq | Op::Ne) {
-                one()?;
-            }
-            let m = match ty {
-                Bool => Matcher::Bool(parse_bool(one()?)?),
-                Int | IntList => Matcher::IntIn(
-                    args.iter()
-                        .map(|a| parse_int(a))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Port => Matcher::IntIn(
-                    args.iter()
-                        .map(|a| parse_port(a).map(i64::from))
-                        .collect::<Result<_, _>>()?,
-                ),
-                Ip => Matcher::IpIn(args.iter().map(|a| parse_ip(a)).collect::<Result<_, _>>()?),
-                Enum(allowed) => {
-                    for a in args {
-                        if !allowed.contains(&a.as_str()) {
-                            return Err(format!(
-                                "`{a}` is not a value of this field: expected one of {}",
-                                allowed.join(", ")
-                            ));
-                        }
-                    }
-                    str_in(args)
-                }
-                Str => str_in(args),
+        (Op::Gt | Op::Ge | Op::Lt | Op::Le, Int | Port | IntList) => {
+            let n = parse_int(one(op, args)?)?;
+            let c = match op {
+                Op::Gt => CmpOp::Gt,
+                Op::Ge => CmpOp::Ge,
+                Op::Lt => CmpOp::Lt,
+                _ => CmpOp::Le,
             };
-            Ok(if op == Op::Ne {
-                Matcher::Not(Box::new(m))
-            } else {
-                m
-            })
+            Ok(Matcher::Cmp(c, n))
         }
-        Op::Cidr => match ty {
-            Ip => NetTable::parse(args).map(Matcher::Cidr),
-            _ => wrong(),
-        },
-        Op::Port => match ty {
-            Port | Int | IntList => PortSet::parse(args).map(|p| Matcher::Ports(Box::new(p))),
-            _ => wrong(),
-        },
-        Op::Gt | Op::Ge | Op::Lt | Op::Le => match ty {
-            Int | Port | IntList => {
-                let n = parse_int(one()?)?;
-                let c = match op {
-                    Op::Gt => CmpOp::Gt,
-                    Op::Ge => CmpOp::Ge,
-                    Op::Lt => CmpOp::Lt,
-                    _ => CmpOp::Le,
-                };
-                Ok(Matcher::Cmp(c, n))
-            }
-            _ => wrong(),
-        },
-        Op::Regex => match ty {
-            Str | Enum(_) => RegexSet::new(args)
-                .map(Matcher::Regex)
-                .map_err(|e| format!("bad regex: {e}")),
-            _ => wrong(),
-        },
-        Op::Glob => match ty {
-            Str | Enum(_) => {
-                let mut b = GlobSetBuilder::new();
-                for a in args {
-                    b.add(
-                        globset::GlobBuilder::new(a)
-                            .literal_separator(true)
-                            .build()
-                            .map_err(|e| format!("bad glob `{a}`: {e}"))?,
-                    );
-                }
-                b.build()
-                    .map(Matcher::Glob)
-                    .map_err(|e| format!("bad glob: {e}"))
-            }
-            _ => wrong(),
-        },
-        Op::Prefix | Op::Suffix | Op::Contains => match ty {
-            Str | Enum(_) => {
-                let v = args.to_vec();
-                Ok(match op {
-                    Op::Prefix => Matcher::Prefix(v),
-                    Op::Suffix => Matcher::Suffix(v),
-                    _ => Matcher::Contains(v),
-                })
-            }
-            _ => wrong(),
-        },
+        (Op::Regex, Str | Enum(_)) => RegexSet::new(args)
+            .map(Matcher::Regex)
+            .map_err(|e| format!("bad regex: {e}")),
+        (Op::Glob, Str | Enum(_)) => globs(args),
+        (Op::Prefix, Str | Enum(_)) => Ok(Matcher::Prefix(args.to_vec())),
+        (Op::Suffix, Str | Enum(_)) => Ok(Matcher::Suffix(args.to_vec())),
+        (Op::Contains, Str | Enum(_)) => Ok(Matcher::Contains(args.to_vec())),
+        _ => wrong(),
     }
+}
+
+/// The one argument of an operator that takes one.
+fn one(op: Op, args: &[String]) -> Result<&String, String> {
+    match args {
+        [a] => Ok(a),
+        _ => Err(format!("`{op}` takes one value, got {}", args.len())),
+    }
+}
+
+/// `eq`, `ne`, `in`, `in_list`: equality with any of the values, parsed as the field's type.
+fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String> {
+    use FieldType::*;
+    if matches!(op, Op::Eq | Op::Ne) {
+        one(op, args)?;
+    }
+    let m = match ty {
+        Bool => Matcher::Bool(parse_bool(one(op, args)?)?),
+        Int | IntList => Matcher::IntIn(
+            args.iter()
+                .map(|a| parse_int(a))
+                .collect::<Result<_, _>>()?,
+        ),
+        Port => Matcher::IntIn(
+            args.iter()
+                .map(|a| parse_port(a).map(i64::from))
+                .collect::<Result<_, _>>()?,
+        ),
+        Ip => Matcher::IpIn(args.iter().map(|a| parse_ip(a)).collect::<Result<_, _>>()?),
+        Enum(allowed) => {
+            if let Some(a) = args.iter().find(|a| !allowed.contains(&a.as_str())) {
+                return Err(format!(
+                    "`{a}` is not a value of this field: expected one of {}",
+                    allowed.join(", ")
+                ));
+            }
+            str_in(args)
+        }
+        Str => str_in(args),
+    };
+    Ok(if op == Op::Ne {
+        Matcher::Not(Box::new(m))
+    } else {
+        m
+    })
+}
+
+/// Globs where `*` does not cross `/` (`**` does), as one set.
+fn globs(args: &[String]) -> Result<Matcher, String> {
+    let mut b = GlobSetBuilder::new();
+    for a in args {
+        b.add(
+            globset::GlobBuilder::new(a)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("bad glob `{a}`: {e}"))?,
+        );
+    }
+    b.build()
+        .map(Matcher::Glob)
+        .map_err(|e| format!("bad glob: {e}"))
 }
 
 fn str_in(args: &[String]) -> Matcher {
