@@ -234,91 +234,7 @@ fn offset_ip(ip: IpAddr, n: u32) -> IpAddr {
 impl ExampleDoc {
     /// Builds the snapshot this example describes.
     pub fn snapshot(&self) -> Result<Snapshot, String> {
-        let x = &self.socket;
-        let protocol = x.protocol.unwrap_or(Protocol::Tcp);
-        let state = x.state.unwrap_or(if protocol.is_packet() {
-            State::Close
-        } else {
-            State::Established
-        });
-        let local = x.local.as_deref().map(parse_endpoint).transpose()?;
-        let remote = x.remote.as_deref().map(parse_endpoint).transpose()?;
-        let family = if protocol.is_unix() {
-            Family::Unix
-        } else if protocol.is_packet() {
-            Family::Packet
-        } else if local.or(remote).is_some_and(|e| e.address.is_ipv6()) {
-            Family::Inet6
-        } else {
-            Family::Inet
-        };
-        let unspec = |fam| match fam {
-            Family::Inet6 => IpAddr::from([0u16; 8]),
-            _ => IpAddr::from([0u8; 4]),
-        };
-        let mut base = Socket::new(protocol, family, state, x.inode.unwrap_or(1000));
-        if protocol.is_inet() {
-            base.local = Some(local.unwrap_or(Endpoint {
-                address: unspec(family),
-                port: 0,
-            }));
-            base.remote = Some(remote.unwrap_or(Endpoint {
-                address: unspec(family),
-                port: 0,
-            }));
-        }
-        base.interface = x.interface.clone();
-        base.ifindex = x.interface.as_ref().map(|_| 2);
-        base.uid = Some(x.uid.unwrap_or(0));
-        base.v6only = x.v6only;
-        base.mark = x.mark;
-        base.recv_q = x.recv_q.unwrap_or(0);
-        base.send_q = x.send_q.unwrap_or(0);
-        if protocol.is_unix() {
-            let (name, abs) = match x.unix_name.as_deref() {
-                Some(n) => match n.strip_prefix('@') {
-                    Some(a) => (Some(ByteString::from(a)), true),
-                    None => (Some(ByteString::from(n)), false),
-                },
-                None => (None, false),
-            };
-            base.unix = Some(Box::new(UnixInfo {
-                name,
-                r#abstract: abs,
-                peer: x.unix_peer,
-                pending: Vec::new(),
-                backlog: None,
-                vfs_inode: None,
-                vfs_dev: None,
-            }));
-        }
-        if protocol.is_packet() {
-            base.packet = Some(Box::new(PacketInfo {
-                ethertype: x.ethertype.unwrap_or(3),
-                version: None,
-                flags: None,
-                fanout: None,
-                bpf: x.bpf_k.as_ref().map(|ks| {
-                    ks.iter()
-                        .map(|&k| BpfInsn {
-                            code: 0x15,
-                            jt: 0,
-                            jf: 0,
-                            k,
-                        })
-                        .collect()
-                }),
-            }));
-        }
-        if let Some(t) = &x.tcp {
-            base.tcp_info = Some(Box::new(TcpInfo {
-                bytes_acked: t.bytes_acked,
-                bytes_received: t.bytes_received,
-                bytes_sent: t.bytes_sent,
-                rtt: t.rtt_us.unwrap_or(0),
-                ..TcpInfo::default()
-            }));
-        }
+        let base = self.socket.socket()?;
         let mut processes = Vec::new();
         let parent_pid = 100;
         let mut pid = 4242;
@@ -367,5 +283,110 @@ impl ExampleDoc {
         };
         snap.canonicalize();
         Ok(snap)
+    }
+}
+
+impl ExSocket {
+    /// The socket the example describes, with defaults for what it leaves out: TCP,
+    /// established (close for packet sockets), unspecified endpoints, uid 0, inode 1000.
+    fn socket(&self) -> Result<Socket, String> {
+        let x = self;
+        let protocol = x.protocol.unwrap_or(Protocol::Tcp);
+        let state = x.state.unwrap_or(if protocol.is_packet() {
+            State::Close
+        } else {
+            State::Established
+        });
+        let local = x.local.as_deref().map(parse_endpoint).transpose()?;
+        let remote = x.remote.as_deref().map(parse_endpoint).transpose()?;
+        let family = if protocol.is_unix() {
+            Family::Unix
+        } else if protocol.is_packet() {
+            Family::Packet
+        } else if local.or(remote).is_some_and(|e| e.address.is_ipv6()) {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        let unspec = |fam| match fam {
+            Family::Inet6 => IpAddr::from([0u16; 8]),
+            _ => IpAddr::from([0u8; 4]),
+        };
+        let mut base = Socket::new(protocol, family, state, x.inode.unwrap_or(1000));
+        if protocol.is_inet() {
+            base.local = Some(local.unwrap_or(Endpoint {
+                address: unspec(family),
+                port: 0,
+            }));
+            base.remote = Some(remote.unwrap_or(Endpoint {
+                address: unspec(family),
+                port: 0,
+            }));
+        }
+        base.interface = x.interface.clone();
+        base.ifindex = x.interface.as_ref().map(|_| 2);
+        base.uid = Some(x.uid.unwrap_or(0));
+        base.v6only = x.v6only;
+        base.mark = x.mark;
+        base.recv_q = x.recv_q.unwrap_or(0);
+        base.send_q = x.send_q.unwrap_or(0);
+        if let Some(t) = &x.tcp {
+            base.tcp_info = Some(Box::new(TcpInfo {
+                bytes_acked: t.bytes_acked,
+                bytes_received: t.bytes_received,
+                bytes_sent: t.bytes_sent,
+                rtt: t.rtt_us.unwrap_or(0),
+                ..TcpInfo::default()
+            }));
+        }
+        base.unix = x.unix_info();
+        base.packet = x.packet_info();
+        Ok(base)
+    }
+
+    /// A unix socket's name (`@name` is abstract) and peer.
+    fn unix_info(&self) -> Option<Box<UnixInfo>> {
+        if !self.protocol.unwrap_or(Protocol::Tcp).is_unix() {
+            return None;
+        }
+        let (name, abs) = match self.unix_name.as_deref() {
+            Some(n) => match n.strip_prefix('@') {
+                Some(a) => (Some(ByteString::from(a)), true),
+                None => (Some(ByteString::from(n)), false),
+            },
+            None => (None, false),
+        };
+        Some(Box::new(UnixInfo {
+            name,
+            r#abstract: abs,
+            peer: self.unix_peer,
+            pending: Vec::new(),
+            backlog: None,
+            vfs_inode: None,
+            vfs_dev: None,
+        }))
+    }
+
+    /// A packet socket's ethertype and BPF program (each `k` as a `jeq #k` instruction).
+    fn packet_info(&self) -> Option<Box<PacketInfo>> {
+        if !self.protocol.unwrap_or(Protocol::Tcp).is_packet() {
+            return None;
+        }
+        Some(Box::new(PacketInfo {
+            ethertype: self.ethertype.unwrap_or(3),
+            version: None,
+            flags: None,
+            fanout: None,
+            bpf: self.bpf_k.as_ref().map(|ks| {
+                ks.iter()
+                    .map(|&k| BpfInsn {
+                        code: 0x15,
+                        jt: 0,
+                        jf: 0,
+                        k,
+                    })
+                    .collect()
+            }),
+        }))
     }
 }
