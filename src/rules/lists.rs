@@ -158,24 +158,8 @@ fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
                 Vec::new()
             }
             Some((Event::SequenceStart(..), _)) => {
-                i += 1;
-                let mut items = Vec::new();
-                while let Some((e, m)) = ev.get(i) {
-                    match e {
-                        Event::SequenceEnd => {
-                            i += 1;
-                            break;
-                        }
-                        Event::Scalar(s, style, ..) if !is_null(s, *style) => {
-                            items.push(at(m, s));
-                            i += 1;
-                        }
-                        _ => {
-                            diags.push(bad(m, "a list item must be a single value"));
-                            i = skip(ev, i);
-                        }
-                    }
-                }
+                let (items, next) = sequence(ev, i + 1, path, &mut diags);
+                i = next;
                 items
             }
             Some((_, m)) => {
@@ -202,6 +186,41 @@ fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
     } else {
         Err(diags)
     }
+}
+
+/// The items of a sequence whose first event is at `i`, each with its position; a nested
+/// value is a diagnostic. Returns them and the index after the sequence.
+fn sequence(
+    ev: &[(Event, Marker)],
+    mut i: usize,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Item>, usize) {
+    let mut items = Vec::new();
+    while let Some((e, m)) = ev.get(i) {
+        match e {
+            Event::SequenceEnd => return (items, i + 1),
+            Event::Scalar(s, style, ..) if !is_null(s, *style) => {
+                items.push(Item {
+                    text: s.clone(),
+                    file: path.to_string(),
+                    line: m.line(),
+                    col: m.col() + 1,
+                });
+                i += 1;
+            }
+            _ => {
+                diags.push(Diagnostic::new(
+                    path,
+                    m.line(),
+                    m.col() + 1,
+                    "a list item must be a single value",
+                ));
+                i = skip(ev, i);
+            }
+        }
+    }
+    (items, i)
 }
 
 fn is_null(s: &str, style: TScalarStyle) -> bool {
