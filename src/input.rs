@@ -108,22 +108,31 @@ pub fn read_bytes(path: &Path, kind: Kind) -> Result<Vec<u8>, InputError> {
         .map_err(|e| InputError::Io(name.clone(), e))?;
     let ft = meta.file_type();
     if !ft.is_file() {
-        use std::os::unix::fs::FileTypeExt;
-        let what = if ft.is_dir() {
-            "a directory"
-        } else if ft.is_fifo() {
-            "a FIFO"
-        } else if ft.is_socket() {
-            "a socket"
-        } else {
-            "a device"
-        };
-        return Err(InputError::NotRegular(name, what));
+        return Err(InputError::NotRegular(name, file_kind(ft)));
     }
     if meta.len() > max {
         return Err(InputError::TooLarge(name, max));
     }
     read_capped(file, &name, max, meta.len())
+}
+
+/// What a file that is not a regular file is, for errors: `a symbolic link` (when not followed),
+/// `a directory`, `a FIFO`, `a socket` or `a device`.
+pub fn file_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_symlink() {
+        "a symbolic link"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "a device"
+    }
 }
 
 /// Reads at most `max` bytes; a reader with more is refused (a file that grows while read).

@@ -115,20 +115,7 @@ fn inspect(p: &Path) -> io::Result<Target> {
     if ft.is_char_device() && meta.rdev() == libc::makedev(1, 3) {
         return Ok(Target::Null);
     }
-    Err(refuse(
-        p,
-        if ft.is_symlink() {
-            "a symbolic link"
-        } else if ft.is_dir() {
-            "a directory"
-        } else if ft.is_fifo() {
-            "a FIFO"
-        } else if ft.is_socket() {
-            "a socket"
-        } else {
-            "a device"
-        },
-    ))
+    Err(refuse(p, crate::input::file_kind(ft)))
 }
 
 fn write_file_with(
