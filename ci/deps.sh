@@ -12,7 +12,8 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v setpriv >/dev/null || missing+=(util-linux)                  # the unprivileged snapshot test
 command -v strace >/dev/null || missing+=(strace)
-command -v systemd-analyze >/dev/null || missing+=(systemd)                # verify the units                       # delays a read in the churn test
+command -v systemd-analyze >/dev/null || missing+=(systemd)                # verify the units
+command -v man >/dev/null || missing+=(man-db)                           # render the man pages                       # delays a read in the churn test
 command -v promtool >/dev/null || missing+=(prometheus)                 # promtool check metrics
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 if [ ${#missing[@]} -gt 0 ]; then

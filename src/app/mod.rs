@@ -52,6 +52,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Rules(cmd) => rules_cmd::run(&cmd),
         Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial),
         Command::Diff(args) => baseline_cmd::diff(&args, partial),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { dir } => man_pages(&dir),
     }
 }
 
@@ -106,6 +108,39 @@ fn snapshot(args: &SnapshotArgs, partial: Partial) -> Result<ExitStatus> {
     }
     report_warnings(&snap);
     exit_without_freeing(snap);
+    Ok(ExitStatus::Ok)
+}
+
+/// Prints the completion script for `shell`, generated from the clap definitions.
+fn completions(shell: clap_complete::Shell) -> Result<ExitStatus> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "sockwarden", &mut out);
+    output::write_stdout(&out)?;
+    Ok(ExitStatus::Ok)
+}
+
+/// Writes one manual page per command (`sockwarden.1`, `sockwarden-scan.1`,
+/// `sockwarden-rules-list.1`, ...), generated from the clap definitions, each atomically.
+fn man_pages(dir: &std::path::Path) -> Result<ExitStatus> {
+    fn write(cmd: clap::Command, dir: &std::path::Path, n: &mut usize) -> Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            write(sub, dir, n)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let path = dir.join(man.get_filename());
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        output::write_atomic(&path, &page)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        *n += 1;
+        Ok(())
+    }
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut n = 0;
+    write(cmd, dir, &mut n)?;
+    eprintln!("sockwarden: {n} manual pages in {}", dir.display());
     Ok(ExitStatus::Ok)
 }
 

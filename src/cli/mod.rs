@@ -68,6 +68,18 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Compare two saved snapshots: what was added, removed or changed. Exit 1 when they differ.
     Diff(DiffArgs),
+    /// Print a shell completion script to stdout (`sockwarden completions bash >
+    /// /usr/share/bash-completion/completions/sockwarden`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages, sockwarden(1) and one per subcommand, into DIR.
+    Man {
+        /// The directory to write `sockwarden.1`, `sockwarden-scan.1`, ... into (it must exist).
+        dir: PathBuf,
+    },
 }
 
 /// The `sockwarden baseline` subcommands.
