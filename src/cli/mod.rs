@@ -30,7 +30,7 @@ value_enum!(Format, Severity);
 #[derive(Debug, Parser)]
 #[command(
     name = "sockwarden",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SOCKWARDEN_BUILD"), ")"),
     about = "Which sockets are open, who holds them, and what changed.",
     long_about = "Which sockets are open, who holds them, and what changed.\n\n\
         Exit status: 0 ok, 1 findings or differences, 2 error (including a scope that could \

@@ -246,3 +246,43 @@ fn the_bash_completion_loads() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+/// The alerting rules shipped for the metrics pass `promtool check rules` and their unit tests
+/// (`promtool test rules`: each alert fires, and only when it should).
+#[test]
+fn prometheus_alerting_rules_check_and_pass_their_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/prometheus");
+    for args in [
+        ["check", "rules", "sockwarden-alerts.yml"],
+        ["test", "rules", "sockwarden-alerts.test.yml"],
+    ] {
+        let out = Command::new("promtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("promtool (ci/deps.sh installs prometheus)");
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// `--version` names the commit and the build profile, so a report can be traced to a build.
+#[test]
+fn version_names_the_commit_and_profile() {
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    expect_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let inner = text
+        .trim()
+        .strip_prefix(concat!("sockwarden ", env!("CARGO_PKG_VERSION"), " ("))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{text}"));
+    let (commit, profile) = inner.split_once(' ').unwrap();
+    assert!(["debug", "release"].contains(&profile), "{text}");
+    let hex = commit.trim_end_matches("-dirty");
+    assert!(hex == "unknown" || (hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit())));
+}
