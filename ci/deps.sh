@@ -23,6 +23,9 @@ fi
 # The real consumers of the report formats: the SARIF schema validator and a JUnit reader.
 python3 -c "import jsonschema, junitparser" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check jsonschema junitparser
+# The Kubernetes schemas, offline, to validate the DaemonSet (no cluster here).
+command -v kubernetes-validate >/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check kubernetes-validate
 echo "toolchain: $(rustc --version); kernel: $(uname -r); ss: $(ss -V)"
 # The task-file BPF iterator tests need kernel BTF (and root's CAP_BPF); say so up front.
 ls -l /sys/kernel/btf/vmlinux || echo "no kernel BTF: the BPF iterator tests will fail"

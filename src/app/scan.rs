@@ -28,6 +28,9 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
 }
 
 pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
+    if let Some(every) = args.every {
+        repeat(args, partial, every);
+    }
     if !args.exit_bits {
         return scan_inner(args, partial);
     }
@@ -38,6 +41,19 @@ pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
             eprintln!("sockwarden: error: {e:#}");
             Ok(ExitStatus::Bits(32))
         }
+    }
+}
+
+/// `--every`: scans forever, one scan per period; each outcome goes to stderr, and an error
+/// does not stop the next scan (a transient failure must not end a DaemonSet's monitoring).
+fn repeat(args: &ScanArgs, partial: Partial, every: std::time::Duration) -> ! {
+    loop {
+        let started = std::time::Instant::now();
+        match scan_inner(args, partial) {
+            Ok(status) => eprintln!("sockwarden: scan done, exit status {}", status.code()),
+            Err(e) => eprintln!("sockwarden: error: {e:#}"),
+        }
+        std::thread::sleep(every.saturating_sub(started.elapsed()));
     }
 }
 
@@ -116,7 +132,11 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
     if source.is_live() && args.format != report::Format::Table {
         report_warnings(&snap);
     }
-    super::exit_without_freeing(snap);
+    if args.every.is_none() {
+        // A one-off scan ends here: the kernel frees the snapshot faster. A repeating scan
+        // drops it, or memory would grow by a snapshot per period.
+        super::exit_without_freeing(snap);
+    }
     Ok(exit_status(args, &rep))
 }
 

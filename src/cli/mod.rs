@@ -173,6 +173,11 @@ pub struct ScanArgs {
     /// above --fail-on; 0 nothing; an error is 32 (docs/baseline.md).
     #[arg(long)]
     pub exit_bits: bool,
+    /// Scan again every DURATION (`15m`, `1h`), forever: for a container or DaemonSet, where
+    /// no timer runs. Each scan writes its reports; an error is printed and the next scan still
+    /// runs. SIGTERM or SIGINT ends it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "exit_bits")]
+    pub every: Option<std::time::Duration>,
 }
 
 /// The `sockwarden rules` subcommands.

@@ -286,3 +286,69 @@ fn version_names_the_commit_and_profile() {
     let hex = commit.trim_end_matches("-dirty");
     assert!(hex == "unknown" || (hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_hexdigit())));
 }
+
+/// `scan --every` scans again and again (for a DaemonSet, where no timer runs), writing its
+/// reports each time, and SIGTERM ends it.
+#[test]
+fn scan_every_repeats_until_terminated() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let from =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshots/web-after.json");
+    let child = Command::new(BIN)
+        .args(["scan", "--every", "300ms", "--format", "json", "--from"])
+        .arg(&from)
+        .arg("-o")
+        .arg(&report)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let scans = err.matches("scan done, exit status 1").count();
+    assert!(scans >= 3, "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(v["summary"]["findings"].as_u64().unwrap() > 0);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file left");
+}
+
+/// The DaemonSet manifest validates strictly against the Kubernetes schemas, offline (no cluster
+/// is run here), and grants exactly the documented capabilities.
+#[test]
+fn the_daemonset_validates_against_the_kubernetes_schemas() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("packaging/kubernetes/sockwarden-daemonset.yaml");
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet"])
+        .arg(&manifest)
+        .output()
+        .expect("kubernetes-validate (ci/deps.sh installs it from PyPI)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut caps: Vec<String> = unit_caps().iter().map(|c| c.to_ascii_uppercase()).collect();
+    caps.push("SYS_ADMIN".into()); // --all-netns: setns into every pod's namespace
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("add:"))
+        .unwrap();
+    for c in &caps {
+        assert!(line.contains(&format!("\"{c}\"")), "{c} missing: {line}");
+    }
+    assert_eq!(
+        line.matches('"').count(),
+        caps.len() * 2,
+        "nothing more: {line}"
+    );
+}
