@@ -64,23 +64,159 @@ impl Diagnostic {
         };
         Diagnostic::new(file, line, col, msg)
     }
+}
 
-    /// Locates the first occurrence of `needle` in `text` (1-based), for errors found after
-    /// parsing, such as a duplicate id or an unknown list name.
-    pub fn at_text(file: &str, text: &str, needle: &str, message: impl Into<String>) -> Diagnostic {
-        // The first occurrence outside a comment.
-        let found = text.match_indices(needle).map(|(i, _)| i).find(|&i| {
-            let line_start = text[..i].rfind('\n').map_or(0, |j| j + 1);
-            !text[line_start..i].contains('#')
-        });
-        let (line, col) = found
-            .map(|off| {
-                let before = &text[..off];
-                let line = before.matches('\n').count() + 1;
-                let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                (line, col)
-            })
-            .unwrap_or((1, 1));
+/// Where each key and value of a YAML document stands, from the YAML parser's own event
+/// positions (yaml-rust2): checks made after deserializing (a duplicate id, a bad CIDR in a
+/// baseline entry) point at the node itself instead of searching the text for it. Paths join
+/// mapping keys and sequence indexes with `/`: `listeners/2/address`, `examples`.
+#[derive(Debug, Default)]
+pub struct Locator {
+    keys: std::collections::HashMap<String, (usize, usize)>,
+    values: std::collections::HashMap<String, (usize, usize)>,
+    scalars: Vec<(String, (usize, usize))>,
+}
+
+impl Locator {
+    /// Indexes `text`; a document that does not parse gives an empty index (its syntax error is
+    /// reported by the deserializer, with its own position).
+    pub fn new(text: &str) -> Locator {
+        use yaml_rust2::parser::Parser;
+        let mut r = Recorder::default();
+        if Parser::new_from_str(text).load(&mut r, false).is_err() {
+            return Locator::default();
+        }
+        r.loc
+    }
+
+    /// The position of the key at `path` (`examples`, `listeners/0/port`).
+    pub fn key(&self, path: &str) -> Option<(usize, usize)> {
+        self.keys.get(path).copied()
+    }
+
+    /// The position of the value at `path`.
+    pub fn value(&self, path: &str) -> Option<(usize, usize)> {
+        self.values.get(path).copied()
+    }
+
+    /// The position of the first scalar whose text is `text` (a list name in a rule).
+    pub fn scalar(&self, text: &str) -> Option<(usize, usize)> {
+        self.scalars
+            .iter()
+            .find(|(s, _)| s == text)
+            .map(|(_, p)| *p)
+    }
+
+    /// A diagnostic at `pos`, or at 1:1 when the position is unknown.
+    pub fn diagnostic(
+        file: &str,
+        pos: Option<(usize, usize)>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let (line, col) = pos.unwrap_or((1, 1));
         Diagnostic::new(file, line, col, message)
+    }
+}
+
+/// Where the parser is: inside a mapping (the key just read, if any) or a sequence (the index
+/// of the next item).
+enum Frame {
+    Map(Option<String>),
+    Seq(usize),
+}
+
+#[derive(Default)]
+struct Recorder {
+    stack: Vec<(String, Frame)>,
+    loc: Locator,
+}
+
+impl Recorder {
+    /// The path of the node about to be read, and whether it is a mapping key.
+    fn next_path(&self) -> (String, bool) {
+        let Some((base, frame)) = self.stack.last() else {
+            return (String::new(), false);
+        };
+        let join = |k: &str| {
+            if base.is_empty() {
+                k.to_string()
+            } else {
+                format!("{base}/{k}")
+            }
+        };
+        match frame {
+            Frame::Map(None) => (base.clone(), true),
+            Frame::Map(Some(k)) => (join(k), false),
+            Frame::Seq(i) => (join(&i.to_string()), false),
+        }
+    }
+
+    /// A value (scalar or container) was read at the top of the stack: advance the frame.
+    fn advance(&mut self) {
+        match self.stack.last_mut() {
+            Some((_, Frame::Map(k))) => *k = None,
+            Some((_, Frame::Seq(i))) => *i += 1,
+            None => {}
+        }
+    }
+}
+
+impl yaml_rust2::parser::MarkedEventReceiver for Recorder {
+    fn on_event(&mut self, ev: yaml_rust2::parser::Event, mark: yaml_rust2::scanner::Marker) {
+        use yaml_rust2::parser::Event;
+        let pos = (mark.line(), mark.col() + 1);
+        match ev {
+            Event::Scalar(s, ..) => {
+                let (path, is_key) = self.next_path();
+                self.loc.scalars.push((s.clone(), pos));
+                if is_key {
+                    let full = if path.is_empty() {
+                        s.clone()
+                    } else {
+                        format!("{path}/{s}")
+                    };
+                    self.loc.keys.entry(full).or_insert(pos);
+                    if let Some((_, Frame::Map(k))) = self.stack.last_mut() {
+                        *k = Some(s);
+                    }
+                } else {
+                    self.loc.values.entry(path).or_insert(pos);
+                    self.advance();
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let (path, _) = self.next_path();
+                self.loc.values.entry(path.clone()).or_insert(pos);
+                let frame = if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map(None)
+                } else {
+                    Frame::Seq(0)
+                };
+                self.stack.push((path, frame));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                self.stack.pop();
+                self.advance();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_values_are_located_by_path() {
+        let text = "id: X-1\nlisteners:\n  - {protocol: tcp, address: 10.0.0.0/33, port: 22}\n  - protocol: udp\n    port: \"x\"\n";
+        let l = Locator::new(text);
+        assert_eq!(l.key("id"), Some((1, 1)));
+        assert_eq!(l.value("id"), Some((1, 5)));
+        assert_eq!(l.value("listeners/0/address"), Some((3, 30)));
+        assert_eq!(l.value("listeners/1/port"), Some((5, 11)));
+        assert_eq!(l.key("listeners/1/protocol"), Some((4, 5)));
+        assert_eq!(l.scalar("udp"), Some((4, 15)));
+        assert_eq!(Locator::new("a: [").key("a"), None);
     }
 }

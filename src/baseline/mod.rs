@@ -20,7 +20,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Locator};
 use crate::model::{Protocol, State};
 use crate::net::{AddressClass, NetTable, PortRange, address_class, canonical};
 use crate::rules::Severity;
@@ -387,91 +387,99 @@ fn glob(s: &str) -> Result<ExeMatcher, String> {
 pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnostic>> {
     let b: Baseline = serde_yaml::from_str(text)
         .map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid baseline")])?;
+    let loc = Locator::new(text);
     let mut diags = Vec::new();
     if b.version != BASELINE_VERSION {
-        diags.push(Diagnostic::at_text(
+        diags.push(Locator::diagnostic(
             path,
-            text,
-            "version:",
+            loc.value("version"),
             format!(
                 "baseline version {} is not supported (this sockwarden reads {BASELINE_VERSION})",
                 b.version
             ),
         ));
     }
-    // Entries are located by their text: each is one line of the file.
-    let mut check = |r: Result<(), String>, needle: &str| {
+    // Each field is checked on its own, and a problem is reported where the parser read it.
+    let mut field = |section: &str, i: usize, key: &str, r: Result<(), String>| {
         if let Err(e) = r {
-            diags.push(Diagnostic::at_text(path, text, needle, e));
+            let at = loc.value(&format!("{section}/{i}/{key}"));
+            diags.push(Locator::diagnostic(path, at, e));
         }
     };
-    let mut compiled = Compiled {
-        listeners: Vec::new(),
-        outbound: Vec::new(),
-        inbound: Vec::new(),
+    for (i, l) in b.listeners.iter().enumerate() {
+        field(
+            "listeners",
+            i,
+            "address",
+            AddrSpec::parse(&l.address).map(drop),
+        );
+        field("listeners", i, "port", PortRange::parse(&l.port).map(drop));
+        field("listeners", i, "exe", glob(&l.exe).map(drop));
+        if let Some(c) = &l.container {
+            field("listeners", i, "container", glob(c).map(drop));
+        }
+        if let Some(n) = &l.netns {
+            field("listeners", i, "netns", glob(n).map(drop));
+        }
+    }
+    for (i, o) in b.outbound.iter().enumerate() {
+        field(
+            "outbound",
+            i,
+            "network",
+            AddrSpec::parse(&o.network).map(drop),
+        );
+        field("outbound", i, "port", PortRange::parse(&o.port).map(drop));
+        field("outbound", i, "exe", glob(&o.exe).map(drop));
+    }
+    for (i, x) in b.inbound.iter().enumerate() {
+        if let Some(p) = &x.peers {
+            field("inbound", i, "peers", AddrSpec::parse(p).map(drop));
+        }
+        field("inbound", i, "port", PortRange::parse(&x.port).map(drop));
+        field("inbound", i, "exe", glob(&x.exe).map(drop));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let compiled = compile(&b).map_err(|e| vec![Diagnostic::new(path, 1, 1, e)])?;
+    Ok((b, compiled))
+}
+
+/// Compiles a baseline whose fields have been checked.
+fn compile(b: &Baseline) -> Result<Compiled, String> {
+    let ports = |p: &str| PortRange::parse(p);
+    Ok(Compiled {
+        listeners: b
+            .listeners
+            .iter()
+            .map(|l| {
+                Ok((
+                    AddrSpec::parse(&l.address)?,
+                    ports(&l.port)?,
+                    glob(&l.exe)?,
+                    l.container.as_deref().map(glob).transpose()?,
+                    l.netns.as_deref().map(glob).transpose()?,
+                ))
+            })
+            .collect::<Result<_, String>>()?,
+        outbound: b
+            .outbound
+            .iter()
+            .map(|o| Ok((AddrSpec::parse(&o.network)?, ports(&o.port)?, glob(&o.exe)?)))
+            .collect::<Result<_, String>>()?,
+        inbound: b
+            .inbound
+            .iter()
+            .map(|i| {
+                let peers = i.peers.as_deref().map(AddrSpec::parse).transpose()?;
+                Ok((peers, ports(&i.port)?, glob(&i.exe)?))
+            })
+            .collect::<Result<_, String>>()?,
         listener_index: PortIndex::build(b.listeners.iter().map(|l| (l.protocol, l.port.as_str()))),
         outbound_index: PortIndex::build(b.outbound.iter().map(|o| (o.protocol, o.port.as_str()))),
         inbound_index: PortIndex::build(b.inbound.iter().map(|i| (i.protocol, i.port.as_str()))),
-    };
-    for l in &b.listeners {
-        let r = (|| {
-            compiled.listeners.push((
-                AddrSpec::parse(&l.address)?,
-                PortRange::parse(&l.port)?,
-                glob(&l.exe)?,
-                l.container.as_deref().map(glob).transpose()?,
-                l.netns.as_deref().map(glob).transpose()?,
-            ));
-            Ok(())
-        })();
-        check(r, &first_bad(&[&l.address, &l.port, &l.exe]));
-    }
-    for o in &b.outbound {
-        let r = (|| {
-            compiled.outbound.push((
-                AddrSpec::parse(&o.network)?,
-                PortRange::parse(&o.port)?,
-                glob(&o.exe)?,
-            ));
-            Ok(())
-        })();
-        check(r, &first_bad(&[&o.network, &o.port, &o.exe]));
-    }
-    for i in &b.inbound {
-        let r = (|| {
-            let peers = i.peers.as_deref().map(AddrSpec::parse).transpose()?;
-            compiled
-                .inbound
-                .push((peers, PortRange::parse(&i.port)?, glob(&i.exe)?));
-            Ok(())
-        })();
-        check(
-            r,
-            &first_bad(&[i.peers.as_deref().unwrap_or(""), &i.port, &i.exe]),
-        );
-    }
-    if diags.is_empty() {
-        Ok((b, compiled))
-    } else {
-        Err(diags)
-    }
-}
-
-/// The value among an entry's fields that fails to parse, to locate the error in the text.
-fn first_bad(values: &[&str]) -> String {
-    for v in values {
-        if !v.is_empty()
-            && (AddrSpec::parse(v).is_err() && PortRange::parse(v).is_err() && glob(v).is_err())
-        {
-            return v.to_string();
-        }
-    }
-    for v in values {
-        if !v.is_empty() && AddrSpec::parse(v).is_err() && PortRange::parse(v).is_err() {
-            return v.to_string();
-        }
-    }
-    values.first().map(|v| v.to_string()).unwrap_or_default()
+    })
 }
 
 /// What one socket is, for baselining: `None` for sockets a baseline does not describe.

@@ -15,6 +15,7 @@ pub mod lists;
 pub mod matcher;
 
 pub use crate::diag::Diagnostic;
+use crate::diag::Locator;
 
 use condition::LinkError;
 
@@ -259,18 +260,20 @@ fn load_rule(
         }
     };
     let before = diags.len();
+    // Positions from the YAML parser, indexed only for a rule that has a problem.
+    let loc = std::cell::OnceCell::new();
+    let loc = || loc.get_or_init(|| Locator::new(&s.text));
     if let Some(first) = seen.get(&doc.id) {
-        diags.push(Diagnostic::at_text(
+        diags.push(Locator::diagnostic(
             &s.path,
-            &s.text,
-            "id:",
+            loc().value("id"),
             format!("duplicate rule id `{}` (first defined in {first})", doc.id),
         ));
     } else {
         seen.insert(doc.id.clone(), s.path.clone());
     }
-    if let Some(msg) = check_doc(&doc) {
-        diags.push(Diagnostic::at_text(&s.path, &s.text, msg.0, msg.1));
+    if let Some((key, msg)) = check_doc(&doc) {
+        diags.push(Locator::diagnostic(&s.path, loc().key(key), msg));
     }
     link_rule(&mut doc, lists, s, diags);
     if diags.len() > before {
@@ -296,7 +299,8 @@ fn link_rule(doc: &mut RuleDoc, lists: &Lists, s: &Source, diags: &mut Vec<Diagn
     for e in link_errors {
         match e {
             LinkError::Rule { list, message } => {
-                diags.push(Diagnostic::at_text(&s.path, &s.text, &list, message));
+                let at = Locator::new(&s.text).scalar(&list);
+                diags.push(Locator::diagnostic(&s.path, at, message));
             }
             LinkError::Items { list, usage, bad } => {
                 let items = lists.items(&list).unwrap_or_default();
@@ -313,7 +317,7 @@ fn link_rule(doc: &mut RuleDoc, lists: &Lists, s: &Source, diags: &mut Vec<Diagn
     }
 }
 
-/// Checks that serde cannot express; returns (text to locate, message).
+/// Checks that serde cannot express; returns (the key to locate, message).
 fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
     let id_ok = !doc.id.is_empty()
         && doc
@@ -322,7 +326,7 @@ fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
     if !id_ok {
         return Some((
-            "id:",
+            "id",
             format!(
                 "rule id `{}` must be upper-case letters, digits and dashes",
                 doc.id
@@ -331,26 +335,26 @@ fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
     }
     if doc.tags.is_empty() {
         return Some((
-            "tags:",
+            "tags",
             "a rule needs at least one ATT&CK technique tag".into(),
         ));
     }
     if let Some(t) = doc.tags.iter().find(|t| !is_attack_id(t)) {
         return Some((
-            "tags:",
+            "tags",
             format!("tag `{t}` is not an ATT&CK technique id (T1234 or T1234.001)"),
         ));
     }
     if doc.description.trim().is_empty() {
         return Some((
-            "description:",
+            "description",
             "the description must say what the rule means, why it matters and how to respond"
                 .into(),
         ));
     }
     if doc.examples.matches.is_empty() || doc.examples.no_match.is_empty() {
         return Some((
-            "examples:",
+            "examples",
             "a rule needs at least one `match` and one `no_match` example".into(),
         ));
     }
@@ -482,12 +486,12 @@ examples:
         assert!(text[0].contains("did you mean `socket.state`"));
         assert_eq!(text[1], "b.yaml:10:36: unknown list `nope`");
         assert!(
-            text[2].starts_with("c.yaml:1:1: duplicate rule id `T-1`"),
+            text[2].starts_with("c.yaml:1:5: duplicate rule id `T-1`"),
             "{}",
             text[2]
         );
         assert!(
-            text[3].starts_with("d.yaml:1:1: duplicate rule id `T-1`"),
+            text[3].starts_with("d.yaml:1:5: duplicate rule id `T-1`"),
             "{}",
             text[3]
         );
