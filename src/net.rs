@@ -15,6 +15,27 @@ pub fn is_ephemeral(port: u16, eph: (u16, u16)) -> bool {
     eph.0 <= port && port <= eph.1
 }
 
+/// Why a network value does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    /// Not a number from 0 to 65535.
+    #[error("expected a port (0-65535), got `{0}`")]
+    Port(String),
+    /// A range whose low end is above its high end.
+    #[error("port range `{text}` is empty: {lo} > {hi}")]
+    EmptyRange {
+        /// The range as written.
+        text: String,
+        /// Its low end.
+        lo: u16,
+        /// Its high end.
+        hi: u16,
+    },
+    /// Neither a CIDR nor an address.
+    #[error("`{0}` is not a CIDR or an IP address")]
+    Net(String),
+}
+
 crate::model::vocabulary! {
     /// The class of an address, as rules (`socket.remote.class`) and baselines (`private`,
     /// `loopback`, ...) name it.
@@ -110,7 +131,7 @@ pub struct NetTable {
 
 impl NetTable {
     /// Parses CIDRs (`10.0.0.0/8`, `2001:db8::/32`) and single addresses.
-    pub fn parse(items: &[String]) -> Result<NetTable, String> {
+    pub fn parse(items: &[String]) -> Result<NetTable, NetError> {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
         for item in items {
@@ -119,7 +140,7 @@ impl NetTable {
                 Ok(n) => n,
                 Err(_) => match t.parse::<IpAddr>() {
                     Ok(a) => ipnet::IpNet::from(a),
-                    Err(_) => return Err(format!("`{item}` is not a CIDR or an IP address")),
+                    Err(_) => return Err(NetError::Net(item.clone())),
                 },
             };
             match net {
@@ -213,7 +234,7 @@ impl std::fmt::Debug for PortSet {
 impl PortSet {
     /// Parses ports and inclusive ranges (`22`, `1024-65535`); the error names the first item that
     /// is not a port or is an empty range.
-    pub fn parse(items: &[String]) -> Result<PortSet, String> {
+    pub fn parse(items: &[String]) -> Result<PortSet, NetError> {
         let mut set = PortSet([0; 1024]);
         for item in items {
             let PortRange(lo, hi) = PortRange::parse(item)?;
@@ -237,7 +258,7 @@ pub struct PortRange(pub u16, pub u16);
 
 impl PortRange {
     /// Parses `PORT` or `LOW-HIGH`; an empty range is an error.
-    pub fn parse(s: &str) -> Result<PortRange, String> {
+    pub fn parse(s: &str) -> Result<PortRange, NetError> {
         let t = s.trim();
         let (lo, hi) = match t.split_once('-') {
             Some((a, b)) => (parse_port(a)?, parse_port(b)?),
@@ -247,7 +268,11 @@ impl PortRange {
             }
         };
         if lo > hi {
-            return Err(format!("port range `{s}` is empty: {lo} > {hi}"));
+            return Err(NetError::EmptyRange {
+                text: s.to_string(),
+                lo,
+                hi,
+            });
         }
         Ok(PortRange(lo, hi))
     }
@@ -259,10 +284,8 @@ impl PortRange {
 }
 
 /// A port number, 0-65535.
-pub fn parse_port(s: &str) -> Result<u16, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("expected a port (0-65535), got `{s}`"))
+pub fn parse_port(s: &str) -> Result<u16, NetError> {
+    s.trim().parse().map_err(|_| NetError::Port(s.to_string()))
 }
 
 #[cfg(test)]
@@ -321,7 +344,12 @@ mod tests {
             PortRange::parse(" 1024-2047 ").unwrap(),
             PortRange(1024, 2047)
         );
-        assert!(PortRange::parse("9-1").unwrap_err().contains("empty"));
+        assert!(
+            PortRange::parse("9-1")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(PortRange::parse("65536").is_err());
         let set = PortSet::parse(&strs(&["22", "1024-2047"])).unwrap();
         assert!(set.contains(22) && set.contains(2047) && !set.contains(2048));

@@ -400,10 +400,10 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
         ));
     }
     // Each field is checked on its own, and a problem is reported where the parser read it.
-    let mut field = |section: &str, i: usize, key: &str, r: Result<(), String>| {
+    let mut field = |section: &str, i: usize, key: &str, r: Result<(), ValueError>| {
         if let Err(e) = r {
             let at = loc.value(&format!("{section}/{i}/{key}"));
-            diags.push(Locator::diagnostic(path, at, e));
+            diags.push(Locator::diagnostic(path, at, e.to_string()));
         }
     };
     for (i, l) in b.listeners.iter().enumerate() {
@@ -411,15 +411,39 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
             "listeners",
             i,
             "address",
-            AddrSpec::parse(&l.address).map(drop),
+            AddrSpec::parse(&l.address)
+                .map(drop)
+                .map_err(ValueError::Other),
         );
-        field("listeners", i, "port", PortRange::parse(&l.port).map(drop));
-        field("listeners", i, "exe", glob(&l.exe).map(drop));
+        field(
+            "listeners",
+            i,
+            "port",
+            PortRange::parse(&l.port)
+                .map(drop)
+                .map_err(ValueError::from),
+        );
+        field(
+            "listeners",
+            i,
+            "exe",
+            glob(&l.exe).map(drop).map_err(ValueError::Other),
+        );
         if let Some(c) = &l.container {
-            field("listeners", i, "container", glob(c).map(drop));
+            field(
+                "listeners",
+                i,
+                "container",
+                glob(c).map(drop).map_err(ValueError::Other),
+            );
         }
         if let Some(n) = &l.netns {
-            field("listeners", i, "netns", glob(n).map(drop));
+            field(
+                "listeners",
+                i,
+                "netns",
+                glob(n).map(drop).map_err(ValueError::Other),
+            );
         }
     }
     for (i, o) in b.outbound.iter().enumerate() {
@@ -427,17 +451,48 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
             "outbound",
             i,
             "network",
-            AddrSpec::parse(&o.network).map(drop),
+            AddrSpec::parse(&o.network)
+                .map(drop)
+                .map_err(ValueError::Other),
         );
-        field("outbound", i, "port", PortRange::parse(&o.port).map(drop));
-        field("outbound", i, "exe", glob(&o.exe).map(drop));
+        field(
+            "outbound",
+            i,
+            "port",
+            PortRange::parse(&o.port)
+                .map(drop)
+                .map_err(ValueError::from),
+        );
+        field(
+            "outbound",
+            i,
+            "exe",
+            glob(&o.exe).map(drop).map_err(ValueError::Other),
+        );
     }
     for (i, x) in b.inbound.iter().enumerate() {
         if let Some(p) = &x.peers {
-            field("inbound", i, "peers", AddrSpec::parse(p).map(drop));
+            field(
+                "inbound",
+                i,
+                "peers",
+                AddrSpec::parse(p).map(drop).map_err(ValueError::Other),
+            );
         }
-        field("inbound", i, "port", PortRange::parse(&x.port).map(drop));
-        field("inbound", i, "exe", glob(&x.exe).map(drop));
+        field(
+            "inbound",
+            i,
+            "port",
+            PortRange::parse(&x.port)
+                .map(drop)
+                .map_err(ValueError::from),
+        );
+        field(
+            "inbound",
+            i,
+            "exe",
+            glob(&x.exe).map(drop).map_err(ValueError::Other),
+        );
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -446,9 +501,20 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
     Ok((b, compiled))
 }
 
+/// Why one field of a baseline entry does not parse.
+#[derive(Debug, thiserror::Error)]
+enum ValueError {
+    /// A port or range.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+    /// An address spec or a glob (their parsers say what was expected).
+    #[error("{0}")]
+    Other(String),
+}
+
 /// Compiles a baseline whose fields have been checked.
 fn compile(b: &Baseline) -> Result<Compiled, String> {
-    let ports = |p: &str| PortRange::parse(p);
+    let ports = |p: &str| PortRange::parse(p).map_err(|e| e.to_string());
     Ok(Compiled {
         listeners: b
             .listeners

@@ -339,7 +339,7 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// Why a condition's named lists could not be compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LinkError {
     /// The rule's use of `list` is wrong (an unknown list, an operator its items cannot serve).
     Rule {
@@ -355,7 +355,7 @@ pub enum LinkError {
         /// Where the rule uses it: `FIELD OPERATOR`.
         usage: String,
         /// Each item that does not fit, by its index in the list, with the reason.
-        bad: Vec<(usize, String)>,
+        bad: Vec<(usize, matcher::CompileError)>,
     },
 }
 
@@ -390,7 +390,7 @@ impl Condition {
                         Err(e) => {
                             // Blame the items that do not fit, in the list's own file; only
                             // when none does alone is the use itself wrong.
-                            let bad: Vec<(usize, String)> = items
+                            let bad: Vec<(usize, matcher::CompileError)> = items
                                 .iter()
                                 .enumerate()
                                 .filter_map(|(i, it)| {

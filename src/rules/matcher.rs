@@ -14,6 +14,58 @@ use regex::RegexSet;
 use super::fields::{FieldType, Value};
 use crate::net::{NetTable, PortSet, canonical};
 
+/// Why an operator and its values do not compile for a field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    /// An operator that takes one value was given another number.
+    #[error("`{op}` takes one value, got {got}")]
+    TakesOne {
+        /// The operator.
+        op: Op,
+        /// How many values it got.
+        got: usize,
+    },
+    /// The operator does not apply to the field's type.
+    #[error("`{op}` does not apply to a {ty} field")]
+    WrongType {
+        /// The operator.
+        op: Op,
+        /// The field type's name.
+        ty: &'static str,
+    },
+    /// A value outside an enumerated field's values.
+    #[error("`{value}` is not a value of this field: expected one of {}", allowed.join(", "))]
+    NotAValue {
+        /// The value given.
+        value: String,
+        /// The field's values.
+        allowed: &'static [&'static str],
+    },
+    /// Not `true` or `false`.
+    #[error("expected true or false, got `{0}`")]
+    Bool(String),
+    /// Not an integer (decimal, or hex with `0x`).
+    #[error("expected an integer, got `{0}`")]
+    Int(String),
+    /// Not an IP address.
+    #[error("expected an IP address, got `{0}`")]
+    Ip(String),
+    /// A port, range or network that does not parse.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+    /// A regular expression that does not compile.
+    #[error("bad regex: {0}")]
+    Regex(#[from] regex::Error),
+    /// A glob that does not compile.
+    #[error("bad glob `{glob}`: {error}")]
+    Glob {
+        /// The glob as written (empty for an error of the whole set).
+        glob: String,
+        /// The glob compiler's message.
+        error: globset::Error,
+    },
+}
+
 crate::model::vocabulary! {
     /// The operators of the rule language, by the names rules write.
     pub enum Op {
@@ -113,16 +165,14 @@ pub enum CmpOp {
 }
 
 /// Compiles operator `op` with its arguments (already stringified) for a field of type `ty`.
-pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String> {
+pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, CompileError> {
     use FieldType::*;
-    let wrong = || Err(format!("`{op}` does not apply to a {} field", ty.name()));
+    let wrong = || Err(CompileError::WrongType { op, ty: ty.name() });
     match (op, ty) {
         (Op::Exists, _) => parse_bool(one(op, args)?).map(Matcher::Exists),
         (Op::Eq | Op::In | Op::InList | Op::Ne, _) => membership(ty, op, args),
-        (Op::Cidr, Ip) => NetTable::parse(args).map(Matcher::Cidr),
-        (Op::Port, Port | Int | IntList) => {
-            PortSet::parse(args).map(|p| Matcher::Ports(Box::new(p)))
-        }
+        (Op::Cidr, Ip) => Ok(Matcher::Cidr(NetTable::parse(args)?)),
+        (Op::Port, Port | Int | IntList) => Ok(Matcher::Ports(Box::new(PortSet::parse(args)?))),
         (Op::Gt | Op::Ge | Op::Lt | Op::Le, Int | Port | IntList) => {
             let n = parse_int(one(op, args)?)?;
             let c = match op {
@@ -133,9 +183,7 @@ pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String
             };
             Ok(Matcher::Cmp(c, n))
         }
-        (Op::Regex, Str | Enum(_)) => RegexSet::new(args)
-            .map(Matcher::Regex)
-            .map_err(|e| format!("bad regex: {e}")),
+        (Op::Regex, Str | Enum(_)) => Ok(Matcher::Regex(RegexSet::new(args)?)),
         (Op::Glob, Str | Enum(_)) => globs(args),
         (Op::Prefix, Str | Enum(_)) => Ok(Matcher::Prefix(args.to_vec())),
         (Op::Suffix, Str | Enum(_)) => Ok(Matcher::Suffix(args.to_vec())),
@@ -145,15 +193,18 @@ pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String
 }
 
 /// The one argument of an operator that takes one.
-fn one(op: Op, args: &[String]) -> Result<&String, String> {
+fn one(op: Op, args: &[String]) -> Result<&String, CompileError> {
     match args {
         [a] => Ok(a),
-        _ => Err(format!("`{op}` takes one value, got {}", args.len())),
+        _ => Err(CompileError::TakesOne {
+            op,
+            got: args.len(),
+        }),
     }
 }
 
 /// `eq`, `ne`, `in`, `in_list`: equality with any of the values, parsed as the field's type.
-fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String> {
+fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, CompileError> {
     use FieldType::*;
     if matches!(op, Op::Eq | Op::Ne) {
         one(op, args)?;
@@ -173,10 +224,10 @@ fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String>
         Ip => Matcher::IpIn(args.iter().map(|a| parse_ip(a)).collect::<Result<_, _>>()?),
         Enum(allowed) => {
             if let Some(a) = args.iter().find(|a| !allowed.contains(&a.as_str())) {
-                return Err(format!(
-                    "`{a}` is not a value of this field: expected one of {}",
-                    allowed.join(", ")
-                ));
+                return Err(CompileError::NotAValue {
+                    value: a.clone(),
+                    allowed,
+                });
             }
             str_in(args)
         }
@@ -190,19 +241,25 @@ fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, String>
 }
 
 /// Globs where `*` does not cross `/` (`**` does), as one set.
-fn globs(args: &[String]) -> Result<Matcher, String> {
+fn globs(args: &[String]) -> Result<Matcher, CompileError> {
     let mut b = GlobSetBuilder::new();
     for a in args {
         b.add(
             globset::GlobBuilder::new(a)
                 .literal_separator(true)
                 .build()
-                .map_err(|e| format!("bad glob `{a}`: {e}"))?,
+                .map_err(|error| CompileError::Glob {
+                    glob: a.clone(),
+                    error,
+                })?,
         );
     }
     b.build()
         .map(Matcher::Glob)
-        .map_err(|e| format!("bad glob: {e}"))
+        .map_err(|error| CompileError::Glob {
+            glob: String::new(),
+            error,
+        })
 }
 
 fn str_in(args: &[String]) -> Matcher {
@@ -213,30 +270,30 @@ fn str_in(args: &[String]) -> Matcher {
     }
 }
 
-fn parse_bool(s: &str) -> Result<bool, String> {
+fn parse_bool(s: &str) -> Result<bool, CompileError> {
     match s {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("expected true or false, got `{s}`")),
+        _ => Err(CompileError::Bool(s.to_string())),
     }
 }
 
-fn parse_int(s: &str) -> Result<i64, String> {
+fn parse_int(s: &str) -> Result<i64, CompileError> {
     let t = s.trim();
     let r = if let Some(h) = t.strip_prefix("0x") {
         i64::from_str_radix(h, 16)
     } else {
         t.parse()
     };
-    r.map_err(|_| format!("expected an integer, got `{s}`"))
+    r.map_err(|_| CompileError::Int(s.to_string()))
 }
 
 use crate::net::parse_port;
 
-fn parse_ip(s: &str) -> Result<IpAddr, String> {
+fn parse_ip(s: &str) -> Result<IpAddr, CompileError> {
     s.trim()
         .parse()
-        .map_err(|_| format!("expected an IP address, got `{s}`"))
+        .map_err(|_| CompileError::Ip(s.to_string()))
 }
 
 impl Matcher {
