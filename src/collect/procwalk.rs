@@ -288,23 +288,13 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
 
 /// Reads /proc/PID/cmdline in as few reads as possible: the kernel copies the argument area
 /// afresh on every read(2), and `fs::read` starts with a 32-byte probe, so a process that exited
-/// between two reads was recorded with its command line cut after 32 bytes. One 64 KiB read
-/// takes any ordinary command line whole; a longer one continues.
+/// between two reads was recorded with its command line cut after 32 bytes. A first read of up to
+/// 4 KiB takes any ordinary command line whole (a longer one continues; a process that exits
+/// meanwhile is flagged `exiting` by the caller's second look at its stat).
 fn read_cmdline(p: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut f = fs::File::open(p)?;
-    let mut out = vec![0u8; 64 * 1024];
-    let mut len = 0;
-    loop {
-        if len == out.len() {
-            out.resize(out.len() * 2, 0);
-        }
-        match f.read(&mut out[len..])? {
-            0 => break,
-            n => len += n,
-        }
-    }
-    out.truncate(len);
+    let mut out = Vec::with_capacity(4096);
+    fs::File::open(p)?.read_to_end(&mut out)?;
     Ok(out)
 }
 
