@@ -33,17 +33,16 @@ const MEMBERS: [&str; 10] = [
     "",
 ];
 
-fn exercise(btf: &Btf<'_>, data: &[u8]) {
-    let _ = btf.len();
-    let _ = btf.is_empty();
+/// Every lookup, as a value to compare: the plain and the name-indexed parse must agree.
+fn exercise(btf: &Btf<'_>, data: &[u8]) -> Vec<String> {
+    let mut out = vec![format!("{} {}", btf.len(), btf.is_empty())];
     for name in NAMES {
         for kind in [KIND_STRUCT, KIND_UNION, KIND_FUNC] {
-            let _ = btf.find(kind, name);
+            out.push(format!("{:?}", btf.find(kind, name)));
         }
     }
     let wanted: Vec<(u8, &str)> = NAMES.iter().map(|n| (KIND_STRUCT, *n)).collect();
-    let _ = btf.find_all(&wanted);
-    let _ = btf.find_all(&[(KIND_FUNC, "bpf_iter_task_file"), (KIND_STRUCT, "file")]);
+    out.push(format!("{:?}", btf.find_all(&wanted)));
     // Ids from the input (the last 32 bytes, as u32 words) and the first ids of the blob.
     let tail = &data[data.len().saturating_sub(32)..];
     let mut ids: Vec<u32> = tail
@@ -53,22 +52,23 @@ fn exercise(btf: &Btf<'_>, data: &[u8]) {
     ids.extend(0..btf.len().min(64) as u32 + 1);
     ids.push(u32::MAX);
     for id in ids {
-        let _ = btf.size_of(id);
+        out.push(format!("{:?}", btf.size_of(id)));
         for m in MEMBERS {
-            let _ = btf.member(id, m);
+            out.push(format!("{:?}", btf.member(id, m)));
         }
     }
-    let _ = sockwarden::collect::taskfiles::Layout::from_btf(btf);
+    out.push(format!(
+        "{:?}",
+        sockwarden::collect::taskfiles::Layout::from_btf(btf)
+    ));
+    out
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(btf) = Btf::parse(data) {
-        exercise(&btf, data);
-    }
+    let plain = Btf::parse(data).map(|btf| exercise(&btf, data));
     let mut names: Vec<&str> = NAMES.to_vec();
     names.extend(MEMBERS);
     names.extend(sockwarden::collect::taskfiles::Layout::NAMES);
-    if let Ok(btf) = Btf::parse_with_names(data, &names) {
-        exercise(&btf, data);
-    }
+    let indexed = Btf::parse_with_names(data, &names).map(|btf| exercise(&btf, data));
+    assert_eq!(plain, indexed, "parse and parse_with_names disagree");
 });

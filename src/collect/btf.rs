@@ -28,6 +28,11 @@ const KIND_RESTRICT: u8 = 11;
 const KIND_TYPE_TAG: u8 = 18;
 const KIND_ENUM64: u8 = 19;
 
+/// Members one [`Btf::member`] lookup may look at, nested anonymous ones included. The kernel's
+/// largest struct has a few hundred; without a bound, a hostile blob's struct of 65,535 anonymous
+/// members of itself, nested 8 deep, is a lookup that never ends.
+const MEMBER_BUDGET: u32 = 1 << 16;
+
 /// Why BTF could not be read or a name was not found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BtfError(pub String);
@@ -186,19 +191,34 @@ impl<'a> Btf<'a> {
         ))
     }
 
+    /// The string offsets at which `name` is stored, ascending (both sources find them in order).
     fn name_offsets(&self, name: &str) -> Vec<u32> {
         if let Some((_, offsets)) = self.known.iter().find(|(n, _)| n == name) {
             return offsets.clone();
         }
         // Names are NUL-terminated and the section starts with the empty name, so every name
-        // sits between two NULs. A SIMD substring search: the section is megabytes.
+        // sits between two NULs. A SIMD substring search: the section is megabytes. Matches
+        // overlap by their NUL ("\0fd\0fd\0" holds "fd" twice), so each search starts on the
+        // previous match's closing NUL; a section that does not start with a NUL (hostile) may
+        // still hold the name at offset 0, as `parse_with_names` finds it.
+        let mut out = Vec::new();
+        if name.is_empty() {
+            return out;
+        }
         let mut needle = Vec::with_capacity(name.len() + 2);
         needle.push(0);
         needle.extend_from_slice(name.as_bytes());
         needle.push(0);
-        memchr::memmem::find_iter(self.strings, &needle)
-            .map(|at| at as u32 + 1)
-            .collect()
+        if self.strings.starts_with(&needle[1..]) {
+            out.push(0);
+        }
+        let finder = memchr::memmem::Finder::new(&needle);
+        let mut from = 0;
+        while let Some(at) = self.strings.get(from..).and_then(|s| finder.find(s)) {
+            out.push((from + at + 1) as u32);
+            from += at + needle.len() - 1;
+        }
+        out
     }
 
     /// The id of the type of this kind and name (the first, if the blob has several).
@@ -220,7 +240,7 @@ impl<'a> Btf<'a> {
                 continue;
             }
             for (i, (k, _)) in wanted.iter().enumerate() {
-                if found[i] == 0 && *k == kind && names[i].contains(&name) {
+                if found[i] == 0 && *k == kind && names[i].binary_search(&name).is_ok() {
                     found[i] = id;
                     left -= 1;
                 }
@@ -242,20 +262,20 @@ impl<'a> Btf<'a> {
         }
     }
 
-    /// The size in bytes of a type, through typedefs and qualifiers.
+    /// The size in bytes of a type, through typedefs, qualifiers and arrays. Iterative, with one
+    /// bound on the chain: a hostile blob's array of itself is `None`, not a stack overflow.
     pub fn size_of(&self, mut id: u32) -> Option<u32> {
+        let mut count = 1u32; // elements, through the arrays followed so far
         for _ in 0..32 {
-            let (_, kind, _, size_or_type, _) = self.record(id)?;
+            let (_, kind, _, size_or_type, at) = self.record(id)?;
             match kind {
                 KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 => {
-                    return Some(size_or_type);
+                    return size_or_type.checked_mul(count);
                 }
-                KIND_PTR => return Some(8),
+                KIND_PTR => return 8u32.checked_mul(count),
                 KIND_ARRAY => {
-                    let (_, _, _, _, at) = self.record(id)?;
-                    let elem = u32_at(self.types, at + 12)?;
-                    let n = u32_at(self.types, at + 20)?;
-                    return self.size_of(elem)?.checked_mul(n);
+                    count = count.checked_mul(u32_at(self.types, at + 20)?)?;
+                    id = u32_at(self.types, at + 12)?;
                 }
                 KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                     id = size_or_type
@@ -270,16 +290,19 @@ impl<'a> Btf<'a> {
     /// struct and union members as C does.
     pub fn member(&self, id: u32, member: &str) -> Option<Member> {
         let offsets = self.name_offsets(member);
-        self.member_in(id, &offsets, 0)
+        let mut budget = MEMBER_BUDGET;
+        self.member_in(id, &offsets, 0, &mut budget)
     }
 
-    fn member_in(&self, id: u32, names: &[u32], depth: u32) -> Option<Member> {
+    /// `names`: the member name's string offsets, ascending. `budget`: members left to look at.
+    fn member_in(&self, id: u32, names: &[u32], depth: u32, budget: &mut u32) -> Option<Member> {
         let (_, kind, vlen, _, at) = self.record(id)?;
         if depth > 8 || !(kind == KIND_STRUCT || kind == KIND_UNION) {
             return None;
         }
         let kflag = u32_at(self.types, at + 4)? >> 31 == 1;
         for i in 0..vlen {
+            *budget = budget.checked_sub(1)?;
             let m = at + 12 + i * 12;
             let (name, ty, bits) = (
                 u32_at(self.types, m)?,
@@ -296,17 +319,17 @@ impl<'a> Btf<'a> {
                 continue;
             }
             let offset = bit_offset / 8;
-            if name != 0 && names.contains(&name) {
+            if name != 0 && names.binary_search(&name).is_ok() {
                 return Some(Member {
                     offset,
                     size: self.size_of(ty)?,
                 });
             }
             if name == 0
-                && let Some(inner) = self.member_in(self.strip(ty)?, names, depth + 1)
+                && let Some(inner) = self.member_in(self.strip(ty)?, names, depth + 1, budget)
             {
                 return Some(Member {
-                    offset: offset + inner.offset,
+                    offset: offset.checked_add(inner.offset)?,
                     size: inner.size,
                 });
             }

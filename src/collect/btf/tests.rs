@@ -202,3 +202,89 @@ fn names_found_in_one_pass_resolve_like_searched_ones() {
         searched.member(10, "numbers")
     );
 }
+
+/// Found by the `btf` fuzz target (tests/fixtures/fuzz/btf/size-of-array-cycle): an array whose
+/// element type is itself made `size_of` recurse until the stack overflowed.
+#[test]
+fn fuzz_array_of_itself_has_no_size() {
+    let blob = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fuzz/btf/size-of-array-cycle"
+    ));
+    let btf = Btf::parse(blob).unwrap();
+    for id in 0..=btf.len() as u32 + 1 {
+        let _ = btf.size_of(id);
+        let _ = btf.member(id, "x");
+    }
+    let mut b = Blob::new();
+    b.add("", KIND_ARRAY as u32, 0, false, 0, &[1, 1, 4]); // 1: int[4] of itself
+    b.add("int", KIND_INT as u32, 0, false, 4, &[32]);
+    b.add("", KIND_ARRAY as u32, 0, false, 0, &[2, 2, 3]); // 3: int[3]
+    b.add("", KIND_ARRAY as u32, 0, false, 0, &[3, 2, 5]); // 4: int[3][5]
+    b.add("", KIND_ARRAY as u32, 0, false, 0, &[4, 2, u32::MAX]); // 5: too big
+    let blob = b.bytes();
+    let btf = Btf::parse(&blob).unwrap();
+    assert_eq!(btf.size_of(1), None);
+    assert_eq!(btf.size_of(4), Some(60));
+    assert_eq!(btf.size_of(5), None, "overflows u32");
+}
+
+/// Anonymous members nested 9 deep, each at the largest offset: the sum overflowed u32.
+#[test]
+fn nested_member_offsets_that_overflow_are_none() {
+    let mut b = Blob::new();
+    b.add("int", KIND_INT as u32, 0, false, 4, &[32]);
+    // ids 2..=10: struct n contains an anonymous struct n+1 at bit 0xffff_fff8; 10 holds "x".
+    for id in 2..10 {
+        b.strukt(KIND_STRUCT as u32, "", 8, &[("", id + 1, 0xffff_fff8)]);
+    }
+    b.strukt(KIND_STRUCT as u32, "", 8, &[("x", 1, 0xffff_fff8)]);
+    let blob = b.bytes();
+    let btf = Btf::parse(&blob).unwrap();
+    assert_eq!(
+        btf.member(10, "x"),
+        Some(Member {
+            offset: 0x1fff_ffff,
+            size: 4
+        })
+    );
+    assert_eq!(btf.member(2, "x"), None);
+}
+
+/// A struct of 65,535 anonymous members of itself: a lookup stops after a bounded number of
+/// members instead of walking 65,535^9 of them.
+#[test]
+fn a_struct_of_itself_is_searched_in_bounded_time() {
+    let mut b = Blob::new();
+    let members: Vec<(&str, u32, u32)> = vec![("", 1, 0); 65_535];
+    b.strukt(KIND_STRUCT as u32, "s", 8, &members);
+    let blob = b.bytes();
+    let btf = Btf::parse(&blob).unwrap();
+    let t = std::time::Instant::now();
+    assert_eq!(btf.member(1, "x"), None);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+/// Names that share a NUL ("\0fd\0fd\0") are all found, as the one-pass index finds them.
+#[test]
+fn adjacent_duplicate_names_are_all_found() {
+    let mut b = Blob::new();
+    b.add("int", KIND_INT as u32, 0, false, 4, &[32]);
+    let (fd1, fd2) = (b.name("fd"), b.name("fd"));
+    b.add("s", KIND_STRUCT as u32, 1, false, 8, &[fd1, 1, 0]);
+    b.add("t", KIND_STRUCT as u32, 1, false, 8, &[fd2, 1, 32]);
+    let blob = b.bytes();
+    let searched = Btf::parse(&blob).unwrap();
+    let indexed = Btf::parse_with_names(&blob, &["fd"]).unwrap();
+    for id in 1..=3 {
+        assert_eq!(searched.member(id, "fd"), indexed.member(id, "fd"), "{id}");
+    }
+    assert_eq!(
+        searched.member(3, "fd"),
+        Some(Member { offset: 4, size: 4 })
+    );
+}
