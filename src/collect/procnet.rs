@@ -48,6 +48,11 @@ fn parse_line(line: &str, family: Family) -> Option<Socket> {
 fn parse_endpoint(text: &str, family: Family) -> Option<Endpoint> {
     let (addr, port) = text.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
+    // Hex digits only: the IPv6 address is sliced by byte offsets below, and `from_str_radix`
+    // takes a leading '+'.
+    if !addr.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     let address = match family {
         Family::Inet if addr.len() == 8 => {
             let w = u32::from_str_radix(addr, 16).ok()?;
@@ -95,6 +100,25 @@ garbage line
         assert_eq!(v[1].local.unwrap().port, 47);
         assert_eq!(v[1].state, State::Established);
         assert_eq!(v[1].uid, Some(1000));
+    }
+
+    /// Found by the `procnet` fuzz target: a 32-byte IPv6 address holding a multi-byte character
+    /// was sliced inside it ("end byte index 8 is not a char boundary"). The reproducer
+    /// (tests/fixtures/fuzz/procnet/ipv6-address-not-ascii, minimized by hand from the fuzzer's
+    /// 255 bytes) has a 0xff byte, which the lossy conversion makes a 3-byte U+FFFD at byte 7.
+    #[test]
+    fn fuzz_non_ascii_address_is_a_bad_line_not_a_panic() {
+        let fixture = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/fuzz/procnet/ipv6-address-not-ascii"
+        ));
+        let text = String::from_utf8_lossy(fixture);
+        for family in [Family::Inet6, Family::Inet] {
+            assert_eq!(parse_raw_table(&text, family), (vec![], 1));
+        }
+        // A '+' sign is not a hex digit either, though `from_str_radix` takes it.
+        let plus = "h\n   1: +1000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1\n";
+        assert_eq!(parse_raw_table(plus, Family::Inet).1, 1);
     }
 
     #[test]
