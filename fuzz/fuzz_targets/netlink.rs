@@ -8,11 +8,8 @@ use sockwarden::collect::netlink::{decode_skmeminfo, frames};
 fuzz_target!(|data: &[u8]| {
     let mut n = 0usize;
     for f in frames(data) {
-        match f {
-            Ok(f) => {
-                let _ = decode_skmeminfo(f.payload);
-            }
-            Err(_) => {}
+        if let Ok(f) = f {
+            let _ = decode_skmeminfo(f.payload);
         }
         n += 1;
         // Every frame consumes at least one byte (a header is 16), so a buffer can never
