@@ -1,4 +1,5 @@
-//! A list file's text: loaded or a diagnostic, never a panic.
+//! A list file's text, as a rule directory's list file and as a `--lists` override (only known
+//! names): loaded or diagnostics, never a panic; then every list's items.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,10 +10,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut lists = Lists::default();
-    if lists.load("f.yaml", text).is_ok() {
-        let names: Vec<String> = lists.names().map(String::from).collect();
-        for n in names {
+    if lists.load("f.yaml", text, None).is_ok() {
+        for n in lists.names() {
             let _ = lists.get(&n);
+            let _ = lists.items(&n);
         }
     }
+    let known = ["trusted_networks".to_string(), "ports".to_string()];
+    let _ = Lists::default().load("o.yaml", text, Some(&known));
 });
