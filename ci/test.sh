@@ -11,3 +11,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
 cargo test --benches --locked
 cargo test --locked --lib --bins --tests
+# Fuzz smoke (nightly only; says "fuzz smoke skipped: ..." without it): every target built,
+# every crash reproducer replayed, 5 s of fuzzing each (docs/fuzzing.md has the long runs).
+bash ci/fuzz-smoke.sh
