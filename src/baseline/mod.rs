@@ -399,153 +399,88 @@ pub fn parse(path: &str, text: &str) -> Result<(Baseline, Compiled), Vec<Diagnos
             ),
         ));
     }
-    // Each field is checked on its own, and a problem is reported where the parser read it.
-    let mut field = |section: &str, i: usize, key: &str, r: Result<(), ValueError>| {
-        if let Err(e) = r {
-            let at = loc.value(&format!("{section}/{i}/{key}"));
-            diags.push(Locator::diagnostic(path, at, e.to_string()));
-        }
+    // Each field is compiled on its own, and a problem is reported where the parser read it.
+    let mut f = Fields {
+        loc: &loc,
+        path,
+        diags: &mut diags,
     };
+    let mut listeners = Vec::new();
     for (i, l) in b.listeners.iter().enumerate() {
-        field(
-            "listeners",
-            i,
-            "address",
-            AddrSpec::parse(&l.address)
-                .map(drop)
-                .map_err(ValueError::Other),
-        );
-        field(
-            "listeners",
-            i,
-            "port",
-            PortRange::parse(&l.port)
-                .map(drop)
-                .map_err(ValueError::from),
-        );
-        field(
-            "listeners",
-            i,
-            "exe",
-            glob(&l.exe).map(drop).map_err(ValueError::Other),
-        );
-        if let Some(c) = &l.container {
-            field(
-                "listeners",
-                i,
-                "container",
-                glob(c).map(drop).map_err(ValueError::Other),
-            );
-        }
-        if let Some(n) = &l.netns {
-            field(
-                "listeners",
-                i,
-                "netns",
-                glob(n).map(drop).map_err(ValueError::Other),
-            );
+        let at = |k: &str| format!("listeners/{i}/{k}");
+        let addr = f.get(&at("address"), AddrSpec::parse(&l.address));
+        let port = f.get(&at("port"), PortRange::parse(&l.port));
+        let exe = f.get(&at("exe"), glob(&l.exe));
+        let ct = l
+            .container
+            .as_deref()
+            .map(|c| f.get(&at("container"), glob(c)));
+        let ns = l.netns.as_deref().map(|n| f.get(&at("netns"), glob(n)));
+        if let (Some(a), Some(p), Some(e), Some(c), Some(n)) = (
+            addr,
+            port,
+            exe,
+            ct.map_or(Some(None), |c| c.map(Some)),
+            ns.map_or(Some(None), |n| n.map(Some)),
+        ) {
+            listeners.push((a, p, e, c, n));
         }
     }
+    let mut outbound = Vec::new();
     for (i, o) in b.outbound.iter().enumerate() {
-        field(
-            "outbound",
-            i,
-            "network",
-            AddrSpec::parse(&o.network)
-                .map(drop)
-                .map_err(ValueError::Other),
-        );
-        field(
-            "outbound",
-            i,
-            "port",
-            PortRange::parse(&o.port)
-                .map(drop)
-                .map_err(ValueError::from),
-        );
-        field(
-            "outbound",
-            i,
-            "exe",
-            glob(&o.exe).map(drop).map_err(ValueError::Other),
-        );
-    }
-    for (i, x) in b.inbound.iter().enumerate() {
-        if let Some(p) = &x.peers {
-            field(
-                "inbound",
-                i,
-                "peers",
-                AddrSpec::parse(p).map(drop).map_err(ValueError::Other),
-            );
+        let at = |k: &str| format!("outbound/{i}/{k}");
+        let net = f.get(&at("network"), AddrSpec::parse(&o.network));
+        let port = f.get(&at("port"), PortRange::parse(&o.port));
+        let exe = f.get(&at("exe"), glob(&o.exe));
+        if let (Some(n), Some(p), Some(e)) = (net, port, exe) {
+            outbound.push((n, p, e));
         }
-        field(
-            "inbound",
-            i,
-            "port",
-            PortRange::parse(&x.port)
-                .map(drop)
-                .map_err(ValueError::from),
-        );
-        field(
-            "inbound",
-            i,
-            "exe",
-            glob(&x.exe).map(drop).map_err(ValueError::Other),
-        );
+    }
+    let mut inbound = Vec::new();
+    for (i, x) in b.inbound.iter().enumerate() {
+        let at = |k: &str| format!("inbound/{i}/{k}");
+        let peers = x
+            .peers
+            .as_deref()
+            .map(|p| f.get(&at("peers"), AddrSpec::parse(p)));
+        let port = f.get(&at("port"), PortRange::parse(&x.port));
+        let exe = f.get(&at("exe"), glob(&x.exe));
+        if let (Some(pe), Some(p), Some(e)) = (peers.map_or(Some(None), |p| p.map(Some)), port, exe)
+        {
+            inbound.push((pe, p, e));
+        }
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    let compiled = compile(&b).map_err(|e| vec![Diagnostic::new(path, 1, 1, e)])?;
-    Ok((b, compiled))
-}
-
-/// Why one field of a baseline entry does not parse.
-#[derive(Debug, thiserror::Error)]
-enum ValueError {
-    /// A port or range.
-    #[error(transparent)]
-    Net(#[from] crate::net::NetError),
-    /// An address spec or a glob (their parsers say what was expected).
-    #[error("{0}")]
-    Other(String),
-}
-
-/// Compiles a baseline whose fields have been checked.
-fn compile(b: &Baseline) -> Result<Compiled, String> {
-    let ports = |p: &str| PortRange::parse(p).map_err(|e| e.to_string());
-    Ok(Compiled {
-        listeners: b
-            .listeners
-            .iter()
-            .map(|l| {
-                Ok((
-                    AddrSpec::parse(&l.address)?,
-                    ports(&l.port)?,
-                    glob(&l.exe)?,
-                    l.container.as_deref().map(glob).transpose()?,
-                    l.netns.as_deref().map(glob).transpose()?,
-                ))
-            })
-            .collect::<Result<_, String>>()?,
-        outbound: b
-            .outbound
-            .iter()
-            .map(|o| Ok((AddrSpec::parse(&o.network)?, ports(&o.port)?, glob(&o.exe)?)))
-            .collect::<Result<_, String>>()?,
-        inbound: b
-            .inbound
-            .iter()
-            .map(|i| {
-                let peers = i.peers.as_deref().map(AddrSpec::parse).transpose()?;
-                Ok((peers, ports(&i.port)?, glob(&i.exe)?))
-            })
-            .collect::<Result<_, String>>()?,
+    let compiled = Compiled {
+        listeners,
+        outbound,
+        inbound,
         listener_index: PortIndex::build(b.listeners.iter().map(|l| (l.protocol, l.port.as_str()))),
         outbound_index: PortIndex::build(b.outbound.iter().map(|o| (o.protocol, o.port.as_str()))),
         inbound_index: PortIndex::build(b.inbound.iter().map(|i| (i.protocol, i.port.as_str()))),
-    })
+    };
+    Ok((b, compiled))
+}
+
+/// Compiles a baseline's fields one by one, each problem a diagnostic at the field's value.
+struct Fields<'a> {
+    loc: &'a Locator,
+    path: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Fields<'_> {
+    /// The compiled field at `at` (`listeners/0/port`), or `None` with its problem recorded.
+    fn get<T, E: std::fmt::Display>(&mut self, at: &str, r: Result<T, E>) -> Option<T> {
+        r.map_err(|e| {
+            let pos = self.loc.value(at);
+            self.diags
+                .push(Locator::diagnostic(self.path, pos, e.to_string()));
+        })
+        .ok()
+    }
 }
 
 /// What one socket is, for baselining: `None` for sockets a baseline does not describe.

