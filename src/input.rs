@@ -48,23 +48,45 @@ pub fn set_max(bytes: u64) {
 }
 
 /// Parses a size such as `512M`, `2GiB`, `1000000` (bytes; K, M, G, T are powers of 1024).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (n, unit) = t.split_at(digits);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("`{s}`: a size is a number with an optional K, M, G or T"))?;
+    let n: u64 = n.parse().map_err(|_| SizeError::Number(s.to_owned()))?;
     let shift = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 0,
         "K" | "KB" | "KIB" => 10,
         "M" | "MB" | "MIB" => 20,
         "G" | "GB" | "GIB" => 30,
         "T" | "TB" | "TIB" => 40,
-        _ => return Err(format!("`{s}`: unknown size unit `{unit}` (K, M, G or T)")),
+        _ => {
+            return Err(SizeError::Unit {
+                text: s.to_owned(),
+                unit: unit.to_owned(),
+            });
+        }
     };
     n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{s}`: too large"))
+        .ok_or_else(|| SizeError::TooLarge(s.to_owned()))
+}
+
+/// Why a size did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Not a number.
+    #[error("`{0}`: a size is a number with an optional K, M, G or T")]
+    Number(String),
+    /// A unit other than K, M, G, T.
+    #[error("`{text}`: unknown size unit `{unit}` (K, M, G or T)")]
+    Unit {
+        /// The size given.
+        text: String,
+        /// Its unit.
+        unit: String,
+    },
+    /// More than 2^64 bytes.
+    #[error("`{0}`: too large")]
+    TooLarge(String),
 }
 
 /// Why an input could not be read.
@@ -72,7 +94,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub enum InputError {
     /// The path (or `-`), and why it could not be opened, examined or read.
     #[error("{0}: cannot read: {1}")]
-    Io(String, #[source] io::Error),
+    Io(String, io::Error),
     /// The path, and what it is instead of a regular file: `a directory`, `a FIFO`, `a socket` or
     /// `a device`.
     #[error("{0}: is {1}, not a regular file; refusing to read it (use - for standard input)")]

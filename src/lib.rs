@@ -33,6 +33,7 @@ pub mod app;
 pub mod baseline;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod input;

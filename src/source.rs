@@ -53,13 +53,13 @@ pub enum SourceError {
         found: u32,
     },
     /// A snapshot whose contents contradict themselves (see [`Snapshot::validate`]).
-    #[error("{name}: not a usable snapshot: {message}")]
+    #[error("{name}: not a usable snapshot: {problem}")]
     Invalid {
         /// The file as named on the command line (`-` for standard input).
         name: String,
         /// What is inconsistent: a process, namespace or socket listed twice, or an owner that
         /// names a process the file does not account for.
-        message: String,
+        problem: crate::model::Inconsistent,
     },
 }
 
@@ -112,9 +112,9 @@ pub fn parse_snapshot(bytes: &[u8], name: &str) -> Result<Snapshot, SourceError>
             found: snap.schema_version,
         });
     }
-    snap.validate().map_err(|message| SourceError::Invalid {
+    snap.validate().map_err(|problem| SourceError::Invalid {
         name: name.to_string(),
-        message,
+        problem,
     })?;
     Ok(snap)
 }

@@ -41,6 +41,10 @@ impl ExitStatus {
 /// Runs the command `cli` names and returns how it ended.
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     fix_mmap_threshold();
+    // `scan` resolves these with its configuration file and environment.
+    if let Command::Scan(args) = &cli.command {
+        return scan::scan(args, &cli);
+    }
     if let Some(max) = cli.max_input_size {
         crate::input::set_max(max);
     }
@@ -48,7 +52,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Snapshot(args) => snapshot(&args, partial),
         Command::List(args) => list_cmd(&args, partial),
-        Command::Scan(args) => scan::scan(&args, partial),
+        Command::Scan(_) => unreachable!("handled above"),
+        Command::Config(cmd) => config_cmd(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
         Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial),
         Command::Diff(args) => baseline_cmd::diff(&args, partial),
@@ -173,7 +178,7 @@ fn exit_without_freeing<T>(value: T) {
 
 fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
     let opts = args.options();
-    let sel = Selection::parse(&opts).map_err(anyhow::Error::msg)?;
+    let sel = Selection::parse(&opts)?;
     let source = Source::new(args.from.as_deref(), || {
         let mut c = CollectOptions::full();
         c.tables = sel.tables;
@@ -228,3 +233,36 @@ fn report_warnings(snap: &Snapshot) {
 
 use crate::source::Source;
 pub use crate::source::{load_snapshot, parse_snapshot};
+
+/// The settings from `flags`, this process's SOCKWARDEN_* environment and the configuration
+/// file; every problem of the file is printed, located, before the error.
+fn settings(
+    flags: crate::config::Flags,
+    choice: &crate::config::ConfigChoice,
+) -> Result<crate::config::Settings> {
+    let vars = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())));
+    crate::config::Settings::resolve(flags, vars, choice).map_err(|e| {
+        if let crate::config::ConfigError::Invalid(diags) = &e {
+            for d in diags {
+                eprintln!("{}", crate::text::escape_str(&d.to_string()));
+            }
+        }
+        anyhow::Error::new(e)
+    })
+}
+
+/// `sockwarden config show`: the settings `scan` would use, with their origins.
+fn config_cmd(cmd: &crate::cli::ConfigCommand) -> Result<ExitStatus> {
+    let crate::cli::ConfigCommand::Show { config, json } = cmd;
+    let settings = settings(crate::config::Flags::default(), &config.choice())?;
+    let text = if *json {
+        let mut t = serde_json::to_string_pretty(&settings.show_json())?;
+        t.push('\n');
+        t
+    } else {
+        settings.show()
+    };
+    output::emit(None, text.as_bytes())?;
+    Ok(ExitStatus::Ok)
+}

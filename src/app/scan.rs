@@ -8,11 +8,12 @@ use super::{ExitStatus, Partial, report_warnings};
 use crate::baseline::{Baseline, Compiled};
 use crate::cli::ScanArgs;
 use crate::collect::CollectOptions;
+use crate::config::Settings;
 use crate::engine;
 use crate::output;
 use crate::report;
-use crate::rules::RuleSet;
 pub use crate::rules::discover::{self, RuleInputs};
+use crate::rules::{RuleSet, Severity};
 use crate::source::Source;
 
 /// Loads the rule set, or prints every problem and fails.
@@ -27,15 +28,33 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     })
 }
 
-pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
+/// Resolves the settings (flags over SOCKWARDEN_* over the configuration file over defaults),
+/// then scans once or, with `--every`, forever.
+pub fn scan(args: &ScanArgs, global: &crate::cli::Cli) -> Result<ExitStatus> {
+    let settings = match resolve(args, global) {
+        Ok(s) => s,
+        // With --exit-bits, 2 means "gone": an error must not look like it.
+        Err(e) if args.exit_bits => {
+            eprintln!("sockwarden: error: {e:#}");
+            return Ok(ExitStatus::Bits(32));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(max) = settings.max_input_size.value.0 {
+        crate::input::set_max(max);
+    }
+    let run = Run {
+        args,
+        settings: &settings,
+        partial: Partial(settings.allow_partial.value),
+    };
     if let Some(every) = args.every {
-        repeat(args, partial, every);
+        repeat(&run, every);
     }
     if !args.exit_bits {
-        return scan_inner(args, partial);
+        return scan_inner(&run);
     }
-    // With --exit-bits, 2 means "gone": an error must not look like it.
-    match scan_inner(args, partial) {
+    match scan_inner(&run) {
         Ok(s) => Ok(s),
         Err(e) => {
             eprintln!("sockwarden: error: {e:#}");
@@ -46,10 +65,10 @@ pub fn scan(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
 
 /// `--every`: scans forever, one scan per period; each outcome goes to stderr, and an error
 /// does not stop the next scan (a transient failure must not end a DaemonSet's monitoring).
-fn repeat(args: &ScanArgs, partial: Partial, every: std::time::Duration) -> ! {
+fn repeat(run: &Run, every: std::time::Duration) -> ! {
     loop {
         let started = std::time::Instant::now();
-        match scan_inner(args, partial) {
+        match scan_inner(run) {
             Ok(status) => eprintln!("sockwarden: scan done, exit status {}", status.code()),
             Err(e) => eprintln!("sockwarden: error: {e:#}"),
         }
@@ -61,12 +80,12 @@ fn repeat(args: &ScanArgs, partial: Partial, every: std::time::Duration) -> ! {
 /// when none is given, to stdout. A `WORD=...` whose word is not a format is an error, not a
 /// file named `xml=foo.xml`; a file whose name holds `=` can be given as `./a=b`.
 fn targets(
-    args: &ScanArgs,
+    outputs: &[String],
     main: report::Format,
 ) -> Result<Vec<(report::Format, Option<PathBuf>)>> {
     let mut targets = Vec::new();
     let mut plain_file = false;
-    for o in &args.output {
+    for o in outputs {
         match o.split_once('=') {
             Some((f, p)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric()) => {
                 let Some(format) = report::Format::parse(f) else {
@@ -93,18 +112,34 @@ fn targets(
     Ok(targets)
 }
 
-fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
+/// One scan's command line and resolved settings.
+struct Run<'a> {
+    args: &'a ScanArgs,
+    settings: &'a Settings,
+    partial: Partial,
+}
+
+/// The settings of this scan, or every problem of the configuration.
+fn resolve(args: &ScanArgs, global: &crate::cli::Cli) -> Result<Settings> {
+    let flags = args.flags(global.allow_partial, global.max_input_size);
+    super::settings(flags, &args.config.choice())
+}
+
+fn scan_inner(run: &Run) -> Result<ExitStatus> {
+    let (args, settings, partial) = (run.args, run.settings, run.partial);
     let started = std::time::Instant::now();
-    let targets = targets(args, args.format)?;
+    let format = settings.format.value;
+    let targets = targets(&settings.outputs.value.0, format)?;
     let source = Source::new(args.from.as_deref(), || CollectOptions {
-        netns: args.ns.select(),
+        netns: settings.netns.value.clone(),
+        owners_from: settings.owners_from.value,
         ..CollectOptions::full()
     });
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
     let (loaded, snap) = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| load_inputs(args));
+        let loader = scope.spawn(|| load_inputs(settings));
         let snap = source.take();
         (loader.join().expect("rule loading panicked"), snap)
     });
@@ -129,7 +164,7 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
         );
     }
     write_reports(&targets, &rep, &rules)?;
-    if source.is_live() && args.format != report::Format::Table {
+    if source.is_live() && format != report::Format::Table {
         report_warnings(&snap);
     }
     if args.every.is_none() {
@@ -137,21 +172,22 @@ fn scan_inner(args: &ScanArgs, partial: Partial) -> Result<ExitStatus> {
         // drops it, or memory would grow by a snapshot per period.
         super::exit_without_freeing(snap);
     }
-    Ok(exit_status(args, &rep))
+    Ok(exit_status(args.exit_bits, settings.fail_on.value, &rep))
 }
 
 /// The rules, and the baseline when one is given (checked against its pin).
-fn load_inputs(args: &ScanArgs) -> Result<(RuleSet, Option<(Baseline, Compiled)>)> {
+fn load_inputs(settings: &Settings) -> Result<(RuleSet, Option<(Baseline, Compiled)>)> {
     let rules = load_rules(&RuleInputs {
-        defaults: !args.sources.no_default_rules,
-        paths: &args.sources.rules,
-        lists: &args.sources.lists,
-        disable: &args.disable,
+        defaults: settings.default_rules.value,
+        paths: &settings.rule_paths(),
+        lists: &settings.list_paths(),
+        disable: &settings.disable.value,
     })?;
-    let baseline = args
+    let baseline = settings
         .baseline
+        .value
         .as_deref()
-        .map(|p| super::baseline_cmd::load_baseline(p, args.baseline_sha256.as_deref()))
+        .map(|p| super::baseline_cmd::load_baseline(p, settings.baseline_sha256.value.as_deref()))
         .transpose()?;
     Ok((rules, baseline))
 }
@@ -176,10 +212,10 @@ fn write_reports(
 
 /// 1 with a finding at or above --fail-on, else 0; with --exit-bits, AIDE-style bits: 1 new,
 /// 2 gone, 4 changed, 8 a rule finding at or above --fail-on.
-fn exit_status(args: &ScanArgs, rep: &report::ScanReport) -> ExitStatus {
+fn exit_status(exit_bits: bool, fail_on: Severity, rep: &report::ScanReport) -> ExitStatus {
     use crate::baseline::Category::*;
-    if !args.exit_bits {
-        let hit = rep.findings.iter().any(|f| f.severity >= args.fail_on);
+    if !exit_bits {
+        let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
         return if hit {
             ExitStatus::Findings
         } else {
@@ -192,7 +228,7 @@ fn exit_status(args: &ScanArgs, rep: &report::ScanReport) -> ExitStatus {
             Some(NewListener | NewOutbound | NewInbound) => 1,
             Some(ListenerGone) => 2,
             Some(ListenerRebound | ListenerOwnerChanged) => 4,
-            None if f.severity >= args.fail_on => 8,
+            None if f.severity >= fail_on => 8,
             None => 0,
         };
     }

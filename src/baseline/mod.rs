@@ -256,7 +256,7 @@ pub enum AddrSpec {
 
 impl AddrSpec {
     /// Parses `any`, an address class name, an address or a CIDR; the error lists what is allowed.
-    pub fn parse(s: &str) -> Result<AddrSpec, String> {
+    pub fn parse(s: &str) -> Result<AddrSpec, FieldError> {
         let t = s.trim();
         if t == "any" {
             return Ok(AddrSpec::Any);
@@ -266,12 +266,7 @@ impl AddrSpec {
         }
         NetTable::parse(&[t.to_string()])
             .map(AddrSpec::Nets)
-            .map_err(|_| {
-                format!(
-                    "`{s}` is not `any`, an address class ({}), an address or a CIDR",
-                    AddressClass::NAMES.join(", ")
-                )
-            })
+            .map_err(|_| FieldError::Address(s.to_owned()))
     }
 
     /// `any` matches every address; `unspecified` (0.0.0.0, ::) only as a listener's bind.
@@ -372,7 +367,7 @@ impl ExeMatcher {
     }
 }
 
-fn glob(s: &str) -> Result<ExeMatcher, String> {
+fn glob(s: &str) -> Result<ExeMatcher, FieldError> {
     if !s.contains(['*', '?', '[', ']', '{', '}', '\\']) {
         return Ok(ExeMatcher::Exact(s.to_string()));
     }
@@ -380,7 +375,29 @@ fn glob(s: &str) -> Result<ExeMatcher, String> {
         .literal_separator(true)
         .build()
         .map(|g| ExeMatcher::Glob(g.compile_matcher()))
-        .map_err(|e| format!("bad exe glob `{s}`: {e}"))
+        .map_err(|e| FieldError::Glob {
+            text: s.to_owned(),
+            reason: e.kind().to_string(),
+        })
+}
+
+/// Why a baseline entry's address or pattern field did not compile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// Not `any`, a class, an address or a CIDR.
+    #[error(
+        "`{0}` is not `any`, an address class ({classes}), an address or a CIDR",
+        classes = AddressClass::NAMES.join(", ")
+    )]
+    Address(String),
+    /// A glob that does not parse.
+    #[error("bad exe glob `{text}`: {reason}")]
+    Glob {
+        /// The glob.
+        text: String,
+        /// globset's reason.
+        reason: String,
+    },
 }
 
 /// Parses a baseline; every problem is a diagnostic with file:line:col.

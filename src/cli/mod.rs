@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::collect::OwnersFrom;
 use crate::list::ListOptions;
 use crate::report::Format;
 use crate::rules::Severity;
@@ -24,7 +25,7 @@ macro_rules! value_enum {
     )+};
 }
 
-value_enum!(Format, Severity);
+value_enum!(Format, Severity, OwnersFrom);
 
 /// sockwarden's command line: the global flags and one [`Command`].
 #[derive(Debug, Parser)]
@@ -75,11 +76,58 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Show the effective settings of `scan` and where each came from (flags, SOCKWARDEN_*
+    /// environment, the configuration file, defaults).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Write the manual pages, sockwarden(1) and one per subcommand, into DIR.
     Man {
         /// The directory to write `sockwarden.1`, `sockwarden-scan.1`, ... into (it must exist).
         dir: PathBuf,
     },
+}
+
+/// The `sockwarden config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the settings `scan` would use, each with its origin; exit 2 if the configuration
+    /// file or the environment has a problem (every problem of the file is listed).
+    Show {
+        /// Which configuration file to read.
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Print JSON: `{"file", "settings": {KEY: {"value", "origin"}}, "rules_d", "lists_d"}`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which configuration file `scan` and `config show` read.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConfigArgs {
+    /// Read settings from FILE (it must exist) instead of /etc/sockwarden/config.yaml (read
+    /// when it exists); also SOCKWARDEN_CONFIG. rules.d/ and lists.d/ beside it are loaded too.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no configuration file, and no rules.d/ or lists.d/: flags, environment and defaults
+    /// only.
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+impl ConfigArgs {
+    /// The file to read: `--no-config`, `--config`, SOCKWARDEN_CONFIG, else the default path.
+    pub fn choice(&self) -> crate::config::ConfigChoice {
+        use crate::config::ConfigChoice;
+        if self.no_config {
+            return ConfigChoice::None;
+        }
+        match (&self.config, std::env::var_os(crate::config::CONFIG_ENV)) {
+            (Some(p), _) => ConfigChoice::Given(p.clone()),
+            (None, Some(p)) if !p.is_empty() => ConfigChoice::Given(PathBuf::from(p)),
+            _ => ConfigChoice::Default,
+        }
+    }
 }
 
 /// The `sockwarden baseline` subcommands.
@@ -152,12 +200,12 @@ pub struct ScanArgs {
     /// Disable a rule by id (repeatable).
     #[arg(long = "disable", value_name = "ID")]
     pub disable: Vec<String>,
-    /// Lowest severity that makes the exit status 1.
-    #[arg(long, value_name = "SEVERITY", default_value = "low")]
-    pub fail_on: Severity,
-    /// Output format.
-    #[arg(long, value_name = "FORMAT", default_value = "table")]
-    pub format: Format,
+    /// Lowest severity that makes the exit status 1 [default: low].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+    /// Output format [default: table].
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Write the report to FILE (atomically) instead of stdout; `FORMAT=FILE` writes that
     /// format there as well (`-o sarif=scan.sarif -o junit=scan.xml`). Repeatable.
     #[arg(short = 'o', long = "output", value_name = "[FORMAT=]FILE")]
@@ -167,7 +215,7 @@ pub struct ScanArgs {
     pub baseline: Option<PathBuf>,
     /// Refuse (exit 2) a baseline whose SHA-256 differs. Without it, FILE.sha256 is checked
     /// when it exists.
-    #[arg(long, value_name = "HEX", requires = "baseline")]
+    #[arg(long, value_name = "HEX")]
     pub baseline_sha256: Option<String>,
     /// Exit status as a bitmask (AIDE-style): 1 new, 2 gone, 4 changed, 8 rule finding at or
     /// above --fail-on; 0 nothing; an error is 32 (docs/baseline.md).
@@ -178,6 +226,37 @@ pub struct ScanArgs {
     /// runs. SIGTERM or SIGINT ends it.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "exit_bits")]
     pub every: Option<std::time::Duration>,
+    /// Where socket owners come from.
+    #[command(flatten)]
+    pub owners: OwnersArgs,
+    /// Which configuration file to read.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+impl ScanArgs {
+    /// The settings the flags give (each `None` when its flag is absent); `allow_partial` and
+    /// `max_input_size` are the global flags.
+    pub fn flags(&self, allow_partial: bool, max_input_size: Option<u64>) -> crate::config::Flags {
+        fn some_vec<T: Clone>(v: &[T]) -> Option<Vec<T>> {
+            (!v.is_empty()).then(|| v.to_vec())
+        }
+        crate::config::Flags {
+            fail_on: self.fail_on,
+            format: self.format,
+            outputs: some_vec(&self.output).map(crate::config::Outputs),
+            default_rules: self.sources.no_default_rules.then_some(false),
+            rules: some_vec(&self.sources.rules),
+            lists: some_vec(&self.sources.lists),
+            disable: some_vec(&self.disable),
+            baseline: self.baseline.clone(),
+            baseline_sha256: self.baseline_sha256.clone(),
+            netns: (self.ns.all_netns || self.ns.netns.is_some()).then(|| self.ns.select()),
+            owners_from: self.owners.owners_from,
+            allow_partial: allow_partial.then_some(true),
+            max_input_size,
+        }
+    }
 }
 
 /// The `sockwarden rules` subcommands.
@@ -284,31 +363,14 @@ pub struct OwnersArgs {
     /// Where (socket, pid, fd) come from: the kernel's task-file BPF iterator (bpf), one readlink
     /// per /proc/PID/fd entry (procfs), or auto: bpf on hosts with 10,000 or more open files when
     /// it can be loaded, else procfs. meta.sources.owners records which answered.
-    #[arg(long, value_enum, default_value_t = OwnersFromArg::Auto, value_name = "SOURCE")]
-    pub owners_from: OwnersFromArg,
-}
-
-/// The values of `--owners-from`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OwnersFromArg {
-    /// The BPF iterator on hosts with 10,000 or more open files when it can be loaded, else procfs.
-    Auto,
-    /// The kernel's task-file BPF iterator only (needs CAP_BPF and CAP_PERFMON, and kernel BTF);
-    /// when it cannot be loaded, the owners are a gap.
-    Bpf,
-    /// One readlink per /proc/PID/fd entry.
-    Procfs,
+    #[arg(long, value_name = "SOURCE")]
+    pub owners_from: Option<OwnersFrom>,
 }
 
 impl OwnersArgs {
-    /// The collector's owner source for the flag.
-    pub fn source(&self) -> crate::collect::OwnersFrom {
-        use crate::collect::OwnersFrom;
-        match self.owners_from {
-            OwnersFromArg::Auto => OwnersFrom::Auto,
-            OwnersFromArg::Bpf => OwnersFrom::Bpf,
-            OwnersFromArg::Procfs => OwnersFrom::Procfs,
-        }
+    /// The collector's owner source: the flag's, else `auto`.
+    pub fn source(&self) -> OwnersFrom {
+        self.owners_from.unwrap_or_default()
     }
 }
 

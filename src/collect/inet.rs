@@ -10,6 +10,7 @@ use netlink_packet_core::{NlaBuffer, NlasIterator, Parseable};
 use netlink_packet_sock_diag::constants::{INET_DIAG_INFO, INET_DIAG_SKMEMINFO};
 use netlink_packet_sock_diag::inet::{InetResponseHeader, nlas::Nla};
 
+use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
 use crate::model::{Endpoint, Family, Protocol, Socket, State, TcpInfo, Timer};
@@ -25,16 +26,32 @@ const HEADER_LEN: usize = 72;
 /// buffer (the crate's owned `InetResponse` copies tcp_info into a Vec and spills its attribute
 /// list to the heap: ~5 allocations per TCP socket, measured as a tenth of the dump's time at
 /// 100k sockets).
-pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String> {
+pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, DecodeError> {
     let family = match payload.first() {
         Some(2) => Family::Inet,
         Some(10) => Family::Inet6,
-        Some(f) => return Err(format!("inet_diag reply: address family {f}")),
-        None => return Err("inet_diag reply: empty".into()),
+        Some(&family) => {
+            return Err(DecodeError::Family {
+                reply: Reply::Inet,
+                family,
+            });
+        }
+        None => {
+            return Err(DecodeError::Short {
+                reply: Reply::Inet,
+                len: 0,
+                need: HEADER_LEN,
+            });
+        }
     };
-    let h = InetResponseHeader::parse(payload).map_err(|e| format!("inet_diag reply: {e}"))?;
-    let mut state = State::from_kernel(h.state)
-        .ok_or_else(|| format!("inet_diag reply: unknown state {}", h.state))?;
+    let h = InetResponseHeader::parse(payload).map_err(|e| DecodeError::Header {
+        reply: Reply::Inet,
+        reason: e.to_string(),
+    })?;
+    let mut state = State::from_kernel(h.state).ok_or(DecodeError::State {
+        reply: Reply::Inet,
+        state: h.state,
+    })?;
     // A TCP socket in CLOSE only appears in a dump through the bind hash (state bit 13):
     // it is bound but neither listening nor connected.
     if protocol == Protocol::Tcp && state == State::Close {
@@ -59,14 +76,14 @@ pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, String>
     s.send_q = h.send_queue;
     s.timer = raw_timer(payload);
     for nla in NlasIterator::new(payload.get(HEADER_LEN..).unwrap_or_default()) {
-        let nla = nla.map_err(|e| format!("inet_diag reply attribute: {e}"))?;
+        let nla = nla.map_err(|e| attribute_error(&e))?;
         attribute(&mut s, &nla)?;
     }
     Ok(s)
 }
 
 /// Applies one attribute of an inet_diag reply to the socket.
-fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), String> {
+fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), DecodeError> {
     match nla.kind() {
         INET_DIAG_INFO => s.tcp_info = decode_tcp_info(nla.value()).map(Box::new),
         INET_DIAG_SKMEMINFO => s.memory = decode_skmeminfo(nla.value()),
@@ -75,7 +92,7 @@ fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), String> {
                 s.cgroup_id = Some(u64::from_ne_bytes(b.try_into().unwrap()));
             }
         }
-        _ => match Nla::parse(nla).map_err(|e| format!("inet_diag reply attribute: {e}"))? {
+        _ => match Nla::parse(nla).map_err(|e| attribute_error(&e))? {
             Nla::Congestion(name) => s.congestion = Some(name),
             Nla::Shutdown(v) => s.shutdown = Some(v),
             Nla::SkV6Only(v) => s.v6only = Some(v),
@@ -84,6 +101,13 @@ fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), String> {
         },
     }
     Ok(())
+}
+
+fn attribute_error(e: &impl std::fmt::Display) -> DecodeError {
+    DecodeError::Attribute {
+        reply: Reply::Inet,
+        reason: e.to_string(),
+    }
 }
 
 /// Decodes a recorded dump: concatenated netlink messages as `ss -D` writes them (several

@@ -12,6 +12,7 @@
 
 pub mod btf;
 pub mod container;
+pub mod decode;
 pub mod host;
 pub mod inet;
 pub mod netlink;
@@ -493,7 +494,7 @@ fn dump_namespaces(
         netns::Select::One(spec) => match netns::resolve(spec, &opts.proc_root) {
             Ok(p) => vec![(None, None, p, Vec::new())],
             Err(e) => {
-                warnings.gap(format!("netns:{spec}"), e.clone());
+                warnings.gap(format!("netns:{spec}"), e.to_string());
                 sources.insert("all".into(), format!("unavailable: {e}"));
                 return Vec::new();
             }

@@ -35,7 +35,7 @@ pub struct Frame<'a> {
 
 /// Splits a buffer of concatenated netlink messages. Stops (with an error item) at the first
 /// message whose length field does not fit the buffer: after that, nothing can be trusted.
-pub fn frames(buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, String>> {
+pub fn frames(buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, super::decode::DecodeError>> {
     let mut rest = buf;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -45,7 +45,7 @@ pub fn frames(buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, String>> {
             Ok(nl) => nl,
             Err(e) => {
                 rest = &[];
-                return Some(Err(format!("malformed netlink header: {e}")));
+                return Some(Err(super::decode::DecodeError::Frame(e.to_string())));
             }
         };
         let len = nl.length() as usize;

@@ -122,7 +122,7 @@ pub fn discover(proc_root: &Path, pids: &[u32]) -> (BTreeMap<u64, Found>, Vec<u3
 }
 
 /// Resolves `--netns NAME|PID|PATH` to a namespace file.
-pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
+pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, ResolveError> {
     let candidates = [
         PathBuf::from("/run/netns").join(spec),
         proc_root.join(spec).join("ns/net"),
@@ -137,7 +137,23 @@ pub fn resolve(spec: &str, proc_root: &Path) -> Result<PathBuf, String> {
     };
     fs::metadata(pick)
         .map(|_| pick.clone())
-        .map_err(|e| format!("--netns {spec}: {}: {e}", pick.display()))
+        .map_err(|error| ResolveError {
+            spec: spec.to_owned(),
+            path: pick.clone(),
+            error,
+        })
+}
+
+/// `--netns NAME|PID|PATH` names no namespace file that can be examined.
+#[derive(Debug, thiserror::Error)]
+#[error("--netns {spec}: {}: {error}", path.display())]
+pub struct ResolveError {
+    /// What was given.
+    pub spec: String,
+    /// The file it was taken to mean.
+    pub path: PathBuf,
+    /// Why that file could not be examined.
+    pub error: std::io::Error,
 }
 
 /// Why a namespace could not be entered.

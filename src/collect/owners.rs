@@ -6,18 +6,21 @@ use std::path::Path;
 
 use super::{CollectOptions, procwalk, taskfiles};
 
-/// Where socket holders come from (`meta.sources.owners` records which one answered).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OwnersFrom {
-    /// The task-file BPF iterator on hosts with [`AUTO_BPF_MIN_FILES`] or more open files when
-    /// it can be loaded (below that the walk is faster), else the /proc walk.
-    #[default]
-    Auto,
-    /// The iterator only: when it cannot be loaded, no owners, and a gap `owners` (exit 2 unless
-    /// `--allow-partial`).
-    Bpf,
-    /// The /proc walk only.
-    Procfs,
+crate::model::vocabulary! {
+    /// Where socket holders come from (`--owners-from`, `owners_from`; `meta.sources.owners`
+    /// records which one answered).
+    #[derive(Default)]
+    pub enum OwnersFrom {
+        /// The task-file BPF iterator on hosts with [`AUTO_BPF_MIN_FILES`] or more open files
+        /// when it can be loaded (below that the walk is faster), else the /proc walk.
+        #[default]
+        Auto => "auto",
+        /// The iterator only: when it cannot be loaded, no owners, and a gap `owners` (exit 2
+        /// unless `--allow-partial`).
+        Bpf => "bpf",
+        /// The /proc walk only.
+        Procfs => "procfs",
+    }
 }
 
 /// Below this many open files on the host, `auto` walks /proc instead of loading the iterator.
@@ -63,7 +66,7 @@ pub(super) fn find_holdings(
     let bpf = if opts.proc_root == Path::new("/proc") {
         taskfiles::socket_fds()
     } else {
-        Err(format!("{} is not /proc", opts.proc_root.display()))
+        Err(taskfiles::IterError::NotProc(opts.proc_root.clone()))
     };
     match (bpf, opts.owners_from) {
         (Ok(tf), _) => {

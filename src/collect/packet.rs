@@ -8,6 +8,7 @@
 
 use netlink_packet_core::NlasIterator;
 
+use super::decode::{DecodeError, Reply};
 use super::netlink::decode_skmeminfo;
 use crate::model::{BpfInsn, Family, PacketInfo, Protocol, Socket, State};
 
@@ -44,20 +45,29 @@ pub fn request() -> Vec<u8> {
 }
 
 /// Decodes one `packet_diag_msg` reply.
-pub fn decode_packet(payload: &[u8]) -> Result<Socket, String> {
+pub fn decode_packet(payload: &[u8]) -> Result<Socket, DecodeError> {
     if payload.len() < 16 {
-        return Err(format!(
-            "packet_diag reply: {} bytes, expected at least 16",
-            payload.len()
-        ));
+        return Err(DecodeError::Short {
+            reply: Reply::Packet,
+            len: payload.len(),
+            need: 16,
+        });
     }
     if payload[0] != AF_PACKET {
-        return Err(format!("packet_diag reply: address family {}", payload[0]));
+        return Err(DecodeError::Family {
+            reply: Reply::Packet,
+            family: payload[0],
+        });
     }
     let protocol = match payload[1] {
         3 => Protocol::PacketRaw,   // SOCK_RAW
         2 => Protocol::PacketDgram, // SOCK_DGRAM
-        t => return Err(format!("packet_diag reply: socket type {t}")),
+        kind => {
+            return Err(DecodeError::SocketType {
+                reply: Reply::Packet,
+                kind,
+            });
+        }
     };
     let ethertype = u16::from_ne_bytes([payload[2], payload[3]]);
     let inode = u32::from_ne_bytes(payload[4..8].try_into().unwrap());
@@ -72,7 +82,10 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, String> {
         bpf: None,
     };
     for nla in NlasIterator::new(&payload[16..]) {
-        let nla = nla.map_err(|e| format!("packet_diag attribute: {e}"))?;
+        let nla = nla.map_err(|e| DecodeError::Attribute {
+            reply: Reply::Packet,
+            reason: e.to_string(),
+        })?;
         let v = nla.value();
         let u32_at = |o: usize| {
             v.get(o..o + 4)
@@ -110,12 +123,9 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, String> {
 }
 
 /// `struct sock_filter[]`: { u16 code; u8 jt; u8 jf; u32 k } per instruction.
-pub fn decode_bpf(v: &[u8]) -> Result<Vec<BpfInsn>, String> {
+pub fn decode_bpf(v: &[u8]) -> Result<Vec<BpfInsn>, DecodeError> {
     if !v.len().is_multiple_of(8) {
-        return Err(format!(
-            "packet_diag filter: {} bytes is not a whole number of instructions",
-            v.len()
-        ));
+        return Err(DecodeError::Filter { len: v.len() });
     }
     Ok(v.chunks_exact(8)
         .map(|c| BpfInsn {

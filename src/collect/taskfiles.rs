@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::btf::{Btf, KIND_FUNC, KIND_STRUCT};
+use super::btf::{Btf, BtfError, KIND_FUNC, KIND_STRUCT};
 use crate::model::Owner;
 
 const BPF_PROG_LOAD: u32 = 5;
@@ -146,27 +146,29 @@ impl Layout {
     ];
 
     /// Reads the layout from a BTF blob; every member must exist with the size the program loads.
-    pub fn from_btf(btf: &Btf<'_>) -> Result<Layout, String> {
-        let field = |sid: u32, sname: &str, name: &str, size: u32| match btf.member(sid, name) {
+    pub fn from_btf(btf: &Btf<'_>) -> Result<Layout, LayoutError> {
+        let field = |sid: u32, strukt: &'static str, member: &'static str, size: u32| match btf
+            .member(sid, member)
+        {
             Some(m) if m.size == size => Ok(m.offset),
-            Some(m) => Err(format!(
-                "BTF: {sname}.{name} is {} bytes, not {size}",
-                m.size
-            )),
-            None => Err(format!("BTF: no member {sname}.{name}")),
+            Some(m) => Err(LayoutError::Size {
+                strukt,
+                member,
+                size: m.size,
+                want: size,
+            }),
+            None => Err(LayoutError::NoMember { strukt, member }),
         };
-        let ids = btf
-            .find_all(&[
-                (KIND_FUNC, "bpf_iter_task_file"),
-                (KIND_STRUCT, "bpf_iter__task_file"),
-                (KIND_STRUCT, "bpf_iter_meta"),
-                (KIND_STRUCT, "task_struct"),
-                (KIND_STRUCT, "pid"),
-                (KIND_STRUCT, "upid"),
-                (KIND_STRUCT, "file"),
-                (KIND_STRUCT, "inode"),
-            ])
-            .map_err(|e| e.to_string())?;
+        let ids = btf.find_all(&[
+            (KIND_FUNC, "bpf_iter_task_file"),
+            (KIND_STRUCT, "bpf_iter__task_file"),
+            (KIND_STRUCT, "bpf_iter_meta"),
+            (KIND_STRUCT, "task_struct"),
+            (KIND_STRUCT, "pid"),
+            (KIND_STRUCT, "upid"),
+            (KIND_STRUCT, "file"),
+            (KIND_STRUCT, "inode"),
+        ])?;
         let [func, ctx, meta, task, pid, upid, file, inode] = ids[..] else {
             unreachable!("find_all returns one id per name");
         };
@@ -182,9 +184,12 @@ impl Layout {
             pid_level: field(pid, "pid", "level", 4)?,
             pid_numbers: btf
                 .member(pid, "numbers")
-                .ok_or("BTF: no member pid.numbers")?
+                .ok_or(LayoutError::NoMember {
+                    strukt: "pid",
+                    member: "numbers",
+                })?
                 .offset,
-            upid_size: btf.size_of(upid).ok_or("BTF: no size for upid")?,
+            upid_size: btf.size_of(upid).ok_or(LayoutError::NoSize("upid"))?,
             upid_nr: field(upid, "upid", "nr", 4)?,
             file_f_inode: field(file, "file", "f_inode", 8)?,
             inode_i_mode: field(inode, "inode", "i_mode", 2)?,
@@ -194,7 +199,7 @@ impl Layout {
     }
 
     /// Every offset the program puts in an instruction's 16-bit `off` field must fit there.
-    fn checked(self) -> Result<Layout, String> {
+    fn checked(self) -> Result<Layout, LayoutError> {
         let l = self;
         let offsets = [
             l.ctx_meta,
@@ -212,7 +217,7 @@ impl Layout {
             l.upid_size,
         ];
         match offsets.iter().find(|&&o| o > i16::MAX as u32) {
-            Some(o) => Err(format!("BTF: struct offset {o} does not fit the program")),
+            Some(&o) => Err(LayoutError::Offset(o)),
             None => Ok(l),
         }
     }
@@ -382,11 +387,10 @@ pub struct TaskFiles {
 
 /// Loads the program, creates the iterator and reads it: every descriptor of every process in
 /// this PID namespace (and those below it). `Err` says why the iterator is unavailable.
-pub fn socket_fds() -> Result<TaskFiles, String> {
+pub fn socket_fds() -> Result<TaskFiles, IterError> {
     same_pid_namespace()?;
-    let blob = std::fs::read("/sys/kernel/btf/vmlinux")
-        .map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux: {e})"))?;
-    let btf = Btf::parse_with_names(&blob, Layout::NAMES).map_err(|e| e.to_string())?;
+    let blob = std::fs::read("/sys/kernel/btf/vmlinux").map_err(IterError::NoBtf)?;
+    let btf = Btf::parse_with_names(&blob, Layout::NAMES).map_err(LayoutError::from)?;
     let layout = Layout::from_btf(&btf)?;
     drop(blob);
     let prog = load(&program(&layout), layout.attach_btf_id)?;
@@ -397,13 +401,13 @@ pub fn socket_fds() -> Result<TaskFiles, String> {
             .u32(0, prog.as_raw_fd() as u32)
             .u32(8, BPF_TRACE_ITER),
     )
-    .map_err(|e| format!("bpf link: {e}"))?;
+    .map_err(IterError::Link)?;
     let iter = bpf(BPF_ITER_CREATE, Attr::new().u32(0, link.as_raw_fd() as u32))
-        .map_err(|e| format!("bpf iterator: {e}"))?;
+        .map_err(IterError::Iterator)?;
     let mut raw = Vec::with_capacity(1 << 20);
     File::from(iter)
         .read_to_end(&mut raw)
-        .map_err(|e| format!("reading the bpf iterator: {e}"))?;
+        .map_err(IterError::Read)?;
     Ok(decode(&raw))
 }
 
@@ -430,7 +434,7 @@ pub fn decode(raw: &[u8]) -> TaskFiles {
     out
 }
 
-fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {
+fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, IterError> {
     let code: Vec<u8> = prog.iter().flat_map(|i| i.bytes()).collect();
     let license = c"Dual MIT/GPL";
     let attempt = |log: Option<&mut Vec<u8>>| {
@@ -453,14 +457,8 @@ fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {
     };
     match attempt(None) {
         Ok(fd) => Ok(fd),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(
-            "bpf: not permitted (needs CAP_BPF and CAP_PERFMON; a seccomp filter or kernel \
-             lockdown can also forbid it)"
-                .into(),
-        ),
-        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-            Err("bpf: this kernel has no bpf(2) (CONFIG_BPF_SYSCALL)".into())
-        }
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(IterError::NotPermitted),
+        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => Err(IterError::NoSyscall),
         Err(e) => {
             // Load again with the verifier's log, to say why.
             let mut log = vec![0u8; 64 * 1024];
@@ -468,23 +466,104 @@ fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, String> {
             let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
             let text = String::from_utf8_lossy(&log[..end]);
             let last: Vec<&str> = text.lines().rev().take(3).collect();
-            Err(format!(
-                "bpf program refused: {e}: {}",
-                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
-            ))
+            Err(IterError::Refused {
+                error: e,
+                log: last.into_iter().rev().collect::<Vec<_>>().join(" / "),
+            })
         }
     }
 }
 
 /// The iterator reports pids as seen from this process's PID namespace; /proc must show the same
 /// namespace for the pids to name the right /proc entries.
-fn same_pid_namespace() -> Result<(), String> {
-    let me = std::fs::read_link("/proc/self").map_err(|e| format!("/proc/self: {e}"))?;
+fn same_pid_namespace() -> Result<(), IterError> {
+    let me = std::fs::read_link("/proc/self").map_err(IterError::ProcSelf)?;
     if me.as_os_str().as_encoded_bytes() == std::process::id().to_string().as_bytes() {
         Ok(())
     } else {
-        Err("/proc belongs to another PID namespace".into())
+        Err(IterError::OtherPidNamespace)
     }
+}
+
+/// Why the kernel's BTF does not give the program's struct layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// The BTF blob did not parse, or a type was not found.
+    #[error(transparent)]
+    Btf(#[from] BtfError),
+    /// A member has another size than the program loads.
+    #[error("BTF: {strukt}.{member} is {size} bytes, not {want}")]
+    Size {
+        /// The struct.
+        strukt: &'static str,
+        /// The member.
+        member: &'static str,
+        /// Its size in this kernel.
+        size: u32,
+        /// The size the program loads.
+        want: u32,
+    },
+    /// A member the program reads does not exist in this kernel.
+    #[error("BTF: no member {strukt}.{member}")]
+    NoMember {
+        /// The struct.
+        strukt: &'static str,
+        /// The member.
+        member: &'static str,
+    },
+    /// A struct whose size BTF does not give.
+    #[error("BTF: no size for {0}")]
+    NoSize(&'static str),
+    /// An offset too large for an instruction's 16-bit offset field.
+    #[error("BTF: struct offset {0} does not fit the program")]
+    Offset(u32),
+}
+
+/// Why the task-file iterator is unavailable: the caller walks /proc instead (or, with
+/// `--owners-from bpf`, fails closed) and records this text in `meta.sources.owners`.
+#[derive(Debug, thiserror::Error)]
+pub enum IterError {
+    /// /proc was not mounted by this process's PID namespace.
+    #[error("/proc belongs to another PID namespace")]
+    OtherPidNamespace,
+    /// /proc/self could not be read.
+    #[error("/proc/self: {0}")]
+    ProcSelf(io::Error),
+    /// /proc is somewhere else (`--proc-root`): the iterator's pids would name other entries.
+    #[error("{} is not /proc", .0.display())]
+    NotProc(std::path::PathBuf),
+    /// The kernel has no BTF.
+    #[error("no kernel BTF (/sys/kernel/btf/vmlinux: {0})")]
+    NoBtf(io::Error),
+    /// BTF does not give the layout the program needs.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// Loading the program was refused for lack of privilege.
+    #[error(
+        "bpf: not permitted (needs CAP_BPF and CAP_PERFMON; a seccomp filter or kernel \
+         lockdown can also forbid it)"
+    )]
+    NotPermitted,
+    /// The kernel was built without bpf(2).
+    #[error("bpf: this kernel has no bpf(2) (CONFIG_BPF_SYSCALL)")]
+    NoSyscall,
+    /// The verifier refused the program: its error and the last lines of its log.
+    #[error("bpf program refused: {error}: {log}")]
+    Refused {
+        /// The load's error.
+        error: io::Error,
+        /// The verifier log's last three lines.
+        log: String,
+    },
+    /// The iterator's link could not be created.
+    #[error("bpf link: {0}")]
+    Link(io::Error),
+    /// The iterator could not be created.
+    #[error("bpf iterator: {0}")]
+    Iterator(io::Error),
+    /// The iterator could not be read.
+    #[error("reading the bpf iterator: {0}")]
+    Read(io::Error),
 }
 
 #[cfg(test)]

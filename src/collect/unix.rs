@@ -11,6 +11,7 @@ use netlink_packet_sock_diag::{
     unix::nlas::{Nla, UnixDiagName},
 };
 
+use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
 use crate::model::{ByteString, Family, Protocol, Socket, State, UnixInfo};
@@ -27,21 +28,35 @@ pub const UDIAG_SHOW_UID: u32 = 0x40;
 /// the bytes waiting to be read (a datagram socket: the next datagram's size) and `send_q` the
 /// send-buffer memory still in use. An error names what could not be parsed: the message, a
 /// socket type other than stream, datagram or seqpacket, or an unknown state.
-pub fn decode_unix(payload: &[u8]) -> Result<Socket, String> {
-    let msg = SockDiagMessage::parse_with_param(payload, SOCK_DIAG_BY_FAMILY)
-        .map_err(|e| format!("unix_diag reply: {e}"))?;
+pub fn decode_unix(payload: &[u8]) -> Result<Socket, DecodeError> {
+    let msg = SockDiagMessage::parse_with_param(payload, SOCK_DIAG_BY_FAMILY).map_err(|e| {
+        DecodeError::Header {
+            reply: Reply::Unix,
+            reason: e.to_string(),
+        }
+    })?;
     let SockDiagMessage::UnixResponse(resp) = msg else {
-        return Err("unix_diag reply: not an AF_UNIX message".into());
+        return Err(DecodeError::Family {
+            reply: Reply::Unix,
+            family: payload.first().copied().unwrap_or_default(),
+        });
     };
     let h = &resp.header;
     let protocol = match h.kind {
         1 => Protocol::UnixStream,
         2 => Protocol::UnixDgram,
         5 => Protocol::UnixSeqpacket,
-        k => return Err(format!("unix_diag reply: socket type {k}")),
+        kind => {
+            return Err(DecodeError::SocketType {
+                reply: Reply::Unix,
+                kind,
+            });
+        }
     };
-    let state = State::from_kernel(h.state)
-        .ok_or_else(|| format!("unix_diag reply: unknown state {}", h.state))?;
+    let state = State::from_kernel(h.state).ok_or(DecodeError::State {
+        reply: Reply::Unix,
+        state: h.state,
+    })?;
     let mut s = Socket::new(protocol, Family::Unix, state, u64::from(h.inode));
     s.cookie = Some(u64::from_ne_bytes(h.cookie));
     let mut info = UnixInfo {

@@ -275,15 +275,12 @@ fn classify(w: &str) -> Tok {
 
 /// Parses the expression words (after `state`/`exclude`). `unix_hosts`: only unix tables are
 /// listed, so a bare `src`/`dst` address is a unix name glob (as `ss -x src /run/*`).
-pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, String> {
+pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, FilterError> {
     if tokens.is_empty() {
         return Ok(None);
     }
     if tokens.len() > MAX_WORDS {
-        return Err(format!(
-            "the filter has {} words; at most {MAX_WORDS} are accepted",
-            tokens.len()
-        ));
+        return Err(FilterError::TooLong(tokens.len()));
     }
     let mut p = Parser {
         toks: tokens,
@@ -293,9 +290,90 @@ pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, String
     };
     let e = p.list()?;
     if p.pos < tokens.len() {
-        return Err("unmatched ')' in the filter".into());
+        return Err(FilterError::UnmatchedClose);
     }
     Ok(Some(e))
+}
+
+/// Why a filter expression did not parse; each names the word at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// More than [`MAX_WORDS`] words.
+    #[error("the filter has {0} words; at most {MAX_WORDS} are accepted")]
+    TooLong(usize),
+    /// Deeper than [`MAX_DEPTH`].
+    #[error("the filter nests parentheses and `not` deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// A `)` with no `(`.
+    #[error("unmatched ')' in the filter")]
+    UnmatchedClose,
+    /// A `(` with no `)`.
+    #[error("missing ')' in the filter")]
+    MissingClose,
+    /// The words ended where an expression was expected.
+    #[error("the filter ends where an expression was expected: expected {EXPECTED}")]
+    Truncated,
+    /// An operator or keyword where an expression was expected.
+    #[error("unexpected '{0}' in the filter: expected {EXPECTED}")]
+    Unexpected(String),
+    /// A word that is no filter key.
+    #[error("unknown word '{0}' in the filter: expected {EXPECTED}")]
+    UnknownWord(String),
+    /// A key `ss` has that this filter does not (`autobound`, `cgroup`).
+    #[error("'{0}' filters are not supported")]
+    Unsupported(String),
+    /// `state`/`exclude` after the expression started.
+    #[error("'{0}' must come before the filter expression")]
+    LateState(String),
+    /// `src`/`dst` with an operator other than `=`.
+    #[error("'{0}' takes '=' or nothing")]
+    HostOperator(String),
+    /// `dev`/`fwmark` with an ordering operator.
+    #[error("'{0}' takes '=', '!=' or nothing")]
+    Ordering(String),
+    /// A key with no value after it.
+    #[error("'{key}' needs a value{}", found.as_ref().map(|f| format!(", not '{f}'")).unwrap_or_default())]
+    NoValue {
+        /// The key.
+        key: String,
+        /// The operator or keyword found instead, if any.
+        found: Option<String>,
+    },
+    /// A `sport`/`dport` value that is not a port.
+    #[error(
+        "{key}: '{value}' is not a port: expected :PORT, PORT or *:PORT with PORT 0-65535 \
+         (service names are not resolved)"
+    )]
+    Port {
+        /// `sport` or `dport`.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// A `src`/`dst` value that is not an address.
+    #[error(
+        "{key}: '{value}' is not an address: expected ADDR[/PREFIX][:PORT], \
+         [IPV6][/PREFIX][:PORT], :PORT, * or unix:GLOB (names are not resolved)"
+    )]
+    Address {
+        /// `src` or `dst`.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// An address family prefix other than `unix:`.
+    #[error("{key}: '{value}': the '{prefix}' prefix is not supported (only unix:GLOB)")]
+    Prefix {
+        /// `src` or `dst`.
+        key: String,
+        /// The value.
+        value: String,
+        /// The prefix.
+        prefix: &'static str,
+    },
+    /// A `fwmark` value that is not MARK[/MASK].
+    #[error("fwmark: '{0}' is not a mark: expected MARK[/MASK]")]
+    Mark(String),
 }
 
 /// The deepest nesting of parentheses and `not` the parser accepts: the parser and the
@@ -324,7 +402,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `exprlist`: left-associative, `and` and `or` of equal precedence (see the module docs).
-    fn list(&mut self) -> Result<Expr, String> {
+    fn list(&mut self) -> Result<Expr, FilterError> {
         let mut acc = self.expr()?;
         loop {
             let or = match self.peek() {
@@ -340,17 +418,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, String> {
-        let w = self.next().ok_or_else(|| {
-            format!("the filter ends where an expression was expected: expected {EXPECTED}")
-        })?;
+    fn expr(&mut self) -> Result<Expr, FilterError> {
+        let w = self.next().ok_or(FilterError::Truncated)?;
         let tok = classify(w);
         if matches!(tok, Tok::Open | Tok::Not) {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
-                return Err(format!(
-                    "the filter nests parentheses and `not` deeper than {MAX_DEPTH} levels"
-                ));
+                return Err(FilterError::TooDeep);
             }
         }
         let e = match tok {
@@ -358,22 +432,20 @@ impl<'a> Parser<'a> {
                 let e = self.list()?;
                 match self.next() {
                     Some(")") => Ok(e),
-                    _ => Err("missing ')' in the filter".into()),
+                    _ => Err(FilterError::MissingClose),
                 }
             }
             Tok::Not => Ok(Expr::Not(Box::new(self.expr()?))),
             Tok::Word => return self.primary(w),
             _ => {
-                return Err(format!(
-                    "unexpected '{w}' in the filter: expected {EXPECTED}"
-                ));
+                return Err(FilterError::Unexpected(w.to_owned()));
             }
         };
         self.depth -= 1;
         e
     }
 
-    fn primary(&mut self, w: &str) -> Result<Expr, String> {
+    fn primary(&mut self, w: &str) -> Result<Expr, FilterError> {
         let side = if w.starts_with('s') {
             Side::Src
         } else {
@@ -381,36 +453,27 @@ impl<'a> Parser<'a> {
         };
         let op = match w {
             "src" | "dst" | "sport" | "dport" | "dev" | "fwmark" => self.operator(),
-            "autobound" | "cgroup" => return Err(format!("'{w}' filters are not supported")),
-            "state" | "exclude" | "excl" => {
-                return Err(format!("'{w}' must come before the filter expression"));
-            }
-            _ => {
-                return Err(format!(
-                    "unknown word '{w}' in the filter: expected {EXPECTED}"
-                ));
-            }
+            "autobound" | "cgroup" => return Err(FilterError::Unsupported(w.to_owned())),
+            "state" | "exclude" | "excl" => return Err(FilterError::LateState(w.to_owned())),
+            _ => return Err(FilterError::UnknownWord(w.to_owned())),
         };
         let v = self.value(w)?;
         let pred = match (w, op) {
             ("src" | "dst", None | Some(Cmp::Eq)) => self.host(side, w, v)?,
-            ("src" | "dst", _) => return Err(format!("'{w}' takes '=' or nothing")),
+            ("src" | "dst", _) => return Err(FilterError::HostOperator(w.to_owned())),
             ("sport" | "dport", op) => {
                 let bare = v.strip_prefix("*:").or(v.strip_prefix(':')).unwrap_or(v);
-                let port = parse_port(bare).ok_or_else(|| {
-                    format!(
-                        "{w}: '{v}' is not a port: expected :PORT, PORT or *:PORT with PORT \
-                         0-65535 (service names are not resolved)"
-                    )
+                let port = parse_port(bare).ok_or_else(|| FilterError::Port {
+                    key: w.to_owned(),
+                    value: v.to_owned(),
                 })?;
                 Pred::Port(side, op.unwrap_or(Cmp::Eq), port)
             }
             (_, Some(Cmp::Lt | Cmp::Gt | Cmp::Le | Cmp::Ge)) => {
-                return Err(format!("'{w}' takes '=', '!=' or nothing"));
+                return Err(FilterError::Ordering(w.to_owned()));
             }
             ("dev", _) => v.parse().map_or(Pred::DevName(v.into()), Pred::DevIndex),
-            _ => parse_markmask(v)
-                .ok_or_else(|| format!("fwmark: '{v}' is not a mark: expected MARK[/MASK]"))?,
+            _ => parse_markmask(v).ok_or_else(|| FilterError::Mark(v.to_owned()))?,
         };
         Ok(match op {
             Some(Cmp::Ne) if !matches!(pred, Pred::Port(..)) => {
@@ -428,33 +491,35 @@ impl<'a> Parser<'a> {
         Some(c)
     }
 
-    fn value(&mut self, key: &str) -> Result<&'a str, String> {
+    fn value(&mut self, key: &str) -> Result<&'a str, FilterError> {
         match self.next() {
             Some(v) if classify(v) == Tok::Word => Ok(v),
-            Some(v) => Err(format!("'{key}' needs a value, not '{v}'")),
-            None => Err(format!("'{key}' needs a value")),
+            found => Err(FilterError::NoValue {
+                key: key.to_owned(),
+                found: found.map(str::to_owned),
+            }),
         }
     }
 
-    fn host(&self, side: Side, key: &str, w: &str) -> Result<Pred, String> {
+    fn host(&self, side: Side, key: &str, w: &str) -> Result<Pred, FilterError> {
         if let Some(glob) = w.strip_prefix("unix:") {
             return Ok(Pred::UnixName(side, glob.into()));
         }
         for prefix in ["inet:", "inet6:", "link:", "netlink:", "vsock:"] {
             if w.starts_with(prefix) {
-                return Err(format!(
-                    "{key}: '{w}': the '{prefix}' prefix is not supported (only unix:GLOB)"
-                ));
+                return Err(FilterError::Prefix {
+                    key: key.to_owned(),
+                    value: w.to_owned(),
+                    prefix,
+                });
             }
         }
         if self.unix_hosts || w.starts_with('/') || w.starts_with('@') {
             return Ok(Pred::UnixName(side, w.into()));
         }
-        let (net, port) = parse_inet_host(w).ok_or_else(|| {
-            format!(
-                "{key}: '{w}' is not an address: expected ADDR[/PREFIX][:PORT], \
-                 [IPV6][/PREFIX][:PORT], :PORT, * or unix:GLOB (names are not resolved)"
-            )
+        let (net, port) = parse_inet_host(w).ok_or_else(|| FilterError::Address {
+            key: key.to_owned(),
+            value: w.to_owned(),
         })?;
         Ok(Pred::Host(side, net, port))
     }

@@ -96,11 +96,28 @@ pub struct Selection {
     pub filter: Option<filter::Expr>,
 }
 
+/// Why the flags and words select nothing that can be listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    /// `state`/`exclude` as the last word.
+    #[error("'{0}' needs a state name (established, listening, all, ...)")]
+    StateName(String),
+    /// A state name `ss` does not know.
+    #[error(transparent)]
+    State(#[from] crate::model::UnknownState),
+    /// The states chosen leave none.
+    #[error("no socket states to show with such filter")]
+    NoStates,
+    /// The filter expression.
+    #[error(transparent)]
+    Filter(#[from] filter::FilterError),
+}
+
 impl Selection {
     /// Resolves the flags and the trailing words into a selection, as `ss` does (see `states`). An
     /// error names the bad word: an unknown state, a state word without a name, a filter that does
     /// not parse, or states that leave nothing to show.
-    pub fn parse(opts: &ListOptions) -> Result<Selection, String> {
+    pub fn parse(opts: &ListOptions) -> Result<Selection, SelectionError> {
         let inet_table = opts.tcp || opts.udp || opts.raw;
         let family = opts.ipv4 || opts.ipv6;
         let any = inet_table || opts.unix || opts.packet || family;
@@ -149,9 +166,9 @@ impl Selection {
                 "exclude" | "excl" => true,
                 _ => break,
             };
-            let name = tokens.get(i + 1).ok_or_else(|| {
-                format!("'{word}' needs a state name (established, listening, all, ...)")
-            })?;
+            let name = tokens
+                .get(i + 1)
+                .ok_or_else(|| SelectionError::StateName(word.to_owned()))?;
             let set = StateSet::parse_ss(name)?;
             if !saw_states {
                 states = if exclude {
@@ -169,7 +186,7 @@ impl Selection {
             i += 2;
         }
         if states.is_empty() {
-            return Err("no socket states to show with such filter".into());
+            return Err(SelectionError::NoStates);
         }
         let unix_only = opts.unix && !(inet_table || opts.packet || family);
         let filter = filter::parse(&tokens[i..], unix_only)?;
@@ -392,7 +409,9 @@ mod tests {
     }
 
     fn err(flags: &str, words: &str) -> String {
-        Selection::parse(&opts(flags, words)).unwrap_err()
+        Selection::parse(&opts(flags, words))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod state;
 
 pub use bytes::ByteString;
 pub use order::sort_sockets;
-pub use state::{State, StateSet};
+pub use state::{State, StateSet, UnknownState};
 pub(crate) use vocab::vocabulary;
 
 use std::collections::BTreeMap;
@@ -768,27 +768,26 @@ impl Snapshot {
     /// cannot be ordered unambiguously is refused. Errors: a process or namespace listed twice,
     /// a socket listed twice, an owner that names a process the file neither lists nor names in
     /// a `proc_meta_vanished`/`proc_meta_denied` warning.
-    pub fn validate(&mut self) -> Result<(), String> {
+    pub fn validate(&mut self) -> Result<(), Inconsistent> {
         self.canonicalize();
         if let Some(w) = self.processes.windows(2).find(|w| w[0].pid == w[1].pid) {
-            return Err(format!("process {} is listed twice", w[0].pid));
+            return Err(Inconsistent::Process(w[0].pid));
         }
         if let Some(w) = self
             .namespaces
             .windows(2)
             .find(|w| w[0].inode == w[1].inode)
         {
-            return Err(format!("network namespace {} is listed twice", w[0].inode));
+            return Err(Inconsistent::Namespace(w[0].inode));
         }
         if let Some(i) = (1..self.sockets.len())
             .find(|&i| self.sockets[i - 1].sort_key() == self.sockets[i].sort_key())
         {
             let s = &self.sockets[i];
-            return Err(format!(
-                "socket {} inode {} is listed twice",
-                s.protocol.netid(),
-                s.inode
-            ));
+            return Err(Inconsistent::Socket {
+                protocol: s.protocol,
+                inode: s.inode,
+            });
         }
         // Holders whose metadata could not be read are named by the warnings that say so;
         // files written before warnings named pids only count them.
@@ -812,11 +811,10 @@ impl Snapshot {
         missing.sort_unstable();
         missing.dedup();
         if missing.len() as u64 > uncounted {
-            return Err(format!(
-                "sockets name process {} (and {} more), which the file does not list",
-                missing[0],
-                missing.len() - 1
-            ));
+            return Err(Inconsistent::Unlisted {
+                pid: missing[0],
+                more: missing.len() - 1,
+            });
         }
         Ok(())
     }
@@ -845,4 +843,31 @@ impl Snapshot {
             .ok()
             .map(|i| &self.processes[i])
     }
+}
+
+/// Why a snapshot read from a file contradicts itself ([`Snapshot::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Inconsistent {
+    /// A process is listed twice.
+    #[error("process {0} is listed twice")]
+    Process(u32),
+    /// A network namespace is listed twice.
+    #[error("network namespace {0} is listed twice")]
+    Namespace(u64),
+    /// A socket (same table, same identity) is listed twice.
+    #[error("socket {} inode {inode} is listed twice", protocol.netid())]
+    Socket {
+        /// Its table.
+        protocol: Protocol,
+        /// Its inode.
+        inode: u64,
+    },
+    /// Sockets name processes that the file neither lists nor accounts for in a warning.
+    #[error("sockets name process {pid} (and {more} more), which the file does not list")]
+    Unlisted {
+        /// The lowest such pid.
+        pid: u32,
+        /// How many others.
+        more: usize,
+    },
 }

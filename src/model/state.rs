@@ -127,7 +127,7 @@ impl StateSet {
     }
 
     /// Parse one of `ss`'s state names or groups (case-insensitive), as `state NAME` takes them.
-    pub fn parse_ss(name: &str) -> Result<StateSet, String> {
+    pub fn parse_ss(name: &str) -> Result<StateSet, UnknownState> {
         let lower = name.to_ascii_lowercase();
         let single = |s: &[State]| Ok(StateSet::of(s));
         match lower.as_str() {
@@ -161,14 +161,19 @@ impl StateSet {
                 State::NewSynRecv,
                 State::TimeWait,
             ]))),
-            _ => Err(format!(
-                "unknown state '{name}': expected one of established, syn-sent, syn-recv, \
-                 fin-wait-1, fin-wait-2, time-wait, closed, close-wait, last-ack, listening, \
-                 closing, bound-inactive, all, connected, synchronized, bucket, big"
-            )),
+            _ => Err(UnknownState(name.to_owned())),
         }
     }
 }
+
+/// A name `ss` does not take as a state or state group.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown state '{0}': expected one of established, syn-sent, syn-recv, fin-wait-1, \
+     fin-wait-2, time-wait, closed, close-wait, last-ack, listening, closing, bound-inactive, \
+     all, connected, synchronized, bucket, big"
+)]
+pub struct UnknownState(pub String);
 
 #[cfg(test)]
 mod tests {

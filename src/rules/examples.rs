@@ -161,7 +161,15 @@ pub struct ExProcess {
     pub container_id: Option<String>,
 }
 
-fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
+/// Why an example does not describe a socket.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExampleError {
+    /// A `local`/`remote` that is neither ADDR:PORT nor an address.
+    #[error("`{0}` is not ADDR:PORT or [V6]:PORT")]
+    Endpoint(String),
+}
+
+fn parse_endpoint(s: &str) -> Result<Endpoint, ExampleError> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok(Endpoint {
             address: sa.ip(),
@@ -174,7 +182,7 @@ fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
             port: 0,
         });
     }
-    Err(format!("`{s}` is not ADDR:PORT or [V6]:PORT"))
+    Err(ExampleError::Endpoint(s.to_owned()))
 }
 
 fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
@@ -233,7 +241,7 @@ fn offset_ip(ip: IpAddr, n: u32) -> IpAddr {
 
 impl ExampleDoc {
     /// Builds the snapshot this example describes.
-    pub fn snapshot(&self) -> Result<Snapshot, String> {
+    pub fn snapshot(&self) -> Result<Snapshot, ExampleError> {
         let base = self.socket.socket()?;
         let mut processes = Vec::new();
         let parent_pid = 100;
@@ -289,7 +297,7 @@ impl ExampleDoc {
 impl ExSocket {
     /// The socket the example describes, with defaults for what it leaves out: TCP,
     /// established (close for packet sockets), unspecified endpoints, uid 0, inode 1000.
-    fn socket(&self) -> Result<Socket, String> {
+    fn socket(&self) -> Result<Socket, ExampleError> {
         let x = self;
         let protocol = x.protocol.unwrap_or(Protocol::Tcp);
         let state = x.state.unwrap_or(if protocol.is_packet() {

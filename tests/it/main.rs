@@ -16,6 +16,7 @@ mod baseline;
 mod churn;
 mod cli;
 mod common;
+mod config;
 mod decode;
 mod differential;
 mod drift_fixtures;

@@ -295,7 +295,7 @@ fn scan_every_repeats_until_terminated() {
     let report = dir.path().join("r.json");
     let from =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshots/web-after.json");
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["scan", "--every", "300ms", "--format", "json", "--from"])
         .arg(&from)
         .arg("-o")
@@ -303,16 +303,26 @@ fn scan_every_repeats_until_terminated() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Three scans, however loaded the machine is (a fixed sleep saw two on a busy CI), within a
+    // minute; then SIGTERM.
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let mut err = String::new();
+    let mut scans = 0;
+    while scans < 3 && started.elapsed() < std::time::Duration::from_secs(60) {
+        let Some(Ok(line)) = lines.next() else { break };
+        scans += usize::from(line == "sockwarden: scan done, exit status 1");
+        err += &line;
+        err.push('\n');
+    }
     let st = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(st.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    let scans = err.matches("scan done, exit status 1").count();
-    assert!(scans >= 3, "{err}");
+    let status = child.wait().unwrap();
+    assert_eq!(scans, 3, "{err}");
+    assert!(!status.success(), "SIGTERM ends it");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert!(v["summary"]["findings"].as_u64().unwrap() > 0);
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

@@ -141,8 +141,5 @@ fn a_layout_with_an_offset_beyond_the_instruction_field_is_refused() {
     let mut l = layout();
     assert_eq!(l.checked(), Ok(l));
     l.task_thread_pid = 40_000;
-    assert_eq!(
-        l.checked(),
-        Err("BTF: struct offset 40000 does not fit the program".to_string())
-    );
+    assert_eq!(l.checked(), Err(LayoutError::Offset(40000)));
 }

@@ -3,7 +3,9 @@ use crate::list::fixtures::{sock, unix};
 use crate::model::{Protocol, State};
 
 fn expr(words: &str) -> Result<Expr, String> {
-    parse(&tokenize(&[words.to_string()]), false).map(Option::unwrap)
+    parse(&tokenize(&[words.to_string()]), false)
+        .map(Option::unwrap)
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -174,6 +176,30 @@ fn errors_name_the_word() {
         let e = expr(words).unwrap_err();
         assert!(e.contains(want), "{words}: {e}");
     }
+}
+
+#[test]
+fn errors_carry_the_word_typed() {
+    let typed = |w: &str| parse(&tokenize(&[w.to_string()]), false).unwrap_err();
+    assert_eq!(
+        typed("sprot = :22"),
+        FilterError::UnknownWord("sprot".into())
+    );
+    assert_eq!(
+        typed("dport = :abc"),
+        FilterError::Port {
+            key: "dport".into(),
+            value: ":abc".into()
+        }
+    );
+    assert_eq!(
+        typed("sport = and"),
+        FilterError::NoValue {
+            key: "sport".into(),
+            found: Some("and".into())
+        }
+    );
+    assert_eq!(typed("( sport = :22"), FilterError::MissingClose);
 }
 
 #[test]
