@@ -477,7 +477,7 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
             continue;
         };
         let (line, col) = loc.value(&k).unwrap_or((1, 1));
-        if let Err(message) = Partial::default().set(key, &v, From::File(base)) {
+        if let Err(message) = Partial::default().set(key, &v, ReadFrom::File(base)) {
             diags.push(Diagnostic::new(&name, line, col, format!("{k}: {message}")));
             continue;
         }
@@ -506,7 +506,7 @@ fn dir_of(path: &Path) -> &Path {
 
 /// Where a layer's untyped value was read.
 #[derive(Clone, Copy)]
-enum From<'a> {
+enum ReadFrom<'a> {
     /// The configuration file in this directory.
     File(&'a Path),
     /// An environment variable's text.
@@ -561,12 +561,12 @@ struct Partial {
 
 impl Partial {
     /// Types one value of the file or of the environment (then `v` is the variable's text).
-    fn set(&mut self, key: Key, v: &Value, from: From<'_>) -> Result<(), String> {
-        fn read<T: SettingValue>(v: &Value, from: From<'_>) -> Result<Option<T>, String> {
+    fn set(&mut self, key: Key, v: &Value, from: ReadFrom<'_>) -> Result<(), String> {
+        fn read<T: SettingValue>(v: &Value, from: ReadFrom<'_>) -> Result<Option<T>, String> {
             match (from, v) {
-                (From::Env, Value::String(s)) => T::from_env(s).map(Some),
-                (From::File(base), _) => T::from_yaml(v, base).map(Some),
-                (From::Env, _) => unreachable!("the environment holds text"),
+                (ReadFrom::Env, Value::String(s)) => T::from_env(s).map(Some),
+                (ReadFrom::File(base), _) => T::from_yaml(v, base).map(Some),
+                (ReadFrom::Env, _) => unreachable!("the environment holds text"),
             }
         }
         let base = from;
@@ -589,6 +589,26 @@ impl Partial {
     }
 }
 
+impl From<Flags> for Partial {
+    fn from(f: Flags) -> Partial {
+        Partial {
+            fail_on: f.fail_on,
+            format: f.format,
+            outputs: f.outputs,
+            default_rules: f.default_rules,
+            rules: f.rules,
+            lists: f.lists,
+            disable: f.disable,
+            baseline: f.baseline.map(Some),
+            baseline_sha256: f.baseline_sha256.map(Some),
+            netns: f.netns,
+            owners_from: f.owners_from,
+            allow_partial: f.allow_partial,
+            max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
+        }
+    }
+}
+
 /// The first layer that sets a value, else the default.
 fn pick<T>(layers: [(Option<T>, Origin); 3], default: T) -> Setting<T> {
     layers
@@ -602,7 +622,10 @@ fn pick<T>(layers: [(Option<T>, Origin); 3], default: T) -> Setting<T> {
 
 /// Types a layer; the first value a key does not take is the error (the file's values were
 /// checked as it was read, so only the environment's can fail here).
-fn typed(layer: &Layer, from: From<'_>) -> Result<(Partial, BTreeMap<Key, Origin>), ConfigError> {
+fn typed(
+    layer: &Layer,
+    from: ReadFrom<'_>,
+) -> Result<(Partial, BTreeMap<Key, Origin>), ConfigError> {
     let mut p = Partial::default();
     let mut origins = BTreeMap::new();
     for (key, (v, origin)) in layer {
@@ -629,10 +652,11 @@ impl Settings {
             ConfigChoice::Default => Some(PathBuf::from(DEFAULT_PATH)).filter(|p| p.exists()),
         };
         let (file_values, file_origins) = match &file {
-            Some(p) => typed(&read_file(p)?, From::File(dir_of(p)))?,
+            Some(p) => typed(&read_file(p)?, ReadFrom::File(dir_of(p)))?,
             None => (Partial::default(), BTreeMap::new()),
         };
-        let (env_values, env_origins) = typed(&read_env(vars), From::Env)?;
+        let (env_values, env_origins) = typed(&read_env(vars), ReadFrom::Env)?;
+        let flags = Partial::from(flags);
         let at = |origins: &BTreeMap<Key, Origin>, k: Key| {
             origins.get(&k).cloned().unwrap_or(Origin::Default)
         };
@@ -660,45 +684,12 @@ impl Settings {
             rules: layered!(rules, Key::Rules, Vec::new()),
             lists: layered!(lists, Key::Lists, Vec::new()),
             disable: layered!(disable, Key::Disable, Vec::new()),
-            baseline: pick(
-                [
-                    (flags.baseline.map(Some), Origin::Flag),
-                    (env_values.baseline, at(&env_origins, Key::Baseline)),
-                    (file_values.baseline, at(&file_origins, Key::Baseline)),
-                ],
-                None,
-            ),
-            baseline_sha256: pick(
-                [
-                    (flags.baseline_sha256.map(Some), Origin::Flag),
-                    (
-                        env_values.baseline_sha256,
-                        at(&env_origins, Key::BaselineSha256),
-                    ),
-                    (
-                        file_values.baseline_sha256,
-                        at(&file_origins, Key::BaselineSha256),
-                    ),
-                ],
-                None,
-            ),
+            baseline: layered!(baseline, Key::Baseline, None),
+            baseline_sha256: layered!(baseline_sha256, Key::BaselineSha256, None),
             netns: layered!(netns, Key::Netns, Select::Current),
             owners_from: layered!(owners_from, Key::OwnersFrom, OwnersFrom::Auto),
             allow_partial: layered!(allow_partial, Key::AllowPartial, false),
-            max_input_size: pick(
-                [
-                    (flags.max_input_size.map(|b| MaxSize(Some(b))), Origin::Flag),
-                    (
-                        env_values.max_input_size,
-                        at(&env_origins, Key::MaxInputSize),
-                    ),
-                    (
-                        file_values.max_input_size,
-                        at(&file_origins, Key::MaxInputSize),
-                    ),
-                ],
-                MaxSize(None),
-            ),
+            max_input_size: layered!(max_input_size, Key::MaxInputSize, MaxSize(None)),
             file,
             rules_d,
             lists_d,
