@@ -16,6 +16,8 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)                # ver
 command -v man >/dev/null || missing+=(man-db)                           # render the man pages                       # delays a read in the churn test
 command -v promtool >/dev/null || missing+=(prometheus)                 # promtool check metrics
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+command -v lintian >/dev/null || missing+=(lintian)                     # checks the Debian package
+command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its maintainer scripts
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}"
@@ -26,6 +28,11 @@ python3 -c "import jsonschema, junitparser" 2>/dev/null ||
 # The Kubernetes schemas, offline, to validate the DaemonSet (no cluster here).
 command -v kubernetes-validate >/dev/null ||
   python3 -m pip install -q --disable-pip-version-check kubernetes-validate
+# The Debian package (packaging/deb/build.sh, tests/it/package.rs): the static musl target and
+# cargo-deb, pinned; built once (4 min on 2 shared vCPUs) and only when missing.
+rustup target list --installed | grep -qx x86_64-unknown-linux-musl ||
+  rustup target add x86_64-unknown-linux-musl
+command -v cargo-deb >/dev/null || cargo install cargo-deb --version 3.8.0 --locked
 echo "toolchain: $(rustc --version); kernel: $(uname -r); ss: $(ss -V)"
 # The task-file BPF iterator tests need kernel BTF (and root's CAP_BPF); say so up front.
 ls -l /sys/kernel/btf/vmlinux || echo "no kernel BTF: the BPF iterator tests will fail"

@@ -10,6 +10,9 @@ cargo clippy --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
 cargo test --benches --locked
+# The Debian package from the static musl build (tests/it/package.rs installs it; a missing
+# package fails the test under CI=true).
+bash packaging/deb/build.sh
 cargo test --locked --lib --bins --tests
 # Fuzz smoke (nightly only; says "fuzz smoke skipped: ..." without it): every target built,
 # every crash reproducer replayed, 5 s of fuzzing each (docs/fuzzing.md has the long runs).

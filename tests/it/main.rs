@@ -5,6 +5,7 @@
 //! - `differential`: sockwarden against `ss` on the same live namespace.
 //! - `cli`: exit codes and errors of the binary.
 //! - `operations`: the systemd units, and their capability set against root's scan.
+//! - `package`: the Debian package: its contents, lintian, install, upgrade, remove and purge.
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
@@ -24,6 +25,7 @@ mod engine_naive;
 mod live;
 mod netns;
 mod operations;
+mod package;
 mod reports;
 mod safety;
 mod scan;
