@@ -21,7 +21,9 @@
 //!   attacker would plant. The one exception is `/dev/null` itself (a discard, used by
 //!   benchmarks). `-` means stdout.
 //! - An existing target keeps its permission bits, owner and group; a new file is created
-//!   0640 minus the umask (reports carry command lines, which may hold secrets).
+//!   0640 minus the umask (reports carry command lines, which may hold secrets), or 0644 minus
+//!   the umask for [`Readers::Everyone`] (metrics, which node_exporter reads as another user and
+//!   which hold rule ids and counts only).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -32,13 +34,32 @@ use std::sync::{Mutex, Once};
 /// Permission bits of a new output file, before the umask.
 pub const NEW_FILE_MODE: u32 = 0o640;
 
+/// Who may read a new output file (an existing one keeps its mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readers {
+    /// Owner and group: [`NEW_FILE_MODE`].
+    OwnerAndGroup,
+    /// Everyone (0644): for documents another service reads and that hold nothing secret.
+    Everyone,
+}
+
+impl Readers {
+    /// The permission bits of a new file, before the umask.
+    pub fn mode(self) -> u32 {
+        match self {
+            Readers::OwnerAndGroup => NEW_FILE_MODE,
+            Readers::Everyone => 0o644,
+        }
+    }
+}
+
 /// Named temporary files that exist right now and must go if a signal ends the process.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static SIGNALS: Once = Once::new();
 
 /// Writes `bytes` to `path` atomically (see the module documentation).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_file_with(path, |w| w.write_all(bytes))
+    write_file_with(path, Readers::OwnerAndGroup, |w| w.write_all(bytes))
 }
 
 /// Writes to stdout; a closed pipe is not an error.
@@ -55,6 +76,14 @@ pub fn emit(path: Option<&Path>, bytes: &[u8]) -> io::Result<()> {
     emit_with(path, |w| w.write_all(bytes))
 }
 
+/// As [`emit`], and a new file gets the mode `readers` says.
+pub fn emit_for(path: Option<&Path>, bytes: &[u8], readers: Readers) -> io::Result<()> {
+    match path {
+        Some(p) if p != Path::new("-") => write_file_with(p, readers, |w| w.write_all(bytes)),
+        _ => emit(None, bytes),
+    }
+}
+
 const BUF: usize = 1 << 20;
 
 /// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
@@ -65,7 +94,7 @@ pub fn emit_with(
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     match path {
-        Some(p) if p != Path::new("-") => write_file_with(p, produce),
+        Some(p) if p != Path::new("-") => write_file_with(p, Readers::OwnerAndGroup, produce),
         _ => {
             let mut w = io::BufWriter::with_capacity(BUF, io::stdout().lock());
             match produce(&mut w).and_then(|_| w.flush()) {
@@ -120,6 +149,7 @@ fn inspect(p: &Path) -> io::Result<Target> {
 
 fn write_file_with(
     p: &Path,
+    readers: Readers,
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
     let target = inspect(p)?;
@@ -150,7 +180,7 @@ fn write_file_with(
         .permissions(fs::Permissions::from_mode(0o600));
     match open_unnamed(dir) {
         Ok(file) => {
-            let file = fill(file, &target, produce)?;
+            let file = fill(file, &target, readers, produce)?;
             // Give the finished file a fresh, unpredictable name (linkat fails if anything is
             // there, and never follows it), then rename it over the target.
             let fd_path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
@@ -178,7 +208,7 @@ fn write_file_with(
             let named = builder.tempfile_in(dir)?;
             let guard = Pending::new(named.path());
             let (file, tmp) = named.into_parts();
-            let file = fill(file, &target, produce)?;
+            let file = fill(file, &target, readers, produce)?;
             drop(file);
             tmp.persist(p).map_err(|e| e.error)?;
             drop(guard);
@@ -207,6 +237,7 @@ fn open_unnamed(dir: &Path) -> io::Result<File> {
 fn fill(
     file: File,
     target: &Target,
+    readers: Readers,
     produce: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<File> {
     let mut w = io::BufWriter::with_capacity(BUF, file);
@@ -229,7 +260,7 @@ fn fill(
         }
         Target::Absent => {
             let umask = current_umask();
-            file.set_permissions(fs::Permissions::from_mode(NEW_FILE_MODE & !umask))?;
+            file.set_permissions(fs::Permissions::from_mode(readers.mode() & !umask))?;
         }
         Target::Null => {}
     }
@@ -367,6 +398,17 @@ mod tests {
             fs::metadata(&q).unwrap().mode() & 0o7777,
             NEW_FILE_MODE & !current_umask()
         );
+        // Metrics: readable by everyone (node_exporter runs as another user), umask still applies.
+        let m = dir.path().join("sockwarden.prom");
+        emit_for(Some(&m), b"x 1\n", Readers::Everyone).unwrap();
+        assert_eq!(
+            fs::metadata(&m).unwrap().mode() & 0o7777,
+            0o644 & !current_umask()
+        );
+        // An existing metrics file keeps its mode, as every target does.
+        fs::set_permissions(&m, fs::Permissions::from_mode(0o600)).unwrap();
+        emit_for(Some(&m), b"x 2\n", Readers::Everyone).unwrap();
+        assert_eq!(fs::metadata(&m).unwrap().mode() & 0o7777, 0o600);
     }
 
     #[test]

@@ -202,7 +202,12 @@ fn write_reports(
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     for (format, path) in targets {
         let text = report::render(*format, rep, rules, color && path.is_none());
-        output::emit(path.as_deref(), text.as_bytes()).map_err(|e| match path {
+        // Metrics are read by node_exporter, another user, and hold ids and counts only.
+        let readers = match format {
+            report::Format::Prometheus => output::Readers::Everyone,
+            _ => output::Readers::OwnerAndGroup,
+        };
+        output::emit_for(path.as_deref(), text.as_bytes(), readers).map_err(|e| match path {
             Some(p) => anyhow::anyhow!("cannot write {}: {e}", p.display()),
             None => anyhow::anyhow!("cannot write the report: {e}"),
         })?;
