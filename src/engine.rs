@@ -465,7 +465,9 @@ fn finding_id(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> Stri
 /// The text a finding id hashes, documented in docs/report.md and stable across releases:
 /// `RULE`, `PROTOCOL` (its snapshot name), `LOCAL`, `REMOTE` (`ADDRESS PORT`, or empty), the
 /// unix name (lossy UTF-8, or empty), `ETHERTYPE INTERFACE` for packet sockets (else empty),
-/// then each holder's executable (exact bytes, sorted, each once): every part followed by NUL.
+/// then each holder's executable (exact bytes, sorted, each once), then `netns=LABEL` when the
+/// socket is in another namespace than the host's ([`Snapshot::netns_label`]): every part
+/// followed by NUL.
 pub fn finding_key(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) -> Vec<u8> {
     let endpoint = |e: Option<crate::model::Endpoint>| {
         e.map(|e| format!("{} {}", e.address, e.port))
@@ -500,6 +502,14 @@ pub fn finding_key(rule: &str, s: &Socket, owners: &[Owner], snap: &Snapshot) ->
         .collect();
     for e in exes {
         key.extend_from_slice(e);
+        key.push(0);
+    }
+    // A socket in another namespace than the scanned host's (`--all-netns`): the same listener in
+    // two containers is two findings. Absent for the host's own sockets, so their ids are those
+    // of a single-namespace scan.
+    let netns = snap.netns_label(s.netns);
+    if netns != "host" {
+        key.extend_from_slice(format!("netns={netns}").as_bytes());
         key.push(0);
     }
     key
@@ -552,6 +562,33 @@ mod tests {
         assert_eq!(
             finding_id("NET-PRC-001", &s, &owners, &snap),
             "e57397acecdc5811" // sha256 of the key above, computed independently (Python hashlib)
+        );
+        // The same socket in another namespace (`--all-netns`): another finding.
+        let mut in_ns = snap.clone();
+        in_ns.meta.netns = Some(1);
+        in_ns.namespaces = ["host", "blue"]
+            .iter()
+            .zip([1, 2])
+            .map(|(n, inode)| crate::model::Namespace {
+                inode,
+                name: (*n != "host").then(|| n.to_string()),
+                current: *n == "host",
+                pids: Vec::new(),
+                containers: Vec::new(),
+            })
+            .collect();
+        let mut blue = s.clone();
+        blue.netns = Some(2);
+        assert_eq!(
+            finding_key("NET-PRC-001", &blue, &owners, &in_ns),
+            b"NET-PRC-001\0tcp\x000.0.0.0 4444\0\0\0\0/tmp/x\0netns=blue\0"
+        );
+        let mut host = s.clone();
+        host.netns = Some(1);
+        assert_eq!(
+            finding_id("NET-PRC-001", &host, &owners, &in_ns),
+            finding_id("NET-PRC-001", &s, &owners, &snap),
+            "the host's own sockets keep their single-namespace ids"
         );
         // Another pid, inode or fd: the same finding.
         let mut other = s.clone();
