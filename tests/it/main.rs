@@ -21,6 +21,7 @@ mod config;
 mod decode;
 mod differential;
 mod drift_fixtures;
+mod ecs;
 mod engine_naive;
 mod live;
 mod netns;
