@@ -16,6 +16,7 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)                # ver
 command -v man >/dev/null || missing+=(man-db)                           # render the man pages                       # delays a read in the churn test
 command -v promtool >/dev/null || missing+=(prometheus)                 # promtool check metrics
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}"

@@ -5,6 +5,7 @@
 //! - `differential`: sockwarden against `ss` on the same live namespace.
 //! - `cli`: exit codes and errors of the binary.
 //! - `operations`: the systemd units, and their capability set against root's scan.
+//! - `static_build`: the static musl binary: no loader, the same live scan, no LD_PRELOAD.
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
@@ -26,3 +27,4 @@ mod operations;
 mod reports;
 mod safety;
 mod scan;
+mod static_build;
