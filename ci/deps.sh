@@ -16,9 +16,17 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)                # ver
 command -v man >/dev/null || missing+=(man-db)                           # render the man pages                       # delays a read in the churn test
 command -v promtool >/dev/null || missing+=(prometheus)                 # promtool check metrics
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
+[ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
 command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
+  # Install only: the tests start their own daemons (docker.io would otherwise start the
+  # system's dockerd and containerd, with a bridge and iptables rules).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get install -y -qq "${missing[@]}"
 fi
 # The real consumers of the report formats: the SARIF schema validator and a JUnit reader.

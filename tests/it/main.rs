@@ -6,6 +6,7 @@
 //! - `cli`: exit codes and errors of the binary.
 //! - `operations`: the systemd units, and their capability set against root's scan.
 //! - `static_build`: the static musl binary: no loader, the same live scan, no LD_PRELOAD.
+//! - `container`: the FROM-scratch image under a private dockerd, scanning other containers.
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
@@ -17,6 +18,7 @@ mod baseline;
 mod churn;
 mod cli;
 mod common;
+mod container;
 mod decode;
 mod differential;
 mod drift_fixtures;
