@@ -18,8 +18,17 @@ command -v promtool >/dev/null || missing+=(prometheus)                 # promto
 command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
 command -v lintian >/dev/null || missing+=(lintian)                     # checks the Debian package
 command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its maintainer scripts
+command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
+[ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
+command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
+  # Install only: the tests start their own daemons (docker.io would otherwise start the
+  # system's dockerd and containerd, with a bridge and iptables rules).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get install -y -qq "${missing[@]}"
 fi
 # The real consumers of the report formats: the SARIF schema validator and a JUnit reader.

@@ -10,6 +10,9 @@ cargo clippy --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
 cargo test --benches --locked
+# The static musl binary the container and static-build tests use (about 4 minutes of fat LTO
+# on 2 cores the first time; cargo's cache makes it a no-op when nothing changed).
+bash ci/build-static.sh
 # The Debian package from the static musl build (tests/it/package.rs installs it; a missing
 # package fails the test under CI=true).
 bash packaging/deb/build.sh

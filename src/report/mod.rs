@@ -185,6 +185,14 @@ pub struct SocketRef {
     /// The socket inode (0 for TIME-WAIT and request sockets).
     pub inode: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The network namespace the socket is in, as rules and baselines name it
+    /// ([`Snapshot::netns_label`]: `host`, its name under /run/netns, else `ns:INODE`); present
+    /// when the snapshot holds several namespaces (`--all-netns`, `--netns`), absent otherwise.
+    pub netns: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// That namespace's inode (/proc/PID/ns/net), present with `netns`.
+    pub netns_inode: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     /// The socket's owning uid, as the kernel reports it.
     pub uid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,6 +249,8 @@ fn socket_ref(snap: &Snapshot, si: usize) -> SocketRef {
         remote: s.remote,
         interface: s.interface.clone(),
         inode: s.inode,
+        netns: s.netns.map(|n| snap.netns_label(Some(n))),
+        netns_inode: s.netns,
         uid: s.uid,
         unix_name: s.unix.as_ref().and_then(|u| u.name.clone()),
         unix_abstract: s.unix.as_ref().is_some_and(|u| u.r#abstract),
@@ -412,19 +422,50 @@ pub fn endpoint_text(e: Option<Endpoint>) -> String {
     }
 }
 
+/// A container as the one-line message names it: `RUNTIME ID`, a hex id cut to docker's 12
+/// characters (`docker ps`), a name (lxc, systemd-nspawn) whole.
+pub fn container_text(c: &Container) -> String {
+    let hex = c.id.len() > 12 && c.id.bytes().all(|b| b.is_ascii_hexdigit());
+    format!(
+        "{} {}",
+        c.runtime,
+        if hex { &c.id[..12] } else { c.id.as_str() }
+    )
+}
+
+/// The one-line message: `TITLE: HOLDER (pid N[, container RUNTIME ID]), SOCKET[ in netns
+/// LABEL]`; the namespace only when the snapshot holds several (single-namespace reports stay
+/// as they were).
 fn message(title: &str, s: &SocketRef, procs: &[ProcessRef], count: Option<u64>) -> String {
     let who = match procs.first() {
         Some(p) => format!(
-            "{} (pid {})",
+            "{} (pid {}{})",
             p.exe
                 .as_ref()
                 .map(|e| e.to_str_lossy().into_owned())
                 .unwrap_or_else(|| p.comm.to_str_lossy().into_owned()),
-            p.pid
+            p.pid,
+            p.container
+                .as_ref()
+                .map(|c| format!(", container {}", container_text(c)))
+                .unwrap_or_default()
         ),
         None => "no process".into(),
     };
-    let what = if s.protocol.is_inet() {
+    let mut what = socket_text(s);
+    if let Some(ns) = &s.netns {
+        what.push_str(" in netns ");
+        what.push_str(ns);
+    }
+    match count {
+        Some(n) => format!("{title}: {who}, {n} sockets like {what}"),
+        None => format!("{title}: {who}, {what}"),
+    }
+}
+
+/// The socket in the message: protocol, state and endpoints, the unix name, or the inode.
+fn socket_text(s: &SocketRef) -> String {
+    if s.protocol.is_inet() {
         format!(
             "{} {} {} -> {}",
             s.protocol.netid(),
@@ -441,9 +482,5 @@ fn message(title: &str, s: &SocketRef, procs: &[ProcessRef], count: Option<u64>)
         )
     } else {
         format!("{} inode {}", s.protocol.netid(), s.inode)
-    };
-    match count {
-        Some(n) => format!("{title}: {who}, {n} sockets like {what}"),
-        None => format!("{title}: {who}, {what}"),
     }
 }

@@ -89,15 +89,21 @@ fn result(r: &ScanReport, f: &ReportFinding) -> Value {
         (None, Some(c)) => drift_rule_id(c),
         _ => String::new(),
     };
+    // A socket in another namespace (several dumped) is located under it: `netns/LABEL/...`.
     let what = f.socket.as_ref().map_or_else(
         || "baseline".to_string(),
         |s| {
+            let netns = s
+                .netns
+                .as_ref()
+                .map(|n| format!("netns/{n}/"))
+                .unwrap_or_default();
             if s.protocol.is_inet() {
-                format!("{}/{}", s.protocol.netid(), endpoint_text(s.local))
+                format!("{netns}{}/{}", s.protocol.netid(), endpoint_text(s.local))
             } else if let Some(n) = &s.unix_name {
-                format!("{}/{}", s.protocol.netid(), n.to_str_lossy())
+                format!("{netns}{}/{}", s.protocol.netid(), n.to_str_lossy())
             } else {
-                format!("{}/inode-{}", s.protocol.netid(), s.inode)
+                format!("{netns}{}/inode-{}", s.protocol.netid(), s.inode)
             }
         },
     );

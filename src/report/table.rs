@@ -120,6 +120,9 @@ fn socket(s: &SocketRef, count: Option<u64>) -> String {
     if let Some(b) = s.bpf_len {
         let _ = write!(what, " bpf {b} insns");
     }
+    if let Some(ns) = &s.netns {
+        let _ = write!(what, " netns {}", escape_str(ns));
+    }
     if let Some(c) = count {
         let _ = write!(what, " (x{c})");
     }
@@ -139,6 +142,10 @@ fn holder(p: &ProcessRef) -> String {
     }
     if p.exe_memfd {
         flags.push_str(" (memfd)");
+    }
+    if let Some(c) = &p.container {
+        flags.push_str(" container ");
+        flags.push_str(&escape_str(&super::container_text(c)));
     }
     let cmd: Vec<String> = p.cmdline.iter().map(|a| escape(a.as_bytes())).collect();
     format!(

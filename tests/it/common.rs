@@ -321,3 +321,26 @@ pub fn expect_exit(out: &std::process::Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The static (musl) release binary that `ci/build-static.sh` builds beside this test build:
+/// `<target dir>/x86_64-unknown-linux-musl/release/sockwarden`. When it is missing, a test
+/// fails under CI=true (ci/test.sh builds it first) and is skipped otherwise, saying why.
+pub fn static_bin(test: &str) -> Option<PathBuf> {
+    // BIN is <target dir>/<profile>/sockwarden.
+    let target = Path::new(BIN).parent()?.parent()?;
+    let bin = target.join("x86_64-unknown-linux-musl/release/sockwarden");
+    if bin.is_file() {
+        return Some(bin);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{test}: {} is missing; ci/build-static.sh builds it (CI=true forbids skipping)",
+            bin.display()
+        );
+    }
+    eprintln!(
+        "skipping {test}: no static build at {} (run ci/build-static.sh)",
+        bin.display()
+    );
+    None
+}

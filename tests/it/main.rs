@@ -6,6 +6,8 @@
 //! - `cli`: exit codes and errors of the binary.
 //! - `operations`: the systemd units, and their capability set against root's scan.
 //! - `package`: the Debian package: its contents, lintian, install, upgrade, remove and purge.
+//! - `static_build`: the static musl binary: no loader, the same live scan, no LD_PRELOAD.
+//! - `container`: the FROM-scratch image under a private dockerd, scanning other containers.
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
@@ -18,6 +20,7 @@ mod churn;
 mod cli;
 mod common;
 mod config;
+mod container;
 mod decode;
 mod differential;
 mod drift_fixtures;
@@ -30,3 +33,4 @@ mod package;
 mod reports;
 mod safety;
 mod scan;
+mod static_build;

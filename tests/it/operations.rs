@@ -15,7 +15,7 @@ fn unit(name: &str) -> PathBuf {
 }
 
 /// The capabilities the scan unit grants (its `AmbientCapabilities=` line), as setpriv names them.
-fn unit_caps() -> Vec<String> {
+pub(crate) fn unit_caps() -> Vec<String> {
     let text = std::fs::read_to_string(unit("sockwarden-scan.service")).unwrap();
     let line = text
         .lines()

@@ -284,3 +284,121 @@ fn prometheus_passes_promtool_and_node_exporter_serves_it() {
         "textfile parse error:\n{body}"
     );
 }
+
+/// Issue 13: a finding names the network namespace its socket is in and the container of its
+/// holder, in every format that carries text or structure (a snapshot of several namespaces,
+/// as `--all-netns` makes; single-namespace reports keep their bytes, see the snapshot tests).
+#[test]
+fn findings_name_their_network_namespace_and_container() {
+    const OTHER: u64 = 4026532999;
+    const ID: &str = "31d7c134c569561af6a4949f583adb34b6569f2300ad206debd0036901a5c1de";
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/snapshots/web-after.json"
+    );
+    let mut snap: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let host = snap["meta"]["netns"].as_u64().unwrap();
+    // The backdoor (pid 4444) runs in a docker container with its own namespace; the rest on
+    // the host.
+    for s in snap["sockets"].as_array_mut().unwrap() {
+        let in_container =
+            s["owners"][0]["pid"] == 4444 && s["owners"].as_array().unwrap().len() == 1;
+        s["netns"] = (if in_container { OTHER } else { host }).into();
+    }
+    for p in snap["processes"].as_array_mut().unwrap() {
+        if p["pid"] == 4444 {
+            p["container"] = serde_json::json!({"runtime": "docker", "id": ID});
+            p["netns"] = OTHER.into();
+        }
+    }
+    snap["namespaces"] = serde_json::json!([
+        {"inode": host, "current": true, "pids": [1, 1000, 1001, 2000]},
+        {"inode": OTHER, "pids": [4444], "containers": [format!("docker:{ID}")]},
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("multi.json");
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let run = |format: &str| -> String {
+        let out = Command::new(BIN)
+            .args(["scan", "--from"])
+            .arg(&file)
+            .args(["--format", format])
+            .env_remove("COLUMNS")
+            .output()
+            .unwrap();
+        expect_exit(&out, 1);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ns = format!("ns:{OTHER}");
+    let v: Value = serde_json::from_str(&run("json")).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let backdoor: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["processes"][0]["pid"] == 4444 && f["socket"]["local"]["port"] == 4444)
+        .collect();
+    assert!(
+        !backdoor.is_empty(),
+        "a rule fires on the :4444 listener: {v}"
+    );
+    for f in &backdoor {
+        assert_eq!(f["socket"]["netns"], ns.as_str(), "{f}");
+        assert_eq!(f["socket"]["netns_inode"], OTHER, "{f}");
+        let m = f["message"].as_str().unwrap();
+        assert!(
+            m.contains(&format!("in netns {ns}")) && m.contains("container docker 31d7c134c569"),
+            "{m}"
+        );
+    }
+    let on_host = findings
+        .iter()
+        .find(|f| f["processes"][0]["pid"] == 1001)
+        .expect("a finding on sshd's connection");
+    assert_eq!(on_host["socket"]["netns"], "host");
+    assert!(
+        on_host["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(" in netns host")
+    );
+    assert!(!on_host["message"].as_str().unwrap().contains("container"));
+
+    let table = run("table");
+    assert!(
+        table.contains(&format!("0.0.0.0:4444 -> 0.0.0.0:* netns {ns}")),
+        "{table}"
+    );
+    assert!(
+        table.contains("container docker 31d7c134c569 cmd"),
+        "{table}"
+    );
+
+    let jsonl = run("jsonl");
+    let line: Value = jsonl
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|d| d["source"]["port"] == 4444)
+        .unwrap();
+    assert_eq!(line["container"]["id"], ID);
+    assert_eq!(line["container"]["runtime"], "docker");
+    assert_eq!(line["sockwarden"]["socket"]["netns"], ns.as_str());
+
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    let names: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["logicalLocations"][0]["name"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        names.contains(&format!("netns/{ns}/tcp/0.0.0.0:4444").as_str()),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|n| n.starts_with("netns/")), "{names:?}");
+
+    let junit = run("junit");
+    assert!(junit.contains(&format!("in netns {ns}")), "{junit}");
+}
