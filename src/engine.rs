@@ -12,8 +12,6 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::net::DEFAULT_EPHEMERAL;
-
 use crate::model::{Family, Owner, Protocol, Snapshot, Socket, State};
 use crate::rules::condition::Condition;
 use crate::rules::fields::{Subject, Value};
@@ -236,7 +234,7 @@ impl Plan<'_> {
 
 /// Evaluates `rules` over `snap` using the current rayon pool.
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
-    let eph = snap.meta.ip_local_port_range.unwrap_or(DEFAULT_EPHEMERAL);
+    let eph = snap.ephemeral_ports();
     let mut namespaces: Vec<Option<u64>> = Vec::new();
     for s in &snap.sockets {
         if namespaces.last() != Some(&s.netns) && !namespaces.contains(&s.netns) {

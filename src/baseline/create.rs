@@ -26,10 +26,7 @@ pub struct Include {
 
 /// Builds the baseline of a snapshot.
 pub fn from_snapshot(snap: &Snapshot, inc: Include, comment: &str) -> Baseline {
-    let eph = snap
-        .meta
-        .ip_local_port_range
-        .unwrap_or(crate::net::DEFAULT_EPHEMERAL);
+    let eph = snap.ephemeral_ports();
     let listening = listening_ports(snap);
     let mut b = Baseline {
         version: BASELINE_VERSION,

@@ -107,10 +107,7 @@ struct View {
 impl View {
     fn of(s: &Snapshot) -> View {
         let mut v = View::default();
-        let eph = s
-            .meta
-            .ip_local_port_range
-            .unwrap_or(crate::net::DEFAULT_EPHEMERAL);
+        let eph = s.ephemeral_ports();
         // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
         let no_listeners = HashSet::new();
         for sock in &s.sockets {

@@ -333,10 +333,7 @@ impl<'a> Ctx<'a> {
             snap,
             names,
             listening: listening_ports(snap),
-            eph: snap
-                .meta
-                .ip_local_port_range
-                .unwrap_or(crate::net::DEFAULT_EPHEMERAL),
+            eph: snap.ephemeral_ports(),
         }
     }
 

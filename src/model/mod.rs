@@ -819,6 +819,14 @@ impl Snapshot {
         Ok(())
     }
 
+    /// The host's ephemeral port range (`ip_local_port_range`), or Linux's default when the
+    /// snapshot does not record it: what tells a client's port from a service's.
+    pub fn ephemeral_ports(&self) -> (u16, u16) {
+        self.meta
+            .ip_local_port_range
+            .unwrap_or(crate::net::DEFAULT_EPHEMERAL)
+    }
+
     /// A namespace's label, as rules and baselines use it: `host` for the namespace the snapshot
     /// was taken from (or when only one was dumped), its name under /run/netns, else `ns:INODE`.
     pub fn netns_label(&self, inode: Option<u64>) -> String {

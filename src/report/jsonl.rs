@@ -1,24 +1,35 @@
 //! JSON Lines for SIEM ingestion: one finding per line, with Elastic Common Schema field names
-//! where ECS has the field (nested objects, as ECS documents are): `@timestamp`, `event.*`,
-//! `rule.*`, `source.*` (the local end), `destination.*` (the remote end), `network.transport`,
-//! `process.*`, `user.name`, `host.hostname`; the rest under `sockwarden.*`.
+//! where ECS has the field (nested objects, as ECS documents are): `@timestamp`, `ecs.version`,
+//! `event.*`, `rule.*`, `threat.*` (the ATT&CK techniques), `source.*` and `destination.*` (each
+//! end where ECS puts it: the initiator is the source, see [`ends`]), `network.*` with
+//! `network.direction` from the host's point of view, `process.*`, `user.*`, `container.*`,
+//! `host.hostname`; the rest under `sockwarden.*`. `tests/it/ecs.rs` checks every field, type and
+//! categorisation value against ECS's own field list.
 
 use serde_json::{Map, Value, json};
 
-use super::{ProcessRef, ReportFinding, ScanReport, SocketRef};
-use crate::model::{Family, Protocol};
+use super::{Direction, ProcessRef, ReportFinding, ScanReport, SocketRef};
+use crate::model::{Endpoint, Family, Protocol};
 use crate::rules::Severity;
+
+/// The ECS version whose field list the events are checked against (tests/fixtures/ecs/).
+pub const ECS_VERSION: &str = "9.5.0-dev";
 
 /// One finding as an ECS document.
 fn finding(r: &ScanReport, f: &ReportFinding) -> Value {
     let mut doc = Map::new();
     doc.insert("@timestamp".into(), json!(r.started_at));
+    doc.insert("ecs".into(), json!({"version": ECS_VERSION}));
+    let connection = f
+        .socket
+        .as_ref()
+        .is_some_and(|s| matches!(s.direction, Some(Direction::Inbound | Direction::Outbound)));
     doc.insert(
         "event".into(),
         json!({
             "kind": "alert",
             "category": ["network"],
-            "type": ["info"],
+            "type": [if connection { "connection" } else { "info" }],
             "severity": ecs_severity(f.severity),
             "id": f.id,
             "dataset": format!("sockwarden.{}", f.kind),
@@ -27,6 +38,9 @@ fn finding(r: &ScanReport, f: &ReportFinding) -> Value {
     doc.insert("host".into(), json!({"hostname": r.host}));
     doc.insert("message".into(), json!(f.message));
     doc.insert("rule".into(), rule(f));
+    if let Some(t) = threat(&f.tags) {
+        doc.insert("threat".into(), t);
+    }
     if let Some(s) = &f.socket {
         socket(&mut doc, s);
     }
@@ -41,28 +55,63 @@ fn finding(r: &ScanReport, f: &ReportFinding) -> Value {
     Value::Object(doc)
 }
 
-/// `rule.*`: id, name and the tags as the reference.
+/// `rule.*`: id and name.
 fn rule(f: &ReportFinding) -> Value {
     let mut rule = Map::new();
     if let Some(id) = &f.rule_id {
         rule.insert("id".into(), json!(id));
     }
     rule.insert("name".into(), json!(f.title));
-    if !f.tags.is_empty() {
-        rule.insert("reference".into(), json!(f.tags.join(",")));
-    }
     Value::Object(rule)
 }
 
-/// `source.*` (the local end), `destination.*` (the remote end) and `network.*`.
-fn socket(doc: &mut Map<String, Value>, s: &SocketRef) {
-    if let Some(l) = s.local {
-        doc.insert("source".into(), json!({"ip": l.address, "port": l.port}));
+/// `threat.*`: the rule's ATT&CK tags, techniques (`T1059`) in `threat.technique.id` and
+/// sub-techniques (`T1059.004`) in `threat.technique.subtechnique.id`, each with its parent
+/// technique listed; `None` without tags.
+fn threat(tags: &[String]) -> Option<Value> {
+    if tags.is_empty() {
+        return None;
     }
-    if let Some(rm) = s.remote {
+    let techniques: std::collections::BTreeSet<&str> = tags
+        .iter()
+        .map(|t| t.split('.').next().unwrap_or(t))
+        .collect();
+    let subs: Vec<&String> = tags.iter().filter(|t| t.contains('.')).collect();
+    let mut technique = Map::new();
+    technique.insert("id".into(), json!(techniques));
+    if !subs.is_empty() {
+        technique.insert("subtechnique".into(), json!({"id": subs}));
+    }
+    Some(json!({"framework": "MITRE ATT&CK", "technique": technique}))
+}
+
+/// Where each end goes in ECS and the direction: the source is the side that initiated the
+/// connection. A listener is a destination waiting for sources (no made-up `0.0.0.0:0` peer); an
+/// accepted connection comes from the remote end to the local one (ingress); a client's goes
+/// from the local end out (egress). A socket of no known direction keeps the local end as the
+/// source and a remote end, when it has a real one, as the destination.
+fn ends(s: &SocketRef) -> (Option<Endpoint>, Option<Endpoint>, Option<&'static str>) {
+    let remote = s
+        .remote
+        .filter(|r| r.port != 0 || !r.address.is_unspecified());
+    match s.direction {
+        Some(Direction::Listening) => (None, s.local, Some("ingress")),
+        Some(Direction::Inbound) => (remote, s.local, Some("ingress")),
+        Some(Direction::Outbound) => (s.local, remote, Some("egress")),
+        None => (s.local, remote, None),
+    }
+}
+
+/// `source.*`, `destination.*` and `network.*`.
+fn socket(doc: &mut Map<String, Value>, s: &SocketRef) {
+    let (source, destination, direction) = ends(s);
+    if let Some(e) = source {
+        doc.insert("source".into(), json!({"ip": e.address, "port": e.port}));
+    }
+    if let Some(e) = destination {
         doc.insert(
             "destination".into(),
-            json!({"ip": rm.address, "port": rm.port}),
+            json!({"ip": e.address, "port": e.port}),
         );
     }
     let transport = match s.protocol {
@@ -77,10 +126,11 @@ fn socket(doc: &mut Map<String, Value>, s: &SocketRef) {
         Family::Unix => "unix",
         Family::Packet => "packet",
     };
-    doc.insert(
-        "network".into(),
-        json!({"transport": transport, "type": kind}),
-    );
+    let mut network = json!({"transport": transport, "type": kind});
+    if let Some(d) = direction {
+        network["direction"] = json!(d);
+    }
+    doc.insert("network".into(), network);
 }
 
 /// `process.*`, `user.*` and `container.*` of the first holder.
@@ -136,10 +186,11 @@ pub fn render(r: &ScanReport) -> String {
         let gaps: Vec<String> = r.coverage.gaps.iter().map(ToString::to_string).collect();
         let doc = json!({
             "@timestamp": r.started_at,
+            "ecs": {"version": ECS_VERSION},
             "event": {
                 "kind": "event",
                 "category": ["host"],
-                "type": ["error"],
+                "type": ["info"],
                 "dataset": "sockwarden.coverage",
                 "outcome": "failure",
             },

@@ -164,6 +164,44 @@ pub struct ReportFinding {
     pub processes: Vec<ProcessRef>,
 }
 
+crate::model::vocabulary! {
+    /// Which way a socket's traffic goes, from the host's point of view, as baselines tell it
+    /// ([`crate::baseline::role`]): a service waiting for connections, a connection a local service
+    /// accepted, or one a local client made.
+    pub enum Direction {
+        /// A listening socket (TCP LISTEN, or unconnected UDP on a non-ephemeral port).
+        Listening => "listening",
+        /// A connection to a local listener's port.
+        Inbound => "inbound",
+        /// A connection from a local client.
+        Outbound => "outbound",
+    }
+}
+
+/// What telling a socket's direction needs: the snapshot's listening ports and ephemeral range.
+struct Roles {
+    listening: std::collections::HashSet<(crate::baseline::Proto, u16)>,
+    eph: (u16, u16),
+}
+
+impl Roles {
+    fn of(snap: &Snapshot) -> Roles {
+        Roles {
+            listening: crate::baseline::listening_ports(snap),
+            eph: snap.ephemeral_ports(),
+        }
+    }
+
+    fn direction(&self, s: &crate::model::Socket) -> Option<Direction> {
+        use crate::baseline::Role;
+        Some(match crate::baseline::role(s, self.eph, &self.listening)? {
+            Role::Listener { .. } => Direction::Listening,
+            Role::Inbound { .. } => Direction::Inbound,
+            Role::Outbound { .. } => Direction::Outbound,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 /// The socket a finding is about, as reported.
 pub struct SocketRef {
@@ -179,6 +217,9 @@ pub struct SocketRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The remote address and port (connected inet sockets).
     pub remote: Option<Endpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Which way its traffic goes (TCP and UDP sockets a baseline would describe).
+    pub direction: Option<Direction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The bound device's name, when bound.
     pub interface: Option<String>,
@@ -239,9 +280,10 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-fn socket_ref(snap: &Snapshot, si: usize) -> SocketRef {
+fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
     let s = &snap.sockets[si];
     SocketRef {
+        direction: roles.direction(s),
         protocol: s.protocol,
         family: s.family,
         state: s.state,
@@ -282,9 +324,9 @@ fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessR
 }
 
 /// A rule finding, with its socket and holders resolved and its message escaped.
-fn rule_finding(snap: &Snapshot, rules: &RuleSet, f: &Finding) -> ReportFinding {
+fn rule_finding(snap: &Snapshot, roles: &Roles, rules: &RuleSet, f: &Finding) -> ReportFinding {
     let rule = &rules.rules[f.rule].doc;
-    let socket = socket_ref(snap, f.socket);
+    let socket = socket_ref(snap, roles, f.socket);
     let processes = process_refs(snap, &f.owners);
     ReportFinding {
         id: f.id.clone(),
@@ -302,7 +344,11 @@ fn rule_finding(snap: &Snapshot, rules: &RuleSet, f: &Finding) -> ReportFinding 
 }
 
 /// A drift finding, with its socket (absent for something gone) and holders resolved.
-fn drift_finding(snap: &Snapshot, d: &crate::baseline::drift::Drift) -> ReportFinding {
+fn drift_finding(
+    snap: &Snapshot,
+    roles: &Roles,
+    d: &crate::baseline::drift::Drift,
+) -> ReportFinding {
     ReportFinding {
         id: d.id.clone(),
         kind: FindingKind::Drift,
@@ -313,7 +359,7 @@ fn drift_finding(snap: &Snapshot, d: &crate::baseline::drift::Drift) -> ReportFi
         tags: Vec::new(),
         message: escape_str(&d.message),
         count: None,
-        socket: d.socket.map(|si| socket_ref(snap, si)),
+        socket: d.socket.map(|si| socket_ref(snap, roles, si)),
         processes: process_refs(snap, &d.owners),
     }
 }
@@ -327,6 +373,7 @@ pub fn build(
     findings: &[Finding],
     drift: Option<&Comparison>,
 ) -> ScanReport {
+    let roles = Roles::of(snap);
     let mut by_severity: BTreeMap<Severity, usize> =
         Severity::ALL.iter().map(|s| (*s, 0)).collect();
     let mut out: Vec<ReportFinding> = findings
@@ -335,14 +382,14 @@ pub fn build(
             rules.rules[f.rule].doc.severity == Severity::Critical
                 || !drift.is_some_and(|d| d.known_sockets.contains(&f.socket))
         })
-        .map(|f| rule_finding(snap, rules, f))
+        .map(|f| rule_finding(snap, &roles, rules, f))
         .collect();
     out.extend(
         drift
             .map(|d| d.drift.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|d| drift_finding(snap, d)),
+            .map(|d| drift_finding(snap, &roles, d)),
     );
     // Most severe first; rules before drift at the same severity; then by id.
     out.sort_by(|a, b| {

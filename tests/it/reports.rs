@@ -376,7 +376,7 @@ fn findings_name_their_network_namespace_and_container() {
     let line: Value = jsonl
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|d| d["source"]["port"] == 4444)
+        .find(|d| d["destination"]["port"] == 4444) // a listener: where connections arrive
         .unwrap();
     assert_eq!(line["container"]["id"], ID);
     assert_eq!(line["container"]["runtime"], "docker");
