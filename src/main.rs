@@ -1,11 +1,10 @@
 //! The sockwarden binary: parse arguments, run, map the result to an exit status.
 
-use clap::Parser;
 use sockwarden::app::{self, ExitStatus};
 use sockwarden::cli::Cli;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os());
     let status = match app::run(cli) {
         Ok(status) => status,
         Err(e) => {

@@ -179,6 +179,14 @@ fn exit_without_freeing<T>(value: T) {
 fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
     let opts = args.options();
     let sel = Selection::parse(&opts)?;
+    for note in &sel.notes {
+        eprintln!("sockwarden: note: {note}");
+    }
+    if let Some(why) = sel.nothing {
+        // ss prints this and exits 0 without listing anything.
+        eprintln!("sockwarden: {why}");
+        return Ok(ExitStatus::Ok);
+    }
     let source = Source::new(args.from.as_deref(), || {
         let mut c = CollectOptions::full();
         c.tables = sel.tables;

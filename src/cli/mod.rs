@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::collect::OwnersFrom;
-use crate::list::ListOptions;
+use crate::list::{ListOptions, Selector};
 use crate::report::Format;
 use crate::rules::Severity;
 
@@ -388,26 +389,39 @@ pub struct ListArgs {
     #[command(flatten)]
     pub ns: NetnsArgs,
     /// TCP sockets.
-    #[arg(short = 't', long)]
-    pub tcp: bool,
+    #[arg(short = 't', long, action = ArgAction::Count)]
+    pub tcp: u8,
     /// UDP sockets.
-    #[arg(short = 'u', long)]
-    pub udp: bool,
+    #[arg(short = 'u', long, action = ArgAction::Count)]
+    pub udp: u8,
     /// Raw sockets.
-    #[arg(short = 'w', long)]
-    pub raw: bool,
+    #[arg(short = 'w', long, action = ArgAction::Count)]
+    pub raw: u8,
     /// Unix sockets.
-    #[arg(short = 'x', long)]
-    pub unix: bool,
+    #[arg(short = 'x', long, action = ArgAction::Count)]
+    pub unix: u8,
     /// Packet sockets.
-    #[arg(short = '0', long)]
-    pub packet: bool,
-    /// Listening sockets only.
-    #[arg(short = 'l', long)]
-    pub listening: bool,
-    /// All sockets, listening and not.
-    #[arg(short = 'a', long)]
-    pub all: bool,
+    #[arg(short = '0', long, action = ArgAction::Count)]
+    pub packet: u8,
+    /// Listening sockets only (the last of -l and -a wins).
+    #[arg(short = 'l', long, action = ArgAction::Count)]
+    pub listening: u8,
+    /// All sockets, listening and not (the last of -l and -a wins).
+    #[arg(short = 'a', long, action = ArgAction::Count)]
+    pub all: u8,
+    /// Socket tables, comma-separated, `!` to remove: all, inet, tcp, udp, raw, unix,
+    /// unix_stream, unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink. The
+    /// first -A drops the tables named before it, as in ss.
+    #[arg(
+        short = 'A',
+        long = "query",
+        visible_alias = "socket",
+        value_name = "QUERY"
+    )]
+    pub query: Vec<String>,
+    /// An address family: inet, inet6, link, unix, netlink.
+    #[arg(short = 'f', long = "family", value_name = "FAMILY")]
+    pub family: Vec<String>,
     /// Numeric ports (service names are never resolved; accepted for ss compatibility).
     #[arg(short = 'n', long)]
     pub numeric: bool,
@@ -430,11 +444,11 @@ pub struct ListArgs {
     #[arg(short = 'b', long)]
     pub bpf: bool,
     /// IPv4 only.
-    #[arg(short = '4', long)]
-    pub ipv4: bool,
+    #[arg(short = '4', long, action = ArgAction::Count)]
+    pub ipv4: u8,
     /// IPv6 only.
-    #[arg(short = '6', long)]
-    pub ipv6: bool,
+    #[arg(short = '6', long, action = ArgAction::Count)]
+    pub ipv6: u8,
     /// No header line.
     #[arg(short = 'H', long)]
     pub no_header: bool,
@@ -447,26 +461,19 @@ pub struct ListArgs {
     /// Where socket owners come from (with -p).
     #[command(flatten)]
     pub owners: OwnersArgs,
-    /// state/exclude words and a filter expression.
-    #[arg(
-        value_name = "FILTER",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    /// state/exclude words and a filter expression; options may follow them, as in ss.
+    #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
+    /// The table, family and state flags in command-line order (set by [`Cli::parse_args`]).
+    #[arg(skip)]
+    pub selectors: Vec<Selector>,
 }
 
 impl ListArgs {
     /// The list options these flags give, the filter words included.
     pub fn options(&self) -> ListOptions {
         ListOptions {
-            tcp: self.tcp,
-            udp: self.udp,
-            raw: self.raw,
-            unix: self.unix,
-            packet: self.packet,
-            listening: self.listening,
-            all: self.all,
+            selectors: self.selectors.clone(),
             numeric: self.numeric,
             processes: self.processes,
             extended: self.extended,
@@ -474,11 +481,63 @@ impl ListArgs {
             memory: self.memory,
             options: self.options,
             bpf: self.bpf,
-            ipv4: self.ipv4,
-            ipv6: self.ipv6,
             no_header: self.no_header,
             json: self.json,
             words: self.filter.clone(),
         }
+    }
+}
+
+/// Builds a selector from a flag's value.
+type MakeSelector = fn(String) -> Selector;
+
+/// The order-sensitive flags of `list`, by clap id, in command-line order.
+fn selectors(m: &ArgMatches) -> Vec<Selector> {
+    let flags = [
+        ("tcp", Selector::Tcp),
+        ("udp", Selector::Udp),
+        ("raw", Selector::Raw),
+        ("unix", Selector::Unix),
+        ("packet", Selector::Packet),
+        ("ipv4", Selector::Ipv4),
+        ("ipv6", Selector::Ipv6),
+        ("all", Selector::All),
+        ("listening", Selector::Listening),
+    ];
+    let mut found: Vec<(usize, Selector)> = Vec::new();
+    let given = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
+    for (id, sel) in flags.into_iter().filter(|(id, _)| given(id)) {
+        let at = m.indices_of(id).into_iter().flatten();
+        found.extend(at.map(|i| (i, sel.clone())));
+    }
+    let valued: [(&str, MakeSelector); 2] =
+        [("query", Selector::Query), ("family", Selector::Family)];
+    for (id, make) in valued {
+        let at = m.indices_of(id).into_iter().flatten();
+        let values = m.get_many::<String>(id).into_iter().flatten();
+        found.extend(at.zip(values).map(|(i, v)| (i, make(v.clone()))));
+    }
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, s)| s).collect()
+}
+
+impl Cli {
+    /// Parses `args` (the program name first); exits with clap's message on a usage error.
+    /// Unlike `Cli::parse`, this keeps the order of `list`'s table and state flags.
+    pub fn parse_args<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut matches = Cli::command().get_matches_from(args);
+        let order = match matches.subcommand() {
+            Some(("list", m)) => selectors(m),
+            _ => Vec::new(),
+        };
+        let mut cli = Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit());
+        if let Command::List(a) = &mut cli.command {
+            a.selectors = order;
+        }
+        cli
     }
 }

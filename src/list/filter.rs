@@ -1,34 +1,61 @@
 //! The `ss` filter expression (`sport = :22 and dst 10.0.0.0/8`), parsed and evaluated.
 //!
 //! Kept apart from selection and rendering because the grammar has quirks that need their own
-//! tests. It follows `misc/ssfilter.y` of iproute2:
+//! tests. It follows iproute2 6.1's `misc/ssfilter.y` and `parse_hostcond()`/`run_ssfilter()` in
+//! `misc/ss.c`:
 //!
 //! - Every word is split on spaces and tabs, and a backslash makes the next character literal, so
-//!   `'sport = :22'` as one shell word works as it does in `ss`.
+//!   `'sport = :22'` as one shell word works as it does in `ss`. `(` and `)` are words of their
+//!   own; a parenthesis glued to a word is an error with a hint.
 //! - `and`/`&`/`&&`, `or`/`|`/`||` and juxtaposition (which means `and`) have **equal precedence
 //!   and are left-associative**: `a or b and c` is `(a or b) and c`. This is what `ss` does (its
 //!   grammar is left-recursive, so the `%left` declarations never apply), although `ss(8)` says
-//!   `and` binds tighter. `not`/`!` binds to the next primary. `(` and `)` are separate words.
+//!   `and` binds tighter. `not`/`!` binds to the next primary.
 //! - `sport`/`dport` take an optional operator (`=` `==` `eq` `!=` `ne` `neq` `<` `lt` `>` `gt`
-//!   `<=` `le` `leq` `>=` `ge` `geq`; none means `=`) and a port written `:22`, `22` or `*:22`.
-//!   A port predicate is false for unix and packet sockets whatever the operator.
-//! - `src`/`dst` take an optional `=` and `ADDR[/PREFIX][:PORT]`, `[IPV6][/PREFIX][:PORT]`,
-//!   `:PORT`, `*:PORT` or `*`. An IPv4 prefix also matches v4-mapped IPv6 addresses, as in `ss`.
-//!   Host names and service names are never resolved. `unix:GLOB` (or a word starting with `/`
-//!   or `@`, or any address when only unix tables are listed) is an `fnmatch`-style,
-//!   case-insensitive glob on a unix socket's name; for `dst` it is matched against the empty
-//!   string, because `ss` never resolves the peer's name either.
-//! - `dev [=|!=] NAME|INDEX` and `fwmark [=|!=] MARK[/MASK]` as in `ss`; `autobound` and
-//!   `cgroup` are rejected with an error.
+//!   `<=` `le` `leq` `>=` `ge` `geq`) and a port: a C integer (`22`, `:22`, `0x16`; not
+//!   range-checked), a service name (`:ssh`, from /etc/services, for the TCP and/or UDP tables
+//!   listed; unknown or ambiguous is an error), or anything starting with `*` (any port: `*:22`
+//!   is *any* port, as in `ss`). As in `ss`, a port compares with a unix socket's inode (its
+//!   peer's for `dport`) and a packet socket's ifindex.
+//! - `src`/`dst` take an optional `=` and `[FAMILY:]ADDR[/LEN][:PORT]`, `[IPV6[/LEN]][:PORT]`,
+//!   `:PORT`, `*:PORT` or `*`. IPv4 follows iproute2 (`192.0.2/24`, `127.1` = 127.1.0.0); `any`,
+//!   `all`, `default` are any address; other words are host names, resolved through the system
+//!   resolver. An IPv4 prefix also matches v4-mapped IPv6 addresses. FAMILY `unix:` makes the
+//!   address a case-insensitive `fnmatch` glob on the socket's name (`dst` sees an empty name),
+//!   `link:PROTO[:IFACE]` tests packet sockets, `netlink:PROTO[:PORTID]` netlink sockets, and
+//!   `inet:`/`inet6:` force the family. Any family (prefix, or the last of `-4`/`-6`/`-x`/`-0`/
+//!   `-f`) also makes `ss` list only that family; [`Parsed::family`] says which.
+//! - `dev [=|!=] NAME|INDEX` (an unknown name is an error), `fwmark [=|!=] MARK[/MASK]` and
+//!   `autobound` as in `ss`; `cgroup` is rejected with an error.
+//! - TCP and UDP sockets pass `ss`'s two checks: the kernel's bytecode (which also compares the
+//!   address family, so `dst 0.0.0.0/0` keeps IPv4 and v4-mapped sockets only, and is skipped
+//!   entirely when the expression has a `dev`) and the userspace `run_ssfilter()`. Raw sockets
+//!   read from /proc/net/raw and unix and packet sockets pass the userspace check only.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod addr;
+pub mod lookup;
 
-use ipnet::IpNet;
+pub use addr::{Ctx, HostCond, HostKind, Prefix};
 
-use crate::model::Socket;
+use crate::model::{Family, Protocol, Socket};
 
 /// What an expression may start with, for error messages.
-const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, not or '('";
+const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, autobound, not or '('";
+
+/// An address family as `ss`'s `-f` names it (and as filter prefixes force it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Af {
+    /// `inet`: IPv4.
+    Inet,
+    /// `inet6`: IPv6.
+    Inet6,
+    /// `unix`.
+    Unix,
+    /// `link`: packet sockets.
+    Packet,
+    /// `netlink`.
+    Netlink,
+}
 
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +64,7 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     /// `a or b` (also `|`, `||`); same precedence as `and`, left to right.
     Or(Box<Expr>, Box<Expr>),
-    /// `not a` (also `!`). A predicate that does not apply to a socket is false, so its `not` is
-    /// true (`not sport = :22` keeps every unix socket).
+    /// `not a` (also `!`; `sport != P` is `not sport = P`, `sport > P` is `not sport <= P`).
     Not(Box<Expr>),
     /// One condition.
     Pred(Pred),
@@ -53,109 +79,223 @@ pub enum Side {
     Dst,
 }
 
-/// A port comparison, socket's port on the left: `sport < :1024` is `port < 1024`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    /// `=`, `==`, `eq`, or no operator.
-    Eq,
-    /// `!=`, `ne`, `neq`.
-    Ne,
-    /// `<`, `lt`.
-    Lt,
-    /// `>`, `gt`.
-    Gt,
-    /// `<=`, `le`, `leq`.
-    Le,
-    /// `>=`, `ge`, `geq`.
-    Ge,
-}
-
-/// One condition on a socket.
+/// One condition on a socket (`ss`'s SSF_* nodes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pred {
-    /// `sport`/`dport OP PORT`: inet sockets only.
-    Port(Side, Cmp, u16),
-    /// `src`/`dst` with an address or prefix and a port (`None` = any): inet sockets only.
-    Host(Side, Option<IpNet>, Option<u16>),
-    /// `src`/`dst` with a glob on a unix socket's name: unix sockets only.
-    UnixName(Side, Vec<u8>),
-    /// `dev`: the bound device, by index or by name.
-    DevIndex(u32),
-    /// `dev NAME`: the bound device by name, as resolved in the socket's namespace.
-    DevName(String),
+    /// `src`/`dst`, and `sport`/`dport` with `=`: address and port.
+    Host(Side, HostCond),
+    /// `sport >= P` (`dport`): port (inode, ifindex) at least P.
+    Ge(Side, i64),
+    /// `sport <= P`: port at most P.
+    Le(Side, i64),
+    /// `dev`: the bound device's index (0: none).
+    Dev(u32),
     /// `fwmark VALUE/MASK`: `(mark & MASK) == VALUE`.
     Mark(u32, u32),
+    /// `autobound`: a port from the ephemeral range (inclusive), an unnamed or autobound
+    /// (`@` and five hex digits) unix socket, an unbound packet socket.
+    Auto(u16, u16),
+}
+
+/// A parsed expression, ready to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The expression.
+    pub expr: Expr,
+    /// Whether `ss` would also send it to the kernel as bytecode (false when it has a `dev`).
+    pub bytecode: bool,
+}
+
+impl Filter {
+    /// Whether the socket passes, as in `ss`: the kernel's bytecode for TCP, UDP (and raw from
+    /// raw_diag) sockets, then the userspace check for every socket.
+    pub fn eval(&self, s: &Socket) -> bool {
+        let kernel = match s.protocol {
+            Protocol::Tcp | Protocol::Udp => true,
+            Protocol::Raw => s.cookie.is_some(),
+            _ => false,
+        };
+        (!kernel || !self.bytecode || self.expr.eval(s, true)) && self.expr.eval(s, false)
+    }
 }
 
 impl Expr {
-    /// Whether the socket passes the expression.
-    pub fn eval(&self, s: &Socket) -> bool {
+    /// The expression's value for `s`, with the kernel's (`kernel`) or `ss`'s userspace leaves.
+    pub fn eval(&self, s: &Socket, kernel: bool) -> bool {
         match self {
-            Expr::And(a, b) => a.eval(s) && b.eval(s),
-            Expr::Or(a, b) => a.eval(s) || b.eval(s),
-            Expr::Not(a) => !a.eval(s),
-            Expr::Pred(p) => p.eval(s),
+            Expr::And(a, b) => a.eval(s, kernel) && b.eval(s, kernel),
+            Expr::Or(a, b) => a.eval(s, kernel) || b.eval(s, kernel),
+            Expr::Not(a) => !a.eval(s, kernel),
+            Expr::Pred(p) => {
+                if kernel {
+                    p.kernel(s)
+                } else {
+                    p.user(s)
+                }
+            }
+        }
+    }
+
+    fn has_dev(&self) -> bool {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => a.has_dev() || b.has_dev(),
+            Expr::Not(a) => a.has_dev(),
+            Expr::Pred(p) => matches!(p, Pred::Dev(_)),
         }
     }
 }
 
-impl Pred {
-    fn eval(&self, s: &Socket) -> bool {
-        let end = |side: &Side| {
-            if *side == Side::Src {
-                s.local
-            } else {
-                s.remote
-            }
+/// The port `ss` compares: inet ports, a unix socket's inode (peer inode for `Dst`), a packet
+/// socket's ifindex (0 for `Dst`).
+fn ss_port(s: &Socket, side: Side) -> i64 {
+    if s.protocol.is_unix() {
+        return match side {
+            Side::Src => s.inode as i64,
+            Side::Dst => s.unix.as_ref().and_then(|u| u.peer).unwrap_or(0) as i64,
         };
-        let inet = s.protocol.is_inet();
+    }
+    if s.protocol.is_packet() {
+        return match side {
+            Side::Src => i64::from(s.ifindex.unwrap_or(0)),
+            Side::Dst => 0,
+        };
+    }
+    let end = if side == Side::Src { s.local } else { s.remote };
+    end.map_or(0, |e| i64::from(e.port))
+}
+
+/// The address bytes `ss` compares (network order): inet addresses; zeros for an unnamed unix
+/// socket, every unix `Dst` and packet `Dst`; a packet socket's ethertype as a host-order word.
+/// `None` for a named unix socket, where `ss` compares a pointer (treated as never matching).
+fn ss_addr(s: &Socket, side: Side) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    if s.protocol.is_unix() {
+        let named = side == Side::Src && s.unix.as_ref().is_some_and(|u| u.name.is_some());
+        return (!named).then_some(out);
+    }
+    if s.protocol.is_packet() {
+        if side == Side::Src {
+            let prot = u32::from(s.packet.as_ref().map_or(0, |p| p.ethertype));
+            out[..4].copy_from_slice(&prot.to_ne_bytes());
+        }
+        return Some(out);
+    }
+    let end = if side == Side::Src { s.local } else { s.remote };
+    match end.map(|e| e.address) {
+        Some(std::net::IpAddr::V4(a)) => out[..4].copy_from_slice(&a.octets()),
+        Some(std::net::IpAddr::V6(a)) => out.copy_from_slice(&a.octets()),
+        None => {}
+    }
+    Some(out)
+}
+
+/// `inet2_addr_match()`: the bits, or an IPv4 prefix against a v4-mapped IPv6 socket address.
+fn user_addr_match(s: &Socket, a: &[u8; 16], p: &Prefix) -> bool {
+    if p.matches_bits(a) {
+        return true;
+    }
+    let mapped = a[..10] == [0; 10] && a[10..12] == [0xff, 0xff];
+    !p.v6 && s.family == Family::Inet6 && s.protocol.is_inet() && mapped && p.matches_bits(&a[12..])
+}
+
+impl Pred {
+    /// `run_ssfilter()`'s leaf.
+    fn user(&self, s: &Socket) -> bool {
         match self {
-            Pred::Port(side, cmp, want) => {
-                inet && end(side).is_some_and(|e| cmp.test(e.port, *want))
-            }
-            Pred::Host(side, net, port) => {
-                inet && end(side).is_some_and(|e| {
-                    port.is_none_or(|p| p == e.port)
-                        && net.is_none_or(|n| addr_matches(&n, e.address))
-                })
-            }
-            Pred::UnixName(side, glob) => {
-                let name = match side {
-                    Side::Src => unix_name(s).unwrap_or_default(),
-                    Side::Dst => Vec::new(),
+            Pred::Host(side, c) => match &c.kind {
+                HostKind::Unix(glob) => {
+                    let name = match side {
+                        Side::Src => unix_name(s).unwrap_or_default(),
+                        Side::Dst => Vec::new(),
+                    };
+                    s.protocol.is_unix() && glob_match(glob, &name)
+                }
+                HostKind::Link(proto) => {
+                    let ether = s.packet.as_ref().map(|p| p.ethertype);
+                    s.protocol.is_packet()
+                        && (c.port == -1 || c.port == ss_port(s, *side))
+                        && proto.is_none_or(|p| *side == Side::Src && ether == Some(p))
+                }
+                HostKind::Netlink(_) => false,
+                HostKind::Inet => {
+                    if c.port != -1 && c.port != ss_port(s, *side) {
+                        return false;
+                    }
+                    match c.addrs.first() {
+                        Some(first) if first.len > 0 => ss_addr(s, *side)
+                            .is_some_and(|a| c.addrs.iter().any(|p| user_addr_match(s, &a, p))),
+                        _ => true,
+                    }
+                }
+            },
+            Pred::Ge(side, p) => ss_port(s, *side) >= *p,
+            Pred::Le(side, p) => ss_port(s, *side) <= *p,
+            Pred::Dev(i) => {
+                let have = if s.protocol.is_unix() {
+                    0
+                } else {
+                    s.ifindex.unwrap_or(0)
                 };
-                s.protocol.is_unix() && glob_match(glob, &name)
+                have == *i
             }
-            Pred::DevIndex(i) => s.ifindex == Some(*i),
-            Pred::DevName(n) => s.interface.as_deref() == Some(n.as_str()),
+            Pred::Mark(value, mask) => {
+                let m = if s.protocol.is_inet() && s.cookie.is_some() {
+                    s.mark.unwrap_or(0)
+                } else {
+                    0
+                };
+                m & mask == *value
+            }
+            Pred::Auto(lo, hi) => autobound(s, *lo, *hi),
+        }
+    }
+
+    /// The kernel's `inet_diag_bc_run()` leaf, for inet sockets. The kernel's autobound test is
+    /// "port not locked by bind()", which sock_diag does not report: taken as true here.
+    fn kernel(&self, s: &Socket) -> bool {
+        let port = |side: Side| ss_port(s, side);
+        match self {
+            Pred::Host(side, c) => {
+                if c.port != -1 && c.port != port(*side) {
+                    return false;
+                }
+                let Some(first) = c.addrs.first() else {
+                    return true;
+                };
+                let a = ss_addr(s, *side).unwrap_or_default();
+                let v6 = s.family == Family::Inet6;
+                if c.family.is_some_and(|f| (f == Af::Inet6) != v6) {
+                    let mapped = a[..10] == [0; 10] && a[10..12] == [0xff, 0xff];
+                    return v6 && !first.v6 && mapped && first.matches_bits(&a[12..]);
+                }
+                first.len == 0 || first.matches_bits(&a)
+            }
+            // The bytecode carries the port as 16 bits.
+            Pred::Ge(side, p) => port(*side) >= i64::from(*p as u16),
+            Pred::Le(side, p) => port(*side) <= i64::from(*p as u16),
+            Pred::Dev(_) | Pred::Auto(..) => true,
             Pred::Mark(value, mask) => s.mark.unwrap_or(0) & mask == *value,
         }
     }
 }
 
-impl Cmp {
-    fn test(self, have: u16, want: u16) -> bool {
-        match self {
-            Cmp::Eq => have == want,
-            Cmp::Ne => have != want,
-            Cmp::Lt => have < want,
-            Cmp::Gt => have > want,
-            Cmp::Le => have <= want,
-            Cmp::Ge => have >= want,
-        }
+/// `ss`'s userspace autobound test.
+fn autobound(s: &Socket, lo: u16, hi: u16) -> bool {
+    if s.protocol.is_unix() {
+        return match unix_name(s) {
+            None => true,
+            Some(n) => {
+                n.len() == 6
+                    && n[0] == b'@'
+                    && n[1..].iter().all(|b| b"0123456789abcdef".contains(b))
+            }
+        };
     }
-}
-
-/// `ss`'s `inet2_addr_match()`: a zero-length prefix matches anything, an IPv4 prefix also
-/// matches a v4-mapped IPv6 address.
-fn addr_matches(net: &IpNet, a: IpAddr) -> bool {
-    match (net, a) {
-        _ if net.prefix_len() == 0 => true,
-        (IpNet::V4(n), IpAddr::V4(a)) => n.contains(&a),
-        (IpNet::V4(n), IpAddr::V6(a)) => a.to_ipv4_mapped().is_some_and(|m| n.contains(&m)),
-        (IpNet::V6(n), IpAddr::V6(a)) => n.contains(&a),
-        (IpNet::V6(_), IpAddr::V4(_)) => false,
+    if s.protocol.is_packet() {
+        return s.ifindex.unwrap_or(0) == 0 && s.packet.as_ref().is_none_or(|p| p.ethertype == 0);
     }
+    let p = ss_port(s, Side::Src);
+    p >= i64::from(lo) && p <= i64::from(hi)
 }
 
 /// A unix socket's name as `ss` shows it: abstract names get a leading `@` and every NUL becomes
@@ -252,8 +392,19 @@ enum Tok {
     Not,
     Open,
     Close,
-    Op(Cmp),
+    Op(Op),
     Word,
+}
+
+/// The comparison words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
 }
 
 fn classify(w: &str) -> Tok {
@@ -263,19 +414,30 @@ fn classify(w: &str) -> Tok {
         "|" | "||" | "or" => Tok::Or,
         "(" => Tok::Open,
         ")" => Tok::Close,
-        "=" | "==" | "eq" => Tok::Op(Cmp::Eq),
-        "!=" | "ne" | "neq" => Tok::Op(Cmp::Ne),
-        ">=" | "ge" | "geq" => Tok::Op(Cmp::Ge),
-        "<=" | "le" | "leq" => Tok::Op(Cmp::Le),
-        ">" | "gt" => Tok::Op(Cmp::Gt),
-        "<" | "lt" => Tok::Op(Cmp::Lt),
+        "=" | "==" | "eq" => Tok::Op(Op::Eq),
+        "!=" | "ne" | "neq" => Tok::Op(Op::Ne),
+        ">=" | "ge" | "geq" => Tok::Op(Op::Ge),
+        "<=" | "le" | "leq" => Tok::Op(Op::Le),
+        ">" | "gt" => Tok::Op(Op::Gt),
+        "<" | "lt" => Tok::Op(Op::Lt),
         _ => Tok::Word,
     }
 }
 
-/// Parses the expression words (after `state`/`exclude`). `unix_hosts`: only unix tables are
-/// listed, so a bare `src`/`dst` address is a unix name glob (as `ss -x src /run/*`).
-pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, FilterError> {
+/// A parsed filter and what parsing it decided besides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    /// The expression.
+    pub filter: Filter,
+    /// The family the last `src`/`dst`/`sport`/`dport` value forced (its `unix:`, `link:` ...
+    /// prefix, or the preferred family); `ss` then lists only that family.
+    pub family: Option<Af>,
+    /// Deliberate differences from `ss` this expression ran into, to print as notes.
+    pub notes: Vec<String>,
+}
+
+/// Parses the expression words (after `state`/`exclude`).
+pub fn parse(tokens: &[String], ctx: &Ctx) -> Result<Option<Parsed>, FilterError> {
     if tokens.is_empty() {
         return Ok(None);
     }
@@ -285,14 +447,21 @@ pub fn parse(tokens: &[String], unix_hosts: bool) -> Result<Option<Expr>, Filter
     let mut p = Parser {
         toks: tokens,
         pos: 0,
-        unix_hosts,
+        ctx,
         depth: 0,
+        family: None,
+        notes: Vec::new(),
     };
-    let e = p.list()?;
+    let expr = p.list()?;
     if p.pos < tokens.len() {
         return Err(FilterError::UnmatchedClose);
     }
-    Ok(Some(e))
+    let bytecode = !expr.has_dev();
+    Ok(Some(Parsed {
+        filter: Filter { expr, bytecode },
+        family: p.family,
+        notes: p.notes,
+    }))
 }
 
 /// Why a filter expression did not parse; each names the word at fault.
@@ -319,7 +488,10 @@ pub enum FilterError {
     /// A word that is no filter key.
     #[error("unknown word '{0}' in the filter: expected {EXPECTED}")]
     UnknownWord(String),
-    /// A key `ss` has that this filter does not (`autobound`, `cgroup`).
+    /// A parenthesis glued to a word.
+    #[error("'{0}': '(' and ')' must be words of their own, as in ss: '( sport = :22 )'")]
+    GluedParen(String),
+    /// A key `ss` has that this filter does not (`cgroup`).
     #[error("'{0}' filters are not supported")]
     Unsupported(String),
     /// `state`/`exclude` after the expression started.
@@ -339,38 +511,41 @@ pub enum FilterError {
         /// The operator or keyword found instead, if any.
         found: Option<String>,
     },
-    /// A `sport`/`dport` value that is not a port.
+    /// A port that is no number and no service name of the listed tables.
     #[error(
-        "{key}: '{value}' is not a port: expected :PORT, PORT or *:PORT with PORT 0-65535 \
-         (service names are not resolved)"
+        "{key}: '{value}' does not look like a port: expected a number or a service name \
+         from /etc/services for the tcp/udp tables listed"
     )]
     Port {
-        /// `sport` or `dport`.
+        /// The key.
         key: String,
-        /// The value.
+        /// The port word.
         value: String,
     },
-    /// A `src`/`dst` value that is not an address.
-    #[error(
-        "{key}: '{value}' is not an address: expected ADDR[/PREFIX][:PORT], \
-         [IPV6][/PREFIX][:PORT], :PORT, * or unix:GLOB (names are not resolved)"
-    )]
+    /// A service name the TCP and UDP databases give different ports for.
+    #[error("ambiguous port '{0}': tcp and udp differ; list one table (-t or -u) or use a number")]
+    AmbiguousPort(String),
+    /// A value that no family's syntax takes.
+    #[error("{key}: '{value}' is not an address of the family it names")]
     Address {
-        /// `src` or `dst`.
+        /// The key.
         key: String,
         /// The value.
         value: String,
     },
-    /// An address family prefix other than `unix:`.
-    #[error("{key}: '{value}': the '{prefix}' prefix is not supported (only unix:GLOB)")]
+    /// An inet address that is no address, prefix or known host name.
+    #[error("{key}: an inet prefix or a host name is expected rather than '{value}'{hint}")]
     Prefix {
-        /// `src` or `dst`.
+        /// The key.
         key: String,
-        /// The value.
+        /// The address part.
         value: String,
-        /// The prefix.
-        prefix: &'static str,
+        /// A hint, or empty.
+        hint: &'static str,
     },
+    /// A device name that is no device here.
+    #[error("dev: cannot find device '{0}' (a name in this namespace, or an index)")]
+    Device(String),
     /// A `fwmark` value that is not MARK[/MASK].
     #[error("fwmark: '{0}' is not a mark: expected MARK[/MASK]")]
     Mark(String),
@@ -385,9 +560,11 @@ pub const MAX_WORDS: usize = 10_000;
 struct Parser<'a> {
     toks: &'a [String],
     pos: usize,
-    unix_hosts: bool,
+    ctx: &'a Ctx<'a>,
     /// Parentheses and `not`s open at this point.
     depth: usize,
+    family: Option<Af>,
+    notes: Vec<String>,
 }
 
 impl<'a> Parser<'a> {
@@ -453,37 +630,62 @@ impl<'a> Parser<'a> {
         };
         let op = match w {
             "src" | "dst" | "sport" | "dport" | "dev" | "fwmark" => self.operator(),
-            "autobound" | "cgroup" => return Err(FilterError::Unsupported(w.to_owned())),
+            "autobound" => {
+                let (lo, hi) = self.ctx.lookup.port_range();
+                if self.ctx.tcp || self.ctx.udp {
+                    self.notes.push(AUTOBOUND_NOTE.to_owned());
+                }
+                return Ok(Expr::Pred(Pred::Auto(lo, hi)));
+            }
+            "cgroup" => return Err(FilterError::Unsupported(w.to_owned())),
             "state" | "exclude" | "excl" => return Err(FilterError::LateState(w.to_owned())),
+            _ if glued(w) => return Err(FilterError::GluedParen(w.to_owned())),
             _ => return Err(FilterError::UnknownWord(w.to_owned())),
         };
         let v = self.value(w)?;
-        let pred = match (w, op) {
-            ("src" | "dst", None | Some(Cmp::Eq)) => self.host(side, w, v)?,
+        if glued(v) {
+            return Err(FilterError::GluedParen(v.to_owned()));
+        }
+        let not = |p: Pred| Expr::Not(Box::new(Expr::Pred(p)));
+        Ok(match (w, op) {
+            ("src" | "dst", None | Some(Op::Eq)) => Expr::Pred(self.host(side, w, v, false)?),
             ("src" | "dst", _) => return Err(FilterError::HostOperator(w.to_owned())),
             ("sport" | "dport", op) => {
-                let bare = v.strip_prefix("*:").or(v.strip_prefix(':')).unwrap_or(v);
-                let port = parse_port(bare).ok_or_else(|| FilterError::Port {
-                    key: w.to_owned(),
-                    value: v.to_owned(),
-                })?;
-                Pred::Port(side, op.unwrap_or(Cmp::Eq), port)
+                let Pred::Host(_, c) = self.host(side, w, v, true)? else {
+                    unreachable!("host() returns Host")
+                };
+                match op {
+                    None | Some(Op::Eq) => Expr::Pred(Pred::Host(side, c)),
+                    Some(Op::Ne) => not(Pred::Host(side, c)),
+                    Some(Op::Ge) => Expr::Pred(Pred::Ge(side, c.port)),
+                    Some(Op::Le) => Expr::Pred(Pred::Le(side, c.port)),
+                    Some(Op::Gt) => not(Pred::Le(side, c.port)),
+                    Some(Op::Lt) => not(Pred::Ge(side, c.port)),
+                }
             }
-            (_, Some(Cmp::Lt | Cmp::Gt | Cmp::Le | Cmp::Ge)) => {
+            (_, Some(Op::Lt | Op::Gt | Op::Le | Op::Ge)) => {
                 return Err(FilterError::Ordering(w.to_owned()));
             }
-            ("dev", _) => v.parse().map_or(Pred::DevName(v.into()), Pred::DevIndex),
-            _ => parse_markmask(v).ok_or_else(|| FilterError::Mark(v.to_owned()))?,
-        };
-        Ok(match op {
-            Some(Cmp::Ne) if !matches!(pred, Pred::Port(..)) => {
-                Expr::Not(Box::new(Expr::Pred(pred)))
+            ("dev", op) => {
+                let p = Pred::Dev(self.device(v)?);
+                if op == Some(Op::Ne) {
+                    not(p)
+                } else {
+                    Expr::Pred(p)
+                }
             }
-            _ => Expr::Pred(pred),
+            (_, op) => {
+                let p = parse_markmask(v).ok_or_else(|| FilterError::Mark(v.to_owned()))?;
+                if op == Some(Op::Ne) {
+                    not(p)
+                } else {
+                    Expr::Pred(p)
+                }
+            }
         })
     }
 
-    fn operator(&mut self) -> Option<Cmp> {
+    fn operator(&mut self) -> Option<Op> {
         let Some(Tok::Op(c)) = self.peek() else {
             return None;
         };
@@ -501,91 +703,51 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn host(&self, side: Side, key: &str, w: &str) -> Result<Pred, FilterError> {
-        if let Some(glob) = w.strip_prefix("unix:") {
-            return Ok(Pred::UnixName(side, glob.into()));
-        }
-        for prefix in ["inet:", "inet6:", "link:", "netlink:", "vsock:"] {
-            if w.starts_with(prefix) {
-                return Err(FilterError::Prefix {
-                    key: key.to_owned(),
-                    value: w.to_owned(),
-                    prefix,
-                });
-            }
-        }
-        if self.unix_hosts || w.starts_with('/') || w.starts_with('@') {
-            return Ok(Pred::UnixName(side, w.into()));
-        }
-        let (net, port) = parse_inet_host(w).ok_or_else(|| FilterError::Address {
-            key: key.to_owned(),
-            value: w.to_owned(),
-        })?;
-        Ok(Pred::Host(side, net, port))
-    }
-}
-
-/// Decimal digits only, 0-65535.
-fn parse_port(s: &str) -> Option<u16> {
-    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits.then(|| s.parse().ok()).flatten()
-}
-
-/// A port after an address: a number, or `*` for any (`Some(None)`).
-fn host_port(s: &str) -> Option<Option<u16>> {
-    if s == "*" {
-        Some(None)
-    } else {
-        parse_port(s).map(Some)
-    }
-}
-
-fn with_prefix(addr: IpAddr, len: Option<&str>) -> Option<IpNet> {
-    match len {
-        None => Some(IpNet::from(addr)),
-        Some(l) => IpNet::new(addr, parse_port(l)?.try_into().ok()?).ok(),
-    }
-}
-
-/// `ss`'s inet HOST forms; `None` when the word is not one of them. The port separator is the
-/// last `:`; IPv6 needs brackets when a port or prefix follows, as in `ss`, but a bare IPv6
-/// address or prefix is accepted too.
-fn parse_inet_host(w: &str) -> Option<(Option<IpNet>, Option<u16>)> {
-    if w == "*" {
-        return Some((None, None));
-    }
-    if let Some(rest) = w.strip_prefix('[') {
-        let (inner, tail) = rest.split_once(']')?;
-        let (addr, len) = inner
-            .split_once('/')
-            .map_or((inner, None), |(a, l)| (a, Some(l)));
-        let (pre, port) = match tail.split_once(':') {
-            Some((pre, p)) => (pre, host_port(p)?),
-            None => (tail, None),
+    /// `parse_hostcond()`; a `/path` or `@name` without `unix:` is taken as `unix:` with a note
+    /// (`ss` refuses it unless unix is the preferred family).
+    fn host(&mut self, side: Side, key: &str, w: &str, is_port: bool) -> Result<Pred, FilterError> {
+        let bare_unix = !is_port
+            && (w.starts_with('/') || w.starts_with('@'))
+            && self.ctx.preferred.is_none_or(|f| f != Af::Unix);
+        let word = if bare_unix {
+            self.notes.push(format!(
+                "'{key} {w}' is read as '{key} unix:{w}' (ss would need the unix: prefix or -x)"
+            ));
+            format!("unix:{w}")
+        } else {
+            w.to_owned()
         };
-        let len = match (pre.strip_prefix('/'), len) {
-            (None, len) if pre.is_empty() => len,
-            (Some(l), None) => Some(l),
-            _ => return None,
-        };
-        return Some((Some(with_prefix(addr.parse().ok()?, len)?), port));
+        let (cond, fam) = addr::parse_hostcond(key, &word, is_port, self.ctx)?;
+        if fam == Some(Af::Netlink) {
+            self.notes.push(NETLINK_NOTE.to_owned());
+        }
+        if fam.is_some() {
+            self.family = fam;
+        }
+        Ok(Pred::Host(side, cond))
     }
-    if let Ok(a) = w.parse::<IpAddr>() {
-        return Some((Some(IpNet::from(a)), None));
+
+    /// `parse_devcond()`: a device name here, else a C number.
+    fn device(&self, v: &str) -> Result<u32, FilterError> {
+        if let Some(i) = self.ctx.lookup.device(v) {
+            return Ok(i);
+        }
+        addr::c_integer(v)
+            .or_else(|| v.strip_prefix('+').and_then(addr::c_integer))
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| FilterError::Device(v.to_owned()))
     }
-    if let Ok(n) = w.parse::<IpNet>() {
-        return Some((Some(n), None));
-    }
-    let (addr, port) = w.rsplit_once(':')?;
-    let port = host_port(port)?;
-    if addr.is_empty() || addr == "*" {
-        return Some((None, port));
-    }
-    let (a, len) = addr
-        .split_once('/')
-        .map_or((addr, None), |(a, l)| (a, Some(l)));
-    let a: Ipv4Addr = a.parse().ok()?;
-    Some((Some(with_prefix(a.into(), len)?), port))
+}
+
+/// The note for `autobound` on TCP/UDP.
+const AUTOBOUND_NOTE: &str = "autobound: sockwarden tests the ephemeral port range only; ss also \
+     asks the kernel whether bind() chose the port, so explicitly bound ports in that range differ";
+/// The note for netlink filters.
+pub const NETLINK_NOTE: &str = "netlink sockets are not listed by sockwarden yet";
+
+/// A word with a parenthesis at either end that is not a parenthesis itself.
+fn glued(w: &str) -> bool {
+    w.len() > 1 && (w.starts_with(['(', ')']) || w.ends_with(['(', ')']))
 }
 
 /// `MARK[/MASK]`, each decimal, `0x` hex or `0` octal (C's `%i`).

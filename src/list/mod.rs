@@ -21,25 +21,44 @@ use serde::Serialize;
 
 use crate::collect::Tables;
 use crate::model::{Family, Process, Protocol, Snapshot, Socket, State, StateSet};
+use filter::Af;
+use filter::lookup::Lookup;
+
+/// A flag that chooses tables, families or states, kept in command-line order: `ss` applies them
+/// in order (`-a`/`-l`: the last wins; `-A` drops the tables named before it; `-4`/`-6`/`-x`/`-0`/
+/// `-f`: the last is the family filter values default to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// `-t`: the TCP table.
+    Tcp,
+    /// `-u`: the UDP table.
+    Udp,
+    /// `-w`: the raw IP table.
+    Raw,
+    /// `-x`: the unix family.
+    Unix,
+    /// `-0`: the packet family.
+    Packet,
+    /// `-4`: the inet family.
+    Ipv4,
+    /// `-6`: the inet6 family.
+    Ipv6,
+    /// `-a`: every state.
+    All,
+    /// `-l`: LISTEN and UNCONN.
+    Listening,
+    /// `-A QUERY`: comma-separated table names, `!` removing one (`all,!tcp`).
+    Query(String),
+    /// `-f FAMILY`: inet, inet6, link, unix, netlink (and vsock, tipc, xdp).
+    Family(String),
+}
 
 /// `ss`'s flags, resolved from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
-    /// `-t`: the TCP table.
-    pub tcp: bool,
-    /// `-u`: the UDP table.
-    pub udp: bool,
-    /// `-w`: the raw IP table.
-    pub raw: bool,
-    /// `-x`: unix sockets.
-    pub unix: bool,
-    /// `-0`: packet sockets.
-    pub packet: bool,
-    /// `-l`: listening and unconnected sockets only (LISTEN and CLOSE); `-a` wins over it.
-    pub listening: bool,
-    /// `-a`: every state but TCP bound-inactive.
-    pub all: bool,
-    /// `-n`: accepted for `ss` compatibility; service names are never resolved anyway.
+    /// Table, family and state flags in command-line order.
+    pub selectors: Vec<Selector>,
+    /// `-n`: accepted for `ss` compatibility; service names are never printed anyway.
     pub numeric: bool,
     /// `-p`: attribute sockets to processes and show pid, fd, exe and user.
     pub processes: bool,
@@ -53,10 +72,6 @@ pub struct ListOptions {
     pub options: bool,
     /// `-b`: packet sockets' classic BPF filters.
     pub bpf: bool,
-    /// `-4`: IPv4 inet sockets only (adds every inet table when none is named).
-    pub ipv4: bool,
-    /// `-6`: IPv6 inet sockets only (adds every inet table when none is named).
-    pub ipv6: bool,
     /// `-H`: no header line.
     pub no_header: bool,
     /// `--json`: print the selected sockets and their processes as JSON instead of a table.
@@ -65,35 +80,320 @@ pub struct ListOptions {
     pub words: Vec<String>,
 }
 
+/// `ss`'s socket tables (`enum dbs` in ss.c), as bits.
+pub mod db {
+    /// TCP.
+    pub const TCP: u32 = 1;
+    /// UDP.
+    pub const UDP: u32 = 1 << 1;
+    /// Raw IP.
+    pub const RAW: u32 = 1 << 2;
+    /// Unix stream.
+    pub const UNIX_ST: u32 = 1 << 3;
+    /// Unix datagram.
+    pub const UNIX_DG: u32 = 1 << 4;
+    /// Unix seqpacket.
+    pub const UNIX_SQ: u32 = 1 << 5;
+    /// Packet raw.
+    pub const PACKET_R: u32 = 1 << 6;
+    /// Packet dgram.
+    pub const PACKET_DG: u32 = 1 << 7;
+    /// Netlink (not listed by sockwarden yet).
+    pub const NETLINK: u32 = 1 << 8;
+    /// DCCP, SCTP, MPTCP, vsock stream and dgram, XDP, TIPC: tables sockwarden does not list.
+    pub const OTHER: [u32; 7] = [1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15];
+    /// The unix tables.
+    pub const UNIX: u32 = UNIX_ST | UNIX_DG | UNIX_SQ;
+    /// The packet tables.
+    pub const PACKET: u32 = PACKET_R | PACKET_DG;
+    /// The inet tables: TCP, UDP, raw, DCCP, SCTP, MPTCP.
+    pub const INET: u32 = TCP | UDP | RAW | OTHER[0] | OTHER[1] | OTHER[2];
+    /// The tables sockwarden lists.
+    pub const LISTED: u32 = TCP | UDP | RAW | UNIX | PACKET;
+}
+
+/// `-A` names and their tables (`filter_db_parse()`); the `OTHER` ones list nothing here.
+const QUERY_NAMES: &[(&str, u32)] = {
+    use db::*;
+    let [dccp, sctp, mptcp, vst, vdg, xdp, tipc] = OTHER;
+    &[
+        (
+            "all",
+            TCP | UDP | RAW | UNIX | PACKET | NETLINK | dccp | sctp | vst | vdg | xdp,
+        ),
+        ("inet", TCP | UDP | RAW | dccp | sctp | mptcp),
+        ("tcp", TCP),
+        ("udp", UDP),
+        ("raw", RAW),
+        ("dccp", dccp),
+        ("mptcp", mptcp),
+        ("sctp", sctp),
+        ("unix", UNIX),
+        ("unix_stream", UNIX_ST),
+        ("u_str", UNIX_ST),
+        ("unix_dgram", UNIX_DG),
+        ("u_dgr", UNIX_DG),
+        ("unix_seqpacket", UNIX_SQ),
+        ("u_seq", UNIX_SQ),
+        ("packet", PACKET),
+        ("packet_raw", PACKET_R),
+        ("p_raw", PACKET_R),
+        ("packet_dgram", PACKET_DG),
+        ("p_dgr", PACKET_DG),
+        ("netlink", NETLINK),
+        ("tipc", tipc),
+        ("vsock", vst | vdg),
+        ("vsock_stream", vst),
+        ("v_str", vst),
+        ("vsock_dgram", vdg),
+        ("v_dgr", vdg),
+        ("xdp", xdp),
+    ]
+};
+
+/// `ss`'s address families (`-f`), as bits.
+mod fam {
+    pub const INET: u32 = 1;
+    pub const INET6: u32 = 1 << 1;
+    pub const UNIX: u32 = 1 << 2;
+    pub const PACKET: u32 = 1 << 3;
+    pub const NETLINK: u32 = 1 << 4;
+    pub const VSOCK: u32 = 1 << 5;
+    pub const TIPC: u32 = 1 << 6;
+    pub const XDP: u32 = 1 << 7;
+}
+
+fn af_bit(af: Af) -> u32 {
+    match af {
+        Af::Inet => fam::INET,
+        Af::Inet6 => fam::INET6,
+        Af::Unix => fam::UNIX,
+        Af::Packet => fam::PACKET,
+        Af::Netlink => fam::NETLINK,
+    }
+}
+
+/// `default_dbs[]`: a table's default states and families.
+fn db_defaults(bit: u32) -> (StateSet, u32) {
+    let conn = StateSet::ss_connected_default();
+    let close = StateSet::of(&[State::Close]);
+    match bit {
+        db::UDP | db::RAW => (StateSet::of(&[State::Established]), fam::INET | fam::INET6),
+        db::UNIX_DG => (close, fam::UNIX),
+        db::UNIX_ST | db::UNIX_SQ => (conn, fam::UNIX),
+        db::PACKET_R | db::PACKET_DG => (close, fam::PACKET),
+        db::NETLINK => (close, fam::NETLINK),
+        b if b == db::OTHER[3] || b == db::OTHER[4] => (conn, fam::VSOCK),
+        b if b == db::OTHER[5] => (close, fam::XDP),
+        b if b == db::OTHER[6] => {
+            let tipc = [State::Established, State::Listen, State::Close];
+            (StateSet::of(&tipc), fam::TIPC)
+        }
+        _ => (conn, fam::INET | fam::INET6),
+    }
+}
+
+/// `default_afs[]`: a family's default tables and states.
+fn af_defaults(bit: u32) -> (u32, StateSet) {
+    let close = StateSet::of(&[State::Close]);
+    match bit {
+        fam::UNIX => (db::UNIX, StateSet::ss_connected_default()),
+        fam::PACKET => (db::PACKET, close),
+        fam::NETLINK => (db::NETLINK, close),
+        fam::VSOCK => (
+            db::OTHER[3] | db::OTHER[4],
+            StateSet::ss_connected_default(),
+        ),
+        fam::XDP => (db::OTHER[5], close),
+        fam::TIPC => (db::OTHER[6], db_defaults(db::OTHER[6]).0),
+        _ => (db::INET, StateSet::ss_connected_default()),
+    }
+}
+
+/// `ss`'s `struct filter` while the command line is read.
+#[derive(Debug, Default)]
+struct SsFilter {
+    dbs: u32,
+    families: u32,
+    states: StateSet,
+    /// `state_filter` in ss's main(): from -a, -l, -A, state/exclude words.
+    state_filter: StateSet,
+    do_default: bool,
+    saw_query: bool,
+    preferred: Option<Af>,
+    notes: Vec<String>,
+}
+
+impl SsFilter {
+    fn db_set(&mut self, bits: u32, enable: bool) {
+        for bit in (0..16).map(|i| 1u32 << i).filter(|b| bits & b != 0) {
+            if enable {
+                self.states = self.states.union(db_defaults(bit).0);
+                self.dbs |= bit;
+            } else {
+                self.dbs &= !bit;
+            }
+        }
+        self.do_default = false;
+    }
+
+    fn af_set(&mut self, bit: u32, af: Option<Af>) {
+        self.states = self.states.union(af_defaults(bit).1);
+        self.families |= bit;
+        self.do_default = false;
+        self.preferred = af;
+    }
+
+    fn apply(&mut self, sel: &Selector) -> Result<(), SelectionError> {
+        match sel {
+            Selector::Tcp => self.db_set(db::TCP, true),
+            Selector::Udp => self.db_set(db::UDP, true),
+            Selector::Raw => self.db_set(db::RAW, true),
+            Selector::Unix => self.af_set(fam::UNIX, Some(Af::Unix)),
+            Selector::Packet => self.af_set(fam::PACKET, Some(Af::Packet)),
+            Selector::Ipv4 => self.af_set(fam::INET, Some(Af::Inet)),
+            Selector::Ipv6 => self.af_set(fam::INET6, Some(Af::Inet6)),
+            Selector::All => self.state_filter = StateSet::SS_ALL,
+            Selector::Listening => self.state_filter = StateSet::of(&[State::Listen, State::Close]),
+            Selector::Family(f) => self.family(f)?,
+            Selector::Query(q) => self.query(q)?,
+        }
+        Ok(())
+    }
+
+    fn family(&mut self, f: &str) -> Result<(), SelectionError> {
+        let (bit, af) = match f {
+            "inet" => (fam::INET, Some(Af::Inet)),
+            "inet6" => (fam::INET6, Some(Af::Inet6)),
+            "link" => (fam::PACKET, Some(Af::Packet)),
+            "unix" => (fam::UNIX, Some(Af::Unix)),
+            "netlink" => (fam::NETLINK, Some(Af::Netlink)),
+            "vsock" => (fam::VSOCK, None),
+            "tipc" => (fam::TIPC, None),
+            "xdp" => (fam::XDP, None),
+            _ => return Err(SelectionError::Family(f.to_owned())),
+        };
+        if !matches!(f, "inet" | "inet6" | "link" | "unix") {
+            self.notes
+                .push(format!("sockwarden does not list {f} sockets"));
+        }
+        self.af_set(bit, af);
+        Ok(())
+    }
+
+    /// `-A`: the first one drops the tables chosen so far and defaults the states to SS_CONN.
+    fn query(&mut self, q: &str) -> Result<(), SelectionError> {
+        if !self.saw_query {
+            self.dbs = 0;
+            if self.state_filter.is_empty() {
+                self.state_filter = StateSet::ss_connected_default();
+            }
+            self.saw_query = true;
+            self.do_default = false;
+        }
+        for name in q.split(',') {
+            let (enable, bare) = match name.strip_prefix('!') {
+                Some(n) => (false, n),
+                None => (true, name),
+            };
+            let bits = QUERY_NAMES
+                .iter()
+                .find(|(n, _)| *n == bare)
+                .map(|(_, b)| *b)
+                .ok_or_else(|| SelectionError::Query(name.to_owned()))?;
+            if enable && bits & db::LISTED == 0 {
+                self.notes
+                    .push(format!("sockwarden does not list {bare} sockets"));
+            }
+            self.db_set(bits, enable);
+        }
+        Ok(())
+    }
+
+    /// `filter_merge_defaults()`: a table brings its families, a family its tables.
+    fn merge_defaults(&mut self) {
+        for bit in (0..16).map(|i| 1u32 << i).filter(|b| self.dbs & b != 0) {
+            let fams = db_defaults(bit).1;
+            if fams & self.families == 0 {
+                self.families |= fams;
+            }
+        }
+        for bit in (0..8).map(|i| 1u32 << i).filter(|b| self.families & b != 0) {
+            let dbs = af_defaults(bit).0;
+            if dbs & self.dbs == 0 {
+                self.dbs |= dbs;
+            }
+        }
+    }
+
+    /// The leading `state NAME` / `exclude NAME` words; returns how many words they took.
+    fn state_words(&mut self, tokens: &[String]) -> Result<usize, SelectionError> {
+        let mut i = 0;
+        let mut saw_states = false;
+        while let Some(word) = tokens.get(i).map(String::as_str) {
+            let exclude = match word {
+                "state" => false,
+                "exclude" | "excl" => true,
+                _ => break,
+            };
+            let name = tokens
+                .get(i + 1)
+                .ok_or_else(|| SelectionError::StateName(word.to_owned()))?;
+            let set = if name.eq_ignore_ascii_case("unknown") {
+                // Kernel state 0: no socket has it.
+                StateSet(1)
+            } else {
+                StateSet::parse_ss(name)?
+            };
+            if !saw_states {
+                self.state_filter = if exclude {
+                    StateSet::SS_ALL
+                } else {
+                    StateSet::EMPTY
+                };
+            }
+            self.state_filter = if exclude {
+                self.state_filter.minus(set)
+            } else {
+                self.state_filter.union(set)
+            };
+            saw_states = true;
+            i += 2;
+        }
+        Ok(i)
+    }
+}
+
 /// What to collect and which sockets to keep.
 #[derive(Debug, Clone)]
 pub struct Selection {
-    /// The socket tables to dump: those named by flags (`-4`/`-6` alone name every inet table), or
-    /// all of them when no table or family flag is given.
+    /// The socket tables to dump (those of `dbs` that sockwarden lists).
     pub tables: Tables,
-    /// Inet families kept (only inet sockets are affected).
+    /// `ss`'s tables ([`db`] bits), after `filter_merge_defaults()`.
+    pub dbs: u32,
+    /// Whether IPv4 inet sockets are kept (the inet family is selected).
     pub ipv4: bool,
     /// Whether IPv6 inet sockets are kept.
     pub ipv6: bool,
+    /// Whether unix sockets' family is selected.
+    pub unix: bool,
+    /// Whether packet sockets' family is selected.
+    pub packet: bool,
     /// States kept, for every table; also what collection asks the kernel for TCP.
     ///
-    /// Like `ss`, this is one mask for all tables (`ss` keeps a single `filter.states`, to which
-    /// each table flag ORs its default; it does not keep a mask per table):
-    /// - no table flag: `ss`'s SS_CONN ([`StateSet::ss_connected_default`]); this hides
-    ///   LISTEN and UNCONN everywhere, so unconnected UDP, unix dgram and packet sockets too;
-    /// - otherwise the union of each flag's default: `-t`, `-x`, `-4`, `-6` add SS_CONN, `-u`
-    ///   and `-w` ESTABLISHED, `-0` CLOSE (UNCONN). So `-u` alone shows connected UDP only, `-0`
-    ///   alone shows all packet sockets, and `-u0` also shows unconnected UDP, exactly as `ss`;
-    /// - `-a` and `state all`: every state but TCP bound-inactive, as `ss` 6.1 (asking the kernel
-    ///   for bound-inactive sockets walks its bind hash; `state bound-inactive` asks, and they
-    ///   show as UNCONN as in `ss` ≥ 6.8); `-l`: LISTEN and CLOSE, so
-    ///   TCP shows LISTEN and UDP, raw, unix dgram and packet show UNCONN. With both, `-a` wins
-    ///   (the order of flags is not known here; `ss` takes the last);
-    /// - `state NAME` (repeatable): the first replaces the mask, later ones are ORed in;
-    ///   `exclude NAME` starts from `all` and removes.
+    /// Like `ss`, this is one mask for all tables: with no table flag `ss`'s SS_CONN
+    /// ([`StateSet::ss_connected_default`]); otherwise the union of each flag's default (`-t`,
+    /// `-x`, `-4`, `-6`: SS_CONN, `-u`, `-w`: ESTABLISHED, `-0`: UNCONN); `-A` alone: SS_CONN;
+    /// `-a` (every state but TCP bound-inactive, as `ss` 6.1) or `-l` (LISTEN and UNCONN),
+    /// the last of them winning; `state NAME` (the first replaces, later ones add) and
+    /// `exclude NAME` (from `all`) replace all that.
     pub states: StateSet,
     /// The filter expression after the state words, if any.
-    pub filter: Option<filter::Expr>,
+    pub filter: Option<filter::Filter>,
+    /// Where the selection knowingly differs from `ss` (docs/list.md), to print as notes.
+    pub notes: Vec<String>,
+    /// Why nothing is listed, when `ss` would print only this message (and exit 0).
+    pub nothing: Option<&'static str>,
 }
 
 /// Why the flags and words select nothing that can be listed.
@@ -108,126 +408,113 @@ pub enum SelectionError {
     /// The states chosen leave none.
     #[error("no socket states to show with such filter")]
     NoStates,
+    /// `-A` with a name `ss` does not know.
+    #[error(
+        "-A: '{0}' is not a socket table: expected all, inet, tcp, udp, raw, unix, unix_stream, \
+         unix_dgram, unix_seqpacket, packet, packet_raw, packet_dgram, netlink (or dccp, sctp, \
+         mptcp, vsock, tipc, xdp), comma-separated, '!' to remove"
+    )]
+    Query(String),
+    /// `-f` with a family `ss` does not know.
+    #[error(
+        "-f: '{0}' is not a family: expected inet, inet6, link, unix, netlink, vsock, tipc, xdp"
+    )]
+    Family(String),
     /// The filter expression.
     #[error(transparent)]
     Filter(#[from] filter::FilterError),
 }
 
 impl Selection {
-    /// Resolves the flags and the trailing words into a selection, as `ss` does (see `states`). An
-    /// error names the bad word: an unknown state, a state word without a name, a filter that does
-    /// not parse, or states that leave nothing to show.
+    /// Resolves the flags and the trailing words into a selection, as `ss` does, with the
+    /// system's name lookups (see [`Selection::parse_with`]).
     pub fn parse(opts: &ListOptions) -> Result<Selection, SelectionError> {
-        let inet_table = opts.tcp || opts.udp || opts.raw;
-        let family = opts.ipv4 || opts.ipv6;
-        let any = inet_table || opts.unix || opts.packet || family;
-        // -4/-6 without an inet table add every inet table, as ss's filter_merge_defaults().
-        let all_inet = family && !inet_table;
-        let tables = if any {
-            Tables {
-                tcp: opts.tcp || all_inet,
-                udp: opts.udp || all_inet,
-                raw: opts.raw || all_inet,
-                unix: opts.unix,
-                packet: opts.packet,
-            }
-        } else {
-            Tables::ALL
-        };
-        let (ipv4, ipv6) = if family {
-            (opts.ipv4, opts.ipv6)
-        } else {
-            (true, true)
-        };
-
-        let conn = StateSet::ss_connected_default();
-        let mut states = if any { StateSet::EMPTY } else { conn };
-        if opts.tcp || opts.unix || family {
-            states = states.union(conn);
-        }
-        if opts.udp || opts.raw {
-            states = states.union(StateSet::of(&[State::Established]));
-        }
-        if opts.packet {
-            states = states.union(StateSet::of(&[State::Close]));
-        }
-        if opts.all {
-            states = StateSet::SS_ALL;
-        } else if opts.listening {
-            states = StateSet::of(&[State::Listen, State::Close]);
-        }
-
-        let tokens = filter::tokenize(&opts.words);
-        let mut i = 0;
-        let mut saw_states = false;
-        while let Some(word) = tokens.get(i).map(String::as_str) {
-            let exclude = match word {
-                "state" => false,
-                "exclude" | "excl" => true,
-                _ => break,
-            };
-            let name = tokens
-                .get(i + 1)
-                .ok_or_else(|| SelectionError::StateName(word.to_owned()))?;
-            let set = StateSet::parse_ss(name)?;
-            if !saw_states {
-                states = if exclude {
-                    StateSet::SS_ALL
-                } else {
-                    StateSet::EMPTY
-                };
-            }
-            states = if exclude {
-                states.minus(set)
-            } else {
-                states.union(set)
-            };
-            saw_states = true;
-            i += 2;
-        }
-        if states.is_empty() {
-            return Err(SelectionError::NoStates);
-        }
-        let unix_only = opts.unix && !(inet_table || opts.packet || family);
-        let filter = filter::parse(&tokens[i..], unix_only)?;
-        Ok(Selection {
-            tables,
-            ipv4,
-            ipv6,
-            states,
-            filter,
-        })
+        Selection::parse_with(opts, &filter::lookup::System)
     }
 
-    /// Whether a socket is kept: its table selected, its family (inet only) kept, its state in
-    /// `states`, and the filter expression true for it.
-    pub fn matches(&self, s: &Socket) -> bool {
-        let t = &self.tables;
-        let table = match s.protocol {
-            Protocol::Tcp => t.tcp,
-            Protocol::Udp => t.udp,
-            Protocol::Raw => t.raw,
-            Protocol::UnixStream | Protocol::UnixDgram | Protocol::UnixSeqpacket => t.unix,
-            Protocol::PacketRaw | Protocol::PacketDgram => t.packet,
+    /// Resolves the flags and the trailing words as `ss`'s main() does: flags in order, the
+    /// state words, the defaults, then the filter (whose family prefix narrows the families).
+    /// An error names the bad word.
+    pub fn parse_with(
+        opts: &ListOptions,
+        lookup: &dyn Lookup,
+    ) -> Result<Selection, SelectionError> {
+        let mut f = SsFilter {
+            do_default: true,
+            ..SsFilter::default()
         };
-        let family = !s.protocol.is_inet()
-            || match s.family {
-                Family::Inet => self.ipv4,
-                Family::Inet6 => self.ipv6,
-                _ => true,
-            };
-        table
+        for s in &opts.selectors {
+            f.apply(s)?;
+        }
+        let tokens = filter::tokenize(&opts.words);
+        let i = f.state_words(&tokens)?;
+        if f.do_default {
+            if f.state_filter.is_empty() {
+                f.state_filter = StateSet::ss_connected_default();
+            }
+            f.db_set(QUERY_NAMES[0].1, true);
+        }
+        if !f.state_filter.is_empty() {
+            f.states = f.state_filter;
+        }
+        f.merge_defaults();
+        let nothing = if f.dbs == 0 {
+            Some("no socket tables to show with such filter")
+        } else if f.families == 0 {
+            Some("no families to show with such filter")
+        } else if f.states.is_empty() {
+            Some("no socket states to show with such filter")
+        } else {
+            None
+        };
+        let ctx = filter::Ctx {
+            preferred: f.preferred,
+            tcp: f.dbs & db::TCP != 0,
+            udp: f.dbs & db::UDP != 0,
+            lookup,
+        };
+        let parsed = if nothing.is_some() {
+            None
+        } else {
+            filter::parse(&tokens[i..], &ctx)?
+        };
+        if let Some(af) = parsed.as_ref().and_then(|p| p.family) {
+            f.families = af_bit(af);
+        }
+        Ok(f.into_selection(parsed, nothing))
+    }
+
+    /// Whether a socket is kept: its table and family selected, its state in `states`, and the
+    /// filter expression true for it.
+    pub fn matches(&self, s: &Socket) -> bool {
+        let (table, family) = match s.protocol {
+            Protocol::Tcp => (db::TCP, self.inet_family(s)),
+            Protocol::Udp => (db::UDP, self.inet_family(s)),
+            Protocol::Raw => (db::RAW, self.inet_family(s)),
+            Protocol::UnixStream => (db::UNIX_ST, self.unix),
+            Protocol::UnixDgram => (db::UNIX_DG, self.unix),
+            Protocol::UnixSeqpacket => (db::UNIX_SQ, self.unix),
+            Protocol::PacketRaw => (db::PACKET_R, self.packet),
+            Protocol::PacketDgram => (db::PACKET_DG, self.packet),
+        };
+        self.nothing.is_none()
+            && self.dbs & table != 0
             && family
             && self.states.contains(s.state)
             && self.filter.as_ref().is_none_or(|f| f.eval(s))
     }
 
-    /// The Netid column is shown when more than one of `ss`'s tables is selected (unix counts as
-    /// three: stream, dgram, seqpacket; packet as two).
+    fn inet_family(&self, s: &Socket) -> bool {
+        match s.family {
+            Family::Inet => self.ipv4,
+            Family::Inet6 => self.ipv6,
+            _ => false,
+        }
+    }
+
+    /// The Netid column is shown when more than one of `ss`'s tables is selected.
     pub fn shows_netid(&self) -> bool {
-        let t = &self.tables;
-        let n = |on: bool, tables: u32| if on { tables } else { 0 };
-        n(t.tcp, 1) + n(t.udp, 1) + n(t.raw, 1) + n(t.unix, 3) + n(t.packet, 2) > 1
+        self.dbs.count_ones() > 1
     }
 
     /// The State column is shown when more than one state name can appear.
@@ -238,6 +525,48 @@ impl Selection {
             .map(|s| s.ss_name())
             .collect();
         names.len() > 1
+    }
+}
+
+impl SsFilter {
+    fn into_selection(
+        mut self,
+        parsed: Option<filter::Parsed>,
+        nothing: Option<&'static str>,
+    ) -> Selection {
+        let has = |bit: u32| self.families & bit != 0;
+        let (ipv4, ipv6, unix, packet) = (
+            has(fam::INET),
+            has(fam::INET6),
+            has(fam::UNIX),
+            has(fam::PACKET),
+        );
+        let dbs = self.dbs;
+        let tables = Tables {
+            tcp: dbs & db::TCP != 0 && (ipv4 || ipv6),
+            udp: dbs & db::UDP != 0 && (ipv4 || ipv6),
+            raw: dbs & db::RAW != 0 && (ipv4 || ipv6),
+            unix: dbs & db::UNIX != 0 && unix,
+            packet: dbs & db::PACKET != 0 && packet,
+        };
+        let (filter, mut notes) = match parsed {
+            Some(p) => (Some(p.filter), p.notes),
+            None => (None, Vec::new()),
+        };
+        notes.append(&mut self.notes);
+        notes.dedup();
+        Selection {
+            tables,
+            dbs,
+            ipv4,
+            ipv6,
+            unix,
+            packet,
+            states: self.states,
+            filter,
+            notes,
+            nothing,
+        }
     }
 }
 
@@ -278,7 +607,7 @@ pub(crate) mod fixtures {
     use serde::{Serialize, de::DeserializeOwned};
     use serde_json::{Value, json};
 
-    use super::ListOptions;
+    use super::{ListOptions, Selector};
     use crate::model::*;
 
     /// `base` with the fields in `fields` replaced (through JSON), to keep tests short.
@@ -373,14 +702,23 @@ pub(crate) mod fixtures {
             ..ListOptions::default()
         };
         for c in flags.chars() {
+            let sel = match c {
+                't' => Some(Selector::Tcp),
+                'u' => Some(Selector::Udp),
+                'w' => Some(Selector::Raw),
+                'x' => Some(Selector::Unix),
+                '0' => Some(Selector::Packet),
+                'l' => Some(Selector::Listening),
+                'a' => Some(Selector::All),
+                '4' => Some(Selector::Ipv4),
+                '6' => Some(Selector::Ipv6),
+                _ => None,
+            };
+            if let Some(sel) = sel {
+                o.selectors.push(sel);
+                continue;
+            }
             *match c {
-                't' => &mut o.tcp,
-                'u' => &mut o.udp,
-                'w' => &mut o.raw,
-                'x' => &mut o.unix,
-                '0' => &mut o.packet,
-                'l' => &mut o.listening,
-                'a' => &mut o.all,
                 'n' => &mut o.numeric,
                 'p' => &mut o.processes,
                 'e' => &mut o.extended,
@@ -388,8 +726,6 @@ pub(crate) mod fixtures {
                 'm' => &mut o.memory,
                 'o' => &mut o.options,
                 'b' => &mut o.bpf,
-                '4' => &mut o.ipv4,
-                '6' => &mut o.ipv6,
                 'H' => &mut o.no_header,
                 other => panic!("unknown test flag {other}"),
             } = true;
@@ -494,7 +830,20 @@ mod tests {
             "{e}"
         );
         assert!(err("t", "state").contains("'state' needs a state name"));
-        assert!(err("t", "exclude all").contains("no socket states"));
+        let none = sel("t", "exclude all");
+        assert!(
+            none.nothing.is_none() && none.matches(&estab),
+            "an empty state set is ignored"
+        );
+        assert_eq!(
+            none.states,
+            StateSet::ss_connected_default(),
+            "as ss: -t's default"
+        );
+        assert!(
+            !sel("t", "state unknown").matches(&estab),
+            "state 0: no socket"
+        );
     }
 
     #[test]
@@ -505,11 +854,59 @@ mod tests {
         assert!(!s.matches(&sock("tcp ESTAB 10.0.0.1:40000 6.6.6.6:4443")));
         assert!(!s.matches(&sock("tcp SYN-SENT 10.0.0.1:40000 6.6.6.6:4444")));
         let e = err("t", "dport = :abc");
-        assert!(e.contains("':abc' is not a port"), "{e}");
-        // With only unix tables a bare address is a name glob, as `ss -x src /run/*`.
+        assert!(e.contains("'abc' does not look like a port"), "{e}");
+        // With unix the preferred family a bare address is a name glob, as `ss -x src /run/*`.
         let x = sel("xa", "src /run/*");
         assert!(x.matches(&sock("u_str LISTEN /run/a")));
         assert!(!x.matches(&sock("u_str LISTEN /tmp/a")));
+    }
+
+    #[test]
+    fn flag_order_and_queries_follow_ss() {
+        let listen = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
+        let estab = sock("tcp ESTAB 10.0.0.1:22 10.0.0.2:5000");
+        let uconn = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+        let ux = sock("u_str ESTAB");
+        assert!(
+            sel("tal", "").matches(&listen) && !sel("tal", "").matches(&estab),
+            "-l last"
+        );
+        assert!(sel("tla", "").matches(&estab), "-a last");
+        let q = |sels: Vec<Selector>, words: &str| {
+            let mut o = opts("", words);
+            o.selectors = sels;
+            Selection::parse(&o).unwrap()
+        };
+        let inet_unix = q(vec![Selector::Query("inet,unix".into())], "");
+        assert!(inet_unix.matches(&estab) && inet_unix.matches(&ux));
+        assert!(!inet_unix.matches(&listen), "-A alone: SS_CONN");
+        let not_tcp = q(vec![Selector::All, Selector::Query("all,!tcp".into())], "");
+        assert!(!not_tcp.matches(&estab) && not_tcp.matches(&uconn) && not_tcp.matches(&ux));
+        let dropped = q(vec![Selector::Tcp, Selector::Query("udp".into())], "");
+        assert!(!dropped.matches(&estab), "-A drops -t given before it");
+        let kept = q(vec![Selector::Unix, Selector::Query("tcp".into())], "");
+        assert!(
+            kept.matches(&ux) && kept.matches(&estab),
+            "families survive -A"
+        );
+        let link = q(vec![Selector::Family("link".into())], "");
+        assert!(link.matches(&sock("p_raw UNCONN")) && !link.matches(&ux));
+        let e = Selection::parse(&ListOptions {
+            selectors: vec![Selector::Query("tcpp".into())],
+            ..ListOptions::default()
+        });
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("'tcpp' is not a socket table")
+        );
+        let nl = q(vec![Selector::Family("netlink".into())], "");
+        assert!(nl.notes.iter().any(|n| n.contains("netlink")));
+        let x4 = q(vec![Selector::Ipv4, Selector::Unix], "src /x*");
+        assert!(
+            x4.unix && !x4.ipv4,
+            "a filter value narrows the families, as in ss"
+        );
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl State {
 }
 
 /// A set of states, as a bitmask over the kernel numbers (bit n = state n).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct StateSet(pub u32);
 
 impl StateSet {

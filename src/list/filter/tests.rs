@@ -2,9 +2,53 @@ use super::*;
 use crate::list::fixtures::{sock, unix};
 use crate::model::{Protocol, State};
 
-fn expr(words: &str) -> Result<Expr, String> {
-    parse(&tokenize(&[words.to_string()]), false)
-        .map(Option::unwrap)
+/// Lookups for tests: services ssh 22, http 80, http-alt 8080 (tcp), domain 53 (both), a
+/// service "split" with different tcp/udp ports; host "db" = 192.0.2.7 and 2001:db8::7;
+/// device eth0 = 2; ephemeral range 32768-60999.
+pub struct Fake;
+
+impl lookup::Lookup for Fake {
+    fn service(&self, name: &str, proto: &str) -> Option<u16> {
+        match (name, proto) {
+            ("ssh", _) => Some(22),
+            ("http", "tcp") => Some(80),
+            ("http-alt", "tcp") => Some(8080),
+            ("domain", _) => Some(53),
+            ("split", "tcp") => Some(1),
+            ("split", "udp") => Some(2),
+            _ => None,
+        }
+    }
+    fn hosts(&self, name: &str) -> Vec<std::net::IpAddr> {
+        match name {
+            "db" => vec!["192.0.2.7".parse().unwrap(), "2001:db8::7".parse().unwrap()],
+            _ => Vec::new(),
+        }
+    }
+    fn device(&self, name: &str) -> Option<u32> {
+        (name == "eth0").then_some(2)
+    }
+    fn port_range(&self) -> (u16, u16) {
+        (32768, 60999)
+    }
+}
+
+fn ctx(preferred: Option<Af>) -> Ctx<'static> {
+    Ctx {
+        preferred,
+        tcp: true,
+        udp: true,
+        lookup: &Fake,
+    }
+}
+
+fn parsed(words: &str, preferred: Option<Af>) -> Result<Parsed, FilterError> {
+    parse(&tokenize(&[words.to_string()]), &ctx(preferred)).map(Option::unwrap)
+}
+
+fn expr(words: &str) -> Result<Filter, String> {
+    parsed(words, None)
+        .map(|p| p.filter)
         .map_err(|e| e.to_string())
 }
 
@@ -64,25 +108,54 @@ const CASES: &[(&str, &str, bool)] = &[
     ("mapped", "dst 127.0.0.0/8:40000", true),
     ("mapped", "src 127.0.0.2", false),
     ("v6", "src 127.0.0.1", false),
-    ("v6", "src [2001:db8::]/32", true),
+    ("v6", "src [2001:db8::/32]", true),
     ("v6", "src [2001:db8::/32]:443", true),
     ("v6", "src [2001:db8::1]:443", true),
-    ("v6", "src 2001:db8::1", true),
     ("v6", "src [2001:db8::1]:444", false),
-    ("v6", "dst [2001:db8::]/32", false),
+    ("v6", "dst [2001:db8::/32]", false),
     ("v6", "src *:443", true),
     ("v6", "src :443", true),
     ("v6", "src *", true),
-    ("v6", "dst 0.0.0.0/0", true),
+    ("v6", "dst 0.0.0.0/0", false),
+    ("v6", "dst *", true),
+    ("mapped", "dst 0.0.0.0/0", true),
+    ("v6", "not dst 0.0.0.0/0", false),
+    ("path", "dst 0.0.0.0/0", true),
+    ("path", "dst 0.0.0.0", true),
+    ("path", "src 0.0.0.0", false),
+    ("unnamed", "src 0.0.0.0", true),
     ("ssh", "src [::ffff:192.0.2.1]", false),
     ("ssh", "src = 192.0.2.0/24:22", true),
     ("ssh", "dst 10.0.0.1:*", true),
     ("ssh", "src 192.0.2.0/24:81", false),
     ("path", "sport = :0", false),
-    ("path", "sport != :22", false),
-    ("path", "src *", false),
+    ("path", "sport != :22", true),
+    ("path", "sport = :1", true),
+    ("path", "sport < :2", true),
+    ("abstract", "sport = 10", true),
+    ("path", "src *", true),
     ("path", "not sport = :22", true),
-    ("packet", "sport != :22", false),
+    ("packet", "sport != :22", true),
+    ("packet", "sport = :0", true),
+    ("hi", "sport = *:22", true),
+    ("ssh", "sport = :ssh", true),
+    ("web", "sport = :http", true),
+    ("ssh", "src 192.0.2/24", true),
+    ("ssh", "src 192.0.2", false),
+    ("ssh", "src 192.0.2.1/255.255.255.0", true),
+    ("ssh", "src any:22", true),
+    ("ssh", "src inet6:any", false),
+    ("mapped", "src inet:127.0.0.1", true),
+    ("hi", "sport < :67584", false),
+    ("lo", "sport < :67584", true),
+    ("hi", "autobound", false),
+    ("unnamed", "autobound", true),
+    ("path", "autobound", false),
+    ("packet", "src link:*", true),
+    ("packet", "src link:ip", false),
+    ("dev", "dev 0", false),
+    ("path", "dev 0", true),
+    ("path", "fwmark 0", true),
     ("path", "src unix:/run/*", true),
     ("path", "src /RUN/*/socket", true),
     ("path", "src unix:/tmp/*", false),
@@ -106,6 +179,7 @@ const CASES: &[(&str, &str, bool)] = &[
 fn predicates_match_like_ss() {
     let mut dev = sock("tcp LISTEN 0.0.0.0:53 0.0.0.0:0");
     (dev.ifindex, dev.interface, dev.mark) = (Some(2), Some("eth0".into()), Some(0x2a));
+    dev.cookie = Some(1);
     let abs = unix(Protocol::UnixDgram, State::Close, Some(b"\0ab\0cd"), 10);
     let sockets = [
         ("hi", sock("tcp ESTAB 10.0.0.1:2048 10.0.0.2:80")),
@@ -128,22 +202,33 @@ fn predicates_match_like_ss() {
         let s = &sockets.iter().find(|(n, _)| n == name).unwrap().1;
         assert_eq!(expr(words).unwrap().eval(s), *want, "{words} on {name}");
     }
-    let only_unix = parse(&["src".into(), "*dbus*".into()], true)
-        .unwrap()
-        .unwrap();
+    let only_unix = parsed("src *dbus*", Some(Af::Unix)).unwrap();
     assert!(
-        only_unix.eval(&sockets[7].1),
-        "with only unix tables a bare word is a glob"
+        only_unix.filter.eval(&sockets[7].1),
+        "with unix the preferred family a bare word is a glob"
+    );
+    assert_eq!(
+        only_unix.family,
+        Some(Af::Unix),
+        "and ss then lists unix only"
     );
 }
 
 #[test]
 fn and_or_parse_left_to_right() {
-    let port = |side, p| Box::new(Expr::Pred(Pred::Port(side, Cmp::Eq, p)));
+    let port = |side, p| {
+        let c = HostCond {
+            kind: HostKind::Inet,
+            port: p,
+            family: None,
+            addrs: Vec::new(),
+        };
+        Box::new(Expr::Pred(Pred::Host(side, c)))
+    };
     let or = Box::new(Expr::Or(port(Side::Src, 22), port(Side::Src, 80)));
     let want = Expr::And(or, port(Side::Dst, 5000));
     assert_eq!(
-        expr("sport = :22 or sport = :80 and dport = :5000"),
+        expr("sport = :22 or sport = :80 and dport = :5000").map(|f| f.expr),
         Ok(want)
     );
 }
@@ -151,27 +236,43 @@ fn and_or_parse_left_to_right() {
 #[test]
 fn errors_name_the_word() {
     for (words, want) in [
-        ("dport = :abc", "dport: ':abc' is not a port"),
-        ("sport = :ssh", "service names are not resolved"),
-        ("sport = :65536", "':65536' is not a port"),
+        ("dport = :abc", "dport: 'abc' does not look like a port"),
+        (
+            "sport = :nosuchservice",
+            "'nosuchservice' does not look like a port",
+        ),
+        ("sport = :split", "ambiguous port 'split'"),
         (
             "sprot = :22",
             "unknown word 'sprot' in the filter: expected sport, dport",
         ),
-        ("src example.com", "'example.com' is not an address"),
+        (
+            "src nosuch.invalid",
+            "an inet prefix or a host name is expected rather than 'nosuch.invalid'",
+        ),
+        ("src 2001:db8::1", "write IPv6 in brackets"),
+        ("src [2001:db8::]/32", "does not look like a port"),
         ("src != 1.2.3.4", "'src' takes '=' or nothing"),
         ("dev < 2", "'dev' takes '=', '!=' or nothing"),
+        ("dev nosuch", "cannot find device 'nosuch'"),
         ("fwmark x", "'x' is not a mark"),
         ("( sport = :22", "missing ')'"),
+        (
+            "(sport = :22 )",
+            "'(sport': '(' and ')' must be words of their own",
+        ),
+        (
+            "( sport = :22)",
+            "':22)': '(' and ')' must be words of their own",
+        ),
         ("sport = :22 )", "unmatched ')'"),
         ("sport = :22 and", "ends where an expression was expected"),
         ("sport =", "'sport' needs a value"),
         ("sport = and", "not 'and'"),
         ("or sport = :1", "unexpected 'or'"),
         ("sport = :1 state listening", "'state' must come before"),
-        ("autobound", "not supported"),
-        ("src link:ip", "'link:' prefix is not supported"),
-        ("src fe80::1:22:x", "is not an address"),
+        ("cgroup /", "not supported"),
+        ("src link:nosuchproto", "is not an address of the family"),
     ] {
         let e = expr(words).unwrap_err();
         assert!(e.contains(want), "{words}: {e}");
@@ -180,7 +281,7 @@ fn errors_name_the_word() {
 
 #[test]
 fn errors_carry_the_word_typed() {
-    let typed = |w: &str| parse(&tokenize(&[w.to_string()]), false).unwrap_err();
+    let typed = |w: &str| parsed(w, None).unwrap_err();
     assert_eq!(
         typed("sprot = :22"),
         FilterError::UnknownWord("sprot".into())
@@ -189,7 +290,7 @@ fn errors_carry_the_word_typed() {
         typed("dport = :abc"),
         FilterError::Port {
             key: "dport".into(),
-            value: ":abc".into()
+            value: "abc".into()
         }
     );
     assert_eq!(
@@ -236,5 +337,35 @@ fn nesting_and_length_are_bounded_with_a_clear_error() {
     assert!(
         expr(") sport = :22").is_err(),
         "a stray ) at depth 0 is an error, no panic"
+    );
+}
+
+#[test]
+fn family_prefixes_and_notes() {
+    assert_eq!(parsed("src unix:/x", None).unwrap().family, Some(Af::Unix));
+    assert_eq!(
+        parsed("src link:ip", None).unwrap().family,
+        Some(Af::Packet)
+    );
+    assert_eq!(
+        parsed("dst inet6:[::1]", None).unwrap().family,
+        Some(Af::Inet6)
+    );
+    assert_eq!(
+        parsed("sport = :22", Some(Af::Inet)).unwrap().family,
+        Some(Af::Inet)
+    );
+    assert_eq!(parsed("sport = :22", None).unwrap().family, None);
+    let bare = parsed("src /run/*", None).unwrap();
+    assert_eq!(bare.family, Some(Af::Unix));
+    assert!(bare.notes[0].contains("unix:/run/*"), "{:?}", bare.notes);
+    let db = parsed("dst db", None).unwrap();
+    let Expr::Pred(Pred::Host(_, c)) = &db.filter.expr else {
+        panic!("{db:?}")
+    };
+    assert_eq!(c.addrs.len(), 2, "both addresses of a host name");
+    assert!(
+        !parsed("dev eth0", None).unwrap().filter.bytecode,
+        "dev drops the bytecode"
     );
 }

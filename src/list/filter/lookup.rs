@@ -1,0 +1,88 @@
+//! What a filter needs from the system while it is parsed: service names, host names, device
+//! names and the ephemeral port range. Behind a trait so that tests parse without the system.
+
+use std::net::{IpAddr, ToSocketAddrs};
+
+/// The name lookups `ss` does while it parses a filter.
+pub trait Lookup {
+    /// The port of service `name` for `proto` (`tcp` or `udp`), as `getservbyname(3)`.
+    fn service(&self, name: &str, proto: &str) -> Option<u16>;
+    /// The addresses of host `name`: IPv4 first, then IPv6, as `ss`'s two `gethostbyname2`.
+    fn hosts(&self, name: &str) -> Vec<IpAddr>;
+    /// The index of network device `name` in the current namespace.
+    fn device(&self, name: &str) -> Option<u32>;
+    /// `net.ipv4.ip_local_port_range` (`autobound`); `ss` falls back to 1024-4999.
+    fn port_range(&self) -> (u16, u16);
+}
+
+/// The running system: `/etc/services` (read here, not through NSS), the system resolver
+/// (`getaddrinfo`, so /etc/hosts and DNS as nsswitch.conf says), `if_nametoindex`, and
+/// `/proc/sys/net/ipv4/ip_local_port_range`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct System;
+
+impl Lookup for System {
+    fn service(&self, name: &str, proto: &str) -> Option<u16> {
+        let text = std::fs::read_to_string("/etc/services").ok()?;
+        service_in(&text, name, proto)
+    }
+
+    fn hosts(&self, name: &str) -> Vec<IpAddr> {
+        let Ok(addrs) = (name, 0).to_socket_addrs() else {
+            return Vec::new();
+        };
+        let mut all: Vec<IpAddr> = Vec::new();
+        for a in addrs {
+            if !all.contains(&a.ip()) {
+                all.push(a.ip());
+            }
+        }
+        // gethostbyname2(AF_INET) then (AF_INET6): IPv4 first, each family in resolver order.
+        all.sort_by_key(IpAddr::is_ipv6);
+        all
+    }
+
+    fn device(&self, name: &str) -> Option<u32> {
+        nix::net::if_::if_nametoindex(name).ok()
+    }
+
+    fn port_range(&self) -> (u16, u16) {
+        let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range");
+        let mut nums = text.iter().flat_map(|t| t.split_whitespace());
+        match (nums.next().map(str::parse), nums.next().map(str::parse)) {
+            (Some(Ok(lo)), Some(Ok(hi))) => (lo, hi),
+            _ => (1024, 4999),
+        }
+    }
+}
+
+/// The port of `name` (official name or alias) for `proto` in an `/etc/services` text: the first
+/// line that names it, as glibc's files backend.
+pub fn service_in(text: &str, name: &str, proto: &str) -> Option<u16> {
+    text.lines().find_map(|line| {
+        let line = line.split('#').next()?;
+        let mut words = line.split_whitespace();
+        let official = words.next()?;
+        let (port, p) = words.next()?.split_once('/')?;
+        let named = official == name || words.any(|alias| alias == name);
+        (named && p == proto).then(|| port.parse().ok()).flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_file_official_names_and_aliases() {
+        let text = "# c\nssh\t22/tcp\nhttp 80/tcp www # WorldWideWeb\nhttp-alt 8080/tcp webcache\n\
+                    domain 53/udp\nsyslog 514/udp\nshell 514/tcp cmd\n";
+        assert_eq!(service_in(text, "ssh", "tcp"), Some(22));
+        assert_eq!(service_in(text, "ssh", "udp"), None);
+        assert_eq!(service_in(text, "www", "tcp"), Some(80));
+        assert_eq!(service_in(text, "webcache", "tcp"), Some(8080));
+        assert_eq!(service_in(text, "WorldWideWeb", "tcp"), None, "comments");
+        assert_eq!(service_in(text, "cmd", "tcp"), Some(514));
+        assert_eq!(service_in(text, "nope", "tcp"), None);
+    }
+}
