@@ -423,25 +423,25 @@ pub struct ListArgs {
     #[arg(short = 'f', long = "family", value_name = "FAMILY")]
     pub family: Vec<String>,
     /// Numeric ports (service names are never resolved; accepted for ss compatibility).
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, overrides_with = "numeric")]
     pub numeric: bool,
     /// Owning processes (pid, fd), with exe and user.
-    #[arg(short = 'p', long)]
+    #[arg(short = 'p', long, overrides_with = "processes")]
     pub processes: bool,
     /// Extended details: uid, inode, cookie, mark, v6only, shutdown.
-    #[arg(short = 'e', long)]
+    #[arg(short = 'e', long, overrides_with = "extended")]
     pub extended: bool,
     /// TCP internals (tcp_info, congestion control).
-    #[arg(short = 'i', long)]
+    #[arg(short = 'i', long, overrides_with = "info")]
     pub info: bool,
     /// Socket memory.
-    #[arg(short = 'm', long)]
+    #[arg(short = 'm', long, overrides_with = "memory")]
     pub memory: bool,
     /// Timers.
-    #[arg(short = 'o', long)]
+    #[arg(short = 'o', long, overrides_with = "options")]
     pub options: bool,
     /// Packet sockets' BPF filters.
-    #[arg(short = 'b', long)]
+    #[arg(short = 'b', long, overrides_with = "bpf")]
     pub bpf: bool,
     /// IPv4 only.
     #[arg(short = '4', long, action = ArgAction::Count)]
@@ -450,10 +450,10 @@ pub struct ListArgs {
     #[arg(short = '6', long, action = ArgAction::Count)]
     pub ipv6: u8,
     /// No header line.
-    #[arg(short = 'H', long)]
+    #[arg(short = 'H', long, overrides_with = "no_header")]
     pub no_header: bool,
     /// Print the selected sockets (and their processes) as JSON.
-    #[arg(long)]
+    #[arg(long, overrides_with = "json")]
     pub json: bool,
     /// Read a saved snapshot instead of the live system.
     #[arg(long, value_name = "SNAPSHOT")]
@@ -539,5 +539,37 @@ impl Cli {
             a.selectors = order;
         }
         cli
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ss -tuan -n -H -H` works; clap refused a repeated boolean flag before.
+    #[test]
+    fn list_flags_may_repeat_as_in_ss() {
+        let cli = Cli::parse_args([
+            "sockwarden",
+            "list",
+            "-n",
+            "-tuan",
+            "-H",
+            "-H",
+            "-pp",
+            "-ee",
+            "-ii",
+            "-mm",
+            "-oo",
+            "-bb",
+            "--json",
+            "--json",
+        ]);
+        let Command::List(a) = cli.command else {
+            panic!("not list");
+        };
+        assert!(a.numeric && a.no_header && a.processes && a.extended && a.info);
+        assert!(a.memory && a.options && a.bpf && a.json);
+        assert_eq!(a.selectors, [Selector::Tcp, Selector::Udp, Selector::All]);
     }
 }
