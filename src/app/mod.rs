@@ -178,7 +178,14 @@ fn exit_without_freeing<T>(value: T) {
 
 fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
     let opts = args.options();
-    let sel = Selection::parse(&opts)?;
+    // With --netns, device names and the port range are the namespace's, as with `ss -N`.
+    let sel = match (&args.ns.netns, &args.from) {
+        (Some(spec), None) => {
+            let path = crate::collect::netns::resolve(spec, std::path::Path::new("/proc"))?;
+            Selection::parse_with(&opts, &list::filter::lookup::InNetns { path })?
+        }
+        _ => Selection::parse(&opts)?,
+    };
     for note in &sel.notes {
         eprintln!("sockwarden: note: {note}");
     }

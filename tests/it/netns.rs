@@ -283,3 +283,46 @@ fn rules_can_test_the_namespace() {
         .collect();
     assert_eq!(ports, vec![&Value::from(7200)], "{v:#}");
 }
+
+/// `list --netns NS` resolves `dev NAME` and reads the port range for `autobound` in NS, as
+/// `ss -N NS` does, not in the namespace sockwarden runs in.
+#[test]
+fn list_netns_parses_dev_and_autobound_in_that_namespace() {
+    if !require_root("list_netns_parses_dev_and_autobound_in_that_namespace") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let dev = format!("swd{}", std::process::id() % 1_000_000);
+    ns.ip(&format!("link add {dev} type veth peer name {dev}p"));
+    ns.ip(&format!("link set {dev} up"));
+    let out = ns.run(&["sysctl", "-qw", "net.ipv4.ip_local_port_range=20000 20010"]);
+    assert!(out.status.success());
+    ns.spawn(&[
+        "python3",
+        "-c",
+        "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',20005))\ns.listen()\n\
+         print(flush=True)\ntime.sleep(600)",
+    ]);
+    let list = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["list", "--netns", &ns.name, "-H", "-n"])
+            .args(args)
+            .output()
+            .unwrap();
+        expect_exit(&out, 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for _ in 0..50 {
+        if list(&["-tl"]).contains("127.0.0.1:20005") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(list(&["-tl", "autobound"]).contains("127.0.0.1:20005"));
+    assert_eq!(list(&["-tl", "dev", &dev]), "", "a device of the namespace");
+    let out = Command::new(BIN)
+        .args(["list", "--netns", &ns.name, "-tl", "dev", "swnosuchdev"])
+        .output()
+        .unwrap();
+    expect_exit(&out, 2);
+}

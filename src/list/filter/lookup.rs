@@ -56,6 +56,36 @@ impl Lookup for System {
     }
 }
 
+/// The running system, with device names and the ephemeral port range taken from another network
+/// namespace: `list --netns` parses `dev NAME` and `autobound` there, as `ss -N NAME` (which
+/// enters the namespace before it parses the filter). Services and host names stay the system's.
+#[derive(Debug, Clone)]
+pub struct InNetns {
+    /// The namespace file (`/run/netns/NAME`, `/proc/PID/ns/net`, ...).
+    pub path: std::path::PathBuf,
+}
+
+impl Lookup for InNetns {
+    fn service(&self, name: &str, proto: &str) -> Option<u16> {
+        System.service(name, proto)
+    }
+
+    fn hosts(&self, name: &str) -> Vec<IpAddr> {
+        System.hosts(name)
+    }
+
+    /// None when the namespace cannot be entered (listing it fails later, saying why).
+    fn device(&self, name: &str) -> Option<u32> {
+        crate::collect::netns::run_in(&self.path, || System.device(name))
+            .ok()
+            .flatten()
+    }
+
+    fn port_range(&self) -> (u16, u16) {
+        crate::collect::netns::run_in(&self.path, || System.port_range()).unwrap_or((1024, 4999))
+    }
+}
+
 /// The port of `name` (official name or alias) for `proto` in an `/etc/services` text: the first
 /// line that names it, as glibc's files backend.
 pub fn service_in(text: &str, name: &str, proto: &str) -> Option<u16> {
