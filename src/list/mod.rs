@@ -483,7 +483,9 @@ impl Selection {
             filter::parse(&tokens[i..], &ctx)?
         };
         if let Some(af) = parsed.as_ref().and_then(|p| p.family) {
+            // filter_af_set(): the prefix's family is also the preferred one.
             f.families = af_bit(af);
+            f.preferred = Some(af);
         }
         Ok(f.into_selection(parsed, nothing))
     }
@@ -936,6 +938,11 @@ mod tests {
         assert!(s.matches(&t4) && s.matches(&u4) && !s.matches(&t6));
         let s = sel("6x4xa", "");
         assert!(s.matches(&t4) && s.matches(&t6), "-x last: both dumps");
+        let s = sel("4a", "src inet6:[::]");
+        assert!(
+            s.matches(&t6) && !s.matches(&t4),
+            "a prefix is the last family"
+        );
     }
 
     #[test]
