@@ -706,9 +706,15 @@ impl<'a> Parser<'a> {
     /// `parse_hostcond()`; a `/path` or `@name` without `unix:` is taken as `unix:` with a note
     /// (`ss` refuses it unless unix is the preferred family).
     fn host(&mut self, side: Side, key: &str, w: &str, is_port: bool) -> Result<Pred, FilterError> {
+        // ss's preferred_family changes as the filter is parsed: each value with a family makes
+        // it that family (filter_af_set()), so a later value without a prefix defaults to it.
+        let ctx = Ctx {
+            preferred: self.family.or(self.ctx.preferred),
+            ..*self.ctx
+        };
         let bare_unix = !is_port
             && (w.starts_with('/') || w.starts_with('@'))
-            && self.ctx.preferred.is_none_or(|f| f != Af::Unix);
+            && ctx.preferred.is_none_or(|f| f != Af::Unix);
         let word = if bare_unix {
             self.notes.push(format!(
                 "'{key} {w}' is read as '{key} unix:{w}' (ss would need the unix: prefix or -x)"
@@ -717,7 +723,7 @@ impl<'a> Parser<'a> {
         } else {
             w.to_owned()
         };
-        let (cond, fam) = addr::parse_hostcond(key, &word, is_port, self.ctx)?;
+        let (cond, fam) = addr::parse_hostcond(key, &word, is_port, &ctx)?;
         if fam == Some(Af::Netlink) {
             self.notes.push(NETLINK_NOTE.to_owned());
         }

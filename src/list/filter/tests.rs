@@ -369,3 +369,19 @@ fn family_prefixes_and_notes() {
         "dev drops the bytecode"
     );
 }
+
+/// ss's preferred_family follows the filter: after `dst inet:127.0.0.1`, a later `dport` (whose
+/// family is the preferred one) keeps inet, even with -6 given (`-t6a dst inet:X dport ne :22`).
+#[test]
+fn a_prefix_becomes_the_preferred_family_for_later_values() {
+    let p = parsed("dst inet:127.0.0.1 dport ne :22", Some(Af::Inet6)).unwrap();
+    assert_eq!(p.family, Some(Af::Inet));
+    let p = parsed("src unix:/x* or src /y*", Some(Af::Inet)).unwrap();
+    assert_eq!(p.family, Some(Af::Unix));
+    assert!(
+        p.notes.is_empty(),
+        "/y* is a unix name: unix is preferred now"
+    );
+    let p = parsed("dport ne :22", Some(Af::Inet6)).unwrap();
+    assert_eq!(p.family, Some(Af::Inet6));
+}
