@@ -1,7 +1,7 @@
 //! JSON Lines for SIEM ingestion: one finding per line, with Elastic Common Schema field names
 //! where ECS has the field (nested objects, as ECS documents are): `@timestamp`, `ecs.version`,
 //! `event.*`, `rule.*`, `threat.*` (the ATT&CK techniques), `source.*` and `destination.*` (each
-//! end where ECS puts it: the initiator is the source, see [`ends`]), `network.*` with
+//! end where ECS puts it: the initiator is the source, see `ends()`), `network.*` with
 //! `network.direction` from the host's point of view, `process.*`, `user.*`, `container.*`,
 //! `host.hostname`; the rest under `sockwarden.*`. `tests/it/ecs.rs` checks every field, type and
 //! categorisation value against ECS's own field list.
