@@ -3,6 +3,8 @@
 //! - `decode`: the netlink decoders on recorded dumps (iproute2's ss1.dump, the 570-socket lab).
 //! - `live`: real sockets in a private network namespace made by the test.
 //! - `differential`: sockwarden against `ss` on the same live namespace.
+//! - `ss_parity`: `list` against `ss` command by command (254 fixed, 1,000 random), and
+//!   iproute2's ssfilter.t cases on ss1.dump.
 //! - `cli`: exit codes and errors of the binary.
 //! - `operations`: the systemd units, and their capability set against root's scan.
 //! - `package`: the Debian package: its contents, lintian, install, upgrade, remove and purge.
@@ -33,4 +35,5 @@ mod package;
 mod reports;
 mod safety;
 mod scan;
+mod ss_parity;
 mod static_build;
