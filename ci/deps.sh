@@ -41,7 +41,8 @@ command -v kubernetes-validate >/dev/null ||
 # cargo-deb, pinned; built once (4 min on 2 shared vCPUs) and only when missing.
 rustup target list --installed | grep -qx x86_64-unknown-linux-musl ||
   rustup target add x86_64-unknown-linux-musl
-command -v cargo-deb >/dev/null || cargo install cargo-deb --version 3.8.0 --locked
+# --debug: a packaging tool run once per CI; skipping optimization shortens its build.
+command -v cargo-deb >/dev/null || cargo install --debug cargo-deb --version 3.8.0 --locked
 echo "toolchain: $(rustc --version); kernel: $(uname -r); ss: $(ss -V)"
 # The task-file BPF iterator tests need kernel BTF (and root's CAP_BPF); say so up front.
 ls -l /sys/kernel/btf/vmlinux || echo "no kernel BTF: the BPF iterator tests will fail"

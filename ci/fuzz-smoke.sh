@@ -21,7 +21,7 @@ command -v cargo >/dev/null 2>&1 || skip "cargo is not installed"
 cargo +nightly --version >/dev/null 2>&1 || skip "no nightly toolchain (rustup toolchain install nightly)"
 if ! command -v cargo-fuzz >/dev/null 2>&1 && [ "${CI:-}" = true ]; then
     echo "fuzz smoke: installing cargo-fuzz"
-    cargo install cargo-fuzz --locked
+    cargo install --debug cargo-fuzz --locked   # run once per CI: optimization buys nothing
 fi
 command -v cargo-fuzz >/dev/null 2>&1 || skip "cargo-fuzz is not installed (cargo install cargo-fuzz --locked)"
 
