@@ -23,6 +23,14 @@
 #   RUNS=5 WARMUP=1                 hyperfine runs and warmups per command (3 / 1 with --quick)
 #   SOCKWARDEN=path                 binary to measure; otherwise `cargo build --release` is run and
 #                                   the binary is taken from cargo's target dir (CARGO_TARGET_DIR)
+#   SOCKWARDEN_BIN2=path            a second binary (e.g. the static musl build) measured on the
+#                                   same loads: each sockwarden command is measured for the first
+#                                   binary, then at once for the second, and a side-by-side table
+#                                   gives the ratios (LABEL1/LABEL2 name them; default bin1/bin2);
+#                                   then snapshot, snapshot --no-processes, list and scan run
+#                                   alternating (A B, B A, ...) for ALTERNATE rounds (default 15),
+#                                   and the median of each round's B/A ratio is reported, which a
+#                                   change in the machine's load during the run affects least
 #   SHARED_BENCH=dir                the harness (default: <repo>/../shared/bench)
 #   OUT=target/bench                where the markdown and the raw harness results go
 #   INSTALL=1                       apt-get install what is missing (hyperfine, time)
@@ -41,7 +49,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $arg (try --help)" ;;
     esac
 done
@@ -75,6 +83,10 @@ REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 SHARED_BENCH=$(abspath "${SHARED_BENCH:-$SCRIPT_DIR/../../shared/bench}")
 OUT=$(abspath "${OUT:-$REPO/target/bench}")
 if [ -n "${SOCKWARDEN:-}" ]; then SOCKWARDEN=$(abspath "$SOCKWARDEN"); fi
+if [ -n "${SOCKWARDEN_BIN2:-}" ]; then SOCKWARDEN_BIN2=$(abspath "$SOCKWARDEN_BIN2"); fi
+LABEL1=${LABEL1:-bin1}
+LABEL2=${LABEL2:-bin2}
+ALTERNATE=${ALTERNATE:-15}
 if [ -n "${CARGO_TARGET_DIR:-}" ]; then export CARGO_TARGET_DIR; CARGO_TARGET_DIR=$(abspath "$CARGO_TARGET_DIR"); fi
 HARNESS=$SHARED_BENCH/run_bench.sh
 [ -f "$HARNESS" ] || die "harness not found: $HARNESS (set SHARED_BENCH=dir)"
@@ -107,6 +119,10 @@ if [ -z "${SOCKWARDEN:-}" ]; then
 fi
 [ -x "$SOCKWARDEN" ] || die "not an executable: $SOCKWARDEN"
 SW_VERSION=$("$SOCKWARDEN" --version 2>/dev/null || echo "sockwarden (version unknown)")
+if [ -n "${SOCKWARDEN_BIN2:-}" ]; then
+    [ -x "$SOCKWARDEN_BIN2" ] || die "not an executable: $SOCKWARDEN_BIN2"
+    SW_VERSION2=$("$SOCKWARDEN_BIN2" --version 2>/dev/null || echo "sockwarden (version unknown)")
+fi
 GIT_REV=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
 
 # ---------------------------------------------------------------- scratch, teardown
@@ -202,6 +218,19 @@ COMMANDS=(
     "ss_tuanp|ss -tuanp > /dev/null|ss -tuanp > /dev/null"
     "ss_tuan|ss -tuan > /dev/null|ss -tuan > /dev/null"
 )
+# With a second binary: each sockwarden command again right after the first binary's, same load.
+if [ -n "${SOCKWARDEN_BIN2:-}" ]; then
+    paired=()
+    for c in "${COMMANDS[@]}"; do
+        paired+=("$c")
+        case "$c" in
+            sw_*)
+                name=${c%%|*}; rest=${c#*|}; label=${rest%%|*}; cmd=${rest#*|}
+                paired+=("b2_$name|$label [$LABEL2]|${cmd//$SOCKWARDEN/$SOCKWARDEN_BIN2}") ;;
+        esac
+    done
+    COMMANDS=("${paired[@]}")
+fi
 
 # Peak RSS of a snapshot of an empty network and PID namespace: the fixed part, so the
 # per-socket cost can also be read above it.
@@ -209,12 +238,64 @@ COMMANDS=(
 unshare --net --pid --fork --mount-proc sh -c '/usr/bin/time -f %M -o "$1" "$2" snapshot > /dev/null' \
     base "$RAW/empty_ns.time" "$SOCKWARDEN" || say "could not measure the empty-namespace RSS"
 
+# ---------------------------------------------------------------- alternation (two binaries)
+# alternate FILE: inside the load's namespaces (as the harness's nsrun enters them), at nice -10,
+# each command runs for both binaries in turn, A B then B A, ALTERNATE rounds after one warmup
+# each; FILE gets a markdown table with both medians and the median of the per-round ratios.
+alternate() {
+    # shellcheck disable=SC1090 # the harness's state: HPID, PIDNS, NS
+    . "$STATE"
+    local enter=(ip netns exec "$NS")
+    [ "$PIDNS" = 1 ] && enter=(nsenter -t "$HPID" -n -p -m --)
+    "${enter[@]}" nice -n -10 python3 - "$ALTERNATE" "$LABEL1" "$LABEL2" "$SOCKWARDEN" "$SOCKWARDEN_BIN2" "$SNAP_TO" > "$1" <<'PY'
+import statistics, subprocess, sys, time
+
+rounds, l1, l2, a, b, snap_to = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+cmds = [
+    ("snapshot", f"snapshot {snap_to}"),
+    ("snapshot --no-processes", f"snapshot --no-processes {snap_to}"),
+    ("list -tuan", "list -tuan > /dev/null"),
+    ("scan --format json -o /dev/null", "scan --format json -o /dev/null"),
+]
+
+
+def run(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1e3
+
+
+print(f"Alternating, {rounds} rounds per command (A B, then B A, ...), after one warmup each:")
+print()
+print(f"| command | {l1} median ms | {l2} median ms | median of per-round {l2} / {l1} | min … max of the ratio |")
+print("|---|---:|---:|---:|---:|")
+for label, args in cmds:
+    ca, cb = f"{a} {args}", f"{b} {args}"
+    run(ca), run(cb)
+    ta, tb = [], []
+    for i in range(rounds):
+        if i % 2 == 0:
+            ta.append(run(ca)); tb.append(run(cb))
+        else:
+            tb.append(run(cb)); ta.append(run(ca))
+    r = [y / x for x, y in zip(ta, tb)]
+    print(f"| `{label}` | {statistics.median(ta):.2f} | {statistics.median(tb):.2f} | "
+          f"{statistics.median(r):.3f} | {min(r):.3f} … {max(r):.3f} |")
+print()
+PY
+}
+
 # ---------------------------------------------------------------- measure
 MD=$OUT/bench-$STAMP.md
 if [ "$QUICK" = 1 ]; then MD=$OUT/bench-$STAMP-quick.md; fi
 {
     echo "### Benchmark $(date -Is): $SW_VERSION ($GIT_REV)"
     echo
+    if [ -n "${SOCKWARDEN_BIN2:-}" ]; then
+        echo "Binaries: $LABEL1 = \`$SOCKWARDEN\` ($SW_VERSION), $LABEL2 = \`$SOCKWARDEN_BIN2\` ($SW_VERSION2);"
+        echo "each sockwarden command measured for $LABEL1, then at once for $LABEL2, on the same load."
+        echo
+    fi
     echo "Machine: $(nproc) CPUs, kernel $(uname -r), $(ss -V 2>&1 | head -1), $(hyperfine --version)."
     echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Harness: shared/bench/run_bench.sh (private netns with private TCP/UDP hash, own PID"
@@ -245,6 +326,10 @@ for scale in $SCALES; do
         say "measuring: $label"
         OUT=$out "$HARNESS" time "$name" "$cmd"
     done
+    if [ -n "${SOCKWARDEN_BIN2:-}" ] && [ "$ALTERNATE" -gt 0 ]; then
+        say "alternating $LABEL1 and $LABEL2, $ALTERNATE rounds per command"
+        alternate "$out/alternate.md"
+    fi
     cut -d' ' -f1-3 /proc/loadavg > "$out/loadavg_after"
     "$HARNESS" stop
     START_PID=""
@@ -252,11 +337,12 @@ done
 
 # ---------------------------------------------------------------- report
 set +e
-python3 - "$RAW" "$TARGET_FULL_RATIO" "$TARGET_NOPROC_RATIO" "$TARGET_RSS_PER_SOCKET" "$SCALES" <<'PY' | tee -a "$MD"
+python3 - "$RAW" "$TARGET_FULL_RATIO" "$TARGET_NOPROC_RATIO" "$TARGET_RSS_PER_SOCKET" "$SCALES" "$LABEL1" "$LABEL2" <<'PY' | tee -a "$MD"
 import json, os, sys
 
 raw, t_full, t_noproc, t_rss = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 scales = sys.argv[5].split()
+label1, label2 = sys.argv[6], sys.argv[7]
 missed = 0
 
 
@@ -358,6 +444,23 @@ for scale in scales:
     if rss and total and base_rss:
         print(f"| … the same above an empty namespace's {base_rss} KiB, bytes | {(rss - base_rss) * 1024 / total:.0f} | | (for reading) |")
     print()
+    pairs = [n for n in res if n.startswith("sw_") and os.path.exists(f"{d}/b2_{n}.label")]
+    if pairs:
+        print(f"Side by side: {label2} / {label1}, each pair measured back to back on this load.")
+        print()
+        print(f"| command | {label1} median ms | {label2} median ms | {label2} / {label1} | {label1} peak RSS KiB | {label2} peak RSS KiB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for n in pairs:
+            a, b = res[n], result(d, f"b2_{n}")
+            ratio2 = f"{b['median'] / a['median']:.3f}" if "median" in a and "median" in b else "n/a"
+            am = ms(a["median"]) if "median" in a else a["status"]
+            bm = ms(b["median"]) if "median" in b else b["status"]
+            print(f"| `{a['label']}` | {am} | {bm} | {ratio2} | {a.get('rss_kib', '-')} | {b.get('rss_kib', '-')} |")
+        print()
+    alt = read(f"{d}/alternate.md")
+    if alt:
+        print(alt)
+        print()
 sys.exit(1 if missed else 0)
 PY
 report_rc=${PIPESTATUS[0]}
