@@ -272,13 +272,7 @@ fn caps(d: &Dockerd, image: &str) -> Vec<String> {
 }
 
 fn stdout_json(out: &Output, code: i32) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "exit status {:?}, stderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::expect_exit(out, code);
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
