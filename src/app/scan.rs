@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use super::history_cmd::{self, HistoryPath};
 use super::{ExitStatus, Partial, report_warnings};
 use crate::baseline::{Baseline, Compiled};
 use crate::cli::ScanArgs;
@@ -14,7 +15,6 @@ use crate::output;
 use crate::report;
 pub use crate::rules::discover::{self, RuleInputs};
 use crate::rules::{RuleSet, Severity};
-use crate::source::Source;
 
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
@@ -121,7 +121,8 @@ struct Run<'a> {
 
 /// The settings of this scan, or every problem of the configuration.
 fn resolve(args: &ScanArgs, global: &crate::cli::Cli) -> Result<Settings> {
-    let flags = args.flags(global.allow_partial, global.max_input_size);
+    let mut flags = args.flags(global.allow_partial, global.max_input_size);
+    flags.history = global.history.clone();
     super::settings(flags, &args.config.choice())
 }
 
@@ -130,11 +131,12 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
     let format = settings.format.value;
     let targets = targets(&settings.outputs.value.0, format)?;
-    let source = Source::new(args.from.as_deref(), || CollectOptions {
+    let history = HistoryPath::resolved(settings.history.value.clone());
+    let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
         netns: settings.netns.value.clone(),
         owners_from: settings.owners_from.value,
         ..CollectOptions::full()
-    });
+    })?;
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
@@ -146,6 +148,9 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let (rules, baseline) = loaded?;
     let snap = snap?;
     partial.check(&snap, "the scan")?;
+    if args.record {
+        history_cmd::record(&history, &snap)?;
+    }
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
     let t_engine = t0.elapsed();

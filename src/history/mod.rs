@@ -64,7 +64,17 @@ pub enum HistoryError {
         /// Its `schema_version`.
         found: i64,
     },
-    /// SQLite failed: a corrupt or truncated file, a lock held too long, a full disk.
+    /// SQLite found the file damaged: truncated, or overwritten in part.
+    #[error(
+        "{}: the history database is corrupt or truncated; it is left as it is (move it aside \
+         to start a new history)",
+        path.display()
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+    },
+    /// SQLite failed otherwise: a lock held too long, a full disk, a read-only directory.
     #[error("{}: history database error: {source}", path.display())]
     Sql {
         /// The file.
@@ -115,10 +125,17 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
+    /// SQLite's error, with the file; "not a database" and "corrupt" are told in words.
     fn sql(path: &Path, source: rusqlite::Error) -> HistoryError {
-        HistoryError::Sql {
-            path: path.to_path_buf(),
-            source,
+        use rusqlite::ErrorCode;
+        let path = path.to_path_buf();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => HistoryError::NotOurs {
+                path,
+                why: "not an SQLite database".into(),
+            },
+            Some(ErrorCode::DatabaseCorrupt) => HistoryError::Corrupt { path },
+            _ => HistoryError::Sql { path, source },
         }
     }
 

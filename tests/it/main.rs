@@ -22,6 +22,7 @@ mod decode;
 mod differential;
 mod drift_fixtures;
 mod engine_naive;
+mod history;
 mod live;
 mod netns;
 mod operations;
