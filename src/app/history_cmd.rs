@@ -86,9 +86,12 @@ pub fn record(history: &HistoryPath, snap: &Snapshot) -> Result<()> {
 
 /// `sockwarden history ...`.
 pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
-    let HistoryCommand::Runs { json } = cmd;
+    let json = match cmd {
+        HistoryCommand::Runs { json } => *json,
+        HistoryCommand::Prune { keep } => return prune(history, *keep),
+    };
     let runs = history::runs(&history.path()?)?;
-    let text = if *json {
+    let text = if json {
         let mut t = serde_json::to_string_pretty(&runs)?;
         t.push('\n');
         t
@@ -96,6 +99,25 @@ pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
         runs_table(&runs)
     };
     crate::output::write_stdout(text.as_bytes())?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `history prune --keep DURATION`.
+fn prune(history: &HistoryPath, keep: std::time::Duration) -> Result<ExitStatus> {
+    let path = history.path()?;
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(keep)
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let p = history::prune(&path, cutoff)?;
+    eprintln!(
+        "sockwarden: pruned {} run{} and {} row{} from {}{}",
+        p.runs,
+        if p.runs == 1 { "" } else { "s" },
+        p.rows,
+        if p.rows == 1 { "" } else { "s" },
+        escape_str(&path.display().to_string()),
+        if p.vacuumed { "; compacted" } else { "" }
+    );
     Ok(ExitStatus::Ok)
 }
 

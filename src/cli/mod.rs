@@ -119,6 +119,13 @@ pub enum HistoryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Forget the runs older than DURATION, keeping the run in effect at that moment and every
+    /// interval a kept run sees; compacts the file when worth it.
+    Prune {
+        /// How much history to keep (`30d`, `12h`, `1week`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        keep: std::time::Duration,
+    },
 }
 
 /// Which configuration file `scan` and `config show` read.

@@ -5,13 +5,14 @@
 //!
 //! - [`record`] adds a complete live snapshot as a run, in one transaction.
 //! - [`load`] rebuilds the snapshot a run took from the intervals open at that run (`@TIME`).
-//! - [`runs`] lists the runs.
+//! - [`runs`] lists the runs; [`prune`] forgets the old ones.
 //!
 //! The file is attacker-reachable input like any other: it must be ours (the header's
 //! application id and the `meta` table), of a schema this build knows, and every SQLite error
 //! is reported with the file's name; nothing is recreated over an existing file.
 
 mod at;
+mod prune;
 mod rebuild;
 mod record;
 pub mod rows;
@@ -20,6 +21,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 pub use at::{At, BadAt};
+pub use prune::{Pruned, prune};
 pub use rebuild::load;
 pub use record::{Recorded, record};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};

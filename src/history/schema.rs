@@ -37,8 +37,8 @@ CREATE INDEX runs_started_at ON runs (started_at, id);
 CREATE TABLE socket_versions (
     id INTEGER PRIMARY KEY,
     hash BLOB NOT NULL,
-    first_run INTEGER NOT NULL REFERENCES runs (id),
-    end_run INTEGER REFERENCES runs (id),
+    first_run INTEGER NOT NULL,
+    end_run INTEGER,
     ns INTEGER NOT NULL,
     netns INTEGER,
     protocol TEXT NOT NULL,
@@ -64,8 +64,8 @@ CREATE INDEX socket_versions_first ON socket_versions (ns, first_run);
 CREATE TABLE process_versions (
     id INTEGER PRIMARY KEY,
     hash BLOB NOT NULL,
-    first_run INTEGER NOT NULL REFERENCES runs (id),
-    end_run INTEGER REFERENCES runs (id),
+    first_run INTEGER NOT NULL,
+    end_run INTEGER,
     ns INTEGER NOT NULL,
     pid INTEGER NOT NULL,
     start_ticks INTEGER NOT NULL,
@@ -89,8 +89,8 @@ CREATE INDEX process_versions_first ON process_versions (ns, first_run);
 CREATE TABLE holdings (
     id INTEGER PRIMARY KEY,
     hash BLOB NOT NULL,
-    first_run INTEGER NOT NULL REFERENCES runs (id),
-    end_run INTEGER REFERENCES runs (id),
+    first_run INTEGER NOT NULL,
+    end_run INTEGER,
     ns INTEGER NOT NULL,
     socket_version INTEGER NOT NULL REFERENCES socket_versions (id),
     process_version INTEGER REFERENCES process_versions (id),
@@ -242,6 +242,11 @@ fn create(path: &Path) -> Result<(), HistoryError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // The directory too, private, when it is missing (a host without the package's
+    // /var/lib/sockwarden).
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&dir)
+        .map_err(|e| HistoryError::io(&dir, e))?;
     let tmp = tempfile::Builder::new()
         .prefix(".history.db.")
         .tempfile_in(&dir)

@@ -298,3 +298,78 @@ fn reading_a_missing_history_creates_nothing() {
     assert!(matches!(runs(&db), Err(HistoryError::Missing(_))));
     assert!(!db.exists());
 }
+
+/// Pruning at a moment between runs 2 and 3 keeps run 2 (in effect then) and everything after,
+/// each rebuilding as before; run 1 and the rows only it saw are gone.
+#[test]
+fn prune_keeps_the_window_and_what_overlaps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let p = process(100, "d");
+    let s = |t: &str, socks: Vec<Socket>| snap(t, socks, vec![p.clone()]);
+    let runs_in = [
+        s(
+            "2026-12-01T10:00:00Z",
+            vec![tcp(1, None, 1, 100), tcp(2, None, 2, 100)],
+        ),
+        s(
+            "2026-12-01T11:00:00Z",
+            vec![tcp(2, None, 2, 100), tcp(3, None, 3, 100)],
+        ),
+        s("2026-12-01T12:00:00Z", vec![tcp(3, None, 3, 100)]),
+        s("2026-12-01T13:00:00Z", vec![tcp(4, None, 4, 100)]),
+    ];
+    for r in &runs_in {
+        record(&db, r).unwrap();
+    }
+    let before: Vec<Snapshot> = (2..=4).map(|i| load(&db, &At::Run(i)).unwrap()).collect();
+    let cutoff = humantime::parse_rfc3339("2026-12-01T11:30:00Z").unwrap();
+    let pruned = prune(&db, cutoff).unwrap();
+    assert_eq!(pruned.runs, 1);
+    // Socket 1 (ended at run 2) and its holding.
+    assert_eq!(pruned.rows, 2);
+    for (i, b) in (2..=4).zip(&before) {
+        assert_eq!(
+            projected(&load(&db, &At::Run(i)).unwrap()),
+            projected(b),
+            "run {i}"
+        );
+    }
+    assert!(matches!(
+        load(&db, &At::Run(1)),
+        Err(HistoryError::NoSuchRun { .. })
+    ));
+    let t = At::Time(humantime::parse_rfc3339("2026-12-01T10:30:00Z").unwrap());
+    let err = load(&db, &t).unwrap_err().to_string();
+    assert!(
+        err.contains("first run started at 2026-12-01T11:00:00Z"),
+        "{err}"
+    );
+    // Pruning everything up to now keeps the latest run.
+    prune(&db, std::time::SystemTime::now()).unwrap();
+    assert_eq!(
+        runs(&db).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [4]
+    );
+    assert_eq!(
+        projected(&load(&db, &At::Latest).unwrap()),
+        projected(&runs_in[3])
+    );
+}
+
+#[test]
+fn the_first_run_creates_a_private_directory_and_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("var/lib/sockwarden/history.db");
+    record(&db, &snap("2026-12-01T10:00:00Z", Vec::new(), Vec::new())).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(db.parent().unwrap()), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".history.db."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -282,3 +282,73 @@ fn history_files_that_are_not_ours_exit_2_naming_the_file() {
     expect_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("the first run started at"));
 }
+
+/// `scan --record` records, and the history's path comes from `--history`, else
+/// SOCKWARDEN_HISTORY, else the configuration file's `history` key, for scan and the other
+/// commands alike.
+#[test]
+fn history_path_follows_flag_env_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (from_env, from_file) = (dir.path().join("env.db"), dir.path().join("file.db"));
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "history: file.db\n").unwrap();
+    let run = |args: &[&str], env: &[(&str, &Path)]| {
+        let mut c = Command::new(BIN);
+        c.args(args).env_remove("SOCKWARDEN_HISTORY");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let scan = ["scan", "--record"];
+    let out = run(&scan, &[("SOCKWARDEN_CONFIG", &config)]);
+    assert!(out.status.code().is_some_and(|c| c < 2), "{out:?}");
+    let out = run(
+        &["snapshot", "--record"],
+        &[("SOCKWARDEN_HISTORY", &from_env)],
+    );
+    expect_exit(&out, 0);
+    assert!(
+        out.stdout.is_empty(),
+        "snapshot --record writes no JSON without -o"
+    );
+    let count = |p: &Path| runs_of(p).len();
+    assert_eq!((count(&from_file), count(&from_env)), (1, 1));
+    // The other commands find the same histories the same way.
+    let runs_json = |env: &[(&str, &Path)]| {
+        let out = run(&["history", "runs", "--json"], env);
+        expect_exit(&out, 0);
+        serde_json::from_slice::<Vec<Value>>(&out.stdout)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(runs_json(&[("SOCKWARDEN_CONFIG", &config)]), 1);
+    let out = run(
+        &["list", "--from", "@now"],
+        &[
+            ("SOCKWARDEN_CONFIG", &config),
+            ("SOCKWARDEN_HISTORY", &from_env),
+        ],
+    );
+    expect_exit(&out, 0);
+    let flag = dir.path().join("flag.db");
+    let out = run(
+        &["--history", flag.to_str().unwrap(), "snapshot", "--record"],
+        &[("SOCKWARDEN_HISTORY", &from_env)],
+    );
+    expect_exit(&out, 0);
+    assert_eq!((count(&flag), count(&from_env)), (1, 1));
+    let out = run(
+        &[
+            "--history",
+            flag.to_str().unwrap(),
+            "history",
+            "prune",
+            "--keep",
+            "1h",
+        ],
+        &[],
+    );
+    expect_exit(&out, 0);
+    assert_eq!(count(&flag), 1, "the latest run is kept");
+}
