@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use rayon::prelude::*;
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use super::rows::{Hash, ProcRow, SockRow, container_columns, holding_hash};
@@ -52,9 +53,10 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         run,
         ..Recorded::default()
     };
+    // Hashing is most of a run's CPU on a large host: in parallel.
     let socks: Vec<(SockRow, Hash)> = snap
         .sockets
-        .iter()
+        .par_iter()
         .map(|s| {
             let row = SockRow::of(s, default_ns);
             let h = row.hash();
@@ -87,14 +89,20 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         .zip(&proc_ids)
         .map(|((row, h), id)| ((row.ns, row.process.pid), (*id, *h)))
         .collect();
-    let mut holds = Vec::new();
-    for ((s, (row, h)), sid) in snap.sockets.iter().zip(&socks).zip(&sock_ids) {
-        for o in &s.owners {
-            let p = by_pid.get(&(row.ns, o.pid));
-            let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
-            holds.push(((row.ns, *sid, p.map(|(id, _)| *id), *o), hh));
-        }
-    }
+    let holds: Vec<_> = snap
+        .sockets
+        .par_iter()
+        .zip(socks.par_iter())
+        .zip(sock_ids.par_iter())
+        .flat_map_iter(|((s, (row, h)), sid)| {
+            let by_pid = &by_pid;
+            s.owners.iter().map(move |o| {
+                let p = by_pid.get(&(row.ns, o.pid));
+                let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
+                ((row.ns, *sid, p.map(|(id, _)| *id), *o), hh)
+            })
+        })
+        .collect();
     sync(
         &tx,
         "holdings",

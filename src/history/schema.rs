@@ -59,7 +59,7 @@ CREATE TABLE socket_versions (
     unix_peer INTEGER,
     packet_ethertype INTEGER
 );
-CREATE INDEX socket_versions_open ON socket_versions (ns) WHERE end_run IS NULL;
+CREATE INDEX socket_versions_open ON socket_versions (ns, hash) WHERE end_run IS NULL;
 CREATE INDEX socket_versions_first ON socket_versions (ns, first_run);
 CREATE TABLE process_versions (
     id INTEGER PRIMARY KEY,
@@ -84,7 +84,7 @@ CREATE TABLE process_versions (
     container_pod_uid TEXT,
     netns INTEGER
 );
-CREATE INDEX process_versions_open ON process_versions (ns) WHERE end_run IS NULL;
+CREATE INDEX process_versions_open ON process_versions (ns, hash) WHERE end_run IS NULL;
 CREATE INDEX process_versions_first ON process_versions (ns, first_run);
 CREATE TABLE holdings (
     id INTEGER PRIMARY KEY,
@@ -97,7 +97,7 @@ CREATE TABLE holdings (
     pid INTEGER NOT NULL,
     fd INTEGER NOT NULL
 );
-CREATE INDEX holdings_open ON holdings (ns) WHERE end_run IS NULL;
+CREATE INDEX holdings_open ON holdings (ns, hash) WHERE end_run IS NULL;
 CREATE INDEX holdings_first ON holdings (ns, first_run);
 ";
 
