@@ -84,6 +84,70 @@ pub fn record(history: &HistoryPath, snap: &Snapshot) -> Result<()> {
     Ok(())
 }
 
+/// `--since-last`: the latest recorded run and its snapshot, `None` when nothing was recorded
+/// yet (a missing history or one without runs).
+pub fn previous(history: &HistoryPath) -> Result<Option<(history::Run, Snapshot)>> {
+    let path = history.path()?;
+    let runs = match history::runs(&path) {
+        Ok(r) => r,
+        Err(history::HistoryError::Missing(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    // The run `@now` names: the latest started, the highest id among equals.
+    let Some(latest) = runs
+        .into_iter()
+        .max_by(|a, b| (&a.started_at, a.id).cmp(&(&b.started_at, b.id)))
+    else {
+        return Ok(None);
+    };
+    let snap = history::load(&path, &history::At::Run(latest.id))?;
+    Ok(Some((latest, snap)))
+}
+
+/// The `--since-last` section: `diff` of the previous run and `snap`, and this report's
+/// findings split by whether the previous run, scanned with the same rules and baseline, had
+/// them (by finding id).
+pub fn since_last(
+    prev: Option<(history::Run, Snapshot)>,
+    snap: &Snapshot,
+    rules: &crate::rules::RuleSet,
+    baseline: Option<&(crate::baseline::Baseline, crate::baseline::Compiled)>,
+    rep: &crate::report::ScanReport,
+) -> crate::report::SinceLast {
+    use std::collections::BTreeSet;
+    let (run, old) = match prev {
+        Some((run, s)) => (Some(run), s),
+        None => (None, empty_like(snap)),
+    };
+    let findings = crate::engine::evaluate(rules, &old);
+    let drift = baseline.map(|(b, c)| crate::baseline::drift::compare(b, c, &old));
+    let old_rep = crate::report::build(&old, rules, &findings, drift.as_ref());
+    let before: BTreeSet<&str> = old_rep.findings.iter().map(|f| f.id.as_str()).collect();
+    let now: BTreeSet<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
+    let ids = |s: BTreeSet<&&str>| s.into_iter().map(|i| i.to_string()).collect();
+    crate::report::SinceLast {
+        changes: crate::baseline::diff::compare(&old, snap),
+        new: ids(now.difference(&before).collect()),
+        still_present: ids(now.intersection(&before).collect()),
+        resolved: ids(before.difference(&now).collect()),
+        started_at: run.as_ref().map(|r| r.started_at.clone()),
+        run: run.map(|r| r.id),
+    }
+}
+
+/// A snapshot of nothing, with `snap`'s header: what the first run is compared with.
+fn empty_like(snap: &Snapshot) -> Snapshot {
+    Snapshot {
+        schema_version: snap.schema_version,
+        meta: snap.meta.clone(),
+        sockets: Vec::new(),
+        processes: Vec::new(),
+        namespaces: Vec::new(),
+        warnings: Vec::new(),
+        gaps: Vec::new(),
+    }
+}
+
 /// `sockwarden history ...`.
 pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     let json = match cmd {

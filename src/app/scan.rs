@@ -148,6 +148,12 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let (rules, baseline) = loaded?;
     let snap = snap?;
     partial.check(&snap, "the scan")?;
+    // The previous run, read before this scan's own run is recorded.
+    let previous = if args.since_last {
+        Some(history_cmd::previous(&history)?)
+    } else {
+        None
+    };
     if args.record {
         history_cmd::record(&history, &snap)?;
     }
@@ -158,6 +164,10 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    if let Some(prev) = previous {
+        let b = baseline.as_ref();
+        rep.since_last = Some(history_cmd::since_last(prev, &snap, &rules, b, &rep));
+    }
     if source.is_live() {
         rep.duration_seconds = Some(started.elapsed().as_secs_f64());
     }
@@ -216,11 +226,16 @@ fn write_reports(
 }
 
 /// 1 with a finding at or above --fail-on, else 0; with --exit-bits, AIDE-style bits: 1 new,
-/// 2 gone, 4 changed, 8 a rule finding at or above --fail-on.
+/// 2 gone, 4 changed, 8 a rule finding at or above --fail-on. With --since-last, only findings
+/// new since the previous run count.
 fn exit_status(exit_bits: bool, fail_on: Severity, rep: &report::ScanReport) -> ExitStatus {
     use crate::baseline::Category::*;
+    let counted = rep
+        .findings
+        .iter()
+        .filter(|f| rep.since_last.as_ref().is_none_or(|s| s.is_new(&f.id)));
     if !exit_bits {
-        let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
+        let hit = counted.clone().any(|f| f.severity >= fail_on);
         return if hit {
             ExitStatus::Findings
         } else {
@@ -228,7 +243,7 @@ fn exit_status(exit_bits: bool, fail_on: Severity, rep: &report::ScanReport) -> 
         };
     }
     let mut bits = 0u8;
-    for f in &rep.findings {
+    for f in counted {
         bits |= match f.category {
             Some(NewListener | NewOutbound | NewInbound) => 1,
             Some(ListenerGone) => 2,

@@ -228,6 +228,11 @@ pub struct ScanArgs {
     /// snapshot is recorded.
     #[arg(long, conflicts_with = "from")]
     pub record: bool,
+    /// Report what changed since the latest recorded run (listeners, connections, processes
+    /// added, removed, changed) and which findings are new; exit 1 only for a new finding at or
+    /// above --fail-on, so a scheduled scan alerts once per problem (docs/history.md).
+    #[arg(long)]
+    pub since_last: bool,
     /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,

@@ -352,3 +352,73 @@ fn history_path_follows_flag_env_and_config() {
     expect_exit(&out, 0);
     assert_eq!(count(&flag), 1, "the latest run is kept");
 }
+
+/// `scan --record --since-last` in a live namespace: the first scan finds everything new; after
+/// a listener run from /tmp appears, its findings are new, the changes equal `diff` of the two
+/// recorded runs, and the exit status is 1; an unchanged third scan has the same findings, all
+/// still present, and exits 0; when the listener goes, its findings are resolved.
+#[test]
+fn history_since_last_reports_changes_and_new_findings_once() {
+    if !require_root("history_since_last_reports_changes_and_new_findings_once") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let db = ns.workdir().join("history.db");
+    let scan = |ns: &Netns| -> (i32, Value) {
+        let db = db.to_str().unwrap();
+        let out = ns.run(&[
+            BIN,
+            "--history",
+            db,
+            "scan",
+            "--no-config",
+            "--record",
+            "--since-last",
+            "--format",
+            "json",
+        ]);
+        let code = out.status.code().unwrap();
+        assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
+        (code, serde_json::from_slice(&out.stdout).unwrap())
+    };
+    let ids = |r: &Value, key: &str| -> Vec<String> {
+        serde_json::from_value(r["since_last"][key].clone()).unwrap()
+    };
+    let all = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (_, first) = scan(&ns);
+    assert_eq!(first["since_last"]["run"], Value::Null);
+    assert_eq!(ids(&first, "new"), all(&first));
+    let scenario = ns.start_scenario("tmp-listener");
+    let (code, second) = scan(&ns);
+    let new = ids(&second, "new");
+    assert!(
+        !new.is_empty(),
+        "the /tmp listener raises a finding: {second}"
+    );
+    assert_eq!(code, 1);
+    assert_eq!(second["since_last"]["run"], 1);
+    let diff = sw(&db, &["diff", "@run:1", "@run:2", "--format", "json"]);
+    let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    for part in ["listeners", "connections", "processes"] {
+        assert_eq!(second["since_last"]["changes"][part], diff[part], "{part}");
+    }
+    assert!(!diff["listeners"]["added"].as_array().unwrap().is_empty());
+    let (code, third) = scan(&ns);
+    assert_eq!(code, 0, "nothing new: no alert");
+    assert!(ids(&third, "new").is_empty());
+    assert_eq!(ids(&third, "still_present"), all(&third));
+    assert!(new.iter().all(|id| all(&third).contains(id)));
+    ns.kill(scenario["pid"].as_u64().unwrap() as u32);
+    let (_, fourth) = scan(&ns);
+    let resolved = ids(&fourth, "resolved");
+    assert!(new.iter().all(|id| resolved.contains(id)), "{fourth}");
+}
