@@ -392,7 +392,7 @@ pub struct SnapshotArgs {
     /// Add the snapshot to the history as a run (`--history`; docs/history.md). Only a complete
     /// snapshot is recorded. The JSON is then written only with `-o`: stdout stays quiet for
     /// timers and cron.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_processes")]
     pub record: bool,
     /// Leave out tcp_info, congestion control and socket memory.
     #[arg(long)]

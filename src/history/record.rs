@@ -41,6 +41,12 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         let missed: Vec<String> = snap.gaps.iter().map(|g| g.scope.clone()).collect();
         return Err(HistoryError::Incomplete(missed.join(", ")));
     }
+    // Without attribution every holding would look ended, and every process gone.
+    if !snap.meta.attribution {
+        return Err(HistoryError::Incomplete(
+            "the owners (process attribution did not run)".into(),
+        ));
+    }
     let mut conn = schema::open(path, Mode::Write)?;
     let sql = |e| HistoryError::sql(path, e);
     let tx = conn

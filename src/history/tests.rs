@@ -228,6 +228,9 @@ fn a_snapshot_with_gaps_is_not_recorded() {
         reason: "gone".into(),
     });
     assert!(matches!(record(&db, &s), Err(HistoryError::Incomplete(_))));
+    s.gaps.clear();
+    s.meta.attribution = false;
+    assert!(matches!(record(&db, &s), Err(HistoryError::Incomplete(_))));
     assert!(!db.exists(), "nothing is created for a refused run");
 }
 

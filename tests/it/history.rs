@@ -238,7 +238,7 @@ fn history_two_concurrent_recorders_both_land() {
 fn history_files_that_are_not_ours_exit_2_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.db");
-    let out = sw(&good, &["snapshot", "--record", "--no-processes"]);
+    let out = sw(&good, &["snapshot", "--record"]);
     expect_exit(&out, 0);
     // Closing the last connection checkpoints the WAL: the file holds the whole history.
     let bytes = std::fs::read(&good).unwrap();
@@ -263,7 +263,7 @@ fn history_files_that_are_not_ours_exit_2_naming_the_file() {
             &["scan", "--no-config", "--from", "@-1h"],
             &["diff", "@run:1", "@now"],
             &["history", "runs"],
-            &["snapshot", "--record", "--no-processes"],
+            &["snapshot", "--record"],
         ] {
             let out = sw(&path, args);
             let err = String::from_utf8_lossy(&out.stderr);
