@@ -376,3 +376,41 @@ fn the_first_run_creates_a_private_directory_and_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A file left at schema_version 0 (created, then killed before the first migration) is
+/// refused for reading, and migrated to the current version by the next recording run.
+#[test]
+fn an_unmigrated_history_is_migrated_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        c.execute_batch(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema_version', '0');",
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        load(&db, &At::Latest),
+        Err(HistoryError::NeedsMigration { found: 0, .. })
+    ));
+    let s = snap(
+        "2026-12-01T10:00:00Z",
+        vec![tcp(22, None, 10, 100)],
+        vec![process(100, "d")],
+    );
+    record(&db, &s).unwrap();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let v: String = c
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION.to_string());
+    assert_eq!(projected(&load(&db, &At::Latest).unwrap()), projected(&s));
+}
