@@ -8,10 +8,10 @@ use std::path::Path;
 use rayon::prelude::*;
 use rusqlite::{Transaction, TransactionBehavior, params};
 
-use super::rows::{Hash, ProcRow, SockRow, container_columns, holding_hash};
+use super::rows::{Hash, ProcRow, SockRow, container_columns, holding_hash, socket_hash};
 use super::schema::{self, Mode};
 use super::{HistoryError, scope_text, to_sql};
-use crate::model::Snapshot;
+use crate::model::{Snapshot, Socket};
 
 /// What a recorded run changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -47,28 +47,27 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
             "the owners (process attribution did not run)".into(),
         ));
     }
+    let default_ns = snap.meta.netns.unwrap_or(0);
+    let ns_of = |s: &Socket| s.netns.unwrap_or(default_ns);
+    let scope = scope_of(snap, default_ns);
+    // Hashing is most of an unchanged run's CPU on a large host: in parallel, and before the
+    // write lock is taken.
+    let socks: Vec<(&Socket, Hash)> = snap
+        .sockets
+        .par_iter()
+        .map(|s| (s, socket_hash(s, default_ns)))
+        .collect();
+    let procs = process_rows(snap, default_ns, scope[0]);
     let mut conn = schema::open(path, Mode::Write)?;
     let sql = |e| HistoryError::sql(path, e);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql)?;
-    let default_ns = snap.meta.netns.unwrap_or(0);
-    let scope = scope_of(snap, default_ns);
     let run = insert_run(&tx, snap, &scope).map_err(sql)?;
     let mut rec = Recorded {
         run,
         ..Recorded::default()
     };
-    // Hashing is most of a run's CPU on a large host: in parallel.
-    let socks: Vec<(SockRow, Hash)> = snap
-        .sockets
-        .par_iter()
-        .map(|s| {
-            let row = SockRow::of(s, default_ns);
-            let h = row.hash();
-            (row, h)
-        })
-        .collect();
     let sock_ids = sync(
         &tx,
         "socket_versions",
@@ -76,10 +75,9 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         &scope,
         &socks,
         &mut rec.sockets,
-        |r, h| insert_socket(&tx, run, r, h),
+        |s, h| insert_socket(&tx, run, &SockRow::of(s, default_ns), h),
     )
     .map_err(sql)?;
-    let procs = process_rows(snap, &socks, scope[0]);
     let proc_ids = sync(
         &tx,
         "process_versions",
@@ -95,17 +93,15 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         .zip(&proc_ids)
         .map(|((row, h), id)| ((row.ns, row.process.pid), (*id, *h)))
         .collect();
-    let holds: Vec<_> = snap
-        .sockets
+    let holds: Vec<_> = socks
         .par_iter()
-        .zip(socks.par_iter())
         .zip(sock_ids.par_iter())
-        .flat_map_iter(|((s, (row, h)), sid)| {
-            let by_pid = &by_pid;
+        .flat_map_iter(|((s, h), sid)| {
+            let (by_pid, ns) = (&by_pid, ns_of(s));
             s.owners.iter().map(move |o| {
-                let p = by_pid.get(&(row.ns, o.pid));
+                let p = by_pid.get(&(ns, o.pid));
                 let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
-                ((row.ns, *sid, p.map(|(id, _)| *id), *o), hh)
+                ((ns, *sid, p.map(|(id, _)| *id), *o), hh)
             })
         })
         .collect();
@@ -290,14 +286,10 @@ fn insert_process(tx: &Transaction, run: i64, r: &ProcRow, h: &Hash) -> rusqlite
 /// The processes of each namespace: the holders of its sockets and their parents, filed under
 /// that namespace (a process holding sockets in two namespaces is a row in each). A process the
 /// snapshot lists that none of its sockets accounts for is filed under `fallback_ns`.
-fn process_rows(
-    snap: &Snapshot,
-    socks: &[(SockRow, Hash)],
-    fallback_ns: u64,
-) -> Vec<(ProcRow, Hash)> {
+fn process_rows(snap: &Snapshot, default_ns: u64, fallback_ns: u64) -> Vec<(ProcRow, Hash)> {
     let mut per_ns: BTreeMap<u64, BTreeSet<u32>> = BTreeMap::new();
-    for (s, (row, _)) in snap.sockets.iter().zip(socks) {
-        let set = per_ns.entry(row.ns).or_default();
+    for s in &snap.sockets {
+        let set = per_ns.entry(s.netns.unwrap_or(default_ns)).or_default();
         set.extend(s.owners.iter().map(|o| o.pid));
     }
     for set in per_ns.values_mut() {

@@ -6,7 +6,6 @@
 //! again. [`keep_socket`] and [`keep_process`] are the projection: what a reconstruction gives
 //! back is exactly the projection of what was recorded.
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::{
@@ -14,20 +13,107 @@ use crate::model::{
     UnixInfo,
 };
 
-/// A content hash: the first 16 bytes of the SHA-256 of a row's kept fields (JSON-encoded, the
-/// field order fixed by the struct).
+/// A content hash: the first 16 bytes of the SHA-256 of a row's kept fields, each written in a
+/// fixed order with a tag for an absent value and a length before variable-length bytes, so
+/// that two different rows never write the same bytes.
 pub type Hash = [u8; 16];
 
-fn hash_of(row: &impl Serialize) -> Hash {
-    let bytes = serde_json::to_vec(row).expect("rows serialize");
-    let digest = Sha256::digest(&bytes);
-    let mut h = [0u8; 16];
-    h.copy_from_slice(&digest[..16]);
-    h
+/// The hasher's input, written field by field without building a document (hashing is most of
+/// an unchanged run's cost on a large host).
+struct Feed(Sha256);
+
+impl Feed {
+    fn new() -> Feed {
+        Feed(Sha256::new())
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.update(v.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.0.update(b);
+    }
+    fn flag(&mut self, b: bool) {
+        self.0.update([u8::from(b)]);
+    }
+    /// A tag for `Some`/`None`, then the value.
+    fn opt<T>(&mut self, v: Option<T>, f: impl FnOnce(&mut Feed, T)) {
+        self.flag(v.is_some());
+        if let Some(v) = v {
+            f(self, v);
+        }
+    }
+    fn endpoint(&mut self, e: Option<Endpoint>) {
+        self.opt(e, |h, e| {
+            match e.address {
+                std::net::IpAddr::V4(a) => h.bytes(&a.octets()),
+                std::net::IpAddr::V6(a) => h.bytes(&a.octets()),
+            }
+            h.u64(u64::from(e.port));
+        });
+    }
+    fn finish(self) -> Hash {
+        let digest = self.0.finalize();
+        let mut h = [0u8; 16];
+        h.copy_from_slice(&digest[..16]);
+        h
+    }
+}
+
+/// The content hash of `s`'s kept fields, filed under its namespace (else `default_ns`):
+/// equal to `SockRow::of(s, default_ns).hash()`, without building the row.
+pub fn socket_hash(s: &Socket, default_ns: u64) -> Hash {
+    let mut h = Feed::new();
+    h.u64(s.netns.unwrap_or(default_ns));
+    h.opt(s.netns, Feed::u64);
+    for name in [s.protocol.name(), s.family.name(), s.state.name()] {
+        h.bytes(name.as_bytes());
+    }
+    h.endpoint(s.local);
+    h.endpoint(s.remote);
+    h.u64(s.inode);
+    h.opt(s.cookie, Feed::u64);
+    h.opt(s.uid, |h, v| h.u64(u64::from(v)));
+    h.opt(s.ifindex, |h, v| h.u64(u64::from(v)));
+    h.opt(s.interface.as_deref(), |h, v| h.bytes(v.as_bytes()));
+    h.opt(s.v6only, Feed::flag);
+    h.opt(s.unix.as_deref(), |h, u| {
+        h.opt(u.name.as_ref(), |h, n| h.bytes(n.as_bytes()));
+        h.flag(u.r#abstract);
+        h.opt(u.peer, Feed::u64);
+    });
+    h.opt(s.packet.as_deref(), |h, p| h.u64(u64::from(p.ethertype)));
+    h.finish()
+}
+
+fn process_hash(ns: u64, p: &Process) -> Hash {
+    let mut h = Feed::new();
+    h.u64(ns);
+    for v in [p.pid, p.ppid, p.uid, p.euid] {
+        h.u64(u64::from(v));
+    }
+    h.u64(p.start_ticks);
+    h.bytes(p.comm.as_bytes());
+    h.opt(p.exe.as_ref(), |h, e| h.bytes(e.as_bytes()));
+    h.flag(p.exe_deleted);
+    h.flag(p.exe_memfd);
+    h.u64(p.cmdline.len() as u64);
+    for a in &p.cmdline {
+        h.bytes(a.as_bytes());
+    }
+    h.opt(p.user.as_deref(), |h, u| h.bytes(u.as_bytes()));
+    h.opt(p.cgroup.as_deref(), |h, c| h.bytes(c.as_bytes()));
+    h.opt(p.container.as_ref(), |h, c| {
+        h.bytes(c.runtime.as_bytes());
+        h.bytes(c.id.as_bytes());
+        h.opt(c.pod_uid.as_deref(), |h, u| h.bytes(u.as_bytes()));
+    });
+    h.opt(p.netns, Feed::u64);
+    h.finish()
 }
 
 /// A socket's kept fields, and the namespace (`ns`) the run filed it under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SockRow {
     /// The namespace that scopes the row: the socket's `netns`, else the snapshot's `meta.netns`,
     /// else 0.
@@ -87,9 +173,9 @@ impl SockRow {
         }
     }
 
-    /// The content hash.
+    /// The content hash (see [`socket_hash`]).
     pub fn hash(&self) -> Hash {
-        hash_of(self)
+        socket_hash(&self.to_socket(), self.ns)
     }
 
     /// The socket this row describes, without owners (they are holdings).
@@ -128,7 +214,7 @@ impl SockRow {
 }
 
 /// A process's kept fields (all of [`Process`]), and the namespace the run filed it under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcRow {
     /// The namespace of the sockets it holds (or whose holder it is the parent of).
     pub ns: u64,
@@ -139,13 +225,18 @@ pub struct ProcRow {
 impl ProcRow {
     /// The content hash.
     pub fn hash(&self) -> Hash {
-        hash_of(self)
+        process_hash(self.ns, &self.process)
     }
 }
 
 /// A holding's identity: the socket's and the process's content hashes, the pid and the fd.
 pub fn holding_hash(socket: &Hash, process: Option<&Hash>, owner: Owner) -> Hash {
-    hash_of(&(socket, process, owner.pid, owner.fd))
+    let mut h = Feed::new();
+    h.bytes(socket);
+    h.opt(process, |h, p| h.bytes(p));
+    h.u64(u64::from(owner.pid));
+    h.u64(u64::from(owner.fd));
+    h.finish()
 }
 
 /// The projection of a socket onto the fields the history keeps: what `@TIME` gives back.

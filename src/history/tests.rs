@@ -414,3 +414,67 @@ fn an_unmigrated_history_is_migrated_by_the_next_run() {
     assert_eq!(v, SCHEMA_VERSION.to_string());
     assert_eq!(projected(&load(&db, &At::Latest).unwrap()), projected(&s));
 }
+
+/// Every kept field is in the content hash (a change makes a new version), no volatile field
+/// is (a ticking counter does not), and the row's hash is the socket's.
+#[test]
+fn the_hash_covers_every_kept_field_and_nothing_else() {
+    use super::rows::{SockRow, socket_hash};
+    let mut base = unix(b"bus", 11, 1);
+    base.netns = Some(5);
+    base.uid = Some(0);
+    base.cookie = Some(9);
+    let mut inet = tcp(22, Some(("192.0.2.1", 40000)), 10, 100);
+    inet.v6only = Some(false);
+    inet.ifindex = Some(2);
+    inet.interface = Some("eth0".into());
+    let mut packet = Socket::new(Protocol::PacketRaw, Family::Packet, State::Close, 12);
+    packet.packet = Some(Box::new(crate::model::PacketInfo {
+        ethertype: 3,
+        version: None,
+        flags: None,
+        fanout: None,
+        bpf: None,
+    }));
+    type Change = fn(&mut Socket);
+    let kept: [(&str, Change); 17] = [
+        ("netns", |s| s.netns = Some(6)),
+        ("no netns", |s| s.netns = None),
+        ("protocol", |s| s.protocol = Protocol::UnixDgram),
+        ("family", |s| s.family = Family::Inet),
+        ("state", |s| s.state = State::Established),
+        ("local", |s| s.local = ep("127.0.0.1", 1)),
+        ("remote", |s| s.remote = ep("::1", 1)),
+        ("inode", |s| s.inode += 1),
+        ("cookie", |s| s.cookie = None),
+        ("uid", |s| s.uid = Some(1)),
+        ("ifindex", |s| s.ifindex = Some(3)),
+        ("interface", |s| s.interface = Some("lo".into())),
+        ("v6only", |s| s.v6only = Some(true)),
+        ("unix name", |s| s.unix.as_mut().unwrap().name = None),
+        ("unix abstract", |s| {
+            s.unix.as_mut().unwrap().r#abstract = false
+        }),
+        ("unix peer", |s| s.unix.as_mut().unwrap().peer = Some(4)),
+        ("packet", |s| s.packet.as_mut().unwrap().ethertype = 0x800),
+    ];
+    for s in [&base, &inet, &packet] {
+        assert_eq!(SockRow::of(s, 7).hash(), socket_hash(s, 7));
+        // The namespace it is filed under counts when it names none itself.
+        let filed = socket_hash(s, 7) != socket_hash(s, 8);
+        assert_eq!(filed, s.netns.is_none());
+    }
+    for (name, change) in kept {
+        let before = if name == "packet" { &packet } else { &base };
+        let mut after = before.clone();
+        change(&mut after);
+        assert_ne!(socket_hash(before, 7), socket_hash(&after, 7), "{name}");
+    }
+    let mut ticking = inet.clone();
+    ticking.recv_q += 1;
+    ticking.send_q += 1;
+    ticking.mark = Some(1);
+    ticking.tcp_info = Some(Box::default());
+    ticking.owners.push(Owner { pid: 9, fd: 9 });
+    assert_eq!(socket_hash(&inet, 7), socket_hash(&ticking, 7));
+}
