@@ -11,7 +11,7 @@ use rusqlite::{Transaction, TransactionBehavior, params};
 use super::rows::{Hash, ProcRow, SockRow, container_columns, holding_hash, socket_hash};
 use super::schema::{self, Mode};
 use super::{HistoryError, scope_text, to_sql};
-use crate::model::{Snapshot, Socket};
+use crate::model::{Owner, Snapshot, Socket};
 
 /// What a recorded run changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -48,7 +48,6 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         ));
     }
     let default_ns = snap.meta.netns.unwrap_or(0);
-    let ns_of = |s: &Socket| s.netns.unwrap_or(default_ns);
     let scope = scope_of(snap, default_ns);
     // Hashing is most of an unchanged run's CPU on a large host: in parallel, and before the
     // write lock is taken.
@@ -88,23 +87,7 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         |r, h| insert_process(&tx, run, r, h),
     )
     .map_err(sql)?;
-    let by_pid: HashMap<(u64, u32), (i64, Hash)> = procs
-        .iter()
-        .zip(&proc_ids)
-        .map(|((row, h), id)| ((row.ns, row.process.pid), (*id, *h)))
-        .collect();
-    let holds: Vec<_> = socks
-        .par_iter()
-        .zip(sock_ids.par_iter())
-        .flat_map_iter(|((s, h), sid)| {
-            let (by_pid, ns) = (&by_pid, ns_of(s));
-            s.owners.iter().map(move |o| {
-                let p = by_pid.get(&(ns, o.pid));
-                let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
-                ((ns, *sid, p.map(|(id, _)| *id), *o), hh)
-            })
-        })
-        .collect();
+    let holds = holding_items(&socks, &sock_ids, &procs, &proc_ids, default_ns);
     sync(
         &tx,
         "holdings",
@@ -112,18 +95,53 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
         &scope,
         &holds,
         &mut rec.holdings,
-        |(ns, sid, pid, o), h| {
-            tx.execute(
-            "INSERT INTO holdings (hash, first_run, ns, socket_version, process_version, pid, fd) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![&h[..], run, to_sql(*ns), sid, pid, o.pid, o.fd],
-        )?;
-            Ok(tx.last_insert_rowid())
-        },
+        |(ns, sid, pid, o), h| insert_holding(&tx, run, (*ns, *sid, *pid, *o), h),
     )
     .map_err(sql)?;
     tx.commit().map_err(sql)?;
     Ok(rec)
+}
+
+/// A holding to record: its namespace, socket version, process version (when the holder was
+/// read) and owner.
+type HoldItem = (u64, i64, Option<i64>, Owner);
+
+/// The holdings of the snapshot's sockets, with their hashes: each owner of each socket, linked
+/// to the socket's version and to its holder's version in the socket's namespace.
+fn holding_items(
+    socks: &[(&Socket, Hash)],
+    sock_ids: &[i64],
+    procs: &[(ProcRow, Hash)],
+    proc_ids: &[i64],
+    default_ns: u64,
+) -> Vec<(HoldItem, Hash)> {
+    let by_pid: HashMap<(u64, u32), (i64, Hash)> = procs
+        .iter()
+        .zip(proc_ids)
+        .map(|((row, h), id)| ((row.ns, row.process.pid), (*id, *h)))
+        .collect();
+    socks
+        .par_iter()
+        .zip(sock_ids.par_iter())
+        .flat_map_iter(|((s, h), sid)| {
+            let (by_pid, ns) = (&by_pid, s.netns.unwrap_or(default_ns));
+            s.owners.iter().map(move |o| {
+                let p = by_pid.get(&(ns, o.pid));
+                let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
+                ((ns, *sid, p.map(|(id, _)| *id), *o), hh)
+            })
+        })
+        .collect()
+}
+
+fn insert_holding(tx: &Transaction, run: i64, item: HoldItem, h: &Hash) -> rusqlite::Result<i64> {
+    let (ns, sid, pid, o) = item;
+    tx.prepare_cached(
+        "INSERT INTO holdings (hash, first_run, ns, socket_version, process_version, pid, fd) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![&h[..], run, to_sql(ns), sid, pid, o.pid, o.fd])?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// The namespaces a snapshot covers: those it lists, those its sockets name, or else the one it
