@@ -63,6 +63,8 @@ crate::model::vocabulary! {
         AllowPartial => "allow_partial",
         /// Largest input file read.
         MaxInputSize => "max_input_size",
+        /// The history database that `--record` writes and `@TIME` reads.
+        History => "history",
     }
 }
 
@@ -268,6 +270,18 @@ impl SettingValue for Option<PathBuf> {
     }
 }
 
+impl SettingValue for PathBuf {
+    fn from_yaml(v: &Value, base: &Path) -> Result<Self, String> {
+        match text(v)? {
+            "" => Err("expected a path, got an empty string".into()),
+            p => Ok(path_in(base, p)),
+        }
+    }
+    fn show(&self) -> serde_json::Value {
+        self.to_string_lossy().into()
+    }
+}
+
 impl SettingValue for Option<String> {
     fn from_yaml(v: &Value, _: &Path) -> Result<Self, String> {
         match v {
@@ -349,6 +363,8 @@ pub struct Flags {
     pub allow_partial: Option<bool>,
     /// `--max-input-size`.
     pub max_input_size: Option<u64>,
+    /// `--history`.
+    pub history: Option<PathBuf>,
 }
 
 /// Which configuration file to read.
@@ -393,6 +409,8 @@ pub struct Settings {
     pub allow_partial: Setting<bool>,
     /// Input size cap.
     pub max_input_size: Setting<MaxSize>,
+    /// The history database.
+    pub history: Setting<PathBuf>,
     /// `rules.d` beside the file, when it exists (loaded before the `rules` setting).
     pub rules_d: Option<PathBuf>,
     /// The files of `lists.d` beside the file, in name order (loaded before the `lists` setting).
@@ -557,6 +575,7 @@ struct Partial {
     owners_from: Option<OwnersFrom>,
     allow_partial: Option<bool>,
     max_input_size: Option<MaxSize>,
+    history: Option<PathBuf>,
 }
 
 impl Partial {
@@ -584,6 +603,7 @@ impl Partial {
             Key::OwnersFrom => self.owners_from = read(v, base)?,
             Key::AllowPartial => self.allow_partial = read(v, base)?,
             Key::MaxInputSize => self.max_input_size = read(v, base)?,
+            Key::History => self.history = read(v, base)?,
         }
         Ok(())
     }
@@ -605,6 +625,7 @@ impl From<Flags> for Partial {
             owners_from: f.owners_from,
             allow_partial: f.allow_partial,
             max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
+            history: f.history,
         }
     }
 }
@@ -690,6 +711,11 @@ impl Settings {
             owners_from: layered!(owners_from, Key::OwnersFrom, OwnersFrom::Auto),
             allow_partial: layered!(allow_partial, Key::AllowPartial, false),
             max_input_size: layered!(max_input_size, Key::MaxInputSize, MaxSize(None)),
+            history: layered!(
+                history,
+                Key::History,
+                PathBuf::from(crate::history::DEFAULT_PATH)
+            ),
             file,
             rules_d,
             lists_d,
@@ -796,6 +822,7 @@ impl Settings {
             e(Key::OwnersFrom, &self.owners_from),
             e(Key::AllowPartial, &self.allow_partial),
             e(Key::MaxInputSize, &self.max_input_size),
+            e(Key::History, &self.history),
         ]
     }
 }

@@ -15,6 +15,7 @@
 //! - [`baseline`]: known-good baselines and drift.
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
 //! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
+//! - [`history`]: the local socket history (SQLite): recorded runs, `@TIME` reconstruction.
 //! - [`source`]: where a snapshot comes from (live or a saved file), resolved in one place.
 //! - [`report`]: the report document and its formats (table, JSON, JSON Lines, SARIF, JUnit,
 //!   Prometheus).
@@ -36,6 +37,7 @@ pub mod collect;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod history;
 pub mod input;
 pub mod list;
 pub mod model;

@@ -1,6 +1,7 @@
-//! Where a snapshot comes from: the one place that decides between the live system and a saved
-//! file, so `list`, `scan`, `baseline` and `diff` read snapshots the same way (and the coming
-//! sources, imported evidence and recorded history, have one seam to join).
+//! Where a snapshot comes from: the one place that decides between the live system, a saved
+//! file and a moment of the recorded history (`@TIME`, docs/history.md), so `list`, `scan`,
+//! `baseline` and `diff` read snapshots the same way (and the coming source, imported evidence,
+//! has one seam to join).
 //!
 //! A saved snapshot is attacker-controlled: it is read through [`crate::input`] (a regular file
 //! or stdin, size-capped), parsed, version-checked and validated ([`Snapshot::validate`]), so a
@@ -11,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::collect::{self, CollectOptions, Timings};
+use crate::history::{self, At, BadAt, HistoryError};
 use crate::input::{self, InputError};
 use crate::model::{SCHEMA_VERSION, Snapshot};
 
@@ -21,6 +23,13 @@ pub enum Source {
     Live(CollectOptions),
     /// A saved snapshot file, or `-` for standard input.
     Saved(PathBuf),
+    /// A recorded run of the history: the snapshot rebuilt from its intervals.
+    History {
+        /// The history database.
+        db: PathBuf,
+        /// Which run.
+        at: At,
+    },
 }
 
 /// Why a snapshot could not be had.
@@ -61,15 +70,38 @@ pub enum SourceError {
         /// names a process the file does not account for.
         problem: crate::model::Inconsistent,
     },
+    /// `@...` that names no moment of the history.
+    #[error(transparent)]
+    At(#[from] BadAt),
+    /// The history could not be read, or has no run at that moment.
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 impl Source {
-    /// A saved file when `from` is given, else the live system with `live`'s options.
-    pub fn new(from: Option<&Path>, live: impl FnOnce() -> CollectOptions) -> Source {
-        match from {
-            Some(p) => Source::Saved(p.to_path_buf()),
+    /// A moment of the history in `db` when `from` is `@...` (see [`At::parse`]; a file whose
+    /// name starts with `@` is `./@...`), a saved file when `from` is another path, else the
+    /// live system with `live`'s options.
+    pub fn new(
+        from: Option<&Path>,
+        db: &Path,
+        live: impl FnOnce() -> CollectOptions,
+    ) -> Result<Source, SourceError> {
+        Ok(match from {
+            Some(p) => match At::source(p.as_os_str()) {
+                Some(text) => Source::History {
+                    db: db.to_path_buf(),
+                    at: At::parse(text, std::time::SystemTime::now())?,
+                },
+                None => Source::Saved(p.to_path_buf()),
+            },
             None => Source::Live(live()),
-        }
+        })
+    }
+
+    /// Whether `from` names a moment of the history (`@...`) rather than a file.
+    pub fn is_history(from: &Path) -> bool {
+        At::source(from.as_os_str()).is_some()
     }
 
     /// Whether the snapshot is taken now (its warnings are worth telling, its timing real).
@@ -87,6 +119,7 @@ impl Source {
         match self {
             Source::Live(opts) => Ok(collect::collect_timed(opts)),
             Source::Saved(p) => load_snapshot(p).map(|s| (s, Timings::default())),
+            Source::History { db, at } => Ok((history::load(db, at)?, Timings::default())),
         }
     }
 }

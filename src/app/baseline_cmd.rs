@@ -5,16 +5,16 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::{ExitStatus, Partial, load_snapshot};
+use super::history_cmd::{self, HistoryPath};
+use super::{ExitStatus, Partial};
 use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
 use crate::cli::{BaselineCommand, DiffArgs};
 use crate::collect::{CollectOptions, host};
 use crate::input;
 use crate::model::Snapshot;
 use crate::output;
-use crate::source::Source;
 
-pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
+pub fn run(cmd: &BaselineCommand, partial: Partial, history: &HistoryPath) -> Result<ExitStatus> {
     match cmd {
         BaselineCommand::Create {
             ns,
@@ -38,10 +38,10 @@ pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
                     other => bail!("--include {other}: expected listeners, outbound or inbound"),
                 }
             }
-            let snap = Source::new(from.as_deref(), || CollectOptions {
+            let snap = history_cmd::source(from.as_deref(), history, || CollectOptions {
                 netns: ns.select(),
                 ..CollectOptions::full()
-            })
+            })?
             .take()?;
             partial.check(&snap, "the snapshot")?;
             let b = baseline::from_snapshot(&snap, inc, comment);
@@ -57,13 +57,13 @@ pub fn run(cmd: &BaselineCommand, partial: Partial) -> Result<ExitStatus> {
             Ok(ExitStatus::Ok)
         }
         BaselineCommand::Update { file, from, accept } => {
-            update(file, from.as_deref(), accept, partial)
+            update(file, from.as_deref(), accept, partial, history)
         }
     }
 }
 
-fn snapshot(from: Option<&Path>) -> Result<Snapshot> {
-    Ok(Source::new(from, CollectOptions::full).take()?)
+fn snapshot(from: Option<&Path>, history: &HistoryPath) -> Result<Snapshot> {
+    Ok(history_cmd::source(from, history, CollectOptions::full)?.take()?)
 }
 
 /// Reads a baseline, refusing one whose digest differs from `sha256` or from FILE.sha256.
@@ -151,11 +151,12 @@ fn update(
     from: Option<&Path>,
     accept: &[String],
     partial: Partial,
+    history: &HistoryPath,
 ) -> Result<ExitStatus> {
     // An update may follow a legitimate change to the pinned file only through this command,
     // which rewrites FILE.sha256 with it; an edited file is still refused here.
     let (mut b, c) = load_baseline(file, None)?;
-    let snap = snapshot(from)?;
+    let snap = snapshot(from, history)?;
     partial.check(&snap, "the snapshot")?;
     let cmp = drift::compare(&b, &c, &snap);
     let all = accept.iter().any(|a| a == "all");
@@ -211,10 +212,14 @@ fn update(
     Ok(ExitStatus::Ok)
 }
 
-pub fn diff(args: &DiffArgs, partial: Partial) -> Result<ExitStatus> {
-    let old = load_snapshot(&args.old)?;
+pub fn diff(args: &DiffArgs, partial: Partial, history: &HistoryPath) -> Result<ExitStatus> {
+    let read = |p: &Path| -> Result<Snapshot> {
+        let unreachable = || unreachable!("a diff's sources are named");
+        Ok(history_cmd::source(Some(p), history, unreachable)?.take()?)
+    };
+    let old = read(&args.old)?;
     partial.check(&old, &args.old.display().to_string())?;
-    let new = load_snapshot(&args.new)?;
+    let new = read(&args.new)?;
     partial.check(&new, &args.new.display().to_string())?;
     let d = baseline::diff::compare(&old, &new);
     let text = if args.format == "json" {

@@ -2,6 +2,7 @@
 //! 0 ok (no findings), 1 findings or differences, 2 error.
 
 mod baseline_cmd;
+mod history_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -49,14 +50,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         crate::input::set_max(max);
     }
     let partial = Partial(cli.allow_partial);
+    let history = history_cmd::HistoryPath::from_flag(cli.history.as_deref());
     match cli.command {
-        Command::Snapshot(args) => snapshot(&args, partial),
-        Command::List(args) => list_cmd(&args, partial),
+        Command::Snapshot(args) => snapshot(&args, partial, &history),
+        Command::List(args) => list_cmd(&args, partial, &history),
         Command::Scan(_) => unreachable!("handled above"),
         Command::Config(cmd) => config_cmd(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
-        Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial),
-        Command::Diff(args) => baseline_cmd::diff(&args, partial),
+        Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial, &history),
+        Command::Diff(args) => baseline_cmd::diff(&args, partial, &history),
+        Command::History(cmd) => history_cmd::run(&cmd, &history),
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man_pages(&dir),
     }
@@ -93,7 +96,11 @@ impl Partial {
     }
 }
 
-fn snapshot(args: &SnapshotArgs, partial: Partial) -> Result<ExitStatus> {
+fn snapshot(
+    args: &SnapshotArgs,
+    partial: Partial,
+    history: &history_cmd::HistoryPath,
+) -> Result<ExitStatus> {
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
     opts.owners_from = args.owners.source();
@@ -101,13 +108,18 @@ fn snapshot(args: &SnapshotArgs, partial: Partial) -> Result<ExitStatus> {
     opts.netns = args.ns.select();
     let (snap, timings) = Source::Live(opts).take_timed()?;
     partial.check(&snap, "the snapshot")?;
+    if args.record {
+        history_cmd::record(history, &snap)?;
+    }
     let w0 = std::time::Instant::now();
-    output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
-        || match &args.output {
-            Some(p) => format!("cannot write {}", p.display()),
-            None => "cannot write to stdout".into(),
-        },
-    )?;
+    // With --record, the JSON goes only where -o says: a timer's stdout stays quiet.
+    if !args.record || args.output.is_some() {
+        output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty))
+            .with_context(|| match &args.output {
+                Some(p) => format!("cannot write {}", p.display()),
+                None => "cannot write to stdout".into(),
+            })?;
+    }
     if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
         eprintln!("sockwarden: timings: {timings:?}, json {:?}", w0.elapsed());
     }
@@ -176,7 +188,11 @@ fn exit_without_freeing<T>(value: T) {
     std::mem::forget(value);
 }
 
-fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
+fn list_cmd(
+    args: &ListArgs,
+    partial: Partial,
+    history: &history_cmd::HistoryPath,
+) -> Result<ExitStatus> {
     let opts = args.options();
     // With --netns, device names and the port range are the namespace's, as with `ss -N`.
     let sel = match (&args.ns.netns, &args.from) {
@@ -194,7 +210,7 @@ fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
         eprintln!("sockwarden: {why}");
         return Ok(ExitStatus::Ok);
     }
-    let source = Source::new(args.from.as_deref(), || {
+    let source = history_cmd::source(args.from.as_deref(), history, || {
         let mut c = CollectOptions::full();
         c.tables = sel.tables;
         c.ipv4 = sel.ipv4;
@@ -205,7 +221,7 @@ fn list_cmd(args: &ListArgs, partial: Partial) -> Result<ExitStatus> {
         c.owners_from = args.owners.source();
         c.netns = args.ns.select();
         c
-    });
+    })?;
     let snap = source.take()?;
     partial.check(&snap, "the listing")?;
     let selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();

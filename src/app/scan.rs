@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use super::history_cmd::{self, HistoryPath};
 use super::{ExitStatus, Partial, report_warnings};
 use crate::baseline::{Baseline, Compiled};
 use crate::cli::ScanArgs;
@@ -14,7 +15,6 @@ use crate::output;
 use crate::report;
 pub use crate::rules::discover::{self, RuleInputs};
 use crate::rules::{RuleSet, Severity};
-use crate::source::Source;
 
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
@@ -121,7 +121,8 @@ struct Run<'a> {
 
 /// The settings of this scan, or every problem of the configuration.
 fn resolve(args: &ScanArgs, global: &crate::cli::Cli) -> Result<Settings> {
-    let flags = args.flags(global.allow_partial, global.max_input_size);
+    let mut flags = args.flags(global.allow_partial, global.max_input_size);
+    flags.history = global.history.clone();
     super::settings(flags, &args.config.choice())
 }
 
@@ -130,11 +131,12 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let started = std::time::Instant::now();
     let format = settings.format.value;
     let targets = targets(&settings.outputs.value.0, format)?;
-    let source = Source::new(args.from.as_deref(), || CollectOptions {
+    let history = HistoryPath::resolved(settings.history.value.clone());
+    let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
         netns: settings.netns.value.clone(),
         owners_from: settings.owners_from.value,
         ..CollectOptions::full()
-    });
+    })?;
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
@@ -146,6 +148,15 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let (rules, baseline) = loaded?;
     let snap = snap?;
     partial.check(&snap, "the scan")?;
+    // The previous run, read before this scan's own run is recorded.
+    let previous = if args.since_last {
+        Some(history_cmd::previous(&history)?)
+    } else {
+        None
+    };
+    if args.record {
+        history_cmd::record(&history, &snap)?;
+    }
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
     let t_engine = t0.elapsed();
@@ -153,6 +164,10 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    if let Some(prev) = previous {
+        let b = baseline.as_ref();
+        rep.since_last = Some(history_cmd::since_last(prev, &snap, &rules, b, &rep));
+    }
     if source.is_live() {
         rep.duration_seconds = Some(started.elapsed().as_secs_f64());
     }
@@ -216,11 +231,16 @@ fn write_reports(
 }
 
 /// 1 with a finding at or above --fail-on, else 0; with --exit-bits, AIDE-style bits: 1 new,
-/// 2 gone, 4 changed, 8 a rule finding at or above --fail-on.
+/// 2 gone, 4 changed, 8 a rule finding at or above --fail-on. With --since-last, only findings
+/// new since the previous run count.
 fn exit_status(exit_bits: bool, fail_on: Severity, rep: &report::ScanReport) -> ExitStatus {
     use crate::baseline::Category::*;
+    let counted = rep
+        .findings
+        .iter()
+        .filter(|f| rep.since_last.as_ref().is_none_or(|s| s.is_new(&f.id)));
     if !exit_bits {
-        let hit = rep.findings.iter().any(|f| f.severity >= fail_on);
+        let hit = counted.clone().any(|f| f.severity >= fail_on);
         return if hit {
             ExitStatus::Findings
         } else {
@@ -228,7 +248,7 @@ fn exit_status(exit_bits: bool, fail_on: Severity, rep: &report::ScanReport) -> 
         };
     }
     let mut bits = 0u8;
-    for f in &rep.findings {
+    for f in counted {
         bits |= match f.category {
             Some(NewListener | NewOutbound | NewInbound) => 1,
             Some(ListenerGone) => 2,

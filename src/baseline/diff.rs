@@ -17,7 +17,7 @@ use crate::report::endpoint_text;
 use crate::text::escape_str;
 
 /// What changed between two snapshots.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SnapshotDiff {
     /// `HOST TAKEN_AT` of the earlier snapshot.
     pub old: String,
@@ -35,7 +35,7 @@ pub struct SnapshotDiff {
 }
 
 /// Lines added, removed and changed in one part of a diff, sorted.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Changes {
     /// Keys only the later snapshot has, each with its value.
     pub added: Vec<String>,

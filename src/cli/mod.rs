@@ -48,6 +48,10 @@ pub struct Cli {
     /// Default: 2 GiB for snapshots, 64 MiB for YAML files.
     #[arg(long, global = true, value_name = "SIZE", value_parser = crate::input::parse_size)]
     pub max_input_size: Option<u64>,
+    /// The history database that `--record` writes and `--from @TIME` reads (docs/history.md)
+    /// [default: the `history` setting, else /var/lib/sockwarden/history.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub history: Option<PathBuf>,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -68,8 +72,12 @@ pub enum Command {
     /// Create or update a known-good baseline (docs/baseline.md).
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// Compare two saved snapshots: what was added, removed or changed. Exit 1 when they differ.
+    /// Compare two saved snapshots (or two moments of the history, `@-24h @now`): what was
+    /// added, removed or changed. Exit 1 when they differ.
     Diff(DiffArgs),
+    /// The recorded socket history (docs/history.md).
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Print a shell completion script to stdout (`sockwarden completions bash >
     /// /usr/share/bash-completion/completions/sockwarden`).
     Completions {
@@ -100,6 +108,24 @@ pub enum ConfigCommand {
         /// Print JSON: `{"file", "settings": {KEY: {"value", "origin"}}, "rules_d", "lists_d"}`.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// The `sockwarden history` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// List the recorded runs, oldest first: id, time, host, namespaces, sockets.
+    Runs {
+        /// Print a JSON array of `{id, started_at, host, tool_version, scope, socket_count}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the runs older than DURATION, keeping the run in effect at that moment and every
+    /// interval a kept run sees; compacts the file when worth it.
+    Prune {
+        /// How much history to keep (`30d`, `12h`, `1week`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        keep: std::time::Duration,
     },
 }
 
@@ -139,8 +165,9 @@ pub enum BaselineCommand {
         /// Which network namespaces to take the live state from.
         #[command(flatten)]
         ns: NetnsArgs,
-        /// Take the state from a saved snapshot instead of the live system.
-        #[arg(long, value_name = "SNAPSHOT")]
+        /// Take the state from a saved snapshot, or a moment of the history (`@TIME`), instead
+        /// of the live system.
+        #[arg(long, value_name = "SNAPSHOT|@TIME")]
         from: Option<PathBuf>,
         /// What to record: any of listeners, outbound, inbound.
         #[arg(
@@ -164,8 +191,9 @@ pub enum BaselineCommand {
     Update {
         /// The baseline file, rewritten atomically (FILE.sha256 too, when it exists).
         file: PathBuf,
-        /// Take the state from a saved snapshot instead of the live system.
-        #[arg(long, value_name = "SNAPSHOT")]
+        /// Take the state from a saved snapshot, or a moment of the history (`@TIME`), instead
+        /// of the live system.
+        #[arg(long, value_name = "SNAPSHOT|@TIME")]
         from: Option<PathBuf>,
         /// `all`, or drift finding ids (from `scan --baseline`), repeatable.
         #[arg(long, required = true, value_name = "all|ID")]
@@ -176,9 +204,9 @@ pub enum BaselineCommand {
 /// Arguments of `sockwarden diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier snapshot.
+    /// The earlier snapshot: a file, or a moment of the history (`@TIME`).
     pub old: PathBuf,
-    /// The later snapshot.
+    /// The later snapshot: a file, or a moment of the history (`@TIME`).
     pub new: PathBuf,
     /// Output format: table (`+`, `-`, `~` lines) or json.
     #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
@@ -192,9 +220,20 @@ pub struct ScanArgs {
     /// Which network namespaces a live scan reads.
     #[command(flatten)]
     pub ns: NetnsArgs,
-    /// Scan a saved snapshot instead of the live system.
-    #[arg(long, value_name = "SNAPSHOT")]
+    /// Scan a saved snapshot, or a moment of the history, instead of the live system. `@TIME`
+    /// is `@2026-12-01T10:00:00Z` (RFC 3339; without a zone, UTC), `@-24h` (that long ago),
+    /// `@now` (the latest run) or `@run:ID`: the latest run started at or before TIME.
+    #[arg(long, value_name = "SNAPSHOT|@TIME")]
     pub from: Option<PathBuf>,
+    /// Add this scan's snapshot to the history as a run (`--history`); only a complete live
+    /// snapshot is recorded.
+    #[arg(long, conflicts_with = "from")]
+    pub record: bool,
+    /// Report what changed since the latest recorded run (listeners, connections, processes
+    /// added, removed, changed) and which findings are new; exit 1 only for a new finding at or
+    /// above --fail-on, so a scheduled scan alerts once per problem (docs/history.md).
+    #[arg(long)]
+    pub since_last: bool,
     /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,
@@ -256,6 +295,7 @@ impl ScanArgs {
             owners_from: self.owners.owners_from,
             allow_partial: allow_partial.then_some(true),
             max_input_size,
+            history: None,
         }
     }
 }
@@ -350,6 +390,11 @@ pub struct SnapshotArgs {
     /// Skip the /proc walk: sockets only, no owners.
     #[arg(long)]
     pub no_processes: bool,
+    /// Add the snapshot to the history as a run (`--history`; docs/history.md). Only a complete
+    /// snapshot is recorded. The JSON is then written only with `-o`: stdout stays quiet for
+    /// timers and cron.
+    #[arg(long, conflicts_with = "no_processes")]
+    pub record: bool,
     /// Leave out tcp_info, congestion control and socket memory.
     #[arg(long)]
     pub no_extensions: bool,
@@ -455,8 +500,8 @@ pub struct ListArgs {
     /// Print the selected sockets (and their processes) as JSON.
     #[arg(long, overrides_with = "json")]
     pub json: bool,
-    /// Read a saved snapshot instead of the live system.
-    #[arg(long, value_name = "SNAPSHOT")]
+    /// Read a saved snapshot, or a moment of the history (`@TIME`), instead of the live system.
+    #[arg(long, value_name = "SNAPSHOT|@TIME")]
     pub from: Option<PathBuf>,
     /// Where socket owners come from (with -p).
     #[command(flatten)]

@@ -43,6 +43,10 @@ pub struct ScanReport {
     pub warnings: Vec<Warning>,
     /// Whether the scan saw everything it was asked to see.
     pub coverage: Coverage,
+    /// `scan --since-last`: what changed since the previous recorded run, and which findings
+    /// are new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_last: Option<SinceLast>,
     /// Sockets by protocol and state (for the Prometheus format; not in the JSON document).
     #[serde(skip)]
     pub socket_counts: BTreeMap<(Protocol, State), usize>,
@@ -448,6 +452,34 @@ pub fn build(
         }),
         duration_seconds: None,
         baseline: drift.is_some(),
+        since_last: None,
+    }
+}
+
+/// `scan --since-last` (docs/history.md): the changes since the previous recorded run, and the
+/// findings by whether that run had them too (same id).
+#[derive(Debug, Clone, Serialize)]
+pub struct SinceLast {
+    /// The previous run's id; `None` when the history had no run yet (then every finding is
+    /// new and everything is added).
+    pub run: Option<i64>,
+    /// When the previous run was taken.
+    pub started_at: Option<String>,
+    /// Listeners, connections and processes added, removed and changed, as `sockwarden diff`
+    /// of the previous run and this scan gives them.
+    pub changes: crate::baseline::diff::SnapshotDiff,
+    /// Ids of this scan's findings that the previous run did not have, sorted.
+    pub new: Vec<String>,
+    /// Ids of this scan's findings that the previous run had too, sorted.
+    pub still_present: Vec<String>,
+    /// Ids of the previous run's findings that this scan no longer has, sorted.
+    pub resolved: Vec<String>,
+}
+
+impl SinceLast {
+    /// Whether the finding with this id is new since the previous run.
+    pub fn is_new(&self, id: &str) -> bool {
+        self.new.binary_search_by(|n| n.as_str().cmp(id)).is_ok()
     }
 }
 

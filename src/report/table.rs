@@ -55,8 +55,28 @@ fn fit(line: &str, w: usize) -> String {
     s
 }
 
+/// `--since-last`: one line on the findings, then the changes as `diff` shows them.
+fn since_last(s: &super::SinceLast) -> String {
+    let prev = match (&s.run, &s.started_at) {
+        (Some(run), Some(at)) => format!("run {run} ({})", crate::text::escape_str(at)),
+        _ => "the first recorded run (none before)".into(),
+    };
+    let mut out = format!(
+        "since {prev}: {} new, {} still present, {} resolved findings\n",
+        s.new.len(),
+        s.still_present.len(),
+        s.resolved.len()
+    );
+    let diff = s.changes.render_table();
+    out.extend(diff.lines().skip(2).map(|l| format!("  {l}\n")));
+    out
+}
+
 fn render_plain(r: &ScanReport, color: bool) -> String {
     let mut out = String::new();
+    if let Some(s) = &r.since_last {
+        out.push_str(&since_last(s));
+    }
     for sev in Severity::ALL.iter().rev() {
         let group: Vec<_> = r.findings.iter().filter(|f| f.severity == *sev).collect();
         if group.is_empty() {
@@ -65,6 +85,9 @@ fn render_plain(r: &ScanReport, color: bool) -> String {
         let heading = format!("{} ({})", sev.name().to_uppercase(), group.len());
         let _ = writeln!(out, "{}", paint(*sev, &heading, color));
         for f in group {
+            if r.since_last.as_ref().is_some_and(|s| s.is_new(&f.id)) {
+                out.push_str("NEW ");
+            }
             finding(&mut out, f);
         }
         out.push('\n');

@@ -28,6 +28,7 @@ mod differential;
 mod drift_fixtures;
 mod ecs;
 mod engine_naive;
+mod history;
 mod live;
 mod netns;
 mod operations;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The history's costs (docs/PERFORMANCE.md, "History"): in a private network namespace holding
+# SOCKETS TCP sockets (ci/nsload.py), the time of `snapshot` and of `snapshot --record` (first
+# run, unchanged run, runs with CHURN sockets replaced), the database's growth per run and per
+# changed socket, and the time to rebuild a run (`list --from @run:ID`). Needs root and a release
+# build (BIN, default target/release/sockwarden).
+#
+# usage: ci/bench-history.sh [SOCKETS [CHURN [RUNS]]]    (defaults 100000 1000 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SOCKETS=${1:-100000}
+CHURN=${2:-1000}
+RUNS=${3:-5}
+BIN=${BIN:-target/release/sockwarden}
+NS=swbench-hist-$$
+WORK=$(mktemp -d)
+DB=$WORK/history.db
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+# Starts nsload.py with COUNT sockets; its pid goes to $loader.
+start_load() {
+    local fifo=$WORK/ready.$1.$RANDOM
+    mkfifo "$fifo"
+    python3 ci/nsload.py "$1" "$NS" >"$fifo" &
+    loader=$!
+    pids+=("$loader")
+    read -r _ <"$fifo"
+}
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+sw() { ip netns exec "$NS" "$BIN" --history "$DB" "$@"; }
+size() { stat -c %s "$DB"; }
+timed() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }; ms "$t0"; }
+# The recording's own share of a `--record` run, as the recorder reports it on stderr.
+rec_ms() { grep -o '[0-9]* ms)$' "$WORK/err" | tr -d ' ms)'; }
+
+# One loader holds at most 16,000 sockets (RLIMIT_NOFILE's hard limit may be 20,000).
+left=$SOCKETS
+while [ "$left" -gt 0 ]; do
+    n=$(( left > 16000 ? 16000 : left ))
+    start_load "$n"
+    left=$(( left - n ))
+done
+start_load "$CHURN"
+churner=$loader
+echo "sockets: $SOCKETS + $CHURN churning, machine: $(nproc) cores, $(uname -r), $(date -u +%FT%TZ)"
+echo "snapshot (no record): $(timed sw snapshot -o /dev/null) ms, $(timed sw snapshot -o /dev/null) ms"
+t=$(timed sw snapshot --record)
+echo "record run 1 (all new): $t ms (recording $(rec_ms) ms), db $(size) bytes"
+s0=$(size)
+t=$(timed sw snapshot --record)
+echo "record run 2 (unchanged): $t ms (recording $(rec_ms) ms), db +$(( $(size) - s0 )) bytes"
+for i in $(seq 1 "$RUNS"); do
+    kill "$churner"; wait "$churner" 2>/dev/null || true
+    start_load "$CHURN"
+    churner=$loader
+    s0=$(size)
+    t=$(timed sw snapshot --record)
+    grow=$(( $(size) - s0 ))
+    echo "record churn run $i ($CHURN sockets replaced): $t ms (recording $(rec_ms) ms)," \
+        "db +$grow bytes" \
+        "($(( grow / (2 * CHURN) )) bytes per changed socket version, opened or ended)"
+done
+# The WAL is checkpointed when the last connection closes; the size above is the main file.
+echo "rebuild @run:1: $(timed sw list --from @run:1 -tan) ms; @now: $(timed sw list --from @now -tan) ms"
+echo "list live: $(timed sw list -tan) ms"
+sqlite3 "$DB" "SELECT 'rows: socket_versions ' || (SELECT count(*) FROM socket_versions) ||
+  ', holdings ' || (SELECT count(*) FROM holdings) || ', runs ' || (SELECT count(*) FROM runs)"

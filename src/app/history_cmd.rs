@@ -1,0 +1,204 @@
+//! The history's side of the commands: where the database is, `--record`, `@TIME` sources, and
+//! `sockwarden history runs`.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::ExitStatus;
+use crate::cli::HistoryCommand;
+use crate::collect::CollectOptions;
+use crate::history;
+use crate::model::Snapshot;
+use crate::source::Source;
+use crate::text::escape_str;
+
+/// Where the history is, resolved only when a command needs it: `--history`, else the
+/// `history` setting (SOCKWARDEN_HISTORY, the configuration file), else the default.
+pub struct HistoryPath {
+    flag: Option<PathBuf>,
+    resolved: Option<PathBuf>,
+}
+
+impl HistoryPath {
+    /// The path `--history` gives, or the settings when it is absent.
+    pub fn from_flag(flag: Option<&Path>) -> HistoryPath {
+        HistoryPath {
+            flag: flag.map(Path::to_path_buf),
+            resolved: None,
+        }
+    }
+
+    /// A path already resolved (`scan` resolves every setting up front).
+    pub fn resolved(path: PathBuf) -> HistoryPath {
+        HistoryPath {
+            flag: None,
+            resolved: Some(path),
+        }
+    }
+
+    /// The database's path.
+    pub fn path(&self) -> Result<PathBuf> {
+        if let Some(p) = self.resolved.as_ref().or(self.flag.as_ref()) {
+            return Ok(p.clone());
+        }
+        let choice = crate::cli::ConfigArgs::default().choice();
+        let settings = super::settings(crate::config::Flags::default(), &choice)?;
+        Ok(settings.history.value)
+    }
+}
+
+/// The snapshot source `from` names: a moment of the history (`@...`), a saved file, else live.
+pub fn source(
+    from: Option<&Path>,
+    history: &HistoryPath,
+    live: impl FnOnce() -> CollectOptions,
+) -> Result<Source> {
+    let db = match from {
+        Some(f) if Source::is_history(f) => history.path()?,
+        _ => PathBuf::new(),
+    };
+    Ok(Source::new(from, &db, live)?)
+}
+
+/// `--record`: adds `snap` as a run and says on stderr what it changed.
+pub fn record(history: &HistoryPath, snap: &Snapshot) -> Result<()> {
+    let path = history.path()?;
+    let started = std::time::Instant::now();
+    let r = history::record(&path, snap)?;
+    eprintln!(
+        "sockwarden: recorded run {} in {} ({} sockets; versions opened/ended: sockets {}/{}, \
+         processes {}/{}, holdings {}/{}; {} ms)",
+        r.run,
+        escape_str(&path.display().to_string()),
+        snap.sockets.len(),
+        r.sockets.0,
+        r.sockets.1,
+        r.processes.0,
+        r.processes.1,
+        r.holdings.0,
+        r.holdings.1,
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// `--since-last`: the latest recorded run and its snapshot, `None` when nothing was recorded
+/// yet (a missing history or one without runs).
+pub fn previous(history: &HistoryPath) -> Result<Option<(history::Run, Snapshot)>> {
+    let path = history.path()?;
+    let runs = match history::runs(&path) {
+        Ok(r) => r,
+        Err(history::HistoryError::Missing(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    // The run `@now` names: the latest started, the highest id among equals.
+    let Some(latest) = runs
+        .into_iter()
+        .max_by(|a, b| (&a.started_at, a.id).cmp(&(&b.started_at, b.id)))
+    else {
+        return Ok(None);
+    };
+    let snap = history::load(&path, &history::At::Run(latest.id))?;
+    Ok(Some((latest, snap)))
+}
+
+/// The `--since-last` section: `diff` of the previous run and `snap`, and this report's
+/// findings split by whether the previous run, scanned with the same rules and baseline, had
+/// them (by finding id).
+pub fn since_last(
+    prev: Option<(history::Run, Snapshot)>,
+    snap: &Snapshot,
+    rules: &crate::rules::RuleSet,
+    baseline: Option<&(crate::baseline::Baseline, crate::baseline::Compiled)>,
+    rep: &crate::report::ScanReport,
+) -> crate::report::SinceLast {
+    use std::collections::BTreeSet;
+    let (run, old) = match prev {
+        Some((run, s)) => (Some(run), s),
+        None => (None, empty_like(snap)),
+    };
+    let findings = crate::engine::evaluate(rules, &old);
+    let drift = baseline.map(|(b, c)| crate::baseline::drift::compare(b, c, &old));
+    let old_rep = crate::report::build(&old, rules, &findings, drift.as_ref());
+    let before: BTreeSet<&str> = old_rep.findings.iter().map(|f| f.id.as_str()).collect();
+    let now: BTreeSet<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
+    let ids = |s: BTreeSet<&&str>| s.into_iter().map(|i| i.to_string()).collect();
+    crate::report::SinceLast {
+        changes: crate::baseline::diff::compare(&old, snap),
+        new: ids(now.difference(&before).collect()),
+        still_present: ids(now.intersection(&before).collect()),
+        resolved: ids(before.difference(&now).collect()),
+        started_at: run.as_ref().map(|r| r.started_at.clone()),
+        run: run.map(|r| r.id),
+    }
+}
+
+/// A snapshot of nothing, with `snap`'s header: what the first run is compared with.
+fn empty_like(snap: &Snapshot) -> Snapshot {
+    Snapshot {
+        schema_version: snap.schema_version,
+        meta: snap.meta.clone(),
+        sockets: Vec::new(),
+        processes: Vec::new(),
+        namespaces: Vec::new(),
+        warnings: Vec::new(),
+        gaps: Vec::new(),
+    }
+}
+
+/// `sockwarden history ...`.
+pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
+    let json = match cmd {
+        HistoryCommand::Runs { json } => *json,
+        HistoryCommand::Prune { keep } => return prune(history, *keep),
+    };
+    let runs = history::runs(&history.path()?)?;
+    let text = if json {
+        let mut t = serde_json::to_string_pretty(&runs)?;
+        t.push('\n');
+        t
+    } else {
+        runs_table(&runs)
+    };
+    crate::output::write_stdout(text.as_bytes())?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `history prune --keep DURATION`.
+fn prune(history: &HistoryPath, keep: std::time::Duration) -> Result<ExitStatus> {
+    let path = history.path()?;
+    let cutoff = std::time::SystemTime::now()
+        .checked_sub(keep)
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    let p = history::prune(&path, cutoff)?;
+    eprintln!(
+        "sockwarden: pruned {} run{} and {} row{} from {}{}",
+        p.runs,
+        if p.runs == 1 { "" } else { "s" },
+        p.rows,
+        if p.rows == 1 { "" } else { "s" },
+        escape_str(&path.display().to_string()),
+        if p.vacuumed { "; compacted" } else { "" }
+    );
+    Ok(ExitStatus::Ok)
+}
+
+fn runs_table(runs: &[history::Run]) -> String {
+    let mut out = String::from("ID\tSTARTED_AT\tHOST\tVERSION\tSOCKETS\tSCOPE\n");
+    for r in runs {
+        let scope: Vec<String> = r.scope.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            r.id,
+            escape_str(&r.started_at),
+            escape_str(&r.host),
+            escape_str(&r.tool_version),
+            r.socket_count,
+            scope.join(",")
+        );
+    }
+    out
+}
