@@ -6,6 +6,8 @@ mod history_cmd;
 mod rules_cmd;
 mod scan;
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, ListArgs, SnapshotArgs};
@@ -196,10 +198,12 @@ fn list_cmd(
     let opts = args.options();
     // With --netns, device names and the port range are the namespace's, as with `ss -N`.
     let sel = match (&args.ns.netns, &args.from) {
-        (Some(spec), None) => {
-            let path = crate::collect::netns::resolve(spec, std::path::Path::new("/proc"))?;
-            Selection::parse_with(&opts, &list::filter::lookup::InNetns { path })?
-        }
+        (Some(spec), None) => match crate::collect::netns::resolve(spec, Path::new("/proc")) {
+            Ok(path) => Selection::parse_with(&opts, &list::filter::lookup::InNetns { path })?,
+            // A namespace that cannot be found is the collection's to report: a gap naming it
+            // (exit 2 unless --allow-partial), as for every other command.
+            Err(_) => Selection::parse(&opts)?,
+        },
         _ => Selection::parse(&opts)?,
     };
     for note in &sel.notes {
