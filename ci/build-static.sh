@@ -4,9 +4,10 @@
 #
 #   target/x86_64-unknown-linux-musl/release/sockwarden   (under CARGO_TARGET_DIR when set)
 #
-# Installs the rustup target when it is missing. No dependency compiles C code, so musl-tools
-# (musl-gcc) is not needed; should one ever do, this script installs it with apt.
-# Checks that the result is static: no program interpreter (PT_INTERP) and no DT_NEEDED library.
+# Installs the rustup target when it is missing, and musl-tools (musl-gcc) when a dependency
+# compiles C code (mimalloc and rusqlite's bundled SQLite do).
+# Checks that the result is static: no program interpreter (PT_INTERP) and no DT_NEEDED library,
+# and that memcpy/memmove are crates/fastcopy's, not musl's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=x86_64-unknown-linux-musl
@@ -25,6 +26,13 @@ if readelf -lW "$bin" | grep -q 'INTERP' || readelf -dW "$bin" | grep -q '(NEEDE
     echo "build-static: $bin is not static:" >&2
     readelf -lW "$bin" | grep -A1 INTERP >&2 || true
     readelf -dW "$bin" | grep NEEDED >&2 || true
+    exit 1
+fi
+# crates/fastcopy must replace musl's memcpy and memmove: musl's memmove.o is the only user of
+# its memcpy.o's __memcpy_fwd, so that symbol in the binary means musl's copies were linked.
+symbols=$(nm "$bin")
+if grep -q ' __memcpy_fwd$' <<<"$symbols" || ! grep -q ' T memcpy$' <<<"$symbols"; then
+    echo "build-static: $bin does not copy memory through crates/fastcopy" >&2
     exit 1
 fi
 echo "$bin"

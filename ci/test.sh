@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/deps.sh
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 # The engine benchmark's smoke run (the benchmark itself: ci/bench.sh or cargo bench).
 cargo test --benches --locked
@@ -16,7 +16,7 @@ bash ci/build-static.sh
 # The Debian package from the static musl build (tests/it/package.rs installs it; a missing
 # package fails the test under CI=true).
 bash packaging/deb/build.sh
-cargo test --locked --lib --bins --tests
+cargo test --workspace --locked --lib --bins --tests
 # Fuzz smoke (nightly only; says "fuzz smoke skipped: ..." without it): every target built,
 # every crash reproducer replayed, 5 s of fuzzing each (docs/fuzzing.md has the long runs).
 bash ci/fuzz-smoke.sh

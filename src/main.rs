@@ -5,6 +5,11 @@ use sockwarden::cli::Cli;
 
 /// The static musl build allocates through mimalloc: with musl's own malloc it was markedly slower
 /// than the glibc build (docs/PERFORMANCE.md). The glibc build keeps glibc's allocator.
+/// The static musl build copies memory through crates/fastcopy, not musl's slow `memcpy` (that
+/// crate's docs say why); naming the crate links it, and its exported symbols win the static link.
+#[cfg(target_env = "musl")]
+use fastcopy as _;
+
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
