@@ -23,6 +23,7 @@ pub mod procnet;
 pub mod procwalk;
 mod tables;
 pub mod taskfiles;
+pub mod tracepoint;
 pub mod unix;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

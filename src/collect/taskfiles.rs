@@ -43,17 +43,17 @@ const RECORD: usize = 16;
 /// `union bpf_attr`, as bytes: 144 in the uapi header this was written against; the kernel takes
 /// a larger or smaller one as long as the bytes it does not know are zero.
 #[repr(C, align(8))]
-struct Attr([u8; 144]);
+pub(super) struct Attr(pub(super) [u8; 144]);
 
 impl Attr {
-    fn new() -> Attr {
+    pub(super) fn new() -> Attr {
         Attr([0; 144])
     }
-    fn u32(&mut self, at: usize, v: u32) -> &mut Attr {
+    pub(super) fn u32(&mut self, at: usize, v: u32) -> &mut Attr {
         self.0[at..at + 4].copy_from_slice(&v.to_ne_bytes());
         self
     }
-    fn u64(&mut self, at: usize, v: u64) -> &mut Attr {
+    pub(super) fn u64(&mut self, at: usize, v: u64) -> &mut Attr {
         self.0[at..at + 8].copy_from_slice(&v.to_ne_bytes());
         self
     }
@@ -61,10 +61,12 @@ impl Attr {
 
 /// bpf(2). The caller keeps every buffer that `attr` points to alive across the call.
 #[allow(unsafe_code)]
-fn bpf(cmd: u32, attr: &mut Attr) -> io::Result<OwnedFd> {
+pub(super) fn bpf(cmd: u32, attr: &mut Attr) -> io::Result<OwnedFd> {
     // SAFETY: `attr` is a valid, writable `union bpf_attr` of the size passed; the pointers inside
     // it (instructions, license, log buffer) point to buffers that outlive the call, and the log
-    // buffer's size is the one written next to it. The three commands used here return a new fd.
+    // buffer's size is the one written next to it. Every command passed here (prog and map
+    // creation, link and iterator creation) returns a new fd; commands that return 0 on success
+    // (map lookups) go through `tracepoint::bpf_status` instead.
     let r = unsafe {
         libc::syscall(
             libc::SYS_bpf,
@@ -240,7 +242,7 @@ pub struct Insn {
 }
 
 impl Insn {
-    fn bytes(self) -> [u8; 8] {
+    pub(super) fn bytes(self) -> [u8; 8] {
         let mut b = [0u8; 8];
         b[0] = self.code;
         b[1] = (self.dst & 0xf) | (self.src << 4);

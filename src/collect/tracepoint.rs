@@ -1,0 +1,907 @@
+//! TCP state changes as they happen, from the kernel's `sock:inet_sock_set_state` tracepoint,
+//! for `sockwarden watch` (docs/watch.md).
+//!
+//! Why a tracepoint: it is a stable interface (its record is described by a format file under
+//! tracefs and has not changed since Linux 4.16), it carries both ends of the connection, v4 and
+//! v6, and it fires in the context of the process that acted for the transitions that matter:
+//! `connect()` (CLOSE → SYN_SENT) and `listen()` (CLOSE → LISTEN). A passive open (SYN_RECV →
+//! ESTABLISHED) fires in softirq context, in whatever process happened to run: the caller
+//! attributes it to the listening socket's holder instead.
+//!
+//! How, without clang or an object file, as `taskfiles` does: the program (about 70
+//! instructions) is assembled here. A tracepoint program reads the raw trace record, so the
+//! offsets of its fields come from the tracepoint's format file, not from BTF; BTF gives only the
+//! two offsets of the optional network-namespace read (`sock → skc_net → ns.inum`, through
+//! `bpf_probe_read_kernel`, which cannot fault). Events go into a BPF ring buffer (Linux 5.8+)
+//! that this process maps and reads; a record that found the ring full is counted in a per-CPU
+//! array, read by [`Tracer::lost`].
+//!
+//! Attachment: one `perf_event_open` on the tracepoint's id (on the first online CPU), given the
+//! program with `PERF_EVENT_IOC_SET_BPF` (Linux 4.7+). The program joins the tracepoint's own
+//! program array and runs on every CPU, as libbpf's tracepoint attachment does. A bpf_link
+//! would add nothing here: the perf fd's lifetime is the attachment's, and closing it (when the
+//! process ends, however it ends) detaches. Needs CAP_BPF and
+//! CAP_PERFMON (or CAP_SYS_ADMIN), and tracefs mounted (/sys/kernel/tracing or
+//! /sys/kernel/debug/tracing) to read the format and id.
+//!
+//! `unsafe` is needed for the perf_event_open(2), ioctl(2), mmap(2) and bpf(2) calls (libc, nix
+//! and rustix wrap none of them for this use), and to read the ring buffer the kernel writes
+//! into shared memory; each block says why it is sound.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use super::btf::{Btf, KIND_STRUCT};
+use super::taskfiles::{Attr, Insn, bpf};
+
+const BPF_MAP_CREATE: u32 = 0;
+const BPF_MAP_LOOKUP_ELEM: u32 = 1;
+const BPF_PROG_LOAD: u32 = 5;
+const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
+const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
+const FN_MAP_LOOKUP_ELEM: i32 = 1;
+const FN_KTIME_GET_NS: i32 = 5;
+const FN_GET_CURRENT_PID_TGID: i32 = 14;
+const FN_GET_CURRENT_UID_GID: i32 = 15;
+const FN_GET_CURRENT_COMM: i32 = 16;
+const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
+const FN_PROBE_READ_KERNEL: i32 = 113;
+const FN_RINGBUF_RESERVE: i32 = 131;
+const FN_RINGBUF_SUBMIT: i32 = 132;
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+/// `_IO('$', 0)`.
+const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+/// `_IOW('$', 8, __u32)`.
+const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+const IPPROTO_TCP: i32 = 6;
+const BUSY_BIT: u32 = 1 << 31;
+const DISCARD_BIT: u32 = 1 << 30;
+const RINGBUF_HDR: usize = 8;
+
+/// TCP states as the tracepoint numbers them (`include/net/tcp_states.h`).
+pub mod tcp_state {
+    /// TCP_ESTABLISHED.
+    pub const ESTABLISHED: u32 = 1;
+    /// TCP_SYN_SENT.
+    pub const SYN_SENT: u32 = 2;
+    /// TCP_SYN_RECV.
+    pub const SYN_RECV: u32 = 3;
+    /// TCP_CLOSE.
+    pub const CLOSE: u32 = 7;
+    /// TCP_LISTEN.
+    pub const LISTEN: u32 = 10;
+}
+
+/// One record in the ring buffer, as the program writes it (host byte order unless noted):
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 8 | `bpf_ktime_get_ns()`: nanoseconds since boot (CLOCK_MONOTONIC) |
+/// | 8 | 8 | `skaddr`: the socket's kernel address (an identity while it lives) |
+/// | 16 | 8 | `bpf_get_current_pid_tgid()`: tgid << 32 \| tid, in the initial PID namespace |
+/// | 24 | 8 | `bpf_get_current_uid_gid()`: gid << 32 \| uid |
+/// | 32 | 8 | `bpf_get_current_cgroup_id()` (cgroup v2) |
+/// | 40 | 4 | old state |
+/// | 44 | 4 | new state |
+/// | 48 | 2 | sport (host order, as the tracepoint gives it) |
+/// | 50 | 2 | dport |
+/// | 52 | 2 | family (2 AF_INET, 10 AF_INET6) |
+/// | 54 | 2 | protocol (6 TCP) |
+/// | 56 | 4 | saddr (network order) |
+/// | 60 | 4 | daddr |
+/// | 64 | 16 | saddr_v6 |
+/// | 80 | 16 | daddr_v6 |
+/// | 96 | 16 | `bpf_get_current_comm()`, NUL-padded |
+/// | 112 | 4 | the socket's network namespace inode (0: not read) |
+/// | 116 | 4 | zero |
+pub const RECORD: usize = 120;
+
+/// Where each field of the tracepoint's raw record sits (from its format file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    /// The tracepoint's id (`ID:` in the format file), for perf_event_open.
+    pub id: u64,
+    /// `(offset, size)` of `skaddr`, `oldstate`, `newstate`, `sport`, `dport`, `family`,
+    /// `protocol`, `saddr`, `daddr`, `saddr_v6`, `daddr_v6`, in that order.
+    pub fields: [(u32, u32); 11],
+}
+
+/// The fields the program copies, their sizes, and where each goes in [`RECORD`].
+const FIELDS: [(&str, u32, i16); 11] = [
+    ("skaddr", 8, 8),
+    ("oldstate", 4, 40),
+    ("newstate", 4, 44),
+    ("sport", 2, 48),
+    ("dport", 2, 50),
+    ("family", 2, 52),
+    ("protocol", 2, 54),
+    ("saddr", 4, 56),
+    ("daddr", 4, 60),
+    ("saddr_v6", 16, 64),
+    ("daddr_v6", 16, 80),
+];
+
+/// Why the tracepoint's format could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// The format has no `ID:` line.
+    #[error("tracepoint format: no ID line")]
+    NoId,
+    /// A field the program copies is missing.
+    #[error("tracepoint format: no field {0}")]
+    NoField(&'static str),
+    /// A field has another size than the program copies.
+    #[error("tracepoint format: field {name} is {size} bytes, not {want}")]
+    Size {
+        /// The field.
+        name: &'static str,
+        /// Its size in this kernel.
+        size: u32,
+        /// The size the program copies.
+        want: u32,
+    },
+    /// A scalar field is not aligned for the load that copies it (tracepoint context loads
+    /// must be), or lies beyond what an instruction's offset can reach.
+    #[error("tracepoint format: field {0} is misaligned or out of reach")]
+    Unaligned(&'static str),
+}
+
+/// Parses a tracepoint format file (`.../events/sock/inet_sock_set_state/format`): a pure
+/// function of its text. Every field the program copies must be present with the expected size.
+pub fn parse_format(text: &str) -> Result<Format, FormatError> {
+    let mut id = None;
+    let mut found: Vec<(&str, u32, u32)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("ID:") {
+            id = v.trim().parse::<u64>().ok();
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("field:") else {
+            continue;
+        };
+        let mut parts = rest.split(';').map(str::trim);
+        let decl = parts.next().unwrap_or("");
+        let mut offset = None;
+        let mut size = None;
+        for p in parts {
+            if let Some(v) = p.strip_prefix("offset:") {
+                offset = v.parse::<u32>().ok();
+            } else if let Some(v) = p.strip_prefix("size:") {
+                size = v.parse::<u32>().ok();
+            }
+        }
+        let name = decl.rsplit([' ', '*']).next().unwrap_or("");
+        let name = name.split('[').next().unwrap_or(name);
+        if let (Some(o), Some(s)) = (offset, size) {
+            found.push((name, o, s));
+        }
+    }
+    let id = id.ok_or(FormatError::NoId)?;
+    let mut fields = [(0u32, 0u32); 11];
+    for (i, (name, want, _)) in FIELDS.iter().enumerate() {
+        let &(_, o, s) = found
+            .iter()
+            .find(|(n, ..)| n == name)
+            .ok_or(FormatError::NoField(name))?;
+        if s != *want {
+            return Err(FormatError::Size {
+                name,
+                size: s,
+                want: *want,
+            });
+        }
+        // The scalar fields are loaded whole (the arrays are copied in whatever pieces their
+        // alignment allows): a misaligned context load is refused by the verifier.
+        let scalar = !name.contains("addr");
+        if (scalar && !o.is_multiple_of(*want.min(&8))) || o > i16::MAX as u32 {
+            return Err(FormatError::Unaligned(name));
+        }
+        fields[i] = (o, s);
+    }
+    Ok(Format { id, fields })
+}
+
+/// Offsets for reading the socket's network namespace inode: `sk->__sk_common.skc_net.net`,
+/// then `net->ns.inum`. `None` when this kernel's BTF does not give them (the events then carry
+/// netns 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetnsOffsets {
+    /// Offset of the `struct net *` in `struct sock`.
+    pub sock_net: u32,
+    /// Offset of `ns.inum` in `struct net`.
+    pub net_inum: u32,
+}
+
+impl NetnsOffsets {
+    /// Every name [`NetnsOffsets::from_btf`] looks up.
+    pub const NAMES: &[&str] = &[
+        "sock",
+        "sock_common",
+        "net",
+        "ns_common",
+        "__sk_common",
+        "skc_net",
+        "ns",
+        "inum",
+    ];
+
+    /// Reads the offsets from BTF. `possible_net_t` is a struct whose only member is the
+    /// pointer (without CONFIG_NET_NS it is empty: then `skc_net` is not 8 bytes and this is
+    /// `None`).
+    pub fn from_btf(btf: &Btf<'_>) -> Option<NetnsOffsets> {
+        let ids = btf
+            .find_all(&[
+                (KIND_STRUCT, "sock"),
+                (KIND_STRUCT, "sock_common"),
+                (KIND_STRUCT, "net"),
+                (KIND_STRUCT, "ns_common"),
+            ])
+            .ok()?;
+        let [sock, common, net, ns] = ids[..] else {
+            return None;
+        };
+        let sk_common = btf.member(sock, "__sk_common")?;
+        let skc_net = btf.member(common, "skc_net")?;
+        let ns_member = btf.member(net, "ns")?;
+        let inum = btf.member(ns, "inum")?;
+        if skc_net.size != 8 || inum.size != 4 {
+            return None;
+        }
+        Some(NetnsOffsets {
+            sock_net: sk_common.offset.checked_add(skc_net.offset)?,
+            net_inum: ns_member.offset.checked_add(inum.offset)?,
+        })
+        .filter(|o| o.sock_net <= i32::MAX as u32 && o.net_inum <= i32::MAX as u32)
+    }
+}
+
+/// A tiny assembler: instructions with named jump targets.
+struct Asm {
+    code: Vec<Insn>,
+    labels: Vec<(&'static str, usize)>,
+    fixups: Vec<(usize, &'static str)>,
+}
+
+fn ins(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        code,
+        dst,
+        src,
+        off,
+        imm,
+    }
+}
+
+const R0: u8 = 0;
+const R1: u8 = 1;
+const R2: u8 = 2;
+const R3: u8 = 3;
+const R6: u8 = 6;
+const R7: u8 = 7;
+const R8: u8 = 8;
+const R9: u8 = 9;
+const FP: u8 = 10;
+
+/// `BPF_LDX | BPF_MEM | size` and `BPF_STX | BPF_MEM | size` opcodes by access size.
+fn mem_codes(size: u32) -> (u8, u8) {
+    match size {
+        8 => (0x79, 0x7b),
+        4 => (0x61, 0x63),
+        2 => (0x69, 0x6b),
+        _ => (0x71, 0x73),
+    }
+}
+
+impl Asm {
+    fn new() -> Asm {
+        Asm {
+            code: Vec::new(),
+            labels: Vec::new(),
+            fixups: Vec::new(),
+        }
+    }
+    fn push(&mut self, i: Insn) -> &mut Asm {
+        self.code.push(i);
+        self
+    }
+    fn label(&mut self, name: &'static str) -> &mut Asm {
+        self.labels.push((name, self.code.len()));
+        self
+    }
+    /// A conditional jump on an immediate (`op`: 0x15 JEQ, 0x55 JNE) or, with `op` 0x05, always.
+    fn jump(&mut self, op: u8, reg: u8, imm: i32, to: &'static str) -> &mut Asm {
+        self.fixups.push((self.code.len(), to));
+        self.push(ins(op, reg, 0, 0, imm))
+    }
+    fn mov(&mut self, dst: u8, src: u8) -> &mut Asm {
+        self.push(ins(0xbf, dst, src, 0, 0))
+    }
+    fn mov_imm(&mut self, dst: u8, imm: i32) -> &mut Asm {
+        self.push(ins(0xb7, dst, 0, 0, imm))
+    }
+    fn add_imm(&mut self, dst: u8, imm: i32) -> &mut Asm {
+        self.push(ins(0x07, dst, 0, 0, imm))
+    }
+    fn ldx(&mut self, size: u32, dst: u8, src: u8, off: i16) -> &mut Asm {
+        self.push(ins(mem_codes(size).0, dst, src, off, 0))
+    }
+    fn stx(&mut self, size: u32, dst: u8, off: i16, src: u8) -> &mut Asm {
+        self.push(ins(mem_codes(size).1, dst, src, off, 0))
+    }
+    fn st_w(&mut self, dst: u8, off: i16, imm: i32) -> &mut Asm {
+        self.push(ins(0x62, dst, 0, off, imm))
+    }
+    fn call(&mut self, helper: i32) -> &mut Asm {
+        self.push(ins(0x85, 0, 0, 0, helper))
+    }
+    /// `BPF_LD | BPF_IMM | BPF_DW` with `BPF_PSEUDO_MAP_FD`: the map's address, by its fd.
+    fn ld_map(&mut self, dst: u8, fd: i32) -> &mut Asm {
+        self.push(ins(0x18, dst, 1, 0, fd));
+        self.push(ins(0, 0, 0, 0, 0))
+    }
+    fn exit(&mut self) -> &mut Asm {
+        self.push(ins(0x95, 0, 0, 0, 0))
+    }
+    fn finish(mut self) -> Vec<Insn> {
+        for (at, to) in &self.fixups {
+            let target = self
+                .labels
+                .iter()
+                .find(|(n, _)| n == to)
+                .map(|(_, i)| *i)
+                .expect("every jump target is defined");
+            self.code[*at].off =
+                i16::try_from(target as i64 - *at as i64 - 1).expect("the program is short");
+        }
+        self.code
+    }
+}
+
+/// Copies `size` bytes from ctx+`from` to record+`to` in the largest loads the source
+/// offset's alignment allows (the verifier refuses a misaligned context load).
+fn copy_field(a: &mut Asm, from: u32, to: i16, size: u32) {
+    let mut done = 0u32;
+    while done < size {
+        let at = from + done;
+        let step = [8u32, 4, 2, 1]
+            .into_iter()
+            .find(|&s| s <= size - done && at.is_multiple_of(s))
+            .unwrap_or(1);
+        a.ldx(step, R1, R6, at as i16);
+        a.stx(step, R7, to + done as i16, R1);
+        done += step;
+    }
+}
+
+/// The program: for a TCP socket entering SYN_SENT, LISTEN, ESTABLISHED or CLOSE, reserve a
+/// [`RECORD`] in the ring buffer `ring_fd`, fill it and submit it; when the ring is full, add
+/// one to the per-CPU counter in `lost_fd` instead.
+pub fn program(f: &Format, netns: Option<NetnsOffsets>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+    let off = |i: usize| f.fields[i].0 as i16;
+    let mut a = Asm::new();
+    a.mov(R6, R1)
+        .ldx(2, R2, R6, off(6))
+        .jump(0x55, R2, IPPROTO_TCP, "out")
+        .ldx(4, R8, R6, off(2)) // newstate
+        .ldx(4, R9, R6, off(1)) // oldstate
+        .jump(0x15, R8, tcp_state::SYN_SENT as i32, "emit")
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "emit")
+        .jump(0x15, R8, tcp_state::ESTABLISHED as i32, "emit")
+        .jump(0x55, R8, tcp_state::CLOSE as i32, "out")
+        .label("emit")
+        .ld_map(R1, ring_fd)
+        .mov_imm(R2, RECORD as i32)
+        .mov_imm(R3, 0)
+        .call(FN_RINGBUF_RESERVE)
+        .jump(0x55, R0, 0, "got")
+        // The ring is full: count the loss in this CPU's slot.
+        .st_w(FP, -4, 0)
+        .ld_map(R1, lost_fd)
+        .mov(R2, FP)
+        .add_imm(R2, -4)
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, "out")
+        .ldx(8, R1, R0, 0)
+        .add_imm(R1, 1)
+        .stx(8, R0, 0, R1)
+        .jump(0x05, 0, 0, "out")
+        .label("got")
+        .mov(R7, R0)
+        .stx(4, R7, 40, R9)
+        .stx(4, R7, 44, R8);
+    for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
+        if i == 1 || i == 2 {
+            continue; // the states, stored above
+        }
+        copy_field(&mut a, f.fields[i].0, to, size);
+    }
+    for (helper, to) in [
+        (FN_GET_CURRENT_PID_TGID, 16),
+        (FN_GET_CURRENT_UID_GID, 24),
+        (FN_GET_CURRENT_CGROUP_ID, 32),
+        (FN_KTIME_GET_NS, 0),
+    ] {
+        a.call(helper).stx(8, R7, to, R0);
+    }
+    a.mov(R1, R7)
+        .add_imm(R1, 96)
+        .mov_imm(R2, 16)
+        .call(FN_GET_CURRENT_COMM)
+        .st_w(R7, 112, 0)
+        .st_w(R7, 116, 0);
+    if let Some(n) = netns {
+        // net = sk->skc_net.net, read where a fault is impossible; then net->ns.inum.
+        a.ldx(8, R3, R6, off(0))
+            .add_imm(R3, n.sock_net as i32)
+            .mov(R1, FP)
+            .add_imm(R1, -16)
+            .mov_imm(R2, 8)
+            .call(FN_PROBE_READ_KERNEL)
+            .jump(0x55, R0, 0, "submit")
+            .ldx(8, R3, FP, -16)
+            .jump(0x15, R3, 0, "submit")
+            .add_imm(R3, n.net_inum as i32)
+            .mov(R1, R7)
+            .add_imm(R1, 112)
+            .mov_imm(R2, 4)
+            .call(FN_PROBE_READ_KERNEL);
+    }
+    a.label("submit")
+        .mov(R1, R7)
+        .mov_imm(R2, 0)
+        .call(FN_RINGBUF_SUBMIT)
+        .label("out")
+        .mov_imm(R0, 0)
+        .exit();
+    a.finish()
+}
+
+/// Why the tracer could not start: the caller falls back to periodic dumps and says why.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// No tracefs with the tracepoint.
+    #[error(
+        "the tracepoint sock:inet_sock_set_state is not readable under {0} (tracefs not \
+         mounted? mount -t tracefs nodev /sys/kernel/tracing)"
+    )]
+    NoTracefs(String),
+    /// The format file did not parse.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// Events carry pids of the initial PID namespace; this process runs in another one.
+    #[error("sockwarden runs in a nested PID namespace: event pids would not name its /proc")]
+    OtherPidNamespace,
+    /// Creating a map or loading the program was refused for lack of privilege.
+    #[error(
+        "bpf: not permitted (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN; a seccomp \
+         filter or kernel lockdown can also forbid it)"
+    )]
+    NotPermitted,
+    /// A map could not be created (a ring buffer needs Linux 5.8).
+    #[error("bpf map {what}: {error} (a BPF ring buffer needs Linux 5.8 or later)")]
+    Map {
+        /// Which map.
+        what: &'static str,
+        /// The error.
+        error: io::Error,
+    },
+    /// The verifier refused the program: its error and the last lines of its log.
+    #[error("bpf program refused: {error}: {log}")]
+    Refused {
+        /// The load's error.
+        error: io::Error,
+        /// The verifier log's last three lines.
+        log: String,
+    },
+    /// perf_event_open or the ioctls that attach the program failed.
+    #[error("attaching to the tracepoint (cpu {cpu}): {error}")]
+    Attach {
+        /// The CPU.
+        cpu: u32,
+        /// The error.
+        error: io::Error,
+    },
+    /// The ring buffer could not be mapped.
+    #[error("mapping the ring buffer: {0}")]
+    Mmap(io::Error),
+    /// The list of CPUs could not be read.
+    #[error("{0}: {1}")]
+    Cpus(&'static str, io::Error),
+}
+
+/// The tracefs directory of the tracepoint: the first of the usual mount points that has it.
+fn tracepoint_dir() -> Result<PathBuf, TraceError> {
+    let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    candidates
+        .iter()
+        .map(|root| Path::new(root).join("events/sock/inet_sock_set_state"))
+        .find(|d| d.join("format").exists())
+        .ok_or_else(|| TraceError::NoTracefs(candidates.join(" or ")))
+}
+
+/// Reads and parses the tracepoint's format.
+pub fn read_format() -> Result<Format, TraceError> {
+    let dir = tracepoint_dir()?;
+    let text = std::fs::read_to_string(dir.join("format"))
+        .map_err(|_| TraceError::NoTracefs(dir.display().to_string()))?;
+    Ok(parse_format(&text)?)
+}
+
+/// Parses a CPU list (`0-3,6,8-9`, as /sys/devices/system/cpu/online has it).
+pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+                if b < a || b - a > 65_536 {
+                    return None;
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().ok()?),
+        }
+    }
+    Some(out)
+}
+
+fn cpus(which: &'static str) -> Result<Vec<u32>, TraceError> {
+    let text = std::fs::read_to_string(which).map_err(|e| TraceError::Cpus(which, e))?;
+    parse_cpu_list(&text)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| TraceError::Cpus(which, io::Error::other("unreadable CPU list")))
+}
+
+/// Whether this process runs in the initial PID namespace: its `NSpid` line in
+/// /proc/self/status has one pid (a nested namespace lists one per level).
+fn in_initial_pid_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("NSpid:"))
+            .is_some_and(|v| v.split_whitespace().count() == 1)
+    })
+}
+
+/// bpf(2) for commands that return 0 on success (map lookups).
+#[allow(unsafe_code)]
+fn bpf_status(cmd: u32, attr: &mut Attr) -> io::Result<()> {
+    // SAFETY: `attr` is a valid, writable `union bpf_attr` of the size passed; the key and value
+    // pointers in it point to buffers the caller keeps alive, the value buffer being as large as
+    // the map's value for every possible CPU (see `Tracer::lost`).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            libc::c_long::from(cmd),
+            attr.0.as_mut_ptr(),
+            attr.0.len() as libc::c_uint,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+fn create_map(
+    what: &'static str,
+    kind: u32,
+    key: u32,
+    value: u32,
+    entries: u32,
+) -> Result<OwnedFd, TraceError> {
+    let mut attr = Attr::new();
+    attr.u32(0, kind).u32(4, key).u32(8, value).u32(12, entries);
+    bpf(BPF_MAP_CREATE, &mut attr).map_err(|e| match e.raw_os_error() {
+        Some(libc::EPERM) => TraceError::NotPermitted,
+        _ => TraceError::Map { what, error: e },
+    })
+}
+
+fn load(prog: &[Insn]) -> Result<OwnedFd, TraceError> {
+    let code: Vec<u8> = prog.iter().flat_map(|i| i.bytes()).collect();
+    let license = c"Dual MIT/GPL";
+    let attempt = |log: Option<&mut Vec<u8>>| {
+        let mut attr = Attr::new();
+        attr.u32(0, BPF_PROG_TYPE_TRACEPOINT)
+            .u32(4, prog.len() as u32)
+            .u64(8, code.as_ptr() as u64)
+            .u64(16, license.as_ptr() as u64);
+        attr.0[48..48 + 14].copy_from_slice(b"sockwarden_tcp");
+        if let Some(buf) = log {
+            attr.u32(24, 1)
+                .u32(28, buf.len() as u32)
+                .u64(32, buf.as_mut_ptr() as u64);
+            return bpf(BPF_PROG_LOAD, &mut attr);
+        }
+        bpf(BPF_PROG_LOAD, &mut attr)
+    };
+    match attempt(None) {
+        Ok(fd) => Ok(fd),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(TraceError::NotPermitted),
+        Err(e) => {
+            let mut log = vec![0u8; 256 * 1024];
+            let _ = attempt(Some(&mut log));
+            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+            let text = String::from_utf8_lossy(&log[..end]);
+            let last: Vec<&str> = text.lines().rev().take(3).collect();
+            Err(TraceError::Refused {
+                error: e,
+                log: last.into_iter().rev().collect::<Vec<_>>().join(" / "),
+            })
+        }
+    }
+}
+
+/// Opens the tracepoint on one CPU and attaches the program.
+#[allow(unsafe_code)]
+fn attach(id: u64, cpu: u32, prog: &OwnedFd) -> Result<OwnedFd, TraceError> {
+    let fail = |error| TraceError::Attach { cpu, error };
+    // `struct perf_event_attr`, PERF_ATTR_SIZE_VER7 (128 bytes): type, size, config,
+    // sample_period = 1; everything else zero (enabled, counting every event).
+    #[repr(C, align(8))]
+    struct PerfAttr([u8; 128]);
+    let mut attr = PerfAttr([0; 128]);
+    attr.0[0..4].copy_from_slice(&PERF_TYPE_TRACEPOINT.to_ne_bytes());
+    attr.0[4..8].copy_from_slice(&128u32.to_ne_bytes());
+    attr.0[8..16].copy_from_slice(&id.to_ne_bytes());
+    attr.0[16..24].copy_from_slice(&1u64.to_ne_bytes());
+    // SAFETY: `attr` is a valid `struct perf_event_attr` whose `size` field is its length; pid -1
+    // with a cpu, no group and FD_CLOEXEC are valid arguments. On success the kernel returns a
+    // new descriptor that nothing else owns.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.0.as_ptr(),
+            -1 as libc::pid_t,
+            cpu as libc::c_int,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(fail(io::Error::last_os_error()));
+    }
+    // SAFETY: just returned by the kernel, owned by nobody else.
+    let perf = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    for (req, arg) in [
+        (PERF_EVENT_IOC_SET_BPF, prog.as_raw_fd()),
+        (PERF_EVENT_IOC_ENABLE, 0),
+    ] {
+        // SAFETY: both requests take an integer argument (a program fd, or an ignored 0), not a
+        // pointer; `perf` is an open perf event descriptor.
+        let r = unsafe { libc::ioctl(perf.as_raw_fd(), req, arg) };
+        if r < 0 {
+            return Err(fail(io::Error::last_os_error()));
+        }
+    }
+    Ok(perf)
+}
+
+/// The ring buffer's two mappings: the consumer page (read-write) and the producer page with
+/// the data area mapped twice in a row (read-only), so a record that wraps reads contiguously.
+struct Ring {
+    consumer: *mut u8,
+    producer: *mut u8,
+    size: usize,
+    page: usize,
+}
+
+// SAFETY: the mappings are owned by `Ring` alone and accessed only through `&mut self`; moving
+// them to another thread moves that ownership.
+#[allow(unsafe_code)]
+unsafe impl Send for Ring {}
+
+impl Ring {
+    #[allow(unsafe_code)]
+    fn map(fd: &OwnedFd, size: usize) -> Result<Ring, TraceError> {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        // SAFETY: mapping a ring buffer map's fd as the kernel documents it: one writable
+        // consumer page at offset 0, and the read-only producer page and twice the data area at
+        // offset `page`. The results are checked before use and unmapped in `Drop`.
+        let consumer = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if consumer == libc::MAP_FAILED {
+            return Err(TraceError::Mmap(io::Error::last_os_error()));
+        }
+        // SAFETY: as above.
+        let producer = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                page + 2 * size,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                page as libc::off_t,
+            )
+        };
+        if producer == libc::MAP_FAILED {
+            let e = io::Error::last_os_error();
+            // SAFETY: unmapping the mapping made just above, used by nothing.
+            unsafe { libc::munmap(consumer, page) };
+            return Err(TraceError::Mmap(e));
+        }
+        Ok(Ring {
+            consumer: consumer.cast(),
+            producer: producer.cast(),
+            size,
+            page,
+        })
+    }
+
+    /// Hands every committed record to `each`, in order, and frees its space.
+    #[allow(unsafe_code)]
+    fn drain(&mut self, each: &mut dyn FnMut(&[u8])) -> usize {
+        // SAFETY: the consumer and producer positions are the first 8 bytes of their pages,
+        // which are mapped, 8-aligned, and shared with the kernel: they are read and written
+        // only through atomics (acquire/release, as the kernel's own consumer does).
+        let (cons_pos, prod_pos) = unsafe {
+            (
+                &*(self.consumer as *const AtomicU64),
+                &*(self.producer as *const AtomicU64),
+            )
+        };
+        let data = self.producer.wrapping_add(self.page);
+        let mask = self.size as u64 - 1;
+        let mut n = 0;
+        let mut cons = cons_pos.load(Ordering::Acquire);
+        loop {
+            let prod = prod_pos.load(Ordering::Acquire);
+            if cons >= prod {
+                return n;
+            }
+            while cons < prod {
+                let at = (cons & mask) as usize;
+                // SAFETY: `at` < size, so the 8-byte header lies in the first copy of the data
+                // area; its first word is written by the kernel with release semantics.
+                let hdr = unsafe { &*(data.add(at) as *const AtomicU32) }.load(Ordering::Acquire);
+                if hdr & BUSY_BIT != 0 {
+                    return n; // reserved, not committed yet
+                }
+                let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
+                if hdr & DISCARD_BIT == 0 && len <= self.size {
+                    // SAFETY: the record starts after its header at `at` + 8 < size + 8 and is
+                    // `len` ≤ size bytes long: inside the doubly mapped data area (2 × size).
+                    // The kernel does not touch a committed record until the consumer position
+                    // passes it.
+                    let rec =
+                        unsafe { std::slice::from_raw_parts(data.add(at + RINGBUF_HDR), len) };
+                    each(rec);
+                    n += 1;
+                }
+                cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
+                cons_pos.store(cons, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl Drop for Ring {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: unmapping the two mappings `map` made, with their lengths; nothing refers to
+        // them after `drop`.
+        unsafe {
+            libc::munmap(self.consumer.cast(), self.page);
+            libc::munmap(self.producer.cast(), self.page + 2 * self.size);
+        }
+    }
+}
+
+/// The attached program and its ring buffer: events flow until it is dropped.
+pub struct Tracer {
+    ring: Ring,
+    ring_fd: OwnedFd,
+    lost_fd: OwnedFd,
+    possible_cpus: usize,
+    _prog: OwnedFd,
+    _perf: Vec<OwnedFd>,
+    /// Whether the events carry the network namespace (the kernel's BTF gave its offsets).
+    pub netns: bool,
+}
+
+impl std::fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracer")
+            .field("ring_bytes", &self.ring.size)
+            .field("cpus", &self._perf.len())
+            .finish()
+    }
+}
+
+impl Tracer {
+    /// Builds, loads and attaches the program with a ring buffer of `ring_bytes` (rounded up to
+    /// a power of two, at least one page).
+    pub fn start(ring_bytes: usize) -> Result<Tracer, TraceError> {
+        if !in_initial_pid_namespace() {
+            return Err(TraceError::OtherPidNamespace);
+        }
+        let format = read_format()?;
+        let netns = std::fs::read("/sys/kernel/btf/vmlinux")
+            .ok()
+            .and_then(|blob| {
+                let btf = Btf::parse_with_names(&blob, NetnsOffsets::NAMES).ok()?;
+                NetnsOffsets::from_btf(&btf)
+            });
+        let size = ring_bytes.max(4096).next_power_of_two();
+        let ring_fd = create_map(
+            "ring buffer",
+            BPF_MAP_TYPE_RINGBUF,
+            0,
+            0,
+            u32::try_from(size).unwrap_or(1 << 30),
+        )?;
+        let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
+        let prog = load(&program(
+            &format,
+            netns,
+            ring_fd.as_raw_fd(),
+            lost_fd.as_raw_fd(),
+        ))?;
+        let ring = Ring::map(&ring_fd, size)?;
+        let possible_cpus = cpus("/sys/devices/system/cpu/possible")?.len();
+        // One perf event is enough: the program joins the tracepoint's own program array,
+        // which runs on every CPU (a second attachment of it is refused with EEXIST).
+        let first = cpus("/sys/devices/system/cpu/online")?[0];
+        let perf = vec![attach(format.id, first, &prog)?];
+        Ok(Tracer {
+            ring,
+            ring_fd,
+            lost_fd,
+            possible_cpus,
+            _prog: prog,
+            _perf: perf,
+            netns: netns.is_some(),
+        })
+    }
+
+    /// Waits up to `timeout` for records, then hands each committed one to `each`; returns how
+    /// many. `EINTR` (a signal) is a return with 0.
+    #[allow(unsafe_code)]
+    pub fn poll(&mut self, timeout: std::time::Duration, each: &mut dyn FnMut(&[u8])) -> usize {
+        let n = self.ring.drain(each);
+        if n > 0 {
+            return n;
+        }
+        let mut pfd = libc::pollfd {
+            fd: self.ring_fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: one valid pollfd, its count 1.
+        unsafe { libc::poll(&mut pfd, 1, ms) };
+        self.ring.drain(each)
+    }
+
+    /// Records the program could not write because the ring buffer was full, summed over CPUs.
+    pub fn lost(&self) -> u64 {
+        let key = 0u32;
+        let mut values = vec![0u64; self.possible_cpus.max(1)];
+        let mut attr = Attr::new();
+        attr.u32(0, self.lost_fd.as_raw_fd() as u32)
+            .u64(8, &key as *const u32 as u64)
+            .u64(16, values.as_mut_ptr() as u64);
+        match bpf_status(BPF_MAP_LOOKUP_ELEM, &mut attr) {
+            Ok(()) => values.iter().sum(),
+            Err(_) => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

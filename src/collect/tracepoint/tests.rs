@@ -1,0 +1,106 @@
+use super::*;
+
+/// The format file of Linux 6.18 (recorded from this machine's tracefs).
+const FORMAT: &str = include_str!("inet_sock_set_state.format");
+
+#[test]
+fn parses_the_recorded_format() {
+    let f = parse_format(FORMAT).unwrap();
+    assert_eq!(f.id, 2287);
+    assert_eq!(
+        f.fields,
+        [
+            (8, 8),
+            (16, 4),
+            (20, 4),
+            (24, 2),
+            (26, 2),
+            (28, 2),
+            (30, 2),
+            (32, 4),
+            (36, 4),
+            (40, 16),
+            (56, 16)
+        ]
+    );
+}
+
+#[test]
+fn a_missing_or_resized_field_is_refused() {
+    let no_daddr6 = FORMAT.replace("daddr_v6", "other");
+    assert_eq!(
+        parse_format(&no_daddr6),
+        Err(FormatError::NoField("daddr_v6"))
+    );
+    let wide = FORMAT.replace("offset:24;\tsize:2;", "offset:24;\tsize:4;");
+    assert_eq!(
+        parse_format(&wide),
+        Err(FormatError::Size {
+            name: "sport",
+            size: 4,
+            want: 2
+        })
+    );
+    let odd = FORMAT.replace("offset:16;\tsize:4;", "offset:17;\tsize:4;");
+    assert_eq!(parse_format(&odd), Err(FormatError::Unaligned("oldstate")));
+    assert_eq!(
+        parse_format(&FORMAT.replace("ID:", "XX:")),
+        Err(FormatError::NoId)
+    );
+}
+
+#[test]
+fn cpu_lists() {
+    assert_eq!(parse_cpu_list("0-1\n"), Some(vec![0, 1]));
+    assert_eq!(parse_cpu_list("0,2-3,7"), Some(vec![0, 2, 3, 7]));
+    assert_eq!(parse_cpu_list("3-1"), None);
+    assert_eq!(parse_cpu_list("x"), None);
+}
+
+/// Misaligned array fields are copied in smaller pieces; every load is aligned to its size.
+#[test]
+fn copies_use_aligned_loads() {
+    let mut a = Asm::new();
+    copy_field(&mut a, 42, 64, 16); // 2 at 42, 4 at 44, 8 at 48, 2 at 56
+    let sizes: Vec<u8> = a.code.iter().step_by(2).map(|i| i.code).collect();
+    assert_eq!(sizes, vec![0x69, 0x61, 0x79, 0x69]);
+    for pair in a.code.chunks(2) {
+        let size = match pair[0].code {
+            0x79 => 8,
+            0x61 => 4,
+            0x69 => 2,
+            _ => 1,
+        };
+        assert_eq!(pair[0].off % size, 0, "{pair:?}");
+        assert_eq!(pair[1].off - 64, pair[0].off - 42);
+    }
+}
+
+#[test]
+fn jumps_land_on_their_labels() {
+    let f = parse_format(FORMAT).unwrap();
+    let p = program(&f, None, 3, 4);
+    // Every jump lands inside the program, and the last two instructions are `r0 = 0; exit`.
+    for (i, insn) in p.iter().enumerate() {
+        if matches!(insn.code, 0x15 | 0x55 | 0x05) {
+            let to = i as i64 + 1 + i64::from(insn.off);
+            assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
+        }
+    }
+    assert_eq!(p[p.len() - 1].code, 0x95);
+    assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
+    // The two map references carry the fds given.
+    let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+    assert_eq!(maps, vec![3, 4]);
+}
+
+/// The namespace offsets resolve on this machine's BTF (when it has BTF).
+#[test]
+fn netns_offsets_from_this_kernel() {
+    let Ok(blob) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        return;
+    };
+    let btf = Btf::parse_with_names(&blob, NetnsOffsets::NAMES).unwrap();
+    let o = NetnsOffsets::from_btf(&btf).expect("offsets");
+    assert!(o.sock_net > 0 && o.net_inum > 0, "{o:?}");
+}
