@@ -24,9 +24,12 @@
 //! - [`input`]: bounded reads of regular files (or stdin) for everything that comes from outside.
 //! - [`output`]: atomic file writes that never follow a planted link; broken-pipe-safe stdout.
 //! - [`text`]: escaping of attacker-controlled strings for terminals.
+//! - [`watch`]: `sockwarden watch`: socket events as they happen (BPF on the TCP state-change
+//!   tracepoint, or sock_diag dumps compared), judged by the same rules and baseline.
 //!
-//! `unsafe` is denied crate-wide; the two exceptions say why they are needed and why they are
-//! sound: the bpf(2) call in `collect::taskfiles` and glibc's mallopt in `app`.
+//! `unsafe` is denied crate-wide; the exceptions say why they are needed and why they are
+//! sound: the bpf(2) call in `collect::taskfiles`, the tracepoint attachment and ring buffer of
+//! `collect::tracepoint`, and glibc's mallopt in `app`.
 
 #![deny(unsafe_code)]
 
@@ -47,3 +50,4 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod text;
+pub mod watch;

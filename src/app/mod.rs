@@ -5,6 +5,7 @@ mod baseline_cmd;
 mod history_cmd;
 mod rules_cmd;
 mod scan;
+mod watch;
 
 use std::path::Path;
 
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Baseline(cmd) => baseline_cmd::run(&cmd, partial, &history),
         Command::Diff(args) => baseline_cmd::diff(&args, partial, &history),
         Command::History(cmd) => history_cmd::run(&cmd, &history),
+        Command::Watch(args) => watch::watch(&args),
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man_pages(&dir),
     }

@@ -78,6 +78,9 @@ pub enum Command {
     /// The recorded socket history (docs/history.md).
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Watch sockets as they are born (BPF on the TCP state-change tracepoint, else sock_diag
+    /// dumps compared) and report rule and baseline findings as they happen (docs/watch.md).
+    Watch(WatchArgs),
     /// Print a shell completion script to stdout (`sockwarden completions bash >
     /// /usr/share/bash-completion/completions/sockwarden`).
     Completions {
@@ -373,6 +376,57 @@ impl NetnsArgs {
             (None, false) => Select::Current,
         }
     }
+}
+
+/// Arguments of `sockwarden watch`.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 no finding, 1 findings, 2 error.")]
+pub struct WatchArgs {
+    /// Which rules and lists to load.
+    #[command(flatten)]
+    pub sources: RuleSourceArgs,
+    /// Disable a rule by id (repeatable).
+    #[arg(long = "disable", value_name = "ID")]
+    pub disable: Vec<String>,
+    /// Compare each new socket with a known-good baseline: a new listener or outbound peer is
+    /// reported as drift the moment it appears.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Refuse (exit 2) a baseline whose SHA-256 differs.
+    #[arg(long, value_name = "HEX")]
+    pub baseline_sha256: Option<String>,
+    /// Output: `jsonl` (ECS JSON Lines) or `table` [default: table at a terminal, else jsonl].
+    #[arg(long, value_name = "FORMAT", value_parser = ["jsonl", "table"])]
+    pub format: Option<String>,
+    /// Append the output to FILE (created 0640; a symbolic link is refused) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every socket event (connect, connected, listen, accepted, close), not only
+    /// findings.
+    #[arg(long)]
+    pub all_events: bool,
+    /// Stop after this long (`30s`, `10m`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Stop after this many records (findings, and events with --all-events).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Do not use BPF: compare sock_diag dumps every --interval (misses what lives between two).
+    #[arg(long)]
+    pub no_bpf: bool,
+    /// The period of the dumps without BPF.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub interval: std::time::Duration,
+    /// The BPF ring buffer's size in bytes (a power of two; rounded up).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    pub ring_size: usize,
+    /// The most findings per rule (or drift category) per minute; the rest are counted in the
+    /// summary.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub rate_limit: u32,
+    /// Entries kept in each cache (processes, pending connects, listeners, reported findings).
+    #[arg(long, value_name = "N", default_value_t = 16384)]
+    pub cache_size: usize,
 }
 
 /// Arguments of `sockwarden snapshot`.

@@ -1,0 +1,137 @@
+//! `sockwarden watch`: loads the rules and baseline, starts the kernel tracer (or says why not
+//! and polls), runs until a signal or a limit, writes the summary. docs/watch.md.
+
+use std::fs::OpenOptions;
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+
+use super::ExitStatus;
+use super::scan::{RuleInputs, load_rules};
+use crate::cli::WatchArgs;
+use crate::collect::{self, CollectOptions, host, tracepoint::Tracer};
+use crate::model::{Meta, State, StateSet};
+use crate::watch::enrich::Enricher;
+use crate::watch::output::{self, Style};
+use crate::watch::run::{self, Limits};
+use crate::watch::{Options, Watcher};
+
+/// Runs the watch; exit 1 when anything was reported.
+pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
+    let rules = load_rules(&RuleInputs {
+        defaults: !args.sources.no_default_rules,
+        paths: &args.sources.rules,
+        lists: &args.sources.lists,
+        disable: &args.disable,
+    })?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|p| super::baseline_cmd::load_baseline(p, args.baseline_sha256.as_deref()))
+        .transpose()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let mut out = sink(args.output.as_ref())?;
+    let style = match args.format.as_deref() {
+        Some("table") => Style::Table,
+        Some(_) => Style::Jsonl,
+        None if args.output.is_none() && io::stdout().is_terminal() => Style::Table,
+        None => Style::Jsonl,
+    };
+    let mut meta = Meta::blank(&host::hostname());
+    meta.kernel = host::kernel_release();
+    meta.boot_id = host::boot_id();
+    meta.netns = host::current_netns();
+    meta.ip_local_port_range = host::ip_local_port_range().or(meta.ip_local_port_range);
+    let hostname = meta.hostname.clone();
+    let opts = Options {
+        per_rule_per_minute: args.rate_limit,
+        cache: args.cache_size,
+        all_events: args.all_events,
+    };
+    let enricher = Enricher::new(PathBuf::from("/proc"), args.cache_size);
+    let mut w = Watcher::new(&rules, baseline.as_ref(), opts, meta, enricher);
+    let limits = Limits {
+        duration: args.duration,
+        count: args.count,
+        stop: &stop,
+        style,
+    };
+    let tracer = if args.no_bpf {
+        Err("--no-bpf".to_string())
+    } else {
+        Tracer::start(args.ring_size).map_err(|e| e.to_string())
+    };
+    let (mode, misses) = match tracer {
+        Ok(mut t) => {
+            // Listeners opened before the watch: their accepted connections are attributed.
+            w.seed_listeners(&collect::collect(&listeners_only()));
+            eprintln!("sockwarden: watching TCP state changes through BPF");
+            run::events(&mut t, &mut w, &mut *out, &limits).context("writing the output")?;
+            ("bpf", None)
+        }
+        Err(reason) => {
+            let misses = output::poll_misses(args.interval, &reason);
+            eprintln!("sockwarden: warning: {}", crate::text::escape_str(&misses));
+            out.write_all(output::coverage(style, &hostname, &misses).as_bytes())?;
+            run::dumps(args.interval, &mut w, &mut *out, &limits).context("writing the output")?;
+            ("poll", Some(misses))
+        }
+    };
+    let text = output::summary(style, &hostname, mode, &w.summary, misses.as_deref());
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    let s = &w.summary;
+    eprintln!(
+        "sockwarden: watch ended: {} events, {} lost, {} findings, {} suppressed",
+        s.events,
+        s.lost,
+        s.findings,
+        s.suppressed.values().sum::<u64>()
+    );
+    Ok(if s.findings > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+/// stdout, or FILE opened for appending without following a planted link.
+fn sink(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(crate::output::NEW_FILE_MODE)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(p)
+                .with_context(|| format!("opening {} for the watch's output", p.display()))?;
+            Ok(Box::new(io::LineWriter::new(f)))
+        }
+        _ => Ok(Box::new(io::LineWriter::new(io::stdout()))),
+    }
+}
+
+/// The listening TCP sockets of this namespace, with their holders.
+fn listeners_only() -> CollectOptions {
+    CollectOptions {
+        tables: collect::Tables {
+            tcp: true,
+            udp: false,
+            raw: false,
+            unix: false,
+            packet: false,
+        },
+        tcp_states: StateSet::of(&[State::Listen]),
+        extensions: false,
+        ..CollectOptions::full()
+    }
+}

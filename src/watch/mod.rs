@@ -1,0 +1,378 @@
+//! `sockwarden watch`: sockets as they are born, with the process that made them, checked
+//! against the same rules and baseline as `scan` (docs/watch.md).
+//!
+//! Events come from the kernel (`collect::tracepoint`, a BPF program on the TCP state-change
+//! tracepoint) or, without BPF, from sock_diag dumps compared one after the other
+//! (`poll`). Each event becomes a [`Socket`] with its holder, as a snapshot has them, in a
+//! snapshot of its own: the engine and the baseline's drift run on it unchanged. What comes out
+//! is de-duplicated (the same socket, rule and holder once) and rate-limited per rule, with
+//! every suppressed finding counted in the summary.
+//!
+//! Attribution: `connect()` and `listen()` run in the acting process, so their events name it;
+//! the process is read from /proc at once (`enrich`) and remembered for the socket (by its
+//! kernel address) until the connection is up or refused. A passive open runs in softirq
+//! context: it is attributed to the holder of the listening socket on its port and namespace,
+//! from a table of listeners seeded by one dump at start and kept by LISTEN and CLOSE events.
+
+pub mod enrich;
+pub mod event;
+pub mod output;
+pub mod poll;
+pub mod run;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lru::LruCache;
+
+use crate::baseline::drift::{self, Comparison};
+use crate::baseline::{Baseline, Category, Compiled};
+use crate::engine;
+use crate::model::{
+    Endpoint, Family, Meta, Owner, Protocol, SCHEMA_VERSION, Snapshot, Socket, State,
+};
+use crate::report::{self, ReportFinding, ScanReport};
+use crate::rules::RuleSet;
+use enrich::{Enricher, Holder};
+use event::{Action, Event};
+
+/// watch does not know which descriptor holds the socket (the event names the process, not
+/// the fd): owners carry this fd number, and docs/watch.md says so.
+pub const UNKNOWN_FD: u32 = u32::MAX;
+
+/// Settings of one watch.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Most findings per rule (or drift category) per minute; the rest are counted.
+    pub per_rule_per_minute: u32,
+    /// Processes, pending connects, listeners and de-duplication keys kept (each an LRU).
+    pub cache: usize,
+    /// Emit every socket event, not only findings.
+    pub all_events: bool,
+}
+
+/// What a watch saw, for its summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Socket events read.
+    pub events: u64,
+    /// Events the kernel could not deliver (ring buffer full), counted by the program.
+    pub lost: u64,
+    /// Findings reported.
+    pub findings: u64,
+    /// Findings not repeated: the same socket, rule and holder as one already reported.
+    pub duplicates: u64,
+    /// Findings over a rule's rate limit, by rule id (or drift category).
+    pub suppressed: BTreeMap<String, u64>,
+    /// Events whose socket no process could be found for (a passive open on a listener
+    /// opened before the watch started in another namespace, a connect seen half).
+    pub unattributed: u64,
+}
+
+/// One thing to write: a finding (with the report it belongs to) or a socket event.
+#[derive(Debug)]
+pub enum Record {
+    /// Findings about one socket, in the report document's form.
+    Findings(Box<ScanReport>),
+    /// A socket event (`--all-events`).
+    Event(Box<SocketEvent>),
+}
+
+/// A socket event as `--all-events` writes it.
+#[derive(Debug, Clone)]
+pub struct SocketEvent {
+    /// What happened.
+    pub action: Action,
+    /// The socket after the change.
+    pub socket: Socket,
+    /// Who holds it, when known.
+    pub holder: Option<Arc<Holder>>,
+    /// The event's kernel time (ns since boot); 0 in poll mode.
+    pub ktime_ns: u64,
+    /// The cgroup id of the task the event ran in (meaningful for connect and listen).
+    pub cgroup_id: u64,
+}
+
+/// The rules, the baseline and what has been reported so far.
+pub struct Watcher<'a> {
+    rules: &'a RuleSet,
+    baseline: Option<&'a (Baseline, Compiled)>,
+    opts: Options,
+    meta: Meta,
+    /// The process of each connecting socket, by kernel address, until it is up or closed.
+    pending: LruCache<u64, Arc<Holder>>,
+    /// Listening sockets by (netns, port): their holder and socket.
+    listeners: LruCache<(Option<u64>, u16), (Arc<Holder>, Socket)>,
+    seen: LruCache<(u64, String, u32), ()>,
+    windows: BTreeMap<String, (Instant, u32)>,
+    /// Process metadata.
+    pub enricher: Enricher,
+    /// The counts so far.
+    pub summary: Summary,
+}
+
+impl std::fmt::Debug for Watcher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field("summary", &self.summary)
+            .finish()
+    }
+}
+
+fn lru<K: std::hash::Hash + Eq, V>(n: usize) -> LruCache<K, V> {
+    LruCache::new(NonZeroUsize::new(n.max(1)).expect("at least 1"))
+}
+
+impl<'a> Watcher<'a> {
+    /// A watcher over `rules` and an optional baseline; `meta` is the header of every one-socket
+    /// snapshot (hostname, ephemeral port range).
+    pub fn new(
+        rules: &'a RuleSet,
+        baseline: Option<&'a (Baseline, Compiled)>,
+        opts: Options,
+        meta: Meta,
+        enricher: Enricher,
+    ) -> Watcher<'a> {
+        Watcher {
+            rules,
+            baseline,
+            meta,
+            pending: lru(opts.cache),
+            listeners: lru(opts.cache),
+            seen: lru(opts.cache),
+            windows: BTreeMap::new(),
+            enricher,
+            summary: Summary::default(),
+            opts,
+        }
+    }
+
+    /// Seeds the listener table from a snapshot (the listeners open before the watch began).
+    pub fn seed_listeners(&mut self, snap: &Snapshot) {
+        for s in snap.sockets.iter().filter(|s| s.state == State::Listen) {
+            let (Some(local), Some(o)) = (s.local, s.owners.first()) else {
+                continue;
+            };
+            if let Some(h) = self.enricher.holder_of_pid(o.pid) {
+                let netns = s.netns.or(snap.meta.netns);
+                self.listeners.put((netns, local.port), (h, s.clone()));
+            }
+        }
+    }
+
+    /// Handles one kernel event: tracks it, and returns what to write.
+    pub fn on_event(&mut self, ev: &Event) -> Vec<Record> {
+        self.summary.events += 1;
+        let action = ev.action();
+        let holder = match action {
+            Action::Connect => {
+                let h = self.enricher.holder(ev);
+                self.pending.put(ev.skaddr, h.clone());
+                Some(h)
+            }
+            Action::Listen => {
+                let h = self.enricher.holder(ev);
+                let s = socket_of(ev, State::Listen);
+                self.listeners.put((ev.netns, ev.local.1), (h.clone(), s));
+                Some(h)
+            }
+            Action::Connected => self.pending.pop(&ev.skaddr),
+            Action::Accepted => self
+                .listeners
+                .get(&(ev.netns, ev.local.1))
+                .map(|(h, _)| h.clone()),
+            Action::Close => {
+                if ev.old == crate::collect::tracepoint::tcp_state::LISTEN {
+                    self.listeners.pop(&(ev.netns, ev.local.1));
+                }
+                self.pending.pop(&ev.skaddr)
+            }
+            Action::Other => None,
+        };
+        let state = match action {
+            Action::Listen => State::Listen,
+            Action::Connect => State::SynSent,
+            Action::Close if ev.old == crate::collect::tracepoint::tcp_state::SYN_SENT => {
+                State::SynSent
+            }
+            Action::Close => State::Close,
+            _ => State::Established,
+        };
+        let mut socket = socket_of(ev, state);
+        socket.cgroup_id = Some(ev.cgroup_id).filter(|_| ev.in_process_context());
+        if let Some(h) = &holder {
+            socket.owners = vec![Owner {
+                pid: h.process.pid,
+                fd: UNKNOWN_FD,
+            }];
+        }
+        let mut out = Vec::new();
+        if self.opts.all_events {
+            out.push(Record::Event(Box::new(SocketEvent {
+                action,
+                socket: socket.clone(),
+                holder: holder.clone(),
+                ktime_ns: ev.ktime_ns,
+                cgroup_id: ev.cgroup_id,
+            })));
+        }
+        // Rules see a socket once its identity is complete: a connect's local port is chosen
+        // after the SYN_SENT event, so a connection is judged when it is up (or refused).
+        let judged = match action {
+            Action::Listen | Action::Connected | Action::Accepted => true,
+            Action::Close => ev.old == crate::collect::tracepoint::tcp_state::SYN_SENT,
+            _ => false,
+        };
+        if judged {
+            if holder.is_none() {
+                self.summary.unattributed += 1;
+            }
+            let context = (action == Action::Accepted)
+                .then(|| self.listeners.peek(&(ev.netns, ev.local.1)))
+                .flatten()
+                .map(|(_, s)| s.clone());
+            out.extend(self.judge(socket, holder.as_deref(), context, ev.skaddr));
+        }
+        out
+    }
+
+    /// Evaluates the rules and the baseline on one socket; returns its findings, less those
+    /// already reported or over their rule's rate.
+    pub fn judge(
+        &mut self,
+        socket: Socket,
+        holder: Option<&Holder>,
+        context: Option<Socket>,
+        identity: u64,
+    ) -> Option<Record> {
+        let snap = self.snapshot_of(socket, holder, context);
+        let findings: Vec<engine::Finding> = engine::evaluate(self.rules, &snap)
+            .into_iter()
+            .filter(|f| f.socket == 0 && f.count.is_none())
+            .collect();
+        let comparison = self.baseline.map(|(b, c)| {
+            let full = drift::compare(b, c, &snap);
+            Comparison {
+                drift: full
+                    .drift
+                    .into_iter()
+                    .filter(|d| d.socket == Some(0) && d.category != Category::ListenerGone)
+                    .collect(),
+                known_sockets: full.known_sockets.into_iter().filter(|&s| s == 0).collect(),
+            }
+        });
+        let mut rep = report::build(&snap, self.rules, &findings, comparison.as_ref());
+        let pid = holder.map_or(0, |h| h.process.pid);
+        let now = Instant::now();
+        let mut kept: Vec<ReportFinding> = Vec::new();
+        for f in std::mem::take(&mut rep.findings) {
+            let name = f
+                .rule_id
+                .clone()
+                .or_else(|| f.category.map(|c| c.name().to_string()))
+                .unwrap_or_default();
+            if self.seen.put((identity, name.clone(), pid), ()).is_some() {
+                self.summary.duplicates += 1;
+                continue;
+            }
+            let w = self.windows.entry(name.clone()).or_insert((now, 0));
+            if now.duration_since(w.0) >= Duration::from_secs(60) {
+                *w = (now, 0);
+            }
+            if w.1 >= self.opts.per_rule_per_minute {
+                *self.summary.suppressed.entry(name).or_default() += 1;
+                continue;
+            }
+            w.1 += 1;
+            kept.push(f);
+        }
+        if kept.is_empty() {
+            return None;
+        }
+        self.summary.findings += kept.len() as u64;
+        rep.summary.findings = kept.len();
+        rep.findings = kept;
+        Some(Record::Findings(Box::new(rep)))
+    }
+
+    /// Poll mode: judges socket `si` of a dump with the holders the dump found (the first
+    /// one's process and parent).
+    pub fn judge_dumped(&mut self, snap: &Snapshot, si: usize) -> Vec<Record> {
+        let mut socket = snap.sockets[si].clone();
+        socket.netns = socket.netns.or(snap.meta.netns);
+        let holder = socket.owners.first().and_then(|o| {
+            let process = snap.process(o.pid)?.clone();
+            let parent = snap.process(process.ppid).cloned();
+            Some(Arc::new(Holder {
+                process,
+                parent,
+                gone: false,
+            }))
+        });
+        if holder.is_none() {
+            self.summary.unattributed += 1;
+        }
+        let mut out = Vec::new();
+        if self.opts.all_events {
+            let action = match socket.state {
+                State::Listen => Action::Listen,
+                _ => Action::Connected,
+            };
+            out.push(Record::Event(Box::new(SocketEvent {
+                action,
+                socket: socket.clone(),
+                holder: holder.clone(),
+                ktime_ns: 0,
+                cgroup_id: socket.cgroup_id.unwrap_or(0),
+            })));
+        }
+        let identity = socket.cookie.unwrap_or(socket.inode);
+        out.extend(self.judge(socket, holder.as_deref(), None, identity));
+        out
+    }
+
+    /// A snapshot of one socket (index 0), its holder and the holder's parent, and optionally a
+    /// second socket for context (the listener of an accepted connection, so the baseline sees
+    /// an inbound connection).
+    fn snapshot_of(
+        &self,
+        socket: Socket,
+        holder: Option<&Holder>,
+        context: Option<Socket>,
+    ) -> Snapshot {
+        let mut processes = Vec::new();
+        if let Some(h) = holder {
+            processes.push(h.process.clone());
+            processes.extend(h.parent.clone());
+        }
+        processes.sort_by_key(|p| p.pid);
+        processes.dedup_by_key(|p| p.pid);
+        let mut meta = self.meta.clone();
+        meta.taken_at = crate::collect::host::now_rfc3339();
+        let mut sockets = vec![socket];
+        sockets.extend(context);
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta,
+            sockets,
+            processes,
+            namespaces: Vec::new(),
+            warnings: Vec::new(),
+            gaps: Vec::new(),
+        }
+    }
+}
+
+/// The socket an event describes, in the snapshot model.
+pub fn socket_of(ev: &Event, state: State) -> Socket {
+    let family = if ev.v6 { Family::Inet6 } else { Family::Inet };
+    let mut s = Socket::new(Protocol::Tcp, family, state, 0);
+    let ep = |(address, port): (IpAddr, u16)| Endpoint { address, port };
+    s.local = Some(ep(ev.local));
+    s.remote = Some(ep(ev.remote));
+    s.netns = ev.netns;
+    s
+}

@@ -1,0 +1,226 @@
+//! What watch writes: findings as the scan's ECS JSON Lines (`report::jsonl`), socket events and
+//! the summary as ECS events of their own, or one escaped line per finding for a terminal.
+
+use serde_json::{Value, json};
+
+use super::{Record, SocketEvent, Summary};
+use crate::report::jsonl::{self, ECS_VERSION};
+use crate::text::escape;
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// ECS JSON Lines.
+    Jsonl,
+    /// One line per finding for a person (attacker-controlled text escaped).
+    Table,
+}
+
+/// The lines of one record, each ending in a newline.
+pub fn render(style: Style, host: &str, r: &Record) -> String {
+    match (style, r) {
+        (Style::Jsonl, Record::Findings(rep)) => jsonl::render(rep),
+        (Style::Table, Record::Findings(rep)) => {
+            let mut out = String::new();
+            for f in &rep.findings {
+                let who = f.processes.first().map_or_else(
+                    || "-".to_string(),
+                    |p| {
+                        format!(
+                            "pid {} ({}) {} ppid {}",
+                            p.pid,
+                            escape(&p.comm.0),
+                            p.exe.as_ref().map_or_else(|| "-".into(), |e| escape(&e.0)),
+                            p.ppid
+                        )
+                    },
+                );
+                let sock = f.socket.as_ref().map_or_else(String::new, |s| {
+                    format!(
+                        "{} {} -> {}",
+                        s.state.name(),
+                        crate::report::endpoint_text(s.local),
+                        crate::report::endpoint_text(s.remote)
+                    )
+                });
+                out.push_str(&format!(
+                    "{} {:<8} {:<10} {}: {} [{}]\n",
+                    rep.started_at,
+                    f.severity.name(),
+                    f.rule_id
+                        .clone()
+                        .or_else(|| f.category.map(|c| c.name().to_string()))
+                        .unwrap_or_default(),
+                    f.title,
+                    sock,
+                    who
+                ));
+            }
+            out
+        }
+        (Style::Jsonl, Record::Event(e)) => line(&event_doc(host, e)),
+        (Style::Table, Record::Event(e)) => {
+            let s = &e.socket;
+            format!(
+                "{} event {} {} -> {} pid {} ({})\n",
+                crate::collect::host::now_rfc3339(),
+                e.action.name(),
+                crate::report::endpoint_text(s.local),
+                crate::report::endpoint_text(s.remote),
+                e.holder.as_ref().map_or(0, |h| h.process.pid),
+                e.holder
+                    .as_ref()
+                    .map_or_else(String::new, |h| escape(&h.process.comm.0))
+            )
+        }
+    }
+}
+
+fn line(v: &Value) -> String {
+    let mut s = serde_json::to_string(v).expect("a line serializes");
+    s.push('\n');
+    s
+}
+
+/// A socket event as an ECS document (`event.kind: event`, `event.dataset:
+/// sockwarden.socket`). The socket's kernel address is never written: it would leak the
+/// kernel's address layout.
+fn event_doc(host: &str, e: &SocketEvent) -> Value {
+    let s = &e.socket;
+    let (src, dst) = match e.action {
+        super::event::Action::Accepted | super::event::Action::Listen => (s.remote, s.local),
+        _ => (s.local, s.remote),
+    };
+    let kind = if s.family == crate::model::Family::Inet6 {
+        "ipv6"
+    } else {
+        "ipv4"
+    };
+    let mut doc = json!({
+        "@timestamp": crate::collect::host::now_rfc3339(),
+        "ecs": {"version": ECS_VERSION},
+        "event": {
+            "kind": "event",
+            "category": ["network"],
+            "type": [match e.action {
+                super::event::Action::Close => "end",
+                super::event::Action::Listen => "start",
+                _ => "connection",
+            }],
+            "action": e.action.name(),
+            "dataset": "sockwarden.socket",
+        },
+        "host": {"hostname": host},
+        "network": {"transport": "tcp", "type": kind},
+        "sockwarden": {
+            "state": s.state.name(),
+            "netns_inode": s.netns,
+            "cgroup_id": e.cgroup_id,
+            "ktime_ns": e.ktime_ns,
+        },
+    });
+    if let Some(a) = src {
+        doc["source"] = json!({"ip": a.address, "port": a.port});
+    }
+    if let Some(a) = dst {
+        doc["destination"] = json!({"ip": a.address, "port": a.port});
+    }
+    if let Some(h) = &e.holder {
+        let p = &h.process;
+        let args: Vec<String> = p
+            .cmdline
+            .iter()
+            .map(|a| a.to_str_lossy().into_owned())
+            .collect();
+        doc["process"] = json!({
+            "pid": p.pid,
+            "name": p.comm.to_str_lossy(),
+            "executable": p.exe.as_ref().map(|x| x.to_str_lossy().into_owned()),
+            "args": args,
+            "command_line": args.join(" "),
+            "parent": {"pid": p.ppid},
+            "user": {"id": p.uid.to_string()},
+        });
+        doc["sockwarden"]["process_gone"] = json!(h.gone);
+    }
+    doc
+}
+
+/// What the poll fallback cannot see, in words (the coverage line and the summary say it).
+pub fn poll_misses(period: std::time::Duration, reason: &str) -> String {
+    format!(
+        "watch is comparing sock_diag dumps every {} instead of reading kernel events ({reason}): \
+         a connection or listener that opens and closes between two dumps is never seen, and \
+         a socket is attributed to whichever process holds it at the dump, not the one that \
+         made it",
+        humantime::format_duration(period)
+    )
+}
+
+/// The coverage event written first in poll mode: the stream says what it cannot see.
+pub fn coverage(style: Style, host: &str, misses: &str) -> String {
+    match style {
+        Style::Table => format!("sockwarden watch: {}\n", crate::text::escape_str(misses)),
+        Style::Jsonl => line(&json!({
+            "@timestamp": crate::collect::host::now_rfc3339(),
+            "ecs": {"version": ECS_VERSION},
+            "event": {
+                "kind": "event",
+                "category": ["host"],
+                "type": ["info"],
+                "dataset": "sockwarden.coverage",
+                "outcome": "failure",
+            },
+            "host": {"hostname": host},
+            "message": misses,
+        })),
+    }
+}
+
+/// The summary written at the end.
+pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option<&str>) -> String {
+    let suppressed: u64 = s.suppressed.values().sum();
+    match style {
+        Style::Table => {
+            let mut out = format!(
+                "sockwarden watch ({mode}): {} events, {} lost, {} findings, {} suppressed by \
+                 rate limit, {} duplicates, {} unattributed\n",
+                s.events, s.lost, s.findings, suppressed, s.duplicates, s.unattributed
+            );
+            if let Some(m) = misses {
+                out.push_str(&format!("  {}\n", crate::text::escape_str(m)));
+            }
+            out
+        }
+        Style::Jsonl => {
+            let mut stats = json!({
+                "mode": mode,
+                "events": s.events,
+                "lost": s.lost,
+                "findings": s.findings,
+                "duplicates": s.duplicates,
+                "suppressed": s.suppressed,
+                "unattributed": s.unattributed,
+            });
+            if let Some(m) = misses {
+                stats["misses"] = json!(m);
+            }
+            line(&json!({
+                "@timestamp": crate::collect::host::now_rfc3339(),
+                "ecs": {"version": ECS_VERSION},
+                "event": {
+                    "kind": "metric",
+                    "category": ["host"],
+                    "type": ["info"],
+                    "dataset": "sockwarden.watch",
+                },
+                "host": {"hostname": host},
+                "message": format!(
+                    "watch ended: {} events, {} lost, {} findings, {suppressed} suppressed",
+                    s.events, s.lost, s.findings
+                ),
+                "sockwarden": {"watch": stats},
+            }))
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The two loops: kernel events through the tracer, or periodic dumps without it. Both end on
+//! a signal (the `stop` flag), at `--duration` or after `--count` records, and leave the counts
+//! in the watcher's summary.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::output::{self, Style};
+use super::{Record, Watcher, event, poll};
+use crate::collect::tracepoint::Tracer;
+use crate::collect::{self, CollectOptions};
+
+/// When to stop, and how to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits<'s> {
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// Stop after this many records written (findings, and events with `--all-events`).
+    pub count: Option<u64>,
+    /// Set by SIGINT/SIGTERM.
+    pub stop: &'s AtomicBool,
+    /// JSON Lines or table.
+    pub style: Style,
+}
+
+/// Writes records until a limit is reached; returns the number written.
+struct Writer<'w> {
+    out: &'w mut dyn Write,
+    host: String,
+    written: u64,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, style: Style, r: &Record) -> io::Result<()> {
+        let text = output::render(style, &self.host, r);
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        self.written += match r {
+            Record::Findings(rep) => rep.findings.len() as u64,
+            Record::Event(_) => 1,
+        };
+        Ok(())
+    }
+}
+
+fn done(l: &Limits, started: Instant, written: u64) -> bool {
+    l.stop.load(Ordering::Relaxed)
+        || l.duration.is_some_and(|d| started.elapsed() >= d)
+        || l.count.is_some_and(|c| written >= c)
+}
+
+/// Reads kernel events until a limit; the summary's `lost` is read from the program's counter.
+pub fn events(
+    tracer: &mut Tracer,
+    w: &mut Watcher,
+    out: &mut dyn Write,
+    l: &Limits,
+) -> io::Result<()> {
+    let started = Instant::now();
+    let mut wr = Writer {
+        out,
+        host: w.meta.hostname.clone(),
+        written: 0,
+    };
+    let mut failed: Option<io::Error> = None;
+    while !done(l, started, wr.written) && failed.is_none() {
+        let mut records = Vec::new();
+        tracer.poll(Duration::from_millis(100), &mut |raw| {
+            if let Some(ev) = event::decode(raw) {
+                records.extend(w.on_event(&ev));
+            }
+        });
+        for r in &records {
+            if done(l, started, wr.written) {
+                break;
+            }
+            if let Err(e) = wr.write(l.style, r) {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    w.summary.lost = tracer.lost();
+    failed.map_or(Ok(()), Err)
+}
+
+/// Compares a dump of the current namespace's TCP and UDP sockets with the previous one every
+/// `period`; each new socket is judged with the holders the dump found.
+pub fn dumps(period: Duration, w: &mut Watcher, out: &mut dyn Write, l: &Limits) -> io::Result<()> {
+    let started = Instant::now();
+    let mut wr = Writer {
+        out,
+        host: w.meta.hostname.clone(),
+        written: 0,
+    };
+    let opts = CollectOptions {
+        tables: collect::Tables {
+            tcp: true,
+            udp: true,
+            raw: false,
+            unix: false,
+            packet: false,
+        },
+        extensions: false,
+        ..CollectOptions::full()
+    };
+    let mut previous = poll::keys(&collect::collect(&opts));
+    while !done(l, started, wr.written) {
+        let next = Instant::now() + period;
+        while Instant::now() < next && !done(l, started, wr.written) {
+            std::thread::sleep(Duration::from_millis(20).min(period));
+        }
+        if done(l, started, wr.written) {
+            break;
+        }
+        let snap = collect::collect(&opts);
+        for si in poll::new_sockets(&previous, &snap) {
+            w.summary.events += 1;
+            for r in w.judge_dumped(&snap, si) {
+                wr.write(l.style, &r)?;
+            }
+        }
+        previous = poll::keys(&snap);
+    }
+    Ok(())
+}
