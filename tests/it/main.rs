@@ -38,3 +38,4 @@ mod safety;
 mod scan;
 mod ss_parity;
 mod static_build;
+mod watch;

