@@ -79,9 +79,11 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
         }
         Err(reason) => {
             let misses = output::poll_misses(args.interval, &reason);
+            let first = run::first_dump();
             eprintln!("sockwarden: warning: {}", crate::text::escape_str(&misses));
             out.write_all(output::coverage(style, &hostname, &misses).as_bytes())?;
-            run::dumps(args.interval, &mut w, &mut *out, &limits).context("writing the output")?;
+            run::dumps(args.interval, first, &mut w, &mut *out, &limits)
+                .context("writing the output")?;
             ("poll", Some(misses))
         }
     };

@@ -16,8 +16,11 @@ pub type Key = (
     u64,
 );
 
+/// The identities of a dump's sockets.
+pub type Keys = HashSet<Key>;
+
 /// The identity of every socket in a dump.
-pub fn keys(snap: &Snapshot) -> HashSet<Key> {
+pub fn keys(snap: &Snapshot) -> Keys {
     snap.sockets.iter().map(key).collect()
 }
 

