@@ -46,3 +46,7 @@ command -v cargo-deb >/dev/null || cargo install --debug cargo-deb --version 3.8
 echo "toolchain: $(rustc --version); kernel: $(uname -r); ss: $(ss -V)"
 # The task-file BPF iterator tests need kernel BTF (and root's CAP_BPF); say so up front.
 ls -l /sys/kernel/btf/vmlinux || echo "no kernel BTF: the BPF iterator tests will fail"
+# The watch tests read the TCP state-change tracepoint's format and id from tracefs.
+[ -e /sys/kernel/tracing/events/sock/inet_sock_set_state ] ||
+  mount -t tracefs nodev /sys/kernel/tracing ||
+  echo "no tracefs: the watch tests will fail"

@@ -69,27 +69,34 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     } else {
         Tracer::start(args.ring_size).map_err(|e| e.to_string())
     };
-    let (mode, misses) = match tracer {
+    let outcome = match tracer {
         Ok(mut t) => {
             // Listeners opened before the watch: their accepted connections are attributed.
             w.seed_listeners(&collect::collect(&listeners_only()));
             eprintln!("sockwarden: watching TCP state changes through BPF");
-            run::events(&mut t, &mut w, &mut *out, &limits).context("writing the output")?;
-            ("bpf", None)
+            let r = run::events(&mut t, &mut w, &mut *out, &limits);
+            (("bpf", None), r)
         }
         Err(reason) => {
             let misses = output::poll_misses(args.interval, &reason);
             let first = run::first_dump();
             eprintln!("sockwarden: warning: {}", crate::text::escape_str(&misses));
-            out.write_all(output::coverage(style, &hostname, &misses).as_bytes())?;
-            run::dumps(args.interval, first, &mut w, &mut *out, &limits)
-                .context("writing the output")?;
-            ("poll", Some(misses))
+            let r = out
+                .write_all(output::coverage(style, &hostname, &misses).as_bytes())
+                .and_then(|()| run::dumps(args.interval, first, &mut w, &mut *out, &limits));
+            (("poll", Some(misses)), r)
         }
     };
+    let ((mode, misses), written) = outcome;
+    // A reader that went away (`watch | head`) ends the watch, as a signal does; the summary
+    // still goes to stderr.
     let text = output::summary(style, &hostname, mode, &w.summary, misses.as_deref());
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
+    match written.and_then(|()| out.write_all(text.as_bytes()).and_then(|()| out.flush())) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            return Err(e).context("writing the watch's output");
+        }
+        _ => {}
+    }
     let s = &w.summary;
     eprintln!(
         "sockwarden: watch ended: {} events, {} lost, {} findings, {} suppressed",

@@ -14,6 +14,7 @@
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
+//! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
