@@ -470,6 +470,9 @@ pub enum TraceError {
          mounted? mount -t tracefs nodev /sys/kernel/tracing)"
     )]
     NoTracefs(String),
+    /// tracefs is there but closed to this process.
+    #[error("{0} is not readable (tracefs is root's: needs root or CAP_DAC_READ_SEARCH)")]
+    TracefsDenied(String),
     /// The format file did not parse.
     #[error(transparent)]
     Format(#[from] FormatError),
@@ -517,11 +520,21 @@ pub enum TraceError {
 /// The tracefs directory of the tracepoint: the first of the usual mount points that has it.
 fn tracepoint_dir() -> Result<PathBuf, TraceError> {
     let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
-    candidates
-        .iter()
-        .map(|root| Path::new(root).join("events/sock/inet_sock_set_state"))
-        .find(|d| d.join("format").exists())
-        .ok_or_else(|| TraceError::NoTracefs(candidates.join(" or ")))
+    let mut denied = None;
+    for root in candidates {
+        let dir = Path::new(root).join("events/sock/inet_sock_set_state");
+        match std::fs::metadata(dir.join("format")) {
+            Ok(_) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                denied.get_or_insert(root);
+            }
+            Err(_) => {}
+        }
+    }
+    Err(match denied {
+        Some(root) => TraceError::TracefsDenied(root.to_string()),
+        None => TraceError::NoTracefs(candidates.join(" or ")),
+    })
 }
 
 /// Reads and parses the tracepoint's format.

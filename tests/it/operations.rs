@@ -16,7 +16,12 @@ fn unit(name: &str) -> PathBuf {
 
 /// The capabilities the scan unit grants (its `AmbientCapabilities=` line), as setpriv names them.
 pub(crate) fn unit_caps() -> Vec<String> {
-    let text = std::fs::read_to_string(unit("sockwarden-scan.service")).unwrap();
+    unit_caps_of("sockwarden-scan.service")
+}
+
+/// The capabilities a unit grants, as setpriv names them.
+fn unit_caps_of(name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(unit(name)).unwrap();
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix("AmbientCapabilities="))
@@ -94,6 +99,99 @@ fn systemd_units_verify_and_the_service_is_well_sandboxed() {
         .unwrap_or_else(|| panic!("{line}"));
     // docs/operations.md records the score; "OK" is systemd's band up to 4.9.
     assert!(score <= 3.0, "exposure {score}: {line}");
+}
+
+/// The watch unit (issue 18) passes `systemd-analyze verify` and is as sandboxed as the scan's.
+#[test]
+fn the_watch_unit_verifies_and_is_well_sandboxed() {
+    if std::env::var("CI").is_err()
+        && Command::new("systemd-analyze")
+            .arg("--version")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipping: no systemd-analyze");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("sockwarden-watch.service");
+    let text = std::fs::read_to_string(unit("sockwarden-watch.service")).unwrap();
+    std::fs::write(&service, text.replace("/usr/bin/sockwarden", BIN)).unwrap();
+    let man1 = dir.path().join("man/man1");
+    std::fs::create_dir_all(&man1).unwrap();
+    expect_exit(
+        &Command::new(BIN).arg("man").arg(&man1).output().unwrap(),
+        0,
+    );
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&service)
+        .env("MANPATH", dir.path().join("man"))
+        .output()
+        .expect("systemd-analyze (ci/deps.sh installs systemd)");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(&service)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .unwrap_or_else(|| panic!("no exposure level: {text}"));
+    let score: f64 = line
+        .split(':')
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(score <= 3.0, "exposure {score}: {line}");
+}
+
+/// The watch unit's capability set, as user nobody with nothing else, is enough for kernel
+/// events: the watch runs in BPF mode, not the fallback.
+#[test]
+fn the_watch_units_capability_set_gives_kernel_events() {
+    if !require_root("the_watch_units_capability_set_gives_kernel_events") {
+        return;
+    }
+    let bin = std::env::temp_dir().join(format!("sockwarden-watch-caps-{}", std::process::id()));
+    std::fs::copy(BIN, &bin).unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let caps: Vec<String> = unit_caps_of("sockwarden-watch.service")
+        .iter()
+        .map(|c| format!("+{c}"))
+        .collect();
+    let caps = caps.join(",");
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &format!("--inh-caps=-all,{caps}"),
+            &format!("--ambient-caps=-all,{caps}"),
+            &format!("--bounding-set=-all,{caps}"),
+            "--no-new-privs",
+        ])
+        .arg(&bin)
+        .args(["watch", "--format", "jsonl", "--duration", "300ms"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bin).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("through BPF"), "{stderr}");
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .unwrap_or_default();
+    let summary: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(summary["sockwarden"]["watch"]["mode"], "bpf", "{last}");
 }
 
 /// The unit's capability set, as user nobody with nothing else, sees what root sees: the same
