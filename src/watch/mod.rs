@@ -376,3 +376,6 @@ pub fn socket_of(ev: &Event, state: State) -> Socket {
     s.netns = ev.netns;
     s
 }
+
+#[cfg(test)]
+mod tests;

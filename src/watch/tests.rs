@@ -1,0 +1,270 @@
+//! The watcher's logic on synthetic events and a fake /proc: attribution, de-duplication, the
+//! rate limit, drift without `listener_gone`. The live tests (tests/it/watch.rs) cover the
+//! kernel side.
+
+use std::path::Path;
+
+use super::enrich::Enricher;
+use super::event::Event;
+use super::*;
+use crate::collect::tracepoint::tcp_state::{CLOSE, ESTABLISHED, LISTEN, SYN_RECV, SYN_SENT};
+use crate::model::ByteString;
+use crate::rules::discover::{self, RuleInputs};
+
+fn rules() -> RuleSet {
+    discover::load(&RuleInputs {
+        defaults: true,
+        paths: &[],
+        lists: &[],
+        disable: &[],
+    })
+    .unwrap()
+}
+
+/// A /proc with one process: `pid`, named `comm`, running `exe` with `args`, parent 1.
+fn fake_proc(root: &Path, pid: u32, comm: &str, exe: &str, args: &[&str]) {
+    let dir = root.join(pid.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    // Fields 3.. of stat: state, ppid, then up to starttime (field 22) = 500 ticks (5 s).
+    let mut fields = vec!["S", "1"];
+    fields.extend(std::iter::repeat_n("0", 17));
+    fields.push("500");
+    std::fs::write(
+        dir.join("stat"),
+        format!("{pid} ({comm}) {}\n", fields.join(" ")),
+    )
+    .unwrap();
+    std::fs::write(dir.join("status"), "Uid:\t1000\t1000\t1000\t1000\n").unwrap();
+    std::fs::write(dir.join("cmdline"), args.join("\0") + "\0").unwrap();
+    std::os::unix::fs::symlink(exe, dir.join("exe")).unwrap();
+}
+
+fn event(old: u32, new: u32, tgid: u32, local: &str, remote: &str) -> Event {
+    let ep = |s: &str| {
+        let a: std::net::SocketAddr = s.parse().unwrap();
+        (a.ip(), a.port())
+    };
+    Event {
+        ktime_ns: 10_000_000_000, // 10 s after boot: after the fake process started
+        skaddr: 0xffff_8881_0000_1000,
+        tgid,
+        uid: 1000,
+        cgroup_id: 7,
+        old,
+        new,
+        v6: false,
+        local: ep(local),
+        remote: ep(remote),
+        comm: ByteString(b"bash".to_vec()),
+        netns: Some(4026532000),
+    }
+}
+
+fn watcher<'a>(rules: &'a RuleSet, proc_root: &Path, per_minute: u32) -> Watcher<'a> {
+    Watcher::new(
+        rules,
+        None,
+        Options {
+            per_rule_per_minute: per_minute,
+            cache: 64,
+            all_events: false,
+        },
+        Meta::blank("test"),
+        Enricher::new(proc_root.to_path_buf(), 64),
+    )
+}
+
+fn findings(records: &[Record]) -> Vec<(String, u32)> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Findings(rep) => Some(rep),
+            Record::Event(_) => None,
+        })
+        .flat_map(|rep| rep.findings.iter())
+        .map(|f| {
+            (
+                f.rule_id.clone().unwrap_or_default(),
+                f.processes.first().map_or(0, |p| p.pid),
+            )
+        })
+        .collect()
+}
+
+/// A connect is judged when it is up, attributed to the process that called connect() (read
+/// from /proc at the SYN_SENT event), not to whatever ran when it came up.
+#[test]
+fn a_connection_is_judged_when_up_with_the_connecting_process() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4242, "bash", "/usr/bin/bash", &["bash", "-i"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let connect = event(CLOSE, SYN_SENT, 4242, "10.0.0.5:0", "203.0.113.10:4444");
+    assert!(findings(&w.on_event(&connect)).is_empty(), "no port yet");
+    let mut up = event(
+        SYN_SENT,
+        ESTABLISHED,
+        0,
+        "10.0.0.5:41234",
+        "203.0.113.10:4444",
+    );
+    up.comm = ByteString(b"swapper/0".to_vec());
+    let got = findings(&w.on_event(&up));
+    assert!(got.contains(&("NET-C2-001".into(), 4242)), "{got:?}");
+    // The same socket, rule and holder again: once.
+    let dup = findings(&w.on_event(&event(
+        CLOSE,
+        SYN_SENT,
+        4242,
+        "10.0.0.5:0",
+        "203.0.113.10:4444",
+    )))
+    .into_iter()
+    .chain(findings(&w.on_event(&up)))
+    .collect::<Vec<_>>();
+    assert!(dup.is_empty(), "{dup:?}");
+    assert!(w.summary.duplicates > 0);
+    assert_eq!(w.summary.unattributed, 0);
+}
+
+/// A passive open runs in softirq context: it goes to the listener's holder.
+#[test]
+fn an_accepted_connection_goes_to_the_listeners_holder() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(
+        proc.path(),
+        500,
+        "nc",
+        "/usr/bin/nc",
+        &["nc", "-l", "-p", "4444"],
+    );
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    w.on_event(&event(CLOSE, LISTEN, 500, "0.0.0.0:4444", "0.0.0.0:0"));
+    let mut accepted = event(
+        SYN_RECV,
+        ESTABLISHED,
+        9999,
+        "10.0.0.5:4444",
+        "198.51.100.7:50000",
+    );
+    accepted.skaddr += 64;
+    let records = w.on_event(&accepted);
+    let Some(Record::Findings(rep)) = records.last() else {
+        panic!("no finding for the accepted connection: {records:?}");
+    };
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| {
+            f.socket
+                .as_ref()
+                .is_some_and(|s| s.state == State::Established)
+        })
+        .expect("a finding about the accepted connection");
+    assert_eq!(f.processes[0].pid, 500, "{f:?}");
+    assert_eq!(f.processes[0].exe.as_ref().unwrap().0, b"/usr/bin/nc");
+}
+
+/// A process /proc does not have keeps the event's comm and uid.
+#[test]
+fn a_gone_process_keeps_the_events_comm_and_uid() {
+    let proc = tempfile::tempdir().unwrap();
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let h = w.enricher.holder(&event(
+        CLOSE,
+        SYN_SENT,
+        77,
+        "10.0.0.5:0",
+        "203.0.113.10:4444",
+    ));
+    assert!(h.gone);
+    assert_eq!(h.process.comm.0, b"bash");
+    assert_eq!((h.process.pid, h.process.uid), (77, 1000));
+    assert_eq!(h.process.exe, None);
+}
+
+/// A pid whose process started after the event is not the process of the event.
+#[test]
+fn a_reused_pid_is_not_the_events_process() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4242, "bash", "/usr/bin/bash", &["bash"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let mut ev = event(CLOSE, SYN_SENT, 4242, "10.0.0.5:0", "203.0.113.10:4444");
+    ev.ktime_ns = 1_000_000_000; // 1 s after boot; the process started at 5 s
+    assert!(w.enricher.holder(&ev).gone);
+    ev.ktime_ns = 10_000_000_000;
+    assert!(!w.enricher.holder(&ev).gone);
+}
+
+/// Over the per-rule rate, findings are counted, not written.
+#[test]
+fn the_rate_limit_counts_what_it_suppresses() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4242, "bash", "/usr/bin/bash", &["bash", "-i"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 2);
+    let mut c2 = 0;
+    for i in 0..5u64 {
+        let mut connect = event(CLOSE, SYN_SENT, 4242, "10.0.0.5:0", "203.0.113.10:4444");
+        connect.skaddr += i * 64;
+        w.on_event(&connect);
+        let mut up = event(
+            SYN_SENT,
+            ESTABLISHED,
+            0,
+            "10.0.0.5:41234",
+            "203.0.113.10:4444",
+        );
+        up.skaddr = connect.skaddr;
+        up.local.1 = 41000 + i as u16;
+        c2 += findings(&w.on_event(&up))
+            .iter()
+            .filter(|(r, _)| r == "NET-C2-001")
+            .count();
+    }
+    assert_eq!(c2, 2);
+    assert_eq!(w.summary.suppressed["NET-C2-001"], 3);
+}
+
+/// Drift on a one-socket snapshot reports the new listener, never every baseline listener as
+/// gone.
+#[test]
+fn drift_reports_the_new_listener_and_no_listener_gone() {
+    let text = "version: 1\ncreated_at: \"2026-12-06T00:00:00Z\"\ntool_version: 0.1.0\nhost: h\n\
+                listeners:\n  - {protocol: tcp, address: any, port: 22, exe: /usr/sbin/sshd, user: root}\n";
+    let (b, c) = crate::baseline::parse("b.yaml", text).unwrap();
+    let baseline = (b, c);
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(
+        proc.path(),
+        500,
+        "python3",
+        "/usr/bin/python3",
+        &["python3"],
+    );
+    let rules = rules();
+    let mut w = Watcher::new(
+        &rules,
+        Some(&baseline),
+        Options {
+            per_rule_per_minute: 60,
+            cache: 64,
+            all_events: false,
+        },
+        Meta::blank("test"),
+        Enricher::new(proc.path().to_path_buf(), 64),
+    );
+    let records = w.on_event(&event(CLOSE, LISTEN, 500, "0.0.0.0:8089", "0.0.0.0:0"));
+    let categories: Vec<Category> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Findings(rep) => Some(rep),
+            Record::Event(_) => None,
+        })
+        .flat_map(|rep| rep.findings.iter().filter_map(|f| f.category))
+        .collect();
+    assert_eq!(categories, vec![Category::NewListener]);
+}
