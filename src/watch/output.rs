@@ -132,15 +132,23 @@ fn event_doc(host: &str, e: &SocketEvent) -> Value {
             .iter()
             .map(|a| a.to_str_lossy().into_owned())
             .collect();
-        doc["process"] = json!({
+        // What is unknown is left out (a gone process has no exe, argv or parent), not null.
+        let mut process = json!({
             "pid": p.pid,
             "name": p.comm.to_str_lossy(),
-            "executable": p.exe.as_ref().map(|x| x.to_str_lossy().into_owned()),
-            "args": args,
-            "command_line": args.join(" "),
-            "parent": {"pid": p.ppid},
             "user": {"id": p.uid.to_string()},
         });
+        if let Some(exe) = &p.exe {
+            process["executable"] = json!(exe.to_str_lossy());
+        }
+        if !args.is_empty() {
+            process["command_line"] = json!(args.join(" "));
+            process["args"] = json!(args);
+        }
+        if p.ppid != 0 {
+            process["parent"] = json!({"pid": p.ppid});
+        }
+        doc["process"] = process;
         doc["sockwarden"]["process_gone"] = json!(h.gone);
     }
     doc

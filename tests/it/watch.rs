@@ -43,7 +43,12 @@ fn lines(child: Child) -> (i32, Vec<Value>) {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect();
+        .collect::<Vec<Value>>();
+    // Every line, findings, socket events, coverage and summary, is a valid ECS event.
+    for d in &docs {
+        let problems = crate::ecs::problems(d);
+        assert!(problems.is_empty(), "{problems:?} in {d}");
+    }
     (out.status.code().unwrap_or(-1), docs)
 }
 
@@ -230,6 +235,55 @@ fn watch_keeps_comm_and_uid_of_a_process_already_gone() {
     assert_eq!(connect["process"]["user"]["id"], "65534");
     assert_eq!(connect["sockwarden"]["process_gone"], true);
     assert_eq!(connect["destination"]["port"], 7001);
+}
+
+/// A ring buffer too small for a burst: what did not fit is counted and reported, not lost
+/// silently.
+#[test]
+fn watch_counts_the_events_a_full_ring_lost() {
+    if !require_root("watch_counts_the_events_a_full_ring_lost") {
+        return;
+    }
+    let ns = Netns::new();
+    let (watch, _) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "1500ms",
+            "--ring-size",
+            "4096",
+            "--all-events",
+        ],
+    );
+    let signal = |sig: &str| {
+        let st = Command::new("kill")
+            .args([sig, &watch.id().to_string()])
+            .status();
+        assert!(st.unwrap().success(), "kill {sig}");
+    };
+    signal("-STOP");
+    // 300 refused connects (SYN_SENT, then CLOSE: two events each) into a ring of 32 records.
+    let burst = ns.run(&[
+        "python3",
+        "-c",
+        "import socket\n\
+         for _ in range(300):\n\
+         \x20   s = socket.socket()\n\
+         \x20   try: s.connect(('127.0.0.1', 7003))\n\
+         \x20   except ConnectionRefusedError: pass\n\
+         \x20   s.close()",
+    ]);
+    assert!(
+        burst.status.success(),
+        "{}",
+        String::from_utf8_lossy(&burst.stderr)
+    );
+    signal("-CONT");
+    let (_, docs) = lines(watch);
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    let lost = summary["lost"].as_u64().unwrap();
+    assert!(lost >= 500, "{summary}");
+    assert!(summary["events"].as_u64().unwrap() <= 40, "{summary}");
 }
 
 #[test]
