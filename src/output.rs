@@ -86,6 +86,19 @@ pub fn emit_for(path: Option<&Path>, bytes: &[u8], readers: Readers) -> io::Resu
 
 const BUF: usize = 1 << 20;
 
+/// Opens `path` for a stream of appended lines (`watch -o FILE`): created with
+/// [`NEW_FILE_MODE`] when absent, and refused when it is a symbolic link (O_NOFOLLOW), so a link
+/// planted in a shared directory cannot redirect the stream. Lines are whole when written with
+/// one `write` each (O_APPEND).
+pub fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(NEW_FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
 /// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
 /// when `path` is `None` or `-`, through a large buffer: a 100k-socket snapshot is ~100 MB of
 /// JSON and is never held in memory whole.
@@ -330,6 +343,34 @@ fn install_signal_cleanup() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_appended_stream_refuses_a_planted_link_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        let link = dir.path().join("watch.jsonl");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_append(&link).is_err());
+        assert!(!target.exists());
+        let file = dir.path().join("real.jsonl");
+        open_append(&file).unwrap().write_all(b"a\n").unwrap();
+        open_append(&file).unwrap().write_all(b"b\n").unwrap();
+        assert_eq!(fs::read(&file).unwrap(), b"a\nb\n");
+        assert_eq!(
+            fs::metadata(&file).unwrap().mode() & 0o777,
+            NEW_FILE_MODE & !umask()
+        );
+    }
+
+    /// The process's umask, read without changing it (other tests create files meanwhile).
+    fn umask() -> u32 {
+        let status = fs::read_to_string("/proc/self/status").unwrap();
+        let v = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .unwrap();
+        u32::from_str_radix(v.trim(), 8).unwrap()
+    }
 
     fn names(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)

@@ -1,9 +1,7 @@
 //! `sockwarden watch`: loads the rules and baseline, starts the kernel tracer (or says why not
 //! and polls), runs until a signal or a limit, writes the summary. docs/watch.md.
 
-use std::fs::OpenOptions;
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -116,12 +114,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
 fn sink(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
-            let f = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(crate::output::NEW_FILE_MODE)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(p)
+            let f = crate::output::open_append(p)
                 .with_context(|| format!("opening {} for the watch's output", p.display()))?;
             Ok(Box::new(io::LineWriter::new(f)))
         }
