@@ -268,3 +268,92 @@ fn drift_reports_the_new_listener_and_no_listener_gone() {
         .collect();
     assert_eq!(categories, vec![Category::NewListener]);
 }
+
+/// IPv6 events are judged as IPv6 sockets.
+#[test]
+fn an_ipv6_connection_is_judged() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4242, "bash", "/usr/bin/bash", &["bash", "-i"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let mut connect = event(
+        CLOSE,
+        SYN_SENT,
+        4242,
+        "[2001:db8::5]:0",
+        "[2001:db8:66::1]:4444",
+    );
+    connect.v6 = true;
+    w.on_event(&connect);
+    let mut up = event(
+        SYN_SENT,
+        ESTABLISHED,
+        0,
+        "[2001:db8::5]:50123",
+        "[2001:db8:66::1]:4444",
+    );
+    up.v6 = true;
+    let records = w.on_event(&up);
+    let Some(Record::Findings(rep)) = records.first() else {
+        panic!("no finding: {records:?}");
+    };
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.rule_id.as_deref() == Some("NET-C2-001"))
+        .expect("NET-C2-001");
+    let s = f.socket.as_ref().unwrap();
+    assert_eq!(s.family, Family::Inet6);
+    assert_eq!(
+        s.remote.unwrap().address,
+        "2001:db8:66::1".parse::<IpAddr>().unwrap()
+    );
+    assert_eq!(f.processes[0].pid, 4242);
+}
+
+/// The table escapes what processes control: a comm with a terminal escape cannot reach the
+/// terminal raw.
+#[test]
+fn the_table_escapes_a_hostile_comm() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(
+        proc.path(),
+        4242,
+        "x\u{1b}[2Jy",
+        "/tmp/\u{1b}]0;pwn\u{7}",
+        &["a"],
+    );
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    w.on_event(&event(
+        CLOSE,
+        SYN_SENT,
+        4242,
+        "10.0.0.5:0",
+        "203.0.113.10:4444",
+    ));
+    let records = w.on_event(&event(
+        SYN_SENT,
+        ESTABLISHED,
+        0,
+        "10.0.0.5:41234",
+        "203.0.113.10:4444",
+    ));
+    assert!(!records.is_empty());
+    for r in &records {
+        let table = output::render(output::Style::Table, "h", r);
+        assert!(
+            !table.contains('\u{1b}') && !table.contains('\u{7}'),
+            "{table:?}"
+        );
+        assert!(table.contains("pid 4242"), "{table}");
+        let jsonl = output::render(output::Style::Jsonl, "h", r);
+        for line in jsonl.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(
+                v["process"]["name"], "x\u{1b}[2Jy",
+                "JSON keeps the exact name"
+            );
+        }
+    }
+}

@@ -328,3 +328,26 @@ fn the_bpf_program_passes_the_verifier() {
     assert!(t.netns, "this kernel's BTF gives the namespace offsets");
     assert_eq!(t.lost(), 0);
 }
+
+/// SIGTERM (and SIGINT) end the watch cleanly: exit 0 with nothing found, the summary written.
+#[test]
+fn watch_ends_cleanly_on_sigterm_with_its_summary() {
+    if !require_root("watch_ends_cleanly_on_sigterm_with_its_summary") {
+        return;
+    }
+    let ns = Netns::new();
+    for sig in ["-TERM", "-INT"] {
+        // No rules: nothing to find, so the exit status is 0.
+        let (watch, mode) = start_watch(&ns, &["--no-default-rules"]);
+        assert!(mode.contains("BPF"), "{mode}");
+        let st = Command::new("kill")
+            .args([sig, &watch.id().to_string()])
+            .status();
+        assert!(st.unwrap().success());
+        let (code, docs) = lines(watch);
+        assert_eq!(code, 0, "{sig}");
+        let summary = docs.last().expect("a summary");
+        assert_eq!(summary["event"]["dataset"], "sockwarden.watch", "{sig}");
+        assert_eq!(summary["sockwarden"]["watch"]["findings"], 0);
+    }
+}
