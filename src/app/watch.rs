@@ -37,17 +37,8 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             .context("installing signal handlers")?;
     }
     let mut out = sink(args.output.as_ref())?;
-    let style = match args.format.as_deref() {
-        Some("table") => Style::Table,
-        Some(_) => Style::Jsonl,
-        None if args.output.is_none() && io::stdout().is_terminal() => Style::Table,
-        None => Style::Jsonl,
-    };
-    let mut meta = Meta::blank(&host::hostname());
-    meta.kernel = host::kernel_release();
-    meta.boot_id = host::boot_id();
-    meta.netns = host::current_netns();
-    meta.ip_local_port_range = host::ip_local_port_range().or(meta.ip_local_port_range);
+    let style = style(args);
+    let meta = header();
     let hostname = meta.hostname.clone();
     let opts = Options {
         per_rule_per_minute: args.rate_limit,
@@ -108,6 +99,27 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// The table at a terminal (unless `-o`), else JSON Lines; `--format` decides when given.
+fn style(args: &WatchArgs) -> Style {
+    match args.format.as_deref() {
+        Some("table") => Style::Table,
+        Some(_) => Style::Jsonl,
+        None if args.output.is_none() && io::stdout().is_terminal() => Style::Table,
+        None => Style::Jsonl,
+    }
+}
+
+/// The header of every one-socket snapshot: this host, its kernel and boot, the namespace and
+/// its ephemeral port range (which tells outbound from inbound).
+fn header() -> Meta {
+    let mut meta = Meta::blank(&host::hostname());
+    meta.kernel = host::kernel_release();
+    meta.boot_id = host::boot_id();
+    meta.netns = host::current_netns();
+    meta.ip_local_port_range = host::ip_local_port_range().or(meta.ip_local_port_range);
+    meta
 }
 
 /// stdout, or FILE opened for appending without following a planted link.

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::collect::tracepoint::{RECORD, tcp_state};
-use crate::model::ByteString;
+use crate::model::{ByteString, State};
 
 crate::model::vocabulary! {
     /// What a TCP state change means for watch (docs/watch.md, "Events").
@@ -65,6 +65,29 @@ impl Event {
             (tcp_state::SYN_RECV, tcp_state::ESTABLISHED) => Action::Accepted,
             (_, tcp_state::CLOSE) => Action::Close,
             _ => Action::Other,
+        }
+    }
+
+    /// The socket's state as watch judges it: a refused connect (SYN_SENT → CLOSE) is still
+    /// the `syn-sent` attempt it was.
+    pub fn state_after(&self) -> State {
+        match self.action() {
+            Action::Listen => State::Listen,
+            Action::Connect => State::SynSent,
+            Action::Close if self.old == tcp_state::SYN_SENT => State::SynSent,
+            Action::Close => State::Close,
+            _ => State::Established,
+        }
+    }
+
+    /// Whether rules see this event's socket: once its identity is complete. A connect's local
+    /// port is chosen after the SYN_SENT event, so a connection is judged when it is up, or
+    /// refused.
+    pub fn judged(&self) -> bool {
+        match self.action() {
+            Action::Listen | Action::Connected | Action::Accepted => true,
+            Action::Close => self.old == tcp_state::SYN_SENT,
+            Action::Connect | Action::Other => false,
         }
     }
 

@@ -167,7 +167,43 @@ impl<'a> Watcher<'a> {
     pub fn on_event(&mut self, ev: &Event) -> Vec<Record> {
         self.summary.events += 1;
         let action = ev.action();
-        let holder = match action {
+        let holder = self.attribute(ev, action);
+        let mut socket = socket_of(ev, ev.state_after());
+        socket.cgroup_id = Some(ev.cgroup_id).filter(|_| ev.in_process_context());
+        if let Some(h) = &holder {
+            socket.owners = vec![Owner {
+                pid: h.process.pid,
+                fd: UNKNOWN_FD,
+            }];
+        }
+        let mut out = Vec::new();
+        if self.opts.all_events {
+            out.push(Record::Event(Box::new(SocketEvent {
+                action,
+                socket: socket.clone(),
+                holder: holder.clone(),
+                ktime_ns: ev.ktime_ns,
+                cgroup_id: ev.cgroup_id,
+            })));
+        }
+        if ev.judged() {
+            if holder.is_none() {
+                self.summary.unattributed += 1;
+            }
+            let context = (action == Action::Accepted)
+                .then(|| self.listeners.peek(&(ev.netns, ev.local.1)))
+                .flatten()
+                .map(|(_, s)| s.clone());
+            out.extend(self.judge(socket, holder.as_deref(), context, ev.skaddr));
+        }
+        out
+    }
+
+    /// Who holds the event's socket, keeping the tables of pending connects and listeners: the
+    /// acting process for connect and listen (read from /proc now), the connect's process when
+    /// the connection is up or refused, the listener's holder for a passive open.
+    fn attribute(&mut self, ev: &Event, action: Action) -> Option<Arc<Holder>> {
+        match action {
             Action::Connect => {
                 let h = self.enricher.holder(ev);
                 self.pending.put(ev.skaddr, h.clone());
@@ -191,52 +227,7 @@ impl<'a> Watcher<'a> {
                 self.pending.pop(&ev.skaddr)
             }
             Action::Other => None,
-        };
-        let state = match action {
-            Action::Listen => State::Listen,
-            Action::Connect => State::SynSent,
-            Action::Close if ev.old == crate::collect::tracepoint::tcp_state::SYN_SENT => {
-                State::SynSent
-            }
-            Action::Close => State::Close,
-            _ => State::Established,
-        };
-        let mut socket = socket_of(ev, state);
-        socket.cgroup_id = Some(ev.cgroup_id).filter(|_| ev.in_process_context());
-        if let Some(h) = &holder {
-            socket.owners = vec![Owner {
-                pid: h.process.pid,
-                fd: UNKNOWN_FD,
-            }];
         }
-        let mut out = Vec::new();
-        if self.opts.all_events {
-            out.push(Record::Event(Box::new(SocketEvent {
-                action,
-                socket: socket.clone(),
-                holder: holder.clone(),
-                ktime_ns: ev.ktime_ns,
-                cgroup_id: ev.cgroup_id,
-            })));
-        }
-        // Rules see a socket once its identity is complete: a connect's local port is chosen
-        // after the SYN_SENT event, so a connection is judged when it is up (or refused).
-        let judged = match action {
-            Action::Listen | Action::Connected | Action::Accepted => true,
-            Action::Close => ev.old == crate::collect::tracepoint::tcp_state::SYN_SENT,
-            _ => false,
-        };
-        if judged {
-            if holder.is_none() {
-                self.summary.unattributed += 1;
-            }
-            let context = (action == Action::Accepted)
-                .then(|| self.listeners.peek(&(ev.netns, ev.local.1)))
-                .flatten()
-                .map(|(_, s)| s.clone());
-            out.extend(self.judge(socket, holder.as_deref(), context, ev.skaddr));
-        }
-        out
     }
 
     /// Evaluates the rules and the baseline on one socket; returns its findings, less those
@@ -266,29 +257,10 @@ impl<'a> Watcher<'a> {
         });
         let mut rep = report::build(&snap, self.rules, &findings, comparison.as_ref());
         let pid = holder.map_or(0, |h| h.process.pid);
-        let now = Instant::now();
-        let mut kept: Vec<ReportFinding> = Vec::new();
-        for f in std::mem::take(&mut rep.findings) {
-            let name = f
-                .rule_id
-                .clone()
-                .or_else(|| f.category.map(|c| c.name().to_string()))
-                .unwrap_or_default();
-            if self.seen.put((identity, name.clone(), pid), ()).is_some() {
-                self.summary.duplicates += 1;
-                continue;
-            }
-            let w = self.windows.entry(name.clone()).or_insert((now, 0));
-            if now.duration_since(w.0) >= Duration::from_secs(60) {
-                *w = (now, 0);
-            }
-            if w.1 >= self.opts.per_rule_per_minute {
-                *self.summary.suppressed.entry(name).or_default() += 1;
-                continue;
-            }
-            w.1 += 1;
-            kept.push(f);
-        }
+        let kept: Vec<ReportFinding> = std::mem::take(&mut rep.findings)
+            .into_iter()
+            .filter(|f| self.admit(f, identity, pid))
+            .collect();
         if kept.is_empty() {
             return None;
         }
@@ -296,6 +268,31 @@ impl<'a> Watcher<'a> {
         rep.summary.findings = kept.len();
         rep.findings = kept;
         Some(Record::Findings(Box::new(rep)))
+    }
+
+    /// Whether a finding is written: not when the same socket, rule and holder were reported
+    /// already (counted as a duplicate), nor over its rule's rate (counted as suppressed).
+    fn admit(&mut self, f: &ReportFinding, identity: u64, pid: u32) -> bool {
+        let name = f
+            .rule_id
+            .clone()
+            .or_else(|| f.category.map(|c| c.name().to_string()))
+            .unwrap_or_default();
+        if self.seen.put((identity, name.clone(), pid), ()).is_some() {
+            self.summary.duplicates += 1;
+            return false;
+        }
+        let now = Instant::now();
+        let w = self.windows.entry(name.clone()).or_insert((now, 0));
+        if now.duration_since(w.0) >= Duration::from_secs(60) {
+            *w = (now, 0);
+        }
+        if w.1 >= self.opts.per_rule_per_minute {
+            *self.summary.suppressed.entry(name).or_default() += 1;
+            return false;
+        }
+        w.1 += 1;
+        true
     }
 
     /// Poll mode: judges socket `si` of a dump with the holders the dump found (the first
