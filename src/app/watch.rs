@@ -56,7 +56,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     let tracer = if args.no_bpf {
         Err("--no-bpf".to_string())
     } else {
-        Tracer::start(args.ring_size).map_err(|e| e.to_string())
+        Tracer::start(args.ring_size as usize).map_err(|e| e.to_string())
     };
     let outcome = match tracer {
         Ok(mut t) => {

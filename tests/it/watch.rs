@@ -351,3 +351,28 @@ fn watch_ends_cleanly_on_sigterm_with_its_summary() {
         assert_eq!(summary["sockwarden"]["watch"]["findings"], 0);
     }
 }
+
+/// `--count N` ends the watch after N records; a ring size out of range is refused (exit 2).
+#[test]
+fn watch_count_ends_it_and_a_bad_ring_size_is_refused() {
+    if !require_root("watch_count_ends_it_and_a_bad_ring_size_is_refused") {
+        return;
+    }
+    let ns = Netns::new();
+    let (watch, _) = start_watch(&ns, &["--count", "1", "--duration", "20s"]);
+    let started = std::time::Instant::now();
+    // A listener on Metasploit's handler port: NET-C2-003 the moment it listens.
+    let (mut listener, _) =
+        spawn_ready(&ns, &["python3", "-c", LISTENER, "127.0.0.1", "4444", "10"]);
+    let (code, docs) = lines(watch);
+    let _ = listener.kill();
+    let _ = listener.wait();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(code, 1);
+    assert_eq!(docs.len(), 2, "one finding, then the summary: {docs:#?}");
+    let out = Command::new(BIN)
+        .args(["watch", "--ring-size", "100"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
