@@ -61,6 +61,8 @@ const IPPROTO_TCP: i32 = 6;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
+/// Records handed over per [`Tracer::poll`]: the caller's loop checks its limits between calls.
+const DRAIN_MAX: usize = 4096;
 
 /// TCP states as the tracepoint numbers them (`include/net/tcp_states.h`).
 pub mod tcp_state {
@@ -705,11 +707,6 @@ struct Ring {
     page: usize,
 }
 
-// SAFETY: the mappings are owned by `Ring` alone and accessed only through `&mut self`; moving
-// them to another thread moves that ownership.
-#[allow(unsafe_code)]
-unsafe impl Send for Ring {}
-
 impl Ring {
     #[allow(unsafe_code)]
     fn map(fd: &OwnedFd, size: usize) -> Result<Ring, TraceError> {
@@ -756,9 +753,11 @@ impl Ring {
         })
     }
 
-    /// Hands every committed record to `each`, in order, and frees its space.
+    /// Hands committed records to `each`, in order, and frees their space: at most `max`, so
+    /// a producer faster than the consumer cannot keep the caller from checking its signals
+    /// (what the ring cannot hold meanwhile is counted as lost by the program).
     #[allow(unsafe_code)]
-    fn drain(&mut self, each: &mut dyn FnMut(&[u8])) -> usize {
+    fn drain(&mut self, max: usize, each: &mut dyn FnMut(&[u8])) -> usize {
         // SAFETY: the consumer and producer positions are the first 8 bytes of their pages,
         // which are mapped, 8-aligned, and shared with the kernel: they are read and written
         // only through atomics (acquire/release, as the kernel's own consumer does).
@@ -778,6 +777,9 @@ impl Ring {
                 return n;
             }
             while cons < prod {
+                if n >= max {
+                    return n;
+                }
                 let at = (cons & mask) as usize;
                 // SAFETY: `at` < size, so the 8-byte header lies in the first copy of the data
                 // area; its first word is written by the kernel with release semantics.
@@ -882,11 +884,11 @@ impl Tracer {
         })
     }
 
-    /// Waits up to `timeout` for records, then hands each committed one to `each`; returns how
-    /// many. `EINTR` (a signal) is a return with 0.
+    /// Waits up to `timeout` for records, then hands committed ones (at most 4,096) to `each`;
+    /// returns how many. `EINTR` (a signal) is a return with 0.
     #[allow(unsafe_code)]
     pub fn poll(&mut self, timeout: std::time::Duration, each: &mut dyn FnMut(&[u8])) -> usize {
-        let n = self.ring.drain(each);
+        let n = self.ring.drain(DRAIN_MAX, each);
         if n > 0 {
             return n;
         }
@@ -898,7 +900,7 @@ impl Tracer {
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
         // SAFETY: one valid pollfd, its count 1.
         unsafe { libc::poll(&mut pfd, 1, ms) };
-        self.ring.drain(each)
+        self.ring.drain(DRAIN_MAX, each)
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.
