@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use super::ExitStatus;
 use super::scan::{RuleInputs, load_rules};
 use crate::cli::WatchArgs;
+use crate::collect::destroy::Destroyed;
 use crate::collect::{self, CollectOptions, host, tracepoint::Tracer};
 use crate::model::{Meta, State, StateSet};
 use crate::watch::enrich::Enricher;
@@ -67,12 +68,23 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             (("bpf", None), r)
         }
         Err(reason) => {
-            let misses = output::poll_misses(args.interval, &reason);
+            let destroyed = Destroyed::open();
+            let status = destroyed.as_ref().map(|_| ()).map_err(|e| e.to_string());
+            let misses = output::poll_misses(args.interval, &reason, status);
             let first = run::first_dump();
             eprintln!("sockwarden: warning: {}", crate::text::escape_str(&misses));
             let r = out
                 .write_all(output::coverage(style, &hostname, &misses).as_bytes())
-                .and_then(|()| run::dumps(args.interval, first, &mut w, &mut *out, &limits));
+                .and_then(|()| {
+                    run::dumps(
+                        args.interval,
+                        &first,
+                        destroyed.ok(),
+                        &mut w,
+                        &mut *out,
+                        &limits,
+                    )
+                });
             (("poll", Some(misses)), r)
         }
     };

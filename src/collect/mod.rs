@@ -13,6 +13,7 @@
 pub mod btf;
 pub mod container;
 pub mod decode;
+pub mod destroy;
 pub mod host;
 pub mod inet;
 pub mod netlink;

@@ -67,6 +67,9 @@ pub struct Summary {
     pub duplicates: u64,
     /// Findings over a rule's rate limit, by rule id (or drift category).
     pub suppressed: BTreeMap<String, u64>,
+    /// Poll mode: connections that opened and closed between two dumps, seen only by their
+    /// sock_diag destroy notification (without their process).
+    pub ended_unseen: u64,
     /// Events whose socket no process could be found for (a passive open on a listener
     /// opened before the watch started in another namespace, a connect seen half).
     pub unattributed: u64,
@@ -328,6 +331,28 @@ impl<'a> Watcher<'a> {
         }
         let identity = socket.cookie.unwrap_or(socket.inode);
         out.extend(self.judge(socket, holder.as_deref(), None, identity));
+        out
+    }
+
+    /// Poll mode: judges a connection that opened and closed between two dumps, known from its
+    /// destroy notification alone: no holder, judged as the `established` connection it was (a
+    /// refused attempt is judged so too).
+    pub fn judge_ended(&mut self, mut socket: Socket) -> Vec<Record> {
+        socket.netns = socket.netns.or(self.meta.netns);
+        let mut out = Vec::new();
+        if self.opts.all_events {
+            out.push(Record::Event(Box::new(SocketEvent {
+                action: Action::Close,
+                socket: socket.clone(),
+                holder: None,
+                ktime_ns: 0,
+                cgroup_id: 0,
+            })));
+        }
+        self.summary.unattributed += 1;
+        socket.state = State::Established;
+        let identity = socket.cookie.unwrap_or(socket.inode);
+        out.extend(self.judge(socket, None, None, identity));
         out
     }
 

@@ -155,12 +155,25 @@ fn event_doc(host: &str, e: &SocketEvent) -> Value {
 }
 
 /// What the poll fallback cannot see, in words (the coverage line and the summary say it).
-pub fn poll_misses(period: std::time::Duration, reason: &str) -> String {
+pub fn poll_misses(
+    period: std::time::Duration,
+    reason: &str,
+    destroy: Result<(), String>,
+) -> String {
+    let between = match destroy {
+        Ok(()) => "a connection that opens and closes between two dumps is seen only at its end \
+                   (sock_diag destroy notifications), without its process, and a listener that \
+                   does is never seen"
+            .to_string(),
+        Err(why) => format!(
+            "a connection or listener that opens and closes between two dumps is never seen \
+             (sock_diag destroy notifications unavailable: {why})"
+        ),
+    };
     format!(
         "watch is comparing sock_diag dumps every {} instead of reading kernel events ({reason}): \
-         a connection or listener that opens and closes between two dumps is never seen, and \
-         a socket is attributed to whichever process holds it at the dump, not the one that \
-         made it",
+         {between}; a socket is attributed to whichever process holds it at the dump, not the \
+         one that made it",
         humantime::format_duration(period)
     )
 }
@@ -192,8 +205,14 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
         Style::Table => {
             let mut out = format!(
                 "sockwarden watch ({mode}): {} events, {} lost, {} findings, {} suppressed by \
-                 rate limit, {} duplicates, {} unattributed\n",
-                s.events, s.lost, s.findings, suppressed, s.duplicates, s.unattributed
+                 rate limit, {} duplicates, {} unattributed, {} ended unseen between dumps\n",
+                s.events,
+                s.lost,
+                s.findings,
+                suppressed,
+                s.duplicates,
+                s.unattributed,
+                s.ended_unseen
             );
             if let Some(m) = misses {
                 out.push_str(&format!("  {}\n", crate::text::escape_str(m)));
@@ -209,6 +228,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 "duplicates": s.duplicates,
                 "suppressed": s.suppressed,
                 "unattributed": s.unattributed,
+                "ended_unseen": s.ended_unseen,
             });
             if let Some(m) = misses {
                 stats["misses"] = json!(m);

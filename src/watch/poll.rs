@@ -28,6 +28,31 @@ fn key(s: &crate::model::Socket) -> Key {
     (s.netns, s.protocol, s.state, s.local, s.remote, s.inode)
 }
 
+/// A connection's two ends.
+pub type Pair = (Option<Endpoint>, Option<Endpoint>);
+
+/// The ends of every connection in a dump (sockets with a remote port).
+pub fn pairs(snap: &Snapshot) -> HashSet<Pair> {
+    snap.sockets
+        .iter()
+        .filter(|s| s.remote.is_some_and(|r| r.port != 0))
+        .map(|s| (s.local, s.remote))
+        .collect()
+}
+
+/// The destroyed TCP connections that none of the `seen` dumps had: they opened and closed
+/// between two dumps, and only their destroy notification tells of them.
+pub fn ended_unseen(
+    seen: &[HashSet<Pair>],
+    destroyed: Vec<crate::model::Socket>,
+) -> Vec<crate::model::Socket> {
+    destroyed
+        .into_iter()
+        .filter(|s| s.remote.is_some_and(|r| r.port != 0))
+        .filter(|s| !seen.iter().any(|p| p.contains(&(s.local, s.remote))))
+        .collect()
+}
+
 /// Indexes of the sockets in `snap` that `previous` did not have, listeners and connections
 /// only (not TIME-WAIT and the other closing states, which are the end of something already
 /// seen), in the dump's order.
@@ -70,5 +95,31 @@ mod tests {
         let second = snap(vec![a, b, tw]);
         assert_eq!(new_sockets(&keys(&first), &second), vec![1]);
         assert_eq!(new_sockets(&keys(&second), &second), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_destroyed_connection_no_dump_had_is_unseen() {
+        let ep = |s: &str| {
+            let a: std::net::SocketAddr = s.parse().unwrap();
+            Some(Endpoint {
+                address: a.ip(),
+                port: a.port(),
+            })
+        };
+        let conn = |l: &str, r: &str| {
+            let mut s = Socket::new(Protocol::Tcp, Family::Inet, State::Established, 1);
+            (s.local, s.remote) = (ep(l), ep(r));
+            s
+        };
+        let seen = conn("10.0.0.5:40000", "192.0.2.7:443");
+        let dump = snap(vec![seen.clone()]);
+        let short = conn("10.0.0.5:40001", "203.0.113.10:4444");
+        let mut listener = conn("0.0.0.0:22", "0.0.0.0:0");
+        listener.state = State::Close;
+        let unseen = ended_unseen(
+            &[pairs(&dump), HashSet::new()],
+            vec![seen, short.clone(), listener],
+        );
+        assert_eq!(unseen, vec![short]);
     }
 }

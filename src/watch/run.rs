@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::output::{self, Style};
 use super::{Record, Watcher, event, poll};
+use crate::collect::destroy::Destroyed;
 use crate::collect::tracepoint::Tracer;
 use crate::collect::{self, CollectOptions};
+use crate::model::Snapshot;
 
 /// When to stop, and how to write.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +91,8 @@ pub fn events(
 /// `period`; each new socket is judged with the holders the dump found.
 pub fn dumps(
     period: Duration,
-    first: poll::Keys,
+    first: &Snapshot,
+    mut destroyed: Option<Destroyed>,
     w: &mut Watcher,
     out: &mut dyn Write,
     l: &Limits,
@@ -101,11 +104,24 @@ pub fn dumps(
         written: 0,
     };
     let opts = dump_options();
-    let mut previous = first;
+    let mut previous = poll::keys(first);
+    // The connections of the last two dumps: a destroyed one that neither had lived between.
+    let mut pairs = [poll::pairs(first), poll::pairs(first)];
     while !done(l, started, wr.written) {
         let next = Instant::now() + period;
         while Instant::now() < next && !done(l, started, wr.written) {
             std::thread::sleep(Duration::from_millis(20).min(period));
+            if let Some(d) = destroyed.as_mut() {
+                let (gone, missed) = d.drain();
+                w.summary.lost += missed;
+                for s in poll::ended_unseen(&pairs, gone) {
+                    w.summary.events += 1;
+                    w.summary.ended_unseen += 1;
+                    for r in w.judge_ended(s) {
+                        wr.write(l.style, &r)?;
+                    }
+                }
+            }
         }
         if done(l, started, wr.written) {
             break;
@@ -118,6 +134,7 @@ pub fn dumps(
             }
         }
         previous = poll::keys(&snap);
+        pairs = [std::mem::take(&mut pairs[1]), poll::pairs(&snap)];
     }
     Ok(())
 }
@@ -139,6 +156,6 @@ fn dump_options() -> CollectOptions {
 
 /// The fallback's first dump: the state later dumps are compared with. Taken before the watch
 /// says it runs, so nothing opened after that is mistaken for the starting state.
-pub fn first_dump() -> poll::Keys {
-    poll::keys(&collect::collect(&dump_options()))
+pub fn first_dump() -> Snapshot {
+    collect::collect(&dump_options())
 }

@@ -292,28 +292,55 @@ fn watch_without_bpf_says_what_it_cannot_see() {
         return;
     }
     let ns = Netns::new();
+    ns.ip("addr add 203.0.113.10/32 dev lo");
     let (watch, warning) = start_watch(
         &ns,
-        &["--no-bpf", "--interval", "200ms", "--duration", "1s"],
+        &["--no-bpf", "--interval", "1s", "--duration", "1500ms"],
     );
     assert!(warning.contains("never seen"), "{warning}");
-    let (listener, _) = spawn_ready(
+    // A listener that outlives a dump, and a shell connection that lives a few milliseconds,
+    // between two dumps (a dump a second catches it about once in a few hundred runs; then it is
+    // reported with its process, and the assertions below say which).
+    let (mut listener, _) = spawn_ready(
         &ns,
-        &["python3", "-c", LISTENER, "127.0.0.1", "7002", "0.6"],
+        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "1.2"],
     );
+    let shell = ns.run(&["bash", "-c", "exec 3<>/dev/tcp/203.0.113.10/4444; exit 0"]);
+    assert!(shell.status.success());
     let (_, docs) = lines(watch);
-    listener.wait_with_output().unwrap();
+    let _ = listener.kill();
+    let _ = listener.wait();
     assert_eq!(docs[0]["event"]["dataset"], "sockwarden.coverage");
     assert_eq!(docs[0]["event"]["outcome"], "failure");
     let message = docs[0]["message"].as_str().unwrap();
     assert!(message.contains("--no-bpf"), "{message}");
-    assert!(message.contains("opens and closes between two dumps is never seen"));
+    assert!(
+        message.contains("seen only at its end") && message.contains("without its process"),
+        "{message}"
+    );
+    assert!(
+        message.contains("a listener that does is never seen"),
+        "{message}"
+    );
     let summary = &docs.last().unwrap()["sockwarden"]["watch"];
     assert_eq!(summary["mode"], "poll");
     assert!(summary["misses"].as_str().unwrap().contains("never seen"));
+    // The shell, from its destroy notification alone: the rule fires, with no process.
+    let shell = docs
+        .iter()
+        .find(|d| d["rule"]["id"] == "NET-C2-001" && d["destination"]["port"] == 4444)
+        .unwrap_or_else(|| panic!("the shell's connection: {docs:#?}"));
+    if shell.get("process").is_none() {
+        assert!(summary["ended_unseen"].as_u64().unwrap() >= 1, "{summary}");
+    } else {
+        eprintln!("a dump caught the shell's connection: the destroy path was not exercised");
+    }
+    // The listener, from a dump, with its process.
     assert!(
-        summary["events"].as_u64().unwrap() >= 1,
-        "the listener: {summary}"
+        docs.iter()
+            .any(|d| d["rule"]["id"] == "NET-C2-003"
+                && d["process"]["pid"] == u64::from(listener.id())),
+        "{docs:#?}"
     );
 }
 
