@@ -1,5 +1,6 @@
 //! sock_diag destroy notifications: the kernel multicasts a socket's `inet_diag_msg` when it is
-//! destroyed (Linux 4.9+, CAP_NET_ADMIN in the namespace's user namespace). `watch`'s fallback
+//! destroyed (groups SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY; joining them needs
+//! CAP_NET_ADMIN in the namespace's user namespace). `watch`'s fallback
 //! reads them between two dumps: a connection that opened and closed in between is seen at its
 //! end, with its addresses, though not its process.
 
