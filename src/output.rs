@@ -97,6 +97,10 @@ pub fn open_append(path: &Path) -> io::Result<File> {
         .mode(NEW_FILE_MODE)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refuse(path, "a symbolic link"),
+            _ => e,
+        })
 }
 
 /// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
@@ -350,7 +354,8 @@ mod tests {
         let target = dir.path().join("elsewhere");
         let link = dir.path().join("watch.jsonl");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(open_append(&link).is_err());
+        let err = open_append(&link).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link; refusing"), "{err}");
         assert!(!target.exists());
         let file = dir.path().join("real.jsonl");
         open_append(&file).unwrap().write_all(b"a\n").unwrap();
