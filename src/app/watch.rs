@@ -100,9 +100,10 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     }
     let s = &w.summary;
     eprintln!(
-        "sockwarden: watch ended: {} events, {} lost, {} findings, {} suppressed",
+        "sockwarden: watch ended: {} events, {} lost, {} unread, {} findings, {} suppressed",
         s.events,
         s.lost,
+        s.unread,
         s.findings,
         s.suppressed.values().sum::<u64>()
     );

@@ -903,6 +903,19 @@ impl Tracer {
         self.ring.drain(DRAIN_MAX, each)
     }
 
+    /// Bytes committed to the ring buffer and not read yet (what a watch ending now leaves).
+    #[allow(unsafe_code)]
+    pub fn unread_bytes(&self) -> u64 {
+        // SAFETY: as in `Ring::drain`: both positions are mapped, 8-aligned and read atomically.
+        let (cons, prod) = unsafe {
+            (
+                (*(self.ring.consumer as *const AtomicU64)).load(Ordering::Acquire),
+                (*(self.ring.producer as *const AtomicU64)).load(Ordering::Acquire),
+            )
+        };
+        prod.saturating_sub(cons)
+    }
+
     /// Records the program could not write because the ring buffer was full, summed over CPUs.
     pub fn lost(&self) -> u64 {
         let key = 0u32;

@@ -67,6 +67,9 @@ pub struct Summary {
     pub duplicates: u64,
     /// Findings over a rule's rate limit, by rule id (or drift category).
     pub suppressed: BTreeMap<String, u64>,
+    /// Events still in the ring buffer when the watch ended, not read: the watch judged events
+    /// more slowly than they came (docs/watch.md, "Throughput").
+    pub unread: u64,
     /// Poll mode: connections that opened and closed between two dumps, seen only by their
     /// sock_diag destroy notification (without their process).
     pub ended_unseen: u64,

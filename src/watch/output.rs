@@ -205,14 +205,16 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
         Style::Table => {
             let mut out = format!(
                 "sockwarden watch ({mode}): {} events, {} lost, {} findings, {} suppressed by \
-                 rate limit, {} duplicates, {} unattributed, {} ended unseen between dumps\n",
+                 rate limit, {} duplicates, {} unattributed, {} ended unseen between dumps, {} \
+                 unread at exit\n",
                 s.events,
                 s.lost,
                 s.findings,
                 suppressed,
                 s.duplicates,
                 s.unattributed,
-                s.ended_unseen
+                s.ended_unseen,
+                s.unread
             );
             if let Some(m) = misses {
                 out.push_str(&format!("  {}\n", crate::text::escape_str(m)));
@@ -229,6 +231,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 "suppressed": s.suppressed,
                 "unattributed": s.unattributed,
                 "ended_unseen": s.ended_unseen,
+                "unread": s.unread,
             });
             if let Some(m) = misses {
                 stats["misses"] = json!(m);
@@ -244,8 +247,9 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 },
                 "host": {"hostname": host},
                 "message": format!(
-                    "watch ended: {} events, {} lost, {} findings, {suppressed} suppressed",
-                    s.events, s.lost, s.findings
+                    "watch ended: {} events, {} lost, {} unread, {} findings, {suppressed} \
+                     suppressed",
+                    s.events, s.lost, s.unread, s.findings
                 ),
                 "sockwarden": {"watch": stats},
             }))

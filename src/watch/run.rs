@@ -73,8 +73,10 @@ pub fn events(
                 records.extend(w.on_event(&ev));
             }
         });
+        // Every record already read is written (the summary counted its event), even when the
+        // duration ran out or a signal came meanwhile; only --count cuts a batch short.
         for r in &records {
-            if done(l, started, wr.written) {
+            if l.count.is_some_and(|c| wr.written >= c) {
                 break;
             }
             if let Err(e) = wr.write(l.style, r) {
@@ -84,6 +86,8 @@ pub fn events(
         }
     }
     w.summary.lost = tracer.lost();
+    // Each record takes its 120 bytes and an 8-byte header in the ring.
+    w.summary.unread = tracer.unread_bytes() / 128;
     failed.map_or(Ok(()), Err)
 }
 
