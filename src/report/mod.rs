@@ -183,13 +183,13 @@ crate::model::vocabulary! {
 }
 
 /// What telling a socket's direction needs: the snapshot's listening ports and ephemeral range.
-struct Roles {
+pub(crate) struct Roles {
     listening: std::collections::HashSet<(crate::baseline::Proto, u16)>,
     eph: (u16, u16),
 }
 
 impl Roles {
-    fn of(snap: &Snapshot) -> Roles {
+    pub(crate) fn of(snap: &Snapshot) -> Roles {
         Roles {
             listening: crate::baseline::listening_ports(snap),
             eph: snap.ephemeral_ports(),
@@ -284,7 +284,7 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
+pub(crate) fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
     let s = &snap.sockets[si];
     SocketRef {
         direction: roles.direction(s),
@@ -305,7 +305,7 @@ fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
     }
 }
 
-fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessRef> {
+pub(crate) fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessRef> {
     owners
         .iter()
         .filter_map(|o| {

@@ -369,6 +369,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     }
     let mut ns = Netns::new();
     let db = ns.workdir().join("history.db");
+    let events = ns.workdir().join("events.jsonl");
+    let jsonl = format!("jsonl={}", events.display());
     let scan = |ns: &Netns| -> (i32, Value) {
         let db = db.to_str().unwrap();
         let out = ns.run(&[
@@ -381,6 +383,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
             "--since-last",
             "--format",
             "json",
+            "-o",
+            &jsonl,
         ]);
         let code = out.status.code().unwrap();
         assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
@@ -417,6 +421,32 @@ fn history_since_last_reports_changes_and_new_findings_once() {
         assert_eq!(second["since_last"]["changes"][part], diff[part], "{part}");
     }
     assert!(!diff["listeners"]["added"].as_array().unwrap().is_empty());
+    // The same changes as JSON Lines: one ECS event per line of the diff.
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["event"]["dataset"] == "sockwarden.change")
+        .collect();
+    let mut from_events = json!({});
+    for part in ["listeners", "connections", "processes"] {
+        from_events[part] = json!({"added": [], "removed": [], "changed": []});
+    }
+    for e in &lines {
+        assert_eq!(crate::ecs::problems(e), Vec::<String>::new(), "{e}");
+        let c = &e["sockwarden"]["change"];
+        let part = match c["part"].as_str().unwrap() {
+            "listener" => "listeners",
+            "connection" => "connections",
+            _ => "processes",
+        };
+        let list = &mut from_events[part][c["action"].as_str().unwrap()];
+        list.as_array_mut().unwrap().push(c["line"].clone());
+        assert_eq!(e["sockwarden"]["since"]["run"], 1, "{e}");
+    }
+    for part in ["listeners", "connections", "processes"] {
+        assert_eq!(from_events[part], diff[part], "events: {part}");
+    }
     let (code, third) = scan(&ns);
     assert_eq!(code, 0, "nothing new: no alert");
     assert!(ids(&third, "new").is_empty());
