@@ -153,6 +153,9 @@ pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     let json = match cmd {
         HistoryCommand::Runs { json } => *json,
         HistoryCommand::Prune { keep } => return prune(history, *keep),
+        HistoryCommand::Timeline { query, json, limit } => {
+            return timeline(history, query, *json, *limit);
+        }
     };
     let runs = history::runs(&history.path()?)?;
     let text = if json {
@@ -183,6 +186,132 @@ fn prune(history: &HistoryPath, keep: std::time::Duration) -> Result<ExitStatus>
         if p.vacuumed { "; compacted" } else { "" }
     );
     Ok(ExitStatus::Ok)
+}
+
+/// `history timeline QUERY`: the table, or `--json`.
+fn timeline(
+    history: &HistoryPath,
+    query: &[String],
+    json: bool,
+    limit: usize,
+) -> Result<ExitStatus> {
+    let query = history::Query::parse(query)?;
+    let t = history::timeline(&history.path()?, &query, limit)?;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&t)?;
+        s.push('\n');
+        s
+    } else {
+        timeline_table(&t)
+    };
+    crate::output::write_stdout(text.as_bytes())?;
+    Ok(ExitStatus::Ok)
+}
+
+/// The timeline for a terminal: per socket version a line with its interval (`FIRST .. LAST`,
+/// then `gone by TIME` or `present`) and the socket, then one line per holder with its own
+/// interval; attacker-controlled text escaped.
+fn timeline_table(t: &history::Timeline) -> String {
+    let several_ns = t.entries.windows(2).any(|w| w[0].ns != w[1].ns);
+    let mut out = String::new();
+    if t.entries.is_empty() {
+        out.push_str("no socket in the history matches\n");
+    }
+    for e in &t.entries {
+        let mut what = socket_text(&e.socket);
+        if several_ns {
+            let _ = write!(what, " in netns {}", e.ns);
+        }
+        let _ = writeln!(out, "{}  {what}", interval_text(&e.interval));
+        for h in &e.holders {
+            let who = match &h.process {
+                Some(p) => holder_text(p),
+                None => "(not read)".into(),
+            };
+            let _ = writeln!(
+                out,
+                "    pid {} fd {} {who}  {}",
+                h.pid,
+                h.fd,
+                interval_text(&h.interval)
+            );
+        }
+    }
+    if t.truncated {
+        let _ = writeln!(
+            out,
+            "... more versions match: the oldest {} are listed (--limit)",
+            t.entries.len()
+        );
+    }
+    out
+}
+
+/// `FIRST .. LAST, gone by TIME` or `FIRST .. LAST, present`; a first run that was pruned is
+/// `before the oldest run`.
+fn interval_text(i: &history::Interval) -> String {
+    let at = |s: &history::Seen| match &s.at {
+        Some(t) => escape_str(t),
+        None => "(before the oldest run)".into(),
+    };
+    let last = i.last_seen.as_ref().map(at).unwrap_or_else(|| "?".into());
+    match &i.gone {
+        Some(g) => format!("{} .. {last}, gone by {}", at(&i.first_seen), at(g)),
+        None => format!("{} .. {last}, present", at(&i.first_seen)),
+    }
+}
+
+/// `PROTO STATE LOCAL -> REMOTE`, a unix socket's name, or the inode; escaped.
+fn socket_text(s: &crate::model::Socket) -> String {
+    use crate::report::endpoint_text;
+    let head = format!("{} {}", s.protocol.netid(), s.state.name());
+    if s.protocol.is_inet() {
+        // A listener's remote end is the unspecified address, port 0: no peer to show.
+        return match s
+            .remote
+            .filter(|r| r.port != 0 || !r.address.is_unspecified())
+        {
+            Some(r) => format!(
+                "{head} {} -> {}",
+                endpoint_text(s.local),
+                endpoint_text(Some(r))
+            ),
+            None => format!("{head} {}", endpoint_text(s.local)),
+        };
+    }
+    match s
+        .unix
+        .as_ref()
+        .and_then(|u| u.name.as_ref().map(|n| (n, u.r#abstract)))
+    {
+        Some((n, ab)) => format!(
+            "{head} {}{}",
+            if ab { "@" } else { "" },
+            escape_str(&n.to_str_lossy())
+        ),
+        None => format!("{head} inode {}", s.inode),
+    }
+}
+
+/// `EXE (USER)[ container RUNTIME ID] [CMDLINE]`, escaped.
+fn holder_text(p: &crate::model::Process) -> String {
+    let exe = p
+        .exe
+        .as_ref()
+        .map(|e| e.to_str_lossy().into_owned())
+        .unwrap_or_else(|| p.comm.to_str_lossy().into_owned());
+    let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());
+    let container = p
+        .container
+        .as_ref()
+        .map(|c| format!(" container {}", crate::report::container_text(c)))
+        .unwrap_or_default();
+    let cmd: Vec<String> = p
+        .cmdline
+        .iter()
+        .map(|a| a.to_str_lossy().into_owned())
+        .collect();
+    escape_str(&format!("{exe} ({user}){container} [{}]", cmd.join(" ")))
 }
 
 fn runs_table(runs: &[history::Run]) -> String {

@@ -127,6 +127,23 @@ pub enum HistoryCommand {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         keep: std::time::Duration,
     },
+    /// When did sockets matching QUERY first appear, who held them, when did they go: every
+    /// version of a matching socket, oldest first, with its holders and their intervals.
+    Timeline {
+        /// `KEY=VALUE` terms: `port=`, `lport=`, `rport=`, `addr=`, `laddr=`, `raddr=`,
+        /// `proto=`, `state=` (the socket), `exe=`, `comm=`, `user=`, `container=`, `pid=` (a
+        /// holder). The same key twice is either value; different keys must all match
+        /// (`port=22 exe=/usr/sbin/sshd`).
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        query: Vec<String>,
+        /// Print the timeline as JSON: `{entries: [{ns, socket, first_seen, last_seen, gone,
+        /// holders}], truncated}` (docs/history.md).
+        #[arg(long)]
+        json: bool,
+        /// List at most N socket versions (the oldest first).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        limit: usize,
+    },
 }
 
 /// Which configuration file `scan` and `config show` read.

@@ -120,7 +120,7 @@ fn resolve(conn: &Connection, path: &Path, at: &At) -> Result<i64, HistoryError>
 /// `WHERE` of the rows open at run `?1` in namespace `?2`.
 const OPEN_AT: &str = "ns = ?2 AND first_run <= ?1 AND (end_run IS NULL OR end_run > ?1)";
 
-type Parsed<T> = Result<T, String>;
+pub(super) type Parsed<T> = Result<T, String>;
 
 fn read_sockets(
     conn: &Connection,
@@ -128,9 +128,7 @@ fn read_sockets(
     ns: u64,
 ) -> rusqlite::Result<Vec<(i64, Parsed<Socket>)>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, netns, protocol, family, state, local_address, local_port, remote_address, \
-         remote_port, inode, cookie, uid, ifindex, interface, v6only, unix_name, unix_abstract, \
-         unix_peer, packet_ethertype FROM socket_versions WHERE {OPEN_AT}"
+        "SELECT {SOCKET_COLUMNS} FROM socket_versions WHERE {OPEN_AT}"
     ))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
         Ok((r.get(0)?, socket_row(r, ns)?))
@@ -138,9 +136,14 @@ fn read_sockets(
     rows.collect()
 }
 
-/// One socket row; a value this build cannot read back (an unknown protocol, an address that
-/// does not parse) is the `Err` text.
-fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
+/// The columns [`socket_row`] reads, in its order.
+pub(super) const SOCKET_COLUMNS: &str = "id, netns, protocol, family, state, local_address, \
+    local_port, remote_address, remote_port, inode, cookie, uid, ifindex, interface, v6only, \
+    unix_name, unix_abstract, unix_peer, packet_ethertype";
+
+/// One socket row ([`SOCKET_COLUMNS`]); a value this build cannot read back (an unknown
+/// protocol, an address that does not parse) is the `Err` text.
+pub(super) fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
     let name = |i: usize| r.get::<_, String>(i);
     let (protocol, family, state) = (name(2)?, name(3)?, name(4)?);
     let endpoint = |a: usize| -> rusqlite::Result<Parsed<Option<Endpoint>>> {
@@ -208,39 +211,46 @@ fn read_holdings(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<(
 
 fn read_processes(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<Parsed<Process>>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT pid, start_ticks, ppid, comm, exe, exe_deleted, exe_memfd, cmdline, uid, euid, \
-         user, cgroup, container_runtime, container_id, container_pod_uid, netns \
-         FROM process_versions WHERE {OPEN_AT}"
+        "SELECT {PROCESS_COLUMNS} FROM process_versions WHERE {OPEN_AT}"
     ))?;
-    let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
-        let cmdline: String = r.get(7)?;
-        let container = match (r.get::<_, Option<String>>(12)?, r.get(13)?) {
-            (Some(runtime), Some(id)) => Some(Container {
-                runtime,
-                id,
-                pod_uid: r.get(14)?,
-            }),
-            _ => None,
-        };
-        let p = Process {
-            pid: r.get(0)?,
-            start_ticks: from_sql(r.get(1)?),
-            ppid: r.get(2)?,
-            comm: ByteString(r.get(3)?),
-            exe: r.get::<_, Option<Vec<u8>>>(4)?.map(ByteString),
-            exe_deleted: r.get(5)?,
-            exe_memfd: r.get(6)?,
-            cmdline: Vec::new(),
-            uid: r.get(8)?,
-            euid: r.get(9)?,
-            user: r.get(10)?,
-            cgroup: r.get(11)?,
-            container,
-            netns: r.get::<_, Option<i64>>(15)?.map(from_sql),
-        };
-        Ok(serde_json::from_str(&cmdline)
-            .map(|cmdline| Process { cmdline, ..p })
-            .map_err(|e| format!("cmdline: {e}")))
-    })?;
+    let rows = stmt.query_map(params![run, to_sql(ns)], |r| process_row(r, 0))?;
     rows.collect()
+}
+
+/// The columns [`process_row`] reads, in its order.
+pub(super) const PROCESS_COLUMNS: &str = "pid, start_ticks, ppid, comm, exe, exe_deleted, \
+    exe_memfd, cmdline, uid, euid, user, cgroup, container_runtime, container_id, \
+    container_pod_uid, netns";
+
+/// One process row, its [`PROCESS_COLUMNS`] from column `at` on; a command line that does not
+/// parse is the `Err` text.
+pub(super) fn process_row(r: &Row, at: usize) -> rusqlite::Result<Parsed<Process>> {
+    let cmdline: String = r.get(at + 7)?;
+    let container = match (r.get::<_, Option<String>>(at + 12)?, r.get(at + 13)?) {
+        (Some(runtime), Some(id)) => Some(Container {
+            runtime,
+            id,
+            pod_uid: r.get(at + 14)?,
+        }),
+        _ => None,
+    };
+    let p = Process {
+        pid: r.get(at)?,
+        start_ticks: from_sql(r.get(at + 1)?),
+        ppid: r.get(at + 2)?,
+        comm: ByteString(r.get(at + 3)?),
+        exe: r.get::<_, Option<Vec<u8>>>(at + 4)?.map(ByteString),
+        exe_deleted: r.get(at + 5)?,
+        exe_memfd: r.get(at + 6)?,
+        cmdline: Vec::new(),
+        uid: r.get(at + 8)?,
+        euid: r.get(at + 9)?,
+        user: r.get(at + 10)?,
+        cgroup: r.get(at + 11)?,
+        container,
+        netns: r.get::<_, Option<i64>>(at + 15)?.map(from_sql),
+    };
+    Ok(serde_json::from_str(&cmdline)
+        .map(|cmdline| Process { cmdline, ..p })
+        .map_err(|e| format!("cmdline: {e}")))
 }

@@ -16,11 +16,11 @@ use super::HistoryError;
 pub const APPLICATION_ID: i32 = 0x5357_4869;
 
 /// The schema version this build writes and reads (docs/history.md).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Each migration brings the schema from the version before it to its own; a new schema version
 /// is one more entry, applied in its own transaction with the `schema_version` it sets.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
 
 /// Version 1: runs, and the intervals of socket versions, process versions and holdings.
 const V1: &str = "
@@ -99,6 +99,28 @@ CREATE TABLE holdings (
 );
 CREATE INDEX holdings_open ON holdings (ns, hash) WHERE end_run IS NULL;
 CREATE INDEX holdings_first ON holdings (ns, first_run);
+";
+
+/// Version 2: the indexes `history timeline` searches by (and that deleting a version in a
+/// prune needs, to check no holding names it): the sockets' addresses and ports, the processes'
+/// pid, exe, user and container, and the holdings by socket and process version. Partial
+/// indexes leave out the rows without the column (unix sockets have no address).
+const V2: &str = "
+CREATE INDEX socket_versions_local_port ON socket_versions (local_port)
+    WHERE local_port IS NOT NULL;
+CREATE INDEX socket_versions_remote_port ON socket_versions (remote_port)
+    WHERE remote_port IS NOT NULL;
+CREATE INDEX socket_versions_local_address ON socket_versions (local_address)
+    WHERE local_address IS NOT NULL;
+CREATE INDEX socket_versions_remote_address ON socket_versions (remote_address)
+    WHERE remote_address IS NOT NULL;
+CREATE INDEX holdings_socket_version ON holdings (socket_version);
+CREATE INDEX holdings_process_version ON holdings (process_version);
+CREATE INDEX process_versions_pid ON process_versions (pid);
+CREATE INDEX process_versions_exe ON process_versions (exe) WHERE exe IS NOT NULL;
+CREATE INDEX process_versions_user ON process_versions (user) WHERE user IS NOT NULL;
+CREATE INDEX process_versions_container_id ON process_versions (container_id)
+    WHERE container_id IS NOT NULL;
 ";
 
 /// How a history is opened.

@@ -478,3 +478,65 @@ fn the_hash_covers_every_kept_field_and_nothing_else() {
     ticking.owners.push(Owner { pid: 9, fd: 9 });
     assert_eq!(socket_hash(&inet, 7), socket_hash(&ticking, 7));
 }
+
+/// The timeline over fixtures: a socket whose first run was pruned is "first seen" at that run
+/// with no time; an IPv4 address also finds its v4-mapped form; a container id prefix matches
+/// (glob characters in it only themselves); the same key twice is either value.
+#[test]
+fn timeline_answers_from_the_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut boxed = process(200, "boxed");
+    boxed.container = Some(crate::model::Container {
+        runtime: "docker".into(),
+        id: "0123456789abcdef0123".into(),
+        pod_uid: None,
+    });
+    let mut mapped = tcp(8443, Some(("::ffff:203.0.113.5", 443)), 9, 200);
+    mapped.family = Family::Inet6;
+    mapped.local = ep("::ffff:10.0.0.1", 8443);
+    let ps = || vec![process(100, "d"), boxed.clone()];
+    let runs_in = [
+        snap("2026-12-01T10:00:00Z", vec![tcp(22, None, 1, 100)], ps()),
+        snap(
+            "2026-12-01T11:00:00Z",
+            vec![tcp(22, None, 1, 100), mapped.clone()],
+            ps(),
+        ),
+        snap("2026-12-01T12:00:00Z", vec![tcp(22, None, 1, 100)], ps()),
+    ];
+    for r in &runs_in {
+        record(&db, r).unwrap();
+    }
+    let q = |terms: &[&str]| timeline(&db, &Query::parse(terms).unwrap(), 100).unwrap();
+    let t = q(&["raddr=203.0.113.5"]);
+    assert_eq!(t.entries.len(), 1);
+    let e = &t.entries[0];
+    assert_eq!(
+        e.interval.first_seen.at.as_deref(),
+        Some("2026-12-01T11:00:00Z")
+    );
+    assert_eq!(e.interval.gone.as_ref().map(|g| g.run), Some(3));
+    assert_eq!(e.holders[0].process.as_ref().map(|p| p.pid), Some(200));
+    assert_eq!(q(&["container=0123456789ab"]).entries.len(), 1);
+    assert_eq!(
+        q(&["container=0123*"]).entries.len(),
+        0,
+        "`*` is no wildcard"
+    );
+    assert_eq!(q(&["port=22", "port=443"]).entries.len(), 2);
+    assert_eq!(q(&["port=22", "raddr=203.0.113.5"]).entries.len(), 0);
+    prune(
+        &db,
+        humantime::parse_rfc3339("2026-12-01T11:30:00Z").unwrap(),
+    )
+    .unwrap();
+    let t = q(&["lport=22"]);
+    let i = &t.entries[0].interval;
+    assert_eq!((i.first_seen.run, i.first_seen.at.as_deref()), (1, None));
+    assert_eq!(i.last_seen.as_ref().map(|s| s.run), Some(3));
+    assert!(i.gone.is_none());
+    let bad = Query::parse(&["user=", "portt=1", "state=nope"]).unwrap_err();
+    assert_eq!(bad.0.len(), 3, "{bad}");
+    assert!(Query::parse::<&str>(&[]).is_err());
+}

@@ -457,3 +457,178 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     let resolved = ids(&fourth, "resolved");
     assert!(new.iter().all(|id| resolved.contains(id)), "{fourth}");
 }
+
+/// `history timeline --json QUERY`.
+fn timeline(db: &Path, query: &[&str]) -> Value {
+    let mut args = vec!["history", "timeline", "--json"];
+    args.extend_from_slice(query);
+    let out = sw(db, &args);
+    expect_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What identifies a socket in a timeline entry and in a snapshot.
+fn identity(s: &Value) -> Value {
+    json!([
+        s["protocol"],
+        s["state"],
+        s["local"],
+        s["remote"],
+        s["inode"]
+    ])
+}
+
+/// `history timeline` over four live runs while a listener, a connection and their processes
+/// come and go and a listener's holder execs another program: for every run, the entries present
+/// at it (first seen at or before, not gone by it) are exactly the snapshot's sockets on the
+/// port, with the same holders; first seen, last seen and gone name the right runs and times;
+/// holder terms (pid, exe, user) and combined terms select what they say; the table says it too.
+#[test]
+fn history_timeline_tells_when_sockets_came_who_held_them_and_when_they_went() {
+    if !require_root("history_timeline_tells_when_sockets_came_who_held_them_and_when_they_went") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let db = ns.workdir().join("history.db");
+    let first = ns.service(&["listen", "127.0.0.1", "7201"]);
+    let mut snaps = vec![record_in(&ns, &db, 1)];
+    let client = ns.service(&["connect", "127.0.0.1", "7201"]);
+    snaps.push(record_in(&ns, &db, 2));
+    ns.kill(client);
+    ns.kill(first);
+    let sleeper = ns.service(&["listen-exec", "0.0.0.0", "7202", "/bin/sleep"]);
+    snaps.push(record_in(&ns, &db, 3));
+    let second = ns.service(&["listen", "127.0.0.1", "7201"]);
+    snaps.push(record_in(&ns, &db, 4));
+
+    let t = timeline(&db, &["port=7201"]);
+    let entries = t["entries"].as_array().unwrap();
+    assert_eq!(t["truncated"], false);
+    for (i, snap) in snaps.iter().enumerate() {
+        let run = i as i64 + 1;
+        let present = |e: &&Value| {
+            e["first_seen"]["run"].as_i64().unwrap() <= run
+                && e["gone"]["run"].as_i64().is_none_or(|g| g > run)
+        };
+        let mut from_timeline: Vec<(Value, Vec<u64>)> = entries
+            .iter()
+            .filter(present)
+            .map(|e| {
+                let mut pids: Vec<u64> = e["holders"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|h| present(h))
+                    .map(|h| h["pid"].as_u64().unwrap())
+                    .collect();
+                pids.sort_unstable();
+                (identity(&e["socket"]), pids)
+            })
+            .collect();
+        from_timeline.sort_by_key(|x| x.0.to_string());
+        let mut from_snapshot: Vec<(Value, Vec<u64>)> = snap
+            .sockets
+            .iter()
+            .filter(|s| {
+                [s.local, s.remote]
+                    .iter()
+                    .any(|e| e.is_some_and(|e| e.port == 7201))
+            })
+            .map(|s| {
+                let mut pids: Vec<u64> = s.owners.iter().map(|o| u64::from(o.pid)).collect();
+                pids.sort_unstable();
+                (identity(&serde_json::to_value(s).unwrap()), pids)
+            })
+            .collect();
+        from_snapshot.sort_by_key(|x| x.0.to_string());
+        assert_eq!(from_timeline, from_snapshot, "run {run}");
+        assert!(
+            !from_snapshot.is_empty() || run == 3,
+            "run {run} has port 7201"
+        );
+    }
+    // The first listener: came at run 1, last seen at run 2, gone by run 3, held by `first`.
+    let listeners: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["socket"]["state"] == "listen")
+        .collect();
+    assert_eq!(listeners.len(), 2, "{t}");
+    let at = |n: usize| json!(snaps[n - 1].meta.taken_at);
+    let old = listeners[0];
+    assert_eq!(old["first_seen"], json!({"run": 1, "at": at(1)}));
+    assert_eq!(old["last_seen"], json!({"run": 2, "at": at(2)}));
+    assert_eq!(old["gone"], json!({"run": 3, "at": at(3)}));
+    assert_eq!(old["holders"][0]["pid"], first);
+    let python = snaps[0].process(first).unwrap().exe.clone().unwrap();
+    assert_eq!(old["holders"][0]["process"]["exe"], json!(python));
+    let new = listeners[1];
+    assert_eq!(new["first_seen"], json!({"run": 4, "at": at(4)}));
+    assert_eq!(new["last_seen"], json!({"run": 4, "at": at(4)}));
+    assert_eq!(new["gone"], Value::Null);
+    assert_eq!(new["holders"][0]["pid"], second);
+
+    // Holder terms: a pid, the exe a listener's holder exec'd, a user; and combinations.
+    let count = |q: &[&str]| timeline(&db, q)["entries"].as_array().unwrap().len();
+    let by_pid = timeline(&db, &[&format!("pid={first}")]);
+    assert_eq!(by_pid["entries"].as_array().unwrap().len(), 1, "{by_pid}");
+    assert_eq!(
+        identity(&by_pid["entries"][0]["socket"]),
+        identity(&old["socket"])
+    );
+    let sleep = snaps[2].process(sleeper).unwrap().exe.clone().unwrap();
+    let sleep = format!("exe={}", sleep.to_str_lossy());
+    let by_exe = timeline(&db, &[&sleep]);
+    assert_eq!(by_exe["entries"].as_array().unwrap().len(), 1, "{by_exe}");
+    assert_eq!(by_exe["entries"][0]["socket"]["local"]["port"], 7202);
+    assert_eq!(by_exe["entries"][0]["first_seen"]["run"], 3);
+    assert_eq!(count(&["port=7201", "state=listen"]), 2);
+    assert_eq!(count(&["port=7201", "port=7202", "state=LISTEN"]), 3);
+    assert_eq!(count(&["addr=127.0.0.1", "lport=7201", "state=listen"]), 2);
+    assert_eq!(count(&["lport=7202", "user=0"]), 1);
+    assert_eq!(count(&["lport=7202", "user=root"]), 1);
+    assert_eq!(count(&["lport=7202", "user=nobody"]), 0);
+    assert_eq!(count(&["port=7201", &sleep]), 0);
+    assert_eq!(
+        timeline(&db, &["port=7201", "--limit", "1"])["truncated"],
+        true
+    );
+
+    // The table: the times, gone or present, and the holder.
+    let out = sw(&db, &["history", "timeline", "port=7201", "state=listen"]);
+    expect_exit(&out, 0);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let (t1, t3) = (&snaps[0].meta.taken_at, &snaps[2].meta.taken_at);
+    assert!(table.contains(&format!("{t1} .. ")), "{table}");
+    assert!(table.contains(&format!("gone by {t3}")), "{table}");
+    assert!(table.contains(", present"), "{table}");
+    assert!(table.contains(&format!("pid {first} fd ")), "{table}");
+    assert!(table.contains(&*python.to_str_lossy()), "{table}");
+}
+
+/// A query the timeline does not understand is exit 2 with every problem named at once.
+#[test]
+fn history_timeline_refuses_a_bad_query_naming_every_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let out = sw(
+        &db,
+        &[
+            "history",
+            "timeline",
+            "prot=tcp",
+            "port=99999",
+            "addr=10.0.0/8",
+            "x",
+        ],
+    );
+    expect_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "did you mean `proto`",
+        "`99999` is not a port",
+        "not an IP address",
+        "`x`: expected KEY=VALUE",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}
