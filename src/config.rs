@@ -65,6 +65,8 @@ crate::model::vocabulary! {
         MaxInputSize => "max_input_size",
         /// The history database that `--record` writes and `@TIME` reads.
         History => "history",
+        /// The size `history prune` brings the history under.
+        HistoryMaxSize => "history_max_size",
     }
 }
 
@@ -312,7 +314,8 @@ impl SettingValue for Select {
     }
 }
 
-/// `max_input_size`: a size (`64M`) or a number of bytes; absent for the per-kind defaults.
+/// `max_input_size` and `history_max_size`: a size (`64M`) or a number of bytes; absent for the
+/// per-kind defaults (no cap for the history).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxSize(pub Option<u64>);
 
@@ -365,6 +368,8 @@ pub struct Flags {
     pub max_input_size: Option<u64>,
     /// `--history`.
     pub history: Option<PathBuf>,
+    /// `history prune --max-size`.
+    pub history_max_size: Option<u64>,
 }
 
 /// Which configuration file to read.
@@ -411,6 +416,8 @@ pub struct Settings {
     pub max_input_size: Setting<MaxSize>,
     /// The history database.
     pub history: Setting<PathBuf>,
+    /// The size cap `history prune` applies (none: no cap).
+    pub history_max_size: Setting<MaxSize>,
     /// `rules.d` beside the file, when it exists (loaded before the `rules` setting).
     pub rules_d: Option<PathBuf>,
     /// The files of `lists.d` beside the file, in name order (loaded before the `lists` setting).
@@ -576,6 +583,7 @@ struct Partial {
     allow_partial: Option<bool>,
     max_input_size: Option<MaxSize>,
     history: Option<PathBuf>,
+    history_max_size: Option<MaxSize>,
 }
 
 impl Partial {
@@ -604,6 +612,7 @@ impl Partial {
             Key::AllowPartial => self.allow_partial = read(v, base)?,
             Key::MaxInputSize => self.max_input_size = read(v, base)?,
             Key::History => self.history = read(v, base)?,
+            Key::HistoryMaxSize => self.history_max_size = read(v, base)?,
         }
         Ok(())
     }
@@ -626,6 +635,7 @@ impl From<Flags> for Partial {
             allow_partial: f.allow_partial,
             max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
             history: f.history,
+            history_max_size: f.history_max_size.map(|b| MaxSize(Some(b))),
         }
     }
 }
@@ -716,6 +726,7 @@ impl Settings {
                 Key::History,
                 PathBuf::from(crate::history::DEFAULT_PATH)
             ),
+            history_max_size: layered!(history_max_size, Key::HistoryMaxSize, MaxSize(None)),
             file,
             rules_d,
             lists_d,
@@ -823,6 +834,7 @@ impl Settings {
             e(Key::AllowPartial, &self.allow_partial),
             e(Key::MaxInputSize, &self.max_input_size),
             e(Key::History, &self.history),
+            e(Key::HistoryMaxSize, &self.history_max_size),
         ]
     }
 }

@@ -152,7 +152,7 @@ fn empty_like(snap: &Snapshot) -> Snapshot {
 pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     let json = match cmd {
         HistoryCommand::Runs { json } => *json,
-        HistoryCommand::Prune { keep } => return prune(history, *keep),
+        HistoryCommand::Prune { keep, max_size } => return prune(history, *keep, *max_size),
         HistoryCommand::Timeline { query, json, limit } => {
             return timeline(history, query, *json, *limit);
         }
@@ -169,22 +169,63 @@ pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
-/// `history prune --keep DURATION`.
-fn prune(history: &HistoryPath, keep: std::time::Duration) -> Result<ExitStatus> {
+/// `history prune [--keep DURATION] [--max-size SIZE]`: the window first, then the size cap
+/// (the flag, else the `history_max_size` setting); at least one of them.
+fn prune(
+    history: &HistoryPath,
+    keep: Option<std::time::Duration>,
+    max_size: Option<u64>,
+) -> Result<ExitStatus> {
     let path = history.path()?;
-    let cutoff = std::time::SystemTime::now()
-        .checked_sub(keep)
-        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-    let p = history::prune(&path, cutoff)?;
-    eprintln!(
-        "sockwarden: pruned {} run{} and {} row{} from {}{}",
-        p.runs,
-        if p.runs == 1 { "" } else { "s" },
-        p.rows,
-        if p.rows == 1 { "" } else { "s" },
-        escape_str(&path.display().to_string()),
-        if p.vacuumed { "; compacted" } else { "" }
-    );
+    let choice = crate::cli::ConfigArgs::default().choice();
+    let flags = crate::config::Flags {
+        history_max_size: max_size,
+        ..crate::config::Flags::default()
+    };
+    let cap = super::settings(flags, &choice)?.history_max_size.value.0;
+    if keep.is_none() && cap.is_none() {
+        anyhow::bail!(
+            "history prune: give --keep DURATION or --max-size SIZE (or set history_max_size)"
+        );
+    }
+    let shown = escape_str(&path.display().to_string());
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    if let Some(keep) = keep {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(keep)
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        let p = history::prune(&path, cutoff)?;
+        eprintln!(
+            "sockwarden: pruned {} run{} and {} row{} older than {} from {shown}{}",
+            p.runs,
+            plural(p.runs),
+            p.rows,
+            plural(p.rows),
+            humantime::format_duration(keep),
+            if p.vacuumed { "; compacted" } else { "" }
+        );
+    }
+    if let Some(max) = cap {
+        let c = history::cap(&path, max)?;
+        eprintln!(
+            "sockwarden: size cap {max} bytes: {} -> {} bytes; pruned {} run{} and {} row{} \
+             from {shown}{}",
+            c.size_before,
+            c.size_after,
+            c.pruned.runs,
+            plural(c.pruned.runs),
+            c.pruned.rows,
+            plural(c.pruned.rows),
+            if c.pruned.vacuumed { "; compacted" } else { "" }
+        );
+        if c.over {
+            eprintln!(
+                "sockwarden: warning: {shown} is still over its size cap: the latest run alone \
+                 takes {} bytes; raise history_max_size",
+                c.size_after
+            );
+        }
+    }
     Ok(ExitStatus::Ok)
 }
 

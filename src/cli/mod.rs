@@ -121,11 +121,17 @@ pub enum HistoryCommand {
         json: bool,
     },
     /// Forget the runs older than DURATION, keeping the run in effect at that moment and every
-    /// interval a kept run sees; compacts the file when worth it.
+    /// interval a kept run sees; then, with a size cap (`--max-size`, else the
+    /// `history_max_size` setting), the oldest runs until the file fits. Compacts the file when
+    /// worth it.
     Prune {
         /// How much history to keep (`30d`, `12h`, `1week`).
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-        keep: std::time::Duration,
+        keep: Option<std::time::Duration>,
+        /// The most the history may take (`500M`, `2G`; K, M, G are powers of 1024) [default:
+        /// the `history_max_size` setting, else no cap].
+        #[arg(long, value_name = "SIZE", value_parser = crate::input::parse_size)]
+        max_size: Option<u64>,
     },
     /// When did sockets matching QUERY first appear, who held them, when did they go: every
     /// version of a matching socket, oldest first, with its holders and their intervals.
@@ -313,6 +319,7 @@ impl ScanArgs {
             allow_partial: allow_partial.then_some(true),
             max_input_size,
             history: None,
+            history_max_size: None,
         }
     }
 }

@@ -23,7 +23,7 @@ mod timeline;
 use std::path::{Path, PathBuf};
 
 pub use at::{At, BadAt};
-pub use prune::{Pruned, prune};
+pub use prune::{Capped, Pruned, cap, prune};
 pub use rebuild::load;
 pub use record::{Recorded, record};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};

@@ -540,3 +540,58 @@ fn timeline_answers_from_the_intervals() {
     assert_eq!(bad.0.len(), 3, "{bad}");
     assert!(Query::parse::<&str>(&[]).is_err());
 }
+
+/// A size cap deletes the oldest runs until the file fits, compacts it, and keeps every
+/// remaining run rebuilding as before; a cap the latest run alone exceeds keeps that run and
+/// says so.
+#[test]
+fn a_size_cap_prunes_the_oldest_runs_until_the_file_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let p = process(100, "d");
+    for run in 0..40u64 {
+        // 200 sockets, 20 of them new each run.
+        let socks = (0..200u64)
+            .map(|i| {
+                let inode = if i < 20 { 1000 * (run + 1) + i } else { i + 1 };
+                tcp((i + 1) as u16, Some(("192.0.2.1", 443)), inode, 100)
+            })
+            .collect();
+        let t = format!("2026-12-01T10:{run:02}:00Z");
+        record(&db, &snap(&t, socks, vec![p.clone()])).unwrap();
+    }
+    let size = |db: &Path| std::fs::metadata(db).unwrap().len();
+    let before_runs: Vec<Snapshot> = (1..=40).map(|i| load(&db, &At::Run(i)).unwrap()).collect();
+    let full = cap(&db, u64::MAX).unwrap();
+    assert_eq!(
+        full.pruned,
+        Pruned::default(),
+        "under the cap: nothing to do"
+    );
+    let max = full.size_before / 2;
+    let c = cap(&db, max).unwrap();
+    assert!(!c.over && c.size_after <= max, "{c:?}");
+    assert!(
+        c.pruned.vacuumed && c.pruned.runs > 0 && c.pruned.runs < 39,
+        "{c:?}"
+    );
+    // WAL checkpointed on close: the file itself is the size.
+    assert!(size(&db) <= max, "{} > {max}", size(&db));
+    let kept = runs(&db).unwrap();
+    assert_eq!(kept.last().unwrap().id, 40);
+    assert_eq!(kept[0].id, c.pruned.runs as i64 + 1, "the oldest runs went");
+    for r in &kept {
+        let b = &before_runs[r.id as usize - 1];
+        assert_eq!(projected(&load(&db, &At::Run(r.id)).unwrap()), projected(b));
+    }
+    let c = cap(&db, 4096).unwrap();
+    assert!(c.over, "{c:?}");
+    assert_eq!(
+        runs(&db).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [40]
+    );
+    assert_eq!(
+        projected(&load(&db, &At::Latest).unwrap()),
+        projected(&before_runs[39])
+    );
+}

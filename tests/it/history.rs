@@ -632,3 +632,52 @@ fn history_timeline_refuses_a_bad_query_naming_every_term() {
         assert!(err.contains(want), "{want}: {err}");
     }
 }
+
+/// `history prune` takes its size cap from `--max-size`, else SOCKWARDEN_HISTORY_MAX_SIZE, else
+/// the configuration file's `history_max_size`; without a window or a cap it is an error.
+#[test]
+fn history_prune_takes_its_size_cap_from_flag_env_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "history_max_size: 1K\n").unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "# no settings\n").unwrap();
+    let prune = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.arg("--history")
+            .arg(&db)
+            .args(["history", "prune"])
+            .args(args);
+        c.env_remove("SOCKWARDEN_HISTORY_MAX_SIZE")
+            .env("SOCKWARDEN_CONFIG", &empty);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let record = || expect_exit(&sw(&db, &["snapshot", "--record"]), 0);
+    record();
+    let out = prune(&[], &[]);
+    expect_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-size"));
+    let config = config.to_str().unwrap();
+    for (args, env) in [
+        (&["--max-size", "1K"][..], &[][..]),
+        (&[], &[("SOCKWARDEN_HISTORY_MAX_SIZE", "1K")]),
+        (&[], &[("SOCKWARDEN_CONFIG", config)]),
+    ] {
+        record();
+        record();
+        assert!(runs_of(&db).len() >= 3);
+        let out = prune(args, env);
+        expect_exit(&out, 0);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("size cap 1024 bytes"),
+            "{args:?} {env:?}: {err}"
+        );
+        assert!(err.contains("still over its size cap"), "{err}");
+        assert_eq!(runs_of(&db).len(), 1, "only the latest run is left");
+    }
+}
