@@ -51,10 +51,16 @@ fn finding(r: &ScanReport, f: &ReportFinding) -> Value {
         process(&mut doc, &Holder::from(p));
     }
     // Everything else, exact, in sockwarden's own terms (docs/report.md).
-    doc.insert(
-        "sockwarden".into(),
-        serde_json::to_value(f).expect("a finding serializes"),
-    );
+    let mut own = serde_json::to_value(f).expect("a finding serializes");
+    // With --since-last: whether the previous run had it, so a SIEM can alert on new ones only.
+    if let Some(s) = &r.since_last {
+        own["since_last"] = json!(if s.is_new(&f.id) {
+            "new"
+        } else {
+            "still_present"
+        });
+    }
+    doc.insert("sockwarden".into(), own);
     Value::Object(doc)
 }
 

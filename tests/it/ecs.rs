@@ -372,6 +372,14 @@ fn jsonl_change_events_conform_to_ecs() {
         let (all, changes) = since_last_jsonl(&db, from);
         assert_conforms(&changes);
         assert_conforms(&all);
+        // Findings say whether the previous run had them.
+        for f in all.iter().filter(|e| e["event"]["kind"] == "alert") {
+            let mark = &f["sockwarden"]["since_last"];
+            assert!(mark == "new" || mark == "still_present", "{f}");
+            if db.ends_with("none.db") {
+                assert_eq!(mark, "new", "no run yet: every finding is new");
+            }
+        }
         for e in &changes {
             let action = e["event"]["action"].as_str().unwrap().to_owned();
             let change = &e["sockwarden"]["change"];
