@@ -33,22 +33,23 @@ pub fn load(path: &Path, at: &At) -> Result<Snapshot, HistoryError> {
     };
     let scope = parse_scope(&scope).ok_or_else(|| bad(format!("scope {scope:?}")))?;
     let detail: Detail = serde_json::from_str(&detail).map_err(|e| bad(format!("detail: {e}")))?;
+    let late = is_late(&tx, run).map_err(sql)?;
     let mut sockets = Vec::new();
     let mut processes = BTreeMap::new();
     for ns in &scope {
         let mut by_id: HashMap<i64, usize> = HashMap::new();
-        for (id, s) in read_sockets(&tx, run, *ns).map_err(sql)? {
+        for (id, s) in read_sockets(&tx, run, *ns, late).map_err(sql)? {
             let s = s.map_err(&bad)?;
             by_id.insert(id, sockets.len());
             sockets.push(s);
         }
-        for (sid, owner) in read_holdings(&tx, run, *ns).map_err(sql)? {
+        for (sid, owner) in read_holdings(&tx, run, *ns, late).map_err(sql)? {
             let i = by_id
                 .get(&sid)
                 .ok_or_else(|| bad(format!("a holding names socket version {sid}")))?;
             sockets[*i].owners.push(owner);
         }
-        for p in read_processes(&tx, run, *ns).map_err(sql)? {
+        for p in read_processes(&tx, run, *ns, late).map_err(sql)? {
             let p = p.map_err(&bad)?;
             processes.entry(p.pid).or_insert(p);
         }
@@ -117,8 +118,41 @@ fn resolve(conn: &Connection, path: &Path, at: &At) -> Result<i64, HistoryError>
     }
 }
 
-/// `WHERE` of the rows open at run `?1` in namespace `?2`.
-const OPEN_AT: &str = "ns = ?2 AND first_run <= ?1 AND (end_run IS NULL OR end_run > ?1)";
+/// The query of the rows of `table` open at run `?1` in namespace `?2`, selecting `columns`.
+///
+/// A row is open at R when `first_run <= R` and it has not ended by R. For a run in the first
+/// half of the history, the rows that began by R are the fewer: `(ns, first_run)` finds them.
+/// For a later run (`late`: `@now`, which every `--since-last` rebuilds), those are nearly every
+/// row ever written, while the open rows and the rows that ended after R are few: the open-row
+/// index and `(ns, end_run, first_run) WHERE end_run IS NOT NULL` find them (named with
+/// `INDEXED BY`: SQLite has no statistics to choose by, and fails rather than scan if an index
+/// went missing).
+fn open_at(table: &str, columns: &str, late: bool) -> String {
+    if !late {
+        return format!(
+            "SELECT {columns} FROM {table} INDEXED BY {table}_first \
+             WHERE ns = ?2 AND first_run <= ?1 AND (end_run IS NULL OR end_run > ?1)"
+        );
+    }
+    format!(
+        "SELECT {columns} FROM {table} INDEXED BY {table}_open \
+         WHERE ns = ?2 AND end_run IS NULL AND first_run <= ?1 \
+         UNION ALL SELECT {columns} FROM {table} INDEXED BY {table}_ended \
+         WHERE ns = ?2 AND end_run > ?1 AND first_run <= ?1"
+    )
+}
+
+/// Whether run `run` is in the later half of the history's runs (see [`open_at`]).
+fn is_late(conn: &Connection, run: i64) -> rusqlite::Result<bool> {
+    let (lo, hi): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT min(id), max(id) FROM runs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(match (lo, hi) {
+        (Some(lo), Some(hi)) => run - lo > hi - run,
+        _ => false,
+    })
+}
 
 pub(super) type Parsed<T> = Result<T, String>;
 
@@ -126,10 +160,9 @@ fn read_sockets(
     conn: &Connection,
     run: i64,
     ns: u64,
+    late: bool,
 ) -> rusqlite::Result<Vec<(i64, Parsed<Socket>)>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {SOCKET_COLUMNS} FROM socket_versions WHERE {OPEN_AT}"
-    ))?;
+    let mut stmt = conn.prepare_cached(&open_at("socket_versions", SOCKET_COLUMNS, late))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
         Ok((r.get(0)?, socket_row(r, ns)?))
     })?;
@@ -193,10 +226,13 @@ pub(super) fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
     Ok(parsed.map(|row| row.to_socket()))
 }
 
-fn read_holdings(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<(i64, Owner)>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT socket_version, pid, fd FROM holdings WHERE {OPEN_AT}"
-    ))?;
+fn read_holdings(
+    conn: &Connection,
+    run: i64,
+    ns: u64,
+    late: bool,
+) -> rusqlite::Result<Vec<(i64, Owner)>> {
+    let mut stmt = conn.prepare_cached(&open_at("holdings", "socket_version, pid, fd", late))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
         Ok((
             r.get(0)?,
@@ -209,10 +245,13 @@ fn read_holdings(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<(
     rows.collect()
 }
 
-fn read_processes(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<Parsed<Process>>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {PROCESS_COLUMNS} FROM process_versions WHERE {OPEN_AT}"
-    ))?;
+fn read_processes(
+    conn: &Connection,
+    run: i64,
+    ns: u64,
+    late: bool,
+) -> rusqlite::Result<Vec<Parsed<Process>>> {
+    let mut stmt = conn.prepare_cached(&open_at("process_versions", PROCESS_COLUMNS, late))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| process_row(r, 0))?;
     rows.collect()
 }

@@ -103,8 +103,10 @@ CREATE INDEX holdings_first ON holdings (ns, first_run);
 
 /// Version 2: the indexes `history timeline` searches by (and that deleting a version in a
 /// prune needs, to check no holding names it): the sockets' addresses and ports, the processes'
-/// pid, exe, user and container, and the holdings by socket and process version. Partial
-/// indexes leave out the rows without the column (unix sockets have no address).
+/// pid, exe, user and container, and the holdings by socket and process version; and the ended
+/// rows by `(ns, end_run, first_run)`, which rebuild a recent run without reading every row
+/// ever written. Partial indexes leave out the rows without the column (unix sockets have no
+/// address; open rows have no end).
 const V2: &str = "
 CREATE INDEX socket_versions_local_port ON socket_versions (local_port)
     WHERE local_port IS NOT NULL;
@@ -121,6 +123,11 @@ CREATE INDEX process_versions_exe ON process_versions (exe) WHERE exe IS NOT NUL
 CREATE INDEX process_versions_user ON process_versions (user) WHERE user IS NOT NULL;
 CREATE INDEX process_versions_container_id ON process_versions (container_id)
     WHERE container_id IS NOT NULL;
+CREATE INDEX socket_versions_ended ON socket_versions (ns, end_run, first_run)
+    WHERE end_run IS NOT NULL;
+CREATE INDEX process_versions_ended ON process_versions (ns, end_run, first_run)
+    WHERE end_run IS NOT NULL;
+CREATE INDEX holdings_ended ON holdings (ns, end_run, first_run) WHERE end_run IS NOT NULL;
 ";
 
 /// How a history is opened.
