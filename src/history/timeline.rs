@@ -321,7 +321,7 @@ pub struct Entry {
 /// What `history timeline` answers: the matching socket versions, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Timeline {
-    /// The matches, by the run that first saw them, then by row id.
+    /// The matches, by the run that first saw them (their row ids are in that order).
     pub entries: Vec<Entry>,
     /// More versions matched than the limit: the oldest `limit` are listed.
     pub truncated: bool,
@@ -347,18 +347,25 @@ pub fn timeline(path: &Path, query: &Query, limit: usize) -> Result<Timeline, Hi
 /// The ids of the matching socket versions, ordered, `limit + 1` at most.
 fn matching(conn: &Connection, query: &Query, limit: usize) -> rusqlite::Result<Vec<i64>> {
     let (cond, mut params) = query.sql();
-    let join = if query.has_holder_terms() {
-        "JOIN holdings h ON h.socket_version = s.id \
-         JOIN process_versions p ON p.id = h.process_version"
+    // A socket with several matching holdings is one match.
+    let (select, join) = if query.has_holder_terms() {
+        (
+            "SELECT DISTINCT s.id",
+            "JOIN holdings h ON h.socket_version = s.id \
+             JOIN process_versions p ON p.id = h.process_version",
+        )
     } else {
-        ""
+        ("SELECT s.id", "")
     };
     params.push(SqlValue::Integer(
         i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
     ));
+    // Row ids follow the runs: a run's rows are inserted after every row of the runs before it
+    // (ids are the largest plus one, and the newest rows are never pruned), so the id order is
+    // the `first_run` order. An index on one column lists its equal entries by id: with one
+    // value of one key, the oldest `limit` are read and nothing is sorted.
     let mut stmt = conn.prepare(&format!(
-        "SELECT DISTINCT s.id, s.first_run FROM socket_versions s {join} WHERE {cond} \
-         ORDER BY s.first_run, s.id LIMIT ?"
+        "{select} FROM socket_versions s {join} WHERE {cond} ORDER BY s.id LIMIT ?"
     ))?;
     let rows = stmt.query_map(params_from_iter(params), |r| r.get::<_, i64>(0))?;
     rows.collect()
