@@ -74,7 +74,9 @@ pub struct BadTerm {
 
 impl fmt::Display for BadTerm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}`: {}", crate::text::escape_str(&self.term), self.why)
+        // Both may quote what was typed: escaped, as anything from outside on a terminal.
+        let esc = crate::text::escape_str;
+        write!(f, "`{}`: {}", esc(&self.term), esc(&self.why))
     }
 }
 

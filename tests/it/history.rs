@@ -605,7 +605,8 @@ fn history_timeline_tells_when_sockets_came_who_held_them_and_when_they_went() {
     assert!(table.contains(&*python.to_str_lossy()), "{table}");
 }
 
-/// A query the timeline does not understand is exit 2 with every problem named at once.
+/// A query the timeline does not understand is exit 2 with every problem named at once, what
+/// was typed escaped.
 #[test]
 fn history_timeline_refuses_a_bad_query_naming_every_term() {
     let dir = tempfile::tempdir().unwrap();
@@ -619,6 +620,7 @@ fn history_timeline_refuses_a_bad_query_naming_every_term() {
             "port=99999",
             "addr=10.0.0/8",
             "x",
+            "pid=\x1b[2J",
         ],
     );
     expect_exit(&out, 2);
@@ -628,9 +630,14 @@ fn history_timeline_refuses_a_bad_query_naming_every_term() {
         "`99999` is not a port",
         "not an IP address",
         "`x`: expected KEY=VALUE",
+        "`\\x1b[2J` is not a pid",
     ] {
         assert!(err.contains(want), "{want}: {err}");
     }
+    assert!(
+        !err.contains('\x1b'),
+        "a terminal escape reached stderr: {err}"
+    );
 }
 
 /// `history prune` takes its size cap from `--max-size`, else SOCKWARDEN_HISTORY_MAX_SIZE, else
