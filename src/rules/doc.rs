@@ -20,10 +20,15 @@ pub fn render_markdown(r: &Rule) -> String {
         format!("{:?}", d.status).to_lowercase(),
         d.tags
             .iter()
-            .map(|t| format!(
-                "[{t}](https://attack.mitre.org/techniques/{}/)",
-                t.replace('.', "/")
-            ))
+            .map(|t| if super::tags::is_attack(t) {
+                format!(
+                    "[{t}](https://attack.mitre.org/techniques/{}/)",
+                    t.replace('.', "/")
+                )
+            } else {
+                // Site, CIS, PCI tags: shown, not linked.
+                format!("`{t}`")
+            })
             .collect::<Vec<_>>()
             .join(", "),
         r.source
