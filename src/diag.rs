@@ -99,6 +99,22 @@ impl Locator {
         self.values.get(path).copied()
     }
 
+    /// Where the node at `path` is written: its key when it is a mapping entry (`severity`,
+    /// `when`), else the first position at or below it (a sequence item: `tags/1`, the first key
+    /// of `exceptions/0`; yaml-rust2 marks a block mapping's start after its first key).
+    pub fn start(&self, path: &str) -> Option<(usize, usize)> {
+        if let Some(k) = self.key(path) {
+            return Some(k);
+        }
+        let below = format!("{path}/");
+        self.values
+            .iter()
+            .chain(&self.keys)
+            .filter(|(p, _)| *p == path || p.starts_with(&below))
+            .map(|(_, pos)| *pos)
+            .min()
+    }
+
     /// The position of the first scalar whose text is `text` (a list name in a rule).
     pub fn scalar(&self, text: &str) -> Option<(usize, usize)> {
         self.scalars
@@ -218,5 +234,8 @@ mod tests {
         assert_eq!(l.key("listeners/1/protocol"), Some((4, 5)));
         assert_eq!(l.scalar("udp"), Some((4, 15)));
         assert_eq!(Locator::new("a: [").key("a"), None);
+        assert_eq!(l.start("listeners"), Some((2, 1)));
+        assert_eq!(l.start("listeners/1"), Some((4, 5)));
+        assert_eq!(l.start("listeners/0"), Some((3, 5)));
     }
 }

@@ -131,7 +131,11 @@ fn origins(r: &Rule) -> String {
             d.enabled.to_string(),
             r.locate(&o.enabled),
         ),
-        ("severity".into(), d.severity.name().into(), r.locate(&o.severity)),
+        (
+            "severity".into(),
+            d.severity.name().into(),
+            r.locate(&o.severity),
+        ),
         ("condition".into(), "`when`".into(), r.locate(&o.when)),
     ];
     for (t, at) in d.tags.iter().zip(&o.tags) {
@@ -141,9 +145,15 @@ fn origins(r: &Rule) -> String {
         rows.push(("tag".into(), format!("{t}{name}"), r.locate(at)));
     }
     for (i, at) in o.exceptions.iter().enumerate() {
-        rows.push((format!("exception {}", i + 1), "`exceptions`".into(), r.locate(at)));
+        rows.push((
+            format!("exception {}", i + 1),
+            "`exceptions`".into(),
+            r.locate(at),
+        ));
     }
-    let mut out = String::from("\n## In force\n\nEach part of the rule as `scan` evaluates it, and where it was set:\n\n");
+    let mut out = String::from(
+        "\n## In force\n\nEach part of the rule as `scan` evaluates it, and where it was set:\n\n",
+    );
     out.push_str("| part | value | set at |\n|---|---|---|\n");
     for (part, value, at) in rows {
         let _ = writeln!(

@@ -94,8 +94,14 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1046", "Network Service Discovery"),
     ("T1047", "Windows Management Instrumentation"),
     ("T1048", "Exfiltration Over Alternative Protocol"),
-    ("T1048.001", "Exfiltration Over Symmetric Encrypted Non-C2 Protocol"),
-    ("T1048.002", "Exfiltration Over Asymmetric Encrypted Non-C2 Protocol"),
+    (
+        "T1048.001",
+        "Exfiltration Over Symmetric Encrypted Non-C2 Protocol",
+    ),
+    (
+        "T1048.002",
+        "Exfiltration Over Asymmetric Encrypted Non-C2 Protocol",
+    ),
     ("T1048.003", "Exfiltration Over Unencrypted Non-C2 Protocol"),
     ("T1049", "System Network Connections Discovery"),
     ("T1052", "Exfiltration Over Physical Medium"),
@@ -151,7 +157,10 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1070.004", "File Deletion"),
     ("T1070.005", "Network Share Connection Removal"),
     ("T1070.006", "Timestomp"),
-    ("T1070.007", "Clear Network Connection History and Configurations"),
+    (
+        "T1070.007",
+        "Clear Network Connection History and Configurations",
+    ),
     ("T1070.008", "Clear Mailbox Data"),
     ("T1070.009", "Clear Persistence"),
     ("T1070.010", "Relocate Malware"),
@@ -255,7 +264,10 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1189", "Drive-by Compromise"),
     ("T1190", "Exploit Public-Facing Application"),
     ("T1195", "Supply Chain Compromise"),
-    ("T1195.001", "Compromise Software Dependencies and Development Tools"),
+    (
+        "T1195.001",
+        "Compromise Software Dependencies and Development Tools",
+    ),
     ("T1195.002", "Compromise Software Supply Chain"),
     ("T1195.003", "Compromise Hardware Supply Chain"),
     ("T1197", "BITS Jobs"),
@@ -310,8 +322,14 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1220", "XSL Script Processing"),
     ("T1221", "Template Injection"),
     ("T1222", "File and Directory Permissions Modification"),
-    ("T1222.001", "Windows File and Directory Permissions Modification"),
-    ("T1222.002", "Linux and Mac File and Directory Permissions Modification"),
+    (
+        "T1222.001",
+        "Windows File and Directory Permissions Modification",
+    ),
+    (
+        "T1222.002",
+        "Linux and Mac File and Directory Permissions Modification",
+    ),
     ("T1480", "Execution Guardrails"),
     ("T1480.001", "Environmental Keying"),
     ("T1480.002", "Mutual Exclusion"),
@@ -381,7 +399,10 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1546", "Event Triggered Execution"),
     ("T1546.001", "Change Default File Association"),
     ("T1546.002", "Screensaver"),
-    ("T1546.003", "Windows Management Instrumentation Event Subscription"),
+    (
+        "T1546.003",
+        "Windows Management Instrumentation Event Subscription",
+    ),
     ("T1546.004", "Unix Shell Configuration Modification"),
     ("T1546.005", "Trap"),
     ("T1546.006", "LC_LOAD_DYLIB Addition"),
@@ -542,9 +563,15 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T1574", "Hijack Execution Flow"),
     ("T1574.001", "DLL"),
     ("T1574.004", "Dylib Hijacking"),
-    ("T1574.005", "Executable Installer File Permissions Weakness"),
+    (
+        "T1574.005",
+        "Executable Installer File Permissions Weakness",
+    ),
     ("T1574.006", "Dynamic Linker Hijacking"),
-    ("T1574.007", "Path Interception by PATH Environment Variable"),
+    (
+        "T1574.007",
+        "Path Interception by PATH Environment Variable",
+    ),
     ("T1574.008", "Path Interception by Search Order Hijacking"),
     ("T1574.009", "Path Interception by Unquoted Path"),
     ("T1574.010", "Services File Permissions Weakness"),
@@ -731,7 +758,11 @@ mod tests {
     #[test]
     fn sorted_unique_and_well_formed() {
         assert!(TECHNIQUES.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(TECHNIQUES.iter().all(|(id, n)| looks_like_id(id) && !n.is_empty()));
+        assert!(
+            TECHNIQUES
+                .iter()
+                .all(|(id, n)| looks_like_id(id) && !n.is_empty())
+        );
         assert_eq!(name("T1059.004"), Some("Unix Shell"));
         assert_eq!(name("T1571"), Some("Non-Standard Port"));
         assert_eq!(name("T1043"), None, "deprecated in ATT&CK 7");

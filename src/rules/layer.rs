@@ -121,8 +121,7 @@ pub fn is_override(text: &str) -> bool {
         #[serde(default, rename = "override")]
         how: Option<serde_yaml::Value>,
     }
-    text.contains("override")
-        && serde_yaml::from_str::<Probe>(text).is_ok_and(|p| p.how.is_some())
+    text.contains("override") && serde_yaml::from_str::<Probe>(text).is_ok_and(|p| p.how.is_some())
 }
 
 /// The `id` of a rule file that did not load, when it has one: overrides of it are then not
@@ -144,7 +143,8 @@ pub fn parse(path: &str, text: &str) -> Result<OverrideDoc, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    serde_yaml::from_str(text).map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid override")])
+    serde_yaml::from_str(text)
+        .map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid override")])
 }
 
 /// The keys of an override and their declared modes.
@@ -153,11 +153,20 @@ fn check_structure(path: &str, map: &serde_yaml::Mapping, loc: &Locator) -> Vec<
     let at = |pos: Option<(usize, usize)>, msg: String| Locator::diagnostic(path, pos, msg);
     let declared = declared_modes(path, map, loc, &mut diags);
     let overridable: Vec<&str> = OVERRIDABLE.iter().map(|(k, _)| *k).collect();
-    let known = || ["id", "override"].into_iter().chain(overridable.iter().copied());
+    let known = || {
+        ["id", "override"]
+            .into_iter()
+            .chain(overridable.iter().copied())
+    };
     let mut set = Vec::new();
     for k in map.keys() {
         let Some(k) = k.as_str() else {
-            diags.push(Diagnostic::new(path, 1, 1, "a key of an override must be a word"));
+            diags.push(Diagnostic::new(
+                path,
+                1,
+                1,
+                "a key of an override must be a word",
+            ));
             continue;
         };
         match k {
@@ -183,7 +192,12 @@ fn check_structure(path: &str, map: &serde_yaml::Mapping, loc: &Locator) -> Vec<
         }
     }
     if !map.contains_key("id") {
-        diags.push(Diagnostic::new(path, 1, 1, "an override needs the `id` of the rule it changes"));
+        diags.push(Diagnostic::new(
+            path,
+            1,
+            1,
+            "an override needs the `id` of the rule it changes",
+        ));
     }
     for k in declared.keys() {
         if !set.contains(&k.as_str()) {
@@ -218,7 +232,11 @@ fn declared_modes(
     let overridable = OVERRIDABLE.iter().map(|(k, _)| *k);
     for (k, v) in how {
         let Some(k) = k.as_str() else {
-            diags.push(Locator::diagnostic(path, loc.value("override"), "a key of `override:` must be a word"));
+            diags.push(Locator::diagnostic(
+                path,
+                loc.value("override"),
+                "a key of `override:` must be a word",
+            ));
             continue;
         };
         let key_at = loc.key(&format!("override/{k}"));
@@ -288,7 +306,9 @@ mod tests {
 
     #[test]
     fn an_override_is_recognised_by_its_override_key() {
-        assert!(is_override("id: X\noverride: {severity: replace}\nseverity: low\n"));
+        assert!(is_override(
+            "id: X\noverride: {severity: replace}\nseverity: low\n"
+        ));
         assert!(!is_override("id: X\ntitle: override the default\n"));
         assert!(!is_override("id: [\n"));
     }

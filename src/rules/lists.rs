@@ -393,7 +393,10 @@ mod tests {
         .unwrap();
         assert_eq!(l.get("nets").unwrap(), ["10.0.0.0/8", "192.0.2.0/24"]);
         let added = &l.items("nets").unwrap()[1];
-        assert_eq!((added.file.as_str(), added.line, added.col), ("b.yaml", 1, 16));
+        assert_eq!(
+            (added.file.as_str(), added.line, added.col),
+            ("b.yaml", 1, 17)
+        );
         assert_eq!(l.get("ports").unwrap(), ["80", "443"]);
         let e = l
             .load(
@@ -404,9 +407,18 @@ mod tests {
             .unwrap_err();
         let text: Vec<String> = e.iter().map(ToString::to_string).collect();
         assert_eq!(text.len(), 3, "{text:#?}");
-        assert!(text[0].starts_with("c.yaml:1:1: unknown list `net`"), "{text:?}");
-        assert!(text[1].starts_with("c.yaml:2:8: list `ports`: a mapping here"), "{text:?}");
-        assert!(text[2].starts_with("c.yaml:3:21: list `nets`: one key only"), "{text:?}");
+        assert!(
+            text[0].starts_with("c.yaml:1:1: unknown list `net`"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].starts_with("c.yaml:2:8: list `ports`: a mapping here"),
+            "{text:?}"
+        );
+        assert!(
+            text[2].starts_with("c.yaml:3:21: list `nets`: one key only"),
+            "{text:?}"
+        );
         let e = l.load("d.yaml", "net: {append: [x]}\n", None).unwrap_err();
         assert_eq!(
             e[0].to_string(),

@@ -204,7 +204,7 @@ impl Rule {
                         .map(|l| l.text.as_str())
                 };
                 let (line, col) = text
-                    .and_then(|t| Locator::new(t).value(path))
+                    .and_then(|t| Locator::new(t).start(path))
                     .unwrap_or((1, 1));
                 format!("{file}:{line}:{col}")
             }
@@ -287,7 +287,7 @@ pub struct ExampleRun<'r> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// A node of a rule or override file: the file and the node's path (`severity`, `tags/1`,
-    /// as [`Locator`] names them); positions are computed when shown.
+    /// as [`Locator`] names them); positions ([`Locator::start`]) are computed when shown.
     Node {
         /// The file, as its source is named.
         file: String,
@@ -352,7 +352,9 @@ impl Origins {
         Origins {
             when: at("when".into()),
             severity: at("severity".into()),
-            tags: (0..doc.tags.len()).map(|i| at(format!("tags/{i}"))).collect(),
+            tags: (0..doc.tags.len())
+                .map(|i| at(format!("tags/{i}")))
+                .collect(),
             exceptions: (0..doc.exceptions.len())
                 .map(|i| at(format!("exceptions/{i}")))
                 .collect(),
@@ -525,7 +527,11 @@ fn apply_override(
     }
     if o.tags.as_ref().is_some_and(|t| t.is_empty()) && o.mode("tags") == layer::Mode::Replace {
         let at = loc().value("tags");
-        diags.push(Locator::diagnostic(&s.path, at, "a rule needs at least one tag"));
+        diags.push(Locator::diagnostic(
+            &s.path,
+            at,
+            "a rule needs at least one tag",
+        ));
     }
     if diags.len() == before {
         apply(&mut pack.rules[ri], o, s);
@@ -552,8 +558,8 @@ fn unknown_target(id: &str, pack: &Pack, later: &[Source]) -> String {
         .iter()
         .any(|(p, t)| !p.starts_with("rules/lists/") && layer::probe_id(t).as_deref() == Some(id));
     let note = if built_in {
-        " (it is a built-in rule, and the built-in pack is not loaded here: `rules check` and \
-         `rules test` load it with --over-defaults)"
+        " (it is a built-in rule, and the built-in pack is not loaded here: --no-default-rules, \
+         or `rules check`/`rules test` without --over-defaults)"
     } else {
         ""
     };
@@ -608,7 +614,9 @@ fn apply(rule: &mut Rule, o: layer::OverrideDoc, s: &Source) {
         }
         let n = t.len();
         rule.doc.tags.extend(t);
-        rule.origins.tags.extend((0..n).map(|i| at(format!("tags/{i}"))));
+        rule.origins
+            .tags
+            .extend((0..n).map(|i| at(format!("tags/{i}"))));
     }
     if let Some(e) = o.enabled {
         rule.doc.enabled = e;
@@ -848,6 +856,110 @@ examples:
         let r = &rs.rules[0];
         assert_eq!(r.state_mask, 1 << 9); // listen is the 10th state name
         assert_eq!(r.protocol_mask, u32::MAX);
+    }
+
+    const OVERRIDE: &str = "id: T-1
+override: {severity: replace, exceptions: append, tags: append, examples: append}
+severity: low
+exceptions:
+  - process.exe: /tmp/ok
+tags: [site:lab]
+examples:
+  no_match:
+    - socket: {protocol: tcp, state: listen, local: 0.0.0.0:4444}
+      process: {exe: /tmp/ok}
+";
+
+    #[test]
+    fn an_override_changes_the_rule_and_records_where() {
+        let rs = load(
+            &[src("r.yaml", GOOD), src("o.yaml", OVERRIDE)],
+            &[src("l.yaml", "dirs: [/tmp/]\n")],
+            &[],
+            &[],
+        )
+        .unwrap();
+        let r = &rs.rules[0];
+        assert_eq!(r.doc.severity, Severity::Low);
+        assert_eq!(r.doc.tags, ["T1059.004", "site:lab"]);
+        assert_eq!(r.doc.exceptions.len(), 1);
+        assert_eq!(r.locate(&r.origins.severity), "o.yaml:3:1");
+        assert_eq!(r.locate(&r.origins.when), "r.yaml:7:1");
+        assert_eq!(r.locate(&r.origins.tags[1]), "o.yaml:6:8");
+        assert_eq!(r.locate(&r.origins.exceptions[0]), "o.yaml:5:5");
+        // The definition's match examples run on the rule as defined only (an appended
+        // exception may suppress them on purpose); its no_match examples on the effective rule
+        // too; the override's on the rule as it leaves it.
+        let runs = r.example_runs();
+        let v: Vec<(bool, &str, Vec<usize>)> = runs
+            .iter()
+            .map(|x| (x.want, x.file, x.variants.clone()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (true, "r.yaml", vec![0]),
+                (false, "r.yaml", vec![0, 1]),
+                (false, "o.yaml", vec![1])
+            ]
+        );
+        assert!(r.variant(0).doc.exceptions.is_empty());
+        assert_eq!(r.variant(1).doc.exceptions.len(), 1);
+    }
+
+    #[test]
+    fn overrides_apply_in_order_and_must_follow_their_rule() {
+        let later = "id: T-1\noverride: {severity: replace}\nseverity: critical\n";
+        let rs = load(
+            &[
+                src("r.yaml", GOOD),
+                src("o.yaml", OVERRIDE),
+                src("p.yaml", later),
+            ],
+            &[src("l.yaml", "dirs: [/tmp/]\n")],
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(rs.rules[0].doc.severity, Severity::Critical);
+        let e = load(
+            &[src("o.yaml", OVERRIDE), src("r.yaml", GOOD)],
+            &[src("l.yaml", "dirs: [/tmp/]\n")],
+            &[],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e[0].to_string().starts_with(
+                "o.yaml:1:5: override of `T-1`, which is defined only later, in r.yaml"
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn picks_switch_rules_after_every_layer() {
+        use select::{Action, Pick};
+        let off = "id: T-2\noverride: {enabled: replace}\nenabled: false\n";
+        let pick = |action, pattern: &str| Pick {
+            action,
+            pattern: pattern.into(),
+            from: "test".into(),
+        };
+        let two = GOOD.replace("id: T-1", "id: T-2");
+        let sources = [src("r.yaml", GOOD), src("s.yaml", &two), src("o.yaml", off)];
+        let lists = [src("l.yaml", "dirs: [/tmp/]\n")];
+        let rs = load(&sources, &lists, &[], &[]).unwrap();
+        assert_eq!(rs.rules.len(), 1);
+        assert_eq!(rs.disabled[0].id(), "T-2");
+        let picks = [pick(Action::Enable, "T-2"), pick(Action::Disable, "T-*")];
+        let rs = load(&sources, &lists, &[], &picks).unwrap();
+        assert_eq!(rs.rules.len(), 1, "enable applies after disable");
+        assert_eq!(rs.rules[0].id(), "T-2");
+        assert_eq!(
+            rs.disabled[0].locate(&rs.disabled[0].origins.enabled),
+            "disable `T-*` (test)"
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ pub struct Pick {
 enum Matcher {
     Id(String),
     Glob(GlobMatcher),
-    Tag { want: String, glob: Option<GlobMatcher> },
+    Tag {
+        want: String,
+        glob: Option<GlobMatcher>,
+    },
 }
 
 /// A pattern that selects nothing, or is not a valid pattern.
@@ -97,7 +100,10 @@ impl Matcher {
 
 /// For each pick, the indexes of the rules (`(id, tags)`) it selects; every pattern that
 /// selects nothing or does not parse is an error, all of them at once.
-pub fn resolve(picks: &[Pick], rules: &[(&str, &[String])]) -> Result<Vec<Vec<usize>>, Vec<PickError>> {
+pub fn resolve(
+    picks: &[Pick],
+    rules: &[(&str, &[String])],
+) -> Result<Vec<Vec<usize>>, Vec<PickError>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in picks {
@@ -183,8 +189,8 @@ mod tests {
 
     #[test]
     fn ids_globs_and_tags_select_rules() {
-        let t1 = vec!["T1571".to_string(), "cis:4.1".to_string()];
-        let t2 = vec!["T1059.004".to_string()];
+        let t1 = ["T1571".to_string(), "cis:4.1".to_string()];
+        let t2 = ["T1059.004".to_string()];
         let rules: Vec<(&str, &[String])> = vec![("NET-C2-001", &t1[..]), ("NET-SHL-001", &t2[..])];
         let picks = [
             pick(Action::Disable, "NET-C2-*"),
@@ -198,7 +204,7 @@ mod tests {
 
     #[test]
     fn patterns_that_select_nothing_are_all_errors_with_hints() {
-        let t1 = vec!["T1571".to_string()];
+        let t1 = ["T1571".to_string()];
         let rules: Vec<(&str, &[String])> = vec![("NET-C2-001", &t1[..])];
         let picks = [
             pick(Action::Disable, "NET-C2-01"),
@@ -213,7 +219,11 @@ mod tests {
             "disable `NET-C2-01` (command line): no rule has that id; did you mean `NET-C2-001`?"
         );
         assert!(text[1].ends_with("did you mean `NET-C2-*`?"), "{}", text[1]);
-        assert!(text[2].ends_with("did you mean `tag:T1571`?"), "{}", text[2]);
+        assert!(
+            text[2].ends_with("did you mean `tag:T1571`?"),
+            "{}",
+            text[2]
+        );
         assert!(text[3].contains("not a valid glob"), "{}", text[3]);
     }
 }

@@ -67,10 +67,24 @@ mod tests {
         let e = check("T1043").unwrap_err();
         assert!(e.contains("has no such technique"), "{e}");
         assert!(check("T9999.001").is_err());
-        for ok in ["cis:4.1", "pci:1.2.3", "site:dmz", "nist-800-53:AC-4", "site:team/web"] {
+        for ok in [
+            "cis:4.1",
+            "pci:1.2.3",
+            "site:dmz",
+            "nist-800-53:AC-4",
+            "site:team/web",
+        ] {
             assert!(check(ok).is_ok(), "{ok}");
         }
-        for bad in ["execution", "CIS:4.1", "cis:", ":x", "site:two words", "t1059", "9x:y"] {
+        for bad in [
+            "execution",
+            "CIS:4.1",
+            "cis:",
+            ":x",
+            "site:two words",
+            "t1059",
+            "9x:y",
+        ] {
             assert!(check(bad).is_err(), "{bad}");
         }
     }

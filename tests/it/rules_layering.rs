@@ -55,7 +55,7 @@ fn run(args: &[&str]) -> Output {
 /// `extra` names one).
 fn scan(extra: &[&str]) -> (Output, Value) {
     let mut args = vec!["scan", "--from", SNAPSHOT, "--format", "json"];
-    if !extra.iter().any(|a| *a == "--config") {
+    if !extra.contains(&"--config") {
         args.push("--no-config");
     }
     args.extend_from_slice(extra);
@@ -110,7 +110,8 @@ fn issue_15_override_appends_an_exception_changes_severity_and_tags() {
     expect_exit(&out, 1);
     let base = findings(&before, "NET-NET-001");
     assert!(
-        base.iter().any(|f| f.1 == "203.0.113.66" && f.0 == "medium"),
+        base.iter()
+            .any(|f| f.1 == "203.0.113.66" && f.0 == "medium"),
         "{base:?}"
     );
     let site = Site::new();
@@ -146,11 +147,20 @@ fn issue_15_only_attack_tags_map_to_attack_in_sarif_and_ecs() {
     );
     let o = o.display().to_string();
     let out = run(&[
-        "scan", "--no-config", "--from", SNAPSHOT, "--rules", &o, "--format", "sarif",
+        "scan",
+        "--no-config",
+        "--from",
+        SNAPSHOT,
+        "--rules",
+        &o,
+        "--format",
+        "sarif",
     ]);
     expect_exit(&out, 1);
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     let c2 = rules.iter().find(|r| r["id"] == "NET-C2-003").unwrap();
     let tags: Vec<&str> = c2["properties"]["tags"]
         .as_array()
@@ -163,7 +173,14 @@ fn issue_15_only_attack_tags_map_to_attack_in_sarif_and_ecs() {
         ["external/attack/T1571", "cis:4.4", "pci:1.3.1", "security"]
     );
     let out = run(&[
-        "scan", "--no-config", "--from", SNAPSHOT, "--rules", &o, "--format", "jsonl",
+        "scan",
+        "--no-config",
+        "--from",
+        SNAPSHOT,
+        "--rules",
+        &o,
+        "--format",
+        "jsonl",
     ]);
     expect_exit(&out, 1);
     let line = stdout(&out)
@@ -171,7 +188,10 @@ fn issue_15_only_attack_tags_map_to_attack_in_sarif_and_ecs() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .find(|v| v["rule"]["id"] == "NET-C2-003")
         .unwrap();
-    assert_eq!(line["threat"]["technique"]["id"], serde_json::json!(["T1571"]));
+    assert_eq!(
+        line["threat"]["technique"]["id"],
+        serde_json::json!(["T1571"])
+    );
     assert_eq!(
         line["sockwarden"]["tags"],
         serde_json::json!(["T1571", "cis:4.4", "pci:1.3.1"])
@@ -229,7 +249,10 @@ fn issue_15_lists_append_or_replace() {
         .into_iter()
         .map(|f| f.1)
         .collect();
-    assert!(!remotes.contains(&"203.0.113.66".to_string()), "{remotes:?}");
+    assert!(
+        !remotes.contains(&"203.0.113.66".to_string()),
+        "{remotes:?}"
+    );
     assert!(
         !remotes.contains(&"10.0.0.9".to_string()),
         "10/8 stays trusted: {remotes:?}"
@@ -240,7 +263,10 @@ fn issue_15_lists_append_or_replace() {
         .into_iter()
         .map(|f| f.1)
         .collect();
-    assert!(!remotes.contains(&"203.0.113.66".to_string()), "{remotes:?}");
+    assert!(
+        !remotes.contains(&"203.0.113.66".to_string()),
+        "{remotes:?}"
+    );
     assert!(
         remotes.contains(&"10.0.0.9".to_string()),
         "10/8 is no longer trusted: {remotes:?}"
@@ -254,7 +280,13 @@ fn issue_15_disable_and_enable_by_id_glob_and_tag() {
     assert!(!findings(&all, "NET-PRC-001").is_empty());
     let (out, report) = scan(&["--disable", "NET-BPF-*", "--disable", "tag:T1564.001"]);
     expect_exit(&out, 1);
-    for id in ["NET-BPF-001", "NET-BPF-002", "NET-BPF-003", "NET-BPF-004", "NET-PRC-004"] {
+    for id in [
+        "NET-BPF-001",
+        "NET-BPF-002",
+        "NET-BPF-003",
+        "NET-BPF-004",
+        "NET-PRC-004",
+    ] {
         assert!(findings(&report, id).is_empty(), "{id} still fires");
     }
     assert!(!findings(&report, "NET-PRC-001").is_empty());
@@ -309,11 +341,22 @@ fn issue_15_layers_apply_in_order_and_config_enable_works() {
     );
     let cfg = site.path("etc/config.yaml");
     let (_, report) = scan(&["--config", &cfg]);
-    assert_eq!(findings(&report, "NET-C2-003")[0].0, "info", "rules.d in name order");
-    assert!(!findings(&report, "NET-BPF-001").is_empty(), "enable after disable");
+    assert_eq!(
+        findings(&report, "NET-C2-003")[0].0,
+        "info",
+        "rules.d in name order"
+    );
+    assert!(
+        !findings(&report, "NET-BPF-001").is_empty(),
+        "enable after disable"
+    );
     assert!(findings(&report, "NET-BPF-002").is_empty());
     let (_, report) = scan(&["--config", &cfg, "--rules", &cli.display().to_string()]);
-    assert_eq!(findings(&report, "NET-C2-003")[0].0, "critical", "--rules last");
+    assert_eq!(
+        findings(&report, "NET-C2-003")[0].0,
+        "critical",
+        "--rules last"
+    );
     // An override in rules.d of a rule that only --rules defines comes too early.
     site.file(
         "etc/rules.d/30-site.yaml",
@@ -325,7 +368,12 @@ fn issue_15_layers_apply_in_order_and_config_enable_works() {
             .unwrap()
             .replace("TEST-UNIX-001", "SITE-001"),
     );
-    let (out, _) = scan(&["--config", &cfg, "--rules", &site_rule.display().to_string()]);
+    let (out, _) = scan(&[
+        "--config",
+        &cfg,
+        "--rules",
+        &site_rule.display().to_string(),
+    ]);
     expect_exit(&out, 2);
     let err = stderr(&out);
     let want = format!(
@@ -342,7 +390,14 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     let o = site.file("10-net.yaml", NET_OVERRIDE);
     let o = o.display().to_string();
     let out = run(&[
-        "rules", "list", "--effective", "--no-config", "--rules", &o, "--disable", "NET-C2-*",
+        "rules",
+        "list",
+        "--effective",
+        "--no-config",
+        "--rules",
+        &o,
+        "--disable",
+        "NET-C2-*",
     ]);
     expect_exit(&out, 0);
     let text = stdout(&out);
@@ -357,7 +412,10 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     assert!(net.contains("T1071,T1041,site:dmz,cis:13.6"), "{net}");
     assert!(net.contains(&format!("[on] [overridden by {o}]")), "{net}");
     let c2 = line("NET-C2-003");
-    assert!(c2.ends_with("[off] [disable `NET-C2-*` (command line)]"), "{c2}");
+    assert!(
+        c2.ends_with("[off] [disable `NET-C2-*` (command line)]"),
+        "{c2}"
+    );
     let last = text.lines().last().unwrap();
     assert!(last.contains(" on, ") && last.ends_with(" off"), "{last}");
     let out = run(&["rules", "explain", "NET-NET-001", "--rules", &o]);
@@ -365,13 +423,13 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     let text = stdout(&out);
     let def = "rules/network/NET-NET-001-untrusted-remote.yaml";
     for row in [
-        format!("| severity | low | `{o}:6:11` |"),
-        format!("| enabled | true | `{def}:1:5` |"),
+        format!("| severity | low | `{o}:6:1` |"),
+        format!("| enabled | true | `{def}:1:1` |"),
         format!("| tag | T1071 (Application Layer Protocol) | `{def}:5:8` |"),
         format!("| tag | site:dmz | `{o}:9:8` |"),
         format!("| tag | cis:13.6 | `{o}:9:18` |"),
         format!("| exception 1 | `exceptions` | `{o}:8:5` |"),
-        format!("| condition | `when` | `{def}:18:3` |"),
+        format!("| condition | `when` | `{def}:17:1` |"),
     ] {
         assert!(text.contains(&row), "{row}\n{text}");
     }
@@ -396,22 +454,40 @@ fn issue_15_rules_test_runs_override_examples_against_the_effective_rule() {
     let out = run(&["rules", "test", "--over-defaults", &dir]);
     let text = stdout(&out);
     expect_exit(&out, 0);
-    assert!(text.contains("ok   NET-NET-001 match #0 against the effective rule"), "{text}");
+    assert!(
+        text.contains("ok   NET-NET-001 match #0 against the effective rule"),
+        "{text}"
+    );
     // The rule's own no_match examples still hold after an appended exception; its match
     // examples are run against the rule as defined.
-    assert!(text.contains("ok   NET-NET-001 no_match #0 against the effective rule"), "{text}");
+    assert!(
+        text.contains("ok   NET-NET-001 no_match #0 against the effective rule"),
+        "{text}"
+    );
     assert!(text.contains("ok   NET-NET-001 match #1 against the rule before later overrides"));
-    assert!(!text.contains("NET-C2-003"), "only the rules the directory changes: {text}");
+    assert!(
+        !text.contains("NET-C2-003"),
+        "only the rules the directory changes: {text}"
+    );
     // An override example that the effective rule does not meet fails the run.
     let bad = good.replace("remote: 203.0.113.10:4444", "remote: 203.0.113.10:443");
     let bad = site.file("bad/10-net.yaml", &bad);
-    let out = run(&["rules", "test", "--over-defaults", &bad.display().to_string()]);
+    let out = run(&[
+        "rules",
+        "test",
+        "--over-defaults",
+        &bad.display().to_string(),
+    ]);
     expect_exit(&out, 1);
     assert!(stdout(&out).contains("FAIL NET-NET-001 match #0 against the effective rule"));
     // Without --over-defaults the built-in rule is not there, and the error says so.
     let out = run(&["rules", "check", &bad.display().to_string()]);
     expect_exit(&out, 2);
-    assert!(stderr(&out).contains("it is a built-in rule"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("it is a built-in rule"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Every file in tests/fixtures/broken_overrides is rejected with exit 2 and its error at the
@@ -419,7 +495,12 @@ fn issue_15_rules_test_runs_override_examples_against_the_effective_rule() {
 #[test]
 fn issue_15_broken_overrides_are_rejected_with_located_errors() {
     crate::common::assert_located_errors("broken_overrides", 14, |f| {
-        run(&["rules", "check", "--over-defaults", &f.display().to_string()])
+        run(&[
+            "rules",
+            "check",
+            "--over-defaults",
+            &f.display().to_string(),
+        ])
     });
 }
 
@@ -438,15 +519,26 @@ fn issue_15_every_override_problem_is_reported_at_once() {
     ]);
     expect_exit(&out, 2);
     let err = stderr(&out);
-    let located = err.lines().filter(|l| l.contains("broken_overrides/")).count();
-    assert!(located >= n, "{located} located errors for {n} files:\n{err}");
+    let located = err
+        .lines()
+        .filter(|l| l.contains("broken_overrides/"))
+        .count();
+    assert!(
+        located >= n,
+        "{located} located errors for {n} files:\n{err}"
+    );
     let site = Site::new();
     let f = site.file(
         "many.yaml",
         "id: NET-NET-001\noverride:\n  severity: append\n  title: replace\n  tags: append\n\
          severity: low\ndescription: x\nsevrity: high\n",
     );
-    let out = run(&["rules", "check", "--over-defaults", &f.display().to_string()]);
+    let out = run(&[
+        "rules",
+        "check",
+        "--over-defaults",
+        &f.display().to_string(),
+    ]);
     expect_exit(&out, 2);
     let err = stderr(&out);
     let p = f.display().to_string();
@@ -463,11 +555,20 @@ fn issue_15_every_override_problem_is_reported_at_once() {
         "lists.yaml",
         "trusted_netwrks: {append: [192.0.2.0/24]}\nshells: {add: [zsh]}\n",
     );
-    let out = run(&["rules", "list", "--no-config", "--lists", &lists.display().to_string()]);
+    let out = run(&[
+        "rules",
+        "list",
+        "--no-config",
+        "--lists",
+        &lists.display().to_string(),
+    ]);
     expect_exit(&out, 2);
     let err = stderr(&out);
     let l = lists.display().to_string();
-    assert!(err.contains(&format!("{l}:2:9: list `shells`: a mapping here")), "{err}");
+    assert!(
+        err.contains(&format!("{l}:2:9: list `shells`: a mapping here")),
+        "{err}"
+    );
     assert!(
         err.contains(&format!("{l}:1:1: unknown list `trusted_netwrks`")),
         "both problems of the file: {err}"

@@ -462,7 +462,8 @@ fn i2_unknown_output_format_and_disable_prefix_are_errors() {
     ]);
     expect_exit(&out, 2);
     assert!(
-        stderr(&out).contains("disable `NET-C2-00` (command line): no rule has that id; did you mean"),
+        stderr(&out)
+            .contains("disable `NET-C2-00` (command line): no rule has that id; did you mean"),
         "{}",
         stderr(&out)
     );
