@@ -3,7 +3,7 @@
 //! revoked id cannot reach a SARIF or ECS consumer as if it were a technique.
 //!
 //! Data: MITRE ATT&CK(R) Enterprise 18.0, (c) The MITRE Corporation, reproduced under its terms of
-//! use (https://attack.mitre.org/resources/legal-and-branding/terms-of-use/). Generated, one line a
+//! use (<https://attack.mitre.org/resources/legal-and-branding/terms-of-use/>). Generated, one line a
 //! technique, sorted by id (a unit test checks the order); to update, regenerate from the
 //! enterprise-attack STIX bundle's `attack-pattern` objects that are neither revoked nor
 //! deprecated.

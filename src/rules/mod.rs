@@ -219,7 +219,7 @@ impl Rule {
         }
     }
 
-    /// The rule with the matching parts of `variant` ([`Origins::variants`]; the last is the
+    /// The rule with the matching parts of `variant` ([`Origins::earlier`]; the last is the
     /// effective rule itself).
     pub fn variant(&self, variant: usize) -> Rule {
         let mut r = self.clone();
