@@ -262,7 +262,12 @@ pub fn test_examples(rs: &RuleSet, wanted: impl Fn(&Rule) -> bool) -> (String, u
                     ""
                 };
                 let verdict = verdict(&single, run.example, run.want);
-                let i = run.index;
+                // An override's examples name their file: `no_match #0` alone is the rule's own.
+                let i = if run.file == rule.source {
+                    run.index.to_string()
+                } else {
+                    format!("{} of {}", run.index, escape_str(run.file))
+                };
                 match verdict {
                     Ok(()) => {
                         passed += 1;

@@ -454,8 +454,11 @@ fn issue_15_rules_test_runs_override_examples_against_the_effective_rule() {
     let out = run(&["rules", "test", "--over-defaults", &dir]);
     let text = stdout(&out);
     expect_exit(&out, 0);
+    let of = format!("of {dir}/10-net.yaml");
     assert!(
-        text.contains("ok   NET-NET-001 match #0 against the effective rule"),
+        text.contains(&format!(
+            "ok   NET-NET-001 match #0 {of} against the effective rule"
+        )),
         "{text}"
     );
     // The rule's own no_match examples still hold after an appended exception; its match
@@ -479,7 +482,14 @@ fn issue_15_rules_test_runs_override_examples_against_the_effective_rule() {
         &bad.display().to_string(),
     ]);
     expect_exit(&out, 1);
-    assert!(stdout(&out).contains("FAIL NET-NET-001 match #0 against the effective rule"));
+    let of = format!("of {}", bad.display());
+    assert!(
+        stdout(&out).contains(&format!(
+            "FAIL NET-NET-001 match #0 {of} against the effective rule"
+        )),
+        "{}",
+        stdout(&out)
+    );
     // Without --over-defaults the built-in rule is not there, and the error says so.
     let out = run(&["rules", "check", &bad.display().to_string()]);
     expect_exit(&out, 2);
