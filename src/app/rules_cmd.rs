@@ -136,7 +136,7 @@ fn origins(r: &Rule) -> String {
             d.severity.name().into(),
             r.locate(&o.severity),
         ),
-        ("condition".into(), "`when`".into(), r.locate(&o.when)),
+        ("condition".into(), "below".into(), r.locate(&o.when)),
     ];
     for (t, at) in d.tags.iter().zip(&o.tags) {
         let name = crate::rules::attack::name(t)
@@ -145,11 +145,7 @@ fn origins(r: &Rule) -> String {
         rows.push(("tag".into(), format!("{t}{name}"), r.locate(at)));
     }
     for (i, at) in o.exceptions.iter().enumerate() {
-        rows.push((
-            format!("exception {}", i + 1),
-            "`exceptions`".into(),
-            r.locate(at),
-        ));
+        rows.push((format!("exception {}", i + 1), "below".into(), r.locate(at)));
     }
     let mut out = String::from(
         "\n## In force\n\nEach part of the rule as `scan` evaluates it, and where it was set:\n\n",
@@ -163,15 +159,37 @@ fn origins(r: &Rule) -> String {
             escape_str(&at)
         );
     }
+    let parts = std::iter::once(("Condition".to_string(), &o.when)).chain(
+        o.exceptions
+            .iter()
+            .enumerate()
+            .map(|(i, at)| (format!("Exception {}", i + 1), at)),
+    );
+    for (title, at) in parts {
+        if let Some(x) = r.excerpt(at) {
+            let _ = writeln!(
+                out,
+                "\n### {title} ({})\n\n```yaml\n{}\n```",
+                escape_str(&r.locate(at)),
+                fenced(&x)
+            );
+        }
+    }
     for l in &o.layers {
         let _ = writeln!(
             out,
             "\n### Override {}\n\n```yaml\n{}\n```",
             escape_str(&l.path),
-            l.text.trim_end()
+            fenced(l.text.trim_end())
         );
     }
     out
+}
+
+/// YAML for a terminal: each line escaped (a rule file is input, and may hold control
+/// characters), line breaks kept.
+fn fenced(text: &str) -> String {
+    text.lines().map(escape_str).collect::<Vec<_>>().join("\n")
 }
 
 /// Whether a rule and every layer that changed it come from the built-in pack.

@@ -194,21 +194,33 @@ impl Rule {
         match o {
             Origin::Pick(p) => format!("{} `{}` ({})", p.action, p.pattern, p.from),
             Origin::Node { file, path } => {
-                let text = if *file == self.source {
-                    Some(self.text.as_str())
-                } else {
-                    self.origins
-                        .layers
-                        .iter()
-                        .find(|l| l.path == *file)
-                        .map(|l| l.text.as_str())
-                };
-                let (line, col) = text
+                let (line, col) = self
+                    .text_of(file)
                     .and_then(|t| Locator::new(t).start(path))
                     .unwrap_or((1, 1));
                 format!("{file}:{line}:{col}")
             }
         }
+    }
+
+    /// The YAML lines that wrote a part of the rule (`when:` and its block, one item of
+    /// `exceptions:`), as [`doc::excerpt`] cuts them; `None` for a pattern.
+    pub fn excerpt(&self, o: &Origin) -> Option<String> {
+        let Origin::Node { file, path } = o else {
+            return None;
+        };
+        let text = self.text_of(file)?;
+        let (line, col) = Locator::new(text).start(path)?;
+        Some(doc::excerpt(text, line, col))
+    }
+
+    /// The text of the definition or of an override applied, by file name.
+    fn text_of(&self, file: &str) -> Option<&str> {
+        if file == self.source {
+            return Some(&self.text);
+        }
+        let layer = self.origins.layers.iter().find(|l| l.path == file)?;
+        Some(&layer.text)
     }
 
     /// The matching parts of the rule as it stands now.

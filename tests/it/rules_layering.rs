@@ -428,12 +428,21 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
         format!("| tag | T1071 (Application Layer Protocol) | `{def}:5:8` |"),
         format!("| tag | site:dmz | `{o}:9:8` |"),
         format!("| tag | cis:13.6 | `{o}:9:18` |"),
-        format!("| exception 1 | `exceptions` | `{o}:8:5` |"),
-        format!("| condition | `when` | `{def}:17:1` |"),
+        format!("| exception 1 | below | `{o}:8:5` |"),
+        format!("| condition | below | `{def}:17:1` |"),
     ] {
         assert!(text.contains(&row), "{row}\n{text}");
     }
     assert!(text.contains(&format!("### Override {o}")), "{text}");
+    let exception =
+        format!("### Exception 1 ({o}:8:5)\n\n```yaml\n  - socket.remote.port: 443\n```");
+    assert!(text.contains(&exception), "{text}");
+    assert!(
+        text.contains(&format!(
+            "### Condition ({def}:17:1)\n\n```yaml\nwhen:\n  all:\n"
+        )),
+        "{text}"
+    );
     let out = run(&["rules", "explain", "NET-NET-01"]);
     expect_exit(&out, 2);
     assert!(stderr(&out).contains("did you mean `NET-NET-001`?"));
