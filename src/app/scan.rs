@@ -21,8 +21,9 @@ pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     discover::load(inputs).map_err(|e| {
         match &e {
             discover::LoadError::Invalid(diags) => {
+                // Messages quote the files (ids, keys, list names): escaped for the terminal.
                 for d in diags {
-                    eprintln!("{d}");
+                    eprintln!("{}", crate::text::escape_str(&d.to_string()));
                 }
             }
             discover::LoadError::Picks(errors) => {

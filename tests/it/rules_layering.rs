@@ -570,6 +570,24 @@ fn issue_15_every_override_problem_is_reported_at_once() {
     ] {
         assert!(err.contains(&want), "{want}\n{err}");
     }
+    // Ids in messages come from the files: escaped for the terminal.
+    let hostile = site.file(
+        "hostile.yaml",
+        "id: \"NET-\\e[31mX\"\noverride: {severity: replace}\nseverity: low\n",
+    );
+    let out = run(&[
+        "rules",
+        "check",
+        "--over-defaults",
+        &hostile.display().to_string(),
+    ]);
+    expect_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("override of `NET-\\x1b[31mX`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains('\x1b'));
     let lists = site.file(
         "lists.yaml",
         "trusted_netwrks: {append: [192.0.2.0/24]}\nshells: {add: [zsh]}\n",
