@@ -47,7 +47,7 @@ crate::model::vocabulary! {
         DefaultRules => "default_rules",
         /// More rule files or directories.
         Rules => "rules",
-        /// List files replacing default lists.
+        /// List files replacing (or appending to) default lists.
         Lists => "lists",
         /// Rules switched off: ids, globs (`NET-C2-*`), tags (`tag:T1571`).
         Disable => "disable",
