@@ -116,12 +116,9 @@ impl OverrideDoc {
 /// Whether a rule file's text is an override (it has an `override` key) rather than a rule: a
 /// cheap look at the text first, so the built-in pack is not parsed twice.
 pub fn is_override(text: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Probe {
-        #[serde(default, rename = "override")]
-        how: Option<serde_yaml::Value>,
-    }
-    text.contains("override") && serde_yaml::from_str::<Probe>(text).is_ok_and(|p| p.how.is_some())
+    // The YAML parser's index, not serde: a repeated key must not turn an override into a rule
+    // with an unknown `override` field.
+    text.contains("override") && Locator::new(text).key("override").is_some()
 }
 
 /// The `id` of a rule file that did not load, when it has one: overrides of it are then not
@@ -136,9 +133,20 @@ pub fn probe_id(text: &str) -> Option<String> {
 
 /// Reads an override: its structure (every problem, located), then its values.
 pub fn parse(path: &str, text: &str) -> Result<OverrideDoc, Vec<Diagnostic>> {
+    let loc = Locator::new(text);
+    let repeated: Vec<Diagnostic> = loc
+        .duplicates()
+        .iter()
+        .map(|(key, first, at)| {
+            let msg = format!("duplicate key `{key}` (first at line {})", first.0);
+            Diagnostic::new(path, at.0, at.1, msg)
+        })
+        .collect();
+    if !repeated.is_empty() {
+        return Err(repeated);
+    }
     let map: serde_yaml::Mapping = serde_yaml::from_str(text)
         .map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid override")])?;
-    let loc = Locator::new(text);
     let diags = check_structure(path, &map, &loc);
     if !diags.is_empty() {
         return Err(diags);
@@ -332,6 +340,21 @@ mod tests {
             assert!(e.iter().any(|l| l.starts_with(w)), "{w}\n{e:#?}");
         }
         assert_eq!(e.len(), want.len(), "{e:#?}");
+    }
+
+    #[test]
+    fn repeated_keys_are_located_at_the_repeat() {
+        let e = errors(
+            "id: X\noverride: {severity: replace, severity: replace}\nseverity: low\n\
+             severity: high\n",
+        );
+        assert_eq!(
+            e,
+            [
+                "o.yaml:2:31: duplicate key `override/severity` (first at line 2)",
+                "o.yaml:4:1: duplicate key `severity` (first at line 3)"
+            ]
+        );
     }
 
     #[test]

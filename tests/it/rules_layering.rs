@@ -513,7 +513,7 @@ fn issue_15_rules_test_runs_override_examples_against_the_effective_rule() {
 /// line:col its first line names.
 #[test]
 fn issue_15_broken_overrides_are_rejected_with_located_errors() {
-    crate::common::assert_located_errors("broken_overrides", 14, |f| {
+    crate::common::assert_located_errors("broken_overrides", 15, |f| {
         run(&[
             "rules",
             "check",
