@@ -134,14 +134,7 @@ pub fn probe_id(text: &str) -> Option<String> {
 /// Reads an override: its structure (every problem, located), then its values.
 pub fn parse(path: &str, text: &str) -> Result<OverrideDoc, Vec<Diagnostic>> {
     let loc = Locator::new(text);
-    let repeated: Vec<Diagnostic> = loc
-        .duplicates()
-        .iter()
-        .map(|(key, first, at)| {
-            let msg = format!("duplicate key `{key}` (first at line {})", first.0);
-            Diagnostic::new(path, at.0, at.1, msg)
-        })
-        .collect();
+    let repeated = repeated_keys(path, &loc);
     if !repeated.is_empty() {
         return Err(repeated);
     }
@@ -153,6 +146,18 @@ pub fn parse(path: &str, text: &str) -> Result<OverrideDoc, Vec<Diagnostic>> {
     }
     serde_yaml::from_str(text)
         .map_err(|e| vec![Diagnostic::from_yaml(path, &e, "invalid override")])
+}
+
+/// Every key repeated in one mapping of the file, at the repeat (serde_yaml says only that
+/// there is one).
+pub fn repeated_keys(path: &str, loc: &Locator) -> Vec<Diagnostic> {
+    loc.duplicates()
+        .iter()
+        .map(|(key, first, at)| {
+            let msg = format!("duplicate key `{key}` (first at line {})", first.0);
+            Diagnostic::new(path, at.0, at.1, msg)
+        })
+        .collect()
 }
 
 /// The keys of an override and their declared modes.

@@ -668,7 +668,12 @@ fn load_rule(
     let mut doc: RuleDoc = match serde_yaml::from_str(&s.text) {
         Ok(d) => d,
         Err(e) => {
-            diags.push(Diagnostic::from_yaml(&s.path, &e, "invalid rule"));
+            let repeated = layer::repeated_keys(&s.path, &Locator::new(&s.text));
+            if repeated.is_empty() {
+                diags.push(Diagnostic::from_yaml(&s.path, &e, "invalid rule"));
+            } else {
+                diags.extend(repeated);
+            }
             return None;
         }
     };
