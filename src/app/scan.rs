@@ -19,10 +19,20 @@ use crate::rules::{RuleSet, Severity};
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     discover::load(inputs).map_err(|e| {
-        if let discover::LoadError::Invalid(diags) = &e {
-            for d in diags {
-                eprintln!("{d}");
+        match &e {
+            discover::LoadError::Invalid(diags) => {
+                // Messages quote the files (ids, keys, list names): escaped for the terminal.
+                for d in diags {
+                    eprintln!("{}", crate::text::escape_str(&d.to_string()));
+                }
             }
+            discover::LoadError::Picks(errors) => {
+                // Patterns come from the command line, the environment or the file: escaped.
+                for p in errors {
+                    eprintln!("{}", crate::text::escape_str(&p.to_string()));
+                }
+            }
+            _ => {}
         }
         anyhow::anyhow!("{e}")
     })
@@ -196,7 +206,7 @@ fn load_inputs(settings: &Settings) -> Result<(RuleSet, Option<(Baseline, Compil
         defaults: settings.default_rules.value,
         paths: &settings.rule_paths(),
         lists: &settings.list_paths(),
-        disable: &settings.disable.value,
+        picks: &settings.picks(),
     })?;
     let baseline = settings
         .baseline

@@ -260,9 +260,9 @@ pub struct ScanArgs {
     /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,
-    /// Disable a rule by id (repeatable).
-    #[arg(long = "disable", value_name = "ID")]
-    pub disable: Vec<String>,
+    /// Which rules to switch off and on.
+    #[command(flatten)]
+    pub switches: SwitchArgs,
     /// Lowest severity that makes the exit status 1 [default: low].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -311,7 +311,8 @@ impl ScanArgs {
             default_rules: self.sources.no_default_rules.then_some(false),
             rules: some_vec(&self.sources.rules),
             lists: some_vec(&self.sources.lists),
-            disable: some_vec(&self.disable),
+            disable: some_vec(&self.switches.disable),
+            enable: some_vec(&self.switches.enable),
             baseline: self.baseline.clone(),
             baseline_sha256: self.baseline_sha256.clone(),
             netns: (self.ns.all_netns || self.ns.netns.is_some()).then(|| self.ns.select()),
@@ -324,18 +325,52 @@ impl ScanArgs {
     }
 }
 
+/// `--disable` and `--enable`: rules switched off and on after every layer is loaded.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SwitchArgs {
+    /// Switch rules off: an id, a glob over ids (`NET-C2-*`) or a tag (`tag:T1571`; a technique
+    /// also selects its sub-techniques). Repeatable; a pattern that selects no rule is an error.
+    #[arg(long = "disable", value_name = "ID|GLOB|tag:TAG")]
+    pub disable: Vec<String>,
+    /// Switch rules on, after every --disable: even a rule a file or a disable pattern switched
+    /// off. Same patterns as --disable; repeatable.
+    #[arg(long = "enable", value_name = "ID|GLOB|tag:TAG")]
+    pub enable: Vec<String>,
+}
+
+/// What `rules list` and `rules explain` load.
+#[derive(Debug, Args, Default)]
+pub struct EffectiveArgs {
+    /// Which rules and lists to load.
+    #[command(flatten)]
+    pub src: RuleSourceArgs,
+    /// Load every layer `scan` loads: the configuration file's settings (rules, lists, disable,
+    /// enable), rules.d/ and lists.d/, SOCKWARDEN_* and these flags; list switched-off rules too,
+    /// with what switched them off.
+    #[arg(long)]
+    pub effective: bool,
+    /// Which rules to switch off and on.
+    #[command(flatten)]
+    pub switches: SwitchArgs,
+    /// Which configuration file to read (with --effective).
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
 /// The `sockwarden rules` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the loaded rules.
-    List(RuleSourceArgs),
-    /// Show a rule's documentation, condition and examples.
+    /// List the loaded rules: id, severity, status, tags, title (with --effective, also whether
+    /// each is on and where its last change was written).
+    List(EffectiveArgs),
+    /// Show a rule's documentation, then each part of the rule in force (condition, severity,
+    /// tags, exceptions, enabled) with the file:line:col that set it.
     Explain {
         /// Rule id, e.g. NET-PRC-001.
         id: String,
-        /// Which rules and lists to load.
+        /// Which rules, lists and layers to load.
         #[command(flatten)]
-        src: RuleSourceArgs,
+        args: EffectiveArgs,
     },
     /// Print every field a rule can test, with its type.
     Fields,
@@ -344,12 +379,20 @@ pub enum RulesCommand {
         /// Rule files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Load the built-in pack first, as the layer that overrides in PATHS change.
+        #[arg(long)]
+        over_defaults: bool,
     },
-    /// Run every rule's match and no_match examples.
+    /// Run every rule's match and no_match examples (an override's against the rule as it
+    /// leaves it; docs/rules-language.md, "Layering").
     Test {
         /// Rule files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Load the built-in pack first, as the layer that overrides in PATHS change; only the
+        /// rules PATHS define or override are tested.
+        #[arg(long)]
+        over_defaults: bool,
     },
     /// Write (or with --check, verify) one Markdown page per default rule into DIR.
     Docs {
@@ -370,7 +413,8 @@ pub struct RuleSourceArgs {
     /// Do not load the built-in rule pack (its lists stay available).
     #[arg(long)]
     pub no_default_rules: bool,
-    /// A YAML file of named lists; each list replaces the default list of that name (repeatable).
+    /// A YAML file of named lists; each list replaces the default list of that name, or with
+    /// `NAME: {append: [...]}` adds to it (repeatable).
     #[arg(long = "lists", value_name = "FILE")]
     pub lists: Vec<PathBuf>,
 }

@@ -76,16 +76,22 @@ fn rule(f: &ReportFinding) -> Value {
 
 /// `threat.*`: the rule's ATT&CK tags, techniques (`T1059`) in `threat.technique.id` and
 /// sub-techniques (`T1059.004`) in `threat.technique.subtechnique.id`, each with its parent
-/// technique listed; `None` without tags.
+/// technique listed; `None` without ATT&CK tags. Other tags stay in `sockwarden.tags`.
 fn threat(tags: &[String]) -> Option<Value> {
+    // Only ATT&CK technique ids map to threat.*: `cis:4.1` or `site:dmz` are not techniques.
+    let tags: Vec<&str> = tags
+        .iter()
+        .map(String::as_str)
+        .filter(|t| crate::rules::tags::is_attack(t))
+        .collect();
     if tags.is_empty() {
         return None;
     }
     let techniques: std::collections::BTreeSet<&str> = tags
         .iter()
-        .map(|t| t.split('.').next().unwrap_or(t))
+        .map(|&t| t.split('.').next().unwrap_or(t))
         .collect();
-    let subs: Vec<&String> = tags.iter().filter(|t| t.contains('.')).collect();
+    let subs: Vec<&str> = tags.iter().copied().filter(|t| t.contains('.')).collect();
     let mut technique = Map::new();
     technique.insert("id".into(), json!(techniques));
     if !subs.is_empty() {

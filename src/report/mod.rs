@@ -154,7 +154,7 @@ pub struct ReportFinding {
     pub title: String,
     /// How bad it is: the rule's, or the baseline's severity for the category.
     pub severity: Severity,
-    /// The rule's tags (ATT&CK technique ids); none for drift.
+    /// The rule's tags (ATT&CK technique ids, `prefix:value` tags); none for drift.
     pub tags: Vec<String>,
     /// One line: title, holder and socket; escaped, no control characters.
     pub message: String,

@@ -14,6 +14,7 @@
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
+//! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
@@ -34,6 +35,7 @@ mod netns;
 mod operations;
 mod package;
 mod reports;
+mod rules_layering;
 mod safety;
 mod scan;
 mod ss_parity;
