@@ -95,10 +95,13 @@ at=$(sqlite3 "$DB" "SELECT started_at FROM runs WHERE id = $(( TOTAL * 3 / 4 ))"
 for what in @run:1 "@run:$mid" "@$at" @now; do
     echo "rebuild $what: $(timed sw list --from "$what" -tan) ms"
 done
-churned=$(sqlite3 "$DB" "SELECT local_port FROM socket_versions WHERE first_run = $mid LIMIT 1")
+# A replaced connection's ephemeral port (its peer's remote port): one port, either end.
+churned=$(sqlite3 "$DB" "SELECT remote_port FROM socket_versions WHERE first_run = $mid
+  AND state = 'established' AND remote_port NOT IN
+  (SELECT local_port FROM socket_versions WHERE state = 'listen') LIMIT 1")
 listen=$(sqlite3 "$DB" "SELECT local_port FROM socket_versions WHERE state = 'listen' LIMIT 1")
-echo "timeline lport=$churned (a churned socket's port): $(timed sw history timeline "lport=$churned" --json) ms," \
-    "$(sw history timeline "lport=$churned" --json |
+echo "timeline port=$churned (a replaced connection's port): $(timed sw history timeline "port=$churned" --json) ms," \
+    "$(sw history timeline "port=$churned" --json |
         python3 -c 'import json, sys; print(len(json.load(sys.stdin)["entries"]))') versions"
 echo "timeline lport=$listen state=listen: $(timed sw history timeline "lport=$listen" state=listen) ms"
 echo "timeline port=$listen (the listener and every connection to it, first 1,000):" \
