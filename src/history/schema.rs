@@ -162,7 +162,8 @@ pub fn open(path: &Path, mode: Mode) -> Result<Connection, HistoryError> {
         Mode::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
     } | OpenFlags::SQLITE_OPEN_NOFOLLOW
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| HistoryError::sql(path, e))?;
+    let real = in_real_dir(path)?;
+    let conn = Connection::open_with_flags(&real, flags).map_err(|e| HistoryError::sql(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(|e| HistoryError::sql(path, e))?;
     check(&conn, path)?;
@@ -174,6 +175,23 @@ pub fn open(path: &Path, mode: Mode) -> Result<Connection, HistoryError> {
         migrate(&conn, path)?;
     }
     Ok(conn)
+}
+
+/// `path` with its directory resolved: SQLite's `SQLITE_OPEN_NOFOLLOW` refuses a symbolic link
+/// anywhere in the name, and systemd's `DynamicUser=` makes the state directory one
+/// (/var/lib/sockwarden -> private/sockwarden). The directory is the administrator's; a link at
+/// the file itself stays refused (above, and by `NOFOLLOW` on the resolved name).
+fn in_real_dir(path: &Path) -> Result<PathBuf, HistoryError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| HistoryError::NotOurs {
+        path: path.to_path_buf(),
+        why: "not a file name".into(),
+    })?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| HistoryError::io(dir, e))?;
+    Ok(dir.join(name))
 }
 
 /// Refuses a file that is not a sockwarden history, or of a newer schema.

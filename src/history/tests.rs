@@ -595,3 +595,30 @@ fn a_size_cap_prunes_the_oldest_runs_until_the_file_fits() {
         projected(&before_runs[39])
     );
 }
+
+/// A history in a directory reached through a symbolic link (systemd's `DynamicUser=` makes
+/// /var/lib/sockwarden one, to private/sockwarden) is recorded and read; a link at the file
+/// itself is refused.
+#[test]
+fn a_history_behind_a_linked_directory_opens_but_a_linked_file_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("private/sockwarden");
+    std::fs::create_dir_all(&real).unwrap();
+    let link = dir.path().join("sockwarden");
+    std::os::unix::fs::symlink("private/sockwarden", &link).unwrap();
+    let db = link.join("history.db");
+    let s = snap(
+        "2026-12-01T10:00:00Z",
+        vec![tcp(22, None, 1, 100)],
+        vec![process(100, "d")],
+    );
+    record(&db, &s).unwrap();
+    assert_eq!(projected(&load(&db, &At::Latest).unwrap()), projected(&s));
+    assert!(real.join("history.db").is_file());
+    let file_link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(real.join("history.db"), &file_link).unwrap();
+    assert!(matches!(
+        runs(&file_link),
+        Err(HistoryError::NotOurs { .. })
+    ));
+}

@@ -198,18 +198,20 @@ fn process(doc: &mut Map<String, Value>, p: &Holder) {
         .iter()
         .map(|a| a.to_str_lossy().into_owned())
         .collect();
-    doc.insert(
-        "process".into(),
-        json!({
-            "pid": p.pid,
-            "parent": {"pid": p.ppid},
-            "name": p.comm.to_str_lossy(),
-            "executable": p.exe.map(|e| e.to_str_lossy().into_owned()),
-            "command_line": cmd.join(" "),
-            "args": cmd,
-            "user": {"id": p.uid.to_string()},
-        }),
-    );
+    let mut process = json!({
+        "pid": p.pid,
+        "parent": {"pid": p.ppid},
+        "name": p.comm.to_str_lossy(),
+        "command_line": cmd.join(" "),
+        "args": cmd,
+        "user": {"id": p.uid.to_string()},
+    });
+    // An executable that could not be read (a kernel thread, a denied /proc/PID/exe) is left
+    // out: ECS has no null keyword.
+    if let Some(e) = p.exe {
+        process["executable"] = json!(e.to_str_lossy());
+    }
+    doc.insert("process".into(), process);
     if let Some(u) = p.user {
         doc.insert("user".into(), json!({"name": u, "id": p.uid.to_string()}));
     }
@@ -350,4 +352,33 @@ pub fn render(r: &ScanReport) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A holder whose executable could not be read has no `process.executable` (ECS has no
+    /// null keyword); one that could has it.
+    #[test]
+    fn an_unread_executable_is_left_out() {
+        let comm = ByteString(b"kworker".to_vec());
+        let exe = ByteString(b"/usr/sbin/sshd".to_vec());
+        let mut h = Holder {
+            pid: 7,
+            ppid: 2,
+            comm: &comm,
+            exe: None,
+            cmdline: &[],
+            uid: 0,
+            user: None,
+            container: None,
+        };
+        let mut doc = Map::new();
+        process(&mut doc, &h);
+        assert!(doc["process"].get("executable").is_none(), "{doc:?}");
+        h.exe = Some(&exe);
+        process(&mut doc, &h);
+        assert_eq!(doc["process"]["executable"], "/usr/sbin/sshd");
+    }
 }

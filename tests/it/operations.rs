@@ -365,15 +365,18 @@ fn the_daemonset_validates_against_the_kubernetes_schemas() {
 
 /// The scan unit's own commands, with its state and runtime directories moved into a temporary
 /// one: `ExecStart=` records each scan into the history (in the state directory the unit may
-/// write, `StateDirectory=sockwarden`) and writes the report, the JSON Lines events and the
-/// metrics; the second scan's events are the changes since the first; `ExecStartPost=` prunes.
+/// write, `StateDirectory=sockwarden`, a link to private/sockwarden as `DynamicUser=` makes it)
+/// and writes the report, the JSON Lines events and the metrics; the second scan's events are
+/// the changes since the first; `ExecStartPost=` prunes.
 #[test]
 fn the_scan_unit_records_into_the_history_and_prunes_it() {
     let text = std::fs::read_to_string(unit("sockwarden-scan.service")).unwrap();
     assert!(text.lines().any(|l| l == "StateDirectory=sockwarden"));
     let dir = tempfile::tempdir().unwrap();
     let (state, run) = (dir.path().join("state"), dir.path().join("run"));
-    std::fs::create_dir_all(&state).unwrap();
+    // As DynamicUser= lays it out: the state directory is a link to private/NAME.
+    std::fs::create_dir_all(dir.path().join("private/sockwarden")).unwrap();
+    std::os::unix::fs::symlink("private/sockwarden", &state).unwrap();
     std::fs::create_dir_all(&run).unwrap();
     let command = |key: &str| -> Vec<String> {
         let line = text
