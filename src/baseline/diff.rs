@@ -12,9 +12,22 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Proto, Role, holders, role};
-use crate::model::{Endpoint, Snapshot, State};
+use crate::model::{Endpoint, Snapshot, Socket, State};
 use crate::report::endpoint_text;
 use crate::text::escape_str;
+
+crate::model::vocabulary! {
+    /// The output formats of `sockwarden diff`.
+    pub enum DiffFormat {
+        /// `+`, `-`, `~` lines for a terminal, escaped.
+        Table => "table",
+        /// The [`SnapshotDiff`] document.
+        Json => "json",
+        /// A self-contained page with the changes and the later snapshot's graph
+        /// (docs/report.md, "The HTML page").
+        Html => "html",
+    }
+}
 
 /// What changed between two snapshots.
 #[derive(Debug, Clone, Serialize)]
@@ -108,25 +121,18 @@ impl View {
     fn of(s: &Snapshot) -> View {
         let mut v = View::default();
         let eph = s.ephemeral_ports();
-        // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
-        let no_listeners = HashSet::new();
         for sock in &s.sockets {
-            let (Some(l), Some(proto)) = (sock.local, Proto::of(sock.protocol)) else {
+            let Some((part, key)) = socket_key(sock, eph) else {
                 continue;
             };
             let holders: BTreeSet<String> = holders(s, sock)
                 .into_iter()
                 .map(|(exe, user, _)| format!("{exe} ({user})"))
                 .collect();
-            if let Some(Role::Listener { address, port, .. }) = role(sock, eph, &no_listeners) {
-                let local = endpoint_text(Some(Endpoint { address, port }));
-                v.listeners.insert(format!("{proto} {local}"), holders);
-            } else if matches!(sock.state, State::Established | State::SynSent) {
-                let remote = endpoint_text(sock.remote);
-                let local = endpoint_text(Some(l));
-                v.connections
-                    .insert(format!("{proto} {local} -> {remote}"), holders);
-            }
+            match part {
+                Part::Listener => v.listeners.insert(key, holders),
+                Part::Connection => v.connections.insert(key, holders),
+            };
         }
         for p in &s.processes {
             let cmd: Vec<String> = p
@@ -146,6 +152,51 @@ impl View {
         }
         v
     }
+}
+
+/// Which part of a diff a socket is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Listener,
+    Connection,
+}
+
+/// What identifies a socket in a diff: `PROTO LOCAL` for a listener, `PROTO LOCAL -> REMOTE`
+/// for a connection; `None` for a socket a diff does not compare.
+fn socket_key(sock: &Socket, eph: (u16, u16)) -> Option<(Part, String)> {
+    let (Some(l), Some(proto)) = (sock.local, Proto::of(sock.protocol)) else {
+        return None;
+    };
+    // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
+    let no_listeners = HashSet::new();
+    if let Some(Role::Listener { address, port, .. }) = role(sock, eph, &no_listeners) {
+        let local = endpoint_text(Some(Endpoint { address, port }));
+        Some((Part::Listener, format!("{proto} {local}")))
+    } else if matches!(sock.state, State::Established | State::SynSent) {
+        let remote = endpoint_text(sock.remote);
+        let local = endpoint_text(Some(l));
+        Some((Part::Connection, format!("{proto} {local} -> {remote}")))
+    } else {
+        None
+    }
+}
+
+/// The sockets of `new` (indexes) that a diff of `old` and `new` reports as added or changed:
+/// a listener or connection `old` does not have, or has with other holders. The HTML page
+/// marks them in the graph.
+pub fn changed_sockets(old: &Snapshot, new: &Snapshot) -> Vec<usize> {
+    let (a, b) = (View::of(old), View::of(new));
+    let eph = new.ephemeral_ports();
+    new.sockets
+        .iter()
+        .enumerate()
+        .filter(|(_, sock)| match socket_key(sock, eph) {
+            Some((Part::Listener, k)) => a.listeners.get(&k) != b.listeners.get(&k),
+            Some((Part::Connection, k)) => a.connections.get(&k) != b.connections.get(&k),
+            None => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Keys added, removed, or present in both with another value.

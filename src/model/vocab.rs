@@ -132,6 +132,7 @@ mod tests {
         check!(crate::rules::matcher::Op);
         check!(crate::report::FindingKind);
         check!(crate::report::Format);
+        check!(crate::baseline::diff::DiffFormat);
         check!(crate::rules::Severity);
     }
 }
