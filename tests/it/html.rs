@@ -3,8 +3,8 @@
 //! (Debian's chromium and chromium-driver, driven by tests/scripts/browser.py with selenium)
 //! opens each page from a file:// URL with JavaScript on; the test checks the rendered DOM (the
 //! counts, a finding's text, a graph node, sorting and filtering a table), that hostile names
-//! are text (no element, attribute or script from them), and that the page requests nothing
-//! but itself.
+//! are text (no element, attribute or script from them), that the page requests nothing
+//! but itself, and that with JavaScript off the graph and every table are still there.
 //!
 //! `SOCKWARDEN_SCREENSHOT=PATH` also saves a screenshot of the incident page (docs/report-html.png
 //! is made that way).
@@ -234,7 +234,24 @@ fn chromium_renders_the_pages_and_nothing_leaves_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!("browser: {:?}", t0.elapsed());
-    let dom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut dom: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // With JavaScript off, the page is all there: the graph, every table and its rows; only
+    // the sorting and the filter boxes are missing.
+    let nojs = dom.as_object_mut().unwrap().remove("nojs").unwrap();
+    assert_eq!(nojs["js_tables"], 0, "{nojs}");
+    assert_eq!(nojs["filters"], 0, "{nojs}");
+    assert!(nojs["tables"].as_u64().unwrap() >= 5, "{nojs}");
+    assert!(nojs["rows"].as_u64().unwrap() >= 20, "{nojs}");
+    assert_eq!(
+        nojs["nodes"], 10,
+        "{nojs}: 4 processes, 3 listeners, 3 peers"
+    );
+    assert!(nojs["edges"].as_u64().unwrap() >= 7, "{nojs}");
+    assert_eq!(
+        nojs["critical"],
+        report["summary"]["by_severity"]["critical"].to_string()
+    );
 
     // Every page: the script ran and the style applied (both allowed by the policy's hashes,
     // nothing blocked), and the page requested nothing but itself.

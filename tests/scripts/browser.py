@@ -5,6 +5,9 @@ shows as one JSON object; tests/it/html.rs asserts on it.
 
 Usage: browser.py [--screenshot PNG] PAGE.html...
 
+The first page is also opened with JavaScript off (`nojs` in the output): the graph and the
+tables are there without the script.
+
 For each page: the severity counts, the text of the findings and drift sections, the graph's
 process nodes, a table's first column before and after clicking its header (once, twice),
 whether the script ran (tables marked `js`) and the style applied, the elements and
@@ -107,11 +110,7 @@ def filter_check(driver, table_id, query):
     return shown
 
 
-def main():
-    args = sys.argv[1:]
-    shot = None
-    if args and args[0] == "--screenshot":
-        shot, args = args[1], args[2:]
+def chrome(javascript=True):
     opts = webdriver.ChromeOptions()
     opts.binary_location = "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -119,7 +118,38 @@ def main():
               "--disable-background-networking", "--disable-component-update"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    if not javascript:
+        opts.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+NOJS = """
+const q = (s) => document.querySelectorAll(s).length;
+return {
+  tables: q("table.data"), js_tables: q("table.data.js"), filters: q("input.filter"),
+  rows: q("table.data tbody tr"), nodes: q("#graph-svg g.node"), edges: q("#graph-svg path.edge"),
+  critical: document.querySelector("#count-critical .n").textContent,
+};
+"""
+
+
+def without_script(page):
+    # WebDriver's own script still runs when the page's is off: it reads the DOM.
+    driver = chrome(javascript=False)
+    try:
+        driver.get("file://" + os.path.abspath(page))
+        return driver.execute_script(NOJS)
+    finally:
+        driver.quit()
+
+
+def main():
+    args = sys.argv[1:]
+    shot = None
+    if args and args[0] == "--screenshot":
+        shot, args = args[1], args[2:]
+    driver = chrome()
     out = {}
     try:
         for page in args:
@@ -150,6 +180,7 @@ def main():
             out[os.path.basename(page)] = res
     finally:
         driver.quit()
+    out["nojs"] = without_script(args[0])
     json.dump(out, sys.stdout)
 
 
