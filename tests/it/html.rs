@@ -221,7 +221,9 @@ fn chromium_renders_the_pages_and_nothing_leaves_them() {
         1,
     );
 
-    let mut cmd = Command::new("python3");
+    // A browser that hangs fails the test after two minutes instead of holding CI.
+    let mut cmd = Command::new("timeout");
+    cmd.args(["120", "python3"]);
     cmd.arg(format!("{ROOT}/tests/scripts/browser.py"));
     if let Some(shot) = std::env::var_os("SOCKWARDEN_SCREENSHOT") {
         cmd.arg("--screenshot").arg(shot);
