@@ -268,12 +268,31 @@ fn layout(snap: &Snapshot, view: &HostView, kept: Kept) -> Layout {
     }
 }
 
-/// The edges between kept nodes, drawn under them.
+/// The edges between kept nodes, drawn under them: each pair of columns keeps its first
+/// [`EDGE_CAP`], marked ones first, then the heaviest.
 fn edges(view: &HostView, at: &Layout, omitted: &mut Vec<String>) -> String {
-    let (proc_at, listen_at, in_at, out_at) =
-        (&at.procs, &at.listeners, &at.peers_in, &at.peers_out);
-    // Edges, under the nodes: each pair of columns keeps its first EDGE_CAP, marked ones
-    // first, then the heaviest.
+    let inbound = inbound_lines(view, at);
+    let held = held_lines(view, at);
+    let outbound = outbound_lines(view, at);
+    let mut edges = String::new();
+    let mut dropped = 0;
+    for lines in [inbound, held, outbound] {
+        let (kept, n) = keep_lines(lines);
+        dropped += n;
+        for (line, tip) in kept {
+            line.draw(&mut edges, &tip);
+        }
+    }
+    if dropped > 0 {
+        omitted.push(format!("{dropped} edges"));
+    }
+
+    edges
+}
+
+/// Peer → listener: connections accepted on the listener's port.
+fn inbound_lines(view: &HostView, at: &Layout) -> Vec<(Line, String)> {
+    let (listen_at, in_at) = (&at.listeners, &at.peers_in);
     let mut inbound = Vec::new();
     for ((peer, li), e) in &view.edges_in {
         if let (Some(&y1), Some(&y2)) = (in_at.get(peer), listen_at.get(li)) {
@@ -294,6 +313,12 @@ fn edges(view: &HostView, at: &Layout, omitted: &mut Vec<String>) -> String {
             inbound.push((line, tip));
         }
     }
+    inbound
+}
+
+/// Listener → holder, and dashed to a process holding a connection it accepted.
+fn held_lines(view: &HostView, at: &Layout) -> Vec<(Line, String)> {
+    let (proc_at, listen_at) = (&at.procs, &at.listeners);
     let mut held = Vec::new();
     for (li, &y1) in listen_at {
         let l = &view.listeners[*li];
@@ -336,6 +361,12 @@ fn edges(view: &HostView, at: &Layout, omitted: &mut Vec<String>) -> String {
             held.push((line, tip));
         }
     }
+    held
+}
+
+/// Process → peer: outbound connections.
+fn outbound_lines(view: &HostView, at: &Layout) -> Vec<(Line, String)> {
+    let (proc_at, out_at) = (&at.procs, &at.peers_out);
     let mut outbound = Vec::new();
     for ((pid, peer), e) in &view.edges_out {
         if let (Some(&y1), Some(&y2)) = (proc_at.get(pid), out_at.get(peer)) {
@@ -355,20 +386,7 @@ fn edges(view: &HostView, at: &Layout, omitted: &mut Vec<String>) -> String {
             outbound.push((line, tip));
         }
     }
-    let mut edges = String::new();
-    let mut dropped = 0;
-    for lines in [inbound, held, outbound] {
-        let (kept, n) = keep_lines(lines);
-        dropped += n;
-        for (line, tip) in kept {
-            line.draw(&mut edges, &tip);
-        }
-    }
-    if dropped > 0 {
-        omitted.push(format!("{dropped} edges"));
-    }
-
-    edges
+    outbound
 }
 
 /// The nodes, with their tooltips.
