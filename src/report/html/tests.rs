@@ -231,6 +231,29 @@ fn hostile_names_are_text_never_markup() {
         page.chars().all(|c| c == '\n' || !c.is_control()),
         "no control character"
     );
+
+    // A diff that adds the backdoor: its lines carry the names raw.
+    let empty = snapshot(vec![], vec![]);
+    let page = super::diff(
+        &crate::baseline::diff::compare(&empty, &snap),
+        &empty,
+        &snap,
+    );
+    let used: BTreeSet<String> = tags(&page).into_iter().collect();
+    assert!(
+        used.iter()
+            .all(|t| t.is_empty() || TAGS.contains(&t.as_str()) || t == "doctype"),
+        "{used:?}"
+    );
+    assert_eq!(page.matches("<script").count(), 1);
+    assert!(
+        page.contains("[kworkerd &lt;script&gt;window.__pwned=1&lt;/script&gt;&quot;&gt;&lt;img")
+    );
+    assert!(
+        page.contains("\\xff\\u{202e}gpj.exe"),
+        "the exe, made visible"
+    );
+    assert!(!page.contains('\u{202e}'));
 }
 
 #[test]
