@@ -256,7 +256,12 @@ fn rule_group(
     for t in &first.tags {
         let _ = write!(out, " <span class=\"tag\">{}</span>", text_str(t));
     }
-    out.push_str("</h4>");
+    let _ = write!(
+        out,
+        " <span class=\"dim\">({} finding{})</span></h4>",
+        fs.len(),
+        if fs.len() == 1 { "" } else { "s" }
+    );
     if let Some(d) = doc {
         out.push_str(&explain(&d.description));
     }
