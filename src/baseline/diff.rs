@@ -17,9 +17,22 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Proto, Role, holders, role};
-use crate::model::{Endpoint, Owner, Process, Snapshot, State};
+use crate::model::{Endpoint, Owner, Process, Snapshot, Socket, State};
 use crate::report::{ProcessRef, Roles, SocketRef, endpoint_text, process_refs, socket_ref};
 use crate::text::escape_str;
+
+crate::model::vocabulary! {
+    /// The output formats of `sockwarden diff`.
+    pub enum DiffFormat {
+        /// `+`, `-`, `~` lines for a terminal, escaped.
+        Table => "table",
+        /// The [`SnapshotDiff`] document.
+        Json => "json",
+        /// A self-contained page with the changes and the later snapshot's graph
+        /// (docs/report.md, "The HTML page").
+        Html => "html",
+    }
+}
 
 /// What changed between two snapshots.
 #[derive(Debug, Clone, Serialize)]
@@ -286,25 +299,13 @@ impl View {
     fn of(s: &Snapshot) -> View {
         let mut v = View::default();
         let eph = s.ephemeral_ports();
-        // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
-        let no_listeners = HashSet::new();
         for (i, sock) in s.sockets.iter().enumerate() {
-            let (Some(l), Some(proto)) = (sock.local, Proto::of(sock.protocol)) else {
-                continue;
+            let part = match socket_key(sock, eph) {
+                Some((Part::Listener, key)) => v.listeners.entry(key),
+                Some((Part::Connection, key)) => v.connections.entry(key),
+                _ => continue,
             };
-            let (part, key) = if let Some(Role::Listener { address, port, .. }) =
-                role(sock, eph, &no_listeners)
-            {
-                let local = endpoint_text(Some(Endpoint { address, port }));
-                (&mut v.listeners, format!("{proto} {local}"))
-            } else if matches!(sock.state, State::Established | State::SynSent) {
-                let remote = endpoint_text(sock.remote);
-                let local = endpoint_text(Some(l));
-                (&mut v.connections, format!("{proto} {local} -> {remote}"))
-            } else {
-                continue;
-            };
-            let entry = part.entry(key).or_default();
+            let entry = part.or_default();
             entry.sockets.push(i);
             entry.holders.extend(
                 holders(s, sock)
@@ -333,6 +334,49 @@ impl View {
         }
         v
     }
+}
+
+/// What identifies a socket in a diff: `PROTO LOCAL` for a listener, `PROTO LOCAL -> REMOTE`
+/// for a connection; `None` for a socket a diff does not compare.
+fn socket_key(sock: &Socket, eph: (u16, u16)) -> Option<(Part, String)> {
+    let (Some(l), Some(proto)) = (sock.local, Proto::of(sock.protocol)) else {
+        return None;
+    };
+    // Every TCP/UDP socket counts as a connection in a diff, whoever listens.
+    let no_listeners = HashSet::new();
+    if let Some(Role::Listener { address, port, .. }) = role(sock, eph, &no_listeners) {
+        let local = endpoint_text(Some(Endpoint { address, port }));
+        Some((Part::Listener, format!("{proto} {local}")))
+    } else if matches!(sock.state, State::Established | State::SynSent) {
+        let remote = endpoint_text(sock.remote);
+        let local = endpoint_text(Some(l));
+        Some((Part::Connection, format!("{proto} {local} -> {remote}")))
+    } else {
+        None
+    }
+}
+
+/// The sockets of `new` (indexes) that a diff of `old` and `new` reports as added or changed:
+/// a listener or connection `old` does not have, or has with other holders. The HTML page
+/// marks them in the graph.
+pub fn changed_sockets(old: &Snapshot, new: &Snapshot) -> Vec<usize> {
+    let (a, b) = (View::of(old), View::of(new));
+    let eph = new.ephemeral_ports();
+    let holders = |e: Option<&SockEntry>| e.map(|e| e.holders.clone());
+    new.sockets
+        .iter()
+        .enumerate()
+        .filter(|(_, sock)| match socket_key(sock, eph) {
+            Some((Part::Listener, k)) => {
+                holders(a.listeners.get(&k)) != holders(b.listeners.get(&k))
+            }
+            Some((Part::Connection, k)) => {
+                holders(a.connections.get(&k)) != holders(b.connections.get(&k))
+            }
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// What a diff's line compares: equal values are no change.

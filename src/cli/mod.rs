@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::baseline::diff::DiffFormat;
 use crate::collect::OwnersFrom;
 use crate::list::{ListOptions, Selector};
 use crate::report::Format;
@@ -26,7 +27,7 @@ macro_rules! value_enum {
     )+};
 }
 
-value_enum!(Format, Severity, OwnersFrom);
+value_enum!(Format, DiffFormat, Severity, OwnersFrom);
 
 /// sockwarden's command line: the global flags and one [`Command`].
 #[derive(Debug, Parser)]
@@ -231,9 +232,14 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The later snapshot: a file, or a moment of the history (`@TIME`).
     pub new: PathBuf,
-    /// Output format: table (`+`, `-`, `~` lines) or json.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
-    pub format: String,
+    /// Output format: table (`+`, `-`, `~` lines), json, or html (one self-contained page with
+    /// the changes and the later snapshot's host graph).
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: DiffFormat,
+    /// Write the diff to FILE (atomically) instead of stdout; `FORMAT=FILE` writes that format
+    /// there as well (`-o html=diff.html`). Repeatable.
+    #[arg(short = 'o', long = "output", value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
 }
 
 /// Arguments of `sockwarden scan`.

@@ -134,6 +134,7 @@ mod tests {
         check!(crate::baseline::diff::Part);
         check!(crate::baseline::diff::Action);
         check!(crate::report::Format);
+        check!(crate::baseline::diff::DiffFormat);
         check!(crate::rules::Severity);
     }
 }

@@ -2,6 +2,7 @@
 //! format renders. The JSON format is the document itself (docs/report.md); the table is for
 //! people. Attacker-controlled strings stay exact in JSON and are escaped in the table.
 
+pub mod html;
 pub mod jsonl;
 pub mod junit;
 pub mod prometheus;
@@ -74,11 +75,20 @@ crate::model::vocabulary! {
         Junit => "junit",
         /// Prometheus text exposition, for node_exporter's textfile collector.
         Prometheus => "prometheus",
+        /// One self-contained HTML page for people: summary, findings, drift, host graph.
+        Html => "html",
     }
 }
 
-/// Renders the report in `format`. `color` applies to the table only.
-pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> String {
+/// Renders the report in `format`. `color` applies to the table only; `snap` is the snapshot
+/// the report was built from (the HTML page draws its graph and tables from it).
+pub fn render(
+    format: Format,
+    r: &ScanReport,
+    rules: &RuleSet,
+    snap: &Snapshot,
+    color: bool,
+) -> String {
     match format {
         Format::Table => table::render(r, color),
         Format::Json => {
@@ -90,6 +100,7 @@ pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> S
         Format::Sarif => sarif::render(r, rules),
         Format::Junit => junit::render(r, rules),
         Format::Prometheus => prometheus::render(r),
+        Format::Html => html::scan(r, rules, snap),
     }
 }
 
@@ -166,6 +177,10 @@ pub struct ReportFinding {
     pub socket: Option<SocketRef>,
     /// The holders that matched; empty for a socket no process holds.
     pub processes: Vec<ProcessRef>,
+    /// The socket's index in the snapshot the report was built from (the HTML graph marks it);
+    /// not in any document.
+    #[serde(skip)]
+    pub socket_index: Option<usize>,
 }
 
 crate::model::vocabulary! {
@@ -344,6 +359,7 @@ fn rule_finding(snap: &Snapshot, roles: &Roles, rules: &RuleSet, f: &Finding) ->
         count: f.count,
         socket: Some(socket),
         processes,
+        socket_index: Some(f.socket),
     }
 }
 
@@ -365,6 +381,7 @@ fn drift_finding(
         count: None,
         socket: d.socket.map(|si| socket_ref(snap, roles, si)),
         processes: process_refs(snap, &d.owners),
+        socket_index: d.socket,
     }
 }
 

@@ -15,6 +15,7 @@
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
 //! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
+//! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
@@ -30,6 +31,7 @@ mod drift_fixtures;
 mod ecs;
 mod engine_naive;
 mod history;
+mod html;
 mod live;
 mod netns;
 mod operations;
