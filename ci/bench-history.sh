@@ -2,15 +2,21 @@
 # The history's costs (docs/PERFORMANCE.md, "History"): in a private network namespace holding
 # SOCKETS TCP sockets (ci/nsload.py), the time of `snapshot` and of `snapshot --record` (first
 # run, unchanged run, runs with CHURN sockets replaced), the database's growth per run and per
-# changed socket, and the time to rebuild a run (`list --from @run:ID`). Needs root and a release
-# build (BIN, default target/release/sockwarden).
+# changed socket, and the time to rebuild a run (`list --from @run:ID`); then `scan` against
+# `scan --record` alternately on the same namespace (the recording's overhead); then the history
+# extended to TOTAL runs by ci/history-synth.py (synthetic runs of CHURN sockets replaced, the
+# shape a recorder writes: 2,000 runs is a week at five minutes) and the time to rebuild the
+# oldest, middle and latest run and an `@TIME`, and of `history timeline` for one port. Needs
+# root, a release build (BIN, default target/release/sockwarden), python3 and the sqlite3 shell
+# (not installed by ci/deps.sh: no test needs them).
 #
-# usage: ci/bench-history.sh [SOCKETS [CHURN [RUNS]]]    (defaults 100000 1000 5)
+# usage: ci/bench-history.sh [SOCKETS [CHURN [RUNS [TOTAL]]]]    (defaults 100000 1000 5 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SOCKETS=${1:-100000}
 CHURN=${2:-1000}
 RUNS=${3:-5}
+TOTAL=${4:-2000}
 BIN=${BIN:-target/release/sockwarden}
 NS=swbench-hist-$$
 WORK=$(mktemp -d)
@@ -70,5 +76,35 @@ done
 # The WAL is checkpointed when the last connection closes; the size above is the main file.
 echo "rebuild @run:1: $(timed sw list --from @run:1 -tan) ms; @now: $(timed sw list --from @now -tan) ms"
 echo "list live: $(timed sw list -tan) ms"
+sqlite3 "$DB" "SELECT 'rows: socket_versions ' || (SELECT count(*) FROM socket_versions) ||
+  ', holdings ' || (SELECT count(*) FROM holdings) || ', runs ' || (SELECT count(*) FROM runs)"
+
+# The recording's overhead: scan and scan --record alternately on the unchanged namespace (the
+# churner stays put now), five of each.
+for i in 1 2 3 4 5; do
+    a=$(timed sw scan --no-config --format json -o /dev/null)
+    b=$(timed sw scan --no-config --record --format json -o /dev/null)
+    echo "scan $a ms, scan --record $b ms (recording $(rec_ms) ms)"
+done
+
+# A week of runs: extend the history with synthetic ones, then read it.
+python3 ci/history-synth.py "$DB" "$TOTAL" "$CHURN"
+echo "db after $TOTAL runs: $(size) bytes"
+mid=$(( TOTAL / 2 ))
+at=$(sqlite3 "$DB" "SELECT started_at FROM runs WHERE id = $(( TOTAL * 3 / 4 ))")
+for what in @run:1 "@run:$mid" "@$at" @now; do
+    echo "rebuild $what: $(timed sw list --from "$what" -tan) ms"
+done
+# A replaced connection's ephemeral port (its peer's remote port): one port, either end.
+churned=$(sqlite3 "$DB" "SELECT remote_port FROM socket_versions WHERE first_run = $mid
+  AND state = 'established' AND remote_port NOT IN
+  (SELECT local_port FROM socket_versions WHERE state = 'listen') LIMIT 1")
+listen=$(sqlite3 "$DB" "SELECT local_port FROM socket_versions WHERE state = 'listen' LIMIT 1")
+echo "timeline port=$churned (a replaced connection's port): $(timed sw history timeline "port=$churned" --json) ms," \
+    "$(sw history timeline "port=$churned" --json |
+        python3 -c 'import json, sys; print(len(json.load(sys.stdin)["entries"]))') versions"
+echo "timeline lport=$listen state=listen: $(timed sw history timeline "lport=$listen" state=listen) ms"
+echo "timeline port=$listen (the listener and every connection to it, first 1,000):" \
+    "$(timed sw history timeline "port=$listen" --json) ms"
 sqlite3 "$DB" "SELECT 'rows: socket_versions ' || (SELECT count(*) FROM socket_versions) ||
   ', holdings ' || (SELECT count(*) FROM holdings) || ', runs ' || (SELECT count(*) FROM runs)"

@@ -21,6 +21,8 @@ command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its
 command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
 [ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
 command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
+[ -x /usr/bin/chromium ] || missing+=(chromium)                          # the HTML report's browser test
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)               # drives it (WebDriver)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the
@@ -34,6 +36,9 @@ fi
 # The real consumers of the report formats: the SARIF schema validator and a JUnit reader.
 python3 -c "import jsonschema, junitparser" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check jsonschema junitparser
+# The HTML report's browser test drives Chromium through its driver with selenium.
+python3 -c "import selenium" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check selenium
 # The Kubernetes schemas, offline, to validate the DaemonSet (no cluster here).
 command -v kubernetes-validate >/dev/null ||
   python3 -m pip install -q --disable-pip-version-check kubernetes-validate

@@ -47,10 +47,12 @@ crate::model::vocabulary! {
         DefaultRules => "default_rules",
         /// More rule files or directories.
         Rules => "rules",
-        /// List files replacing default lists.
+        /// List files replacing (or appending to) default lists.
         Lists => "lists",
-        /// Rules switched off by id.
+        /// Rules switched off: ids, globs (`NET-C2-*`), tags (`tag:T1571`).
         Disable => "disable",
+        /// Rules switched on (after `disable`): ids, globs, tags.
+        Enable => "enable",
         /// The baseline to compare with.
         Baseline => "baseline",
         /// The baseline's SHA-256 pin.
@@ -65,6 +67,8 @@ crate::model::vocabulary! {
         MaxInputSize => "max_input_size",
         /// The history database that `--record` writes and `@TIME` reads.
         History => "history",
+        /// The size `history prune` brings the history under.
+        HistoryMaxSize => "history_max_size",
     }
 }
 
@@ -312,7 +316,8 @@ impl SettingValue for Select {
     }
 }
 
-/// `max_input_size`: a size (`64M`) or a number of bytes; absent for the per-kind defaults.
+/// `max_input_size` and `history_max_size`: a size (`64M`) or a number of bytes; absent for the
+/// per-kind defaults (no cap for the history).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MaxSize(pub Option<u64>);
 
@@ -351,6 +356,8 @@ pub struct Flags {
     pub lists: Option<Vec<PathBuf>>,
     /// `--disable`, when given at least once.
     pub disable: Option<Vec<String>>,
+    /// `--enable`, when given at least once.
+    pub enable: Option<Vec<String>>,
     /// `--baseline`.
     pub baseline: Option<PathBuf>,
     /// `--baseline-sha256`.
@@ -365,6 +372,8 @@ pub struct Flags {
     pub max_input_size: Option<u64>,
     /// `--history`.
     pub history: Option<PathBuf>,
+    /// `history prune --max-size`.
+    pub history_max_size: Option<u64>,
 }
 
 /// Which configuration file to read.
@@ -395,8 +404,10 @@ pub struct Settings {
     pub rules: Setting<Vec<PathBuf>>,
     /// List files: `lists.d`'s files first, then the `lists` setting.
     pub lists: Setting<Vec<PathBuf>>,
-    /// Disabled rule ids.
+    /// Rules switched off: ids, globs, `tag:` patterns.
     pub disable: Setting<Vec<String>>,
+    /// Rules switched on after `disable`: ids, globs, `tag:` patterns.
+    pub enable: Setting<Vec<String>>,
     /// The baseline.
     pub baseline: Setting<Option<PathBuf>>,
     /// Its pin.
@@ -411,6 +422,8 @@ pub struct Settings {
     pub max_input_size: Setting<MaxSize>,
     /// The history database.
     pub history: Setting<PathBuf>,
+    /// The size cap `history prune` applies (none: no cap).
+    pub history_max_size: Setting<MaxSize>,
     /// `rules.d` beside the file, when it exists (loaded before the `rules` setting).
     pub rules_d: Option<PathBuf>,
     /// The files of `lists.d` beside the file, in name order (loaded before the `lists` setting).
@@ -569,6 +582,7 @@ struct Partial {
     rules: Option<Vec<PathBuf>>,
     lists: Option<Vec<PathBuf>>,
     disable: Option<Vec<String>>,
+    enable: Option<Vec<String>>,
     baseline: Option<Option<PathBuf>>,
     baseline_sha256: Option<Option<String>>,
     netns: Option<Select>,
@@ -576,6 +590,7 @@ struct Partial {
     allow_partial: Option<bool>,
     max_input_size: Option<MaxSize>,
     history: Option<PathBuf>,
+    history_max_size: Option<MaxSize>,
 }
 
 impl Partial {
@@ -597,6 +612,7 @@ impl Partial {
             Key::Rules => self.rules = read(v, base)?,
             Key::Lists => self.lists = read(v, base)?,
             Key::Disable => self.disable = read(v, base)?,
+            Key::Enable => self.enable = read(v, base)?,
             Key::Baseline => self.baseline = read(v, base)?,
             Key::BaselineSha256 => self.baseline_sha256 = read(v, base)?,
             Key::Netns => self.netns = read(v, base)?,
@@ -604,6 +620,7 @@ impl Partial {
             Key::AllowPartial => self.allow_partial = read(v, base)?,
             Key::MaxInputSize => self.max_input_size = read(v, base)?,
             Key::History => self.history = read(v, base)?,
+            Key::HistoryMaxSize => self.history_max_size = read(v, base)?,
         }
         Ok(())
     }
@@ -619,6 +636,7 @@ impl From<Flags> for Partial {
             rules: f.rules,
             lists: f.lists,
             disable: f.disable,
+            enable: f.enable,
             baseline: f.baseline.map(Some),
             baseline_sha256: f.baseline_sha256.map(Some),
             netns: f.netns,
@@ -626,6 +644,7 @@ impl From<Flags> for Partial {
             allow_partial: f.allow_partial,
             max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
             history: f.history,
+            history_max_size: f.history_max_size.map(|b| MaxSize(Some(b))),
         }
     }
 }
@@ -705,6 +724,7 @@ impl Settings {
             rules: layered!(rules, Key::Rules, Vec::new()),
             lists: layered!(lists, Key::Lists, Vec::new()),
             disable: layered!(disable, Key::Disable, Vec::new()),
+            enable: layered!(enable, Key::Enable, Vec::new()),
             baseline: layered!(baseline, Key::Baseline, None),
             baseline_sha256: layered!(baseline_sha256, Key::BaselineSha256, None),
             netns: layered!(netns, Key::Netns, Select::Current),
@@ -716,6 +736,7 @@ impl Settings {
                 Key::History,
                 PathBuf::from(crate::history::DEFAULT_PATH)
             ),
+            history_max_size: layered!(history_max_size, Key::HistoryMaxSize, MaxSize(None)),
             file,
             rules_d,
             lists_d,
@@ -735,6 +756,24 @@ impl Settings {
             .chain(&self.rules.value)
             .cloned()
             .collect()
+    }
+
+    /// The `disable` then `enable` patterns, each with where it was set.
+    pub fn picks(&self) -> Vec<crate::rules::select::Pick> {
+        use crate::rules::select::{Action, Pick};
+        [
+            (Action::Disable, &self.disable),
+            (Action::Enable, &self.enable),
+        ]
+        .into_iter()
+        .flat_map(|(action, s)| {
+            s.value.iter().map(move |pattern| Pick {
+                action,
+                pattern: pattern.clone(),
+                from: s.origin.to_string(),
+            })
+        })
+        .collect()
     }
 
     /// Every list file to load: `lists.d`'s files first, then the `lists` setting (a later file
@@ -816,6 +855,7 @@ impl Settings {
             e(Key::Rules, &self.rules),
             e(Key::Lists, &self.lists),
             e(Key::Disable, &self.disable),
+            e(Key::Enable, &self.enable),
             e(Key::Baseline, &self.baseline),
             e(Key::BaselineSha256, &self.baseline_sha256),
             e(Key::Netns, &self.netns),
@@ -823,6 +863,7 @@ impl Settings {
             e(Key::AllowPartial, &self.allow_partial),
             e(Key::MaxInputSize, &self.max_input_size),
             e(Key::History, &self.history),
+            e(Key::HistoryMaxSize, &self.history_max_size),
         ]
     }
 }

@@ -75,7 +75,11 @@ pub struct Locator {
     keys: std::collections::HashMap<String, (usize, usize)>,
     values: std::collections::HashMap<String, (usize, usize)>,
     scalars: Vec<(String, (usize, usize))>,
+    duplicates: Vec<Repeat>,
 }
+
+/// A key repeated in one mapping: its path, the first position, the repeat's position.
+pub type Repeat = (String, (usize, usize), (usize, usize));
 
 impl Locator {
     /// Indexes `text`; a document that does not parse gives an empty index (its syntax error is
@@ -97,6 +101,28 @@ impl Locator {
     /// The position of the value at `path`.
     pub fn value(&self, path: &str) -> Option<(usize, usize)> {
         self.values.get(path).copied()
+    }
+
+    /// Where the node at `path` is written: its key when it is a mapping entry (`severity`,
+    /// `when`), else the first position at or below it (a sequence item: `tags/1`, the first key
+    /// of `exceptions/0`; yaml-rust2 marks a block mapping's start after its first key).
+    pub fn start(&self, path: &str) -> Option<(usize, usize)> {
+        if let Some(k) = self.key(path) {
+            return Some(k);
+        }
+        let below = format!("{path}/");
+        self.values
+            .iter()
+            .chain(&self.keys)
+            .filter(|(p, _)| *p == path || p.starts_with(&below))
+            .map(|(_, pos)| *pos)
+            .min()
+    }
+
+    /// Keys repeated in one mapping, in document order: (path, first position, repeat's
+    /// position). serde_yaml refuses them without saying where.
+    pub fn duplicates(&self) -> &[Repeat] {
+        &self.duplicates
     }
 
     /// The position of the first scalar whose text is `text` (a list name in a rule).
@@ -175,7 +201,13 @@ impl yaml_rust2::parser::MarkedEventReceiver for Recorder {
                     } else {
                         format!("{path}/{s}")
                     };
-                    self.loc.keys.entry(full).or_insert(pos);
+                    match self.loc.keys.get(&full) {
+                        // The same path twice: a key repeated in one mapping.
+                        Some(&first) => self.loc.duplicates.push((full, first, pos)),
+                        None => {
+                            self.loc.keys.insert(full, pos);
+                        }
+                    }
                     if let Some((_, Frame::Map(k))) = self.stack.last_mut() {
                         *k = Some(s);
                     }
@@ -218,5 +250,16 @@ mod tests {
         assert_eq!(l.key("listeners/1/protocol"), Some((4, 5)));
         assert_eq!(l.scalar("udp"), Some((4, 15)));
         assert_eq!(Locator::new("a: [").key("a"), None);
+        assert_eq!(l.start("listeners"), Some((2, 1)));
+        assert_eq!(l.start("listeners/1"), Some((4, 5)));
+        assert_eq!(l.start("listeners/0"), Some((3, 5)));
+        assert!(l.duplicates().is_empty());
+        let d = Locator::new("a: 1\nb: {c: 1, c: 2}\na: 3\n");
+        let d: Vec<_> = d
+            .duplicates()
+            .iter()
+            .map(|(p, f, r)| (p.as_str(), *f, *r))
+            .collect();
+        assert_eq!(d, [("b/c", (2, 5), (2, 11)), ("a", (1, 1), (3, 1))]);
     }
 }

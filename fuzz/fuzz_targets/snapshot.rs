@@ -1,5 +1,6 @@
 //! A saved snapshot through the whole `scan --from` path: parse, evaluate the default rule set,
-//! build the report and render it as JSON. Hostile snapshots must be an error or a report.
+//! build the report and render it as JSON and as the HTML page. Hostile snapshots must be an
+//! error or a report.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -19,5 +20,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let findings = engine::evaluate(&RULES, &snap);
     let rep = report::build(&snap, &RULES, &findings, None);
-    let _ = report::render(report::Format::Json, &rep, &RULES, false);
+    let _ = report::render(report::Format::Json, &rep, &RULES, &snap, false);
+    let _ = report::render(report::Format::Html, &rep, &RULES, &snap, false);
 });

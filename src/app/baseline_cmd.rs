@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 
 use super::history_cmd::{self, HistoryPath};
 use super::{ExitStatus, Partial};
+use crate::baseline::diff::DiffFormat;
 use crate::baseline::{self, Acceptance, Baseline, Compiled, Include, drift};
 use crate::cli::{BaselineCommand, DiffArgs};
 use crate::collect::{CollectOptions, host};
@@ -222,16 +223,33 @@ pub fn diff(args: &DiffArgs, partial: Partial, history: &HistoryPath) -> Result<
     let new = read(&args.new)?;
     partial.check(&new, &args.new.display().to_string())?;
     let d = baseline::diff::compare(&old, &new);
-    let text = if args.format == "json" {
-        let mut s = serde_json::to_string_pretty(&d)?;
-        s.push('\n');
-        s
-    } else {
-        d.render_table()
-    };
-    let differ = d.differ();
-    output::write_stdout(text.as_bytes())?;
-    Ok(if differ {
+    let targets = super::scan::targets(
+        &args.output,
+        args.format,
+        DiffFormat::parse,
+        &DiffFormat::NAMES,
+    )?;
+    for (format, path) in &targets {
+        let text = match format {
+            DiffFormat::Json => {
+                let mut s = serde_json::to_string_pretty(&d)?;
+                s.push('\n');
+                s
+            }
+            DiffFormat::Table => d.render_table(),
+            DiffFormat::Html => crate::report::html::diff(&d, &old, &new),
+        };
+        output::emit_for(
+            path.as_deref(),
+            text.as_bytes(),
+            output::Readers::OwnerAndGroup,
+        )
+        .map_err(|e| match path {
+            Some(p) => anyhow::anyhow!("cannot write {}: {e}", p.display()),
+            None => anyhow::anyhow!("cannot write the diff: {e}"),
+        })?;
+    }
+    Ok(if d.differ() {
         ExitStatus::Findings
     } else {
         ExitStatus::Ok

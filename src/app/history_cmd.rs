@@ -152,7 +152,10 @@ fn empty_like(snap: &Snapshot) -> Snapshot {
 pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     let json = match cmd {
         HistoryCommand::Runs { json } => *json,
-        HistoryCommand::Prune { keep } => return prune(history, *keep),
+        HistoryCommand::Prune { keep, max_size } => return prune(history, *keep, *max_size),
+        HistoryCommand::Timeline { query, json, limit } => {
+            return timeline(history, query, *json, *limit);
+        }
     };
     let runs = history::runs(&history.path()?)?;
     let text = if json {
@@ -166,23 +169,190 @@ pub fn run(cmd: &HistoryCommand, history: &HistoryPath) -> Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
-/// `history prune --keep DURATION`.
-fn prune(history: &HistoryPath, keep: std::time::Duration) -> Result<ExitStatus> {
+/// `history prune [--keep DURATION] [--max-size SIZE]`: the window first, then the size cap
+/// (the flag, else the `history_max_size` setting); at least one of them.
+fn prune(
+    history: &HistoryPath,
+    keep: Option<std::time::Duration>,
+    max_size: Option<u64>,
+) -> Result<ExitStatus> {
     let path = history.path()?;
-    let cutoff = std::time::SystemTime::now()
-        .checked_sub(keep)
-        .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-    let p = history::prune(&path, cutoff)?;
-    eprintln!(
-        "sockwarden: pruned {} run{} and {} row{} from {}{}",
-        p.runs,
-        if p.runs == 1 { "" } else { "s" },
-        p.rows,
-        if p.rows == 1 { "" } else { "s" },
-        escape_str(&path.display().to_string()),
-        if p.vacuumed { "; compacted" } else { "" }
-    );
+    let choice = crate::cli::ConfigArgs::default().choice();
+    let flags = crate::config::Flags {
+        history_max_size: max_size,
+        ..crate::config::Flags::default()
+    };
+    let cap = super::settings(flags, &choice)?.history_max_size.value.0;
+    if keep.is_none() && cap.is_none() {
+        anyhow::bail!(
+            "history prune: give --keep DURATION or --max-size SIZE (or set history_max_size)"
+        );
+    }
+    let shown = escape_str(&path.display().to_string());
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    if let Some(keep) = keep {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(keep)
+            .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+        let p = history::prune(&path, cutoff)?;
+        eprintln!(
+            "sockwarden: pruned {} run{} and {} row{} older than {} from {shown}{}",
+            p.runs,
+            plural(p.runs),
+            p.rows,
+            plural(p.rows),
+            humantime::format_duration(keep),
+            if p.vacuumed { "; compacted" } else { "" }
+        );
+    }
+    if let Some(max) = cap {
+        let c = history::cap(&path, max)?;
+        eprintln!(
+            "sockwarden: size cap {max} bytes: {} -> {} bytes; pruned {} run{} and {} row{} \
+             from {shown}{}",
+            c.size_before,
+            c.size_after,
+            c.pruned.runs,
+            plural(c.pruned.runs),
+            c.pruned.rows,
+            plural(c.pruned.rows),
+            if c.pruned.vacuumed { "; compacted" } else { "" }
+        );
+        if c.over {
+            eprintln!(
+                "sockwarden: warning: {shown} is still over its size cap: the latest run alone \
+                 takes {} bytes; raise history_max_size",
+                c.size_after
+            );
+        }
+    }
     Ok(ExitStatus::Ok)
+}
+
+/// `history timeline QUERY`: the table, or `--json`.
+fn timeline(
+    history: &HistoryPath,
+    query: &[String],
+    json: bool,
+    limit: usize,
+) -> Result<ExitStatus> {
+    let query = history::Query::parse(query)?;
+    let t = history::timeline(&history.path()?, &query, limit)?;
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&t)?;
+        s.push('\n');
+        s
+    } else {
+        timeline_table(&t)
+    };
+    crate::output::write_stdout(text.as_bytes())?;
+    Ok(ExitStatus::Ok)
+}
+
+/// The timeline for a terminal: per socket version a line with its interval (`FIRST .. LAST`,
+/// then `gone by TIME` or `present`) and the socket, then one line per holder with its own
+/// interval; attacker-controlled text escaped.
+fn timeline_table(t: &history::Timeline) -> String {
+    let several_ns = t.entries.windows(2).any(|w| w[0].ns != w[1].ns);
+    let mut out = String::new();
+    if t.entries.is_empty() {
+        out.push_str("no socket in the history matches\n");
+    }
+    for e in &t.entries {
+        let mut what = socket_text(&e.socket);
+        if several_ns {
+            let _ = write!(what, " in netns {}", e.ns);
+        }
+        let _ = writeln!(out, "{}  {what}", interval_text(&e.interval));
+        for h in &e.holders {
+            let who = match &h.process {
+                Some(p) => holder_text(p),
+                None => "(not read)".into(),
+            };
+            let _ = writeln!(
+                out,
+                "    pid {} fd {} {who}  {}",
+                h.pid,
+                h.fd,
+                interval_text(&h.interval)
+            );
+        }
+    }
+    if t.truncated {
+        let _ = writeln!(
+            out,
+            "... more versions match: the oldest {} are listed (--limit)",
+            t.entries.len()
+        );
+    }
+    out
+}
+
+/// `FIRST .. LAST, gone by TIME` or `FIRST .. LAST, present`; a first run that was pruned is
+/// `before the oldest run`.
+fn interval_text(i: &history::Interval) -> String {
+    let at = |s: &history::Seen| match &s.at {
+        Some(t) => escape_str(t),
+        None => "(before the oldest run)".into(),
+    };
+    let last = i.last_seen.as_ref().map(at).unwrap_or_else(|| "?".into());
+    match &i.gone {
+        Some(g) => format!("{} .. {last}, gone by {}", at(&i.first_seen), at(g)),
+        None => format!("{} .. {last}, present", at(&i.first_seen)),
+    }
+}
+
+/// `PROTO STATE LOCAL -> REMOTE`, a unix socket's name, or the inode; escaped.
+fn socket_text(s: &crate::model::Socket) -> String {
+    use crate::report::endpoint_text;
+    let head = format!("{} {}", s.protocol.netid(), s.state.name());
+    if s.protocol.is_inet() {
+        // A listener's remote end is the unspecified address, port 0: no peer to show.
+        return match s
+            .remote
+            .filter(|r| r.port != 0 || !r.address.is_unspecified())
+        {
+            Some(r) => format!(
+                "{head} {} -> {}",
+                endpoint_text(s.local),
+                endpoint_text(Some(r))
+            ),
+            None => format!("{head} {}", endpoint_text(s.local)),
+        };
+    }
+    match s
+        .unix
+        .as_ref()
+        .and_then(|u| u.name.as_ref().map(|n| (n, u.r#abstract)))
+    {
+        Some((n, ab)) => format!(
+            "{head} {}{}",
+            if ab { "@" } else { "" },
+            escape_str(&n.to_str_lossy())
+        ),
+        None => format!("{head} inode {}", s.inode),
+    }
+}
+
+/// `EXE (USER)[ container RUNTIME ID] [CMDLINE]`, escaped.
+fn holder_text(p: &crate::model::Process) -> String {
+    let exe = p
+        .exe
+        .as_ref()
+        .map(|e| e.to_str_lossy().into_owned())
+        .unwrap_or_else(|| p.comm.to_str_lossy().into_owned());
+    let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());
+    let container = p
+        .container
+        .as_ref()
+        .map(|c| format!(" container {}", crate::report::container_text(c)))
+        .unwrap_or_default();
+    let cmd: Vec<String> = p
+        .cmdline
+        .iter()
+        .map(|a| a.to_str_lossy().into_owned())
+        .collect();
+    escape_str(&format!("{exe} ({user}){container} [{}]", cmd.join(" ")))
 }
 
 fn runs_table(runs: &[history::Run]) -> String {

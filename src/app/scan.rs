@@ -19,10 +19,20 @@ use crate::rules::{RuleSet, Severity};
 /// Loads the rule set, or prints every problem and fails.
 pub fn load_rules(inputs: &RuleInputs) -> Result<RuleSet> {
     discover::load(inputs).map_err(|e| {
-        if let discover::LoadError::Invalid(diags) = &e {
-            for d in diags {
-                eprintln!("{d}");
+        match &e {
+            discover::LoadError::Invalid(diags) => {
+                // Messages quote the files (ids, keys, list names): escaped for the terminal.
+                for d in diags {
+                    eprintln!("{}", crate::text::escape_str(&d.to_string()));
+                }
             }
+            discover::LoadError::Picks(errors) => {
+                // Patterns come from the command line, the environment or the file: escaped.
+                for p in errors {
+                    eprintln!("{}", crate::text::escape_str(&p.to_string()));
+                }
+            }
+            _ => {}
         }
         anyhow::anyhow!("{e}")
     })
@@ -78,21 +88,24 @@ fn repeat(run: &Run, every: std::time::Duration) -> ! {
 
 /// Where each report goes: `FORMAT=FILE` entries, and the --format report to a plain FILE or,
 /// when none is given, to stdout. A `WORD=...` whose word is not a format is an error, not a
-/// file named `xml=foo.xml`; a file whose name holds `=` can be given as `./a=b`.
-fn targets(
+/// file named `xml=foo.xml`; a file whose name holds `=` can be given as `./a=b`. `parse` and
+/// `names` are the command's format vocabulary (`scan` and `diff` have their own).
+pub(super) fn targets<F: Copy>(
     outputs: &[String],
-    main: report::Format,
-) -> Result<Vec<(report::Format, Option<PathBuf>)>> {
+    main: F,
+    parse: impl Fn(&str) -> Option<F>,
+    names: &[&str],
+) -> Result<Vec<(F, Option<PathBuf>)>> {
     let mut targets = Vec::new();
     let mut plain_file = false;
     for o in outputs {
         match o.split_once('=') {
             Some((f, p)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-                let Some(format) = report::Format::parse(f) else {
+                let Some(format) = parse(f) else {
                     bail!(
                         "-o {o}: unknown format `{f}` (one of {}; write ./{o} for a file of that \
                          name)",
-                        report::Format::NAMES.join(", ")
+                        names.join(", ")
                     );
                 };
                 if p.is_empty() {
@@ -130,7 +143,12 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let (args, settings, partial) = (run.args, run.settings, run.partial);
     let started = std::time::Instant::now();
     let format = settings.format.value;
-    let targets = targets(&settings.outputs.value.0, format)?;
+    let targets = targets(
+        &settings.outputs.value.0,
+        format,
+        report::Format::parse,
+        &report::Format::NAMES,
+    )?;
     let history = HistoryPath::resolved(settings.history.value.clone());
     let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
         netns: settings.netns.value.clone(),
@@ -178,7 +196,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
             findings.len()
         );
     }
-    write_reports(&targets, &rep, &rules)?;
+    write_reports(&targets, &rep, &rules, &snap)?;
     if source.is_live() && format != report::Format::Table {
         report_warnings(&snap);
     }
@@ -196,7 +214,7 @@ fn load_inputs(settings: &Settings) -> Result<(RuleSet, Option<(Baseline, Compil
         defaults: settings.default_rules.value,
         paths: &settings.rule_paths(),
         lists: &settings.list_paths(),
-        disable: &settings.disable.value,
+        picks: &settings.picks(),
     })?;
     let baseline = settings
         .baseline
@@ -212,11 +230,12 @@ fn write_reports(
     targets: &[(report::Format, Option<PathBuf>)],
     rep: &report::ScanReport,
     rules: &RuleSet,
+    snap: &crate::model::Snapshot,
 ) -> Result<()> {
     let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     for (format, path) in targets {
-        let text = report::render(*format, rep, rules, color && path.is_none());
+        let text = report::render(*format, rep, rules, snap, color && path.is_none());
         // Metrics are read by node_exporter, another user, and hold ids and counts only.
         let readers = match format {
             report::Format::Prometheus => output::Readers::Everyone,

@@ -25,7 +25,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
         defaults: !args.sources.no_default_rules,
         paths: &args.sources.rules,
         lists: &args.sources.lists,
-        disable: &args.disable,
+        picks: &super::rules_cmd::switches(&args.switches),
     })?;
     let baseline = args
         .baseline

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::baseline::diff::DiffFormat;
 use crate::collect::OwnersFrom;
 use crate::list::{ListOptions, Selector};
 use crate::report::Format;
@@ -26,7 +27,7 @@ macro_rules! value_enum {
     )+};
 }
 
-value_enum!(Format, Severity, OwnersFrom);
+value_enum!(Format, DiffFormat, Severity, OwnersFrom);
 
 /// sockwarden's command line: the global flags and one [`Command`].
 #[derive(Debug, Parser)]
@@ -124,11 +125,34 @@ pub enum HistoryCommand {
         json: bool,
     },
     /// Forget the runs older than DURATION, keeping the run in effect at that moment and every
-    /// interval a kept run sees; compacts the file when worth it.
+    /// interval a kept run sees; then, with a size cap (`--max-size`, else the
+    /// `history_max_size` setting), the oldest runs until the file fits. Compacts the file when
+    /// worth it.
     Prune {
         /// How much history to keep (`30d`, `12h`, `1week`).
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-        keep: std::time::Duration,
+        keep: Option<std::time::Duration>,
+        /// The most the history may take (`500M`, `2G`; K, M, G are powers of 1024) [default:
+        /// the `history_max_size` setting, else no cap].
+        #[arg(long, value_name = "SIZE", value_parser = crate::input::parse_size)]
+        max_size: Option<u64>,
+    },
+    /// When did sockets matching QUERY first appear, who held them, when did they go: every
+    /// version of a matching socket, oldest first, with its holders and their intervals.
+    Timeline {
+        /// `KEY=VALUE` terms: `port=`, `lport=`, `rport=`, `addr=`, `laddr=`, `raddr=`,
+        /// `proto=`, `state=` (the socket), `exe=`, `comm=`, `user=`, `container=`, `pid=` (a
+        /// holder). The same key twice is either value; different keys must all match
+        /// (`port=22 exe=/usr/sbin/sshd`).
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        query: Vec<String>,
+        /// Print the timeline as JSON: `{entries: [{ns, socket, first_seen, last_seen, gone,
+        /// holders}], truncated}` (docs/history.md).
+        #[arg(long)]
+        json: bool,
+        /// List at most N socket versions (the oldest first).
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        limit: usize,
     },
 }
 
@@ -211,9 +235,14 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The later snapshot: a file, or a moment of the history (`@TIME`).
     pub new: PathBuf,
-    /// Output format: table (`+`, `-`, `~` lines) or json.
-    #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = ["table", "json"])]
-    pub format: String,
+    /// Output format: table (`+`, `-`, `~` lines), json, or html (one self-contained page with
+    /// the changes and the later snapshot's host graph).
+    #[arg(long, value_name = "FORMAT", default_value = "table")]
+    pub format: DiffFormat,
+    /// Write the diff to FILE (atomically) instead of stdout; `FORMAT=FILE` writes that format
+    /// there as well (`-o html=diff.html`). Repeatable.
+    #[arg(short = 'o', long = "output", value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
 }
 
 /// Arguments of `sockwarden scan`.
@@ -240,9 +269,9 @@ pub struct ScanArgs {
     /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,
-    /// Disable a rule by id (repeatable).
-    #[arg(long = "disable", value_name = "ID")]
-    pub disable: Vec<String>,
+    /// Which rules to switch off and on.
+    #[command(flatten)]
+    pub switches: SwitchArgs,
     /// Lowest severity that makes the exit status 1 [default: low].
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
@@ -291,7 +320,8 @@ impl ScanArgs {
             default_rules: self.sources.no_default_rules.then_some(false),
             rules: some_vec(&self.sources.rules),
             lists: some_vec(&self.sources.lists),
-            disable: some_vec(&self.disable),
+            disable: some_vec(&self.switches.disable),
+            enable: some_vec(&self.switches.enable),
             baseline: self.baseline.clone(),
             baseline_sha256: self.baseline_sha256.clone(),
             netns: (self.ns.all_netns || self.ns.netns.is_some()).then(|| self.ns.select()),
@@ -299,22 +329,57 @@ impl ScanArgs {
             allow_partial: allow_partial.then_some(true),
             max_input_size,
             history: None,
+            history_max_size: None,
         }
     }
+}
+
+/// `--disable` and `--enable`: rules switched off and on after every layer is loaded.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SwitchArgs {
+    /// Switch rules off: an id, a glob over ids (`NET-C2-*`) or a tag (`tag:T1571`; a technique
+    /// also selects its sub-techniques). Repeatable; a pattern that selects no rule is an error.
+    #[arg(long = "disable", value_name = "ID|GLOB|tag:TAG")]
+    pub disable: Vec<String>,
+    /// Switch rules on, after every --disable: even a rule a file or a disable pattern switched
+    /// off. Same patterns as --disable; repeatable.
+    #[arg(long = "enable", value_name = "ID|GLOB|tag:TAG")]
+    pub enable: Vec<String>,
+}
+
+/// What `rules list` and `rules explain` load.
+#[derive(Debug, Args, Default)]
+pub struct EffectiveArgs {
+    /// Which rules and lists to load.
+    #[command(flatten)]
+    pub src: RuleSourceArgs,
+    /// Load every layer `scan` loads: the configuration file's settings (rules, lists, disable,
+    /// enable), rules.d/ and lists.d/, SOCKWARDEN_* and these flags; list switched-off rules too,
+    /// with what switched them off.
+    #[arg(long)]
+    pub effective: bool,
+    /// Which rules to switch off and on.
+    #[command(flatten)]
+    pub switches: SwitchArgs,
+    /// Which configuration file to read (with --effective).
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 /// The `sockwarden rules` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the loaded rules.
-    List(RuleSourceArgs),
-    /// Show a rule's documentation, condition and examples.
+    /// List the loaded rules: id, severity, status, tags, title (with --effective, also whether
+    /// each is on and where its last change was written).
+    List(EffectiveArgs),
+    /// Show a rule's documentation, then each part of the rule in force (condition, severity,
+    /// tags, exceptions, enabled) with the file:line:col that set it.
     Explain {
         /// Rule id, e.g. NET-PRC-001.
         id: String,
-        /// Which rules and lists to load.
+        /// Which rules, lists and layers to load.
         #[command(flatten)]
-        src: RuleSourceArgs,
+        args: EffectiveArgs,
     },
     /// Print every field a rule can test, with its type.
     Fields,
@@ -323,12 +388,20 @@ pub enum RulesCommand {
         /// Rule files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Load the built-in pack first, as the layer that overrides in PATHS change.
+        #[arg(long)]
+        over_defaults: bool,
     },
-    /// Run every rule's match and no_match examples.
+    /// Run every rule's match and no_match examples (an override's against the rule as it
+    /// leaves it; docs/rules-language.md, "Layering").
     Test {
         /// Rule files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Load the built-in pack first, as the layer that overrides in PATHS change; only the
+        /// rules PATHS define or override are tested.
+        #[arg(long)]
+        over_defaults: bool,
     },
     /// Write (or with --check, verify) one Markdown page per default rule into DIR.
     Docs {
@@ -349,7 +422,8 @@ pub struct RuleSourceArgs {
     /// Do not load the built-in rule pack (its lists stay available).
     #[arg(long)]
     pub no_default_rules: bool,
-    /// A YAML file of named lists; each list replaces the default list of that name (repeatable).
+    /// A YAML file of named lists; each list replaces the default list of that name, or with
+    /// `NAME: {append: [...]}` adds to it (repeatable).
     #[arg(long = "lists", value_name = "FILE")]
     pub lists: Vec<PathBuf>,
 }
@@ -385,9 +459,9 @@ pub struct WatchArgs {
     /// Which rules and lists to load.
     #[command(flatten)]
     pub sources: RuleSourceArgs,
-    /// Disable a rule by id (repeatable).
-    #[arg(long = "disable", value_name = "ID")]
-    pub disable: Vec<String>,
+    /// Which rules to switch off and on.
+    #[command(flatten)]
+    pub switches: SwitchArgs,
     /// Compare each new socket with a known-good baseline: a new listener or outbound peer is
     /// reported as drift the moment it appears.
     #[arg(long, value_name = "FILE")]

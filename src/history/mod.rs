@@ -6,6 +6,7 @@
 //! - [`record`] adds a complete live snapshot as a run, in one transaction.
 //! - [`load`] rebuilds the snapshot a run took from the intervals open at that run (`@TIME`).
 //! - [`runs`] lists the runs; [`prune`] forgets the old ones.
+//! - [`timeline`] answers when the sockets a query names came, who held them, and when they went.
 //!
 //! The file is attacker-reachable input like any other: it must be ours (the header's
 //! application id and the `meta` table), of a schema this build knows, and every SQLite error
@@ -17,14 +18,19 @@ mod rebuild;
 mod record;
 pub mod rows;
 mod schema;
+mod timeline;
 
 use std::path::{Path, PathBuf};
 
 pub use at::{At, BadAt};
-pub use prune::{Pruned, prune};
+pub use prune::{Capped, Pruned, cap, prune};
 pub use rebuild::load;
 pub use record::{Recorded, record};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use timeline::{
+    BadQuery, BadTerm, Entry, Holding, Interval, Key as TimelineKey, Query, Seen, Timeline,
+    timeline,
+};
 
 /// Where the history lives when neither `--history` nor the `history` setting says.
 pub const DEFAULT_PATH: &str = "/var/lib/sockwarden/history.db";

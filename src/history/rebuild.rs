@@ -33,22 +33,23 @@ pub fn load(path: &Path, at: &At) -> Result<Snapshot, HistoryError> {
     };
     let scope = parse_scope(&scope).ok_or_else(|| bad(format!("scope {scope:?}")))?;
     let detail: Detail = serde_json::from_str(&detail).map_err(|e| bad(format!("detail: {e}")))?;
+    let late = is_late(&tx, run).map_err(sql)?;
     let mut sockets = Vec::new();
     let mut processes = BTreeMap::new();
     for ns in &scope {
         let mut by_id: HashMap<i64, usize> = HashMap::new();
-        for (id, s) in read_sockets(&tx, run, *ns).map_err(sql)? {
+        for (id, s) in read_sockets(&tx, run, *ns, late).map_err(sql)? {
             let s = s.map_err(&bad)?;
             by_id.insert(id, sockets.len());
             sockets.push(s);
         }
-        for (sid, owner) in read_holdings(&tx, run, *ns).map_err(sql)? {
+        for (sid, owner) in read_holdings(&tx, run, *ns, late).map_err(sql)? {
             let i = by_id
                 .get(&sid)
                 .ok_or_else(|| bad(format!("a holding names socket version {sid}")))?;
             sockets[*i].owners.push(owner);
         }
-        for p in read_processes(&tx, run, *ns).map_err(sql)? {
+        for p in read_processes(&tx, run, *ns, late).map_err(sql)? {
             let p = p.map_err(&bad)?;
             processes.entry(p.pid).or_insert(p);
         }
@@ -117,30 +118,65 @@ fn resolve(conn: &Connection, path: &Path, at: &At) -> Result<i64, HistoryError>
     }
 }
 
-/// `WHERE` of the rows open at run `?1` in namespace `?2`.
-const OPEN_AT: &str = "ns = ?2 AND first_run <= ?1 AND (end_run IS NULL OR end_run > ?1)";
+/// The query of the rows of `table` open at run `?1` in namespace `?2`, selecting `columns`.
+///
+/// A row is open at R when `first_run <= R` and it has not ended by R. For a run in the first
+/// half of the history, the rows that began by R are the fewer: `(ns, first_run)` finds them.
+/// For a later run (`late`: `@now`, which every `--since-last` rebuilds), those are nearly every
+/// row ever written, while the open rows and the rows that ended after R are few: the open-row
+/// index and `(ns, end_run, first_run) WHERE end_run IS NOT NULL` find them (named with
+/// `INDEXED BY`: SQLite has no statistics to choose by, and fails rather than scan if an index
+/// went missing).
+fn open_at(table: &str, columns: &str, late: bool) -> String {
+    if !late {
+        return format!(
+            "SELECT {columns} FROM {table} INDEXED BY {table}_first \
+             WHERE ns = ?2 AND first_run <= ?1 AND (end_run IS NULL OR end_run > ?1)"
+        );
+    }
+    format!(
+        "SELECT {columns} FROM {table} INDEXED BY {table}_open \
+         WHERE ns = ?2 AND end_run IS NULL AND first_run <= ?1 \
+         UNION ALL SELECT {columns} FROM {table} INDEXED BY {table}_ended \
+         WHERE ns = ?2 AND end_run > ?1 AND first_run <= ?1"
+    )
+}
 
-type Parsed<T> = Result<T, String>;
+/// Whether run `run` is in the later half of the history's runs (see [`open_at`]).
+fn is_late(conn: &Connection, run: i64) -> rusqlite::Result<bool> {
+    let (lo, hi): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT min(id), max(id) FROM runs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(match (lo, hi) {
+        (Some(lo), Some(hi)) => run - lo > hi - run,
+        _ => false,
+    })
+}
+
+pub(super) type Parsed<T> = Result<T, String>;
 
 fn read_sockets(
     conn: &Connection,
     run: i64,
     ns: u64,
+    late: bool,
 ) -> rusqlite::Result<Vec<(i64, Parsed<Socket>)>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT id, netns, protocol, family, state, local_address, local_port, remote_address, \
-         remote_port, inode, cookie, uid, ifindex, interface, v6only, unix_name, unix_abstract, \
-         unix_peer, packet_ethertype FROM socket_versions WHERE {OPEN_AT}"
-    ))?;
+    let mut stmt = conn.prepare_cached(&open_at("socket_versions", SOCKET_COLUMNS, late))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
         Ok((r.get(0)?, socket_row(r, ns)?))
     })?;
     rows.collect()
 }
 
-/// One socket row; a value this build cannot read back (an unknown protocol, an address that
-/// does not parse) is the `Err` text.
-fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
+/// The columns [`socket_row`] reads, in its order.
+pub(super) const SOCKET_COLUMNS: &str = "id, netns, protocol, family, state, local_address, \
+    local_port, remote_address, remote_port, inode, cookie, uid, ifindex, interface, v6only, \
+    unix_name, unix_abstract, unix_peer, packet_ethertype";
+
+/// One socket row ([`SOCKET_COLUMNS`]); a value this build cannot read back (an unknown
+/// protocol, an address that does not parse) is the `Err` text.
+pub(super) fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
     let name = |i: usize| r.get::<_, String>(i);
     let (protocol, family, state) = (name(2)?, name(3)?, name(4)?);
     let endpoint = |a: usize| -> rusqlite::Result<Parsed<Option<Endpoint>>> {
@@ -190,10 +226,13 @@ fn socket_row(r: &Row, ns: u64) -> rusqlite::Result<Parsed<Socket>> {
     Ok(parsed.map(|row| row.to_socket()))
 }
 
-fn read_holdings(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<(i64, Owner)>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT socket_version, pid, fd FROM holdings WHERE {OPEN_AT}"
-    ))?;
+fn read_holdings(
+    conn: &Connection,
+    run: i64,
+    ns: u64,
+    late: bool,
+) -> rusqlite::Result<Vec<(i64, Owner)>> {
+    let mut stmt = conn.prepare_cached(&open_at("holdings", "socket_version, pid, fd", late))?;
     let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
         Ok((
             r.get(0)?,
@@ -206,41 +245,51 @@ fn read_holdings(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<(
     rows.collect()
 }
 
-fn read_processes(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<Parsed<Process>>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT pid, start_ticks, ppid, comm, exe, exe_deleted, exe_memfd, cmdline, uid, euid, \
-         user, cgroup, container_runtime, container_id, container_pod_uid, netns \
-         FROM process_versions WHERE {OPEN_AT}"
-    ))?;
-    let rows = stmt.query_map(params![run, to_sql(ns)], |r| {
-        let cmdline: String = r.get(7)?;
-        let container = match (r.get::<_, Option<String>>(12)?, r.get(13)?) {
-            (Some(runtime), Some(id)) => Some(Container {
-                runtime,
-                id,
-                pod_uid: r.get(14)?,
-            }),
-            _ => None,
-        };
-        let p = Process {
-            pid: r.get(0)?,
-            start_ticks: from_sql(r.get(1)?),
-            ppid: r.get(2)?,
-            comm: ByteString(r.get(3)?),
-            exe: r.get::<_, Option<Vec<u8>>>(4)?.map(ByteString),
-            exe_deleted: r.get(5)?,
-            exe_memfd: r.get(6)?,
-            cmdline: Vec::new(),
-            uid: r.get(8)?,
-            euid: r.get(9)?,
-            user: r.get(10)?,
-            cgroup: r.get(11)?,
-            container,
-            netns: r.get::<_, Option<i64>>(15)?.map(from_sql),
-        };
-        Ok(serde_json::from_str(&cmdline)
-            .map(|cmdline| Process { cmdline, ..p })
-            .map_err(|e| format!("cmdline: {e}")))
-    })?;
+fn read_processes(
+    conn: &Connection,
+    run: i64,
+    ns: u64,
+    late: bool,
+) -> rusqlite::Result<Vec<Parsed<Process>>> {
+    let mut stmt = conn.prepare_cached(&open_at("process_versions", PROCESS_COLUMNS, late))?;
+    let rows = stmt.query_map(params![run, to_sql(ns)], |r| process_row(r, 0))?;
     rows.collect()
+}
+
+/// The columns [`process_row`] reads, in its order.
+pub(super) const PROCESS_COLUMNS: &str = "pid, start_ticks, ppid, comm, exe, exe_deleted, \
+    exe_memfd, cmdline, uid, euid, user, cgroup, container_runtime, container_id, \
+    container_pod_uid, netns";
+
+/// One process row, its [`PROCESS_COLUMNS`] from column `at` on; a command line that does not
+/// parse is the `Err` text.
+pub(super) fn process_row(r: &Row, at: usize) -> rusqlite::Result<Parsed<Process>> {
+    let cmdline: String = r.get(at + 7)?;
+    let container = match (r.get::<_, Option<String>>(at + 12)?, r.get(at + 13)?) {
+        (Some(runtime), Some(id)) => Some(Container {
+            runtime,
+            id,
+            pod_uid: r.get(at + 14)?,
+        }),
+        _ => None,
+    };
+    let p = Process {
+        pid: r.get(at)?,
+        start_ticks: from_sql(r.get(at + 1)?),
+        ppid: r.get(at + 2)?,
+        comm: ByteString(r.get(at + 3)?),
+        exe: r.get::<_, Option<Vec<u8>>>(at + 4)?.map(ByteString),
+        exe_deleted: r.get(at + 5)?,
+        exe_memfd: r.get(at + 6)?,
+        cmdline: Vec::new(),
+        uid: r.get(at + 8)?,
+        euid: r.get(at + 9)?,
+        user: r.get(at + 10)?,
+        cgroup: r.get(at + 11)?,
+        container,
+        netns: r.get::<_, Option<i64>>(at + 15)?.map(from_sql),
+    };
+    Ok(serde_json::from_str(&cmdline)
+        .map(|cmdline| Process { cmdline, ..p })
+        .map_err(|e| format!("cmdline: {e}")))
 }

@@ -16,11 +16,11 @@ use super::HistoryError;
 pub const APPLICATION_ID: i32 = 0x5357_4869;
 
 /// The schema version this build writes and reads (docs/history.md).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Each migration brings the schema from the version before it to its own; a new schema version
 /// is one more entry, applied in its own transaction with the `schema_version` it sets.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2)];
 
 /// Version 1: runs, and the intervals of socket versions, process versions and holdings.
 const V1: &str = "
@@ -101,6 +101,35 @@ CREATE INDEX holdings_open ON holdings (ns, hash) WHERE end_run IS NULL;
 CREATE INDEX holdings_first ON holdings (ns, first_run);
 ";
 
+/// Version 2: the indexes `history timeline` searches by (and that deleting a version in a
+/// prune needs, to check no holding names it): the sockets' addresses and ports, the processes'
+/// pid, exe, user and container, and the holdings by socket and process version; and the ended
+/// rows by `(ns, end_run, first_run)`, which rebuild a recent run without reading every row
+/// ever written. Partial indexes leave out the rows without the column (unix sockets have no
+/// address; open rows have no end).
+const V2: &str = "
+CREATE INDEX socket_versions_local_port ON socket_versions (local_port)
+    WHERE local_port IS NOT NULL;
+CREATE INDEX socket_versions_remote_port ON socket_versions (remote_port)
+    WHERE remote_port IS NOT NULL;
+CREATE INDEX socket_versions_local_address ON socket_versions (local_address)
+    WHERE local_address IS NOT NULL;
+CREATE INDEX socket_versions_remote_address ON socket_versions (remote_address)
+    WHERE remote_address IS NOT NULL;
+CREATE INDEX holdings_socket_version ON holdings (socket_version);
+CREATE INDEX holdings_process_version ON holdings (process_version);
+CREATE INDEX process_versions_pid ON process_versions (pid);
+CREATE INDEX process_versions_exe ON process_versions (exe) WHERE exe IS NOT NULL;
+CREATE INDEX process_versions_user ON process_versions (user) WHERE user IS NOT NULL;
+CREATE INDEX process_versions_container_id ON process_versions (container_id)
+    WHERE container_id IS NOT NULL;
+CREATE INDEX socket_versions_ended ON socket_versions (ns, end_run, first_run)
+    WHERE end_run IS NOT NULL;
+CREATE INDEX process_versions_ended ON process_versions (ns, end_run, first_run)
+    WHERE end_run IS NOT NULL;
+CREATE INDEX holdings_ended ON holdings (ns, end_run, first_run) WHERE end_run IS NOT NULL;
+";
+
 /// How a history is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -133,7 +162,8 @@ pub fn open(path: &Path, mode: Mode) -> Result<Connection, HistoryError> {
         Mode::Write => OpenFlags::SQLITE_OPEN_READ_WRITE,
     } | OpenFlags::SQLITE_OPEN_NOFOLLOW
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| HistoryError::sql(path, e))?;
+    let real = in_real_dir(path)?;
+    let conn = Connection::open_with_flags(&real, flags).map_err(|e| HistoryError::sql(path, e))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(|e| HistoryError::sql(path, e))?;
     check(&conn, path)?;
@@ -145,6 +175,23 @@ pub fn open(path: &Path, mode: Mode) -> Result<Connection, HistoryError> {
         migrate(&conn, path)?;
     }
     Ok(conn)
+}
+
+/// `path` with its directory resolved: SQLite's `SQLITE_OPEN_NOFOLLOW` refuses a symbolic link
+/// anywhere in the name, and systemd's `DynamicUser=` makes the state directory one
+/// (/var/lib/sockwarden -> private/sockwarden). The directory is the administrator's; a link at
+/// the file itself stays refused (above, and by `NOFOLLOW` on the resolved name).
+fn in_real_dir(path: &Path) -> Result<PathBuf, HistoryError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| HistoryError::NotOurs {
+        path: path.to_path_buf(),
+        why: "not a file name".into(),
+    })?;
+    let dir = std::fs::canonicalize(dir).map_err(|e| HistoryError::io(dir, e))?;
+    Ok(dir.join(name))
 }
 
 /// Refuses a file that is not a sockwarden history, or of a newer schema.

@@ -478,3 +478,147 @@ fn the_hash_covers_every_kept_field_and_nothing_else() {
     ticking.owners.push(Owner { pid: 9, fd: 9 });
     assert_eq!(socket_hash(&inet, 7), socket_hash(&ticking, 7));
 }
+
+/// The timeline over fixtures: a socket whose first run was pruned is "first seen" at that run
+/// with no time; an IPv4 address also finds its v4-mapped form; a container id prefix matches
+/// (glob characters in it only themselves); the same key twice is either value.
+#[test]
+fn timeline_answers_from_the_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let mut boxed = process(200, "boxed");
+    boxed.container = Some(crate::model::Container {
+        runtime: "docker".into(),
+        id: "0123456789abcdef0123".into(),
+        pod_uid: None,
+    });
+    let mut mapped = tcp(8443, Some(("::ffff:203.0.113.5", 443)), 9, 200);
+    mapped.family = Family::Inet6;
+    mapped.local = ep("::ffff:10.0.0.1", 8443);
+    let ps = || vec![process(100, "d"), boxed.clone()];
+    let runs_in = [
+        snap("2026-12-01T10:00:00Z", vec![tcp(22, None, 1, 100)], ps()),
+        snap(
+            "2026-12-01T11:00:00Z",
+            vec![tcp(22, None, 1, 100), mapped.clone()],
+            ps(),
+        ),
+        snap("2026-12-01T12:00:00Z", vec![tcp(22, None, 1, 100)], ps()),
+    ];
+    for r in &runs_in {
+        record(&db, r).unwrap();
+    }
+    let q = |terms: &[&str]| timeline(&db, &Query::parse(terms).unwrap(), 100).unwrap();
+    let t = q(&["raddr=203.0.113.5"]);
+    assert_eq!(t.entries.len(), 1);
+    let e = &t.entries[0];
+    assert_eq!(
+        e.interval.first_seen.at.as_deref(),
+        Some("2026-12-01T11:00:00Z")
+    );
+    assert_eq!(e.interval.gone.as_ref().map(|g| g.run), Some(3));
+    assert_eq!(e.holders[0].process.as_ref().map(|p| p.pid), Some(200));
+    assert_eq!(q(&["container=0123456789ab"]).entries.len(), 1);
+    assert_eq!(
+        q(&["container=0123*"]).entries.len(),
+        0,
+        "`*` is no wildcard"
+    );
+    assert_eq!(q(&["port=22", "port=443"]).entries.len(), 2);
+    assert_eq!(q(&["port=22", "raddr=203.0.113.5"]).entries.len(), 0);
+    prune(
+        &db,
+        humantime::parse_rfc3339("2026-12-01T11:30:00Z").unwrap(),
+    )
+    .unwrap();
+    let t = q(&["lport=22"]);
+    let i = &t.entries[0].interval;
+    assert_eq!((i.first_seen.run, i.first_seen.at.as_deref()), (1, None));
+    assert_eq!(i.last_seen.as_ref().map(|s| s.run), Some(3));
+    assert!(i.gone.is_none());
+    let bad = Query::parse(&["user=", "portt=1", "state=nope"]).unwrap_err();
+    assert_eq!(bad.0.len(), 3, "{bad}");
+    assert!(Query::parse::<&str>(&[]).is_err());
+}
+
+/// A size cap deletes the oldest runs until the file fits, compacts it, and keeps every
+/// remaining run rebuilding as before; a cap the latest run alone exceeds keeps that run and
+/// says so.
+#[test]
+fn a_size_cap_prunes_the_oldest_runs_until_the_file_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let p = process(100, "d");
+    for run in 0..40u64 {
+        // 200 sockets, 20 of them new each run.
+        let socks = (0..200u64)
+            .map(|i| {
+                let inode = if i < 20 { 1000 * (run + 1) + i } else { i + 1 };
+                tcp((i + 1) as u16, Some(("192.0.2.1", 443)), inode, 100)
+            })
+            .collect();
+        let t = format!("2026-12-01T10:{run:02}:00Z");
+        record(&db, &snap(&t, socks, vec![p.clone()])).unwrap();
+    }
+    let size = |db: &Path| std::fs::metadata(db).unwrap().len();
+    let before_runs: Vec<Snapshot> = (1..=40).map(|i| load(&db, &At::Run(i)).unwrap()).collect();
+    let full = cap(&db, u64::MAX).unwrap();
+    assert_eq!(
+        full.pruned,
+        Pruned::default(),
+        "under the cap: nothing to do"
+    );
+    let max = full.size_before / 2;
+    let c = cap(&db, max).unwrap();
+    assert!(!c.over && c.size_after <= max, "{c:?}");
+    assert!(
+        c.pruned.vacuumed && c.pruned.runs > 0 && c.pruned.runs < 39,
+        "{c:?}"
+    );
+    // WAL checkpointed on close: the file itself is the size.
+    assert!(size(&db) <= max, "{} > {max}", size(&db));
+    let kept = runs(&db).unwrap();
+    assert_eq!(kept.last().unwrap().id, 40);
+    assert_eq!(kept[0].id, c.pruned.runs as i64 + 1, "the oldest runs went");
+    for r in &kept {
+        let b = &before_runs[r.id as usize - 1];
+        assert_eq!(projected(&load(&db, &At::Run(r.id)).unwrap()), projected(b));
+    }
+    let c = cap(&db, 4096).unwrap();
+    assert!(c.over, "{c:?}");
+    assert_eq!(
+        runs(&db).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [40]
+    );
+    assert_eq!(
+        projected(&load(&db, &At::Latest).unwrap()),
+        projected(&before_runs[39])
+    );
+}
+
+/// A history in a directory reached through a symbolic link (systemd's `DynamicUser=` makes
+/// /var/lib/sockwarden one, to private/sockwarden) is recorded and read; a link at the file
+/// itself is refused.
+#[test]
+fn a_history_behind_a_linked_directory_opens_but_a_linked_file_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("private/sockwarden");
+    std::fs::create_dir_all(&real).unwrap();
+    let link = dir.path().join("sockwarden");
+    std::os::unix::fs::symlink("private/sockwarden", &link).unwrap();
+    let db = link.join("history.db");
+    let s = snap(
+        "2026-12-01T10:00:00Z",
+        vec![tcp(22, None, 1, 100)],
+        vec![process(100, "d")],
+    );
+    record(&db, &s).unwrap();
+    assert_eq!(projected(&load(&db, &At::Latest).unwrap()), projected(&s));
+    assert!(real.join("history.db").is_file());
+    let file_link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(real.join("history.db"), &file_link).unwrap();
+    assert!(matches!(
+        runs(&file_link),
+        Err(HistoryError::NotOurs { .. })
+    ));
+}

@@ -13,6 +13,7 @@ mod order;
 mod state;
 
 pub use bytes::ByteString;
+pub(crate) use bytes::base64_encode;
 pub use order::sort_sockets;
 pub use state::{State, StateSet, UnknownState};
 pub(crate) use vocab::vocabulary;

@@ -131,7 +131,10 @@ mod tests {
         check!(Category);
         check!(crate::rules::matcher::Op);
         check!(crate::report::FindingKind);
+        check!(crate::baseline::diff::Part);
+        check!(crate::baseline::diff::Action);
         check!(crate::report::Format);
+        check!(crate::baseline::diff::DiffFormat);
         check!(crate::rules::Severity);
     }
 }

@@ -2,6 +2,7 @@
 //! format renders. The JSON format is the document itself (docs/report.md); the table is for
 //! people. Attacker-controlled strings stay exact in JSON and are escaped in the table.
 
+pub mod html;
 pub mod jsonl;
 pub mod junit;
 pub mod prometheus;
@@ -74,11 +75,20 @@ crate::model::vocabulary! {
         Junit => "junit",
         /// Prometheus text exposition, for node_exporter's textfile collector.
         Prometheus => "prometheus",
+        /// One self-contained HTML page for people: summary, findings, drift, host graph.
+        Html => "html",
     }
 }
 
-/// Renders the report in `format`. `color` applies to the table only.
-pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> String {
+/// Renders the report in `format`. `color` applies to the table only; `snap` is the snapshot
+/// the report was built from (the HTML page draws its graph and tables from it).
+pub fn render(
+    format: Format,
+    r: &ScanReport,
+    rules: &RuleSet,
+    snap: &Snapshot,
+    color: bool,
+) -> String {
     match format {
         Format::Table => table::render(r, color),
         Format::Json => {
@@ -90,6 +100,7 @@ pub fn render(format: Format, r: &ScanReport, rules: &RuleSet, color: bool) -> S
         Format::Sarif => sarif::render(r, rules),
         Format::Junit => junit::render(r, rules),
         Format::Prometheus => prometheus::render(r),
+        Format::Html => html::scan(r, rules, snap),
     }
 }
 
@@ -154,7 +165,7 @@ pub struct ReportFinding {
     pub title: String,
     /// How bad it is: the rule's, or the baseline's severity for the category.
     pub severity: Severity,
-    /// The rule's tags (ATT&CK technique ids); none for drift.
+    /// The rule's tags (ATT&CK technique ids, `prefix:value` tags); none for drift.
     pub tags: Vec<String>,
     /// One line: title, holder and socket; escaped, no control characters.
     pub message: String,
@@ -166,6 +177,10 @@ pub struct ReportFinding {
     pub socket: Option<SocketRef>,
     /// The holders that matched; empty for a socket no process holds.
     pub processes: Vec<ProcessRef>,
+    /// The socket's index in the snapshot the report was built from (the HTML graph marks it);
+    /// not in any document.
+    #[serde(skip)]
+    pub socket_index: Option<usize>,
 }
 
 crate::model::vocabulary! {
@@ -183,13 +198,13 @@ crate::model::vocabulary! {
 }
 
 /// What telling a socket's direction needs: the snapshot's listening ports and ephemeral range.
-struct Roles {
+pub(crate) struct Roles {
     listening: std::collections::HashSet<(crate::baseline::Proto, u16)>,
     eph: (u16, u16),
 }
 
 impl Roles {
-    fn of(snap: &Snapshot) -> Roles {
+    pub(crate) fn of(snap: &Snapshot) -> Roles {
         Roles {
             listening: crate::baseline::listening_ports(snap),
             eph: snap.ephemeral_ports(),
@@ -284,7 +299,7 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
+pub(crate) fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
     let s = &snap.sockets[si];
     SocketRef {
         direction: roles.direction(s),
@@ -305,7 +320,7 @@ fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
     }
 }
 
-fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessRef> {
+pub(crate) fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> Vec<ProcessRef> {
     owners
         .iter()
         .filter_map(|o| {
@@ -344,6 +359,7 @@ fn rule_finding(snap: &Snapshot, roles: &Roles, rules: &RuleSet, f: &Finding) ->
         count: f.count,
         socket: Some(socket),
         processes,
+        socket_index: Some(f.socket),
     }
 }
 
@@ -365,6 +381,7 @@ fn drift_finding(
         count: None,
         socket: d.socket.map(|si| socket_ref(snap, roles, si)),
         processes: process_refs(snap, &d.owners),
+        socket_index: d.socket,
     }
 }
 

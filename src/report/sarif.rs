@@ -59,6 +59,21 @@ fn descriptors(rules: &RuleSet) -> Vec<Value> {
     descriptors
 }
 
+/// A rule's SARIF tags: ATT&CK techniques as `external/attack/T...` (GitHub code scanning's
+/// convention), every other tag (`cis:4.1`, `site:dmz`) as written, then `security`.
+fn sarif_tags(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .map(|t| {
+            if crate::rules::tags::is_attack(t) {
+                format!("external/attack/{t}")
+            } else {
+                t.clone()
+            }
+        })
+        .chain(["security".to_string()])
+        .collect()
+}
+
 /// One rule's descriptor; the helpUri of a rule without references is left out, not null.
 fn rule_descriptor(rule: &crate::rules::Rule) -> Value {
     let d = &rule.doc;
@@ -71,7 +86,7 @@ fn rule_descriptor(rule: &crate::rules::Rule) -> Value {
         "help": {"text": d.description, "markdown": crate::rules::doc::render_markdown(rule)},
         "defaultConfiguration": {"level": level(d.severity)},
         "properties": {
-            "tags": d.tags.iter().map(|t| format!("external/attack/{t}")).chain(["security".to_string()]).collect::<Vec<_>>(),
+            "tags": sarif_tags(&d.tags),
             "security-severity": security_severity(d.severity),
             "precision": if matches!(d.status, crate::rules::Status::Stable) { "high" } else { "medium" },
         },

@@ -116,7 +116,7 @@ fn finding(out: &mut String, f: &ReportFinding) {
 }
 
 /// The socket line: protocol, state, endpoints or unix name, packet details, aggregate count.
-fn socket(s: &SocketRef, count: Option<u64>) -> String {
+pub(crate) fn socket(s: &SocketRef, count: Option<u64>) -> String {
     let mut what = format!("{} {}", s.protocol.netid(), s.state.name());
     if s.protocol.is_inet() {
         let _ = write!(

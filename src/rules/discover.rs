@@ -20,10 +20,10 @@ pub struct RuleInputs<'a> {
     pub defaults: bool,
     /// `--rules` files and directories.
     pub paths: &'a [PathBuf],
-    /// `--lists` files: each list replaces the default list of its name.
+    /// `--lists` files: each list replaces (or appends to) the default list of its name.
     pub lists: &'a [PathBuf],
-    /// `--disable` rule ids.
-    pub disable: &'a [String],
+    /// `--disable` and `--enable` patterns (and the settings), applied after every layer.
+    pub picks: &'a [super::select::Pick],
 }
 
 /// Why rules could not be loaded.
@@ -42,17 +42,13 @@ pub enum LoadError {
         if .0.len() == 1 { "" } else { "s" }
     )]
     Invalid(Vec<Diagnostic>),
-    /// `--disable ID` names no rule.
+    /// `--disable`/`--enable` patterns that select no rule, every one of them.
     #[error(
-        "--disable {id}: no rule has that id{}",
-        hint.as_ref().map(|h| format!("; did you mean `{h}`?")).unwrap_or_default()
+        "{} disable/enable pattern{} no rule; nothing was scanned",
+        .0.len(),
+        if .0.len() == 1 { " selects" } else { "s select" }
     )]
-    UnknownDisable {
-        /// The id as given.
-        id: String,
-        /// The closest loaded rule id (at most 3 edits away), for a "did you mean".
-        hint: Option<String>,
-    },
+    Picks(Vec<super::select::PickError>),
 }
 
 /// Finds, reads and loads every rule and list the inputs name.
@@ -71,18 +67,10 @@ pub fn load(inputs: &RuleInputs) -> Result<RuleSet, LoadError> {
         .iter()
         .map(|p| read_source(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let rs = super::load(&rule_srcs, &list_srcs, &overrides, inputs.disable)
-        .map_err(LoadError::Invalid)?;
-    for id in inputs.disable {
-        if !rs.disabled.contains(id) {
-            let ids = rs.rules.iter().map(|r| r.doc.id.as_str());
-            return Err(LoadError::UnknownDisable {
-                id: id.clone(),
-                hint: super::fields::closest(id, ids).map(str::to_string),
-            });
-        }
-    }
-    Ok(rs)
+    super::load_layers(&rule_srcs, &list_srcs, &overrides, inputs.picks).map_err(|e| match e {
+        super::Invalid::Files(d) => LoadError::Invalid(d),
+        super::Invalid::Picks(p) => LoadError::Picks(p),
+    })
 }
 
 fn read_source(p: &Path) -> Result<Source, LoadError> {

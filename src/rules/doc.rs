@@ -20,10 +20,15 @@ pub fn render_markdown(r: &Rule) -> String {
         format!("{:?}", d.status).to_lowercase(),
         d.tags
             .iter()
-            .map(|t| format!(
-                "[{t}](https://attack.mitre.org/techniques/{}/)",
-                t.replace('.', "/")
-            ))
+            .map(|t| if super::tags::is_attack(t) {
+                format!(
+                    "[{t}](https://attack.mitre.org/techniques/{}/)",
+                    t.replace('.', "/")
+                )
+            } else {
+                // Site, CIS, PCI tags: shown, not linked.
+                format!("`{t}`")
+            })
             .collect::<Vec<_>>()
             .join(", "),
         r.source
@@ -42,6 +47,36 @@ pub fn render_markdown(r: &Rule) -> String {
     );
     let _ = writeln!(out, "```yaml\n{}\n```", r.text.trim_end());
     out
+}
+
+/// The lines of `text` that write the node starting at `line`:`col` (1-based): that line and
+/// the lines below it that are indented at least as far as the node (blank and comment lines
+/// inside included), so a `when:` key brings its block and an item of `exceptions:` its own
+/// mapping, not the next item.
+pub fn excerpt(text: &str, line: usize, col: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(first) = lines.get(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let depth = col.saturating_sub(1).max(1);
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut out = vec![*first];
+    for l in lines.iter().skip(line) {
+        let t = l.trim_start();
+        if !(t.is_empty() || t.starts_with('#') || indent(l) >= depth) {
+            break;
+        }
+        out.push(l);
+    }
+    while out.len() > 1
+        && out.last().is_some_and(|l| {
+            let t = l.trim_start();
+            t.is_empty() || t.starts_with('#')
+        })
+    {
+        out.pop();
+    }
+    out.join("\n")
 }
 
 /// The index page listing every rule.
@@ -63,4 +98,22 @@ pub fn render_index(rs: &RuleSet) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_take_a_node_and_its_block() {
+        let text = "id: X\nwhen:\n  all:\n    - a: 1\n\n    - b: 2\nexceptions:\n  - c: 3\n    d: 4\n  # why\n  - e: 5\nexamples: {}\n";
+        assert_eq!(
+            excerpt(text, 2, 1),
+            "when:\n  all:\n    - a: 1\n\n    - b: 2"
+        );
+        assert_eq!(excerpt(text, 8, 5), "  - c: 3\n    d: 4");
+        assert_eq!(excerpt(text, 11, 5), "  - e: 5");
+        assert_eq!(excerpt(text, 1, 1), "id: X");
+        assert_eq!(excerpt(text, 99, 1), "");
+    }
 }

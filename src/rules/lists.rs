@@ -1,7 +1,8 @@
 //! Named lists (`rules/lists/*.yaml`): a YAML mapping from list name to items. Rules refer to
 //! them with `in_list: NAME` or `{list: NAME}`, so a site changes what is trusted or allowed
 //! without touching a rule. A list given with `--lists FILE` replaces the default list of the
-//! same name; allow-lists ship empty.
+//! same name (`NAME: [items]`, or `NAME: {replace: [items]}`), or adds to it
+//! (`NAME: {append: [items]}`); allow-lists ship empty.
 //!
 //! A lists file is as strict as a rule file, because a mistake in one fails silently otherwise:
 //! a misspelt name would leave the rule on the default list. So a duplicate name is an error, a
@@ -58,27 +59,41 @@ impl Lists {
         text: &str,
         known: Option<&[String]>,
     ) -> Result<(), Vec<Diagnostic>> {
-        let parsed = parse(path, text)?;
-        let mut diags = Vec::new();
-        for (name, (at, _)) in &parsed {
-            if let Some(known) = known
-                && !known.iter().any(|k| k == name)
-            {
-                let hint = super::fields::closest(name, known.iter().map(String::as_str))
+        // Problems of shape and of names, all at once.
+        let (parsed, mut diags) = parse(path, text)?;
+        for (name, (at, append, _)) in &parsed {
+            let (names, what) = match (known, append) {
+                (_, true) => (
+                    self.map.keys().map(String::as_str).collect::<Vec<_>>(),
+                    "`append` adds to a list loaded before this file",
+                ),
+                (Some(k), false) => (
+                    k.iter().map(String::as_str).collect(),
+                    "a lists file replaces lists the rules use",
+                ),
+                (None, false) => continue,
+            };
+            if !names.contains(&name.as_str()) {
+                let hint = super::fields::closest(name, names.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                diags.push(at.diagnostic(format!(
-                    "unknown list `{name}`: a lists file replaces lists the rules use{hint}"
-                )));
+                diags.push(at.diagnostic(format!("unknown list `{name}`: {what}{hint}")));
             }
         }
         if !diags.is_empty() {
+            diags.sort();
             return Err(diags);
         }
-        for (name, (_, items)) in parsed {
-            self.texts
-                .insert(name.clone(), items.iter().map(|i| i.text.clone()).collect());
-            self.map.insert(name, items);
+        for (name, (_, append, items)) in parsed {
+            if append {
+                let texts = self.texts.entry(name.clone()).or_default();
+                texts.extend(items.iter().map(|i| i.text.clone()));
+                self.map.entry(name).or_default().extend(items);
+            } else {
+                self.texts
+                    .insert(name.clone(), items.iter().map(|i| i.text.clone()).collect());
+                self.map.insert(name, items);
+            }
         }
         Ok(())
     }
@@ -99,11 +114,13 @@ impl Lists {
     }
 }
 
-/// A parsed lists file: each name with where it stands and its items.
-type Parsed = BTreeMap<String, (Item, Vec<Item>)>;
+/// A parsed lists file: each name with where it stands, whether its items are appended, and
+/// its items.
+type Parsed = BTreeMap<String, (Item, bool, Vec<Item>)>;
 
-/// Reads a lists file: a mapping from names to a sequence of scalars (or nothing, an empty list).
-fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
+/// Reads a lists file: a mapping from names to a sequence of scalars (or nothing, an empty list),
+/// with the problems of the entries that are not; `Err` when the file is not a mapping at all.
+fn parse(path: &str, text: &str) -> Result<(Parsed, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut events = Events::default();
     if let Err(e) = Parser::new_from_str(text).load(&mut events, false) {
         return Err(vec![Diagnostic::new(
@@ -131,7 +148,7 @@ fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
         .unwrap_or(ev.len());
     match ev.get(i) {
         Some((Event::MappingStart(..), _)) => i += 1,
-        Some((Event::StreamEnd | Event::DocumentEnd, _)) | None => return Ok(out),
+        Some((Event::StreamEnd | Event::DocumentEnd, _)) | None => return Ok((out, diags)),
         Some((_, m)) => {
             return Err(vec![bad(
                 m,
@@ -152,6 +169,27 @@ fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
         };
         let key = at(m, &name);
         i += 1;
+        let mut append = false;
+        let in_map = matches!(ev.get(i), Some((Event::MappingStart(..), _)));
+        if let Some((Event::MappingStart(..), m)) = ev.get(i) {
+            match mode(ev, i + 1) {
+                Some(a) => {
+                    append = a;
+                    i += 2;
+                }
+                None => {
+                    diags.push(bad(
+                        m,
+                        &format!(
+                            "list `{name}`: a mapping here is `{{append: [items]}}` or \
+                             `{{replace: [items]}}`"
+                        ),
+                    ));
+                    i = skip(ev, i);
+                    continue;
+                }
+            }
+        }
         let items = match ev.get(i) {
             Some((Event::Scalar(s, style, ..), _)) if is_null(s, *style) => {
                 i += 1;
@@ -168,24 +206,38 @@ fn parse(path: &str, text: &str) -> Result<Parsed, Vec<Diagnostic>> {
                     &format!("list `{name}`: expected a sequence of items ([a, b] or - a)"),
                 ));
                 i = skip(ev, i);
+                if in_map {
+                    i = skip_to_mapping_end(ev, i);
+                }
                 continue;
             }
             None => break,
         };
-        if let Some((first, _)) = out.get(&name) {
+        if in_map {
+            // `{append: [...]}` ends here, or it has another key.
+            match ev.get(i) {
+                Some((Event::MappingEnd, _)) => i += 1,
+                Some((_, m)) => {
+                    diags.push(bad(
+                        m,
+                        &format!("list `{name}`: one key only, `append` or `replace`"),
+                    ));
+                    i = skip_to_mapping_end(ev, i);
+                    continue;
+                }
+                None => break,
+            }
+        }
+        if let Some((first, ..)) = out.get(&name) {
             diags.push(key.diagnostic(format!(
                 "duplicate list `{name}` (first at line {})",
                 first.line
             )));
             continue;
         }
-        out.insert(name, (key, items));
+        out.insert(name, (key, append, items));
     }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(diags)
-    }
+    Ok((out, diags))
 }
 
 /// The items of a sequence whose first event is at `i`, each with its position; a nested
@@ -221,6 +273,26 @@ fn sequence(
         }
     }
     (items, i)
+}
+
+/// Whether the key at `i` is `append` (true) or `replace` (false); `None` for anything else.
+fn mode(ev: &[(Event, Marker)], i: usize) -> Option<bool> {
+    match ev.get(i) {
+        Some((Event::Scalar(s, ..), _)) if s == "append" => Some(true),
+        Some((Event::Scalar(s, ..), _)) if s == "replace" => Some(false),
+        _ => None,
+    }
+}
+
+/// The index after the end of the mapping that the node at `i` is inside.
+fn skip_to_mapping_end(ev: &[(Event, Marker)], mut i: usize) -> usize {
+    while let Some((e, _)) = ev.get(i) {
+        if matches!(e, Event::MappingEnd) {
+            return i + 1;
+        }
+        i = skip(ev, i);
+    }
+    i
 }
 
 fn is_null(s: &str, style: TScalarStyle) -> bool {
@@ -289,8 +361,9 @@ mod tests {
             )
             .unwrap_err();
         let text: Vec<String> = e.iter().map(ToString::to_string).collect();
-        assert_eq!(text.len(), 1, "{text:?}");
-        assert!(text[0].starts_with("site.yaml:3:1: duplicate list `shells`"));
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].starts_with("site.yaml:1:1: unknown list `trusted_netwroks`"));
+        assert!(text[1].starts_with("site.yaml:3:1: duplicate list `shells`"));
         let e = l
             .load(
                 "site.yaml",
@@ -304,6 +377,54 @@ mod tests {
              rules use; did you mean `trusted_networks`?"
         );
         assert!(l.get("shells").is_none(), "a failed file changes nothing");
+    }
+
+    #[test]
+    fn lists_are_appended_to_or_replaced() {
+        let mut l = Lists::default();
+        l.load("a.yaml", "nets: [10.0.0.0/8]\nports: [22]\n", None)
+            .unwrap();
+        let known = l.names();
+        l.load(
+            "b.yaml",
+            "nets: {append: [192.0.2.0/24]}\nports:\n  replace: [80, 443]\n",
+            Some(&known),
+        )
+        .unwrap();
+        assert_eq!(l.get("nets").unwrap(), ["10.0.0.0/8", "192.0.2.0/24"]);
+        let added = &l.items("nets").unwrap()[1];
+        assert_eq!(
+            (added.file.as_str(), added.line, added.col),
+            ("b.yaml", 1, 17)
+        );
+        assert_eq!(l.get("ports").unwrap(), ["80", "443"]);
+        let e = l
+            .load(
+                "c.yaml",
+                "net: {append: [x]}\nports: {add: [1]}\nnets: {append: [1], replace: [2]}\n",
+                None,
+            )
+            .unwrap_err();
+        let text: Vec<String> = e.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:#?}");
+        assert!(
+            text[0].starts_with("c.yaml:1:1: unknown list `net`"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].starts_with("c.yaml:2:8: list `ports`: a mapping here"),
+            "{text:?}"
+        );
+        assert!(
+            text[2].starts_with("c.yaml:3:21: list `nets`: one key only"),
+            "{text:?}"
+        );
+        let e = l.load("d.yaml", "net: {append: [x]}\n", None).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "d.yaml:1:1: unknown list `net`: `append` adds to a list loaded before this file; \
+             did you mean `nets`?"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn rules() -> RuleSet {
         defaults: true,
         paths: &[],
         lists: &[],
-        disable: &[],
+        picks: &[],
     })
     .unwrap()
 }

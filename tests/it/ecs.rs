@@ -304,3 +304,173 @@ fn jsonl_puts_each_end_where_ecs_says() {
         "the fixture has both kinds"
     );
 }
+
+/// Records the snapshot saved in `fixture` as a run of the history `db` (the library's
+/// recorder: `--record` records only live scans).
+fn record_fixture(db: &std::path::Path, fixture: &str) {
+    let snap: sockwarden::model::Snapshot =
+        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    sockwarden::history::record(db, &snap).unwrap();
+}
+
+/// `scan --from FILE --since-last --format jsonl` against the history `db`: every line, and the
+/// change events alone.
+fn since_last_jsonl(db: &std::path::Path, from: &str) -> (Vec<Value>, Vec<Value>) {
+    let out = Command::new(BIN)
+        .arg("--history")
+        .arg(db)
+        .args(["scan", "--no-config", "--since-last", "--format", "jsonl"])
+        .args(["--from", from, "--rules", "tests/fixtures/rules"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let changes = all
+        .iter()
+        .filter(|e| e["event"]["dataset"] == "sockwarden.change")
+        .cloned()
+        .collect();
+    (all, changes)
+}
+
+/// The histories the change-event tests scan against, each with the snapshot scanned: none
+/// (everything in `hostile.json` is added); `hostile.json` recorded (its hostile processes are
+/// removed, its connections change holders); `web-before.json` recorded, then scanning
+/// `web-after.json`, and the other way round (listeners, connections and processes added,
+/// removed and changed).
+fn change_cases(dir: &std::path::Path) -> Vec<(std::path::PathBuf, &'static str)> {
+    let none = dir.join("none.db");
+    let hostile = dir.join("hostile.db");
+    record_fixture(&hostile, "tests/fixtures/snapshots/hostile.json");
+    let before = dir.join("before.db");
+    record_fixture(&before, "tests/fixtures/snapshots/web-before.json");
+    let after = dir.join("after.db");
+    record_fixture(&after, "tests/fixtures/snapshots/web-after.json");
+    vec![
+        (none, "tests/fixtures/snapshots/hostile.json"),
+        (hostile, "tests/fixtures/snapshots/web-after.json"),
+        (before, "tests/fixtures/snapshots/web-after.json"),
+        (after, "tests/fixtures/snapshots/web-before.json"),
+    ]
+}
+
+/// Every change event of `scan --since-last --format jsonl` passes the ECS check, hostile
+/// process names and command lines included, and each kind of change is among them.
+#[test]
+fn jsonl_change_events_conform_to_ecs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kinds = BTreeSet::new();
+    for (db, from) in change_cases(dir.path()) {
+        let (all, changes) = since_last_jsonl(&db, from);
+        assert_conforms(&changes);
+        assert_conforms(&all);
+        // Findings say whether the previous run had them.
+        for f in all.iter().filter(|e| e["event"]["kind"] == "alert") {
+            let mark = &f["sockwarden"]["since_last"];
+            assert!(mark == "new" || mark == "still_present", "{f}");
+            if db.ends_with("none.db") {
+                assert_eq!(mark, "new", "no run yet: every finding is new");
+            }
+        }
+        for e in &changes {
+            let action = e["event"]["action"].as_str().unwrap().to_owned();
+            let change = &e["sockwarden"]["change"];
+            assert_eq!(
+                action,
+                format!(
+                    "{}-{}",
+                    change["part"].as_str().unwrap(),
+                    change["action"].as_str().unwrap()
+                )
+            );
+            assert_eq!(e["event"]["kind"], "event", "{e}");
+            let ty = e["event"]["type"].as_array().unwrap();
+            let want = match change["action"].as_str().unwrap() {
+                "added" => "start",
+                "removed" => "end",
+                _ => "change",
+            };
+            assert_eq!(ty.last().unwrap(), want, "{e}");
+            if change["part"] == "listener" {
+                // A listener is where connections arrive: a destination with no source.
+                let local = &change["socket"]["local"];
+                assert_eq!(e["destination"]["port"], local["port"], "{e}");
+                assert!(e.get("source").is_none(), "{e}");
+                assert_eq!(e["network"]["direction"], "ingress", "{e}");
+            }
+            if change["part"] == "process" {
+                assert_eq!(e["process"]["pid"], change["process"]["pid"], "{e}");
+            } else if let Some(p) = change["processes"].get(0) {
+                assert_eq!(e["process"]["pid"], p["pid"], "{e}");
+            }
+            kinds.insert(action);
+        }
+    }
+    for want in [
+        "listener-added",
+        "listener-removed",
+        "connection-added",
+        "connection-removed",
+        "process-added",
+        "process-removed",
+    ] {
+        assert!(kinds.contains(want), "no {want} event among {kinds:?}");
+    }
+    assert!(
+        kinds.iter().any(|k| k.ends_with("-changed")),
+        "no change of holders or process among {kinds:?}"
+    );
+}
+
+/// The change events are exactly `sockwarden diff` of the previous run and the scanned
+/// snapshot: one event per line of the diff, each with the diff's line, and nothing else; the
+/// same scan twice writes the same bytes, and every event id is distinct.
+#[test]
+fn jsonl_change_events_equal_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    for (db, from) in change_cases(dir.path()).into_iter().skip(1) {
+        let (_, changes) = since_last_jsonl(&db, from);
+        let out = Command::new(BIN)
+            .arg("--history")
+            .arg(&db)
+            .args(["diff", "@now", from, "--format", "json"])
+            .output()
+            .unwrap();
+        expect_exit(&out, 1);
+        let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut from_events = serde_json::json!({});
+        for part in ["listeners", "connections", "processes"] {
+            from_events[part] = serde_json::json!({"added": [], "removed": [], "changed": []});
+        }
+        for e in &changes {
+            let c = &e["sockwarden"]["change"];
+            let part = match c["part"].as_str().unwrap() {
+                "listener" => "listeners",
+                "connection" => "connections",
+                _ => "processes",
+            };
+            let action = c["action"].as_str().unwrap();
+            from_events[part][action]
+                .as_array_mut()
+                .unwrap()
+                .push(c["line"].clone());
+        }
+        for part in ["listeners", "connections", "processes"] {
+            assert_eq!(from_events[part], diff[part], "{from}: {part}");
+        }
+        let ids: BTreeSet<&str> = changes
+            .iter()
+            .map(|e| e["event"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), changes.len(), "event ids are distinct");
+        assert_eq!(since_last_jsonl(&db, from).1, changes, "deterministic");
+    }
+}

@@ -369,6 +369,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     }
     let mut ns = Netns::new();
     let db = ns.workdir().join("history.db");
+    let events = ns.workdir().join("events.jsonl");
+    let jsonl = format!("jsonl={}", events.display());
     let scan = |ns: &Netns| -> (i32, Value) {
         let db = db.to_str().unwrap();
         let out = ns.run(&[
@@ -381,6 +383,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
             "--since-last",
             "--format",
             "json",
+            "-o",
+            &jsonl,
         ]);
         let code = out.status.code().unwrap();
         assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
@@ -417,6 +421,32 @@ fn history_since_last_reports_changes_and_new_findings_once() {
         assert_eq!(second["since_last"]["changes"][part], diff[part], "{part}");
     }
     assert!(!diff["listeners"]["added"].as_array().unwrap().is_empty());
+    // The same changes as JSON Lines: one ECS event per line of the diff.
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["event"]["dataset"] == "sockwarden.change")
+        .collect();
+    let mut from_events = json!({});
+    for part in ["listeners", "connections", "processes"] {
+        from_events[part] = json!({"added": [], "removed": [], "changed": []});
+    }
+    for e in &lines {
+        assert_eq!(crate::ecs::problems(e), Vec::<String>::new(), "{e}");
+        let c = &e["sockwarden"]["change"];
+        let part = match c["part"].as_str().unwrap() {
+            "listener" => "listeners",
+            "connection" => "connections",
+            _ => "processes",
+        };
+        let list = &mut from_events[part][c["action"].as_str().unwrap()];
+        list.as_array_mut().unwrap().push(c["line"].clone());
+        assert_eq!(e["sockwarden"]["since"]["run"], 1, "{e}");
+    }
+    for part in ["listeners", "connections", "processes"] {
+        assert_eq!(from_events[part], diff[part], "events: {part}");
+    }
     let (code, third) = scan(&ns);
     assert_eq!(code, 0, "nothing new: no alert");
     assert!(ids(&third, "new").is_empty());
@@ -426,4 +456,235 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     let (_, fourth) = scan(&ns);
     let resolved = ids(&fourth, "resolved");
     assert!(new.iter().all(|id| resolved.contains(id)), "{fourth}");
+}
+
+/// `history timeline --json QUERY`.
+fn timeline(db: &Path, query: &[&str]) -> Value {
+    let mut args = vec!["history", "timeline", "--json"];
+    args.extend_from_slice(query);
+    let out = sw(db, &args);
+    expect_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What identifies a socket in a timeline entry and in a snapshot.
+fn identity(s: &Value) -> Value {
+    json!([
+        s["protocol"],
+        s["state"],
+        s["local"],
+        s["remote"],
+        s["inode"]
+    ])
+}
+
+/// `history timeline` over four live runs while a listener, a connection and their processes
+/// come and go and a listener's holder execs another program: for every run, the entries present
+/// at it (first seen at or before, not gone by it) are exactly the snapshot's sockets on the
+/// port, with the same holders; first seen, last seen and gone name the right runs and times;
+/// holder terms (pid, exe, user) and combined terms select what they say; the table says it too.
+#[test]
+fn history_timeline_tells_when_sockets_came_who_held_them_and_when_they_went() {
+    if !require_root("history_timeline_tells_when_sockets_came_who_held_them_and_when_they_went") {
+        return;
+    }
+    let mut ns = Netns::new();
+    let db = ns.workdir().join("history.db");
+    let first = ns.service(&["listen", "127.0.0.1", "7201"]);
+    let mut snaps = vec![record_in(&ns, &db, 1)];
+    let client = ns.service(&["connect", "127.0.0.1", "7201"]);
+    snaps.push(record_in(&ns, &db, 2));
+    ns.kill(client);
+    ns.kill(first);
+    let sleeper = ns.service(&["listen-exec", "0.0.0.0", "7202", "/bin/sleep"]);
+    snaps.push(record_in(&ns, &db, 3));
+    let second = ns.service(&["listen", "127.0.0.1", "7201"]);
+    snaps.push(record_in(&ns, &db, 4));
+
+    let t = timeline(&db, &["port=7201"]);
+    let entries = t["entries"].as_array().unwrap();
+    assert_eq!(t["truncated"], false);
+    for (i, snap) in snaps.iter().enumerate() {
+        let run = i as i64 + 1;
+        let present = |e: &&Value| {
+            e["first_seen"]["run"].as_i64().unwrap() <= run
+                && e["gone"]["run"].as_i64().is_none_or(|g| g > run)
+        };
+        let mut from_timeline: Vec<(Value, Vec<u64>)> = entries
+            .iter()
+            .filter(present)
+            .map(|e| {
+                let mut pids: Vec<u64> = e["holders"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|h| present(h))
+                    .map(|h| h["pid"].as_u64().unwrap())
+                    .collect();
+                pids.sort_unstable();
+                (identity(&e["socket"]), pids)
+            })
+            .collect();
+        from_timeline.sort_by_key(|x| x.0.to_string());
+        let mut from_snapshot: Vec<(Value, Vec<u64>)> = snap
+            .sockets
+            .iter()
+            .filter(|s| {
+                [s.local, s.remote]
+                    .iter()
+                    .any(|e| e.is_some_and(|e| e.port == 7201))
+            })
+            .map(|s| {
+                let mut pids: Vec<u64> = s.owners.iter().map(|o| u64::from(o.pid)).collect();
+                pids.sort_unstable();
+                (identity(&serde_json::to_value(s).unwrap()), pids)
+            })
+            .collect();
+        from_snapshot.sort_by_key(|x| x.0.to_string());
+        assert_eq!(from_timeline, from_snapshot, "run {run}");
+        assert!(
+            !from_snapshot.is_empty() || run == 3,
+            "run {run} has port 7201"
+        );
+    }
+    // The first listener: came at run 1, last seen at run 2, gone by run 3, held by `first`.
+    let listeners: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["socket"]["state"] == "listen")
+        .collect();
+    assert_eq!(listeners.len(), 2, "{t}");
+    let at = |n: usize| json!(snaps[n - 1].meta.taken_at);
+    let old = listeners[0];
+    assert_eq!(old["first_seen"], json!({"run": 1, "at": at(1)}));
+    assert_eq!(old["last_seen"], json!({"run": 2, "at": at(2)}));
+    assert_eq!(old["gone"], json!({"run": 3, "at": at(3)}));
+    assert_eq!(old["holders"][0]["pid"], first);
+    let python = snaps[0].process(first).unwrap().exe.clone().unwrap();
+    assert_eq!(old["holders"][0]["process"]["exe"], json!(python));
+    let new = listeners[1];
+    assert_eq!(new["first_seen"], json!({"run": 4, "at": at(4)}));
+    assert_eq!(new["last_seen"], json!({"run": 4, "at": at(4)}));
+    assert_eq!(new["gone"], Value::Null);
+    assert_eq!(new["holders"][0]["pid"], second);
+
+    // Holder terms: a pid, the exe a listener's holder exec'd, a user; and combinations.
+    let count = |q: &[&str]| timeline(&db, q)["entries"].as_array().unwrap().len();
+    let by_pid = timeline(&db, &[&format!("pid={first}")]);
+    assert_eq!(by_pid["entries"].as_array().unwrap().len(), 1, "{by_pid}");
+    assert_eq!(
+        identity(&by_pid["entries"][0]["socket"]),
+        identity(&old["socket"])
+    );
+    let sleep = snaps[2].process(sleeper).unwrap().exe.clone().unwrap();
+    let sleep = format!("exe={}", sleep.to_str_lossy());
+    let by_exe = timeline(&db, &[&sleep]);
+    assert_eq!(by_exe["entries"].as_array().unwrap().len(), 1, "{by_exe}");
+    assert_eq!(by_exe["entries"][0]["socket"]["local"]["port"], 7202);
+    assert_eq!(by_exe["entries"][0]["first_seen"]["run"], 3);
+    assert_eq!(count(&["port=7201", "state=listen"]), 2);
+    assert_eq!(count(&["port=7201", "port=7202", "state=LISTEN"]), 3);
+    assert_eq!(count(&["addr=127.0.0.1", "lport=7201", "state=listen"]), 2);
+    assert_eq!(count(&["lport=7202", "user=0"]), 1);
+    assert_eq!(count(&["lport=7202", "user=root"]), 1);
+    assert_eq!(count(&["lport=7202", "user=nobody"]), 0);
+    assert_eq!(count(&["port=7201", &sleep]), 0);
+    assert_eq!(
+        timeline(&db, &["port=7201", "--limit", "1"])["truncated"],
+        true
+    );
+
+    // The table: the times, gone or present, and the holder.
+    let out = sw(&db, &["history", "timeline", "port=7201", "state=listen"]);
+    expect_exit(&out, 0);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let (t1, t3) = (&snaps[0].meta.taken_at, &snaps[2].meta.taken_at);
+    assert!(table.contains(&format!("{t1} .. ")), "{table}");
+    assert!(table.contains(&format!("gone by {t3}")), "{table}");
+    assert!(table.contains(", present"), "{table}");
+    assert!(table.contains(&format!("pid {first} fd ")), "{table}");
+    assert!(table.contains(&*python.to_str_lossy()), "{table}");
+}
+
+/// A query the timeline does not understand is exit 2 with every problem named at once, what
+/// was typed escaped.
+#[test]
+fn history_timeline_refuses_a_bad_query_naming_every_term() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let out = sw(
+        &db,
+        &[
+            "history",
+            "timeline",
+            "prot=tcp",
+            "port=99999",
+            "addr=10.0.0/8",
+            "x",
+            "pid=\x1b[2J",
+        ],
+    );
+    expect_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "did you mean `proto`",
+        "`99999` is not a port",
+        "not an IP address",
+        "`x`: expected KEY=VALUE",
+        "`\\x1b[2J` is not a pid",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    assert!(
+        !err.contains('\x1b'),
+        "a terminal escape reached stderr: {err}"
+    );
+}
+
+/// `history prune` takes its size cap from `--max-size`, else SOCKWARDEN_HISTORY_MAX_SIZE, else
+/// the configuration file's `history_max_size`; without a window or a cap it is an error.
+#[test]
+fn history_prune_takes_its_size_cap_from_flag_env_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "history_max_size: 1K\n").unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "# no settings\n").unwrap();
+    let prune = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.arg("--history")
+            .arg(&db)
+            .args(["history", "prune"])
+            .args(args);
+        c.env_remove("SOCKWARDEN_HISTORY_MAX_SIZE")
+            .env("SOCKWARDEN_CONFIG", &empty);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let record = || expect_exit(&sw(&db, &["snapshot", "--record"]), 0);
+    record();
+    let out = prune(&[], &[]);
+    expect_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-size"));
+    let config = config.to_str().unwrap();
+    for (args, env) in [
+        (&["--max-size", "1K"][..], &[][..]),
+        (&[], &[("SOCKWARDEN_HISTORY_MAX_SIZE", "1K")]),
+        (&[], &[("SOCKWARDEN_CONFIG", config)]),
+    ] {
+        record();
+        record();
+        assert!(runs_of(&db).len() >= 3);
+        let out = prune(args, env);
+        expect_exit(&out, 0);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("size cap 1024 bytes"),
+            "{args:?} {env:?}: {err}"
+        );
+        assert!(err.contains("still over its size cap"), "{err}");
+        assert_eq!(runs_of(&db).len(), 1, "only the latest run is left");
+    }
 }

@@ -14,6 +14,8 @@
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
+//! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
+//! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
 //! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
@@ -30,11 +32,13 @@ mod drift_fixtures;
 mod ecs;
 mod engine_naive;
 mod history;
+mod html;
 mod live;
 mod netns;
 mod operations;
 mod package;
 mod reports;
+mod rules_layering;
 mod safety;
 mod scan;
 mod ss_parity;

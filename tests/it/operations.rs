@@ -460,3 +460,75 @@ fn the_daemonset_validates_against_the_kubernetes_schemas() {
         "nothing more: {line}"
     );
 }
+
+/// The scan unit's own commands, with its state and runtime directories moved into a temporary
+/// one: `ExecStart=` records each scan into the history (in the state directory the unit may
+/// write, `StateDirectory=sockwarden`, a link to private/sockwarden as `DynamicUser=` makes it)
+/// and writes the report, the JSON Lines events and the metrics; the second scan's events are
+/// the changes since the first; `ExecStartPost=` prunes.
+#[test]
+fn the_scan_unit_records_into_the_history_and_prunes_it() {
+    let text = std::fs::read_to_string(unit("sockwarden-scan.service")).unwrap();
+    assert!(text.lines().any(|l| l == "StateDirectory=sockwarden"));
+    let dir = tempfile::tempdir().unwrap();
+    let (state, run) = (dir.path().join("state"), dir.path().join("run"));
+    // As DynamicUser= lays it out: the state directory is a link to private/NAME.
+    std::fs::create_dir_all(dir.path().join("private/sockwarden")).unwrap();
+    std::os::unix::fs::symlink("private/sockwarden", &state).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    let command = |key: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key}"));
+        line.replace("/var/lib/sockwarden", state.to_str().unwrap())
+            .replace("/run/sockwarden", run.to_str().unwrap())
+            .split_whitespace()
+            .skip(1)
+            .map(String::from)
+            .collect()
+    };
+    let (start, post) = (command("ExecStart="), command("ExecStartPost="));
+    // The default history path is in the unit's state directory.
+    assert!(sockwarden::history::DEFAULT_PATH.starts_with("/var/lib/sockwarden/"));
+    let db = state.join("history.db");
+    let exec = |args: &[String]| {
+        Command::new(BIN)
+            .args(args)
+            .env("SOCKWARDEN_HISTORY", &db)
+            .env("SOCKWARDEN_CONFIG", dir.path().join("none.yaml"))
+            .env_remove("SOCKWARDEN_HISTORY_MAX_SIZE")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("none.yaml"), "# defaults\n").unwrap();
+    for n in 1..=2 {
+        let out = exec(&start);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "the unit's scan writes files only");
+        let runs = sockwarden::history::runs(&db).unwrap();
+        assert_eq!(runs.len(), n, "scan {n} was recorded");
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(state.join("report.json")).unwrap()).unwrap();
+        let previous = if n == 1 {
+            serde_json::Value::Null
+        } else {
+            1.into()
+        };
+        assert_eq!(report["since_last"]["run"], previous);
+        let events = std::fs::read_to_string(state.join("events.jsonl")).unwrap();
+        for line in events.lines() {
+            let e: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(crate::ecs::problems(&e), Vec::<String>::new(), "{e}");
+        }
+        assert!(run.join("sockwarden.prom").exists());
+    }
+    let out = exec(&post);
+    expect_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pruned 0 runs"));
+    assert_eq!(sockwarden::history::runs(&db).unwrap().len(), 2);
+}

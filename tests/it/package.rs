@@ -211,7 +211,9 @@ fn expected_files() -> BTreeMap<String, Option<PathBuf>> {
     }
     for e in walkdir::WalkDir::new(repo("docs")) {
         let e = e.unwrap();
-        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "md") {
+        // Markdown pages, and the pictures they show (docs/report-html.png).
+        let page_or_picture = |x: &std::ffi::OsStr| x == "md" || x == "png";
+        if e.file_type().is_file() && e.path().extension().is_some_and(page_or_picture) {
             let rel = e.path().strip_prefix(repo("docs")).unwrap();
             add(
                 format!("/usr/share/doc/sockwarden/docs/{}", rel.display()),

@@ -16,7 +16,15 @@ const HOSTILE: &str = concat!(
 /// package root), because SARIF embeds a rule's source path and the snapshot must not depend on
 /// where the repository is checked out.
 const UNIX_RULE: &str = "tests/fixtures/rules";
-const FORMATS: [&str; 6] = ["table", "json", "jsonl", "sarif", "junit", "prometheus"];
+const FORMATS: [&str; 7] = [
+    "table",
+    "json",
+    "jsonl",
+    "sarif",
+    "junit",
+    "prometheus",
+    "html",
+];
 
 fn scan(format: &str, extra: &[&str]) -> String {
     let out = Command::new(BIN)

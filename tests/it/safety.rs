@@ -430,7 +430,7 @@ fn i2_a_broken_baseline_pin_is_an_error() {
 }
 
 /// Item 2: `-o WORD=FILE` with an unknown format is an error (no file named `xml=foo.xml`), and
-/// `--disable` takes exact ids only.
+/// a `--disable` id that names no rule is an error (a prefix is not a pattern; globs say `*`).
 #[test]
 fn i2_unknown_output_format_and_disable_prefix_are_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -461,7 +461,12 @@ fn i2_unknown_output_format_and_disable_prefix_are_errors() {
         "NET-C2-00",
     ]);
     expect_exit(&out, 2);
-    assert!(stderr(&out).contains("--disable NET-C2-00: no rule has that id; did you mean"));
+    assert!(
+        stderr(&out)
+            .contains("disable `NET-C2-00` (command line): no rule has that id; did you mean"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(&[
         "scan",
         "--from",
