@@ -21,6 +21,16 @@ command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its
 command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
 [ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
 command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
+# The behaviour tests (tests/it/behaviour.rs) build each technique with the real program.
+command -v socat >/dev/null || missing+=(socat)
+command -v gawk >/dev/null || missing+=(gawk)
+command -v nc.openbsd >/dev/null || missing+=(netcat-openbsd)
+command -v perl >/dev/null || missing+=(perl)
+[ -x /usr/bin/python3 ] || missing+=(python3)                            # pty.spawn, AF_PACKET
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)                         # the public web server
+command -v dhclient >/dev/null || missing+=(isc-dhcp-client)             # the benign side: its BPF filter
+command -v tcpdump >/dev/null || missing+=(tcpdump)
+command -v chronyd >/dev/null || missing+=(chrony)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the

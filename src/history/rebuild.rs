@@ -237,6 +237,12 @@ fn read_processes(conn: &Connection, run: i64, ns: u64) -> rusqlite::Result<Vec<
             cgroup: r.get(11)?,
             container,
             netns: r.get::<_, Option<i64>>(15)?.map(from_sql),
+            tty: None,
+            session: 0,
+            pgrp: 0,
+            stdio: Vec::new(),
+            pty_masters: Vec::new(),
+            loader_env: Vec::new(),
         };
         Ok(serde_json::from_str(&cmdline)
             .map(|cmdline| Process { cmdline, ..p })

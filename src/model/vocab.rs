@@ -133,5 +133,8 @@ mod tests {
         check!(crate::report::FindingKind);
         check!(crate::report::Format);
         check!(crate::rules::Severity);
+        check!(crate::model::FdKind);
+        check!(crate::rules::examples::Vary);
+        check!(crate::baseline::Direction);
     }
 }

@@ -14,10 +14,13 @@
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
+//! - `behaviour`: behaviour rules on real tradecraft (socat, pty.spawn, mkfifo, ssh tunnels, ...)
+//!   against trusted peers, and a public web server whose clients raise nothing.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
 mod baseline;
+mod behaviour;
 mod churn;
 mod cli;
 mod common;
