@@ -31,6 +31,7 @@ command -v perl >/dev/null || missing+=(perl)
 command -v dhclient >/dev/null || missing+=(isc-dhcp-client)             # the benign side: its BPF filter
 command -v tcpdump >/dev/null || missing+=(tcpdump)
 command -v chronyd >/dev/null || missing+=(chrony)
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)                 # a local DNS stub (no service)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the

@@ -517,7 +517,8 @@ fn dns_to_an_unconfigured_server() {
 /// The benign side: real services a server runs, each as Debian ships it, in one namespace with
 /// an sshd and an admin's ssh session to it: a DHCP client's packet socket with its BPF filter
 /// (isc-dhcp-client's dhclient), tcpdump run by root (an unfiltered capture of every protocol),
-/// chrony polling an NTP server on UDP 123, and nginx. Exit 0 and nothing at low or above.
+/// chrony polling an NTP server on UDP 123, and a local DNS stub (dnsmasq) with a client.
+/// Exit 0 and nothing at low or above.
 #[test]
 fn benign_services_raise_nothing() {
     if !require_root("benign_services_raise_nothing") {
@@ -560,6 +561,28 @@ fn benign_services_raise_nothing() {
         "-f",
         &format!("{dir}/chrony.conf"),
     ]);
+    // A local DNS stub (dnsmasq, as Debian's dnsmasq-base ships it) forwarding to the peer, and
+    // a client with a query in flight to it.
+    ns.spawn(&[
+        "dnsmasq",
+        "-k",
+        "--conf-file=/dev/null",
+        "--user=root",
+        "--interface=lo",
+        "--bind-interfaces",
+        "--no-resolv",
+        &format!("--server={PEER}"),
+        &format!("--pid-file={dir}/dnsmasq.pid"),
+    ]);
+    wait_ss(&ns, &["-uln", "sport", "=", ":53"]);
+    ns.spawn(&[
+        "/usr/bin/python3",
+        "-c",
+        "import socket,time\n\
+         s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('127.0.0.1', 53))\n\
+         s.send(b'\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x01a\\x07example\\x00\\x00\\x01\\x00\\x01')\n\
+         time.sleep(600)",
+    ]);
     // An admin's interactive-less ssh session to the local sshd.
     let mut argv = sshd(&mut ns);
     argv.push(format!("root@{PEER}"));
@@ -579,4 +602,29 @@ fn benign_services_raise_nothing() {
         .map(|f| format!("{} {}", f["rule_id"], f["message"]))
         .collect();
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// A tunnel client dropped outside the package directories under a harmless name: Debian's
+/// openssl copied to the work directory as `agent`, connecting with ligolo-style
+/// `-connect HOST:PORT` to the trusted peer (NET-TUN-007).
+#[test]
+fn renamed_tunnel_client_from_an_unusual_path() {
+    if !require_root("renamed_tunnel_client_from_an_unusual_path") {
+        return;
+    }
+    let mut ns = with_peer();
+    let agent = ns.workdir().join("agent");
+    std::fs::copy("/usr/bin/openssl", &agent).expect("openssl is installed");
+    let lists = lists(&ns, "");
+    let agent = agent.display().to_string();
+    ns.spawn(&[
+        &agent,
+        "s_client",
+        "-quiet",
+        "-connect",
+        &format!("{PEER}:4444"),
+    ]);
+    let (f, _) = wait_for_rule(&ns, &lists, "NET-TUN-007");
+    assert_eq!(f["severity"], "high", "{f:#}");
+    assert_eq!(f["processes"][0]["exe"], agent.as_str(), "{f:#}");
 }

@@ -30,7 +30,14 @@ fn kept_socket(s: &Socket) -> Value {
 /// tty, session, pgrp, stdio, pty masters and loader variables), which it does not record.
 fn kept_process(p: &Process) -> Value {
     let mut v = serde_json::to_value(p).unwrap();
-    for k in ["tty", "session", "pgrp", "stdio", "pty_masters", "loader_env"] {
+    for k in [
+        "tty",
+        "session",
+        "pgrp",
+        "stdio",
+        "pty_masters",
+        "loader_env",
+    ] {
         v.as_object_mut().unwrap().remove(k);
     }
     v
