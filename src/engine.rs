@@ -251,7 +251,8 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             .collect(),
     );
     let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap)).collect();
-    // Directions and the process tree: once per snapshot, not per socket.
+    // Directions and the process tree: at most once per snapshot, on first use, never per
+    // socket.
     let world = World::of(snap);
     let ctx = Ctx {
         snap,

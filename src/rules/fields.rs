@@ -22,26 +22,35 @@ use crate::model::tree::ProcTree;
 use crate::model::{Family, FdKind, Kind, Owner, Process, Protocol, Snapshot, Socket, State};
 use crate::net::{AddressClass, address_class};
 
-/// What fields read beyond one subject, derived once per snapshot: the listening ports that tell
-/// a socket's direction, and the process tree with its relays.
+/// What fields read beyond one subject, derived at most once per snapshot and only when a rule
+/// reads it: the listening ports that tell a socket's direction, and the process tree with its
+/// relays. A pack whose rules never reach those fields on a snapshot pays nothing for them.
 #[derive(Debug)]
 pub struct World<'a> {
     /// The snapshot the subjects come from.
     pub snap: &'a Snapshot,
-    /// `socket.direction`.
-    pub directions: Directions,
-    /// `process.ancestors.*`, `process.children.*`, `process.relays.*`.
-    pub tree: ProcTree,
+    directions: std::sync::OnceLock<Directions>,
+    tree: std::sync::OnceLock<ProcTree>,
 }
 
 impl<'a> World<'a> {
-    /// Derives what `snap`'s subjects need.
+    /// What `snap`'s subjects need; each part is derived on first use.
     pub fn of(snap: &'a Snapshot) -> World<'a> {
         World {
             snap,
-            directions: Directions::of(snap),
-            tree: ProcTree::of(snap),
+            directions: std::sync::OnceLock::new(),
+            tree: std::sync::OnceLock::new(),
         }
+    }
+
+    /// `socket.direction`'s listening ports.
+    pub fn directions(&self) -> &Directions {
+        self.directions.get_or_init(|| Directions::of(self.snap))
+    }
+
+    /// `process.ancestors.*`, `process.children.*`, `process.relays.*`.
+    pub fn tree(&self) -> &ProcTree {
+        self.tree.get_or_init(|| ProcTree::of(self.snap))
     }
 
     /// The processes related to `p` (index into the snapshot's processes) in one way.
@@ -52,9 +61,9 @@ impl<'a> World<'a> {
             .binary_search_by_key(&p.pid, |q| q.pid)
             .ok()?;
         Some(match rel {
-            Rel::Ancestors => self.tree.ancestors(i),
-            Rel::Children => self.tree.descendants(i),
-            Rel::Relays => self.tree.relays(i),
+            Rel::Ancestors => self.tree().ancestors(i),
+            Rel::Children => self.tree().descendants(i),
+            Rel::Relays => self.tree().relays(i),
         })
     }
 }
@@ -647,7 +656,7 @@ static SOCKET: &[FieldDef] = &[
         doc: "outbound (a local client connected), inbound (a local listener accepted it, same namespace and port) or listening; missing for unix, packet, raw and closed sockets",
         get: |x| {
             x.world
-                .and_then(|w| w.directions.get(x.socket))
+                .and_then(|w| w.directions().get(x.socket))
                 .map_or(Value::Missing, |d| s(d.name()))
         },
     },
