@@ -23,6 +23,17 @@ command -v dockerd >/dev/null || missing+=(docker.io)                   # the co
 command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
 [ -x /usr/bin/chromium ] || missing+=(chromium)                          # the HTML report's browser test
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)               # drives it (WebDriver)
+# The behaviour tests (tests/it/behaviour.rs) build each technique with the real program.
+command -v socat >/dev/null || missing+=(socat)
+command -v gawk >/dev/null || missing+=(gawk)
+command -v nc.openbsd >/dev/null || missing+=(netcat-openbsd)
+command -v perl >/dev/null || missing+=(perl)
+[ -x /usr/bin/python3 ] || missing+=(python3)                            # pty.spawn, AF_PACKET
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)                         # the public web server
+command -v dhclient >/dev/null || missing+=(isc-dhcp-client)             # the benign side: its BPF filter
+command -v tcpdump >/dev/null || missing+=(tcpdump)
+command -v chronyd >/dev/null || missing+=(chrony)
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)                 # a local DNS stub (no service)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::{Family, Owner, Protocol, Snapshot, Socket, State};
 use crate::rules::condition::Condition;
-use crate::rules::fields::{Subject, Value};
+use crate::rules::fields::{Subject, Value, World};
 use crate::rules::{Rule, RuleSet};
 
 /// Network namespace labels by inode (see [`Snapshot::netns_label`]): one entry per namespace
@@ -73,10 +73,12 @@ struct Memo<'r> {
     no_process: AtomicU8,
 }
 
-/// What a process-only subtree needs besides the process: its parent and the ephemeral range.
+/// What a process-only subtree needs besides the process: its parent, the process tree and the
+/// ephemeral range.
 #[derive(Clone, Copy)]
 struct Ctx<'s> {
     snap: &'s Snapshot,
+    world: &'s World<'s>,
     eph: (u16, u16),
 }
 
@@ -97,6 +99,7 @@ impl Memo<'_> {
                     parent: process.and_then(|p| ctx.snap.process(p.ppid)),
                     ephemeral: ctx.eph,
                     netns: None,
+                    world: Some(ctx.world),
                 });
                 cell.store(1 + u8::from(v), Ordering::Relaxed);
                 v
@@ -248,7 +251,14 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             .collect(),
     );
     let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap)).collect();
-    let ctx = Ctx { snap, eph };
+    // Directions and the process tree: at most once per snapshot, on first use, never per
+    // socket.
+    let world = World::of(snap);
+    let ctx = Ctx {
+        snap,
+        world: &world,
+        eph,
+    };
     // The rules that can match each (protocol, state) pair, computed once.
     // Indexed by `candidate_slot`.
     let candidates: Vec<Vec<usize>> = Protocol::ALL
@@ -287,6 +297,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     parent: None,
                     ephemeral: eph,
                     netns: labels.get(s.netns),
+                    world: Some(&world),
                 };
                 for &ri in cands {
                     if plans[ri].matches(&subject, pi, ctx) {
@@ -302,7 +313,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             out
         })
         .collect();
-    group(rules, snap, hits, eph, &labels)
+    group(rules, snap, hits, eph, &labels, &world)
 }
 
 /// Whether one rule matches one subject (its condition, and none of its exceptions): the rule
@@ -318,6 +329,7 @@ fn group(
     hits: Vec<(usize, usize, Option<Owner>)>,
     eph: (u16, u16),
     labels: &Labels,
+    world: &World,
 ) -> Vec<Finding> {
     let mut per_socket: BTreeMap<(usize, usize), Vec<Owner>> = BTreeMap::new();
     let mut per_group: Groups = BTreeMap::new();
@@ -326,7 +338,7 @@ fn group(
         match &rule.doc.aggregate {
             None => per_socket.entry((ri, si)).or_default().extend(owner),
             Some(agg) => {
-                let x = subject(snap, si, owner, eph, labels);
+                let x = subject(snap, si, owner, eph, labels, world);
                 let key = value_key(&(agg.by.0.get)(&x));
                 per_group.entry((ri, key)).or_default().push((si, owner));
             }
@@ -346,7 +358,9 @@ fn group(
         });
     }
     for ((ri, _group), members) in per_group {
-        out.extend(aggregate_finding(rules, snap, ri, &members, eph, labels));
+        out.extend(aggregate_finding(
+            rules, snap, ri, &members, eph, labels, world,
+        ));
     }
     out.sort_by(|a, b| {
         let ra = &rules.rules[a.rule];
@@ -369,6 +383,7 @@ fn aggregate_finding(
     members: &[(usize, Option<Owner>)],
     eph: (u16, u16),
     labels: &Labels,
+    world: &World,
 ) -> Option<Finding> {
     let rule = &rules.rules[ri];
     let agg = rule.doc.aggregate.as_ref()?;
@@ -376,7 +391,7 @@ fn aggregate_finding(
         None => members.len() as u64,
         Some(f) => members
             .iter()
-            .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph, labels))))
+            .map(|&(si, o)| value_key(&(f.0.get)(&subject(snap, si, o, eph, labels, world))))
             .collect::<BTreeSet<_>>()
             .len() as u64,
     };
@@ -430,6 +445,7 @@ fn subject<'a>(
     owner: Option<Owner>,
     eph: (u16, u16),
     labels: &'a Labels,
+    world: &'a World<'a>,
 ) -> Subject<'a> {
     let process = owner.and_then(|o| snap.process(o.pid));
     Subject {
@@ -439,6 +455,7 @@ fn subject<'a>(
         parent: process.and_then(|p| snap.process(p.ppid)),
         ephemeral: eph,
         netns: labels.get(snap.sockets[si].netns),
+        world: Some(world),
     }
 }
 
@@ -450,6 +467,7 @@ fn value_key(v: &Value) -> String {
         Value::Str(s) => s.to_string(),
         Value::Ip(ip) => ip.to_string(),
         Value::Ints(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        Value::Strs(v) => v.join(","),
     }
 }
 

@@ -18,7 +18,8 @@ use serde::Serialize;
 
 use super::{Proto, Role, holders, role};
 use crate::model::{Endpoint, Owner, Process, Snapshot, Socket, State};
-use crate::report::{ProcessRef, Roles, SocketRef, endpoint_text, process_refs, socket_ref};
+use crate::baseline::Directions;
+use crate::report::{ProcessRef, SocketRef, endpoint_text, process_refs, socket_ref};
 use crate::text::escape_str;
 
 crate::model::vocabulary! {
@@ -225,7 +226,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
 struct Sides<'a> {
     old: &'a Snapshot,
     new: &'a Snapshot,
-    roles: (OnceCell<Roles>, OnceCell<Roles>),
+    roles: (OnceCell<Directions>, OnceCell<Directions>),
 }
 
 impl Sides<'_> {
@@ -243,7 +244,7 @@ impl Sides<'_> {
             Some(e) => (self.new, &self.roles.1, e),
             None => (self.old, &self.roles.0, was.expect("a change has a side")),
         };
-        let roles = roles.get_or_init(|| Roles::of(snap));
+        let roles = roles.get_or_init(|| Directions::of(snap));
         let previous_processes = match (action, was) {
             (Action::Changed, Some(w)) => process_refs(self.old, &owners(self.old, w)),
             _ => Vec::new(),

@@ -576,6 +576,70 @@ pub fn role(
     }
 }
 
+crate::model::vocabulary! {
+    /// Which way a socket's traffic goes, from the host's point of view ([`role`]): a service
+    /// waiting for connections, a connection a local service accepted, or one a local client
+    /// made. Reports show it and rules test it as `socket.direction`.
+    pub enum Direction {
+        /// A listening socket (TCP LISTEN, or unconnected UDP on a non-ephemeral port).
+        Listening => "listening",
+        /// A connection to a local listener's port.
+        Inbound => "inbound",
+        /// A connection from a local client.
+        Outbound => "outbound",
+    }
+}
+
+/// The listening (protocol, port) pairs of one network namespace.
+type PortSet = std::collections::HashSet<(Proto, u16)>;
+
+/// What telling a socket's direction needs: the listening ports of each network namespace of a
+/// snapshot and its ephemeral range. The one place reports and rules get a direction from.
+#[derive(Debug, Default)]
+pub struct Directions {
+    listening: Vec<(Option<u64>, PortSet)>,
+    eph: (u16, u16),
+}
+
+impl Directions {
+    /// The listening ports of every namespace of `snap`.
+    pub fn of(snap: &crate::model::Snapshot) -> Directions {
+        let mut listening: Vec<(Option<u64>, PortSet)> = Vec::new();
+        for s in snap.sockets.iter().filter(|s| s.state == State::Listen) {
+            let Some(key) = Proto::of(s.protocol).zip(s.local.map(|l| l.port)) else {
+                continue;
+            };
+            match listening.iter_mut().find(|(n, _)| *n == s.netns) {
+                Some((_, set)) => {
+                    set.insert(key);
+                }
+                None => listening.push((s.netns, std::iter::once(key).collect())),
+            }
+        }
+        Directions {
+            listening,
+            eph: snap.ephemeral_ports(),
+        }
+    }
+
+    /// The direction of one socket of the snapshot: `None` for sockets [`role`] does not
+    /// classify (unix, packet, raw, closed or time-wait TCP).
+    pub fn get(&self, s: &crate::model::Socket) -> Option<Direction> {
+        // No listener in the namespace: an empty set (no allocation).
+        let none = std::collections::HashSet::new();
+        let set = self
+            .listening
+            .iter()
+            .find(|(n, _)| *n == s.netns)
+            .map_or(&none, |(_, set)| set);
+        Some(match role(s, self.eph, set)? {
+            Role::Listener { .. } => Direction::Listening,
+            Role::Inbound { .. } => Direction::Inbound,
+            Role::Outbound { .. } => Direction::Outbound,
+        })
+    }
+}
+
 /// SHA-256 of a file's bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

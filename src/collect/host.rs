@@ -119,9 +119,146 @@ pub fn ip_local_port_range() -> Option<(u16, u16)> {
     Some((f.next()?.parse().ok()?, f.next()?.parse().ok()?))
 }
 
+/// The DNS servers this host is configured to use, sorted, each once: `nameserver` lines of
+/// /etc/resolv.conf and, where systemd-resolved runs, of /run/systemd/resolve/resolv.conf (its
+/// upstream servers, static and learned), and `DNS=` / `FallbackDNS=` of resolved.conf and its
+/// drop-ins. Files that do not exist add nothing. Read in the mount namespace sockwarden runs
+/// in, so `ip netns exec` sees the namespace's own /etc/netns/NAME/resolv.conf.
+pub fn resolvers() -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    for p in ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"] {
+        if let Some(t) = read_small(std::path::Path::new(p)) {
+            out.extend(parse_resolv_conf(&t));
+        }
+    }
+    let mut confs = vec![std::path::PathBuf::from("/etc/systemd/resolved.conf")];
+    for dir in [
+        "/etc/systemd/resolved.conf.d",
+        "/run/systemd/resolved.conf.d",
+        "/usr/lib/systemd/resolved.conf.d",
+    ] {
+        if let Ok(rd) = fs::read_dir(dir) {
+            let mut v: Vec<_> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+                .collect();
+            v.sort();
+            confs.extend(v);
+        }
+    }
+    for c in confs {
+        if let Some(t) = read_small(&c) {
+            out.extend(parse_resolved_conf(&t));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The entries of /etc/ld.so.preload (libraries the dynamic loader injects into every
+/// program), in file order; empty when the file is absent or empty. `None` when it exists but
+/// could not be read (it is root-only on hardened hosts).
+pub fn ld_so_preload() -> Option<Vec<String>> {
+    match fs::File::open("/etc/ld.so.preload") {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(Vec::new()),
+        Err(_) => None,
+        Ok(_) => {
+            read_small(std::path::Path::new("/etc/ld.so.preload")).map(|t| parse_ld_so_preload(&t))
+        }
+    }
+}
+
+/// Entries of an ld.so.preload file: separated by white space or `:`, `#` comments dropped.
+pub fn parse_ld_so_preload(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .flat_map(|l| l.split(|c: char| c.is_ascii_whitespace() || c == ':'))
+        .filter(|e| !e.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A host configuration file, at most 1 MiB of it, lossily decoded (bytes that are not UTF-8
+/// must not hide the rest of a planted file); `None` when unreadable.
+fn read_small(p: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut b = Vec::new();
+    fs::File::open(p)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut b)
+        .ok()?;
+    Some(String::from_utf8_lossy(&b).into_owned())
+}
+
+/// `nameserver ADDRESS` lines of a resolv.conf.
+pub fn parse_resolv_conf(text: &str) -> Vec<std::net::IpAddr> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split_ascii_whitespace();
+            (f.next()? == "nameserver").then_some(())?;
+            dns_server(f.next()?)
+        })
+        .collect()
+}
+
+/// The servers of `DNS=` and `FallbackDNS=` lines of a resolved.conf (any section: only
+/// `[Resolve]` has them).
+pub fn parse_resolved_conf(text: &str) -> Vec<std::net::IpAddr> {
+    text.lines()
+        .filter_map(|l| l.trim().split_once('='))
+        .filter(|(k, _)| matches!(k.trim(), "DNS" | "FallbackDNS"))
+        .flat_map(|(_, v)| v.split_ascii_whitespace().filter_map(dns_server))
+        .collect()
+}
+
+/// One server as resolved.conf and resolv.conf write it: `ADDR`, `ADDR%IFACE`, `ADDR:PORT`,
+/// `[ADDR]:PORT%IFACE`, each optionally followed by `#SERVER_NAME`.
+fn dns_server(tok: &str) -> Option<std::net::IpAddr> {
+    let tok = tok.split('#').next()?;
+    let unscoped = |s: &str| s.split('%').next().unwrap_or(s).to_string();
+    if let Some(rest) = tok.strip_prefix('[') {
+        return unscoped(&rest[..rest.find(']')?]).parse().ok();
+    }
+    let tok = unscoped(tok);
+    if let Ok(ip) = tok.parse() {
+        return Some(ip);
+    }
+    let (addr, _port) = tok.rsplit_once(':')?;
+    addr.parse::<std::net::Ipv4Addr>()
+        .ok()
+        .map(std::net::IpAddr::V4)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_servers_of_resolv_conf_and_resolved_conf() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let rc = "# generated\nsearch example.org\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\n\
+                  options edns0\nnameserver\n";
+        assert_eq!(parse_resolv_conf(rc), vec![ip("192.0.2.53"), ip("fe80::1")]);
+        let conf = "[Resolve]\nDNS=198.51.100.1#dns.example 198.51.100.2:5353 [2001:db8::53]:53%eth0#x\n\
+                    FallbackDNS=2001:db8::1\n#DNS=203.0.113.1\nDomains=~.\n";
+        assert_eq!(
+            parse_resolved_conf(conf),
+            vec![
+                ip("198.51.100.1"),
+                ip("198.51.100.2"),
+                ip("2001:db8::53"),
+                ip("2001:db8::1")
+            ]
+        );
+        assert_eq!(
+            parse_ld_so_preload("# none\n/lib/x.so /tmp/y.so:/z.so\n\n"),
+            vec!["/lib/x.so", "/tmp/y.so", "/z.so"]
+        );
+        assert!(parse_ld_so_preload("\n# only a comment\n").is_empty());
+    }
 
     #[test]
     fn only_the_full_identity_map_is_the_initial_user_namespace() {

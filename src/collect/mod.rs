@@ -22,6 +22,7 @@ mod owners;
 pub mod packet;
 pub mod procnet;
 pub mod procwalk;
+mod relays;
 mod tables;
 pub mod taskfiles;
 pub mod tracepoint;
@@ -191,7 +192,12 @@ type WalkResult = std::io::Result<(
     Option<procwalk::FdWalk>,
     HashMap<u32, procwalk::MetaResult>,
     String,
+    Stdio,
 )>;
+
+/// What descriptors 0-2 of every process on the host lead to (processes whose table could not
+/// be read are absent).
+type Stdio = rustc_hash::FxHashMap<u32, Vec<crate::model::StdioLink>>;
 
 /// [`collect`], with the time each phase took.
 pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
@@ -267,7 +273,10 @@ fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
             procwalk::read_many(&opts.proc_root, &holders)
                 .into_iter()
                 .collect();
-        (walk, meta, source)
+        // Every process's stdio (3 readlinks each), for the relays: a shell whose terminal or
+        // pipes lead to a socket holder holds no socket itself.
+        let stdio = procwalk::read_stdio_many(&opts.proc_root, &pids);
+        (walk, meta, source, stdio)
     });
     (r, w0.elapsed())
 }
@@ -295,7 +304,7 @@ fn attribute(
     warnings: &mut Warnings,
     sources: &mut BTreeMap<String, String>,
 ) -> Vec<crate::model::Process> {
-    let (walk, meta) = match walk {
+    let (walk, meta, stdio) = match walk {
         Err(e) => {
             warnings.gap(
                 "owners",
@@ -303,14 +312,14 @@ fn attribute(
             );
             return Vec::new();
         }
-        Ok((None, _, source)) => {
+        Ok((None, _, source, _)) => {
             warnings.gap("owners", format!("no owners: {source}"));
             sources.insert("owners".into(), source);
             return Vec::new();
         }
-        Ok((Some(walk), meta, source)) => {
+        Ok((Some(walk), meta, source, stdio)) => {
             sources.insert("owners".into(), source);
-            (walk, meta)
+            (walk, meta, stdio)
         }
     };
     warnings.add_pids(
@@ -343,7 +352,14 @@ fn attribute(
     pids.par_sort_unstable();
     pids.dedup();
     let holders: BTreeSet<u32> = pids.into_iter().collect();
-    assemble_processes(opts, &holders, meta, warnings)
+    let mut stdio = stdio;
+    let (relayed, masters) = relays::members(&opts.proc_root, sockets, &mut stdio);
+    let mut procs = assemble_processes(opts, &holders, &relayed, meta, warnings);
+    for p in &mut procs {
+        p.stdio = stdio.get(&p.pid).cloned().unwrap_or_default();
+        p.pty_masters = masters.get(&p.pid).cloned().unwrap_or_default();
+    }
+    procs
 }
 
 /// Which containers live in each namespace, from the processes that hold its sockets.
@@ -378,15 +394,19 @@ fn meta(opts: &CollectOptions, privileged: bool, sources: BTreeMap<String, Strin
         sources,
         attribution: opts.attribution,
         ip_local_port_range: host::ip_local_port_range(),
+        resolvers: Some(host::resolvers()),
+        ld_so_preload: host::ld_so_preload(),
     }
 }
 
-/// The snapshot's processes: the holders of the dumped sockets and their parents, taken from
-/// what the walker already read (it reads every socket holder on the host while the dump runs)
-/// or read now. Warnings count only processes that belong in this snapshot.
+/// The snapshot's processes: the holders of the dumped sockets, the processes they relay
+/// ([`relays::members`]) and all their ancestors, taken from what the walker already read (it
+/// reads every socket holder on the host while the dump runs) or read now. Warnings count only
+/// processes that belong in this snapshot.
 fn assemble_processes(
     opts: &CollectOptions,
     holders: &BTreeSet<u32>,
+    relayed: &BTreeSet<u32>,
     mut meta: HashMap<u32, procwalk::MetaResult>,
     warnings: &mut Warnings,
 ) -> Vec<crate::model::Process> {
@@ -438,13 +458,23 @@ fn assemble_processes(
         );
         out
     };
-    let mut procs = take(holders, warnings);
-    let parents: BTreeSet<u32> = procs
-        .iter()
-        .map(|p| p.ppid)
-        .filter(|pp| *pp != 0 && !holders.contains(pp))
-        .collect();
-    procs.extend(take(&parents, warnings));
+    let first: BTreeSet<u32> = holders.union(relayed).copied().collect();
+    let mut procs = take(&first, warnings);
+    // Every ancestor, level by level (`process.ancestors.*`): chains are short and shared.
+    let mut known = first;
+    for _ in 0..64 {
+        let parents: BTreeSet<u32> = procs
+            .iter()
+            .map(|p| p.ppid)
+            .filter(|pp| *pp != 0 && !known.contains(pp))
+            .collect();
+        if parents.is_empty() {
+            break;
+        }
+        known.extend(&parents);
+        procs.extend(take(&parents, warnings));
+    }
+    procs.sort_unstable_by_key(|p| p.pid);
     let names = host::user_names(procs.iter().map(|p| p.uid));
     for p in &mut procs {
         p.user = names.get(&p.uid).cloned();

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::container::container_from_cgroup;
-use crate::model::{ByteString, Owner, Process};
+use crate::model::{ByteString, FdKind, Owner, Process, StdioLink};
 
 /// The result of the fd walk.
 #[derive(Debug, Default)]
@@ -222,6 +222,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
     let dir = proc_root.join(pid.to_string());
     let stat = read_file(&dir.join("stat"))?;
     let (comm, ppid, start_ticks) = parse_stat(&stat).ok_or(MetaError::Vanished)?;
+    let (pgrp, session, tty_nr) = parse_stat_ids(&stat).unwrap_or_default();
     let status = read_file(&dir.join("status"))?;
     let (uid, euid) = parse_uids(&status).ok_or(MetaError::Vanished)?;
     let mut flags = MetaFlags::default();
@@ -240,6 +241,16 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
     };
     let cmdline = read_cmdline(&dir.join("cmdline")).unwrap_or_default();
     let cmdline = split_cmdline(&cmdline);
+    let loader_env = match fs::read(dir.join("environ")) {
+        Ok(env) => loader_vars(&env),
+        Err(e) => {
+            // The same ptrace check as the exe link: other users' processes need privileges.
+            if e.kind() == io::ErrorKind::PermissionDenied {
+                flags.partial = true;
+            }
+            Vec::new()
+        }
+    };
     let cgroup = read_file(&dir.join("cgroup"))
         .ok()
         .and_then(|c| parse_cgroup(&c));
@@ -281,6 +292,13 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             cgroup,
             container,
             netns,
+            tty: tty_name(tty_nr),
+            session,
+            pgrp,
+            // Filled by the caller from the stdio pass over every process.
+            stdio: Vec::new(),
+            pty_masters: Vec::new(),
+            loader_env,
         },
         flags,
     ))
@@ -328,6 +346,200 @@ pub fn parse_stat(stat: &[u8]) -> Option<(Vec<u8>, u32, u64)> {
     let ppid = fields.get(1)?.parse().ok()?;
     let start = fields.get(19)?.parse().ok()?;
     Some((comm, ppid, start))
+}
+
+/// The dynamic loader's injection variables (`LD_PRELOAD`, `LD_LIBRARY_PATH`, `LD_AUDIT`) of a
+/// NUL-separated environment, as `NAME=VALUE` entries, sorted. The environment is the one the
+/// process started with (what /proc shows), which is what its loader acted on.
+pub fn loader_vars(environ: &[u8]) -> Vec<ByteString> {
+    let mut out: Vec<ByteString> = environ
+        .split(|&b| b == 0)
+        .filter(|e| {
+            [&b"LD_PRELOAD="[..], b"LD_LIBRARY_PATH=", b"LD_AUDIT="]
+                .iter()
+                .any(|p| e.starts_with(p))
+        })
+        .map(|e| ByteString(e.to_vec()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Process group, session and controlling terminal (`tty_nr`) from `/proc/PID/stat`.
+pub fn parse_stat_ids(stat: &[u8]) -> Option<(u32, u32, u32)> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    let f: Vec<&str> = rest.split_ascii_whitespace().collect();
+    // fields[2] is field 5 (pgrp), then session and tty_nr (a dev_t, as a signed int).
+    Some((
+        f.get(2)?.parse().ok()?,
+        f.get(3)?.parse().ok()?,
+        f.get(4)?.parse::<i64>().ok()? as u32,
+    ))
+}
+
+/// The name of a controlling terminal from its `tty_nr` (major in bits 8-19, minor in bits
+/// 0-7 and 20-31): `pts/N` for Unix 98 ptys (majors 136-143), `ttyN` and `ttySN` (major 4),
+/// `console`, else `MAJOR:MINOR`; `None` for 0 (no terminal).
+pub fn tty_name(tty_nr: u32) -> Option<String> {
+    if tty_nr == 0 {
+        return None;
+    }
+    let major = (tty_nr >> 8) & 0xfff;
+    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    Some(match (major, minor) {
+        (136..=143, m) => format!("pts/{}", (major - 136) * 256 + m),
+        (4, m) if m < 64 => format!("tty{m}"),
+        (4, m) => format!("ttyS{}", m - 64),
+        (5, 1) => "console".to_string(),
+        (maj, m) => format!("{maj}:{m}"),
+    })
+}
+
+/// What descriptors 0, 1 and 2 of a process lead to: one `readlink` each, and a `stat` only for
+/// a path (to tell a FIFO from a file). Empty when the fd table cannot be read (permission, or
+/// the process is gone).
+pub fn read_stdio(proc_root: &Path, pid: u32) -> Vec<StdioLink> {
+    let dir = proc_root.join(pid.to_string()).join("fd");
+    let mut out = Vec::with_capacity(3);
+    for fd in 0..3u32 {
+        let path = dir.join(fd.to_string());
+        match fs::read_link(&path) {
+            Ok(target) => out.push(classify_fd(fd, target.as_os_str().as_bytes(), || {
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
+                fs::metadata(&path)
+                    .ok()
+                    .map(|m| (m.file_type().is_fifo(), m.ino()))
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => out.push(StdioLink {
+                fd,
+                kind: FdKind::Closed,
+                path: None,
+                inode: None,
+            }),
+            Err(_) => return Vec::new(),
+        }
+    }
+    out
+}
+
+/// The FIFOs a process holds on descriptors above 2, as links of kind `fifo` (a pipeline stage
+/// such as `cat FIFO` reads one there). Empty when the fd table cannot be read.
+pub fn read_fifos(proc_root: &Path, pid: u32) -> Vec<StdioLink> {
+    let dir = proc_root.join(pid.to_string()).join("fd");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<StdioLink> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let fd: u32 = e.file_name().to_str()?.parse().ok()?;
+            let target = fs::read_link(e.path()).ok()?;
+            let t = target.as_os_str().as_bytes();
+            if fd < 3 || !t.starts_with(b"/") || t.starts_with(b"/dev/") {
+                return None;
+            }
+            let link = classify_fd(fd, t, || {
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
+                fs::metadata(e.path())
+                    .ok()
+                    .map(|m| (m.file_type().is_fifo(), m.ino()))
+            });
+            (link.kind == FdKind::Fifo).then_some(link)
+        })
+        .collect();
+    out.sort_by_key(|l| l.fd);
+    out
+}
+
+/// One standard descriptor from its link text; `stat` tells a FIFO (and its inode) from a file,
+/// and is called only for a path that is not a known device.
+pub fn classify_fd(
+    fd: u32,
+    target: &[u8],
+    stat: impl FnOnce() -> Option<(bool, u64)>,
+) -> StdioLink {
+    let bracketed = |prefix: &[u8]| -> Option<u64> {
+        let rest = target.strip_prefix(prefix)?.strip_suffix(b"]")?;
+        std::str::from_utf8(rest).ok()?.parse().ok()
+    };
+    let link = |kind, path: Option<&[u8]>, inode| StdioLink {
+        fd,
+        kind,
+        path: path.map(ByteString::from),
+        inode,
+    };
+    if let Some(i) = bracketed(b"socket:[") {
+        return link(FdKind::Socket, None, Some(i));
+    }
+    if let Some(i) = bracketed(b"pipe:[") {
+        return link(FdKind::Pipe, None, Some(i));
+    }
+    if target == b"/dev/null" {
+        return link(FdKind::Null, Some(target), None);
+    }
+    if target.starts_with(b"/dev/pts/") {
+        return link(FdKind::Pty, Some(target), None);
+    }
+    if target.starts_with(b"/dev/tty") || target == b"/dev/console" {
+        return link(FdKind::Tty, Some(target), None);
+    }
+    if !target.starts_with(b"/") {
+        return link(FdKind::Other, None, None);
+    }
+    match stat() {
+        Some((true, ino)) => link(FdKind::Fifo, Some(target), Some(ino)),
+        _ => link(FdKind::File, Some(target), None),
+    }
+}
+
+/// The pty indexes whose master this process holds: each `/dev/ptmx` descriptor's `tty-index`
+/// from its fdinfo. Read only for the few processes that may hold a shell's terminal.
+pub fn pty_masters(proc_root: &Path, pid: u32) -> Vec<u32> {
+    let dir = proc_root.join(pid.to_string());
+    let Ok(entries) = fs::read_dir(dir.join("fd")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<u32> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            fs::read_link(e.path())
+                .is_ok_and(|t| matches!(t.as_os_str().as_bytes(), b"/dev/ptmx" | b"/dev/pts/ptmx"))
+        })
+        .filter_map(|e| {
+            let info = fs::read(dir.join("fdinfo").join(e.file_name())).ok()?;
+            tty_index(&info)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// `tty-index:` of a ptmx descriptor's fdinfo.
+pub fn tty_index(fdinfo: &[u8]) -> Option<u32> {
+    String::from_utf8_lossy(fdinfo)
+        .lines()
+        .find_map(|l| l.strip_prefix("tty-index:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The parent pid of a process (`None` when it is gone).
+pub fn ppid(proc_root: &Path, pid: u32) -> Option<u32> {
+    let stat = fs::read(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    parse_stat(&stat).map(|(_, ppid, _)| ppid)
+}
+
+/// [`read_stdio`] for every pid, in parallel; processes whose descriptors could not be read are
+/// left out.
+pub fn read_stdio_many(proc_root: &Path, pids: &[u32]) -> FxHashMap<u32, Vec<StdioLink>> {
+    pids.par_iter()
+        .map(|&pid| (pid, read_stdio(proc_root, pid)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
 }
 
 /// Real and effective uid from `/proc/PID/status`.
@@ -403,6 +615,57 @@ mod tests {
         assert_eq!(start, 8812345);
         assert!(parse_stat(b"12 (x").is_none());
         assert!(parse_stat(b"garbage").is_none());
+    }
+
+    #[test]
+    fn stat_ids_and_terminals() {
+        let stat = b"31399 (bash) S 31355 31399 31399 34818 31399 4194560 95 0 0 0 0 0 0 0 20 0 1 0 8812345 2 3";
+        let (pgrp, session, tty) = parse_stat_ids(stat).unwrap();
+        assert_eq!((pgrp, session), (31399, 31399));
+        // 34818 = major 136, minor 2.
+        assert_eq!(tty_name(tty).as_deref(), Some("pts/2"));
+        assert_eq!(tty_name(0), None);
+        assert_eq!(tty_name((137 << 8) | 5).as_deref(), Some("pts/261"));
+        assert_eq!(tty_name((4 << 8) | 1).as_deref(), Some("tty1"));
+        assert_eq!(tty_name((4 << 8) | 64).as_deref(), Some("ttyS0"));
+        assert_eq!(tty_name((5 << 8) | 1).as_deref(), Some("console"));
+        // A minor above 255 uses the high bits.
+        assert_eq!(tty_name((136 << 8) | (1 << 20)).as_deref(), Some("pts/256"));
+    }
+
+    #[test]
+    fn loader_variables() {
+        let env = b"PATH=/usr/bin\0LD_PRELOAD=/tmp/x.so\0HOME=/root\0LD_LIBRARY_PATH=/dev/shm\0XLD_PRELOAD=no\0";
+        let v = loader_vars(env);
+        assert_eq!(
+            v,
+            vec![
+                ByteString(b"LD_LIBRARY_PATH=/dev/shm".to_vec()),
+                ByteString(b"LD_PRELOAD=/tmp/x.so".to_vec())
+            ]
+        );
+        assert!(loader_vars(b"").is_empty());
+    }
+
+    #[test]
+    fn stdio_kinds() {
+        let none = || None;
+        assert_eq!(classify_fd(0, b"socket:[77]", none).kind, FdKind::Socket);
+        assert_eq!(classify_fd(0, b"socket:[77]", none).inode, Some(77));
+        assert_eq!(classify_fd(1, b"pipe:[5]", none).inode, Some(5));
+        assert_eq!(classify_fd(1, b"/dev/null", none).kind, FdKind::Null);
+        assert_eq!(classify_fd(1, b"/dev/pts/3", none).kind, FdKind::Pty);
+        assert_eq!(classify_fd(1, b"/dev/tty1", none).kind, FdKind::Tty);
+        assert_eq!(
+            classify_fd(1, b"anon_inode:[eventfd]", none).kind,
+            FdKind::Other
+        );
+        let fifo = classify_fd(0, b"/tmp/f", || Some((true, 9)));
+        assert_eq!((fifo.kind, fifo.inode), (FdKind::Fifo, Some(9)));
+        let file = classify_fd(2, b"/var/log/x (deleted)", || Some((false, 9)));
+        assert_eq!((file.kind, file.inode), (FdKind::File, None));
+        assert_eq!(tty_index(b"pos:\t0\nflags:\t02\ntty-index:\t7\n"), Some(7));
+        assert_eq!(tty_index(b"pos:\t0\n"), None);
     }
 
     #[test]

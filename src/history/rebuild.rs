@@ -288,6 +288,13 @@ pub(super) fn process_row(r: &Row, at: usize) -> rusqlite::Result<Parsed<Process
         cgroup: r.get(at + 11)?,
         container,
         netns: r.get::<_, Option<i64>>(at + 15)?.map(from_sql),
+        // Not kept by the history (docs/history.md): the tree and stdio of a past run.
+        tty: None,
+        session: 0,
+        pgrp: 0,
+        stdio: Vec::new(),
+        pty_masters: Vec::new(),
+        loader_env: Vec::new(),
     };
     Ok(serde_json::from_str(&cmdline)
         .map(|cmdline| Process { cmdline, ..p })

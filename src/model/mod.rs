@@ -10,7 +10,9 @@ mod vocab;
 mod bytes;
 mod json;
 mod order;
+pub mod relay;
 mod state;
+pub mod tree;
 
 pub use bytes::ByteString;
 pub(crate) use bytes::base64_encode;
@@ -124,6 +126,15 @@ pub struct Meta {
     /// net.ipv4.ip_local_port_range of the namespace: which local ports are ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_local_port_range: Option<(u16, u16)>,
+    /// The DNS servers the host is configured to use (resolv.conf, systemd-resolved), sorted;
+    /// absent when not read (snapshots from before it, or rebuilt from the history), so that
+    /// `socket.remote.resolver` is missing rather than false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolvers: Option<Vec<IpAddr>>,
+    /// The entries of /etc/ld.so.preload (empty: absent or empty file); absent when not read
+    /// or unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ld_so_preload: Option<Vec<String>>,
 }
 
 impl Meta {
@@ -144,6 +155,8 @@ impl Meta {
             sources: BTreeMap::new(),
             attribution: true,
             ip_local_port_range: Some((32768, 60999)),
+            resolvers: None,
+            ld_so_preload: None,
         }
     }
 }
@@ -714,6 +727,73 @@ pub struct Process {
     /// be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns: Option<u64>,
+    /// The controlling terminal (/proc/PID/stat field 7) as `pts/N`, `ttyN`, `ttySN` or
+    /// `MAJOR:MINOR`; absent for a process without one (daemons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tty: Option<String>,
+    /// Session id (stat field 6); 0 when not recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub session: u32,
+    /// Process group id (stat field 5); 0 when not recorded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pgrp: u32,
+    /// What file descriptors 0, 1 and 2 lead to, in that order; empty when they were not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stdio: Vec<StdioLink>,
+    /// The pty indexes (`N` of /dev/pts/N) whose master side (/dev/ptmx) the process holds,
+    /// sorted: it relays whatever runs on those terminals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pty_masters: Vec<u32>,
+    /// The dynamic loader's injection variables of its environment (`LD_PRELOAD=...`,
+    /// `LD_LIBRARY_PATH=...`, `LD_AUDIT=...`), exact bytes, sorted; empty when it has none or its
+    /// environment could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loader_env: Vec<ByteString>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+vocabulary! {
+    /// What one of a process's standard descriptors (0, 1, 2) is connected to.
+    pub enum FdKind {
+        /// A pseudo-terminal's slave side, /dev/pts/N.
+        Pty => "pty",
+        /// Another terminal: a console, a serial line (/dev/ttyN, /dev/ttySN, /dev/console).
+        Tty => "tty",
+        /// An anonymous pipe (`pipe:[INODE]`).
+        Pipe => "pipe",
+        /// A named pipe (FIFO) on a file system.
+        Fifo => "fifo",
+        /// A socket (`socket:[INODE]`).
+        Socket => "socket",
+        /// A regular file or another path (a log file).
+        File => "file",
+        /// /dev/null.
+        Null => "null",
+        /// The descriptor is not open.
+        Closed => "closed",
+        /// Anything else: an anon inode (eventfd, epoll), another device.
+        Other => "other",
+    }
+}
+
+/// One standard descriptor of a process and what it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdioLink {
+    /// 0, 1 or 2.
+    pub fd: u32,
+    /// What it is connected to.
+    pub kind: FdKind,
+    /// The path it resolves to (a pty, FIFO, file or device), exactly as the link reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<ByteString>,
+    /// The inode of a pipe, socket or FIFO: the same inode on two processes' descriptors is the
+    /// same channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
 }
 
 /// A container that a process runs in, recognised from its cgroup path.

@@ -136,5 +136,8 @@ mod tests {
         check!(crate::report::Format);
         check!(crate::baseline::diff::DiffFormat);
         check!(crate::rules::Severity);
+        check!(crate::model::FdKind);
+        check!(crate::rules::examples::Vary);
+        check!(crate::baseline::Direction);
     }
 }

@@ -183,43 +183,7 @@ pub struct ReportFinding {
     pub socket_index: Option<usize>,
 }
 
-crate::model::vocabulary! {
-    /// Which way a socket's traffic goes, from the host's point of view, as baselines tell it
-    /// ([`crate::baseline::role`]): a service waiting for connections, a connection a local service
-    /// accepted, or one a local client made.
-    pub enum Direction {
-        /// A listening socket (TCP LISTEN, or unconnected UDP on a non-ephemeral port).
-        Listening => "listening",
-        /// A connection to a local listener's port.
-        Inbound => "inbound",
-        /// A connection from a local client.
-        Outbound => "outbound",
-    }
-}
-
-/// What telling a socket's direction needs: the snapshot's listening ports and ephemeral range.
-pub(crate) struct Roles {
-    listening: std::collections::HashSet<(crate::baseline::Proto, u16)>,
-    eph: (u16, u16),
-}
-
-impl Roles {
-    pub(crate) fn of(snap: &Snapshot) -> Roles {
-        Roles {
-            listening: crate::baseline::listening_ports(snap),
-            eph: snap.ephemeral_ports(),
-        }
-    }
-
-    fn direction(&self, s: &crate::model::Socket) -> Option<Direction> {
-        use crate::baseline::Role;
-        Some(match crate::baseline::role(s, self.eph, &self.listening)? {
-            Role::Listener { .. } => Direction::Listening,
-            Role::Inbound { .. } => Direction::Inbound,
-            Role::Outbound { .. } => Direction::Outbound,
-        })
-    }
-}
+pub use crate::baseline::Direction;
 
 #[derive(Debug, Clone, Serialize)]
 /// The socket a finding is about, as reported.
@@ -299,10 +263,10 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-pub(crate) fn socket_ref(snap: &Snapshot, roles: &Roles, si: usize) -> SocketRef {
+pub(crate) fn socket_ref(snap: &Snapshot, roles: &crate::baseline::Directions, si: usize) -> SocketRef {
     let s = &snap.sockets[si];
     SocketRef {
-        direction: roles.direction(s),
+        direction: roles.get(s),
         protocol: s.protocol,
         family: s.family,
         state: s.state,
@@ -343,7 +307,12 @@ pub(crate) fn process_refs(snap: &Snapshot, owners: &[crate::model::Owner]) -> V
 }
 
 /// A rule finding, with its socket and holders resolved and its message escaped.
-fn rule_finding(snap: &Snapshot, roles: &Roles, rules: &RuleSet, f: &Finding) -> ReportFinding {
+fn rule_finding(
+    snap: &Snapshot,
+    roles: &crate::baseline::Directions,
+    rules: &RuleSet,
+    f: &Finding,
+) -> ReportFinding {
     let rule = &rules.rules[f.rule].doc;
     let socket = socket_ref(snap, roles, f.socket);
     let processes = process_refs(snap, &f.owners);
@@ -366,7 +335,7 @@ fn rule_finding(snap: &Snapshot, roles: &Roles, rules: &RuleSet, f: &Finding) ->
 /// A drift finding, with its socket (absent for something gone) and holders resolved.
 fn drift_finding(
     snap: &Snapshot,
-    roles: &Roles,
+    roles: &crate::baseline::Directions,
     d: &crate::baseline::drift::Drift,
 ) -> ReportFinding {
     ReportFinding {
@@ -394,7 +363,7 @@ pub fn build(
     findings: &[Finding],
     drift: Option<&Comparison>,
 ) -> ScanReport {
-    let roles = Roles::of(snap);
+    let roles = crate::baseline::Directions::of(snap);
     let mut by_severity: BTreeMap<Severity, usize> =
         Severity::ALL.iter().map(|s| (*s, 0)).collect();
     let mut out: Vec<ReportFinding> = findings

@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Deserialize;
 
 use crate::model::{
-    BpfInsn, ByteString, Container, Endpoint, Family, Meta, Owner, PacketInfo, Process, Protocol,
-    SCHEMA_VERSION, Snapshot, Socket, State, TcpInfo, UnixInfo,
+    BpfInsn, ByteString, Container, Endpoint, Family, FdKind, Meta, Owner, PacketInfo, Process,
+    Protocol, SCHEMA_VERSION, Snapshot, Socket, State, StdioLink, TcpInfo, UnixInfo,
 };
 
 /// One example of a rule's `examples.match` or `examples.no_match`: a socket, optionally its holder
@@ -43,6 +43,43 @@ pub struct ExampleDoc {
     /// goes to the remote address plus i % hosts), for rules that count distinct hosts.
     #[serde(default)]
     pub hosts: Option<u32>,
+    /// With `count`: `local` makes the local port the one that varies (port + i), keeping the
+    /// remote port, for rules about many sockets to one service (DNS on 53).
+    #[serde(default)]
+    pub vary: Option<Vary>,
+    /// Host facts of the snapshot's header: `resolvers` (DNS servers) and `ld_so_preload`.
+    #[serde(default)]
+    pub host: Option<ExHost>,
+    /// Processes the holder relays: children (pids 5000, 5001, ... unless given) running on a
+    /// pty whose master the holder holds, as `socat ... exec:'bash -li',pty` leaves them.
+    #[serde(default)]
+    pub relays: Vec<ExProcess>,
+    /// `true`: the socket was accepted by a local listener (a TCP listener on its local port is
+    /// added, held by the same process), so `socket.direction` is `inbound`.
+    #[serde(default)]
+    pub accepted: Option<bool>,
+}
+
+/// Host facts of an example.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExHost {
+    /// The configured DNS servers (`socket.remote.resolver`).
+    #[serde(default)]
+    pub resolvers: Option<Vec<IpAddr>>,
+    /// The entries of /etc/ld.so.preload (`host.ld_so_preload`).
+    #[serde(default)]
+    pub ld_so_preload: Option<Vec<String>>,
+}
+
+crate::model::vocabulary! {
+    /// Which port of an example's `count` sockets varies.
+    pub enum Vary {
+        /// The remote port (the default).
+        Remote => "remote",
+        /// The local port.
+        Local => "local",
+    }
 }
 
 /// The socket of an example. Every key is optional.
@@ -159,6 +196,12 @@ pub struct ExProcess {
     /// With `container_runtime`: the container id.
     #[serde(default)]
     pub container_id: Option<String>,
+    /// Its controlling terminal (`pts/3`); absent by default.
+    #[serde(default)]
+    pub tty: Option<String>,
+    /// Loader variables of its environment, `NAME=VALUE` (`LD_PRELOAD=/tmp/x.so`).
+    #[serde(default)]
+    pub env: Vec<String>,
 }
 
 /// Why an example does not describe a socket.
@@ -226,6 +269,12 @@ fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
             _ => None,
         },
         netns: None,
+        tty: p.tty.clone(),
+        session: 0,
+        pgrp: 0,
+        stdio: Vec::new(),
+        pty_masters: Vec::new(),
+        loader_env: p.env.iter().map(|e| ByteString::from(e.as_str())).collect(),
     }
 }
 
@@ -252,8 +301,23 @@ impl ExampleDoc {
                 .as_ref()
                 .and_then(|pp| pp.pid)
                 .unwrap_or(parent_pid);
-            let proc_ = process(p, pid, ppid);
+            let mut proc_ = process(p, pid, ppid);
             pid = proc_.pid;
+            for (i, r) in self.relays.iter().enumerate() {
+                let pty = 20 + i as u32;
+                let mut child = process(r, 5000 + i as u32, pid);
+                child.tty = Some(format!("pts/{pty}"));
+                child.stdio = (0..3)
+                    .map(|fd| StdioLink {
+                        fd,
+                        kind: FdKind::Pty,
+                        path: Some(ByteString::from(format!("/dev/pts/{pty}").as_str())),
+                        inode: None,
+                    })
+                    .collect();
+                proc_.pty_masters.push(pty);
+                processes.push(child);
+            }
             processes.push(proc_);
             if let Some(pp) = &self.parent {
                 processes.push(process(pp, ppid, 1));
@@ -264,7 +328,12 @@ impl ExampleDoc {
         for i in 0..n {
             let mut s = base.clone();
             s.inode = base.inode + u64::from(i);
-            if let Some(r) = s.remote.as_mut()
+            if self.vary == Some(Vary::Local)
+                && let Some(l) = s.local.as_mut()
+                && i > 0
+            {
+                l.port = l.port.wrapping_add(i as u16);
+            } else if let Some(r) = s.remote.as_mut()
                 && i > 0
             {
                 r.port = r.port.wrapping_add(i as u16);
@@ -280,9 +349,35 @@ impl ExampleDoc {
             }
             sockets.push(s);
         }
+        if let (Some(true), Some(l)) = (self.accepted, base.local) {
+            let mut listener = Socket::new(
+                Protocol::Tcp,
+                base.family,
+                State::Listen,
+                base.inode + u64::from(n),
+            );
+            listener.local = Some(Endpoint {
+                address: if l.address.is_ipv6() {
+                    IpAddr::from([0u16; 8])
+                } else {
+                    IpAddr::from([0u8; 4])
+                },
+                port: l.port,
+            });
+            listener.owners = sockets[0].owners.clone();
+            sockets.push(listener);
+        }
+        let mut meta = Meta::blank("example");
+        if let Some(h) = &self.host {
+            meta.resolvers = h.resolvers.clone().map(|mut r| {
+                r.sort();
+                r
+            });
+            meta.ld_so_preload = h.ld_so_preload.clone();
+        }
         let mut snap = Snapshot {
             schema_version: SCHEMA_VERSION,
-            meta: Meta::blank("example"),
+            meta,
             sockets,
             processes,
             namespaces: Vec::new(),

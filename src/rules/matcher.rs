@@ -183,11 +183,11 @@ pub fn compile(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, Compil
             };
             Ok(Matcher::Cmp(c, n))
         }
-        (Op::Regex, Str | Enum(_)) => Ok(Matcher::Regex(RegexSet::new(args)?)),
-        (Op::Glob, Str | Enum(_)) => globs(args),
-        (Op::Prefix, Str | Enum(_)) => Ok(Matcher::Prefix(args.to_vec())),
-        (Op::Suffix, Str | Enum(_)) => Ok(Matcher::Suffix(args.to_vec())),
-        (Op::Contains, Str | Enum(_)) => Ok(Matcher::Contains(args.to_vec())),
+        (Op::Regex, Str | StrList | Enum(_)) => Ok(Matcher::Regex(RegexSet::new(args)?)),
+        (Op::Glob, Str | StrList | Enum(_)) => globs(args),
+        (Op::Prefix, Str | StrList | Enum(_)) => Ok(Matcher::Prefix(args.to_vec())),
+        (Op::Suffix, Str | StrList | Enum(_)) => Ok(Matcher::Suffix(args.to_vec())),
+        (Op::Contains, Str | StrList | Enum(_)) => Ok(Matcher::Contains(args.to_vec())),
         _ => wrong(),
     }
 }
@@ -231,7 +231,7 @@ fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, Compile
             }
             str_in(args)
         }
-        Str => str_in(args),
+        Str | StrList => str_in(args),
     };
     Ok(if op == Op::Ne {
         Matcher::Not(Box::new(m))
@@ -305,6 +305,9 @@ impl Matcher {
             (_, Value::Missing) => false,
             (Matcher::Not(m), v) => !m.matches(v),
             (m, Value::Ints(list)) => list.iter().any(|&i| m.matches(&Value::Int(i))),
+            (m, Value::Strs(list)) => list
+                .iter()
+                .any(|s| m.matches(&Value::Str(std::borrow::Cow::Borrowed(s.as_ref())))),
             (Matcher::Bool(b), Value::Bool(x)) => b == x,
             (Matcher::StrIn(set), Value::Str(s)) => set.contains(s.as_ref()),
             (Matcher::StrInSmall(v), Value::Str(s)) => v.iter().any(|x| x == s),
@@ -410,6 +413,13 @@ mod tests {
         let m = compile(FieldType::IntList, Op::In, &strs(&["21139", "29269"])).unwrap();
         assert!(m.matches(&Value::Ints(vec![12, 21139])));
         assert!(!m.matches(&Value::Ints(vec![12, 13])));
+        let m = compile(FieldType::StrList, Op::In, &strs(&["bash"])).unwrap();
+        assert!(m.matches(&Value::Strs(vec!["socat".into(), "bash".into()])));
+        assert!(!m.matches(&Value::Strs(vec!["socat".into()])));
+        // `ne` on a list: no element equals the value.
+        let m = compile(FieldType::StrList, Op::Ne, &strs(&["bash"])).unwrap();
+        assert!(!m.matches(&Value::Strs(vec!["socat".into(), "bash".into()])));
+        assert!(m.matches(&Value::Strs(vec!["socat".into()])));
     }
 
     #[test]

@@ -148,5 +148,11 @@ pub fn gone_process(pid: u32, uid: u32, comm: ByteString, user: Option<String>) 
         cgroup: None,
         container: None,
         netns: None,
+        tty: None,
+        session: 0,
+        pgrp: 0,
+        stdio: Vec::new(),
+        pty_masters: Vec::new(),
+        loader_env: Vec::new(),
     }
 }

@@ -299,6 +299,8 @@ impl<'a> Watcher<'a> {
         } else {
             s.owners.iter().copied().map(Some).collect()
         };
+        // The engine's own view of this one-socket snapshot (direction, process tree).
+        let world = crate::rules::fields::World::of(snap);
         owners.into_iter().any(|owner| {
             let process = owner.and_then(|o| snap.process(o.pid));
             let x = Subject {
@@ -308,6 +310,7 @@ impl<'a> Watcher<'a> {
                 parent: process.and_then(|p| snap.process(p.ppid)),
                 ephemeral: snap.ephemeral_ports(),
                 netns: Some(&label),
+                world: Some(&world),
             };
             self.rules.rules.iter().any(|r| {
                 r.doc.aggregate.is_none()

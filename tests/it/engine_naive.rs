@@ -404,6 +404,18 @@ fn leaf() -> BoxedStrategy<Json> {
         (2, f("parent.user", user_pred())),
         (1, f("parent.pid", int_pred(&["1", "98", "195"]))),
         (1, f("parent.uid", int_pred(&["0", "33"]))),
+        (2, f("process.parent.exe", exe_pred(false))),
+        (2, f("process.ancestors.exe", exe_pred(false))),
+        (1, f("process.ancestors.pid", int_pred(&["1", "98", "195"]))),
+        (2, f("process.children.comm", exe_pred(true))),
+        (1, f("process.children.uid", int_pred(&["0", "33"]))),
+        (
+            2,
+            f(
+                "socket.direction",
+                enum_pred(sockwarden::rules::fields::DIRECTIONS, None),
+            ),
+        ),
     ])
     .boxed()
 }
@@ -692,6 +704,12 @@ fn build_snapshot(
                     pod_uid: None,
                 }),
                 netns: p.netns.map(|h| if h { HOST_NS } else { ANON_NS }),
+                tty: None,
+                session: 0,
+                pgrp: 0,
+                stdio: Vec::new(),
+                pty_masters: Vec::new(),
+                loader_env: Vec::new(),
             }
         })
         .collect();
@@ -828,6 +846,7 @@ fn key(v: &Value) -> String {
         Value::Str(s) => s.to_string(),
         Value::Ip(ip) => ip.to_string(),
         Value::Ints(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        Value::Strs(v) => v.join(","),
     }
 }
 
@@ -836,6 +855,7 @@ fn naive(rs: &RuleSet, snap: &Snapshot) -> (BTreeSet<Hit>, BTreeSet<Group>) {
     let find = |pid: u32| snap.processes.iter().find(|p| p.pid == pid);
     let mut hits = BTreeSet::new();
     let mut groups: Members = BTreeMap::new();
+    let world = sockwarden::rules::fields::World::of(snap);
     for (ri, rule) in rs.rules.iter().enumerate() {
         for (si, sock) in snap.sockets.iter().enumerate() {
             let label = snap.netns_label(sock.netns);
@@ -855,6 +875,7 @@ fn naive(rs: &RuleSet, snap: &Snapshot) -> (BTreeSet<Hit>, BTreeSet<Group>) {
                     parent: process.and_then(|p| find(p.ppid)),
                     ephemeral: eph,
                     netns: Some(&label),
+                    world: Some(&world),
                 };
                 if !rule.doc.when.eval(&x) || rule.doc.exceptions.iter().any(|e| e.eval(&x)) {
                     continue;
@@ -1027,6 +1048,7 @@ fn generated_cases_exercise_the_engine() {
                     parent: None,
                     ephemeral: (32768, 60999),
                     netns: Some("host"),
+                    world: None,
                 };
                 if rule.doc.when.eval(&x) && rule.doc.exceptions.iter().any(|e| e.eval(&x)) {
                     bump("match suppressed by an exception");

@@ -26,8 +26,21 @@ fn kept_socket(s: &Socket) -> Value {
     })
 }
 
+/// A process as the history keeps it: everything but the relay and session facts (issue 15's
+/// tty, session, pgrp, stdio, pty masters and loader variables), which it does not record.
 fn kept_process(p: &Process) -> Value {
-    serde_json::to_value(p).unwrap()
+    let mut v = serde_json::to_value(p).unwrap();
+    for k in [
+        "tty",
+        "session",
+        "pgrp",
+        "stdio",
+        "pty_masters",
+        "loader_env",
+    ] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    v
 }
 
 fn kept(s: &Snapshot) -> (Vec<Value>, Vec<Value>) {

@@ -17,10 +17,13 @@
 //! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
 //! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
 //! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
+//! - `behaviour`: behaviour rules on real tradecraft (socat, pty.spawn, mkfifo, ssh tunnels, ...)
+//!   against trusted peers, and a public web server whose clients raise nothing.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
 
 mod baseline;
+mod behaviour;
 mod churn;
 mod cli;
 mod common;

@@ -319,6 +319,21 @@ fn findings_name_their_network_namespace_and_container() {
             p["netns"] = OTHER.into();
         }
     }
+    // nginx on the host calls out to an untrusted network (NET-NET-001): sshd's accepted
+    // connection no longer raises it since findings know their direction (issue 15).
+    let mut call = snap["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["owners"][0]["pid"] == 1001)
+        .unwrap()
+        .clone();
+    call["owners"] = serde_json::json!([{"pid": 2000, "fd": 9}]);
+    call["local"] = serde_json::json!({"address": "10.0.0.5", "port": 43000});
+    call["remote"] = serde_json::json!({"address": "203.0.113.80", "port": 443});
+    call["inode"] = 990001.into();
+    call["cookie"] = 990001.into();
+    snap["sockets"].as_array_mut().unwrap().push(call);
     snap["namespaces"] = serde_json::json!([
         {"inode": host, "current": true, "pids": [1, 1000, 1001, 2000]},
         {"inode": OTHER, "pids": [4444], "containers": [format!("docker:{ID}")]},
@@ -359,8 +374,8 @@ fn findings_name_their_network_namespace_and_container() {
     }
     let on_host = findings
         .iter()
-        .find(|f| f["processes"][0]["pid"] == 1001)
-        .expect("a finding on sshd's connection");
+        .find(|f| f["processes"][0]["pid"] == 2000)
+        .expect("a finding on nginx's connection");
     assert_eq!(on_host["socket"]["netns"], "host");
     assert!(
         on_host["message"]

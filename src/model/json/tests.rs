@@ -249,6 +249,8 @@ fn parallel_output_equals_serde_json() {
             sources: BTreeMap::from([("tcp".to_string(), "netlink".to_string())]),
             attribution: true,
             ip_local_port_range: Some((32768, 60999)),
+            resolvers: Some(vec!["192.0.2.53".parse().unwrap()]),
+            ld_so_preload: Some(vec!["/tmp/x\u{1b}.so".into()]),
         },
         sockets,
         processes: Vec::new(),
