@@ -21,6 +21,8 @@ command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its
 command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
 [ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
 command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
+command -v netstat >/dev/null || missing+=(net-tools)                   # import: netstat captures of a live namespace
+command -v lsof >/dev/null || missing+=(lsof)                           # import: lsof captures (text and -F)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the

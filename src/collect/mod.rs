@@ -376,6 +376,7 @@ fn meta(opts: &CollectOptions, privileged: bool, sources: BTreeMap<String, Strin
         sources,
         attribution: opts.attribution,
         ip_local_port_range: host::ip_local_port_range(),
+        evidence: None,
     }
 }
 

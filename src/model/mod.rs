@@ -123,6 +123,57 @@ pub struct Meta {
     /// net.ipv4.ip_local_port_range of the namespace: which local ports are ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_local_port_range: Option<(u16, u16)>,
+    /// For a snapshot imported from collected evidence (`sockwarden import`, docs/import.md):
+    /// the files it was read from and the rule fields they could not give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Where an imported snapshot came from, part by part, and what its evidence could not tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Each file read, in the order they were merged.
+    pub parts: Vec<EvidencePart>,
+    /// The rule fields (a name such as `process.exe`, or `PREFIX.*` for every field under a
+    /// prefix) that the evidence could not give, each with the protocols of the sockets that
+    /// lack it. A rule that tests one of them is "unknown" for those sockets: neither a match
+    /// nor a clean pass (docs/import.md).
+    #[serde(default)]
+    pub unknown: BTreeMap<String, Vec<Protocol>>,
+}
+
+impl Evidence {
+    /// Whether `field` is unknown for sockets of protocol `p`.
+    pub fn is_unknown(&self, field: &str, p: Protocol) -> bool {
+        self.unknown.iter().any(|(k, ps)| {
+            let hit = match k.strip_suffix('*') {
+                Some(prefix) => field.starts_with(prefix),
+                None => k == field,
+            };
+            hit && ps.contains(&p)
+        })
+    }
+}
+
+/// One file of imported evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidencePart {
+    /// The file as named on the command line, or `ARCHIVE:MEMBER` / `DIR/MEMBER` for one of a
+    /// collection's files.
+    pub file: String,
+    /// Its format (`ss`, `netstat`, `lsof`, `lsof-f`, `procnet`, `uac`).
+    pub format: String,
+    /// Sockets it listed.
+    pub sockets: u64,
+    /// Lines skipped with `--lenient`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Meta {
@@ -143,6 +194,7 @@ impl Meta {
             sources: BTreeMap::new(),
             attribution: true,
             ip_local_port_range: Some((32768, 60999)),
+            evidence: None,
         }
     }
 }

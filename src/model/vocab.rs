@@ -133,5 +133,7 @@ mod tests {
         check!(crate::report::FindingKind);
         check!(crate::report::Format);
         check!(crate::rules::Severity);
+        check!(crate::import::Format);
+        check!(crate::import::Give);
     }
 }

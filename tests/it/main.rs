@@ -13,6 +13,8 @@
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
+//! - `import`: evidence (`ss`, `netstat`, `lsof`, UAC) against the lab's ground truth and live
+//!   captures.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
 //!
 //! Tests that need root and network namespaces fail (never skip) when CI=true.
@@ -29,6 +31,7 @@ mod drift_fixtures;
 mod ecs;
 mod engine_naive;
 mod history;
+mod import;
 mod live;
 mod netns;
 mod operations;

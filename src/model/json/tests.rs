@@ -249,6 +249,7 @@ fn parallel_output_equals_serde_json() {
             sources: BTreeMap::from([("tcp".to_string(), "netlink".to_string())]),
             attribution: true,
             ip_local_port_range: Some((32768, 60999)),
+            evidence: None,
         },
         sockets,
         processes: Vec::new(),
