@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{Coverage, Facts, Give, Gives, Lines, Parsed, Seen, tokens};
+use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
 use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State, UnixInfo};
 
 /// lsof's default COMMAND width: a name this long may have been cut.
@@ -58,7 +58,7 @@ pub fn parse_text(lines: &mut Lines) -> Parsed {
 }
 
 fn comm_fact(out: &mut Parsed, pid: u32, comm: &str, truncated: bool) {
-    let f = out.processes.entry(pid).or_insert_with(Facts::default);
+    let f = out.processes.entry(pid).or_default();
     if f.comm.is_none() {
         f.comm = Some(ByteString::from(comm.as_bytes().to_vec()));
         f.comm_truncated = truncated;

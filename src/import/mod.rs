@@ -4,7 +4,7 @@
 //! Most incidents start with evidence someone else collected on a host where sockwarden was
 //! never installed. Each file is one *part*: its format is detected from its name and first
 //! lines ([`detect`]) unless `--format` forces it, one parser per format reads it into sockets
-//! and process facts, and [`merge`] joins the parts of one host, socket by socket (by inode,
+//! and process facts, and `merge` joins the parts of one host, socket by socket (by inode,
 //! else by endpoints). What no part could tell (owners, uid, inode, a whole table) is recorded
 //! in `meta.evidence.unknown` and as gaps, so that a rule testing it gives "unknown", never a
 //! false match or a false clean (see `engine::undetermined`).
@@ -101,7 +101,7 @@ pub struct Facts {
     pub comm: Option<ByteString>,
     /// The part cut `comm` (lsof's 9-character COMMAND): another part's wins.
     pub comm_truncated: bool,
-    /// A name that is not the comm (netstat's argv[0] basename): shown when nothing better is
+    /// A name that is not the comm (netstat's `argv[0]` basename): shown when nothing better is
     /// known, never tested as `process.comm`.
     pub label: Option<ByteString>,
     /// The executable's path, without " (deleted)".

@@ -11,7 +11,7 @@
 
 use std::net::IpAddr;
 
-use super::{Coverage, Facts, Give, Gives, Lines, Parsed, Seen, tokens};
+use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
 use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State, UnixInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +219,7 @@ fn owner_field(field: &str, s: &mut Socket, out: &mut Parsed) -> Result<(), Stri
         .map_err(|_| format!("`{field}`: expected PID/Program name or -"))?;
     // netstat does not show the fd: the owner's fd is unknown, recorded as u32::MAX.
     s.owners.push(Owner { pid, fd: u32::MAX });
-    let f = out.processes.entry(pid).or_insert_with(Facts::default);
+    let f = out.processes.entry(pid).or_default();
     if f.label.is_none() {
         f.label = Some(ByteString::from(prog.as_bytes().to_vec()));
     }

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::LazyLock;
 
 use super::detect::{SS_NETIDS, SS_STATES, name_flags};
-use super::{Coverage, Facts, Give, Gives, Lines, Parsed, Seen, tokens};
+use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
 use crate::model::{
     BpfInsn, ByteString, Endpoint, Family, Kind, Owner, PacketInfo, Protocol, SkMemInfo, Socket,
     State, Timer, UnixInfo,
@@ -595,8 +595,8 @@ fn owner(e: &str, s: &mut Socket, out: &mut Parsed) -> Result<(), String> {
         s.owners.push(Owner { pid, fd });
     }
     // With -T every thread is listed; the leader's entry (tid = pid) carries the process's comm.
-    let facts = out.processes.entry(pid).or_insert_with(Facts::default);
-    if tid.is_none_or(|t| t == pid) || facts.comm.is_none() {
+    let facts = out.processes.entry(pid).or_default();
+    if facts.comm.is_none() || tid == Some(pid) {
         facts.comm = Some(ByteString::from(comm.as_bytes().to_vec()));
     }
     Ok(())

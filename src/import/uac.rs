@@ -462,7 +462,7 @@ mod tests {
             b"Name:\ta\nPPid:\t1\nUid:\t1000\t0\t0\t0\n",
             &mut p,
         );
-        proc_file(7, ProcFile::Cmdline, b"nc\0-l\04444\0", &mut p);
+        proc_file(7, ProcFile::Cmdline, b"nc\0-l\x004444\0", &mut p);
         proc_file(7, ProcFile::Fd, b"total 0\nlrwx------ 1 root root 64 Dec  6 06:00 3 -> socket:[165485]\nlr-x------ 1 root root 64 Dec  6 06:00 4 -> /dev/null\n", &mut p);
         exe_paths(
             b"lrwxrwxrwx 1 root root 0 Dec  6 06:00 /proc/7/exe -> /tmp/x y (deleted)\n",

@@ -463,6 +463,10 @@ impl Socket {
             self.inode,
             self.cookie,
             self.state,
+            // Ties only: packet sockets read without their inode (imported `ss` output without
+            // -e) differ by protocol and interface alone.
+            self.packet.as_ref().map(|p| p.ethertype),
+            self.interface.as_deref(),
         )
     }
 }
