@@ -18,7 +18,7 @@ if [ -z "${SOCKWARDEN:-}" ]; then
   cargo build --release --quiet
   SOCKWARDEN="${CARGO_TARGET_DIR:-target}/release/sockwarden"
 fi
-CAPTURE="$OUT/ss_-tanp-$LINES.txt"
+CAPTURE="$OUT/ss_-tanp.txt"   # the name tells import the table (-t)
 python3 - "$CAPTURE" "$LINES" <<'PY'
 import sys
 path, n = sys.argv[1], int(sys.argv[2])

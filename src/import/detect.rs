@@ -98,7 +98,7 @@ pub(crate) fn name_flags<'a>(name: &'a str, command: &str) -> Option<&'a str> {
     let base = name.rsplit(['/', ':']).next().unwrap_or(name);
     let rest = base.strip_prefix(command)?;
     let rest = rest.trim_start_matches(['_', ' ', '-']);
-    let end = rest.find(['_', '.', ' ']).unwrap_or(rest.len());
+    let end = rest.find(['_', '.', ' ', '-']).unwrap_or(rest.len());
     let flags = &rest[..end];
     (!flags.is_empty() && flags.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(flags)
 }
@@ -161,6 +161,7 @@ mod tests {
             name_flags("a.tar.gz:uac/live_response/network/ss_-0bp.txt", "ss"),
             Some("0bp")
         );
+        assert_eq!(name_flags("bench/ss_-tanp-100000.txt", "ss"), Some("tanp"));
         assert_eq!(name_flags("capture.txt", "ss"), None);
     }
 }

@@ -22,6 +22,8 @@ pub const UNKNOWN_FD: u32 = u32::MAX;
 struct Entry {
     socket: Socket,
     gives: Gives,
+    /// The last part that matched this socket (a part matches a socket once).
+    part: usize,
 }
 
 type EndsKey = (Protocol, IpAddr, u16, IpAddr, u16);
@@ -55,18 +57,18 @@ struct Merger {
 }
 
 impl Merger {
-    fn add(&mut self, seen: super::Seen, taken: &mut BTreeSet<usize>) {
+    fn add(&mut self, seen: super::Seen, part: usize) {
         let s = &seen.socket;
         let has_inode = seen.gives.has(Give::Inode) && s.inode != 0;
         let mut target = has_inode
             .then(|| self.by_inode.get(&s.inode).copied())
             .flatten();
         if target.is_none() && s.protocol.is_inet() {
-            target = self.by_endpoints(s, has_inode, taken);
+            target = self.by_endpoints(s, has_inode, part);
         }
         match target {
             Some(i) => {
-                taken.insert(i);
+                self.entries[i].part = part;
                 self.fill(i, seen);
             }
             None => {
@@ -77,10 +79,10 @@ impl Merger {
                 if let Some(k) = ends_key(s) {
                     self.by_ends.entry(k).or_default().push(i);
                 }
-                taken.insert(i);
                 self.entries.push(Entry {
                     socket: seen.socket,
                     gives: seen.gives,
+                    part,
                 });
             }
         }
@@ -88,13 +90,13 @@ impl Merger {
 
     /// The one socket with the same protocol and endpoints that this part has not matched yet
     /// (and whose inode does not contradict); with several, the one in the same state.
-    fn by_endpoints(&self, s: &Socket, has_inode: bool, taken: &BTreeSet<usize>) -> Option<usize> {
+    fn by_endpoints(&self, s: &Socket, has_inode: bool, part: usize) -> Option<usize> {
         let cands: Vec<usize> = self
             .by_ends
             .get(&ends_key(s)?)?
             .iter()
             .copied()
-            .filter(|i| !taken.contains(i))
+            .filter(|&i| self.entries[i].part != part)
             .filter(|&i| {
                 let e = &self.entries[i];
                 !(has_inode && e.gives.has(Give::Inode) && e.socket.inode != s.inode)
@@ -189,10 +191,9 @@ pub fn merge(mut parts: Vec<Part>) -> Snapshot {
     });
     let mut m = Merger::default();
     let mut facts: BTreeMap<u32, Facts> = BTreeMap::new();
-    for part in parts.iter_mut() {
-        let mut taken = BTreeSet::new();
+    for (pi, part) in parts.iter_mut().enumerate() {
         for seen in std::mem::take(&mut part.parsed.sockets) {
-            m.add(seen, &mut taken);
+            m.add(seen, pi);
         }
         for (pid, f) in &part.parsed.processes {
             facts.entry(*pid).or_default().absorb(f);
@@ -277,46 +278,67 @@ fn unknown_fields(
     gives: &[Gives],
     facts: &BTreeMap<u32, Facts>,
 ) -> BTreeMap<String, Vec<Protocol>> {
-    let mut out: BTreeMap<String, BTreeSet<Protocol>> = BTreeMap::new();
-    let mut put = |f: &str, p: Protocol| {
-        out.entry(f.to_string()).or_default().insert(p);
-    };
+    // First per protocol: the facts some socket lacks, and the holders whose facts count (a
+    // pass of bit operations over the sockets; names are built once per protocol and pid).
+    let n = Protocol::ALL.len();
+    let mut missing = vec![0u32; n];
+    let mut seen = vec![false; n];
+    let mut unknown_fd = vec![false; n];
+    let mut holders: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); n];
     for (s, g) in sockets.iter().zip(gives) {
-        let p = s.protocol;
+        let pi = s.protocol.index();
+        seen[pi] = true;
         for give in Give::ALL {
-            if relevant(p, give) && !g.has(give) {
-                for f in give.fields() {
-                    put(f, p);
-                }
+            if relevant(s.protocol, give) && !g.has(give) {
+                missing[pi] |= give.bit();
             }
         }
-        for f in never(p) {
-            put(f, p);
+        if g.has(Give::Owners) {
+            for o in &s.owners {
+                unknown_fd[pi] |= o.fd == UNKNOWN_FD;
+                holders[pi].insert(o.pid);
+            }
         }
-        if !g.has(Give::Owners) {
-            continue;
+    }
+    let mut per_pid: BTreeMap<u32, Vec<&'static str>> = BTreeMap::new();
+    let mut out: BTreeMap<String, BTreeSet<Protocol>> = BTreeMap::new();
+    for p in Protocol::ALL.into_iter().filter(|p| seen[p.index()]) {
+        let pi = p.index();
+        let mut names: Vec<&'static str> = never(p).to_vec();
+        for give in Give::ALL.into_iter().filter(|g| missing[pi] & g.bit() != 0) {
+            names.extend(give.fields());
         }
-        for o in &s.owners {
-            if o.fd == UNKNOWN_FD {
-                put("fd", p);
-            }
-            let f = facts.get(&o.pid).cloned().unwrap_or_default();
-            for name in missing_process_facts(&f) {
-                put(name, p);
-            }
-            // parent.* is known when the evidence describes the parent as fully.
-            let parent = f.ppid.and_then(|pp| facts.get(&pp));
-            if !parent.is_some_and(|pf| missing_process_facts(pf).is_empty()) {
-                put("parent.*", p);
-            }
-            for name in NEVER_PROCESS {
-                put(name, p);
-            }
+        if unknown_fd[pi] {
+            names.push("fd");
+        }
+        if !holders[pi].is_empty() {
+            names.extend(NEVER_PROCESS);
+        }
+        for pid in &holders[pi] {
+            let v = per_pid
+                .entry(*pid)
+                .or_insert_with(|| process_unknowns(*pid, facts));
+            names.extend(v.iter().copied());
+        }
+        for f in names {
+            out.entry(f.to_string()).or_default().insert(p);
         }
     }
     out.into_iter()
         .map(|(k, v)| (k, v.into_iter().collect()))
         .collect()
+}
+
+/// The fields one holder leaves unknown: its own missing facts, and `parent.*` unless the
+/// evidence describes its parent as fully.
+fn process_unknowns(pid: u32, facts: &BTreeMap<u32, Facts>) -> Vec<&'static str> {
+    let f = facts.get(&pid).cloned().unwrap_or_default();
+    let mut v = missing_process_facts(&f);
+    let parent = f.ppid.and_then(|pp| facts.get(&pp));
+    if !parent.is_some_and(|pf| missing_process_facts(pf).is_empty()) {
+        v.push("parent.*");
+    }
+    v
 }
 
 /// The `process.*` fields one process's facts leave unknown.

@@ -65,6 +65,19 @@ pub fn parse(lines: &mut Lines) -> Parsed {
     let first = start + usize::from(header.is_some());
     let records = records(&all[first..], first, lines);
     let mut out = Parsed::default();
+    // A capture of one table without its name: said once, not on every line.
+    if let Some(r) = records.first() {
+        let w0 = r.main.split_ascii_whitespace().next().unwrap_or("");
+        if !SS_NETIDS.contains(&w0) && layout.table.is_none() {
+            lines.fatal(
+                r.line,
+                1,
+                "no Netid column, and the file's name does not say which table (-t, -u or -w): \
+                 name it after its command, as ss_-tanp.txt",
+            );
+            return out;
+        }
+    }
     let seen = Shown::scan(&records);
     for r in &records {
         parse_record(r, &layout, &seen, lines, &mut out);
@@ -851,7 +864,10 @@ tcp LISTEN 0 5 0.0.0.0:1 0.0.0.0:* users:((\"x y\",pid=6,fd=4))
         let mut l = Lines::new("capture.txt", text, false);
         let parsed = parse(&mut l);
         let e = l.finish(parsed).unwrap_err().to_string();
-        assert!(e.contains("2 problems"), "{e}");
+        assert!(
+            e.contains("1 problem") && e.contains("capture.txt:1:1: no Netid"),
+            "{e}"
+        );
     }
 
     #[test]
