@@ -194,8 +194,8 @@ pub enum BaselineCommand {
     Update {
         /// The baseline file, rewritten atomically (FILE.sha256 too, when it exists).
         file: PathBuf,
-        /// Take the state from a saved snapshot, or a moment of the history (`@TIME`), instead
-        /// of the live system.
+        /// Take the state from a saved snapshot, evidence (docs/import.md), or a moment of the
+        /// history (`@TIME`), instead of the live system.
         #[arg(long, value_name = "SNAPSHOT|@TIME")]
         from: Option<PathBuf>,
         /// `all`, or drift finding ids (from `scan --baseline`), repeatable.
@@ -530,7 +530,8 @@ pub struct ListArgs {
     /// Print the selected sockets (and their processes) as JSON.
     #[arg(long, overrides_with = "json")]
     pub json: bool,
-    /// Read a saved snapshot, or a moment of the history (`@TIME`), instead of the live system.
+    /// Read a saved snapshot, evidence (docs/import.md), or a moment of the history (`@TIME`),
+    /// instead of the live system.
     #[arg(long, value_name = "SNAPSHOT|@TIME")]
     pub from: Option<PathBuf>,
     /// Where socket owners come from (with -p).
