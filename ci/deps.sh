@@ -34,6 +34,8 @@ command -v dhclient >/dev/null || missing+=(isc-dhcp-client)             # the b
 command -v tcpdump >/dev/null || missing+=(tcpdump)
 command -v chronyd >/dev/null || missing+=(chrony)
 command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)                 # a local DNS stub (no service)
+command -v netstat >/dev/null || missing+=(net-tools)                   # import: netstat captures of a live namespace
+command -v lsof >/dev/null || missing+=(lsof)                           # import: lsof captures (text and -F)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Install only: the tests start their own daemons (docker.io would otherwise start the

@@ -5,6 +5,11 @@
 //! so most rules are rejected per socket with two bit tests before any field is read. Findings
 //! are per (rule, socket), listing every matching holder; aggregate rules give one finding per
 //! group that passes its threshold.
+//!
+//! Imported evidence does not tell every field (`meta.evidence.unknown`, docs/import.md): a rule
+//! that tests such a field is evaluated for those sockets in three-valued logic, where an
+//! unknown predicate is neither true nor false. Only a certain match is a finding; a subject
+//! the unknown fields leave undecided is counted by [`undetermined`], never reported clean.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -254,6 +259,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     // Directions and the process tree: at most once per snapshot, on first use, never per
     // socket.
     let world = World::of(snap);
+    let unknown = unknown_masks(rules, snap);
     let ctx = Ctx {
         snap,
         world: &world,
@@ -300,7 +306,16 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     world: Some(&world),
                 };
                 for &ri in cands {
-                    if plans[ri].matches(&subject, pi, ctx) {
+                    let hit = if unknown[ri] & s.protocol.bit() != 0 {
+                        let x = Subject {
+                            parent: subject.process.and_then(|p| snap.process(p.ppid)),
+                            ..subject
+                        };
+                        matches3(&rules.rules[ri], &x, snap) == Some(true)
+                    } else {
+                        plans[ri].matches(&subject, pi, ctx)
+                    };
+                    if hit {
                         out.push((ri, si, owner));
                     }
                 }
@@ -314,6 +329,187 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
         })
         .collect();
     group(rules, snap, hits, eph, &labels, &world)
+}
+
+/// Per rule, the protocols whose sockets it cannot decide by ordinary evaluation: it tests a
+/// field that the snapshot's evidence leaves unknown for them. All zero for a live snapshot.
+fn unknown_masks(rules: &RuleSet, snap: &Snapshot) -> Vec<u32> {
+    let Some(ev) = snap
+        .meta
+        .evidence
+        .as_ref()
+        .filter(|e| !e.unknown.is_empty())
+    else {
+        return vec![0; rules.rules.len()];
+    };
+    rules
+        .rules
+        .iter()
+        .map(|r| {
+            let mut fields = Vec::new();
+            fields_of(&r.doc.when, &mut fields);
+            r.doc
+                .exceptions
+                .iter()
+                .for_each(|e| fields_of(e, &mut fields));
+            Protocol::ALL
+                .iter()
+                .filter(|&&p| fields.iter().any(|f| ev.is_unknown(f, p)))
+                .fold(0, |m, p| m | p.bit())
+        })
+        .collect()
+}
+
+/// The names of the fields a condition tests.
+fn fields_of(c: &Condition, out: &mut Vec<&'static str>) {
+    match c {
+        Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
+        Condition::Not(c) => fields_of(c, out),
+        Condition::Pred(p) => out.push(p.field.name),
+    }
+}
+
+/// Kleene's three-valued evaluation: `None` when the unknown fields leave it open.
+fn eval3(c: &Condition, x: &Subject, unknown: &dyn Fn(&str) -> bool) -> Option<bool> {
+    match c {
+        Condition::All(v) => {
+            let mut open = false;
+            for c in v {
+                match eval3(c, x, unknown) {
+                    Some(false) => return Some(false),
+                    None => open = true,
+                    Some(true) => {}
+                }
+            }
+            (!open).then_some(true)
+        }
+        Condition::Any(v) => {
+            let mut open = false;
+            for c in v {
+                match eval3(c, x, unknown) {
+                    Some(true) => return Some(true),
+                    None => open = true,
+                    Some(false) => {}
+                }
+            }
+            (!open).then_some(false)
+        }
+        Condition::Not(c) => eval3(c, x, unknown).map(|b| !b),
+        Condition::Pred(p) if unknown(p.field.name) => None,
+        Condition::Pred(_) => Some(c.eval(x)),
+    }
+}
+
+/// A rule on one subject in three-valued logic: `Some(true)` a certain match, `Some(false)`
+/// certainly none (the condition fails, or an exception holds), `None` undecided.
+fn matches3(rule: &Rule, x: &Subject, snap: &Snapshot) -> Option<bool> {
+    let p = x.socket.protocol;
+    let Some(ev) = snap.meta.evidence.as_ref() else {
+        return Some(matches(rule, x));
+    };
+    // A subject without a holder, on a socket whose holders are known, has no process: its
+    // process fields are absent, not unknown.
+    let no_holder = x.owner.is_none() && !ev.is_unknown("socket.owned", p);
+    let unknown = |f: &str| {
+        let holderless =
+            no_holder && (f.starts_with("process.") || f.starts_with("parent.") || f == "fd");
+        !holderless && ev.is_unknown(f, p)
+    };
+    let when = eval3(&rule.doc.when, x, &unknown);
+    if when == Some(false) {
+        return Some(false);
+    }
+    let mut open = when.is_none();
+    for e in &rule.doc.exceptions {
+        match eval3(e, x, &unknown) {
+            Some(true) => return Some(false),
+            None => open = true,
+            Some(false) => {}
+        }
+    }
+    (!open).then_some(true)
+}
+
+/// A rule that imported evidence leaves undecided for some sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undetermined {
+    /// The index of the rule in the rule set.
+    pub rule: usize,
+    /// How many (socket, holder) subjects it could not decide.
+    pub subjects: u64,
+    /// The unknown fields it tests, sorted.
+    pub fields: Vec<&'static str>,
+}
+
+/// The rules the snapshot's unknown fields leave undecided, and for how many subjects: what a
+/// scan of evidence must report as not checked rather than clean. Empty for a live snapshot.
+pub fn undetermined(rules: &RuleSet, snap: &Snapshot) -> Vec<Undetermined> {
+    let masks = unknown_masks(rules, snap);
+    let eph = snap.ephemeral_ports();
+    let world = World::of(snap);
+    let mut out = Vec::new();
+    for (ri, rule) in rules.rules.iter().enumerate() {
+        if masks[ri] == 0 {
+            continue;
+        }
+        let count: u64 = snap
+            .sockets
+            .par_iter()
+            .filter(|s| {
+                masks[ri] & s.protocol.bit() != 0
+                    && rule.protocol_mask & s.protocol.bit() != 0
+                    && rule.state_mask & s.state.bit() != 0
+            })
+            .map(|s| {
+                let label = snap.netns_label(s.netns);
+                let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
+                    vec![None]
+                } else {
+                    s.owners.iter().copied().map(Some).collect()
+                };
+                owners
+                    .into_iter()
+                    .filter(|o| {
+                        let process = o.and_then(|o| snap.process(o.pid));
+                        let x = Subject {
+                            socket: s,
+                            owner: *o,
+                            process,
+                            parent: process.and_then(|p| snap.process(p.ppid)),
+                            ephemeral: eph,
+                            netns: Some(&label),
+                            world: Some(&world),
+                        };
+                        matches3(rule, &x, snap).is_none()
+                    })
+                    .count() as u64
+            })
+            .sum();
+        if count > 0 {
+            let ev = snap.meta.evidence.as_ref();
+            let mut fields = Vec::new();
+            fields_of(&rule.doc.when, &mut fields);
+            rule.doc
+                .exceptions
+                .iter()
+                .for_each(|e| fields_of(e, &mut fields));
+            fields.retain(|f| {
+                ev.is_some_and(|e| {
+                    Protocol::ALL
+                        .iter()
+                        .any(|&p| masks[ri] & p.bit() != 0 && e.is_unknown(f, p))
+                })
+            });
+            fields.sort_unstable();
+            fields.dedup();
+            out.push(Undetermined {
+                rule: ri,
+                subjects: count,
+                fields,
+            });
+        }
+    }
+    out
 }
 
 /// Whether one rule matches one subject (its condition, and none of its exceptions): the rule

@@ -16,7 +16,10 @@
 //! - [`rules`]: the YAML rule language: schema, fields, operators, lists, examples.
 //! - [`engine`]: evaluates rules over a snapshot in parallel; sorted findings.
 //! - [`history`]: the local socket history (SQLite): recorded runs, `@TIME` reconstruction.
-//! - [`source`]: where a snapshot comes from (live or a saved file), resolved in one place.
+//! - [`source`]: where a snapshot comes from (live, a saved file, the history, evidence),
+//!   resolved in one place.
+//! - [`import`]: collected evidence (`ss`, `netstat`, `lsof`, `/proc/net/*`, UAC) read into a
+//!   snapshot.
 //! - [`report`]: the report document and its formats (table, JSON, JSON Lines, SARIF, JUnit,
 //!   Prometheus).
 //! - [`cli`]: argument definitions, resolved into plain configuration.
@@ -41,6 +44,7 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod history;
+pub mod import;
 pub mod input;
 pub mod list;
 pub mod model;

@@ -1,7 +1,7 @@
 //! Where a snapshot comes from: the one place that decides between the live system, a saved
 //! file and a moment of the recorded history (`@TIME`, docs/history.md), so `list`, `scan`,
 //! `baseline` and `diff` read snapshots the same way (and the coming source, imported evidence,
-//! has one seam to join).
+//! imported evidence, docs/import.md).
 //!
 //! A saved snapshot is attacker-controlled: it is read through [`crate::input`] (a regular file
 //! or stdin, size-capped), parsed, version-checked and validated ([`Snapshot::validate`]), so a
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::collect::{self, CollectOptions, Timings};
 use crate::history::{self, At, BadAt, HistoryError};
+use crate::import::{self, ImportError};
 use crate::input::{self, InputError};
 use crate::model::{SCHEMA_VERSION, Snapshot};
 
@@ -23,6 +24,14 @@ pub enum Source {
     Live(CollectOptions),
     /// A saved snapshot file, or `-` for standard input.
     Saved(PathBuf),
+    /// Collected evidence (`ss`, `netstat`, `lsof` output, `/proc/net/*` copies, a UAC
+    /// collection) read into a snapshot (docs/import.md).
+    Evidence {
+        /// The files, directories or archives, all of one host.
+        paths: Vec<PathBuf>,
+        /// Format and strictness.
+        options: import::Options,
+    },
     /// A recorded run of the history: the snapshot rebuilt from its intervals.
     History {
         /// The history database.
@@ -70,6 +79,9 @@ pub enum SourceError {
         /// names a process the file does not account for.
         problem: crate::model::Inconsistent,
     },
+    /// Evidence that could not be imported.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     /// `@...` that names no moment of the history.
     #[error(transparent)]
     At(#[from] BadAt),
@@ -80,8 +92,9 @@ pub enum SourceError {
 
 impl Source {
     /// A moment of the history in `db` when `from` is `@...` (see [`At::parse`]; a file whose
-    /// name starts with `@` is `./@...`), a saved file when `from` is another path, else the
-    /// live system with `live`'s options.
+    /// name starts with `@` is `./@...`), evidence when `from` is a directory, an archive or a
+    /// text file that is not JSON ([`import::is_evidence`]), a saved file when it is another
+    /// path, else the live system with `live`'s options.
     pub fn new(
         from: Option<&Path>,
         db: &Path,
@@ -92,6 +105,10 @@ impl Source {
                 Some(text) => Source::History {
                     db: db.to_path_buf(),
                     at: At::parse(text, std::time::SystemTime::now())?,
+                },
+                None if import::is_evidence(p) => Source::Evidence {
+                    paths: vec![p.to_path_buf()],
+                    options: import::Options::default(),
                 },
                 None => Source::Saved(p.to_path_buf()),
             },
@@ -119,15 +136,24 @@ impl Source {
         match self {
             Source::Live(opts) => Ok(collect::collect_timed(opts)),
             Source::Saved(p) => load_snapshot(p).map(|s| (s, Timings::default())),
+            Source::Evidence { paths, options } => {
+                Ok((import::import(paths, options)?, Timings::default()))
+            }
             Source::History { db, at } => Ok((history::load(db, at)?, Timings::default())),
         }
     }
 }
 
-/// Reads a saved snapshot; errors name file:line:col.
+/// Reads a saved snapshot; errors name file:line:col. Standard input holding evidence rather
+/// than JSON (`ss -tanp | sockwarden scan --from -`) is imported.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, SourceError> {
     let bytes = input::read_bytes(path, input::Kind::Snapshot)?;
-    parse_snapshot(&bytes, &path.display().to_string())
+    let name = path.display().to_string();
+    if path == Path::new("-") && import::looks_like_evidence(&bytes[..bytes.len().min(512)]) {
+        let part = import::parse_bytes(&name, &bytes, &import::Options::default())?;
+        return Ok(import::merge_parts(vec![part]));
+    }
+    parse_snapshot(&bytes, &name)
 }
 
 /// Parses, version-checks and validates a saved snapshot's bytes; `name` (the file) prefixes

@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Snapshot(args) => snapshot(&args, partial, &history),
         Command::List(args) => list_cmd(&args, partial, &history),
+        Command::Import(args) => import_cmd(&args),
         Command::Scan(_) => unreachable!("handled above"),
         Command::Config(cmd) => config_cmd(&cmd),
         Command::Rules(cmd) => rules_cmd::run(&cmd),
@@ -129,6 +130,39 @@ fn snapshot(
     }
     report_warnings(&snap);
     exit_without_freeing(snap);
+    Ok(ExitStatus::Ok)
+}
+
+/// `sockwarden import`: the evidence as a snapshot. What it could not see is recorded in the
+/// snapshot (gaps, `meta.evidence.unknown`) and told on stderr; the commands that read the
+/// snapshot decide, as for any snapshot with gaps.
+fn import_cmd(args: &crate::cli::ImportArgs) -> Result<ExitStatus> {
+    let opts = crate::import::Options {
+        format: args.format,
+        lenient: args.lenient,
+    };
+    let snap = crate::import::import(&args.paths, &opts)?;
+    output::emit_with(args.output.as_deref(), |w| snap.write_json(w, args.pretty)).with_context(
+        || match &args.output {
+            Some(p) => format!("cannot write {}", p.display()),
+            None => "cannot write to stdout".into(),
+        },
+    )?;
+    let ev = snap.meta.evidence.as_ref();
+    let parts = ev.map_or(0, |e| e.parts.len());
+    eprintln!(
+        "sockwarden: imported {} sockets and {} processes from {parts} part{}",
+        snap.sockets.len(),
+        snap.processes.len(),
+        if parts == 1 { "" } else { "s" }
+    );
+    for g in &snap.gaps {
+        eprintln!(
+            "sockwarden: note: not in the evidence: {}",
+            crate::text::escape_str(&g.to_string())
+        );
+    }
+    report_warnings(&snap);
     Ok(ExitStatus::Ok)
 }
 

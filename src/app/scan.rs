@@ -182,6 +182,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    undetermined(&rules, &snap, partial, &mut rep)?;
     if let Some(prev) = previous {
         let b = baseline.as_ref();
         rep.since_last = Some(history_cmd::since_last(prev, &snap, &rules, b, &rep));
@@ -206,6 +207,53 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         super::exit_without_freeing(snap);
     }
     Ok(exit_status(args.exit_bits, settings.fail_on.value, &rep))
+}
+
+/// Rules that imported evidence leaves undecided (they test a field the evidence does not
+/// give): not a clean pass. Each is told on stderr; the scan fails closed (exit 2) unless
+/// `--allow-partial`, and then the report's coverage lists each as `rule:ID`.
+fn undetermined(
+    rules: &RuleSet,
+    snap: &crate::model::Snapshot,
+    partial: Partial,
+    rep: &mut report::ScanReport,
+) -> Result<()> {
+    let und = engine::undetermined(rules, snap);
+    if und.is_empty() {
+        return Ok(());
+    }
+    let mut gaps = Vec::new();
+    for u in &und {
+        let gap = crate::model::Gap {
+            scope: format!("rule:{}", rules.rules[u.rule].id()),
+            reason: format!(
+                "not decided for {} socket holder{}: the evidence does not give {}",
+                u.subjects,
+                if u.subjects == 1 { "" } else { "s" },
+                u.fields.join(", ")
+            ),
+        };
+        eprintln!(
+            "sockwarden: {}: {}",
+            if partial.0 { "warning" } else { "error" },
+            crate::text::escape_str(&gap.to_string())
+        );
+        gaps.push(gap);
+    }
+    if !partial.0 {
+        bail!(
+            "{} rule{} could not be decided on this evidence (docs/import.md); nothing was \
+             reported. --allow-partial reports the rest and lists them as not checked",
+            und.len(),
+            if und.len() == 1 { "" } else { "s" }
+        );
+    }
+    rep.coverage.complete = false;
+    rep.coverage.gaps.extend(gaps);
+    rep.coverage
+        .gaps
+        .sort_by(|a, b| (&a.scope, &a.reason).cmp(&(&b.scope, &b.reason)));
+    Ok(())
 }
 
 /// The rules, and the baseline when one is given (checked against its pin).

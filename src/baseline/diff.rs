@@ -17,8 +17,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::{Proto, Role, holders, role};
-use crate::model::{Endpoint, Owner, Process, Snapshot, Socket, State};
 use crate::baseline::Directions;
+use crate::model::{Endpoint, Owner, Process, Snapshot, Socket, State};
 use crate::report::{ProcessRef, SocketRef, endpoint_text, process_refs, socket_ref};
 use crate::text::escape_str;
 

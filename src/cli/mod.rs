@@ -27,7 +27,13 @@ macro_rules! value_enum {
     )+};
 }
 
-value_enum!(Format, DiffFormat, Severity, OwnersFrom);
+value_enum!(
+    Format,
+    DiffFormat,
+    Severity,
+    OwnersFrom,
+    crate::import::Format
+);
 
 /// sockwarden's command line: the global flags and one [`Command`].
 #[derive(Debug, Parser)]
@@ -65,6 +71,9 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// List sockets like `ss`, with owners, executables and users.
     List(ListArgs),
+    /// Read collected evidence (`ss`, `netstat`, `lsof` output, `/proc/net/*` copies, a UAC
+    /// collection) into a snapshot (docs/import.md).
+    Import(ImportArgs),
     /// Evaluate detection rules over a live or saved snapshot; exit 1 on findings.
     Scan(ScanArgs),
     /// Inspect, check and test rules.
@@ -192,8 +201,8 @@ pub enum BaselineCommand {
         /// Which network namespaces to take the live state from.
         #[command(flatten)]
         ns: NetnsArgs,
-        /// Take the state from a saved snapshot, or a moment of the history (`@TIME`), instead
-        /// of the live system.
+        /// Take the state from a saved snapshot, evidence (docs/import.md), or a moment of the
+        /// history (`@TIME`), instead of the live system.
         #[arg(long, value_name = "SNAPSHOT|@TIME")]
         from: Option<PathBuf>,
         /// What to record: any of listeners, outbound, inbound.
@@ -218,8 +227,8 @@ pub enum BaselineCommand {
     Update {
         /// The baseline file, rewritten atomically (FILE.sha256 too, when it exists).
         file: PathBuf,
-        /// Take the state from a saved snapshot, or a moment of the history (`@TIME`), instead
-        /// of the live system.
+        /// Take the state from a saved snapshot, evidence (docs/import.md), or a moment of the
+        /// history (`@TIME`), instead of the live system.
         #[arg(long, value_name = "SNAPSHOT|@TIME")]
         from: Option<PathBuf>,
         /// `all`, or drift finding ids (from `scan --baseline`), repeatable.
@@ -231,9 +240,10 @@ pub enum BaselineCommand {
 /// Arguments of `sockwarden diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier snapshot: a file, or a moment of the history (`@TIME`).
+    /// The earlier snapshot: a file, evidence (docs/import.md), or a moment of the history
+    /// (`@TIME`).
     pub old: PathBuf,
-    /// The later snapshot: a file, or a moment of the history (`@TIME`).
+    /// The later snapshot: a file, evidence, or a moment of the history (`@TIME`).
     pub new: PathBuf,
     /// Output format: table (`+`, `-`, `~` lines), json, or html (one self-contained page with
     /// the changes and the later snapshot's host graph).
@@ -252,7 +262,8 @@ pub struct ScanArgs {
     /// Which network namespaces a live scan reads.
     #[command(flatten)]
     pub ns: NetnsArgs,
-    /// Scan a saved snapshot, or a moment of the history, instead of the live system. `@TIME`
+    /// Scan a saved snapshot, collected evidence (docs/import.md), or a moment of the history,
+    /// instead of the live system. `@TIME`
     /// is `@2026-12-01T10:00:00Z` (RFC 3339; without a zone, UTC), `@-24h` (that long ago),
     /// `@now` (the latest run) or `@run:ID`: the latest run started at or before TIME.
     #[arg(long, value_name = "SNAPSHOT|@TIME")]
@@ -504,6 +515,31 @@ pub struct WatchArgs {
     pub cache_size: usize,
 }
 
+/// Arguments of `sockwarden import`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every command that reads a snapshot reads evidence too: \
+        `scan --from ss_-anp.txt`, `diff before/ after.tar.gz`, `baseline create --from uac-dir/`. \
+        Exit status: 0 imported, 2 error (every bad line is listed, located)."
+)]
+pub struct ImportArgs {
+    /// Files, UAC collection directories or `.tar.gz` archives, all of one host.
+    #[arg(required = true, value_name = "FILE|DIR|ARCHIVE")]
+    pub paths: Vec<PathBuf>,
+    /// Write the snapshot to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The format of every file, instead of detecting it from its name and first lines.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<crate::import::Format>,
+    /// Skip lines that do not parse, counted in the snapshot's warnings, instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Indent the JSON for reading.
+    #[arg(long)]
+    pub pretty: bool,
+}
+
 /// Arguments of `sockwarden snapshot`.
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
@@ -629,7 +665,8 @@ pub struct ListArgs {
     /// Print the selected sockets (and their processes) as JSON.
     #[arg(long, overrides_with = "json")]
     pub json: bool,
-    /// Read a saved snapshot, or a moment of the history (`@TIME`), instead of the live system.
+    /// Read a saved snapshot, evidence (docs/import.md), or a moment of the history (`@TIME`),
+    /// instead of the live system.
     #[arg(long, value_name = "SNAPSHOT|@TIME")]
     pub from: Option<PathBuf>,
     /// Where socket owners come from (with -p).

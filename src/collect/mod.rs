@@ -396,6 +396,7 @@ fn meta(opts: &CollectOptions, privileged: bool, sources: BTreeMap<String, Strin
         ip_local_port_range: host::ip_local_port_range(),
         resolvers: Some(host::resolvers()),
         ld_so_preload: host::ld_so_preload(),
+        evidence: None,
     }
 }
 

@@ -135,6 +135,53 @@ pub struct Meta {
     /// or unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ld_so_preload: Option<Vec<String>>,
+    /// For a snapshot imported from collected evidence (`sockwarden import`, docs/import.md):
+    /// the files it was read from and the rule fields they could not give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// Where an imported snapshot came from, part by part, and what its evidence could not tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Each file read, in the order they were merged.
+    pub parts: Vec<EvidencePart>,
+    /// The rule fields (a name such as `process.exe`, or `PREFIX.*` for every field under a
+    /// prefix) that the evidence could not give, each with the protocols of the sockets that
+    /// lack it. A rule that tests one of them is "unknown" for those sockets: neither a match
+    /// nor a clean pass (docs/import.md).
+    #[serde(default)]
+    pub unknown: BTreeMap<String, Vec<Protocol>>,
+}
+
+impl Evidence {
+    /// Whether `field` is unknown for sockets of protocol `p`.
+    pub fn is_unknown(&self, field: &str, p: Protocol) -> bool {
+        self.unknown.iter().any(|(k, ps)| {
+            let hit = match k.strip_suffix('*') {
+                Some(prefix) => field.starts_with(prefix),
+                None => k == field,
+            };
+            hit && ps.contains(&p)
+        })
+    }
+}
+
+/// One file of imported evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidencePart {
+    /// The file as named on the command line, or `ARCHIVE:MEMBER` / `DIR/MEMBER` for one of a
+    /// collection's files.
+    pub file: String,
+    /// Its format (`ss`, `netstat`, `lsof`, `lsof-f`, `procnet`, `uac`).
+    pub format: String,
+    /// Sockets it listed.
+    pub sockets: u64,
+    /// Lines skipped with `--lenient`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
 }
 
 impl Meta {
@@ -157,6 +204,7 @@ impl Meta {
             ip_local_port_range: Some((32768, 60999)),
             resolvers: None,
             ld_so_preload: None,
+            evidence: None,
         }
     }
 }
@@ -425,6 +473,10 @@ impl Socket {
             self.inode,
             self.cookie,
             self.state,
+            // Ties only: packet sockets read without their inode (imported `ss` output without
+            // -e) differ by protocol and interface alone.
+            self.packet.as_ref().map(|p| p.ethertype),
+            self.interface.as_deref(),
         )
     }
 }
@@ -751,8 +803,8 @@ pub struct Process {
     pub loader_env: Vec<ByteString>,
 }
 
-fn is_zero(v: &u32) -> bool {
-    *v == 0
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 vocabulary! {

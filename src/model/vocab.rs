@@ -139,5 +139,7 @@ mod tests {
         check!(crate::model::FdKind);
         check!(crate::rules::examples::Vary);
         check!(crate::baseline::Direction);
+        check!(crate::import::Format);
+        check!(crate::import::Give);
     }
 }

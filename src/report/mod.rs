@@ -263,7 +263,11 @@ pub struct ProcessRef {
     pub container: Option<Container>,
 }
 
-pub(crate) fn socket_ref(snap: &Snapshot, roles: &crate::baseline::Directions, si: usize) -> SocketRef {
+pub(crate) fn socket_ref(
+    snap: &Snapshot,
+    roles: &crate::baseline::Directions,
+    si: usize,
+) -> SocketRef {
     let s = &snap.sockets[si];
     SocketRef {
         direction: roles.get(s),

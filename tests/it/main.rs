@@ -13,6 +13,8 @@
 //! - `engine_naive`: the rules engine against a naive evaluator (proptest).
 //! - `drift_fixtures`: every drift category on snapshot fixtures, without root.
 //! - `safety`: fail-closed scopes, safe writes, bounded and hostile inputs.
+//! - `import`: evidence (`ss`, `netstat`, `lsof`, UAC) against the lab's ground truth and live
+//!   captures.
 //! - `churn`: snapshots, scans and listings while sockets and processes come and go.
 //! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
 //! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
@@ -36,6 +38,7 @@ mod ecs;
 mod engine_naive;
 mod history;
 mod html;
+mod import;
 mod live;
 mod netns;
 mod operations;

@@ -251,6 +251,7 @@ fn parallel_output_equals_serde_json() {
             ip_local_port_range: Some((32768, 60999)),
             resolvers: Some(vec!["192.0.2.53".parse().unwrap()]),
             ld_so_preload: Some(vec!["/tmp/x\u{1b}.so".into()]),
+            evidence: None,
         },
         sockets,
         processes: Vec::new(),
