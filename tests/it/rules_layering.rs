@@ -422,6 +422,12 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     expect_exit(&out, 0);
     let text = stdout(&out);
     let def = "rules/network/NET-NET-001-untrusted-remote.yaml";
+    // The line of the rule's `when:` (the condition's origin), wherever the file puts it.
+    let when = 1 + std::fs::read_to_string(def)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("when:"))
+        .unwrap();
     for row in [
         format!("| severity | low | `{o}:6:1` |"),
         format!("| enabled | true | `{def}:1:1` |"),
@@ -429,7 +435,7 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
         format!("| tag | site:dmz | `{o}:9:8` |"),
         format!("| tag | cis:13.6 | `{o}:9:18` |"),
         format!("| exception 1 | below | `{o}:8:5` |"),
-        format!("| condition | below | `{def}:17:1` |"),
+        format!("| condition | below | `{def}:{when}:1` |"),
     ] {
         assert!(text.contains(&row), "{row}\n{text}");
     }
@@ -439,7 +445,7 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     assert!(text.contains(&exception), "{text}");
     assert!(
         text.contains(&format!(
-            "### Condition ({def}:17:1)\n\n```yaml\nwhen:\n  all:\n"
+            "### Condition ({def}:{when}:1)\n\n```yaml\nwhen:\n  all:\n"
         )),
         "{text}"
     );
