@@ -54,9 +54,9 @@ const FN_RINGBUF_SUBMIT: i32 = 132;
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 /// `_IO('$', 0)`.
-const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
+const PERF_EVENT_IOC_ENABLE: libc::Ioctl = 0x2400;
 /// `_IOW('$', 8, __u32)`.
-const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
+const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = 0x4004_2408;
 const IPPROTO_TCP: i32 = 6;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
