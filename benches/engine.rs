@@ -92,12 +92,7 @@ fn synthetic(n: usize) -> Snapshot {
             cgroup: Some("/".into()),
             container: None,
             netns: None,
-            tty: None,
-            session: 0,
-            pgrp: 0,
-            stdio: Vec::new(),
-            pty_masters: Vec::new(),
-            loader_env: Vec::new(),
+            ..Process::default()
         })
         .collect();
     let mut snap = Snapshot {

@@ -643,12 +643,7 @@ mod tests {
                 pod_uid: None,
             }),
             netns: None,
-            tty: None,
-            session: 0,
-            pgrp: 0,
-            stdio: Vec::new(),
-            pty_masters: Vec::new(),
-            loader_env: Vec::new(),
+            ..Process::default()
         };
         Snapshot {
             schema_version: SCHEMA_VERSION,

@@ -62,12 +62,7 @@ fn process(pid: u32, exe: &str) -> Process {
         cgroup: None,
         container: None,
         netns: Some(4026531840),
-        tty: None,
-        session: 0,
-        pgrp: 0,
-        stdio: Vec::new(),
-        pty_masters: Vec::new(),
-        loader_env: Vec::new(),
+        ..Process::default()
     }
 }
 

@@ -445,15 +445,8 @@ fn processes(sockets: &[Socket], facts: &BTreeMap<u32, Facts>) -> Vec<Process> {
                 euid: f.euid.or(f.uid).unwrap_or(0),
                 user: f.user,
                 start_ticks: f.start_ticks.unwrap_or(0),
-                cgroup: None,
-                container: None,
-                netns: None,
-                tty: None,
-                session: 0,
-                pgrp: 0,
-                stdio: Vec::new(),
-                pty_masters: Vec::new(),
-                loader_env: Vec::new(),
+                // No capture gives the cgroup, container, namespace, terminal or descriptors.
+                ..Process::default()
             }
         })
         .collect()

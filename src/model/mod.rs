@@ -740,7 +740,11 @@ pub struct BpfInsn {
 }
 
 /// A process that holds a socket, or the parent of one that does, as /proc described it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Default` is a process known by nothing (pid 0, empty comm, no executable, terminal or
+/// descriptors): whoever builds one from a partial source (an event, imported evidence, a test)
+/// sets what it knows and takes the rest from it, `Process { pid, comm, ..Process::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Process {
     /// Process id (thread group id), in sockwarden's PID namespace.

@@ -137,23 +137,7 @@ mod tests {
             pid,
             ppid,
             comm: ByteString::from("p"),
-            exe: None,
-            exe_deleted: false,
-            exe_memfd: false,
-            cmdline: Vec::new(),
-            uid: 0,
-            euid: 0,
-            user: None,
-            start_ticks: 0,
-            cgroup: None,
-            container: None,
-            netns: None,
-            tty: None,
-            session: 0,
-            pgrp: 0,
-            stdio: Vec::new(),
-            pty_masters: Vec::new(),
-            loader_env: Vec::new(),
+            ..Process::default()
         }
     }
 

@@ -134,25 +134,11 @@ impl Enricher {
 /// A process known only from an event: pid, comm, uid; the rest empty.
 pub fn gone_process(pid: u32, uid: u32, comm: ByteString, user: Option<String>) -> Process {
     Process {
-        pid,
-        ppid: 0,
-        comm,
-        exe: None,
-        exe_deleted: false,
-        exe_memfd: false,
-        cmdline: Vec::new(),
         uid,
         euid: uid,
         user,
-        start_ticks: 0,
-        cgroup: None,
-        container: None,
-        netns: None,
-        tty: None,
-        session: 0,
-        pgrp: 0,
-        stdio: Vec::new(),
-        pty_masters: Vec::new(),
-        loader_env: Vec::new(),
+        pid,
+        comm,
+        ..Process::default()
     }
 }

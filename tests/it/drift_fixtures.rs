@@ -46,12 +46,7 @@ fn process(pid: u32, exe: &str, user: &str, uid: u32) -> Process {
         cgroup: None,
         container: None,
         netns: None,
-        tty: None,
-        session: 0,
-        pgrp: 0,
-        stdio: Vec::new(),
-        pty_masters: Vec::new(),
-        loader_env: Vec::new(),
+        ..Process::default()
     }
 }
 

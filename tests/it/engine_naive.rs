@@ -704,12 +704,7 @@ fn build_snapshot(
                     pod_uid: None,
                 }),
                 netns: p.netns.map(|h| if h { HOST_NS } else { ANON_NS }),
-                tty: None,
-                session: 0,
-                pgrp: 0,
-                stdio: Vec::new(),
-                pty_masters: Vec::new(),
-                loader_env: Vec::new(),
+                ..Process::default()
             }
         })
         .collect();

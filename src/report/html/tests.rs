@@ -33,12 +33,7 @@ fn process(pid: u32, comm: &[u8], exe: &[u8], cmdline: &[&[u8]]) -> Process {
         cgroup: None,
         container: None,
         netns: None,
-        tty: None,
-        session: 0,
-        pgrp: 0,
-        stdio: Vec::new(),
-        pty_masters: Vec::new(),
-        loader_env: Vec::new(),
+        ..Process::default()
     }
 }
 
