@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sockwarden::model::{ByteString, Process, Snapshot, Socket, State};
 
-use crate::common::{BIN, Netns, require_root};
+use crate::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root};
 
 /// A child binds `BASE + pid % SPAN` (below the namespace's ephemeral ports, 32768-60999).
 const BASE: u32 = 10_000;
@@ -59,6 +59,7 @@ impl Churn {
     fn start(ns: &Netns, log: &Path) -> Churn {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/churn.py");
         let mut child = Command::new("ip")
+            .env_remove(INHERITED_LOADER_PATH)
             .args(["netns", "exec", &ns.name, "python3"])
             .arg(script)
             .args(["--port", &SERVER_PORT.to_string(), "--seconds", "150"])
@@ -684,6 +685,7 @@ fn argv_of_a_holder_exiting_mid_read_is_whole_or_empty() {
                     print(os.getpid(), flush=True); time.sleep(1.0); os._exit(0)\n\
                 time.sleep(6); os.waitpid(pid, 0)\n";
     let mut parent = Command::new("ip")
+        .env_remove(INHERITED_LOADER_PATH)
         .args(["netns", "exec", &ns.name, "python3", "-c", code])
         .stdout(Stdio::piped())
         .spawn()

@@ -9,6 +9,12 @@ use sockwarden::model::Snapshot;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sockwarden");
 
+/// What a workload started by a test must not inherit: cargo runs the test binary with
+/// `LD_LIBRARY_PATH` naming the target directory, and under a checkout in /tmp that is a
+/// world-writable directory, which NET-PRC-009 rightly reports on every socket holder. Every
+/// `ip netns exec` of a workload removes it (`.env_remove(INHERITED_LOADER_PATH)`).
+pub const INHERITED_LOADER_PATH: &str = "LD_LIBRARY_PATH";
+
 /// True when the test may run. Without root it skips locally, but fails under CI=true:
 /// CI runs as root, and a silent skip there would hide a broken test.
 pub fn require_root(test: &str) -> bool {
@@ -73,6 +79,7 @@ impl Netns {
     /// Runs a command inside the namespace and returns its output.
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new("ip")
+            .env_remove(INHERITED_LOADER_PATH)
             .args(["netns", "exec", &self.name])
             .args(args)
             .output()
@@ -86,6 +93,7 @@ impl Netns {
             .join("tests/scripts")
             .join(script);
         let mut child = Command::new("ip")
+            .env_remove(INHERITED_LOADER_PATH)
             .args(["netns", "exec", &self.name, "python3"])
             .arg(&path)
             .args(args)
@@ -149,6 +157,7 @@ impl Netns {
     /// Starts a long-running program inside the namespace; it is killed on drop.
     pub fn spawn(&mut self, args: &[&str]) {
         let child = Command::new("ip")
+            .env_remove(INHERITED_LOADER_PATH)
             .args(["netns", "exec", &self.name])
             .args(args)
             .spawn()

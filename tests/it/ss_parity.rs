@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use regex::Regex;
 
-use crate::common::{BIN, Netns, require_root};
+use crate::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root};
 
 const NETIDS: &[&str] = &[
     "tcp", "udp", "raw", "u_str", "u_dgr", "u_seq", "p_raw", "p_dgr", "nl", "dccp", "sctp",
@@ -187,6 +187,7 @@ impl Lab {
         assert!(out.status.success());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/sskinds.py");
         let mut child = Command::new("ip")
+            .env_remove(INHERITED_LOADER_PATH)
             .args(["netns", "exec", &ns.name, "python3"])
             .arg(script)
             .arg(ns.workdir())

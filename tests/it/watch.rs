@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::common::{BIN, Netns, require_root};
+use super::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root};
 
 /// Starts `sockwarden watch ARGS` and waits for its first stderr line (the mode it runs in),
 /// which it returns. With BPF it runs in this test's own namespace: the tracepoint sees every
@@ -56,6 +56,7 @@ fn lines(child: Child) -> (i32, Vec<Value>) {
 /// a pid) is printed.
 fn spawn_ready(ns: &Netns, args: &[&str]) -> (Child, String) {
     let mut child = Command::new("ip")
+        .env_remove(INHERITED_LOADER_PATH)
         .args(["netns", "exec", &ns.name])
         .args(args)
         .stdout(Stdio::piped())
