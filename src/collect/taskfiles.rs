@@ -465,12 +465,9 @@ fn load(prog: &[Insn], attach_btf_id: u32) -> Result<OwnedFd, IterError> {
             // Load again with the verifier's log, to say why.
             let mut log = vec![0u8; 64 * 1024];
             let _ = attempt(Some(&mut log));
-            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-            let text = String::from_utf8_lossy(&log[..end]);
-            let last: Vec<&str> = text.lines().rev().take(3).collect();
             Err(IterError::Refused {
                 error: e,
-                log: last.into_iter().rev().collect::<Vec<_>>().join(" / "),
+                log: verifier_tail(&log),
             })
         }
     }
@@ -566,6 +563,15 @@ pub enum IterError {
     /// The iterator could not be read.
     #[error("reading the bpf iterator: {0}")]
     Read(io::Error),
+}
+
+/// The last three lines of a verifier log the kernel wrote into `log` (NUL-terminated), joined
+/// with " / ": where and why it refused a program.
+pub(super) fn verifier_tail(log: &[u8]) -> String {
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    let text = String::from_utf8_lossy(&log[..end]);
+    let last: Vec<&str> = text.lines().rev().take(3).collect();
+    last.into_iter().rev().collect::<Vec<_>>().join(" / ")
 }
 
 #[cfg(test)]

@@ -642,12 +642,9 @@ fn load(prog: &[Insn]) -> Result<OwnedFd, TraceError> {
         Err(e) => {
             let mut log = vec![0u8; 256 * 1024];
             let _ = attempt(Some(&mut log));
-            let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-            let text = String::from_utf8_lossy(&log[..end]);
-            let last: Vec<&str> = text.lines().rev().take(3).collect();
             Err(TraceError::Refused {
                 error: e,
-                log: last.into_iter().rev().collect::<Vec<_>>().join(" / "),
+                log: super::taskfiles::verifier_tail(&log),
             })
         }
     }

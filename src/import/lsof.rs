@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
-use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State, UnixInfo};
+use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State};
 
 /// lsof's default COMMAND width: a name this long may have been cut.
 const COMMAND_WIDTH: usize = 9;
@@ -331,23 +331,8 @@ fn unix(f: &File) -> Option<Seen> {
         Some("CONNECTING") => State::SynSent,
         _ => State::Close,
     };
-    let (name, abs) = match path {
-        "" => (None, false),
-        p => match p.strip_prefix('@') {
-            Some(a) => (Some(a), true),
-            None => (Some(p), false),
-        },
-    };
     let mut s = Socket::new(protocol, Family::Unix, state, inode);
-    s.unix = Some(Box::new(UnixInfo {
-        name: name.map(|n| ByteString::from(n.as_bytes().to_vec())),
-        r#abstract: abs,
-        peer: None,
-        pending: Vec::new(),
-        backlog: None,
-        vfs_inode: None,
-        vfs_dev: None,
-    }));
+    s.unix = Some(super::unix_info(Some(path)));
     Some(Seen {
         socket: s,
         gives: Gives::of(&[Give::Owners, Give::Inode]),

@@ -399,6 +399,27 @@ pub fn parse_text(
 }
 
 /// Splits `s` at ASCII whitespace, with each token's byte offset (for column numbers).
+/// A unix socket's name as the tools print it (`@` marks an abstract name; empty or absent:
+/// unnamed), with nothing else known about it.
+pub(crate) fn unix_info(path: Option<&str>) -> Box<crate::model::UnixInfo> {
+    let (name, r#abstract) = match path.filter(|p| !p.is_empty()) {
+        None => (None, false),
+        Some(p) => match p.strip_prefix('@') {
+            Some(a) => (Some(a), true),
+            None => (Some(p), false),
+        },
+    };
+    Box::new(crate::model::UnixInfo {
+        name: name.map(|n| ByteString::from(n.as_bytes().to_vec())),
+        r#abstract,
+        peer: None,
+        pending: Vec::new(),
+        backlog: None,
+        vfs_inode: None,
+        vfs_dev: None,
+    })
+}
+
 pub(crate) fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {
     let b = s.as_bytes();
     let mut i = 0;

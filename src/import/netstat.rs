@@ -12,7 +12,7 @@
 use std::net::IpAddr;
 
 use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
-use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State, UnixInfo};
+use crate::model::{ByteString, Endpoint, Family, Kind, Owner, Protocol, Socket, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
@@ -328,23 +328,7 @@ fn unix_line(l: &str, cols: Columns, out: &mut Parsed) -> Result<Option<Seen>, B
             i + 1
         };
     }
-    let name = toks.get(i).map(|t| t.1);
-    let (name, abs) = match name {
-        Some(n) => match n.strip_prefix('@') {
-            Some(a) => (Some(a), true),
-            None => (Some(n), false),
-        },
-        None => (None, false),
-    };
-    s.unix = Some(Box::new(UnixInfo {
-        name: name.map(|n| ByteString::from(n.as_bytes().to_vec())),
-        r#abstract: abs,
-        peer: None,
-        pending: Vec::new(),
-        backlog: None,
-        vfs_inode: None,
-        vfs_dev: None,
-    }));
+    s.unix = Some(super::unix_info(toks.get(i).map(|t| t.1)));
     Ok(Some(Seen {
         socket: s,
         gives: Gives::of(&[Give::Inode]),

@@ -11,9 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
-use crate::model::{
-    ByteString, Endpoint, Family, Kind, PacketInfo, Protocol, Socket, State, UnixInfo,
-};
+use crate::model::{Endpoint, Family, Kind, PacketInfo, Protocol, Socket, State};
 
 /// Which table a copy is, from its name: `proc_net_udp6.txt`, `/proc/net/raw`, `tcp`.
 fn table(name: &str) -> Option<Protocol> {
@@ -156,23 +154,8 @@ fn unix_line(l: &str) -> Option<Seen> {
         State::Close
     };
     let path = t.get(7).map(|p| &l[p.0..]);
-    let (name, abs) = match path {
-        Some(p) => match p.strip_prefix('@') {
-            Some(a) => (Some(a), true),
-            None => (Some(p), false),
-        },
-        None => (None, false),
-    };
     let mut s = Socket::new(protocol, Family::Unix, state, inode);
-    s.unix = Some(Box::new(UnixInfo {
-        name: name.map(|n| ByteString::from(n.as_bytes().to_vec())),
-        r#abstract: abs,
-        peer: None,
-        pending: Vec::new(),
-        backlog: None,
-        vfs_inode: None,
-        vfs_dev: None,
-    }));
+    s.unix = Some(super::unix_info(path));
     Some(Seen {
         socket: s,
         gives: Gives::of(&[Give::Inode, Give::UnixName]),
