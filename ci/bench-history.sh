@@ -43,8 +43,14 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 sw() { ip netns exec "$NS" "$BIN" --history "$DB" "$@"; }
 size() { stat -c %s "$DB"; }
 timed() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }; ms "$t0"; }
-# The recording's own share of a `--record` run, as the recorder reports it on stderr.
-rec_ms() { grep -o '[0-9]* ms)$' "$WORK/err" | tr -d ' ms)'; }
+# The recording's own share of a `--record` run, as the recorder reports it on stderr: the
+# write after the snapshot, and the read of the open rows done while the snapshot was taken.
+rec_ms() {
+    local w a
+    w=$(grep -o '; [0-9]* ms' "$WORK/err" | tr -dc '0-9')
+    a=$(grep -o 'ahead in [0-9]* ms' "$WORK/err" | tr -dc '0-9')
+    echo "$w ms after the snapshot${a:+, $a ms read ahead}"
+}
 
 # One loader holds at most 16,000 sockets (RLIMIT_NOFILE's hard limit may be 20,000).
 left=$SOCKETS
@@ -58,10 +64,10 @@ churner=$loader
 echo "sockets: $SOCKETS + $CHURN churning, machine: $(nproc) cores, $(uname -r), $(date -u +%FT%TZ)"
 echo "snapshot (no record): $(timed sw snapshot -o /dev/null) ms, $(timed sw snapshot -o /dev/null) ms"
 t=$(timed sw snapshot --record)
-echo "record run 1 (all new): $t ms (recording $(rec_ms) ms), db $(size) bytes"
+echo "record run 1 (all new): $t ms (recording $(rec_ms)), db $(size) bytes"
 s0=$(size)
 t=$(timed sw snapshot --record)
-echo "record run 2 (unchanged): $t ms (recording $(rec_ms) ms), db +$(( $(size) - s0 )) bytes"
+echo "record run 2 (unchanged): $t ms (recording $(rec_ms)), db +$(( $(size) - s0 )) bytes"
 for i in $(seq 1 "$RUNS"); do
     kill "$churner"; wait "$churner" 2>/dev/null || true
     start_load "$CHURN"
@@ -69,9 +75,12 @@ for i in $(seq 1 "$RUNS"); do
     s0=$(size)
     t=$(timed sw snapshot --record)
     grow=$(( $(size) - s0 ))
-    echo "record churn run $i ($CHURN sockets replaced): $t ms (recording $(rec_ms) ms)," \
-        "db +$grow bytes" \
-        "($(( grow / (2 * CHURN) )) bytes per changed socket version, opened or ended)"
+    # What changed, as the recorder counted it: more than the churner's sockets (killing it
+    # leaves its connections' ends in TIME-WAIT, each a new version, ended a minute later).
+    changed=$(grep -o 'sockets [0-9]*/[0-9]*' "$WORK/err" | tr -dc '0-9/' | tr / +)
+    echo "record churn run $i ($CHURN sockets replaced): $t ms (recording $(rec_ms))," \
+        "db +$grow bytes, socket versions opened+ended $changed:" \
+        "$(( grow / ($changed) )) bytes per changed socket version (holdings included)"
 done
 # The WAL is checkpointed when the last connection closes; the size above is the main file.
 echo "rebuild @run:1: $(timed sw list --from @run:1 -tan) ms; @now: $(timed sw list --from @now -tan) ms"
@@ -84,7 +93,7 @@ sqlite3 "$DB" "SELECT 'rows: socket_versions ' || (SELECT count(*) FROM socket_v
 for i in 1 2 3 4 5; do
     a=$(timed sw scan --no-config --format json -o /dev/null)
     b=$(timed sw scan --no-config --record --format json -o /dev/null)
-    echo "scan $a ms, scan --record $b ms (recording $(rec_ms) ms)"
+    echo "scan $a ms, scan --record $b ms (recording $(rec_ms))"
 done
 
 # A week of runs: extend the history with synthetic ones, then read it.

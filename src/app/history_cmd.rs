@@ -62,26 +62,64 @@ pub fn source(
     Ok(Source::new(from, &db, live)?)
 }
 
+/// `--record`'s database, opened and its open rows read: on a thread while the snapshot is
+/// taken.
+pub fn recorder(history: &HistoryPath) -> Result<history::Recorder> {
+    Ok(history::Recorder::open(&history.path()?)?)
+}
+
 /// `--record`: adds `snap` as a run and says on stderr what it changed.
-pub fn record(history: &HistoryPath, snap: &Snapshot) -> Result<()> {
-    let path = history.path()?;
-    let started = std::time::Instant::now();
-    let r = history::record(&path, snap)?;
-    eprintln!(
-        "sockwarden: recorded run {} in {} ({} sockets; versions opened/ended: sockets {}/{}, \
-         processes {}/{}, holdings {}/{}; {} ms)",
-        r.run,
-        escape_str(&path.display().to_string()),
-        snap.sockets.len(),
-        r.sockets.0,
-        r.sockets.1,
-        r.processes.0,
-        r.processes.1,
-        r.holdings.0,
-        r.holdings.1,
-        started.elapsed().as_millis()
-    );
-    Ok(())
+pub fn record(recorder: history::Recorder, snap: &Snapshot) -> Result<()> {
+    Recording::prepare(recorder, snap)?.write()
+}
+
+/// A run being recorded: hashed (on rayon's pool), then written (`scan` writes it while the rules
+/// run).
+pub struct Recording<'s> {
+    prepared: history::Prepared<'s>,
+    path: PathBuf,
+    ahead: Option<std::time::Duration>,
+    sockets: usize,
+    started: std::time::Instant,
+}
+
+impl<'s> Recording<'s> {
+    /// Hashes `snap`'s rows for `recorder`.
+    pub fn prepare(recorder: history::Recorder, snap: &'s Snapshot) -> Result<Recording<'s>> {
+        let started = std::time::Instant::now();
+        let (path, ahead) = (recorder.path().to_path_buf(), recorder.read_ahead());
+        Ok(Recording {
+            prepared: recorder.prepare(snap)?,
+            path,
+            ahead,
+            sockets: snap.sockets.len(),
+            started,
+        })
+    }
+
+    /// Writes the run and says on stderr what it changed.
+    pub fn write(self) -> Result<()> {
+        let r = self.prepared.write()?;
+        let ahead = match self.ahead {
+            Some(t) => format!(", open rows read ahead in {} ms", t.as_millis()),
+            None => String::new(),
+        };
+        eprintln!(
+            "sockwarden: recorded run {} in {} ({} sockets; versions opened/ended: sockets {}/{}, \
+             processes {}/{}, holdings {}/{}; {} ms{ahead})",
+            r.run,
+            escape_str(&self.path.display().to_string()),
+            self.sockets,
+            r.sockets.0,
+            r.sockets.1,
+            r.processes.0,
+            r.processes.1,
+            r.holdings.0,
+            r.holdings.1,
+            self.started.elapsed().as_millis(),
+        );
+        Ok(())
+    }
 }
 
 /// `--since-last`: the latest recorded run and its snapshot, `None` when nothing was recorded

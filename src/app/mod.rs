@@ -111,10 +111,19 @@ fn snapshot(
     opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
     opts.netns = args.ns.select();
-    let (snap, timings) = Source::Live(opts).take_timed()?;
+    // The history's open rows are read while the snapshot is taken.
+    let (recorder, taken) = std::thread::scope(|scope| {
+        let recorder = args
+            .record
+            .then(|| scope.spawn(|| history_cmd::recorder(history)));
+        let taken = Source::Live(opts).take_timed();
+        let recorder = recorder.map(|r| r.join().expect("history reading panicked"));
+        (recorder, taken)
+    });
+    let (snap, timings) = taken?;
     partial.check(&snap, "the snapshot")?;
-    if args.record {
-        history_cmd::record(history, &snap)?;
+    if let Some(recorder) = recorder.transpose()? {
+        history_cmd::record(recorder, &snap)?;
     }
     let w0 = std::time::Instant::now();
     // With --record, the JSON goes only where -o says: a timer's stdout stays quiet.

@@ -158,26 +158,44 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
-    let (loaded, snap) = std::thread::scope(|scope| {
+    // So does `--record`'s reading of the history's open rows.
+    let (loaded, recorder, snap) = std::thread::scope(|scope| {
         let loader = scope.spawn(|| load_inputs(settings));
+        let recorder = args
+            .record
+            .then(|| scope.spawn(|| history_cmd::recorder(&history)));
         let snap = source.take();
-        (loader.join().expect("rule loading panicked"), snap)
+        let recorder = recorder.map(|r| r.join().expect("history reading panicked"));
+        (
+            loader.join().expect("rule loading panicked"),
+            recorder,
+            snap,
+        )
     });
     let (rules, baseline) = loaded?;
     let snap = snap?;
     partial.check(&snap, "the scan")?;
+    let recorder = recorder.transpose()?;
     // The previous run, read before this scan's own run is recorded.
     let previous = if args.since_last {
         Some(history_cmd::previous(&history)?)
     } else {
         None
     };
-    if args.record {
-        history_cmd::record(&history, &snap)?;
-    }
+    // The run is hashed on rayon's pool, then written while the rules run there: neither
+    // changes the snapshot.
+    let recording = recorder
+        .map(|r| history_cmd::Recording::prepare(r, &snap))
+        .transpose()?;
     let t0 = std::time::Instant::now();
-    let findings = engine::evaluate(&rules, &snap);
-    let t_engine = t0.elapsed();
+    let (recorded, findings, t_engine) = std::thread::scope(|scope| {
+        let recording = recording.map(|r| scope.spawn(|| r.write()));
+        let findings = engine::evaluate(&rules, &snap);
+        let t_engine = t0.elapsed();
+        let recorded = recording.map(|r| r.join().expect("recording panicked"));
+        (recorded, findings, t_engine)
+    });
+    recorded.transpose()?;
     let comparison = baseline
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));

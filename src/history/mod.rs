@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 pub use at::{At, BadAt};
 pub use prune::{Capped, Pruned, cap, prune};
 pub use rebuild::load;
-pub use record::{Recorded, record};
+pub use record::{Prepared, Recorded, Recorder, record};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use timeline::{
     BadQuery, BadTerm, Entry, Holding, Interval, Key as TimelineKey, Query, Seen, Timeline,

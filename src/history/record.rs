@@ -1,16 +1,22 @@
 //! Recording a run: one transaction that adds the run, opens a row for every socket, process and
 //! holding not open already, and ends the open rows, within the run's namespaces, that the
 //! snapshot no longer has. Unchanged rows are not written.
+//!
+//! Reading the open rows is most of an unchanged run's cost on a large host (two reads of 100k
+//! rows), and it does not need the snapshot: a [`Recorder`] opens the database and reads them
+//! while the snapshot is taken, and the write transaction reads them again only if another
+//! connection committed in between (`PRAGMA data_version`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rustc_hash::FxHashMap;
 
 use super::rows::{Hash, ProcRow, SockRow, container_columns, holding_hash, socket_hash};
 use super::schema::{self, Mode};
-use super::{HistoryError, scope_text, to_sql};
+use super::{HistoryError, from_sql, scope_text, to_sql};
 use crate::model::{Owner, Snapshot, Socket};
 
 /// What a recorded run changed.
@@ -37,6 +43,188 @@ pub(super) struct Detail {
 /// Records `snap` (which must be complete: no gaps) as a new run of the history at `path`,
 /// created when absent.
 pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
+    Recorder::open(path)?.record(snap)
+}
+
+/// The three tables whose rows have versions, in the order a run syncs them.
+const TABLES: [&str; 3] = ["socket_versions", "process_versions", "holdings"];
+
+/// A table's open rows: each one's hash, with its id and namespace.
+type OpenRows = FxHashMap<Hash, (i64, u64)>;
+
+/// A history to record into, with its open rows read ahead of the run when it exists.
+pub struct Recorder {
+    path: PathBuf,
+    /// The database and its open rows; `None` when there was no file yet (a refused run must
+    /// not leave one behind).
+    ready: Option<Ready>,
+}
+
+/// A history opened for writing, and its open rows.
+struct Ready {
+    conn: Connection,
+    /// The open rows of each of [`TABLES`], as of `version`.
+    open: [OpenRows; 3],
+    /// `PRAGMA data_version` when `open` was read.
+    version: i64,
+    /// How long opening and reading took.
+    read_in: std::time::Duration,
+}
+
+impl Ready {
+    /// Opens (creating or migrating) the history at `path` and reads its open rows.
+    fn open(path: &Path) -> Result<Ready, HistoryError> {
+        let started = std::time::Instant::now();
+        let conn = schema::open(path, Mode::Write)?;
+        let sql = |e| HistoryError::sql(path, e);
+        let tx = conn.unchecked_transaction().map_err(sql)?;
+        let (open, version) = read_open(&tx).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(Ready {
+            conn,
+            open,
+            version,
+            read_in: started.elapsed(),
+        })
+    }
+}
+
+impl Recorder {
+    /// Opens the history at `path` and reads its open rows, when the file exists; errors of a
+    /// file that is not a history come here.
+    pub fn open(path: &Path) -> Result<Recorder, HistoryError> {
+        let ready = match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(Ready::open(path)?),
+        };
+        Ok(Recorder {
+            path: path.to_path_buf(),
+            ready,
+        })
+    }
+
+    /// The database's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How long opening the database and reading its open rows ahead took, when it existed.
+    pub fn read_ahead(&self) -> Option<std::time::Duration> {
+        self.ready.as_ref().map(|r| r.read_in)
+    }
+
+    /// Records `snap` (which must be complete: no gaps) as a new run.
+    pub fn record(self, snap: &Snapshot) -> Result<Recorded, HistoryError> {
+        self.prepare(snap)?.write()
+    }
+
+    /// Hashes `snap`'s rows (which must be complete: no gaps), on rayon's pool: what
+    /// [`Prepared::write`] needs, computed before it so that `scan` can write while the rules
+    /// run on the pool.
+    pub fn prepare(self, snap: &Snapshot) -> Result<Prepared<'_>, HistoryError> {
+        check_complete(snap)?;
+        let default_ns = snap.meta.netns.unwrap_or(0);
+        let scope = scope_of(snap, default_ns);
+        // Hashing is most of an unchanged run's CPU on a large host; in parallel, and before
+        // the write lock is taken.
+        let socks: Vec<(&Socket, Hash)> = snap
+            .sockets
+            .par_iter()
+            .map(|s| (s, socket_hash(s, default_ns)))
+            .collect();
+        let procs = process_rows(snap, default_ns, scope[0]);
+        let holds = holding_hashes(&socks, &procs, default_ns);
+        Ok(Prepared {
+            recorder: self,
+            snap,
+            default_ns,
+            scope,
+            socks,
+            procs,
+            holds,
+        })
+    }
+}
+
+/// A run ready to write: its rows, hashed.
+pub struct Prepared<'s> {
+    recorder: Recorder,
+    snap: &'s Snapshot,
+    default_ns: u64,
+    scope: Vec<u64>,
+    socks: Vec<(&'s Socket, Hash)>,
+    procs: Vec<(ProcRow, Hash)>,
+    /// Each owner's holding hash, socket by socket.
+    holds: Vec<Hash>,
+}
+
+impl Prepared<'_> {
+    /// Adds the run in one transaction.
+    pub fn write(self) -> Result<Recorded, HistoryError> {
+        let Prepared {
+            recorder,
+            snap,
+            default_ns,
+            scope,
+            socks,
+            procs,
+            holds,
+        } = self;
+        let path = recorder.path;
+        let Ready {
+            mut conn,
+            mut open,
+            version,
+            ..
+        } = match recorder.ready {
+            Some(r) => r,
+            None => Ready::open(&path)?,
+        };
+        let sql = |e| HistoryError::sql(&path, e);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        if data_version(&tx).map_err(sql)? != version {
+            open = read_open(&tx).map_err(sql)?.0;
+        }
+        let [open_socks, open_procs, open_holds] = open;
+        let run = insert_run(&tx, snap, &scope).map_err(sql)?;
+        let mut rec = Recorded {
+            run,
+            ..Recorded::default()
+        };
+        let synced = |table, open| Synced {
+            tx: &tx,
+            table,
+            run,
+            scope: &scope,
+            open,
+        };
+        let sock_ids = synced(TABLES[0], open_socks)
+            .sync(&socks, &mut rec.sockets, |s, h| {
+                insert_socket(&tx, run, &SockRow::of(s, default_ns), h)
+            })
+            .map_err(sql)?;
+        let proc_ids = synced(TABLES[1], open_procs)
+            .sync(&procs, &mut rec.processes, |r, h| {
+                insert_process(&tx, run, r, h)
+            })
+            .map_err(sql)?;
+        let items = holding_items(&socks, &sock_ids, &procs, &proc_ids, default_ns);
+        let items: Vec<(HoldItem, Hash)> = items.into_iter().zip(holds).collect();
+        synced(TABLES[2], open_holds)
+            .sync(&items, &mut rec.holdings, |(ns, sid, pid, o), h| {
+                insert_holding(&tx, run, (*ns, *sid, *pid, *o), h)
+            })
+            .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(rec)
+    }
+}
+
+/// Refuses a snapshot that could not see everything: its missing rows would be recorded as
+/// ended.
+fn check_complete(snap: &Snapshot) -> Result<(), HistoryError> {
     if !snap.gaps.is_empty() {
         let missed: Vec<String> = snap.gaps.iter().map(|g| g.scope.clone()).collect();
         return Err(HistoryError::Incomplete(missed.join(", ")));
@@ -47,89 +235,86 @@ pub fn record(path: &Path, snap: &Snapshot) -> Result<Recorded, HistoryError> {
             "the owners (process attribution did not run)".into(),
         ));
     }
-    let default_ns = snap.meta.netns.unwrap_or(0);
-    let scope = scope_of(snap, default_ns);
-    // Hashing is most of an unchanged run's CPU on a large host: in parallel, and before the
-    // write lock is taken.
-    let socks: Vec<(&Socket, Hash)> = snap
-        .sockets
-        .par_iter()
-        .map(|s| (s, socket_hash(s, default_ns)))
-        .collect();
-    let procs = process_rows(snap, default_ns, scope[0]);
-    let mut conn = schema::open(path, Mode::Write)?;
-    let sql = |e| HistoryError::sql(path, e);
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(sql)?;
-    let run = insert_run(&tx, snap, &scope).map_err(sql)?;
-    let mut rec = Recorded {
-        run,
-        ..Recorded::default()
-    };
-    let sock_ids = sync(
-        &tx,
-        "socket_versions",
-        run,
-        &scope,
-        &socks,
-        &mut rec.sockets,
-        |s, h| insert_socket(&tx, run, &SockRow::of(s, default_ns), h),
-    )
-    .map_err(sql)?;
-    let proc_ids = sync(
-        &tx,
-        "process_versions",
-        run,
-        &scope,
-        &procs,
-        &mut rec.processes,
-        |r, h| insert_process(&tx, run, r, h),
-    )
-    .map_err(sql)?;
-    let holds = holding_items(&socks, &sock_ids, &procs, &proc_ids, default_ns);
-    sync(
-        &tx,
-        "holdings",
-        run,
-        &scope,
-        &holds,
-        &mut rec.holdings,
-        |(ns, sid, pid, o), h| insert_holding(&tx, run, (*ns, *sid, *pid, *o), h),
-    )
-    .map_err(sql)?;
-    tx.commit().map_err(sql)?;
-    Ok(rec)
+    Ok(())
+}
+
+/// `PRAGMA data_version`: changes when another connection commits.
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+}
+
+/// The open rows of every table, and the data version they were read at (`conn` is in a
+/// transaction, so both are of one state).
+fn read_open(conn: &Connection) -> rusqlite::Result<([OpenRows; 3], i64)> {
+    let mut tables = [
+        OpenRows::default(),
+        OpenRows::default(),
+        OpenRows::default(),
+    ];
+    for (table, open) in TABLES.iter().zip(&mut tables) {
+        // The partial index of open rows covers this query; left to itself the planner picks
+        // `{table}_first` and reads every row from the table.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, hash, ns FROM {table} INDEXED BY {table}_open WHERE end_run IS NULL"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Ok(h) = Hash::try_from(row.get_ref(1)?.as_blob()?) {
+                open.insert(h, (row.get(0)?, from_sql(row.get(2)?)));
+            }
+        }
+    }
+    Ok((tables, data_version(conn)?))
 }
 
 /// A holding to record: its namespace, socket version, process version (when the holder was
 /// read) and owner.
 type HoldItem = (u64, i64, Option<i64>, Owner);
 
-/// The holdings of the snapshot's sockets, with their hashes: each owner of each socket, linked
-/// to the socket's version and to its holder's version in the socket's namespace.
+/// Each owner of each socket, in order: its namespace, socket version, process version (when
+/// the holder was read) and owner.
 fn holding_items(
     socks: &[(&Socket, Hash)],
     sock_ids: &[i64],
     procs: &[(ProcRow, Hash)],
     proc_ids: &[i64],
     default_ns: u64,
-) -> Vec<(HoldItem, Hash)> {
-    let by_pid: HashMap<(u64, u32), (i64, Hash)> = procs
+) -> Vec<HoldItem> {
+    let by_pid: HashMap<(u64, u32), i64> = procs
         .iter()
         .zip(proc_ids)
-        .map(|((row, h), id)| ((row.ns, row.process.pid), (*id, *h)))
+        .map(|((row, _), id)| ((row.ns, row.process.pid), *id))
+        .collect();
+    let mut items = Vec::with_capacity(socks.len());
+    for ((s, _), sid) in socks.iter().zip(sock_ids) {
+        let ns = s.netns.unwrap_or(default_ns);
+        items.extend(
+            s.owners
+                .iter()
+                .map(|o| (ns, *sid, by_pid.get(&(ns, o.pid)).copied(), *o)),
+        );
+    }
+    items
+}
+
+/// The hash of each owner of each socket, in [`holding_items`]' order: the socket's hash, its
+/// holder's in the socket's namespace, and the owner.
+fn holding_hashes(
+    socks: &[(&Socket, Hash)],
+    procs: &[(ProcRow, Hash)],
+    default_ns: u64,
+) -> Vec<Hash> {
+    let by_pid: HashMap<(u64, u32), Hash> = procs
+        .iter()
+        .map(|(row, h)| ((row.ns, row.process.pid), *h))
         .collect();
     socks
         .par_iter()
-        .zip(sock_ids.par_iter())
-        .flat_map_iter(|((s, h), sid)| {
+        .flat_map_iter(|(s, h)| {
             let (by_pid, ns) = (&by_pid, s.netns.unwrap_or(default_ns));
-            s.owners.iter().map(move |o| {
-                let p = by_pid.get(&(ns, o.pid));
-                let hh = holding_hash(h, p.map(|(_, ph)| ph), *o);
-                ((ns, *sid, p.map(|(id, _)| *id), *o), hh)
-            })
+            s.owners
+                .iter()
+                .map(move |o| holding_hash(h, by_pid.get(&(ns, o.pid)), *o))
         })
         .collect()
 }
@@ -177,52 +362,55 @@ fn insert_run(tx: &Transaction, snap: &Snapshot, scope: &[u64]) -> rusqlite::Res
     Ok(tx.last_insert_rowid())
 }
 
-/// Brings `table`'s open rows within `scope` to `items`: an item whose hash matches an open row
-/// keeps that row; any other is inserted (`insert` returns its id); open rows no item matched
-/// get `end_run = run`. Returns each item's row id; counts (opened, ended) into `counts`.
-fn sync<T>(
-    tx: &Transaction,
-    table: &str,
+/// One table's part of a run: its open rows, to be brought to the run's items.
+struct Synced<'a> {
+    tx: &'a Transaction<'a>,
+    table: &'static str,
     run: i64,
-    scope: &[u64],
-    items: &[(T, Hash)],
-    counts: &mut (u64, u64),
-    mut insert: impl FnMut(&T, &Hash) -> rusqlite::Result<i64>,
-) -> rusqlite::Result<Vec<i64>> {
-    let mut open: HashMap<Hash, i64> = HashMap::new();
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT id, hash FROM {table} WHERE end_run IS NULL AND ns = ?1"
-    ))?;
-    for ns in scope {
-        let rows = stmt.query_map([to_sql(*ns)], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        for row in rows {
-            let (id, hash) = row?;
-            if let Ok(h) = Hash::try_from(hash.as_slice()) {
-                open.insert(h, id);
+    /// The run's namespaces: open rows elsewhere are another scan's and stay open.
+    scope: &'a [u64],
+    open: OpenRows,
+}
+
+impl Synced<'_> {
+    /// Brings the open rows within scope to `items`: an item whose hash matches an open row
+    /// keeps that row; any other is inserted (`insert` returns its id); open rows no item
+    /// matched get `end_run = run`. Returns each item's row id; counts (opened, ended) into
+    /// `counts`.
+    fn sync<T>(
+        mut self,
+        items: &[(T, Hash)],
+        counts: &mut (u64, u64),
+        mut insert: impl FnMut(&T, &Hash) -> rusqlite::Result<i64>,
+    ) -> rusqlite::Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(items.len());
+        for (item, h) in items {
+            match self.open.remove(h) {
+                Some((id, _)) => ids.push(id),
+                None => {
+                    let id = insert(item, h)?;
+                    counts.0 += 1;
+                    ids.push(id);
+                }
             }
         }
-    }
-    let mut ids = Vec::with_capacity(items.len());
-    for (item, h) in items {
-        match open.remove(h) {
-            Some(id) => ids.push(id),
-            None => {
-                let id = insert(item, h)?;
-                counts.0 += 1;
-                ids.push(id);
-            }
+        // Ended in id order: the same history gives the same file.
+        let ended: BTreeSet<i64> = self
+            .open
+            .into_values()
+            .filter(|(_, ns)| self.scope.binary_search(ns).is_ok())
+            .map(|(id, _)| id)
+            .collect();
+        let table = self.table;
+        let mut end = self
+            .tx
+            .prepare_cached(&format!("UPDATE {table} SET end_run = ?1 WHERE id = ?2"))?;
+        for id in &ended {
+            end.execute(params![self.run, id])?;
         }
+        counts.1 += ended.len() as u64;
+        Ok(ids)
     }
-    // Ended in id order: the same history gives the same file.
-    let ended: BTreeSet<i64> = open.into_values().collect();
-    let mut end = tx.prepare_cached(&format!("UPDATE {table} SET end_run = ?1 WHERE id = ?2"))?;
-    for id in &ended {
-        end.execute(params![run, id])?;
-    }
-    counts.1 += ended.len() as u64;
-    Ok(ids)
 }
 
 fn insert_socket(tx: &Transaction, run: i64, r: &SockRow, h: &Hash) -> rusqlite::Result<i64> {

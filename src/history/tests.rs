@@ -623,3 +623,41 @@ fn a_history_behind_a_linked_directory_opens_but_a_linked_file_does_not() {
         Err(HistoryError::NotOurs { .. })
     ));
 }
+
+/// A recorder reads the open rows ahead of the run; when another run lands in between, the write
+/// transaction reads them again, so that run's rows are kept rather than opened twice.
+#[test]
+fn a_run_recorded_after_the_read_ahead_is_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let one = vec![tcp(22, None, 10, 100)];
+    let two = vec![tcp(22, None, 10, 100), tcp(80, None, 20, 100)];
+    let at = |t: &str, s: &[Socket]| snap(t, s.to_vec(), vec![process(100, "d")]);
+    let early = Recorder::open(&db).unwrap();
+    assert_eq!(early.read_ahead(), None, "no history yet");
+    assert!(
+        !db.exists(),
+        "nothing is created before the run is known to be complete"
+    );
+    early.record(&at("2026-12-01T10:00:00Z", &one)).unwrap();
+    let early = Recorder::open(&db).unwrap();
+    assert!(early.read_ahead().is_some());
+    let between = record(&db, &at("2026-12-01T10:05:00Z", &two)).unwrap();
+    assert_eq!(between.sockets, (1, 0));
+    let late = early.record(&at("2026-12-01T10:10:00Z", &two)).unwrap();
+    assert_eq!(
+        late.sockets,
+        (0, 0),
+        "the :80 row of the run in between stays the open one"
+    );
+    assert_eq!(late.holdings, (0, 0));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let open: i64 = c
+        .query_row(
+            "SELECT count(*) FROM socket_versions WHERE end_run IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(open, 2);
+}
