@@ -517,7 +517,8 @@ fn dns_to_an_unconfigured_server() {
 /// The benign side: real services a server runs, each as Debian ships it, in one namespace with
 /// an sshd and an admin's ssh session to it: a DHCP client's packet socket with its BPF filter
 /// (isc-dhcp-client's dhclient), tcpdump run by root (an unfiltered capture of every protocol),
-/// chrony polling an NTP server on UDP 123, and a local DNS stub (dnsmasq) with a client.
+/// chrony polling an NTP server on UDP 123, a local DNS stub (dnsmasq) with a client,
+/// avahi-daemon's mDNS, and a log forwarder (rsyslog) sending to a collector on the trusted peer.
 /// Exit 0 and nothing at low or above.
 #[test]
 fn benign_services_raise_nothing() {
@@ -583,6 +584,74 @@ fn benign_services_raise_nothing() {
          s.send(b'\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x01a\\x07example\\x00\\x00\\x01\\x00\\x01')\n\
          time.sleep(600)",
     ]);
+    // avahi-daemon's mDNS responder on veth0 (UDP 5353 on every address, v4 and v6), as root
+    // without D-Bus; its pid file and socket on a private /run/avahi-daemon.
+    std::fs::write(
+        ns.workdir().join("avahi.conf"),
+        "[server]\nuse-ipv4=yes\nuse-ipv6=yes\nallow-interfaces=veth0\nenable-dbus=no\n\
+         [publish]\npublish-workstation=no\n[wide-area]\nenable-wide-area=no\n",
+    )
+    .unwrap();
+    ns.spawn(&[
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        &format!(
+            "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && \
+             exec avahi-daemon -f {dir}/avahi.conf --no-drop-root --no-chroot --no-rlimits"
+        ),
+    ]);
+    // A log forwarder (rsyslog's omfwd over TCP) sending to a trusted collector (rsyslog's imtcp
+    // on the peer address), with a message through it.
+    for (name, conf) in [
+        (
+            "collector",
+            format!(
+                "module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"{PEER}\" port=\"514\")\n\
+                 *.* action(type=\"omfile\" file=\"{dir}/collector/received.log\")\n"
+            ),
+        ),
+        (
+            "forwarder",
+            format!(
+                "module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+                 input(type=\"imuxsock\" Socket=\"{dir}/forwarder/log.sock\")\n\
+                 *.* action(type=\"omfwd\" target=\"{PEER}\" port=\"514\" protocol=\"tcp\")\n"
+            ),
+        ),
+    ] {
+        std::fs::create_dir(ns.workdir().join(name)).unwrap();
+        std::fs::write(
+            ns.workdir().join(format!("{name}.conf")),
+            format!("global(workDirectory=\"{dir}/{name}\")\n{conf}"),
+        )
+        .unwrap();
+        ns.spawn(&[
+            "rsyslogd",
+            "-n",
+            "-f",
+            &format!("{dir}/{name}.conf"),
+            "-i",
+            &format!("{dir}/{name}.pid"),
+        ]);
+        if name == "collector" {
+            wait_ss(&ns, &["-tln", "sport", "=", ":514"]);
+        }
+    }
+    let received = ns.workdir().join("collector/received.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&received).is_ok_and(|r| r.contains("benign forward")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rsyslog never forwarded"
+        );
+        let sock = format!("{dir}/forwarder/log.sock");
+        let _ = ns.run(&["logger", "-u", &sock, "benign forward"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // An admin's interactive-less ssh session to the local sshd.
     let mut argv = sshd(&mut ns);
     argv.push(format!("root@{PEER}"));
@@ -592,6 +661,7 @@ fn benign_services_raise_nothing() {
         wait_ss_holding(&ns, &["-0p"], who);
     }
     wait_ss(&ns, &["-un", "dport", "=", ":123"]);
+    wait_ss_holding(&ns, &["-ulnp", "sport", "=", ":5353"], "avahi-daemon");
     wait_ss(&ns, &["-tn", "state", "established", "dport", "=", ":22"]);
     let lists = lists(&ns, "");
     let (code, report) = scan(&ns, &lists);
