@@ -48,7 +48,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   apt-get install -y -qq "${missing[@]}"
 fi
-# The real consumers of the report formats: the SARIF schema validator and a JUnit reader.
+# The real consumers of the report formats: the JSON Schema validator (SARIF's schema, and
+# sockwarden's own draft 2020-12 schemas, tests/it/schema.rs) and a JUnit reader.
 python3 -c "import jsonschema, junitparser" 2>/dev/null ||
   python3 -m pip install -q --disable-pip-version-check jsonschema junitparser
 # The HTML report's browser test drives Chromium through its driver with selenium.

@@ -129,6 +129,8 @@ trait SettingValue: Sized {
     }
     /// As `config show` prints it: a JSON value, which is also YAML.
     fn show(&self) -> serde_json::Value;
+    /// The JSON Schema of what [`SettingValue::from_yaml`] accepts (docs/schema.md).
+    fn schema() -> serde_json::Value;
 }
 
 fn text(v: &Value) -> Result<&str, String> {
@@ -163,6 +165,10 @@ macro_rules! named_setting {
             fn show(&self) -> serde_json::Value {
                 self.name().into()
             }
+            fn schema() -> serde_json::Value {
+                let names = <$t>::NAMES;
+                serde_json::json!({"type": "string", "enum": names})
+            }
         }
     )+};
 }
@@ -185,6 +191,31 @@ impl SettingValue for bool {
     fn show(&self) -> serde_json::Value {
         (*self).into()
     }
+    fn schema() -> serde_json::Value {
+        // The file takes the environment's spellings too, in any case.
+        let words = ["true", "yes", "on", "1", "false", "no", "off", "0"];
+        serde_json::json!({"anyOf": [
+            {"type": "boolean"},
+            {"type": "string", "pattern": any_case(&words)}
+        ]})
+    }
+}
+
+/// A pattern matching any of `words` in any case (`[tT][rR][uU][eE]`): JSON Schema's regular
+/// expressions (ECMA-262) have no case-insensitive flag.
+fn any_case(words: &[&str]) -> String {
+    let alternatives: Vec<String> = words
+        .iter()
+        .map(|w| {
+            w.chars()
+                .map(|c| match (c.to_ascii_lowercase(), c.to_ascii_uppercase()) {
+                    (l, u) if l != u => format!("[{l}{u}]"),
+                    _ => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    format!("^({})$", alternatives.join("|"))
 }
 
 /// `outputs`: `[FORMAT=]FILE` items; a relative FILE in the configuration file is taken from the
@@ -215,6 +246,9 @@ impl SettingValue for Outputs {
     fn show(&self) -> serde_json::Value {
         self.0.clone().into()
     }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "array", "items": {"type": "string"}})
+    }
 }
 
 impl SettingValue for Vec<String> {
@@ -233,6 +267,9 @@ impl SettingValue for Vec<String> {
     }
     fn show(&self) -> serde_json::Value {
         self.clone().into()
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "array", "items": {"type": "string"}})
     }
 }
 
@@ -258,6 +295,9 @@ impl SettingValue for Vec<PathBuf> {
             .collect::<Vec<_>>()
             .into()
     }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "array", "items": {"type": "string"}})
+    }
 }
 
 impl SettingValue for Option<PathBuf> {
@@ -272,6 +312,9 @@ impl SettingValue for Option<PathBuf> {
         self.as_ref()
             .map_or(serde_json::Value::Null, |p| p.to_string_lossy().into())
     }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": ["string", "null"]})
+    }
 }
 
 impl SettingValue for PathBuf {
@@ -283,6 +326,9 @@ impl SettingValue for PathBuf {
     }
     fn show(&self) -> serde_json::Value {
         self.to_string_lossy().into()
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": "string", "minLength": 1})
     }
 }
 
@@ -296,6 +342,9 @@ impl SettingValue for Option<String> {
     }
     fn show(&self) -> serde_json::Value {
         self.clone().map_or(serde_json::Value::Null, Into::into)
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({"type": ["string", "null"]})
     }
 }
 
@@ -313,6 +362,12 @@ impl SettingValue for Select {
             Select::All => "all".into(),
             Select::One(n) => n.clone().into(),
         }
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({
+            "type": "string",
+            "description": "`current`, `all`, or a name under /run/netns."
+        })
     }
 }
 
@@ -336,6 +391,13 @@ impl SettingValue for MaxSize {
     }
     fn show(&self) -> serde_json::Value {
         self.0.map_or(serde_json::Value::Null, Into::into)
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({
+            "description": "Bytes, or a size with a unit (`64M`, `2G`); nothing for the default.",
+            "type": ["integer", "string", "null"],
+            "minimum": 0
+        })
     }
 }
 
@@ -570,6 +632,68 @@ fn read_env(vars: impl Iterator<Item = (String, String)>) -> Layer {
         }
     }
     layer
+}
+
+/// The configuration file's schema (docs/schema.md): a mapping (an empty file is none) of the
+/// keys of [`Key`], each with the schema of the type its setting is read as, and no other key.
+pub struct ConfigFile;
+
+impl schemars::JsonSchema for ConfigFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ConfigFile".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let properties: serde_json::Map<String, serde_json::Value> = Key::ALL
+            .iter()
+            .map(|k| (k.name().to_string(), key_schema(*k)))
+            .collect();
+        schemars::json_schema!({
+            "description": "The settings of `sockwarden scan` (docs/operations.md); every key \
+                optional. Relative paths are taken from the file's directory.",
+            "type": ["object", "null"],
+            "properties": properties,
+            "additionalProperties": false
+        })
+    }
+}
+
+/// One key's schema: the schema of the type [`Partial::set`] reads it as (the match is
+/// exhaustive and each type comes from the field, so a new key or a changed type follows).
+fn key_schema(key: Key) -> serde_json::Value {
+    fn of<T: SettingValue>(_: &Option<T>, doc: &str) -> serde_json::Value {
+        let mut s = T::schema();
+        s["description"] = doc.into();
+        s
+    }
+    let p = Partial::default();
+    match key {
+        Key::FailOn => of(&p.fail_on, "Lowest severity that makes the exit status 1."),
+        Key::Format => of(&p.format, "Format of the report on stdout."),
+        Key::Outputs => of(
+            &p.outputs,
+            "Reports written on every scan: `[FORMAT=]FILE`.",
+        ),
+        Key::DefaultRules => of(&p.default_rules, "Load the built-in rule pack."),
+        Key::Rules => of(&p.rules, "More rule files or directories."),
+        Key::Lists => of(
+            &p.lists,
+            "List files replacing (or appending to) default lists.",
+        ),
+        Key::Disable => of(
+            &p.disable,
+            "Rules switched off: ids, globs, `tag:` patterns.",
+        ),
+        Key::Enable => of(&p.enable, "Rules switched on after `disable`."),
+        Key::Baseline => of(&p.baseline, "The baseline to compare with."),
+        Key::BaselineSha256 => of(&p.baseline_sha256, "The baseline's SHA-256 pin."),
+        Key::Netns => of(&p.netns, "Which network namespaces a live scan reads."),
+        Key::OwnersFrom => of(&p.owners_from, "Where socket owners come from."),
+        Key::AllowPartial => of(&p.allow_partial, "Report a scan with coverage gaps."),
+        Key::MaxInputSize => of(&p.max_input_size, "Largest input file read."),
+        Key::History => of(&p.history, "The history database."),
+        Key::HistoryMaxSize => of(&p.history_max_size, "The size `history prune` keeps."),
+    }
 }
 
 /// Typed values of one layer.

@@ -22,6 +22,7 @@
 //!   snapshot.
 //! - [`report`]: the report document and its formats (table, JSON, JSON Lines, SARIF, JUnit,
 //!   Prometheus).
+//! - [`schema`]: the JSON Schemas of every document, generated from these types (docs/schema.md).
 //! - [`cli`]: argument definitions, resolved into plain configuration.
 //! - [`app`]: runs a command and returns its exit status.
 //! - [`input`]: bounded reads of regular files (or stdin) for everything that comes from outside.
@@ -52,6 +53,7 @@ pub mod net;
 pub mod output;
 pub mod report;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod text;
 pub mod watch;

@@ -16,6 +16,7 @@ use crate::collect::CollectOptions;
 use crate::list::{self, Selection};
 use crate::model::Snapshot;
 use crate::output;
+use crate::schema::SchemaName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// How a run ended, as the process exit status (a contract for automation).
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Watch(args) => watch::watch(&args),
         Command::Completions { shell } => completions(shell),
         Command::Man { dir } => man_pages(&dir),
+        Command::Schema { name, write } => schema_cmd(name, write.as_deref()),
     }
 }
 
@@ -181,6 +183,26 @@ fn completions(shell: clap_complete::Shell) -> Result<ExitStatus> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "sockwarden", &mut out);
     output::write_stdout(&out)?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `sockwarden schema`: one schema on stdout, every schema into a directory, or the list of
+/// names with their URLs.
+fn schema_cmd(name: Option<SchemaName>, write: Option<&Path>) -> Result<ExitStatus> {
+    if let Some(dir) = write {
+        let files = crate::schema::write_all(dir)
+            .with_context(|| format!("cannot write the schemas into {}", dir.display()))?;
+        eprintln!("sockwarden: {} schemas in {}", files.len(), dir.display());
+        return Ok(ExitStatus::Ok);
+    }
+    let text = match name {
+        Some(n) => n.text(),
+        None => SchemaName::ALL
+            .iter()
+            .map(|n| format!("{:<10} {}\n", n.name(), n.id()))
+            .collect(),
+    };
+    output::write_stdout(text.as_bytes())?;
     Ok(ExitStatus::Ok)
 }
 

@@ -1,4 +1,4 @@
-//! `sockwarden rules list | explain | fields | check | test`.
+//! `sockwarden rules list | explain | fields | check | test | new | docs`.
 
 use std::fmt::Write;
 
@@ -30,6 +30,10 @@ pub fn run(cmd: &RulesCommand) -> Result<ExitStatus> {
             Ok(ExitStatus::Ok)
         }
         RulesCommand::Docs { dir, check } => docs(dir, *check),
+        RulesCommand::New { id } => {
+            output::write_stdout(new_rule(id)?.as_bytes())?;
+            Ok(ExitStatus::Ok)
+        }
         RulesCommand::Check {
             paths,
             over_defaults,
@@ -54,6 +58,20 @@ pub fn run(cmd: &RulesCommand) -> Result<ExitStatus> {
             })
         }
     }
+}
+
+/// `rules new ID`: a rule file (src/app/rule_template.yaml) that loads and passes its examples
+/// as it is, for the author to change; its first line points editors at the rule schema.
+fn new_rule(id: &str) -> Result<String> {
+    if !crate::rules::valid_id(id) {
+        bail!(
+            "rule id `{}` must be upper-case letters, digits and dashes",
+            escape_str(id)
+        );
+    }
+    Ok(include_str!("rule_template.yaml")
+        .replace("{SCHEMA}", &crate::schema::SchemaName::Rule.id())
+        .replace("{ID}", id))
 }
 
 /// `rules list`: one line per rule; with --effective every rule, on or off, and what changed it.

@@ -14,6 +14,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Proto, Role, holders, role};
@@ -36,7 +37,8 @@ crate::model::vocabulary! {
 }
 
 /// What changed between two snapshots.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SnapshotDiff {
     /// `HOST TAKEN_AT` of the earlier snapshot.
     pub old: String,
@@ -59,7 +61,8 @@ pub struct SnapshotDiff {
 }
 
 /// Lines added, removed and changed in one part of a diff, sorted.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Changes {
     /// Keys only the later snapshot has, each with its value.
     pub added: Vec<String>,
@@ -109,7 +112,8 @@ crate::model::vocabulary! {
 
 /// One line of a diff, resolved: the socket or process it names, in the later snapshot (the
 /// earlier one for something removed), with its holders.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Change {
     /// Listener, connection or process.
     pub part: Part,

@@ -1,5 +1,6 @@
-//! Writing a baseline: a commented header, then one entry per line (YAML flow mappings), sorted,
-//! so the same state always gives the same bytes and a review diff is one line per change.
+//! Writing a baseline: a commented header (its first line names the schema, for editors), then
+//! one entry per line (YAML flow mappings), sorted, so the same state always gives the same bytes
+//! and a review diff is one line per change.
 
 use std::fmt::Write;
 
@@ -92,6 +93,12 @@ pub fn render(b: &Baseline) -> String {
 /// The comment block, the header fields, and the severity overrides (or the defaults, as a
 /// comment).
 fn header(o: &mut String, b: &Baseline) {
+    // Editors with the YAML language server validate the file against its schema.
+    let _ = writeln!(
+        o,
+        "# yaml-language-server: $schema={}",
+        crate::schema::SchemaName::Baseline.id()
+    );
     o.push_str(
         "# sockwarden baseline: the known-good socket state of a host or golden image.\n\
          # Review changes like code. `sockwarden scan --baseline FILE` reports what differs;\n\

@@ -18,6 +18,7 @@ mod format;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{Diagnostic, Locator};
@@ -103,7 +104,7 @@ impl Proto {
 
 /// A listener entry: a service that is expected to listen (TCP in LISTEN, or unconnected UDP on a
 /// fixed port).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
     /// `tcp` or `udp`.
@@ -112,6 +113,7 @@ pub struct Listener {
     pub address: String,
     /// A port or a range `"1024-2047"`.
     #[serde(deserialize_with = "port_text")]
+    #[schemars(schema_with = "port_schema")]
     pub port: String,
     /// The executable, a glob (`*` does not cross `/`, `**` does).
     pub exe: String,
@@ -130,7 +132,7 @@ pub struct Listener {
 
 /// An outbound entry: a destination an executable is expected to connect to (from an ephemeral
 /// local port).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Outbound {
     /// `tcp` or `udp`.
@@ -141,17 +143,19 @@ pub struct Outbound {
     pub network: String,
     /// The remote port: a number or a range `"1024-2047"`.
     #[serde(deserialize_with = "port_text")]
+    #[schemars(schema_with = "port_schema")]
     pub port: String,
 }
 
 /// An inbound entry: a local port on which an executable is expected to accept connections.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Inbound {
     /// `tcp` or `udp`.
     pub protocol: Proto,
     /// The local port: a number or a range `"1024-2047"`.
     #[serde(deserialize_with = "port_text")]
+    #[schemars(schema_with = "port_schema")]
     pub port: String,
     /// The executable that accepts: a path or a glob (`*` does not cross `/`, `**` does).
     pub exe: String,
@@ -174,8 +178,17 @@ fn port_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error>
     })
 }
 
+/// What [`port_text`] reads: a number or a string (a range), checked when the entry is compiled.
+fn port_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A port (`22`) or a range (`\"1024-2047\"`).",
+        "type": ["integer", "string"],
+        "minimum": 0
+    })
+}
+
 /// A record of `baseline update --accept`: who accepted what, when.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
     /// When it was accepted: RFC 3339, UTC, seconds.
@@ -191,10 +204,11 @@ pub struct Acceptance {
 }
 
 /// The baseline file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
     /// The file format's version: [`BASELINE_VERSION`]; another version is an error.
+    #[schemars(extend("const" = BASELINE_VERSION))]
     pub version: u32,
     /// When the snapshot the baseline was built from was taken (RFC 3339, UTC).
     pub created_at: String,

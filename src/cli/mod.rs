@@ -11,6 +11,7 @@ use crate::collect::OwnersFrom;
 use crate::list::{ListOptions, Selector};
 use crate::report::Format;
 use crate::rules::Severity;
+use crate::schema::SchemaName;
 
 /// Command-line values of a vocabulary are its names (`--format json`, `--fail-on high`), taken
 /// from the enum itself.
@@ -32,7 +33,8 @@ value_enum!(
     DiffFormat,
     Severity,
     OwnersFrom,
-    crate::import::Format
+    crate::import::Format,
+    SchemaName
 );
 
 /// sockwarden's command line: the global flags and one [`Command`].
@@ -102,6 +104,17 @@ pub enum Command {
     /// environment, the configuration file, defaults).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the JSON Schema (draft 2020-12) of a document sockwarden reads or writes; without
+    /// NAME, list the schemas and their URLs (docs/schema.md).
+    Schema {
+        /// The document: snapshot, report, jsonl, diff, baseline, rule, lists, config.
+        #[arg(value_enum)]
+        name: Option<SchemaName>,
+        /// Write every schema into DIR as NAME/vVERSION.json (the layout of docs/schema/ and of
+        /// the published URLs), each atomically.
+        #[arg(long, value_name = "DIR", conflicts_with = "name")]
+        write: Option<PathBuf>,
+    },
     /// Write the manual pages, sockwarden(1) and one per subcommand, into DIR.
     Man {
         /// The directory to write `sockwarden.1`, `sockwarden-scan.1`, ... into (it must exist).
@@ -413,6 +426,12 @@ pub enum RulesCommand {
         /// rules PATHS define or override are tested.
         #[arg(long)]
         over_defaults: bool,
+    },
+    /// Print a new rule file to start from: the rule's skeleton with passing examples, and the
+    /// line that makes editors validate it against the rule schema (docs/schema.md).
+    New {
+        /// The new rule's id: upper-case letters, digits and dashes (SITE-001).
+        id: String,
     },
     /// Write (or with --check, verify) one Markdown page per default rule into DIR.
     Docs {

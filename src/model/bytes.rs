@@ -71,6 +71,35 @@ impl Serialize for ByteString {
     }
 }
 
+/// The two forms `Serialize` writes and `Deserialize` reads, by hand because both are: a string,
+/// or `{"base64": "..."}` and nothing else (tests/it/schema.rs validates both forms written).
+impl schemars::JsonSchema for ByteString {
+    fn schema_name() -> Cow<'static, str> {
+        "ByteString".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Exact bytes: a string when they are UTF-8, else {\"base64\": \"...\"} \
+                (standard alphabet, padded).",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "base64": {
+                            "type": "string",
+                            "contentEncoding": "base64"
+                        }
+                    },
+                    "required": ["base64"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ByteString {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;

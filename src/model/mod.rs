@@ -23,6 +23,7 @@ pub(crate) use vocab::vocabulary;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the snapshot JSON document. Bump on any incompatible change.
@@ -30,11 +31,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// One observation of a host's sockets and their holders: what `snapshot` writes and every later
 /// stage reads (docs/snapshot.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     /// [`SCHEMA_VERSION`] for every snapshot this build writes; a saved snapshot with another
     /// version is refused when read.
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
     /// Where, when and how the snapshot was taken, and which sources answered.
     pub meta: Meta,
@@ -55,7 +57,7 @@ pub struct Snapshot {
 }
 
 /// A scope that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gap {
     /// What was missed: `netns`, `netns:NAME`, `table:TABLE`, `owners`.
@@ -72,7 +74,7 @@ impl std::fmt::Display for Gap {
 }
 
 /// A network namespace a snapshot covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Namespace {
     /// The namespace's inode (the number in `net:[INODE]`): its identity, as `Socket::netns`,
@@ -94,7 +96,7 @@ pub struct Namespace {
 
 /// The snapshot's header: the host, the kernel, when, with what privileges, and where each kind of
 /// data came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
     /// The program that wrote the snapshot.
@@ -142,7 +144,7 @@ pub struct Meta {
 }
 
 /// Where an imported snapshot came from, part by part, and what its evidence could not tell.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     /// Each file read, in the order they were merged.
@@ -169,7 +171,7 @@ impl Evidence {
 }
 
 /// One file of imported evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvidencePart {
     /// The file as named on the command line, or `ARCHIVE:MEMBER` / `DIR/MEMBER` for one of a
@@ -210,7 +212,7 @@ impl Meta {
 }
 
 /// The program that wrote a snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
     /// Always `sockwarden`.
@@ -221,7 +223,7 @@ pub struct Tool {
 
 /// Something the snapshot could not see, counted per code: a blind spot that process churn or the
 /// kernel's rules explain (a scope that could not be read at all is a [`Gap`] instead).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Warning {
     /// Stable machine code, e.g. `proc_vanished`, `proc_fd_denied`, `decode_error`.
@@ -336,7 +338,9 @@ impl Protocol {
 }
 
 /// An IP endpoint. The address is kept as the kernel gave it: a v4-mapped IPv6 address stays IPv6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// The address as the kernel gives it: a dual-stack socket's IPv4 peer stays `::ffff:a.b.c.d`.
@@ -348,7 +352,7 @@ pub struct Endpoint {
 
 /// One socket, as sock_diag (or /proc/net for raw sockets without raw_diag) reported it, with the
 /// processes holding it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Socket {
     /// The table it belongs to (`ss`'s Netid).
@@ -482,7 +486,9 @@ impl Socket {
 }
 
 /// A file descriptor that holds a socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
     /// The holding process (thread group id), in sockwarden's PID namespace; its entry in
@@ -493,7 +499,7 @@ pub struct Owner {
 }
 
 /// The kernel's `idiag_timer` with its expiry and retransmit count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timer {
     /// `on` (retransmit), `keepalive`, `timewait`, `persist`, `delack`, or `unknown(N)`.
@@ -506,7 +512,7 @@ pub struct Timer {
 }
 
 /// SK_MEMINFO_*: what `ss -m` prints as skmem:(r,rb,t,tb,f,w,o,bl,d).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SkMemInfo {
     /// Receive-queue memory in use, bytes (`r`).
@@ -534,7 +540,7 @@ pub struct SkMemInfo {
 /// `struct tcp_info`, as far as the running kernel sent it. Fields the kernel's struct is too
 /// short for are absent. Times are in microseconds (rtt, rto) or milliseconds (last_*), as the
 /// kernel gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TcpInfo {
     /// The TCP state in the kernel's numbering (as [`State::from_kernel`] takes it).
@@ -676,7 +682,7 @@ pub struct TcpInfo {
 }
 
 /// What sock_diag tells of a unix socket beyond the common fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnixInfo {
     /// Bound name, exact bytes; for an abstract name without the leading NUL.
@@ -704,7 +710,7 @@ pub struct UnixInfo {
 }
 
 /// What sock_diag tells of a packet socket beyond the common fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PacketInfo {
     /// Ethertype in host order (3 = ETH_P_ALL, 0x0800 = IPv4).
@@ -726,7 +732,7 @@ pub struct PacketInfo {
 }
 
 /// One classic BPF instruction (`struct sock_filter`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BpfInsn {
     /// Opcode: class, size, mode or operation (`BPF_LD | BPF_H | BPF_ABS`, ...).
@@ -744,7 +750,7 @@ pub struct BpfInsn {
 /// `Default` is a process known by nothing (pid 0, empty comm, no executable, terminal or
 /// descriptors): whoever builds one from a partial source (an event, imported evidence, a test)
 /// sets what it knows and takes the rest from it, `Process { pid, comm, ..Process::default() }`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Process {
     /// Process id (thread group id), in sockwarden's PID namespace.
@@ -836,7 +842,7 @@ vocabulary! {
 }
 
 /// One standard descriptor of a process and what it leads to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StdioLink {
     /// 0, 1 or 2.
@@ -853,7 +859,7 @@ pub struct StdioLink {
 }
 
 /// A container that a process runs in, recognised from its cgroup path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Container {
     /// docker, containerd, cri-o, podman, kubepods, lxc, systemd-nspawn.

@@ -5,8 +5,9 @@
 //! fields' list of allowed values, again in the JSON encoder, and its position served as a bit
 //! in the rule masks and an index in the engine's tables, with nothing tying them together. Now
 //! the enum owns all of them: `ALL` (declaration order, which is also the sort order), `NAMES`,
-//! `name()`, `parse()`, `index()` (position in `ALL`), `bit()` (`1 << index`), `Display`, and
-//! serde through `name()`/`parse()`. A new value is one line in one place.
+//! `name()`, `parse()`, `index()` (position in `ALL`), `bit()` (`1 << index`), `Display`, serde
+//! through `name()`/`parse()`, and the JSON Schema (`enum` of the names). A new value is one line
+//! in one place.
 
 /// Declares an enum whose variants each own a name (see the module documentation).
 ///
@@ -67,6 +68,19 @@ macro_rules! vocabulary {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.name())
+            }
+        }
+
+        // The schema (docs/schema.md) is the names themselves: a string, one of `NAMES`.
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "enum": $name::NAMES})
             }
         }
 

@@ -354,6 +354,302 @@ pub fn render(r: &ScanReport) -> String {
     out
 }
 
+/// The schema of one line (docs/schema.md), by hand because the lines are built with `json!`
+/// above: `oneOf` a [`FindingLine`], a [`ChangeLine`] or the [`CoverageLine`], told apart by
+/// `event.dataset`; sockwarden's own part (`sockwarden.*`) is the report's types. Every object is
+/// closed, so tests/it/schema.rs, validating every line the formats write, proves they agree.
+pub struct JsonLine;
+
+impl schemars::JsonSchema for JsonLine {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonLine".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one_of = [
+            generator.subschema_for::<FindingLine>(),
+            generator.subschema_for::<ChangeLine>(),
+            generator.subschema_for::<CoverageLine>(),
+        ];
+        schemars::json_schema!({"oneOf": one_of})
+    }
+}
+
+/// One finding's line.
+pub struct FindingLine;
+
+impl schemars::JsonSchema for FindingLine {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FindingLine".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut properties = common();
+        properties.extend(holder_fields());
+        properties.insert("event".into(), finding_event());
+        let rule = json!({
+            "id": {"type": "string", "description": "The rule's id (rule findings)."},
+            "name": {"type": "string", "description": "The rule's or the drift category's title."}
+        });
+        properties.insert("rule".into(), object("The rule.", rule, &["id"]));
+        properties.insert("threat".into(), threat_schema());
+        // The report's finding, closed, with `since_last` under `--since-last`.
+        let mut own = super::ReportFinding::json_schema(generator);
+        own.ensure_object()
+            .entry("properties")
+            .or_insert_with(|| json!({}))["since_last"] = json!({
+            "enum": ["new", "still_present"],
+            "description": "With `--since-last`: whether the previous recorded run had it."
+        });
+        properties.insert("sockwarden".into(), own.to_value());
+        let optional = [HOLDER_FIELDS.as_slice(), &["threat"]].concat();
+        let what = "One finding: a rule's match or a drift from the baseline.";
+        schemars::Schema::try_from(object(what, Value::Object(properties), &optional))
+            .expect("an object is a schema")
+    }
+}
+
+/// One change's line (`scan --since-last`).
+pub struct ChangeLine;
+
+impl schemars::JsonSchema for ChangeLine {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChangeLine".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut properties = common();
+        properties.extend(holder_fields());
+        properties.insert("event".into(), change_event());
+        let change = generator.subschema_for::<Change>().to_value();
+        let since = json!({
+            "run": {
+                "type": ["integer", "null"],
+                "description": "The previous run's id; null when the history had none."
+            },
+            "started_at": {
+                "type": ["string", "null"],
+                "description": "When the previous run was taken."
+            }
+        });
+        let own = json!({
+            "change": change,
+            "since": object("The run the change is counted from.", since, &[])
+        });
+        properties.insert(
+            "sockwarden".into(),
+            object("The change, in sockwarden's terms.", own, &[]),
+        );
+        let what = "One change since the previous recorded run (`scan --since-last`).";
+        schemars::Schema::try_from(object(what, Value::Object(properties), &HOLDER_FIELDS))
+            .expect("an object is a schema")
+    }
+}
+
+/// The coverage event of a partial scan ([`render`]).
+pub struct CoverageLine;
+
+impl schemars::JsonSchema for CoverageLine {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CoverageLine".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let coverage = generator.subschema_for::<super::Coverage>().to_value();
+        let mut properties = common();
+        let event = json!({
+            "kind": {"const": "event", "description": "ECS event kind."},
+            "category": {
+                "type": "array",
+                "items": {"const": "host"},
+                "description": "ECS event categories."
+            },
+            "type": {"type": "array", "items": {"const": "info"}, "description": "ECS event types."},
+            "dataset": {"const": "sockwarden.coverage", "description": "What the line is."},
+            "outcome": {"const": "failure", "description": "The scan did not see everything."}
+        });
+        properties.insert("event".into(), object("The event.", event, &[]));
+        properties.insert(
+            "sockwarden".into(),
+            object(
+                "What the scan could not read.",
+                json!({"coverage": coverage}),
+                &[],
+            ),
+        );
+        let what = "A partial scan (`--allow-partial`): what it could not read.";
+        schemars::Schema::try_from(object(what, Value::Object(properties), &[]))
+            .expect("an object is a schema")
+    }
+}
+
+/// A closed object described by `what`, of these properties, all required but `optional`.
+fn object(what: &str, properties: Value, optional: &[&str]) -> Value {
+    let required: Vec<&String> = properties
+        .as_object()
+        .expect("properties are a map")
+        .keys()
+        .filter(|k| !optional.contains(&k.as_str()))
+        .collect();
+    json!({
+        "type": "object",
+        "description": what,
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+/// What every line has: `@timestamp`, `ecs.version`, `host.hostname`, `message`.
+fn common() -> Map<String, Value> {
+    let ecs = json!({"version": {"const": ECS_VERSION, "description": "The ECS version."}});
+    let host = json!({"hostname": {"type": "string", "description": "The snapshot's host name."}});
+    let v = json!({
+        "@timestamp": {"type": "string", "description": "When the snapshot was taken (RFC 3339)."},
+        "ecs": object("Elastic Common Schema.", ecs, &[]),
+        "host": object("The host.", host, &[]),
+        "message": {"type": "string", "description": "One line for people, escaped."}
+    });
+    v.as_object().cloned().expect("a map")
+}
+
+/// The ECS fields of a socket and its first holder, present when the line has them.
+const HOLDER_FIELDS: [&str; 6] = [
+    "source",
+    "destination",
+    "network",
+    "process",
+    "user",
+    "container",
+];
+
+/// `source.*`, `destination.*`, `network.*` ([`socket`]), `process.*`, `user.*` and
+/// `container.*` ([`process`]).
+fn holder_fields() -> Map<String, Value> {
+    let end = |what: &str| {
+        let ip = json!({"type": "string", "description": "The address."});
+        let port = json!({"type": "integer", "minimum": 0, "description": "The port."});
+        object(what, json!({"ip": ip, "port": port}), &[])
+    };
+    let network = json!({
+        "transport": {"type": "string", "description": "`tcp`, `udp`, `ip` (raw) or the table."},
+        "type": {"enum": ["ipv4", "ipv6", "unix", "packet"], "description": "The family."},
+        "direction": {
+            "enum": ["ingress", "egress"],
+            "description": "From the host's point of view, when known."
+        }
+    });
+    let pid = json!({"type": "integer", "minimum": 0, "description": "Process id."});
+    let process = json!({
+        "pid": pid,
+        "parent": object("The parent.", json!({"pid": pid}), &[]),
+        "name": {"type": "string", "description": "`comm`, as text."},
+        "command_line": {"type": "string", "description": "The arguments joined by spaces."},
+        "args": {"type": "array", "items": {"type": "string"}, "description": "The arguments."},
+        "user": object(
+            "The real user.",
+            json!({"id": {"type": "string", "description": "The uid, as text."}}),
+            &[],
+        ),
+        "executable": {
+            "type": "string",
+            "description": "The executable's path; absent when it could not be read."
+        }
+    });
+    let user = json!({
+        "name": {"type": "string", "description": "The user name."},
+        "id": {"type": "string", "description": "The uid, as text."}
+    });
+    let container = json!({
+        "id": {"type": "string", "description": "The container's id."},
+        "runtime": {"type": "string", "description": "docker, containerd, cri-o, podman, ..."}
+    });
+    let v = json!({
+        "source": end("The end that initiated the connection (the local end of a listener)."),
+        "destination": end("The other end."),
+        "network": object("The socket's transport and family.", network, &["direction"]),
+        "process": object("The first holder.", process, &["executable"]),
+        "user": object("The holder's user, when its name is known.", user, &[]),
+        "container": object("The holder's container, when it runs in one.", container, &[])
+    });
+    v.as_object().cloned().expect("a map")
+}
+
+/// `threat.*`: the rule's ATT&CK techniques ([`threat`]).
+fn threat_schema() -> Value {
+    let ids = |what: &str| json!({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": what});
+    let technique = json!({
+        "id": ids("Technique ids (T1059)."),
+        "subtechnique": object(
+            "Sub-techniques.",
+            json!({"id": ids("Sub-technique ids (T1059.004).")}),
+            &[],
+        )
+    });
+    object(
+        "The rule's ATT&CK techniques, when it has some.",
+        json!({
+            "framework": {"const": "MITRE ATT&CK", "description": "The framework."},
+            "technique": object("Techniques.", technique, &["subtechnique"])
+        }),
+        &[],
+    )
+}
+
+/// A finding's `event.*` ([`finding`]).
+fn finding_event() -> Value {
+    let severities: Vec<u32> = Severity::ALL.iter().map(|s| ecs_severity(*s)).collect();
+    let datasets: Vec<String> = super::FindingKind::ALL
+        .iter()
+        .map(|k| format!("sockwarden.{k}"))
+        .collect();
+    let event = json!({
+        "kind": {"const": "alert", "description": "ECS event kind."},
+        "category": {
+            "type": "array",
+            "items": {"const": "network"},
+            "description": "ECS event categories."
+        },
+        "type": {
+            "type": "array",
+            "items": {"enum": ["connection", "info"]},
+            "description": "ECS event types: `connection` for an inbound or outbound socket."
+        },
+        "severity": {
+            "enum": severities,
+            "description": "0 info, 21 low, 47 medium, 73 high, 99 critical."
+        },
+        "id": {"type": "string", "description": "The finding's stable id."},
+        "dataset": {"enum": datasets, "description": "A rule finding or a drift finding."}
+    });
+    object("The event.", event, &[])
+}
+
+/// A change's `event.*` ([`change`]).
+fn change_event() -> Value {
+    let actions: Vec<String> = Part::ALL
+        .iter()
+        .flat_map(|p| Action::ALL.iter().map(move |a| format!("{p}-{a}")))
+        .collect();
+    let event = json!({
+        "kind": {"const": "event", "description": "ECS event kind."},
+        "category": {
+            "type": "array",
+            "items": {"enum": ["network", "process"]},
+            "description": "ECS event categories."
+        },
+        "type": {
+            "type": "array",
+            "items": {"enum": ["connection", "start", "end", "change"]},
+            "description": "ECS event types."
+        },
+        "action": {"enum": actions, "description": "`PART-ACTION`: what changed."},
+        "dataset": {"const": "sockwarden.change", "description": "What the line is."},
+        "id": {"type": "string", "description": "The same for the same change reported twice."}
+    });
+    object("The event.", event, &[])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

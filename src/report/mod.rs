@@ -11,6 +11,7 @@ pub mod table;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::baseline::Category;
@@ -25,10 +26,12 @@ use crate::text::escape_str;
 /// Version of the report JSON document.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// The report document: what a scan found, in every format's common form (docs/report.md).
 pub struct ScanReport {
     /// [`REPORT_SCHEMA_VERSION`].
+    #[schemars(extend("const" = REPORT_SCHEMA_VERSION))]
     pub schema_version: u32,
     /// This tool's name and version.
     pub tool: ToolInfo,
@@ -106,7 +109,8 @@ pub fn render(
 
 /// What the scan could not see: empty `gaps` and `complete: true` unless it ran with
 /// `--allow-partial` and a scope (a namespace, a table, the owners) could not be read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Coverage {
     /// True unless a scope could not be read (only possible with `--allow-partial`).
     pub complete: bool,
@@ -114,7 +118,8 @@ pub struct Coverage {
     pub gaps: Vec<Gap>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// The tool that made the report.
 pub struct ToolInfo {
     /// `sockwarden`.
@@ -123,7 +128,8 @@ pub struct ToolInfo {
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// The report's counts.
 pub struct Summary {
     /// Sockets in the snapshot.
@@ -148,7 +154,8 @@ crate::model::vocabulary! {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// One finding as reported: a rule's match on a socket, or a drift from the baseline.
 pub struct ReportFinding {
     /// The stable id (docs/report.md gives the key text it hashes).
@@ -185,7 +192,8 @@ pub struct ReportFinding {
 
 pub use crate::baseline::Direction;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// The socket a finding is about, as reported.
 pub struct SocketRef {
     /// The table (`tcp`, `unix_stream`, ...).
@@ -233,7 +241,8 @@ pub struct SocketRef {
     pub bpf_len: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 /// A process holding the socket, as reported.
 pub struct ProcessRef {
     /// Process id.
@@ -448,7 +457,8 @@ pub fn build(
 
 /// `scan --since-last` (docs/history.md): the changes since the previous recorded run, and the
 /// findings by whether that run had them too (same id).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SinceLast {
     /// The previous run's id; `None` when the history had no run yet (then every finding is
     /// new and everything is added).

@@ -66,6 +66,98 @@ pub enum Arg {
     List(String),
 }
 
+/// The language as the condition's visitor and seeds read it, by hand because they
+/// are: a non-empty map of `all`/`any` (non-empty lists), `not` and the registry's fields, each
+/// field a [`PredicateSchema`]. Whether an operator suits its field's type and a value parses (a
+/// CIDR, a regex) is the loader's check, located at file:line:col.
+impl schemars::JsonSchema for Condition {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Condition".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let me = generator.subschema_for::<Condition>().to_value();
+        let mut properties = serde_json::Map::new();
+        for key in ["all", "any"] {
+            properties.insert(
+                key.into(),
+                serde_json::json!({"type": "array", "items": me, "minItems": 1}),
+            );
+        }
+        properties.insert("not".into(), me);
+        for f in fields::all() {
+            let mut p = generator.subschema_for::<PredicateSchema>();
+            p.insert("description".into(), f.doc.into());
+            properties.insert(f.name.into(), p.to_value());
+        }
+        schemars::json_schema!({
+            "description": "A condition: `all`, `any`, `not` and field predicates, all of which \
+                must hold.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+            "minProperties": 1
+        })
+    }
+}
+
+/// The schema of what the reader takes under a field: a scalar (`eq`) or a non-empty map of
+/// operators, each with an [`ArgSchema`].
+pub struct PredicateSchema;
+
+impl schemars::JsonSchema for PredicateSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Predicate".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let arg = generator.subschema_for::<ArgSchema>().to_value();
+        let ops: serde_json::Map<String, serde_json::Value> = Op::ALL
+            .iter()
+            .map(|op| (op.name().to_string(), arg.clone()))
+            .collect();
+        schemars::json_schema!({
+            "description": "A value (`eq`), or a map of operators that must all hold.",
+            "anyOf": [
+                {"type": ["string", "integer", "boolean"]},
+                {
+                    "type": "object",
+                    "properties": ops,
+                    "additionalProperties": false,
+                    "minProperties": 1
+                }
+            ]
+        })
+    }
+}
+
+/// The schema of an operator's argument as the reader takes it: a scalar, a non-empty list of scalars (any may match),
+/// or `{list: NAME}`.
+pub struct ArgSchema;
+
+impl schemars::JsonSchema for ArgSchema {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Argument".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let scalar = serde_json::json!({"type": ["string", "integer", "boolean"]});
+        schemars::json_schema!({
+            "description": "A value, a list of values (any may match), or {list: NAME}.",
+            "anyOf": [
+                scalar,
+                {"type": "array", "items": scalar, "minItems": 1},
+                {
+                    "type": "object",
+                    "properties": {"list": {"type": "string"}},
+                    "required": ["list"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(CondVisitor)

@@ -45,8 +45,17 @@ pub fn render_markdown(r: &Rule) -> String {
         out,
         "## Definition\n\nThe rule as it ships (condition, exceptions, examples that `sockwarden rules test` runs):\n"
     );
-    let _ = writeln!(out, "```yaml\n{}\n```", r.text.trim_end());
+    let _ = writeln!(out, "```yaml\n{}\n```", definition(&r.text).trim_end());
     out
+}
+
+/// The rule's text without the editor's `# yaml-language-server: $schema=...` first line
+/// (docs/schema.md), which is for tools, not for the reader of the page.
+fn definition(text: &str) -> &str {
+    match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("# yaml-language-server:") => rest,
+        _ => text,
+    }
 }
 
 /// The lines of `text` that write the node starting at `line`:`col` (1-based): that line and
@@ -103,6 +112,17 @@ pub fn render_index(rs: &RuleSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::excerpt;
+
+    /// The page shows the rule, not the line that points editors at its schema.
+    #[test]
+    fn the_definition_leaves_out_the_editor_line() {
+        let text = "# yaml-language-server: $schema=https://x/rule/v1.json\nid: X\n";
+        assert_eq!(super::definition(text), "id: X\n");
+        assert_eq!(
+            super::definition("id: X\n# yaml-language-server: no\n"),
+            "id: X\n# yaml-language-server: no\n"
+        );
+    }
 
     #[test]
     fn excerpts_take_a_node_and_its_block() {

@@ -21,7 +21,7 @@ use crate::model::{
 
 /// One example of a rule's `examples.match` or `examples.no_match`: a socket, optionally its holder
 /// and the holder's parent. [`ExampleDoc::snapshot`] turns it into a snapshot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleDoc {
     /// The socket; omitted keys take defaults (an established TCP socket by default).
@@ -61,7 +61,7 @@ pub struct ExampleDoc {
 }
 
 /// Host facts of an example.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExHost {
     /// The configured DNS servers (`socket.remote.resolver`).
@@ -83,7 +83,7 @@ crate::model::vocabulary! {
 }
 
 /// The socket of an example. Every key is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExSocket {
     /// As in a snapshot (`tcp`, `udp`, `unix_stream`, `packet_raw`, ...); default `tcp`. The family
@@ -139,7 +139,7 @@ pub struct ExSocket {
 }
 
 /// The `tcp_info` values an example can set; every other counter is 0 or absent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExTcp {
     /// Bytes the peer acknowledged.
@@ -157,7 +157,7 @@ pub struct ExTcp {
 }
 
 /// A process of an example (the holder or its parent). Every key is optional.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExProcess {
     /// Its pid; default 4242 for the holder, 100 for the parent.

@@ -40,7 +40,7 @@ crate::model::vocabulary! {
 }
 
 /// The keys an override may change, and how.
-const OVERRIDABLE: [(&str, &[Mode]); 6] = [
+pub(crate) const OVERRIDABLE: [(&str, &[Mode]); 6] = [
     ("when", &[Mode::Replace]),
     ("exceptions", &[Mode::Append, Mode::Replace]),
     ("severity", &[Mode::Replace]),
@@ -53,7 +53,7 @@ const OVERRIDABLE: [(&str, &[Mode]); 6] = [
 const FIXED: [&str; 5] = ["title", "description", "status", "references", "aggregate"];
 
 /// The examples of an override: either kind may be left out.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraExamples {
     #[serde(default, rename = "match")]
@@ -63,13 +63,14 @@ pub struct ExtraExamples {
 }
 
 /// The YAML form of an override, read once its structure is known to be right.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideDoc {
     /// The rule to change.
     pub id: String,
-    /// How each key changes it.
+    /// How each key changes it: `append` or `replace`, by key.
     #[serde(rename = "override")]
+    #[schemars(schema_with = "modes_schema")]
     pub how: BTreeMap<String, Mode>,
     /// A new condition.
     #[serde(default)]
@@ -82,6 +83,7 @@ pub struct OverrideDoc {
     pub severity: Option<Severity>,
     /// Tags to append or to replace the rule's with.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = super::tags::PATTERN)))]
     pub tags: Option<Vec<String>>,
     /// Switch the rule on or off.
     #[serde(default)]
@@ -89,6 +91,24 @@ pub struct OverrideDoc {
     /// Examples that the rule, as this override leaves it, must match or not.
     #[serde(default)]
     examples: Option<ExtraExamples>,
+}
+
+/// The `override:` mapping as the structure check takes it: only the keys of [`OVERRIDABLE`],
+/// each with the modes it allows, at least one.
+fn modes_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let properties: serde_json::Map<String, serde_json::Value> = OVERRIDABLE
+        .iter()
+        .map(|(key, modes)| {
+            let names: Vec<&str> = modes.iter().map(|m| m.name()).collect();
+            (key.to_string(), serde_json::json!({"enum": names}))
+        })
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+        "minProperties": 1
+    })
 }
 
 impl OverrideDoc {

@@ -114,6 +114,47 @@ impl Lists {
     }
 }
 
+/// The schema of a lists file (docs/schema.md), by hand because the reader takes the file's YAML
+/// events itself: a mapping (an empty file is none) from list name to items (`[a, b]`, nothing
+/// for none) or to `{append: items}` / `{replace: items}`; an item is one scalar. Whether an
+/// item fits the fields that use the list (a CIDR, a port) is checked when the rules link it.
+pub struct ListsFile;
+
+impl schemars::JsonSchema for ListsFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ListsFile".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let items = serde_json::json!({
+            "description": "The list's items (none: an empty list).",
+            "type": ["array", "null"],
+            "items": {"type": ["string", "number", "boolean"]}
+        });
+        let mode = |key: &str, what: &str| {
+            serde_json::json!({
+                "type": "object",
+                "description": what,
+                "properties": {key: items},
+                "required": [key],
+                "additionalProperties": false
+            })
+        };
+        schemars::json_schema!({
+            "description": "Named lists: each name with its items, or `{append: [...]}` to add \
+                to the list of that name loaded before, or `{replace: [...]}`.",
+            "type": ["object", "null"],
+            "additionalProperties": {
+                "anyOf": [
+                    items,
+                    mode("append", "Add the items to the list loaded before this file."),
+                    mode("replace", "Replace the list loaded before this file.")
+                ]
+            }
+        })
+    }
+}
+
 /// A parsed lists file: each name with where it stands, whether its items are appended, and
 /// its items.
 type Parsed = BTreeMap<String, (Item, bool, Vec<Item>)>;

@@ -25,6 +25,7 @@ use condition::LinkError;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +56,7 @@ crate::model::vocabulary! {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 /// How settled a rule is.
 pub enum Status {
@@ -68,6 +69,22 @@ pub enum Status {
 /// A field name, checked against the registry while parsing.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldName(pub &'static FieldDef);
+
+/// A name of the field registry (`sockwarden rules fields`), which the loader checks.
+impl JsonSchema for FieldName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = fields::all().map(|f| f.name).collect();
+        schemars::json_schema!({
+            "description": "A rule field (`sockwarden rules fields`).",
+            "type": "string",
+            "enum": names
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for FieldName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -84,7 +101,7 @@ impl<'de> Deserialize<'de> for FieldName {
 }
 
 /// `aggregate:`: group matching subjects and fire once per group that passes a threshold.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Aggregate {
     /// The group key, e.g. `process.pid`.
@@ -96,7 +113,7 @@ pub struct Aggregate {
     pub count: Threshold,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 /// A count threshold: `gt`, `ge`, or both.
 pub struct Threshold {
@@ -116,10 +133,11 @@ impl Threshold {
 }
 
 /// The YAML form of a rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDoc {
     /// Upper-case letters, digits and dashes; unique across every loaded pack.
+    #[schemars(regex(pattern = r"^[A-Z0-9-]+$"))]
     pub id: String,
     /// One line: what the finding means.
     pub title: String,
@@ -128,9 +146,11 @@ pub struct RuleDoc {
     /// Stable or experimental.
     pub status: Status,
     /// ATT&CK technique ids (`T1059.004`) and `prefix:value` tags (`cis:4.1`, `site:dmz`);
-    /// see [`tags`].
+    /// see [`tags`]. At least one.
+    #[schemars(length(min = 1), inner(regex(pattern = tags::PATTERN)))]
     pub tags: Vec<String>,
-    /// What the rule means, why it matters and how to respond.
+    /// What the rule means, why it matters and how to respond; not blank.
+    #[schemars(regex(pattern = r"\S"))]
     pub description: String,
     #[serde(default)]
     /// Links for the responder (the first becomes SARIF's helpUri).
@@ -154,14 +174,45 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The schema of a rule file (docs/schema.md): an override when it has an `override` key (as
+/// [`layer::is_override`] decides), else a rule. An override sets exactly the keys it declares
+/// under `override:`, as the loader's structure check requires.
+pub struct RuleFile;
+
+impl JsonSchema for RuleFile {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleFile".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let rule = generator.subschema_for::<RuleDoc>();
+        let mut all_of = vec![generator.subschema_for::<layer::OverrideDoc>().to_value()];
+        for (key, _) in layer::OVERRIDABLE {
+            let declared = serde_json::json!({"properties": {"override": {"required": [key]}}});
+            all_of.push(serde_json::json!({"if": {"required": [key]}, "then": declared}));
+            all_of.push(serde_json::json!({
+                "if": {"required": ["override"], "properties": {"override": {"required": [key]}}},
+                "then": {"required": [key]}
+            }));
+        }
+        schemars::json_schema!({
+            "if": {"required": ["override"]},
+            "then": {"allOf": all_of},
+            "else": rule
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 /// A rule's examples.
 pub struct Examples {
     #[serde(rename = "match")]
-    /// Subjects the rule must match.
+    /// Subjects the rule must match: at least one.
+    #[schemars(length(min = 1))]
     pub matches: Vec<ExampleDoc>,
-    /// Subjects the rule must not match.
+    /// Subjects the rule must not match: at least one.
+    #[schemars(length(min = 1))]
     pub no_match: Vec<ExampleDoc>,
 }
 
@@ -752,14 +803,17 @@ fn link_conditions(
     }
 }
 
+/// Whether `id` is a rule id: upper-case letters, digits and dashes, at least one.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Checks that serde cannot express; returns (the key to locate, message).
 fn check_doc(doc: &RuleDoc) -> Option<(&'static str, String)> {
-    let id_ok = !doc.id.is_empty()
-        && doc
-            .id
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
+    if !valid_id(&doc.id) {
         return Some((
             "id",
             format!(

@@ -7,6 +7,10 @@
 
 use super::attack;
 
+/// The shape [`check`] accepts, for the rule schema (whether a technique id is in the ATT&CK
+/// table is the loader's check).
+pub const PATTERN: &str = r"^(T[0-9]{4}(\.[0-9]{3})?|[a-z][a-z0-9_-]*:[A-Za-z0-9._/:-]+)$";
+
 /// Why a tag is refused.
 pub fn check(tag: &str) -> Result<(), String> {
     if attack::looks_like_id(tag) {
@@ -86,6 +90,33 @@ mod tests {
             "9x:y",
         ] {
             assert!(check(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The schema's pattern takes what `check` takes, and refuses what it refuses for its
+    /// shape (a technique id missing from the table is the loader's to refuse).
+    #[test]
+    fn the_schema_pattern_is_the_grammar() {
+        let re = regex::Regex::new(PATTERN).unwrap();
+        for t in [
+            "T1059.004",
+            "T1571",
+            "T1043",
+            "cis:4.1",
+            "site:team/web",
+            "nist-800-53:AC-4",
+            "execution",
+            "CIS:4.1",
+            "cis:",
+            ":x",
+            "site:two words",
+            "t1059",
+            "9x:y",
+            "T1059.04",
+            "T10590",
+        ] {
+            let shape_ok = check(t).is_ok() || attack::looks_like_id(t);
+            assert_eq!(re.is_match(t), shape_ok, "{t}");
         }
     }
 

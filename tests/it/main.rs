@@ -19,6 +19,8 @@
 //! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
 //! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
 //! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
+//! - `schema`: the published JSON Schemas against Python's validator: fixtures, shipped files,
+//!   doc examples and every command's output validate; broken documents fail (issue 20).
 //! - `behaviour`: behaviour rules on real tradecraft (socat, pty.spawn, mkfifo, ssh tunnels, ...)
 //!   against trusted peers, and a public web server whose clients raise nothing.
 //!
@@ -47,6 +49,7 @@ mod reports;
 mod rules_layering;
 mod safety;
 mod scan;
+mod schema;
 mod ss_parity;
 mod static_build;
 mod watch;

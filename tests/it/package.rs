@@ -209,6 +209,16 @@ fn expected_files() -> BTreeMap<String, Option<PathBuf>> {
             Some(repo("rules").join(&rel)),
         );
     }
+    for e in walkdir::WalkDir::new(repo("docs/schema")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "json") {
+            let rel = e.path().strip_prefix(repo("docs/schema")).unwrap();
+            add(
+                format!("/usr/share/sockwarden/schema/{}", rel.display()),
+                Some(e.path().to_path_buf()),
+            );
+        }
+    }
     for e in walkdir::WalkDir::new(repo("docs")) {
         let e = e.unwrap();
         // Markdown pages, and the pictures they show (docs/report-html.png).
@@ -225,9 +235,9 @@ fn expected_files() -> BTreeMap<String, Option<PathBuf>> {
 }
 
 /// The package holds every asset (binary, man pages, completions, conffile, units, rules,
-/// alerting rules, docs, copyright, changelogs, lintian overrides) and nothing else, with
-/// Debian's modes; the only conffile is /etc/sockwarden/config.yaml; lintian reports no tag that
-/// packaging/deb/lintian-overrides does not override (unused overrides are tags too).
+/// JSON Schemas, alerting rules, docs, copyright, changelogs, lintian overrides) and nothing
+/// else, with Debian's modes; the only conffile is /etc/sockwarden/config.yaml; lintian reports
+/// no tag that packaging/deb/lintian-overrides does not override (unused overrides are tags too).
 #[test]
 fn the_debian_package_holds_every_asset_and_passes_lintian() {
     let Some(deb) = deb("the_debian_package_holds_every_asset_and_passes_lintian") else {

@@ -422,16 +422,20 @@ fn issue_15_rules_list_effective_and_explain_show_origins() {
     expect_exit(&out, 0);
     let text = stdout(&out);
     let def = "rules/network/NET-NET-001-untrusted-remote.yaml";
-    // The line of the rule's `when:` (the condition's origin), wherever the file puts it.
-    let when = 1 + std::fs::read_to_string(def)
-        .unwrap()
-        .lines()
-        .position(|l| l.starts_with("when:"))
-        .unwrap();
+    // The lines of the rule's first key (the rule's own origin), `when:` (the condition's) and
+    // `tags:`, wherever the file puts them (after the editor's schema line).
+    let line_of = |key: &str| {
+        1 + std::fs::read_to_string(def)
+            .unwrap()
+            .lines()
+            .position(|l| l.starts_with(key))
+            .unwrap()
+    };
+    let (id, when, tags) = (line_of("id:"), line_of("when:"), line_of("tags:"));
     for row in [
         format!("| severity | low | `{o}:6:1` |"),
-        format!("| enabled | true | `{def}:1:1` |"),
-        format!("| tag | T1071 (Application Layer Protocol) | `{def}:5:8` |"),
+        format!("| enabled | true | `{def}:{id}:1` |"),
+        format!("| tag | T1071 (Application Layer Protocol) | `{def}:{tags}:8` |"),
         format!("| tag | site:dmz | `{o}:9:8` |"),
         format!("| tag | cis:13.6 | `{o}:9:18` |"),
         format!("| exception 1 | below | `{o}:8:5` |"),
