@@ -164,7 +164,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         (loader.join().expect("rule loading panicked"), snap)
     });
     let (rules, baseline) = loaded?;
-    let snap = snap?;
+    let mut snap = snap?;
     partial.check(&snap, "the scan")?;
     // The previous run, read before this scan's own run is recorded.
     let previous = if args.since_last {
@@ -175,6 +175,8 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     if args.record {
         history_cmd::record(&history, &snap)?;
     }
+    // After recording: the history keeps the whole snapshot.
+    let filter = restrict(args.filter.as_deref(), &mut snap)?;
     let t0 = std::time::Instant::now();
     let findings = engine::evaluate(&rules, &snap);
     let t_engine = t0.elapsed();
@@ -182,6 +184,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    rep.coverage.filter = filter;
     undetermined(&rules, &snap, partial, &mut rep)?;
     if let Some(prev) = previous {
         let b = baseline.as_ref();
@@ -207,6 +210,18 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         super::exit_without_freeing(snap);
     }
     Ok(exit_status(args.exit_bits, settings.fail_on.value, &rep))
+}
+
+/// `--filter EXPR`: keeps the sockets the `ss` expression selects (an expression that does
+/// not parse is an error, exit 2); returns the expression for the report's coverage, escaped.
+fn restrict(expr: Option<&str>, snap: &mut crate::model::Snapshot) -> Result<Option<String>> {
+    let Some(expr) = expr else {
+        return Ok(None);
+    };
+    let f = crate::list::filter::compile(expr, &crate::list::filter::lookup::System)
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+    snap.sockets.retain(|s| f.eval(s));
+    Ok(Some(crate::text::escape_str(expr)))
 }
 
 /// Rules that imported evidence leaves undecided (they test a field the evidence does not
