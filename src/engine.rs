@@ -145,7 +145,7 @@ fn build<'r>(c: &'r Condition, memo_conds: &mut Vec<&'r Condition>) -> Node<'r> 
         }
         Condition::Any(v) => Node::Any(order(v.iter().map(|x| build(x, memo_conds)).collect())),
         Condition::Not(x) => Node::Not(Box::new(build(x, memo_conds))),
-        Condition::Pred(_) => Node::Leaf(c),
+        Condition::Pred(_) | Condition::Ss(_) => Node::Leaf(c),
     }
 }
 
@@ -366,6 +366,7 @@ fn fields_of(c: &Condition, out: &mut Vec<&'static str>) {
         Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
         Condition::Not(c) => fields_of(c, out),
         Condition::Pred(p) => out.push(p.field.name),
+        Condition::Ss(_) => out.extend(crate::rules::condition::SS_FIELDS),
     }
 }
 
@@ -396,7 +397,14 @@ fn eval3(c: &Condition, x: &Subject, unknown: &dyn Fn(&str) -> bool) -> Option<b
         }
         Condition::Not(c) => eval3(c, x, unknown).map(|b| !b),
         Condition::Pred(p) if unknown(p.field.name) => None,
-        Condition::Pred(_) => Some(c.eval(x)),
+        Condition::Ss(_)
+            if crate::rules::condition::SS_FIELDS
+                .iter()
+                .any(|f| unknown(f)) =>
+        {
+            None
+        }
+        Condition::Pred(_) | Condition::Ss(_) => Some(c.eval(x)),
     }
 }
 

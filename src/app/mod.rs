@@ -5,6 +5,7 @@ mod baseline_cmd;
 mod history_cmd;
 mod rules_cmd;
 mod scan;
+mod ss_live;
 mod watch;
 
 use std::path::Path;
@@ -262,7 +263,13 @@ fn list_cmd(
     partial: Partial,
     history: &history_cmd::HistoryPath,
 ) -> Result<ExitStatus> {
-    let opts = args.options();
+    let mut opts = args.options();
+    if !opts.numeric && !opts.json {
+        // As ss without -n: ports print as their /etc/services names.
+        opts.services = Some(std::sync::Arc::new(
+            list::filter::lookup::ServiceNames::system(),
+        ));
+    }
     // With --netns, device names and the port range are the namespace's, as with `ss -N`.
     let sel = match (&args.ns.netns, &args.from) {
         (Some(spec), None) => match crate::collect::netns::resolve(spec, Path::new("/proc")) {
@@ -276,9 +283,21 @@ fn list_cmd(
     for note in &sel.notes {
         eprintln!("sockwarden: note: {note}");
     }
+    if opts.summary {
+        // As ss: the summary first; alone (no table flag, no filter words), only the summary.
+        let stat = summary_stat(args)?;
+        output::write_stdout(list::render_summary(&stat).as_bytes())?;
+        if sel.defaults && opts.words.is_empty() {
+            return Ok(ExitStatus::Ok);
+        }
+    }
     if let Some(why) = sel.nothing {
         // ss prints this and exits 0 without listing anything.
         eprintln!("sockwarden: {why}");
+        return Ok(ExitStatus::Ok);
+    }
+    if opts.events {
+        ss_live::follow_events(args, &sel, &opts)?;
         return Ok(ExitStatus::Ok);
     }
     let source = history_cmd::source(args.from.as_deref(), history, || {
@@ -295,10 +314,14 @@ fn list_cmd(
     })?;
     let snap = source.take()?;
     partial.check(&snap, "the listing")?;
-    let selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();
+    let mut selected: Vec<_> = snap.sockets.iter().filter(|s| sel.matches(s)).collect();
+    if opts.kill {
+        selected = ss_live::kill_selected(args, &selected)?;
+    }
     let text = if opts.json {
         list::render_json(&snap, &selected)
     } else {
+        list::ss_order(&mut selected);
         list::render_table(&snap, &selected, &opts)
     };
     output::write_stdout(text.as_bytes())?;
@@ -307,6 +330,24 @@ fn list_cmd(
     }
     exit_without_freeing(snap);
     Ok(ExitStatus::Ok)
+}
+
+/// `list -s`'s counters, from the namespace `list` reads (the live system only).
+fn summary_stat(args: &ListArgs) -> Result<crate::collect::sockstat::SockStat> {
+    use crate::collect::sockstat::SockStat;
+    if args.from.is_some() {
+        anyhow::bail!("-s reads the live system's counters: it cannot be used with --from");
+    }
+    if args.ns.all_netns {
+        anyhow::bail!("-s reads one namespace's counters: use --netns NS, not --all-netns");
+    }
+    let Some(spec) = &args.ns.netns else {
+        return Ok(SockStat::read()?);
+    };
+    let path = crate::collect::netns::resolve(spec, Path::new("/proc"))
+        .map_err(|e| anyhow::anyhow!("--netns {spec}: {e}"))?;
+    Ok(crate::collect::netns::run_in(&path, SockStat::read)
+        .map_err(|e| anyhow::anyhow!("--netns {spec}: {e}"))??)
 }
 
 /// Tells the user on stderr what the snapshot could not see (escaped: a saved snapshot's

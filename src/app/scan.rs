@@ -173,7 +173,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         )
     });
     let (rules, baseline) = loaded?;
-    let snap = snap?;
+    let mut snap = snap?;
     partial.check(&snap, "the scan")?;
     let recorder = recorder.transpose()?;
     // The previous run, read before this scan's own run is recorded.
@@ -182,8 +182,16 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     } else {
         None
     };
-    // The run is hashed on rayon's pool, then written while the rules run there: neither
-    // changes the snapshot.
+    // The history keeps the whole snapshot: with `--filter` the run is written before the
+    // snapshot is restricted; otherwise it is hashed on rayon's pool, then written while the
+    // rules run there (neither changes the snapshot).
+    let mut recorder = recorder;
+    if args.filter.is_some()
+        && let Some(r) = recorder.take()
+    {
+        history_cmd::record(r, &snap)?;
+    }
+    let filter = restrict(args.filter.as_deref(), &mut snap)?;
     let recording = recorder
         .map(|r| history_cmd::Recording::prepare(r, &snap))
         .transpose()?;
@@ -200,6 +208,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
+    rep.coverage.filter = filter;
     undetermined(&rules, &snap, partial, &mut rep)?;
     if let Some(prev) = previous {
         let b = baseline.as_ref();
@@ -225,6 +234,18 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         super::exit_without_freeing(snap);
     }
     Ok(exit_status(args.exit_bits, settings.fail_on.value, &rep))
+}
+
+/// `--filter EXPR`: keeps the sockets the `ss` expression selects (an expression that does
+/// not parse is an error, exit 2); returns the expression for the report's coverage, escaped.
+fn restrict(expr: Option<&str>, snap: &mut crate::model::Snapshot) -> Result<Option<String>> {
+    let Some(expr) = expr else {
+        return Ok(None);
+    };
+    let f = crate::list::filter::compile(expr, &crate::list::filter::lookup::System)
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+    snap.sockets.retain(|s| f.eval(s));
+    Ok(Some(crate::text::escape_str(expr)))
 }
 
 /// Rules that imported evidence leaves undecided (they test a field the evidence does not

@@ -156,6 +156,7 @@ fn listeners_only() -> CollectOptions {
             raw: false,
             unix: false,
             packet: false,
+            netlink: false,
         },
         tcp_states: StateSet::of(&[State::Listen]),
         extensions: false,

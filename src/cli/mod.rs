@@ -281,6 +281,10 @@ pub struct ScanArgs {
     /// `@now` (the latest run) or `@run:ID`: the latest run started at or before TIME.
     #[arg(long, value_name = "SNAPSHOT|@TIME")]
     pub from: Option<PathBuf>,
+    /// Scan only the sockets this `ss` filter expression selects (`"dport = :4444 and dst
+    /// 203.0.113/24"`, docs/list.md); the report's coverage says so.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
     /// Add this scan's snapshot to the history as a run (`--history`); only a complete live
     /// snapshot is recorded.
     #[arg(long, conflicts_with = "from")]
@@ -651,7 +655,7 @@ pub struct ListArgs {
     /// An address family: inet, inet6, link, unix, netlink.
     #[arg(short = 'f', long = "family", value_name = "FAMILY")]
     pub family: Vec<String>,
-    /// Numeric ports (service names are never resolved; accepted for ss compatibility).
+    /// Numbers: ports instead of /etc/services names, netlink protocols, rates in bits.
     #[arg(short = 'n', long, overrides_with = "numeric")]
     pub numeric: bool,
     /// Owning processes (pid, fd), with exe and user.
@@ -681,6 +685,30 @@ pub struct ListArgs {
     /// No header line.
     #[arg(short = 'H', long, overrides_with = "no_header")]
     pub no_header: bool,
+    /// Every socket on one line: -m and -i details follow the columns instead of a
+    /// continuation line.
+    #[arg(short = 'O', long, overrides_with = "oneline")]
+    pub oneline: bool,
+    /// sockwarden's columns ss lacks: with -p, the holders' Exe and User.
+    #[arg(short = 'X', long, overrides_with = "extra")]
+    pub extra: bool,
+    /// Print ss's summary (socket counts from /proc/net/sockstat and snmp) first; alone, only it.
+    #[arg(short = 's', long, overrides_with = "summary")]
+    pub summary: bool,
+    /// Destroy the selected TCP and UDP sockets (SOCK_DESTROY; needs CAP_NET_ADMIN) and print
+    /// those destroyed, as ss -K.
+    #[arg(short = 'K', long, overrides_with = "kill", conflicts_with = "events")]
+    pub kill: bool,
+    /// Print TCP and UDP sockets of the selection as the kernel destroys them, until SIGINT or
+    /// SIGTERM, --count or --duration, as ss -E (needs CAP_NET_ADMIN).
+    #[arg(short = 'E', long, overrides_with = "events")]
+    pub events: bool,
+    /// With -E: stop after this many sockets.
+    #[arg(long, value_name = "N", requires = "events")]
+    pub count: Option<u64>,
+    /// With -E: stop after this long (`30s`, `10m`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, requires = "events")]
+    pub duration: Option<std::time::Duration>,
     /// Print the selected sockets (and their processes) as JSON.
     #[arg(long, overrides_with = "json")]
     pub json: bool,
@@ -712,7 +740,13 @@ impl ListArgs {
             options: self.options,
             bpf: self.bpf,
             no_header: self.no_header,
+            oneline: self.oneline,
+            extra: self.extra,
+            services: None,
             json: self.json,
+            summary: self.summary,
+            kill: self.kill,
+            events: self.events,
             words: self.filter.clone(),
         }
     }

@@ -11,6 +11,8 @@ pub enum Reply {
     Unix,
     /// `struct packet_diag_msg`.
     Packet,
+    /// `struct netlink_diag_msg`.
+    Netlink,
 }
 
 impl std::fmt::Display for Reply {
@@ -19,6 +21,7 @@ impl std::fmt::Display for Reply {
             Reply::Inet => "inet_diag",
             Reply::Unix => "unix_diag",
             Reply::Packet => "packet_diag",
+            Reply::Netlink => "netlink_diag",
         })
     }
 }

@@ -225,6 +225,9 @@ pub fn decode_tcp_info(b: &[u8]) -> Option<TcpInfo> {
         rcv_ooopack: u32_at(224),
         snd_wnd: u32_at(228),
         rcv_wnd: u32_at(232),
+        // A bit field after the window scales, in the byte at 7 since the kernel that added
+        // delivery_rate (4.9).
+        delivery_rate_app_limited: (b.len() >= 168).then(|| b[7] & 1 != 0),
     })
 }
 

@@ -1,7 +1,7 @@
 //! Dumping the socket tables of the calling thread's network namespace.
 //!
 //! One NETLINK_SOCK_DIAG request per table: TCP and UDP over IPv4 and IPv6, raw (through raw_diag,
-//! else /proc/thread-self/net/raw{,6}), unix and packet. The kernel does most of a dump's work
+//! else /proc/thread-self/net/raw{,6}), unix, packet and netlink. The kernel does most of a dump's work
 //! inside `recvmsg` (walking its hash tables and filling replies), so the requests are spread
 //! over two threads, each with its own netlink socket, taking tables biggest first from a shared
 //! counter: a 65k-socket TCP table on one core while UDP, unix and the rest go on the other.
@@ -26,7 +26,7 @@ use netlink_packet_sock_diag::{
 };
 
 use super::netlink::{self, DiagSocket, DumpError};
-use super::{CollectOptions, Warnings, inet, packet, procnet, unix};
+use super::{CollectOptions, Warnings, inet, nldiag, packet, procnet, unix};
 use crate::model::{Family, Protocol, Socket, StateSet};
 
 /// One request.
@@ -40,6 +40,7 @@ enum Table {
     },
     Unix,
     Packet,
+    Netlink,
 }
 
 /// What one table gave.
@@ -80,6 +81,9 @@ fn tables(opts: &CollectOptions) -> Vec<Table> {
     }
     if opts.tables.packet {
         out.push(Table::Packet);
+    }
+    if opts.tables.netlink {
+        out.push(Table::Netlink);
     }
     out
 }
@@ -226,6 +230,15 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
             });
             decode_errors(&mut d.warnings, bad);
             d.source = Some(("packet".into(), source_text(r)));
+        }
+        Table::Netlink => {
+            let mut bad = 0u64;
+            let r = sock.dump_raw(&nldiag::request(), |p| match nldiag::decode_netlink(p) {
+                Ok(s) => d.sockets.push(s),
+                Err(_) => bad += 1,
+            });
+            decode_errors(&mut d.warnings, bad);
+            d.source = Some(("netlink".into(), source_text(r)));
         }
     }
     d

@@ -356,6 +356,8 @@ fn record(
         Kind::Tcp | Kind::Udp | Kind::Raw => inet(&mut c, protocol, state, &mut gives)?,
         Kind::Unix => unix(&mut c, protocol, state, &mut gives)?,
         Kind::Packet => packet(&mut c, protocol, &mut gives)?,
+        // The netid table above never names netlink (`nl` rows are counted as unsupported).
+        Kind::Netlink => return Err((c.col(), "netlink sockets are not imported".to_string())),
     };
     s.recv_q = recv_q;
     s.send_q = send_q;
@@ -398,7 +400,8 @@ fn implied_state(p: Protocol, listening: bool) -> Option<State> {
         | Protocol::Raw
         | Protocol::UnixDgram
         | Protocol::PacketRaw
-        | Protocol::PacketDgram => Some(State::Close),
+        | Protocol::PacketDgram
+        | Protocol::Netlink => Some(State::Close),
         _ if listening => Some(State::Listen),
         _ => None,
     }

@@ -25,8 +25,12 @@
 //!   `link:PROTO[:IFACE]` tests packet sockets, `netlink:PROTO[:PORTID]` netlink sockets, and
 //!   `inet:`/`inet6:` force the family. Any family (prefix, or the last of `-4`/`-6`/`-x`/`-0`/
 //!   `-f`) also makes `ss` list only that family; [`Parsed::family`] says which.
-//! - `dev [=|!=] NAME|INDEX` (an unknown name is an error), `fwmark [=|!=] MARK[/MASK]` and
-//!   `autobound` as in `ss`; `cgroup` is rejected with an error.
+//! - `dev [=|!=] NAME|INDEX` (an unknown name is an error), `fwmark [=|!=] MARK[/MASK]`,
+//!   `cgroup [=|!=] PATH` (a cgroup v2 directory, as given or under the cgroup2 mount: its id)
+//!   and `autobound` as in `ss`.
+//! - A netlink socket's port is its port id (a C `int`: autobound ids are negative; `dport`
+//!   sees -1), its `src` address its protocol number as a 32-bit word (`dst`: zero), and it is
+//!   `autobound` when its port id is negative, as in `ss`'s `netlink_show_one()`.
 //! - TCP and UDP sockets pass `ss`'s two checks: the kernel's bytecode (which also compares the
 //!   address family, so `dst 0.0.0.0/0` keeps IPv4 and v4-mapped sockets only, and is skipped
 //!   entirely when the expression has a `dev`) and the userspace `run_ssfilter()`. Raw sockets
@@ -35,12 +39,12 @@
 mod addr;
 pub mod lookup;
 
-pub use addr::{Ctx, HostCond, HostKind, Prefix};
+pub use addr::{Ctx, HostCond, HostKind, Prefix, ll_proto_name};
 
 use crate::model::{Family, Protocol, Socket};
 
 /// What an expression may start with, for error messages.
-const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, autobound, not or '('";
+const EXPECTED: &str = "sport, dport, src, dst, dev, fwmark, cgroup, autobound, not or '('";
 
 /// An address family as `ss`'s `-f` names it (and as filter prefixes force it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,6 +99,9 @@ pub enum Pred {
     /// `autobound`: a port from the ephemeral range (inclusive), an unnamed or autobound
     /// (`@` and five hex digits) unix socket, an unbound packet socket.
     Auto(u16, u16),
+    /// `cgroup PATH`: the socket was created in this cgroup v2 (by id); only inet sockets
+    /// carry one.
+    Cgroup(u64),
 }
 
 /// A parsed expression, ready to evaluate.
@@ -146,8 +153,14 @@ impl Expr {
 }
 
 /// The port `ss` compares: inet ports, a unix socket's inode (peer inode for `Dst`), a packet
-/// socket's ifindex (0 for `Dst`).
+/// socket's ifindex (0 for `Dst`), a netlink socket's port id as a C `int` (-1 for `Dst`).
 fn ss_port(s: &Socket, side: Side) -> i64 {
+    if let Some(n) = &s.netlink {
+        return match side {
+            Side::Src => i64::from(n.portid as i32),
+            Side::Dst => -1,
+        };
+    }
     if s.protocol.is_unix() {
         return match side {
             Side::Src => s.inode as i64,
@@ -165,10 +178,17 @@ fn ss_port(s: &Socket, side: Side) -> i64 {
 }
 
 /// The address bytes `ss` compares (network order): inet addresses; zeros for an unnamed unix
-/// socket, every unix `Dst` and packet `Dst`; a packet socket's ethertype as a host-order word.
-/// `None` for a named unix socket, where `ss` compares a pointer (treated as never matching).
+/// socket, every unix `Dst`, packet `Dst` and netlink `Dst`; a packet socket's ethertype and a
+/// netlink socket's protocol as a host-order word. `None` for a named unix socket, where `ss`
+/// compares a pointer (treated as never matching).
 fn ss_addr(s: &Socket, side: Side) -> Option<[u8; 16]> {
     let mut out = [0u8; 16];
+    if let Some(n) = &s.netlink {
+        if side == Side::Src {
+            out[..4].copy_from_slice(&u32::from(n.protocol).to_ne_bytes());
+        }
+        return Some(out);
+    }
     if s.protocol.is_unix() {
         let named = side == Side::Src && s.unix.as_ref().is_some_and(|u| u.name.is_some());
         return (!named).then_some(out);
@@ -216,7 +236,14 @@ impl Pred {
                         && (c.port == -1 || c.port == ss_port(s, *side))
                         && proto.is_none_or(|p| *side == Side::Src && ether == Some(p))
                 }
-                HostKind::Netlink(_) => false,
+                HostKind::Netlink(proto) => {
+                    // ss's SCOND/DCOND: the port id, then the protocol as a 32-bit address.
+                    s.protocol.is_netlink()
+                        && (c.port == -1 || c.port == ss_port(s, *side))
+                        && proto.is_none_or(|p| {
+                            ss_addr(s, *side).is_some_and(|a| a[..4] == p.to_ne_bytes())
+                        })
+                }
                 HostKind::Inet => {
                     if c.port != -1 && c.port != ss_port(s, *side) {
                         return false;
@@ -247,6 +274,7 @@ impl Pred {
                 m & mask == *value
             }
             Pred::Auto(lo, hi) => autobound(s, *lo, *hi),
+            Pred::Cgroup(id) => s.cgroup_id.unwrap_or(0) == *id,
         }
     }
 
@@ -275,6 +303,7 @@ impl Pred {
             Pred::Le(side, p) => port(*side) <= i64::from(*p as u16),
             Pred::Dev(_) | Pred::Auto(..) => true,
             Pred::Mark(value, mask) => s.mark.unwrap_or(0) & mask == *value,
+            Pred::Cgroup(id) => s.cgroup_id.unwrap_or(0) == *id,
         }
     }
 }
@@ -293,6 +322,10 @@ fn autobound(s: &Socket, lo: u16, hi: u16) -> bool {
     }
     if s.protocol.is_packet() {
         return s.ifindex.unwrap_or(0) == 0 && s.packet.as_ref().is_none_or(|p| p.ethertype == 0);
+    }
+    if s.protocol.is_netlink() {
+        // Autobound port ids are negative.
+        return ss_port(s, Side::Src) < 0;
     }
     let p = ss_port(s, Side::Src);
     p >= i64::from(lo) && p <= i64::from(hi)
@@ -464,6 +497,23 @@ pub fn parse(tokens: &[String], ctx: &Ctx) -> Result<Option<Parsed>, FilterError
     }))
 }
 
+/// Compiles a whole expression given as one string, outside `list` (`ss:` in a rule, `scan
+/// --filter`): no preferred family, service names from the TCP and UDP databases (an ambiguous
+/// one is an error), no `state`/`exclude` words.
+pub fn compile(text: &str, lookup: &dyn lookup::Lookup) -> Result<Filter, FilterError> {
+    let tokens = tokenize(&[text.to_owned()]);
+    let ctx = Ctx {
+        preferred: None,
+        tcp: true,
+        udp: true,
+        lookup,
+    };
+    match parse(&tokens, &ctx)? {
+        Some(p) => Ok(p.filter),
+        None => Err(FilterError::Truncated),
+    }
+}
+
 /// Why a filter expression did not parse; each names the word at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
@@ -491,9 +541,6 @@ pub enum FilterError {
     /// A parenthesis glued to a word.
     #[error("'{0}': '(' and ')' must be words of their own, as in ss: '( sport = :22 )'")]
     GluedParen(String),
-    /// A key `ss` has that this filter does not (`cgroup`).
-    #[error("'{0}' filters are not supported")]
-    Unsupported(String),
     /// `state`/`exclude` after the expression started.
     #[error("'{0}' must come before the filter expression")]
     LateState(String),
@@ -546,6 +593,12 @@ pub enum FilterError {
     /// A device name that is no device here.
     #[error("dev: cannot find device '{0}' (a name in this namespace, or an index)")]
     Device(String),
+    /// A `cgroup` path that is no cgroup v2 directory.
+    #[error(
+        "cgroup: '{0}' is not a cgroup v2 directory (a path on the cgroup2 filesystem, or \
+         relative to its mount point)"
+    )]
+    Cgroup(String),
     /// A `fwmark` value that is not MARK[/MASK].
     #[error("fwmark: '{0}' is not a mark: expected MARK[/MASK]")]
     Mark(String),
@@ -629,7 +682,7 @@ impl<'a> Parser<'a> {
             Side::Dst
         };
         let op = match w {
-            "src" | "dst" | "sport" | "dport" | "dev" | "fwmark" => self.operator(),
+            "src" | "dst" | "sport" | "dport" | "dev" | "fwmark" | "cgroup" => self.operator(),
             "autobound" => {
                 let (lo, hi) = self.ctx.lookup.port_range();
                 if self.ctx.tcp || self.ctx.udp {
@@ -637,7 +690,6 @@ impl<'a> Parser<'a> {
                 }
                 return Ok(Expr::Pred(Pred::Auto(lo, hi)));
             }
-            "cgroup" => return Err(FilterError::Unsupported(w.to_owned())),
             "state" | "exclude" | "excl" => return Err(FilterError::LateState(w.to_owned())),
             _ if glued(w) => return Err(FilterError::GluedParen(w.to_owned())),
             _ => return Err(FilterError::UnknownWord(w.to_owned())),
@@ -665,6 +717,19 @@ impl<'a> Parser<'a> {
             }
             (_, Some(Op::Lt | Op::Gt | Op::Le | Op::Ge)) => {
                 return Err(FilterError::Ordering(w.to_owned()));
+            }
+            ("cgroup", op) => {
+                let id = self
+                    .ctx
+                    .lookup
+                    .cgroup_id(v)
+                    .ok_or_else(|| FilterError::Cgroup(v.to_owned()))?;
+                let p = Pred::Cgroup(id);
+                if op == Some(Op::Ne) {
+                    not(p)
+                } else {
+                    Expr::Pred(p)
+                }
             }
             ("dev", op) => {
                 let p = Pred::Dev(self.device(v)?);
@@ -724,9 +789,6 @@ impl<'a> Parser<'a> {
             w.to_owned()
         };
         let (cond, fam) = addr::parse_hostcond(key, &word, is_port, &ctx)?;
-        if fam == Some(Af::Netlink) {
-            self.notes.push(NETLINK_NOTE.to_owned());
-        }
         if fam.is_some() {
             self.family = fam;
         }
@@ -748,8 +810,6 @@ impl<'a> Parser<'a> {
 /// The note for `autobound` on TCP/UDP.
 const AUTOBOUND_NOTE: &str = "autobound: sockwarden tests the ephemeral port range only; ss also \
      asks the kernel whether bind() chose the port, so explicitly bound ports in that range differ";
-/// The note for netlink filters.
-pub const NETLINK_NOTE: &str = "netlink sockets are not listed by sockwarden yet";
 
 /// A word with a parenthesis at either end that is not a parenthesis itself.
 fn glued(w: &str) -> bool {

@@ -11,8 +11,10 @@
 //! otherwise.
 
 pub mod filter;
+mod summary;
 mod table;
 
+pub use summary::render_summary;
 pub use table::render_table;
 
 use std::collections::BTreeSet;
@@ -20,7 +22,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::collect::Tables;
-use crate::model::{Family, Process, Protocol, Snapshot, Socket, State, StateSet};
+use crate::model::{Family, Kind, Process, Protocol, Snapshot, Socket, State, StateSet};
 use filter::Af;
 use filter::lookup::Lookup;
 
@@ -58,7 +60,7 @@ pub enum Selector {
 pub struct ListOptions {
     /// Table, family and state flags in command-line order.
     pub selectors: Vec<Selector>,
-    /// `-n`: accepted for `ss` compatibility; service names are never printed anyway.
+    /// `-n`: numbers instead of service names, netlink protocol names and rates with units.
     pub numeric: bool,
     /// `-p`: attribute sockets to processes and show pid, fd, exe and user.
     pub processes: bool,
@@ -74,8 +76,20 @@ pub struct ListOptions {
     pub bpf: bool,
     /// `-H`: no header line.
     pub no_header: bool,
+    /// `-O`: every socket on one line (`-m`/`-i` details on the socket's line).
+    pub oneline: bool,
+    /// `-X`: sockwarden's columns `ss` lacks: with `-p`, the holders' Exe and User.
+    pub extra: bool,
+    /// Service names for ports (`ss` without `-n`); `None` prints numbers.
+    pub services: Option<std::sync::Arc<filter::lookup::ServiceNames>>,
     /// `--json`: print the selected sockets and their processes as JSON instead of a table.
     pub json: bool,
+    /// `-s`: print `ss`'s summary first ([`render_summary`]).
+    pub summary: bool,
+    /// `-K`: destroy the selected TCP and UDP sockets and print those destroyed.
+    pub kill: bool,
+    /// `-E`: print sockets as they are destroyed.
+    pub events: bool,
     /// Trailing words: `state NAME`, `exclude NAME`, and a filter expression.
     pub words: Vec<String>,
 }
@@ -98,7 +112,7 @@ pub mod db {
     pub const PACKET_R: u32 = 1 << 6;
     /// Packet dgram.
     pub const PACKET_DG: u32 = 1 << 7;
-    /// Netlink (not listed by sockwarden yet).
+    /// Netlink.
     pub const NETLINK: u32 = 1 << 8;
     /// DCCP, SCTP, MPTCP, vsock stream and dgram, XDP, TIPC: tables sockwarden does not list.
     pub const OTHER: [u32; 7] = [1 << 9, 1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15];
@@ -109,7 +123,7 @@ pub mod db {
     /// The inet tables: TCP, UDP, raw, DCCP, SCTP, MPTCP.
     pub const INET: u32 = TCP | UDP | RAW | OTHER[0] | OTHER[1] | OTHER[2];
     /// The tables sockwarden lists.
-    pub const LISTED: u32 = TCP | UDP | RAW | UNIX | PACKET;
+    pub const LISTED: u32 = TCP | UDP | RAW | UNIX | PACKET | NETLINK;
 }
 
 /// `-A` names and their tables (`filter_db_parse()`); the `OTHER` ones list nothing here.
@@ -273,7 +287,7 @@ impl SsFilter {
             "xdp" => (fam::XDP, None),
             _ => return Err(SelectionError::Family(f.to_owned())),
         };
-        if !matches!(f, "inet" | "inet6" | "link" | "unix") {
+        if !matches!(f, "inet" | "inet6" | "link" | "unix" | "netlink") {
             self.notes
                 .push(format!("sockwarden does not list {f} sockets"));
         }
@@ -379,6 +393,8 @@ pub struct Selection {
     pub unix: bool,
     /// Whether packet sockets' family is selected.
     pub packet: bool,
+    /// Whether netlink sockets' family is selected.
+    pub netlink: bool,
     /// The one inet family `ss` asks sock_diag for TCP and UDP sockets, when the last of
     /// `-4`/`-6`/`-x`/`-0`/`-f` is `inet` or `inet6` (`inet_show_netlink()`): `-4 -6` lists IPv6
     /// TCP/UDP sockets only, but raw sockets (read from /proc/net/raw*) of both families.
@@ -398,6 +414,9 @@ pub struct Selection {
     pub notes: Vec<String>,
     /// Why nothing is listed, when `ss` would print only this message (and exit 0).
     pub nothing: Option<&'static str>,
+    /// No table, family or `-A` flag was given (`ss`'s `do_default`): `-s` then prints the
+    /// summary only, when no filter words follow.
+    pub defaults: bool,
 }
 
 /// Why the flags and words select nothing that can be listed.
@@ -450,6 +469,7 @@ impl Selection {
         for s in &opts.selectors {
             f.apply(s)?;
         }
+        let defaults = f.do_default;
         let tokens = filter::tokenize(&opts.words);
         let i = f.state_words(&tokens)?;
         if f.do_default {
@@ -487,7 +507,9 @@ impl Selection {
             f.families = af_bit(af);
             f.preferred = Some(af);
         }
-        Ok(f.into_selection(parsed, nothing))
+        let mut sel = f.into_selection(parsed, nothing);
+        sel.defaults = defaults;
+        Ok(sel)
     }
 
     /// Whether a socket is kept: its table and family selected, its state in `states`, and the
@@ -503,12 +525,21 @@ impl Selection {
             // ss 6.1 never tells packet_raw from packet_dgram: either lists every packet socket
             // (packet_show_sock() does not look, packet_show_line() looks too early).
             Protocol::PacketRaw | Protocol::PacketDgram => (db::PACKET, self.packet),
+            Protocol::Netlink => (db::NETLINK, self.netlink),
         };
         self.nothing.is_none()
             && self.dbs & table != 0
             && family
             && self.states.contains(s.state)
             && self.filter.as_ref().is_none_or(|f| f.eval(s))
+    }
+
+    /// Whether a socket the kernel reports destroyed (`-E`) is printed: as [`Selection::matches`]
+    /// without the states (`ss -E` does not look at them: a destroyed socket is CLOSE).
+    pub fn matches_event(&self, s: &Socket) -> bool {
+        let mut probe = self.clone();
+        probe.states = StateSet::ALL;
+        probe.matches(s)
     }
 
     fn diag_family(&self, s: &Socket) -> bool {
@@ -546,11 +577,12 @@ impl SsFilter {
         nothing: Option<&'static str>,
     ) -> Selection {
         let has = |bit: u32| self.families & bit != 0;
-        let (ipv4, ipv6, unix, packet) = (
+        let (ipv4, ipv6, unix, packet, netlink) = (
             has(fam::INET),
             has(fam::INET6),
             has(fam::UNIX),
             has(fam::PACKET),
+            has(fam::NETLINK),
         );
         let dbs = self.dbs;
         let tables = Tables {
@@ -559,6 +591,9 @@ impl SsFilter {
             raw: dbs & db::RAW != 0 && (ipv4 || ipv6),
             unix: dbs & db::UNIX != 0 && unix,
             packet: dbs & db::PACKET != 0 && packet,
+            // As ss's netlink_show(): netlink sockets are all UNCONN, so they are dumped only
+            // when that state is shown.
+            netlink: dbs & db::NETLINK != 0 && netlink && self.states.contains(State::Close),
         };
         let (filter, mut notes) = match parsed {
             Some(p) => (Some(p.filter), p.notes),
@@ -573,6 +608,7 @@ impl SsFilter {
             ipv6,
             unix,
             packet,
+            netlink,
             diag_family: match self.preferred {
                 Some(Af::Inet) => Some(Family::Inet),
                 Some(Af::Inet6) => Some(Family::Inet6),
@@ -582,6 +618,7 @@ impl SsFilter {
             filter,
             notes,
             nothing,
+            defaults: false,
         }
     }
 }
@@ -613,6 +650,25 @@ pub fn render_json(snap: &Snapshot, sockets: &[&Socket]) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// `ss`'s table order: it prints netlink, then packet, unix, raw, UDP and TCP sockets
+/// (`main()` in misc/ss.c). Within a table the snapshot's order is kept.
+pub fn ss_table_rank(p: Protocol) -> u8 {
+    match p.kind() {
+        Kind::Netlink => 0,
+        Kind::Packet => 1,
+        Kind::Unix => 2,
+        Kind::Raw => 3,
+        Kind::Udp => 4,
+        Kind::Tcp => 5,
+    }
+}
+
+/// Puts the selected sockets in `ss`'s order: by namespace (with `--all-netns`), then by table
+/// ([`ss_table_rank`]); a stable sort, so each table keeps the snapshot's order.
+pub fn ss_order(sockets: &mut [&Socket]) {
+    sockets.sort_by_key(|s| (s.netns, ss_table_rank(s.protocol)));
 }
 
 /// Builders for hand-made snapshots, shared by the tests of this module's files.
@@ -676,6 +732,9 @@ pub(crate) mod fixtures {
         if protocol.is_unix() {
             return unix(protocol, state, w.get(2).map(|n| n.as_bytes()), 1);
         }
+        if protocol.is_netlink() {
+            return netlink(w.get(2).copied().unwrap_or("0:0"));
+        }
         let family = if protocol.is_packet() {
             Family::Packet
         } else if w[2].starts_with('[') {
@@ -688,6 +747,22 @@ pub(crate) mod fixtures {
             s.local = Some(endpoint(w[2]));
             s.remote = Some(endpoint(w[3]));
         }
+        s
+    }
+
+    /// A netlink socket from `"PROTO:PORTID"` (numbers; the port id may be negative); inode 1.
+    pub fn netlink(spec: &str) -> Socket {
+        let (proto, port) = spec.split_once(':').expect("PROTO:PORTID");
+        let mut s = Socket::new(Protocol::Netlink, Family::Netlink, State::Close, 1);
+        s.netlink = Some(Box::new(NetlinkInfo {
+            protocol: proto.parse().expect("protocol"),
+            r#type: "raw".into(),
+            portid: port.parse::<i32>().expect("port id") as u32,
+            dst_portid: None,
+            dst_group: None,
+            groups: Vec::new(),
+            flags: None,
+        }));
         s
     }
 
@@ -743,6 +818,8 @@ pub(crate) mod fixtures {
                 'o' => &mut o.options,
                 'b' => &mut o.bpf,
                 'H' => &mut o.no_header,
+                'O' => &mut o.oneline,
+                'X' => &mut o.extra,
                 other => panic!("unknown test flag {other}"),
             } = true;
         }
@@ -768,7 +845,15 @@ mod tests {
 
     #[test]
     fn tables_follow_ss() {
-        assert_eq!(sel("", "").tables, Tables::ALL);
+        assert_eq!(
+            sel("", "").tables,
+            Tables {
+                netlink: false,
+                ..Tables::ALL
+            },
+            "netlink sockets are UNCONN: not dumped for SS_CONN"
+        );
+        assert_eq!(sel("a", "").tables, Tables::ALL);
         let t = sel("t", "").tables;
         assert!(t.tcp && !t.udp && !t.raw && !t.unix && !t.packet);
         let four = sel("4", "");
@@ -917,7 +1002,9 @@ mod tests {
                 .contains("'tcpp' is not a socket table")
         );
         let nl = q(vec![Selector::Family("netlink".into())], "");
-        assert!(nl.notes.iter().any(|n| n.contains("netlink")));
+        assert!(nl.notes.is_empty() && nl.netlink && nl.tables.netlink);
+        assert!(nl.matches(&sock("nl UNCONN")) && !nl.matches(&ux));
+        assert!(!nl.tables.tcp && !nl.tables.unix);
         let x4 = q(vec![Selector::Ipv4, Selector::Unix], "src /x*");
         assert!(
             x4.unix && !x4.ipv4,
@@ -943,6 +1030,76 @@ mod tests {
             s.matches(&t6) && !s.matches(&t4),
             "a prefix is the last family"
         );
+    }
+
+    #[test]
+    fn netlink_sockets_follow_ss_tables_states_and_filters() {
+        let kernel = sock("nl UNCONN 0:0");
+        let ss = sock("nl UNCONN 4:4242");
+        let auto = sock("nl UNCONN 16:-4123");
+        assert!(sel("a", "").matches(&kernel), "ss -a lists netlink");
+        assert!(!sel("", "").matches(&kernel), "UNCONN: not without -a/-l");
+        assert!(sel("l", "").matches(&kernel));
+        assert!(!sel("ta", "").matches(&kernel) && !sel("xa", "").matches(&kernel));
+        let q = |query: &str, words: &str| {
+            let mut o = opts("a", words);
+            o.selectors.push(Selector::Query(query.into()));
+            Selection::parse(&o).unwrap()
+        };
+        assert!(q("netlink", "").matches(&ss) && !q("all,!netlink", "").matches(&ss));
+        let p = sel("a", "src netlink:tcpdiag");
+        assert!(p.matches(&ss) && !p.matches(&kernel) && !p.matches(&auto));
+        assert!(
+            p.netlink && !p.unix && !p.ipv4,
+            "the prefix narrows the families"
+        );
+        assert!(sel("a", "src netlink:rtnl:kernel").matches(&kernel));
+        assert!(!sel("a", "src netlink:rtnl:kernel").matches(&ss));
+        assert!(sel("a", "src netlink:*:4242").matches(&ss));
+        assert!(sel("a", "src netlink:16").matches(&auto));
+        assert!(
+            sel("a", "sport = :4242").matches(&ss),
+            "the port id is the port"
+        );
+        assert!(
+            sel("a", "sport < :0").matches(&auto),
+            "autobound ids are negative"
+        );
+        assert!(sel("a", "autobound").matches(&auto) && !sel("a", "autobound").matches(&ss));
+        assert!(!sel("a", "dport = :0").matches(&kernel), "dport is -1");
+        assert!(sel("a", "dport < :0").matches(&kernel));
+        assert!(
+            sel("a", "dst netlink:rtnl").matches(&ss),
+            "dst compares protocol 0 with a zero address, as ss"
+        );
+        assert!(!sel("a", "dst netlink:genl").matches(&auto));
+        assert!(
+            sel("a", "src 16.0.0.0/8").matches(&auto),
+            "ss's address bytes"
+        );
+        assert!(!sel("a", "src 127.0.0.1").matches(&kernel));
+        let e = err("a", "src netlink:nosuch");
+        assert!(e.contains("netlink:nosuch"), "{e}");
+        assert!(err("a", "src netlink:256").contains("netlink:256"));
+    }
+
+    #[test]
+    fn tables_print_in_ss_order() {
+        let snap = snapshot(
+            vec![
+                sock("tcp ESTAB 10.0.0.1:22 10.0.0.2:5000"),
+                sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0"),
+                sock("raw UNCONN 0.0.0.0:1 0.0.0.0:0"),
+                sock("u_str LISTEN /run/a"),
+                sock("p_raw UNCONN"),
+                sock("nl UNCONN 0:0"),
+            ],
+            Vec::new(),
+        );
+        let mut all: Vec<&Socket> = snap.sockets.iter().collect();
+        ss_order(&mut all);
+        let netids: Vec<&str> = all.iter().map(|s| s.protocol.netid()).collect();
+        assert_eq!(netids, ["nl", "p_raw", "u_str", "raw", "udp", "tcp"]);
     }
 
     #[test]

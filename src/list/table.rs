@@ -3,21 +3,29 @@
 //!
 //! Columns are `Netid` (when more than one table is selected), `State` (when more than one state
 //! can show), `Recv-Q`, `Send-Q`, `Local Address:Port`, `Peer Address:Port` and, with `-p`,
-//! `Process` (`users:(("comm",pid=N,fd=N),...)` as in `ss`) plus two columns `ss` lacks: `Exe`
-//! (the holders' executables, `PATH (deleted)` when unlinked, memfd paths as the kernel names
-//! them) and `User` (name, else uid). A missing value under `-p` is `-` (no holder) or `?` (holder
-//! not readable), so every row has the same number of columns. Widths are computed over all rows;
+//! `Process` (`users:(("comm",pid=N,fd=N),...)` as in `ss`), and with `-X` two columns `ss`
+//! lacks: `Exe` (the holders' executables, `PATH (deleted)` when unlinked, memfd paths as the
+//! kernel names them) and `User` (name, else uid). A missing value under `-p` is `-` (no holder)
+//! or `?` (holder not readable), so every row has the same number of columns. Widths are computed over all rows;
 //! the last column is not padded; addresses are right-aligned against their port as in `ss`.
 //!
+//! As `ss`, `-m` and `-i` details of TCP, UDP and raw sockets go on a TAB-indented continuation
+//! line, and `-O` keeps every socket on one line (greppable); the other details (`-e -o -b`)
+//! follow the columns on the socket's line.
+//!
 //! Deliberate differences from `ss`:
-//! - One socket is always one line: the `-e -o -m -i -b` details follow the columns on the same
-//!   line (like `ss -O`), where `ss` puts some on TAB-indented continuation lines. This keeps the
-//!   output greppable.
+//! - Packet sockets' `-e` details are `uid ino sk ver fanout` on the socket's line, where `ss`
+//!   prints `ver cpy_thresh flags` and the rings on continuation lines.
 //! - Every string that an attacker can choose (comm, exe, unix names, user and interface names,
 //!   and anything read back from a snapshot file) goes through [`crate::text::escape`], so no
 //!   control character, ESC, newline or bidi override reaches the terminal; `"` in a comm is
 //!   written `\"`. `ss` prints unix names raw.
-//! - Ports, ethertypes and hosts are always numeric (`-n` is implied).
+//! - Without `-n`, TCP and UDP ports outside the ephemeral range print as their /etc/services
+//!   names (`ssh`, `http`) and packet sockets' ethertypes as iproute2's names (`ip`, `ipv6`),
+//!   as `ss`; raw sockets' protocol numbers and hosts are always numeric (`-r` is not
+//!   implemented).
+//! - `-p` shows `ss`'s Process column; `-X` adds sockwarden's Exe (the holders' executables,
+//!   `PATH (deleted)` when unlinked) and User columns.
 //! - Every column, `Recv-Q`/`Send-Q` included, is as wide as its widest cell (the header too,
 //!   unless `-H`); `ss` always pads the queues to 6.
 
@@ -27,7 +35,7 @@ use std::net::IpAddr;
 use super::{ListOptions, Selection, filter::unix_name};
 use rayon::prelude::*;
 
-use crate::model::{Family, Snapshot, Socket, State};
+use crate::model::{Family, Protocol, Snapshot, Socket, State};
 use crate::text::{escape, escape_str};
 
 /// Prints the selected sockets, in the order given, as `ss` would (see the module docs).
@@ -50,8 +58,16 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
         "Port",
     ]);
     if opts.processes {
-        cols.extend(["Process", "Exe", "User"]);
+        cols.push("Process");
+        if opts.extra {
+            cols.extend(["Exe", "User"]);
+        }
     }
+    let ports = PortNames {
+        names: opts.services.as_deref().filter(|_| !opts.numeric),
+        ephemeral: snap.meta.ip_local_port_range.unwrap_or((1024, 4999)),
+        numeric: opts.numeric,
+    };
     // Rows are built in parallel: formatting 100k rows is most of `list`'s own time. Each row is
     // one string with its cell boundaries (one allocation per row, not one per cell).
     let rows = sockets.par_iter().map(|s| {
@@ -67,10 +83,17 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
         }
         r.cell(|o| push_num(o, s.recv_q));
         r.cell(|o| push_num(o, s.send_q));
-        addresses(&mut r, s);
+        if s.protocol.is_netlink() {
+            netlink_addresses(&mut r, snap, s, opts.numeric);
+        } else {
+            addresses(&mut r, s, &ports);
+        }
         if opts.processes {
-            for h in holders(snap, s) {
-                r.cell(|o| o.push_str(&h));
+            let [users, exes, names] = holders(snap, s);
+            r.cell(|o| o.push_str(&users));
+            if opts.extra {
+                r.cell(|o| o.push_str(&exes));
+                r.cell(|o| o.push_str(&names));
             }
         }
         details(&mut r.text, s, opts);
@@ -196,8 +219,36 @@ fn push_inet_addr(o: &mut String, a: IpAddr, v6only: bool) {
     }
 }
 
+/// How ports print: service names (without `-n`) outside the ephemeral range, as `ss`'s
+/// `resolve_service()`, else numbers.
+struct PortNames<'a> {
+    names: Option<&'a super::filter::lookup::ServiceNames>,
+    ephemeral: (u16, u16),
+    /// `-n`: packet sockets' ethertypes as numbers too.
+    numeric: bool,
+}
+
+impl PortNames<'_> {
+    fn push(&self, o: &mut String, s: &Socket, port: u16) {
+        let proto = match s.protocol {
+            Protocol::Tcp => Some("tcp"),
+            Protocol::Udp => Some("udp"),
+            _ => None,
+        };
+        let (lo, hi) = self.ephemeral;
+        let name = match (self.names, proto) {
+            (Some(n), Some(p)) if !(lo..=hi).contains(&port) => n.name(port, p),
+            _ => None,
+        };
+        match name {
+            Some(n) => o.push_str(&escape_str(n)),
+            None => push_num(o, port),
+        }
+    }
+}
+
 /// Four cells: local address (with its separator), local port, peer address, peer port.
-fn addresses(r: &mut Row, s: &Socket) {
+fn addresses(r: &mut Row, s: &Socket, ports: &PortNames) {
     if s.protocol.is_unix() {
         let name = unix_name(s).map_or("*".into(), |n| escape(&n));
         let peer = s.unix.as_ref().and_then(|u| u.peer).unwrap_or(0);
@@ -214,9 +265,12 @@ fn addresses(r: &mut Row, s: &Socket) {
         r.cell(|o| {
             match s.packet.as_ref().map(|p| p.ethertype) {
                 Some(3) | None => o.push('*'),
-                Some(n) => {
-                    let _ = write!(o, "[{n}]");
-                }
+                Some(n) => match super::filter::ll_proto_name(n).filter(|_| !ports.numeric) {
+                    Some(name) => o.push_str(name),
+                    None => {
+                        let _ = write!(o, "[{n}]");
+                    }
+                },
             }
             o.push(':');
         });
@@ -241,9 +295,56 @@ fn addresses(r: &mut Row, s: &Socket) {
             o.push(':');
         });
         r.cell(|o| match e {
-            Some(e) if e.port != 0 => push_num(o, e.port),
+            Some(e) if e.port != 0 => ports.push(o, s, e.port),
             _ => o.push('*'),
         });
+    }
+}
+
+/// A netlink socket's four cells, as `ss`'s `netlink_show_one()`: `PROTO:PORT` where PROTO is
+/// `ss`'s name for the protocol and PORT `kernel` for port id 0, `*` for -1, `COMM/PID` when
+/// the snapshot has a process whose pid is the port id, else the number (with `-n`: both
+/// numbers); the peer is `GROUP:PORTID` for a connected socket, else `*`.
+fn netlink_addresses(r: &mut Row, snap: &Snapshot, s: &Socket, numeric: bool) {
+    let Some(n) = s.netlink.as_deref() else {
+        for _ in 0..4 {
+            r.cell(|o| o.push('*'));
+        }
+        return;
+    };
+    let port = n.portid as i32;
+    r.cell(|o| {
+        match crate::model::netlink_protocol_name(n.protocol).filter(|_| !numeric) {
+            Some(name) => o.push_str(name),
+            None => push_num(o, n.protocol),
+        }
+        o.push(':');
+    });
+    r.cell(|o| match port {
+        -1 => o.push('*'),
+        0 if !numeric => o.push_str("kernel"),
+        p if p > 0 && !numeric => match snap.process(p as u32) {
+            Some(holder) => {
+                o.push_str(&escape(&holder.comm.0));
+                o.push('/');
+                push_num(o, p);
+            }
+            None => push_num(o, p),
+        },
+        p => push_num(o, p),
+    });
+    match (n.dst_group, n.dst_portid) {
+        (Some(group), Some(peer)) => {
+            r.cell(|o| {
+                push_num(o, group);
+                o.push(':');
+            });
+            r.cell(|o| push_num(o, peer as i32));
+        }
+        _ => {
+            r.cell(|o| o.push('*'));
+            r.cell(|_| {});
+        }
     }
 }
 
@@ -295,11 +396,15 @@ fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
             }
             o.push_str(&arrows(s));
         }
+        // As ss: memory and tcp_info on a continuation line (`\n\t`), unless -O.
+        if (opts.memory || (opts.info && s.protocol != Protocol::Udp)) && !opts.oneline {
+            o.push_str("\n\t");
+        }
         if opts.memory {
             skmem(o, s);
         }
         if opts.info {
-            tcp_info(o, s);
+            tcp_info(o, s, opts.numeric);
         }
     } else if s.protocol.is_unix() {
         if opts.memory {
@@ -318,6 +423,22 @@ fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
                     let _ = write!(o, " {p}");
                 }
             }
+        }
+    } else if let Some(n) = s.netlink.as_deref() {
+        if opts.extended {
+            // ss prints the groups' first `unsigned long` with %08x: its low 32 bits. The
+            // netlink_diag path has no sk and cb addresses: ss prints 0.
+            let low: u32 = n
+                .groups
+                .iter()
+                .filter(|&&g| (1..=32).contains(&g))
+                .fold(0, |m, g| m | 1 << (g - 1));
+            let _ = write!(o, " sk=0 cb=0 groups=0x{low:08x}");
+        }
+        if opts.memory {
+            // ss prints a tab before a netlink socket's memory, on the same line.
+            o.push('\t');
+            skmem(o, s);
         }
     } else {
         let packet = s.packet.as_ref();
@@ -418,10 +539,20 @@ fn skmem(o: &mut String, s: &Socket) {
 
 /// C's `%g`: six significant digits, trailing zeros removed.
 fn fmt_g(v: f64) -> String {
+    fmt_gp(v, 6)
+}
+
+/// C's `%.Pg`: `p` significant digits, trailing zeros removed, exponent form outside
+/// 1e-4..1e`p`.
+fn fmt_gp(v: f64, p: i32) -> String {
     if v == 0.0 || !v.is_finite() {
         return format!("{v}");
     }
-    let exp = v.abs().log10().floor() as i32;
+    // The exponent after rounding to p digits (999.95 at %.3g is 1e+03).
+    let rounded: f64 = format!("{v:.*e}", (p - 1).max(0) as usize)
+        .parse()
+        .unwrap_or(v);
+    let exp = rounded.abs().log10().floor() as i32;
     let trim = |s: String| -> String {
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -429,11 +560,25 @@ fn fmt_g(v: f64) -> String {
             s
         }
     };
-    if !(-4..6).contains(&exp) {
-        let m = trim(format!("{:.5}", v / 10f64.powi(exp)));
+    if !(-4..p).contains(&exp) {
+        let m = trim(format!("{:.*}", (p - 1) as usize, v / 10f64.powi(exp)));
         return format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
-    trim(format!("{:.*}", (5 - exp).max(0) as usize, v))
+    trim(format!("{:.*}", (p - 1 - exp).max(0) as usize, v))
+}
+
+/// `ss`'s `sprint_bw()`: bits per second, `%.0f` with `-n`, else three significant digits
+/// and a k/M/G/T suffix.
+fn bw(v: f64, numeric: bool) -> String {
+    if numeric {
+        return format!("{v:.0}");
+    }
+    for (unit, scale) in [("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)] {
+        if v >= scale {
+            return format!("{}{unit}", fmt_gp(v / scale, 3));
+        }
+    }
+    fmt_g(v)
 }
 
 fn num(o: &mut String, name: &str, v: u64) {
@@ -443,7 +588,8 @@ fn num(o: &mut String, name: &str, v: u64) {
 }
 
 /// A selection of `tcp_info`, in `ss`'s order and with its formats; zero values are left out.
-fn tcp_info(o: &mut String, s: &Socket) {
+/// The rates follow `-n` as in `ss` (`send 12.3Mbps`, with `-n` `send 12345678bps`).
+fn tcp_info(o: &mut String, s: &Socket, numeric: bool) {
     let Some(t) = &s.tcp_info else {
         return;
     };
@@ -492,11 +638,39 @@ fn tcp_info(o: &mut String, s: &Socket) {
     num(o, "segs_in", opt(t.segs_in));
     num(o, "data_segs_out", opt(t.data_segs_out));
     num(o, "data_segs_in", opt(t.data_segs_in));
+    if t.rtt > 0 && t.snd_mss > 0 && t.snd_cwnd > 0 {
+        let send = f64::from(t.snd_cwnd) * f64::from(t.snd_mss) * 8_000_000.0 / f64::from(t.rtt);
+        let _ = write!(o, " send {}bps", bw(send, numeric));
+    }
     num(o, "lastsnd", t.last_data_sent.into());
     num(o, "lastrcv", t.last_data_recv.into());
     num(o, "lastack", t.last_ack_recv.into());
+    if let Some(p) = t.pacing_rate.filter(|&p| p != 0 && p != u64::MAX) {
+        let _ = write!(o, " pacing_rate {}bps", bw(p as f64 * 8.0, numeric));
+        if let Some(m) = t.max_pacing_rate.filter(|&m| m != 0 && m != u64::MAX) {
+            let _ = write!(o, "/{}bps", bw(m as f64 * 8.0, numeric));
+        }
+    }
+    if let Some(d) = t.delivery_rate.filter(|&d| d != 0) {
+        let _ = write!(o, " delivery_rate {}bps", bw(d as f64 * 8.0, numeric));
+    }
     num(o, "delivered", opt(t.delivered));
     num(o, "delivered_ce", opt(t.delivered_ce));
+    if t.delivery_rate_app_limited == Some(true) {
+        o.push_str(" app_limited");
+    }
+    if let Some(busy) = t.busy_time.filter(|&b| b != 0) {
+        let _ = write!(o, " busy:{}ms", busy / 1000);
+        for (name, v) in [
+            ("rwnd_limited", t.rwnd_limited),
+            ("sndbuf_limited", t.sndbuf_limited),
+        ] {
+            if let Some(v) = v.filter(|&v| v != 0) {
+                let pct = 100.0 * v as f64 / busy as f64;
+                let _ = write!(o, " {name}:{}ms({pct:.1}%)", v / 1000);
+            }
+        }
+    }
     num(o, "unacked", t.unacked.into());
     let total = t.total_retrans.unwrap_or(0);
     if t.retrans != 0 || total != 0 {

@@ -21,8 +21,8 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use super::{
-    BpfInsn, ByteString, Endpoint, Owner, PacketInfo, SkMemInfo, Snapshot, Socket, TcpInfo, Timer,
-    UnixInfo,
+    BpfInsn, ByteString, Endpoint, NetlinkInfo, Owner, PacketInfo, SkMemInfo, Snapshot, Socket,
+    TcpInfo, Timer, UnixInfo,
 };
 
 /// Sockets per batch, and batches encoded at once: 4 buffers of ~2 MB (TCP sockets with
@@ -106,6 +106,7 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
         cgroup_id,
         unix,
         packet,
+        netlink,
         owners,
         netns,
     } = s;
@@ -141,6 +142,7 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     opt_num(out, b",\"cgroup_id\":", *cgroup_id);
     part(out, b",\"unix\":", unix, |o, u| unix_json(o, u));
     part(out, b",\"packet\":", packet, |o, p| packet_json(o, p));
+    part(out, b",\"netlink\":", netlink, |o, n| netlink_json(o, n));
     out.extend_from_slice(b",\"owners\":[");
     for (i, Owner { pid, fd }) in owners.iter().enumerate() {
         out.extend_from_slice(if i == 0 { b"{\"pid\":" } else { b",{\"pid\":" });
@@ -302,6 +304,7 @@ fn tcp_info_fields(out: &mut impl Sink, t: &TcpInfo) {
         rcv_ooopack,
         snd_wnd,
         rcv_wnd,
+        delivery_rate_app_limited,
     } = t;
     fields!(out; state, ca_state, retransmits, probes, backoff, options, snd_wscale, rcv_wscale,
         rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans, last_data_sent, last_ack_sent,
@@ -311,6 +314,11 @@ fn tcp_info_fields(out: &mut impl Sink, t: &TcpInfo) {
         bytes_received, segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out,
         delivery_rate, busy_time, rwnd_limited, sndbuf_limited, delivered, delivered_ce,
         bytes_sent, bytes_retrans, dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd);
+    match delivery_rate_app_limited {
+        Some(true) => out.put(b",\"delivery_rate_app_limited\":true"),
+        Some(false) => out.put(b",\"delivery_rate_app_limited\":false"),
+        None => {}
+    }
     out.byte(b'}');
 }
 
@@ -398,6 +406,36 @@ fn packet_json(out: &mut Vec<u8>, p: &PacketInfo) {
         }
         out.push(b']');
     }
+    out.push(b'}');
+}
+
+fn netlink_json(out: &mut Vec<u8>, n: &NetlinkInfo) {
+    let NetlinkInfo {
+        protocol,
+        r#type,
+        portid,
+        dst_portid,
+        dst_group,
+        groups,
+        flags,
+    } = n;
+    field(out, b"{\"protocol\":", *protocol);
+    out.extend_from_slice(b",\"type\":");
+    string(out, r#type);
+    field(out, b",\"portid\":", *portid);
+    opt_num(out, b",\"dst_portid\":", *dst_portid);
+    opt_num(out, b",\"dst_group\":", *dst_group);
+    if !groups.is_empty() {
+        out.extend_from_slice(b",\"groups\":[");
+        for (i, g) in groups.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            num(out, *g);
+        }
+        out.push(b']');
+    }
+    opt_num(out, b",\"flags\":", *flags);
     out.push(b'}');
 }
 

@@ -250,6 +250,9 @@ vocabulary! {
         /// Packet sockets (AF_PACKET): link-layer frames, as tcpdump, DHCP clients and IDS sensors
         /// use.
         Packet => "packet",
+        /// Netlink sockets (AF_NETLINK): the kernel's own sockets and those of programs talking
+        /// to it (routing daemons, audit, udev, `ip`, `ss`).
+        Netlink => "netlink",
     }
 }
 
@@ -275,6 +278,8 @@ vocabulary! {
         PacketRaw => "packet_raw",
         /// SOCK_DGRAM packet sockets, which see frames without the link-layer header (`ss`: p_dgr).
         PacketDgram => "packet_dgram",
+        /// Netlink sockets of either type, raw or dgram (`ss`: nl).
+        Netlink => "netlink",
     }
 }
 
@@ -292,6 +297,8 @@ vocabulary! {
         Unix => "unix",
         /// Packet sockets of both types (`ss -0`).
         Packet => "packet",
+        /// Netlink sockets (`ss -A netlink`).
+        Netlink => "netlink",
     }
 }
 
@@ -304,6 +311,7 @@ impl Protocol {
             Protocol::Raw => Kind::Raw,
             Protocol::UnixStream | Protocol::UnixDgram | Protocol::UnixSeqpacket => Kind::Unix,
             Protocol::PacketRaw | Protocol::PacketDgram => Kind::Packet,
+            Protocol::Netlink => Kind::Netlink,
         }
     }
 
@@ -318,6 +326,7 @@ impl Protocol {
             Protocol::UnixSeqpacket => "u_seq",
             Protocol::PacketRaw => "p_raw",
             Protocol::PacketDgram => "p_dgr",
+            Protocol::Netlink => "nl",
         }
     }
 
@@ -334,6 +343,11 @@ impl Protocol {
     /// A packet socket of any type.
     pub fn is_packet(self) -> bool {
         self.kind() == Kind::Packet
+    }
+
+    /// A netlink socket.
+    pub fn is_netlink(self) -> bool {
+        self.kind() == Kind::Netlink
     }
 }
 
@@ -357,7 +371,8 @@ pub struct Endpoint {
 pub struct Socket {
     /// The table it belongs to (`ss`'s Netid).
     pub protocol: Protocol,
-    /// The address family: `inet` or `inet6` for TCP, UDP and raw sockets, else `unix` or `packet`.
+    /// The address family: `inet` or `inet6` for TCP, UDP and raw sockets, else `unix`, `packet`
+    /// or `netlink`.
     pub family: Family,
     /// The kernel's state. Unconnected UDP, raw, unix and packet sockets are `close` (`ss`:
     /// UNCONN); a TCP socket bound but neither listening nor connected is `bound-inactive`.
@@ -426,6 +441,9 @@ pub struct Socket {
     /// Packet sockets only: ethertype, ring version, flags, fanout, filter program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packet: Option<Box<PacketInfo>>,
+    /// Netlink sockets only: netlink protocol, port id, peer, multicast groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netlink: Option<Box<NetlinkInfo>>,
     /// Processes holding a file descriptor on this socket, sorted by (pid, fd).
     #[serde(default)]
     pub owners: Vec<Owner>,
@@ -460,6 +478,7 @@ impl Socket {
             cgroup_id: None,
             unix: None,
             packet: None,
+            netlink: None,
             owners: Vec::new(),
             netns: None,
         }
@@ -481,6 +500,7 @@ impl Socket {
             // -e) differ by protocol and interface alone.
             self.packet.as_ref().map(|p| p.ethertype),
             self.interface.as_deref(),
+            self.netlink.as_ref().map(|n| (n.protocol, n.portid)),
         )
     }
 }
@@ -679,6 +699,11 @@ pub struct TcpInfo {
     /// The window this side advertises (its receive window), bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rcv_wnd: Option<u32>,
+    /// The latest delivery-rate sample was limited by the application, not the network
+    /// (`tcpi_delivery_rate_app_limited`; `ss -i` app_limited). Present when the kernel's
+    /// struct has `delivery_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_rate_app_limited: Option<bool>,
 }
 
 /// What sock_diag tells of a unix socket beyond the common fields.
@@ -730,6 +755,78 @@ pub struct PacketInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bpf: Option<Vec<BpfInsn>>,
 }
+
+/// What netlink_diag tells of a netlink socket beyond the common fields (`struct
+/// netlink_diag_msg` and its attributes). The state is always `close` (`ss`: UNCONN).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetlinkInfo {
+    /// The netlink protocol number (0 NETLINK_ROUTE, 4 NETLINK_SOCK_DIAG, 16 NETLINK_GENERIC ...);
+    /// [`netlink_protocol_name`] gives `ss`'s name for it.
+    pub protocol: u8,
+    /// Socket type: `raw` (SOCK_RAW) or `dgram` (SOCK_DGRAM).
+    pub r#type: String,
+    /// The port id: 0 for the kernel's socket of the protocol, the process id for a process's
+    /// first socket of a protocol, a negative number (as `i32`) for autobound ones; `ss` prints
+    /// it as a signed number.
+    pub portid: u32,
+    /// Connected sockets (connect(2)): the peer's port id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dst_portid: Option<u32>,
+    /// Connected sockets: the multicast group they send to (0: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dst_group: Option<u32>,
+    /// The multicast groups the socket is subscribed to (1-based, as NETLINK_ADD_MEMBERSHIP
+    /// numbers them), sorted; empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<u32>,
+    /// `NDIAG_FLAG_*` bits: 1 dump running, 2 pktinfo, 4 broadcast error, 8 no ENOBUFS, 16
+    /// listen all nsid, 32 cap ack; absent when the kernel did not report them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<u32>,
+}
+
+/// `ss`'s name for a netlink protocol number (iproute2's `nl_proto_tab`, as in
+/// /etc/iproute2/nl_protos); `None` for a number it has no name for.
+pub fn netlink_protocol_name(protocol: u8) -> Option<&'static str> {
+    NETLINK_PROTOCOLS
+        .iter()
+        .find(|(n, _)| *n == protocol)
+        .map(|(_, name)| *name)
+}
+
+/// The number of a netlink protocol name `ss` knows (the inverse of [`netlink_protocol_name`]).
+pub fn netlink_protocol_number(name: &str) -> Option<u8> {
+    NETLINK_PROTOCOLS
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(p, _)| *p)
+}
+
+/// iproute2 6.1's `nl_proto_tab`.
+const NETLINK_PROTOCOLS: &[(u8, &str)] = &[
+    (0, "rtnl"),
+    (1, "unused"),
+    (2, "usersock"),
+    (3, "fw"),
+    (4, "tcpdiag"),
+    (5, "nflog"),
+    (6, "xfrm"),
+    (7, "selinux"),
+    (8, "iscsi"),
+    (9, "audit"),
+    (10, "fiblookup"),
+    (11, "connector"),
+    (12, "nft"),
+    (13, "ip6fw"),
+    (14, "dec-rt"),
+    (15, "uevent"),
+    (16, "genl"),
+    (18, "scsi-trans"),
+    (19, "ecryptfs"),
+    (20, "rdma"),
+    (21, "crypto"),
+];
 
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -140,6 +140,7 @@ fn socket(doc: &mut Map<String, Value>, s: &SocketRef) {
         Family::Inet6 => "ipv6",
         Family::Unix => "unix",
         Family::Packet => "packet",
+        Family::Netlink => "netlink",
     };
     let mut network = json!({"transport": transport, "type": kind});
     if let Some(d) = direction {

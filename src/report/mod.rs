@@ -116,6 +116,10 @@ pub struct Coverage {
     pub complete: bool,
     /// The scopes not read, and why (escaped).
     pub gaps: Vec<Gap>,
+    /// `scan --filter EXPR`: the scan looked only at the sockets this `ss` filter selects
+    /// (escaped). The report is complete for those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -444,6 +448,7 @@ pub fn build(
                     reason: escape_str(&g.reason),
                 })
                 .collect(),
+            filter: None,
         },
         socket_counts: snap.sockets.iter().fold(BTreeMap::new(), |mut m, s| {
             *m.entry((s.protocol, s.state)).or_default() += 1;

@@ -217,6 +217,12 @@ fn summary(out: &mut String, r: &ScanReport) {
             w.count
         );
     }
+    if let Some(f) = &r.coverage.filter {
+        let _ = writeln!(
+            out,
+            "coverage: only the sockets the ss filter `{f}` selects"
+        );
+    }
     if !r.coverage.complete {
         let _ = writeln!(
             out,

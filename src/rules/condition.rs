@@ -40,7 +40,35 @@ pub enum Condition {
     Not(Box<Condition>),
     /// One operator on one field.
     Pred(Predicate),
+    /// `ss: "EXPR"`: an `ss` filter expression (docs/list.md), compiled once with `list`'s
+    /// filter and evaluated on the socket as `ss` would select it.
+    Ss(Box<SsCondition>),
 }
+
+/// An `ss:` condition: the expression as written and its compiled form.
+#[derive(Debug, Clone)]
+pub struct SsCondition {
+    /// The expression as the rule wrote it.
+    pub text: String,
+    /// The compiled filter.
+    pub filter: crate::list::filter::Filter,
+}
+
+/// The rule fields an `ss:` expression reads (for evidence that lacks some of them).
+pub const SS_FIELDS: &[&str] = &[
+    "socket.protocol",
+    "socket.family",
+    "socket.local.address",
+    "socket.local.port",
+    "socket.remote.address",
+    "socket.remote.port",
+    "socket.interface",
+    "socket.mark",
+    "socket.inode",
+    "socket.unix.name",
+    "socket.unix.peer",
+    "socket.packet.ethertype",
+];
 
 /// One operator applied to one field, such as `socket.local.port: {port: "1-1023"}`. A field key
 /// with several operators gives one predicate per operator.
@@ -170,6 +198,7 @@ enum Key {
     All,
     Any,
     Not,
+    Ss,
     Field(&'static FieldDef),
 }
 
@@ -183,6 +212,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
             "all" => Ok(Key::All),
             "any" => Ok(Key::Any),
             "not" => Ok(Key::Not),
+            "ss" => Ok(Key::Ss),
             _ => match fields::lookup(&name) {
                 Some(f) => Ok(Key::Field(f)),
                 None => {
@@ -190,7 +220,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     Err(de::Error::custom(format!(
-                        "unknown field `{name}` (expected all, any, not, or a field from \
+                        "unknown field `{name}` (expected all, any, not, ss, or a field from \
                          `sockwarden rules fields`){hint}"
                     )))
                 }
@@ -224,6 +254,7 @@ impl<'de> Visitor<'de> for CondVisitor {
                     });
                 }
                 Key::Not => parts.push(Condition::Not(Box::new(map.next_value()?))),
+                Key::Ss => parts.push(Condition::Ss(Box::new(map.next_value_seed(SsSeed)?))),
                 Key::Field(field) => {
                     let preds = map.next_value_seed(PredSeed { field })?;
                     parts.extend(preds.into_iter().map(Condition::Pred));
@@ -235,6 +266,33 @@ impl<'de> Visitor<'de> for CondVisitor {
             1 => Ok(parts.pop().unwrap()),
             _ => Ok(Condition::All(parts)),
         }
+    }
+}
+
+/// The expression of an `ss:` key, compiled where it is read so that an error points at it.
+struct SsSeed;
+
+impl<'de> DeserializeSeed<'de> for SsSeed {
+    type Value = SsCondition;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<SsCondition, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for SsSeed {
+    type Value = SsCondition;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an ss filter expression, such as \"dport = :4444 and dst 203.0.113/24\"")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<SsCondition, E> {
+        let filter = crate::list::filter::compile(v, &crate::list::filter::lookup::System)
+            .map_err(|e| E::custom(format!("ss: {e}")))?;
+        Ok(SsCondition {
+            text: v.to_owned(),
+            filter,
+        })
     }
 }
 
@@ -462,6 +520,7 @@ impl Condition {
                     out.push(n);
                 }
             }
+            Condition::Ss(_) => {}
         }
     }
 
@@ -470,6 +529,7 @@ impl Condition {
         match self {
             Condition::All(v) | Condition::Any(v) => v.iter_mut().try_for_each(|c| c.link(lists)),
             Condition::Not(c) => c.link(lists),
+            Condition::Ss(_) => Ok(()),
             Condition::Pred(p) => {
                 if let Arg::List(name) = &p.arg {
                     let items = lists.get(name).ok_or_else(|| LinkError::Rule {
@@ -521,6 +581,7 @@ impl Condition {
             Condition::Pred(p) => {
                 p.field.name.starts_with("process.") || p.field.name.starts_with("parent.")
             }
+            Condition::Ss(_) => false,
         }
     }
 
@@ -535,6 +596,7 @@ impl Condition {
                 .matcher
                 .as_ref()
                 .is_some_and(|m| m.matches(&(p.field.get)(x))),
+            Condition::Ss(s) => s.filter.eval(x.socket),
         }
     }
 

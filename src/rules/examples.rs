@@ -395,17 +395,21 @@ impl ExSocket {
     fn socket(&self) -> Result<Socket, ExampleError> {
         let x = self;
         let protocol = x.protocol.unwrap_or(Protocol::Tcp);
-        let state = x.state.unwrap_or(if protocol.is_packet() {
-            State::Close
-        } else {
-            State::Established
-        });
+        let state = x
+            .state
+            .unwrap_or(if protocol.is_packet() || protocol.is_netlink() {
+                State::Close
+            } else {
+                State::Established
+            });
         let local = x.local.as_deref().map(parse_endpoint).transpose()?;
         let remote = x.remote.as_deref().map(parse_endpoint).transpose()?;
         let family = if protocol.is_unix() {
             Family::Unix
         } else if protocol.is_packet() {
             Family::Packet
+        } else if protocol.is_netlink() {
+            Family::Netlink
         } else if local.or(remote).is_some_and(|e| e.address.is_ipv6()) {
             Family::Inet6
         } else {

@@ -629,19 +629,20 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.protocol",
         ty: FieldType::Enum(PROTOCOLS),
-        doc: "tcp, udp, raw, unix_stream, unix_dgram, unix_seqpacket, packet_raw, packet_dgram",
+        doc: "tcp, udp, raw, unix_stream, unix_dgram, unix_seqpacket, packet_raw, packet_dgram, \
+              netlink (netlink sockets are in `list` only)",
         get: |x| s(x.socket.protocol.name()),
     },
     FieldDef {
         name: "socket.kind",
         ty: FieldType::Enum(KINDS),
-        doc: "tcp, udp, raw, unix or packet",
+        doc: "tcp, udp, raw, unix, packet or netlink",
         get: |x| s(x.socket.protocol.kind().name()),
     },
     FieldDef {
         name: "socket.family",
         ty: FieldType::Enum(FAMILIES),
-        doc: "inet, inet6, unix, packet",
+        doc: "inet, inet6, unix, packet, netlink",
         get: |x| s(x.socket.family.name()),
     },
     FieldDef {

@@ -1033,6 +1033,47 @@ examples:
         );
     }
 
+    /// A responder's `ss` one-liner as a rule (issue 16).
+    const SS_RULE: &str = "id: T-9
+title: t
+severity: high
+status: stable
+tags: [T1571]
+description: d
+when:
+  all:
+    - socket.protocol: tcp
+    - ss: \"dport = :4444 and dst 203.0.113/24\"
+examples:
+  match:
+    - socket: {protocol: tcp, state: established, local: 192.0.2.1:40000, remote: 203.0.113.7:4444}
+  no_match:
+    - socket: {protocol: tcp, state: established, local: 192.0.2.1:40000, remote: 198.51.100.7:4444}
+    - socket: {protocol: tcp, state: established, local: 192.0.2.1:40000, remote: 203.0.113.7:4443}
+";
+
+    #[test]
+    fn ss_expressions_are_rule_conditions() {
+        let rs = load(&[src("r.yaml", SS_RULE)], &[], &[], &[]).unwrap();
+        let runs = rs.rules[0].example_runs();
+        assert_eq!(runs.len(), 3);
+        for run in runs {
+            let snap = run.example.snapshot().unwrap();
+            let single = RuleSet {
+                rules: vec![rs.rules[0].clone()],
+                lists: rs.lists.clone(),
+                disabled: Vec::new(),
+            };
+            let hit = !crate::engine::evaluate(&single, &snap).is_empty();
+            assert_eq!(hit, run.want, "example {} ({})", run.index, run.want);
+        }
+        let bad = SS_RULE.replace("and dst", "and dsst");
+        let diags = load(&[src("r.yaml", &bad)], &[], &[], &[]).unwrap_err();
+        let text = diags[0].to_string();
+        assert!(text.starts_with("r.yaml:10:11: "), "{text}");
+        assert!(text.contains("ss: unknown word 'dsst'"), "{text}");
+    }
+
     #[test]
     fn every_error_of_every_file_is_reported_with_its_place() {
         let bad_field = GOOD.replace("socket.state: listen", "socket.stat: listen");

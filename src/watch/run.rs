@@ -152,6 +152,7 @@ fn dump_options() -> CollectOptions {
             raw: false,
             unix: false,
             packet: false,
+            netlink: false,
         },
         extensions: false,
         ..CollectOptions::full()

@@ -157,3 +157,42 @@ fn benign_namespace_is_clean() {
     assert_eq!(code, 0);
     assert!(report["summary"]["sockets"].as_u64().unwrap() >= 6);
 }
+
+/// `scan --filter` (issue 16): an `ss` expression restricts the scanned sockets, and the
+/// report's coverage names it. The C2 connection to 203.0.113.10:4444 is found through the
+/// expression that selects it and not through one that does not.
+#[test]
+fn scan_filter_restricts_the_scanned_sockets() {
+    if !require_root("scan_filter_restricts_the_scanned_sockets") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.ip("addr add 203.0.113.10/32 dev lo");
+    let info = ns.start_scenario("c2");
+    let inode = info["inode"].as_u64().unwrap();
+    let (code, hit) = scan(&ns, &["--filter", "dport = :4444 and dst 203.0.113/24"]);
+    assert_eq!(code, 1);
+    assert!(rule_ids_for_inode(&hit, inode).contains(&"NET-C2-001".to_string()));
+    assert_eq!(
+        hit["coverage"]["filter"],
+        "dport = :4444 and dst 203.0.113/24"
+    );
+    assert!(
+        hit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["socket"].is_null() || f["socket"]["remote"]["port"] == 4444)
+    );
+    let (_, miss) = scan(&ns, &["--filter", "dport = :4445"]);
+    assert!(rule_ids_for_inode(&miss, inode).is_empty(), "{miss:#}");
+    let (_, all) = scan(&ns, &[]);
+    assert!(all["coverage"].get("filter").is_none());
+    assert!(
+        miss["summary"]["sockets"].as_u64() < all["summary"]["sockets"].as_u64(),
+        "{miss:#}"
+    );
+    let out = ns.run(&[BIN, "scan", "--filter", "dport = :4444 )"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--filter: unmatched ')'"));
+}

@@ -158,6 +158,21 @@ p.bind(("veth0", 0x0800))
 p = k(socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x86DD)))
 p.bind(("vdoc0", 0x86DD))
 
+# Netlink: a route socket bound to groups 1 and 3 and subscribed to 33 (the kernel dumps it
+# twice), a uevent socket connected to group 1, a usersock socket on port id 4242, and two
+# generic ones: the second gets a negative (autobound) port id.
+NETLINK_ADD_MEMBERSHIP = 1
+SOL_NETLINK = 270
+n = k(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0))
+n.bind((0, 1 | 4))
+n.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 33)
+n = k(socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 15))
+n.bind((0, 0))
+n.connect((0, 1))
+k(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)).bind((4242, 0))
+for _ in range(2):
+    k(socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)).bind((0, 0))
+
 time_wait()
 print("KINDS READY", flush=True)
 for line in sys.stdin:

@@ -357,60 +357,82 @@ fn netmask(s: &str) -> Option<u8> {
     (m.leading_ones() + m.trailing_zeros() == 32).then_some(m.leading_ones() as u8)
 }
 
-/// `ll_proto_a2n()`: an ethertype name or a C number.
+/// iproute2 6.1's `llproto_names` (lib/ll_proto.c), in its order: `ll_proto_n2a()` gives the
+/// first name of an ethertype, `ll_proto_a2n()` takes any name, without regard to case.
+const LL_PROTOS: &[(u16, &str)] = &[
+    (0x0060, "loop"),
+    (0x0200, "pup"),
+    (0x0201, "pupat"),
+    (0x0800, "ip"),
+    (0x0805, "x25"),
+    (0x0806, "arp"),
+    (0x08ff, "bpq"),
+    (0x0a00, "ieeepup"),
+    (0x0a01, "ieeepupat"),
+    (0x6000, "dec"),
+    (0x6001, "dna_dl"),
+    (0x6002, "dna_rc"),
+    (0x6003, "dna_rt"),
+    (0x6004, "lat"),
+    (0x6005, "diag"),
+    (0x6006, "cust"),
+    (0x6007, "sca"),
+    (0x8035, "rarp"),
+    (0x809b, "atalk"),
+    (0x80f3, "aarp"),
+    (0x8137, "ipx"),
+    (0x86dd, "ipv6"),
+    (0x8863, "ppp_disc"),
+    (0x8864, "ppp_ses"),
+    (0x884c, "atmmpoa"),
+    (0x8884, "atmfate"),
+    (0x0001, "802_3"),
+    (0x0002, "ax25"),
+    (0x0003, "all"),
+    (0x0004, "802_2"),
+    (0x0005, "snap"),
+    (0x0006, "ddcmp"),
+    (0x0007, "wan_ppp"),
+    (0x0008, "ppp_mp"),
+    (0x0009, "localtalk"),
+    (0x000c, "can"),
+    (0x0010, "ppptalk"),
+    (0x0011, "tr_802_2"),
+    (0x0015, "mobitex"),
+    (0x0016, "control"),
+    (0x0017, "irda"),
+    (0x0018, "econet"),
+    (0x88ca, "tipc"),
+    (0x8892, "profinet"),
+    (0x88a2, "aoe"),
+    (0x88a4, "ethercat"),
+    (0x8100, "802.1Q"),
+    (0x88a8, "802.1ad"),
+    (0x8847, "mpls_uc"),
+    (0x8848, "mpls_mc"),
+    (0x6558, "teb"),
+    (0x8100, "802.1Q"),
+    (0x88cc, "LLDP"),
+    (0x0800, "ipv4"),
+];
+
+/// `ll_proto_n2a()` without `-n`: the name `ss` prints for an ethertype, if it has one.
+pub fn ll_proto_name(id: u16) -> Option<&'static str> {
+    LL_PROTOS.iter().find(|(n, _)| *n == id).map(|(_, s)| *s)
+}
+
+/// `ll_proto_a2n()`: an ethertype name (any case) or a C number.
 fn ethertype(s: &str) -> Option<u16> {
-    const NAMES: &[(&str, u16)] = &[
-        ("loop", 0x0060),
-        ("ip", 0x0800),
-        ("x25", 0x0805),
-        ("arp", 0x0806),
-        ("rarp", 0x8035),
-        ("ipx", 0x8137),
-        ("ipv6", 0x86dd),
-        ("802_3", 0x0001),
-        ("ax25", 0x0002),
-        ("all", 0x0003),
-        ("802_2", 0x0004),
-        ("lldp", 0x88cc),
-        ("8021q", 0x8100),
-        ("mpls_uc", 0x8847),
-    ];
-    NAMES
+    LL_PROTOS
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(s))
-        .map(|(_, v)| *v)
+        .find(|(_, n)| n.eq_ignore_ascii_case(s))
+        .map(|(v, _)| *v)
         .or_else(|| c_unsigned(s).and_then(|n| u16::try_from(n).ok()))
 }
 
-/// `nl_proto_a2n()`: a netlink protocol name or a number.
+/// `nl_proto_a2n()`: a netlink protocol name `ss` knows, or a C number up to 255.
 fn netlink_proto(s: &str) -> Option<u32> {
-    const NAMES: &[&str] = &[
-        "rtnl",
-        "unused",
-        "usersock",
-        "fw",
-        "tcpdiag",
-        "nflog",
-        "xfrm",
-        "selinux",
-        "iscsi",
-        "audit",
-        "fiblookup",
-        "connector",
-        "nft",
-        "ip6fw",
-        "dec-rt",
-        "uevent",
-        "genl",
-        "",
-        "scsitrans",
-        "ecryptfs",
-        "rdma",
-        "crypto",
-        "smc",
-    ];
-    let named = NAMES.iter().position(|n| !n.is_empty() && *n == s);
-    named
-        .and_then(|i| u32::try_from(i).ok())
-        .or_else(|| c_unsigned(s).and_then(|n| u32::try_from(n).ok()))
+    crate::model::netlink_protocol_number(s)
+        .map(u32::from)
+        .or_else(|| c_unsigned(s).filter(|&n| n <= 255).map(|n| n as u32))
 }

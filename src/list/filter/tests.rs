@@ -31,6 +31,9 @@ impl lookup::Lookup for Fake {
     fn port_range(&self) -> (u16, u16) {
         (32768, 60999)
     }
+    fn cgroup_id(&self, path: &str) -> Option<u64> {
+        (path == "/system.slice/x.service").then_some(4242)
+    }
 }
 
 fn ctx(preferred: Option<Af>) -> Ctx<'static> {
@@ -271,7 +274,8 @@ fn errors_name_the_word() {
         ("sport = and", "not 'and'"),
         ("or sport = :1", "unexpected 'or'"),
         ("sport = :1 state listening", "'state' must come before"),
-        ("cgroup /", "not supported"),
+        ("cgroup /nosuch", "'/nosuch' is not a cgroup v2 directory"),
+        ("cgroup < /", "'cgroup' takes '=', '!=' or nothing"),
         ("src link:nosuchproto", "is not an address of the family"),
     ] {
         let e = expr(words).unwrap_err();
@@ -384,4 +388,17 @@ fn a_prefix_becomes_the_preferred_family_for_later_values() {
     );
     let p = parsed("dport ne :22", Some(Af::Inet6)).unwrap();
     assert_eq!(p.family, Some(Af::Inet6));
+}
+
+#[test]
+fn cgroup_matches_the_socket_cgroup_id() {
+    let f = expr("cgroup = /system.slice/x.service").unwrap();
+    let mut s = sock("tcp ESTAB 10.0.0.1:22 10.0.0.2:5000");
+    assert!(!f.eval(&s), "no cgroup id");
+    s.cgroup_id = Some(4242);
+    assert!(f.eval(&s));
+    assert!(!expr("cgroup != /system.slice/x.service").unwrap().eval(&s));
+    assert!(expr("cgroup /system.slice/x.service").unwrap().eval(&s));
+    s.cgroup_id = Some(1);
+    assert!(!f.eval(&s));
 }

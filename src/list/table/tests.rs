@@ -33,7 +33,7 @@ fn listener_with_owner_exe_and_user() {
     s.send_q = 128;
     let sshd = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
     assert_eq!(
-        render("tlp", vec![s], vec![sshd]),
+        render("tlpX", vec![s], vec![sshd]),
         "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process                       Exe            User\n\
          LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:((\"sshd\",pid=100,fd=3)) /usr/sbin/sshd root\n"
     );
@@ -52,7 +52,7 @@ fn several_owners_deleted_exe_and_missing_user() {
     let child = process(11, b"child", Some("/memfd:x (deleted)"), Some("bob"));
     let cols = "LISTEN 0 0 127.0.0.1:25000 0.0.0.0:*";
     assert_eq!(
-        render("tlpH", vec![s.clone()], vec![main, child]),
+        render("tlpXH", vec![s.clone()], vec![main, child]),
         format!(
             "{cols} users:((\"main\",pid=10,fd=3),(\"child\",pid=11,fd=4)) \
              /tmp/x (deleted),/memfd:x (deleted) 1000,bob\n"
@@ -60,8 +60,46 @@ fn several_owners_deleted_exe_and_missing_user() {
     );
     // Holders whose /proc entries could not be read, and a socket without holders.
     let unread = "users:((\"\",pid=10,fd=3),(\"\",pid=11,fd=4)) ? ?";
-    assert_eq!(line("tlp", &s), format!("{cols} {unread}"));
-    assert_eq!(line("tlp", &owned(s, &[])), format!("{cols} - - -"));
+    assert_eq!(line("tlpX", &s), format!("{cols} {unread}"));
+    assert_eq!(line("tlpX", &owned(s, &[])), format!("{cols} - - -"));
+}
+
+/// `-p` alone is ss's Process column; `-X` adds sockwarden's Exe and User.
+#[test]
+fn process_column_alone_without_x() {
+    let s = owned(sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0"), &[(100, 3)]);
+    let sshd = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
+    assert_eq!(
+        render("tlp", vec![s], vec![sshd]),
+        "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n\
+         LISTEN 0      0            0.0.0.0:22        0.0.0.0:*    users:((\"sshd\",pid=100,fd=3))\n"
+    );
+}
+
+/// Without `-n`, ports outside the ephemeral range print as service names, as ss.
+#[test]
+fn service_names_unless_numeric() {
+    let s = sock("tcp ESTAB 192.0.2.1:22 192.0.2.9:40000");
+    let u = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
+    let mut o = opts("tuH", "");
+    let names = "ssh 22/tcp\ndomain 53/udp\ndomain 53/tcp\nx 40000/tcp\n";
+    o.services = Some(std::sync::Arc::new(
+        crate::list::filter::lookup::ServiceNames::parse(names),
+    ));
+    let mut snap = snapshot(Vec::new(), Vec::new());
+    snap.meta.ip_local_port_range = Some((32768, 60999));
+    let text = render_table(&snap, &[&s, &u], &o);
+    assert!(
+        text.contains("192.0.2.1:ssh") && text.contains("192.0.2.9:40000"),
+        "an ephemeral port stays a number: {text}"
+    );
+    assert!(text.contains("0.0.0.0:domain"), "{text}");
+    o.numeric = true;
+    let text = render_table(&snap, &[&s, &u], &o);
+    assert!(
+        text.contains("192.0.2.1:22") && text.contains("0.0.0.0:53"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -125,13 +163,14 @@ fn packet_sockets_and_bpf() {
     (s.inode, s.ifindex, s.interface, s.cookie) =
         (164811, Some(2), Some("eth0".into()), Some(0x7783));
     s.packet = Some(serde_json::from_value(json!({"ethertype": 0x0800, "bpf": prog})).unwrap());
-    assert_eq!(line("0", &s), "p_raw 0 0 [2048]:eth0 *");
+    assert_eq!(line("0", &s), "p_raw 0 0 ip:eth0 *", "ss names ethertypes");
+    assert_eq!(line("0n", &s), "p_raw 0 0 [2048]:eth0 *");
     assert_eq!(
         line("0b", &s),
-        "p_raw 0 0 [2048]:eth0 * bpf filter (6): 0x28 0 0 12, 0x15 0 3 2048, \
+        "p_raw 0 0 ip:eth0 * bpf filter (6): 0x28 0 0 12, 0x15 0 3 2048, \
          0x30 0 0 23, 0x15 0 1 17, 0x06 0 0 262144, 0x06 0 0 0"
     );
-    assert_eq!(line("0e", &s), "p_raw 0 0 [2048]:eth0 * ino:164811 sk:7783");
+    assert_eq!(line("0e", &s), "p_raw 0 0 ip:eth0 * ino:164811 sk:7783");
     let mut all = sock("p_dgr UNCONN");
     all.recv_q = 6276;
     let info = json!({"ethertype": 3, "version": 2, "fanout": 42 | (1 << 16)});
@@ -148,7 +187,7 @@ fn hostile_strings_are_escaped() {
     let name = b"/tmp/a\nb\x1b[2J\xe2\x80\xae";
     let s = owned(unix(UnixStream, State::Listen, Some(name), 9), &[(7, 4)]);
     let evil = process(7, b"evil\n\x1b[31m\"", Some("/tmp/\x07x"), Some("r\too\nt"));
-    let out = render("xlpH", vec![s], vec![evil]);
+    let out = render("xlpXH", vec![s], vec![evil]);
     assert_eq!(
         out,
         "u_str LISTEN 0 0 /tmp/a\\nb\\x1b[2J\\u{202e} 9 * 0 \
@@ -181,20 +220,25 @@ fn extended_timer_memory_and_info_on_one_line() {
     assert_eq!(line("t", &s), cols);
     assert_eq!(line("to", &s), format!("{cols} timer:(persist,1min6sec,0)"));
     assert_eq!(
-        line("tem", &s),
+        line("temO", &s),
         format!(
             "{cols} timer:(persist,1min6sec,0) uid:1000 ino:165 sk:5683 fwmark:0x2a <-> \
              skmem:(r0,rb131072,t5,tb16384,f1,w2,o0,bl0)"
         )
     );
     assert_eq!(
-        line("ti", &s),
+        line("tiO", &s),
         format!(
             "{cols} ts sack cubic wscale:7,6 rto:204 rtt:1.234/0.617 mss:1448 pmtu:65535 \
              rcvmss:536 advmss:65483 cwnd:10 bytes_sent:100 bytes_acked:101 segs_out:5 \
-             segs_in:4 lastsnd:10 lastack:30 retrans:0/2 rcv_ssthresh:64088 minrtt:0.031 \
-             snd_wnd:65536"
+             segs_in:4 send 93.9Mbps lastsnd:10 lastack:30 retrans:0/2 rcv_ssthresh:64088 \
+             minrtt:0.031 snd_wnd:65536"
         )
+    );
+    assert_eq!(
+        render("tmH", vec![s.clone()], Vec::new()),
+        format!("{cols}\n\t skmem:(r0,rb131072,t5,tb16384,f1,w2,o0,bl0)\n"),
+        "as ss: memory on a continuation line unless -O"
     );
     (s.shutdown, s.family, s.v6only) = (Some(1), Family::Inet6, Some(false));
     assert!(line("te", &s).ends_with(" v6only:0 -->"));
@@ -202,6 +246,43 @@ fn extended_timer_memory_and_info_on_one_line() {
     assert!(line("te", &s).ends_with(" <--"));
     s.shutdown = Some(3);
     assert!(line("te", &s).ends_with(" ---"));
+}
+
+/// The `-i` rates and times ss 6.1 prints: send, pacing_rate (with its maximum),
+/// delivery_rate, app_limited, busy and the limited shares; `-n` prints rates in whole bits.
+#[test]
+fn info_rates_and_busy_times_follow_ss() {
+    let mut s = sock("tcp ESTAB 127.0.0.1:54968 127.0.0.1:24004");
+    let info = json!({"rtt": 1000, "snd_mss": 1000, "snd_cwnd": 10, "reordering": 3,
+        "snd_ssthresh": 0x7fffffff, "pacing_rate": 1_250_000u64, "max_pacing_rate": 125u64,
+        "delivery_rate": 125_000u64, "delivery_rate_app_limited": true,
+        "busy_time": 2_000_000u64, "rwnd_limited": 500_000u64, "sndbuf_limited": 0u64,
+        "delivered": 7});
+    s.tcp_info = Some(patch(TcpInfo::default(), info).into());
+    let cols = "ESTAB 0 0 127.0.0.1:54968 127.0.0.1:24004";
+    assert_eq!(
+        line("tiO", &s),
+        format!(
+            "{cols} rtt:1/0 mss:1000 cwnd:10 send 80Mbps pacing_rate 10Mbps/1kbps \
+             delivery_rate 1Mbps delivered:7 app_limited busy:2000ms rwnd_limited:500ms(25.0%)"
+        )
+    );
+    assert!(
+        line("tinO", &s).contains(" send 80000000bps pacing_rate 10000000bps/1000bps "),
+        "{}",
+        line("tinO", &s)
+    );
+    let info = json!({"pacing_rate": u64::MAX, "reordering": 3, "snd_ssthresh": 0x7fffffff});
+    s.tcp_info = Some(patch(TcpInfo::default(), info).into());
+    assert_eq!(line("tiO", &s), cols, "unlimited pacing is not printed");
+    for (v, text) in [
+        (999.4, "999"),
+        (999.5, "1e+03"),
+        (12.345, "12.3"),
+        (0.5, "0.5"),
+    ] {
+        assert_eq!(fmt_gp(v, 3), text, "{v}");
+    }
 }
 
 #[test]
@@ -250,4 +331,42 @@ fn header_rules_and_empty_output() {
     assert_eq!(render("tH", Vec::new(), Vec::new()), "");
     let s = sock("udp ESTAB 10.0.0.1:40000 10.0.0.53:53");
     assert_eq!(line("u", &s), "0 0 10.0.0.1:40000 10.0.0.53:53");
+}
+
+/// Netlink rows as ss 6.1 prints them: `PROTO:PORT`, `kernel` for port id 0, `COMM/PID` for a
+/// process the snapshot knows, negative autobound ids, `GROUP:PORTID` peers, `-e` groups.
+#[test]
+fn netlink_rows_as_ss_prints_them() {
+    let kernel = sock("nl UNCONN 0:0");
+    assert_eq!(line("", &kernel), "nl UNCONN 0 0 rtnl:kernel *");
+    assert_eq!(line("n", &kernel), "nl UNCONN 0 0 0:0 *");
+    let mine = sock("nl UNCONN 16:4242");
+    let py = process(4242, b"python3", None, None);
+    assert_eq!(
+        render("H", vec![mine.clone()], vec![py]),
+        "nl UNCONN 0 0 genl:python3/4242 *\n"
+    );
+    assert_eq!(
+        line("", &mine),
+        "nl UNCONN 0 0 genl:4242 *",
+        "no such process"
+    );
+    assert_eq!(
+        line("", &sock("nl UNCONN 16:-4123")),
+        "nl UNCONN 0 0 genl:-4123 *"
+    );
+    assert_eq!(
+        line("", &sock("nl UNCONN 17:5")),
+        "nl UNCONN 0 0 17:5 *",
+        "no name"
+    );
+    let mut up = sock("nl UNCONN 15:77");
+    if let Some(n) = up.netlink.as_mut() {
+        (n.dst_group, n.dst_portid, n.groups) = (Some(1), Some(0), vec![1, 3, 33]);
+    }
+    assert_eq!(line("", &up), "nl UNCONN 0 0 uevent:77 1:0");
+    assert_eq!(
+        line("e", &up),
+        "nl UNCONN 0 0 uevent:77 1:0 sk=0 cb=0 groups=0x00000005"
+    );
 }

@@ -61,6 +61,7 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         rcv_ooopack: Some(24),
         snd_wnd: Some(25),
         rcv_wnd: Some(26),
+        delivery_rate_app_limited: Some(true),
     };
     Socket {
         protocol,
@@ -132,6 +133,15 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
                 },
             ]),
         })),
+        netlink: Some(Box::new(NetlinkInfo {
+            protocol: 16,
+            r#type: "raw\"x".into(),
+            portid: u32::MAX - 4095,
+            dst_portid: Some(0),
+            dst_group: Some(1),
+            groups: vec![1, 3, 33],
+            flags: Some(8),
+        })),
         owners: vec![Owner { pid: 1, fd: 0 }, Owner { pid: 2, fd: 7 }],
         netns: Some(4026531840),
     }
@@ -151,7 +161,7 @@ fn assert_same_as_serde(s: &Socket) {
 #[test]
 fn socket_writer_equals_serde_json_for_every_variant_and_part() {
     for (i, p) in Protocol::ALL.into_iter().enumerate() {
-        for f in [Family::Inet, Family::Inet6, Family::Unix, Family::Packet] {
+        for f in Family::ALL {
             for st in State::ALL {
                 assert_same_as_serde(&full_socket(p, f, st, i as u64));
                 assert_same_as_serde(&Socket::new(p, f, st, 0));
@@ -174,6 +184,7 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         |s| s.v6only = None,
         |s| s.congestion = None,
         |s| s.tcp_info = Some(Box::default()),
+        |s| s.tcp_info.as_mut().unwrap().delivery_rate_app_limited = Some(false),
         |s| s.memory.as_mut().unwrap().backlog = None,
         |s| s.memory.as_mut().unwrap().drops = None,
         |s| s.cgroup_id = None,
@@ -195,6 +206,11 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         |s| s.packet.as_mut().unwrap().bpf = Some(Vec::new()),
         |s| s.packet.as_mut().unwrap().bpf = None,
         |s| s.packet.as_mut().unwrap().version = None,
+        |s| s.netlink.as_mut().unwrap().groups.clear(),
+        |s| {
+            let n = s.netlink.as_mut().unwrap();
+            (n.dst_portid, n.dst_group, n.flags) = (None, None, None);
+        },
         |s| s.owners.clear(),
         |s| s.netns = None,
         |s| {

@@ -493,6 +493,7 @@ fn since_last_and_incomplete_coverage_are_shown() {
             scope: "netns:<b>x</b>".into(),
             reason: "gone".into(),
         }],
+        filter: None,
     };
     let page = super::scan(&r, &rules, &new);
     assert!(page.contains("<section id=\"since-last\">"));
