@@ -160,11 +160,11 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     // of a 10k-socket scan. Their errors are still reported first, and alone.
     let (loaded, snap) = std::thread::scope(|scope| {
         let loader = scope.spawn(|| load_inputs(settings));
-        let snap = source.take();
+        let snap = source.take_timed();
         (loader.join().expect("rule loading panicked"), snap)
     });
     let (rules, baseline) = loaded?;
-    let snap = snap?;
+    let (snap, t_collect) = snap?;
     partial.check(&snap, "the scan")?;
     // The previous run, read before this scan's own run is recorded.
     let previous = if args.since_last {
@@ -181,6 +181,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let comparison = baseline
         .as_ref()
         .map(|(b, c)| crate::baseline::drift::compare(b, c, &snap));
+    let t1 = std::time::Instant::now();
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
     undetermined(&rules, &snap, partial, &mut rep)?;
     if let Some(prev) = previous {
@@ -190,14 +191,19 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     if source.is_live() {
         rep.duration_seconds = Some(started.elapsed().as_secs_f64());
     }
+    let t_report = t1.elapsed();
+    let t2 = std::time::Instant::now();
+    write_reports(&targets, &rep, &rules, &snap)?;
     if std::env::var_os("SOCKWARDEN_TIMINGS").is_some() {
+        // One line, read by ci/bench-scale.sh: the collection's phases, then the scan's own.
         eprintln!(
-            "sockwarden: timings: engine {t_engine:?} ({} rules, {} findings)",
+            "sockwarden: timings: {t_collect:?}, engine {t_engine:?} ({} rules, {} findings), \
+             report {t_report:?}, write {:?}",
             rules.rules.len(),
-            findings.len()
+            findings.len(),
+            t2.elapsed()
         );
     }
-    write_reports(&targets, &rep, &rules, &snap)?;
     if source.is_live() && format != report::Format::Table {
         report_warnings(&snap);
     }
