@@ -16,7 +16,8 @@
 #   scan_bare   sockwarden scan --no-default-rules --format json -o /dev/null
 #
 # in turn (the order reversed every other round, so a change in the machine's load touches every
-# command alike). Each run's wall time, CPU time and peak RSS come from wait4(2); sockwarden's own
+# command alike). Each run's wall and CPU time come from wait4(2), its peak RSS from
+# /usr/bin/time (the command's own, not the Python runner's); sockwarden's own
 # phases from SOCKWARDEN_TIMINGS=1 (dump, owners, metadata, sort, engine, report, JSON). It prints
 # markdown: per N the medians in ms and in ns per socket, the phases per socket, then how the
 # cost per socket grows from the smallest N to the largest, with the targets of issue 19 (scan at
@@ -65,6 +66,7 @@ OUT=$(abspath "${OUT:-$REPO/target/bench}")
 HARNESS=$SHARED_BENCH/run_bench.sh
 [ -f "$HARNESS" ] || die "harness not found: $HARNESS (set SHARED_BENCH=dir)"
 [ "$(id -u)" = 0 ] || die "needs root (it creates network and PID namespaces)"
+[ -x /usr/bin/time ] || die "missing /usr/bin/time (apt-get install -y time)"
 for tool in ss ip nsenter unshare python3 gcc bc; do
     command -v "$tool" >/dev/null 2>&1 || die "missing tool: $tool"
 done
@@ -101,7 +103,7 @@ trap 'exit 130' INT TERM
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(ss -V 2>&1 | head -1)."
     echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg). $RUNS rounds per scale, commands in turn (order reversed every other round), at nice -10,"
     echo "inside shared/bench loads (N sockets over N/$PER_PROC processes, private netns with private hash tables, own PID namespace)."
-    echo "Medians; wall, CPU (user+sys) and peak RSS of each run from wait4(2); phases from SOCKWARDEN_TIMINGS=1."
+    echo "Medians; wall and CPU (user+sys) from wait4(2), peak RSS from /usr/bin/time; phases from SOCKWARDEN_TIMINGS=1."
     echo
 } | tee "$MD"
 
@@ -140,12 +142,19 @@ PHASE = re.compile(r"\b(\w+):? ([0-9.]+)(ns|µs|us|ms|s)\b")
 
 
 def run(argv, ok):
+    # Peak RSS through /usr/bin/time: Linux carries the RSS high-water mark across exec, so
+    # wait4 on a child forked from this Python would report at least Python's own ~15 MB.
+    rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench-scale-rss.{os.getpid()}")
     t = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     err = p.stderr.read().decode(errors="replace")
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = (time.perf_counter() - t) * 1e3
+    with open(rss_file) as f:
+        rss = int(f.read().split()[-1])
+    os.unlink(rss_file)
     if p.returncode not in ok:
         sys.exit(f"{argv}: exit {p.returncode}: {err[-2000:]}")
     phases = {}
@@ -154,7 +163,7 @@ def run(argv, ok):
             for name, v, unit in PHASE.findall(line.split("timings:", 1)[1]):
                 phases[name] = float(v) * UNIT[unit]
     return {"wall_ms": wall, "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1e3,
-            "rss_kib": ru.ru_maxrss, "phases": phases}
+            "rss_kib": rss, "phases": phases}
 
 
 # One warmup each (caches, dentries), then the rounds.
