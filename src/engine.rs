@@ -2,9 +2,12 @@
 //! in parallel with rayon, then groups the hits into findings, sorted deterministically.
 //!
 //! Cost control: each rule carries the protocols and states its top-level conjunction allows,
-//! so most rules are rejected per socket with two bit tests before any field is read. Findings
-//! are per (rule, socket), listing every matching holder; aggregate rules give one finding per
-//! group that passes its threshold.
+//! so most rules are rejected per socket with two bit tests before any field is read. Then a
+//! rule's process-only conjuncts are table lookups (computed once per process), and its socket
+//! conjuncts are shared facts, computed at most once per subject however many rules test them;
+//! enumerations and bools are read as an index into a table of the predicate's answers, without
+//! building a field value. Findings are per (rule, socket), listing every matching holder;
+//! aggregate rules give one finding per group that passes its threshold.
 //!
 //! Imported evidence does not tell every field (`meta.evidence.unknown`, docs/import.md): a rule
 //! that tests such a field is evaluated for those sockets in three-valued logic, where an
@@ -17,9 +20,11 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::model::{Family, Owner, Protocol, Snapshot, Socket, State};
+use crate::baseline::Direction;
+use crate::model::{Family, Kind, Owner, Protocol, Snapshot, Socket, State};
+use crate::net::{AddressClass, address_class};
 use crate::rules::condition::Condition;
-use crate::rules::fields::{Subject, Value, World};
+use crate::rules::fields::{FieldDef, FieldType, Subject, Value, World};
 use crate::rules::{Rule, RuleSet};
 
 /// Network namespace labels by inode (see [`Snapshot::netns_label`]): one entry per namespace
@@ -63,10 +68,209 @@ pub struct Finding {
 /// The tables are filled on first use, not up front: most process-only subtrees are exceptions,
 /// read only when the rule's condition already matched, and computing every table for every
 /// process was a quarter of the engine's time at 100k sockets over 1,000 processes.
+///
+/// The top-level conjuncts of `when` that test one socket predicate (or its negation) are not
+/// in `when` itself but in `need`: bits of the rule set's shared [`Facts`], each computed at most
+/// once per subject whichever rules test it (ten rules ask whether the remote address is in
+/// `trusted_networks`; a subject answers once).
+///
+/// So a rule is decided in three steps, cheapest first: its top-level process-only conjuncts
+/// (`first`: a table lookup once the process's answer is known), its facts, then the rest.
 struct Plan<'r> {
+    first: Vec<usize>,
+    need: Need,
     when: Node<'r>,
     exceptions: Vec<Node<'r>>,
     memo: Vec<Memo<'r>>,
+}
+
+/// The facts a rule's conjunction needs (`mask`) and the value each must have (`want`).
+#[derive(Clone, Copy, Default)]
+struct Need {
+    mask: u64,
+    want: u64,
+}
+
+/// The socket predicates that the rules' top-level conjunctions share, at most 64 (the rest
+/// stay in their rules' nodes), interned by their text: the same field, operator and argument
+/// (a named list is the same list: every rule of a set is linked against the set's lists, and
+/// the compiled matcher is part of the key besides).
+#[derive(Default)]
+struct Facts<'r> {
+    keys: std::collections::HashMap<String, usize>,
+    tests: Vec<Test<'r>>,
+}
+
+impl<'r> Facts<'r> {
+    /// The fact's bit for `c`, a top-level conjunct, and the value it must have; `None` when
+    /// `c` is not one socket predicate or its negation, or the table is full.
+    fn intern(&mut self, c: &'r Condition) -> Option<(usize, bool)> {
+        let (pred, want) = match c {
+            Condition::Not(inner) => (&**inner, false),
+            c => (c, true),
+        };
+        let Condition::Pred(p) = pred else {
+            return None;
+        };
+        if pred.process_only() {
+            return None;
+        }
+        let key = format!("{p:?}");
+        if let Some(&i) = self.keys.get(&key) {
+            return Some((i, want));
+        }
+        if self.tests.len() == 64 {
+            return None;
+        }
+        self.keys.insert(key, self.tests.len());
+        self.tests.push(Test::compile(pred));
+        Some((self.tests.len() - 1, want))
+    }
+}
+
+/// One subject's facts: which are computed (`known`) and their values.
+#[derive(Default)]
+struct Known {
+    known: u64,
+    value: u64,
+}
+
+impl Known {
+    /// Whether every fact `need` names has the value it wants; computes the missing ones in
+    /// turn and stops at the first that fails.
+    fn hold(&mut self, need: Need, x: &Subject, tests: &[Test]) -> bool {
+        if (self.value ^ need.want) & need.mask & self.known != 0 {
+            return false;
+        }
+        let mut todo = need.mask & !self.known;
+        while todo != 0 {
+            let i = todo.trailing_zeros() as usize;
+            let bit = 1u64 << i;
+            self.known |= bit;
+            if tests[i].eval(x) {
+                self.value |= bit;
+            }
+            if (self.value ^ need.want) & bit != 0 {
+                return false;
+            }
+            todo &= todo - 1;
+        }
+        true
+    }
+}
+
+/// A field with few values (an enumeration, or a bool), read as the index of its value without
+/// building a [`Value`]: the predicate's answer for every value is tabled when the plan is built.
+#[derive(Clone, Copy)]
+enum Small {
+    Protocol,
+    Kind,
+    Family,
+    State,
+    LocalClass,
+    RemoteClass,
+    Direction,
+    /// A bool field, through its getter: 0 false, 1 true.
+    Bool(for<'a> fn(&Subject<'a>) -> Value<'a>),
+}
+
+impl Small {
+    /// The reader for `f` and its values in index order; `None` for a field read otherwise.
+    /// An enumeration is read directly only when its declared values are the vocabulary's, in
+    /// the vocabulary's order (a test checks each reader against the field's getter).
+    fn of(f: &FieldDef) -> Option<(Small, Vec<Value<'static>>)> {
+        let strs = |names: &'static [&'static str]| {
+            names
+                .iter()
+                .map(|n| Value::Str(std::borrow::Cow::Borrowed(*n)))
+                .collect::<Vec<_>>()
+        };
+        let (read, names): (Small, &'static [&'static str]) = match f.name {
+            "socket.protocol" => (Small::Protocol, &Protocol::NAMES),
+            "socket.kind" => (Small::Kind, &Kind::NAMES),
+            "socket.family" => (Small::Family, &Family::NAMES),
+            "socket.state" => (Small::State, &State::NAMES),
+            "socket.local.class" => (Small::LocalClass, &AddressClass::NAMES),
+            "socket.remote.class" => (Small::RemoteClass, &AddressClass::NAMES),
+            "socket.direction" => (Small::Direction, &Direction::NAMES),
+            _ if f.ty == FieldType::Bool => {
+                return Some((
+                    Small::Bool(f.get),
+                    vec![Value::Bool(false), Value::Bool(true)],
+                ));
+            }
+            _ => return None,
+        };
+        (f.ty == FieldType::Enum(names) && names.len() < 64).then(|| (read, strs(names)))
+    }
+
+    /// The index of the subject's value; `None` when it has none.
+    #[inline]
+    fn read(self, x: &Subject) -> Option<usize> {
+        let s = x.socket;
+        match self {
+            Small::Protocol => Some(s.protocol.index()),
+            Small::Kind => Some(s.protocol.kind().index()),
+            Small::Family => Some(s.family.index()),
+            Small::State => Some(s.state.index()),
+            Small::LocalClass => s.local.map(|e| address_class(e.address).index()),
+            Small::RemoteClass => s.remote.map(|e| address_class(e.address).index()),
+            Small::Direction => x
+                .world
+                .and_then(|w| w.directions().get(s))
+                .map(Direction::index),
+            Small::Bool(get) => match get(x) {
+                Value::Bool(b) => Some(usize::from(b)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A predicate compiled for evaluation.
+enum Test<'r> {
+    /// On a [`Small`] field: bit i of `table` is the answer for the value of index i,
+    /// `missing` the answer when the subject has no value.
+    Table {
+        read: Small,
+        table: u64,
+        missing: bool,
+    },
+    /// Any other field: its getter and the compiled matcher.
+    Generic(&'r Condition),
+}
+
+impl<'r> Test<'r> {
+    fn compile(c: &'r Condition) -> Test<'r> {
+        let Condition::Pred(p) = c else {
+            return Test::Generic(c);
+        };
+        let (Some(m), Some((read, values))) = (&p.matcher, Small::of(p.field)) else {
+            return Test::Generic(c);
+        };
+        let table = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| m.matches(v))
+            .fold(0u64, |t, (i, _)| t | 1 << i);
+        Test::Table {
+            read,
+            table,
+            missing: m.matches(&Value::Missing),
+        }
+    }
+
+    #[inline]
+    fn eval(&self, x: &Subject) -> bool {
+        match self {
+            Test::Table {
+                read,
+                table,
+                missing,
+            } => read.read(x).map_or(*missing, |i| (table >> i) & 1 != 0),
+            Test::Generic(c) => c.eval(x),
+        }
+    }
 }
 
 /// One process-only subtree and its results: per process index, and for a subject without a
@@ -121,7 +325,7 @@ enum Node<'r> {
     All(Vec<Node<'r>>),
     Any(Vec<Node<'r>>),
     Not(Box<Node<'r>>),
-    Leaf(&'r Condition),
+    Leaf(Test<'r>),
     Memo(usize),
 }
 
@@ -145,7 +349,7 @@ fn build<'r>(c: &'r Condition, memo_conds: &mut Vec<&'r Condition>) -> Node<'r> 
         }
         Condition::Any(v) => Node::Any(order(v.iter().map(|x| build(x, memo_conds)).collect())),
         Condition::Not(x) => Node::Not(Box::new(build(x, memo_conds))),
-        Condition::Pred(_) | Condition::Ss(_) => Node::Leaf(c),
+        Condition::Pred(_) | Condition::Ss(_) => Node::Leaf(Test::compile(c)),
     }
 }
 
@@ -172,7 +376,7 @@ impl Node<'_> {
             Node::All(v) => v.iter().all(|n| n.eval(x, pi, memo, ctx)),
             Node::Any(v) => v.iter().any(|n| n.eval(x, pi, memo, ctx)),
             Node::Not(n) => !n.eval(x, pi, memo, ctx),
-            Node::Leaf(c) => c.eval(x),
+            Node::Leaf(t) => t.eval(x),
             Node::Memo(k) => memo[*k].get(pi, ctx),
         }
     }
@@ -192,21 +396,29 @@ fn implied_by_masks(c: &Condition) -> bool {
     }
 }
 
-fn plan<'r>(rule: &'r Rule, snap: &Snapshot) -> Plan<'r> {
+fn plan<'r>(rule: &'r Rule, snap: &Snapshot, facts: &mut Facts<'r>) -> Plan<'r> {
     let mut memo_conds = Vec::new();
-    // The masks already filtered protocol and state: drop the conjuncts they enforce.
-    let when = match &rule.doc.when {
-        Condition::All(v) => {
-            let rest: Vec<Node> = v
-                .iter()
-                .filter(|c| !implied_by_masks(c))
-                .map(|c| build(c, &mut memo_conds))
-                .collect();
-            Node::All(order(rest))
-        }
-        c if implied_by_masks(c) => Node::All(Vec::new()),
-        c => build(c, &mut memo_conds),
+    // The masks already filtered protocol and state: drop the conjuncts they enforce. Socket
+    // predicates become shared facts; the rest is the rule's own node.
+    let conjuncts: Vec<&Condition> = match &rule.doc.when {
+        Condition::All(v) => v.iter().collect(),
+        c => vec![c],
     };
+    let mut first = Vec::new();
+    let mut need = Need::default();
+    let mut rest = Vec::new();
+    for c in conjuncts.into_iter().filter(|c| !implied_by_masks(c)) {
+        if let Some((bit, want)) = facts.intern(c) {
+            need.mask |= 1 << bit;
+            need.want |= u64::from(want) << bit;
+            continue;
+        }
+        match build(c, &mut memo_conds) {
+            Node::Memo(k) => first.push(k),
+            node => rest.push(node),
+        }
+    }
+    let when = Node::All(order(rest));
     let exceptions = rule
         .doc
         .exceptions
@@ -224,6 +436,8 @@ fn plan<'r>(rule: &'r Rule, snap: &Snapshot) -> Plan<'r> {
         })
         .collect();
     Plan {
+        first,
+        need,
         when,
         exceptions,
         memo,
@@ -231,8 +445,17 @@ fn plan<'r>(rule: &'r Rule, snap: &Snapshot) -> Plan<'r> {
 }
 
 impl Plan<'_> {
-    fn matches(&self, x: &Subject, pi: Option<usize>, ctx: Ctx) -> bool {
-        self.when.eval(x, pi, &self.memo, ctx)
+    fn matches(
+        &self,
+        x: &Subject,
+        pi: Option<usize>,
+        ctx: Ctx,
+        known: &mut Known,
+        facts: &[Test],
+    ) -> bool {
+        self.first.iter().all(|&k| self.memo[k].get(pi, ctx))
+            && known.hold(self.need, x, facts)
+            && self.when.eval(x, pi, &self.memo, ctx)
             && !self
                 .exceptions
                 .iter()
@@ -255,7 +478,13 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             .map(|n| (n, snap.netns_label(n)))
             .collect(),
     );
-    let plans: Vec<Plan> = rules.rules.par_iter().map(|r| plan(r, snap)).collect();
+    let mut facts = Facts::default();
+    let plans: Vec<Plan> = rules
+        .rules
+        .iter()
+        .map(|r| plan(r, snap, &mut facts))
+        .collect();
+    let facts = facts.tests;
     // Directions and the process tree: at most once per snapshot, on first use, never per
     // socket.
     let world = World::of(snap);
@@ -305,6 +534,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     netns: labels.get(s.netns),
                     world: Some(&world),
                 };
+                let mut known = Known::default();
                 for &ri in cands {
                     let hit = if unknown[ri] & s.protocol.bit() != 0 {
                         let x = Subject {
@@ -313,7 +543,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                         };
                         matches3(&rules.rules[ri], &x, snap) == Some(true)
                     } else {
-                        plans[ri].matches(&subject, pi, ctx)
+                        plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
                     };
                     if hit {
                         out.push((ri, si, owner));
@@ -748,6 +978,103 @@ fn hex16(digest: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Family, Meta, SCHEMA_VERSION};
+
+    /// Every field the engine reads through a [`Small`] table agrees with its getter: the
+    /// reader's index names the value the getter gives, on sockets of every protocol and state,
+    /// with addresses of every class, with and without a listener on their port.
+    #[test]
+    fn small_readers_agree_with_the_getters() {
+        let addrs = [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.1.2.3",
+            "8.8.8.8",
+            "169.254.1.1",
+            "100.64.0.1",
+            "192.0.2.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "2001:db8::1",
+            "ff02::1",
+            "2606:4700::1",
+            "::ffff:127.0.0.1",
+            "::ffff:8.8.8.8",
+        ];
+        let mut sockets = Vec::new();
+        for p in Protocol::ALL {
+            for st in State::ALL {
+                for (i, a) in addrs.iter().enumerate() {
+                    let address: std::net::IpAddr = a.parse().unwrap();
+                    let family = match p.kind() {
+                        Kind::Unix => Family::Unix,
+                        Kind::Packet => Family::Packet,
+                        _ if address.is_ipv6() => Family::Inet6,
+                        _ => Family::Inet,
+                    };
+                    let mut s = Socket::new(p, family, st, i as u64);
+                    if p.is_inet() && i % 7 != 6 {
+                        s.local = Some(Endpoint {
+                            address,
+                            port: [80, 40000, 22][i % 3],
+                        });
+                        s.remote = (i % 5 != 4).then(|| Endpoint {
+                            address: addrs[(i + 3) % addrs.len()].parse().unwrap(),
+                            port: [0, 443, 50000][i % 3],
+                        });
+                    }
+                    sockets.push(s);
+                }
+            }
+        }
+        let snap = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta: Meta::blank("h"),
+            sockets,
+            processes: vec![],
+            namespaces: vec![],
+            warnings: vec![],
+            gaps: vec![],
+        };
+        let world = World::of(&snap);
+        let mut read = Vec::new();
+        for f in crate::rules::fields::all() {
+            let Some((reader, values)) = Small::of(f) else {
+                continue;
+            };
+            read.push(f.name);
+            for s in &snap.sockets {
+                let x = Subject {
+                    socket: s,
+                    owner: None,
+                    process: None,
+                    parent: None,
+                    ephemeral: (32768, 60999),
+                    netns: Some("host"),
+                    world: Some(&world),
+                };
+                let got = reader
+                    .read(&x)
+                    .map_or(Value::Missing, |i| values[i].clone());
+                assert_eq!(got, (f.get)(&x), "{} on {s:?}", f.name);
+            }
+        }
+        for name in [
+            "socket.protocol",
+            "socket.kind",
+            "socket.family",
+            "socket.state",
+            "socket.local.class",
+            "socket.remote.class",
+            "socket.direction",
+            "socket.local.ephemeral",
+        ] {
+            assert!(read.contains(&name), "{name} is not read directly");
+        }
+    }
 
     /// Finding ids are a contract (SARIF fingerprints, `--accept`): their key text and a few
     /// values are pinned here; a change is a breaking change recorded in CHANGELOG.

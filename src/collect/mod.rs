@@ -269,7 +269,8 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         gaps,
     };
     let s0 = Instant::now();
-    snap.canonicalize();
+    // `sort_dumped` put the sockets in order and `attribute` sorted each one's owners.
+    snap.canonicalize_collected();
     t.sort += s0.elapsed();
     t.total = start.elapsed();
     (snap, t)
@@ -356,6 +357,12 @@ fn attribute(
     sockets.par_iter_mut().for_each(|s| {
         if s.inode != 0 {
             s.owners = walk.owners(s.inode).collect();
+            // The holdings come sorted; a socket seen twice (by the iterator and the walk of
+            // a process it did not visit) is not.
+            if s.owners.len() > 1 {
+                s.owners.sort_unstable();
+                s.owners.dedup();
+            }
         }
     });
     let mut pids: Vec<u32> = sockets

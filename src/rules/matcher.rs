@@ -1,6 +1,7 @@
 //! Operators, compiled once into the structure that evaluates them fastest: CIDR lists into a
 //! sorted table of merged ranges (binary search), ports into a 64 Ki-bit set, several regexes
-//! into one RegexSet, globs into a GlobSet, equality sets into hash sets.
+//! into one RegexSet, globs into a GlobSet, string sets into hash sets, number sets into sorted
+//! arrays (a binary search over a few ports beats hashing each one).
 //!
 //! Every operator is false on a missing value except `exists: false`: a rule about the process
 //! never fires on a socket no process holds unless it says so.
@@ -127,8 +128,9 @@ pub enum Matcher {
     StrIn(HashSet<String>),
     /// A handful of strings: comparing in turn beats hashing.
     StrInSmall(Vec<String>),
-    /// Equality against any of these numbers (int, port and list-of-int fields).
-    IntIn(HashSet<i64>),
+    /// Equality against any of these numbers (int, port and list-of-int fields): sorted,
+    /// without duplicates.
+    IntIn(Vec<i64>),
     /// Equality against any of these addresses, v4-mapped addresses compared as IPv4.
     IpIn(Vec<IpAddr>),
     /// `ne`: the negation of the equality matcher inside (still false on a missing value).
@@ -211,12 +213,12 @@ fn membership(ty: FieldType, op: Op, args: &[String]) -> Result<Matcher, Compile
     }
     let m = match ty {
         Bool => Matcher::Bool(parse_bool(one(op, args)?)?),
-        Int | IntList => Matcher::IntIn(
+        Int | IntList => int_in(
             args.iter()
                 .map(|a| parse_int(a))
                 .collect::<Result<_, _>>()?,
         ),
-        Port => Matcher::IntIn(
+        Port => int_in(
             args.iter()
                 .map(|a| parse_port(a).map(i64::from))
                 .collect::<Result<_, _>>()?,
@@ -260,6 +262,12 @@ fn globs(args: &[String]) -> Result<Matcher, CompileError> {
             glob: String::new(),
             error,
         })
+}
+
+fn int_in(mut v: Vec<i64>) -> Matcher {
+    v.sort_unstable();
+    v.dedup();
+    Matcher::IntIn(v)
 }
 
 fn str_in(args: &[String]) -> Matcher {
@@ -311,7 +319,7 @@ impl Matcher {
             (Matcher::Bool(b), Value::Bool(x)) => b == x,
             (Matcher::StrIn(set), Value::Str(s)) => set.contains(s.as_ref()),
             (Matcher::StrInSmall(v), Value::Str(s)) => v.iter().any(|x| x == s),
-            (Matcher::IntIn(set), Value::Int(i)) => set.contains(i),
+            (Matcher::IntIn(set), Value::Int(i)) => set.binary_search(i).is_ok(),
             (Matcher::IpIn(list), Value::Ip(ip)) => {
                 let ip = canonical(*ip);
                 list.iter().any(|a| canonical(*a) == ip)
