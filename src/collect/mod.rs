@@ -23,6 +23,7 @@ pub mod packet;
 pub mod procnet;
 pub mod procwalk;
 mod relays;
+pub mod sockhooks;
 mod tables;
 pub mod taskfiles;
 pub mod tracepoint;
