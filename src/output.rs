@@ -463,7 +463,7 @@ mod tests {
         let file = dir.path().join("watch.jsonl");
         let mut w = io::LineWriter::new(Rotating::open(&file, 25, 2).unwrap());
         for i in 0..10 {
-            write!(w, "line {i:02} abcdefgh\n").unwrap(); // 17 bytes each
+            writeln!(w, "line {i:02} abcdefgh").unwrap(); // 17 bytes each
         }
         w.flush().unwrap();
         // One line per file (two would exceed 25 bytes); FILE.3 never exists with keep 2.
@@ -472,7 +472,10 @@ mod tests {
         let two = dir.path().join("watch.jsonl.2");
         assert_eq!(fs::read_to_string(&one).unwrap(), "line 08 abcdefgh\n");
         assert_eq!(fs::read_to_string(&two).unwrap(), "line 07 abcdefgh\n");
-        assert_eq!(names(dir.path()), ["watch.jsonl", "watch.jsonl.1", "watch.jsonl.2"]);
+        assert_eq!(
+            names(dir.path()),
+            ["watch.jsonl", "watch.jsonl.1", "watch.jsonl.2"]
+        );
         assert_eq!(
             fs::metadata(&file).unwrap().mode() & 0o777,
             NEW_FILE_MODE & !umask()
@@ -492,8 +495,15 @@ mod tests {
         w.write_all(b"0123456789\n").unwrap();
         w.write_all(b"abcdefghij\n").unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"precious\n");
-        assert!(fs::symlink_metadata(dir.path().join("w.jsonl.2")).unwrap().is_symlink());
-        assert_eq!(fs::read(dir.path().join("w.jsonl.1")).unwrap(), b"0123456789\n");
+        assert!(
+            fs::symlink_metadata(dir.path().join("w.jsonl.2"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read(dir.path().join("w.jsonl.1")).unwrap(),
+            b"0123456789\n"
+        );
         // A link planted at FILE after the renames, before the new FILE is created: refused.
         fs::rename(&file, dir.path().join("moved")).unwrap();
         std::os::unix::fs::symlink(&victim, &file).unwrap();

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 
 use super::taskfiles::{Attr, Insn, bpf};
 use super::tracepoint::{
-    Asm, FP, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, create_map, cpus,
+    Asm, FP, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, cpus, create_map,
     event_dir, format_fields, ins, load_as,
 };
 
@@ -193,12 +193,7 @@ fn finish(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32) -> Vec<Insn> {
 
 /// The cgroup `connect` or `sendmsg` program for one family: UDP only (TCP has its
 /// tracepoint); `peers_fd`, for `sendmsg`, is the LRU of peers already reported.
-pub fn sock_addr_program(
-    v6: bool,
-    peers_fd: Option<i32>,
-    ring_fd: i32,
-    lost_fd: i32,
-) -> Vec<Insn> {
+pub fn sock_addr_program(v6: bool, peers_fd: Option<i32>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
     let what = if peers_fd.is_some() {
         kind::SEND
     } else {
@@ -561,11 +556,7 @@ fn syscall(event: &str, names: &[&'static str]) -> Result<SyscallFormat, String>
     parse_syscall_format(&text, names).map_err(|e| format!("{event}: {e}"))
 }
 
-fn attach_tracepoint(
-    id: u64,
-    code: &[Insn],
-    name: &'static str,
-) -> Result<[OwnedFd; 2], String> {
+fn attach_tracepoint(id: u64, code: &[Insn], name: &'static str) -> Result<[OwnedFd; 2], String> {
     let prog = load_as(
         code,
         ProgKind {

@@ -64,6 +64,10 @@ const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
 /// Records handed over per [`Tracer::poll`]: the caller's loop checks its limits between calls.
 const DRAIN_MAX: usize = 4096;
+/// How long [`Tracer::poll`] lets records gather once the first one woke it: the latency added
+/// to an event, traded for one wake-up per batch (at 50,000 events/s, about 250 records)
+/// instead of one per record. The default ring (4 MiB) holds 30,000 records.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// TCP states as the tracepoint numbers them (`include/net/tcp_states.h`).
 pub mod tcp_state {
@@ -940,7 +944,12 @@ impl Tracer {
         };
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
         // SAFETY: one valid pollfd, its count 1.
-        unsafe { libc::poll(&mut pfd, 1, ms) };
+        let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if ready > 0 {
+            // Woken by the first record after the ring ran dry: let a batch gather before
+            // reading it, so a busy host costs one wake-up per batch, not one per record.
+            std::thread::sleep(BATCH_WAIT);
+        }
         self.ring.drain(DRAIN_MAX, each)
     }
 

@@ -82,7 +82,13 @@ impl Enricher {
     }
 
     /// As [`Enricher::holder`], from the fields any event carries.
-    pub fn holder_for(&mut self, tgid: u32, ktime_ns: u64, uid: u32, comm: &ByteString) -> Arc<Holder> {
+    pub fn holder_for(
+        &mut self,
+        tgid: u32,
+        ktime_ns: u64,
+        uid: u32,
+        comm: &ByteString,
+    ) -> Arc<Holder> {
         match self.lookup(tgid, Some(ktime_ns)) {
             Some(h) => h,
             None => Arc::new(Holder {
@@ -172,7 +178,6 @@ impl Enricher {
         self.users.put(uid, name.clone());
         name
     }
-
 }
 
 /// `N` of a link text `PREFIXN]`.
@@ -191,9 +196,12 @@ pub struct UnixEntry {
     pub name: Option<Vec<u8>>,
 }
 
+/// A /proc/net/unix line: its seven columns and the name after them.
+type UnixLine<'a> = ([&'a [u8]; 7], Option<&'a [u8]>);
+
 /// The seven columns of a /proc/net/unix line (the kernel pads the inode with spaces) and the
 /// name after them: everything after the one space that follows the inode.
-fn unix_columns(line: &[u8]) -> Option<([&[u8]; 7], Option<&[u8]>)> {
+fn unix_columns(line: &[u8]) -> Option<UnixLine<'_>> {
     let mut cols: [&[u8]; 7] = [&[]; 7];
     let mut rest = line;
     for col in &mut cols {
@@ -272,7 +280,10 @@ mod tests {
         assert_eq!(unix_entry(UNIX, 103), None);
         assert_eq!(unix_entry(UNIX, 10), None, "whole column, not a prefix");
         // The kernel pads the inode to five places; a name keeps its own leading space.
-        assert_eq!(unix_entry(UNIX, 99).unwrap().name, Some(b" leading space".to_vec()));
+        assert_eq!(
+            unix_entry(UNIX, 99).unwrap().name,
+            Some(b" leading space".to_vec())
+        );
     }
 
     /// A bound path holding a newline and a forged line naming another socket's inode: that

@@ -8,7 +8,8 @@ use crate::collect::tracepoint::{RECORD, tcp_state};
 use crate::model::{ByteString, State};
 
 crate::model::vocabulary! {
-    /// What a TCP state change means for watch (docs/watch.md, "Events").
+    /// What a socket event means for watch (docs/watch.md, "Events"): a TCP state change, or a
+    /// UDP, raw, packet or unix call.
     pub enum Action {
         /// CLOSE → SYN_SENT: `connect()`, in the connecting process; the local port may not be
         /// chosen yet.
@@ -95,7 +96,8 @@ impl Event {
         match self.action() {
             Action::Listen | Action::Connected | Action::Accepted => true,
             Action::Close => self.old == tcp_state::SYN_SENT,
-            Action::Connect | Action::Other => false,
+            // The other actions come from SOCK_RECORDs, never from a TCP transition.
+            Action::Connect | Action::Other | Action::Send | Action::Bind | Action::Open => false,
         }
     }
 

@@ -282,7 +282,8 @@ impl<'a> Watcher<'a> {
                 }
                 self.pending.pop(&ev.skaddr)
             }
-            Action::Other => None,
+            // Not TCP transitions (`Event::action` never gives them).
+            Action::Other | Action::Send | Action::Bind | Action::Open => None,
         }
     }
 
@@ -295,11 +296,13 @@ impl<'a> Watcher<'a> {
         context: Option<Socket>,
         identity: u64,
     ) -> Option<Record> {
-        let snap = self.snapshot_of(socket, holder, context);
+        let mut snap = self.snapshot_of(socket, holder, context);
         let matched = self.any_rule_matches(&snap);
         if !matched && self.baseline.is_none() {
             return None; // the common case, decided without the engine's plans and the report
         }
+        // The time the report carries, formatted only for a snapshot that may be reported.
+        snap.meta.taken_at = crate::collect::host::now_rfc3339();
         let findings: Vec<engine::Finding> = if matched {
             engine::evaluate(self.rules, &snap)
                 .into_iter()
@@ -469,8 +472,7 @@ impl<'a> Watcher<'a> {
         }
         processes.sort_by_key(|p| p.pid);
         processes.dedup_by_key(|p| p.pid);
-        let mut meta = self.meta.clone();
-        meta.taken_at = crate::collect::host::now_rfc3339();
+        let meta = self.meta.clone();
         let mut sockets = vec![socket];
         sockets.extend(context);
         Snapshot {

@@ -406,7 +406,10 @@ fn sock_events_in_the_snapshot_model() {
     let mut bind = sock_event(Action::Bind, 1, 10, "[::]:0");
     bind.local = ("::".parse().unwrap(), 5353);
     let s = sock_socket(&bind, None);
-    assert_eq!((s.protocol, s.family, s.state), (Protocol::Udp, Family::Inet6, State::Close));
+    assert_eq!(
+        (s.protocol, s.family, s.state),
+        (Protocol::Udp, Family::Inet6, State::Close)
+    );
     assert_eq!(s.local.unwrap().port, 5353);
     assert_eq!(s.remote.unwrap().address, "::".parse::<IpAddr>().unwrap());
 
@@ -414,12 +417,19 @@ fn sock_events_in_the_snapshot_model() {
     (raw.sock_type, raw.protocol) = (3, 1);
     let s = sock_socket(&raw, None);
     assert_eq!((s.protocol, s.state), (Protocol::Raw, State::Close));
-    assert_eq!(s.local.unwrap().port, 1, "a raw socket's port is its protocol");
+    assert_eq!(
+        s.local.unwrap().port,
+        1,
+        "a raw socket's port is its protocol"
+    );
 
     let mut packet = raw.clone();
     (packet.family, packet.sock_type, packet.protocol) = (17, 2, 0x0800);
     let s = sock_socket(&packet, None);
-    assert_eq!((s.protocol, s.family), (Protocol::PacketDgram, Family::Packet));
+    assert_eq!(
+        (s.protocol, s.family),
+        (Protocol::PacketDgram, Family::Packet)
+    );
     assert_eq!(s.packet.unwrap().ethertype, 0x0800);
 
     let listen = sock_event(Action::Listen, 1, 1, "0.0.0.0:0");
@@ -428,7 +438,10 @@ fn sock_events_in_the_snapshot_model() {
         name: Some(b"@hidden".to_vec()),
     };
     let s = sock_socket(&listen, Some(entry));
-    assert_eq!((s.protocol, s.state), (Protocol::UnixSeqpacket, State::Listen));
+    assert_eq!(
+        (s.protocol, s.state),
+        (Protocol::UnixSeqpacket, State::Listen)
+    );
     let u = s.unix.unwrap();
     assert_eq!(u.name, Some(ByteString(b"hidden".to_vec())));
     assert!(u.r#abstract);
@@ -465,4 +478,22 @@ fn a_listen_that_is_not_unix_is_skipped() {
     assert_eq!(e.socket.owners, [Owner { pid: 4444, fd: 3 }]);
     let name = e.socket.unix.as_ref().unwrap().name.clone();
     assert_eq!(name, Some(ByteString(b"/tmp/.x".to_vec())));
+}
+
+/// BPF mode with a program group missing says what it never sees, and why.
+#[test]
+fn bpf_mode_names_what_it_misses() {
+    use crate::collect::sockhooks::Gap;
+    assert_eq!(output::bpf_misses(&[]), None);
+    let gaps = [Gap {
+        what: "UDP connect, sendto to a new peer and bind (listeners)",
+        why: "bpf: not permitted".into(),
+    }];
+    let m = output::bpf_misses(&gaps).unwrap();
+    assert!(m.contains("never sees: UDP connect"), "{m}");
+    assert!(m.contains("(bpf: not permitted)"), "{m}");
+    let line = output::coverage(output::Style::Jsonl, "h", &m);
+    let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(doc["event"]["dataset"], "sockwarden.coverage");
+    assert_eq!(doc["message"], m.as_str());
 }

@@ -467,8 +467,7 @@ fn check_installed(deb_files: &BTreeMap<String, String>) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        !Path::new("/etc/systemd/system/multi-user.target.wants/sockwarden-watch.service")
-            .exists(),
+        !Path::new("/etc/systemd/system/multi-user.target.wants/sockwarden-watch.service").exists(),
         "the watch service is installed disabled"
     );
 }

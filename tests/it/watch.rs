@@ -356,7 +356,11 @@ fn the_bpf_program_passes_the_verifier() {
     assert!(t.netns, "this kernel's BTF gives the namespace offsets");
     assert_eq!(t.lost(), 0);
     // The UDP (six cgroup programs), raw and packet (two) and listen programs load too.
-    let gaps: Vec<String> = t.gaps.iter().map(|g| format!("{}: {}", g.what, g.why)).collect();
+    let gaps: Vec<String> = t
+        .gaps
+        .iter()
+        .map(|g| format!("{}: {}", g.what, g.why))
+        .collect();
     assert_eq!(gaps, Vec::<String>::new());
     assert_eq!(t.hooks.seen.len(), 3, "{:?}", t.hooks.seen);
 }
@@ -500,7 +504,10 @@ fn watch_sees_udp_sendto_connect_and_bind_with_their_process() {
     for e in &sends {
         assert_eq!(e["network"]["transport"], "udp", "{e}");
         assert_eq!(e["sockwarden"]["protocol"], "udp", "{e}");
-        assert_ne!(e["source"]["port"], 0, "the socket was bound by the first send: {e}");
+        assert_ne!(
+            e["source"]["port"], 0,
+            "the socket was bound by the first send: {e}"
+        );
         assert_python(e, &ns);
     }
     let connects = events_of(&docs, pid, "connect");
@@ -636,4 +643,55 @@ fn watch_rotates_its_output_file() {
     assert!(!std::path::Path::new(&format!("{f}.3")).exists(), "keep 2");
     let last = std::fs::read_to_string(f).unwrap();
     assert!(last.contains("sockwarden.watch"), "the summary is in FILE");
+}
+
+/// Without CAP_NET_ADMIN the cgroup programs cannot load: TCP events still flow, and the output
+/// says, first and in the summary, that UDP is not seen and why.
+#[test]
+fn watch_without_cap_net_admin_says_it_misses_udp() {
+    if !require_root("watch_without_cap_net_admin_says_it_misses_udp") {
+        return;
+    }
+    let bin = std::env::temp_dir().join(format!("sockwarden-watch-noadmin-{}", std::process::id()));
+    std::fs::copy(BIN, &bin).unwrap();
+    let caps = "+bpf,+perfmon,+dac_read_search,+sys_ptrace";
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &format!("--inh-caps=-all,{caps}"),
+            &format!("--ambient-caps=-all,{caps}"),
+            &format!("--bounding-set=-all,{caps}"),
+            "--no-new-privs",
+        ])
+        .arg(&bin)
+        .args(["watch", "--format", "jsonl", "--duration", "300ms"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bin).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("through BPF"), "{stderr}");
+    assert!(stderr.contains("never sees: UDP connect"), "{stderr}");
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        docs[0]["event"]["dataset"], "sockwarden.coverage",
+        "{docs:#?}"
+    );
+    assert!(
+        docs[0]["message"].as_str().unwrap().contains("UDP"),
+        "{docs:#?}"
+    );
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    assert_eq!(summary["mode"], "bpf");
+    assert!(
+        summary["misses"]
+            .as_str()
+            .unwrap()
+            .contains("CAP_NET_ADMIN"),
+        "{summary}"
+    );
 }

@@ -14,10 +14,20 @@ const EXIT: &str = "name: sys_exit_socket\nID: 2241\nformat:\n\
 #[test]
 fn syscall_formats() {
     let f = parse_syscall_format(ENTER, &["family", "type", "protocol"]).unwrap();
-    assert_eq!(f, SyscallFormat { id: 2242, args: [16, 24, 32] });
+    assert_eq!(
+        f,
+        SyscallFormat {
+            id: 2242,
+            args: [16, 24, 32]
+        }
+    );
     let f = parse_syscall_format(EXIT, &["ret"]).unwrap();
     assert_eq!(f.args[0], 16);
-    assert!(parse_syscall_format(ENTER, &["fd"]).unwrap_err().contains("no field fd"));
+    assert!(
+        parse_syscall_format(ENTER, &["fd"])
+            .unwrap_err()
+            .contains("no field fd")
+    );
     let narrow = ENTER.replace("offset:24;\tsize:8", "offset:24;\tsize:4");
     assert!(parse_syscall_format(&narrow, &["type"]).is_err());
     assert!(parse_syscall_format(&ENTER.replace("ID:", "X:"), &["type"]).is_err());
@@ -71,6 +81,10 @@ fn the_send_program_consults_the_peer_map_before_writing() {
     // peers (lookup, update), ring, lost counter.
     assert_eq!(maps, vec![5, 5, 3, 4]);
     let connect = sock_addr_program(false, None, 3, 4);
-    let maps: Vec<i32> = connect.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+    let maps: Vec<i32> = connect
+        .iter()
+        .filter(|i| i.code == 0x18)
+        .map(|i| i.imm)
+        .collect();
     assert_eq!(maps, vec![3, 4]);
 }
