@@ -20,11 +20,17 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-gcc -O2 -pthread -o "$work/connload" ci/connload.c
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+# The load runs from the target directory, not from $work: a program in /tmp is what the
+# volatile-executable rules (NET-PRC-001, NET-PRC-008) report, and the load is meant to be
+# benign: every connection would then be a finding (the engine and the report on each event).
+mkdir -p "$target_dir/bench-watch"
+load="$target_dir/bench-watch/connload"
+gcc -O2 -pthread -o "$load" ci/connload.c
 if [ -z "${SOCKWARDEN:-}" ]; then
     cargo build --release -q
-    SOCKWARDEN=$(cargo metadata --format-version 1 --no-deps |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/sockwarden
+    SOCKWARDEN=$target_dir/release/sockwarden
 fi
 ip netns add "$ns"
 ip -n "$ns" link set lo up
@@ -36,7 +42,7 @@ ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$2"; }
 
-ip netns exec "$ns" "$work/connload" "$RATE" "$DURATION" >"$work/without"
+ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/without"
 
 "$SOCKWARDEN" watch --format jsonl --duration "$((DURATION + 30))s" \
     >"$work/watch.jsonl" 2>"$work/watch.err" &
@@ -47,7 +53,7 @@ until grep -q "through BPF" "$work/watch.err" 2>/dev/null; do
 done
 sleep 1
 t0=$(ticks "$wpid"); rss0=$(rss_kib "$wpid"); s0=$(date +%s.%N)
-ip netns exec "$ns" "$work/connload" "$RATE" "$DURATION" >"$work/with"
+ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/with"
 sleep 1 # the watch reads what the ring still holds
 t1=$(ticks "$wpid"); rss1=$(rss_kib "$wpid"); s1=$(date +%s.%N)
 kill -INT "$wpid"
@@ -70,3 +76,5 @@ echo
 echo "| watch CPU (% of one core) | workload CPU change | RSS start | RSS end | events | lost | unread |"
 echo "|---|---|---|---|---|---|---|"
 echo "| $cpu_pct | $slow% | $((rss0 / 1024)) MiB | $((rss1 / 1024)) MiB | $(stat events) | $(stat lost) | $(stat unread) |"
+echo
+echo "findings: $(stat findings), duplicates: $(stat duplicates), suppressed: $(stat suppressed)"

@@ -77,6 +77,9 @@ pub struct Summary {
     /// Events whose socket no process could be found for (a passive open on a listener
     /// opened before the watch started in another namespace, a connect seen half).
     pub unattributed: u64,
+    /// `listen()` calls whose socket could not be looked at (the process or its descriptor was
+    /// gone when the event was read): a unix listener among them is not reported.
+    pub listens_unresolved: u64,
 }
 
 /// One thing to write: a finding (with the report it belongs to) or a socket event.
@@ -213,10 +216,14 @@ impl<'a> Watcher<'a> {
         let inode = (matches!(ev.action, Action::Open | Action::Listen))
             .then(|| self.enricher.socket_inode(ev.tgid, ev.fd))
             .flatten();
-        let unix = match ev.action {
-            Action::Listen => match inode.and_then(|i| self.enricher.unix_socket(ev.tgid, i)) {
+        let unix = match (ev.action, inode) {
+            (Action::Listen, None) => {
+                self.summary.listens_unresolved += 1;
+                return Vec::new();
+            }
+            (Action::Listen, Some(i)) => match self.enricher.unix_socket(ev.tgid, i) {
                 Some(u) => Some(u),
-                None => return Vec::new(),
+                None => return Vec::new(), // TCP: its own events have it
             },
             _ => None,
         };

@@ -465,6 +465,12 @@ fn a_listen_that_is_not_unix_is_skipped() {
     let listen = sock_event(Action::Listen, 4444, 2, "0.0.0.0:0");
     assert!(w.on_sock_event(&listen).is_empty());
     assert_eq!(w.summary.events, 0);
+    assert_eq!(w.summary.listens_unresolved, 0, "resolved: not a unix socket");
+    // A process gone before its fd could be read: counted, not silently dropped.
+    let mut gone = listen.clone();
+    gone.tgid = 4545;
+    assert!(w.on_sock_event(&gone).is_empty());
+    assert_eq!(w.summary.listens_unresolved, 1);
     // The same fd on a unix listener is an event.
     let unix = format!("{unix}0000000000000000: 00000002 00000000 00010000 0001 01 9001 /tmp/.x\n");
     std::fs::write(proc.path().join("4444/net/unix"), unix).unwrap();
