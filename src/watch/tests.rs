@@ -465,7 +465,10 @@ fn a_listen_that_is_not_unix_is_skipped() {
     let listen = sock_event(Action::Listen, 4444, 2, "0.0.0.0:0");
     assert!(w.on_sock_event(&listen).is_empty());
     assert_eq!(w.summary.events, 0);
-    assert_eq!(w.summary.listens_unresolved, 0, "resolved: not a unix socket");
+    assert_eq!(
+        w.summary.listens_unresolved, 0,
+        "resolved: not a unix socket"
+    );
     // A process gone before its fd could be read: counted, not silently dropped.
     let mut gone = listen.clone();
     gone.tgid = 4545;
