@@ -103,6 +103,96 @@ pub fn open_append(path: &Path) -> io::Result<File> {
         })
 }
 
+/// A stream of appended lines (`watch -o FILE --rotate-size SIZE --rotate-keep N`) that is
+/// rotated by size, at a line boundary: when a write would take the file past `max` bytes,
+/// FILE.N-1 is renamed to FILE.N, ..., FILE to FILE.1 (each rename atomic; what was FILE.N is
+/// replaced, so at most `keep` old files remain), and a new FILE is created with `O_EXCL` and
+/// `O_NOFOLLOW`: a name planted at FILE meanwhile (a link, or a file another user owns) makes
+/// the write fail rather than be followed or shared. A rename moves whatever is at a name (a
+/// link is moved, never followed).
+#[derive(Debug)]
+pub struct Rotating {
+    path: PathBuf,
+    max: u64,
+    keep: u32,
+    file: File,
+    size: u64,
+    at_line_start: bool,
+}
+
+impl Rotating {
+    /// Opens `path` for appending as [`open_append`] does; rotates when it would exceed `max`
+    /// bytes, keeping `keep` (at least 1) old files.
+    pub fn open(path: &Path, max: u64, keep: u32) -> io::Result<Rotating> {
+        let file = open_append(path)?;
+        let size = file.metadata()?.len();
+        Ok(Rotating {
+            path: path.to_path_buf(),
+            max: max.max(1),
+            keep: keep.max(1),
+            file,
+            size,
+            at_line_start: true,
+        })
+    }
+
+    /// FILE.n.
+    fn numbered(&self, n: u32) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        for n in (1..self.keep).rev() {
+            match fs::rename(self.numbered(n), self.numbered(n + 1)) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                r => r?,
+            }
+        }
+        fs::rename(&self.path, self.numbered(1))?;
+        self.reopen()
+    }
+
+    /// Creates the new FILE after the renames: never through a name someone planted.
+    fn reopen(&mut self) -> io::Result<()> {
+        self.file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(NEW_FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::AlreadyExists => refuse(
+                    &self.path,
+                    "a name someone created while the output was being rotated",
+                ),
+                _ => e,
+            })?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+impl Write for Rotating {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.at_line_start && self.size > 0 && self.size + buf.len() as u64 > self.max {
+            self.rotate()?;
+        }
+        let n = self.file.write(buf)?;
+        self.size += n as u64;
+        if n > 0 {
+            self.at_line_start = buf[n - 1] == b'\n';
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Streams output produced by `produce` to `path` (atomically, as [`write_atomic`]) or to stdout
 /// when `path` is `None` or `-`, through a large buffer: a 100k-socket snapshot is ~100 MB of
 /// JSON and is never held in memory whole.
@@ -365,6 +455,65 @@ mod tests {
             fs::metadata(&file).unwrap().mode() & 0o777,
             NEW_FILE_MODE & !umask()
         );
+    }
+
+    #[test]
+    fn a_rotating_stream_keeps_n_files_at_line_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("watch.jsonl");
+        let mut w = io::LineWriter::new(Rotating::open(&file, 25, 2).unwrap());
+        for i in 0..10 {
+            writeln!(w, "line {i:02} abcdefgh").unwrap(); // 17 bytes each
+        }
+        w.flush().unwrap();
+        // One line per file (two would exceed 25 bytes); FILE.3 never exists with keep 2.
+        assert_eq!(fs::read_to_string(&file).unwrap(), "line 09 abcdefgh\n");
+        let one = dir.path().join("watch.jsonl.1");
+        let two = dir.path().join("watch.jsonl.2");
+        assert_eq!(fs::read_to_string(&one).unwrap(), "line 08 abcdefgh\n");
+        assert_eq!(fs::read_to_string(&two).unwrap(), "line 07 abcdefgh\n");
+        assert_eq!(
+            names(dir.path()),
+            ["watch.jsonl", "watch.jsonl.1", "watch.jsonl.2"]
+        );
+        assert_eq!(
+            fs::metadata(&file).unwrap().mode() & 0o777,
+            NEW_FILE_MODE & !umask()
+        );
+    }
+
+    /// A link planted at an old file's name is moved by the rename, never written through; one
+    /// planted at FILE itself during the rotation makes the write fail.
+    #[test]
+    fn rotation_never_follows_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.jsonl");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious\n").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join("w.jsonl.1")).unwrap();
+        let mut w = Rotating::open(&file, 10, 3).unwrap();
+        w.write_all(b"0123456789\n").unwrap();
+        w.write_all(b"abcdefghij\n").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious\n");
+        assert!(
+            fs::symlink_metadata(dir.path().join("w.jsonl.2"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read(dir.path().join("w.jsonl.1")).unwrap(),
+            b"0123456789\n"
+        );
+        // A link planted at FILE after the renames, before the new FILE is created: refused.
+        fs::rename(&file, dir.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink(&victim, &file).unwrap();
+        let err = w.reopen().unwrap_err().to_string();
+        assert!(err.contains("refusing"), "{err}");
+        // And a regular file someone else created there is not shared either.
+        fs::remove_file(&file).unwrap();
+        fs::write(&file, b"theirs\n").unwrap();
+        assert!(w.reopen().is_err());
+        assert_eq!(fs::read(&victim).unwrap(), b"precious\n");
     }
 
     /// The process's umask, read without changing it (other tests create files meanwhile).

@@ -37,7 +37,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
-    let mut out = sink(args.output.as_ref())?;
+    let mut out = sink(args.output.as_ref(), args.rotate_size, args.rotate_keep)?;
     let style = style(args);
     let meta = header();
     let hostname = meta.hostname.clone();
@@ -63,9 +63,19 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
         Ok(mut t) => {
             // Listeners opened before the watch: their accepted connections are attributed.
             w.seed_listeners(&collect::collect(&listeners_only()));
-            eprintln!("sockwarden: watching TCP state changes through BPF");
-            let r = run::events(&mut t, &mut w, &mut *out, &limits);
-            (("bpf", None), r)
+            let mut seen = vec!["TCP state changes"];
+            seen.extend(t.hooks.seen.iter().copied());
+            eprintln!("sockwarden: watching {} through BPF", seen.join(", "));
+            let misses = output::bpf_misses(&t.gaps);
+            let r = match &misses {
+                Some(m) => {
+                    eprintln!("sockwarden: warning: {}", crate::text::escape_str(m));
+                    out.write_all(output::coverage(style, &hostname, m).as_bytes())
+                }
+                None => Ok(()),
+            }
+            .and_then(|()| run::events(&mut t, &mut w, &mut *out, &limits));
+            (("bpf", misses), r)
         }
         Err(reason) => {
             let destroyed = Destroyed::open();
@@ -135,14 +145,21 @@ fn header() -> Meta {
     meta
 }
 
-/// stdout, or FILE opened for appending without following a planted link.
-fn sink(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
+/// stdout, or FILE opened for appending without following a planted link, rotated by size
+/// when asked.
+fn sink(path: Option<&PathBuf>, rotate: Option<u64>, keep: u32) -> Result<Box<dyn Write>> {
+    let context = |p: &PathBuf| format!("opening {} for the watch's output", p.display());
     match path {
-        Some(p) if p.as_os_str() != "-" => {
-            let f = crate::output::open_append(p)
-                .with_context(|| format!("opening {} for the watch's output", p.display()))?;
-            Ok(Box::new(io::LineWriter::new(f)))
-        }
+        Some(p) if p.as_os_str() != "-" => match rotate {
+            Some(max) => {
+                let f = crate::output::Rotating::open(p, max, keep).with_context(|| context(p))?;
+                Ok(Box::new(io::LineWriter::new(f)))
+            }
+            None => {
+                let f = crate::output::open_append(p).with_context(|| context(p))?;
+                Ok(Box::new(io::LineWriter::new(f)))
+            }
+        },
         _ => Ok(Box::new(io::LineWriter::new(io::stdout()))),
     }
 }

@@ -509,6 +509,14 @@ pub struct WatchArgs {
     /// Append the output to FILE (created 0640; a symbolic link is refused) instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Rotate FILE when it would grow past SIZE (`100M`; K, M, G are powers of 1024): FILE
+    /// becomes FILE.1, FILE.1 becomes FILE.2, ... (needs -o).
+    #[arg(long, value_name = "SIZE", requires = "output", value_parser = crate::input::parse_size)]
+    pub rotate_size: Option<u64>,
+    /// How many rotated files to keep (FILE.1 to FILE.N); the oldest is replaced.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "rotate_size",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub rotate_keep: u32,
     /// Also write every socket event (connect, connected, listen, accepted, close), not only
     /// findings.
     #[arg(long)]

@@ -24,6 +24,7 @@ pub mod packet;
 pub mod procnet;
 pub mod procwalk;
 mod relays;
+pub mod sockhooks;
 pub mod sockstat;
 mod tables;
 pub mod taskfiles;

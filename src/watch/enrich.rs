@@ -4,6 +4,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 
@@ -14,6 +15,13 @@ use crate::model::{ByteString, Process};
 /// /proc reports start times in USER_HZ ticks, 100 per second on every Linux architecture
 /// sockwarden builds for.
 const TICKS_PER_SECOND: u64 = 100;
+
+/// How long a pid's start time, read from /proc, is trusted without reading it again. The
+/// kernel hands pids out in a cycle of `pid_max` (at least 32,768; 4,194,304 by default on
+/// 64-bit): a pid verified this recently cannot name another process unless that many
+/// processes were created meanwhile. This spares the /proc read on every event of a busy
+/// process (the load test: most events of a 10,000 connections/s client).
+const REVALIDATE: Duration = Duration::from_millis(250);
 
 /// A socket's holder as watch saw it: the process and its parent, or, for a process that was
 /// gone before /proc could be read, what the event carried.
@@ -33,6 +41,8 @@ pub struct Enricher {
     proc_root: PathBuf,
     cache: LruCache<(u32, u64), Arc<Holder>>,
     users: LruCache<u32, Option<String>>,
+    /// Each pid's start time and when it was last read from /proc.
+    verified: LruCache<u32, (u64, Instant)>,
 }
 
 impl std::fmt::Debug for Enricher {
@@ -51,6 +61,7 @@ impl Enricher {
             proc_root,
             cache: LruCache::new(cap),
             users: LruCache::new(cap),
+            verified: LruCache::new(cap),
         }
     }
 
@@ -67,10 +78,50 @@ impl Enricher {
     /// The holder of an event that ran in the acting process's context. A pid whose current
     /// process started after the event (reused) counts as gone.
     pub fn holder(&mut self, ev: &Event) -> Arc<Holder> {
-        match self.lookup(ev.tgid, Some(ev.ktime_ns)) {
+        self.holder_for(ev.tgid, ev.ktime_ns, ev.uid, &ev.comm)
+    }
+
+    /// As [`Enricher::holder`], from the fields any event carries.
+    pub fn holder_for(
+        &mut self,
+        tgid: u32,
+        ktime_ns: u64,
+        uid: u32,
+        comm: &ByteString,
+    ) -> Arc<Holder> {
+        match self.lookup(tgid, Some(ktime_ns)) {
             Some(h) => h,
-            None => Arc::new(self.event_only(ev)),
+            None => Arc::new(Holder {
+                process: gone_process(tgid, uid, comm.clone(), self.user(uid)),
+                parent: None,
+                gone: true,
+            }),
         }
+    }
+
+    /// The network namespace `pid` is in now (the inode of /proc/PID/ns/net).
+    pub fn netns_of(&self, pid: u32) -> Option<u64> {
+        let link = std::fs::read_link(self.proc_root.join(pid.to_string()).join("ns/net")).ok()?;
+        bracketed(link.to_str()?, "net:[")
+    }
+
+    /// The inode of the socket `pid` holds at `fd`, when that fd is a socket.
+    pub fn socket_inode(&self, pid: u32, fd: u32) -> Option<u64> {
+        let link = std::fs::read_link(
+            self.proc_root
+                .join(pid.to_string())
+                .join("fd")
+                .join(fd.to_string()),
+        )
+        .ok()?;
+        bracketed(link.to_str()?, "socket:[")
+    }
+
+    /// The unix socket `inode` as `pid`'s network namespace lists it (/proc/PID/net/unix), when
+    /// it is one.
+    pub fn unix_socket(&self, pid: u32, inode: u64) -> Option<UnixEntry> {
+        let text = std::fs::read(self.proc_root.join(pid.to_string()).join("net/unix")).ok()?;
+        unix_entry(&text, inode)
     }
 
     /// The holder of a pid from a sock_diag dump (the listener table's seed): no event time.
@@ -79,7 +130,14 @@ impl Enricher {
     }
 
     fn lookup(&mut self, pid: u32, event_ns: Option<u64>) -> Option<Arc<Holder>> {
-        let start = self.start_ticks(pid)?;
+        let start = match self.verified.get(&pid) {
+            Some(&(start, at)) if at.elapsed() < REVALIDATE => start,
+            _ => {
+                let start = self.start_ticks(pid)?;
+                self.verified.put(pid, (start, Instant::now()));
+                start
+            }
+        };
         if event_ns.is_some_and(|ns| start / TICKS_PER_SECOND > ns / 1_000_000_000 + 1) {
             return None; // started after the event: the pid was reused
         }
@@ -120,14 +178,74 @@ impl Enricher {
         self.users.put(uid, name.clone());
         name
     }
+}
 
-    /// What the event itself says about a process /proc no longer has.
-    fn event_only(&mut self, ev: &Event) -> Holder {
-        Holder {
-            process: gone_process(ev.tgid, ev.uid, ev.comm.clone(), self.user(ev.uid)),
-            parent: None,
-            gone: true,
+/// `N` of a link text `PREFIXN]`.
+fn bracketed(link: &str, prefix: &str) -> Option<u64> {
+    link.strip_prefix(prefix)?.strip_suffix(']')?.parse().ok()
+}
+
+/// A unix socket as /proc/net/unix lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnixEntry {
+    /// SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_SEQPACKET (5).
+    pub sock_type: u32,
+    /// The bound name, `@` first for an abstract one; `None` when unbound, or when the inode
+    /// is on more than one line (a name with a newline can forge a line: then the name is not
+    /// trusted).
+    pub name: Option<Vec<u8>>,
+}
+
+/// A /proc/net/unix line: its seven columns and the name after them.
+type UnixLine<'a> = ([&'a [u8]; 7], Option<&'a [u8]>);
+
+/// The seven columns of a /proc/net/unix line (the kernel pads the inode with spaces) and the
+/// name after them: everything after the one space that follows the inode.
+fn unix_columns(line: &[u8]) -> Option<UnixLine<'_>> {
+    let mut cols: [&[u8]; 7] = [&[]; 7];
+    let mut rest = line;
+    for col in &mut cols {
+        let start = rest.iter().position(|&b| b != b' ')?;
+        rest = &rest[start..];
+        let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        *col = &rest[..end];
+        rest = &rest[end..];
+    }
+    Some((cols, rest.strip_prefix(b" ")))
+}
+
+/// Finds `inode` in the text of /proc/net/unix (`Num RefCount Protocol Flags Type St Inode
+/// Path`). A pure function of the bytes: a bound path is attacker-chosen and may hold spaces
+/// or newlines, so the name is everything after the inode's column, and a line the inode
+/// appears on twice makes the name untrusted.
+pub fn unix_entry(text: &[u8], inode: u64) -> Option<UnixEntry> {
+    let want = inode.to_string();
+    let mut found: Vec<UnixEntry> = Vec::new();
+    for line in text.split(|&b| b == b'\n').skip(1) {
+        let Some((cols, name)) = unix_columns(line) else {
+            continue;
+        };
+        if cols[6] != want.as_bytes() {
+            continue;
         }
+        let Some(ty) = std::str::from_utf8(cols[4])
+            .ok()
+            .and_then(|t| u32::from_str_radix(t, 16).ok())
+        else {
+            continue;
+        };
+        found.push(UnixEntry {
+            sock_type: ty,
+            name: name.filter(|n| !n.is_empty()).map(<[u8]>::to_vec),
+        });
+    }
+    match found.len() {
+        0 => None,
+        1 => found.pop(),
+        _ => Some(UnixEntry {
+            sock_type: found[0].sock_type,
+            name: None,
+        }),
     }
 }
 
@@ -140,5 +258,45 @@ pub fn gone_process(pid: u32, uid: u32, comm: ByteString, user: Option<String>) 
         pid,
         comm,
         ..Process::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIX: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01 100 /run/a b.sock\n\
+        0000000000000000: 00000002 00000000 00010000 0005 01 101 @abstract\n\
+        0000000000000000: 00000002 00000000 00000000 0002 01 102\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01    99  leading space\n";
+
+    #[test]
+    fn unix_entries_by_inode() {
+        let a = unix_entry(UNIX, 100).unwrap();
+        assert_eq!((a.sock_type, a.name), (1, Some(b"/run/a b.sock".to_vec())));
+        assert_eq!(unix_entry(UNIX, 101).unwrap().sock_type, 5);
+        assert_eq!(unix_entry(UNIX, 102).unwrap().name, None, "unbound");
+        assert_eq!(unix_entry(UNIX, 103), None);
+        assert_eq!(unix_entry(UNIX, 10), None, "whole column, not a prefix");
+        // The kernel pads the inode to five places; a name keeps its own leading space.
+        assert_eq!(
+            unix_entry(UNIX, 99).unwrap().name,
+            Some(b" leading space".to_vec())
+        );
+    }
+
+    /// A bound path holding a newline and a forged line naming another socket's inode: that
+    /// inode is then on two lines, and neither line's name is trusted.
+    #[test]
+    fn a_forged_line_in_a_path_makes_the_name_untrusted() {
+        let mut text = UNIX.to_vec();
+        text.extend_from_slice(
+            b"0000000000000000: 00000002 00000000 00010000 0001 01 103 /x\n\
+              0000000000000000: 00000002 00000000 00010000 0001 01 100 /fake\n",
+        );
+        let e = unix_entry(&text, 100).unwrap();
+        assert_eq!(e.name, None);
+        assert_eq!(unix_entry(&text, 103).unwrap().name, Some(b"/x".to_vec()));
     }
 }

@@ -3,11 +3,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::collect::sockhooks::{SOCK_RECORD, kind};
 use crate::collect::tracepoint::{RECORD, tcp_state};
 use crate::model::{ByteString, State};
 
 crate::model::vocabulary! {
-    /// What a TCP state change means for watch (docs/watch.md, "Events").
+    /// What a socket event means for watch (docs/watch.md, "Events"): a TCP state change, or a
+    /// UDP, raw, packet or unix call.
     pub enum Action {
         /// CLOSE → SYN_SENT: `connect()`, in the connecting process; the local port may not be
         /// chosen yet.
@@ -23,6 +25,13 @@ crate::model::vocabulary! {
         Close => "close",
         /// Another transition into ESTABLISHED (none is expected; kept, not interpreted).
         Other => "other",
+        /// A UDP datagram to a peer its socket had not sent to (`sendto`, `sendmsg`), in the
+        /// sending process.
+        Send => "send",
+        /// A UDP socket's `bind()`: a listener, in the binding process.
+        Bind => "bind",
+        /// A raw or packet socket made by `socket()`, in the process that made it.
+        Open => "open",
     }
 }
 
@@ -87,7 +96,8 @@ impl Event {
         match self.action() {
             Action::Listen | Action::Connected | Action::Accepted => true,
             Action::Close => self.old == tcp_state::SYN_SENT,
-            Action::Connect | Action::Other => false,
+            // The other actions come from SOCK_RECORDs, never from a TCP transition.
+            Action::Connect | Action::Other | Action::Send | Action::Bind | Action::Open => false,
         }
     }
 
@@ -146,9 +156,158 @@ pub fn decode(r: &[u8]) -> Option<Event> {
     })
 }
 
+/// One record of the UDP, raw, packet and unix programs
+/// ([`crate::collect::sockhooks::SOCK_RECORD`]), decoded. Each ran in the acting process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SockEvent {
+    /// Nanoseconds since boot when it happened.
+    pub ktime_ns: u64,
+    /// The socket's cookie (UDP events; 0 for the others).
+    pub cookie: u64,
+    /// Thread-group id of the acting task (initial PID namespace).
+    pub tgid: u32,
+    /// Its uid.
+    pub uid: u32,
+    /// Its cgroup v2 id.
+    pub cgroup_id: u64,
+    /// What it reports: `Connect` (UDP), `Send`, `Bind`, `Open` or `Listen`.
+    pub action: Action,
+    /// Address family (2, 10, 17).
+    pub family: u32,
+    /// The socket type (`SOCK_DGRAM`, `SOCK_RAW`, ...), flags stripped.
+    pub sock_type: u32,
+    /// The protocol: IP protocol number, or for a packet socket the ethertype (host order).
+    pub protocol: u32,
+    /// Local address and port (UDP events).
+    pub local: (IpAddr, u16),
+    /// Remote address and port (UDP connect and send).
+    pub remote: (IpAddr, u16),
+    /// The descriptor (`Open`: the new socket's; `Listen`: the listening one's).
+    pub fd: u32,
+    /// The acting task's comm.
+    pub comm: ByteString,
+}
+
+/// A record of either program family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A TCP state change.
+    Tcp(Event),
+    /// A UDP, raw, packet or unix event.
+    Sock(SockEvent),
+}
+
+/// Decodes a record by its length: [`RECORD`] bytes are TCP, [`SOCK_RECORD`] the others.
+pub fn decode_any(r: &[u8]) -> Option<Decoded> {
+    match r.len() {
+        RECORD => decode(r).map(Decoded::Tcp),
+        SOCK_RECORD => decode_sock(r).map(Decoded::Sock),
+        _ => None,
+    }
+}
+
+/// Decodes one [`SOCK_RECORD`]; `None` for another length, kind or family.
+pub fn decode_sock(r: &[u8]) -> Option<SockEvent> {
+    if r.len() != SOCK_RECORD {
+        return None;
+    }
+    let action = match u32_at(r, 40) {
+        kind::CONNECT => Action::Connect,
+        kind::SEND => Action::Send,
+        kind::BIND => Action::Bind,
+        kind::OPEN => Action::Open,
+        kind::LISTEN => Action::Listen,
+        _ => return None,
+    };
+    let family = u32_at(r, 44);
+    let v6 = match family {
+        2 | 17 | 0 => false,
+        10 => true,
+        _ => return None,
+    };
+    let addr = |at: usize| -> IpAddr {
+        if v6 {
+            let b: [u8; 16] = r[at..at + 16].try_into().expect("16 bytes");
+            IpAddr::V6(Ipv6Addr::from(b))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(r[at], r[at + 1], r[at + 2], r[at + 3]))
+        }
+    };
+    let mut protocol = u32_at(r, 52);
+    if family == 17 {
+        // socket(AF_PACKET, type, htons(ETH_P_...)): the ethertype in network order.
+        protocol = u32::from(u16::from_be(protocol as u16));
+    }
+    let comm = &r[96..112];
+    let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
+    Some(SockEvent {
+        ktime_ns: u64_at(r, 0),
+        cookie: u64_at(r, 8),
+        tgid: (u64_at(r, 16) >> 32) as u32,
+        uid: u64_at(r, 24) as u32,
+        cgroup_id: u64_at(r, 32),
+        action,
+        family,
+        sock_type: u32_at(r, 48) & 0xf,
+        protocol,
+        local: (addr(56), u16_at(r, 90)),
+        remote: (addr(72), u16::from_be_bytes([r[88], r[89]])),
+        fd: u32_at(r, 92),
+        comm: ByteString(comm[..end].to_vec()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A UDP send record as the program lays it out: pid 0x1234, uid 1000, 10.0.0.5:40000 →
+    /// 203.0.113.7:53, comm `dig`.
+    fn send_record() -> [u8; 128] {
+        let mut r = [0u8; 128];
+        r[0..8].copy_from_slice(&7u64.to_ne_bytes());
+        r[8..16].copy_from_slice(&99u64.to_ne_bytes());
+        r[16..24].copy_from_slice(&((0x1234u64 << 32) | 0x1235).to_ne_bytes());
+        r[24..32].copy_from_slice(&((1000u64 << 32) | 1000).to_ne_bytes());
+        r[40..44].copy_from_slice(&kind::SEND.to_ne_bytes());
+        r[44..48].copy_from_slice(&2u32.to_ne_bytes());
+        r[48..52].copy_from_slice(&(2u32 | 0o2000000).to_ne_bytes());
+        r[52..56].copy_from_slice(&17u32.to_ne_bytes());
+        r[56..60].copy_from_slice(&[10, 0, 0, 5]);
+        r[72..76].copy_from_slice(&[203, 0, 113, 7]);
+        r[88..90].copy_from_slice(&53u16.to_be_bytes());
+        r[90..92].copy_from_slice(&40000u16.to_ne_bytes());
+        r[96..99].copy_from_slice(b"dig");
+        r
+    }
+
+    #[test]
+    fn decodes_a_sock_record() {
+        let e = decode_sock(&send_record()).unwrap();
+        assert_eq!(e.action, Action::Send);
+        assert_eq!((e.tgid, e.uid, e.cookie), (0x1234, 1000, 99));
+        assert_eq!(e.local, ("10.0.0.5".parse().unwrap(), 40000));
+        assert_eq!(e.remote, ("203.0.113.7".parse().unwrap(), 53));
+        assert_eq!((e.sock_type, e.protocol), (2, 17), "SOCK_CLOEXEC stripped");
+        assert_eq!(e.comm, ByteString(b"dig".to_vec()));
+        assert!(matches!(decode_any(&send_record()), Some(Decoded::Sock(_))));
+        assert!(matches!(decode_any(&LISTEN), Some(Decoded::Tcp(_))));
+        assert_eq!(decode_any(&send_record()[..127]), None);
+    }
+
+    #[test]
+    fn a_packet_sockets_ethertype_is_in_host_order_and_unknown_kinds_are_skipped() {
+        let mut r = send_record();
+        r[40..44].copy_from_slice(&kind::OPEN.to_ne_bytes());
+        r[44..48].copy_from_slice(&17u32.to_ne_bytes());
+        r[48..52].copy_from_slice(&3u32.to_ne_bytes());
+        // htons(ETH_P_ALL) as the int argument of socket().
+        r[52..56].copy_from_slice(&u32::from(3u16.to_be()).to_ne_bytes());
+        let e = decode_sock(&r).unwrap();
+        assert_eq!((e.action, e.family, e.protocol), (Action::Open, 17, 3));
+        r[40..44].copy_from_slice(&9u32.to_ne_bytes());
+        assert_eq!(decode_sock(&r), None);
+    }
 
     /// A record the program wrote on this machine (a LISTEN on 127.0.0.1:38353, comm
     /// `collect::tracep`, netns 4026531833), as the unit test of the tracer printed it.

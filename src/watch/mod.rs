@@ -38,7 +38,7 @@ use crate::report::{self, ReportFinding, ScanReport};
 use crate::rules::RuleSet;
 use crate::rules::fields::Subject;
 use enrich::{Enricher, Holder};
-use event::{Action, Event};
+use event::{Action, Event, SockEvent};
 
 /// watch does not know which descriptor holds the socket (the event names the process, not
 /// the fd): owners carry this fd number, and docs/watch.md says so.
@@ -77,6 +77,9 @@ pub struct Summary {
     /// Events whose socket no process could be found for (a passive open on a listener
     /// opened before the watch started in another namespace, a connect seen half).
     pub unattributed: u64,
+    /// `listen()` calls whose socket could not be looked at (the process or its descriptor was
+    /// gone when the event was read): a unix listener among them is not reported.
+    pub listens_unresolved: u64,
 }
 
 /// One thing to write: a finding (with the report it belongs to) or a socket event.
@@ -206,6 +209,59 @@ impl<'a> Watcher<'a> {
         out
     }
 
+    /// Handles one UDP, raw, packet or unix event: the acting process holds the socket. A
+    /// `listen()` that is not on a unix socket (TCP has its own events) or whose socket is
+    /// gone is skipped.
+    pub fn on_sock_event(&mut self, ev: &SockEvent) -> Vec<Record> {
+        let inode = (matches!(ev.action, Action::Open | Action::Listen))
+            .then(|| self.enricher.socket_inode(ev.tgid, ev.fd))
+            .flatten();
+        let unix = match (ev.action, inode) {
+            (Action::Listen, None) => {
+                self.summary.listens_unresolved += 1;
+                return Vec::new();
+            }
+            (Action::Listen, Some(i)) => match self.enricher.unix_socket(ev.tgid, i) {
+                Some(u) => Some(u),
+                None => return Vec::new(), // TCP: its own events have it
+            },
+            _ => None,
+        };
+        self.summary.events += 1;
+        let holder = self
+            .enricher
+            .holder_for(ev.tgid, ev.ktime_ns, ev.uid, &ev.comm);
+        let mut socket = sock_socket(ev, unix);
+        socket.inode = inode.unwrap_or(0);
+        socket.cookie = Some(ev.cookie).filter(|&c| c != 0);
+        socket.cgroup_id = Some(ev.cgroup_id);
+        socket.netns = self.enricher.netns_of(ev.tgid);
+        let fd = match ev.action {
+            Action::Open | Action::Listen => ev.fd,
+            _ => UNKNOWN_FD,
+        };
+        socket.owners = vec![Owner {
+            pid: holder.process.pid,
+            fd,
+        }];
+        let mut out = Vec::new();
+        if self.opts.all_events {
+            out.push(Record::Event(Box::new(SocketEvent {
+                action: ev.action,
+                socket: socket.clone(),
+                holder: Some(holder.clone()),
+                ktime_ns: ev.ktime_ns,
+                cgroup_id: ev.cgroup_id,
+            })));
+        }
+        let identity = [ev.cookie, socket.inode]
+            .into_iter()
+            .find(|&i| i != 0)
+            .unwrap_or(ev.ktime_ns);
+        out.extend(self.judge(socket, Some(&*holder), None, identity));
+        out
+    }
+
     /// Who holds the event's socket, keeping the tables of pending connects and listeners: the
     /// acting process for connect and listen (read from /proc now), the connect's process when
     /// the connection is up or refused, the listener's holder for a passive open.
@@ -233,7 +289,8 @@ impl<'a> Watcher<'a> {
                 }
                 self.pending.pop(&ev.skaddr)
             }
-            Action::Other => None,
+            // Not TCP transitions (`Event::action` never gives them).
+            Action::Other | Action::Send | Action::Bind | Action::Open => None,
         }
     }
 
@@ -246,11 +303,13 @@ impl<'a> Watcher<'a> {
         context: Option<Socket>,
         identity: u64,
     ) -> Option<Record> {
-        let snap = self.snapshot_of(socket, holder, context);
+        let mut snap = self.snapshot_of(socket, holder, context);
         let matched = self.any_rule_matches(&snap);
         if !matched && self.baseline.is_none() {
             return None; // the common case, decided without the engine's plans and the report
         }
+        // The time the report carries, formatted only for a snapshot that may be reported.
+        snap.meta.taken_at = crate::collect::host::now_rfc3339();
         let findings: Vec<engine::Finding> = if matched {
             engine::evaluate(self.rules, &snap)
                 .into_iter()
@@ -420,8 +479,7 @@ impl<'a> Watcher<'a> {
         }
         processes.sort_by_key(|p| p.pid);
         processes.dedup_by_key(|p| p.pid);
-        let mut meta = self.meta.clone();
-        meta.taken_at = crate::collect::host::now_rfc3339();
+        let meta = self.meta.clone();
         let mut sockets = vec![socket];
         sockets.extend(context);
         Snapshot {
@@ -434,6 +492,85 @@ impl<'a> Watcher<'a> {
             gaps: Vec::new(),
         }
     }
+}
+
+/// The socket a UDP, raw, packet or unix event describes, in the snapshot model. A datagram
+/// sent to a new peer is judged as the `established` flow to that peer it is; a bound UDP
+/// socket is the `close` (UNCONN) listener `scan` shows; a raw socket's port is its protocol.
+pub fn sock_socket(ev: &SockEvent, unix: Option<enrich::UnixEntry>) -> Socket {
+    let inet = if ev.family == 10 {
+        Family::Inet6
+    } else {
+        Family::Inet
+    };
+    let ep = |(address, port): (IpAddr, u16)| Some(Endpoint { address, port });
+    let nowhere = |port| {
+        let address = if inet == Family::Inet6 {
+            IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        };
+        Some(Endpoint { address, port })
+    };
+    let mut s;
+    match ev.action {
+        Action::Listen => {
+            let u = unix.unwrap_or(enrich::UnixEntry {
+                sock_type: 1,
+                name: None,
+            });
+            let protocol = if u.sock_type == 5 {
+                Protocol::UnixSeqpacket
+            } else {
+                Protocol::UnixStream
+            };
+            s = Socket::new(protocol, Family::Unix, State::Listen, 0);
+            let (name, r#abstract) = match u.name {
+                Some(n) if n.first() == Some(&b'@') => (Some(n[1..].to_vec()), true),
+                n => (n, false),
+            };
+            s.unix = Some(Box::new(crate::model::UnixInfo {
+                name: name.map(crate::model::ByteString),
+                r#abstract,
+                peer: None,
+                pending: Vec::new(),
+                backlog: None,
+                vfs_inode: None,
+                vfs_dev: None,
+            }));
+        }
+        Action::Open if ev.family == 17 => {
+            let protocol = if ev.sock_type == 3 {
+                Protocol::PacketRaw
+            } else {
+                Protocol::PacketDgram
+            };
+            s = Socket::new(protocol, Family::Packet, State::Close, 0);
+            s.packet = Some(Box::new(crate::model::PacketInfo {
+                ethertype: ev.protocol as u16,
+                version: None,
+                flags: None,
+                fanout: None,
+                bpf: None,
+            }));
+        }
+        Action::Open => {
+            s = Socket::new(Protocol::Raw, inet, State::Close, 0);
+            s.local = nowhere(ev.protocol as u16);
+            s.remote = nowhere(0);
+        }
+        Action::Bind => {
+            s = Socket::new(Protocol::Udp, inet, State::Close, 0);
+            s.local = ep(ev.local);
+            s.remote = nowhere(0);
+        }
+        _ => {
+            s = Socket::new(Protocol::Udp, inet, State::Established, 0);
+            s.local = ep(ev.local);
+            s.remote = ep(ev.remote);
+        }
+    }
+    s
 }
 
 /// The socket an event describes, in the snapshot model.

@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::event::Action;
 use super::{Record, SocketEvent, Summary};
+use crate::model::Protocol;
 use crate::report::jsonl::{self, ECS_VERSION};
 use crate::text::escape;
 
@@ -88,13 +90,13 @@ fn line(v: &Value) -> String {
 fn event_doc(host: &str, e: &SocketEvent) -> Value {
     let s = &e.socket;
     let (src, dst) = match e.action {
-        super::event::Action::Accepted | super::event::Action::Listen => (s.remote, s.local),
+        Action::Accepted | Action::Listen | Action::Bind => (s.remote, s.local),
         _ => (s.local, s.remote),
     };
-    let kind = if s.family == crate::model::Family::Inet6 {
-        "ipv6"
-    } else {
-        "ipv4"
+    let kind = match s.family {
+        crate::model::Family::Inet6 => Some("ipv6"),
+        crate::model::Family::Inet => Some("ipv4"),
+        _ => None,
     };
     let mut doc = json!({
         "@timestamp": crate::collect::host::now_rfc3339(),
@@ -103,22 +105,45 @@ fn event_doc(host: &str, e: &SocketEvent) -> Value {
             "kind": "event",
             "category": ["network"],
             "type": [match e.action {
-                super::event::Action::Close => "end",
-                super::event::Action::Listen => "start",
+                Action::Close => "end",
+                Action::Listen | Action::Bind | Action::Open => "start",
                 _ => "connection",
             }],
             "action": e.action.name(),
             "dataset": "sockwarden.socket",
         },
         "host": {"hostname": host},
-        "network": {"transport": "tcp", "type": kind},
         "sockwarden": {
+            "protocol": s.protocol.name(),
             "state": s.state.name(),
             "netns_inode": s.netns,
             "cgroup_id": e.cgroup_id,
             "ktime_ns": e.ktime_ns,
         },
     });
+    if let Some(kind) = kind {
+        doc["network"] = json!({"type": kind});
+        match s.protocol {
+            Protocol::Tcp | Protocol::Udp => doc["network"]["transport"] = json!(s.protocol.name()),
+            // A raw socket's "port" is its IP protocol number.
+            _ => doc["network"]["iana_number"] = json!(s.local.map_or(0, |l| l.port).to_string()),
+        }
+    }
+    if s.inode != 0 {
+        doc["sockwarden"]["inode"] = json!(s.inode);
+    }
+    if let Some(u) = &s.unix {
+        doc["sockwarden"]["unix_name"] = json!(u.name.as_ref().map(|n| n.to_str_lossy()));
+        doc["sockwarden"]["unix_abstract"] = json!(u.r#abstract);
+    }
+    if let Some(p) = &s.packet {
+        doc["sockwarden"]["ethertype"] = json!(p.ethertype);
+    }
+    let (src, dst) = if s.family == crate::model::Family::Unix || s.protocol == Protocol::Raw {
+        (None, None)
+    } else {
+        (src, dst)
+    };
     if let Some(a) = src {
         doc["source"] = json!({"ip": a.address, "port": a.port});
     }
@@ -178,7 +203,23 @@ pub fn poll_misses(
     )
 }
 
-/// The coverage event written first in poll mode: the stream says what it cannot see.
+/// What BPF mode does not see, in words, when some of its programs could not be attached.
+pub fn bpf_misses(gaps: &[crate::collect::sockhooks::Gap]) -> Option<String> {
+    if gaps.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = gaps
+        .iter()
+        .map(|g| format!("{} ({})", g.what, g.why))
+        .collect();
+    Some(format!(
+        "watch reads TCP events through BPF but never sees: {}",
+        parts.join("; ")
+    ))
+}
+
+/// The coverage event written first when watch cannot see everything (poll mode, or BPF mode
+/// with programs missing): the stream says what it cannot see.
 pub fn coverage(style: Style, host: &str, misses: &str) -> String {
     match style {
         Style::Table => format!("sockwarden watch: {}\n", crate::text::escape_str(misses)),
@@ -206,7 +247,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
             let mut out = format!(
                 "sockwarden watch ({mode}): {} events, {} lost, {} findings, {} suppressed by \
                  rate limit, {} duplicates, {} unattributed, {} ended unseen between dumps, {} \
-                 unread at exit\n",
+                 unread at exit, {} listen() calls unresolved\n",
                 s.events,
                 s.lost,
                 s.findings,
@@ -214,7 +255,8 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 s.duplicates,
                 s.unattributed,
                 s.ended_unseen,
-                s.unread
+                s.unread,
+                s.listens_unresolved
             );
             if let Some(m) = misses {
                 out.push_str(&format!("  {}\n", crate::text::escape_str(m)));
@@ -232,6 +274,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 "unattributed": s.unattributed,
                 "ended_unseen": s.ended_unseen,
                 "unread": s.unread,
+                "listens_unresolved": s.listens_unresolved,
             });
             if let Some(m) = misses {
                 stats["misses"] = json!(m);

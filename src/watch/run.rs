@@ -68,11 +68,14 @@ pub fn events(
     let mut failed: Option<io::Error> = None;
     while !done(l, started, wr.written) && failed.is_none() {
         let mut records = Vec::new();
-        tracer.poll(Duration::from_millis(100), &mut |raw| {
-            if let Some(ev) = event::decode(raw) {
-                records.extend(w.on_event(&ev));
-            }
-        });
+        tracer.poll(
+            Duration::from_millis(100),
+            &mut |raw| match event::decode_any(raw) {
+                Some(event::Decoded::Tcp(ev)) => records.extend(w.on_event(&ev)),
+                Some(event::Decoded::Sock(ev)) => records.extend(w.on_sock_event(&ev)),
+                None => {}
+            },
+        );
         // Every record already read is written (the summary counted its event), even when the
         // duration ran out or a signal came meanwhile; only --count cuts a batch short.
         for r in &records {
@@ -86,7 +89,7 @@ pub fn events(
         }
     }
     w.summary.lost = tracer.lost();
-    // Each record takes its 120 bytes and an 8-byte header in the ring.
+    // Each TCP record takes its 120 bytes and an 8-byte header in the ring (the others 136).
     w.summary.unread = tracer.unread_bytes() / 128;
     failed.map_or(Ok(()), Err)
 }

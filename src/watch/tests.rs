@@ -359,3 +359,150 @@ fn the_table_escapes_a_hostile_comm() {
         }
     }
 }
+
+fn sock_event(action: Action, tgid: u32, family: u32, remote: &str) -> SockEvent {
+    let a: std::net::SocketAddr = remote.parse().unwrap();
+    SockEvent {
+        ktime_ns: 10_000_000_000,
+        cookie: 77,
+        tgid,
+        uid: 1000,
+        cgroup_id: 7,
+        action,
+        family,
+        sock_type: 2,
+        protocol: 17,
+        local: ("10.0.0.5".parse().unwrap(), 40000),
+        remote: (a.ip(), a.port()),
+        fd: 3,
+        comm: ByteString(b"bash".to_vec()),
+    }
+}
+
+/// A UDP datagram to an untrusted address is judged as the outbound flow it is, with the
+/// sending process; the same socket and peer again is a duplicate.
+#[test]
+fn a_udp_datagram_to_a_new_peer_is_judged_with_its_sender() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4343, "bash", "/usr/bin/bash", &["bash", "-i"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let send = sock_event(Action::Send, 4343, 2, "203.0.113.10:4444");
+    let socket = sock_socket(&send, None);
+    assert_eq!(
+        (socket.protocol, socket.state),
+        (Protocol::Udp, State::Established)
+    );
+    let got = findings(&w.on_sock_event(&send));
+    assert!(got.contains(&("NET-NET-001".into(), 4343)), "{got:?}");
+    assert!(findings(&w.on_sock_event(&send)).is_empty());
+    assert_eq!(w.summary.events, 2);
+    assert!(w.summary.duplicates > 0);
+}
+
+/// What each kind of event becomes in the snapshot model, as `scan` would show the socket.
+#[test]
+fn sock_events_in_the_snapshot_model() {
+    let mut bind = sock_event(Action::Bind, 1, 10, "[::]:0");
+    bind.local = ("::".parse().unwrap(), 5353);
+    let s = sock_socket(&bind, None);
+    assert_eq!(
+        (s.protocol, s.family, s.state),
+        (Protocol::Udp, Family::Inet6, State::Close)
+    );
+    assert_eq!(s.local.unwrap().port, 5353);
+    assert_eq!(s.remote.unwrap().address, "::".parse::<IpAddr>().unwrap());
+
+    let mut raw = sock_event(Action::Open, 1, 2, "0.0.0.0:0");
+    (raw.sock_type, raw.protocol) = (3, 1);
+    let s = sock_socket(&raw, None);
+    assert_eq!((s.protocol, s.state), (Protocol::Raw, State::Close));
+    assert_eq!(
+        s.local.unwrap().port,
+        1,
+        "a raw socket's port is its protocol"
+    );
+
+    let mut packet = raw.clone();
+    (packet.family, packet.sock_type, packet.protocol) = (17, 2, 0x0800);
+    let s = sock_socket(&packet, None);
+    assert_eq!(
+        (s.protocol, s.family),
+        (Protocol::PacketDgram, Family::Packet)
+    );
+    assert_eq!(s.packet.unwrap().ethertype, 0x0800);
+
+    let listen = sock_event(Action::Listen, 1, 1, "0.0.0.0:0");
+    let entry = enrich::UnixEntry {
+        sock_type: 5,
+        name: Some(b"@hidden".to_vec()),
+    };
+    let s = sock_socket(&listen, Some(entry));
+    assert_eq!(
+        (s.protocol, s.state),
+        (Protocol::UnixSeqpacket, State::Listen)
+    );
+    let u = s.unix.unwrap();
+    assert_eq!(u.name, Some(ByteString(b"hidden".to_vec())));
+    assert!(u.r#abstract);
+}
+
+/// A `listen()` on a socket that is not a unix one (TCP has its own events), or whose process
+/// is gone, is not an event.
+#[test]
+fn a_listen_that_is_not_unix_is_skipped() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4444, "nc", "/usr/bin/nc", &["nc", "-l"]);
+    let fd = proc.path().join("4444/fd");
+    std::fs::create_dir_all(&fd).unwrap();
+    std::os::unix::fs::symlink("socket:[9001]", fd.join("3")).unwrap();
+    std::fs::create_dir_all(proc.path().join("4444/net")).unwrap();
+    let unix = "Num       RefCount Protocol Flags    Type St Inode Path\n\
+        0000000000000000: 00000002 00000000 00010000 0001 01 9002 /run/other.sock\n";
+    std::fs::write(proc.path().join("4444/net/unix"), unix).unwrap();
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let listen = sock_event(Action::Listen, 4444, 2, "0.0.0.0:0");
+    assert!(w.on_sock_event(&listen).is_empty());
+    assert_eq!(w.summary.events, 0);
+    assert_eq!(
+        w.summary.listens_unresolved, 0,
+        "resolved: not a unix socket"
+    );
+    // A process gone before its fd could be read: counted, not silently dropped.
+    let mut gone = listen.clone();
+    gone.tgid = 4545;
+    assert!(w.on_sock_event(&gone).is_empty());
+    assert_eq!(w.summary.listens_unresolved, 1);
+    // The same fd on a unix listener is an event.
+    let unix = format!("{unix}0000000000000000: 00000002 00000000 00010000 0001 01 9001 /tmp/.x\n");
+    std::fs::write(proc.path().join("4444/net/unix"), unix).unwrap();
+    w.opts.all_events = true;
+    let out = w.on_sock_event(&listen);
+    assert_eq!(w.summary.events, 1);
+    let Some(Record::Event(e)) = out.first() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(e.socket.inode, 9001);
+    assert_eq!(e.socket.owners, [Owner { pid: 4444, fd: 3 }]);
+    let name = e.socket.unix.as_ref().unwrap().name.clone();
+    assert_eq!(name, Some(ByteString(b"/tmp/.x".to_vec())));
+}
+
+/// BPF mode with a program group missing says what it never sees, and why.
+#[test]
+fn bpf_mode_names_what_it_misses() {
+    use crate::collect::sockhooks::Gap;
+    assert_eq!(output::bpf_misses(&[]), None);
+    let gaps = [Gap {
+        what: "UDP connect, sendto to a new peer and bind (listeners)",
+        why: "bpf: not permitted".into(),
+    }];
+    let m = output::bpf_misses(&gaps).unwrap();
+    assert!(m.contains("never sees: UDP connect"), "{m}");
+    assert!(m.contains("(bpf: not permitted)"), "{m}");
+    let line = output::coverage(output::Style::Jsonl, "h", &m);
+    let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(doc["event"]["dataset"], "sockwarden.coverage");
+    assert_eq!(doc["message"], m.as_str());
+}

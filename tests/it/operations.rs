@@ -154,7 +154,7 @@ fn the_watch_unit_verifies_and_is_well_sandboxed() {
 }
 
 /// The watch unit's capability set, as user nobody with nothing else, is enough for kernel
-/// events: the watch runs in BPF mode, not the fallback.
+/// events: the watch runs in BPF mode, not the fallback, with every program attached.
 #[test]
 fn the_watch_units_capability_set_gives_kernel_events() {
     if !require_root("the_watch_units_capability_set_gives_kernel_events") {
@@ -185,6 +185,12 @@ fn the_watch_units_capability_set_gives_kernel_events() {
     std::fs::remove_file(&bin).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("through BPF"), "{stderr}");
+    // Every program is attached: UDP (the cgroup programs need CAP_NET_ADMIN), raw and packet,
+    // unix listeners; nothing is reported missing.
+    for what in ["UDP connect", "raw and packet sockets", "unix listeners"] {
+        assert!(stderr.contains(what), "{what}: {stderr}");
+    }
+    assert!(!stderr.contains("never sees"), "{stderr}");
     let last = String::from_utf8_lossy(&out.stdout)
         .lines()
         .last()

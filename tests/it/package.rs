@@ -179,6 +179,10 @@ fn expected_files() -> BTreeMap<String, Option<PathBuf>> {
             "packaging/systemd/sockwarden-scan.timer",
         ),
         (
+            "/usr/lib/systemd/system/sockwarden-watch.service",
+            "packaging/systemd/sockwarden-watch.service",
+        ),
+        (
             "/usr/share/sockwarden/prometheus/sockwarden-alerts.yml",
             "packaging/prometheus/sockwarden-alerts.yml",
         ),
@@ -461,6 +465,20 @@ fn check_installed(deb_files: &BTreeMap<String, String>) {
     assert!(
         target.ends_with("systemd/system/sockwarden-scan.timer"),
         "{target:?}"
+    );
+    // The watch service (issue 18) is installed, passes systemd's own check against the
+    // installed binary and man pages, and is not enabled: it loads BPF programs, an
+    // administrator turns it on.
+    let watch = "/usr/lib/systemd/system/sockwarden-watch.service";
+    let out = run("systemd-analyze", &["verify", watch]);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "systemd-analyze verify {watch}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !Path::new("/etc/systemd/system/multi-user.target.wants/sockwarden-watch.service").exists(),
+        "the watch service is installed disabled"
     );
 }
 

@@ -345,7 +345,7 @@ fn watch_without_bpf_says_what_it_cannot_see() {
     );
 }
 
-/// Loading the program is the verifier's check of it on this kernel.
+/// Loading the programs is the verifier's check of them on this kernel.
 #[test]
 fn the_bpf_program_passes_the_verifier() {
     if !require_root("the_bpf_program_passes_the_verifier") {
@@ -355,6 +355,14 @@ fn the_bpf_program_passes_the_verifier() {
         sockwarden::collect::tracepoint::Tracer::start(1 << 16).unwrap_or_else(|e| panic!("{e}"));
     assert!(t.netns, "this kernel's BTF gives the namespace offsets");
     assert_eq!(t.lost(), 0);
+    // The UDP (six cgroup programs), raw and packet (two) and listen programs load too.
+    let gaps: Vec<String> = t
+        .gaps
+        .iter()
+        .map(|g| format!("{}: {}", g.what, g.why))
+        .collect();
+    assert_eq!(gaps, Vec::<String>::new());
+    assert_eq!(t.hooks.seen.len(), 3, "{:?}", t.hooks.seen);
 }
 
 /// SIGTERM (and SIGINT) end the watch cleanly: exit 0 with nothing found, the summary written.
@@ -405,4 +413,304 @@ fn watch_count_ends_it_and_a_bad_ring_size_is_refused() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The events of pid `pid` with `event.action` `action` (`--all-events` output).
+fn events_of<'a>(docs: &'a [Value], pid: u64, action: &str) -> Vec<&'a Value> {
+    docs.iter()
+        .filter(|d| {
+            d["event"]["dataset"] == "sockwarden.socket"
+                && d["event"]["action"] == action
+                && d["process"]["pid"] == pid
+        })
+        .collect()
+}
+
+/// The inode of the test's network namespace, as events carry it.
+fn netns_inode(ns: &Netns) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .unwrap()
+        .ino()
+}
+
+fn assert_python(e: &Value, ns: &Netns) {
+    let p = &e["process"];
+    assert!(
+        p["executable"].as_str().unwrap_or("").contains("python3"),
+        "{e}"
+    );
+    assert_eq!(p["parent"]["pid"], u64::from(std::process::id()), "{e}");
+    assert_eq!(e["sockwarden"]["netns_inode"], netns_inode(ns), "{e}");
+    assert_eq!(e["sockwarden"]["process_gone"], false, "{e}");
+}
+
+/// Runs a Python script in the namespace under a BPF watch with `--all-events`; returns the
+/// script's pid (its first line) and the watch's lines.
+fn watch_python(ns: &Netns, script: &str, extra: &[&str]) -> (u64, Vec<Value>) {
+    // A large ring and time to catch up: the tracepoints see every namespace, and a suite
+    // running churn tests beside this one can outpace a debug build for a while; the events of
+    // other namespaces that do not fit are counted as lost, which this test does not judge.
+    let mut args = vec![
+        "--duration",
+        "3s",
+        "--ring-size",
+        "67108864",
+        "--all-events",
+        "--no-default-rules",
+    ];
+    args.extend_from_slice(extra);
+    let (watch, mode) = start_watch(ns, &args);
+    assert!(mode.contains("through BPF"), "{mode}");
+    for what in ["UDP connect", "raw and packet sockets", "unix listeners"] {
+        assert!(mode.contains(what), "{what}: {mode}");
+    }
+    let (child, pid) = spawn_ready(ns, &["python3", "-c", script]);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let (_, docs) = lines(watch);
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    assert!(summary.get("misses").is_none(), "{summary}");
+    (pid.parse().unwrap(), docs)
+}
+
+/// UDP: a datagram to a documentation address is one `send` event per new peer (the second
+/// datagram to the same peer is not an event), a UDP `connect` and a UDP `bind` (a listener)
+/// are events too, each with the sending process. The process lives 2 s so that its exe is
+/// still in /proc when a watch slowed by a busy suite reads the events.
+#[test]
+fn watch_sees_udp_sendto_connect_and_bind_with_their_process() {
+    if !require_root("watch_sees_udp_sendto_connect_and_bind_with_their_process") {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ip("addr add 203.0.113.10/24 dev lo");
+    let (pid, docs) = watch_python(
+        &ns,
+        "import os,socket,time\n\
+         print(os.getpid(), flush=True)\n\
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         s.sendto(b'a', ('203.0.113.10', 5353)); s.sendto(b'b', ('203.0.113.10', 5353))\n\
+         s.sendto(b'c', ('203.0.113.11', 5353))\n\
+         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect(('203.0.113.12', 4444))\n\
+         b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('0.0.0.0', 5301))\n\
+         time.sleep(2)",
+        &[],
+    );
+    let sends = events_of(&docs, pid, "send");
+    let to = |d: &&Value| {
+        (
+            d["destination"]["ip"].as_str().unwrap().to_string(),
+            d["destination"]["port"].as_u64().unwrap(),
+        )
+    };
+    let mut peers: Vec<(String, u64)> = sends.iter().map(to).collect();
+    peers.sort();
+    assert_eq!(
+        peers,
+        [("203.0.113.10".into(), 5353), ("203.0.113.11".into(), 5353)],
+        "one event per new peer: {sends:#?}"
+    );
+    for e in &sends {
+        assert_eq!(e["network"]["transport"], "udp", "{e}");
+        assert_eq!(e["sockwarden"]["protocol"], "udp", "{e}");
+        assert_ne!(
+            e["source"]["port"], 0,
+            "the socket was bound by the first send: {e}"
+        );
+        assert_python(e, &ns);
+    }
+    let connects = events_of(&docs, pid, "connect");
+    assert_eq!(connects.len(), 1, "{docs:#?}");
+    assert_eq!(connects[0]["destination"]["ip"], "203.0.113.12");
+    assert_eq!(connects[0]["destination"]["port"], 4444);
+    assert_eq!(connects[0]["sockwarden"]["protocol"], "udp");
+    assert_python(connects[0], &ns);
+    let binds = events_of(&docs, pid, "bind");
+    assert_eq!(binds.len(), 1, "{docs:#?}");
+    assert_eq!(binds[0]["destination"]["port"], 5301);
+    assert_eq!(binds[0]["sockwarden"]["state"], "close");
+    assert_python(binds[0], &ns);
+}
+
+/// A unix listener that lives 200 ms is a `listen` event with its path and process.
+#[test]
+fn watch_sees_a_200ms_unix_listener_with_its_process() {
+    if !require_root("watch_sees_a_200ms_unix_listener_with_its_process") {
+        return;
+    }
+    let ns = Netns::new();
+    let path = ns.workdir().join("l.sock");
+    let script = format!(
+        "import os,socket,time\n\
+         print(os.getpid(), flush=True)\n\
+         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind('{}'); s.listen(1)\n\
+         time.sleep(0.2)",
+        path.display()
+    );
+    let (pid, docs) = watch_python(&ns, &script, &[]);
+    let listens = events_of(&docs, pid, "listen");
+    assert_eq!(listens.len(), 1, "{docs:#?}");
+    let e = listens[0];
+    assert_eq!(e["sockwarden"]["protocol"], "unix_stream", "{e}");
+    assert_eq!(e["sockwarden"]["state"], "listen", "{e}");
+    assert_eq!(e["sockwarden"]["unix_name"], path.to_str().unwrap(), "{e}");
+    assert!(e["sockwarden"]["inode"].as_u64().unwrap() > 0, "{e}");
+    assert_python(e, &ns);
+}
+
+/// A raw ICMP socket and a packet socket for every protocol are `open` events with their
+/// process, and the packet sniffer rule fires on the second the moment it is made.
+#[test]
+fn watch_sees_raw_and_packet_sockets_with_their_process() {
+    if !require_root("watch_sees_raw_and_packet_sockets_with_their_process") {
+        return;
+    }
+    let ns = Netns::new();
+    let (watch, _) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "3s",
+            "--ring-size",
+            "67108864",
+            "--all-events",
+        ],
+    );
+    let (child, pid) = spawn_ready(
+        &ns,
+        &[
+            "python3",
+            "-c",
+            "import os,socket,time\n\
+             print(os.getpid(), flush=True)\n\
+             r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
+             p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))\n\
+             time.sleep(2)",
+        ],
+    );
+    assert!(child.wait_with_output().unwrap().status.success());
+    let pid: u64 = pid.parse().unwrap();
+    let (code, docs) = lines(watch);
+    let opens = events_of(&docs, pid, "open");
+    let protocols: Vec<&str> = opens
+        .iter()
+        .map(|e| e["sockwarden"]["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protocols, ["raw", "packet_raw"], "{docs:#?}");
+    assert_eq!(opens[0]["network"]["iana_number"], "1", "{}", opens[0]);
+    assert_eq!(opens[1]["sockwarden"]["ethertype"], 3, "{}", opens[1]);
+    for e in &opens {
+        assert!(e["sockwarden"]["inode"].as_u64().unwrap() > 0, "{e}");
+        assert_python(e, &ns);
+    }
+    // NET-BPF-003: a packet socket for every protocol, held by a process outside the allow-list.
+    assert_eq!(code, 1);
+    assert!(
+        docs.iter()
+            .any(|d| d["rule"]["id"] == "NET-BPF-003" && d["process"]["pid"] == pid),
+        "{docs:#?}"
+    );
+}
+
+/// `-o FILE --rotate-size`: the output is rotated into FILE.1 ... as it grows, every line whole.
+#[test]
+fn watch_rotates_its_output_file() {
+    if !require_root("watch_rotates_its_output_file") {
+        return;
+    }
+    let ns = Netns::new();
+    let file = ns.workdir().join("w.jsonl");
+    let f = file.to_str().unwrap();
+    let (watch, _) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "1500ms",
+            "--all-events",
+            "--no-default-rules",
+            "-o",
+            f,
+            "--rotate-size",
+            "4K",
+            "--rotate-keep",
+            "2",
+        ],
+    );
+    // 40 refused connects: 80 events of about 600 bytes, far more than 3 files of 4 KiB.
+    let burst = ns.run(&[
+        "python3",
+        "-c",
+        "import socket\n\
+         for _ in range(40):\n\
+         \x20   s = socket.socket()\n\
+         \x20   try: s.connect(('127.0.0.1', 7004))\n\
+         \x20   except ConnectionRefusedError: pass\n\
+         \x20   s.close()",
+    ]);
+    assert!(burst.status.success());
+    let out = watch.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "no rules: nothing found");
+    let names = [f.to_string(), format!("{f}.1"), format!("{f}.2")];
+    for n in &names {
+        let text = std::fs::read_to_string(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert!(text.len() <= 4096 + 2048, "{n}: {} bytes", text.len());
+        for l in text.lines() {
+            serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{n}: {l}: {e}"));
+        }
+    }
+    assert!(!std::path::Path::new(&format!("{f}.3")).exists(), "keep 2");
+    let last = std::fs::read_to_string(f).unwrap();
+    assert!(last.contains("sockwarden.watch"), "the summary is in FILE");
+}
+
+/// Without CAP_NET_ADMIN the cgroup programs cannot load: TCP events still flow, and the output
+/// says, first and in the summary, that UDP is not seen and why.
+#[test]
+fn watch_without_cap_net_admin_says_it_misses_udp() {
+    if !require_root("watch_without_cap_net_admin_says_it_misses_udp") {
+        return;
+    }
+    let bin = std::env::temp_dir().join(format!("sockwarden-watch-noadmin-{}", std::process::id()));
+    std::fs::copy(BIN, &bin).unwrap();
+    let caps = "+bpf,+perfmon,+dac_read_search,+sys_ptrace";
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &format!("--inh-caps=-all,{caps}"),
+            &format!("--ambient-caps=-all,{caps}"),
+            &format!("--bounding-set=-all,{caps}"),
+            "--no-new-privs",
+        ])
+        .arg(&bin)
+        .args(["watch", "--format", "jsonl", "--duration", "300ms"])
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bin).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("through BPF"), "{stderr}");
+    assert!(stderr.contains("never sees: UDP connect"), "{stderr}");
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        docs[0]["event"]["dataset"], "sockwarden.coverage",
+        "{docs:#?}"
+    );
+    assert!(
+        docs[0]["message"].as_str().unwrap().contains("UDP"),
+        "{docs:#?}"
+    );
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    assert_eq!(summary["mode"], "bpf");
+    assert!(
+        summary["misses"]
+            .as_str()
+            .unwrap()
+            .contains("CAP_NET_ADMIN"),
+        "{summary}"
+    );
 }

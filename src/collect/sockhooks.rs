@@ -1,0 +1,602 @@
+//! UDP, raw, packet and unix socket events for `sockwarden watch`, beside the TCP tracepoint
+//! (docs/watch.md, "Events").
+//!
+//! `sock:inet_sock_set_state` sees TCP only. The other sockets are seen at the calls that make
+//! them reachable, each in the context of the process that called (its pid, comm, uid and
+//! cgroup come from the helpers, as for TCP):
+//!
+//! | event | hook | why this one |
+//! |---|---|---|
+//! | UDP `connect()` | cgroup `connect4`/`connect6` | stable uapi context (`struct bpf_sock_addr`): family, type, protocol, the peer, the socket |
+//! | UDP `sendto()` to a new peer | cgroup `sendmsg4`/`sendmsg6` | runs for every datagram with an address: a kernel LRU of (socket cookie, peer) lets only the first through |
+//! | UDP `bind()` (a listener) | cgroup `post_bind4`/`post_bind6` | runs after the port is taken, with the bound address (`struct bpf_sock`) |
+//! | raw and packet `socket()` | `syscalls:sys_enter_socket` and `sys_exit_socket` | no cgroup hook sees AF_PACKET; the pair reports only a socket that was made (the fd) |
+//! | `listen()` | `syscalls:sys_enter_listen` | no hook names the family: watch keeps the unix ones (by the fd's inode in the process's /proc/PID/net/unix) |
+//!
+//! The cgroup programs are attached to the root of the cgroup v2 hierarchy with bpf links
+//! (`BPF_LINK_CREATE`, Linux 5.7; the process helpers they call are open to cgroup socket
+//! programs since Linux 6.1), so they see every process and are detached when sockwarden
+//! exits, however it exits; they always return 1 (allow): watch observes, it never refuses.
+//! Records go into the TCP program's ring buffer; a record that found it full is counted in the
+//! same per-CPU counter. Every program is built here instruction by instruction, as the TCP one
+//! is; none needs BTF.
+//!
+//! A hook that cannot be attached (no cgroup v2, no CAP_NET_ADMIN for the cgroup programs, an
+//! older kernel) is not fatal: [`Hooks::attach`] returns what is missing, and watch says it in
+//! its output.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use super::taskfiles::{Attr, Insn, bpf};
+use super::tracepoint::{
+    Asm, FP, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, cpus, create_map,
+    event_dir, format_fields, ins, load_as,
+};
+
+/// One record of these programs (host byte order unless noted); 128 bytes, which tells it from
+/// the TCP program's 120:
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 8 | `bpf_ktime_get_ns()` |
+/// | 8 | 8 | socket cookie (cgroup hooks; 0 for the syscall ones) |
+/// | 16 | 8 | `bpf_get_current_pid_tgid()` |
+/// | 24 | 8 | `bpf_get_current_uid_gid()` |
+/// | 32 | 8 | `bpf_get_current_cgroup_id()` |
+/// | 40 | 4 | kind ([`kind`]) |
+/// | 44 | 4 | family (2, 10, 17) |
+/// | 48 | 4 | type (the `socket()` argument, with its flags) |
+/// | 52 | 4 | protocol (for a packet socket the ethertype, network order) |
+/// | 56 | 16 | local address (v4: the first 4 bytes), network order |
+/// | 72 | 16 | remote address, network order |
+/// | 88 | 2 | remote port, network order |
+/// | 90 | 2 | local port, host order |
+/// | 92 | 4 | fd (`open`: the new socket's; `listen`: the listening one's) |
+/// | 96 | 16 | `bpf_get_current_comm()` |
+/// | 112 | 16 | zero |
+pub const SOCK_RECORD: usize = 128;
+
+/// What a [`SOCK_RECORD`] reports.
+pub mod kind {
+    /// A UDP socket's `connect()`.
+    pub const CONNECT: u32 = 1;
+    /// A UDP datagram sent to a peer this socket had not sent to (`sendto`, `sendmsg`).
+    pub const SEND: u32 = 2;
+    /// A UDP socket's `bind()`: a listener.
+    pub const BIND: u32 = 3;
+    /// A raw (AF_INET/AF_INET6 SOCK_RAW) or packet (AF_PACKET) socket made by `socket()`.
+    pub const OPEN: u32 = 4;
+    /// A `listen()` call (watch keeps those on unix sockets).
+    pub const LISTEN: u32 = 5;
+}
+
+const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
+const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
+const BPF_PROG_TYPE_CGROUP_SOCK: u32 = 9;
+const BPF_PROG_TYPE_CGROUP_SOCK_ADDR: u32 = 18;
+const BPF_CGROUP_INET4_CONNECT: u32 = 10;
+const BPF_CGROUP_INET6_CONNECT: u32 = 11;
+const BPF_CGROUP_INET4_POST_BIND: u32 = 12;
+const BPF_CGROUP_INET6_POST_BIND: u32 = 13;
+const BPF_CGROUP_UDP4_SENDMSG: u32 = 14;
+const BPF_CGROUP_UDP6_SENDMSG: u32 = 15;
+const BPF_LINK_CREATE: u32 = 28;
+const FN_MAP_LOOKUP_ELEM: i32 = 1;
+const FN_MAP_UPDATE_ELEM: i32 = 2;
+const FN_MAP_DELETE_ELEM: i32 = 3;
+const FN_KTIME_GET_NS: i32 = 5;
+const FN_GET_CURRENT_PID_TGID: i32 = 14;
+const FN_GET_CURRENT_UID_GID: i32 = 15;
+const FN_GET_CURRENT_COMM: i32 = 16;
+const FN_GET_SOCKET_COOKIE: i32 = 46;
+const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
+const FN_RINGBUF_OUTPUT: i32 = 130;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
+const AF_PACKET: i32 = 17;
+const SOCK_RAW: i32 = 3;
+const IPPROTO_UDP: i32 = 17;
+/// Peers remembered per socket for the "new peer" test of datagrams (an LRU: a peer forgotten
+/// is reported again, never missed).
+pub const PEERS: u32 = 16_384;
+/// `socket()` calls between their entry and exit (an LRU keyed by thread).
+const PENDING: u32 = 4_096;
+
+/// The record is built on the stack at `REC` and handed to `bpf_ringbuf_output`.
+const REC: i16 = -(SOCK_RECORD as i16);
+/// Scratch below the record: the loss counter's key, and the peer key (32 bytes) and value.
+const LOST_KEY: i16 = REC - 8;
+const PEER_KEY: i16 = REC - 48;
+const PEER_VAL: i16 = REC - 56;
+
+/// `struct bpf_sock_addr` offsets (uapi, stable).
+mod sock_addr {
+    pub const USER_IP4: i16 = 4;
+    pub const USER_IP6: i16 = 8;
+    pub const USER_PORT: i16 = 24;
+    pub const FAMILY: i16 = 28;
+    pub const TYPE: i16 = 32;
+    pub const PROTOCOL: i16 = 36;
+    pub const SK: i16 = 64;
+}
+
+/// `struct bpf_sock` offsets (uapi, stable).
+mod bpf_sock {
+    pub const FAMILY: i16 = 4;
+    pub const TYPE: i16 = 8;
+    pub const PROTOCOL: i16 = 12;
+    pub const SRC_IP4: i16 = 24;
+    pub const SRC_IP6: i16 = 28;
+    pub const SRC_PORT: i16 = 44;
+}
+
+fn st_dw(a: &mut Asm, off: i16, imm: i32) {
+    a.push(ins(0x7a, FP, 0, off, imm));
+}
+
+fn and_imm(a: &mut Asm, dst: u8, imm: i32) {
+    a.push(ins(0x57, dst, 0, 0, imm));
+}
+
+/// Zeroes the record on the stack (the verifier wants every byte a helper reads initialised).
+fn zero_record(a: &mut Asm) {
+    for i in 0..(SOCK_RECORD as i16 / 8) {
+        st_dw(a, REC + 8 * i, 0);
+    }
+}
+
+/// Copies `len` bytes (a multiple of 4) from `src`+`from` to the record at `to`.
+fn copy_words(a: &mut Asm, src: u8, from: i16, to: i16, len: i16) {
+    for i in (0..len).step_by(4) {
+        a.ldx(4, R2, src, from + i).stx(4, FP, REC + to + i, R2);
+    }
+}
+
+/// The common tail: the acting task's fields, then the record into the ring, or the loss into
+/// the counter; then `return ret`. Labels `out` (return) is defined here.
+fn finish(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32) -> Vec<Insn> {
+    for (helper, to) in [
+        (FN_KTIME_GET_NS, 0),
+        (FN_GET_CURRENT_PID_TGID, 16),
+        (FN_GET_CURRENT_UID_GID, 24),
+        (FN_GET_CURRENT_CGROUP_ID, 32),
+    ] {
+        a.call(helper).stx(8, FP, REC + to, R0);
+    }
+    a.mov(R1, FP)
+        .add_imm(R1, i32::from(REC) + 96)
+        .mov_imm(R2, 16)
+        .call(FN_GET_CURRENT_COMM)
+        .ld_map(R1, ring_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(REC))
+        .mov_imm(R3, SOCK_RECORD as i32)
+        .push(ins(0xb7, 4, 0, 0, 0)) // r4 = 0: no flags
+        .call(FN_RINGBUF_OUTPUT)
+        .jump(0x15, R0, 0, "out")
+        // The ring is full: count the loss in this CPU's slot.
+        .st_w(FP, LOST_KEY, 0)
+        .ld_map(R1, lost_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(LOST_KEY))
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, "out")
+        .ldx(8, R1, R0, 0)
+        .add_imm(R1, 1)
+        .stx(8, R0, 0, R1)
+        .label("out")
+        .mov_imm(R0, ret)
+        .exit();
+    a.finish()
+}
+
+/// The cgroup `connect` or `sendmsg` program for one family: UDP only (TCP has its
+/// tracepoint); `peers_fd`, for `sendmsg`, is the LRU of peers already reported.
+pub fn sock_addr_program(v6: bool, peers_fd: Option<i32>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+    let what = if peers_fd.is_some() {
+        kind::SEND
+    } else {
+        kind::CONNECT
+    };
+    let mut a = Asm::new();
+    a.mov(R6, R1)
+        .ldx(4, R2, R6, sock_addr::PROTOCOL)
+        .jump(0x55, R2, IPPROTO_UDP, "out");
+    zero_record(&mut a);
+    a.st_w(FP, REC + 40, what as i32);
+    for (from, to) in [
+        (sock_addr::FAMILY, 44),
+        (sock_addr::TYPE, 48),
+        (sock_addr::PROTOCOL, 52),
+    ] {
+        a.ldx(4, R2, R6, from).stx(4, FP, REC + to, R2);
+    }
+    if v6 {
+        copy_words(&mut a, R6, sock_addr::USER_IP6, 72, 16);
+    } else {
+        copy_words(&mut a, R6, sock_addr::USER_IP4, 72, 4);
+    }
+    // user_port holds the port as the sockaddr had it (network order) in its low 16 bits.
+    a.ldx(4, R2, R6, sock_addr::USER_PORT)
+        .stx(2, FP, REC + 88, R2)
+        .mov(R1, R6)
+        .call(FN_GET_SOCKET_COOKIE)
+        .stx(8, FP, REC + 8, R0)
+        // The socket as it is now: its local port (0 for a UDP connect before autobind).
+        .ldx(8, R7, R6, sock_addr::SK)
+        .ldx(4, R2, R7, bpf_sock::SRC_PORT)
+        .stx(2, FP, REC + 90, R2);
+    if v6 {
+        copy_words(&mut a, R7, bpf_sock::SRC_IP6, 56, 16);
+    } else {
+        copy_words(&mut a, R7, bpf_sock::SRC_IP4, 56, 4);
+    }
+    if let Some(peers) = peers_fd {
+        // key = cookie, peer address, peer port: report it only when the LRU lacks it.
+        for (from, to, size) in [(8, 0, 8), (72, 8, 8), (80, 16, 8), (88, 24, 8)] {
+            a.ldx(size, R2, FP, REC + from)
+                .stx(size, FP, PEER_KEY + to, R2);
+        }
+        a.ld_map(R1, peers)
+            .mov(R2, FP)
+            .add_imm(R2, i32::from(PEER_KEY))
+            .call(FN_MAP_LOOKUP_ELEM)
+            .jump(0x55, R0, 0, "out")
+            .st_w(FP, PEER_VAL, 1)
+            .ld_map(R1, peers)
+            .mov(R2, FP)
+            .add_imm(R2, i32::from(PEER_KEY))
+            .mov(R3, FP)
+            .add_imm(R3, i32::from(PEER_VAL))
+            .push(ins(0xb7, 4, 0, 0, 0)) // BPF_ANY
+            .call(FN_MAP_UPDATE_ELEM);
+    }
+    finish(a, ring_fd, lost_fd, 1)
+}
+
+/// The cgroup `post_bind` program for one family: a UDP socket bound to its address and port.
+pub fn post_bind_program(v6: bool, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+    let mut a = Asm::new();
+    a.mov(R6, R1)
+        .ldx(4, R2, R6, bpf_sock::PROTOCOL)
+        .jump(0x55, R2, IPPROTO_UDP, "out");
+    zero_record(&mut a);
+    a.st_w(FP, REC + 40, kind::BIND as i32);
+    for (from, to) in [
+        (bpf_sock::FAMILY, 44),
+        (bpf_sock::TYPE, 48),
+        (bpf_sock::PROTOCOL, 52),
+    ] {
+        a.ldx(4, R2, R6, from).stx(4, FP, REC + to, R2);
+    }
+    if v6 {
+        copy_words(&mut a, R6, bpf_sock::SRC_IP6, 56, 16);
+    } else {
+        copy_words(&mut a, R6, bpf_sock::SRC_IP4, 56, 4);
+    }
+    a.ldx(4, R2, R6, bpf_sock::SRC_PORT)
+        .stx(2, FP, REC + 90, R2)
+        .mov(R1, R6)
+        .call(FN_GET_SOCKET_COOKIE)
+        .stx(8, FP, REC + 8, R0);
+    finish(a, ring_fd, lost_fd, 1)
+}
+
+/// Where a syscall tracepoint's arguments sit in its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyscallFormat {
+    /// The tracepoint's id.
+    pub id: u64,
+    /// Offsets of the arguments the program reads, in the order asked for.
+    pub args: [i16; 3],
+}
+
+/// Parses a syscall tracepoint's format: `names` (up to three) must each be an 8-byte field
+/// (syscall arguments and `ret` are), 8-aligned and reachable by an instruction's offset.
+pub fn parse_syscall_format(text: &str, names: &[&'static str]) -> Result<SyscallFormat, String> {
+    let (id, fields) = format_fields(text);
+    let id = id.ok_or("no ID line")?;
+    let mut args = [0i16; 3];
+    for (i, name) in names.iter().take(3).enumerate() {
+        let &(_, o, s) = fields
+            .iter()
+            .find(|(n, ..)| n == name)
+            .ok_or_else(|| format!("no field {name}"))?;
+        if s != 8 || !o.is_multiple_of(8) || o > i16::MAX as u32 {
+            return Err(format!("field {name}: offset {o}, size {s}"));
+        }
+        args[i] = o as i16;
+    }
+    Ok(SyscallFormat { id, args })
+}
+
+/// `sys_enter_socket`: remembers the arguments of a raw or packet socket's creation, by thread.
+pub fn socket_enter_program(f: &SyscallFormat, pending_fd: i32) -> Vec<Insn> {
+    let [family, ty, protocol] = f.args;
+    let mut a = Asm::new();
+    a.mov(R6, R1)
+        .ldx(8, R7, R6, family)
+        .ldx(8, R8, R6, ty)
+        .ldx(8, R9, R6, protocol)
+        .jump(0x15, R7, AF_PACKET, "keep")
+        .jump(0x15, R7, AF_INET, "inet")
+        .jump(0x55, R7, AF_INET6, "out")
+        .label("inet")
+        .mov(R2, R8);
+    and_imm(&mut a, R2, 0xf);
+    a.jump(0x55, R2, SOCK_RAW, "out")
+        .label("keep")
+        .call(FN_GET_CURRENT_PID_TGID)
+        .stx(8, FP, -8, R0)
+        .stx(4, FP, -24, R7)
+        .stx(4, FP, -20, R8)
+        .stx(4, FP, -16, R9)
+        .st_w(FP, -12, 0)
+        .ld_map(R1, pending_fd)
+        .mov(R2, FP)
+        .add_imm(R2, -8)
+        .mov(R3, FP)
+        .add_imm(R3, -24)
+        .push(ins(0xb7, 4, 0, 0, 0)) // BPF_ANY
+        .call(FN_MAP_UPDATE_ELEM)
+        .label("out")
+        .mov_imm(R0, 0)
+        .exit();
+    a.finish()
+}
+
+/// `sys_exit_socket`: for a thread the entry remembered, and a call that returned an fd, writes
+/// the `open` record.
+pub fn socket_exit_program(
+    f: &SyscallFormat,
+    pending_fd: i32,
+    ring_fd: i32,
+    lost_fd: i32,
+) -> Vec<Insn> {
+    let mut a = Asm::new();
+    a.ldx(8, R6, R1, f.args[0]) // ret
+        .call(FN_GET_CURRENT_PID_TGID)
+        .stx(8, FP, PEER_KEY, R0)
+        .ld_map(R1, pending_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(PEER_KEY))
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, "out")
+        .ldx(4, R7, R0, 0)
+        .ldx(4, R8, R0, 4)
+        .ldx(4, R9, R0, 8)
+        .ld_map(R1, pending_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(PEER_KEY))
+        .call(FN_MAP_DELETE_ELEM)
+        // ret < 0: the call failed, no socket.
+        .jump(0xc5, R6, 0, "out");
+    zero_record(&mut a);
+    a.st_w(FP, REC + 40, kind::OPEN as i32)
+        .stx(4, FP, REC + 44, R7)
+        .stx(4, FP, REC + 48, R8)
+        .stx(4, FP, REC + 52, R9)
+        .stx(4, FP, REC + 92, R6);
+    finish(a, ring_fd, lost_fd, 0)
+}
+
+/// `sys_enter_listen`: the fd of every `listen()`; watch keeps those on unix sockets.
+pub fn listen_program(f: &SyscallFormat, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+    let mut a = Asm::new();
+    a.ldx(8, R6, R1, f.args[0]);
+    zero_record(&mut a);
+    a.st_w(FP, REC + 40, kind::LISTEN as i32)
+        .stx(4, FP, REC + 92, R6);
+    finish(a, ring_fd, lost_fd, 0)
+}
+
+/// The mount point of the cgroup v2 hierarchy's root, from /proc/self/mountinfo's text.
+pub fn cgroup2_root(mountinfo: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        let fstype = right.split(' ').next()?;
+        let mut f = left.split(' ');
+        let root = f.nth(3)?;
+        let point = f.next()?;
+        (fstype == "cgroup2" && root == "/").then(|| PathBuf::from(unescape_mount(point)))
+    })
+}
+
+/// mountinfo writes space, tab, newline and backslash in a path as `\ooo`.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The attached programs: events flow while this lives.
+#[derive(Debug, Default)]
+pub struct Hooks {
+    _fds: Vec<OwnedFd>,
+    /// The events being delivered (`udp`, `raw and packet`, `unix listeners`).
+    pub seen: Vec<&'static str>,
+}
+
+/// What one group of programs delivers, and why it could not be attached.
+#[derive(Debug)]
+pub struct Gap {
+    /// The events missing.
+    pub what: &'static str,
+    /// Why.
+    pub why: String,
+}
+
+impl Hooks {
+    /// Builds, loads and attaches every program writing into `ring_fd` and counting losses in
+    /// `lost_fd`. A group that cannot be attached is a [`Gap`]; the others run.
+    pub fn attach(ring_fd: &OwnedFd, lost_fd: &OwnedFd) -> (Hooks, Vec<Gap>) {
+        let (ring, lost) = (ring_fd.as_raw_fd(), lost_fd.as_raw_fd());
+        let mut hooks = Hooks::default();
+        let mut gaps = Vec::new();
+        type Group = fn(i32, i32) -> Result<Vec<OwnedFd>, String>;
+        let groups: [(&'static str, Group); 3] = [
+            (
+                "UDP connect, sendto to a new peer and bind (listeners)",
+                udp,
+            ),
+            ("raw and packet sockets", raw_and_packet),
+            ("unix listeners", unix_listen),
+        ];
+        for (what, group) in groups {
+            match group(ring, lost) {
+                Ok(fds) => {
+                    hooks._fds.extend(fds);
+                    hooks.seen.push(what);
+                }
+                Err(why) => gaps.push(Gap { what, why }),
+            }
+        }
+        (hooks, gaps)
+    }
+}
+
+/// The six cgroup programs for UDP, on the cgroup v2 root.
+fn udp(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
+    let root = cgroup2_root(&mountinfo).ok_or("no cgroup v2 hierarchy is mounted")?;
+    let cgroup = std::fs::File::open(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let peers = create_map("peers", BPF_MAP_TYPE_LRU_HASH, 32, 4, PEERS).map_err(text)?;
+    let mut fds = Vec::new();
+    let programs = [
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+            BPF_CGROUP_INET4_CONNECT,
+            "sw_udp_conn4",
+            sock_addr_program(false, None, ring, lost),
+        ),
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+            BPF_CGROUP_INET6_CONNECT,
+            "sw_udp_conn6",
+            sock_addr_program(true, None, ring, lost),
+        ),
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+            BPF_CGROUP_UDP4_SENDMSG,
+            "sw_udp_send4",
+            sock_addr_program(false, Some(peers.as_raw_fd()), ring, lost),
+        ),
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+            BPF_CGROUP_UDP6_SENDMSG,
+            "sw_udp_send6",
+            sock_addr_program(true, Some(peers.as_raw_fd()), ring, lost),
+        ),
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK,
+            BPF_CGROUP_INET4_POST_BIND,
+            "sw_udp_bind4",
+            post_bind_program(false, ring, lost),
+        ),
+        (
+            BPF_PROG_TYPE_CGROUP_SOCK,
+            BPF_CGROUP_INET6_POST_BIND,
+            "sw_udp_bind6",
+            post_bind_program(true, ring, lost),
+        ),
+    ];
+    for (prog_type, attach_type, name, code) in programs {
+        let prog = load_as(
+            &code,
+            ProgKind {
+                prog_type,
+                attach_type,
+                name,
+            },
+        )
+        .map_err(|e| format!("{name}: {}", text(e)))?;
+        let mut attr = Attr::new();
+        attr.u32(0, prog.as_raw_fd() as u32)
+            .u32(4, cgroup.as_raw_fd() as u32)
+            .u32(8, attach_type);
+        let link = bpf(BPF_LINK_CREATE, &mut attr).map_err(|e| {
+            format!(
+                "attaching {name} to {}: {e} (needs CAP_NET_ADMIN and Linux 6.1)",
+                root.display()
+            )
+        })?;
+        fds.extend([prog, link]);
+    }
+    fds.push(peers);
+    Ok(fds)
+}
+
+fn text(e: TraceError) -> String {
+    match e {
+        TraceError::NotPermitted => "bpf: not permitted (the cgroup programs need \
+                                     CAP_NET_ADMIN besides CAP_BPF and CAP_PERFMON)"
+            .to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// A syscall tracepoint's id and argument offsets.
+fn syscall(event: &str, names: &[&'static str]) -> Result<SyscallFormat, String> {
+    let dir = event_dir(&format!("syscalls/{event}")).map_err(|e| format!("{event}: {e}"))?;
+    let text = std::fs::read_to_string(dir.join("format"))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    parse_syscall_format(&text, names).map_err(|e| format!("{event}: {e}"))
+}
+
+fn attach_tracepoint(id: u64, code: &[Insn], name: &'static str) -> Result<[OwnedFd; 2], String> {
+    let prog = load_as(
+        code,
+        ProgKind {
+            prog_type: BPF_PROG_TYPE_TRACEPOINT,
+            attach_type: 0,
+            name,
+        },
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
+    let first = cpus("/sys/devices/system/cpu/online").map_err(|e| e.to_string())?[0];
+    let perf = attach(id, first, &prog).map_err(|e| format!("{name}: {e}"))?;
+    Ok([prog, perf])
+}
+
+/// `sys_enter_socket` and `sys_exit_socket`, sharing the map of calls in flight.
+fn raw_and_packet(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
+    let enter = syscall("sys_enter_socket", &["family", "type", "protocol"])?;
+    let exit = syscall("sys_exit_socket", &["ret"])?;
+    let pending =
+        create_map("socket calls", BPF_MAP_TYPE_LRU_HASH, 8, 16, PENDING).map_err(text)?;
+    let p = pending.as_raw_fd();
+    let mut fds = vec![];
+    fds.extend(attach_tracepoint(
+        exit.id,
+        &socket_exit_program(&exit, p, ring, lost),
+        "sw_socket_exit",
+    )?);
+    fds.extend(attach_tracepoint(
+        enter.id,
+        &socket_enter_program(&enter, p),
+        "sw_socket_enter",
+    )?);
+    fds.push(pending);
+    Ok(fds)
+}
+
+fn unix_listen(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
+    let f = syscall("sys_enter_listen", &["fd"])?;
+    Ok(attach_tracepoint(f.id, &listen_program(&f, ring, lost), "sw_listen")?.into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+use super::*;
+
+/// `syscalls:sys_enter_socket` and `sys_exit_socket` of Linux 6.18 (this machine's tracefs).
+const ENTER: &str = "name: sys_enter_socket\nID: 2242\nformat:\n\
+    \tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\
+    \tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+    \tfield:int family;\toffset:16;\tsize:8;\tsigned:0;\n\
+    \tfield:int type;\toffset:24;\tsize:8;\tsigned:0;\n\
+    \tfield:int protocol;\toffset:32;\tsize:8;\tsigned:0;\n";
+const EXIT: &str = "name: sys_exit_socket\nID: 2241\nformat:\n\
+    \tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+    \tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n";
+
+#[test]
+fn syscall_formats() {
+    let f = parse_syscall_format(ENTER, &["family", "type", "protocol"]).unwrap();
+    assert_eq!(
+        f,
+        SyscallFormat {
+            id: 2242,
+            args: [16, 24, 32]
+        }
+    );
+    let f = parse_syscall_format(EXIT, &["ret"]).unwrap();
+    assert_eq!(f.args[0], 16);
+    assert!(
+        parse_syscall_format(ENTER, &["fd"])
+            .unwrap_err()
+            .contains("no field fd")
+    );
+    let narrow = ENTER.replace("offset:24;\tsize:8", "offset:24;\tsize:4");
+    assert!(parse_syscall_format(&narrow, &["type"]).is_err());
+    assert!(parse_syscall_format(&ENTER.replace("ID:", "X:"), &["type"]).is_err());
+}
+
+#[test]
+fn the_cgroup2_root_from_mountinfo() {
+    let hybrid = "25 20 0:23 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n\
+        33 25 0:28 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n";
+    assert_eq!(
+        cgroup2_root(hybrid),
+        Some(PathBuf::from("/sys/fs/cgroup/unified"))
+    );
+    // A container's view of a sub-tree is not the root; an escaped space is decoded.
+    let sub = "33 25 0:28 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n\
+        34 25 0:28 / /mnt/cg\\0402 rw - cgroup2 cgroup2 rw\n";
+    assert_eq!(cgroup2_root(sub), Some(PathBuf::from("/mnt/cg 2")));
+    assert_eq!(cgroup2_root("1 2 0:1 / / rw - ext4 /dev/sda rw\n"), None);
+}
+
+/// Every jump of every program lands inside it, and each ends in `r0 = RET; exit`.
+#[test]
+fn programs_are_well_formed() {
+    let enter = parse_syscall_format(ENTER, &["family", "type", "protocol"]).unwrap();
+    let exit = parse_syscall_format(EXIT, &["ret"]).unwrap();
+    let programs = [
+        (sock_addr_program(false, None, 3, 4), 1),
+        (sock_addr_program(true, Some(5), 3, 4), 1),
+        (post_bind_program(true, 3, 4), 1),
+        (socket_enter_program(&enter, 5), 0),
+        (socket_exit_program(&exit, 5, 3, 4), 0),
+        (listen_program(&exit, 3, 4), 0),
+    ];
+    for (p, ret) in programs {
+        for (i, insn) in p.iter().enumerate() {
+            if matches!(insn.code, 0x15 | 0x55 | 0x05 | 0xc5) {
+                let to = i as i64 + 1 + i64::from(insn.off);
+                assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
+            }
+        }
+        assert_eq!(p[p.len() - 1].code, 0x95);
+        assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, ret));
+    }
+}
+
+/// The peer LRU's key is the cookie, the peer's address and its port, copied from the record.
+#[test]
+fn the_send_program_consults_the_peer_map_before_writing() {
+    let p = sock_addr_program(false, Some(5), 3, 4);
+    let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+    // peers (lookup, update), ring, lost counter.
+    assert_eq!(maps, vec![5, 5, 3, 4]);
+    let connect = sock_addr_program(false, None, 3, 4);
+    let maps: Vec<i32> = connect
+        .iter()
+        .filter(|i| i.code == 0x18)
+        .map(|i| i.imm)
+        .collect();
+    assert_eq!(maps, vec![3, 4]);
+}
