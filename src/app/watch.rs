@@ -159,6 +159,7 @@ fn listeners_only() -> CollectOptions {
         },
         tcp_states: StateSet::of(&[State::Listen]),
         extensions: false,
+        crossview: false,
         ..CollectOptions::full()
     }
 }

@@ -154,6 +154,7 @@ fn dump_options() -> CollectOptions {
             packet: false,
         },
         extensions: false,
+        crossview: false,
         ..CollectOptions::full()
     }
 }

@@ -19,6 +19,8 @@
 //! - `rules_layering`: overrides, list append, --disable/--enable patterns, origins (issue 15).
 //! - `html`: the HTML page of `scan` and `diff` in headless Chromium (DOM, escaping, no request).
 //! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
+//! - `crossview`: sockets and processes hidden as rootkits hide them (a preloaded libc hook on
+//!   /proc/net and sock_diag, a mount over /proc/PID), reported by the view that still sees them.
 //! - `behaviour`: behaviour rules on real tradecraft (socat, pty.spawn, mkfifo, ssh tunnels, ...)
 //!   against trusted peers, and a public web server whose clients raise nothing.
 //!
@@ -31,6 +33,7 @@ mod cli;
 mod common;
 mod config;
 mod container;
+mod crossview;
 mod decode;
 mod differential;
 mod drift_fixtures;
