@@ -20,7 +20,8 @@ command -v lintian >/dev/null || missing+=(lintian)                     # checks
 command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers) # its maintainer scripts
 command -v dockerd >/dev/null || missing+=(docker.io)                   # the container-image test's own dockerd
 [ -x /bin/busybox ] || missing+=(busybox-static)                        # its workload image, FROM scratch
-command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD library of the static-build test
+command -v gcc >/dev/null || missing+=(gcc)                             # the LD_PRELOAD libraries of the static-build and cross-view tests
+[ -e /usr/include/linux/inet_diag.h ] || missing+=(linux-libc-dev)      # the cross-view test's hook reads sock_diag replies
 [ -x /usr/bin/chromium ] || missing+=(chromium)                          # the HTML report's browser test
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)               # drives it (WebDriver)
 # The behaviour tests (tests/it/behaviour.rs) build each technique with the real program.

@@ -564,14 +564,9 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
 /// Per rule, the protocols whose sockets it cannot decide by ordinary evaluation: it tests a
 /// field that the snapshot's evidence leaves unknown for them. All zero for a live snapshot.
 fn unknown_masks(rules: &RuleSet, snap: &Snapshot) -> Vec<u32> {
-    let Some(ev) = snap
-        .meta
-        .evidence
-        .as_ref()
-        .filter(|e| !e.unknown.is_empty())
-    else {
+    if !snap.has_unknown_fields() {
         return vec![0; rules.rules.len()];
-    };
+    }
     rules
         .rules
         .iter()
@@ -584,7 +579,7 @@ fn unknown_masks(rules: &RuleSet, snap: &Snapshot) -> Vec<u32> {
                 .for_each(|e| fields_of(e, &mut fields));
             Protocol::ALL
                 .iter()
-                .filter(|&&p| fields.iter().any(|f| ev.is_unknown(f, p)))
+                .filter(|&&p| fields.iter().any(|f| snap.field_unknown(f, p)))
                 .fold(0, |m, p| m | p.bit())
         })
         .collect()
@@ -642,16 +637,16 @@ fn eval3(c: &Condition, x: &Subject, unknown: &dyn Fn(&str) -> bool) -> Option<b
 /// certainly none (the condition fails, or an exception holds), `None` undecided.
 fn matches3(rule: &Rule, x: &Subject, snap: &Snapshot) -> Option<bool> {
     let p = x.socket.protocol;
-    let Some(ev) = snap.meta.evidence.as_ref() else {
+    if !snap.has_unknown_fields() {
         return Some(matches(rule, x));
-    };
+    }
     // A subject without a holder, on a socket whose holders are known, has no process: its
     // process fields are absent, not unknown.
-    let no_holder = x.owner.is_none() && !ev.is_unknown("socket.owned", p);
+    let no_holder = x.owner.is_none() && !snap.field_unknown("socket.owned", p);
     let unknown = |f: &str| {
         let holderless =
             no_holder && (f.starts_with("process.") || f.starts_with("parent.") || f == "fd");
-        !holderless && ev.is_unknown(f, p)
+        !holderless && snap.field_unknown(f, p)
     };
     let when = eval3(&rule.doc.when, x, &unknown);
     if when == Some(false) {
@@ -724,7 +719,6 @@ pub fn undetermined(rules: &RuleSet, snap: &Snapshot) -> Vec<Undetermined> {
             })
             .sum();
         if count > 0 {
-            let ev = snap.meta.evidence.as_ref();
             let mut fields = Vec::new();
             fields_of(&rule.doc.when, &mut fields);
             rule.doc
@@ -732,11 +726,9 @@ pub fn undetermined(rules: &RuleSet, snap: &Snapshot) -> Vec<Undetermined> {
                 .iter()
                 .for_each(|e| fields_of(e, &mut fields));
             fields.retain(|f| {
-                ev.is_some_and(|e| {
-                    Protocol::ALL
-                        .iter()
-                        .any(|&p| masks[ri] & p.bit() != 0 && e.is_unknown(f, p))
-                })
+                Protocol::ALL
+                    .iter()
+                    .any(|&p| masks[ri] & p.bit() != 0 && snap.field_unknown(f, p))
             });
             fields.sort_unstable();
             fields.dedup();

@@ -310,6 +310,8 @@ fn list_cmd(
         c.attribution = opts.processes;
         c.owners_from = args.owners.source();
         c.netns = args.ns.select();
+        // A listing shows what `ss` shows: no second view, no re-check.
+        c.crossview = false;
         c
     })?;
     let snap = source.take()?;

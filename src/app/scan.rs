@@ -255,7 +255,7 @@ fn restrict(expr: Option<&str>, snap: &mut crate::model::Snapshot) -> Result<Opt
 }
 
 /// Rules that imported evidence leaves undecided (they test a field the evidence does not
-/// give): not a clean pass. Each is told on stderr; the scan fails closed (exit 2) unless
+/// give), or a cross-view rule whose views were not read: not a clean pass. Each is told on stderr; the scan fails closed (exit 2) unless
 /// `--allow-partial`, and then the report's coverage lists each as `rule:ID`.
 fn undetermined(
     rules: &RuleSet,
@@ -272,9 +272,14 @@ fn undetermined(
         let gap = crate::model::Gap {
             scope: format!("rule:{}", rules.rules[u.rule].id()),
             reason: format!(
-                "not decided for {} socket holder{}: the evidence does not give {}",
+                "not decided for {} socket holder{}: {} {}",
                 u.subjects,
                 if u.subjects == 1 { "" } else { "s" },
+                if snap.meta.evidence.is_some() {
+                    "the evidence does not give"
+                } else {
+                    "the views these fields compare were not read (meta.views.missing):"
+                },
                 u.fields.join(", ")
             ),
         };
@@ -287,10 +292,16 @@ fn undetermined(
     }
     if !partial.0 {
         bail!(
-            "{} rule{} could not be decided on this evidence (docs/import.md); nothing was \
-             reported. --allow-partial reports the rest and lists them as not checked",
+            "{} rule{} could not be decided on this {} (docs/import.md, docs/detection.md); \
+             nothing was reported. --allow-partial reports the rest and lists them as not \
+             checked",
             und.len(),
-            if und.len() == 1 { "" } else { "s" }
+            if und.len() == 1 { "" } else { "s" },
+            if snap.meta.evidence.is_some() {
+                "evidence"
+            } else {
+                "snapshot"
+            }
         );
     }
     rep.coverage.complete = false;

@@ -177,6 +177,7 @@ fn listeners_only() -> CollectOptions {
         },
         tcp_states: StateSet::of(&[State::Listen]),
         extensions: false,
+        crossview: false,
         ..CollectOptions::full()
     }
 }

@@ -170,6 +170,48 @@ pub fn ld_so_preload() -> Option<Vec<String>> {
     }
 }
 
+/// The libraries preloaded into this process: the entries of its own `LD_PRELOAD` (as it
+/// started: /proc/self/environ, which a library cannot hide by unsetting the variable) and of
+/// /etc/ld.so.preload that /proc/self/maps shows mapped. Sorted. A statically linked build maps
+/// nothing: always empty there.
+pub fn self_preload() -> Vec<String> {
+    let environ = fs::read("/proc/self/environ").unwrap_or_default();
+    let mut wanted: Vec<String> = environ
+        .split(|&b| b == 0)
+        .filter_map(|e| e.strip_prefix(b"LD_PRELOAD="))
+        .flat_map(|v| parse_ld_so_preload(&String::from_utf8_lossy(v)))
+        .collect();
+    wanted.extend(ld_so_preload().unwrap_or_default());
+    let maps = fs::read("/proc/self/maps").unwrap_or_default();
+    preloaded(&maps, wanted)
+}
+
+/// The entries of `wanted` that a maps text shows mapped: by path, or by file name for an entry
+/// without a slash (the loader searches the library path for those).
+pub fn preloaded(maps: &[u8], wanted: Vec<String>) -> Vec<String> {
+    let mapped: Vec<&[u8]> = maps
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.iter().position(|&b| b == b'/').map(|i| &l[i..]))
+        .collect();
+    let mut out: Vec<String> = wanted
+        .into_iter()
+        .filter(|w| {
+            let w = w.as_bytes();
+            mapped.iter().any(|m| {
+                let m = m.strip_suffix(b" (deleted)").unwrap_or(m);
+                if w.contains(&b'/') {
+                    *m == *w
+                } else {
+                    m.rsplit(|&b| b == b'/').next() == Some(w)
+                }
+            })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Entries of an ld.so.preload file: separated by white space or `:`, `#` comments dropped.
 pub fn parse_ld_so_preload(text: &str) -> Vec<String> {
     text.lines()
@@ -258,6 +300,29 @@ mod tests {
             vec!["/lib/x.so", "/tmp/y.so", "/z.so"]
         );
         assert!(parse_ld_so_preload("\n# only a comment\n").is_empty());
+    }
+
+    #[test]
+    fn preloaded_libraries_are_the_wanted_ones_that_are_mapped() {
+        let maps = b"7f00-7f01 r-xp 00000000 08:01 5 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f02-7f03 r-xp 00000000 08:01 6 /tmp/w/libhide.so
+7f04-7f05 r-xp 00000000 08:01 7 /usr/lib/libjemalloc.so.2 (deleted)
+";
+        let want = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            preloaded(
+                maps,
+                want(&["/tmp/w/libhide.so", "/tmp/other.so", "libjemalloc.so.2"])
+            ),
+            want(&["/tmp/w/libhide.so", "libjemalloc.so.2"])
+        );
+        assert!(preloaded(maps, want(&["libhide"])).is_empty());
+        // This test binary runs without a preload (unless the machine has one).
+        if std::env::var_os("LD_PRELOAD").is_none()
+            && ld_so_preload().unwrap_or_default().is_empty()
+        {
+            assert!(self_preload().is_empty());
+        }
     }
 
     #[test]

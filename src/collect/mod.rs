@@ -12,6 +12,7 @@
 
 pub mod btf;
 pub mod container;
+pub mod crossview;
 pub mod decode;
 pub mod destroy;
 pub mod host;
@@ -100,6 +101,9 @@ pub struct CollectOptions {
     pub proc_root: PathBuf,
     /// Which network namespaces to dump.
     pub netns: netns::Select,
+    /// Read every independent view (the /proc/net tables, the BPF iterator beside the walk) and
+    /// re-check their disagreements (`socket.views`, `meta.views`; docs/detection.md).
+    pub crossview: bool,
 }
 
 impl CollectOptions {
@@ -115,6 +119,7 @@ impl CollectOptions {
             owners_from: OwnersFrom::Auto,
             proc_root: PathBuf::from("/proc"),
             netns: netns::Select::Current,
+            crossview: true,
         }
     }
 }
@@ -144,6 +149,18 @@ impl Warnings {
         self.add(code, pids.len() as u64, message);
         if let Some(e) = self.by_code.get_mut(code) {
             e.2.extend(pids);
+        }
+    }
+
+    /// Takes pids out of a process warning (they turned out to be something else).
+    fn remove_pids(&mut self, code: &str, pids: &BTreeSet<u32>) {
+        if let Some(e) = self.by_code.get_mut(code) {
+            let before = e.2.len();
+            e.2.retain(|p| !pids.contains(p));
+            e.0 -= (before - e.2.len()) as u64;
+            if e.0 == 0 {
+                self.by_code.remove(code);
+            }
         }
     }
 
@@ -202,12 +219,23 @@ pub fn collect(opts: &CollectOptions) -> Snapshot {
 
 /// What the walker thread hands back: the holdings (or why there are none), the metadata of
 /// every holder it read, and the `meta.sources.owners` entry; or why /proc could not be listed.
-type WalkResult = std::io::Result<(
-    Option<procwalk::FdWalk>,
-    HashMap<u32, procwalk::MetaResult>,
-    String,
-    Stdio,
-)>;
+type WalkResult = std::io::Result<Walked>;
+
+/// What the walker thread read.
+struct Walked {
+    /// The holdings, or `None` when no source could give them.
+    walk: Option<procwalk::FdWalk>,
+    /// The metadata of every holder.
+    meta: HashMap<u32, procwalk::MetaResult>,
+    /// The `meta.sources.owners` entry.
+    source: String,
+    /// Descriptors 0-2 of every process.
+    stdio: Stdio,
+    /// The pids /proc listed, sorted.
+    listed: Vec<u32>,
+    /// What each owner view found, for cross-view.
+    views: crossview::OwnerViews,
+}
 
 /// What descriptors 0-2 of every process on the host lead to (processes whose table could not
 /// be read are absent).
@@ -220,6 +248,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
     let mut namespaces: Vec<crate::model::Namespace> = Vec::new();
+    let mut net_views: Vec<crossview::NetCompare> = Vec::new();
     let (mut sockets, walk) = std::thread::scope(|scope| {
         // The walk, then the metadata of every process that holds any socket, run while the
         // dump is still going: both are off the critical path.
@@ -227,7 +256,13 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             .attribution
             .then(|| scope.spawn(|| walk_and_read(opts)));
         let d0 = Instant::now();
-        let mut dumped = dump_namespaces(opts, &mut warnings, &mut sources, &mut namespaces);
+        let mut dumped = dump_namespaces(
+            opts,
+            &mut warnings,
+            &mut sources,
+            &mut namespaces,
+            &mut net_views,
+        );
         t.dump = d0.elapsed();
         let s0 = Instant::now();
         sort_dumped(
@@ -243,11 +278,36 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         (dumped, walk)
     });
     let m0 = Instant::now();
+    let mut owner_check = None;
     let processes = match walk {
         None => Vec::new(),
-        Some(w) => attribute(opts, w, &mut sockets, &mut warnings, &mut sources),
+        Some(w) => attribute(
+            opts,
+            w,
+            &mut sockets,
+            &mut warnings,
+            &mut sources,
+            &mut owner_check,
+        ),
     };
     t.metadata = m0.elapsed();
+    let views = opts.crossview.then(|| {
+        let (owners, rechecked, churn) = owner_check.unwrap_or_else(|| {
+            let o = crossview::OwnerViews {
+                fdwalk_missing: Some("no owners were read".into()),
+                taskfiles_missing: Some("no owners were read".into()),
+                ..Default::default()
+            };
+            (o, 0, 0)
+        });
+        crossview::coverage(
+            &net_views,
+            &netlink_protocols(&sources),
+            &owners,
+            rechecked,
+            churn,
+        )
+    });
     tag_containers(&mut namespaces, &processes);
     let privileged = host::privileged();
     if !privileged {
@@ -262,7 +322,10 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let (warnings, gaps) = warnings.into_parts();
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
-        meta: meta(opts, privileged, sources),
+        meta: Meta {
+            views,
+            ..meta(opts, privileged, sources)
+        },
         sockets,
         processes,
         namespaces,
@@ -282,7 +345,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
 fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
     let w0 = Instant::now();
     let r = procwalk::list_pids(&opts.proc_root).map(|pids| {
-        let (walk, source) = find_holdings(opts, &pids);
+        let (walk, source, views) = find_holdings(opts, &pids);
         let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
         let meta: HashMap<u32, procwalk::MetaResult> =
             procwalk::read_many(&opts.proc_root, &holders)
@@ -291,7 +354,14 @@ fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
         // Every process's stdio (3 readlinks each), for the relays: a shell whose terminal or
         // pipes lead to a socket holder holds no socket itself.
         let stdio = procwalk::read_stdio_many(&opts.proc_root, &pids);
-        (walk, meta, source, stdio)
+        Walked {
+            walk,
+            meta,
+            source,
+            stdio,
+            listed: pids,
+            views,
+        }
     });
     (r, w0.elapsed())
 }
@@ -310,16 +380,42 @@ fn sort_dumped(dumped: &mut [Socket], walk_running: bool) {
     }
 }
 
+/// The protocols netlink answered for, from `meta.sources`.
+fn netlink_protocols(sources: &BTreeMap<String, String>) -> Vec<crate::model::Protocol> {
+    use crate::model::Protocol as P;
+    let mut out: Vec<P> = sources
+        .iter()
+        .filter(|(_, v)| v.as_str() == "netlink")
+        .flat_map(|(k, _)| match k.as_str() {
+            "tcp" | "tcp6" => vec![P::Tcp],
+            "udp" | "udp6" => vec![P::Udp],
+            "raw" | "raw6" => vec![P::Raw],
+            "unix" => vec![P::UnixStream, P::UnixDgram, P::UnixSeqpacket],
+            "packet" => vec![P::PacketRaw, P::PacketDgram],
+            _ => Vec::new(),
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// What cross-view hands from attribution to the coverage: the owner views, and the
+/// disagreements re-checked and explained as churn.
+type OwnerCheck = Option<(crossview::OwnerViews, u64, u64)>;
+
 /// Gives each socket its owners from the walk and returns the snapshot's processes; what the
-/// walk could not see becomes warnings (per process) or a gap (no owners at all).
+/// walk could not see becomes warnings (per process) or a gap (no owners at all). With
+/// cross-view, also which owner view saw each socket and process, re-checked.
 fn attribute(
     opts: &CollectOptions,
     walk: WalkResult,
     sockets: &mut [Socket],
     warnings: &mut Warnings,
     sources: &mut BTreeMap<String, String>,
+    check: &mut OwnerCheck,
 ) -> Vec<crate::model::Process> {
-    let (walk, meta, stdio) = match walk {
+    let w = match walk {
         Err(e) => {
             warnings.gap(
                 "owners",
@@ -327,16 +423,15 @@ fn attribute(
             );
             return Vec::new();
         }
-        Ok((None, _, source, _)) => {
-            warnings.gap("owners", format!("no owners: {source}"));
-            sources.insert("owners".into(), source);
-            return Vec::new();
-        }
-        Ok((Some(walk), meta, source, stdio)) => {
-            sources.insert("owners".into(), source);
-            (walk, meta, stdio)
-        }
+        Ok(w) => w,
     };
+    sources.insert("owners".into(), w.source.clone());
+    let Some(walk) = w.walk else {
+        warnings.gap("owners", format!("no owners: {}", w.source));
+        *check = Some((w.views, 0, 0));
+        return Vec::new();
+    };
+    let (meta, stdio) = (w.meta, w.stdio);
     warnings.add_pids(
         "proc_vanished",
         &walk.vanished,
@@ -380,7 +475,143 @@ fn attribute(
         p.stdio = stdio.get(&p.pid).cloned().unwrap_or_default();
         p.pty_masters = masters.get(&p.pid).cloned().unwrap_or_default();
     }
+    if opts.crossview {
+        // One delay for both re-checks.
+        let mut settle = crossview::Settle::default();
+        let (rechecked, churn) = owner_views(opts, sockets, &w.views, &mut settle);
+        let hidden = hidden_processes(opts, &holders, &w.listed, &w.views, &mut procs, &mut settle);
+        // A hidden holder's metadata could not be read, which is not its having exited.
+        warnings.remove_pids("proc_meta_vanished", &hidden.0);
+        warnings.remove_pids("proc_vanished", &hidden.0);
+        *check = Some((w.views, rechecked + hidden.1, churn + hidden.2));
+        procs.sort_unstable_by_key(|p| p.pid);
+    }
     procs
+}
+
+/// Marks each socket with the owner views that saw it and re-checks the sockets the iterator
+/// found held and the fd walk did not. Returns (re-checked, churn).
+fn owner_views(
+    opts: &CollectOptions,
+    sockets: &mut [Socket],
+    views: &crossview::OwnerViews,
+    settle: &mut crossview::Settle,
+) -> (u64, u64) {
+    use crate::model::View;
+    let mut bpf: HashMap<u64, Vec<crate::model::Owner>> = HashMap::new();
+    for (inode, o) in &views.taskfiles {
+        bpf.entry(*inode).or_default().push(*o);
+    }
+    let compare = views.fdwalk_missing.is_none() && views.taskfiles_missing.is_none();
+    // Where the iterator gave the owners, the walk did not read its processes' descriptors: a
+    // socket is a candidate only when none of its holders' /proc/PID/fd opens (one open per
+    // process, not one readlink per descriptor).
+    let partial = views.fdwalk_partial.is_some();
+    let mut dir_opens: HashMap<u32, bool> = HashMap::new();
+    let mut candidates = Vec::new();
+    for (i, s) in sockets.iter_mut().enumerate() {
+        if s.inode == 0 {
+            continue;
+        }
+        let walked = views.fdwalk.contains(&s.inode);
+        if walked {
+            s.views.add(View::Fdwalk);
+        }
+        if let Some(owners) = bpf.get(&s.inode) {
+            s.views.add(View::Taskfiles);
+            let mut dirs_hidden = || {
+                owners.iter().all(|o| {
+                    !*dir_opens
+                        .entry(o.pid)
+                        .or_insert_with(|| crossview::fd_dir_opens(&opts.proc_root, o.pid))
+                })
+            };
+            if compare && !walked && (!partial || dirs_hidden()) {
+                candidates.push((i, owners.clone()));
+            }
+        }
+    }
+    crossview::recheck_fdwalk(&opts.proc_root, sockets, &candidates, settle)
+}
+
+/// Records how each process was seen, and finds the socket holders that the iterator saw and
+/// /proc hides (not listed, unreadable, or with a mount over /proc/PID); confirmed ones that
+/// have no entry get one with what is known. Returns (the hidden pids, re-checked, churn).
+fn hidden_processes(
+    opts: &CollectOptions,
+    holders: &BTreeSet<u32>,
+    listed: &[u32],
+    views: &crossview::OwnerViews,
+    procs: &mut Vec<crate::model::Process>,
+    settle: &mut crossview::Settle,
+) -> (BTreeSet<u32>, u64, u64) {
+    use crate::model::{ProcView, Process};
+    let iterated = views.taskfiles_missing.is_none();
+    let seen_by_bpf = |pid: u32| iterated && views.taskfiles_pids.binary_search(&pid).is_ok();
+    let mounts = crossview::proc_mounts(&opts.proc_root);
+    let mark = |p: &mut Process, readable: bool| {
+        p.views.clear();
+        if listed.binary_search(&p.pid).is_ok() {
+            p.views.push(ProcView::Readdir);
+        }
+        if readable {
+            p.views.push(ProcView::Procfs);
+        }
+        if seen_by_bpf(p.pid) {
+            p.views.push(ProcView::Taskfiles);
+        }
+        p.proc_mount = mounts.get(&p.pid).cloned();
+    };
+    for p in procs.iter_mut() {
+        mark(p, true);
+    }
+    // Holders without an entry (their /proc/PID could not be read) that the iterator saw.
+    let missing: Vec<u32> = holders
+        .iter()
+        .copied()
+        .filter(|&pid| seen_by_bpf(pid) && procs.binary_search_by_key(&pid, |p| p.pid).is_err())
+        .collect();
+    let suspects: Vec<u32> = procs
+        .iter()
+        .filter(|p| p.hidden() == Some(true))
+        .map(|p| p.pid)
+        .chain(missing.iter().copied())
+        .collect();
+    if suspects.is_empty() {
+        return (BTreeSet::new(), 0, 0);
+    }
+    settle.wait();
+    let listed_now = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
+    let mounts_now = crossview::proc_mounts(&opts.proc_root);
+    let mut hidden = BTreeSet::new();
+    for pid in &suspects {
+        let readable = opts.proc_root.join(format!("{pid}/stat")).exists();
+        let still = crossview::alive(*pid)
+            && (listed_now.binary_search(pid).is_err()
+                || !readable
+                || mounts_now.contains_key(pid));
+        if still {
+            hidden.insert(*pid);
+        }
+    }
+    for p in procs.iter_mut() {
+        if suspects.contains(&p.pid) && !hidden.contains(&p.pid) {
+            // Churn: /proc shows it now, or it exited. Recorded as /proc shows it now.
+            p.views.retain(|v| *v != ProcView::Taskfiles);
+        }
+    }
+    for &pid in &missing {
+        if hidden.contains(&pid) {
+            let mut p = Process {
+                pid,
+                ..Process::default()
+            };
+            mark(&mut p, false);
+            procs.push(p);
+        }
+    }
+    let (n, h) = (suspects.len() as u64, hidden.len() as u64);
+    (hidden, n, n - h)
 }
 
 /// Which containers live in each namespace, from the processes that hold its sockets.
@@ -417,7 +648,9 @@ fn meta(opts: &CollectOptions, privileged: bool, sources: BTreeMap<String, Strin
         ip_local_port_range: host::ip_local_port_range(),
         resolvers: Some(host::resolvers()),
         ld_so_preload: host::ld_so_preload(),
+        self_preload: opts.crossview.then(host::self_preload),
         evidence: None,
+        views: None,
     }
 }
 
@@ -505,13 +738,21 @@ fn assemble_processes(
 }
 
 /// Dumps the calling thread's namespace and names its interfaces there.
-fn dump_here(
-    opts: &CollectOptions,
-    threads: usize,
-) -> (Vec<Socket>, Warnings, BTreeMap<String, String>) {
+fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
     let mut sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
+    let net = if opts.crossview {
+        let before = sockets.len();
+        let n = crossview::compare_net(opts, &mut sockets, &src);
+        if sockets.len() != before {
+            // The sockets only /proc/net showed go to their place in the order.
+            crate::model::sort_sockets(&mut sockets);
+        }
+        n
+    } else {
+        crossview::NetCompare::default()
+    };
     for (table, source) in &src {
         if let Some(why) = source.strip_prefix("unavailable: ") {
             w.gap(format!("table:{table}"), why);
@@ -524,8 +765,16 @@ fn dump_here(
             s.interface = names.get(&i).cloned();
         }
     }
-    (sockets, w, src)
+    (sockets, w, src, net)
 }
+
+/// One namespace's dump: its sockets, warnings, `meta.sources` and the /proc/net comparison.
+type Here = (
+    Vec<Socket>,
+    Warnings,
+    BTreeMap<String, String>,
+    crossview::NetCompare,
+);
 
 /// A namespace to dump: its inode and name when known, the file to enter it by, its processes.
 type Target = (Option<u64>, Option<String>, PathBuf, Vec<u32>);
@@ -537,12 +786,14 @@ fn dump_namespaces(
     warnings: &mut Warnings,
     sources: &mut BTreeMap<String, String>,
     namespaces: &mut Vec<crate::model::Namespace>,
+    net_views: &mut Vec<crossview::NetCompare>,
 ) -> Vec<Socket> {
     let targets: Vec<Target> = match &opts.netns {
         netns::Select::Current => {
-            let (s, w, src) = dump_here(opts, 2);
+            let (s, w, src, net) = dump_here(opts, 2);
             warnings.merge(w);
             *sources = src;
+            net_views.push(net);
             return s;
         }
         netns::Select::One(spec) => match netns::resolve(spec, &opts.proc_root) {
@@ -559,7 +810,10 @@ fn dump_namespaces(
     let mut out = Vec::new();
     for ((ino, name, path, pids), r) in dump_each(opts, &targets) {
         let (mut socks, w, src, entered) = match r {
-            Ok(((socks, w, src), entered)) => (socks, w, src, entered),
+            Ok(((socks, w, src, net), entered)) => {
+                net_views.push(net);
+                (socks, w, src, entered)
+            }
             Err(e) => {
                 namespace_unreadable(opts, warnings, name, &path, e);
                 continue;
@@ -619,13 +873,7 @@ fn all_targets(opts: &CollectOptions, warnings: &mut Warnings) -> Vec<Target> {
 }
 
 /// A namespace's dump, in the namespace it was entered from (or why it could not be).
-type Dumped = Result<
-    (
-        (Vec<Socket>, Warnings, BTreeMap<String, String>),
-        Option<u64>,
-    ),
-    netns::EnterError,
->;
+type Dumped = Result<(Here, Option<u64>), netns::EnterError>;
 
 /// Dumps each target from a thread that joined it; two namespaces at a time (as many as cores
 /// here, and the /proc walk runs meanwhile).

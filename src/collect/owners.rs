@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::crossview::OwnerViews;
 use super::{CollectOptions, procwalk, taskfiles};
 
 crate::model::vocabulary! {
@@ -46,29 +47,51 @@ fn open_files() -> Option<u64> {
 }
 
 /// Finds every socket descriptor: through the task-file iterator or by walking /proc/*/fd.
-/// Returns the holdings and the `meta.sources.owners` entry.
+/// Returns the holdings, the `meta.sources.owners` entry and, for cross-view, what each view
+/// found: with `opts.crossview`, a host whose owners come from the walk also reads the
+/// iterator (a second, independent view at ~10 ms), and the iterator's holdings join the walk's.
 pub(super) fn find_holdings(
     opts: &CollectOptions,
     pids: &[u32],
-) -> (Option<procwalk::FdWalk>, String) {
+) -> (Option<procwalk::FdWalk>, String, OwnerViews) {
     let seen = pids.len() as u64;
+    let mut views = OwnerViews::default();
     let walk = match opts.owners_from {
         OwnersFrom::Procfs => true,
         OwnersFrom::Auto => auto_walks(open_files()),
         OwnersFrom::Bpf => false,
     };
-    if walk {
-        return (
-            Some(procwalk::walk_fds(&opts.proc_root, pids)),
-            "procfs".into(),
-        );
-    }
-    let bpf = if opts.proc_root == Path::new("/proc") {
-        taskfiles::socket_fds()
-    } else {
-        Err(taskfiles::IterError::NotProc(opts.proc_root.clone()))
+    let bpf = || {
+        if opts.proc_root == Path::new("/proc") {
+            taskfiles::socket_fds()
+        } else {
+            Err(taskfiles::IterError::NotProc(opts.proc_root.clone()))
+        }
     };
-    match (bpf, opts.owners_from) {
+    if walk {
+        let fw = procwalk::walk_fds(&opts.proc_root, pids);
+        views.fdwalk = fw.inodes();
+        if !opts.crossview {
+            views.taskfiles_missing = Some("not read".into());
+            return (Some(fw), "procfs".into(), views);
+        }
+        return match bpf() {
+            Ok(tf) => {
+                views.taskfiles_pids = tf.pids;
+                views.taskfiles = tf.sockets.clone();
+                (
+                    Some(fw.with_holdings(tf.sockets, seen)),
+                    "procfs".into(),
+                    views,
+                )
+            }
+            Err(e) => {
+                views.taskfiles_missing = Some(format!("unavailable: {e}"));
+                (Some(fw), "procfs".into(), views)
+            }
+        };
+    }
+    match (bpf(), opts.owners_from) {
         (Ok(tf), _) => {
             // Processes the iterator did not visit (kernel threads, which have no descriptors,
             // and whatever else it skips: this machine's sandbox init) are walked through /proc,
@@ -79,16 +102,38 @@ pub(super) fn find_holdings(
                 .copied()
                 .collect();
             let rest = procwalk::walk_fds(&opts.proc_root, &unseen);
+            views.fdwalk = rest.inodes();
+            views.fdwalk_partial = Some(
+                "read per descriptor only for the processes the BPF iterator did not visit (it \
+                 gives the owners: --owners-from bpf, or a host with many open files); for the \
+                 others, per process: whether /proc/PID/fd opens"
+                    .into(),
+            );
+            if opts.crossview {
+                views.taskfiles = tf.sockets.clone();
+            }
+            views.taskfiles_pids = tf.pids;
             (
                 Some(rest.with_holdings(tf.sockets, seen)),
                 "bpf_iter".into(),
+                views,
             )
         }
-        (Err(e), OwnersFrom::Bpf) => (None, format!("unavailable: {e}")),
-        (Err(e), _) => (
-            Some(procwalk::walk_fds(&opts.proc_root, pids)),
-            format!("procfs (bpf_iter unavailable: {e})"),
-        ),
+        (Err(e), OwnersFrom::Bpf) => {
+            views.taskfiles_missing = Some(format!("unavailable: {e}"));
+            views.fdwalk_missing = Some("not read: --owners-from bpf".into());
+            (None, format!("unavailable: {e}"), views)
+        }
+        (Err(e), _) => {
+            views.taskfiles_missing = Some(format!("unavailable: {e}"));
+            let fw = procwalk::walk_fds(&opts.proc_root, pids);
+            views.fdwalk = fw.inodes();
+            (
+                Some(fw),
+                format!("procfs (bpf_iter unavailable: {e})"),
+                views,
+            )
+        }
     }
 }
 

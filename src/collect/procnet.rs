@@ -1,8 +1,10 @@
-//! The /proc/net/raw and /proc/net/raw6 fallback, for kernels without raw_diag (as `ss` does).
+//! The /proc/net text tables: the raw fallback for kernels without raw_diag (as `ss` does), and
+//! the `procnet` view of TCP and UDP that cross-view compares with netlink (`super::crossview`).
 //!
 //! Read through /proc/thread-self/net so that the table is the calling thread's network namespace.
-//! The text format (net/ipv4/raw.c `raw_sock_seq_show`) gives addresses as host-order hex words,
-//! the "port" is the IP protocol number, queues in hex, uid and inode in decimal.
+//! The text format (net/ipv4/raw.c `raw_sock_seq_show`, tcp_ipv4.c `get_tcp4_sock`, udp.c
+//! `udp4_format_sock`: the same columns up to the inode) gives addresses as host-order hex words,
+//! the raw "port" is the IP protocol number, queues in hex, uid and inode in decimal.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -10,13 +12,19 @@ use crate::model::{Endpoint, Family, Protocol, Socket, State};
 
 /// Parses a whole /proc/net/raw or raw6 file. Returns sockets and the number of unparsable lines.
 pub fn parse_raw_table(text: &str, family: Family) -> (Vec<Socket>, u64) {
+    parse_table(text, Protocol::Raw, family)
+}
+
+/// Parses a whole /proc/net/{tcp,tcp6,udp,udp6,raw,raw6} file as sockets of `protocol`. Returns
+/// sockets and the number of unparsable lines.
+pub fn parse_table(text: &str, protocol: Protocol, family: Family) -> (Vec<Socket>, u64) {
     let mut out = Vec::new();
     let mut bad = 0;
     for line in text.lines().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
-        match parse_line(line, family) {
+        match parse_line(line, protocol, family) {
             Some(s) => out.push(s),
             None => bad += 1,
         }
@@ -24,7 +32,7 @@ pub fn parse_raw_table(text: &str, family: Family) -> (Vec<Socket>, u64) {
     (out, bad)
 }
 
-fn parse_line(line: &str, family: Family) -> Option<Socket> {
+fn parse_line(line: &str, protocol: Protocol, family: Family) -> Option<Socket> {
     let mut f = line.split_whitespace();
     let _sl = f.next()?;
     let local = parse_endpoint(f.next()?, family)?;
@@ -36,7 +44,7 @@ fn parse_line(line: &str, family: Family) -> Option<Socket> {
     let uid: u32 = f.next()?.parse().ok()?;
     let _timeout = f.next()?;
     let inode: u64 = f.next()?.parse().ok()?;
-    let mut s = Socket::new(Protocol::Raw, family, state, inode);
+    let mut s = Socket::new(protocol, family, state, inode);
     s.local = Some(local);
     s.remote = Some(remote);
     s.uid = Some(uid);
@@ -119,6 +127,23 @@ garbage line
         // A '+' sign is not a hex digit either, though `from_str_radix` takes it.
         let plus = "h\n   1: +1000000:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1\n";
         assert_eq!(parse_raw_table(plus, Family::Inet).1, 1);
+    }
+
+    #[test]
+    fn tcp_lines_parse_up_to_the_inode() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 341 1 0000000060aa2bea 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:D431 06 00000000:00000000 03:00001586 00000000     0        0 0 3 0000000000000000
+";
+        let (v, bad) = parse_table(tcp, Protocol::Tcp, Family::Inet);
+        assert_eq!(bad, 0);
+        assert_eq!(v[0].protocol, Protocol::Tcp);
+        assert_eq!(v[0].state, State::Listen);
+        assert_eq!(v[0].local.unwrap().port, 8080);
+        assert_eq!(v[0].inode, 341);
+        assert_eq!(v[1].state, State::TimeWait);
+        assert_eq!(v[1].remote.unwrap().port, 54321);
+        assert_eq!(v[1].inode, 0);
     }
 
     #[test]

@@ -55,6 +55,14 @@ impl FdWalk {
             .map(|(_, o)| *o)
     }
 
+    /// Every socket inode some walked descriptor holds.
+    pub fn inodes(&self) -> rustc_hash::FxHashSet<u64> {
+        let mut set = rustc_hash::FxHashSet::default();
+        set.reserve(self.first.len());
+        set.extend(self.holdings.iter().map(|(i, _)| *i));
+        set
+    }
+
     /// Every pid that holds a socket, sorted, once each.
     pub fn holders(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self.holdings.iter().map(|(_, o)| o.pid).collect();
@@ -189,6 +197,8 @@ fn link_refused(e: nix::errno::Errno) -> bool {
 }
 
 /// `socket:[12345]` → 12345.
+///
+/// (Also used by cross-view's re-check of one descriptor.)
 pub fn socket_inode(link: &[u8]) -> Option<u64> {
     let rest = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
     std::str::from_utf8(rest).ok()?.parse().ok()
@@ -265,6 +275,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             None
         }
     };
+    let suspicious_maps = read_maps(&dir, exe.as_ref());
     // Still the same process, and still alive? An exiting process loses its exe link and its
     // memory (so its command line) before it disappears.
     match read_file(&dir.join("stat"))
@@ -299,9 +310,90 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             stdio: Vec::new(),
             pty_masters: Vec::new(),
             loader_env,
+            // Filled by cross-view.
+            views: Vec::new(),
+            proc_mount: None,
+            suspicious_maps,
         },
         flags,
     ))
+}
+
+/// The suspicious executable mappings of /proc/PID/maps ([`suspicious_maps`]) other than the
+/// executable itself (its path is `exe_*`'s business: NET-PRC-001 and -002); the directories
+/// are checked through /proc/PID/root, in the process's own mount namespace. Empty when the
+/// file cannot be read (the same ptrace check as `environ`, counted there).
+fn read_maps(dir: &Path, exe: Option<&ByteString>) -> Vec<ByteString> {
+    let Ok(maps) = fs::read(dir.join("maps")) else {
+        return Vec::new();
+    };
+    let root = dir.join("root");
+    let mut v = suspicious_maps(&maps, |d| {
+        let rel = d.strip_prefix(b"/").unwrap_or(d);
+        let p = root.join(std::ffi::OsStr::from_bytes(rel));
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
+    });
+    if let Some(exe) = exe {
+        v.retain(|m| {
+            let file = m.as_bytes();
+            let file = file.strip_suffix(b" (deleted)").unwrap_or(file);
+            file != exe.as_bytes()
+        });
+    }
+    v
+}
+
+/// Executable file mappings of a maps text that an attacker could have planted: from a
+/// directory `world_writable` says anyone may write (/tmp, /dev/shm, /var/tmp), or of a file
+/// deleted since it was mapped, outside /usr and /lib (where a package upgrade deletes what
+/// running daemons still map). memfd mappings are left out (JIT runtimes use them; a memfd
+/// executable is `exe_memfd`). Sorted, each once, with the ` (deleted)` the kernel adds.
+pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> Vec<ByteString> {
+    let mut dirs: Vec<(&[u8], bool)> = Vec::new();
+    let mut out: Vec<ByteString> = Vec::new();
+    for line in maps.split(|&b| b == b'\n') {
+        // address perms offset dev inode path: the path starts after the fifth field and may
+        // itself hold spaces.
+        let mut rest = line;
+        let mut fields = Vec::with_capacity(5);
+        for _ in 0..5 {
+            let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+            rest = &rest[start..];
+            let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+            fields.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+        let path = &rest[rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())..];
+        if fields[1].get(2) != Some(&b'x') || !path.starts_with(b"/") {
+            continue;
+        }
+        let (file, deleted) = match path.strip_suffix(b" (deleted)") {
+            Some(f) => (f, true),
+            None => (path, false),
+        };
+        if file.starts_with(b"/memfd:") {
+            continue;
+        }
+        let system = [&b"/usr/"[..], b"/lib/", b"/lib64/", b"/lib32/"]
+            .iter()
+            .any(|p| file.starts_with(p));
+        let dir = &file[..file.iter().rposition(|&b| b == b'/').unwrap_or(0).max(1)];
+        let writable = match dirs.iter().find(|(d, _)| *d == dir) {
+            Some((_, w)) => *w,
+            None => {
+                let w = world_writable(dir);
+                dirs.push((dir, w));
+                w
+            }
+        };
+        if writable || (deleted && !system) {
+            out.push(ByteString(path.to_vec()));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Reads /proc/PID/cmdline in as few reads as possible: the kernel copies the argument area
@@ -605,6 +697,33 @@ pub fn read_many(proc_root: &Path, pids: &[u32]) -> Vec<(u32, MetaResult)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suspicious_maps_are_writable_dirs_and_deleted_files_outside_the_system() {
+        let maps = b"55d0c0000000-55d0c0001000 r--p 00000000 08:01 131 /usr/bin/sleep
+55d0c0001000-55d0c0005000 r-xp 00001000 08:01 131 /usr/bin/sleep
+7f0000000000-7f0000001000 r-xp 00000000 08:01 99 /tmp/.x/lib hook.so
+7f0000001000-7f0000002000 rw-p 00001000 08:01 99 /tmp/.x/lib hook.so
+7f0000002000-7f0000003000 r-xp 00000000 08:01 98 /opt/app/libgone.so (deleted)
+7f0000003000-7f0000004000 r-xp 00000000 08:01 97 /usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)
+7f0000004000-7f0000005000 r-xp 00000000 00:01 96 /memfd:doublemapper (deleted)
+7f0000005000-7f0000006000 r--p 00000000 08:01 95 /dev/shm/data (deleted)
+7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0 [vdso]
+7f0000006000-7f0000007000 r-xp 00000000 00:00 0
+";
+        let asked = std::cell::RefCell::new(Vec::new());
+        let v = suspicious_maps(maps, |d| {
+            asked.borrow_mut().push(d.to_vec());
+            d == b"/tmp/.x"
+        });
+        let v: Vec<String> = v.iter().map(|b| b.to_str_lossy().into_owned()).collect();
+        assert_eq!(v, ["/opt/app/libgone.so (deleted)", "/tmp/.x/lib hook.so"]);
+        // Each directory is asked about once.
+        let mut a = asked.into_inner();
+        let n = a.len();
+        a.dedup();
+        assert_eq!(a.len(), n);
+    }
 
     #[test]
     fn stat_with_hostile_comm() {

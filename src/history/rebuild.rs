@@ -295,6 +295,10 @@ pub(super) fn process_row(r: &Row, at: usize) -> rusqlite::Result<Parsed<Process
         stdio: Vec::new(),
         pty_masters: Vec::new(),
         loader_env: Vec::new(),
+        // Nor how the views saw it: a rebuilt run has no cross-view (docs/history.md).
+        views: Vec::new(),
+        proc_mount: None,
+        suspicious_maps: Vec::new(),
     };
     Ok(serde_json::from_str(&cmdline)
         .map(|cmdline| Process { cmdline, ..p })

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::{
     BpfInsn, ByteString, Endpoint, NetlinkInfo, Owner, PacketInfo, SkMemInfo, Snapshot, Socket,
-    TcpInfo, Timer, UnixInfo,
+    TcpInfo, Timer, UnixInfo, Views,
 };
 
 /// Sockets per batch, and batches encoded at once: 4 buffers of ~2 MB (TCP sockets with
@@ -109,6 +109,8 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
         netlink,
         owners,
         netns,
+        views,
+        hidden,
     } = s;
     out.extend_from_slice(b"{\"protocol\":\"");
     out.extend_from_slice(protocol.name().as_bytes());
@@ -152,7 +154,23 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     }
     out.push(b']');
     opt_num(out, b",\"netns\":", *netns);
+    view_list(out, b",\"views\":[", *views);
+    view_list(out, b",\"hidden\":[", *hidden);
     out.push(b'}');
+}
+
+/// `,"name":["a","b"]` for a set of views, when it is not empty.
+fn view_list(out: &mut Vec<u8>, key: &[u8], v: Views) {
+    if v.is_empty() {
+        return;
+    }
+    out.extend_from_slice(key);
+    for (i, view) in v.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+        out.extend_from_slice(view.name().as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
 }
 
 /// `,"name":` and the part, when it is present.

@@ -13,11 +13,13 @@ mod order;
 pub mod relay;
 mod state;
 pub mod tree;
+mod views;
 
 pub use bytes::ByteString;
 pub(crate) use bytes::base64_encode;
 pub use order::sort_sockets;
 pub use state::{State, StateSet, UnknownState};
+pub use views::{ProcView, View, ViewCoverage, Views};
 pub(crate) use vocab::vocabulary;
 
 use std::collections::BTreeMap;
@@ -137,10 +139,21 @@ pub struct Meta {
     /// or unreadable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ld_so_preload: Option<Vec<String>>,
+    /// The libraries preloaded into sockwarden itself while it took the snapshot (its own
+    /// `LD_PRELOAD` and /etc/ld.so.preload entries that /proc/self/maps shows mapped): a hooked
+    /// libc can filter what every view read through it (docs/detection.md, "Cross-view").
+    /// Empty: none; absent when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_preload: Option<Vec<String>>,
     /// For a snapshot imported from collected evidence (`sockwarden import`, docs/import.md):
     /// the files it was read from and the rule fields they could not give.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// For a live snapshot: which views of the sockets and their holders were read, for which
+    /// tables, and what the re-check of their disagreements found (docs/detection.md,
+    /// "Cross-view").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<ViewCoverage>,
 }
 
 /// Where an imported snapshot came from, part by part, and what its evidence could not tell.
@@ -206,7 +219,9 @@ impl Meta {
             ip_local_port_range: Some((32768, 60999)),
             resolvers: None,
             ld_so_preload: None,
+            self_preload: None,
             evidence: None,
+            views: None,
         }
     }
 }
@@ -450,6 +465,14 @@ pub struct Socket {
     /// The network namespace the socket lives in (set when several namespaces are dumped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns: Option<u64>,
+    /// The views that saw the socket (`meta.views` says which were read); empty when not
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Views::is_empty")]
+    pub views: Views,
+    /// The views that still missed the socket when it was re-checked, while it still existed:
+    /// what only hiding explains (docs/detection.md, "Cross-view").
+    #[serde(default, skip_serializing_if = "Views::is_empty")]
+    pub hidden: Views,
 }
 
 impl Socket {
@@ -481,6 +504,8 @@ impl Socket {
             netlink: None,
             owners: Vec::new(),
             netns: None,
+            views: Views::NONE,
+            hidden: Views::NONE,
         }
     }
 
@@ -908,6 +933,34 @@ pub struct Process {
     /// environment could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub loader_env: Vec<ByteString>,
+    /// How the process was seen: listed by /proc's readdir, its /proc/PID readable, visited by
+    /// the BPF task-file iterator; sorted, empty when not recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<ProcView>,
+    /// The mount point of a file system mounted over /proc/PID (or inside it), from
+    /// /proc/self/mountinfo: what hides a process from `ps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_mount: Option<ByteString>,
+    /// Executable mappings of /proc/PID/maps from a world-writable directory, or of a deleted
+    /// file outside /usr and /lib: libraries an attacker could plant, exactly as the maps line
+    /// names them (with its ` (deleted)`); sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspicious_maps: Vec<ByteString>,
+}
+
+impl Process {
+    /// Seen by the BPF iterator, alive when re-checked, and hidden from /proc: its pid missing
+    /// from the listing, its /proc/PID unreadable or mounted over. `None` when not recorded.
+    pub fn hidden(&self) -> Option<bool> {
+        if self.views.is_empty() {
+            return None;
+        }
+        let has = |v| self.views.contains(&v);
+        Some(
+            has(ProcView::Taskfiles)
+                && (!has(ProcView::Readdir) || !has(ProcView::Procfs) || self.proc_mount.is_some()),
+        )
+    }
 }
 
 fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
@@ -1102,6 +1155,33 @@ impl Snapshot {
             _ if self.meta.netns == Some(inode) => "host".into(),
             _ => format!("ns:{inode}"),
         }
+    }
+
+    /// Whether rule field `field` is unknown for sockets of protocol `p`: imported evidence
+    /// that does not give it, or a cross-view field whose views were not both read.
+    pub fn field_unknown(&self, field: &str, p: Protocol) -> bool {
+        self.meta
+            .evidence
+            .as_ref()
+            .is_some_and(|e| e.is_unknown(field, p))
+            || self
+                .meta
+                .views
+                .as_ref()
+                .is_some_and(|v| v.is_unknown(field, p))
+    }
+
+    /// Whether any rule field may be unknown in this snapshot ([`Snapshot::field_unknown`]).
+    pub fn has_unknown_fields(&self) -> bool {
+        self.meta
+            .evidence
+            .as_ref()
+            .is_some_and(|e| !e.unknown.is_empty())
+            || self
+                .meta
+                .views
+                .as_ref()
+                .is_some_and(ViewCoverage::any_unknown)
     }
 
     /// The process with this pid, by binary search: `processes` must be in canonical order (see

@@ -15,8 +15,9 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Deserialize;
 
 use crate::model::{
-    BpfInsn, ByteString, Container, Endpoint, Family, FdKind, Meta, Owner, PacketInfo, Process,
-    Protocol, SCHEMA_VERSION, Snapshot, Socket, State, StdioLink, TcpInfo, UnixInfo,
+    BpfInsn, ByteString, Container, Endpoint, Family, FdKind, Meta, Owner, PacketInfo, ProcView,
+    Process, Protocol, SCHEMA_VERSION, Snapshot, Socket, State, StdioLink, TcpInfo, UnixInfo, View,
+    ViewCoverage,
 };
 
 /// One example of a rule's `examples.match` or `examples.no_match`: a socket, optionally its holder
@@ -70,6 +71,13 @@ pub struct ExHost {
     /// The entries of /etc/ld.so.preload (`host.ld_so_preload`).
     #[serde(default)]
     pub ld_so_preload: Option<Vec<String>>,
+    /// The libraries preloaded into the scanner itself (`host.self_preload`).
+    #[serde(default)]
+    pub self_preload: Option<Vec<String>>,
+    /// The views the snapshot read, for every table (`meta.views`). Default: every view when
+    /// the example gives a socket's or a process's views, else none recorded.
+    #[serde(default)]
+    pub views: Option<Vec<View>>,
 }
 
 crate::model::vocabulary! {
@@ -136,6 +144,12 @@ pub struct ExSocket {
     /// A few `tcp_info` counters; absent: no tcp_info.
     #[serde(default)]
     pub tcp: Option<ExTcp>,
+    /// The views that saw the socket (`socket.views`).
+    #[serde(default)]
+    pub views: Option<Vec<View>>,
+    /// The views that hide it after the re-check (`socket.hidden.*`).
+    #[serde(default)]
+    pub hidden: Option<Vec<View>>,
 }
 
 /// The `tcp_info` values an example can set; every other counter is 0 or absent.
@@ -202,6 +216,15 @@ pub struct ExProcess {
     /// Loader variables of its environment, `NAME=VALUE` (`LD_PRELOAD=/tmp/x.so`).
     #[serde(default)]
     pub env: Vec<String>,
+    /// How it was seen (`process.views`): readdir, procfs, taskfiles.
+    #[serde(default)]
+    pub views: Option<Vec<ProcView>>,
+    /// A mount over its /proc/PID (`process.proc_mount`).
+    #[serde(default)]
+    pub proc_mount: Option<String>,
+    /// Suspicious executable mappings (`process.maps.suspicious`).
+    #[serde(default)]
+    pub maps: Vec<String>,
 }
 
 /// Why an example does not describe a socket.
@@ -275,6 +298,13 @@ fn process(p: &ExProcess, pid: u32, ppid: u32) -> Process {
         stdio: Vec::new(),
         pty_masters: Vec::new(),
         loader_env: p.env.iter().map(|e| ByteString::from(e.as_str())).collect(),
+        views: p.views.clone().unwrap_or_default(),
+        proc_mount: p.proc_mount.as_deref().map(ByteString::from),
+        suspicious_maps: p
+            .maps
+            .iter()
+            .map(|m| ByteString::from(m.as_str()))
+            .collect(),
     }
 }
 
@@ -374,7 +404,9 @@ impl ExampleDoc {
                 r
             });
             meta.ld_so_preload = h.ld_so_preload.clone();
+            meta.self_preload = h.self_preload.clone();
         }
+        meta.views = self.coverage();
         let mut snap = Snapshot {
             schema_version: SCHEMA_VERSION,
             meta,
@@ -386,6 +418,25 @@ impl ExampleDoc {
         };
         snap.canonicalize();
         Ok(snap)
+    }
+}
+
+impl ExampleDoc {
+    /// `meta.views`: the host's views, or every view when the example describes what a view saw.
+    fn coverage(&self) -> Option<ViewCoverage> {
+        let described = self.socket.views.is_some()
+            || self.socket.hidden.is_some()
+            || self.process.as_ref().is_some_and(|p| p.views.is_some());
+        let views = match self.host.as_ref().and_then(|h| h.views.clone()) {
+            Some(v) => v,
+            None if described => View::ALL.to_vec(),
+            None => return None,
+        };
+        let mut c = ViewCoverage::default();
+        for v in views {
+            c.read.insert(v, Protocol::ALL.to_vec());
+        }
+        Some(c)
     }
 }
 
@@ -448,6 +499,8 @@ impl ExSocket {
         }
         base.unix = x.unix_info();
         base.packet = x.packet_info();
+        base.views = x.views.iter().flatten().copied().collect();
+        base.hidden = x.hidden.iter().flatten().copied().collect();
         Ok(base)
     }
 

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use crate::baseline::{Direction, Directions};
 use crate::model::tree::ProcTree;
-use crate::model::{Family, FdKind, Kind, Owner, Process, Protocol, Snapshot, Socket, State};
+use crate::model::{Family, FdKind, Kind, Owner, Process, Protocol, Snapshot, Socket, State, View};
 use crate::net::{AddressClass, address_class};
 
 /// What fields read beyond one subject, derived at most once per snapshot and only when a rule
@@ -413,6 +413,59 @@ macro_rules! process_fields {
                         .map_or(Value::Missing, |p| int(p.pgrp))
                 },
             },
+            FieldDef {
+                name: concat!($prefix, ".hidden"),
+                ty: FieldType::Bool,
+                doc: concat!(
+                    "the BPF task-file iterator saw ",
+                    $what,
+                    " and /proc hides it (not listed, unreadable, or a mount over /proc/PID), re-checked; unknown when the iterator was not read"
+                ),
+                get: |x| {
+                    x.$who
+                        .and_then(|p| p.hidden())
+                        .map_or(Value::Missing, Value::Bool)
+                },
+            },
+            FieldDef {
+                name: concat!($prefix, ".views"),
+                ty: FieldType::StrList,
+                doc: concat!(
+                    "how ",
+                    $what,
+                    " was seen: readdir (listed in /proc), procfs (/proc/PID readable), taskfiles (the BPF iterator)"
+                ),
+                get: |x| match x.$who {
+                    Some(p) if !p.views.is_empty() => {
+                        Value::Strs(p.views.iter().map(|v| Cow::Borrowed(v.name())).collect())
+                    }
+                    _ => Value::Missing,
+                },
+            },
+            FieldDef {
+                name: concat!($prefix, ".proc_mount"),
+                ty: FieldType::Str,
+                doc: concat!(
+                    "the mount point of a file system mounted over /proc/PID of ",
+                    $what
+                ),
+                get: |x| bytes(x.$who.and_then(|p| p.proc_mount.as_ref())),
+            },
+            FieldDef {
+                name: concat!($prefix, ".maps.suspicious"),
+                ty: FieldType::StrList,
+                doc: concat!(
+                    "executable mappings of ",
+                    $what,
+                    " from a world-writable directory, or of a deleted file outside /usr and /lib"
+                ),
+                get: |x| match x.$who {
+                    Some(p) if !p.suspicious_maps.is_empty() => {
+                        Value::Strs(p.suspicious_maps.iter().map(|m| m.to_str_lossy()).collect())
+                    }
+                    _ => Value::Missing,
+                },
+            },
             fd_field!($prefix, $who, $what, "0", 0, kind),
             fd_field!($prefix, $who, $what, "0", 0, path),
             fd_field!($prefix, $who, $what, "0", 0, inode),
@@ -597,14 +650,14 @@ macro_rules! related_fields {
     };
 }
 
-static PROCESS: [FieldDef; 32] =
+static PROCESS: [FieldDef; 36] =
     process_fields!("process", process, "the process holding the socket");
-static PROCESS_PARENT: [FieldDef; 32] = process_fields!(
+static PROCESS_PARENT: [FieldDef; 36] = process_fields!(
     "process.parent",
     parent,
     "the parent of the holding process"
 );
-static PARENT: [FieldDef; 32] = process_fields!(
+static PARENT: [FieldDef; 36] = process_fields!(
     "parent",
     parent,
     "the parent of the holding process (the older spelling of process.parent)"
@@ -740,6 +793,17 @@ static SOCKET: &[FieldDef] = &[
         },
     },
     FieldDef {
+        name: "host.self_preload",
+        ty: FieldType::StrList,
+        doc: "the libraries preloaded into sockwarden itself while it took the snapshot (its LD_PRELOAD, /etc/ld.so.preload, as mapped): its views may have been filtered; missing when none or not read",
+        get: |x| match x.world.and_then(|w| w.snap.meta.self_preload.as_ref()) {
+            Some(v) if !v.is_empty() => {
+                Value::Strs(v.iter().map(|e| Cow::Borrowed(e.as_str())).collect())
+            }
+            _ => Value::Missing,
+        },
+    },
+    FieldDef {
         name: "socket.interface",
         ty: FieldType::Str,
         doc: "bound interface name (SO_BINDTODEVICE, IPv6 scope, packet socket's interface)",
@@ -807,6 +871,41 @@ static SOCKET: &[FieldDef] = &[
         ty: FieldType::Str,
         doc: "the socket's network namespace: host, its name under /run/netns, or ns:INODE",
         get: |x| x.netns.map_or(Value::Missing, s),
+    },
+    FieldDef {
+        name: "socket.views",
+        ty: FieldType::StrList,
+        doc: "the views that saw the socket: netlink (sock_diag), procnet (/proc/net tables), fdwalk (/proc/PID/fd), taskfiles (the BPF iterator)",
+        get: |x| {
+            if x.socket.views.is_empty() {
+                return Value::Missing;
+            }
+            Value::Strs(
+                x.socket
+                    .views
+                    .iter()
+                    .map(|v| Cow::Borrowed(v.name()))
+                    .collect(),
+            )
+        },
+    },
+    FieldDef {
+        name: "socket.hidden.procnet",
+        ty: FieldType::Bool,
+        doc: "netlink lists the socket and /proc/net/{tcp,udp}[6] still omits it when re-checked (a filtered /proc/net); unknown when /proc/net was not read",
+        get: |x| hidden(x, View::Procnet),
+    },
+    FieldDef {
+        name: "socket.hidden.netlink",
+        ty: FieldType::Bool,
+        doc: "/proc/net lists the socket and netlink still omits it when re-checked (a filtered sock_diag); unknown when /proc/net was not read",
+        get: |x| hidden(x, View::Netlink),
+    },
+    FieldDef {
+        name: "socket.hidden.fdwalk",
+        ty: FieldType::Bool,
+        doc: "the BPF iterator finds a descriptor on the socket that /proc/PID/fd still does not show when re-checked; unknown when the iterator and the full walk were not both read",
+        get: |x| hidden(x, View::Fdwalk),
     },
     FieldDef {
         name: "socket.owned",
@@ -1101,6 +1200,15 @@ static SOCKET: &[FieldDef] = &[
         get: |x| x.owner.map_or(Value::Missing, |o| int(o.fd)),
     },
 ];
+
+/// Whether the re-check found the socket hidden from `v`; missing when the snapshot does not
+/// record views (the engine treats the field as unknown when `v` was not compared).
+fn hidden(x: &Subject, v: View) -> Value<'static> {
+    match x.world.and_then(|w| w.snap.meta.views.as_ref()) {
+        Some(_) => Value::Bool(x.socket.hidden.has(v)),
+        None => Value::Missing,
+    }
+}
 
 fn unix_name<'a>(x: &Subject<'a>) -> Value<'a> {
     match x

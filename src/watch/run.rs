@@ -158,6 +158,7 @@ fn dump_options() -> CollectOptions {
             netlink: false,
         },
         extensions: false,
+        crossview: false,
         ..CollectOptions::full()
     }
 }

@@ -37,6 +37,9 @@ fn kept_process(p: &Process) -> Value {
         "stdio",
         "pty_masters",
         "loader_env",
+        "views",
+        "proc_mount",
+        "suspicious_maps",
     ] {
         v.as_object_mut().unwrap().remove(k);
     }

@@ -21,6 +21,8 @@
 //! - `watch`: `sockwarden watch` on kernel events and on the fallback, in namespaces.
 //! - `schema`: the published JSON Schemas against Python's validator: fixtures, shipped files,
 //!   doc examples and every command's output validate; broken documents fail (issue 20).
+//! - `crossview`: sockets and processes hidden as rootkits hide them (a preloaded libc hook on
+//!   /proc/net and sock_diag, a mount over /proc/PID), reported by the view that still sees them.
 //! - `behaviour`: behaviour rules on real tradecraft (socat, pty.spawn, mkfifo, ssh tunnels, ...)
 //!   against trusted peers, and a public web server whose clients raise nothing.
 //!
@@ -33,6 +35,7 @@ mod cli;
 mod common;
 mod config;
 mod container;
+mod crossview;
 mod decode;
 mod differential;
 mod drift_fixtures;

@@ -144,6 +144,10 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         })),
         owners: vec![Owner { pid: 1, fd: 0 }, Owner { pid: 2, fd: 7 }],
         netns: Some(4026531840),
+        views: [View::Netlink, View::Fdwalk, View::Taskfiles]
+            .into_iter()
+            .collect(),
+        hidden: Views::NONE.with(View::Procnet),
     }
 }
 
@@ -213,6 +217,9 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         },
         |s| s.owners.clear(),
         |s| s.netns = None,
+        |s| s.views = Views::NONE,
+        |s| s.hidden = Views::NONE,
+        |s| s.views = Views::NONE.with(View::Procnet),
         |s| {
             s.local = Some(Endpoint {
                 address: "fe80::1".parse().unwrap(),
@@ -267,7 +274,14 @@ fn parallel_output_equals_serde_json() {
             ip_local_port_range: Some((32768, 60999)),
             resolvers: Some(vec!["192.0.2.53".parse().unwrap()]),
             ld_so_preload: Some(vec!["/tmp/x\u{1b}.so".into()]),
+            self_preload: Some(vec!["libhide.so".into()]),
             evidence: None,
+            views: Some(ViewCoverage {
+                read: BTreeMap::from([(View::Netlink, vec![Protocol::Tcp])]),
+                missing: BTreeMap::from([(View::Taskfiles, "no \"BTF\"".into())]),
+                rechecked: 2,
+                churn: 1,
+            }),
         },
         sockets,
         processes: Vec::new(),

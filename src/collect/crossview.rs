@@ -1,0 +1,582 @@
+//! Cross-view: the same sockets and holders seen through independent interfaces, and the
+//! disagreements that only hiding explains.
+//!
+//! Four views: the netlink dump, the /proc/net text tables, the /proc/PID/fd walk and the BPF
+//! task-file iterator (`View`). A rootkit that filters one of them (a libc hook on reads of
+//! /proc/net/tcp, a kernel hook on `tcp4_seq_show`, a mount over /proc/PID) leaves the others
+//! intact. Views are read at different instants, so most disagreements are churn: a socket
+//! opened or closed between two reads. Every disagreement is therefore re-checked after
+//! [`RECHECK_DELAY`], in an order that proves the object existed throughout:
+//!
+//! - netlink saw a socket that /proc/net did not: re-read /proc/net, then dump netlink again;
+//!   hidden when the socket (same cookie) is in both dumps and in neither text read;
+//! - /proc/net showed a socket that netlink did not: re-read /proc/net, dump netlink, read
+//!   /proc/net a third time; hidden when it is in every text read and in neither dump;
+//! - the BPF iterator found a descriptor on a socket that the fd walk did not: duplicate the
+//!   descriptor from its process (pidfd_getfd, which does not go through /proc) and check its
+//!   inode, then readlink /proc/PID/fd/N, then duplicate again; hidden when the descriptor held
+//!   the socket both times and /proc did not show it in between;
+//! - a process the iterator saw whose pid /proc does not list, or whose /proc/PID cannot be read
+//!   or has a mount over it: hidden when, after the delay, it is still alive (pidfd_open) and
+//!   /proc still hides it.
+//!
+//! What the re-check explains is counted as churn in `meta.views` and reported nowhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+use rustc_hash::FxHashSet;
+
+use super::{CollectOptions, Warnings, procnet, tables};
+use crate::model::{ByteString, Endpoint, Family, Owner, Protocol, Socket, View, ViewCoverage};
+
+/// How long a disagreement is left to settle before it is re-checked: longer than a dump of a
+/// busy table takes, short against a scan.
+pub const RECHECK_DELAY: Duration = Duration::from_millis(20);
+
+/// The delay before a re-check, taken once however many re-checks follow it.
+#[derive(Debug, Default)]
+pub(super) struct Settle(bool);
+
+impl Settle {
+    /// Sleeps [`RECHECK_DELAY`] the first time only.
+    pub(super) fn wait(&mut self) {
+        if !self.0 {
+            std::thread::sleep(RECHECK_DELAY);
+            self.0 = true;
+        }
+    }
+}
+
+/// One /proc/net table of the `procnet` view.
+#[derive(Debug, Clone, Copy)]
+struct Table {
+    file: &'static str,
+    protocol: Protocol,
+    family: Family,
+}
+
+/// The /proc/net tables that mirror the selected netlink tables.
+fn tables_of(opts: &CollectOptions) -> Vec<Table> {
+    let mut out = Vec::new();
+    let all = [
+        (
+            "tcp",
+            Protocol::Tcp,
+            Family::Inet,
+            opts.tables.tcp && opts.ipv4,
+        ),
+        (
+            "tcp6",
+            Protocol::Tcp,
+            Family::Inet6,
+            opts.tables.tcp && opts.ipv6,
+        ),
+        (
+            "udp",
+            Protocol::Udp,
+            Family::Inet,
+            opts.tables.udp && opts.ipv4,
+        ),
+        (
+            "udp6",
+            Protocol::Udp,
+            Family::Inet6,
+            opts.tables.udp && opts.ipv6,
+        ),
+    ];
+    for (file, protocol, family, wanted) in all {
+        if wanted {
+            out.push(Table {
+                file,
+                protocol,
+                family,
+            });
+        }
+    }
+    out
+}
+
+/// Reads the tables through /proc/thread-self/net (the calling thread's network namespace).
+/// Lines of states the dump was not asked for are dropped.
+fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    for t in tables {
+        let path = format!("/proc/thread-self/net/{}", t.file);
+        let text = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            // A kernel without IPv6 has no tcp6 and no IPv6 sockets either.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && t.family == Family::Inet6 => continue,
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{path}: {e}"))),
+        };
+        let (mut v, _bad) = procnet::parse_table(&text, t.protocol, t.family);
+        v.retain(|s| s.protocol != Protocol::Tcp || opts.tcp_states.contains(s.state));
+        out.extend(v);
+    }
+    Ok(out)
+}
+
+/// What one view listed, by the keys another view can match: the inode (unique on the host) and
+/// the endpoints (what a socket keeps when its inode is 0: TIME-WAIT, not yet accepted, or
+/// turned from one into the other between two reads).
+#[derive(Default)]
+struct Index {
+    inodes: FxHashSet<u64>,
+    pairs: FxHashSet<(Protocol, Option<Endpoint>, Option<Endpoint>)>,
+}
+
+impl Index {
+    fn of<'a>(sockets: impl IntoIterator<Item = &'a Socket>) -> Index {
+        let mut ix = Index::default();
+        for s in sockets {
+            if s.inode != 0 {
+                ix.inodes.insert(s.inode);
+            }
+            ix.pairs.insert((s.protocol, s.local, s.remote));
+        }
+        ix
+    }
+
+    fn sees(&self, s: &Socket) -> bool {
+        (s.inode != 0 && self.inodes.contains(&s.inode))
+            || self.pairs.contains(&(s.protocol, s.local, s.remote))
+    }
+}
+
+/// A socket's identity across two netlink dumps: its cookie, else its inode.
+fn identity(s: &Socket) -> (Protocol, u64, u64) {
+    (s.protocol, s.cookie.unwrap_or(0), s.inode)
+}
+
+/// What the comparison of netlink and /proc/net gave for one namespace.
+#[derive(Debug, Default)]
+pub(super) struct NetCompare {
+    /// Protocols both views were read for.
+    pub read: Vec<Protocol>,
+    /// Why /proc/net could not be read.
+    pub missing: Option<String>,
+    /// Disagreements re-checked, and how many of them churn explained.
+    pub rechecked: u64,
+    pub churn: u64,
+}
+
+/// Marks each dumped TCP and UDP socket with the views that saw it, compares them with the
+/// /proc/net tables of the same namespace, re-checks the disagreements and appends the sockets
+/// that only /proc/net shows (hidden from netlink). Runs on the thread that dumped `sockets`,
+/// in their namespace.
+pub(super) fn compare_net(
+    opts: &CollectOptions,
+    sockets: &mut Vec<Socket>,
+    sources: &BTreeMap<String, String>,
+) -> NetCompare {
+    for s in sockets.iter_mut() {
+        // Raw sockets without raw_diag come from /proc/net/raw: that is the procnet view.
+        let from_text = s.protocol == Protocol::Raw
+            && sources
+                .get(if s.family == Family::Inet {
+                    "raw"
+                } else {
+                    "raw6"
+                })
+                .is_some_and(|v| v.starts_with("procfs"));
+        s.views.add(if from_text {
+            View::Procnet
+        } else {
+            View::Netlink
+        });
+    }
+    let mut out = NetCompare::default();
+    // Only tables that netlink answered are compared.
+    let tables: Vec<Table> = tables_of(opts)
+        .into_iter()
+        .filter(|t| {
+            let key = match (t.protocol, t.family) {
+                (Protocol::Tcp, Family::Inet) => "tcp",
+                (Protocol::Tcp, _) => "tcp6",
+                (_, Family::Inet) => "udp",
+                _ => "udp6",
+            };
+            sources.get(key).is_some_and(|v| v == "netlink")
+        })
+        .collect();
+    if tables.is_empty() {
+        return out;
+    }
+    let first = match read_tables(opts, &tables) {
+        Ok(v) => v,
+        Err(e) => {
+            out.missing = Some(e.to_string());
+            return out;
+        }
+    };
+    out.read = tables.iter().map(|t| t.protocol).collect();
+    out.read.sort_unstable();
+    out.read.dedup();
+    // /proc/net lists the sockets of the kernel's lookup tables: a TCP socket that is bound
+    // but neither listening nor connected (bound-inactive, which netlink dumps from the bind
+    // table) is not among them.
+    let compared = |s: &Socket| {
+        out.read.contains(&s.protocol) && s.state != crate::model::State::BoundInactive
+    };
+    let text = Index::of(&first);
+    let mut only_netlink = Vec::new();
+    for (i, s) in sockets.iter_mut().enumerate() {
+        if !compared(s) || s.views.has(View::Procnet) {
+            continue;
+        }
+        if text.sees(s) {
+            s.views.add(View::Procnet);
+        } else {
+            only_netlink.push(i);
+        }
+    }
+    let dumped = Index::of(sockets.iter().filter(|s| compared(s)));
+    let only_text: Vec<Socket> = first.into_iter().filter(|s| !dumped.sees(s)).collect();
+    if only_netlink.is_empty() && only_text.is_empty() {
+        return out;
+    }
+    out.rechecked = (only_netlink.len() + only_text.len()) as u64;
+    std::thread::sleep(RECHECK_DELAY);
+    let (Ok(second), Some(redump)) = (read_tables(opts, &tables), redump(opts)) else {
+        // The re-check could not run: nothing is reported as hidden.
+        out.churn = out.rechecked;
+        return out;
+    };
+    let text2 = Index::of(&second);
+    let alive: FxHashSet<(Protocol, u64, u64)> = redump.iter().map(identity).collect();
+    let dumped2 = Index::of(&redump);
+    let mut hidden = 0;
+    for i in only_netlink {
+        let s = &mut sockets[i];
+        if text2.sees(s) {
+            s.views.add(View::Procnet);
+        } else if alive.contains(&identity(s)) {
+            s.hidden.add(View::Procnet);
+            hidden += 1;
+        }
+    }
+    let suspects: Vec<Socket> = only_text
+        .into_iter()
+        .filter(|s| text2.sees(s) && !dumped2.sees(s))
+        .collect();
+    if !suspects.is_empty() {
+        let third = read_tables(opts, &tables).map(|v| Index::of(&v));
+        for mut s in suspects {
+            if third.as_ref().is_ok_and(|t| t.sees(&s)) {
+                s.views.add(View::Procnet);
+                s.hidden.add(View::Netlink);
+                sockets.push(s);
+                hidden += 1;
+            }
+        }
+    }
+    out.churn = out.rechecked - hidden;
+    out
+}
+
+/// The TCP and UDP tables dumped again through netlink (no extensions, one thread); `None` when
+/// the dump failed.
+fn redump(opts: &CollectOptions) -> Option<Vec<Socket>> {
+    let mut o = opts.clone();
+    o.tables = super::Tables {
+        tcp: opts.tables.tcp,
+        udp: opts.tables.udp,
+        raw: false,
+        unix: false,
+        packet: false,
+        netlink: false,
+    };
+    o.extensions = false;
+    let mut w = Warnings::default();
+    let mut src = BTreeMap::new();
+    let v = tables::dump_tables(&o, 1, &mut w, &mut src);
+    src.values().all(|v| v == "netlink").then_some(v)
+}
+
+/// pidfd_open(2): a handle on a live process that does not go through /proc.
+#[allow(unsafe_code)]
+fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags by value and returns a new descriptor or -1; no
+    // memory is shared with the kernel. libc, nix and std do not wrap it.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_long, 0 as libc::c_long) };
+    owned(r)
+}
+
+/// pidfd_getfd(2): a duplicate of descriptor `fd` of the process behind `pidfd`.
+#[allow(unsafe_code)]
+fn pidfd_getfd(pidfd: &OwnedFd, fd: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_getfd takes two descriptors and flags by value and returns a new descriptor
+    // or -1; `pidfd` is open for the duration of the call. libc, nix and std do not wrap it.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            pidfd.as_raw_fd() as libc::c_long,
+            fd as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    owned(r)
+}
+
+/// A system call's result as a descriptor we own.
+#[allow(unsafe_code)]
+fn owned(r: libc::c_long) -> io::Result<OwnedFd> {
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = i32::try_from(r).map_err(|_| io::Error::other("descriptor out of range"))?;
+    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The inode behind descriptor `fd` of process `pid`, asked of the kernel without /proc.
+fn held_inode(pid: u32, fd: u32) -> Option<u64> {
+    let pidfd = pidfd_open(pid).ok()?;
+    let dup = pidfd_getfd(&pidfd, fd).ok()?;
+    nix::sys::stat::fstat(&dup).ok().map(|st| st.st_ino)
+}
+
+/// Whether /proc/PID/fd of process `pid` opens (a refusal counts as open: it is the walk's
+/// `proc_fd_denied`, not hiding).
+pub(super) fn fd_dir_opens(proc_root: &Path, pid: u32) -> bool {
+    match std::fs::File::open(proc_root.join(format!("{pid}/fd"))) {
+        Ok(_) => true,
+        Err(e) => e.kind() == io::ErrorKind::PermissionDenied,
+    }
+}
+
+/// Whether process `pid` is alive, asked of the kernel without /proc.
+pub(super) fn alive(pid: u32) -> bool {
+    pidfd_open(pid).is_ok()
+}
+
+/// Re-checks the sockets the BPF iterator found held and the fd walk did not (`candidates`:
+/// index and the iterator's holders): marks each `fdwalk` when /proc shows it now (churn), or
+/// hidden from `fdwalk` when its descriptor held it before and after /proc failed to show it.
+/// Returns (re-checked, explained as churn).
+pub(super) fn recheck_fdwalk(
+    proc_root: &Path,
+    sockets: &mut [Socket],
+    candidates: &[(usize, Vec<Owner>)],
+    settle: &mut Settle,
+) -> (u64, u64) {
+    if candidates.is_empty() {
+        return (0, 0);
+    }
+    settle.wait();
+    let mut hidden = 0;
+    for (i, owners) in candidates {
+        let s = &mut sockets[*i];
+        let mut confirmed = false;
+        for o in owners {
+            if held_inode(o.pid, o.fd) != Some(s.inode) {
+                continue;
+            }
+            let link = proc_root.join(format!("{}/fd/{}", o.pid, o.fd));
+            let shown = match std::fs::read_link(&link) {
+                Ok(t) => super::procwalk::socket_inode(t.as_os_str().as_bytes()),
+                // Refused, not hidden: the walk's `proc_fd_links_denied` warning covers it.
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => continue,
+                Err(_) => None,
+            };
+            if shown == Some(s.inode) {
+                s.views.add(View::Fdwalk);
+                confirmed = false;
+                break;
+            }
+            confirmed |= held_inode(o.pid, o.fd) == Some(s.inode);
+        }
+        if confirmed {
+            s.hidden.add(View::Fdwalk);
+            hidden += 1;
+        }
+    }
+    (candidates.len() as u64, candidates.len() as u64 - hidden)
+}
+
+/// Mount points over /proc/PID (or inside it) in this mount namespace, by pid, from
+/// /proc/self/mountinfo: a bind mount of an empty directory there hides a process from `ps`.
+pub(super) fn proc_mounts(proc_root: &Path) -> BTreeMap<u32, ByteString> {
+    let text = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
+    parse_proc_mounts(&text, proc_root.as_os_str().as_bytes())
+}
+
+/// The mounts of a mountinfo text whose mount point is `PROC/PID` or below it.
+pub fn parse_proc_mounts(mountinfo: &[u8], proc_root: &[u8]) -> BTreeMap<u32, ByteString> {
+    let mut out = BTreeMap::new();
+    for line in mountinfo.split(|&b| b == b'\n') {
+        // Field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+        let Some(point) = line.split(|&b| b == b' ').nth(4) else {
+            continue;
+        };
+        let point = unescape_octal(point);
+        let Some(rest) = point
+            .strip_prefix(proc_root)
+            .and_then(|r| r.strip_prefix(b"/"))
+        else {
+            continue;
+        };
+        let digits: &[u8] = rest.split(|&b| b == b'/').next().unwrap_or_default();
+        let pid = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| d.parse().ok());
+        if let Some(pid) = pid {
+            out.entry(pid).or_insert(ByteString(point));
+        }
+    }
+    out
+}
+
+/// mountinfo's `\NNN` octal escapes decoded.
+fn unescape_octal(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && b.get(i + 1..i + 4)
+                .is_some_and(|o| o.iter().all(|c| (b'0'..=b'7').contains(c)))
+        {
+            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
+            out.push(v);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The snapshot's coverage from what each namespace and the owner sources read.
+pub(super) fn coverage(
+    net: &[NetCompare],
+    netlink: &[Protocol],
+    owners: &OwnerViews,
+    rechecked: u64,
+    churn: u64,
+) -> ViewCoverage {
+    let mut c = ViewCoverage::default();
+    c.read.insert(View::Netlink, netlink.to_vec());
+    // /proc/net counts only when it was read in every namespace dumped.
+    let mut procnet: Option<BTreeSet<Protocol>> = None;
+    for n in net {
+        let here: BTreeSet<Protocol> = n.read.iter().copied().collect();
+        procnet = Some(match procnet {
+            None => here,
+            Some(p) => p.intersection(&here).copied().collect(),
+        });
+        if let Some(why) = &n.missing {
+            c.missing.insert(View::Procnet, why.clone());
+        }
+    }
+    let procnet: Vec<Protocol> = procnet.unwrap_or_default().into_iter().collect();
+    if !procnet.is_empty() {
+        c.read.insert(View::Procnet, procnet);
+    }
+    let all: Vec<Protocol> = Protocol::ALL.to_vec();
+    for (view, missing) in [
+        (View::Fdwalk, &owners.fdwalk_missing),
+        (View::Taskfiles, &owners.taskfiles_missing),
+    ] {
+        match missing {
+            None => {
+                c.read.insert(view, all.clone());
+            }
+            Some(why) => {
+                c.missing.insert(view, why.clone());
+            }
+        }
+    }
+    if let (None, Some(part)) = (&owners.fdwalk_missing, &owners.fdwalk_partial) {
+        c.missing.insert(View::Fdwalk, part.clone());
+    }
+    c.rechecked = rechecked + net.iter().map(|n| n.rechecked).sum::<u64>();
+    c.churn = churn + net.iter().map(|n| n.churn).sum::<u64>();
+    c
+}
+
+/// What the owner sources read (`super::owners`): the inodes each view found held, or why a view
+/// was not read in full.
+#[derive(Debug, Default)]
+pub struct OwnerViews {
+    /// Socket inodes the fd walk found held (by every process it walked).
+    pub fdwalk: FxHashSet<u64>,
+    /// Why the fd walk could not be compared at all; `None` when it could.
+    pub fdwalk_missing: Option<String>,
+    /// When the walk covered only the processes the iterator did not visit: the others are
+    /// checked per process (their /proc/PID/fd opens), and this says so in `meta.views.missing`.
+    pub fdwalk_partial: Option<String>,
+    /// Socket descriptors the BPF iterator found, as (inode, holder).
+    pub taskfiles: Vec<(u64, Owner)>,
+    /// The processes the iterator visited, sorted.
+    pub taskfiles_pids: Vec<u32>,
+    /// Why the iterator was not read; `None` when it was.
+    pub taskfiles_missing: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_over_proc_pids_are_found_and_unescaped() {
+        let mi = b"22 1 0:5 / /proc rw,nosuid - proc proc rw\n\
+            301 22 0:40 / /proc/4242 rw,relatime - tmpfs tmpfs rw\n\
+            302 22 0:41 / /proc/77/net/tcp rw - tmpfs tmpfs rw\n\
+            303 22 0:42 / /proc/sys rw - tmpfs tmpfs rw\n\
+            304 1 0:43 / /tmp/a\\040b rw - tmpfs tmpfs rw\n\
+            305 1 0:44 / /proc2/5 rw - tmpfs tmpfs rw\n";
+        let m = parse_proc_mounts(mi, b"/proc");
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), vec![77, 4242]);
+        assert_eq!(m[&4242], ByteString(b"/proc/4242".to_vec()));
+        assert_eq!(unescape_octal(b"/tmp/a\\040b\\134"), b"/tmp/a b\\".to_vec());
+        assert!(parse_proc_mounts(b"garbage\n\n", b"/proc").is_empty());
+    }
+
+    #[test]
+    fn a_socket_is_matched_by_inode_or_by_endpoints() {
+        let ep = |p| {
+            Some(Endpoint {
+                address: "127.0.0.1".parse().unwrap(),
+                port: p,
+            })
+        };
+        let mut a = Socket::new(
+            Protocol::Tcp,
+            Family::Inet,
+            crate::model::State::Established,
+            7,
+        );
+        a.local = ep(80);
+        a.remote = ep(5000);
+        let ix = Index::of([&a]);
+        // Accepted since: the inode is known now, the endpoints are the same.
+        let mut b = a.clone();
+        b.inode = 9;
+        assert!(ix.sees(&b));
+        // Same inode, other endpoints (cannot happen, but the inode alone decides).
+        let mut c = a.clone();
+        c.remote = ep(5001);
+        assert!(ix.sees(&c));
+        c.inode = 8;
+        assert!(!ix.sees(&c));
+        // UDP with the same endpoints is another table.
+        let mut d = a.clone();
+        d.protocol = Protocol::Udp;
+        d.inode = 0;
+        assert!(!ix.sees(&d));
+    }
+
+    #[test]
+    fn this_process_and_its_descriptors_are_seen_without_proc() {
+        let me = std::process::id();
+        assert!(alive(me));
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let ino = nix::sys::stat::fstat(&f).unwrap().st_ino;
+        assert_eq!(held_inode(me, f.as_raw_fd() as u32), Some(ino));
+    }
+}
