@@ -120,6 +120,36 @@ fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket
     Ok(out)
 }
 
+/// The /proc/net tables that mirror the selected netlink tables, each read on its own, while
+/// netlink dumps them (on another thread of the same network namespace: at 100k sockets the
+/// kernel takes ~150 ms to print /proc/net/tcp); [`compare_net`] uses those netlink answered.
+pub(super) struct TextAhead(Vec<(&'static str, io::Result<Vec<Socket>>)>);
+
+/// Reads [`TextAhead`] in the calling thread's network namespace.
+pub(super) fn read_ahead(opts: &CollectOptions) -> TextAhead {
+    TextAhead(
+        tables_of(opts)
+            .into_iter()
+            .map(|t| (t.file, read_tables(opts, &[t])))
+            .collect(),
+    )
+}
+
+impl TextAhead {
+    /// The sockets of `tables`, as read ahead (a table not read ahead is read now).
+    fn take(mut self, opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket>> {
+        let mut out = Vec::new();
+        for t in tables {
+            let read = match self.0.iter().position(|(f, _)| *f == t.file) {
+                Some(i) => self.0.swap_remove(i).1,
+                None => read_tables(opts, &[*t]),
+            };
+            out.extend(read?);
+        }
+        Ok(out)
+    }
+}
+
 /// What one view listed, by the keys another view can match: the inode (unique on the host) and
 /// the endpoints (what a socket keeps when its inode is 0: TIME-WAIT, not yet accepted, or
 /// turned from one into the other between two reads).
@@ -172,6 +202,7 @@ pub(super) fn compare_net(
     opts: &CollectOptions,
     sockets: &mut Vec<Socket>,
     sources: &BTreeMap<String, String>,
+    ahead: TextAhead,
 ) -> NetCompare {
     for s in sockets.iter_mut() {
         // Raw sockets without raw_diag come from /proc/net/raw: that is the procnet view.
@@ -206,7 +237,7 @@ pub(super) fn compare_net(
     if tables.is_empty() {
         return out;
     }
-    let first = match read_tables(opts, &tables) {
+    let first = match ahead.take(opts, &tables) {
         Ok(v) => v,
         Err(e) => {
             out.missing = Some(e.to_string());

@@ -741,10 +741,19 @@ fn assemble_processes(
 fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
-    let mut sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
-    let net = if opts.crossview {
+    // The /proc/net view is read while netlink dumps (a thread spawned here shares this
+    // thread's network namespace).
+    let (mut sockets, ahead) = std::thread::scope(|scope| {
+        let ahead = opts
+            .crossview
+            .then(|| scope.spawn(|| crossview::read_ahead(opts)));
+        let sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
+        let ahead = ahead.map(|h| h.join().expect("the /proc/net read panicked"));
+        (sockets, ahead)
+    });
+    let net = if let Some(ahead) = ahead {
         let before = sockets.len();
-        let n = crossview::compare_net(opts, &mut sockets, &src);
+        let n = crossview::compare_net(opts, &mut sockets, &src, ahead);
         if sockets.len() != before {
             // The sockets only /proc/net showed go to their place in the order.
             crate::model::sort_sockets(&mut sockets);
