@@ -462,8 +462,8 @@ pub fn parse_proc_mounts(mountinfo: &[u8], proc_root: &[u8]) -> BTreeMap<u32, By
     out
 }
 
-/// mountinfo's `\NNN` octal escapes decoded.
-fn unescape_octal(b: &[u8]) -> Vec<u8> {
+/// mountinfo's `\NNN` octal escapes decoded (space, tab, newline and backslash in a path).
+pub(super) fn unescape_octal(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

@@ -26,6 +26,7 @@
 //! its output.
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 use super::taskfiles::{Attr, Insn, bpf};
@@ -399,26 +400,11 @@ pub fn cgroup2_root(mountinfo: &str) -> Option<PathBuf> {
         let mut f = left.split(' ');
         let root = f.nth(3)?;
         let point = f.next()?;
-        (fstype == "cgroup2" && root == "/").then(|| PathBuf::from(unescape_mount(point)))
+        (fstype == "cgroup2" && root == "/").then(|| {
+            let point = super::crossview::unescape_octal(point.as_bytes());
+            PathBuf::from(std::ffi::OsString::from_vec(point))
+        })
     })
-}
-
-/// mountinfo writes space, tab, newline and backslash in a path as `\ooo`.
-fn unescape_mount(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The attached programs: events flow while this lives.

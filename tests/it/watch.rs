@@ -533,10 +533,13 @@ fn watch_sees_udp_sendto_connect_and_bind_with_their_process() {
     assert_python(binds[0], &ns);
 }
 
-/// A unix listener that lives 200 ms is a `listen` event with its path and process.
+/// A unix listener that lives one second is a `listen` event with its path and process. The
+/// listener is resolved in user space (/proc/PID/fd, /proc/PID/net/unix) after the event: one
+/// that is gone by then is counted as unresolved, not reported (docs/watch.md); 200 ms was not
+/// always enough on the loaded CI machine.
 #[test]
-fn watch_sees_a_200ms_unix_listener_with_its_process() {
-    if !require_root("watch_sees_a_200ms_unix_listener_with_its_process") {
+fn watch_sees_a_short_unix_listener_with_its_process() {
+    if !require_root("watch_sees_a_short_unix_listener_with_its_process") {
         return;
     }
     let ns = Netns::new();
@@ -545,7 +548,7 @@ fn watch_sees_a_200ms_unix_listener_with_its_process() {
         "import os,socket,time\n\
          print(os.getpid(), flush=True)\n\
          s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind('{}'); s.listen(1)\n\
-         time.sleep(0.2)",
+         time.sleep(1)",
         path.display()
     );
     let (pid, docs) = watch_python(&ns, &script, &[]);
