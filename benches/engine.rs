@@ -2,7 +2,8 @@
 //! 100k-socket snapshot (the socket mix of shared/bench/sockload.py), on 1 and 2 threads.
 //! Prints socket×rule pairs per second (pairs the pre-filter rejects count as evaluated: that is
 //! the work a scan does). Run: `cargo bench --bench engine` (ci/bench.sh runs it).
-//! SOCKETS=N and SNAPSHOT=FILE (a real snapshot) override the input.
+//! SOCKETS=N and SNAPSHOT=FILE (a real snapshot) override the input; PACK_ONLY=1 measures the
+//! default pack alone (to profile it), PER_RULE=1 each of its rules alone.
 
 use std::time::Instant;
 
@@ -177,16 +178,17 @@ fn main() {
         return;
     }
     let (default_rules, lists) = rules::default_sources();
-    let packs = [
-        (
-            "default pack",
-            rules::load(&default_rules, &lists, &[], &[]).expect("default pack loads"),
-        ),
-        (
+    let mut packs = vec![(
+        "default pack",
+        rules::load(&default_rules, &lists, &[], &[]).expect("default pack loads"),
+    )];
+    let pack_only = std::env::var("PACK_ONLY").is_ok();
+    if !pack_only {
+        packs.push((
             "1000 generated rules",
             rules::load(&generated_rules(1000), &lists, &[], &[]).expect("generated rules load"),
-        ),
-    ];
+        ));
+    }
     println!(
         "engine benchmark: {} sockets, {} processes (best of 5)",
         snap.sockets.len(),
@@ -198,7 +200,12 @@ fn main() {
     // A golden-image baseline (address classes) padded to 10k entries: it describes the host;
     // the snapshot's own exact baseline; and 10k exact entries, under which 60% of the sockets
     // drift and are reported.
-    for (entries, classes) in [(Some(10_000), true), (None, false), (Some(10_000), false)] {
+    let drift_cases: &[(Option<usize>, bool)] = if pack_only {
+        &[]
+    } else {
+        &[(Some(10_000), true), (None, false), (Some(10_000), false)]
+    };
+    for &(entries, classes) in drift_cases {
         let (secs, n, drift) = baseline_compare(&snap, entries, classes);
         println!(
             "baseline drift: {} sockets against {n} baseline entries: {:.1} ms ({drift} drift findings)",
