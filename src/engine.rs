@@ -15,7 +15,7 @@
 //! the unknown fields leave undecided is counted by [`undetermined`], never reported clean.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -75,7 +75,8 @@ pub struct Finding {
 /// `trusted_networks`; a subject answers once).
 ///
 /// So a rule is decided in three steps, cheapest first: its top-level process-only conjuncts
-/// (`first`: a table lookup once the process's answer is known), its facts, then the rest.
+/// (`first`: one bit of the process's [`Gate`] once its answer is known), its facts, then the
+/// rest.
 struct Plan<'r> {
     first: Vec<usize>,
     need: Need,
@@ -282,6 +283,49 @@ struct Memo<'r> {
     no_process: AtomicU8,
 }
 
+/// Per process, each rule's `first` conjuncts answered once: two bits per (process, rule) in
+/// words laid out by process, so a subject reads its process's answers for every candidate rule
+/// from one or two cache lines instead of one memo table per rule (the memo tables stay the
+/// source of each answer; this is their per-process summary).
+struct Gate {
+    words: usize,
+    /// Per process slot (`pi`, or the last slot for a subject without a process): `words`
+    /// words of "answered" bits, then `words` words of answers.
+    cells: Vec<AtomicU64>,
+}
+
+impl Gate {
+    fn new(rules: usize, processes: usize) -> Gate {
+        let words = rules.div_ceil(64).max(1);
+        Gate {
+            words,
+            cells: (0..2 * words * (processes + 1))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    /// Whether rule `ri`'s top-level process-only conjuncts hold for the process at `pi`.
+    fn open(&self, ri: usize, plan: &Plan, pi: Option<usize>, ctx: Ctx, slot: usize) -> bool {
+        if plan.first.is_empty() {
+            return true;
+        }
+        let base = 2 * self.words * slot;
+        let (w, bit) = (ri / 64, 1u64 << (ri % 64));
+        // The answer is stored before the "answered" bit (Release), so a reader that sees the
+        // bit (Acquire) sees the answer.
+        if self.cells[base + w].load(Ordering::Acquire) & bit != 0 {
+            return self.cells[base + self.words + w].load(Ordering::Relaxed) & bit != 0;
+        }
+        let v = plan.first.iter().all(|&k| plan.memo[k].get(pi, ctx));
+        if v {
+            self.cells[base + self.words + w].fetch_or(bit, Ordering::Relaxed);
+        }
+        self.cells[base + w].fetch_or(bit, Ordering::Release);
+        v
+    }
+}
+
 /// What a process-only subtree needs besides the process: its parent, the process tree and the
 /// ephemeral range.
 #[derive(Clone, Copy)]
@@ -453,8 +497,7 @@ impl Plan<'_> {
         known: &mut Known,
         facts: &[Test],
     ) -> bool {
-        self.first.iter().all(|&k| self.memo[k].get(pi, ctx))
-            && known.hold(self.need, x, facts)
+        known.hold(self.need, x, facts)
             && self.when.eval(x, pi, &self.memo, ctx)
             && !self
                 .exceptions
@@ -485,6 +528,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
         .map(|r| plan(r, snap, &mut facts))
         .collect();
     let facts = facts.tests;
+    let gate = Gate::new(plans.len(), snap.processes.len());
     // Directions and the process tree: at most once per snapshot, on first use, never per
     // socket.
     let world = World::of(snap);
@@ -535,6 +579,7 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                     world: Some(&world),
                 };
                 let mut known = Known::default();
+                let slot = pi.unwrap_or(snap.processes.len());
                 for &ri in cands {
                     let hit = if unknown[ri] & s.protocol.bit() != 0 {
                         let x = Subject {
@@ -543,7 +588,8 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                         };
                         matches3(&rules.rules[ri], &x, snap) == Some(true)
                     } else {
-                        plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
+                        gate.open(ri, &plans[ri], pi, ctx, slot)
+                            && plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
                     };
                     if hit {
                         out.push((ri, si, owner));
