@@ -41,6 +41,8 @@ pub mod lookup;
 
 pub use addr::{Ctx, HostCond, HostKind, Prefix, ll_proto_name};
 
+use std::collections::BTreeSet;
+
 use crate::model::{Family, Protocol, Socket};
 
 /// What an expression may start with, for error messages.
@@ -467,6 +469,9 @@ pub struct Parsed {
     pub family: Option<Af>,
     /// Deliberate differences from `ss` this expression ran into, to print as notes.
     pub notes: Vec<String>,
+    /// A `src`/`dst` value is an inet address (docs/list.md D4: where unix sockets are listed
+    /// too, it never matches a named one).
+    pub inet_address: bool,
 }
 
 /// Parses the expression words (after `state`/`exclude`).
@@ -484,16 +489,23 @@ pub fn parse(tokens: &[String], ctx: &Ctx) -> Result<Option<Parsed>, FilterError
         depth: 0,
         family: None,
         notes: Vec::new(),
+        prefixed: BTreeSet::new(),
+        inet_address: false,
     };
     let expr = p.list()?;
     if p.pos < tokens.len() {
         return Err(FilterError::UnmatchedClose);
+    }
+    if p.prefixed.contains(&Af::Netlink) && p.prefixed.len() > 1 {
+        // docs/list.md D8 and D9.
+        p.notes.push(NETLINK_MIX_NOTE.to_owned());
     }
     let bytecode = !expr.has_dev();
     Ok(Some(Parsed {
         filter: Filter { expr, bytecode },
         family: p.family,
         notes: p.notes,
+        inet_address: p.inet_address,
     }))
 }
 
@@ -618,6 +630,10 @@ struct Parser<'a> {
     depth: usize,
     family: Option<Af>,
     notes: Vec<String>,
+    /// The families named by a prefix (`netlink:`, `unix:` ...), for the note of D8/D9.
+    prefixed: BTreeSet<Af>,
+    /// A `src`/`dst` value was an inet address ([`Parsed::inet_address`]).
+    inet_address: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -724,6 +740,13 @@ impl<'a> Parser<'a> {
                     .lookup
                     .cgroup_id(v)
                     .ok_or_else(|| FilterError::Cgroup(v.to_owned()))?;
+                if self.ctx.lookup.cgroup_elsewhere(v) {
+                    // docs/list.md D7.
+                    self.notes.push(format!(
+                        "cgroup {v}: '{v}' is not on the cgroup2 filesystem: read under its \
+                         mount (ss would take the file handle of '{v}' itself)"
+                    ));
+                }
                 let p = Pred::Cgroup(id);
                 if op == Some(Op::Ne) {
                     not(p)
@@ -789,6 +812,13 @@ impl<'a> Parser<'a> {
             w.to_owned()
         };
         let (cond, fam) = addr::parse_hostcond(key, &word, is_port, &ctx)?;
+        if let Some(af) = addr::prefix_family(&word) {
+            self.prefixed.insert(af);
+        }
+        let address = cond.addrs.first().is_some_and(|a| a.len > 0);
+        if !is_port && cond.kind == HostKind::Inet && address {
+            self.inet_address = true;
+        }
         if fam.is_some() {
             self.family = fam;
         }
@@ -810,6 +840,11 @@ impl<'a> Parser<'a> {
 /// The note for `autobound` on TCP/UDP.
 const AUTOBOUND_NOTE: &str = "autobound: sockwarden tests the ephemeral port range only; ss also \
      asks the kernel whether bind() chose the port, so explicitly bound ports in that range differ";
+
+/// The note for a filter that mixes `netlink:` with another family's prefix.
+const NETLINK_MIX_NOTE: &str = "netlink: with another family's prefix: sockwarden matches each \
+     value against its own family's sockets only; ss tests values on sockets they were not made \
+     for (and crashes on unix: with netlink:)";
 
 /// A word with a parenthesis at either end that is not a parenthesis itself.
 fn glued(w: &str) -> bool {
