@@ -496,9 +496,10 @@ pub fn parse(tokens: &[String], ctx: &Ctx) -> Result<Option<Parsed>, FilterError
     if p.pos < tokens.len() {
         return Err(FilterError::UnmatchedClose);
     }
-    if p.prefixed.contains(&Af::Netlink) && p.prefixed.len() > 1 {
-        // docs/list.md D8 and D9.
-        p.notes.push(NETLINK_MIX_NOTE.to_owned());
+    let inet_only = p.prefixed.iter().all(|f| matches!(f, Af::Inet | Af::Inet6));
+    if p.prefixed.len() > 1 && !inet_only {
+        // docs/list.md D8, D9 and D10.
+        p.notes.push(FAMILY_MIX_NOTE.to_owned());
     }
     let bytecode = !expr.has_dev();
     Ok(Some(Parsed {
@@ -630,7 +631,8 @@ struct Parser<'a> {
     depth: usize,
     family: Option<Af>,
     notes: Vec<String>,
-    /// The families named by a prefix (`netlink:`, `unix:` ...), for the note of D8/D9.
+    /// The families the values are made for (a `netlink:`, `unix:` ... value, a bare value
+    /// read as a unix name, an `inet:`/`inet6:` address), for the note of D8 to D10.
     prefixed: BTreeSet<Af>,
     /// A `src`/`dst` value was an inet address ([`Parsed::inet_address`]).
     inet_address: bool,
@@ -812,9 +814,15 @@ impl<'a> Parser<'a> {
             w.to_owned()
         };
         let (cond, fam) = addr::parse_hostcond(key, &word, is_port, &ctx)?;
-        if let Some(af) = addr::prefix_family(&word) {
-            self.prefixed.insert(af);
-        }
+        // The family each value is made for: its kind (a bare value read as a unix name after
+        // -x too), or an inet:/inet6: prefix.
+        let made_for = match &cond.kind {
+            HostKind::Unix(_) => Some(Af::Unix),
+            HostKind::Link(_) => Some(Af::Packet),
+            HostKind::Netlink(_) => Some(Af::Netlink),
+            HostKind::Inet => addr::prefix_family(&word),
+        };
+        self.prefixed.extend(made_for);
         let address = cond.addrs.first().is_some_and(|a| a.len > 0);
         if !is_port && cond.kind == HostKind::Inet && address {
             self.inet_address = true;
@@ -841,10 +849,11 @@ impl<'a> Parser<'a> {
 const AUTOBOUND_NOTE: &str = "autobound: sockwarden tests the ephemeral port range only; ss also \
      asks the kernel whether bind() chose the port, so explicitly bound ports in that range differ";
 
-/// The note for a filter that mixes `netlink:` with another family's prefix.
-const NETLINK_MIX_NOTE: &str = "netlink: with another family's prefix: sockwarden matches each \
-     value against its own family's sockets only; ss tests values on sockets they were not made \
-     for (and crashes on unix: with netlink:)";
+/// The note for a filter whose values are made for different families (`unix:` and `inet:`,
+/// `netlink:` and anything else).
+const FAMILY_MIX_NOTE: &str = "values of several families in one filter: sockwarden matches \
+     each value against its own family's sockets only; ss tests values on sockets they were not \
+     made for (and crashes on a unix value followed by an inet: one, or unix: with netlink:)";
 
 /// A word with a parenthesis at either end that is not a parenthesis itself.
 fn glued(w: &str) -> bool {

@@ -314,7 +314,7 @@ fn compare(lab: &mut Lab, cmd: &str, via_flag: bool, dd: &[Deliberate]) -> (Outc
                 sw_err.trim()
             );
             return match excuse(None) {
-                Some(id) => (Outcome::Deliberate(id), 0),
+                Some(id) => (noted(id, sw_ok, &sw_err), 0),
                 None => (Outcome::Differs(why), 0),
             };
         }
@@ -366,7 +366,7 @@ fn compare(lab: &mut Lab, cmd: &str, via_flag: bool, dd: &[Deliberate]) -> (Outc
         })
         .collect();
     match excuse(Some(&netids)) {
-        Some(id) => (Outcome::Deliberate(id), nl),
+        Some(id) => (noted(id, true, &sw_err), nl),
         None => (
             Outcome::Differs(format!(
                 "only ss ({}): {only_ss:?}\n  only sockwarden ({}): {only_sw:?}",
@@ -376,6 +376,15 @@ fn compare(lab: &mut Lab, cmd: &str, via_flag: bool, dd: &[Deliberate]) -> (Outc
             nl,
         ),
     }
+}
+
+/// A deliberate difference, when sockwarden said so: every `D` row of docs/list.md prints a
+/// note (`sockwarden: note: ...`) on a command it accepts; a silent one differs.
+fn noted(id: String, accepted: bool, stderr: &str) -> Outcome {
+    if accepted && !stderr.contains("sockwarden: note: ") {
+        return Outcome::Differs(format!("{id} printed no note; stderr: {}", stderr.trim()));
+    }
+    Outcome::Deliberate(id)
 }
 
 /// The fixed table: every flag, state, operator, port and address form, prefix and combinator.

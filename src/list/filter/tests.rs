@@ -429,12 +429,20 @@ fn deliberate_differences_print_notes() {
         "src link:ip or src netlink:16",
     ] {
         assert!(
-            notes(mix)
-                .iter()
-                .any(|n| n.contains("netlink: with another family")),
+            notes(mix).iter().any(|n| n.contains("several families")),
             "D8/D9: {mix}"
         );
     }
-    assert!(notes("src netlink:rtnl or src netlink:genl").is_empty());
-    assert!(notes("src inet:127.0.0.1 or src unix:/x").is_empty());
+    let mixed = |w: &str, pref| {
+        let notes = parsed(w, pref).unwrap().notes;
+        notes.iter().any(|n| n.contains("several families"))
+    };
+    assert!(mixed("src unix:/x* or dst inet:127.0.0.1", None), "D10");
+    assert!(
+        mixed("sport == :0 dst inet:127.0.0.1", Some(Af::Unix)),
+        "D10: a bare value after -x is a unix one"
+    );
+    assert!(!mixed("src netlink:rtnl or src netlink:genl", None));
+    assert!(!mixed("src inet:127.0.0.1 or src inet6:[::1]", None));
+    assert!(!mixed("src 127.0.0.1 or src [::1]", None));
 }
