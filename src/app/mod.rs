@@ -323,6 +323,7 @@ fn list_cmd(
     let text = if opts.json {
         list::render_json(&snap, &selected)
     } else {
+        list_lookups(&mut opts, &selected, source.is_live());
         list::ss_order(&mut selected);
         list::render_table(&snap, &selected, &opts)
     };
@@ -332,6 +333,21 @@ fn list_cmd(
     }
     exit_without_freeing(snap);
     Ok(ExitStatus::Ok)
+}
+
+/// The names `list` prints that come from the system, looked up once for the selected sockets:
+/// host names with `-r`, and with `-e` the cgroup paths of a live listing (a saved snapshot's
+/// cgroup ids are another moment's, perhaps another host's: they print as unreachable).
+fn list_lookups(opts: &mut list::ListOptions, selected: &[&crate::model::Socket], live: bool) {
+    use list::filter::lookup::{CgroupPaths, HostNames};
+    if opts.resolve {
+        let addrs = list::host_addresses(selected);
+        opts.hosts = Some(std::sync::Arc::new(HostNames::resolve(addrs)));
+    }
+    let has_cgroup = selected.iter().any(|s| s.cgroup_id.is_some_and(|i| i != 0));
+    if (opts.extended || opts.show_cgroup) && live && has_cgroup {
+        opts.cgroups = Some(std::sync::Arc::new(CgroupPaths::system()));
+    }
 }
 
 /// `list -s`'s counters, from the namespace `list` reads (the live system only).

@@ -116,10 +116,13 @@ pub fn follow_events(args: &ListArgs, sel: &Selection, opts: &ListOptions) -> Re
             .context("installing signal handlers")?;
     }
     let snap = empty_snapshot();
-    let row_opts = ListOptions {
+    let mut row_opts = ListOptions {
         no_header: true,
         ..opts.clone()
     };
+    if opts.extended || opts.show_cgroup {
+        row_opts.cgroups = Some(Arc::new(list::filter::lookup::CgroupPaths::system()));
+    }
     if !opts.no_header {
         // The header alone: it also tells a reader that the subscription is in place.
         output::write_stdout(list::render_table(&snap, &[], opts).as_bytes())?;
@@ -138,6 +141,12 @@ pub fn follow_events(args: &ListArgs, sel: &Selection, opts: &ListOptions) -> Re
                 }
                 if !sel.matches_event(&s) {
                     continue;
+                }
+                if opts.resolve {
+                    // -r: this row's addresses, looked up as it comes.
+                    let addrs = list::host_addresses(&[&s]);
+                    let names = list::filter::lookup::HostNames::resolve(addrs);
+                    row_opts.hosts = Some(Arc::new(names));
                 }
                 output::write_stdout(list::render_table(&snap, &[&s], &row_opts).as_bytes())?;
                 printed += 1;

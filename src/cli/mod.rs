@@ -666,12 +666,18 @@ pub struct ListArgs {
     /// Numbers: ports instead of /etc/services names, netlink protocols, rates in bits.
     #[arg(short = 'n', long, overrides_with = "numeric")]
     pub numeric: bool,
+    /// Resolve addresses to host names (the system resolver; numbers when an address has none).
+    #[arg(short = 'r', long, overrides_with = "resolve")]
+    pub resolve: bool,
     /// Owning processes (pid, fd), with exe and user.
     #[arg(short = 'p', long, overrides_with = "processes")]
     pub processes: bool,
-    /// Extended details: uid, inode, cookie, mark, v6only, shutdown.
+    /// Extended details: uid, inode, cookie, mark, cgroup, v6only, shutdown.
     #[arg(short = 'e', long, overrides_with = "extended")]
     pub extended: bool,
+    /// The cgroup v2 path of TCP and UDP sockets, as ss --cgroup (also part of -e).
+    #[arg(long = "cgroup", overrides_with = "show_cgroup")]
+    pub show_cgroup: bool,
     /// TCP internals (tcp_info, congestion control).
     #[arg(short = 'i', long, overrides_with = "info")]
     pub info: bool,
@@ -751,6 +757,10 @@ impl ListArgs {
             oneline: self.oneline,
             extra: self.extra,
             services: None,
+            resolve: self.resolve,
+            show_cgroup: self.show_cgroup,
+            hosts: None,
+            cgroups: None,
             json: self.json,
             summary: self.summary,
             kill: self.kill,

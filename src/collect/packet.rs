@@ -10,7 +10,7 @@ use netlink_packet_core::NlasIterator;
 
 use super::decode::{DecodeError, Reply};
 use super::netlink::decode_skmeminfo;
-use crate::model::{BpfInsn, Family, PacketInfo, Protocol, Socket, State};
+use crate::model::{BpfInsn, Family, PacketInfo, PacketRing, Protocol, Socket, State};
 
 const AF_PACKET: u8 = 17;
 const PACKET_SHOW_INFO: u32 = 0x01;
@@ -21,6 +21,8 @@ const PACKET_SHOW_MEMINFO: u32 = 0x10;
 const PACKET_SHOW_FILTER: u32 = 0x20;
 
 const PACKET_DIAG_INFO: u16 = 0;
+const PACKET_DIAG_RX_RING: u16 = 2;
+const PACKET_DIAG_TX_RING: u16 = 3;
 const PACKET_DIAG_FANOUT: u16 = 4;
 const PACKET_DIAG_UID: u16 = 5;
 const PACKET_DIAG_MEMINFO: u16 = 6;
@@ -77,7 +79,10 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, DecodeError> {
     let mut info = PacketInfo {
         ethertype,
         version: None,
+        copy_thresh: None,
         flags: None,
+        rx_ring: None,
+        tx_ring: None,
         fanout: None,
         bpf: None,
     };
@@ -98,8 +103,11 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, DecodeError> {
                     s.ifindex = Some(ifindex);
                 }
                 info.version = u32_at(4);
+                info.copy_thresh = u32_at(12);
                 info.flags = u32_at(20);
             }
+            PACKET_DIAG_RX_RING => info.rx_ring = decode_ring(v),
+            PACKET_DIAG_TX_RING => info.tx_ring = decode_ring(v),
             PACKET_DIAG_FANOUT => info.fanout = u32_at(0),
             PACKET_DIAG_UID => s.uid = u32_at(0),
             PACKET_DIAG_MEMINFO => {
@@ -120,6 +128,33 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, DecodeError> {
     }
     s.packet = Some(Box::new(info));
     Ok(s)
+}
+
+/// `struct packet_diag_ring`: seven u32 (block size and count, frame size and count, retire
+/// timeout, private size, features); none when the attribute is shorter.
+fn decode_ring(v: &[u8]) -> Option<PacketRing> {
+    let mut f = [0u32; 7];
+    for (i, x) in f.iter_mut().enumerate() {
+        *x = u32::from_ne_bytes(v.get(i * 4..i * 4 + 4)?.try_into().ok()?);
+    }
+    let [
+        block_size,
+        block_nr,
+        frame_size,
+        frame_nr,
+        retire_tmo,
+        sizeof_priv,
+        features,
+    ] = f;
+    Some(PacketRing {
+        block_size,
+        block_nr,
+        frame_size,
+        frame_nr,
+        retire_tmo,
+        sizeof_priv,
+        features,
+    })
 }
 
 /// `struct sock_filter[]`: { u16 code; u8 jt; u8 jf; u32 k } per instruction.
@@ -165,10 +200,16 @@ mod tests {
         p.extend_from_slice(&164811u32.to_ne_bytes());
         p.extend_from_slice(&0x7783u64.to_ne_bytes());
         let mut info = Vec::new();
-        for x in [2u32, 0, 0, 0, 0, 1] {
+        for x in [2u32, 0, 0, 128, 0, 1] {
             info.extend_from_slice(&x.to_ne_bytes());
         }
         p.extend(nla(0, &info));
+        let mut ring = Vec::new();
+        for x in [4096u32, 1, 2048, 2, 0, 0, 0] {
+            ring.extend_from_slice(&x.to_ne_bytes());
+        }
+        p.extend(nla(2, &ring));
+        p.extend(nla(3, &ring[..24]));
         p.extend(nla(5, &0u32.to_ne_bytes()));
         let prog: [(u16, u8, u8, u32); 6] = [
             (0x28, 0, 0, 12),
@@ -195,6 +236,13 @@ mod tests {
         let pk = s.packet.unwrap();
         assert_eq!(pk.ethertype, 0x0800);
         assert_eq!(pk.flags, Some(1));
+        assert_eq!(pk.copy_thresh, Some(128));
+        let rx = pk.rx_ring.unwrap();
+        assert_eq!(
+            (rx.block_size, rx.block_nr, rx.frame_size, rx.frame_nr),
+            (4096, 1, 2048, 2)
+        );
+        assert_eq!(pk.tx_ring, None, "a short ring attribute is none");
         let bpf = pk.bpf.unwrap();
         assert_eq!(bpf.len(), 6);
         assert_eq!(

@@ -173,7 +173,12 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
     let mut d = Dumped::default();
     let mut ext = ExtensionFlags::SHUTDOWN;
     if opts.extensions {
-        ext |= ExtensionFlags::INFO | ExtensionFlags::CONG | ExtensionFlags::SKMEMINFO;
+        // VEGASINFO asks the congestion control for its own info: BBR answers with
+        // INET_DIAG_BBRINFO (`ss -i`'s bbr:(...) block), as ss asks.
+        ext |= ExtensionFlags::INFO
+            | ExtensionFlags::CONG
+            | ExtensionFlags::SKMEMINFO
+            | ExtensionFlags::VEGASINFO;
     }
     match table {
         Table::Inet {

@@ -206,6 +206,9 @@ impl SockRow {
                 version: None,
                 flags: None,
                 fanout: None,
+                copy_thresh: None,
+                rx_ring: None,
+                tx_ring: None,
                 bpf: None,
             })
         });

@@ -435,6 +435,9 @@ fn the_hash_covers_every_kept_field_and_nothing_else() {
         version: None,
         flags: None,
         fanout: None,
+        copy_thresh: None,
+        rx_ring: None,
+        tx_ring: None,
         bpf: None,
     }));
     type Change = fn(&mut Socket);

@@ -187,6 +187,9 @@ fn packet_line(l: &str) -> Option<Seen> {
         version: None,
         flags: None,
         fanout: None,
+        copy_thresh: None,
+        rx_ring: None,
+        tx_ring: None,
         bpf: None,
     }));
     Some(Seen {

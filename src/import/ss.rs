@@ -549,6 +549,9 @@ fn packet(c: &mut Cursor, p: Protocol, gives: &mut Gives) -> Result<Socket, Bad>
         version: None,
         flags: None,
         fanout: None,
+        copy_thresh: None,
+        rx_ring: None,
+        tx_ring: None,
         bpf: None,
     }));
     gives.add(Give::Interface);

@@ -41,6 +41,8 @@ pub mod lookup;
 
 pub use addr::{Ctx, HostCond, HostKind, Prefix, ll_proto_name};
 
+use std::collections::BTreeSet;
+
 use crate::model::{Family, Protocol, Socket};
 
 /// What an expression may start with, for error messages.
@@ -467,6 +469,9 @@ pub struct Parsed {
     pub family: Option<Af>,
     /// Deliberate differences from `ss` this expression ran into, to print as notes.
     pub notes: Vec<String>,
+    /// A `src`/`dst` value is an inet address (docs/list.md D4: where unix sockets are listed
+    /// too, it never matches a named one).
+    pub inet_address: bool,
 }
 
 /// Parses the expression words (after `state`/`exclude`).
@@ -484,16 +489,24 @@ pub fn parse(tokens: &[String], ctx: &Ctx) -> Result<Option<Parsed>, FilterError
         depth: 0,
         family: None,
         notes: Vec::new(),
+        prefixed: BTreeSet::new(),
+        inet_address: false,
     };
     let expr = p.list()?;
     if p.pos < tokens.len() {
         return Err(FilterError::UnmatchedClose);
+    }
+    let inet_only = p.prefixed.iter().all(|f| matches!(f, Af::Inet | Af::Inet6));
+    if p.prefixed.len() > 1 && !inet_only {
+        // docs/list.md D8, D9 and D10.
+        p.notes.push(FAMILY_MIX_NOTE.to_owned());
     }
     let bytecode = !expr.has_dev();
     Ok(Some(Parsed {
         filter: Filter { expr, bytecode },
         family: p.family,
         notes: p.notes,
+        inet_address: p.inet_address,
     }))
 }
 
@@ -618,6 +631,11 @@ struct Parser<'a> {
     depth: usize,
     family: Option<Af>,
     notes: Vec<String>,
+    /// The families the values are made for (a `netlink:`, `unix:` ... value, a bare value
+    /// read as a unix name, an `inet:`/`inet6:` address), for the note of D8 to D10.
+    prefixed: BTreeSet<Af>,
+    /// A `src`/`dst` value was an inet address ([`Parsed::inet_address`]).
+    inet_address: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -724,6 +742,13 @@ impl<'a> Parser<'a> {
                     .lookup
                     .cgroup_id(v)
                     .ok_or_else(|| FilterError::Cgroup(v.to_owned()))?;
+                if self.ctx.lookup.cgroup_elsewhere(v) {
+                    // docs/list.md D7.
+                    self.notes.push(format!(
+                        "cgroup {v}: '{v}' is not on the cgroup2 filesystem: read under its \
+                         mount (ss would take the file handle of '{v}' itself)"
+                    ));
+                }
                 let p = Pred::Cgroup(id);
                 if op == Some(Op::Ne) {
                     not(p)
@@ -789,6 +814,19 @@ impl<'a> Parser<'a> {
             w.to_owned()
         };
         let (cond, fam) = addr::parse_hostcond(key, &word, is_port, &ctx)?;
+        // The family each value is made for: its kind (a bare value read as a unix name after
+        // -x too), or an inet:/inet6: prefix.
+        let made_for = match &cond.kind {
+            HostKind::Unix(_) => Some(Af::Unix),
+            HostKind::Link(_) => Some(Af::Packet),
+            HostKind::Netlink(_) => Some(Af::Netlink),
+            HostKind::Inet => addr::prefix_family(&word),
+        };
+        self.prefixed.extend(made_for);
+        let address = cond.addrs.first().is_some_and(|a| a.len > 0);
+        if !is_port && cond.kind == HostKind::Inet && address {
+            self.inet_address = true;
+        }
         if fam.is_some() {
             self.family = fam;
         }
@@ -810,6 +848,12 @@ impl<'a> Parser<'a> {
 /// The note for `autobound` on TCP/UDP.
 const AUTOBOUND_NOTE: &str = "autobound: sockwarden tests the ephemeral port range only; ss also \
      asks the kernel whether bind() chose the port, so explicitly bound ports in that range differ";
+
+/// The note for a filter whose values are made for different families (`unix:` and `inet:`,
+/// `netlink:` and anything else).
+const FAMILY_MIX_NOTE: &str = "values of several families in one filter: sockwarden matches \
+     each value against its own family's sockets only; ss tests values on sockets they were not \
+     made for (and crashes on a unix value followed by an inet: one, or unix: with netlink:)";
 
 /// A word with a parenthesis at either end that is not a parenthesis itself.
 fn glued(w: &str) -> bool {

@@ -82,6 +82,15 @@ pub struct ListOptions {
     pub extra: bool,
     /// Service names for ports (`ss` without `-n`); `None` prints numbers.
     pub services: Option<std::sync::Arc<filter::lookup::ServiceNames>>,
+    /// `--cgroup`: every TCP and UDP socket's cgroup path, after the `-e` details.
+    pub show_cgroup: bool,
+    /// `-r`: print addresses as host names (looked up into `hosts` before printing).
+    pub resolve: bool,
+    /// With `-r`: the host names of the addresses to print; `None` prints numbers.
+    pub hosts: Option<std::sync::Arc<filter::lookup::HostNames>>,
+    /// With `-e`: the paths of the cgroups v2 by id (`cgroup:`); `None` prints
+    /// `unreachable:ID`, as `ss` for an id it cannot find.
+    pub cgroups: Option<std::sync::Arc<filter::lookup::CgroupPaths>>,
     /// `--json`: print the selected sockets and their processes as JSON instead of a table.
     pub json: bool,
     /// `-s`: print `ss`'s summary first ([`render_summary`]).
@@ -353,6 +362,12 @@ impl SsFilter {
             let name = tokens
                 .get(i + 1)
                 .ok_or_else(|| SelectionError::StateName(word.to_owned()))?;
+            if name.eq_ignore_ascii_case("listen") {
+                // docs/list.md D6.
+                self.notes.push(
+                    "state 'listen' is read as 'listening' (ss knows only 'listening')".into(),
+                );
+            }
             let set = if name.eq_ignore_ascii_case("unknown") {
                 // Kernel state 0: no socket has it.
                 StateSet(1)
@@ -507,6 +522,15 @@ impl Selection {
             f.families = af_bit(af);
             f.preferred = Some(af);
         }
+        let unix_listed = f.families & fam::UNIX != 0 && f.dbs & db::UNIX != 0;
+        if unix_listed && parsed.as_ref().is_some_and(|p| p.inet_address) {
+            // docs/list.md D4.
+            f.notes.push(
+                "an inet address never matches a named unix socket here; ss compares bytes of \
+                 an internal pointer with it"
+                    .into(),
+            );
+        }
         let mut sel = f.into_selection(parsed, nothing);
         sel.defaults = defaults;
         Ok(sel)
@@ -650,6 +674,26 @@ pub fn render_json(snap: &Snapshot, sockets: &[&Socket]) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The addresses `-r` looks up for these sockets, as `ss`'s `inet_addr_print()` does: the local
+/// and peer addresses of TCP, UDP and raw sockets, but not the IPv6 wildcard of a dual-stack
+/// socket (printed `*`).
+pub fn host_addresses(sockets: &[&Socket]) -> Vec<std::net::IpAddr> {
+    let mut out = Vec::new();
+    for s in sockets.iter().filter(|s| s.protocol.is_inet()) {
+        let v6only = s.v6only == Some(true);
+        for e in [s.local, s.remote].into_iter().flatten() {
+            let wildcard = match e.address {
+                std::net::IpAddr::V6(a) => a.is_unspecified() && !v6only,
+                std::net::IpAddr::V4(_) => false,
+            };
+            if !wildcard {
+                out.push(e.address);
+            }
+        }
+    }
+    out
 }
 
 /// `ss`'s table order: it prints netlink, then packet, unix, raw, UDP and TCP sockets
@@ -1081,6 +1125,38 @@ mod tests {
         let e = err("a", "src netlink:nosuch");
         assert!(e.contains("netlink:nosuch"), "{e}");
         assert!(err("a", "src netlink:256").contains("netlink:256"));
+    }
+
+    /// D2 and D6 of docs/list.md print a note.
+    #[test]
+    fn selection_differences_print_notes() {
+        let listen = sel("t", "state listen");
+        assert!(listen.notes.iter().any(|n| n.contains("'listening'")), "D6");
+        assert!(sel("t", "state listening").notes.is_empty());
+        let mut o = opts("a", "");
+        o.selectors.push(Selector::Query("sctp".into()));
+        let s = Selection::parse(&o).unwrap();
+        assert!(
+            s.notes.iter().any(|n| n.contains("does not list sctp")),
+            "D2"
+        );
+        let d4 = sel("a", "src 127.0.0.1 or src unix:/x*");
+        assert!(
+            d4.unix && d4.notes.iter().any(|n| n.contains("named unix socket")),
+            "D4"
+        );
+        assert!(
+            sel("a", "src 127.0.0.1").notes.len() == 1,
+            "no prefix: ss keeps every family, unix too"
+        );
+        assert!(
+            sel("t", "src 127.0.0.1").notes.is_empty(),
+            "unix not listed: no note"
+        );
+        assert!(
+            sel("a", "src inet:127.0.0.1").notes.is_empty(),
+            "inet: narrows"
+        );
     }
 
     #[test]

@@ -13,17 +13,20 @@
 //! line, and `-O` keeps every socket on one line (greppable); the other details (`-e -o -b`)
 //! follow the columns on the socket's line.
 //!
+//! Packet sockets' `-e` and `-b` details follow `ss`'s `packet_show_sock()`: `uid ino sk` on the
+//! socket's line, then `ver cpy_thresh flags(...)`, the rings, the fanout group and the filter
+//! program each on a continuation line.
+//!
 //! Deliberate differences from `ss`:
-//! - Packet sockets' `-e` details are `uid ino sk ver fanout` on the socket's line, where `ss`
-//!   prints `ver cpy_thresh flags` and the rings on continuation lines.
 //! - Every string that an attacker can choose (comm, exe, unix names, user and interface names,
 //!   and anything read back from a snapshot file) goes through [`crate::text::escape`], so no
 //!   control character, ESC, newline or bidi override reaches the terminal; `"` in a comm is
 //!   written `\"`. `ss` prints unix names raw.
 //! - Without `-n`, TCP and UDP ports outside the ephemeral range print as their /etc/services
 //!   names (`ssh`, `http`) and packet sockets' ethertypes as iproute2's names (`ip`, `ipv6`),
-//!   as `ss`; raw sockets' protocol numbers and hosts are always numeric (`-r` is not
-//!   implemented).
+//!   as `ss`, and raw sockets' protocols as their /etc/protocols names (`ipproto-N` without
+//!   one). With `-r`, addresses print as
+//!   the host names the app looked up ([`HostNames`]), escaped like every outside string.
 //! - `-p` shows `ss`'s Process column; `-X` adds sockwarden's Exe (the holders' executables,
 //!   `PATH (deleted)` when unlinked) and User columns.
 //! - Every column, `Recv-Q`/`Send-Q` included, is as wide as its widest cell (the header too,
@@ -32,6 +35,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use super::filter::lookup::HostNames;
 use super::{ListOptions, Selection, filter::unix_name};
 use rayon::prelude::*;
 
@@ -86,7 +90,7 @@ pub fn render_table(snap: &Snapshot, sockets: &[&Socket], opts: &ListOptions) ->
         if s.protocol.is_netlink() {
             netlink_addresses(&mut r, snap, s, opts.numeric);
         } else {
-            addresses(&mut r, s, &ports);
+            addresses(&mut r, s, &ports, opts.hosts.as_deref());
         }
         if opts.processes {
             let [users, exes, names] = holders(snap, s);
@@ -201,8 +205,25 @@ fn device(s: &Socket) -> Option<String> {
 }
 
 /// `ss`'s inet address into `o`: dotted IPv4; bracketed IPv6; `::` is `*` unless the socket is
-/// v6only.
-fn push_inet_addr(o: &mut String, a: IpAddr, v6only: bool) {
+/// v6only. With `-r`, the address's host name when it has one (`format_host()`), bracketed only
+/// when it is an IPv6 socket's and holds a `:`.
+fn push_inet_addr(o: &mut String, a: IpAddr, v6only: bool, hosts: Option<&HostNames>) {
+    if let IpAddr::V6(v6) = a
+        && v6.is_unspecified()
+        && !v6only
+    {
+        o.push('*');
+        return;
+    }
+    if let Some(name) = hosts.and_then(|h| h.name(a)) {
+        let name = escape_str(name);
+        if a.is_ipv6() && name.contains(':') {
+            let _ = write!(o, "[{name}]");
+        } else {
+            o.push_str(&name);
+        }
+        return;
+    }
     match a {
         IpAddr::V4(v4) => {
             for (i, b) in v4.octets().into_iter().enumerate() {
@@ -212,7 +233,6 @@ fn push_inet_addr(o: &mut String, a: IpAddr, v6only: bool) {
                 push_num(o, b);
             }
         }
-        IpAddr::V6(v6) if v6.is_unspecified() && !v6only => o.push('*'),
         IpAddr::V6(v6) => {
             let _ = write!(o, "[{v6}]");
         }
@@ -230,6 +250,17 @@ struct PortNames<'a> {
 
 impl PortNames<'_> {
     fn push(&self, o: &mut String, s: &Socket, port: u16) {
+        if let (Some(n), Protocol::Raw) = (self.names, s.protocol) {
+            // A raw socket's "port" is its IP protocol: ss's inet_proto_n2a() names it from
+            // /etc/protocols, else `ipproto-N`.
+            match n.protocol(port) {
+                Some(name) => o.push_str(&escape_str(name)),
+                None => {
+                    let _ = write!(o, "ipproto-{port}");
+                }
+            }
+            return;
+        }
         let proto = match s.protocol {
             Protocol::Tcp => Some("tcp"),
             Protocol::Udp => Some("udp"),
@@ -248,7 +279,7 @@ impl PortNames<'_> {
 }
 
 /// Four cells: local address (with its separator), local port, peer address, peer port.
-fn addresses(r: &mut Row, s: &Socket, ports: &PortNames) {
+fn addresses(r: &mut Row, s: &Socket, ports: &PortNames, hosts: Option<&HostNames>) {
     if s.protocol.is_unix() {
         let name = unix_name(s).map_or("*".into(), |n| escape(&n));
         let peer = s.unix.as_ref().and_then(|u| u.peer).unwrap_or(0);
@@ -284,7 +315,7 @@ fn addresses(r: &mut Row, s: &Socket, ports: &PortNames) {
     for (i, e) in [s.local, s.remote].into_iter().enumerate() {
         r.cell(|o| {
             match e {
-                Some(e) => push_inet_addr(o, e.address, v6only),
+                Some(e) => push_inet_addr(o, e.address, v6only, hosts),
                 None => o.push('*'),
             }
             // The bound device follows the local address only.
@@ -382,8 +413,10 @@ fn holders(snap: &Snapshot, s: &Socket) -> [String; 3] {
 
 /// The `-e -o -m -i -b` details, each token starting with a space, in `ss`'s order per family.
 fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
+    // ss's show_options: -o, -e and -b all set it (timers, and tcp_info's option flags).
+    let show_options = opts.options || opts.extended || opts.bpf;
     if s.protocol.is_inet() {
-        if opts.options || opts.extended || opts.bpf {
+        if show_options {
             timer(o, s);
         }
         if opts.extended {
@@ -391,10 +424,17 @@ fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
             if let Some(m) = s.mark.filter(|&m| m != 0) {
                 let _ = write!(o, " fwmark:0x{m:x}");
             }
+            if let Some(id) = s.cgroup_id.filter(|&id| id != 0) {
+                cgroup(o, id, opts);
+            }
             if let (Family::Inet6, Some(v)) = (s.family, s.v6only) {
                 let _ = write!(o, " v6only:{}", u8::from(v));
             }
             o.push_str(&arrows(s));
+        }
+        // ss --cgroup: whenever the kernel sent the id (0 too), after -e's details.
+        if let (true, Some(id)) = (opts.show_cgroup, s.cgroup_id) {
+            cgroup(o, id, opts);
         }
         // As ss: memory and tcp_info on a continuation line (`\n\t`), unless -O.
         if (opts.memory || (opts.info && s.protocol != Protocol::Udp)) && !opts.oneline {
@@ -404,14 +444,15 @@ fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
             skmem(o, s);
         }
         if opts.info {
-            tcp_info(o, s, opts.numeric);
+            tcp_info(o, s, opts.numeric, show_options);
         }
     } else if s.protocol.is_unix() {
         if opts.memory {
             skmem(o, s);
         }
         if let (true, Some(u)) = (opts.extended, &s.unix) {
-            let _ = write!(o, "{}{}", uid(s), arrows(s));
+            // ss 6.1 prints no uid for a unix socket (the JSON has it).
+            o.push_str(&arrows(s));
             if let (Some(ino), Some(dev)) = (u.vfs_inode, u.vfs_dev) {
                 // glibc's major()/minor() applied to the kernel's u32, as ss prints it.
                 let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff));
@@ -441,28 +482,85 @@ fn details(o: &mut String, s: &Socket, opts: &ListOptions) {
             skmem(o, s);
         }
     } else {
-        let packet = s.packet.as_ref();
-        if opts.extended {
-            let _ = write!(o, "{} ino:{}{}", uid(s), s.inode, cookie(s));
-            if let Some(v) = packet.and_then(|p| p.version) {
-                let _ = write!(o, " ver:{v}");
+        packet_details(o, s, opts);
+    }
+}
+
+/// ` cgroup:PATH`, the path from the app's lookup; `unreachable:HEX` when it has none, as `ss`.
+fn cgroup(o: &mut String, id: u64, opts: &ListOptions) {
+    let path = opts.cgroups.as_deref().map_or_else(
+        || format!("unreachable:{id:x}"),
+        |c| c.path(id).into_owned(),
+    );
+    let _ = write!(o, " cgroup:{}", escape_str(&path));
+}
+
+/// A packet socket's details as `ss`'s `packet_show_sock()`: with `-e` the common details on
+/// the socket's line, then the ring version and flags, the rings and the fanout group each on a
+/// continuation line (with `-O` on the same line); with `-b` the filter program, `-m` the memory
+/// after whatever came last.
+fn packet_details(o: &mut String, s: &Socket, opts: &ListOptions) {
+    let packet = s.packet.as_deref();
+    let next = if opts.oneline { " " } else { "\n\t" };
+    if opts.extended {
+        let _ = write!(o, "{} ino:{}{}", uid(s), s.inode, cookie(s));
+        if let Some(p) = packet.filter(|p| p.version.is_some()) {
+            let flags = p.flags.unwrap_or(0);
+            let _ = write!(
+                o,
+                "{next}ver:{} cpy_thresh:{} flags( ",
+                p.version.unwrap_or(0) as i32,
+                p.copy_thresh.unwrap_or(0) as i32
+            );
+            // ss writes the first name without a space before it: `flags( running auxdata )`,
+            // `flags(  auxdata )`, `flags( 0 )`.
+            if flags & 1 != 0 {
+                o.push_str("running");
             }
-            if let Some(f) = packet.and_then(|p| p.fanout) {
-                let kinds = ["hash", "lb", "cpu", "roll", "random", "qm"];
-                let t = (f >> 16) as usize;
-                let kind = kinds.get(t).map_or(format!("0x{t:x}"), |k| k.to_string());
-                let _ = write!(o, " fanout(id:{},type:{kind})", f & 0xffff);
+            for (bit, name) in [(2, "auxdata"), (4, "origdev"), (8, "vnethdr"), (16, "loss")] {
+                if flags & bit != 0 {
+                    let _ = write!(o, " {name}");
+                }
+            }
+            if flags == 0 {
+                o.push('0');
+            }
+            o.push_str(" )");
+        }
+        for (name, ring) in packet
+            .map(|p| [("ring_rx", p.rx_ring), ("ring_tx", p.tx_ring)])
+            .into_iter()
+            .flatten()
+        {
+            if let Some(r) = ring {
+                let _ = write!(
+                    o,
+                    "{next}{name}(blk_size:{},blk_nr:{},frm_size:{},frm_nr:{},tmo:{},features:0x{:x})",
+                    r.block_size as i32,
+                    r.block_nr as i32,
+                    r.frame_size as i32,
+                    r.frame_nr as i32,
+                    r.retire_tmo as i32,
+                    r.features
+                );
             }
         }
-        if let (true, Some(prog)) = (opts.bpf, packet.and_then(|p| p.bpf.as_ref())) {
-            let insn =
-                |i: &crate::model::BpfInsn| format!("0x{:02x} {} {} {}", i.code, i.jt, i.jf, i.k);
-            let insns: Vec<String> = prog.iter().map(insn).collect();
-            let _ = write!(o, " bpf filter ({}): {}", prog.len(), insns.join(", "));
+        if let Some(f) = packet.and_then(|p| p.fanout) {
+            let kinds = ["hash", "lb", "cpu", "roll", "random", "qm"];
+            let t = (f >> 16) as usize;
+            let kind = kinds.get(t).map_or(format!("0x{t:x}"), |k| k.to_string());
+            let _ = write!(o, "{next}fanout(id:{},type:{kind})", f & 0xffff);
         }
-        if opts.memory {
-            skmem(o, s);
+    }
+    if let (true, Some(prog)) = (opts.bpf, packet.and_then(|p| p.bpf.as_ref())) {
+        // ss's format: two spaces after the colon and a comma after every instruction.
+        let _ = write!(o, "{next}bpf filter ({}): ", prog.len());
+        for i in prog {
+            let _ = write!(o, " 0x{:02x} {} {} {},", i.code, i.jt, i.jf, i.k);
         }
+    }
+    if opts.memory {
+        skmem(o, s);
     }
 }
 
@@ -587,9 +685,11 @@ fn num(o: &mut String, name: &str, v: u64) {
     }
 }
 
-/// A selection of `tcp_info`, in `ss`'s order and with its formats; zero values are left out.
-/// The rates follow `-n` as in `ss` (`send 12.3Mbps`, with `-n` `send 12345678bps`).
-fn tcp_info(o: &mut String, s: &Socket, numeric: bool) {
+/// `tcp_info` as ss 6.1's `tcp_stats_print()`: its fields in its order and formats, zero values
+/// left out. The rates follow `-n` as in `ss` (`send 12.3Mbps`, with `-n` `send 12345678bps`);
+/// the negotiated options (`ts sack ecn ...`) print only with `-o`, `-e` or `-b` (ss's
+/// show_options); BBR's `bbr:(...)` block follows `data_segs_in`.
+fn tcp_info(o: &mut String, s: &Socket, numeric: bool, show_options: bool) {
     let Some(t) = &s.tcp_info else {
         return;
     };
@@ -602,7 +702,7 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool) {
         (16, "ecnseen"),
         (32, "fastopen"),
     ] {
-        if t.options & bit != 0 {
+        if show_options && t.options & bit != 0 {
             let _ = write!(o, " {name}");
         }
     }
@@ -638,6 +738,9 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool) {
     num(o, "segs_in", opt(t.segs_in));
     num(o, "data_segs_out", opt(t.data_segs_out));
     num(o, "data_segs_in", opt(t.data_segs_in));
+    if let Some(b) = &s.bbr {
+        bbr(o, b, numeric);
+    }
     if t.rtt > 0 && t.snd_mss > 0 && t.snd_cwnd > 0 {
         let send = f64::from(t.snd_cwnd) * f64::from(t.snd_mss) * 8_000_000.0 / f64::from(t.rtt);
         let _ = write!(o, " send {}bps", bw(send, numeric));
@@ -695,8 +798,30 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool) {
         let _ = write!(o, " minrtt:{}", ms(r));
     }
     num(o, "rcv_ooopack", opt(t.rcv_ooopack));
+    // ss 6.1 ends here: rcv_wnd (newer iproute2) is in the JSON only.
     num(o, "snd_wnd", opt(t.snd_wnd));
-    num(o, "rcv_wnd", opt(t.rcv_wnd));
+}
+
+/// BBR's block as `ss`: `bbr:(bw:BW,mrtt:MS[,pacing_gain:G][,cwnd_gain:G])`, the bandwidth in
+/// bits per second as `sprint_bw()`, the minimum RTT in ms and the gains as `%g` of x/256.
+fn bbr(o: &mut String, b: &crate::model::BbrInfo, numeric: bool) {
+    let _ = write!(
+        o,
+        " bbr:(bw:{}bps,mrtt:{}",
+        bw(b.bw as f64 * 8.0, numeric),
+        fmt_g(f64::from(b.min_rtt) / 1000.0)
+    );
+    if b.pacing_gain != 0 {
+        let _ = write!(
+            o,
+            ",pacing_gain:{}",
+            fmt_g(f64::from(b.pacing_gain) / 256.0)
+        );
+    }
+    if b.cwnd_gain != 0 {
+        let _ = write!(o, ",cwnd_gain:{}", fmt_g(f64::from(b.cwnd_gain) / 256.0));
+    }
+    o.push(')');
 }
 
 #[cfg(test)]

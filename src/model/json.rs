@@ -21,8 +21,8 @@ use std::net::IpAddr;
 use rayon::prelude::*;
 
 use super::{
-    BpfInsn, ByteString, Endpoint, NetlinkInfo, Owner, PacketInfo, SkMemInfo, Snapshot, Socket,
-    TcpInfo, Timer, UnixInfo, Views,
+    BbrInfo, BpfInsn, ByteString, Endpoint, NetlinkInfo, Owner, PacketInfo, PacketRing, SkMemInfo,
+    Snapshot, Socket, TcpInfo, Timer, UnixInfo, Views,
 };
 
 /// Sockets per batch, and batches encoded at once: 4 buffers of ~2 MB (TCP sockets with
@@ -102,6 +102,7 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
         v6only,
         congestion,
         tcp_info,
+        bbr,
         memory,
         cgroup_id,
         unix,
@@ -140,6 +141,7 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     }
     part(out, b",\"congestion\":", congestion, |o, c| string(o, c));
     part(out, b",\"tcp_info\":", tcp_info, |o, t| tcp_info_json(o, t));
+    part(out, b",\"bbr\":", bbr, |o, b| bbr_json(o, b));
     part(out, b",\"memory\":", memory, memory_json);
     opt_num(out, b",\"cgroup_id\":", *cgroup_id);
     part(out, b",\"unix\":", unix, |o, u| unix_json(o, u));
@@ -214,6 +216,40 @@ fn timer_json(out: &mut Vec<u8>, t: &Timer) {
     string(out, kind);
     field(out, b",\"expires_ms\":", *expires_ms);
     field(out, b",\"retrans\":", *retrans);
+    out.push(b'}');
+}
+
+fn bbr_json(out: &mut Vec<u8>, b: &BbrInfo) {
+    let BbrInfo {
+        bw,
+        min_rtt,
+        pacing_gain,
+        cwnd_gain,
+    } = b;
+    field(out, b"{\"bw\":", *bw);
+    field(out, b",\"min_rtt\":", *min_rtt);
+    field(out, b",\"pacing_gain\":", *pacing_gain);
+    field(out, b",\"cwnd_gain\":", *cwnd_gain);
+    out.push(b'}');
+}
+
+fn ring_json(out: &mut Vec<u8>, r: &PacketRing) {
+    let PacketRing {
+        block_size,
+        block_nr,
+        frame_size,
+        frame_nr,
+        retire_tmo,
+        sizeof_priv,
+        features,
+    } = r;
+    field(out, b"{\"block_size\":", *block_size);
+    field(out, b",\"block_nr\":", *block_nr);
+    field(out, b",\"frame_size\":", *frame_size);
+    field(out, b",\"frame_nr\":", *frame_nr);
+    field(out, b",\"retire_tmo\":", *retire_tmo);
+    field(out, b",\"sizeof_priv\":", *sizeof_priv);
+    field(out, b",\"features\":", *features);
     out.push(b'}');
 }
 
@@ -400,13 +436,19 @@ fn packet_json(out: &mut Vec<u8>, p: &PacketInfo) {
     let PacketInfo {
         ethertype,
         version,
+        copy_thresh,
         flags,
+        rx_ring,
+        tx_ring,
         fanout,
         bpf,
     } = p;
     field(out, b"{\"ethertype\":", *ethertype);
     opt_num(out, b",\"version\":", *version);
+    opt_num(out, b",\"copy_thresh\":", *copy_thresh);
     opt_num(out, b",\"flags\":", *flags);
+    part(out, b",\"rx_ring\":", rx_ring, ring_json);
+    part(out, b",\"tx_ring\":", tx_ring, ring_json);
     opt_num(out, b",\"fanout\":", *fanout);
     if let Some(prog) = bpf {
         out.extend_from_slice(b",\"bpf\":[");

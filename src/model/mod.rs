@@ -443,6 +443,9 @@ pub struct Socket {
     /// TCP only: `struct tcp_info`, as far as the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_info: Option<Box<TcpInfo>>,
+    /// TCP only, when the congestion control is BBR: its model of the path (INET_DIAG_BBRINFO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bbr: Option<Box<BbrInfo>>,
     /// Socket memory (`ss -m` skmem), when the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<SkMemInfo>,
@@ -497,6 +500,7 @@ impl Socket {
             v6only: None,
             congestion: None,
             tcp_info: None,
+            bbr: None,
             memory: None,
             cgroup_id: None,
             unix: None,
@@ -759,6 +763,42 @@ pub struct UnixInfo {
     pub vfs_dev: Option<u32>,
 }
 
+/// BBR's model of the path, as its `get_info()` reports it (`struct tcp_bbr_info`; `ss -i`
+/// prints it as `bbr:(bw:...,mrtt:...,pacing_gain:...,cwnd_gain:...)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BbrInfo {
+    /// The estimated bottleneck bandwidth, bytes per second.
+    pub bw: u64,
+    /// The minimum round-trip time seen in the current window, µs.
+    pub min_rtt: u32,
+    /// The pacing gain, in 1/256ths (256 = 1.0).
+    pub pacing_gain: u32,
+    /// The congestion-window gain, in 1/256ths (512 = 2.0).
+    pub cwnd_gain: u32,
+}
+
+/// A packet socket's mmap ring as configured with PACKET_RX_RING or PACKET_TX_RING (`struct
+/// packet_diag_ring`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PacketRing {
+    /// The size of a block, bytes.
+    pub block_size: u32,
+    /// The number of blocks.
+    pub block_nr: u32,
+    /// The size of a frame, bytes.
+    pub frame_size: u32,
+    /// The number of frames.
+    pub frame_nr: u32,
+    /// TPACKET_V3: the block retire timeout, ms.
+    pub retire_tmo: u32,
+    /// TPACKET_V3: the private area per block, bytes.
+    pub sizeof_priv: u32,
+    /// TPACKET_V3: requested features (1: rx hash).
+    pub features: u32,
+}
+
 /// What sock_diag tells of a packet socket beyond the common fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -768,9 +808,18 @@ pub struct PacketInfo {
     /// TPACKET ring version (PACKET_VERSION): 0 TPACKET_V1, 1 TPACKET_V2, 2 TPACKET_V3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// PACKET_COPY_THRESH (`ss -e` cpy_thresh:).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_thresh: Option<u32>,
     /// `PDI_*` bits: 1 running (receiving), 2 auxdata, 4 origdev, 8 vnet_hdr, 16 loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<u32>,
+    /// The receive ring (PACKET_RX_RING), when one is set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rx_ring: Option<PacketRing>,
+    /// The transmit ring (PACKET_TX_RING), when one is set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_ring: Option<PacketRing>,
     /// PACKET_FANOUT group: the group id in the low 16 bits, the mode (0 hash, 1 round robin, 2
     /// CPU, ...) in the high 16; absent when the socket is in no group.
     #[serde(default, skip_serializing_if = "Option::is_none")]

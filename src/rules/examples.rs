@@ -537,6 +537,9 @@ impl ExSocket {
             version: None,
             flags: None,
             fanout: None,
+            copy_thresh: None,
+            rx_ring: None,
+            tx_ring: None,
             bpf: self.bpf_k.as_ref().map(|ks| {
                 ks.iter()
                     .map(|&k| BpfInsn {

@@ -551,6 +551,9 @@ pub fn sock_socket(ev: &SockEvent, unix: Option<enrich::UnixEntry>) -> Socket {
                 version: None,
                 flags: None,
                 fanout: None,
+                copy_thresh: None,
+                rx_ring: None,
+                tx_ring: None,
                 bpf: None,
             }));
         }

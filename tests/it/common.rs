@@ -145,6 +145,11 @@ impl Netns {
         pid
     }
 
+    /// Takes a program the caller started in the namespace: it is killed on drop.
+    pub fn adopt(&mut self, child: Child) {
+        self.children.push(child);
+    }
+
     /// Stops a program started in the namespace.
     pub fn kill(&mut self, pid: u32) {
         if let Some(i) = self.children.iter().position(|c| c.id() == pid) {

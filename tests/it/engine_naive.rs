@@ -751,6 +751,9 @@ fn build_snapshot(
                     version: None,
                     flags: None,
                     fanout: None,
+                    copy_thresh: None,
+                    rx_ring: None,
+                    tx_ring: None,
                     bpf: None,
                 }));
             }

@@ -8,8 +8,10 @@ Prints `KINDS READY` once every socket exists, then holds them until killed. Rea
 stdin: `tw` makes a new batch of TIME-WAIT sockets and answers `TW READY`.
 Only loopback, the namespace's veth/dummy and documentation addresses are used.
 """
+import ctypes
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -151,12 +153,24 @@ k(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
 d1, d2 = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
 k(d1), k(d2)
 
-# Packet: all protocols unbound, IP on veth0 (raw and dgram).
+# Packet: all protocols unbound, IP on veth0 (raw and dgram). For `-e`/`-b`: the veth0 one
+# carries a classic BPF filter that drops everything and is in fanout group 7 (round robin);
+# the vdoc0 one has PACKET_AUXDATA and a TPACKET_V2 receive ring.
+SOL_PACKET = 263
+PACKET_RX_RING, PACKET_AUXDATA, PACKET_VERSION, PACKET_FANOUT = 5, 8, 10, 18
+SO_ATTACH_FILTER = 26
 k(socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003)))
 p = k(socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800)))
 p.bind(("veth0", 0x0800))
+PROG = [(0x28, 0, 0, 12), (0x15, 0, 1, 0x0800), (0x06, 0, 0, 0), (0x06, 0, 0, 0)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in PROG))
+p.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(PROG), ctypes.addressof(code)))
+p.setsockopt(SOL_PACKET, PACKET_FANOUT, 7 | (1 << 16))
 p = k(socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x86DD)))
 p.bind(("vdoc0", 0x86DD))
+p.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+p.setsockopt(SOL_PACKET, PACKET_VERSION, 1)
+p.setsockopt(SOL_PACKET, PACKET_RX_RING, struct.pack("IIII", 4096, 1, 2048, 2))
 
 # Netlink: a route socket bound to groups 1 and 3 and subscribed to 33 (the kernel dumps it
 # twice), a uevent socket connected to group 1, a usersock socket on port id 4242, and two

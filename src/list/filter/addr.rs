@@ -86,6 +86,22 @@ pub struct Ctx<'a> {
     pub lookup: &'a dyn Lookup,
 }
 
+/// The family a value's prefix names (`unix:`, `link:`, `netlink:`, `inet:`, `inet6:`), if any.
+pub fn prefix_family(word: &str) -> Option<Af> {
+    PREFIXES
+        .iter()
+        .find(|(p, _)| word.starts_with(p))
+        .map(|(_, af)| *af)
+}
+
+const PREFIXES: [(&str, Af); 5] = [
+    ("unix:", Af::Unix),
+    ("link:", Af::Packet),
+    ("netlink:", Af::Netlink),
+    ("inet:", Af::Inet),
+    ("inet6:", Af::Inet6),
+];
+
 /// Parses one value; returns the condition and the family it forces (`ss` then lists only that
 /// family), if any. `key` is for error messages.
 pub fn parse_hostcond(
@@ -94,14 +110,7 @@ pub fn parse_hostcond(
     is_port: bool,
     ctx: &Ctx,
 ) -> Result<(HostCond, Option<Af>), FilterError> {
-    let prefixes = [
-        ("unix:", Af::Unix),
-        ("link:", Af::Packet),
-        ("netlink:", Af::Netlink),
-        ("inet:", Af::Inet),
-        ("inet6:", Af::Inet6),
-    ];
-    let (fam, addr) = prefixes
+    let (fam, addr) = PREFIXES
         .iter()
         .find_map(|(p, af)| word.strip_prefix(p).map(|rest| (Some(*af), rest)))
         .unwrap_or((ctx.preferred, word));

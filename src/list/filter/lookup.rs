@@ -1,6 +1,7 @@
 //! What a filter needs from the system while it is parsed: service names, host names, device
 //! names and the ephemeral port range. Behind a trait so that tests parse without the system.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, ToSocketAddrs};
 
 /// The name lookups `ss` does while it parses a filter.
@@ -18,6 +19,13 @@ pub trait Lookup {
     fn cgroup_id(&self, path: &str) -> Option<u64> {
         let _ = path;
         None
+    }
+    /// Whether `path` exists as given but not on the cgroup2 filesystem, so that
+    /// [`Lookup::cgroup_id`] read it under the cgroup2 mount where `ss` would take the file
+    /// handle of `path` itself (docs/list.md D7).
+    fn cgroup_elsewhere(&self, path: &str) -> bool {
+        let _ = path;
+        false
     }
 }
 
@@ -63,16 +71,18 @@ impl Lookup for System {
         if direct.is_dir() && on_cgroup2(direct) {
             return std::fs::metadata(direct).ok().map(|m| m.ino());
         }
-        let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
-        let mount = mounts.lines().find_map(|l| {
-            let mut w = l.split_whitespace();
-            let (_, dir, fs) = (w.next()?, w.next()?, w.next()?);
-            (fs == "cgroup2").then(|| dir.to_owned())
-        })?;
-        let full = std::path::Path::new(&mount).join(path.trim_start_matches('/'));
+        let mount = cgroup2_mount()?;
+        let full = mount.join(path.trim_start_matches('/'));
         (full.is_dir() && on_cgroup2(&full))
             .then(|| std::fs::metadata(&full).ok().map(|m| m.ino()))
             .flatten()
+    }
+
+    fn cgroup_elsewhere(&self, path: &str) -> bool {
+        let p = std::path::Path::new(path);
+        p.exists()
+            && !nix::sys::statfs::statfs(p)
+                .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC)
     }
 
     fn port_range(&self) -> (u16, u16) {
@@ -83,6 +93,131 @@ impl Lookup for System {
             _ => (1024, 4999),
         }
     }
+}
+
+/// Where the cgroup2 filesystem is mounted: the first `cgroup2` line of /proc/self/mounts, as
+/// iproute2's `find_cgroup2_mount()`.
+fn cgroup2_mount() -> Option<std::path::PathBuf> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
+    mounts.lines().find_map(|l| {
+        let mut w = l.split_whitespace();
+        let (_, dir, fs) = (w.next()?, w.next()?, w.next()?);
+        // /proc/self/mounts writes a space in a mount point as \040.
+        (fs == "cgroup2").then(|| std::path::PathBuf::from(dir.replace("\\040", " ")))
+    })
+}
+
+/// Cgroup v2 paths by id, for `-e`'s `cgroup:` (iproute2's `cg_id_to_path()`): every directory
+/// of the cgroup2 mount, not crossing into other mounts, by its inode (the cgroup's id), as the
+/// path under the mount (`/` for the root).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupPaths {
+    by_id: BTreeMap<u64, String>,
+}
+
+impl CgroupPaths {
+    /// Walks this system's cgroup2 mount; empty when there is none (every id then prints as
+    /// unreachable, as in `ss`).
+    pub fn system() -> CgroupPaths {
+        use std::os::unix::fs::MetadataExt;
+        let Some(mount) = cgroup2_mount() else {
+            return CgroupPaths::default();
+        };
+        let mut by_id = BTreeMap::new();
+        let walk = walkdir::WalkDir::new(&mount).same_file_system(true);
+        for entry in walk.into_iter().filter_map(Result::ok) {
+            if !entry.file_type().is_dir() {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            let rel = entry.path().strip_prefix(&mount).unwrap_or(entry.path());
+            let path = format!("/{}", rel.to_string_lossy());
+            by_id.entry(meta.ino()).or_insert(path);
+        }
+        CgroupPaths { by_id }
+    }
+
+    /// Paths by id, as given (tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (u64, &'a str)>) -> CgroupPaths {
+        let by_id = pairs.into_iter().map(|(i, p)| (i, p.to_owned())).collect();
+        CgroupPaths { by_id }
+    }
+
+    /// The path of cgroup `id`, else `unreachable:HEX` as `ss` prints an id it cannot find.
+    pub fn path(&self, id: u64) -> std::borrow::Cow<'_, str> {
+        match self.by_id.get(&id) {
+            Some(p) => p.as_str().into(),
+            None => format!("unreachable:{id:x}").into(),
+        }
+    }
+}
+
+/// Host names of addresses, for `-r`: what iproute2's `resolve_address()` finds with
+/// `gethostbyaddr()` (here `getnameinfo(NI_NAMEREQD)`, which asks the same resolver: /etc/hosts
+/// and DNS as nsswitch.conf says), a v4-mapped IPv6 address looked up as its IPv4 address.
+/// Addresses without a name are absent (they print as numbers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostNames {
+    by_addr: BTreeMap<IpAddr, String>,
+}
+
+impl HostNames {
+    /// Looks up each distinct address once, in parallel on rayon's threads (so that the
+    /// timeouts of a slow resolver overlap; `ss` asks one address after the other).
+    pub fn resolve(addrs: impl IntoIterator<Item = IpAddr>) -> HostNames {
+        use rayon::prelude::*;
+        let distinct: BTreeSet<IpAddr> = addrs.into_iter().collect();
+        let by_addr = distinct
+            .into_par_iter()
+            .filter_map(|a| reverse_lookup(a).map(|n| (a, n)))
+            .collect();
+        HostNames { by_addr }
+    }
+
+    /// Names by address, as given (tests).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (IpAddr, &'a str)>) -> HostNames {
+        let by_addr = pairs.into_iter().map(|(a, n)| (a, n.to_owned())).collect();
+        HostNames { by_addr }
+    }
+
+    /// The name of `addr`, when it has one.
+    pub fn name(&self, addr: IpAddr) -> Option<&str> {
+        self.by_addr.get(&addr).map(String::as_str)
+    }
+}
+
+/// The host name of one address through the system resolver, or none.
+#[allow(unsafe_code)]
+fn reverse_lookup(addr: IpAddr) -> Option<String> {
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    };
+    let sa = nix::sys::socket::SockaddrStorage::from(std::net::SocketAddr::new(addr, 0));
+    let mut host = [0 as libc::c_char; 1025];
+    // SAFETY: `sa` is a valid, initialized sockaddr of `sa.len()` bytes for the whole call;
+    // `host` is a writable buffer of exactly the length passed; no service buffer is asked for
+    // (null with length 0, which getnameinfo allows). std has no reverse lookup, and this is
+    // the one call `-r` needs (the dns-lookup crate wraps the same call and would add socket2).
+    let rc = unsafe {
+        libc::getnameinfo(
+            nix::sys::socket::SockaddrLike::as_ptr(&sa),
+            nix::sys::socket::SockaddrLike::len(&sa),
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
+    let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
+    Some(name.to_string_lossy().into_owned())
 }
 
 /// The running system, with device names and the ephemeral port range taken from another network
@@ -117,6 +252,10 @@ impl Lookup for InNetns {
     fn cgroup_id(&self, path: &str) -> Option<u64> {
         System.cgroup_id(path)
     }
+
+    fn cgroup_elsewhere(&self, path: &str) -> bool {
+        System.cgroup_elsewhere(path)
+    }
 }
 
 /// Port numbers to service names, for printing ports as `ss` does without `-n`
@@ -125,6 +264,8 @@ impl Lookup for InNetns {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceNames {
     by_port: std::collections::BTreeMap<(u16, String), String>,
+    /// IP protocol numbers to names (/etc/protocols), for raw sockets' "ports".
+    protocols: BTreeMap<u16, String>,
 }
 
 impl ServiceNames {
@@ -146,14 +287,43 @@ impl ServiceNames {
                     .or_insert_with(|| name.to_owned());
             }
         }
-        ServiceNames { by_port }
+        ServiceNames {
+            by_port,
+            protocols: BTreeMap::new(),
+        }
     }
 
-    /// /etc/services of this system; empty when it cannot be read (ports print as numbers).
+    /// Adds the IP protocol names of an /etc/protocols text (`getprotobynumber(3)`: the
+    /// official name of the first line with that number).
+    pub fn with_protocols(mut self, text: &str) -> ServiceNames {
+        for line in text.lines() {
+            let mut words = line
+                .split('#')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace();
+            if let (Some(name), Some(Ok(n))) = (words.next(), words.next().map(str::parse)) {
+                self.protocols.entry(n).or_insert_with(|| name.to_owned());
+            }
+        }
+        self
+    }
+
+    /// /etc/services and /etc/protocols of this system; empty when they cannot be read (ports
+    /// print as numbers, protocols as `ipproto-N`).
     pub fn system() -> ServiceNames {
-        std::fs::read_to_string("/etc/services")
+        let services = std::fs::read_to_string("/etc/services")
             .map(|t| ServiceNames::parse(&t))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match std::fs::read_to_string("/etc/protocols") {
+            Ok(text) => services.with_protocols(&text),
+            Err(_) => services,
+        }
+    }
+
+    /// The name of IP protocol `n`, as `ss` prints a raw socket's protocol.
+    pub fn protocol(&self, n: u16) -> Option<&str> {
+        self.protocols.get(&n).map(String::as_str)
     }
 
     /// The name of `port` for `proto` (`tcp`, `udp`).
@@ -198,5 +368,10 @@ mod tests {
         assert_eq!(names.name(514, "udp"), Some("syslog"));
         assert_eq!(names.name(514, "tcp"), Some("shell"));
         assert_eq!(names.name(8080, "tcp"), Some("http-alt"));
+        let protos = "ip\t0\tIP\nicmp 1 ICMP # c\nipv6-icmp 58 IPv6-ICMP\nalias 1 X\n";
+        let names = names.with_protocols(protos);
+        assert_eq!(names.protocol(1), Some("icmp"), "the first line wins");
+        assert_eq!(names.protocol(58), Some("ipv6-icmp"));
+        assert_eq!(names.protocol(253), None);
     }
 }

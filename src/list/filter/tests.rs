@@ -32,7 +32,15 @@ impl lookup::Lookup for Fake {
         (32768, 60999)
     }
     fn cgroup_id(&self, path: &str) -> Option<u64> {
-        (path == "/system.slice/x.service").then_some(4242)
+        match path {
+            "/system.slice/x.service" => Some(4242),
+            "/" => Some(1),
+            _ => None,
+        }
+    }
+    /// `/` exists on the root filesystem, as on a host whose cgroup2 is mounted elsewhere.
+    fn cgroup_elsewhere(&self, path: &str) -> bool {
+        path == "/"
     }
 }
 
@@ -401,4 +409,40 @@ fn cgroup_matches_the_socket_cgroup_id() {
     assert!(expr("cgroup /system.slice/x.service").unwrap().eval(&s));
     s.cgroup_id = Some(1);
     assert!(!f.eval(&s));
+}
+
+/// Each deliberate difference of docs/list.md that a filter can run into prints a note (D3,
+/// D5, D7, D8/D9 here; D2 and D6 are the selection's, tested in list's tests).
+#[test]
+fn deliberate_differences_print_notes() {
+    let notes = |w: &str| parsed(w, None).unwrap().notes;
+    assert!(notes("src /run/x")[0].contains("unix:/run/x"), "D3");
+    assert!(notes("autobound")[0].contains("ephemeral port range"), "D5");
+    assert!(
+        notes("cgroup = /")[0].contains("not on the cgroup2 filesystem"),
+        "D7"
+    );
+    assert!(notes("cgroup = /system.slice/x.service").is_empty());
+    for mix in [
+        "src unix:*lab* or src netlink:genl",
+        "src netlink:rtnl or src inet:127.0.0.1",
+        "src link:ip or src netlink:16",
+    ] {
+        assert!(
+            notes(mix).iter().any(|n| n.contains("several families")),
+            "D8/D9: {mix}"
+        );
+    }
+    let mixed = |w: &str, pref| {
+        let notes = parsed(w, pref).unwrap().notes;
+        notes.iter().any(|n| n.contains("several families"))
+    };
+    assert!(mixed("src unix:/x* or dst inet:127.0.0.1", None), "D10");
+    assert!(
+        mixed("sport == :0 dst inet:127.0.0.1", Some(Af::Unix)),
+        "D10: a bare value after -x is a unix one"
+    );
+    assert!(!mixed("src netlink:rtnl or src netlink:genl", None));
+    assert!(!mixed("src inet:127.0.0.1 or src inet6:[::1]", None));
+    assert!(!mixed("src 127.0.0.1 or src [::1]", None));
 }

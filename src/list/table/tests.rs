@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::list::filter::lookup::CgroupPaths;
 use crate::list::fixtures::{opts, patch, process, snapshot, sock, unix};
 use crate::model::{Owner, Process, Protocol::*, TcpInfo};
 
@@ -100,6 +101,20 @@ fn service_names_unless_numeric() {
         text.contains("192.0.2.1:22") && text.contains("0.0.0.0:53"),
         "{text}"
     );
+    // Raw sockets: the protocol's /etc/protocols name, `ipproto-N` without one (ss 6.1).
+    let names = crate::list::filter::lookup::ServiceNames::parse("")
+        .with_protocols("icmp 1 ICMP\nudp 17 UDP\n");
+    let mut o = opts("wH", "");
+    o.services = Some(std::sync::Arc::new(names));
+    let icmp = sock("raw UNCONN 0.0.0.0:1 0.0.0.0:0");
+    let other = sock("raw UNCONN 127.0.0.1:253 0.0.0.0:0");
+    let text = render_table(&snap, &[&icmp, &other], &o);
+    assert!(
+        text.contains("0.0.0.0:icmp ") && text.contains("127.0.0.1:ipproto-253 "),
+        "{text}"
+    );
+    o.numeric = true;
+    assert!(render_table(&snap, &[&icmp], &o).contains("0.0.0.0:1 "));
 }
 
 #[test]
@@ -166,20 +181,145 @@ fn packet_sockets_and_bpf() {
     assert_eq!(line("0", &s), "p_raw 0 0 ip:eth0 *", "ss names ethertypes");
     assert_eq!(line("0n", &s), "p_raw 0 0 [2048]:eth0 *");
     assert_eq!(
-        line("0b", &s),
-        "p_raw 0 0 ip:eth0 * bpf filter (6): 0x28 0 0 12, 0x15 0 3 2048, \
-         0x30 0 0 23, 0x15 0 1 17, 0x06 0 0 262144, 0x06 0 0 0"
+        line("0bO", &s),
+        "p_raw 0 0 ip:eth0 * bpf filter (6):  0x28 0 0 12, 0x15 0 3 2048, \
+         0x30 0 0 23, 0x15 0 1 17, 0x06 0 0 262144, 0x06 0 0 0,",
+        "ss's format: two spaces, a comma after each instruction"
     );
-    assert_eq!(line("0e", &s), "p_raw 0 0 ip:eth0 * ino:164811 sk:7783");
-    let mut all = sock("p_dgr UNCONN");
-    all.recv_q = 6276;
-    let info = json!({"ethertype": 3, "version": 2, "fanout": 42 | (1 << 16)});
-    all.packet = Some(serde_json::from_value(info).unwrap());
-    assert_eq!(line("0b", &all), "p_dgr 6276 0 *:* *");
     assert_eq!(
-        line("0e", &all),
-        "p_dgr 6276 0 *:* * ino:1 ver:2 fanout(id:42,type:lb)"
+        line("0e", &s),
+        "p_raw 0 0 ip:eth0 * ino:164811 sk:7783",
+        "no ver/flags without PACKET_DIAG_INFO"
     );
+    let mut all = sock("p_dgr UNCONN");
+    (all.recv_q, all.uid) = (6276, Some(1000));
+    let ring = json!({"block_size": 4096, "block_nr": 1, "frame_size": 2048, "frame_nr": 2,
+        "retire_tmo": 0, "sizeof_priv": 0, "features": 1});
+    let info = json!({"ethertype": 3, "version": 2, "copy_thresh": 0, "flags": 3,
+        "rx_ring": ring, "fanout": 42 | (1 << 16)});
+    all.packet = Some(serde_json::from_value(info).unwrap());
+    assert_eq!(
+        render("0bH", vec![all.clone()], Vec::new()),
+        "p_dgr 6276 0 *:* *\n"
+    );
+    // As ss's packet_show_sock(): continuation lines unless -O.
+    assert_eq!(
+        render("0eH", vec![all.clone()], Vec::new()),
+        "p_dgr 6276 0 *:* * uid:1000 ino:1\n\tver:2 cpy_thresh:0 flags( running auxdata )\n\t\
+         ring_rx(blk_size:4096,blk_nr:1,frm_size:2048,frm_nr:2,tmo:0,features:0x1)\n\t\
+         fanout(id:42,type:lb)\n"
+    );
+    let mem = json!({"rmem_alloc": 0, "rcvbuf": 212992, "wmem_alloc": 0, "sndbuf": 212992,
+        "fwd_alloc": 0, "wmem_queued": 0, "optmem": 0, "backlog": 0, "drops": 0});
+    s.memory = Some(serde_json::from_value(mem).unwrap());
+    s.packet.as_mut().unwrap().version = Some(0);
+    assert_eq!(
+        render("0ebmH", vec![s.clone()], Vec::new()),
+        "p_raw 0 0 ip:eth0 * ino:164811 sk:7783\n\tver:0 cpy_thresh:0 flags( 0 )\n\t\
+         bpf filter (6):  0x28 0 0 12, 0x15 0 3 2048, 0x30 0 0 23, 0x15 0 1 17, \
+         0x06 0 0 262144, 0x06 0 0 0, skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0)\n"
+    );
+    s.packet.as_mut().unwrap().flags = Some(2 | 16);
+    assert!(
+        line("0eO", &s).ends_with(" sk:7783 ver:0 cpy_thresh:0 flags(  auxdata loss )"),
+        "ss prints no space before the first name only when it is running: {}",
+        line("0eO", &s)
+    );
+    assert_eq!(
+        line("0mO", &s),
+        "p_raw 0 0 ip:eth0 * skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d0)"
+    );
+}
+
+/// `-e`'s `cgroup:` (after `fwmark:`, as ss's `sock_details_print()`), from the paths the app
+/// looked up; an id it could not find is `unreachable:HEX`; the root cgroup is `/`.
+#[test]
+fn extended_prints_the_cgroup_path() {
+    let mut s = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
+    (s.cookie, s.mark, s.cgroup_id) = (Some(1), Some(0x10), Some(4242));
+    let paths = CgroupPaths::from_pairs([(1, "/"), (4242, "/system.slice/e\x1bvil.service")]);
+    let mut o = opts("tlHe", "");
+    let snap = snapshot(Vec::new(), Vec::new());
+    let text = |o: &ListOptions, s: &Socket| render_table(&snap, &[s], o);
+    assert_eq!(
+        text(&o, &s),
+        "LISTEN 0 0 0.0.0.0:22 0.0.0.0:* ino:1 sk:1 fwmark:0x10 cgroup:unreachable:1092\n"
+    );
+    o.cgroups = Some(std::sync::Arc::new(paths));
+    assert_eq!(
+        text(&o, &s),
+        "LISTEN 0 0 0.0.0.0:22 0.0.0.0:* ino:1 sk:1 fwmark:0x10 \
+         cgroup:/system.slice/e\\x1bvil.service\n",
+        "escaped: a delegated cgroup's name is chosen by whoever made it"
+    );
+    s.cgroup_id = Some(1);
+    assert!(text(&o, &s).ends_with(" cgroup:/\n"));
+    s.cgroup_id = Some(0);
+    assert!(!text(&o, &s).contains("cgroup"), "ss prints no id 0");
+    o.extended = false;
+    s.cgroup_id = Some(1);
+    assert!(!text(&o, &s).contains("cgroup"), "only with -e");
+    o.show_cgroup = true;
+    assert!(text(&o, &s).ends_with(" cgroup:/\n"), "--cgroup alone");
+    o.extended = true;
+    assert_eq!(
+        text(&o, &s).matches(" cgroup:/").count(),
+        2,
+        "-e --cgroup: twice, as ss"
+    );
+    s.cgroup_id = Some(0);
+    assert!(
+        text(&o, &s).ends_with(" cgroup:unreachable:0\n"),
+        "ss: --cgroup prints id 0"
+    );
+}
+
+/// `-r`: addresses as the host names looked up (ss's `format_host()`), numbers for those
+/// without one; a dual-stack wildcard stays `*`; a name is escaped, and bracketed only when it
+/// is an IPv6 socket's and holds a colon. Ports keep following `-n`.
+#[test]
+fn resolve_prints_host_names() {
+    let hosts = HostNames::from_pairs([
+        ("127.0.0.1".parse().unwrap(), "lo4.sw.test"),
+        ("::1".parse().unwrap(), "lo6.sw.test"),
+        ("2001:db8::1".parse().unwrap(), "odd:name"),
+        ("::ffff:192.0.2.1".parse().unwrap(), "m\x1bapped"),
+    ]);
+    let mut o = opts("tanH", "");
+    o.resolve = true;
+    o.hosts = Some(std::sync::Arc::new(hosts));
+    let snap = snapshot(Vec::new(), Vec::new());
+    let rows = [
+        sock("tcp ESTAB 127.0.0.1:22 127.0.0.1:40000"),
+        sock("tcp ESTAB [::1]:443 [::1]:40001"),
+        sock("tcp LISTEN [::]:443 [::]:0"),
+        sock("tcp LISTEN [2001:db8::1]:5001 [::]:0"),
+        sock("tcp ESTAB [::ffff:192.0.2.1]:22 [::ffff:192.0.2.7]:5"),
+        sock("tcp ESTAB 198.51.100.1:22 203.0.113.7:5"),
+    ];
+    let refs: Vec<&Socket> = rows.iter().collect();
+    let text = render_table(&snap, &refs, &o);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ESTAB 0 0 lo4.sw.test:22 lo4.sw.test:40000",
+            "ESTAB 0 0 lo6.sw.test:443 lo6.sw.test:40001",
+            "LISTEN 0 0 *:443 *:*",
+            "LISTEN 0 0 [odd:name]:5001 *:*",
+            "ESTAB 0 0 m\\x1bapped:22 [::ffff:192.0.2.7]:5",
+            "ESTAB 0 0 198.51.100.1:22 203.0.113.7:5",
+        ]
+    );
+    let addrs = crate::list::host_addresses(&refs);
+    assert!(
+        !addrs.contains(&"::".parse().unwrap()),
+        "the wildcard is `*`: not looked up"
+    );
+    assert!(addrs.contains(&"203.0.113.7".parse().unwrap()));
 }
 
 #[test]
@@ -226,14 +366,21 @@ fn extended_timer_memory_and_info_on_one_line() {
              skmem:(r0,rb131072,t5,tb16384,f1,w2,o0,bl0)"
         )
     );
+    let info = "cubic wscale:7,6 rto:204 rtt:1.234/0.617 mss:1448 pmtu:65535 rcvmss:536 \
+                advmss:65483 cwnd:10 bytes_sent:100 bytes_acked:101 segs_out:5 segs_in:4 \
+                send 93.9Mbps lastsnd:10 lastack:30 retrans:0/2 rcv_ssthresh:64088 \
+                minrtt:0.031 snd_wnd:65536";
+    assert_eq!(line("tiO", &s), format!("{cols} {info}"));
+    assert_eq!(
+        line("tioO", &s),
+        format!("{cols} timer:(persist,1min6sec,0) ts sack {info}"),
+        "the options (ts sack ...) only with ss's show_options: -o, -e or -b"
+    );
+    s.tcp_info.as_mut().unwrap().rcv_wnd = Some(65535);
     assert_eq!(
         line("tiO", &s),
-        format!(
-            "{cols} ts sack cubic wscale:7,6 rto:204 rtt:1.234/0.617 mss:1448 pmtu:65535 \
-             rcvmss:536 advmss:65483 cwnd:10 bytes_sent:100 bytes_acked:101 segs_out:5 \
-             segs_in:4 send 93.9Mbps lastsnd:10 lastack:30 retrans:0/2 rcv_ssthresh:64088 \
-             minrtt:0.031 snd_wnd:65536"
-        )
+        format!("{cols} {info}"),
+        "ss 6.1 has no rcv_wnd"
     );
     assert_eq!(
         render("tmH", vec![s.clone()], Vec::new()),
@@ -272,6 +419,21 @@ fn info_rates_and_busy_times_follow_ss() {
         "{}",
         line("tinO", &s)
     );
+    // BBR's block follows data_segs_in, before send (tcp_stats_print()).
+    s.bbr = Some(Box::new(crate::model::BbrInfo {
+        bw: 566_284_684,
+        min_rtt: 12,
+        pacing_gain: 739,
+        cwnd_gain: 0,
+    }));
+    assert!(
+        line("tiO", &s)
+            .contains("cwnd:10 bbr:(bw:4.53Gbps,mrtt:0.012,pacing_gain:2.88672) send 80Mbps"),
+        "{}",
+        line("tiO", &s)
+    );
+    assert!(line("tinO", &s).contains(" bbr:(bw:4530277472bps,mrtt:0.012,pacing_gain:2.88672) "));
+    s.bbr = None;
     let info = json!({"pacing_rate": u64::MAX, "reordering": 3, "snd_ssthresh": 0x7fffffff});
     s.tcp_info = Some(patch(TcpInfo::default(), info).into());
     assert_eq!(line("tiO", &s), cols, "unlimited pacing is not printed");

@@ -92,6 +92,12 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         v6only: Some(i.is_multiple_of(2)),
         congestion: Some("cubic".into()),
         tcp_info: Some(Box::new(tcp)),
+        bbr: Some(Box::new(BbrInfo {
+            bw: u64::MAX,
+            min_rtt: 12345,
+            pacing_gain: 739,
+            cwnd_gain: 512,
+        })),
         memory: Some(SkMemInfo {
             rmem_alloc: 0,
             rcvbuf: 131072,
@@ -116,7 +122,18 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         packet: Some(Box::new(PacketInfo {
             ethertype: 0x0800,
             version: Some(2),
+            copy_thresh: Some(0),
             flags: Some(1),
+            rx_ring: Some(PacketRing {
+                block_size: 4096,
+                block_nr: 1,
+                frame_size: 2048,
+                frame_nr: 2,
+                retire_tmo: 0,
+                sizeof_priv: 0,
+                features: 0,
+            }),
+            tx_ring: None,
             fanout: Some(0),
             bpf: Some(vec![
                 BpfInsn {
@@ -192,6 +209,7 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         |s| s.memory.as_mut().unwrap().backlog = None,
         |s| s.memory.as_mut().unwrap().drops = None,
         |s| s.cgroup_id = None,
+        |s| s.bbr = None,
         |s| {
             s.unix = Some(Box::new(UnixInfo {
                 name: None,
