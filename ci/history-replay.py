@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Replays the socket and holding rows of a recorded sockwarden history into a new file, run by
-run, as a recorder writes them (each run in one transaction: its new socket versions, then the
-socket versions it ended; then its new holdings, then the holdings it ended), and prints each
+run, as a recorder writes them (each run in one transaction: its new socket versions and the
+socket versions it ended, then its new holdings and the holdings it ended), and prints each
 run's growth in bytes and which b-trees grew by how many pages (SQLite's dbstat). For trying a
 layout of the rows without rebuilding sockwarden (ci/bench-history.sh with KEEP_DB=FILE gives
 the history to replay); process versions are few and left out.
 
 usage: history-replay.py SOURCE.db OUT.db [--order id|hash|shuffle] [--reserve N] [--end-first]
+                         [--runs N]
 
 --order: the order a run's new rows are inserted in (id: as recorded, the snapshot's order).
 --reserve N: every new row is inserted with end_run = N (a placeholder of N's stored width),
   set back to NULL at the end of its run's transaction.
---end-first: a run ends the rows it ends before it inserts its new ones.
+--end-first: a run ends the rows it ends before it inserts its new ones (as sockwarden does
+  since session 8; without it, the order of the recorder before).
+--runs N: the first N runs only.
 """
 import argparse
 import hashlib
@@ -24,6 +27,7 @@ ap.add_argument("--order", default="id", choices=["id", "hash", "shuffle"])
 ap.add_argument("--reserve", type=int, default=None)
 ap.add_argument("--page-size", type=int, default=4096)
 ap.add_argument("--end-first", action="store_true")
+ap.add_argument("--runs", type=int, default=None)
 a = ap.parse_args()
 
 src = sqlite3.connect(f"file:{a.source}?mode=ro", uri=True)
@@ -53,7 +57,7 @@ def pages():
     return dict(out.execute("SELECT name, count(*) FROM dbstat GROUP BY name"))
 
 
-runs = [r for (r,) in src.execute("SELECT id FROM runs ORDER BY id")]
+runs = [r for (r,) in src.execute("SELECT id FROM runs ORDER BY id")][:a.runs]
 run_cols = cols("runs")
 new_id = {"socket_versions": {}, "holdings": {}}
 prev_size = 0
