@@ -11,6 +11,7 @@
 # (not installed by ci/deps.sh: no test needs them).
 #
 # usage: ci/bench-history.sh [SOCKETS [CHURN [RUNS [TOTAL]]]]    (defaults 100000 1000 5 2000)
+# KEEP_DB=FILE keeps a copy of the history at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SOCKETS=${1:-100000}
@@ -25,6 +26,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     ip netns del "$NS" 2>/dev/null || true
+    if [ -n "${KEEP_DB:-}" ] && [ -f "$DB" ]; then cp "$DB" "$KEEP_DB"; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -42,6 +44,19 @@ start_load() {
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 sw() { ip netns exec "$NS" "$BIN" --history "$DB" "$@"; }
 size() { stat -c %s "$DB"; }
+# The pages of each b-tree (table or index) of the history, `name count` per line, and what a
+# run changed: which b-trees grew by how many pages (SQLite's dbstat, in Debian's sqlite3).
+pages() { sqlite3 "$DB" "SELECT name || ' ' || count(*) FROM dbstat GROUP BY name" | LC_ALL=C sort; }
+# How full each b-tree's pages are: `name pages used%`.
+fill() {
+    sqlite3 "$DB" "SELECT name || ' ' || count(*) || ' ' ||
+        (100 * sum(pgsize - unused) / sum(pgsize)) || '%' FROM dbstat GROUP BY name" |
+        LC_ALL=C sort | paste -sd, | sed 's/,/, /g'
+}
+grown() {
+    LC_ALL=C join -a1 -a2 -e0 -o 0,1.2,2.2 <(echo "$1") <(echo "$2") |
+        awk '$3 != $2 { printf "%s%s %+d", sep, $1, $3 - $2; sep = ", " } END { print "" }'
+}
 timed() { local t0; t0=$(date +%s%N); "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }; ms "$t0"; }
 # The recording's own share of a `--record` run, as the recorder reports it on stderr: the
 # write after the snapshot, and the read of the open rows done while the snapshot was taken.
@@ -65,6 +80,7 @@ echo "sockets: $SOCKETS + $CHURN churning, machine: $(nproc) cores, $(uname -r),
 echo "snapshot (no record): $(timed sw snapshot -o /dev/null) ms, $(timed sw snapshot -o /dev/null) ms"
 t=$(timed sw snapshot --record)
 echo "record run 1 (all new): $t ms (recording $(rec_ms)), db $(size) bytes"
+echo "  b-trees (pages, filled): $(fill)"
 s0=$(size)
 t=$(timed sw snapshot --record)
 echo "record run 2 (unchanged): $t ms (recording $(rec_ms)), db +$(( $(size) - s0 )) bytes"
@@ -73,6 +89,7 @@ for i in $(seq 1 "$RUNS"); do
     start_load "$CHURN"
     churner=$loader
     s0=$(size)
+    p0=$(pages)
     t=$(timed sw snapshot --record)
     grow=$(( $(size) - s0 ))
     # What changed, as the recorder counted it: more than the churner's sockets (killing it
@@ -81,7 +98,9 @@ for i in $(seq 1 "$RUNS"); do
     echo "record churn run $i ($CHURN sockets replaced): $t ms (recording $(rec_ms))," \
         "db +$grow bytes, socket versions opened+ended $changed:" \
         "$(( grow / ($changed) )) bytes per changed socket version (holdings included)"
+    echo "  pages grown: $(grown "$p0" "$(pages)")"
 done
+echo "  b-trees (pages, filled): $(fill)"
 # The WAL is checkpointed when the last connection closes; the size above is the main file.
 echo "rebuild @run:1: $(timed sw list --from @run:1 -tan) ms; @now: $(timed sw list --from @now -tan) ms"
 echo "list live: $(timed sw list -tan) ms"

@@ -40,13 +40,18 @@ crate::model::vocabulary! {
         Lists => "lists",
         /// The configuration file (docs/operations.md).
         Config => "config",
+        /// `sockwarden history runs --json`: the recorded runs (docs/history.md).
+        HistoryRuns => "history-runs",
+        /// `sockwarden history timeline --json` (docs/history.md, "Timeline").
+        HistoryTimeline => "history-timeline",
     }
 }
 
 impl SchemaName {
     /// The version of the document the schema describes: the `schema_version` the snapshot and
     /// the report carry, the baseline's `version`; the JSON Lines and the diff follow the
-    /// report's; the hand-written inputs (rule, lists, configuration) carry none and are at 1.
+    /// report's; the hand-written inputs (rule, lists, configuration) and the history's outputs
+    /// (runs, timeline) carry none and are at 1.
     pub fn version(self) -> u32 {
         match self {
             SchemaName::Snapshot => crate::model::SCHEMA_VERSION,
@@ -54,7 +59,11 @@ impl SchemaName {
                 crate::report::REPORT_SCHEMA_VERSION
             }
             SchemaName::Baseline => crate::baseline::BASELINE_VERSION,
-            SchemaName::Rule | SchemaName::Lists | SchemaName::Config => 1,
+            SchemaName::Rule
+            | SchemaName::Lists
+            | SchemaName::Config
+            | SchemaName::HistoryRuns
+            | SchemaName::HistoryTimeline => 1,
         }
     }
 
@@ -72,7 +81,11 @@ impl SchemaName {
     fn is_output(self) -> bool {
         matches!(
             self,
-            SchemaName::Report | SchemaName::Jsonl | SchemaName::Diff
+            SchemaName::Report
+                | SchemaName::Jsonl
+                | SchemaName::Diff
+                | SchemaName::HistoryRuns
+                | SchemaName::HistoryTimeline
         )
     }
 
@@ -96,6 +109,10 @@ impl SchemaName {
             SchemaName::Rule => generator.into_root_schema_for::<crate::rules::RuleFile>(),
             SchemaName::Lists => generator.into_root_schema_for::<crate::rules::lists::ListsFile>(),
             SchemaName::Config => generator.into_root_schema_for::<crate::config::ConfigFile>(),
+            SchemaName::HistoryRuns => generator.into_root_schema_for::<Vec<crate::history::Run>>(),
+            SchemaName::HistoryTimeline => {
+                generator.into_root_schema_for::<crate::history::Timeline>()
+            }
         };
         schema.insert("$id".into(), self.id().into());
         schema.insert("title".into(), format!("sockwarden {}", self.name()).into());

@@ -156,7 +156,8 @@ impl HistoryError {
 }
 
 /// One recorded run, as `sockwarden history runs` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Run {
     /// The run's id: runs are numbered in the order they were committed.
     pub id: i64,

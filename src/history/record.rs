@@ -1,6 +1,6 @@
-//! Recording a run: one transaction that adds the run, opens a row for every socket, process and
-//! holding not open already, and ends the open rows, within the run's namespaces, that the
-//! snapshot no longer has. Unchanged rows are not written.
+//! Recording a run: one transaction that adds the run, ends the open rows, within the run's
+//! namespaces, that the snapshot no longer has, and opens a row for every socket, process and
+//! holding not open already. Unchanged rows are not written.
 //!
 //! Reading the open rows is most of an unchanged run's cost on a large host (two reads of 100k
 //! rows), and it does not need the snapshot: a [`Recorder`] opens the database and reads them
@@ -374,26 +374,24 @@ struct Synced<'a> {
 
 impl Synced<'_> {
     /// Brings the open rows within scope to `items`: an item whose hash matches an open row
-    /// keeps that row; any other is inserted (`insert` returns its id); open rows no item
-    /// matched get `end_run = run`. Returns each item's row id; counts (opened, ended) into
-    /// `counts`.
+    /// keeps that row; open rows no item matched get `end_run = run`; then any other item is
+    /// inserted (`insert` returns its id). Returns each item's row id; counts (opened, ended)
+    /// into `counts`.
+    ///
+    /// Ending comes first: the entries the ended rows leave in the open-row index (`(ns, hash)
+    /// WHERE end_run IS NULL`, ~90% full) make room for the new rows' entries. Inserted first,
+    /// the run's new entries found no room the first time rows were replaced after the initial
+    /// load, and that index grew by the run's whole insert (docs/PERFORMANCE.md, "History").
     fn sync<T>(
         mut self,
         items: &[(T, Hash)],
         counts: &mut (u64, u64),
         mut insert: impl FnMut(&T, &Hash) -> rusqlite::Result<i64>,
     ) -> rusqlite::Result<Vec<i64>> {
-        let mut ids = Vec::with_capacity(items.len());
-        for (item, h) in items {
-            match self.open.remove(h) {
-                Some((id, _)) => ids.push(id),
-                None => {
-                    let id = insert(item, h)?;
-                    counts.0 += 1;
-                    ids.push(id);
-                }
-            }
-        }
+        let kept: Vec<Option<i64>> = items
+            .iter()
+            .map(|(_, h)| self.open.remove(h).map(|(id, _)| id))
+            .collect();
         // Ended in id order: the same history gives the same file.
         let ended: BTreeSet<i64> = self
             .open
@@ -401,16 +399,29 @@ impl Synced<'_> {
             .filter(|(_, ns)| self.scope.binary_search(ns).is_ok())
             .map(|(id, _)| id)
             .collect();
-        let table = self.table;
-        let mut end = self
-            .tx
-            .prepare_cached(&format!("UPDATE {table} SET end_run = ?1 WHERE id = ?2"))?;
-        for id in &ended {
-            end.execute(params![self.run, id])?;
-        }
+        end_rows(self.tx, self.table, self.run, &ended)?;
         counts.1 += ended.len() as u64;
+        let mut ids = Vec::with_capacity(items.len());
+        for ((item, h), kept) in items.iter().zip(kept) {
+            match kept {
+                Some(id) => ids.push(id),
+                None => {
+                    ids.push(insert(item, h)?);
+                    counts.0 += 1;
+                }
+            }
+        }
         Ok(ids)
     }
+}
+
+/// Sets `end_run = run` on the rows `ids` of `table`.
+fn end_rows(tx: &Transaction, table: &str, run: i64, ids: &BTreeSet<i64>) -> rusqlite::Result<()> {
+    let mut end = tx.prepare_cached(&format!("UPDATE {table} SET end_run = ?1 WHERE id = ?2"))?;
+    for id in ids {
+        end.execute(params![run, id])?;
+    }
+    Ok(())
 }
 
 fn insert_socket(tx: &Transaction, run: i64, r: &SockRow, h: &Hash) -> rusqlite::Result<i64> {

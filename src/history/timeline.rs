@@ -272,7 +272,8 @@ fn escape_glob(s: &str) -> String {
 
 /// A run a row names: its id and when it started; `at` is `None` for a run deleted by a prune
 /// (the row is older than the oldest kept run).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Seen {
     /// The run's id.
     pub run: i64,
@@ -282,24 +283,26 @@ pub struct Seen {
 
 /// An interval: the run that first saw it, the last run (of its namespace) that did, and the
 /// first that no longer did (`None` while it is present).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Interval {
     /// The run that first saw it.
     pub first_seen: Seen,
     /// The latest run covering its namespace that saw it.
     pub last_seen: Option<Seen>,
-    /// The first run covering its namespace that no longer saw it; `None` while present.
+    /// The first run covering its namespace that no longer saw it; `null` while present.
     pub gone: Option<Seen>,
 }
 
 /// Who held a socket, when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Holding {
     /// The holder's pid.
     pub pid: u32,
     /// The descriptor.
     pub fd: u32,
-    /// The holder as recorded; `None` when the snapshot could not read it.
+    /// The holder as recorded; `null` when the snapshot could not read it.
     pub process: Option<Process>,
     /// When this process held the socket on this descriptor.
     #[serde(flatten)]
@@ -307,7 +310,8 @@ pub struct Holding {
 }
 
 /// One version of a socket that the query matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Entry {
     /// The network namespace (inode) the row is filed under.
     pub ns: u64,
@@ -321,7 +325,8 @@ pub struct Entry {
 }
 
 /// What `history timeline` answers: the matching socket versions, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Timeline {
     /// The matches, by the run that first saw them (their row ids are in that order).
     pub entries: Vec<Entry>,

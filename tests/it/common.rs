@@ -222,6 +222,72 @@ impl Drop for Netns {
     }
 }
 
+/// A history in a namespace's work dir recorded by scans inside the namespace, `scan
+/// --no-config --record --since-last --format json -o jsonl=EVENTS`: the recorded-run steps the
+/// history and schema tests share.
+pub struct RecordedScans {
+    /// The history database.
+    pub db: PathBuf,
+    /// The JSON Lines file each scan rewrites (findings, then change events).
+    pub events: PathBuf,
+}
+
+/// What [`RecordedScans::around_tmp_listener`] saw: each scan's exit status and JSON report,
+/// and the scenario's ground truth.
+pub struct AroundTmpListener {
+    pub first: (i32, serde_json::Value),
+    pub second: (i32, serde_json::Value),
+    pub scenario: serde_json::Value,
+}
+
+impl RecordedScans {
+    pub fn new(ns: &Netns) -> RecordedScans {
+        RecordedScans {
+            db: ns.workdir().join("history.db"),
+            events: ns.workdir().join("events.jsonl"),
+        }
+    }
+
+    /// One recorded scan: its exit status (0 or 1: an error fails the test) and its report.
+    pub fn scan(&self, ns: &Netns) -> (i32, serde_json::Value) {
+        let jsonl = format!("jsonl={}", self.events.display());
+        let out = ns.run(&[
+            BIN,
+            "--history",
+            self.db.to_str().unwrap(),
+            "scan",
+            "--no-config",
+            "--record",
+            "--since-last",
+            "--format",
+            "json",
+            "-o",
+            &jsonl,
+        ]);
+        let code = out.status.code().unwrap();
+        assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
+        (code, serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    /// A scan, then a listener run from /tmp (scenario.py `tmp-listener`, which the default
+    /// rules report), then a second scan.
+    pub fn around_tmp_listener(&self, ns: &mut Netns) -> AroundTmpListener {
+        let first = self.scan(ns);
+        let scenario = ns.start_scenario("tmp-listener");
+        let second = self.scan(ns);
+        AroundTmpListener {
+            first,
+            second,
+            scenario,
+        }
+    }
+
+    /// The JSON Lines the latest scan wrote.
+    pub fn events(&self) -> String {
+        std::fs::read_to_string(&self.events).unwrap()
+    }
+}
+
 /// One socket as `ss -Htuawx0npe` printed it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SsRow {

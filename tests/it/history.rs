@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sockwarden::history::{self, At};
 use sockwarden::model::{Process, Snapshot, Socket};
 
-use crate::common::{BIN, Netns, expect_exit, require_root};
+use crate::common::{AroundTmpListener, BIN, Netns, RecordedScans, expect_exit, require_root};
 
 /// The fields the history keeps (docs/history.md), written out here rather than taken from the
 /// library: a field the store dropped or garbled makes the comparison fail.
@@ -384,28 +384,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
         return;
     }
     let mut ns = Netns::new();
-    let db = ns.workdir().join("history.db");
-    let events = ns.workdir().join("events.jsonl");
-    let jsonl = format!("jsonl={}", events.display());
-    let scan = |ns: &Netns| -> (i32, Value) {
-        let db = db.to_str().unwrap();
-        let out = ns.run(&[
-            BIN,
-            "--history",
-            db,
-            "scan",
-            "--no-config",
-            "--record",
-            "--since-last",
-            "--format",
-            "json",
-            "-o",
-            &jsonl,
-        ]);
-        let code = out.status.code().unwrap();
-        assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
-        (code, serde_json::from_slice(&out.stdout).unwrap())
-    };
+    let rec = RecordedScans::new(&ns);
+    let db = rec.db.clone();
     let ids = |r: &Value, key: &str| -> Vec<String> {
         serde_json::from_value(r["since_last"][key].clone()).unwrap()
     };
@@ -419,11 +399,13 @@ fn history_since_last_reports_changes_and_new_findings_once() {
         v.sort();
         v
     };
-    let (_, first) = scan(&ns);
+    let AroundTmpListener {
+        first: (_, first),
+        second: (code, second),
+        scenario,
+    } = rec.around_tmp_listener(&mut ns);
     assert_eq!(first["since_last"]["run"], Value::Null);
     assert_eq!(ids(&first, "new"), all(&first));
-    let scenario = ns.start_scenario("tmp-listener");
-    let (code, second) = scan(&ns);
     let new = ids(&second, "new");
     assert!(
         !new.is_empty(),
@@ -438,8 +420,8 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     }
     assert!(!diff["listeners"]["added"].as_array().unwrap().is_empty());
     // The same changes as JSON Lines: one ECS event per line of the diff.
-    let lines: Vec<Value> = std::fs::read_to_string(&events)
-        .unwrap()
+    let lines: Vec<Value> = rec
+        .events()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|e: &Value| e["event"]["dataset"] == "sockwarden.change")
@@ -463,13 +445,13 @@ fn history_since_last_reports_changes_and_new_findings_once() {
     for part in ["listeners", "connections", "processes"] {
         assert_eq!(from_events[part], diff[part], "events: {part}");
     }
-    let (code, third) = scan(&ns);
+    let (code, third) = rec.scan(&ns);
     assert_eq!(code, 0, "nothing new: no alert");
     assert!(ids(&third, "new").is_empty());
     assert_eq!(ids(&third, "still_present"), all(&third));
     assert!(new.iter().all(|id| all(&third).contains(id)));
     ns.kill(scenario["pid"].as_u64().unwrap() as u32);
-    let (_, fourth) = scan(&ns);
+    let (_, fourth) = rec.scan(&ns);
     let resolved = ids(&fourth, "resolved");
     assert!(new.iter().all(|id| resolved.contains(id)), "{fourth}");
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 use sockwarden::schema::{SchemaName, markdown_table};
 
-use crate::common::{BIN, Netns, expect_exit, require_root};
+use crate::common::{BIN, Netns, RecordedScans, expect_exit, require_root};
 
 /// The regeneration switch: `UPDATE_SCHEMAS=1 cargo test --test it schema` rewrites
 /// docs/schema/ and the field tables of the pages instead of comparing them.
@@ -24,7 +24,7 @@ fn repo(rel: &str) -> PathBuf {
 }
 
 /// The pages whose field tables are generated from schemas, and which schemas.
-const PAGES: [(&str, &[SchemaName]); 5] = [
+const PAGES: [(&str, &[SchemaName]); 6] = [
     ("docs/snapshot.md", &[SchemaName::Snapshot]),
     (
         "docs/report.md",
@@ -36,6 +36,10 @@ const PAGES: [(&str, &[SchemaName]); 5] = [
         &[SchemaName::Rule, SchemaName::Lists],
     ),
     ("docs/operations.md", &[SchemaName::Config]),
+    (
+        "docs/history.md",
+        &[SchemaName::HistoryRuns, SchemaName::HistoryTimeline],
+    ),
 ];
 
 /// One document to validate: the schema, a name for messages, the document.
@@ -502,9 +506,8 @@ fn issue_20_command_outputs_over_a_live_namespace_validate() {
     let mut ns = Netns::new();
     ns.start_lab(2);
     let work = ns.workdir();
-    let db = work.join("history.db").display().to_string();
-    let events = work.join("events.jsonl");
-    let jsonl = format!("jsonl={}", events.display());
+    let rec = RecordedScans::new(&ns);
+    let db = rec.db.display().to_string();
     let run = |ns: &Netns, args: &[&str], codes: &[i32]| -> String {
         let out = ns.run(&[&[BIN, "--history", db.as_str()], args].concat());
         let code = out.status.code().unwrap();
@@ -522,30 +525,11 @@ fn issue_20_command_outputs_over_a_live_namespace_validate() {
         "live snapshot",
         serde_json::from_str(&snap).unwrap(),
     ));
-    let scan = [
-        "scan",
-        "--no-config",
-        "--record",
-        "--since-last",
-        "--format",
-        "json",
-        "-o",
-        jsonl.as_str(),
-    ];
-    let first = run(&ns, &scan, &[0, 1]);
-    docs.push(doc(
-        SchemaName::Report,
-        "live scan 1",
-        serde_json::from_str(&first).unwrap(),
-    ));
-    ns.start_scenario("tmp-listener");
-    let second = run(&ns, &scan, &[1]);
-    docs.push(doc(
-        SchemaName::Report,
-        "live scan 2",
-        serde_json::from_str(&second).unwrap(),
-    ));
-    let events = std::fs::read_to_string(&events).unwrap();
+    let scans = rec.around_tmp_listener(&mut ns);
+    docs.push(doc(SchemaName::Report, "live scan 1", scans.first.1));
+    assert_eq!(scans.second.0, 1);
+    docs.push(doc(SchemaName::Report, "live scan 2", scans.second.1));
+    let events = rec.events();
     assert!(events.contains("sockwarden.change"), "{events}");
     docs.extend(lines(SchemaName::Jsonl, "live scan 2", &events));
     let diff = run(&ns, &["diff", "@run:1", "@run:2", "--format", "json"], &[1]);
@@ -564,6 +548,27 @@ fn issue_20_command_outputs_over_a_live_namespace_validate() {
         SchemaName::Baseline,
         "live baseline",
         yaml_file(&baseline),
+    ));
+    // The listener goes at a third run: the timeline has a socket gone and one present.
+    ns.kill(scans.scenario["pid"].as_u64().unwrap() as u32);
+    rec.scan(&ns);
+    let runs: Value =
+        serde_json::from_str(&run(&ns, &["history", "runs", "--json"], &[0])).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 3, "{runs}");
+    docs.push(doc(SchemaName::HistoryRuns, "history runs", runs));
+    let timeline = run(
+        &ns,
+        &["history", "timeline", "--json", "state=listen"],
+        &[0],
+    );
+    let timeline: Value = serde_json::from_str(&timeline).unwrap();
+    let entries = timeline["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["gone"]["run"] == 3), "{timeline}");
+    assert!(entries.iter().any(|e| e["gone"].is_null()), "{timeline}");
+    docs.push(doc(
+        SchemaName::HistoryTimeline,
+        "history timeline",
+        timeline,
     ));
     assert_all_valid(&docs);
 }
@@ -693,6 +698,26 @@ fn issue_20_a_broken_document_of_each_kind_fails_naming_the_field() {
             doc(SchemaName::Config, "config", yaml(config)),
             "fail_on",
             Some(vec!["scan", "--config", config_file, "--from", after]),
+        ),
+        (
+            doc(
+                SchemaName::HistoryRuns,
+                "history runs",
+                json!([{"id": 1, "started_at": "2026-12-01T10:00:00Z", "host": "h",
+                        "tool_version": "0.1.0", "scope": [4026531840u64],
+                        "socket_count": "many"}]),
+            ),
+            "0/socket_count",
+            None,
+        ),
+        (
+            doc(
+                SchemaName::HistoryTimeline,
+                "history timeline",
+                json!({"entries": [], "truncated": "no"}),
+            ),
+            "truncated",
+            None,
         ),
     ];
     let docs: Vec<Doc> = cases
