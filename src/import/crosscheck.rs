@@ -347,7 +347,10 @@ LISTEN 0      128        127.0.0.1:8080      0.0.0.0:*     users:((\"x\",pid=5,f
                 part("ss_-tanp.txt", SS_TANP, Some(1)),
                 part(
                     "again/proc_net_tcp.txt",
-                    &format!("{}\n", PROC_TCP.lines().take(2).collect::<Vec<_>>().join("\n")),
+                    &format!(
+                        "{}\n",
+                        PROC_TCP.lines().take(2).collect::<Vec<_>>().join("\n")
+                    ),
                     after,
                 ),
             ]);
