@@ -191,7 +191,8 @@ LABEL = {
     "scan": "`sockwarden scan --format json -o /dev/null`",
     "scan_bare": "`sockwarden scan --no-default-rules ...`",
 }
-PHASES = ["dump", "walk", "metadata", "sort", "total", "engine", "report", "write", "json"]
+PHASES = ["dump", "procnet_read", "procnet_compare", "walk", "metadata", "sort", "total",
+          "engine", "report", "write", "json"]
 
 
 def med(xs):

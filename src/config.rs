@@ -61,6 +61,8 @@ crate::model::vocabulary! {
         Netns => "netns",
         /// Where socket owners come from.
         OwnersFrom => "owners_from",
+        /// Read the /proc/net view of the cross-view (NET-HID-001/002).
+        ProcnetView => "procnet_view",
         /// Report a scan with coverage gaps instead of failing.
         AllowPartial => "allow_partial",
         /// Largest input file read.
@@ -428,6 +430,8 @@ pub struct Flags {
     pub netns: Option<Select>,
     /// `--owners-from`.
     pub owners_from: Option<OwnersFrom>,
+    /// `--no-procnet-view` (as `Some(false)`).
+    pub procnet_view: Option<bool>,
     /// `--allow-partial` (as `Some(true)`).
     pub allow_partial: Option<bool>,
     /// `--max-input-size`.
@@ -478,6 +482,8 @@ pub struct Settings {
     pub netns: Setting<Select>,
     /// Owner source.
     pub owners_from: Setting<OwnersFrom>,
+    /// Read the /proc/net view (cross-view).
+    pub procnet_view: Setting<bool>,
     /// Allow coverage gaps.
     pub allow_partial: Setting<bool>,
     /// Input size cap.
@@ -689,6 +695,10 @@ fn key_schema(key: Key) -> serde_json::Value {
         Key::BaselineSha256 => of(&p.baseline_sha256, "The baseline's SHA-256 pin."),
         Key::Netns => of(&p.netns, "Which network namespaces a live scan reads."),
         Key::OwnersFrom => of(&p.owners_from, "Where socket owners come from."),
+        Key::ProcnetView => of(
+            &p.procnet_view,
+            "Read the /proc/net view of the cross-view (NET-HID-001/002).",
+        ),
         Key::AllowPartial => of(&p.allow_partial, "Report a scan with coverage gaps."),
         Key::MaxInputSize => of(&p.max_input_size, "Largest input file read."),
         Key::History => of(&p.history, "The history database."),
@@ -711,6 +721,7 @@ struct Partial {
     baseline_sha256: Option<Option<String>>,
     netns: Option<Select>,
     owners_from: Option<OwnersFrom>,
+    procnet_view: Option<bool>,
     allow_partial: Option<bool>,
     max_input_size: Option<MaxSize>,
     history: Option<PathBuf>,
@@ -741,6 +752,7 @@ impl Partial {
             Key::BaselineSha256 => self.baseline_sha256 = read(v, base)?,
             Key::Netns => self.netns = read(v, base)?,
             Key::OwnersFrom => self.owners_from = read(v, base)?,
+            Key::ProcnetView => self.procnet_view = read(v, base)?,
             Key::AllowPartial => self.allow_partial = read(v, base)?,
             Key::MaxInputSize => self.max_input_size = read(v, base)?,
             Key::History => self.history = read(v, base)?,
@@ -765,6 +777,7 @@ impl From<Flags> for Partial {
             baseline_sha256: f.baseline_sha256.map(Some),
             netns: f.netns,
             owners_from: f.owners_from,
+            procnet_view: f.procnet_view,
             allow_partial: f.allow_partial,
             max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
             history: f.history,
@@ -853,6 +866,7 @@ impl Settings {
             baseline_sha256: layered!(baseline_sha256, Key::BaselineSha256, None),
             netns: layered!(netns, Key::Netns, Select::Current),
             owners_from: layered!(owners_from, Key::OwnersFrom, OwnersFrom::Auto),
+            procnet_view: layered!(procnet_view, Key::ProcnetView, true),
             allow_partial: layered!(allow_partial, Key::AllowPartial, false),
             max_input_size: layered!(max_input_size, Key::MaxInputSize, MaxSize(None)),
             history: layered!(
@@ -984,6 +998,7 @@ impl Settings {
             e(Key::BaselineSha256, &self.baseline_sha256),
             e(Key::Netns, &self.netns),
             e(Key::OwnersFrom, &self.owners_from),
+            e(Key::ProcnetView, &self.procnet_view),
             e(Key::AllowPartial, &self.allow_partial),
             e(Key::MaxInputSize, &self.max_input_size),
             e(Key::History, &self.history),

@@ -113,6 +113,7 @@ fn snapshot(
     opts.attribution = !args.no_processes;
     opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
+    opts.procnet_view = !args.no_procnet_view;
     opts.netns = args.ns.select();
     // The history's open rows are read while the snapshot is taken.
     let (recorder, taken) = std::thread::scope(|scope| {

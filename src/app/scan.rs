@@ -153,6 +153,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
         netns: settings.netns.value.clone(),
         owners_from: settings.owners_from.value,
+        procnet_view: settings.procnet_view.value,
         ..CollectOptions::full()
     })?;
     // Rules and baseline load on their own thread while the snapshot is taken: the two are

@@ -178,6 +178,7 @@ fn listeners_only() -> CollectOptions {
         tcp_states: StateSet::of(&[State::Listen]),
         extensions: false,
         crossview: false,
+        procnet_view: false,
         ..CollectOptions::full()
     }
 }

@@ -329,6 +329,10 @@ pub struct ScanArgs {
     /// Where socket owners come from.
     #[command(flatten)]
     pub owners: OwnersArgs,
+    /// Do not read the /proc/net view of the cross-view (config `procnet_view: false`;
+    /// docs/detection.md, "Costs"): NET-HID-001 and NET-HID-002 are then undecided.
+    #[arg(long)]
+    pub no_procnet_view: bool,
     /// Which configuration file to read.
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -354,6 +358,7 @@ impl ScanArgs {
             baseline_sha256: self.baseline_sha256.clone(),
             netns: (self.ns.all_netns || self.ns.netns.is_some()).then(|| self.ns.select()),
             owners_from: self.owners.owners_from,
+            procnet_view: self.no_procnet_view.then_some(false),
             allow_partial: allow_partial.then_some(true),
             max_input_size,
             history: None,
@@ -594,6 +599,10 @@ pub struct SnapshotArgs {
     /// Leave out tcp_info, congestion control and socket memory.
     #[arg(long)]
     pub no_extensions: bool,
+    /// Do not read the /proc/net view of the cross-view (docs/detection.md, "Costs"):
+    /// `socket.hidden.procnet` and `socket.hidden.netlink` are then unknown.
+    #[arg(long)]
+    pub no_procnet_view: bool,
     /// Where socket owners come from.
     #[command(flatten)]
     pub owners: OwnersArgs,

@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use rustc_hash::FxHashSet;
 
+use super::procnet::Line;
 use super::{CollectOptions, Warnings, procnet, tables};
 use crate::model::{ByteString, Endpoint, Family, Owner, Protocol, Socket, View, ViewCoverage};
 
@@ -51,6 +52,10 @@ impl Settle {
         }
     }
 }
+
+/// `meta.views.missing.procnet` when the view is switched off.
+pub const PROCNET_OFF: &str = "switched off (procnet_view: false, --no-procnet-view): \
+                               NET-HID-001 and NET-HID-002 are not decided";
 
 /// One /proc/net table of the `procnet` view.
 #[derive(Debug, Clone, Copy)]
@@ -101,21 +106,82 @@ fn tables_of(opts: &CollectOptions) -> Vec<Table> {
     out
 }
 
-/// Reads the tables through /proc/thread-self/net (the calling thread's network namespace).
-/// Lines of states the dump was not asked for are dropped.
-fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket>> {
+/// How much a read of a /proc/net table asks for at once. The kernel's seq_file hands out at
+/// most one page per read(2) whatever the size asked (a 100k-socket table is ~15 MB: ~3,700
+/// reads), so this only sets how often the buffer grows.
+const READ_CHUNK: usize = 1 << 16;
+
+/// One table's text, read whole into `buf` through /proc/thread-self/net (the calling thread's
+/// network namespace). `Ok(false)`: a kernel without IPv6 has no tcp6 (nor IPv6 sockets).
+fn read_text(t: &Table, buf: &mut Vec<u8>) -> io::Result<bool> {
+    use std::io::Read as _;
+    let path = format!("/proc/thread-self/net/{}", t.file);
+    let located = |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"));
+    let mut f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && t.family == Family::Inet6 => {
+            return Ok(false);
+        }
+        Err(e) => return Err(located(e)),
+    };
+    let mut len = 0;
+    loop {
+        if buf.len() < len + READ_CHUNK {
+            buf.resize(len + READ_CHUNK, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(true);
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(located(e)),
+        }
+    }
+}
+
+/// The lines of one table (of the states the dump was asked for), by its fixed columns.
+fn read_lines(opts: &CollectOptions, t: &Table, buf: &mut Vec<u8>) -> io::Result<Vec<Line>> {
+    let mut v = Vec::new();
+    if read_text(t, buf)? {
+        procnet::parse_lines(buf, t.family, &mut v);
+    }
+    if t.protocol == Protocol::Tcp {
+        v.retain(|l| opts.tcp_states.contains(l.state));
+    }
+    Ok(v)
+}
+
+/// The tables' lines, each with its table.
+type Lines = Vec<(Table, Vec<Line>)>;
+
+/// Reads the tables (the calling thread's network namespace).
+fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Lines> {
+    let mut buf = Vec::new();
+    tables
+        .iter()
+        .map(|t| Ok((*t, read_lines(opts, t, &mut buf)?)))
+        .collect()
+}
+
+/// The whole sockets of `tables` that `keep` selects, from a full parse of their text (uid and
+/// queues included): for the few sockets that only /proc/net shows.
+fn read_sockets(
+    opts: &CollectOptions,
+    tables: &[Table],
+    keep: impl Fn(&Socket) -> bool,
+) -> io::Result<Vec<Socket>> {
     let mut out = Vec::new();
+    let mut buf = Vec::new();
     for t in tables {
-        let path = format!("/proc/thread-self/net/{}", t.file);
-        let text = match std::fs::read(&path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            // A kernel without IPv6 has no tcp6 and no IPv6 sockets either.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && t.family == Family::Inet6 => continue,
-            Err(e) => return Err(io::Error::new(e.kind(), format!("{path}: {e}"))),
-        };
-        let (mut v, _bad) = procnet::parse_table(&text, t.protocol, t.family);
-        v.retain(|s| s.protocol != Protocol::Tcp || opts.tcp_states.contains(s.state));
-        out.extend(v);
+        if !read_text(t, &mut buf)? {
+            continue;
+        }
+        let (v, _bad) = procnet::parse_table(&String::from_utf8_lossy(&buf), t.protocol, t.family);
+        out.extend(v.into_iter().filter(|s| {
+            (s.protocol != Protocol::Tcp || opts.tcp_states.contains(s.state)) && keep(s)
+        }));
     }
     Ok(out)
 }
@@ -123,7 +189,7 @@ fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket
 /// The /proc/net tables that mirror the selected netlink tables, each read on its own, while
 /// netlink dumps them (on another thread of the same network namespace: at 100k sockets the
 /// kernel takes ~150 ms to print /proc/net/tcp); [`compare_net`] uses those netlink answered.
-pub(super) struct TextAhead(Vec<(&'static str, io::Result<Vec<Socket>>)>);
+pub(super) struct TextAhead(Vec<(&'static str, io::Result<Lines>)>);
 
 /// Reads [`TextAhead`] in the calling thread's network namespace.
 pub(super) fn read_ahead(opts: &CollectOptions) -> TextAhead {
@@ -136,8 +202,8 @@ pub(super) fn read_ahead(opts: &CollectOptions) -> TextAhead {
 }
 
 impl TextAhead {
-    /// The sockets of `tables`, as read ahead (a table not read ahead is read now).
-    fn take(mut self, opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Socket>> {
+    /// The lines of `tables`, as read ahead (a table not read ahead is read now).
+    fn take(mut self, opts: &CollectOptions, tables: &[Table]) -> io::Result<Lines> {
         let mut out = Vec::new();
         for t in tables {
             let read = match self.0.iter().position(|(f, _)| *f == t.file) {
@@ -150,31 +216,64 @@ impl TextAhead {
     }
 }
 
+/// A socket's endpoints as the views match them.
+type Pair = (Protocol, Option<Endpoint>, Option<Endpoint>);
+
 /// What one view listed, by the keys another view can match: the inode (unique on the host) and
 /// the endpoints (what a socket keeps when its inode is 0: TIME-WAIT, not yet accepted, or
 /// turned from one into the other between two reads).
 #[derive(Default)]
 struct Index {
     inodes: FxHashSet<u64>,
-    pairs: FxHashSet<(Protocol, Option<Endpoint>, Option<Endpoint>)>,
+    pairs: FxHashSet<Pair>,
 }
 
 impl Index {
-    fn of<'a>(sockets: impl IntoIterator<Item = &'a Socket>) -> Index {
+    /// The index of `keys`. With `full`, every entry's endpoints; without, only those of the
+    /// entries without an inode: nearly every socket is then found by its inode, and the few
+    /// that are not are looked for again in a full index (two sets of 100k endpoints cost more
+    /// than the rest of the comparison at 100k sockets).
+    fn build(keys: impl Iterator<Item = (u64, Pair)>, full: bool) -> Index {
         let mut ix = Index::default();
-        for s in sockets {
-            if s.inode != 0 {
-                ix.inodes.insert(s.inode);
+        for (inode, pair) in keys {
+            if inode != 0 {
+                ix.inodes.insert(inode);
             }
-            ix.pairs.insert((s.protocol, s.local, s.remote));
+            if full || inode == 0 {
+                ix.pairs.insert(pair);
+            }
         }
         ix
     }
 
-    fn sees(&self, s: &Socket) -> bool {
-        (s.inode != 0 && self.inodes.contains(&s.inode))
-            || self.pairs.contains(&(s.protocol, s.local, s.remote))
+    fn of<'a>(sockets: impl IntoIterator<Item = &'a Socket>) -> Index {
+        Index::build(sockets.into_iter().map(socket_key), true)
     }
+
+    fn of_lines(read: &Lines) -> Index {
+        Index::build(line_keys(read), true)
+    }
+
+    fn sees(&self, s: &Socket) -> bool {
+        self.sees_key(s.inode, &(s.protocol, s.local, s.remote))
+    }
+
+    fn sees_key(&self, inode: u64, pair: &Pair) -> bool {
+        (inode != 0 && self.inodes.contains(&inode)) || self.pairs.contains(pair)
+    }
+}
+
+fn socket_key(s: &Socket) -> (u64, Pair) {
+    (s.inode, (s.protocol, s.local, s.remote))
+}
+
+fn line_keys(read: &Lines) -> impl Iterator<Item = (u64, Pair)> + '_ {
+    read.iter()
+        .flat_map(|(t, lines)| lines.iter().map(|l| (l.inode, line_pair(t.protocol, l))))
+}
+
+fn line_pair(protocol: Protocol, l: &Line) -> Pair {
+    (protocol, Some(l.local), Some(l.remote))
 }
 
 /// A socket's identity across two netlink dumps: its cookie, else its inode.
@@ -192,6 +291,10 @@ pub(super) struct NetCompare {
     /// Disagreements re-checked, and how many of them churn explained.
     pub rechecked: u64,
     pub churn: u64,
+    /// How long reading the tables ahead took (on its own thread), and the comparison after
+    /// the dump (`SOCKWARDEN_TIMINGS`).
+    pub read_took: Duration,
+    pub compare_took: Duration,
 }
 
 /// Marks each dumped TCP and UDP socket with the views that saw it, compares them with the
@@ -202,7 +305,7 @@ pub(super) fn compare_net(
     opts: &CollectOptions,
     sockets: &mut Vec<Socket>,
     sources: &BTreeMap<String, String>,
-    ahead: TextAhead,
+    ahead: Option<TextAhead>,
 ) -> NetCompare {
     for s in sockets.iter_mut() {
         // Raw sockets without raw_diag come from /proc/net/raw: that is the procnet view.
@@ -221,6 +324,10 @@ pub(super) fn compare_net(
         });
     }
     let mut out = NetCompare::default();
+    let Some(ahead) = ahead.filter(|_| opts.procnet_view) else {
+        out.missing = Some(PROCNET_OFF.into());
+        return out;
+    };
     // Only tables that netlink answered are compared.
     let tables: Vec<Table> = tables_of(opts)
         .into_iter()
@@ -253,8 +360,10 @@ pub(super) fn compare_net(
     let compared = |s: &Socket| {
         out.read.contains(&s.protocol) && s.state != crate::model::State::BoundInactive
     };
-    let text = Index::of(&first);
-    let mut only_netlink = Vec::new();
+    // First by inode (and the endpoints of what has none), then what that missed against
+    // every endpoint (see `Index::build`).
+    let text = Index::build(line_keys(&first), false);
+    let mut unsure = Vec::new();
     for (i, s) in sockets.iter_mut().enumerate() {
         if !compared(s) || s.views.has(View::Procnet) {
             continue;
@@ -262,11 +371,29 @@ pub(super) fn compare_net(
         if text.sees(s) {
             s.views.add(View::Procnet);
         } else {
-            only_netlink.push(i);
+            unsure.push(i);
         }
     }
-    let dumped = Index::of(sockets.iter().filter(|s| compared(s)));
-    let only_text: Vec<Socket> = first.into_iter().filter(|s| !dumped.sees(s)).collect();
+    let mut only_netlink = Vec::new();
+    if !unsure.is_empty() {
+        let text = Index::of_lines(&first);
+        for i in unsure {
+            if text.sees(&sockets[i]) {
+                sockets[i].views.add(View::Procnet);
+            } else {
+                only_netlink.push(i);
+            }
+        }
+    }
+    let compared_keys = || sockets.iter().filter(|s| compared(s)).map(socket_key);
+    let dumped = Index::build(compared_keys(), false);
+    let mut only_text: Vec<(u64, Pair)> = line_keys(&first)
+        .filter(|(inode, pair)| !dumped.sees_key(*inode, pair))
+        .collect();
+    if !only_text.is_empty() {
+        let dumped = Index::build(compared_keys(), true);
+        only_text.retain(|(inode, pair)| !dumped.sees_key(*inode, pair));
+    }
     if only_netlink.is_empty() && only_text.is_empty() {
         return out;
     }
@@ -277,7 +404,7 @@ pub(super) fn compare_net(
         out.churn = out.rechecked;
         return out;
     };
-    let text2 = Index::of(&second);
+    let text2 = Index::of_lines(&second);
     let alive: FxHashSet<(Protocol, u64, u64)> = redump.iter().map(identity).collect();
     let dumped2 = Index::of(&redump);
     let mut hidden = 0;
@@ -290,22 +417,25 @@ pub(super) fn compare_net(
             hidden += 1;
         }
     }
-    let suspects: Vec<Socket> = only_text
+    let suspects: FxHashSet<(u64, Pair)> = only_text
         .into_iter()
-        .filter(|s| text2.sees(s) && !dumped2.sees(s))
+        .filter(|(inode, pair)| text2.sees_key(*inode, pair) && !dumped2.sees_key(*inode, pair))
         .collect();
     if !suspects.is_empty() {
-        let third = read_tables(opts, &tables).map(|v| Index::of(&v));
-        for mut s in suspects {
-            if third.as_ref().is_ok_and(|t| t.sees(&s)) {
-                s.views.add(View::Procnet);
-                s.hidden.add(View::Netlink);
-                sockets.push(s);
-                hidden += 1;
-            }
+        // The third read is parsed whole: the sockets it still lists go into the snapshot with
+        // their uid and queues.
+        let third = read_sockets(opts, &tables, |s| {
+            suspects.contains(&(s.inode, (s.protocol, s.local, s.remote)))
+        })
+        .unwrap_or_default();
+        for mut s in third {
+            s.views.add(View::Procnet);
+            s.hidden.add(View::Netlink);
+            sockets.push(s);
+            hidden += 1;
         }
     }
-    out.churn = out.rechecked - hidden;
+    out.churn = out.rechecked.saturating_sub(hidden);
     out
 }
 

@@ -104,6 +104,9 @@ pub struct CollectOptions {
     /// Read every independent view (the /proc/net tables, the BPF iterator beside the walk) and
     /// re-check their disagreements (`socket.views`, `meta.views`; docs/detection.md).
     pub crossview: bool,
+    /// With `crossview`: read the /proc/net view of TCP and UDP and compare it with netlink
+    /// (`procnet_view`, docs/detection.md "Costs"). Off, NET-HID-001/002 are undecided.
+    pub procnet_view: bool,
 }
 
 impl CollectOptions {
@@ -120,6 +123,7 @@ impl CollectOptions {
             proc_root: PathBuf::from("/proc"),
             netns: netns::Select::Current,
             crossview: true,
+            procnet_view: true,
         }
     }
 }
@@ -208,6 +212,11 @@ pub struct Timings {
     pub metadata: Duration,
     /// Bringing sockets and processes into canonical order.
     pub sort: Duration,
+    /// Reading and parsing the /proc/net tables of the cross-view, on its own thread beside
+    /// the dump (summed over namespaces).
+    pub procnet_read: Duration,
+    /// Comparing them with the dump, and the re-check (after the dump, summed).
+    pub procnet_compare: Duration,
     /// The whole collection.
     pub total: Duration,
 }
@@ -264,6 +273,8 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             &mut net_views,
         );
         t.dump = d0.elapsed();
+        t.procnet_read = net_views.iter().map(|n| n.read_took).sum();
+        t.procnet_compare = net_views.iter().map(|n| n.compare_took).sum();
         let s0 = Instant::now();
         sort_dumped(
             &mut dumped,
@@ -744,16 +755,26 @@ fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
     // The /proc/net view is read while netlink dumps (a thread spawned here shares this
     // thread's network namespace).
     let (mut sockets, ahead) = std::thread::scope(|scope| {
-        let ahead = opts
-            .crossview
-            .then(|| scope.spawn(|| crossview::read_ahead(opts)));
+        let ahead = (opts.crossview && opts.procnet_view).then(|| {
+            scope.spawn(|| {
+                let r0 = Instant::now();
+                (crossview::read_ahead(opts), r0.elapsed())
+            })
+        });
         let sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
         let ahead = ahead.map(|h| h.join().expect("the /proc/net read panicked"));
         (sockets, ahead)
     });
-    let net = if let Some(ahead) = ahead {
+    let net = if opts.crossview {
+        let (ahead, read_took) = match ahead {
+            Some((a, took)) => (Some(a), took),
+            None => (None, Duration::ZERO),
+        };
         let before = sockets.len();
-        let n = crossview::compare_net(opts, &mut sockets, &src, ahead);
+        let c0 = Instant::now();
+        let mut n = crossview::compare_net(opts, &mut sockets, &src, ahead);
+        n.read_took = read_took;
+        n.compare_took = c0.elapsed();
         if sockets.len() != before {
             // The sockets only /proc/net showed go to their place in the order.
             crate::model::sort_sockets(&mut sockets);

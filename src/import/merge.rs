@@ -19,16 +19,22 @@ use crate::model::{
 /// An owner whose fd the part does not show (netstat).
 pub const UNKNOWN_FD: u32 = u32::MAX;
 
-struct Entry {
-    socket: Socket,
-    gives: Gives,
+pub(super) struct Entry {
+    pub socket: Socket,
+    pub gives: Gives,
     /// The last part that matched this socket (a part matches a socket once).
     part: usize,
+    /// Every part that listed it, by index, in merge order.
+    pub parts: Vec<usize>,
+    /// The processes whose fd listing (UAC's `ls -la /proc/PID/fd`) showed it, by pid.
+    pub fd_listed: Vec<u32>,
 }
 
-type EndsKey = (Protocol, IpAddr, u16, IpAddr, u16);
+pub(super) type EndsKey = (Protocol, IpAddr, u16, IpAddr, u16);
 
-fn ends_key(s: &Socket) -> Option<EndsKey> {
+/// The key that joins a socket across parts when the inode does not: protocol and endpoints,
+/// v4-mapped addresses as IPv4.
+pub(super) fn ends_key(s: &Socket) -> Option<EndsKey> {
     let (l, r) = (s.local?, s.remote?);
     Some((
         s.protocol,
@@ -69,6 +75,7 @@ impl Merger {
         match target {
             Some(i) => {
                 self.entries[i].part = part;
+                self.entries[i].parts.push(part);
                 self.fill(i, seen);
             }
             None => {
@@ -83,6 +90,8 @@ impl Merger {
                     socket: seen.socket,
                     gives: seen.gives,
                     part,
+                    parts: vec![part],
+                    fd_listed: Vec::new(),
                 });
             }
         }
@@ -200,17 +209,33 @@ pub fn merge(mut parts: Vec<Part>) -> Snapshot {
         }
     }
     apply_fd_listings(&mut m, &parts);
+    let cross = super::crosscheck::check(&mut m.entries, &parts);
     let (sockets, gives): (Vec<Socket>, Vec<Gives>) =
         m.entries.into_iter().map(|e| (e.socket, e.gives)).unzip();
-    let unknown = unknown_fields(&sockets, &gives, &facts);
+    let mut unknown = unknown_fields(&sockets, &gives, &facts);
+    for (field, protocols) in &cross.undecided {
+        let v = unknown.entry((*field).to_string()).or_default();
+        v.extend(protocols);
+        v.sort_unstable();
+        v.dedup();
+    }
     let processes = processes(&sockets, &facts);
+    let mut meta = meta(&parts, &counts, attribution, unknown);
+    if let Some(ev) = meta.evidence.as_mut() {
+        for (ep, omitted) in ev.parts.iter_mut().zip(cross.omitted) {
+            ep.omitted = omitted;
+        }
+    }
+    meta.views = Some(cross.views);
+    let mut warnings = warnings(&parts);
+    warnings.extend(cross.warning);
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
-        meta: meta(&parts, &counts, attribution, unknown),
+        meta,
         sockets,
         processes,
         namespaces: Vec::new(),
-        warnings: warnings(&parts),
+        warnings,
         gaps: gaps(&parts),
     };
     dedup(&mut snap);
@@ -230,6 +255,7 @@ fn apply_fd_listings(m: &mut Merger, parts: &[Part]) {
     for (pid, fd, inode) in fds {
         if let Some(&i) = m.by_inode.get(&inode) {
             add_owner(&mut m.entries[i].socket.owners, Owner { pid, fd });
+            m.entries[i].fd_listed.push(pid);
         }
     }
     for e in &mut m.entries {
@@ -488,6 +514,8 @@ fn meta(
                 format: p.format.name().to_string(),
                 sockets: *n,
                 skipped: p.parsed.skipped,
+                taken: p.taken,
+                omitted: Vec::new(),
             })
             .collect(),
         unknown,
@@ -561,10 +589,7 @@ fn gaps(parts: &[Part]) -> Vec<Gap> {
         } else {
             let list: Vec<String> = covers
                 .iter()
-                .map(|(c, f)| match c {
-                    Coverage::Partial(why) => format!("{f}: {why}"),
-                    Coverage::Complete => String::new(),
-                })
+                .map(|(c, f)| format!("{f}: {}", c.why().unwrap_or_default()))
                 .collect();
             format!(
                 "the evidence lists {k} sockets only in part ({})",

@@ -14,6 +14,7 @@
 //! parse is a located [`Diagnostic`] (`file:line:col`); all of them are reported at once, and
 //! `--lenient` skips bad lines and counts them in the snapshot's warnings.
 
+mod crosscheck;
 mod detect;
 mod lines;
 mod lsof;
@@ -31,7 +32,7 @@ pub use lines::Lines;
 
 use crate::diag::Diagnostic;
 use crate::input::InputError;
-use crate::model::{ByteString, Kind, Snapshot, Socket};
+use crate::model::{ByteString, Family, Kind, Snapshot, Socket, State, View};
 
 crate::model::vocabulary! {
     /// The formats `sockwarden import` reads (`--format` takes these names).
@@ -48,6 +49,19 @@ crate::model::vocabulary! {
         Procnet => "procnet",
         /// A UAC collection: its directory or `.tar.gz` archive.
         Uac => "uac",
+    }
+}
+
+impl Format {
+    /// The view of the kernel's sockets that a capture of this format went through
+    /// (docs/import.md, "Cross-checking the parts"): `ss` reads netlink, `netstat` and `cat`
+    /// read /proc/net, `lsof` and UAC's `ls -la /proc/PID/fd` walk the descriptors.
+    pub fn view(self) -> View {
+        match self {
+            Format::Ss => View::Netlink,
+            Format::Netstat | Format::Procnet => View::Procnet,
+            Format::Lsof | Format::LsofF | Format::Uac => View::Fdwalk,
+        }
     }
 }
 
@@ -257,15 +271,48 @@ pub struct Parsed {
     pub skipped: u64,
     /// The host's name, when the part names it.
     pub hostname: Option<String>,
+    /// The one address family an inet table lists (a copy of /proc/net/tcp has no IPv6
+    /// sockets, /proc/net/tcp6 no IPv4 ones); `None`: both.
+    pub family: Option<Family>,
+    /// Where each process's fd listing (`fds`) was taken in the collection's order of commands
+    /// (UAC's uac.log), by pid.
+    pub fd_taken: BTreeMap<u32, u64>,
 }
 
 /// How much of a table a part lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Coverage {
-    /// Some states only (a listening-only capture) or only sockets a process holds (lsof).
+    /// Only the sockets a process holds (lsof), or some other part of the table.
     Partial(&'static str),
+    /// The listening sockets only (`-l`): TCP listeners, unconnected UDP and raw sockets, unix
+    /// listeners.
+    Listening(&'static str),
+    /// The connected sockets only (`ss` without `-a` or `-l`).
+    Connected(&'static str),
     /// Every socket of the table, in every state.
     Complete,
+}
+
+impl Coverage {
+    /// Why the table is listed only in part; `None` when it is complete.
+    pub fn why(self) -> Option<&'static str> {
+        match self {
+            Coverage::Partial(w) | Coverage::Listening(w) | Coverage::Connected(w) => Some(w),
+            Coverage::Complete => None,
+        }
+    }
+
+    /// Whether a socket in `state` is listed (what the tools call listening: LISTEN, and the
+    /// unconnected state CLOSE of UDP and raw sockets).
+    pub fn lists(self, state: State) -> bool {
+        let listening = matches!(state, State::Listen | State::Close);
+        match self {
+            Coverage::Complete => true,
+            Coverage::Listening(_) => listening,
+            Coverage::Connected(_) => !listening,
+            Coverage::Partial(_) => false,
+        }
+    }
 }
 
 /// One part of the evidence, named as the user (or the archive) names it.
@@ -277,6 +324,9 @@ pub struct Part {
     pub format: Format,
     /// What it holds.
     pub parsed: Parsed,
+    /// Where it was taken in the collection's order of commands (UAC's uac.log); `None` when
+    /// the evidence does not say.
+    pub taken: Option<u64>,
 }
 
 /// Imports every file, directory or archive in `paths` into one snapshot of one host.
@@ -369,6 +419,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Part, Imp
         name: name.to_string(),
         format,
         parsed,
+        taken: None,
     })
 }
 

@@ -86,7 +86,7 @@ pub fn parse(lines: &mut Lines) -> Parsed {
     kinds.sort();
     kinds.dedup();
     let cov = if listening_only {
-        Coverage::Partial("listening sockets only (-l)")
+        Coverage::Listening("listening sockets only (-l)")
     } else {
         Coverage::Complete
     };

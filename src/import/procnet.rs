@@ -71,7 +71,21 @@ pub fn parse(lines: &mut Lines) -> Parsed {
         }
     }
     out.covers = vec![(kind, Coverage::Complete)];
+    if protocol.is_some() {
+        out.family = Some(table_family(lines.name()));
+    }
     out
+}
+
+/// Which family a copy of an inet table lists, from its name: `proc_net_tcp6.txt` IPv6.
+fn table_family(name: &str) -> Family {
+    let base = name.rsplit(['/', ':']).next().unwrap_or(name);
+    let stem = base.split('.').next().unwrap_or(base);
+    if stem.ends_with('6') {
+        Family::Inet6
+    } else {
+        Family::Inet
+    }
 }
 
 fn inet_line(l: &str, protocol: Protocol) -> Option<Seen> {

@@ -127,8 +127,8 @@ fn coverage(flags: &str, out: &Parsed) -> Vec<(Kind, Coverage)> {
             .any(|s| !matches!(s.socket.state, State::Listen | State::Close));
         let c = match (listen, other) {
             (true, true) => Coverage::Complete,
-            (true, false) => Coverage::Partial("listening sockets only"),
-            _ => Coverage::Partial("connected sockets only"),
+            (true, false) => Coverage::Listening("listening sockets only"),
+            _ => Coverage::Connected("connected sockets only"),
         };
         return kinds.into_iter().map(|k| (k, c)).collect();
     }
@@ -143,9 +143,9 @@ fn coverage(flags: &str, out: &Parsed) -> Vec<(Kind, Coverage)> {
     let c = if flags.contains('a') {
         Coverage::Complete
     } else if flags.contains('l') {
-        Coverage::Partial("listening sockets only (-l)")
+        Coverage::Listening("listening sockets only (-l)")
     } else {
-        Coverage::Partial("connected sockets only (no -a)")
+        Coverage::Connected("connected sockets only (no -a)")
     };
     // Packet sockets are all unconnected, and ss lists them without -a.
     kinds

@@ -17,7 +17,7 @@
 //! symbolic links in a directory are not followed. A member's path only selects it, so `..` or
 //! an absolute path in an archive cannot reach anything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::Path;
 
@@ -51,6 +51,8 @@ const NETWORK: &[&str] = &[
 /// What a member of the collection is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Member {
+    /// `uac.log`: the commands in the order they ran.
+    Log,
     Network,
     Hostname,
     Exe,
@@ -70,6 +72,12 @@ enum ProcFile {
 /// The collection root (the path up to `live_response/`) and what the member is, for members
 /// that are read.
 fn classify(path: &str) -> Option<(&str, Member)> {
+    if let Some(root) = path.strip_suffix("uac.log")
+        && (root.is_empty() || root.ends_with('/'))
+        && !root.contains("live_response/")
+    {
+        return Some((root, Member::Log));
+    }
     let at = path.find("live_response/")?;
     if at > 0 && !path[..at].ends_with('/') {
         return None;
@@ -256,14 +264,25 @@ fn collect(
     let mut procs = Parsed::default();
     let mut hostname = None;
     let mut ps: BTreeMap<u32, Facts> = BTreeMap::new();
+    let order = members
+        .iter()
+        .find(|(p, _)| matches!(classify(p), Some((_, Member::Log))))
+        .map(|(_, b)| command_order(&String::from_utf8_lossy(b)));
     for (path, bytes) in &members {
         let Some((_, member)) = classify(path) else {
             continue;
         };
         let full = format!("{name}{sep}{}", path.trim_start_matches('/'));
         match member {
+            Member::Log => {}
             Member::Network => match parse_bytes(&full, bytes, &member_opts) {
-                Ok(p) => parts.push(p),
+                Ok(mut p) => {
+                    let file = path.rsplit('/').next().unwrap_or(path);
+                    p.taken = order
+                        .as_ref()
+                        .and_then(|o| o.get(&capture_command(file)).copied());
+                    parts.push(p);
+                }
                 Err(ImportError::Invalid(mut d)) => diags.append(&mut d),
                 Err(e) => return Err(e),
             },
@@ -284,12 +303,50 @@ fn collect(
         procs.processes.entry(pid).or_default().absorb(&f);
     }
     procs.hostname = hostname;
+    if let Some(o) = &order {
+        let pids: BTreeSet<u32> = procs.fds.iter().map(|f| f.0).collect();
+        procs.fd_taken = pids
+            .into_iter()
+            .filter_map(|pid| Some((pid, *o.get(&format!("ls -la /proc/{pid}/fd"))?)))
+            .collect();
+    }
     parts.push(Part {
         name: format!("{name}{sep}live_response/process"),
         format: Format::Uac,
         parsed: procs,
+        taken: None,
     });
     Ok(parts)
+}
+
+/// The command UAC ran for a network capture, from the capture's name (UAC names the output
+/// after the command): `ss_-anp.txt` is `ss -anp`, `proc_net_tcp6.txt` is `cat /proc/net/tcp6`.
+fn capture_command(file: &str) -> String {
+    let stem = file.strip_suffix(".txt").unwrap_or(file);
+    match stem.strip_prefix("proc_net_") {
+        Some(table) => format!("cat /proc/net/{table}"),
+        None => stem.replace('_', " "),
+    }
+}
+
+/// Each command of a uac.log (`2026-12-06 13:00:01 +0000 CMD ss -anp`, a failed one followed by
+/// ` 2> MESSAGE`, a compressed one by ` | gzip - | cat -`), without double quotes, with its
+/// position among the commands:
+/// the order in which the collection was taken. A command run twice keeps its first position.
+fn command_order(log: &str) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    let mut n = 0;
+    for l in log.lines() {
+        let Some((_, cmd)) = l.split_once(" CMD ") else {
+            continue;
+        };
+        let cmd = cmd.split(" 2> ").next().unwrap_or(cmd);
+        let cmd = cmd.strip_suffix(" | gzip - | cat -").unwrap_or(cmd).trim();
+        // A `foreach` value is spliced in double quotes: `ls -la /proc/"42"/fd`.
+        out.entry(cmd.replace('"', "")).or_insert(n);
+        n += 1;
+    }
+    out
 }
 
 fn facts(out: &mut Parsed, pid: u32) -> &mut Facts {
@@ -431,6 +488,28 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// uac.log's CMD lines give each capture's place in the collection (issue 17): quotes of a
+    /// `foreach` value, a stderr tail and a compression pipe do not change the command.
+    #[test]
+    fn the_log_orders_the_captures() {
+        let log = "2026-12-06 13:00:00 +0000 INF Parsing live_response/process/ps.yaml
+2026-12-06 13:00:00 +0000 CMD for pid in /proc/[0-9]*; do echo ${pid} | sed -e 's:/proc/::'; done
+2026-12-06 13:00:00 +0000 CMD ls -la /proc/\"42\"/fd
+2026-12-06 13:00:01 +0000 CMD ss -anp 2> Cannot open netlink socket
+2026-12-06 13:00:01 +0000 CMD cat /proc/net/tcp6 | gzip - | cat -
+2026-12-06 13:00:02 +0000 CMD ss -anp
+";
+        let o = command_order(log);
+        assert_eq!(o["ls -la /proc/42/fd"], 1);
+        assert_eq!(o[&capture_command("ss_-anp.txt")], 2);
+        assert_eq!(o[&capture_command("proc_net_tcp6.txt")], 3);
+        assert_eq!(capture_command("netstat_-lpeanut.txt"), "netstat -lpeanut");
+        assert_eq!(classify("uac.log"), Some(("", Member::Log)));
+        assert_eq!(classify("c/uac.log"), Some(("c/", Member::Log)));
+        assert_eq!(classify("c/xuac.log"), None);
+        assert_eq!(classify("live_response/uac.log"), None);
+    }
 
     #[test]
     fn members_are_chosen_by_path_only() {

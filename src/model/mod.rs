@@ -149,9 +149,9 @@ pub struct Meta {
     /// the files it was read from and the rule fields they could not give.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
-    /// For a live snapshot: which views of the sockets and their holders were read, for which
-    /// tables, and what the re-check of their disagreements found (docs/detection.md,
-    /// "Cross-view").
+    /// For a live or imported snapshot: which views of the sockets and their holders were read,
+    /// for which tables, and what the re-check of their disagreements found (docs/detection.md,
+    /// "Cross-view"; for evidence, docs/import.md, "Cross-checking the parts").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub views: Option<ViewCoverage>,
 }
@@ -197,6 +197,15 @@ pub struct EvidencePart {
     /// Lines skipped with `--lenient`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped: u64,
+    /// Where it was taken in the collection's order of commands (UAC's uac.log, 0 first);
+    /// absent when the evidence does not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<u64>,
+    /// The inodes of the sockets this part omitted while parts of other views taken before and
+    /// after it listed them: the part whose view hid them (docs/import.md, "Cross-checking the
+    /// parts"), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<u64>,
 }
 
 impl Meta {

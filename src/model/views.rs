@@ -112,9 +112,9 @@ impl<'de> Deserialize<'de> for Views {
     }
 }
 
-/// Which views a live snapshot read, for which tables, and what the re-check found
-/// (`meta.views`). Absent from imported, rebuilt and older snapshots: their cross-view fields
-/// are missing.
+/// Which views a live or imported snapshot read, for which tables, and what the re-check (for
+/// evidence: the collection's order) found (`meta.views`). Absent from rebuilt and older
+/// snapshots: their cross-view fields are missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewCoverage {

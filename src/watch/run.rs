@@ -159,6 +159,7 @@ fn dump_options() -> CollectOptions {
         },
         extensions: false,
         crossview: false,
+        procnet_view: false,
         ..CollectOptions::full()
     }
 }

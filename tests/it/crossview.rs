@@ -56,7 +56,7 @@ fn port(f: &Value) -> u64 {
 }
 
 /// Builds tests/scripts/hide.c into the namespace's work directory.
-fn build_hider(ns: &Netns) -> PathBuf {
+pub(crate) fn build_hider(ns: &Netns) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/hide.c");
     let lib = ns.workdir().join("libhide.so");
     let out = Command::new("cc")
@@ -325,5 +325,47 @@ fn a_view_that_was_not_read_leaves_its_rules_undecided() {
     assert!(
         gaps.contains("rule:NET-HID-003") && gaps.contains("rule:NET-HID-004"),
         "{gaps}"
+    );
+}
+
+/// `--no-procnet-view` (the view's cost, docs/detection.md "Costs"): /proc/net is not read, so
+/// the rules that compare it with netlink are undecided, never clean: the scan fails closed and
+/// names them, and the snapshot says why the view is missing.
+#[test]
+fn procnet_view_switched_off_leaves_its_rules_undecided() {
+    if !require_root("procnet_view_switched_off_leaves_its_rules_undecided") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.service(&["listen", "127.0.0.1", &PORT.to_string()]);
+    let out = ns.run(&[
+        BIN,
+        "scan",
+        "--no-config",
+        "--no-procnet-view",
+        "--format",
+        "json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for rule in ["NET-HID-001", "NET-HID-002"] {
+        assert!(err.contains(&format!("rule:{rule}")), "{rule}: {err}");
+    }
+    assert!(!err.contains("rule:NET-HID-003"), "{err}");
+    let off: Value =
+        serde_json::from_slice(&ns.run(&[BIN, "snapshot", "--no-procnet-view"]).stdout).unwrap();
+    let views = &off["meta"]["views"];
+    assert!(views["read"].get("procnet").is_none(), "{views}");
+    assert!(
+        views["missing"]["procnet"]
+            .as_str()
+            .is_some_and(|m| m.contains("switched off")),
+        "{views}"
+    );
+    let on: Value = serde_json::from_slice(&ns.run(&[BIN, "snapshot"]).stdout).unwrap();
+    assert!(
+        on["meta"]["views"]["read"]["procnet"].is_array(),
+        "{}",
+        on["meta"]["views"]
     );
 }

@@ -44,6 +44,7 @@ mod engine_naive;
 mod history;
 mod html;
 mod import;
+mod import_views;
 mod live;
 mod netns;
 mod operations;
