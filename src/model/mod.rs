@@ -438,9 +438,9 @@ pub struct Socket {
     /// inet6 only: IPV6_V6ONLY; false means a dual-stack socket that also takes IPv4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v6only: Option<bool>,
-    /// TCP only: the congestion control algorithm (`cubic`, `bbr`, ...). The kernel's own names
-    /// are shared static strings ([`congestion_name`]): a heap string per TCP socket was 32 bytes
-    /// of malloc chunk each (2 MB at 100k sockets).
+    /// TCP only: the congestion control algorithm (`cubic`, `bbr`, ...).
+    // The kernel's own names are shared static strings (`congestion_name`): a heap string per
+    // TCP socket was a 32-byte malloc chunk each (2 MB at 100k sockets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub congestion: Option<Cow<'static, str>>,
     /// TCP only: `struct tcp_info`, as far as the kernel sent it.
