@@ -13,7 +13,9 @@ use netlink_packet_sock_diag::inet::{InetResponseHeader, nlas::Nla};
 use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
-use crate::model::{BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, Timer};
+use crate::model::{
+    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, Timer, congestion_name,
+};
 
 const INET_DIAG_CGROUP_ID: u16 = 21;
 /// BBR's `struct tcp_bbr_info`, sent when the request asks for INET_DIAG_VEGASINFO (the
@@ -97,7 +99,7 @@ fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), DecodeError> 
             }
         }
         _ => match Nla::parse(nla).map_err(|e| attribute_error(&e))? {
-            Nla::Congestion(name) => s.congestion = Some(name),
+            Nla::Congestion(name) => s.congestion = Some(congestion_name(name)),
             Nla::Shutdown(v) => s.shutdown = Some(v),
             Nla::SkV6Only(v) => s.v6only = Some(v),
             Nla::Mark(v) => s.mark = Some(v),

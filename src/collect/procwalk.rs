@@ -43,16 +43,17 @@ pub struct FdWalk {
 }
 
 impl FdWalk {
-    /// Every (pid, fd) holding the socket with this inode, sorted.
-    pub fn owners(&self, inode: u64) -> impl Iterator<Item = Owner> + '_ {
+    /// Every (pid, fd) holding the socket with this inode, sorted. Its exact length is known, so
+    /// that collecting it allocates exactly the owners (one socket in a million-socket snapshot
+    /// would otherwise reserve four).
+    pub fn owners(&self, inode: u64) -> impl ExactSizeIterator<Item = Owner> + '_ {
         let start = self
             .first
             .get(&inode)
             .map_or(self.holdings.len(), |&i| i as usize);
-        self.holdings[start..]
-            .iter()
-            .take_while(move |(i, _)| *i == inode)
-            .map(|(_, o)| *o)
+        let rest = &self.holdings[start..];
+        let n = rest.iter().take_while(|(i, _)| *i == inode).count();
+        rest[..n].iter().map(|(_, o)| *o)
     }
 
     /// Every socket inode some walked descriptor holds.
@@ -893,6 +894,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(owners(500), vec![(2, 5), (10, 3), (10, 9)]);
+        // Collected at its exact length: a socket's owners reserve no spare room.
+        let held: Vec<Owner> = walk.owners(7).collect();
+        assert_eq!((held.len(), held.capacity()), (1, 1));
         assert_eq!(owners(7), vec![(10, 4)]);
         assert_eq!(owners(99), vec![(30, 1)]);
         assert_eq!(owners(8), vec![]);

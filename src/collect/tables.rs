@@ -151,13 +151,14 @@ pub(super) fn dump_tables(
     results.sort_by_key(|(i, _)| *i);
     // The first table (TCP over IPv4, usually the biggest) becomes the result and the others
     // are appended to it: concatenating into a new vector would hold every socket twice at the
-    // peak (30 MB at 100k sockets).
+    // peak (30 MB at 100k sockets). Exactly the room they need: `reserve` would double the
+    // table's capacity (40 MiB for 100k sockets, 8 MiB more than they fill).
     let total: usize = results.iter().map(|(_, d)| d.sockets.len()).sum();
     let mut out = Vec::new();
     for (_, mut d) in results {
         if out.is_empty() {
             std::mem::swap(&mut out, &mut d.sockets);
-            out.reserve(total - out.len());
+            out.reserve_exact(total - out.len());
         } else {
             out.append(&mut d.sockets);
         }

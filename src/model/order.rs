@@ -1,12 +1,21 @@
-//! Sorting sockets into their canonical order ([`Socket::sort_key`]), fast for inet tables.
+//! Sorting sockets into their canonical order ([`Socket::sort_key`]), fast for whole tables.
 //!
-//! A socket is ~300 bytes, and a comparison builds two 9-part tuples with optional addresses:
-//! sorting a 50k-socket TCP table moved and compared enough to cost ~6% of a snapshot's CPU. In an
-//! inet table (one protocol, one family, one namespace) the key is decided by integers: local
-//! address and port, remote address and port, inode. Those are packed into a small key that
-//! orders exactly as the full key does (`key(a) < key(b)` implies `a.sort_key() < b.sort_key()`),
-//! the (key, index) pairs are sorted, equal keys are settled by the full key, and every socket is
-//! then moved once into its place. Other tables (unix, packet, mixed) use the plain sort.
+//! A socket is ~300 bytes, and a comparison builds two 12-part tuples with optional addresses
+//! and names: sorting a 50k-socket TCP table moved and compared enough to cost ~6% of a
+//! snapshot's CPU, and the unix table (a fifth of the sockets on the benchmark's load, more on a
+//! desktop) moved its sockets O(n log n) times. Within one dumped table the key is decided by
+//! integers:
+//!
+//! - inet (one protocol, one family, one namespace): local address and port, remote address and
+//!   port, inode;
+//! - unix (one namespace, stream, datagram and seqpacket together): the protocol, then for an
+//!   unnamed socket (nearly all of them: every connected pair but the listener's side) its peer
+//!   and inode, for a named one the first 16 bytes of its name.
+//!
+//! Those are packed into a small key that orders consistently with the full key (`key(a) <
+//! key(b)` implies `a.sort_key() < b.sort_key()`), the (key, index) pairs are sorted, equal keys
+//! are settled by the full key, and every socket is then moved into its place by following the
+//! cycles of the permutation (linear). Other tables (packet, netlink, mixed) use the plain sort.
 
 use std::cmp::Ordering;
 use std::net::IpAddr;
@@ -16,14 +25,14 @@ use super::{Endpoint, Socket};
 /// Sorts by [`Socket::sort_key`] (unstable: sockets with equal keys are equal in every field
 /// that identifies them).
 pub fn sort_sockets(sockets: &mut [Socket]) {
-    if !try_inet_sort(sockets) {
+    if !try_packed_sort(sockets) {
         sockets.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 }
 
-/// (local address, local port, remote address, remote port, inode) as three integers, ordered
-/// lexicographically like those parts of the full key; an inode above u32::MAX saturates, so
-/// such sockets tie and go to the full key.
+/// Three integers, compared lexicographically. inet: (local address, local port, remote address,
+/// remote port, inode), an inode above u32::MAX saturating (such sockets tie and go to the full
+/// key); unix: see [`unix_key`].
 type Key = (u128, u128, u64);
 
 fn parts(e: &Option<Endpoint>) -> Option<(u128, u16)> {
@@ -43,7 +52,7 @@ fn parts(e: &Option<Endpoint>) -> Option<(u128, u16)> {
 /// The packed key, when the table allows it: both endpoints present and of the same address
 /// kind as the first socket's, and protocol, family, namespace and unix part equal to the first
 /// socket's (so that the full key's first parts tie).
-fn key(s: &Socket, first: &Socket) -> Option<Key> {
+fn inet_key(s: &Socket, first: &Socket) -> Option<Key> {
     if s.protocol != first.protocol
         || s.family != first.family
         || s.netns != first.netns
@@ -65,9 +74,45 @@ fn key(s: &Socket, first: &Socket) -> Option<Key> {
     ))
 }
 
-fn try_inet_sort(sockets: &mut [Socket]) -> bool {
+/// The packed key of a unix socket, when the table allows it: a unix socket with its unix part
+/// and no endpoints, in the first socket's namespace (so that the full key's netns, family and
+/// endpoints tie). (2 x protocol + named, then unnamed: (peer + 1 or 0 for none, inode); named:
+/// (the name's first 16 bytes, zero-padded, big-endian, 0)). The full key orders a missing name
+/// before any name and names as byte strings, so an unnamed socket sorts before every named one
+/// of its protocol and the padded prefixes order as the names do (a name that ends early is a
+/// prefix, hence smaller, or the prefixes tie); ties go to the full key.
+fn unix_key(s: &Socket, first: &Socket) -> Option<Key> {
+    if !s.protocol.is_unix()
+        || s.family != first.family
+        || s.netns != first.netns
+        || s.local.is_some()
+        || s.remote.is_some()
+    {
+        return None;
+    }
+    let u = s.unix.as_deref()?;
+    let protocol = 2 * s.protocol.index() as u128;
+    Some(match &u.name {
+        None => (protocol, u.peer.map_or(0, |p| u128::from(p) + 1), s.inode),
+        Some(name) => {
+            let mut prefix = [0u8; 16];
+            let n = name.0.len().min(16);
+            prefix[..n].copy_from_slice(&name.0[..n]);
+            (protocol + 1, u128::from_be_bytes(prefix), 0)
+        }
+    })
+}
+
+/// Sorts through packed keys when every socket has one (the first socket's kind decides which);
+/// false, with `sockets` untouched, when one has none.
+fn try_packed_sort(sockets: &mut [Socket]) -> bool {
     let Some(first) = sockets.first() else {
         return true;
+    };
+    let key: fn(&Socket, &Socket) -> Option<Key> = if first.protocol.is_unix() {
+        unix_key
+    } else {
+        inet_key
     };
     let Some(mut keyed) = sockets
         .iter()
@@ -138,7 +183,7 @@ mod tests {
         let mut expected = sockets.clone();
         expected.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut got = sockets.clone();
-        assert_eq!(try_inet_sort(&mut got.clone()), expect_fast);
+        assert_eq!(try_packed_sort(&mut got.clone()), expect_fast);
         sort_sockets(&mut got);
         for (a, b) in got.iter().zip(&expected) {
             assert!(a.sort_key() == b.sort_key(), "{a:?}\n{b:?}");
@@ -183,6 +228,67 @@ mod tests {
         check(Vec::new(), true);
     }
 
+    /// A unix table (the three types mixed, as one dump gives them) full of ties: names absent,
+    /// empty, sharing a 16-byte prefix, prefixes of each other, ending in NUL; peers absent, 0
+    /// and u64::MAX; few inodes and cookies.
+    fn unix_table(n: u64, seed: u64) -> Vec<Socket> {
+        use crate::model::{ByteString, UnixInfo};
+        let mut r = rng(seed);
+        let names: [&[u8]; 8] = [
+            b"",
+            b"a",
+            b"a\0",
+            b"ab",
+            b"/run/very/long/path/0",
+            b"/run/very/long/path/1",
+            b"/run/very/long/p",
+            b"\xff\xfe",
+        ];
+        let protocols = [
+            Protocol::UnixStream,
+            Protocol::UnixDgram,
+            Protocol::UnixSeqpacket,
+        ];
+        (0..n)
+            .map(|i| {
+                let inode = [0, 1, 7, u64::MAX][r(4) as usize];
+                let protocol = protocols[r(3) as usize];
+                let mut s = Socket::new(protocol, Family::Unix, State::ALL[r(13) as usize], inode);
+                s.cookie = [None, Some(i), Some(3)][r(3) as usize];
+                let named = r(3) == 0;
+                s.unix = Some(Box::new(UnixInfo {
+                    name: named.then(|| ByteString::from(names[r(8) as usize])),
+                    r#abstract: false,
+                    peer: [None, Some(0), Some(5), Some(u64::MAX)][r(4) as usize],
+                    pending: Vec::new(),
+                    backlog: None,
+                    vfs_inode: None,
+                    vfs_dev: None,
+                }));
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unix_tables_sort_as_the_full_key() {
+        check(unix_table(3000, 0x2545_f491_4f6c_dd1d), true);
+        check(unix_table(1, 7), true);
+    }
+
+    #[test]
+    fn unix_keys_order_as_the_full_key() {
+        // Whatever the pair, a smaller packed key means a smaller full key.
+        let v = unix_table(400, 0x9e37_79b9_7f4a_7c15);
+        for a in &v {
+            for b in &v {
+                if unix_key(a, &v[0]) < unix_key(b, &v[0]) {
+                    assert!(a.sort_key() < b.sort_key(), "{a:?}\n{b:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn other_tables_fall_back_to_the_full_key() {
         // Mixed families, a missing endpoint, another protocol: the plain sort.
@@ -195,5 +301,12 @@ mod tests {
         let mut other = table(true, 500, 4);
         other[10].protocol = Protocol::Udp;
         check(other, false);
+        // A unix socket without its unix part, or in another namespace.
+        let mut bare = unix_table(500, 5);
+        bare[100].unix = None;
+        check(bare, false);
+        let mut netns = unix_table(500, 6);
+        netns[7].netns = Some(4026531840);
+        check(netns, false);
     }
 }
