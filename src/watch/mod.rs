@@ -529,15 +529,10 @@ pub fn sock_socket(ev: &SockEvent, unix: Option<enrich::UnixEntry>) -> Socket {
                 Some(n) if n.first() == Some(&b'@') => (Some(n[1..].to_vec()), true),
                 n => (n, false),
             };
-            s.unix = Some(Box::new(crate::model::UnixInfo {
-                name: name.map(crate::model::ByteString),
+            s.unix = Some(Box::new(crate::model::UnixInfo::named(
+                name.map(crate::model::ByteString),
                 r#abstract,
-                peer: None,
-                pending: Vec::new(),
-                backlog: None,
-                vfs_inode: None,
-                vfs_dev: None,
-            }));
+            )));
         }
         Action::Open if ev.family == 17 => {
             let protocol = if ev.sock_type == 3 {

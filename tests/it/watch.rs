@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root};
+use super::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root, run_with_caps};
 
 /// Starts `sockwarden watch ARGS` and waits for its first stderr line (the mode it runs in),
 /// which it returns. With BPF it runs in this test's own namespace: the tracepoint sees every
@@ -676,24 +676,11 @@ fn watch_without_cap_net_admin_says_it_misses_udp() {
     if !require_root("watch_without_cap_net_admin_says_it_misses_udp") {
         return;
     }
-    let bin = std::env::temp_dir().join(format!("sockwarden-watch-noadmin-{}", std::process::id()));
-    std::fs::copy(BIN, &bin).unwrap();
-    let caps = "+bpf,+perfmon,+dac_read_search,+sys_ptrace";
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            &format!("--inh-caps=-all,{caps}"),
-            &format!("--ambient-caps=-all,{caps}"),
-            &format!("--bounding-set=-all,{caps}"),
-            "--no-new-privs",
-        ])
-        .arg(&bin)
-        .args(["watch", "--format", "jsonl", "--duration", "300ms"])
-        .output()
-        .unwrap();
-    std::fs::remove_file(&bin).unwrap();
+    let out = run_with_caps(
+        &["bpf", "perfmon", "dac_read_search", "sys_ptrace"],
+        None,
+        &["watch", "--format", "jsonl", "--duration", "300ms"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("through BPF"), "{stderr}");
     assert!(stderr.contains("never sees: UDP connect"), "{stderr}");
