@@ -7,10 +7,14 @@
 # Needs root, gcc and a release build (built here). Not a test: the figures go to
 # docs/PERFORMANCE.md with the date and the machine.
 # env: RATE=10000 DURATION=60 SOCKWARDEN=path/to/sockwarden
+#      ONE_NETNS=1: the watch watches the load's namespace only (`--netns`), so other
+#      namespaces' traffic on a shared machine is dropped in the kernel; 0 for a watch of every
+#      namespace (and for builds before `--netns`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${RATE:-10000}
 DURATION=${DURATION:-60}
+ONE_NETNS=${ONE_NETNS:-1}
 work=$(mktemp -d)
 ns=swbw-$$
 wpid=""
@@ -44,7 +48,9 @@ field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) 
 
 ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/without"
 
-"$SOCKWARDEN" watch --format jsonl --duration "$((DURATION + 30))s" \
+scope=()
+[ "$ONE_NETNS" = 1 ] && scope=(--netns "$ns")
+"$SOCKWARDEN" watch --format jsonl --duration "$((DURATION + 30))s" "${scope[@]}" \
     >"$work/watch.jsonl" 2>"$work/watch.err" &
 wpid=$!
 until grep -q "through BPF" "$work/watch.err" 2>/dev/null; do
@@ -65,7 +71,7 @@ stat() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['sockwarden'
 cpu_pct=$(python3 -c "print(f'{100 * ($t1 - $t0) / $hz / ($s1 - $s0):.1f}')")
 w_cpu=$(field cpu_seconds "$work/without"); c_cpu=$(field cpu_seconds "$work/with")
 slow=$(python3 -c "print(f'{100 * ($c_cpu - $w_cpu) / $w_cpu:+.1f}')")
-echo "### watch under $RATE connections/s for ${DURATION}s ($(date -Is), $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "### watch under $RATE connections/s for ${DURATION}s ($(date -Is), $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), ${scope[*]:-every namespace})"
 echo
 echo "| run | connections | achieved/s | workload CPU s | failed |"
 echo "|---|---|---|---|---|"

@@ -506,7 +506,11 @@ impl Plan<'_> {
     }
 }
 
-/// Evaluates `rules` over `snap` using the current rayon pool.
+/// Below this many sockets a snapshot is evaluated on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
+/// Evaluates `rules` over `snap` using the current rayon pool (on the calling thread for a
+/// snapshot of fewer than 64 sockets: a rayon wake-up costs more than that work).
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     let eph = snap.ephemeral_ports();
     let mut namespaces: Vec<Option<u64>> = Vec::new();
@@ -553,57 +557,67 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
                 .collect()
         })
         .collect();
-    let hits: Vec<(usize, usize, Option<Owner>)> = snap
-        .sockets
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(si, s)| {
-            let cands = &candidates[candidate_slot(s.protocol, s.state)];
-            let mut out = Vec::new();
-            if cands.is_empty() {
-                return out;
-            }
-            let mut eval_owner = |owner: Option<Owner>| {
-                let pi =
-                    owner.and_then(|o| snap.processes.binary_search_by_key(&o.pid, |p| p.pid).ok());
-                // Every predicate on parent fields sits in a memo table (see `Plan`); the
-                // process is still needed by fields that compare it with the socket
-                // (socket.uid_is_holder).
-                let subject = Subject {
-                    socket: s,
-                    owner,
-                    process: pi.map(|i| &snap.processes[i]),
-                    parent: None,
-                    ephemeral: eph,
-                    netns: labels.get(s.netns),
-                    world: Some(&world),
-                };
-                let mut known = Known::default();
-                let slot = pi.unwrap_or(snap.processes.len());
-                for &ri in cands {
-                    let hit = if unknown[ri] & s.protocol.bit() != 0 {
-                        let x = Subject {
-                            parent: subject.process.and_then(|p| snap.process(p.ppid)),
-                            ..subject
-                        };
-                        matches3(&rules.rules[ri], &x, snap) == Some(true)
-                    } else {
-                        gate.open(ri, &plans[ri], pi, ctx, slot)
-                            && plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
-                    };
-                    if hit {
-                        out.push((ri, si, owner));
-                    }
-                }
+    let per_socket = |(si, s): (usize, &Socket)| {
+        let cands = &candidates[candidate_slot(s.protocol, s.state)];
+        let mut out = Vec::new();
+        if cands.is_empty() {
+            return out;
+        }
+        let mut eval_owner = |owner: Option<Owner>| {
+            let pi =
+                owner.and_then(|o| snap.processes.binary_search_by_key(&o.pid, |p| p.pid).ok());
+            // Every predicate on parent fields sits in a memo table (see `Plan`); the
+            // process is still needed by fields that compare it with the socket
+            // (socket.uid_is_holder).
+            let subject = Subject {
+                socket: s,
+                owner,
+                process: pi.map(|i| &snap.processes[i]),
+                parent: None,
+                ephemeral: eph,
+                netns: labels.get(s.netns),
+                world: Some(&world),
             };
-            if s.owners.is_empty() {
-                eval_owner(None);
-            } else {
-                s.owners.iter().for_each(|o| eval_owner(Some(*o)));
+            let mut known = Known::default();
+            let slot = pi.unwrap_or(snap.processes.len());
+            for &ri in cands {
+                let hit = if unknown[ri] & s.protocol.bit() != 0 {
+                    let x = Subject {
+                        parent: subject.process.and_then(|p| snap.process(p.ppid)),
+                        ..subject
+                    };
+                    matches3(&rules.rules[ri], &x, snap) == Some(true)
+                } else {
+                    gate.open(ri, &plans[ri], pi, ctx, slot)
+                        && plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
+                };
+                if hit {
+                    out.push((ri, si, owner));
+                }
             }
-            out
-        })
-        .collect();
+        };
+        if s.owners.is_empty() {
+            eval_owner(None);
+        } else {
+            s.owners.iter().for_each(|o| eval_owner(Some(*o)));
+        }
+        out
+    };
+    // A handful of sockets (watch judges one at a time) is cheaper here than the wake-up of a
+    // rayon worker; the order of the hits is the same either way.
+    let hits: Vec<(usize, usize, Option<Owner>)> = if snap.sockets.len() < PARALLEL_FROM {
+        snap.sockets
+            .iter()
+            .enumerate()
+            .flat_map(per_socket)
+            .collect()
+    } else {
+        snap.sockets
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(per_socket)
+            .collect()
+    };
     group(rules, snap, hits, eph, &labels, &world)
 }
 

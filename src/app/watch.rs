@@ -2,7 +2,7 @@
 //! and polls), runs until a signal or a limit, writes the summary. docs/watch.md.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -12,7 +12,9 @@ use super::ExitStatus;
 use super::scan::{RuleInputs, load_rules};
 use crate::cli::WatchArgs;
 use crate::collect::destroy::Destroyed;
-use crate::collect::{self, CollectOptions, host, tracepoint::Tracer};
+use crate::collect::netns::{self, Select};
+use crate::collect::tracepoint::{Filter, TraceOptions, Tracer};
+use crate::collect::{self, CollectOptions, host};
 use crate::model::{Meta, State, StateSet};
 use crate::watch::enrich::Enricher;
 use crate::watch::output::{self, Style};
@@ -37,14 +39,23 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
+    let chosen = args.netns.as_deref().map(chosen_netns).transpose()?;
+    let select = match &args.netns {
+        Some(spec) => Select::One(spec.clone()),
+        None => Select::Current,
+    };
     let mut out = sink(args.output.as_ref(), args.rotate_size, args.rotate_keep)?;
     let style = style(args);
-    let meta = header();
+    let mut meta = header();
+    if let Some((_, inode)) = &chosen {
+        meta.netns = Some(u64::from(*inode));
+    }
     let hostname = meta.hostname.clone();
     let opts = Options {
         per_rule_per_minute: args.rate_limit,
         cache: args.cache_size,
         all_events: args.all_events,
+        only_netns: chosen.as_ref().map(|(_, inode)| u64::from(*inode)),
     };
     let enricher = Enricher::new(PathBuf::from("/proc"), args.cache_size);
     let mut w = Watcher::new(&rules, baseline.as_ref(), opts, meta, enricher);
@@ -57,12 +68,21 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     let tracer = if args.no_bpf {
         Err("--no-bpf".to_string())
     } else {
-        Tracer::start(args.ring_size as usize).map_err(|e| e.to_string())
+        Tracer::start(&TraceOptions {
+            ring_bytes: args.ring_size as usize,
+            filter: Filter {
+                only_netns: chosen.as_ref().map(|(_, inode)| *inode),
+                // Without --all-events only the transitions watch judges or tracks leave the
+                // kernel (docs/watch.md, "Throughput").
+                all_transitions: args.all_events,
+            },
+        })
+        .map_err(|e| e.to_string())
     };
     let outcome = match tracer {
         Ok(mut t) => {
             // Listeners opened before the watch: their accepted connections are attributed.
-            w.seed_listeners(&collect::collect(&listeners_only()));
+            w.seed_listeners(&collect::collect(&listeners_only(select)));
             let mut seen = vec!["TCP state changes"];
             seen.extend(t.hooks.seen.iter().copied());
             eprintln!("sockwarden: watching {} through BPF", seen.join(", "));
@@ -78,16 +98,25 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             (("bpf", misses), r)
         }
         Err(reason) => {
-            let destroyed = Destroyed::open();
-            let status = destroyed.as_ref().map(|_| ()).map_err(|e| e.to_string());
+            let destroyed = match &chosen {
+                None => Destroyed::open().map_err(|e| e.to_string()),
+                Some((path, _)) => netns::run_in(path, Destroyed::open)
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| d.map_err(|e| e.to_string())),
+            };
+            let status = destroyed.as_ref().map(|_| ()).map_err(Clone::clone);
             let misses = output::poll_misses(args.interval, &reason, status);
-            let first = run::first_dump();
+            // The first dump is the state later dumps are compared with: taken before the watch
+            // says it runs, so nothing opened after that is mistaken for the starting state.
+            let dump = run::dump_options(select);
+            let first = collect::collect(&dump);
             eprintln!("sockwarden: warning: {}", crate::text::escape_str(&misses));
             let r = out
                 .write_all(output::coverage(style, &hostname, &misses).as_bytes())
                 .and_then(|()| {
                     run::dumps(
                         args.interval,
+                        &dump,
                         &first,
                         destroyed.ok(),
                         &mut w,
@@ -164,8 +193,20 @@ fn sink(path: Option<&PathBuf>, rotate: Option<u64>, keep: u32) -> Result<Box<dy
     }
 }
 
-/// The listening TCP sockets of this namespace, with their holders.
-fn listeners_only() -> CollectOptions {
+/// The namespace file `--netns SPEC` names, and its inode (what the kernel's filter compares).
+fn chosen_netns(spec: &str) -> Result<(PathBuf, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let path = netns::resolve(spec, Path::new("/proc"))?;
+    let inode = std::fs::metadata(&path)
+        .with_context(|| format!("--netns {spec}: {}", path.display()))?
+        .ino();
+    let inode = u32::try_from(inode)
+        .with_context(|| format!("--netns {spec}: inode {inode} is not a namespace's"))?;
+    Ok((path, inode))
+}
+
+/// The listening TCP sockets of the watched namespace, with their holders.
+fn listeners_only(netns: Select) -> CollectOptions {
     CollectOptions {
         tables: collect::Tables {
             tcp: true,
@@ -179,6 +220,7 @@ fn listeners_only() -> CollectOptions {
         extensions: false,
         crossview: false,
         procnet_view: false,
+        netns,
         ..CollectOptions::full()
     }
 }

@@ -107,14 +107,15 @@ pub struct Comparison {
 /// Compares `snap` with the baseline `b` (compiled as `c`).
 pub fn compare(b: &Baseline, c: &Compiled, snap: &Snapshot) -> Comparison {
     let ctx = Ctx::new(b, c, snap);
-    // Sockets are matched in parallel; the outcomes are merged in socket order, so the result
-    // does not depend on scheduling.
-    let outcomes: Vec<Outcome> = snap
-        .sockets
-        .par_iter()
-        .enumerate()
-        .map(|(si, s)| ctx.socket_outcome(si, s))
-        .collect();
+    // Sockets are matched in parallel (a handful, as watch's one-socket snapshots, on this
+    // thread: cheaper than waking a rayon worker); the outcomes are merged in socket order, so
+    // the result does not depend on scheduling.
+    let outcome = |(si, s): (usize, &Socket)| ctx.socket_outcome(si, s);
+    let outcomes: Vec<Outcome> = if snap.sockets.len() < 64 {
+        snap.sockets.iter().enumerate().map(outcome).collect()
+    } else {
+        snap.sockets.par_iter().enumerate().map(outcome).collect()
+    };
     let mut used = vec![false; b.listeners.len()];
     let mut out = Comparison::default();
     // A listener entry is taken over at most once, and never when some socket matches it

@@ -549,6 +549,10 @@ pub struct WatchArgs {
     /// Entries kept in each cache (processes, pending connects, listeners, reported findings).
     #[arg(long, value_name = "N", default_value_t = 16384)]
     pub cache_size: usize,
+    /// Watch one network namespace only (a name under /run/netns, a pid, or a namespace file):
+    /// the kernel drops other namespaces' TCP and unix events before they reach the ring.
+    #[arg(long, value_name = "NAME|PID|PATH")]
+    pub netns: Option<String>,
 }
 
 /// Arguments of `sockwarden import`.

@@ -11,7 +11,7 @@
 //! | UDP `sendto()` to a new peer | cgroup `sendmsg4`/`sendmsg6` | runs for every datagram with an address: a kernel LRU of (socket cookie, peer) lets only the first through |
 //! | UDP `bind()` (a listener) | cgroup `post_bind4`/`post_bind6` | runs after the port is taken, with the bound address (`struct bpf_sock`) |
 //! | raw and packet `socket()` | `syscalls:sys_enter_socket` and `sys_exit_socket` | no cgroup hook sees AF_PACKET; the pair reports only a socket that was made (the fd) |
-//! | `listen()` | `syscalls:sys_enter_listen` | no hook names the family: watch keeps the unix ones (by the fd's inode in the process's /proc/PID/net/unix) |
+//! | unix `listen()` | `syscalls:sys_enter_listen` | in the calling task, with the descriptor: the program follows it to the socket (`task → files → fdt → fd[fd] → file`) and, for a bound unix stream or seqpacket socket, writes its inode, type, bound name, backlog and namespace ([`UNIX_RECORD`]): nothing is left to look up in /proc but the process |
 //!
 //! The cgroup programs are attached to the root of the cgroup v2 hierarchy with bpf links
 //! (`BPF_LINK_CREATE`, Linux 5.7; the process helpers they call are open to cgroup socket
@@ -19,7 +19,7 @@
 //! exits, however it exits; they always return 1 (allow): watch observes, it never refuses.
 //! Records go into the TCP program's ring buffer; a record that found it full is counted in the
 //! same per-CPU counter. Every program is built here instruction by instruction, as the TCP one
-//! is; none needs BTF.
+//! is; only the unix one needs BTF (the function's id and the structs' offsets).
 //!
 //! A hook that cannot be attached (no cgroup v2, no CAP_NET_ADMIN for the cgroup programs, an
 //! older kernel) is not fatal: [`Hooks::attach`] returns what is missing, and watch says it in
@@ -29,10 +29,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
+use super::btf::{Btf, KIND_STRUCT};
 use super::taskfiles::{Attr, Insn, bpf};
 use super::tracepoint::{
-    Asm, FP, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, cpus, create_map,
-    event_dir, format_fields, ins, load_as,
+    Asm, FP, NetnsOffsets, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, cpus,
+    create_map, event_dir, format_fields, ins, load_as,
 };
 
 /// One record of these programs (host byte order unless noted); 128 bytes, which tells it from
@@ -58,6 +59,24 @@ use super::tracepoint::{
 /// | 112 | 16 | zero |
 pub const SOCK_RECORD: usize = 128;
 
+/// The unix listener program's record: a [`SOCK_RECORD`]'s first 40 bytes and comm, then what
+/// the kernel knows of the socket `listen()` was called on; 256 bytes, which tells it from the
+/// others. Host byte order:
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0..40 | | as [`SOCK_RECORD`] (cookie 0) |
+/// | 40 | 4 | kind: [`kind::LISTEN`] |
+/// | 44 | 4 | family: 1 (AF_UNIX) |
+/// | 48 | 2 | `socket->type` (SOCK_STREAM 1, SOCK_SEQPACKET 5) |
+/// | 52 | 4 | the backlog given to `listen()` |
+/// | 56 | 8 | the socket's inode (`file->f_inode->i_ino`, as /proc/PID/fd shows it) |
+/// | 96 | 16 | `bpf_get_current_comm()` |
+/// | 112 | 4 | the socket's network namespace inode (0: not read) |
+/// | 128 | 4 | `unix_address.len`: the bound address's length (family and name) |
+/// | 132 | 110 | `unix_address.name`: `struct sockaddr_un` (family, then `sun_path`) |
+pub const UNIX_RECORD: usize = 256;
+
 /// What a [`SOCK_RECORD`] reports.
 pub mod kind {
     /// A UDP socket's `connect()`.
@@ -68,7 +87,7 @@ pub mod kind {
     pub const BIND: u32 = 3;
     /// A raw (AF_INET/AF_INET6 SOCK_RAW) or packet (AF_PACKET) socket made by `socket()`.
     pub const OPEN: u32 = 4;
-    /// A `listen()` call (watch keeps those on unix sockets).
+    /// A `listen()` on a bound unix stream or seqpacket socket (a [`super::UNIX_RECORD`]).
     pub const LISTEN: u32 = 5;
 }
 
@@ -83,6 +102,9 @@ const BPF_CGROUP_INET6_POST_BIND: u32 = 13;
 const BPF_CGROUP_UDP4_SENDMSG: u32 = 14;
 const BPF_CGROUP_UDP6_SENDMSG: u32 = 15;
 const BPF_LINK_CREATE: u32 = 28;
+const FN_GET_CURRENT_TASK: i32 = 35;
+const FN_PROBE_READ_KERNEL: i32 = 113;
+const AF_UNIX: i32 = 1;
 const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_MAP_UPDATE_ELEM: i32 = 2;
 const FN_MAP_DELETE_ELEM: i32 = 3;
@@ -106,8 +128,8 @@ const PENDING: u32 = 4_096;
 
 /// The record is built on the stack at `REC` and handed to `bpf_ringbuf_output`.
 const REC: i16 = -(SOCK_RECORD as i16);
-/// Scratch below the record: the loss counter's key, and the peer key (32 bytes) and value.
-const LOST_KEY: i16 = REC - 8;
+/// Scratch below the record: the loss counter's key (at `REC - 8`, [`finish_record`]), and
+/// the peer key (32 bytes) and value.
 const PEER_KEY: i16 = REC - 48;
 const PEER_VAL: i16 = REC - 56;
 
@@ -156,31 +178,38 @@ fn copy_words(a: &mut Asm, src: u8, from: i16, to: i16, len: i16) {
 
 /// The common tail: the acting task's fields, then the record into the ring, or the loss into
 /// the counter; then `return ret`. Labels `out` (return) is defined here.
-fn finish(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32) -> Vec<Insn> {
+fn finish(a: Asm, ring_fd: i32, lost_fd: i32, ret: i32) -> Vec<Insn> {
+    finish_record(a, ring_fd, lost_fd, ret, SOCK_RECORD)
+}
+
+/// [`finish`] for a record of `len` bytes at `-len` on the stack, the loss counter's key below.
+fn finish_record(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32, len: usize) -> Vec<Insn> {
+    let rec = -(len as i16);
+    let lost_key = rec - 8;
     for (helper, to) in [
         (FN_KTIME_GET_NS, 0),
         (FN_GET_CURRENT_PID_TGID, 16),
         (FN_GET_CURRENT_UID_GID, 24),
         (FN_GET_CURRENT_CGROUP_ID, 32),
     ] {
-        a.call(helper).stx(8, FP, REC + to, R0);
+        a.call(helper).stx(8, FP, rec + to, R0);
     }
     a.mov(R1, FP)
-        .add_imm(R1, i32::from(REC) + 96)
+        .add_imm(R1, i32::from(rec) + 96)
         .mov_imm(R2, 16)
         .call(FN_GET_CURRENT_COMM)
         .ld_map(R1, ring_fd)
         .mov(R2, FP)
-        .add_imm(R2, i32::from(REC))
-        .mov_imm(R3, SOCK_RECORD as i32)
+        .add_imm(R2, i32::from(rec))
+        .mov_imm(R3, len as i32)
         .push(ins(0xb7, 4, 0, 0, 0)) // r4 = 0: no flags
         .call(FN_RINGBUF_OUTPUT)
         .jump(0x15, R0, 0, "out")
         // The ring is full: count the loss in this CPU's slot.
-        .st_w(FP, LOST_KEY, 0)
+        .st_w(FP, lost_key, 0)
         .ld_map(R1, lost_fd)
         .mov(R2, FP)
-        .add_imm(R2, i32::from(LOST_KEY))
+        .add_imm(R2, i32::from(lost_key))
         .call(FN_MAP_LOOKUP_ELEM)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
@@ -382,14 +411,228 @@ pub fn socket_exit_program(
     finish(a, ring_fd, lost_fd, 0)
 }
 
-/// `sys_enter_listen`: the fd of every `listen()`; watch keeps those on unix sockets.
-pub fn listen_program(f: &SyscallFormat, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+/// Where the unix listener program finds what it reads, from the kernel's BTF: the path from
+/// the calling task to the socket behind a descriptor, and the socket's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnixOffsets {
+    /// `task_struct.files`, `files_struct.fdt`, `fdtable.max_fds` (4 bytes) and `fdtable.fd`.
+    pub task_files: u32,
+    /// See [`UnixOffsets::task_files`].
+    pub files_fdt: u32,
+    /// See [`UnixOffsets::task_files`].
+    pub fdt_max_fds: u32,
+    /// See [`UnixOffsets::task_files`].
+    pub fdt_fd: u32,
+    /// `file.f_inode` and `file.private_data` (the `struct socket` of a socket's file).
+    pub file_inode: u32,
+    /// See [`UnixOffsets::file_inode`].
+    pub file_private: u32,
+    /// `inode.i_mode` (2 bytes: `S_IFSOCK` tells a socket) and `inode.i_ino`.
+    pub inode_mode: u32,
+    /// See [`UnixOffsets::inode_mode`].
+    pub inode_ino: u32,
+    /// `socket.sk` and `socket.type` (2 bytes).
+    pub socket_sk: u32,
+    /// See [`UnixOffsets::socket_sk`].
+    pub socket_type: u32,
+    /// The family (2 bytes) of a `struct sock`: `__sk_common.skc_family`.
+    pub sk_family: u32,
+    /// `struct unix_sock`'s `addr` (a `struct unix_address *`), from its `struct sock`.
+    pub unix_addr: u32,
+    /// `struct unix_address`: `len` (an int) and `name` (a `struct sockaddr_un`).
+    pub addr_len: u32,
+    /// See [`UnixOffsets::addr_len`].
+    pub addr_name: u32,
+    /// The network namespace's offsets (`sock → skc_net → ns.inum`), when BTF gave them.
+    pub netns: Option<NetnsOffsets>,
+}
+
+impl UnixOffsets {
+    /// Every name [`UnixOffsets::from_btf`] looks up.
+    pub const NAMES: &[&str] = &[
+        "task_struct",
+        "files_struct",
+        "fdtable",
+        "file",
+        "inode",
+        "socket",
+        "sock",
+        "sock_common",
+        "unix_sock",
+        "unix_address",
+        "files",
+        "fdt",
+        "max_fds",
+        "fd",
+        "f_inode",
+        "private_data",
+        "i_mode",
+        "i_ino",
+        "sk",
+        "type",
+        "__sk_common",
+        "skc_family",
+        "addr",
+        "len",
+        "name",
+    ];
+
+    /// Reads the offsets from BTF; `None` when a name is missing or a member has another size
+    /// than the program reads (the unix listener group is then a gap, said in the output).
+    pub fn from_btf(btf: &Btf<'_>) -> Option<UnixOffsets> {
+        let ids = btf
+            .find_all(&[
+                (KIND_STRUCT, "task_struct"),
+                (KIND_STRUCT, "files_struct"),
+                (KIND_STRUCT, "fdtable"),
+                (KIND_STRUCT, "file"),
+                (KIND_STRUCT, "inode"),
+                (KIND_STRUCT, "socket"),
+                (KIND_STRUCT, "sock"),
+                (KIND_STRUCT, "sock_common"),
+                (KIND_STRUCT, "unix_sock"),
+                (KIND_STRUCT, "unix_address"),
+            ])
+            .ok()?;
+        let [
+            task,
+            files,
+            fdt,
+            file,
+            inode,
+            socket,
+            sock,
+            common,
+            unix_sock,
+            address,
+        ] = ids[..]
+        else {
+            return None;
+        };
+        let field = |id: u32, name: &str, size: u32| {
+            btf.member(id, name)
+                .filter(|m| m.size == size && m.offset <= i32::MAX as u32)
+                .map(|m| m.offset)
+        };
+        let sk_common = field(sock, "__sk_common", btf.size_of(common)?)?;
+        let usk = btf.member(unix_sock, "sk")?.offset;
+        let addr = field(unix_sock, "addr", 8)?;
+        Some(UnixOffsets {
+            task_files: field(task, "files", 8)?,
+            files_fdt: field(files, "fdt", 8)?,
+            fdt_max_fds: field(fdt, "max_fds", 4)?,
+            fdt_fd: field(fdt, "fd", 8)?,
+            file_inode: field(file, "f_inode", 8)?,
+            file_private: field(file, "private_data", 8)?,
+            inode_mode: field(inode, "i_mode", 2)?,
+            inode_ino: field(inode, "i_ino", 8)?,
+            socket_sk: field(socket, "sk", 8)?,
+            socket_type: field(socket, "type", 2)?,
+            sk_family: sk_common.checked_add(field(common, "skc_family", 2)?)?,
+            unix_addr: addr.checked_sub(usk)?,
+            addr_len: field(address, "len", 4)?,
+            addr_name: btf.member(address, "name")?.offset,
+            netns: NetnsOffsets::from_btf(btf),
+        })
+    }
+}
+
+/// `bpf_probe_read_kernel(fp + to, size, src + off)`: `src` holds a kernel pointer.
+fn probe_read(a: &mut Asm, to: i16, size: i32, src: u8, off: u32) {
+    a.mov(R1, FP)
+        .add_imm(R1, i32::from(to))
+        .mov_imm(R2, size)
+        .mov(R3, src)
+        .add_imm(R3, off as i32)
+        .call(FN_PROBE_READ_KERNEL);
+}
+
+/// Reads the pointer at `src + off` into `dst` through the scratch slot; to `out` when NULL.
+fn read_ptr(a: &mut Asm, scratch: i16, dst: u8, src: u8, off: u32) {
+    st_dw(a, scratch, 0);
+    probe_read(a, scratch, 8, src, off);
+    a.ldx(8, dst, FP, scratch).jump(0x15, dst, 0, "out");
+}
+
+/// Reads the 2-byte value at `src + off` into r2 through the scratch slot.
+fn read_u16(a: &mut Asm, scratch: i16, src: u8, off: u32) {
+    st_dw(a, scratch, 0);
+    probe_read(a, scratch, 2, src, off);
+    a.ldx(2, R2, FP, scratch);
+}
+
+/// `sys_enter_listen`: the socket behind the calling task's descriptor `fd`, when it is a
+/// bound unix stream or seqpacket socket (the calls `listen()` accepts), as a [`UNIX_RECORD`]:
+/// its type, inode, bound address, the backlog and its network namespace, read in the kernel
+/// where a fault is impossible (`bpf_probe_read_kernel`), from the task's descriptor table
+/// (`task → files → fdt → fd[fd] → file`). With `only_netns`, a socket of another network
+/// namespace is not written (a socket whose namespace could not be read is).
+pub fn unix_listen_program(
+    f: &SyscallFormat,
+    o: &UnixOffsets,
+    only_netns: Option<u32>,
+    ring_fd: i32,
+    lost_fd: i32,
+) -> Vec<Insn> {
+    let rec = -(UNIX_RECORD as i16);
+    let scratch = rec - 16; // below the loss counter's key
+    let [fd, backlog, _] = f.args;
     let mut a = Asm::new();
-    a.ldx(8, R6, R1, f.args[0]);
-    zero_record(&mut a);
-    a.st_w(FP, REC + 40, kind::LISTEN as i32)
-        .stx(4, FP, REC + 92, R6);
-    finish(a, ring_fd, lost_fd, 0)
+    a.mov(R6, R1).ldx(8, R9, R6, fd);
+    for i in 0..(UNIX_RECORD as i16 / 8) {
+        st_dw(&mut a, rec + 8 * i, 0);
+    }
+    a.ldx(8, R2, R6, backlog)
+        .stx(4, FP, rec + 52, R2)
+        .st_w(FP, rec + 40, kind::LISTEN as i32)
+        .st_w(FP, rec + 44, AF_UNIX)
+        .call(FN_GET_CURRENT_TASK)
+        .mov(R8, R0);
+    // The file behind the descriptor: fdt->fd[fd], for fd < fdt->max_fds.
+    read_ptr(&mut a, scratch, R8, R8, o.task_files);
+    read_ptr(&mut a, scratch, R8, R8, o.files_fdt);
+    st_dw(&mut a, scratch, 0);
+    probe_read(&mut a, scratch, 4, R8, o.fdt_max_fds);
+    a.ldx(4, R2, FP, scratch).jump_reg(0x3d, R9, R2, "out"); // fd >= max_fds (unsigned)
+    read_ptr(&mut a, scratch, R8, R8, o.fdt_fd);
+    a.push(ins(0x67, R9, 0, 0, 3)) // fd *= 8
+        .push(ins(0x0f, R8, R9, 0, 0));
+    read_ptr(&mut a, scratch, R8, R8, 0); // the file
+    // A socket's inode (S_IFSOCK), its number as /proc/PID/fd shows it.
+    read_ptr(&mut a, scratch, R7, R8, o.file_inode);
+    read_u16(&mut a, scratch, R7, o.inode_mode);
+    and_imm(&mut a, R2, 0xf000);
+    a.jump(0x55, R2, 0xc000, "out");
+    probe_read(&mut a, rec + 56, 8, R7, o.inode_ino);
+    // The socket: a unix stream (1) or seqpacket (5) one.
+    read_ptr(&mut a, scratch, R7, R8, o.file_private);
+    probe_read(&mut a, rec + 48, 2, R7, o.socket_type);
+    a.ldx(2, R2, FP, rec + 48)
+        .jump(0x15, R2, 1, "typed")
+        .jump(0x55, R2, 5, "out")
+        .label("typed");
+    read_ptr(&mut a, scratch, R8, R7, o.socket_sk);
+    read_u16(&mut a, scratch, R8, o.sk_family);
+    a.jump(0x55, R2, AF_UNIX, "out");
+    if let Some(n) = o.netns {
+        st_dw(&mut a, scratch, 0);
+        probe_read(&mut a, scratch, 8, R8, n.sock_net);
+        a.ldx(8, R3, FP, scratch).jump(0x15, R3, 0, "net read");
+        probe_read(&mut a, rec + 112, 4, R3, n.net_inum);
+        a.label("net read");
+        if let Some(want) = only_netns {
+            // A 32-bit compare: the inode is unsigned, the immediate sign-extended.
+            a.ldx(4, R2, FP, rec + 112)
+                .jump(0x15, R2, 0, "kept")
+                .jump(0x56, R2, want as i32, "out")
+                .label("kept");
+        }
+    }
+    // Bound: `listen()` refuses an unbound unix socket.
+    read_ptr(&mut a, scratch, R8, R8, o.unix_addr);
+    probe_read(&mut a, rec + 128, 4, R8, o.addr_len);
+    probe_read(&mut a, rec + 132, 110, R8, o.addr_name);
+    finish_record(a, ring_fd, lost_fd, 0, UNIX_RECORD)
 }
 
 /// The mount point of the cgroup v2 hierarchy's root, from /proc/self/mountinfo's text.
@@ -426,22 +669,31 @@ pub struct Gap {
 
 impl Hooks {
     /// Builds, loads and attaches every program writing into `ring_fd` and counting losses in
-    /// `lost_fd`. A group that cannot be attached is a [`Gap`]; the others run.
-    pub fn attach(ring_fd: &OwnedFd, lost_fd: &OwnedFd) -> (Hooks, Vec<Gap>) {
+    /// `lost_fd`; `unix` is where the unix listener program reads (or why it cannot run), and
+    /// `only_netns` keeps that program to one network namespace. A group that cannot be
+    /// attached is a [`Gap`]; the others run.
+    pub fn attach(
+        ring_fd: &OwnedFd,
+        lost_fd: &OwnedFd,
+        unix: Result<UnixOffsets, String>,
+        only_netns: Option<u32>,
+    ) -> (Hooks, Vec<Gap>) {
         let (ring, lost) = (ring_fd.as_raw_fd(), lost_fd.as_raw_fd());
         let mut hooks = Hooks::default();
         let mut gaps = Vec::new();
-        type Group = fn(i32, i32) -> Result<Vec<OwnedFd>, String>;
-        let groups: [(&'static str, Group); 3] = [
+        let groups: [(&'static str, Result<Vec<OwnedFd>, String>); 3] = [
             (
                 "UDP connect, sendto to a new peer and bind (listeners)",
-                udp,
+                udp(ring, lost),
             ),
-            ("raw and packet sockets", raw_and_packet),
-            ("unix listeners", unix_listen),
+            ("raw and packet sockets", raw_and_packet(ring, lost)),
+            (
+                "unix listeners",
+                unix.and_then(|o| unix_listen(&o, only_netns, ring, lost)),
+            ),
         ];
         for (what, group) in groups {
-            match group(ring, lost) {
+            match group {
                 Ok(fds) => {
                     hooks._fds.extend(fds);
                     hooks.seen.push(what);
@@ -579,9 +831,16 @@ fn raw_and_packet(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
     Ok(fds)
 }
 
-fn unix_listen(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
-    let f = syscall("sys_enter_listen", &["fd"])?;
-    Ok(attach_tracepoint(f.id, &listen_program(&f, ring, lost), "sw_listen")?.into())
+/// The unix listener program on `sys_enter_listen`.
+fn unix_listen(
+    o: &UnixOffsets,
+    only_netns: Option<u32>,
+    ring: i32,
+    lost: i32,
+) -> Result<Vec<OwnedFd>, String> {
+    let f = syscall("sys_enter_listen", &["fd", "backlog"])?;
+    let code = unix_listen_program(&f, o, only_netns, ring, lost);
+    Ok(attach_tracepoint(f.id, &code, "sw_unix_listen")?.into())
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::btf::{Btf, KIND_STRUCT};
-use super::sockhooks::{Gap, Hooks};
+use super::sockhooks::{Gap, Hooks, UnixOffsets};
 use super::taskfiles::{Attr, Insn, bpf};
 
 const BPF_MAP_CREATE: u32 = 0;
@@ -326,6 +326,11 @@ impl Asm {
         self.labels.push((name, self.code.len()));
         self
     }
+    /// A conditional jump comparing two registers (`op`: 0x3d JGE, unsigned).
+    pub(super) fn jump_reg(&mut self, op: u8, dst: u8, src: u8, to: &'static str) -> &mut Asm {
+        self.fixups.push((self.code.len(), to));
+        self.push(ins(op, dst, src, 0, 0))
+    }
     /// A conditional jump on an immediate (`op`: 0x15 JEQ, 0x55 JNE) or, with `op` 0x05, always.
     pub(super) fn jump(&mut self, op: u8, reg: u8, imm: i32, to: &'static str) -> &mut Asm {
         self.fixups.push((self.code.len(), to));
@@ -391,22 +396,94 @@ fn copy_field(a: &mut Asm, from: u32, to: i16, size: u32) {
     }
 }
 
-/// The program: for a TCP socket entering SYN_SENT, LISTEN, ESTABLISHED or CLOSE, reserve a
-/// [`RECORD`] in the ring buffer `ring_fd`, fill it and submit it; when the ring is full, add
-/// one to the per-CPU counter in `lost_fd` instead.
-pub fn program(f: &Format, netns: Option<NetnsOffsets>, ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+/// Which TCP events the program writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only sockets of this network namespace (its inode); a socket whose namespace could not be
+    /// read is written. Needs the namespace offsets.
+    pub only_netns: Option<u32>,
+    /// Every transition into SYN_SENT, LISTEN, ESTABLISHED and CLOSE (`watch --all-events`
+    /// writes them all). Otherwise only those watch judges or tracks: into SYN_SENT and LISTEN,
+    /// SYN_SENT or SYN_RECV into ESTABLISHED, SYN_SENT or LISTEN into CLOSE; the closes of
+    /// established connections (two per connection) never leave the kernel.
+    pub all_transitions: bool,
+}
+
+/// Jumps to `keep` for a transition `filter` wants written (r8 the new state, r9 the old), else
+/// to `out`.
+fn transitions(a: &mut Asm, all: bool) {
+    a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "keep").jump(
+        0x15,
+        R8,
+        tcp_state::LISTEN as i32,
+        "keep",
+    );
+    if all {
+        a.jump(0x15, R8, tcp_state::ESTABLISHED as i32, "keep")
+            .jump(0x55, R8, tcp_state::CLOSE as i32, "out");
+        return;
+    }
+    a.jump(0x15, R8, tcp_state::ESTABLISHED as i32, "up")
+        .jump(0x55, R8, tcp_state::CLOSE as i32, "out")
+        .jump(0x15, R9, tcp_state::SYN_SENT as i32, "keep")
+        .jump(0x15, R9, tcp_state::LISTEN as i32, "keep")
+        .jump(0x05, 0, 0, "out")
+        .label("up")
+        .jump(0x15, R9, tcp_state::SYN_SENT as i32, "keep")
+        .jump(0x55, R9, tcp_state::SYN_RECV as i32, "out");
+}
+
+/// The stack slot of the socket's namespace inode (0: not read), and scratch for the pointer.
+const NETNS_SLOT: i16 = -8;
+const NET_PTR_SLOT: i16 = -16;
+
+/// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer
+/// `ring_fd`, fill it and submit it; when the ring is full, add one to the per-CPU counter in
+/// `lost_fd` instead. The namespace is read first, so a socket of another namespace costs no
+/// record.
+pub fn program(
+    f: &Format,
+    netns: Option<NetnsOffsets>,
+    filter: Filter,
+    ring_fd: i32,
+    lost_fd: i32,
+) -> Vec<Insn> {
     let off = |i: usize| f.fields[i].0 as i16;
     let mut a = Asm::new();
     a.mov(R6, R1)
         .ldx(2, R2, R6, off(6))
         .jump(0x55, R2, IPPROTO_TCP, "out")
         .ldx(4, R8, R6, off(2)) // newstate
-        .ldx(4, R9, R6, off(1)) // oldstate
-        .jump(0x15, R8, tcp_state::SYN_SENT as i32, "emit")
-        .jump(0x15, R8, tcp_state::LISTEN as i32, "emit")
-        .jump(0x15, R8, tcp_state::ESTABLISHED as i32, "emit")
-        .jump(0x55, R8, tcp_state::CLOSE as i32, "out")
-        .label("emit")
+        .ldx(4, R9, R6, off(1)); // oldstate
+    transitions(&mut a, filter.all_transitions);
+    a.label("keep").st_w(FP, NETNS_SLOT, 0);
+    if let Some(n) = netns {
+        // net = sk->skc_net.net, read where a fault is impossible; then net->ns.inum.
+        a.ldx(8, R3, R6, off(0))
+            .add_imm(R3, n.sock_net as i32)
+            .mov(R1, FP)
+            .add_imm(R1, i32::from(NET_PTR_SLOT))
+            .mov_imm(R2, 8)
+            .call(FN_PROBE_READ_KERNEL)
+            .jump(0x55, R0, 0, "emit")
+            .ldx(8, R3, FP, NET_PTR_SLOT)
+            .jump(0x15, R3, 0, "emit")
+            .add_imm(R3, n.net_inum as i32)
+            .mov(R1, FP)
+            .add_imm(R1, i32::from(NETNS_SLOT))
+            .mov_imm(R2, 4)
+            .call(FN_PROBE_READ_KERNEL);
+        if let Some(want) = filter.only_netns {
+            // A 32-bit compare: the inode is unsigned, the immediate sign-extended.
+            a.ldx(4, R2, FP, NETNS_SLOT).jump(0x15, R2, 0, "emit").jump(
+                0x56,
+                R2,
+                want as i32,
+                "out",
+            );
+        }
+    }
+    a.label("emit")
         .ld_map(R1, ring_fd)
         .mov_imm(R2, RECORD as i32)
         .mov_imm(R3, 0)
@@ -445,26 +522,9 @@ pub fn program(f: &Format, netns: Option<NetnsOffsets>, ring_fd: i32, lost_fd: i
         .add_imm(R1, 96)
         .mov_imm(R2, 16)
         .call(FN_GET_CURRENT_COMM)
-        .st_w(R7, 112, 0)
-        .st_w(R7, 116, 0);
-    if let Some(n) = netns {
-        // net = sk->skc_net.net, read where a fault is impossible; then net->ns.inum.
-        a.ldx(8, R3, R6, off(0))
-            .add_imm(R3, n.sock_net as i32)
-            .mov(R1, FP)
-            .add_imm(R1, -16)
-            .mov_imm(R2, 8)
-            .call(FN_PROBE_READ_KERNEL)
-            .jump(0x55, R0, 0, "submit")
-            .ldx(8, R3, FP, -16)
-            .jump(0x15, R3, 0, "submit")
-            .add_imm(R3, n.net_inum as i32)
-            .mov(R1, R7)
-            .add_imm(R1, 112)
-            .mov_imm(R2, 4)
-            .call(FN_PROBE_READ_KERNEL);
-    }
-    a.label("submit")
+        .ldx(4, R1, FP, NETNS_SLOT)
+        .stx(4, R7, 112, R1)
+        .st_w(R7, 116, 0)
         .mov(R1, R7)
         .mov_imm(R2, 0)
         .call(FN_RINGBUF_SUBMIT)
@@ -489,6 +549,13 @@ pub enum TraceError {
     /// The format file did not parse.
     #[error(transparent)]
     Format(#[from] FormatError),
+    /// A namespace filter was asked for, and the kernel's BTF does not say where a socket's
+    /// namespace is.
+    #[error(
+        "--netns needs the kernel's BTF (/sys/kernel/btf/vmlinux) to read each socket's \
+         network namespace"
+    )]
+    NoNetnsOffsets,
     /// Events carry pids of the initial PID namespace; this process runs in another one.
     #[error("sockwarden runs in a nested PID namespace: event pids would not name its /proc")]
     OtherPidNamespace,
@@ -678,14 +745,16 @@ pub(super) fn load_as(prog: &[Insn], kind: ProgKind) -> Result<OwnedFd, TraceErr
     };
     match attempt(None) {
         Ok(fd) => Ok(fd),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(TraceError::NotPermitted),
         Err(e) => {
             let mut log = vec![0u8; 256 * 1024];
             let _ = attempt(Some(&mut log));
-            Err(TraceError::Refused {
-                error: e,
-                log: super::taskfiles::verifier_tail(&log),
-            })
+            let log = super::taskfiles::verifier_tail(&log);
+            // EPERM without a verifier log: the caller lacks the privilege. The verifier also
+            // answers EPERM to some programs it refuses; its log then says why.
+            if e.raw_os_error() == Some(libc::EPERM) && log.trim().is_empty() {
+                return Err(TraceError::NotPermitted);
+            }
+            Err(TraceError::Refused { error: e, log })
         }
     }
 }
@@ -854,6 +923,15 @@ impl Drop for Ring {
     }
 }
 
+/// What [`Tracer::start`] sets up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceOptions {
+    /// The ring buffer's size in bytes.
+    pub ring_bytes: usize,
+    /// Which TCP events are written (and the namespace of unix listeners).
+    pub filter: Filter,
+}
+
 /// The attached program and its ring buffer: events flow until it is dropped.
 pub struct Tracer {
     ring: Ring,
@@ -880,19 +958,35 @@ impl std::fmt::Debug for Tracer {
 }
 
 impl Tracer {
-    /// Builds, loads and attaches the program with a ring buffer of `ring_bytes` (rounded up to
-    /// a power of two, at least one page).
-    pub fn start(ring_bytes: usize) -> Result<Tracer, TraceError> {
+    /// Builds, loads and attaches the programs with a ring buffer of `opts.ring_bytes` (rounded
+    /// up to a power of two, at least one page), writing what `opts` asks for.
+    pub fn start(opts: &TraceOptions) -> Result<Tracer, TraceError> {
         if !in_initial_pid_namespace() {
             return Err(TraceError::OtherPidNamespace);
         }
         let format = read_format()?;
-        let netns = std::fs::read("/sys/kernel/btf/vmlinux")
-            .ok()
-            .and_then(|blob| {
-                let btf = Btf::parse_with_names(&blob, NetnsOffsets::NAMES).ok()?;
-                NetnsOffsets::from_btf(&btf)
-            });
+        let blob = std::fs::read("/sys/kernel/btf/vmlinux").ok();
+        let names: Vec<&str> = NetnsOffsets::NAMES
+            .iter()
+            .chain(UnixOffsets::NAMES)
+            .copied()
+            .collect();
+        let btf = blob
+            .as_deref()
+            .and_then(|b| Btf::parse_with_names(b, &names).ok());
+        let netns = btf.as_ref().and_then(NetnsOffsets::from_btf);
+        if opts.filter.only_netns.is_some() && netns.is_none() {
+            return Err(TraceError::NoNetnsOffsets);
+        }
+        let unix = match &btf {
+            None => {
+                Err("no kernel BTF (/sys/kernel/btf/vmlinux) to read a unix socket".to_string())
+            }
+            Some(b) => UnixOffsets::from_btf(b).ok_or_else(|| {
+                "the kernel's BTF lacks a struct the unix program reads".to_string()
+            }),
+        };
+        let ring_bytes = opts.ring_bytes;
         let size = ring_bytes.max(4096).next_power_of_two();
         let ring_fd = create_map(
             "ring buffer",
@@ -905,6 +999,7 @@ impl Tracer {
         let prog = load(&program(
             &format,
             netns,
+            opts.filter,
             ring_fd.as_raw_fd(),
             lost_fd.as_raw_fd(),
         ))?;
@@ -914,7 +1009,7 @@ impl Tracer {
         // which runs on every CPU (a second attachment of it is refused with EEXIST).
         let first = cpus("/sys/devices/system/cpu/online")?[0];
         let perf = vec![attach(format.id, first, &prog)?];
-        let (hooks, gaps) = Hooks::attach(&ring_fd, &lost_fd);
+        let (hooks, gaps) = Hooks::attach(&ring_fd, &lost_fd, unix, opts.filter.only_netns);
         Ok(Tracer {
             hooks,
             gaps,

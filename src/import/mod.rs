@@ -460,15 +460,10 @@ pub(crate) fn unix_info(path: Option<&str>) -> Box<crate::model::UnixInfo> {
             None => (Some(p), false),
         },
     };
-    Box::new(crate::model::UnixInfo {
-        name: name.map(|n| ByteString::from(n.as_bytes().to_vec())),
+    Box::new(crate::model::UnixInfo::named(
+        name.map(|n| ByteString::from(n.as_bytes().to_vec())),
         r#abstract,
-        peer: None,
-        pending: Vec::new(),
-        backlog: None,
-        vfs_inode: None,
-        vfs_dev: None,
-    })
+    ))
 }
 
 pub(crate) fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -811,6 +811,22 @@ pub struct PacketRing {
     pub features: u32,
 }
 
+impl UnixInfo {
+    /// A unix socket known only by its name (`None`: unnamed), as evidence files and `watch`
+    /// know it: nothing else about it.
+    pub fn named(name: Option<ByteString>, r#abstract: bool) -> UnixInfo {
+        UnixInfo {
+            name,
+            r#abstract,
+            peer: None,
+            pending: Vec::new(),
+            backlog: None,
+            vfs_inode: None,
+            vfs_dev: None,
+        }
+    }
+}
+
 /// What sock_diag tells of a packet socket beyond the common fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

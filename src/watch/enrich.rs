@@ -117,13 +117,6 @@ impl Enricher {
         bracketed(link.to_str()?, "socket:[")
     }
 
-    /// The unix socket `inode` as `pid`'s network namespace lists it (/proc/PID/net/unix), when
-    /// it is one.
-    pub fn unix_socket(&self, pid: u32, inode: u64) -> Option<UnixEntry> {
-        let text = std::fs::read(self.proc_root.join(pid.to_string()).join("net/unix")).ok()?;
-        unix_entry(&text, inode)
-    }
-
     /// The holder of a pid from a sock_diag dump (the listener table's seed): no event time.
     pub fn holder_of_pid(&mut self, pid: u32) -> Option<Arc<Holder>> {
         self.lookup(pid, None)
@@ -185,70 +178,6 @@ fn bracketed(link: &str, prefix: &str) -> Option<u64> {
     link.strip_prefix(prefix)?.strip_suffix(']')?.parse().ok()
 }
 
-/// A unix socket as /proc/net/unix lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnixEntry {
-    /// SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_SEQPACKET (5).
-    pub sock_type: u32,
-    /// The bound name, `@` first for an abstract one; `None` when unbound, or when the inode
-    /// is on more than one line (a name with a newline can forge a line: then the name is not
-    /// trusted).
-    pub name: Option<Vec<u8>>,
-}
-
-/// A /proc/net/unix line: its seven columns and the name after them.
-type UnixLine<'a> = ([&'a [u8]; 7], Option<&'a [u8]>);
-
-/// The seven columns of a /proc/net/unix line (the kernel pads the inode with spaces) and the
-/// name after them: everything after the one space that follows the inode.
-fn unix_columns(line: &[u8]) -> Option<UnixLine<'_>> {
-    let mut cols: [&[u8]; 7] = [&[]; 7];
-    let mut rest = line;
-    for col in &mut cols {
-        let start = rest.iter().position(|&b| b != b' ')?;
-        rest = &rest[start..];
-        let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-        *col = &rest[..end];
-        rest = &rest[end..];
-    }
-    Some((cols, rest.strip_prefix(b" ")))
-}
-
-/// Finds `inode` in the text of /proc/net/unix (`Num RefCount Protocol Flags Type St Inode
-/// Path`). A pure function of the bytes: a bound path is attacker-chosen and may hold spaces
-/// or newlines, so the name is everything after the inode's column, and a line the inode
-/// appears on twice makes the name untrusted.
-pub fn unix_entry(text: &[u8], inode: u64) -> Option<UnixEntry> {
-    let want = inode.to_string();
-    let mut found: Vec<UnixEntry> = Vec::new();
-    for line in text.split(|&b| b == b'\n').skip(1) {
-        let Some((cols, name)) = unix_columns(line) else {
-            continue;
-        };
-        if cols[6] != want.as_bytes() {
-            continue;
-        }
-        let Some(ty) = std::str::from_utf8(cols[4])
-            .ok()
-            .and_then(|t| u32::from_str_radix(t, 16).ok())
-        else {
-            continue;
-        };
-        found.push(UnixEntry {
-            sock_type: ty,
-            name: name.filter(|n| !n.is_empty()).map(<[u8]>::to_vec),
-        });
-    }
-    match found.len() {
-        0 => None,
-        1 => found.pop(),
-        _ => Some(UnixEntry {
-            sock_type: found[0].sock_type,
-            name: None,
-        }),
-    }
-}
-
 /// A process known only from an event: pid, comm, uid; the rest empty.
 pub fn gone_process(pid: u32, uid: u32, comm: ByteString, user: Option<String>) -> Process {
     Process {
@@ -258,45 +187,5 @@ pub fn gone_process(pid: u32, uid: u32, comm: ByteString, user: Option<String>) 
         pid,
         comm,
         ..Process::default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const UNIX: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
-        0000000000000000: 00000002 00000000 00010000 0001 01 100 /run/a b.sock\n\
-        0000000000000000: 00000002 00000000 00010000 0005 01 101 @abstract\n\
-        0000000000000000: 00000002 00000000 00000000 0002 01 102\n\
-        0000000000000000: 00000002 00000000 00010000 0001 01    99  leading space\n";
-
-    #[test]
-    fn unix_entries_by_inode() {
-        let a = unix_entry(UNIX, 100).unwrap();
-        assert_eq!((a.sock_type, a.name), (1, Some(b"/run/a b.sock".to_vec())));
-        assert_eq!(unix_entry(UNIX, 101).unwrap().sock_type, 5);
-        assert_eq!(unix_entry(UNIX, 102).unwrap().name, None, "unbound");
-        assert_eq!(unix_entry(UNIX, 103), None);
-        assert_eq!(unix_entry(UNIX, 10), None, "whole column, not a prefix");
-        // The kernel pads the inode to five places; a name keeps its own leading space.
-        assert_eq!(
-            unix_entry(UNIX, 99).unwrap().name,
-            Some(b" leading space".to_vec())
-        );
-    }
-
-    /// A bound path holding a newline and a forged line naming another socket's inode: that
-    /// inode is then on two lines, and neither line's name is trusted.
-    #[test]
-    fn a_forged_line_in_a_path_makes_the_name_untrusted() {
-        let mut text = UNIX.to_vec();
-        text.extend_from_slice(
-            b"0000000000000000: 00000002 00000000 00010000 0001 01 103 /x\n\
-              0000000000000000: 00000002 00000000 00010000 0001 01 100 /fake\n",
-        );
-        let e = unix_entry(&text, 100).unwrap();
-        assert_eq!(e.name, None);
-        assert_eq!(unix_entry(&text, 103).unwrap().name, Some(b"/x".to_vec()));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::collect::sockhooks::{SOCK_RECORD, kind};
+use crate::collect::sockhooks::{SOCK_RECORD, UNIX_RECORD, kind};
 use crate::collect::tracepoint::{RECORD, tcp_state};
 use crate::model::{ByteString, State};
 
@@ -182,10 +182,28 @@ pub struct SockEvent {
     pub local: (IpAddr, u16),
     /// Remote address and port (UDP connect and send).
     pub remote: (IpAddr, u16),
-    /// The descriptor (`Open`: the new socket's; `Listen`: the listening one's).
+    /// The descriptor (`Open`: the new socket's; `u32::MAX` when the event does not name it).
     pub fd: u32,
     /// The acting task's comm.
     pub comm: ByteString,
+    /// The socket's inode, when the kernel gave it (a unix listener); 0 otherwise.
+    pub inode: u64,
+    /// The socket's network namespace inode, when the kernel gave it (a unix listener).
+    pub netns: Option<u64>,
+    /// A unix listener's bound name and backlog, as the kernel gave them.
+    pub unix: Option<UnixListen>,
+}
+
+/// What the kernel told of a unix socket that began listening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnixListen {
+    /// The bound name's bytes: a path up to its NUL, or an abstract name without its leading
+    /// NUL; `None` when the address holds no name.
+    pub name: Option<Vec<u8>>,
+    /// The name is in the abstract namespace.
+    pub r#abstract: bool,
+    /// The backlog given to `listen()`.
+    pub backlog: u32,
 }
 
 /// A record of either program family.
@@ -197,13 +215,69 @@ pub enum Decoded {
     Sock(SockEvent),
 }
 
-/// Decodes a record by its length: [`RECORD`] bytes are TCP, [`SOCK_RECORD`] the others.
+/// Decodes a record by its length: [`RECORD`] bytes are TCP, [`UNIX_RECORD`] a unix listener,
+/// [`SOCK_RECORD`] the others.
 pub fn decode_any(r: &[u8]) -> Option<Decoded> {
     match r.len() {
         RECORD => decode(r).map(Decoded::Tcp),
         SOCK_RECORD => decode_sock(r).map(Decoded::Sock),
+        UNIX_RECORD => decode_unix(r).map(Decoded::Sock),
         _ => None,
     }
+}
+
+/// The comm at bytes 96..112 of a record, NUL stripped.
+fn comm_of(r: &[u8]) -> ByteString {
+    let comm = &r[96..112];
+    let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
+    ByteString(comm[..end].to_vec())
+}
+
+/// The name in a `struct sockaddr_un` of `len` bytes (family included), as `unix_address`
+/// holds it: a path ends at its NUL; an abstract name starts with one and runs to `len`.
+fn unix_name(addr: &[u8], len: usize) -> (Option<Vec<u8>>, bool) {
+    let path = &addr[2.min(addr.len())..len.clamp(2, addr.len())];
+    match path.split_first() {
+        None => (None, false),
+        Some((0, rest)) => (Some(rest.to_vec()), true),
+        Some(_) => {
+            let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+            (Some(path[..end].to_vec()), false)
+        }
+    }
+}
+
+/// Decodes one [`UNIX_RECORD`]: a unix socket that began listening; `None` for another
+/// length or kind.
+pub fn decode_unix(r: &[u8]) -> Option<SockEvent> {
+    if r.len() != UNIX_RECORD || u32_at(r, 40) != kind::LISTEN || u32_at(r, 44) != 1 {
+        return None;
+    }
+    let (name, r#abstract) = unix_name(&r[132..242], u32_at(r, 128) as usize);
+    let nowhere = (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+    let netns = u32_at(r, 112);
+    Some(SockEvent {
+        ktime_ns: u64_at(r, 0),
+        cookie: 0,
+        tgid: (u64_at(r, 16) >> 32) as u32,
+        uid: u64_at(r, 24) as u32,
+        cgroup_id: u64_at(r, 32),
+        action: Action::Listen,
+        family: 1,
+        sock_type: u32::from(u16_at(r, 48)),
+        protocol: 0,
+        local: nowhere,
+        remote: nowhere,
+        fd: u32::MAX,
+        comm: comm_of(r),
+        inode: u64_at(r, 56),
+        netns: (netns != 0).then_some(u64::from(netns)),
+        unix: Some(UnixListen {
+            name,
+            r#abstract,
+            backlog: u32_at(r, 52),
+        }),
+    })
 }
 
 /// Decodes one [`SOCK_RECORD`]; `None` for another length, kind or family.
@@ -216,7 +290,6 @@ pub fn decode_sock(r: &[u8]) -> Option<SockEvent> {
         kind::SEND => Action::Send,
         kind::BIND => Action::Bind,
         kind::OPEN => Action::Open,
-        kind::LISTEN => Action::Listen,
         _ => return None,
     };
     let family = u32_at(r, 44);
@@ -238,8 +311,6 @@ pub fn decode_sock(r: &[u8]) -> Option<SockEvent> {
         // socket(AF_PACKET, type, htons(ETH_P_...)): the ethertype in network order.
         protocol = u32::from(u16::from_be(protocol as u16));
     }
-    let comm = &r[96..112];
-    let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
     Some(SockEvent {
         ktime_ns: u64_at(r, 0),
         cookie: u64_at(r, 8),
@@ -253,7 +324,10 @@ pub fn decode_sock(r: &[u8]) -> Option<SockEvent> {
         local: (addr(56), u16_at(r, 90)),
         remote: (addr(72), u16::from_be_bytes([r[88], r[89]])),
         fd: u32_at(r, 92),
-        comm: ByteString(comm[..end].to_vec()),
+        comm: comm_of(r),
+        inode: 0,
+        netns: None,
+        unix: None,
     })
 }
 
@@ -293,6 +367,56 @@ mod tests {
         assert!(matches!(decode_any(&send_record()), Some(Decoded::Sock(_))));
         assert!(matches!(decode_any(&LISTEN), Some(Decoded::Tcp(_))));
         assert_eq!(decode_any(&send_record()[..127]), None);
+    }
+
+    /// A unix listener's record: pid 0x1234, a seqpacket socket, inode 9001, backlog 16,
+    /// netns 4026532001, bound to `addr` (`len` bytes with the family).
+    fn unix_record(addr: &[u8]) -> [u8; 256] {
+        let mut r = [0u8; 256];
+        r[16..24].copy_from_slice(&((0x1234u64 << 32) | 0x1234).to_ne_bytes());
+        r[40..44].copy_from_slice(&kind::LISTEN.to_ne_bytes());
+        r[44..48].copy_from_slice(&1u32.to_ne_bytes());
+        r[48..50].copy_from_slice(&5u16.to_ne_bytes());
+        r[52..56].copy_from_slice(&16u32.to_ne_bytes());
+        r[56..64].copy_from_slice(&9001u64.to_ne_bytes());
+        r[96..100].copy_from_slice(b"srv\0");
+        r[112..116].copy_from_slice(&4026532001u32.to_ne_bytes());
+        r[128..132].copy_from_slice(&(addr.len() as u32 + 2).to_ne_bytes());
+        r[132..134].copy_from_slice(&1u16.to_ne_bytes());
+        r[134..134 + addr.len()].copy_from_slice(addr);
+        r
+    }
+
+    #[test]
+    fn decodes_a_unix_listener_record() {
+        let Some(Decoded::Sock(e)) = decode_any(&unix_record(b"/run/a b.sock\0")) else {
+            panic!("not a sock event")
+        };
+        assert_eq!((e.action, e.family, e.sock_type), (Action::Listen, 1, 5));
+        assert_eq!((e.tgid, e.inode, e.netns), (0x1234, 9001, Some(4026532001)));
+        assert_eq!(e.comm, ByteString(b"srv".to_vec()));
+        let u = e.unix.unwrap();
+        assert_eq!(
+            (u.name, u.r#abstract, u.backlog),
+            (Some(b"/run/a b.sock".to_vec()), false, 16)
+        );
+        // An abstract name runs to the address's length, NULs and newlines included.
+        let e = decode_unix(&unix_record(b"\0hid\0den\n")).unwrap();
+        let u = e.unix.unwrap();
+        assert_eq!((u.name, u.r#abstract), (Some(b"hid\0den\n".to_vec()), true));
+        // No name; a length beyond the address is clamped; another kind is skipped.
+        assert_eq!(
+            decode_unix(&unix_record(b"")).unwrap().unix.unwrap().name,
+            None
+        );
+        let mut r = unix_record(b"/x");
+        r[128..132].copy_from_slice(&9999u32.to_ne_bytes());
+        assert_eq!(
+            decode_unix(&r).unwrap().unix.unwrap().name,
+            Some(b"/x".to_vec())
+        );
+        r[40..44].copy_from_slice(&kind::OPEN.to_ne_bytes());
+        assert_eq!(decode_unix(&r), None);
     }
 
     #[test]

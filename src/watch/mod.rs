@@ -32,7 +32,8 @@ use crate::baseline::drift::{self, Comparison};
 use crate::baseline::{Baseline, Category, Compiled};
 use crate::engine;
 use crate::model::{
-    Endpoint, Family, Meta, Owner, Protocol, SCHEMA_VERSION, Snapshot, Socket, State,
+    ByteString, Endpoint, Family, Meta, Owner, Protocol, SCHEMA_VERSION, Snapshot, Socket, State,
+    UnixInfo,
 };
 use crate::report::{self, ReportFinding, ScanReport};
 use crate::rules::RuleSet;
@@ -53,6 +54,10 @@ pub struct Options {
     pub cache: usize,
     /// Emit every socket event, not only findings.
     pub all_events: bool,
+    /// Only sockets of this network namespace (its inode). The kernel filters TCP and unix
+    /// events; UDP, raw and packet events are filtered here, by the acting process's namespace
+    /// (an event whose process is gone, so its namespace unknown, is dropped).
+    pub only_netns: Option<u64>,
 }
 
 /// What a watch saw, for its summary.
@@ -77,9 +82,6 @@ pub struct Summary {
     /// Events whose socket no process could be found for (a passive open on a listener
     /// opened before the watch started in another namespace, a connect seen half).
     pub unattributed: u64,
-    /// `listen()` calls whose socket could not be looked at (the process or its descriptor was
-    /// gone when the event was read): a unix listener among them is not reported.
-    pub listens_unresolved: u64,
 }
 
 /// One thing to write: a finding (with the report it belongs to) or a socket event.
@@ -118,6 +120,11 @@ pub struct Watcher<'a> {
     listeners: LruCache<(Option<u64>, u16), (Arc<Holder>, Socket)>,
     seen: LruCache<(u64, String, u32), ()>,
     windows: BTreeMap<String, (Instant, u32)>,
+    /// The one-socket snapshot every judged event is put in, reused: the header is cloned once,
+    /// the holder's process and parent only when the holder changes (`scratch_holder`, kept
+    /// alive so its address cannot be another holder's), the vectors keep their capacity.
+    scratch: Snapshot,
+    scratch_holder: Option<Arc<Holder>>,
     /// Process metadata.
     pub enricher: Enricher,
     /// The counts so far.
@@ -149,6 +156,16 @@ impl<'a> Watcher<'a> {
         Watcher {
             rules,
             baseline,
+            scratch: Snapshot {
+                schema_version: SCHEMA_VERSION,
+                meta: meta.clone(),
+                sockets: Vec::with_capacity(2),
+                processes: Vec::with_capacity(2),
+                namespaces: Vec::new(),
+                warnings: Vec::new(),
+                gaps: Vec::new(),
+            },
+            scratch_holder: None,
             meta,
             pending: lru(opts.cache),
             listeners: lru(opts.cache),
@@ -178,6 +195,9 @@ impl<'a> Watcher<'a> {
         self.summary.events += 1;
         let action = ev.action();
         let holder = self.attribute(ev, action);
+        if !self.opts.all_events && !ev.judged() {
+            return Vec::new(); // a connect, tracked above: nothing to build or write
+        }
         let mut socket = socket_of(ev, ev.state_after());
         socket.cgroup_id = Some(ev.cgroup_id).filter(|_| ev.in_process_context());
         if let Some(h) = &holder {
@@ -204,40 +224,36 @@ impl<'a> Watcher<'a> {
                 .then(|| self.listeners.peek(&(ev.netns, ev.local.1)))
                 .flatten()
                 .map(|(_, s)| s.clone());
-            out.extend(self.judge(socket, holder.as_deref(), context, ev.skaddr));
+            out.extend(self.judge(socket, holder.as_ref(), context, ev.skaddr));
         }
         out
     }
 
-    /// Handles one UDP, raw, packet or unix event: the acting process holds the socket. A
-    /// `listen()` that is not on a unix socket (TCP has its own events) or whose socket is
-    /// gone is skipped.
+    /// Handles one UDP, raw, packet or unix event: the acting process holds the socket. A unix
+    /// listener comes complete from the kernel (inode, name, namespace); a raw or packet
+    /// socket's inode is read from the process's descriptor.
     pub fn on_sock_event(&mut self, ev: &SockEvent) -> Vec<Record> {
-        let inode = (matches!(ev.action, Action::Open | Action::Listen))
-            .then(|| self.enricher.socket_inode(ev.tgid, ev.fd))
-            .flatten();
-        let unix = match (ev.action, inode) {
-            (Action::Listen, None) => {
-                self.summary.listens_unresolved += 1;
-                return Vec::new();
-            }
-            (Action::Listen, Some(i)) => match self.enricher.unix_socket(ev.tgid, i) {
-                Some(u) => Some(u),
-                None => return Vec::new(), // TCP: its own events have it
-            },
-            _ => None,
-        };
+        let netns = ev.netns.or_else(|| self.enricher.netns_of(ev.tgid));
+        // With `--netns`, an event whose namespace is unknown (its process gone before it was
+        // read) cannot be shown to be the watched namespace's: not reported (docs/watch.md).
+        if self.opts.only_netns.is_some() && netns != self.opts.only_netns {
+            return Vec::new();
+        }
         self.summary.events += 1;
+        let inode = match ev.action {
+            Action::Open => self.enricher.socket_inode(ev.tgid, ev.fd).unwrap_or(0),
+            _ => ev.inode,
+        };
         let holder = self
             .enricher
             .holder_for(ev.tgid, ev.ktime_ns, ev.uid, &ev.comm);
-        let mut socket = sock_socket(ev, unix);
-        socket.inode = inode.unwrap_or(0);
+        let mut socket = sock_socket(ev);
+        socket.inode = inode;
         socket.cookie = Some(ev.cookie).filter(|&c| c != 0);
         socket.cgroup_id = Some(ev.cgroup_id);
-        socket.netns = self.enricher.netns_of(ev.tgid);
+        socket.netns = netns;
         let fd = match ev.action {
-            Action::Open | Action::Listen => ev.fd,
+            Action::Open => ev.fd,
             _ => UNKNOWN_FD,
         };
         socket.owners = vec![Owner {
@@ -258,7 +274,7 @@ impl<'a> Watcher<'a> {
             .into_iter()
             .find(|&i| i != 0)
             .unwrap_or(ev.ktime_ns);
-        out.extend(self.judge(socket, Some(&*holder), None, identity));
+        out.extend(self.judge(socket, Some(&holder), None, identity));
         out
     }
 
@@ -299,19 +315,20 @@ impl<'a> Watcher<'a> {
     pub fn judge(
         &mut self,
         socket: Socket,
-        holder: Option<&Holder>,
+        holder: Option<&Arc<Holder>>,
         context: Option<Socket>,
         identity: u64,
     ) -> Option<Record> {
-        let mut snap = self.snapshot_of(socket, holder, context);
-        let matched = self.any_rule_matches(&snap);
+        self.load_scratch(socket, holder, context);
+        let matched = any_rule_matches(self.rules, &self.scratch);
         if !matched && self.baseline.is_none() {
             return None; // the common case, decided without the engine's plans and the report
         }
         // The time the report carries, formatted only for a snapshot that may be reported.
-        snap.meta.taken_at = crate::collect::host::now_rfc3339();
+        self.scratch.meta.taken_at = crate::collect::host::now_rfc3339();
+        let snap = &self.scratch;
         let findings: Vec<engine::Finding> = if matched {
-            engine::evaluate(self.rules, &snap)
+            engine::evaluate(self.rules, snap)
                 .into_iter()
                 .filter(|f| f.socket == 0 && f.count.is_none())
                 .collect()
@@ -319,7 +336,7 @@ impl<'a> Watcher<'a> {
             Vec::new()
         };
         let comparison = self.baseline.map(|(b, c)| {
-            let full = drift::compare(b, c, &snap);
+            let full = drift::compare(b, c, snap);
             Comparison {
                 drift: full
                     .drift
@@ -329,7 +346,7 @@ impl<'a> Watcher<'a> {
                 known_sockets: full.known_sockets.into_iter().filter(|&s| s == 0).collect(),
             }
         });
-        let mut rep = report::build(&snap, self.rules, &findings, comparison.as_ref());
+        let mut rep = report::build(snap, self.rules, &findings, comparison.as_ref());
         let pid = holder.map_or(0, |h| h.process.pid);
         let kept: Vec<ReportFinding> = std::mem::take(&mut rep.findings)
             .into_iter()
@@ -344,40 +361,35 @@ impl<'a> Watcher<'a> {
         Some(Record::Findings(Box::new(rep)))
     }
 
-    /// Whether some per-socket rule matches socket 0 of a one-socket snapshot, by the rule
-    /// language's direct meaning (`engine::matches`): a few microseconds, where the engine's
-    /// plans, memo tables and the report cost tens (measured: about 30k events/s per core with
-    /// the engine on every event). The engine then runs only when this says yes, so the
-    /// findings are the engine's own; `engine_naive` tests that the two agree.
-    fn any_rule_matches(&self, snap: &Snapshot) -> bool {
-        let s = &snap.sockets[0];
-        let label = snap.netns_label(s.netns);
-        let (p, st) = (s.protocol.bit(), s.state.bit());
-        let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
-            vec![None]
-        } else {
-            s.owners.iter().copied().map(Some).collect()
+    /// Puts one socket (index 0), its holder and the holder's parent, and optionally a second
+    /// socket for context (the listener of an accepted connection, so the baseline sees an
+    /// inbound connection) into the reused snapshot. The processes are cloned only when the
+    /// holder is not the previous event's: a busy process's events allocate none.
+    fn load_scratch(
+        &mut self,
+        socket: Socket,
+        holder: Option<&Arc<Holder>>,
+        context: Option<Socket>,
+    ) {
+        let same = match (holder, &self.scratch_holder) {
+            (Some(h), Some(prev)) => Arc::ptr_eq(h, prev),
+            (None, None) => true,
+            _ => false,
         };
-        // The engine's own view of this one-socket snapshot (direction, process tree).
-        let world = crate::rules::fields::World::of(snap);
-        owners.into_iter().any(|owner| {
-            let process = owner.and_then(|o| snap.process(o.pid));
-            let x = Subject {
-                socket: s,
-                owner,
-                process,
-                parent: process.and_then(|p| snap.process(p.ppid)),
-                ephemeral: snap.ephemeral_ports(),
-                netns: Some(&label),
-                world: Some(&world),
-            };
-            self.rules.rules.iter().any(|r| {
-                r.doc.aggregate.is_none()
-                    && r.protocol_mask & p != 0
-                    && r.state_mask & st != 0
-                    && engine::matches(r, &x)
-            })
-        })
+        if !same {
+            let processes = &mut self.scratch.processes;
+            processes.clear();
+            if let Some(h) = holder {
+                processes.push(h.process.clone());
+                processes.extend(h.parent.clone());
+            }
+            processes.sort_by_key(|p| p.pid);
+            processes.dedup_by_key(|p| p.pid);
+            self.scratch_holder = holder.cloned();
+        }
+        self.scratch.sockets.clear();
+        self.scratch.sockets.push(socket);
+        self.scratch.sockets.extend(context);
     }
 
     /// Whether a finding is written: not when the same socket, rule and holder were reported
@@ -437,7 +449,7 @@ impl<'a> Watcher<'a> {
             })));
         }
         let identity = socket.cookie.unwrap_or(socket.inode);
-        out.extend(self.judge(socket, holder.as_deref(), None, identity));
+        out.extend(self.judge(socket, holder.as_ref(), None, identity));
         out
     }
 
@@ -462,42 +474,46 @@ impl<'a> Watcher<'a> {
         out.extend(self.judge(socket, None, None, identity));
         out
     }
+}
 
-    /// A snapshot of one socket (index 0), its holder and the holder's parent, and optionally a
-    /// second socket for context (the listener of an accepted connection, so the baseline sees
-    /// an inbound connection).
-    fn snapshot_of(
-        &self,
-        socket: Socket,
-        holder: Option<&Holder>,
-        context: Option<Socket>,
-    ) -> Snapshot {
-        let mut processes = Vec::new();
-        if let Some(h) = holder {
-            processes.push(h.process.clone());
-            processes.extend(h.parent.clone());
-        }
-        processes.sort_by_key(|p| p.pid);
-        processes.dedup_by_key(|p| p.pid);
-        let meta = self.meta.clone();
-        let mut sockets = vec![socket];
-        sockets.extend(context);
-        Snapshot {
-            schema_version: SCHEMA_VERSION,
-            meta,
-            sockets,
-            processes,
-            namespaces: Vec::new(),
-            warnings: Vec::new(),
-            gaps: Vec::new(),
-        }
-    }
+/// Whether some per-socket rule matches socket 0 of a one-socket snapshot, by the rule
+/// language's direct meaning (`engine::matches`): a few microseconds, where the engine's plans,
+/// memo tables and the report cost tens (measured: about 30k events/s per core with the engine
+/// on every event). The engine then runs only when this says yes, so the findings are the
+/// engine's own; `engine_naive` tests that the two agree.
+fn any_rule_matches(rules: &RuleSet, snap: &Snapshot) -> bool {
+    let s = &snap.sockets[0];
+    let label = snap.netns_label(s.netns);
+    let (p, st) = (s.protocol.bit(), s.state.bit());
+    // Each holder, or no holder at all when the socket has none.
+    let none = s.owners.is_empty().then_some(None);
+    let mut owners = s.owners.iter().copied().map(Some).chain(none);
+    // The engine's own view of this one-socket snapshot (direction, process tree).
+    let world = crate::rules::fields::World::of(snap);
+    owners.any(|owner| {
+        let process = owner.and_then(|o| snap.process(o.pid));
+        let x = Subject {
+            socket: s,
+            owner,
+            process,
+            parent: process.and_then(|p| snap.process(p.ppid)),
+            ephemeral: snap.ephemeral_ports(),
+            netns: Some(&label),
+            world: Some(&world),
+        };
+        rules.rules.iter().any(|r| {
+            r.doc.aggregate.is_none()
+                && r.protocol_mask & p != 0
+                && r.state_mask & st != 0
+                && engine::matches(r, &x)
+        })
+    })
 }
 
 /// The socket a UDP, raw, packet or unix event describes, in the snapshot model. A datagram
 /// sent to a new peer is judged as the `established` flow to that peer it is; a bound UDP
 /// socket is the `close` (UNCONN) listener `scan` shows; a raw socket's port is its protocol.
-pub fn sock_socket(ev: &SockEvent, unix: Option<enrich::UnixEntry>) -> Socket {
+pub fn sock_socket(ev: &SockEvent) -> Socket {
     let inet = if ev.family == 10 {
         Family::Inet6
     } else {
@@ -515,29 +531,18 @@ pub fn sock_socket(ev: &SockEvent, unix: Option<enrich::UnixEntry>) -> Socket {
     let mut s;
     match ev.action {
         Action::Listen => {
-            let u = unix.unwrap_or(enrich::UnixEntry {
-                sock_type: 1,
-                name: None,
-            });
-            let protocol = if u.sock_type == 5 {
+            let protocol = if ev.sock_type == 5 {
                 Protocol::UnixSeqpacket
             } else {
                 Protocol::UnixStream
             };
             s = Socket::new(protocol, Family::Unix, State::Listen, 0);
-            let (name, r#abstract) = match u.name {
-                Some(n) if n.first() == Some(&b'@') => (Some(n[1..].to_vec()), true),
-                n => (n, false),
+            let mut info = match &ev.unix {
+                Some(u) => UnixInfo::named(u.name.clone().map(ByteString), u.r#abstract),
+                None => UnixInfo::named(None, false),
             };
-            s.unix = Some(Box::new(crate::model::UnixInfo {
-                name: name.map(crate::model::ByteString),
-                r#abstract,
-                peer: None,
-                pending: Vec::new(),
-                backlog: None,
-                vfs_inode: None,
-                vfs_dev: None,
-            }));
+            info.backlog = ev.unix.as_ref().map(|u| u.backlog);
+            s.unix = Some(Box::new(info));
         }
         Action::Open if ev.family == 17 => {
             let protocol = if ev.sock_type == 3 {

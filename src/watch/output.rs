@@ -247,7 +247,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
             let mut out = format!(
                 "sockwarden watch ({mode}): {} events, {} lost, {} findings, {} suppressed by \
                  rate limit, {} duplicates, {} unattributed, {} ended unseen between dumps, {} \
-                 unread at exit, {} listen() calls unresolved\n",
+                 unread at exit\n",
                 s.events,
                 s.lost,
                 s.findings,
@@ -255,8 +255,7 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 s.duplicates,
                 s.unattributed,
                 s.ended_unseen,
-                s.unread,
-                s.listens_unresolved
+                s.unread
             );
             if let Some(m) = misses {
                 out.push_str(&format!("  {}\n", crate::text::escape_str(m)));
@@ -274,7 +273,6 @@ pub fn summary(style: Style, host: &str, mode: &str, s: &Summary, misses: Option
                 "unattributed": s.unattributed,
                 "ended_unseen": s.ended_unseen,
                 "unread": s.unread,
-                "listens_unresolved": s.listens_unresolved,
             });
             if let Some(m) = misses {
                 stats["misses"] = json!(m);

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::output::{self, Style};
 use super::{Record, Watcher, event, poll};
 use crate::collect::destroy::Destroyed;
+use crate::collect::netns::Select;
 use crate::collect::tracepoint::Tracer;
 use crate::collect::{self, CollectOptions};
 use crate::model::Snapshot;
@@ -98,6 +99,7 @@ pub fn events(
 /// `period`; each new socket is judged with the holders the dump found.
 pub fn dumps(
     period: Duration,
+    opts: &CollectOptions,
     first: &Snapshot,
     mut destroyed: Option<Destroyed>,
     w: &mut Watcher,
@@ -110,7 +112,6 @@ pub fn dumps(
         host: w.meta.hostname.clone(),
         written: 0,
     };
-    let opts = dump_options();
     let mut previous = poll::keys(first);
     // The connections of the last two dumps: a destroyed one that neither had lived between.
     let mut pairs = [poll::pairs(first), poll::pairs(first)];
@@ -133,7 +134,7 @@ pub fn dumps(
         if done(l, started, wr.written) {
             break;
         }
-        let snap = collect::collect(&opts);
+        let snap = collect::collect(opts);
         for si in poll::new_sockets(&previous, &snap) {
             w.summary.events += 1;
             for r in w.judge_dumped(&snap, si) {
@@ -146,8 +147,8 @@ pub fn dumps(
     Ok(())
 }
 
-/// What each dump of the fallback reads: TCP and UDP of the current namespace, with holders.
-fn dump_options() -> CollectOptions {
+/// What each dump of the fallback reads: TCP and UDP of `netns`, with holders.
+pub fn dump_options(netns: Select) -> CollectOptions {
     CollectOptions {
         tables: collect::Tables {
             tcp: true,
@@ -160,12 +161,7 @@ fn dump_options() -> CollectOptions {
         extensions: false,
         crossview: false,
         procnet_view: false,
+        netns,
         ..CollectOptions::full()
     }
-}
-
-/// The fallback's first dump: the state later dumps are compared with. Taken before the watch
-/// says it runs, so nothing opened after that is mistaken for the starting state.
-pub fn first_dump() -> Snapshot {
-    collect::collect(&dump_options())
 }

@@ -68,6 +68,7 @@ fn watcher<'a>(rules: &'a RuleSet, proc_root: &Path, per_minute: u32) -> Watcher
             per_rule_per_minute: per_minute,
             cache: 64,
             all_events: false,
+            only_netns: None,
         },
         Meta::blank("test"),
         Enricher::new(proc_root.to_path_buf(), 64),
@@ -255,6 +256,7 @@ fn drift_reports_the_new_listener_and_no_listener_gone() {
             per_rule_per_minute: 60,
             cache: 64,
             all_events: false,
+            only_netns: None,
         },
         Meta::blank("test"),
         Enricher::new(proc.path().to_path_buf(), 64),
@@ -376,6 +378,9 @@ fn sock_event(action: Action, tgid: u32, family: u32, remote: &str) -> SockEvent
         remote: (a.ip(), a.port()),
         fd: 3,
         comm: ByteString(b"bash".to_vec()),
+        inode: 0,
+        netns: None,
+        unix: None,
     }
 }
 
@@ -388,7 +393,7 @@ fn a_udp_datagram_to_a_new_peer_is_judged_with_its_sender() {
     let rules = rules();
     let mut w = watcher(&rules, proc.path(), 60);
     let send = sock_event(Action::Send, 4343, 2, "203.0.113.10:4444");
-    let socket = sock_socket(&send, None);
+    let socket = sock_socket(&send);
     assert_eq!(
         (socket.protocol, socket.state),
         (Protocol::Udp, State::Established)
@@ -405,7 +410,7 @@ fn a_udp_datagram_to_a_new_peer_is_judged_with_its_sender() {
 fn sock_events_in_the_snapshot_model() {
     let mut bind = sock_event(Action::Bind, 1, 10, "[::]:0");
     bind.local = ("::".parse().unwrap(), 5353);
-    let s = sock_socket(&bind, None);
+    let s = sock_socket(&bind);
     assert_eq!(
         (s.protocol, s.family, s.state),
         (Protocol::Udp, Family::Inet6, State::Close)
@@ -415,7 +420,7 @@ fn sock_events_in_the_snapshot_model() {
 
     let mut raw = sock_event(Action::Open, 1, 2, "0.0.0.0:0");
     (raw.sock_type, raw.protocol) = (3, 1);
-    let s = sock_socket(&raw, None);
+    let s = sock_socket(&raw);
     assert_eq!((s.protocol, s.state), (Protocol::Raw, State::Close));
     assert_eq!(
         s.local.unwrap().port,
@@ -425,19 +430,21 @@ fn sock_events_in_the_snapshot_model() {
 
     let mut packet = raw.clone();
     (packet.family, packet.sock_type, packet.protocol) = (17, 2, 0x0800);
-    let s = sock_socket(&packet, None);
+    let s = sock_socket(&packet);
     assert_eq!(
         (s.protocol, s.family),
         (Protocol::PacketDgram, Family::Packet)
     );
     assert_eq!(s.packet.unwrap().ethertype, 0x0800);
 
-    let listen = sock_event(Action::Listen, 1, 1, "0.0.0.0:0");
-    let entry = enrich::UnixEntry {
-        sock_type: 5,
-        name: Some(b"@hidden".to_vec()),
-    };
-    let s = sock_socket(&listen, Some(entry));
+    let mut listen = sock_event(Action::Listen, 1, 1, "0.0.0.0:0");
+    listen.sock_type = 5;
+    listen.unix = Some(event::UnixListen {
+        name: Some(b"hidden".to_vec()),
+        r#abstract: true,
+        backlog: 16,
+    });
+    let s = sock_socket(&listen);
     assert_eq!(
         (s.protocol, s.state),
         (Protocol::UnixSeqpacket, State::Listen)
@@ -445,48 +452,67 @@ fn sock_events_in_the_snapshot_model() {
     let u = s.unix.unwrap();
     assert_eq!(u.name, Some(ByteString(b"hidden".to_vec())));
     assert!(u.r#abstract);
+    assert_eq!(u.backlog, Some(16));
 }
 
-/// A `listen()` on a socket that is not a unix one (TCP has its own events), or whose process
-/// is gone, is not an event.
+/// A unix listener is judged from what the kernel gave (inode, name, namespace) even when its
+/// process is gone: no /proc read decides whether it is reported (issue 18).
 #[test]
-fn a_listen_that_is_not_unix_is_skipped() {
+fn a_unix_listener_needs_no_proc_read_of_its_socket() {
     let proc = tempfile::tempdir().unwrap();
-    fake_proc(proc.path(), 4444, "nc", "/usr/bin/nc", &["nc", "-l"]);
-    let fd = proc.path().join("4444/fd");
-    std::fs::create_dir_all(&fd).unwrap();
-    std::os::unix::fs::symlink("socket:[9001]", fd.join("3")).unwrap();
-    std::fs::create_dir_all(proc.path().join("4444/net")).unwrap();
-    let unix = "Num       RefCount Protocol Flags    Type St Inode Path\n\
-        0000000000000000: 00000002 00000000 00010000 0001 01 9002 /run/other.sock\n";
-    std::fs::write(proc.path().join("4444/net/unix"), unix).unwrap();
     let rules = rules();
     let mut w = watcher(&rules, proc.path(), 60);
-    let listen = sock_event(Action::Listen, 4444, 2, "0.0.0.0:0");
-    assert!(w.on_sock_event(&listen).is_empty());
-    assert_eq!(w.summary.events, 0);
-    assert_eq!(
-        w.summary.listens_unresolved, 0,
-        "resolved: not a unix socket"
-    );
-    // A process gone before its fd could be read: counted, not silently dropped.
-    let mut gone = listen.clone();
-    gone.tgid = 4545;
-    assert!(w.on_sock_event(&gone).is_empty());
-    assert_eq!(w.summary.listens_unresolved, 1);
-    // The same fd on a unix listener is an event.
-    let unix = format!("{unix}0000000000000000: 00000002 00000000 00010000 0001 01 9001 /tmp/.x\n");
-    std::fs::write(proc.path().join("4444/net/unix"), unix).unwrap();
     w.opts.all_events = true;
+    let mut listen = sock_event(Action::Listen, 4545, 1, "0.0.0.0:0");
+    (listen.sock_type, listen.inode, listen.netns, listen.fd) =
+        (1, 9001, Some(4026532001), u32::MAX);
+    listen.unix = Some(event::UnixListen {
+        name: Some(b"/tmp/.x".to_vec()),
+        r#abstract: false,
+        backlog: 1,
+    });
     let out = w.on_sock_event(&listen);
     assert_eq!(w.summary.events, 1);
     let Some(Record::Event(e)) = out.first() else {
         panic!("{out:?}")
     };
     assert_eq!(e.socket.inode, 9001);
-    assert_eq!(e.socket.owners, [Owner { pid: 4444, fd: 3 }]);
+    assert_eq!(e.socket.netns, Some(4026532001));
+    assert_eq!(
+        e.socket.owners,
+        [Owner {
+            pid: 4545,
+            fd: UNKNOWN_FD
+        }]
+    );
+    assert!(
+        e.holder.as_ref().unwrap().gone,
+        "pid 4545 is not in this /proc"
+    );
     let name = e.socket.unix.as_ref().unwrap().name.clone();
     assert_eq!(name, Some(ByteString(b"/tmp/.x".to_vec())));
+}
+
+/// `--netns`: a UDP event of a process in another namespace is not an event, nor one whose
+/// namespace is unknown (the process is gone: it may be any namespace's).
+#[test]
+fn only_the_chosen_namespace_is_watched() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4343, "dig", "/usr/bin/dig", &["dig"]);
+    std::fs::create_dir_all(proc.path().join("4343/ns")).unwrap();
+    std::os::unix::fs::symlink("net:[4026532002]", proc.path().join("4343/ns/net")).unwrap();
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    w.opts.only_netns = Some(4026532001);
+    let send = sock_event(Action::Send, 4343, 2, "203.0.113.10:53");
+    assert!(w.on_sock_event(&send).is_empty());
+    assert_eq!(w.summary.events, 0);
+    w.opts.only_netns = Some(4026532002);
+    w.on_sock_event(&send);
+    assert_eq!(w.summary.events, 1);
+    let gone = sock_event(Action::Send, 4545, 2, "203.0.113.10:53");
+    w.on_sock_event(&gone);
+    assert_eq!(w.summary.events, 1);
 }
 
 /// BPF mode with a program group missing says what it never sees, and why.

@@ -424,3 +424,50 @@ pub fn static_bin(test: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// Runs a copy of the binary with `args` as user nobody holding exactly the capabilities `caps`
+/// (setpriv's names: `bpf`, `net_admin`, ...) in its inheritable, ambient and bounding sets,
+/// with no new privileges; inside the namespace `ns` when given. The copy (mode 0755, in the
+/// temporary directory) lets nobody execute it wherever the build tree lives; it is removed
+/// afterwards.
+pub fn run_with_caps<C: AsRef<str>>(
+    caps: &[C],
+    ns: Option<&Netns>,
+    args: &[&str],
+) -> std::process::Output {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = std::env::temp_dir().join(format!(
+        "sockwarden-caps-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::copy(BIN, &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let set: Vec<String> = caps.iter().map(|c| format!("+{}", c.as_ref())).collect();
+    let set = set.join(",");
+    let mut cmd = match ns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.env_remove(INHERITED_LOADER_PATH)
+                .args(["netns", "exec", &ns.name, "setpriv"]);
+            c
+        }
+        None => Command::new("setpriv"),
+    };
+    let out = cmd
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            &format!("--inh-caps=-all,{set}"),
+            &format!("--ambient-caps=-all,{set}"),
+            &format!("--bounding-set=-all,{set}"),
+            "--no-new-privs",
+        ])
+        .arg(&bin)
+        .args(args)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bin).unwrap();
+    out
+}

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use sockwarden::model::Snapshot;
 
-use crate::common::{BIN, Netns, expect_exit, require_root};
+use crate::common::{BIN, Netns, expect_exit, require_root, run_with_caps};
 
 fn unit(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -160,29 +160,12 @@ fn the_watch_units_capability_set_gives_kernel_events() {
     if !require_root("the_watch_units_capability_set_gives_kernel_events") {
         return;
     }
-    let bin = std::env::temp_dir().join(format!("sockwarden-watch-caps-{}", std::process::id()));
-    std::fs::copy(BIN, &bin).unwrap();
-    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let caps: Vec<String> = unit_caps_of("sockwarden-watch.service")
-        .iter()
-        .map(|c| format!("+{c}"))
-        .collect();
-    let caps = caps.join(",");
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            &format!("--inh-caps=-all,{caps}"),
-            &format!("--ambient-caps=-all,{caps}"),
-            &format!("--bounding-set=-all,{caps}"),
-            "--no-new-privs",
-        ])
-        .arg(&bin)
-        .args(["watch", "--format", "jsonl", "--duration", "300ms"])
-        .output()
-        .unwrap();
-    std::fs::remove_file(&bin).unwrap();
+    let caps = unit_caps_of("sockwarden-watch.service");
+    let out = run_with_caps(
+        &caps,
+        None,
+        &["watch", "--format", "jsonl", "--duration", "300ms"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("through BPF"), "{stderr}");
     // Every program is attached: UDP (the cgroup programs need CAP_NET_ADMIN), raw and packet,
@@ -211,39 +194,21 @@ fn the_units_capability_set_gives_the_same_scan_as_root() {
     let truth = ns.start_lab(0);
     let truth = truth.as_array().expect("the lab lists its sockets").clone();
     assert!(!truth.is_empty());
-    // A copy user nobody may execute wherever the build tree lives.
-    let bin = std::env::temp_dir().join(format!("sockwarden-caps-{}", std::process::id()));
-    std::fs::copy(BIN, &bin).unwrap();
-    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let caps: Vec<String> = unit_caps().iter().map(|c| format!("+{c}")).collect();
-    let caps = caps.join(",");
+    let caps = unit_caps();
     let snap = |limited: bool| -> Snapshot {
-        let mut args: Vec<String> = Vec::new();
-        if limited {
-            args.extend(
-                [
-                    "setpriv",
-                    "--reuid=65534",
-                    "--regid=65534",
-                    "--clear-groups",
-                    &format!("--inh-caps=-all,{caps}"),
-                    &format!("--ambient-caps=-all,{caps}"),
-                    &format!("--bounding-set=-all,{caps}"),
-                    "--no-new-privs",
-                ]
-                .map(String::from),
-            );
-        }
-        args.push(bin.display().to_string());
-        args.extend(["snapshot", "--owners-from", "bpf"].map(String::from));
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = ns.run(&refs);
+        let args = ["snapshot", "--owners-from", "bpf"];
+        let out = if limited {
+            run_with_caps(&caps, Some(&ns), &args)
+        } else {
+            let mut all = vec![BIN];
+            all.extend(args);
+            ns.run(&all)
+        };
         expect_exit(&out, 0);
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let root = snap(false);
     let limited = snap(true);
-    std::fs::remove_file(&bin).unwrap();
     assert!(limited.meta.privileged, "the set counts as privileged");
     assert!(limited.gaps.is_empty(), "{:?}", limited.gaps);
     assert_eq!(limited.meta.sources["owners"], "bpf_iter");

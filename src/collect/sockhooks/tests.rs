@@ -48,22 +48,55 @@ fn the_cgroup2_root_from_mountinfo() {
     assert_eq!(cgroup2_root("1 2 0:1 / / rw - ext4 /dev/sda rw\n"), None);
 }
 
+/// Plausible offsets: the program's shape does not depend on their values.
+const UNIX: UnixOffsets = UnixOffsets {
+    task_files: 2000,
+    files_fdt: 32,
+    fdt_max_fds: 0,
+    fdt_fd: 8,
+    file_inode: 32,
+    file_private: 200,
+    inode_mode: 0,
+    inode_ino: 64,
+    socket_sk: 24,
+    socket_type: 4,
+    sk_family: 16,
+    unix_addr: 776,
+    addr_len: 4,
+    addr_name: 8,
+    netns: Some(NetnsOffsets {
+        sock_net: 48,
+        net_inum: 160,
+    }),
+};
+
+/// `syscalls:sys_enter_listen` of Linux 6.18.
+const LISTEN: &str = "name: sys_enter_listen\nID: 2230\nformat:\n\
+    \tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\
+    \tfield:int fd;\toffset:16;\tsize:8;\tsigned:0;\n\
+    \tfield:int backlog;\toffset:24;\tsize:8;\tsigned:0;\n";
+
 /// Every jump of every program lands inside it, and each ends in `r0 = RET; exit`.
 #[test]
 fn programs_are_well_formed() {
     let enter = parse_syscall_format(ENTER, &["family", "type", "protocol"]).unwrap();
     let exit = parse_syscall_format(EXIT, &["ret"]).unwrap();
+    let listen = parse_syscall_format(LISTEN, &["fd", "backlog"]).unwrap();
     let programs = [
         (sock_addr_program(false, None, 3, 4), 1),
         (sock_addr_program(true, Some(5), 3, 4), 1),
         (post_bind_program(true, 3, 4), 1),
         (socket_enter_program(&enter, 5), 0),
         (socket_exit_program(&exit, 5, 3, 4), 0),
-        (listen_program(&exit, 3, 4), 0),
+        (unix_listen_program(&listen, &UNIX, None, 3, 4), 0),
+        (
+            unix_listen_program(&listen, &UNIX, Some(4026532000), 3, 4),
+            0,
+        ),
     ];
     for (p, ret) in programs {
         for (i, insn) in p.iter().enumerate() {
-            if matches!(insn.code, 0x15 | 0x55 | 0x05 | 0xc5) {
+            if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x3d | 0x05 | 0xc5) {
                 let to = i as i64 + 1 + i64::from(insn.off);
                 assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
             }
@@ -87,4 +120,31 @@ fn the_send_program_consults_the_peer_map_before_writing() {
         .map(|i| i.imm)
         .collect();
     assert_eq!(maps, vec![3, 4]);
+}
+
+/// The unix listener's offsets resolve on this machine's BTF (when it has BTF).
+#[test]
+fn unix_offsets_from_this_kernel() {
+    let Ok(blob) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        return;
+    };
+    let btf = Btf::parse_with_names(&blob, UnixOffsets::NAMES).unwrap();
+    let o = UnixOffsets::from_btf(&btf).expect("offsets");
+    assert!(
+        o.task_files > 0 && o.file_private > 0 && o.unix_addr > 0,
+        "{o:?}"
+    );
+    assert!(o.addr_name > o.addr_len && o.netns.is_some(), "{o:?}");
+}
+
+/// With a namespace, the program compares the socket's namespace in 32 bits (an inode above
+/// 2^31 is negative as an immediate) and returns before writing a record.
+#[test]
+fn the_unix_program_filters_by_namespace_in_32_bits() {
+    let listen = parse_syscall_format(LISTEN, &["fd", "backlog"]).unwrap();
+    let p = unix_listen_program(&listen, &UNIX, Some(4026532000), 3, 4);
+    let jne32: Vec<i32> = p.iter().filter(|i| i.code == 0x56).map(|i| i.imm).collect();
+    assert_eq!(jne32, [4026532000u32 as i32]);
+    let all = unix_listen_program(&listen, &UNIX, None, 3, 4);
+    assert!(all.iter().all(|i| i.code != 0x56));
 }

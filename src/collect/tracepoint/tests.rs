@@ -79,19 +79,92 @@ fn copies_use_aligned_loads() {
 #[test]
 fn jumps_land_on_their_labels() {
     let f = parse_format(FORMAT).unwrap();
-    let p = program(&f, None, 3, 4);
-    // Every jump lands inside the program, and the last two instructions are `r0 = 0; exit`.
+    let netns = Some(NetnsOffsets {
+        sock_net: 48,
+        net_inum: 160,
+    });
+    for filter in [
+        Filter::default(),
+        Filter {
+            only_netns: Some(4026532000),
+            all_transitions: true,
+        },
+    ] {
+        let p = program(&f, netns, filter, 3, 4);
+        well_formed(&p);
+    }
+    let p = program(&f, None, Filter::default(), 3, 4);
+    well_formed(&p);
+}
+
+/// Every jump lands inside the program, the last two instructions are `r0 = 0; exit`, and the
+/// two map references carry the fds given.
+fn well_formed(p: &[Insn]) {
     for (i, insn) in p.iter().enumerate() {
-        if matches!(insn.code, 0x15 | 0x55 | 0x05) {
+        if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05) {
             let to = i as i64 + 1 + i64::from(insn.off);
             assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
         }
     }
     assert_eq!(p[p.len() - 1].code, 0x95);
     assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
-    // The two map references carry the fds given.
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
     assert_eq!(maps, vec![3, 4]);
+}
+
+/// The states each filter lets through: what the jumps before the `keep` label compare. Only
+/// the judged and tracked transitions by default; every one into the four states for
+/// `--all-events`.
+#[test]
+fn the_default_filter_keeps_the_closes_of_connects_and_listeners_only() {
+    let f = parse_format(FORMAT).unwrap();
+    let compared = |all| {
+        let p = program(
+            &f,
+            None,
+            Filter {
+                only_netns: None,
+                all_transitions: all,
+            },
+            3,
+            4,
+        );
+        let keep = p
+            .iter()
+            .position(|i| i.code == 0x62)
+            .expect("the netns slot");
+        p[..keep]
+            .iter()
+            .filter(|i| matches!(i.code, 0x15 | 0x55))
+            .map(|i| (i.dst, i.imm as u32))
+            .collect::<Vec<_>>()
+    };
+    use tcp_state::*;
+    let (new, old) = (R8, R9);
+    assert_eq!(
+        compared(true),
+        [
+            (2, 6),
+            (new, SYN_SENT),
+            (new, LISTEN),
+            (new, ESTABLISHED),
+            (new, CLOSE)
+        ]
+    );
+    assert_eq!(
+        compared(false),
+        [
+            (2, 6),
+            (new, SYN_SENT),
+            (new, LISTEN),
+            (new, ESTABLISHED),
+            (new, CLOSE),
+            (old, SYN_SENT),
+            (old, LISTEN),
+            (old, SYN_SENT),
+            (old, SYN_RECV),
+        ]
+    );
 }
 
 /// The namespace offsets resolve on this machine's BTF (when it has BTF).
