@@ -46,10 +46,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     };
     let mut out = sink(args.output.as_ref(), args.rotate_size, args.rotate_keep)?;
     let style = style(args);
-    let mut meta = header();
-    if let Some((_, inode)) = &chosen {
-        meta.netns = Some(u64::from(*inode));
-    }
+    let meta = header();
     let hostname = meta.hostname.clone();
     let opts = Options {
         per_rule_per_minute: args.rate_limit,
@@ -59,6 +56,9 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
     };
     let enricher = Enricher::new(PathBuf::from("/proc"), args.cache_size);
     let mut w = Watcher::new(&rules, baseline.as_ref(), opts, meta, enricher);
+    if let Some((path, inode)) = &chosen {
+        w.name_namespace(u64::from(*inode), netns_name(path));
+    }
     let limits = Limits {
         duration: args.duration,
         count: args.count,
@@ -203,6 +203,13 @@ fn chosen_netns(spec: &str) -> Result<(PathBuf, u32)> {
     let inode = u32::try_from(inode)
         .with_context(|| format!("--netns {spec}: inode {inode} is not a namespace's"))?;
     Ok((path, inode))
+}
+
+/// The name of a namespace file under /run/netns (what `ip netns` calls it), as a scan
+/// names it.
+fn netns_name(path: &Path) -> Option<String> {
+    let name = path.strip_prefix("/run/netns").ok()?;
+    Some(name.to_str()?.to_owned()).filter(|n| !n.is_empty() && !n.contains('/'))
 }
 
 /// The listening TCP sockets of the watched namespace, with their holders.

@@ -177,6 +177,25 @@ impl<'a> Watcher<'a> {
         }
     }
 
+    /// Names the namespace `--netns` watches, so its sockets are labelled as a scan labels it
+    /// (its name under /run/netns, or `ns:INODE`), not as the host's: the watch's own
+    /// namespace stays `host`.
+    pub fn name_namespace(&mut self, inode: u64, name: Option<String>) {
+        self.scratch.namespaces = vec![crate::model::Namespace {
+            inode,
+            name,
+            current: false,
+            pids: Vec::new(),
+            containers: Vec::new(),
+        }];
+    }
+
+    /// The namespace of a socket that carries none: the watched one with `--netns` (every
+    /// dump and notification then comes from it), otherwise `fallback`.
+    fn netns_or(&self, netns: Option<u64>, fallback: Option<u64>) -> Option<u64> {
+        netns.or(self.opts.only_netns).or(fallback)
+    }
+
     /// Seeds the listener table from a snapshot (the listeners open before the watch began).
     pub fn seed_listeners(&mut self, snap: &Snapshot) {
         for s in snap.sockets.iter().filter(|s| s.state == State::Listen) {
@@ -184,7 +203,7 @@ impl<'a> Watcher<'a> {
                 continue;
             };
             if let Some(h) = self.enricher.holder_of_pid(o.pid) {
-                let netns = s.netns.or(snap.meta.netns);
+                let netns = self.netns_or(s.netns, snap.meta.netns);
                 self.listeners.put((netns, local.port), (h, s.clone()));
             }
         }
@@ -421,7 +440,7 @@ impl<'a> Watcher<'a> {
     /// one's process and parent).
     pub fn judge_dumped(&mut self, snap: &Snapshot, si: usize) -> Vec<Record> {
         let mut socket = snap.sockets[si].clone();
-        socket.netns = socket.netns.or(snap.meta.netns);
+        socket.netns = self.netns_or(socket.netns, snap.meta.netns);
         let holder = socket.owners.first().and_then(|o| {
             let process = snap.process(o.pid)?.clone();
             let parent = snap.process(process.ppid).cloned();
@@ -457,7 +476,7 @@ impl<'a> Watcher<'a> {
     /// destroy notification alone: no holder, judged as the `established` connection it was (a
     /// refused attempt is judged so too).
     pub fn judge_ended(&mut self, mut socket: Socket) -> Vec<Record> {
-        socket.netns = socket.netns.or(self.meta.netns);
+        socket.netns = self.netns_or(socket.netns, self.meta.netns);
         let mut out = Vec::new();
         if self.opts.all_events {
             out.push(Record::Event(Box::new(SocketEvent {

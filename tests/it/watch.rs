@@ -405,17 +405,28 @@ fn watch_count_ends_it_and_a_bad_ring_size_is_refused() {
     let ns = Netns::new();
     // The duration is far beyond the bound asserted below, so only --count can end it in time
     // (a loaded CI machine once took over 10 s to start the watch and the listener).
-    let (watch, _) = start_watch(&ns, &["--count", "1", "--duration", "300s"]);
+    // Only this namespace: with every namespace, another test's finding could end it.
+    let (watch, _) = start_watch(
+        &ns,
+        &["--count", "1", "--duration", "300s", "--netns", &ns.name],
+    );
     let started = std::time::Instant::now();
-    // A listener on Metasploit's handler port: NET-C2-003 the moment it listens.
-    let (mut listener, _) =
-        spawn_ready(&ns, &["python3", "-c", LISTENER, "127.0.0.1", "4444", "10"]);
+    // A listener on Metasploit's handler port, not on loopback: NET-C2-003 the moment it
+    // listens.
+    let (mut listener, _) = spawn_ready(&ns, &["python3", "-c", LISTENER, "0.0.0.0", "4444", "10"]);
     let (code, docs) = lines(watch);
     let _ = listener.kill();
     let _ = listener.wait();
     assert!(started.elapsed() < std::time::Duration::from_secs(150));
     assert_eq!(code, 1);
     assert_eq!(docs.len(), 2, "one finding, then the summary: {docs:#?}");
+    assert_eq!(docs[0]["rule"]["id"], "NET-C2-003", "{:#}", docs[0]);
+    // The watched namespace is named as a scan names it, not called the host.
+    let message = docs[0]["message"].as_str().unwrap();
+    assert!(
+        message.ends_with(&format!("in netns {}", ns.name)),
+        "{message}"
+    );
     let out = Command::new(BIN)
         .args(["watch", "--ring-size", "100"])
         .output()
