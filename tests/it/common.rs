@@ -77,6 +77,20 @@ impl Netns {
     }
 
     /// Runs a command inside the namespace and returns its output.
+    /// Runs `script` with `sh -c` in this namespace and in a new PID namespace with its own
+    /// /proc, so everything the script starts dies with it.
+    pub fn run_script_in_own_pids(&self, script: &str) -> std::process::Output {
+        self.run(&[
+            "unshare",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            script,
+        ])
+    }
+
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new("ip")
             .env_remove(INHERITED_LOADER_PATH)

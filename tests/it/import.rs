@@ -760,15 +760,7 @@ fn uac_collection_of_a_live_namespace_agrees_with_the_snapshot() {
         tmp = tmp.display(),
         out = out_dir.display(),
     );
-    let out = ns.run(&[
-        "unshare",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let out = ns.run_script_in_own_pids(&script);
     assert!(
         out.status.success(),
         "{:?}: {}\n{}",

@@ -93,15 +93,7 @@ cd '{uac}' && ./uac -a '{artifacts}' -o uac-views --temp-dir '{tmp}' '{out}' > {
         tmp = tmp.display(),
         out = out_dir.display(),
     );
-    let out = ns.run(&[
-        "unshare",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let out = ns.run_script_in_own_pids(&script);
     assert!(
         out.status.success(),
         "{:?}: {}\n{}",

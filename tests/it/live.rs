@@ -405,15 +405,7 @@ while [ ! -s {d}/port ]; do sleep 0.05; done
 {bin} snapshot --owners-from procfs -o {d}/procfs.json
 kill $!"#
     );
-    let out = ns.run(&[
-        "unshare",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    let out = ns.run_script_in_own_pids(&script);
     crate::common::expect_exit(&out, 0);
     let read = |f: &str| -> Snapshot {
         serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()
