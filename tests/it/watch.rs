@@ -36,6 +36,14 @@ fn start_watch(ns: &Netns, args: &[&str]) -> (Child, String) {
     (child, line)
 }
 
+/// Sends `sig` (`-STOP`, `-CONT`) to the watch, to hold it while events queue up.
+fn signal(watch: &Child, sig: &str) {
+    let st = Command::new("kill")
+        .args([sig, &watch.id().to_string()])
+        .status();
+    assert!(st.unwrap().success(), "kill {sig}");
+}
+
 /// The watch's JSON lines, once it has ended.
 fn lines(child: Child) -> (i32, Vec<Value>) {
     let out = child.wait_with_output().unwrap();
@@ -197,12 +205,7 @@ fn watch_keeps_comm_and_uid_of_a_process_already_gone() {
     let (watch, _) = start_watch(&ns, &["--duration", "1500ms", "--all-events"]);
     // Stop the watch while the process connects and exits: its /proc entry is gone when the
     // watch reads the event.
-    let signal = |sig: &str| {
-        let st = Command::new("kill")
-            .args([sig, &watch.id().to_string()])
-            .status();
-        assert!(st.unwrap().success(), "kill {sig}");
-    };
+    let signal = |sig: &str| signal(&watch, sig);
     signal("-STOP");
     let gone = ns.run(&[
         "python3",
@@ -260,12 +263,7 @@ fn watch_counts_the_events_a_full_ring_lost() {
             ns.name.as_str(),
         ],
     );
-    let signal = |sig: &str| {
-        let st = Command::new("kill")
-            .args([sig, &watch.id().to_string()])
-            .status();
-        assert!(st.unwrap().success(), "kill {sig}");
-    };
+    let signal = |sig: &str| signal(&watch, sig);
     signal("-STOP");
     // 300 refused connects (SYN_SENT, then CLOSE: two events each) into a ring of 32 records.
     let burst = ns.run(&[
@@ -604,12 +602,7 @@ fn watch_reports_a_unix_listener_whose_process_is_gone() {
             "--all-events",
         ],
     );
-    let signal = |sig: &str| {
-        let st = Command::new("kill")
-            .args([sig, &watch.id().to_string()])
-            .status();
-        assert!(st.unwrap().success(), "kill {sig}");
-    };
+    let signal = |sig: &str| signal(&watch, sig);
     signal("-STOP");
     let gone = ns.run(&[
         "python3",
