@@ -14,7 +14,8 @@ use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
 use crate::model::{
-    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, Timer, congestion_name,
+    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, TcpInfoWire, Timer,
+    congestion_name,
 };
 
 const INET_DIAG_CGROUP_ID: u16 = 21;
@@ -195,7 +196,7 @@ pub fn decode_tcp_info(b: &[u8]) -> Option<TcpInfo> {
         return None;
     }
     let wscale = u8_at(6)?;
-    Some(TcpInfo {
+    let wire = TcpInfoWire {
         state: u8_at(0)?,
         ca_state: u8_at(1)?,
         retransmits: u8_at(2)?,
@@ -253,7 +254,8 @@ pub fn decode_tcp_info(b: &[u8]) -> Option<TcpInfo> {
         // A bit field after the window scales, in the byte at 7 since the kernel that added
         // delivery_rate (4.9).
         delivery_rate_app_limited: (b.len() >= 168).then(|| b[7] & 1 != 0),
-    })
+    };
+    Some(wire.into())
 }
 
 #[cfg(test)]
@@ -272,9 +274,9 @@ mod tests {
         assert_eq!((t.snd_wscale, t.rcv_wscale), (9, 7));
         assert_eq!(t.rtt, 1234);
         assert_eq!(t.snd_cwnd, 10);
-        assert_eq!(t.total_retrans, Some(0));
-        assert_eq!(t.bytes_acked, None);
-        assert_eq!(t.snd_wnd, None);
+        assert_eq!(t.total_retrans(), Some(0));
+        assert_eq!(t.bytes_acked(), None);
+        assert_eq!(t.snd_wnd(), None);
         assert!(decode_tcp_info(&b[..60]).is_none());
     }
 
@@ -286,10 +288,10 @@ mod tests {
         b[200..208].copy_from_slice(&5000u64.to_ne_bytes());
         b[228..232].copy_from_slice(&65535u32.to_ne_bytes());
         let t = decode_tcp_info(&b).unwrap();
-        assert_eq!(t.bytes_acked, Some(1001));
-        assert_eq!(t.bytes_received, Some(77));
-        assert_eq!(t.bytes_sent, Some(5000));
-        assert_eq!(t.snd_wnd, Some(65535));
+        assert_eq!(t.bytes_acked(), Some(1001));
+        assert_eq!(t.bytes_received(), Some(77));
+        assert_eq!(t.bytes_sent(), Some(5000));
+        assert_eq!(t.snd_wnd(), Some(65535));
     }
 
     /// A hand-built INET_DIAG_BBRINFO attribute, little-endian: bw_lo 0x21c0d18c (566,284,684

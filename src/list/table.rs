@@ -730,14 +730,14 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool, show_options: bool) {
     if t.snd_ssthresh < 0xffff {
         num(o, "ssthresh", t.snd_ssthresh.into());
     }
-    num(o, "bytes_sent", t.bytes_sent.unwrap_or(0));
-    num(o, "bytes_retrans", t.bytes_retrans.unwrap_or(0));
-    num(o, "bytes_acked", t.bytes_acked.unwrap_or(0));
-    num(o, "bytes_received", t.bytes_received.unwrap_or(0));
-    num(o, "segs_out", opt(t.segs_out));
-    num(o, "segs_in", opt(t.segs_in));
-    num(o, "data_segs_out", opt(t.data_segs_out));
-    num(o, "data_segs_in", opt(t.data_segs_in));
+    num(o, "bytes_sent", t.bytes_sent().unwrap_or(0));
+    num(o, "bytes_retrans", t.bytes_retrans().unwrap_or(0));
+    num(o, "bytes_acked", t.bytes_acked().unwrap_or(0));
+    num(o, "bytes_received", t.bytes_received().unwrap_or(0));
+    num(o, "segs_out", opt(t.segs_out()));
+    num(o, "segs_in", opt(t.segs_in()));
+    num(o, "data_segs_out", opt(t.data_segs_out()));
+    num(o, "data_segs_in", opt(t.data_segs_in()));
     if let Some(b) = &s.bbr {
         bbr(o, b, numeric);
     }
@@ -748,25 +748,25 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool, show_options: bool) {
     num(o, "lastsnd", t.last_data_sent.into());
     num(o, "lastrcv", t.last_data_recv.into());
     num(o, "lastack", t.last_ack_recv.into());
-    if let Some(p) = t.pacing_rate.filter(|&p| p != 0 && p != u64::MAX) {
+    if let Some(p) = t.pacing_rate().filter(|&p| p != 0 && p != u64::MAX) {
         let _ = write!(o, " pacing_rate {}bps", bw(p as f64 * 8.0, numeric));
-        if let Some(m) = t.max_pacing_rate.filter(|&m| m != 0 && m != u64::MAX) {
+        if let Some(m) = t.max_pacing_rate().filter(|&m| m != 0 && m != u64::MAX) {
             let _ = write!(o, "/{}bps", bw(m as f64 * 8.0, numeric));
         }
     }
-    if let Some(d) = t.delivery_rate.filter(|&d| d != 0) {
+    if let Some(d) = t.delivery_rate().filter(|&d| d != 0) {
         let _ = write!(o, " delivery_rate {}bps", bw(d as f64 * 8.0, numeric));
     }
-    num(o, "delivered", opt(t.delivered));
-    num(o, "delivered_ce", opt(t.delivered_ce));
-    if t.delivery_rate_app_limited == Some(true) {
+    num(o, "delivered", opt(t.delivered()));
+    num(o, "delivered_ce", opt(t.delivered_ce()));
+    if t.delivery_rate_app_limited() == Some(true) {
         o.push_str(" app_limited");
     }
-    if let Some(busy) = t.busy_time.filter(|&b| b != 0) {
+    if let Some(busy) = t.busy_time().filter(|&b| b != 0) {
         let _ = write!(o, " busy:{}ms", busy / 1000);
         for (name, v) in [
-            ("rwnd_limited", t.rwnd_limited),
-            ("sndbuf_limited", t.sndbuf_limited),
+            ("rwnd_limited", t.rwnd_limited()),
+            ("sndbuf_limited", t.sndbuf_limited()),
         ] {
             if let Some(v) = v.filter(|&v| v != 0) {
                 let pct = 100.0 * v as f64 / busy as f64;
@@ -775,7 +775,7 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool, show_options: bool) {
         }
     }
     num(o, "unacked", t.unacked.into());
-    let total = t.total_retrans.unwrap_or(0);
+    let total = t.total_retrans().unwrap_or(0);
     if t.retrans != 0 || total != 0 {
         let _ = write!(o, " retrans:{}/{total}", t.retrans);
     }
@@ -783,23 +783,23 @@ fn tcp_info(o: &mut String, s: &Socket, numeric: bool, show_options: bool) {
     if s.state != State::Listen {
         num(o, "sacked", t.sacked.into());
     }
-    num(o, "dsack_dups", opt(t.dsack_dups));
+    num(o, "dsack_dups", opt(t.dsack_dups()));
     if t.reordering != 3 {
         let _ = write!(o, " reordering:{}", t.reordering);
     }
-    num(o, "reord_seen", opt(t.reord_seen));
-    if let Some(r) = t.rcv_rtt.filter(|&r| r != 0) {
+    num(o, "reord_seen", opt(t.reord_seen()));
+    if let Some(r) = t.rcv_rtt().filter(|&r| r != 0) {
         let _ = write!(o, " rcv_rtt:{}", ms(r));
     }
-    num(o, "rcv_space", opt(t.rcv_space));
+    num(o, "rcv_space", opt(t.rcv_space()));
     num(o, "rcv_ssthresh", t.rcv_ssthresh.into());
-    num(o, "notsent", opt(t.notsent_bytes));
-    if let Some(r) = t.min_rtt.filter(|&r| r != 0 && r != u32::MAX) {
+    num(o, "notsent", opt(t.notsent_bytes()));
+    if let Some(r) = t.min_rtt().filter(|&r| r != 0 && r != u32::MAX) {
         let _ = write!(o, " minrtt:{}", ms(r));
     }
-    num(o, "rcv_ooopack", opt(t.rcv_ooopack));
+    num(o, "rcv_ooopack", opt(t.rcv_ooopack()));
     // ss 6.1 ends here: rcv_wnd (newer iproute2) is in the JSON only.
-    num(o, "snd_wnd", opt(t.snd_wnd));
+    num(o, "snd_wnd", opt(t.snd_wnd()));
 }
 
 /// BBR's block as `ss`: `bbr:(bw:BW,mrtt:MS[,pacing_gain:G][,cwnd_gain:G])`, the bandwidth in

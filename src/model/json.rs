@@ -277,22 +277,6 @@ fn memory_json(out: &mut Vec<u8>, m: &SkMemInfo) {
     out.push(b'}');
 }
 
-/// `"name":value` for each field, in declaration order: `fields!(out, first, rest...)` writes the
-/// opening brace before the first.
-macro_rules! fields {
-    ($out:ident; $first:ident $(, $f:ident)*) => {
-        field($out, concat!("{\"", stringify!($first), "\":").as_bytes(), *$first);
-        $( field($out, concat!(",\"", stringify!($f), "\":").as_bytes(), *$f); )*
-    };
-}
-
-/// `"name":value` for each optional field that is present.
-macro_rules! opt_fields {
-    ($out:ident; $($f:ident),*) => {
-        $( opt_num($out, concat!(",\"", stringify!($f), "\":").as_bytes(), *$f); )*
-    };
-}
-
 /// The largest tcp_info encoding: every field present at its type's maximum (a test checks it).
 const TCP_INFO_MAX: usize = 2048;
 
@@ -303,72 +287,9 @@ fn tcp_info_json(out: &mut Vec<u8>, t: &TcpInfo) {
 }
 
 fn tcp_info_fields(out: &mut impl Sink, t: &TcpInfo) {
-    let TcpInfo {
-        state,
-        ca_state,
-        retransmits,
-        probes,
-        backoff,
-        options,
-        snd_wscale,
-        rcv_wscale,
-        rto,
-        ato,
-        snd_mss,
-        rcv_mss,
-        unacked,
-        sacked,
-        lost,
-        retrans,
-        last_data_sent,
-        last_ack_sent,
-        last_data_recv,
-        last_ack_recv,
-        pmtu,
-        rcv_ssthresh,
-        rtt,
-        rttvar,
-        snd_ssthresh,
-        snd_cwnd,
-        advmss,
-        reordering,
-        rcv_rtt,
-        rcv_space,
-        total_retrans,
-        pacing_rate,
-        max_pacing_rate,
-        bytes_acked,
-        bytes_received,
-        segs_out,
-        segs_in,
-        notsent_bytes,
-        min_rtt,
-        data_segs_in,
-        data_segs_out,
-        delivery_rate,
-        busy_time,
-        rwnd_limited,
-        sndbuf_limited,
-        delivered,
-        delivered_ce,
-        bytes_sent,
-        bytes_retrans,
-        dsack_dups,
-        reord_seen,
-        rcv_ooopack,
-        snd_wnd,
-        rcv_wnd,
-        delivery_rate_app_limited,
-    } = t;
-    fields!(out; state, ca_state, retransmits, probes, backoff, options, snd_wscale, rcv_wscale,
-        rto, ato, snd_mss, rcv_mss, unacked, sacked, lost, retrans, last_data_sent, last_ack_sent,
-        last_data_recv, last_ack_recv, pmtu, rcv_ssthresh, rtt, rttvar, snd_ssthresh, snd_cwnd,
-        advmss, reordering);
-    opt_fields!(out; rcv_rtt, rcv_space, total_retrans, pacing_rate, max_pacing_rate, bytes_acked,
-        bytes_received, segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in, data_segs_out,
-        delivery_rate, busy_time, rwnd_limited, sndbuf_limited, delivered, delivered_ce,
-        bytes_sent, bytes_retrans, dsack_dups, reord_seen, rcv_ooopack, snd_wnd, rcv_wnd);
-    match delivery_rate_app_limited {
+    // Every numeric field, in the declaration's order (model::tcpinfo declares them once).
+    t.json_numbers(|key, v| field(out, key, v));
+    match t.delivery_rate_app_limited() {
         Some(true) => out.put(b",\"delivery_rate_app_limited\":true"),
         Some(false) => out.put(b",\"delivery_rate_app_limited\":false"),
         None => {}

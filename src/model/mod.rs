@@ -12,6 +12,7 @@ mod json;
 mod order;
 pub mod relay;
 mod state;
+mod tcpinfo;
 pub mod tree;
 mod views;
 
@@ -19,6 +20,7 @@ pub use bytes::ByteString;
 pub(crate) use bytes::base64_encode;
 pub use order::sort_sockets;
 pub use state::{State, StateSet, UnknownState};
+pub use tcpinfo::{TcpInfo, TcpInfoWire};
 pub use views::{ProcView, View, ViewCoverage, Views};
 pub(crate) use vocab::vocabulary;
 
@@ -596,155 +598,6 @@ pub struct SkMemInfo {
     /// Packets dropped before reaching the socket's queue (`d`). Linux ≥ 4.11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drops: Option<u32>,
-}
-
-/// `struct tcp_info`, as far as the running kernel sent it. Fields the kernel's struct is too
-/// short for are absent. Times are in microseconds (rtt, rto) or milliseconds (last_*), as the
-/// kernel gives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TcpInfo {
-    /// The TCP state in the kernel's numbering (as [`State::from_kernel`] takes it).
-    pub state: u8,
-    /// Congestion-avoidance state: 0 open, 1 disorder, 2 CWR, 3 recovery, 4 loss.
-    pub ca_state: u8,
-    /// Retransmission timeouts in a row, not yet recovered from.
-    pub retransmits: u8,
-    /// Zero-window or keepalive probes sent without an answer.
-    pub probes: u8,
-    /// Exponential backoff of the retransmission timer (doublings so far).
-    pub backoff: u8,
-    /// Negotiated options, `TCPI_OPT_*` bits: 1 timestamps, 2 SACK, 4 window scaling, 8 ECN, 16 ECN
-    /// seen, 32 data in SYN (TCP Fast Open).
-    pub options: u8,
-    /// Window-scale shift the peer announced: applies to the window it advertises.
-    pub snd_wscale: u8,
-    /// Window-scale shift this side announced: applies to the window it advertises.
-    pub rcv_wscale: u8,
-    /// Retransmission timeout, µs.
-    pub rto: u32,
-    /// Delayed-ACK timeout, µs.
-    pub ato: u32,
-    /// Maximum segment size for sending, bytes.
-    pub snd_mss: u32,
-    /// Estimated size of the peer's segments, bytes.
-    pub rcv_mss: u32,
-    /// Segments sent and not yet acknowledged; for a listener, the connections waiting to be
-    /// accepted.
-    pub unacked: u32,
-    /// Segments selectively acknowledged; for a listener, the listen() backlog.
-    pub sacked: u32,
-    /// Segments presumed lost.
-    pub lost: u32,
-    /// Segments retransmitted and not yet acknowledged.
-    pub retrans: u32,
-    /// Milliseconds since data was last sent.
-    pub last_data_sent: u32,
-    /// Not kept by Linux: always 0.
-    pub last_ack_sent: u32,
-    /// Milliseconds since data was last received.
-    pub last_data_recv: u32,
-    /// Milliseconds since an acknowledgment was last received.
-    pub last_ack_recv: u32,
-    /// Path MTU, bytes.
-    pub pmtu: u32,
-    /// Current clamp of the advertised receive window, bytes.
-    pub rcv_ssthresh: u32,
-    /// Smoothed round-trip time, µs.
-    pub rtt: u32,
-    /// Round-trip time variation (mean deviation), µs.
-    pub rttvar: u32,
-    /// Slow-start threshold, segments (2147483647, "infinite", until the first loss).
-    pub snd_ssthresh: u32,
-    /// Congestion window, segments.
-    pub snd_cwnd: u32,
-    /// Maximum segment size advertised to the peer, bytes.
-    pub advmss: u32,
-    /// Reordering the connection tolerates before it assumes a loss, segments.
-    pub reordering: u32,
-    /// Round-trip time as the receiver estimates it, µs (0 until measured).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcv_rtt: Option<u32>,
-    /// Receive buffer space that auto-tuning aims at, bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcv_space: Option<u32>,
-    /// Segments retransmitted over the connection's life.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_retrans: Option<u32>,
-    /// Pacing rate, bytes per second (`u64::MAX`: unlimited).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pacing_rate: Option<u64>,
-    /// SO_MAX_PACING_RATE, bytes per second (`u64::MAX`: not set).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_pacing_rate: Option<u64>,
-    /// Bytes the peer acknowledged (RFC 4898 tcpEStatsAppHCThruOctetsAcked).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_acked: Option<u64>,
-    /// Bytes received in order (RFC 4898 tcpEStatsAppHCThruOctetsReceived).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_received: Option<u64>,
-    /// Segments sent, retransmissions included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segs_out: Option<u32>,
-    /// Segments received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segs_in: Option<u32>,
-    /// Bytes the application wrote that have not been sent yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notsent_bytes: Option<u32>,
-    /// Lowest round-trip time seen over the recent window (`net.ipv4.tcp_min_rtt_wlen`), µs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_rtt: Option<u32>,
-    /// Segments received that carried data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_segs_in: Option<u32>,
-    /// Segments sent that carried data, retransmissions included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_segs_out: Option<u32>,
-    /// The latest delivery-rate sample, bytes per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_rate: Option<u64>,
-    /// Time spent with data in flight, µs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub busy_time: Option<u64>,
-    /// Time sending was limited by the peer's receive window, µs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rwnd_limited: Option<u64>,
-    /// Time sending was limited by the send buffer, µs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sndbuf_limited: Option<u64>,
-    /// Data segments delivered to the peer, retransmissions included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivered: Option<u32>,
-    /// Of `delivered`, those the peer reported as ECN congestion-experienced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivered_ce: Option<u32>,
-    /// Bytes sent, retransmissions included (RFC 4898 tcpEStatsPerfHCDataOctetsOut).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_sent: Option<u64>,
-    /// Bytes retransmitted (RFC 4898 tcpEStatsPerfOctetsRetrans).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes_retrans: Option<u64>,
-    /// Segments the peer reported as received twice, by D-SACK.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dsack_dups: Option<u32>,
-    /// Reordering events seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reord_seen: Option<u32>,
-    /// Segments received out of order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcv_ooopack: Option<u32>,
-    /// The window the peer advertises (this side's send window), bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub snd_wnd: Option<u32>,
-    /// The window this side advertises (its receive window), bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rcv_wnd: Option<u32>,
-    /// The latest delivery-rate sample was limited by the application, not the network
-    /// (`tcpi_delivery_rate_app_limited`; `ss -i` app_limited). Present when the kernel's
-    /// struct has `delivery_rate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_rate_app_limited: Option<bool>,
 }
 
 /// What sock_diag tells of a unix socket beyond the common fields.

@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use crate::model::{
     BpfInsn, ByteString, Container, Endpoint, Family, FdKind, Meta, Owner, PacketInfo, ProcView,
-    Process, Protocol, SCHEMA_VERSION, Snapshot, Socket, State, StdioLink, TcpInfo, UnixInfo, View,
-    ViewCoverage,
+    Process, Protocol, SCHEMA_VERSION, Snapshot, Socket, State, StdioLink, TcpInfoWire, UnixInfo,
+    View, ViewCoverage,
 };
 
 /// One example of a rule's `examples.match` or `examples.no_match`: a socket, optionally its holder
@@ -489,13 +489,14 @@ impl ExSocket {
         base.recv_q = x.recv_q.unwrap_or(0);
         base.send_q = x.send_q.unwrap_or(0);
         if let Some(t) = &x.tcp {
-            base.tcp_info = Some(Box::new(TcpInfo {
+            let wire = TcpInfoWire {
                 bytes_acked: t.bytes_acked,
                 bytes_received: t.bytes_received,
                 bytes_sent: t.bytes_sent,
                 rtt: t.rtt_us.unwrap_or(0),
-                ..TcpInfo::default()
-            }));
+                ..TcpInfoWire::default()
+            };
+            base.tcp_info = Some(Box::new(wire.into()));
         }
         base.unix = x.unix_info();
         base.packet = x.packet_info();

@@ -1004,7 +1004,7 @@ static SOCKET: &[FieldDef] = &[
             x.socket
                 .tcp_info
                 .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.total_retrans))
+                .map_or(Value::Missing, |t| opt_int(t.total_retrans()))
         },
     },
     FieldDef {
@@ -1012,10 +1012,9 @@ static SOCKET: &[FieldDef] = &[
         ty: FieldType::Int,
         doc: "bytes sent, retransmissions included",
         get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.bytes_sent.map(|v| v as i64)))
+            x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
+                opt_int(t.bytes_sent().map(|v| v as i64))
+            })
         },
     },
     FieldDef {
@@ -1023,10 +1022,9 @@ static SOCKET: &[FieldDef] = &[
         ty: FieldType::Int,
         doc: "bytes sent and acknowledged by the peer",
         get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.bytes_acked.map(|v| v as i64)))
+            x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
+                opt_int(t.bytes_acked().map(|v| v as i64))
+            })
         },
     },
     FieldDef {
@@ -1035,7 +1033,7 @@ static SOCKET: &[FieldDef] = &[
         doc: "bytes received",
         get: |x| {
             x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
-                opt_int(t.bytes_received.map(|v| v as i64))
+                opt_int(t.bytes_received().map(|v| v as i64))
             })
         },
     },
@@ -1047,7 +1045,7 @@ static SOCKET: &[FieldDef] = &[
             x.socket
                 .tcp_info
                 .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.segs_out))
+                .map_or(Value::Missing, |t| opt_int(t.segs_out()))
         },
     },
     FieldDef {
@@ -1058,7 +1056,7 @@ static SOCKET: &[FieldDef] = &[
             x.socket
                 .tcp_info
                 .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.segs_in))
+                .map_or(Value::Missing, |t| opt_int(t.segs_in()))
         },
     },
     FieldDef {

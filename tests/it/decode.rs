@@ -173,7 +173,7 @@ fn sslab_extended_dump_has_tcp_info_and_memory() {
             .unwrap_or_else(|| panic!("no tcp_info on {}", s.inode));
         assert_eq!(ti.state, 1);
         assert!(ti.snd_cwnd > 0);
-        assert!(ti.bytes_acked.is_some() && ti.segs_out.is_some() && ti.snd_wnd.is_some());
+        assert!(ti.bytes_acked().is_some() && ti.segs_out().is_some() && ti.snd_wnd().is_some());
         assert!(s.memory.is_some());
     }
     let congs: std::collections::BTreeSet<_> = socks

@@ -238,7 +238,7 @@ fn snapshot_finds_every_kind_of_socket_with_its_owners() {
         .iter()
         .find(|s| s.state == State::Established && s.protocol == Protocol::Tcp)
         .unwrap();
-    assert!(estab.tcp_info.as_ref().unwrap().bytes_acked.is_some());
+    assert!(estab.tcp_info.as_ref().unwrap().bytes_acked().is_some());
     assert!(estab.memory.is_some());
 }
 

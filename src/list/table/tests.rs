@@ -3,7 +3,7 @@ use serde_json::json;
 use super::*;
 use crate::list::filter::lookup::CgroupPaths;
 use crate::list::fixtures::{opts, patch, process, snapshot, sock, unix};
-use crate::model::{Owner, Process, Protocol::*, TcpInfo};
+use crate::model::{Owner, Process, Protocol::*, TcpInfo, TcpInfoWire};
 
 /// Renders `sockets` (all of them, in the order given) with `flags` and these processes.
 fn render(flags: &str, sockets: Vec<Socket>, procs: Vec<Process>) -> String {
@@ -376,7 +376,9 @@ fn extended_timer_memory_and_info_on_one_line() {
         format!("{cols} timer:(persist,1min6sec,0) ts sack {info}"),
         "the options (ts sack ...) only with ss's show_options: -o, -e or -b"
     );
-    s.tcp_info.as_mut().unwrap().rcv_wnd = Some(65535);
+    let mut wire = TcpInfoWire::from(&**s.tcp_info.as_ref().unwrap());
+    wire.rcv_wnd = Some(65535);
+    s.tcp_info = Some(Box::new(wire.into()));
     assert_eq!(
         line("tiO", &s),
         format!("{cols} {info}"),

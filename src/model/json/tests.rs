@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 // Long on purpose: one literal with every field of a socket set, so the encoder is checked
 // against serde_json on all of them at once.
 fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Socket {
-    let tcp = TcpInfo {
+    let tcp = TcpInfoWire {
         state: 1,
         ca_state: 2,
         retransmits: 3,
@@ -91,7 +91,7 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         mark: Some(0xdead),
         v6only: Some(i.is_multiple_of(2)),
         congestion: Some("cubic".into()),
-        tcp_info: Some(Box::new(tcp)),
+        tcp_info: Some(Box::new(tcp.into())),
         bbr: Some(Box::new(BbrInfo {
             bw: u64::MAX,
             min_rtt: 12345,
@@ -205,7 +205,13 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         |s| s.v6only = None,
         |s| s.congestion = None,
         |s| s.tcp_info = Some(Box::default()),
-        |s| s.tcp_info.as_mut().unwrap().delivery_rate_app_limited = Some(false),
+        |s| {
+            let t = s.tcp_info.as_mut().unwrap();
+            let mut w = TcpInfoWire::from(&**t);
+            w.delivery_rate_app_limited = Some(false);
+            (w.rcv_rtt, w.bytes_acked, w.rcv_wnd) = (None, None, Some(0));
+            **t = w.into();
+        },
         |s| s.memory.as_mut().unwrap().backlog = None,
         |s| s.memory.as_mut().unwrap().drops = None,
         |s| s.cgroup_id = None,
