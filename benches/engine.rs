@@ -71,7 +71,7 @@ fn synthetic(n: usize) -> Snapshot {
                 vfs_dev: None,
             }));
         }
-        s.owners = vec![Owner {
+        s.owners = smallvec::smallvec![Owner {
             pid,
             fd: 3 + (i / procs) as u32,
         }];

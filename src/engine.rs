@@ -1137,7 +1137,7 @@ mod tests {
             address: "0.0.0.0".parse().unwrap(),
             port: 4444,
         });
-        s.owners = vec![Owner { pid: 9, fd: 3 }];
+        s.owners = smallvec::smallvec![Owner { pid: 9, fd: 3 }];
         let mut p: crate::model::Process = serde_json::from_value(serde_json::json!({
             "pid": 9, "ppid": 1, "comm": "x", "exe_deleted": false, "exe_memfd": false,
             "cmdline": [], "uid": 0, "euid": 0, "start_ticks": 0

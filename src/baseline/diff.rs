@@ -444,7 +444,7 @@ mod tests {
     fn held(spec: &str, inode: u64, pid: u32) -> crate::model::Socket {
         let mut s = sock(spec);
         s.inode = inode;
-        s.owners = vec![Owner { pid, fd: 3 }];
+        s.owners = smallvec::smallvec![Owner { pid, fd: 3 }];
         s
     }
 

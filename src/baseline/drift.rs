@@ -624,7 +624,7 @@ mod tests {
             port: 6379,
         });
         s.remote = s.local;
-        s.owners = vec![Owner { pid: 10, fd: 3 }];
+        s.owners = smallvec::smallvec![Owner { pid: 10, fd: 3 }];
         let p = Process {
             pid: 10,
             ppid: 1,

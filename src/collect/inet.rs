@@ -14,7 +14,7 @@ use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
 use crate::model::{
-    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, TcpInfoWire, Timer,
+    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, TcpInfoWire, Timer, TimerKind,
     congestion_name,
 };
 
@@ -165,14 +165,7 @@ fn raw_timer(payload: &[u8]) -> Option<Timer> {
     }
     let retrans = *payload.get(3)?;
     let expires_ms = u32::from_ne_bytes(payload.get(52..56)?.try_into().ok()?);
-    let kind = match kind {
-        1 => "on".to_string(),
-        2 => "keepalive".to_string(),
-        3 => "timewait".to_string(),
-        4 => "persist".to_string(),
-        5 => "delack".to_string(),
-        n => format!("unknown({n})"),
-    };
+    let kind = TimerKind::from_kernel(kind)?;
     Some(Timer {
         kind,
         expires_ms,

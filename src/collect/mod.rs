@@ -798,7 +798,7 @@ fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
     let names = host::interface_names(ifindexes);
     for s in &mut sockets {
         if let Some(i) = s.ifindex {
-            s.interface = names.get(&i).cloned();
+            s.interface = names.get(&i).map(|n| n.as_str().into());
         }
     }
     (sockets, w, src, net)

@@ -163,7 +163,7 @@ impl SockRow {
             cookie: s.cookie,
             uid: s.uid,
             ifindex: s.ifindex,
-            interface: s.interface.clone(),
+            interface: s.interface.as_deref().map(String::from),
             v6only: s.v6only,
             unix: s
                 .unix
@@ -187,7 +187,7 @@ impl SockRow {
         s.cookie = self.cookie;
         s.uid = self.uid;
         s.ifindex = self.ifindex;
-        s.interface = self.interface.clone();
+        s.interface = self.interface.as_deref().map(Box::from);
         s.v6only = self.v6only;
         s.unix = self.unix.as_ref().map(|(name, r#abstract, peer)| {
             Box::new(UnixInfo {

@@ -27,7 +27,7 @@ fn tcp(local: u16, remote: Option<(&str, u16)>, inode: u64, pid: u32) -> Socket 
     s.uid = Some(0);
     // Volatile counters: recorded snapshots carry them, the history does not.
     s.recv_q = inode as u32;
-    s.owners = vec![Owner { pid, fd: 3 }];
+    s.owners = smallvec::smallvec![Owner { pid, fd: 3 }];
     s
 }
 
@@ -42,7 +42,7 @@ fn unix(name: &[u8], inode: u64, pid: u32) -> Socket {
         vfs_inode: None,
         vfs_dev: None,
     }));
-    s.owners = vec![Owner { pid, fd: 4 }, Owner { pid: 1, fd: 9 }];
+    s.owners = smallvec::smallvec![Owner { pid, fd: 4 }, Owner { pid: 1, fd: 9 }];
     s
 }
 

@@ -177,7 +177,7 @@ impl Merger {
 }
 
 /// Adds `o`; an owner with a known fd replaces the same process's unknown-fd placeholder.
-fn add_owner(owners: &mut Vec<Owner>, o: Owner) {
+fn add_owner(owners: &mut crate::model::Owners, o: Owner) {
     if owners.contains(&o) {
         return;
     }

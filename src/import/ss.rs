@@ -22,7 +22,7 @@ use super::detect::{SS_NETIDS, SS_STATES, name_flags};
 use super::{Coverage, Give, Gives, Lines, Parsed, Seen, tokens};
 use crate::model::{
     BpfInsn, ByteString, Endpoint, Family, Kind, Owner, PacketInfo, Protocol, SkMemInfo, Socket,
-    State, Timer, UnixInfo,
+    State, Timer, TimerKind, UnixInfo,
 };
 
 /// The columns a file shows, from its header or its first record.
@@ -435,7 +435,7 @@ fn inet(c: &mut Cursor, p: Protocol, state: State, gives: &mut Gives) -> Result<
     let mut s = Socket::new(p, family, state, 0);
     s.local = Some(local);
     s.remote = Some(remote);
-    s.interface = dev;
+    s.interface = dev.map(Box::from);
     gives.add(Give::Interface);
     Ok(s)
 }
@@ -543,7 +543,7 @@ fn packet(c: &mut Cursor, p: Protocol, gives: &mut Gives) -> Result<Socket, Bad>
     };
     c.take(); // the peer, always `*`
     let mut s = Socket::new(p, Family::Packet, State::Close, 0);
-    s.interface = (dev != "*").then(|| dev.to_string());
+    s.interface = (dev != "*").then(|| dev.into());
     s.packet = Some(Box::new(PacketInfo {
         ethertype,
         version: None,
@@ -707,7 +707,7 @@ fn shutdown(t: &str) -> Option<u8> {
 /// `NAME,TIME,RETRANS`, TIME as `[Nmin][S(sec|.)][MMM(ms|sec)]` (or empty).
 fn timer(v: &str) -> Option<Timer> {
     let mut f = v.split(',');
-    let kind = f.next()?.to_string();
+    let kind = TimerKind::parse(f.next()?)?;
     let time = f.next()?;
     let retrans = f.next()?.parse().ok()?;
     Some(Timer {
@@ -852,7 +852,7 @@ tcp LISTEN 0 5 0.0.0.0:1 0.0.0.0:* users:((\"x y\",pid=6,fd=4))
             u.unix.as_ref().unwrap().name.as_ref().unwrap().as_bytes(),
             b"/tmp/a\nb"
         );
-        assert_eq!(u.owners, vec![Owner { pid: 5, fd: 3 }]);
+        assert_eq!(u.owners.as_slice(), [Owner { pid: 5, fd: 3 }]);
         assert_eq!(
             p.processes[&5].comm.as_ref().unwrap().as_bytes(),
             b"q\",pid=1,fd=2"

@@ -1207,7 +1207,7 @@ mod tests {
     #[test]
     fn json_has_selected_sockets_and_their_processes() {
         let mut a = sock("tcp LISTEN 0.0.0.0:22 0.0.0.0:0");
-        a.owners = vec![Owner { pid: 100, fd: 3 }];
+        a.owners = smallvec::smallvec![Owner { pid: 100, fd: 3 }];
         let b = sock("udp UNCONN 0.0.0.0:53 0.0.0.0:0");
         let mut owner = process(100, b"sshd", Some("/usr/sbin/sshd"), Some("root"));
         owner.ppid = 50;

@@ -586,7 +586,7 @@ fn arrows(s: &Socket) -> String {
 
 fn timer(o: &mut String, s: &Socket) {
     if let Some(t) = &s.timer {
-        let (kind, time) = (escape_str(&t.kind), ms_timer(t.expires_ms));
+        let (kind, time) = (escape_str(&t.kind.name()), ms_timer(t.expires_ms));
         let _ = write!(o, " timer:({kind},{time},{})", t.retrans);
     }
 }

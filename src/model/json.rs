@@ -213,7 +213,7 @@ fn timer_json(out: &mut Vec<u8>, t: &Timer) {
         retrans,
     } = t;
     out.extend_from_slice(b"{\"kind\":");
-    string(out, kind);
+    string(out, &kind.name());
     field(out, b",\"expires_ms\":", *expires_ms);
     field(out, b",\"retrans\":", *retrans);
     out.push(b'}');

@@ -416,8 +416,9 @@ pub struct Socket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ifindex: Option<u32>,
     /// The name of `ifindex` in the socket's network namespace, when it could be resolved.
+    // Rare, and never changed once set: a boxed str is 16 bytes in every socket, a String 24.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interface: Option<String>,
+    pub interface: Option<Box<str>>,
     /// The uid that owns the socket as the kernel records it (normally its creator's); absent when
     /// the kernel did not report one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -478,7 +479,7 @@ pub struct Socket {
     pub netlink: Option<Box<NetlinkInfo>>,
     /// Processes holding a file descriptor on this socket, sorted by (pid, fd).
     #[serde(default)]
-    pub owners: Vec<Owner>,
+    pub owners: Owners,
     /// The network namespace the socket lives in (set when several namespaces are dumped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub netns: Option<u64>,
@@ -520,7 +521,7 @@ impl Socket {
             unix: None,
             packet: None,
             netlink: None,
-            owners: Vec::new(),
+            owners: Owners::new(),
             netns: None,
             views: Views::NONE,
             hidden: Views::NONE,
@@ -548,6 +549,11 @@ impl Socket {
     }
 }
 
+/// The holders of a socket: usually one or two, kept inline (no allocation of their own; a
+/// `Vec` was a 32-byte malloc chunk per held socket, issue 19), more on the heap. The same size
+/// as a `Vec`.
+pub type Owners = smallvec::SmallVec<[Owner; 2]>;
+
 /// A file descriptor that holds a socket.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -562,16 +568,122 @@ pub struct Owner {
 }
 
 /// The kernel's `idiag_timer` with its expiry and retransmit count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timer {
     /// `on` (retransmit), `keepalive`, `timewait`, `persist`, `delack`, or `unknown(N)`.
-    pub kind: String,
+    pub kind: TimerKind,
     /// Milliseconds until the timer fires (0 when already due).
     pub expires_ms: u32,
     /// For `on`, the retransmissions so far; for `keepalive` and `persist`, the probes sent without
     /// an answer; 0 for `timewait`.
     pub retrans: u8,
+}
+
+vocabulary! {
+    /// The TCP timers sock_diag names (`idiag_timer`), as `ss` prints them.
+    pub enum KnownTimer {
+        /// 1: retransmission (also the tail-loss probe and the reordering timeout).
+        On => "on",
+        /// 2: keepalive (sk_timer).
+        Keepalive => "keepalive",
+        /// 3: a TIME-WAIT socket's timer.
+        Timewait => "timewait",
+        /// 4: the zero-window probe.
+        Persist => "persist",
+        /// 5: delayed ACK.
+        Delack => "delack",
+        /// `ss`'s word for a timer it has no name for (imported `ss` output).
+        Unknown => "unknown",
+    }
+}
+
+/// A socket's timer kind: one of the names, or `unknown(N)` for a kernel number without one
+/// (two bytes; it was a `String`, 24 bytes in every socket, issue 19). JSON: the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TimerKind {
+    /// A timer with a name.
+    Known(KnownTimer),
+    /// The kernel's number for a timer without a name: `unknown(N)`.
+    Other(u8),
+}
+
+impl TimerKind {
+    /// The kind of `idiag_timer` value `n`; `None` for 0 (no timer).
+    pub fn from_kernel(n: u8) -> Option<TimerKind> {
+        Some(match n {
+            0 => return None,
+            1 => TimerKind::Known(KnownTimer::On),
+            2 => TimerKind::Known(KnownTimer::Keepalive),
+            3 => TimerKind::Known(KnownTimer::Timewait),
+            4 => TimerKind::Known(KnownTimer::Persist),
+            5 => TimerKind::Known(KnownTimer::Delack),
+            n => TimerKind::Other(n),
+        })
+    }
+
+    /// The name JSON, rules and `list` use: `keepalive`, or `unknown(N)`.
+    pub fn name(self) -> Cow<'static, str> {
+        match self {
+            TimerKind::Known(k) => Cow::Borrowed(k.name()),
+            TimerKind::Other(n) => Cow::Owned(format!("unknown({n})")),
+        }
+    }
+
+    /// The kind with this name (as [`TimerKind::name`] writes it).
+    pub fn parse(name: &str) -> Option<TimerKind> {
+        if let Some(k) = KnownTimer::parse(name) {
+            return Some(TimerKind::Known(k));
+        }
+        let n = name.strip_prefix("unknown(")?.strip_suffix(')')?;
+        // Only the canonical spelling, so that reading and writing round-trip.
+        let n: u8 = n.parse().ok().filter(|v: &u8| v.to_string() == n)?;
+        match TimerKind::from_kernel(n)? {
+            TimerKind::Other(n) => Some(TimerKind::Other(n)),
+            TimerKind::Known(_) => None,
+        }
+    }
+}
+
+impl From<KnownTimer> for TimerKind {
+    fn from(k: KnownTimer) -> TimerKind {
+        TimerKind::Known(k)
+    }
+}
+
+impl Serialize for TimerKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for TimerKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = TimerKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "one of {}, or unknown(N)", KnownTimer::NAMES.join(", "))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<TimerKind, E> {
+                TimerKind::parse(s).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+// The schema stays what it was for the `String`: a string, described by the field.
+impl JsonSchema for TimerKind {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "TimerKind".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string"})
+    }
 }
 
 /// SK_MEMINFO_*: what `ss -m` prints as skmem:(r,rb,t,tb,f,w,o,bl,d).
@@ -1196,5 +1308,14 @@ mod tests {
         assert!(
             matches!(congestion_name("out-of-tree".into()), Cow::Owned(o) if o == "out-of-tree")
         );
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn probe() {
+        use super::*;
+        use std::mem::size_of;
+        eprintln!("Socket {} TcpInfo {} Timer {} OptTimer {} Endpoint {} OptEndpoint {} SkMem {} OptSkMem {} Views {} State {} Cow {} UnixInfo {} Owner {}", size_of::<Socket>(), size_of::<TcpInfo>(), size_of::<Timer>(), size_of::<Option<Timer>>(), size_of::<Endpoint>(), size_of::<Option<Endpoint>>(), size_of::<SkMemInfo>(), size_of::<Option<SkMemInfo>>(), size_of::<Views>(), size_of::<State>(), size_of::<Option<Cow<'static, str>>>(), size_of::<UnixInfo>(), size_of::<Owner>());
     }
 }

@@ -168,7 +168,7 @@ mod tests {
             State::Established,
             9,
         );
-        s.owners = vec![Owner { pid: 13, fd: 3 }];
+        s.owners = smallvec::smallvec![Owner { pid: 13, fd: 3 }];
         let snap = Snapshot {
             schema_version: SCHEMA_VERSION,
             meta: Meta::blank("t"),

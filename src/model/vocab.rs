@@ -151,6 +151,7 @@ mod tests {
         check!(crate::baseline::diff::DiffFormat);
         check!(crate::rules::Severity);
         check!(crate::model::FdKind);
+        check!(crate::model::KnownTimer);
         check!(crate::rules::examples::Vary);
         check!(crate::baseline::Direction);
         check!(crate::import::Format);

@@ -289,7 +289,7 @@ pub(crate) fn socket_ref(
         state: s.state,
         local: s.local,
         remote: s.remote,
-        interface: s.interface.clone(),
+        interface: s.interface.as_deref().map(String::from),
         inode: s.inode,
         netns: s.netns.map(|n| snap.netns_label(Some(n))),
         netns_inode: s.netns,

@@ -372,7 +372,7 @@ impl ExampleDoc {
                 }
             }
             if self.process.is_some() {
-                s.owners = vec![Owner {
+                s.owners = smallvec::smallvec![Owner {
                     pid,
                     fd: self.fd.unwrap_or(3) + if self.fd.is_some() { 0 } else { i },
                 }];
@@ -481,7 +481,7 @@ impl ExSocket {
                 port: 0,
             }));
         }
-        base.interface = x.interface.clone();
+        base.interface = x.interface.as_deref().map(Box::from);
         base.ifindex = x.interface.as_ref().map(|_| 2);
         base.uid = Some(x.uid.unwrap_or(0));
         base.v6only = x.v6only;

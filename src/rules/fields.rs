@@ -921,7 +921,7 @@ static SOCKET: &[FieldDef] = &[
             x.socket
                 .timer
                 .as_ref()
-                .map_or(Value::Missing, |t| s(&t.kind))
+                .map_or(Value::Missing, |t| Value::Str(t.kind.name()))
         },
     },
     FieldDef {

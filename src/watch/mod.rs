@@ -220,7 +220,7 @@ impl<'a> Watcher<'a> {
         let mut socket = socket_of(ev, ev.state_after());
         socket.cgroup_id = Some(ev.cgroup_id).filter(|_| ev.in_process_context());
         if let Some(h) = &holder {
-            socket.owners = vec![Owner {
+            socket.owners = smallvec::smallvec![Owner {
                 pid: h.process.pid,
                 fd: UNKNOWN_FD,
             }];
@@ -275,7 +275,7 @@ impl<'a> Watcher<'a> {
             Action::Open => ev.fd,
             _ => UNKNOWN_FD,
         };
-        socket.owners = vec![Owner {
+        socket.owners = smallvec::smallvec![Owner {
             pid: holder.process.pid,
             fd,
         }];

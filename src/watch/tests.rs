@@ -479,7 +479,7 @@ fn a_unix_listener_needs_no_proc_read_of_its_socket() {
     assert_eq!(e.socket.inode, 9001);
     assert_eq!(e.socket.netns, Some(4026532001));
     assert_eq!(
-        e.socket.owners,
+        e.socket.owners.as_slice(),
         [Owner {
             pid: 4545,
             fd: UNKNOWN_FD

@@ -253,7 +253,7 @@ fn a_view_that_was_not_read_leaves_its_rules_undecided() {
         address: "0.0.0.0".parse().unwrap(),
         port: 0,
     });
-    s.owners = vec![Owner { pid: 4242, fd: 3 }];
+    s.owners = smallvec::smallvec![Owner { pid: 4242, fd: 3 }];
     s.views = [View::Netlink, View::Procnet, View::Taskfiles]
         .into_iter()
         .collect();

@@ -38,7 +38,7 @@ fn ss1_dump_decodes_all_seven_sockets_exactly() {
                 s.v6only,
                 s.timer
                     .as_ref()
-                    .map(|t| (t.kind.as_str(), t.expires_ms, t.retrans)),
+                    .map(|t| (t.kind.name(), t.expires_ms, t.retrans)),
             )
         })
         .collect();
@@ -190,7 +190,7 @@ fn sslab_extended_dump_has_tcp_info_and_memory() {
         .find(|s| s.send_q == 2803712)
         .expect("stalled sender");
     assert_eq!(
-        stalled.timer.as_ref().map(|t| t.kind.as_str()),
+        stalled.timer.map(|t| t.kind.name()).as_deref(),
         Some("persist")
     );
 }

@@ -443,7 +443,7 @@ fn listener_owner_changed() {
     let mut host = web().with(process(INTRUDER, "/tmp/.x", "nobody", 65534));
     for s in &mut host.sockets {
         if s.state == State::Listen && s.local.unwrap().port == 22 {
-            s.owners = vec![Owner {
+            s.owners = smallvec::smallvec![Owner {
                 pid: INTRUDER,
                 fd: 5,
             }];
@@ -589,7 +589,7 @@ fn severity_overrides_and_every_category_at_once() {
             s.local = Some(endpoint("0.0.0.0:8080")); // rebound
         }
         if s.local == Some(endpoint("127.0.0.53:53")) {
-            s.owners = vec![Owner {
+            s.owners = smallvec::smallvec![Owner {
                 pid: INTRUDER,
                 fd: 6,
             }]; // owner changed
@@ -1077,7 +1077,7 @@ fn accepting_two_takeovers_of_one_entry_converges() {
             } else {
                 INTRUDER + 1
             };
-            s.owners = vec![Owner { pid, fd: 5 }];
+            s.owners = smallvec::smallvec![Owner { pid, fd: 5 }];
         }
     }
     let (rounds, text) = accept_all_rounds(&format!("{HEADER}{WEB}"), &host.snapshot(), 3);

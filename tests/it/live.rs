@@ -432,7 +432,7 @@ kill $!"#
             .find(|s| s.state == State::Listen && s.local.as_ref().is_some_and(|l| l.port == port))
             .expect("the listener")
             .owners
-            .clone()
+            .to_vec()
     };
     assert_eq!(owners(&bpf), owners(&procfs));
     assert_eq!(owners(&bpf).len(), 1);

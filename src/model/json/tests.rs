@@ -83,7 +83,7 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         recv_q: 1,
         send_q: u32::MAX,
         timer: Some(Timer {
-            kind: "keepalive".into(),
+            kind: KnownTimer::Keepalive.into(),
             expires_ms: 7200000,
             retrans: 0,
         }),
@@ -159,7 +159,7 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
             groups: vec![1, 3, 33],
             flags: Some(8),
         })),
-        owners: vec![Owner { pid: 1, fd: 0 }, Owner { pid: 2, fd: 7 }],
+        owners: smallvec::smallvec![Owner { pid: 1, fd: 0 }, Owner { pid: 2, fd: 7 }],
         netns: Some(4026531840),
         views: [View::Netlink, View::Fdwalk, View::Taskfiles]
             .into_iter()
@@ -195,7 +195,7 @@ fn socket_writer_equals_serde_json_for_every_variant_and_part() {
         |s| s.local = None,
         |s| s.remote = None,
         |s| s.ifindex = None,
-        |s| s.interface = Some(String::new()),
+        |s| s.interface = Some("".into()),
         |s| s.interface = Some("eth0".into()),
         |s| s.uid = None,
         |s| s.cookie = None,
@@ -274,7 +274,7 @@ fn parallel_output_equals_serde_json() {
             address: "127.0.0.1".parse().unwrap(),
             port: (i % 60000) as u16,
         });
-        s.owners = vec![Owner {
+        s.owners = smallvec::smallvec![Owner {
             pid: 7,
             fd: i as u32,
         }];

@@ -54,7 +54,7 @@ fn inet(protocol: Protocol, state: State, local: &str, remote: &str, pid: u32) -
     let mut s = Socket::new(protocol, family, state, 0);
     s.local = Some(l);
     s.remote = Some(ep(remote));
-    s.owners = vec![Owner { pid, fd: 3 }];
+    s.owners = smallvec::smallvec![Owner { pid, fd: 3 }];
     s
 }
 
@@ -94,7 +94,7 @@ fn hostile() -> Snapshot {
         vfs_inode: None,
         vfs_dev: None,
     }));
-    unix.owners = vec![Owner { pid: 4444, fd: 7 }];
+    unix.owners = smallvec::smallvec![Owner { pid: 4444, fd: 7 }];
     snapshot(
         vec![
             inet(
@@ -417,7 +417,7 @@ fn big(n: usize) -> Snapshot {
                         vfs_inode: None,
                         vfs_dev: None,
                     }));
-                    s.owners = vec![Owner { pid, fd: 3 }];
+                    s.owners = smallvec::smallvec![Owner { pid, fd: 3 }];
                     s
                 }
             }
