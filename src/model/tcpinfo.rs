@@ -16,6 +16,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+// For the documentation's links only (the fields' docs are also the schema's, unchanged).
+#[cfg(doc)]
+use super::State;
+
 /// Declares [`TcpInfo`] and [`TcpInfoWire`] from one list of fields: `plain` ones (the first 92
 /// bytes, in every kernel's struct) are public fields of both; `optional` ones are `Option`s in
 /// the wire form and a value plus a presence bit in the compact form.
