@@ -1,7 +1,7 @@
 //! `struct tcp_info`, kept compact: one presence mask and plain values.
 //!
-//! The kernel's struct has grown from 104 to 240 bytes over the years, so every field after the
-//! first 92 bytes may be missing on an older kernel, and a saved snapshot says so by leaving it
+//! The kernel's struct has grown over the years, so every field after its first 92 bytes
+//! (after `reordering`) may be missing on an older kernel, and a saved snapshot says so by leaving it
 //! out. As 26 `Option<u32>`/`Option<u64>` fields that cost 8 or 16 bytes each: 384 bytes per TCP
 //! socket, 65% of a busy host's sockets (issue 19). Here the optional values are plain integers
 //! and one bit each in [`TcpInfo`]'s presence mask says which are there: 240 bytes. Readers take
@@ -46,15 +46,15 @@ macro_rules! tcp_info {
                 #[serde(default, skip_serializing_if = "Option::is_none")]
                 pub $o: Option<$oty>,
             )*
-    /// The latest delivery-rate sample was limited by the application, not the network
-    /// (`tcpi_delivery_rate_app_limited`; `ss -i` app_limited). Present when the kernel's
-    /// struct has `delivery_rate`.
+            /// The latest delivery-rate sample was limited by the application, not the network
+            /// (`tcpi_delivery_rate_app_limited`; `ss -i` app_limited). Present when the kernel's
+            /// struct has `delivery_rate`.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub delivery_rate_app_limited: Option<bool>,
         }
 
         /// The positions of the optional fields' presence bits.
-        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[allow(non_camel_case_types)]
         #[derive(Clone, Copy)]
         enum Bit {
             $( $o, )*
