@@ -219,6 +219,39 @@ pub struct Timings {
     pub procnet_compare: Duration,
     /// The whole collection.
     pub total: Duration,
+    /// The walker's parts (`walk` is their sum, and runs beside the dump).
+    pub walk_parts: WalkParts,
+    /// `metadata`'s parts.
+    pub metadata_parts: MetadataParts,
+}
+
+/// Where the walker thread spent its time (`SOCKWARDEN_TIMINGS`; docs/PERFORMANCE.md, issue 19
+/// session 9).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WalkParts {
+    /// Listing /proc.
+    pub walk_list: Duration,
+    /// The task-file BPF iterator: BTF, load, read and decode.
+    pub walk_iter: Duration,
+    /// The /proc fd walk (of every process, or of those the iterator did not visit).
+    pub walk_fds: Duration,
+    /// Joining the holdings of both into one sorted index.
+    pub walk_index: Duration,
+    /// The metadata of every socket holder.
+    pub walk_meta: Duration,
+    /// Descriptors 0-2 of every process.
+    pub walk_stdio: Duration,
+}
+
+/// Where `attribute` spent its time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MetadataParts {
+    /// Giving each socket its owners.
+    pub meta_owners: Duration,
+    /// The relays, the holders' and ancestors' metadata: the snapshot's processes.
+    pub meta_procs: Duration,
+    /// Cross-view's owner views: the fd-dir checks, the re-checks, hidden processes.
+    pub meta_views: Duration,
 }
 
 /// Takes a snapshot of the calling thread's network namespace.
@@ -232,6 +265,8 @@ type WalkResult = std::io::Result<Walked>;
 
 /// What the walker thread read.
 struct Walked {
+    /// Where its time went.
+    parts: WalkParts,
     /// The holdings, or `None` when no source could give them.
     walk: Option<procwalk::FdWalk>,
     /// The metadata of every holder.
@@ -240,6 +275,8 @@ struct Walked {
     source: String,
     /// Descriptors 0-2 of every process.
     stdio: Stdio,
+    /// The listed pids whose /proc/PID/fd did not open (the stdio pass tried), sorted.
+    fd_dir_closed: Vec<u32>,
     /// The pids /proc listed, sorted.
     listed: Vec<u32>,
     /// What each owner view found, for cross-view.
@@ -284,6 +321,9 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         let walk = walker.map(|h| {
             let (r, took) = h.join().expect("the /proc walk panicked");
             t.walk = took;
+            if let Ok(w) = &r {
+                t.walk_parts = w.parts;
+            }
             r
         });
         (dumped, walk)
@@ -299,6 +339,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             &mut warnings,
             &mut sources,
             &mut owner_check,
+            &mut t.metadata_parts,
         ),
     };
     t.metadata = m0.elapsed();
@@ -355,21 +396,30 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
 /// metadata. Returns it with the time it took.
 fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
     let w0 = Instant::now();
-    let r = procwalk::list_pids(&opts.proc_root).map(|pids| {
-        let (walk, source, views) = find_holdings(opts, &pids);
+    let mut parts = WalkParts::default();
+    let listed = procwalk::list_pids(&opts.proc_root);
+    parts.walk_list = w0.elapsed();
+    let r = listed.map(|pids| {
+        let (walk, source, views) = find_holdings(opts, &pids, &mut parts);
+        let m0 = Instant::now();
         let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
         let meta: HashMap<u32, procwalk::MetaResult> =
             procwalk::read_many(&opts.proc_root, &holders)
                 .into_iter()
                 .collect();
+        parts.walk_meta = m0.elapsed();
         // Every process's stdio (3 readlinks each), for the relays: a shell whose terminal or
         // pipes lead to a socket holder holds no socket itself.
+        let s0 = Instant::now();
         let stdio = procwalk::read_stdio_many(&opts.proc_root, &pids);
+        parts.walk_stdio = s0.elapsed();
         Walked {
+            parts,
             walk,
             meta,
             source,
-            stdio,
+            stdio: stdio.links,
+            fd_dir_closed: stdio.fd_dir_closed,
             listed: pids,
             views,
         }
@@ -425,7 +475,9 @@ fn attribute(
     warnings: &mut Warnings,
     sources: &mut BTreeMap<String, String>,
     check: &mut OwnerCheck,
+    t: &mut MetadataParts,
 ) -> Vec<crate::model::Process> {
+    let o0 = Instant::now();
     let mut w = match walk {
         Err(e) => {
             warnings.gap(
@@ -479,6 +531,8 @@ fn attribute(
     pids.par_sort_unstable();
     pids.dedup();
     let holders: BTreeSet<u32> = pids.into_iter().collect();
+    t.meta_owners = o0.elapsed();
+    let p0 = Instant::now();
     let mut stdio = stdio;
     let (relayed, masters) = relays::members(&opts.proc_root, sockets, &mut stdio);
     let mut procs = assemble_processes(opts, &holders, &relayed, meta, warnings);
@@ -486,10 +540,18 @@ fn attribute(
         p.stdio = stdio.get(&p.pid).cloned().unwrap_or_default();
         p.pty_masters = masters.get(&p.pid).cloned().unwrap_or_default();
     }
+    t.meta_procs = p0.elapsed();
+    let v0 = Instant::now();
     if opts.crossview {
         // One delay for both re-checks.
         let mut settle = crossview::Settle::default();
-        let (rechecked, churn) = owner_views(opts, sockets, &mut w.views, &mut settle);
+        let dirs = FdDirs {
+            proc_root: &opts.proc_root,
+            listed: &w.listed,
+            closed: &w.fd_dir_closed,
+            unlisted: HashMap::new(),
+        };
+        let (rechecked, churn) = owner_views(sockets, &mut w.views, dirs, &mut settle);
         let hidden = hidden_processes(opts, &holders, &w.listed, &w.views, &mut procs, &mut settle);
         // A hidden holder's metadata could not be read, which is not its having exited.
         warnings.remove_pids("proc_meta_vanished", &hidden.0);
@@ -497,21 +559,50 @@ fn attribute(
         *check = Some((w.views, rechecked + hidden.1, churn + hidden.2));
         procs.sort_unstable_by_key(|p| p.pid);
     }
+    t.meta_views = v0.elapsed();
     procs
+}
+
+/// Whether a process's /proc/PID/fd opens: the walker's stdio pass tried every listed process
+/// (while the dump ran); a holder /proc did not list is tried here, once.
+struct FdDirs<'a> {
+    proc_root: &'a Path,
+    listed: &'a [u32],
+    closed: &'a [u32],
+    unlisted: HashMap<u32, bool>,
+}
+
+impl FdDirs<'_> {
+    fn opens(&mut self, pid: u32) -> bool {
+        if self.closed.binary_search(&pid).is_ok() {
+            return false;
+        }
+        if self.listed.binary_search(&pid).is_ok() {
+            return true;
+        }
+        let root = self.proc_root;
+        *self
+            .unlisted
+            .entry(pid)
+            .or_insert_with(|| crossview::fd_dir_opens(root, pid))
+    }
 }
 
 /// Marks each socket with the owner views that saw it and re-checks the sockets the iterator
 /// found held and the fd walk did not. Returns (re-checked, churn).
 fn owner_views(
-    opts: &CollectOptions,
     sockets: &mut [Socket],
     views: &mut crossview::OwnerViews,
+    mut dirs: FdDirs<'_>,
     settle: &mut crossview::Settle,
 ) -> (u64, u64) {
     use crate::model::View;
     // The iterator's holdings sorted by inode, each socket's run found by binary search: a map
     // of one Vec per socket was ~80 bytes per socket at the snapshot's peak (100k allocations).
-    views.taskfiles.par_sort_unstable();
+    // The walker sorted them already.
+    if !views.taskfiles.is_sorted() {
+        views.taskfiles.par_sort_unstable();
+    }
     let bpf = &views.taskfiles;
     let held = |inode: u64| {
         let start = bpf.partition_point(|(i, _)| *i < inode);
@@ -523,7 +614,6 @@ fn owner_views(
     // socket is a candidate only when none of its holders' /proc/PID/fd opens (one open per
     // process, not one readlink per descriptor).
     let partial = views.fdwalk_partial.is_some();
-    let mut dir_opens: HashMap<u32, bool> = HashMap::new();
     let mut candidates = Vec::new();
     for (i, s) in sockets.iter_mut().enumerate() {
         if s.inode == 0 {
@@ -536,19 +626,12 @@ fn owner_views(
         let owners = held(s.inode);
         if !owners.is_empty() {
             s.views.add(View::Taskfiles);
-            let mut dirs_hidden = || {
-                owners.iter().all(|(_, o)| {
-                    !*dir_opens
-                        .entry(o.pid)
-                        .or_insert_with(|| crossview::fd_dir_opens(&opts.proc_root, o.pid))
-                })
-            };
-            if compare && !walked && (!partial || dirs_hidden()) {
+            if compare && !walked && (!partial || owners.iter().all(|(_, o)| !dirs.opens(o.pid))) {
                 candidates.push((i, owners.iter().map(|(_, o)| *o).collect()));
             }
         }
     }
-    crossview::recheck_fdwalk(&opts.proc_root, sockets, &candidates, settle)
+    crossview::recheck_fdwalk(dirs.proc_root, sockets, &candidates, settle)
 }
 
 /// Records how each process was seen, and finds the socket holders that the iterator saw and
