@@ -524,13 +524,7 @@ fn attribute(
             }
         }
     });
-    let mut pids: Vec<u32> = sockets
-        .iter()
-        .flat_map(|s| s.owners.iter().map(|o| o.pid))
-        .collect();
-    pids.par_sort_unstable();
-    pids.dedup();
-    let holders: BTreeSet<u32> = pids.into_iter().collect();
+    let holders = holders_of(sockets);
     t.meta_owners = o0.elapsed();
     let p0 = Instant::now();
     let mut stdio = stdio;
@@ -545,13 +539,9 @@ fn attribute(
     if opts.crossview {
         // One delay for both re-checks.
         let mut settle = crossview::Settle::default();
-        let dirs = FdDirs {
-            proc_root: &opts.proc_root,
-            listed: &w.listed,
-            closed: &w.fd_dir_closed,
-            unlisted: HashMap::new(),
-        };
-        let (rechecked, churn) = owner_views(sockets, &mut w.views, dirs, &mut settle);
+        let dirs = FdDirs::new(&opts.proc_root, &w.listed, &w.fd_dir_closed, &holders);
+        let (rechecked, churn) =
+            owner_views(&opts.proc_root, sockets, &mut w.views, &dirs, &mut settle);
         let hidden = hidden_processes(opts, &holders, &w.listed, &w.views, &mut procs, &mut settle);
         // A hidden holder's metadata could not be read, which is not its having exited.
         warnings.remove_pids("proc_meta_vanished", &hidden.0);
@@ -564,36 +554,86 @@ fn attribute(
 }
 
 /// Whether a process's /proc/PID/fd opens: the walker's stdio pass tried every listed process
-/// (while the dump ran); a holder /proc did not list is tried here, once.
+/// (while the dump ran); the holders /proc did not list are tried once, before the sockets are
+/// gone through (in parallel, so this only reads).
 struct FdDirs<'a> {
-    proc_root: &'a Path,
     listed: &'a [u32],
     closed: &'a [u32],
-    unlisted: HashMap<u32, bool>,
+    /// The holders /proc did not list, and whether their fd table opened, sorted.
+    unlisted: Vec<(u32, bool)>,
 }
 
-impl FdDirs<'_> {
-    fn opens(&mut self, pid: u32) -> bool {
+impl<'a> FdDirs<'a> {
+    fn new(
+        proc_root: &Path,
+        listed: &'a [u32],
+        closed: &'a [u32],
+        holders: &BTreeSet<u32>,
+    ) -> Self {
+        let unlisted = holders
+            .iter()
+            .filter(|p| listed.binary_search(p).is_err())
+            .map(|&pid| (pid, crossview::fd_dir_opens(proc_root, pid)))
+            .collect();
+        FdDirs {
+            listed,
+            closed,
+            unlisted,
+        }
+    }
+
+    fn opens(&self, pid: u32) -> bool {
         if self.closed.binary_search(&pid).is_ok() {
             return false;
         }
         if self.listed.binary_search(&pid).is_ok() {
             return true;
         }
-        let root = self.proc_root;
-        *self
-            .unlisted
-            .entry(pid)
-            .or_insert_with(|| crossview::fd_dir_opens(root, pid))
+        // Not a holder of a dumped socket (never asked): as a vanished table would be.
+        self.unlisted
+            .binary_search_by_key(&pid, |(p, _)| *p)
+            .is_ok_and(|i| self.unlisted[i].1)
+    }
+}
+
+/// Every pid that holds one of these sockets.
+fn holders_of(sockets: &[Socket]) -> BTreeSet<u32> {
+    pid_set(sockets.iter().flat_map(|s| s.owners.iter().map(|o| o.pid)))
+}
+
+/// The distinct pids of a list with many repeats (a million owners, ten thousand processes): a
+/// bit per pid below the kernel's limit of 2^22 (512 KiB at most, in cache), not a million pids
+/// collected and sorted.
+fn pid_set(pids: impl Iterator<Item = u32> + Clone) -> BTreeSet<u32> {
+    const PID_MAX_LIMIT: u32 = 1 << 22;
+    match pids.clone().max() {
+        None => BTreeSet::new(),
+        Some(max) if max >= PID_MAX_LIMIT => pids.collect(),
+        Some(max) => {
+            let mut bits = vec![0u64; max as usize / 64 + 1];
+            for pid in pids {
+                bits[pid as usize / 64] |= 1 << (pid % 64);
+            }
+            let mut out = BTreeSet::new();
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    out.insert(w as u32 * 64 + word.trailing_zeros());
+                    word &= word - 1;
+                }
+            }
+            out
+        }
     }
 }
 
 /// Marks each socket with the owner views that saw it and re-checks the sockets the iterator
 /// found held and the fd walk did not. Returns (re-checked, churn).
 fn owner_views(
+    proc_root: &Path,
     sockets: &mut [Socket],
     views: &mut crossview::OwnerViews,
-    mut dirs: FdDirs<'_>,
+    dirs: &FdDirs<'_>,
     settle: &mut crossview::Settle,
 ) -> (u64, u64) {
     use crate::model::View;
@@ -614,24 +654,29 @@ fn owner_views(
     // socket is a candidate only when none of its holders' /proc/PID/fd opens (one open per
     // process, not one readlink per descriptor).
     let partial = views.fdwalk_partial.is_some();
-    let mut candidates = Vec::new();
-    for (i, s) in sockets.iter_mut().enumerate() {
-        if s.inode == 0 {
-            continue;
-        }
-        let walked = views.fdwalk.contains(&s.inode);
-        if walked {
-            s.views.add(View::Fdwalk);
-        }
-        let owners = held(s.inode);
-        if !owners.is_empty() {
-            s.views.add(View::Taskfiles);
-            if compare && !walked && (!partial || owners.iter().all(|(_, o)| !dirs.opens(o.pid))) {
-                candidates.push((i, owners.iter().map(|(_, o)| *o).collect()));
+    let fdwalk = &views.fdwalk;
+    let candidates: Vec<(usize, Vec<crate::model::Owner>)> = sockets
+        .par_iter_mut()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            if s.inode == 0 {
+                return None;
             }
-        }
-    }
-    crossview::recheck_fdwalk(dirs.proc_root, sockets, &candidates, settle)
+            let walked = fdwalk.contains(&s.inode);
+            if walked {
+                s.views.add(View::Fdwalk);
+            }
+            let owners = held(s.inode);
+            if owners.is_empty() {
+                return None;
+            }
+            s.views.add(View::Taskfiles);
+            let candidate =
+                compare && !walked && (!partial || owners.iter().all(|(_, o)| !dirs.opens(o.pid)));
+            candidate.then(|| (i, owners.iter().map(|(_, o)| *o).collect()))
+        })
+        .collect();
+    crossview::recheck_fdwalk(proc_root, sockets, &candidates, settle)
 }
 
 /// Records how each process was seen, and finds the socket holders that the iterator saw and
@@ -1048,5 +1093,22 @@ fn namespace_unreadable(
             ),
             format!("cannot enter: {e}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_sets_hold_each_pid_once() {
+        let pids = [7u32, 64, 3, 7, 63, 4_194_303, 64, 1, 0];
+        let want: BTreeSet<u32> = pids.iter().copied().collect();
+        assert_eq!(pid_set(pids.iter().copied()), want);
+        assert_eq!(
+            pid_set([9u32, u32::MAX, 9].into_iter()),
+            BTreeSet::from([9, u32::MAX])
+        );
+        assert!(pid_set(std::iter::empty()).is_empty());
     }
 }
