@@ -358,17 +358,29 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
 /// are checked through /proc/PID/root, in the process's own mount namespace. Empty when the
 /// file cannot be read (the same ptrace check as `environ`, counted there).
 fn read_maps(fd: &PidDir, dir: &Path, exe: Option<&ByteString>) -> Vec<ByteString> {
-    // The kernel hands out maps a page per read(2) at most: 16 KiB takes most processes' whole.
-    let Ok(maps) = fd.read("maps", 16 * 1024) else {
+    let Ok(mut file) = fd.open_file("maps") else {
         return Vec::new();
     };
     let root = dir.join("root");
-    let mut v = suspicious_maps(&maps, |d| {
+    let world_writable = |d: &[u8]| {
         let rel = d.strip_prefix(b"/").unwrap_or(d);
         let p = root.join(std::ffi::OsStr::from_bytes(rel));
         use std::os::unix::fs::PermissionsExt;
         fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
-    });
+    };
+    let mut v = match exec_mappings(&file) {
+        Ok(paths) => suspicious_paths(paths.iter().map(Vec::as_slice), world_writable),
+        Err(_) => {
+            // A kernel before 6.11 (no PROCMAP_QUERY), or a path longer than PATH_MAX: the
+            // whole text, which the kernel hands out a page per read(2) at most.
+            use std::io::Read;
+            let mut maps = Vec::with_capacity(16 * 1024);
+            if file.read_to_end(&mut maps).is_err() {
+                return Vec::new();
+            }
+            suspicious_maps(&maps, world_writable)
+        }
+    };
     if let Some(exe) = exe {
         v.retain(|m| {
             let file = m.as_bytes();
@@ -385,9 +397,12 @@ fn read_maps(fd: &PidDir, dir: &Path, exe: Option<&ByteString>) -> Vec<ByteStrin
 /// running daemons still map). memfd mappings are left out (JIT runtimes use them; a memfd
 /// executable is `exe_memfd`). Sorted, each once, with the ` (deleted)` the kernel adds.
 pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> Vec<ByteString> {
-    let mut dirs: Vec<(&[u8], bool)> = Vec::new();
-    let mut out: Vec<ByteString> = Vec::new();
-    for line in maps.split(|&b| b == b'\n') {
+    suspicious_paths(exec_paths(maps), world_writable)
+}
+
+/// The paths of a maps text's executable file mappings, as the text shows them.
+fn exec_paths(maps: &[u8]) -> impl Iterator<Item = &[u8]> {
+    maps.split(|&b| b == b'\n').filter_map(|line| {
         // address perms offset dev inode path: the path starts after the fifth field and may
         // itself hold spaces.
         let mut rest = line;
@@ -400,9 +415,100 @@ pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> V
             rest = &rest[end..];
         }
         let path = &rest[rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())..];
-        if fields[1].get(2) != Some(&b'x') || !path.starts_with(b"/") {
-            continue;
+        (fields[1].get(2) == Some(&b'x') && path.starts_with(b"/")).then_some(path)
+    })
+}
+
+/// `struct procmap_query` (uapi linux/fs.h, Linux 6.11): 104 bytes.
+#[repr(C)]
+#[derive(Default)]
+struct ProcmapQuery {
+    size: u64,
+    query_flags: u64,
+    query_addr: u64,
+    vma_start: u64,
+    vma_end: u64,
+    vma_flags: u64,
+    vma_page_size: u64,
+    vma_offset: u64,
+    inode: u64,
+    dev_major: u32,
+    dev_minor: u32,
+    vma_name_size: u32,
+    build_id_size: u32,
+    vma_name_addr: u64,
+    build_id_addr: u64,
+}
+
+/// `_IOWR('f', 17, struct procmap_query)`.
+const PROCMAP_QUERY: libc::c_ulong = 0xC068_6611;
+/// `PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+/// PROCMAP_QUERY_FILE_BACKED_VMA`: the next executable file mapping at or after the address.
+const QUERY_NEXT_EXEC_FILE: u64 = 0x04 | 0x10 | 0x20;
+
+/// The paths of a process's executable file mappings, from the PROCMAP_QUERY ioctl on its open
+/// maps file: the kernel skips the other mappings itself and prints a path only for these, where
+/// reading maps formats every mapping (~3x the cost of the rest of a process's metadata at 100k
+/// sockets: docs/PERFORMANCE.md, issue 19 session 9). Paths come as maps shows them (a newline
+/// as `\012`, ` (deleted)` kept). `Err` on kernels without the ioctl (before 6.11).
+#[allow(unsafe_code)]
+fn exec_mappings(maps: &fs::File) -> io::Result<Vec<Vec<u8>>> {
+    use std::os::fd::AsRawFd;
+    let mut name = vec![0u8; libc::PATH_MAX as usize];
+    let mut out = Vec::new();
+    let mut addr = 0u64;
+    loop {
+        let mut q = ProcmapQuery {
+            size: std::mem::size_of::<ProcmapQuery>() as u64,
+            query_flags: QUERY_NEXT_EXEC_FILE,
+            query_addr: addr,
+            vma_name_size: name.len() as u32,
+            vma_name_addr: name.as_mut_ptr() as u64,
+            ..ProcmapQuery::default()
+        };
+        // SAFETY: no wrapper in libc, nix or rustix. `q` is a valid, writable `struct
+        // procmap_query` whose `size` says how much of it the kernel may read and write; the one
+        // pointer in it (`vma_name_addr`) points to `name`, alive across the call, of the size
+        // written beside it; `build_id_size` is 0, so the kernel writes no build id.
+        let r = unsafe { libc::ioctl(maps.as_raw_fd(), PROCMAP_QUERY as _, &mut q) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                return Ok(out); // no mapping after `addr`
+            }
+            return Err(e);
         }
+        // `vma_name_size` comes back as the name's length with its NUL.
+        let n = (q.vma_name_size as usize).saturating_sub(1).min(name.len());
+        out.push(escape_newlines(&name[..n]));
+        if q.vma_end <= addr {
+            return Err(io::Error::other("PROCMAP_QUERY did not advance"));
+        }
+        addr = q.vma_end;
+    }
+}
+
+/// A path as /proc/PID/maps prints it: the kernel escapes a newline as `\012`.
+fn escape_newlines(path: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len());
+    for &b in path {
+        if b == b'\n' {
+            out.extend_from_slice(b"\\012");
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// [`suspicious_maps`] of the executable file mappings' paths.
+fn suspicious_paths<'m>(
+    paths: impl Iterator<Item = &'m [u8]>,
+    world_writable: impl Fn(&[u8]) -> bool,
+) -> Vec<ByteString> {
+    let mut dirs: Vec<(&[u8], bool)> = Vec::new();
+    let mut out: Vec<ByteString> = Vec::new();
+    for path in paths {
         let (file, deleted) = match path.strip_suffix(b" (deleted)") {
             Some(f) => (f, true),
             None => (path, false),
@@ -449,15 +555,20 @@ impl PidDir {
     /// a typical file in one read and the end-of-file in a second.
     pub(super) fn read(&self, name: &str, expect: usize) -> io::Result<Vec<u8>> {
         use std::io::Read;
+        let mut out = Vec::with_capacity(expect);
+        self.open_file(name)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// A file under the directory, opened for reading.
+    pub(super) fn open_file(&self, name: &str) -> io::Result<fs::File> {
         let fd = nix::fcntl::openat(
             &self.0,
             name,
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )?;
-        let mut out = Vec::with_capacity(expect);
-        fs::File::from(fd).read_to_end(&mut out)?;
-        Ok(out)
+        Ok(fs::File::from(fd))
     }
 
     /// A link's target (`exe`, `ns/net`, `fd/N`).
@@ -808,6 +919,19 @@ mod tests {
         let n = a.len();
         a.dedup();
         assert_eq!(a.len(), n);
+    }
+
+    /// The ioctl and the text agree on this test process's own executable file mappings
+    /// (its binary and libc at least), in the same order.
+    #[test]
+    fn procmap_query_sees_the_executable_mappings_maps_shows() {
+        let maps = fs::read("/proc/self/maps").unwrap();
+        let from_text: Vec<Vec<u8>> = exec_paths(&maps).map(<[u8]>::to_vec).collect();
+        let file = fs::File::open("/proc/self/maps").unwrap();
+        let from_ioctl = exec_mappings(&file).expect("Linux 6.11 or later");
+        assert!(from_text.len() >= 2, "{from_text:?}");
+        assert_eq!(from_ioctl, from_text);
+        assert_eq!(escape_newlines(b"/tmp/a\nb"), b"/tmp/a\\012b");
     }
 
     #[test]
