@@ -191,7 +191,9 @@ LABEL = {
     "scan": "`sockwarden scan --format json -o /dev/null`",
     "scan_bare": "`sockwarden scan --no-default-rules ...`",
 }
-PHASES = ["dump", "procnet_read", "procnet_compare", "walk", "metadata", "sort", "total",
+PHASES = ["dump", "procnet_read", "procnet_compare", "walk", "walk_list", "walk_iter", "walk_fds",
+          "walk_index", "walk_meta", "walk_stdio", "metadata", "meta_owners", "meta_procs",
+          "meta_views", "sort", "total",
           "engine", "report", "write", "json"]
 
 

@@ -219,6 +219,39 @@ pub struct Timings {
     pub procnet_compare: Duration,
     /// The whole collection.
     pub total: Duration,
+    /// The walker's parts (`walk` is their sum, and runs beside the dump).
+    pub walk_parts: WalkParts,
+    /// `metadata`'s parts.
+    pub metadata_parts: MetadataParts,
+}
+
+/// Where the walker thread spent its time (`SOCKWARDEN_TIMINGS`; docs/PERFORMANCE.md, issue 19
+/// session 9).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WalkParts {
+    /// Listing /proc.
+    pub walk_list: Duration,
+    /// The task-file BPF iterator: BTF, load, read and decode.
+    pub walk_iter: Duration,
+    /// The /proc fd walk (of every process, or of those the iterator did not visit).
+    pub walk_fds: Duration,
+    /// Joining the holdings of both into one sorted index.
+    pub walk_index: Duration,
+    /// The metadata of every socket holder.
+    pub walk_meta: Duration,
+    /// Descriptors 0-2 of every process.
+    pub walk_stdio: Duration,
+}
+
+/// Where `attribute` spent its time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MetadataParts {
+    /// Giving each socket its owners.
+    pub meta_owners: Duration,
+    /// The relays, the holders' and ancestors' metadata: the snapshot's processes.
+    pub meta_procs: Duration,
+    /// Cross-view's owner views: the fd-dir checks, the re-checks, hidden processes.
+    pub meta_views: Duration,
 }
 
 /// Takes a snapshot of the calling thread's network namespace.
@@ -232,6 +265,8 @@ type WalkResult = std::io::Result<Walked>;
 
 /// What the walker thread read.
 struct Walked {
+    /// Where its time went.
+    parts: WalkParts,
     /// The holdings, or `None` when no source could give them.
     walk: Option<procwalk::FdWalk>,
     /// The metadata of every holder.
@@ -240,6 +275,8 @@ struct Walked {
     source: String,
     /// Descriptors 0-2 of every process.
     stdio: Stdio,
+    /// The listed pids whose /proc/PID/fd did not open (the stdio pass tried), sorted.
+    fd_dir_closed: Vec<u32>,
     /// The pids /proc listed, sorted.
     listed: Vec<u32>,
     /// What each owner view found, for cross-view.
@@ -284,6 +321,9 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         let walk = walker.map(|h| {
             let (r, took) = h.join().expect("the /proc walk panicked");
             t.walk = took;
+            if let Ok(w) = &r {
+                t.walk_parts = w.parts;
+            }
             r
         });
         (dumped, walk)
@@ -299,6 +339,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             &mut warnings,
             &mut sources,
             &mut owner_check,
+            &mut t.metadata_parts,
         ),
     };
     t.metadata = m0.elapsed();
@@ -355,21 +396,30 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
 /// metadata. Returns it with the time it took.
 fn walk_and_read(opts: &CollectOptions) -> (WalkResult, Duration) {
     let w0 = Instant::now();
-    let r = procwalk::list_pids(&opts.proc_root).map(|pids| {
-        let (walk, source, views) = find_holdings(opts, &pids);
+    let mut parts = WalkParts::default();
+    let listed = procwalk::list_pids(&opts.proc_root);
+    parts.walk_list = w0.elapsed();
+    let r = listed.map(|pids| {
+        let (walk, source, views) = find_holdings(opts, &pids, &mut parts);
+        let m0 = Instant::now();
         let holders = walk.as_ref().map(|w| w.holders()).unwrap_or_default();
         let meta: HashMap<u32, procwalk::MetaResult> =
             procwalk::read_many(&opts.proc_root, &holders)
                 .into_iter()
                 .collect();
+        parts.walk_meta = m0.elapsed();
         // Every process's stdio (3 readlinks each), for the relays: a shell whose terminal or
         // pipes lead to a socket holder holds no socket itself.
+        let s0 = Instant::now();
         let stdio = procwalk::read_stdio_many(&opts.proc_root, &pids);
+        parts.walk_stdio = s0.elapsed();
         Walked {
+            parts,
             walk,
             meta,
             source,
-            stdio,
+            stdio: stdio.links,
+            fd_dir_closed: stdio.fd_dir_closed,
             listed: pids,
             views,
         }
@@ -425,7 +475,9 @@ fn attribute(
     warnings: &mut Warnings,
     sources: &mut BTreeMap<String, String>,
     check: &mut OwnerCheck,
+    t: &mut MetadataParts,
 ) -> Vec<crate::model::Process> {
+    let o0 = Instant::now();
     let mut w = match walk {
         Err(e) => {
             warnings.gap(
@@ -472,13 +524,9 @@ fn attribute(
             }
         }
     });
-    let mut pids: Vec<u32> = sockets
-        .iter()
-        .flat_map(|s| s.owners.iter().map(|o| o.pid))
-        .collect();
-    pids.par_sort_unstable();
-    pids.dedup();
-    let holders: BTreeSet<u32> = pids.into_iter().collect();
+    let holders = holders_of(sockets);
+    t.meta_owners = o0.elapsed();
+    let p0 = Instant::now();
     let mut stdio = stdio;
     let (relayed, masters) = relays::members(&opts.proc_root, sockets, &mut stdio);
     let mut procs = assemble_processes(opts, &holders, &relayed, meta, warnings);
@@ -486,10 +534,14 @@ fn attribute(
         p.stdio = stdio.get(&p.pid).cloned().unwrap_or_default();
         p.pty_masters = masters.get(&p.pid).cloned().unwrap_or_default();
     }
+    t.meta_procs = p0.elapsed();
+    let v0 = Instant::now();
     if opts.crossview {
         // One delay for both re-checks.
         let mut settle = crossview::Settle::default();
-        let (rechecked, churn) = owner_views(opts, sockets, &mut w.views, &mut settle);
+        let dirs = FdDirs::new(&opts.proc_root, &w.listed, &w.fd_dir_closed, &holders);
+        let (rechecked, churn) =
+            owner_views(&opts.proc_root, sockets, &mut w.views, &dirs, &mut settle);
         let hidden = hidden_processes(opts, &holders, &w.listed, &w.views, &mut procs, &mut settle);
         // A hidden holder's metadata could not be read, which is not its having exited.
         warnings.remove_pids("proc_meta_vanished", &hidden.0);
@@ -497,21 +549,100 @@ fn attribute(
         *check = Some((w.views, rechecked + hidden.1, churn + hidden.2));
         procs.sort_unstable_by_key(|p| p.pid);
     }
+    t.meta_views = v0.elapsed();
     procs
+}
+
+/// Whether a process's /proc/PID/fd opens: the walker's stdio pass tried every listed process
+/// (while the dump ran); the holders /proc did not list are tried once, before the sockets are
+/// gone through (in parallel, so this only reads).
+struct FdDirs<'a> {
+    listed: &'a [u32],
+    closed: &'a [u32],
+    /// The holders /proc did not list, and whether their fd table opened, sorted.
+    unlisted: Vec<(u32, bool)>,
+}
+
+impl<'a> FdDirs<'a> {
+    fn new(
+        proc_root: &Path,
+        listed: &'a [u32],
+        closed: &'a [u32],
+        holders: &BTreeSet<u32>,
+    ) -> Self {
+        let unlisted = holders
+            .iter()
+            .filter(|p| listed.binary_search(p).is_err())
+            .map(|&pid| (pid, crossview::fd_dir_opens(proc_root, pid)))
+            .collect();
+        FdDirs {
+            listed,
+            closed,
+            unlisted,
+        }
+    }
+
+    fn opens(&self, pid: u32) -> bool {
+        if self.closed.binary_search(&pid).is_ok() {
+            return false;
+        }
+        if self.listed.binary_search(&pid).is_ok() {
+            return true;
+        }
+        // Not a holder of a dumped socket (never asked): as a vanished table would be.
+        self.unlisted
+            .binary_search_by_key(&pid, |(p, _)| *p)
+            .is_ok_and(|i| self.unlisted[i].1)
+    }
+}
+
+/// Every pid that holds one of these sockets.
+fn holders_of(sockets: &[Socket]) -> BTreeSet<u32> {
+    pid_set(sockets.iter().flat_map(|s| s.owners.iter().map(|o| o.pid)))
+}
+
+/// The distinct pids of a list with many repeats (a million owners, ten thousand processes): a
+/// bit per pid below the kernel's limit of 2^22 (512 KiB at most, in cache), not a million pids
+/// collected and sorted.
+fn pid_set(pids: impl Iterator<Item = u32> + Clone) -> BTreeSet<u32> {
+    const PID_MAX_LIMIT: u32 = 1 << 22;
+    match pids.clone().max() {
+        None => BTreeSet::new(),
+        Some(max) if max >= PID_MAX_LIMIT => pids.collect(),
+        Some(max) => {
+            let mut bits = vec![0u64; max as usize / 64 + 1];
+            for pid in pids {
+                bits[pid as usize / 64] |= 1 << (pid % 64);
+            }
+            let mut out = BTreeSet::new();
+            for (w, &word) in bits.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    out.insert(w as u32 * 64 + word.trailing_zeros());
+                    word &= word - 1;
+                }
+            }
+            out
+        }
+    }
 }
 
 /// Marks each socket with the owner views that saw it and re-checks the sockets the iterator
 /// found held and the fd walk did not. Returns (re-checked, churn).
 fn owner_views(
-    opts: &CollectOptions,
+    proc_root: &Path,
     sockets: &mut [Socket],
     views: &mut crossview::OwnerViews,
+    dirs: &FdDirs<'_>,
     settle: &mut crossview::Settle,
 ) -> (u64, u64) {
     use crate::model::View;
     // The iterator's holdings sorted by inode, each socket's run found by binary search: a map
     // of one Vec per socket was ~80 bytes per socket at the snapshot's peak (100k allocations).
-    views.taskfiles.par_sort_unstable();
+    // The walker sorted them already.
+    if !views.taskfiles.is_sorted() {
+        views.taskfiles.par_sort_unstable();
+    }
     let bpf = &views.taskfiles;
     let held = |inode: u64| {
         let start = bpf.partition_point(|(i, _)| *i < inode);
@@ -523,32 +654,29 @@ fn owner_views(
     // socket is a candidate only when none of its holders' /proc/PID/fd opens (one open per
     // process, not one readlink per descriptor).
     let partial = views.fdwalk_partial.is_some();
-    let mut dir_opens: HashMap<u32, bool> = HashMap::new();
-    let mut candidates = Vec::new();
-    for (i, s) in sockets.iter_mut().enumerate() {
-        if s.inode == 0 {
-            continue;
-        }
-        let walked = views.fdwalk.contains(&s.inode);
-        if walked {
-            s.views.add(View::Fdwalk);
-        }
-        let owners = held(s.inode);
-        if !owners.is_empty() {
-            s.views.add(View::Taskfiles);
-            let mut dirs_hidden = || {
-                owners.iter().all(|(_, o)| {
-                    !*dir_opens
-                        .entry(o.pid)
-                        .or_insert_with(|| crossview::fd_dir_opens(&opts.proc_root, o.pid))
-                })
-            };
-            if compare && !walked && (!partial || dirs_hidden()) {
-                candidates.push((i, owners.iter().map(|(_, o)| *o).collect()));
+    let fdwalk = &views.fdwalk;
+    let candidates: Vec<(usize, Vec<crate::model::Owner>)> = sockets
+        .par_iter_mut()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            if s.inode == 0 {
+                return None;
             }
-        }
-    }
-    crossview::recheck_fdwalk(&opts.proc_root, sockets, &candidates, settle)
+            let walked = fdwalk.contains(&s.inode);
+            if walked {
+                s.views.add(View::Fdwalk);
+            }
+            let owners = held(s.inode);
+            if owners.is_empty() {
+                return None;
+            }
+            s.views.add(View::Taskfiles);
+            let candidate =
+                compare && !walked && (!partial || owners.iter().all(|(_, o)| !dirs.opens(o.pid)));
+            candidate.then(|| (i, owners.iter().map(|(_, o)| *o).collect()))
+        })
+        .collect();
+    crossview::recheck_fdwalk(proc_root, sockets, &candidates, settle)
 }
 
 /// Records how each process was seen, and finds the socket holders that the iterator saw and
@@ -965,5 +1093,22 @@ fn namespace_unreadable(
             ),
             format!("cannot enter: {e}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_sets_hold_each_pid_once() {
+        let pids = [7u32, 64, 3, 7, 63, 4_194_303, 64, 1, 0];
+        let want: BTreeSet<u32> = pids.iter().copied().collect();
+        assert_eq!(pid_set(pids.iter().copied()), want);
+        assert_eq!(
+            pid_set([9u32, u32::MAX, 9].into_iter()),
+            BTreeSet::from([9, u32::MAX])
+        );
+        assert!(pid_set(std::iter::empty()).is_empty());
     }
 }

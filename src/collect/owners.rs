@@ -3,9 +3,12 @@
 //! process the iterator did not visit. `meta.sources.owners` gets the answer and its reason.
 
 use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
 
 use super::crossview::OwnerViews;
-use super::{CollectOptions, procwalk, taskfiles};
+use super::{CollectOptions, WalkParts, procwalk, taskfiles};
 
 crate::model::vocabulary! {
     /// Where socket holders come from (`--owners-from`, `owners_from`; `meta.sources.owners`
@@ -53,6 +56,7 @@ fn open_files() -> Option<u64> {
 pub(super) fn find_holdings(
     opts: &CollectOptions,
     pids: &[u32],
+    parts: &mut WalkParts,
 ) -> (Option<procwalk::FdWalk>, String, OwnerViews) {
     let seen = pids.len() as u64;
     let mut views = OwnerViews::default();
@@ -61,29 +65,45 @@ pub(super) fn find_holdings(
         OwnersFrom::Auto => auto_walks(open_files()),
         OwnersFrom::Bpf => false,
     };
-    let bpf = || {
-        if opts.proc_root == Path::new("/proc") {
-            taskfiles::socket_fds()
+    let bpf = |parts: &mut WalkParts| {
+        let t0 = Instant::now();
+        let r = if opts.proc_root == Path::new("/proc") {
+            taskfiles::socket_fds().map(|mut tf| {
+                // Sorted once here, beside the dump: the join and cross-view's comparison both
+                // want them by inode (cross-view sorted them again after the dump).
+                tf.sockets.par_sort_unstable();
+                tf
+            })
         } else {
             Err(taskfiles::IterError::NotProc(opts.proc_root.clone()))
-        }
+        };
+        parts.walk_iter = t0.elapsed();
+        r
+    };
+    let walk_fds = |pids: &[u32], parts: &mut WalkParts| {
+        let t0 = Instant::now();
+        let fw = procwalk::walk_fds(&opts.proc_root, pids);
+        parts.walk_fds = t0.elapsed();
+        fw
+    };
+    let join = |fw: procwalk::FdWalk, extra: Vec<_>, parts: &mut WalkParts| {
+        let t0 = Instant::now();
+        let fw = fw.with_holdings(extra, seen);
+        parts.walk_index = t0.elapsed();
+        fw
     };
     if walk {
-        let fw = procwalk::walk_fds(&opts.proc_root, pids);
+        let fw = walk_fds(pids, parts);
         views.fdwalk = fw.inodes();
         if !opts.crossview {
             views.taskfiles_missing = Some("not read".into());
             return (Some(fw), "procfs".into(), views);
         }
-        return match bpf() {
+        return match bpf(parts) {
             Ok(tf) => {
                 views.taskfiles_pids = tf.pids;
                 views.taskfiles = tf.sockets.clone();
-                (
-                    Some(fw.with_holdings(tf.sockets, seen)),
-                    "procfs".into(),
-                    views,
-                )
+                (Some(join(fw, tf.sockets, parts)), "procfs".into(), views)
             }
             Err(e) => {
                 views.taskfiles_missing = Some(format!("unavailable: {e}"));
@@ -91,7 +111,7 @@ pub(super) fn find_holdings(
             }
         };
     }
-    match (bpf(), opts.owners_from) {
+    match (bpf(parts), opts.owners_from) {
         (Ok(tf), _) => {
             // Processes the iterator did not visit (kernel threads, which have no descriptors,
             // and whatever else it skips: this machine's sandbox init) are walked through /proc,
@@ -101,7 +121,7 @@ pub(super) fn find_holdings(
                 .filter(|p| tf.pids.binary_search(p).is_err())
                 .copied()
                 .collect();
-            let rest = procwalk::walk_fds(&opts.proc_root, &unseen);
+            let rest = walk_fds(&unseen, parts);
             views.fdwalk = rest.inodes();
             views.fdwalk_partial = Some(
                 "read per descriptor only for the processes the BPF iterator did not visit (it \
@@ -114,7 +134,7 @@ pub(super) fn find_holdings(
             }
             views.taskfiles_pids = tf.pids;
             (
-                Some(rest.with_holdings(tf.sockets, seen)),
+                Some(join(rest, tf.sockets, parts)),
                 "bpf_iter".into(),
                 views,
             )
@@ -126,7 +146,7 @@ pub(super) fn find_holdings(
         }
         (Err(e), _) => {
             views.taskfiles_missing = Some(format!("unavailable: {e}"));
-            let fw = procwalk::walk_fds(&opts.proc_root, pids);
+            let fw = walk_fds(pids, parts);
             views.fdwalk = fw.inodes();
             (
                 Some(fw),

@@ -11,9 +11,9 @@
 
 use std::fs;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -127,10 +127,15 @@ impl FdWalk {
     /// This walk (of the processes another source did not visit) with that source's holdings
     /// added: the task-file iterator's sockets, re-indexed together. `processes_seen` becomes
     /// the number of processes in /proc.
-    pub fn with_holdings(mut self, extra: Vec<(u64, Owner)>, processes_seen: u64) -> FdWalk {
+    /// `extra` comes sorted (the walker sorts the iterator's records once, for cross-view too):
+    /// the two lists are merged, not sorted again.
+    pub fn with_holdings(mut self, mut extra: Vec<(u64, Owner)>, processes_seen: u64) -> FdWalk {
         self.socket_fds += extra.len() as u64;
         self.processes_seen = processes_seen;
-        self.holdings.extend(extra);
+        if !extra.is_sorted() {
+            extra.par_sort_unstable();
+        }
+        self.holdings = merge_sorted(std::mem::take(&mut self.holdings), extra);
         self.first.clear();
         self.index();
         self
@@ -140,13 +145,40 @@ impl FdWalk {
         // A flat sorted list and an index of first entries, not a map of Vecs: 100k sockets need
         // two allocations instead of 100k, and the join only reads it. Sorted, then deduplicated:
         // a thread with its own fd table can show its process's (inode, pid, fd) twice.
-        self.holdings.par_sort_unstable();
+        if !self.holdings.is_sorted() {
+            self.holdings.par_sort_unstable();
+        }
         self.holdings.dedup();
         self.first.reserve(self.holdings.len());
         for (i, (inode, _)) in self.holdings.iter().enumerate() {
             self.first.entry(*inode).or_insert(i as u32);
         }
     }
+}
+
+/// Two sorted lists as one sorted list, in one pass (the larger one's allocation is reused when
+/// the other is empty: the usual case, the iterator having visited every process with files).
+fn merge_sorted<T: Ord + Copy>(a: Vec<T>, b: Vec<T>) -> Vec<T> {
+    if a.is_empty() {
+        return b;
+    }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 fn read_fd_table(proc_root: &Path, pid: u32) -> PidFds {
@@ -231,15 +263,18 @@ pub struct MetaFlags {
 /// processes.
 pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), MetaError> {
     let dir = proc_root.join(pid.to_string());
-    let stat = read_file(&dir.join("stat"))?;
+    // Every file below is opened relative to this one directory (its dentry is tied to this
+    // process: a reused pid is another directory), not by a path the kernel resolves again.
+    let fd = PidDir::open(&dir).map_err(meta_error)?;
+    let stat = fd.read("stat", 512).map_err(meta_error)?;
     let (comm, ppid, start_ticks) = parse_stat(&stat).ok_or(MetaError::Vanished)?;
     let (pgrp, session, tty_nr) = parse_stat_ids(&stat).unwrap_or_default();
-    let status = read_file(&dir.join("status"))?;
+    let status = fd.read("status", 2048).map_err(meta_error)?;
     let (uid, euid) = parse_uids(&status).ok_or(MetaError::Vanished)?;
     let mut flags = MetaFlags::default();
-    let (exe, exe_deleted, exe_memfd) = match fs::read_link(dir.join("exe")) {
+    let (exe, exe_deleted, exe_memfd) = match fd.readlink("exe") {
         Ok(p) => {
-            let (exe, deleted, memfd) = classify_exe(p.as_os_str().as_bytes());
+            let (exe, deleted, memfd) = classify_exe(&p);
             (Some(exe), deleted, memfd)
         }
         Err(e) => {
@@ -250,9 +285,13 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             (None, false, false)
         }
     };
-    let cmdline = read_cmdline(&dir.join("cmdline")).unwrap_or_default();
+    // One read of up to 4 KiB takes any ordinary command line whole: the kernel copies the
+    // argument area afresh on every read(2), and a process that exited between two reads was
+    // once recorded with its command line cut after a 32-byte probe (the caller's second look
+    // at its stat flags it `exiting`).
+    let cmdline = fd.read("cmdline", 4096).unwrap_or_default();
     let cmdline = split_cmdline(&cmdline);
-    let loader_env = match fs::read(dir.join("environ")) {
+    let loader_env = match fd.read("environ", 4096) {
         Ok(env) => loader_vars(&env),
         Err(e) => {
             // The same ptrace check as the exe link: other users' processes need privileges.
@@ -262,12 +301,10 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             Vec::new()
         }
     };
-    let cgroup = read_file(&dir.join("cgroup"))
-        .ok()
-        .and_then(|c| parse_cgroup(&c));
+    let cgroup = fd.read("cgroup", 256).ok().and_then(|c| parse_cgroup(&c));
     let container = cgroup.as_deref().and_then(container_from_cgroup);
-    let netns = match fs::read_link(dir.join("ns/net")) {
-        Ok(p) => ns_inode(p.as_os_str().as_bytes()),
+    let netns = match fd.readlink("ns/net") {
+        Ok(p) => ns_inode(&p),
         Err(e) => {
             // An exiting process loses its namespace links (ENOENT): not a permission gap.
             if e.kind() == io::ErrorKind::PermissionDenied {
@@ -276,14 +313,10 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
             None
         }
     };
-    let suspicious_maps = read_maps(&dir, exe.as_ref());
+    let suspicious_maps = read_maps(&fd, &dir, exe.as_ref());
     // Still the same process, and still alive? An exiting process loses its exe link and its
     // memory (so its command line) before it disappears.
-    match read_file(&dir.join("stat"))
-        .ok()
-        .as_deref()
-        .and_then(stat_state)
-    {
+    match fd.read("stat", 512).ok().as_deref().and_then(stat_state) {
         Some((_, start)) if start != start_ticks => return Err(MetaError::Vanished),
         Some((b'Z' | b'X' | b'x', _)) | None => flags.exiting = true,
         Some(_) => {}
@@ -324,17 +357,30 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Result<(Process, MetaFlags), 
 /// executable itself (its path is `exe_*`'s business: NET-PRC-001 and -002); the directories
 /// are checked through /proc/PID/root, in the process's own mount namespace. Empty when the
 /// file cannot be read (the same ptrace check as `environ`, counted there).
-fn read_maps(dir: &Path, exe: Option<&ByteString>) -> Vec<ByteString> {
-    let Ok(maps) = fs::read(dir.join("maps")) else {
+fn read_maps(fd: &PidDir, dir: &Path, exe: Option<&ByteString>) -> Vec<ByteString> {
+    let Ok(mut file) = fd.open_file("maps") else {
         return Vec::new();
     };
     let root = dir.join("root");
-    let mut v = suspicious_maps(&maps, |d| {
+    let world_writable = |d: &[u8]| {
         let rel = d.strip_prefix(b"/").unwrap_or(d);
         let p = root.join(std::ffi::OsStr::from_bytes(rel));
         use std::os::unix::fs::PermissionsExt;
         fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
-    });
+    };
+    let mut v = match exec_mappings(&file) {
+        Ok(paths) => suspicious_paths(paths.iter().map(Vec::as_slice), world_writable),
+        Err(_) => {
+            // A kernel before 6.11 (no PROCMAP_QUERY), or a path longer than PATH_MAX: the
+            // whole text, which the kernel hands out a page per read(2) at most.
+            use std::io::Read;
+            let mut maps = Vec::with_capacity(16 * 1024);
+            if file.read_to_end(&mut maps).is_err() {
+                return Vec::new();
+            }
+            suspicious_maps(&maps, world_writable)
+        }
+    };
     if let Some(exe) = exe {
         v.retain(|m| {
             let file = m.as_bytes();
@@ -351,9 +397,12 @@ fn read_maps(dir: &Path, exe: Option<&ByteString>) -> Vec<ByteString> {
 /// running daemons still map). memfd mappings are left out (JIT runtimes use them; a memfd
 /// executable is `exe_memfd`). Sorted, each once, with the ` (deleted)` the kernel adds.
 pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> Vec<ByteString> {
-    let mut dirs: Vec<(&[u8], bool)> = Vec::new();
-    let mut out: Vec<ByteString> = Vec::new();
-    for line in maps.split(|&b| b == b'\n') {
+    suspicious_paths(exec_paths(maps), world_writable)
+}
+
+/// The paths of a maps text's executable file mappings, as the text shows them.
+fn exec_paths(maps: &[u8]) -> impl Iterator<Item = &[u8]> {
+    maps.split(|&b| b == b'\n').filter_map(|line| {
         // address perms offset dev inode path: the path starts after the fifth field and may
         // itself hold spaces.
         let mut rest = line;
@@ -366,9 +415,100 @@ pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> V
             rest = &rest[end..];
         }
         let path = &rest[rest.iter().position(|&b| b != b' ').unwrap_or(rest.len())..];
-        if fields[1].get(2) != Some(&b'x') || !path.starts_with(b"/") {
-            continue;
+        (fields[1].get(2) == Some(&b'x') && path.starts_with(b"/")).then_some(path)
+    })
+}
+
+/// `struct procmap_query` (uapi linux/fs.h, Linux 6.11): 104 bytes.
+#[repr(C)]
+#[derive(Default)]
+struct ProcmapQuery {
+    size: u64,
+    query_flags: u64,
+    query_addr: u64,
+    vma_start: u64,
+    vma_end: u64,
+    vma_flags: u64,
+    vma_page_size: u64,
+    vma_offset: u64,
+    inode: u64,
+    dev_major: u32,
+    dev_minor: u32,
+    vma_name_size: u32,
+    build_id_size: u32,
+    vma_name_addr: u64,
+    build_id_addr: u64,
+}
+
+/// `_IOWR('f', 17, struct procmap_query)`.
+const PROCMAP_QUERY: libc::c_ulong = 0xC068_6611;
+/// `PROCMAP_QUERY_VMA_EXECUTABLE | PROCMAP_QUERY_COVERING_OR_NEXT_VMA |
+/// PROCMAP_QUERY_FILE_BACKED_VMA`: the next executable file mapping at or after the address.
+const QUERY_NEXT_EXEC_FILE: u64 = 0x04 | 0x10 | 0x20;
+
+/// The paths of a process's executable file mappings, from the PROCMAP_QUERY ioctl on its open
+/// maps file: the kernel skips the other mappings itself and prints a path only for these, where
+/// reading maps formats every mapping (~3x the cost of the rest of a process's metadata at 100k
+/// sockets: docs/PERFORMANCE.md, issue 19 session 9). Paths come as maps shows them (a newline
+/// as `\012`, ` (deleted)` kept). `Err` on kernels without the ioctl (before 6.11).
+#[allow(unsafe_code)]
+fn exec_mappings(maps: &fs::File) -> io::Result<Vec<Vec<u8>>> {
+    use std::os::fd::AsRawFd;
+    let mut name = vec![0u8; libc::PATH_MAX as usize];
+    let mut out = Vec::new();
+    let mut addr = 0u64;
+    loop {
+        let mut q = ProcmapQuery {
+            size: std::mem::size_of::<ProcmapQuery>() as u64,
+            query_flags: QUERY_NEXT_EXEC_FILE,
+            query_addr: addr,
+            vma_name_size: name.len() as u32,
+            vma_name_addr: name.as_mut_ptr() as u64,
+            ..ProcmapQuery::default()
+        };
+        // SAFETY: no wrapper in libc, nix or rustix. `q` is a valid, writable `struct
+        // procmap_query` whose `size` says how much of it the kernel may read and write; the one
+        // pointer in it (`vma_name_addr`) points to `name`, alive across the call, of the size
+        // written beside it; `build_id_size` is 0, so the kernel writes no build id.
+        let r = unsafe { libc::ioctl(maps.as_raw_fd(), PROCMAP_QUERY as _, &mut q) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                return Ok(out); // no mapping after `addr`
+            }
+            return Err(e);
         }
+        // `vma_name_size` comes back as the name's length with its NUL.
+        let n = (q.vma_name_size as usize).saturating_sub(1).min(name.len());
+        out.push(escape_newlines(&name[..n]));
+        if q.vma_end <= addr {
+            return Err(io::Error::other("PROCMAP_QUERY did not advance"));
+        }
+        addr = q.vma_end;
+    }
+}
+
+/// A path as /proc/PID/maps prints it: the kernel escapes a newline as `\012`.
+fn escape_newlines(path: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len());
+    for &b in path {
+        if b == b'\n' {
+            out.extend_from_slice(b"\\012");
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// [`suspicious_maps`] of the executable file mappings' paths.
+fn suspicious_paths<'m>(
+    paths: impl Iterator<Item = &'m [u8]>,
+    world_writable: impl Fn(&[u8]) -> bool,
+) -> Vec<ByteString> {
+    let mut dirs: Vec<(&[u8], bool)> = Vec::new();
+    let mut out: Vec<ByteString> = Vec::new();
+    for path in paths {
         let (file, deleted) = match path.strip_suffix(b" (deleted)") {
             Some(f) => (f, true),
             None => (path, false),
@@ -397,16 +537,52 @@ pub fn suspicious_maps(maps: &[u8], world_writable: impl Fn(&[u8]) -> bool) -> V
     out
 }
 
-/// Reads /proc/PID/cmdline in as few reads as possible: the kernel copies the argument area
-/// afresh on every read(2), and `fs::read` starts with a 32-byte probe, so a process that exited
-/// between two reads was recorded with its command line cut after 32 bytes. A first read of up to
-/// 4 KiB takes any ordinary command line whole (a longer one continues; a process that exits
-/// meanwhile is flagged `exiting` by the caller's second look at its stat).
-fn read_cmdline(p: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut out = Vec::with_capacity(4096);
-    fs::File::open(p)?.read_to_end(&mut out)?;
-    Ok(out)
+/// A process's /proc directory, opened once (`O_PATH`): its files are opened and its links read
+/// relative to it, so the kernel looks up /proc/PID once per process instead of once per file.
+pub(super) struct PidDir(std::os::fd::OwnedFd);
+
+impl PidDir {
+    pub(super) fn open(dir: &Path) -> io::Result<PidDir> {
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(dir)?;
+        Ok(PidDir(f.into()))
+    }
+
+    /// The whole file, read in as few read(2)s as possible: `fs::read` asks for the size first
+    /// (0 for every /proc file) and then probes with 32 bytes; a buffer of `expect` bytes takes
+    /// a typical file in one read and the end-of-file in a second.
+    pub(super) fn read(&self, name: &str, expect: usize) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut out = Vec::with_capacity(expect);
+        self.open_file(name)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// A file under the directory, opened for reading.
+    pub(super) fn open_file(&self, name: &str) -> io::Result<fs::File> {
+        let fd = nix::fcntl::openat(
+            &self.0,
+            name,
+            nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        Ok(fs::File::from(fd))
+    }
+
+    /// A link's target (`exe`, `ns/net`, `fd/N`).
+    pub(super) fn readlink(&self, name: &str) -> io::Result<Vec<u8>> {
+        Ok(nix::fcntl::readlinkat(&self.0, name)?.into_vec())
+    }
+}
+
+/// A failed read of a file every process has: refused is `Denied`, anything else `Vanished`.
+fn meta_error(e: io::Error) -> MetaError {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => MetaError::Denied,
+        _ => MetaError::Vanished,
+    }
 }
 
 /// The state character and start time from `/proc/PID/stat`.
@@ -418,13 +594,6 @@ fn stat_state(stat: &[u8]) -> Option<(u8, u64)> {
         *fields.first()?.as_bytes().first()?,
         fields.get(19)?.parse().ok()?,
     ))
-}
-
-fn read_file(p: &PathBuf) -> Result<Vec<u8>, MetaError> {
-    fs::read(p).map_err(|e| match e.kind() {
-        io::ErrorKind::PermissionDenied => MetaError::Denied,
-        _ => MetaError::Vanished,
-    })
 }
 
 /// `/proc/PID/stat`: comm is everything between the first '(' and the last ')', since a comm may
@@ -492,29 +661,33 @@ pub fn tty_name(tty_nr: u32) -> Option<String> {
 
 /// What descriptors 0, 1 and 2 of a process lead to: one `readlink` each, and a `stat` only for
 /// a path (to tell a FIFO from a file). Empty when the fd table cannot be read (permission, or
-/// the process is gone).
-pub fn read_stdio(proc_root: &Path, pid: u32) -> Vec<StdioLink> {
+/// the process is gone). Also whether /proc/PID/fd opened at all (refused counts as opened: a
+/// permission, not a hidden table), which cross-view asks of every socket holder.
+pub fn read_stdio(proc_root: &Path, pid: u32) -> (Vec<StdioLink>, bool) {
     let dir = proc_root.join(pid.to_string()).join("fd");
+    // One open of the table, the links read relative to it (as `read_fd_table` does).
+    let handle = match fs::File::open(&dir) {
+        Ok(h) => h,
+        Err(e) => return (Vec::new(), e.kind() == io::ErrorKind::PermissionDenied),
+    };
     let mut out = Vec::with_capacity(3);
-    for fd in 0..3u32 {
-        let path = dir.join(fd.to_string());
-        match fs::read_link(&path) {
-            Ok(target) => out.push(classify_fd(fd, target.as_os_str().as_bytes(), || {
-                use std::os::unix::fs::{FileTypeExt, MetadataExt};
-                fs::metadata(&path)
-                    .ok()
-                    .map(|m| (m.file_type().is_fifo(), m.ino()))
+    for (fd, name) in [(0u32, "0"), (1, "1"), (2, "2")] {
+        match nix::fcntl::readlinkat(&handle, name) {
+            Ok(target) => out.push(classify_fd(fd, target.as_bytes(), || {
+                let st =
+                    nix::sys::stat::fstatat(&handle, name, nix::fcntl::AtFlags::empty()).ok()?;
+                Some((st.st_mode & libc::S_IFMT == libc::S_IFIFO, st.st_ino))
             })),
-            Err(e) if e.kind() == io::ErrorKind::NotFound && dir.exists() => out.push(StdioLink {
+            Err(nix::errno::Errno::ENOENT) if dir.exists() => out.push(StdioLink {
                 fd,
                 kind: FdKind::Closed,
                 path: None,
                 inode: None,
             }),
-            Err(_) => return Vec::new(),
+            Err(_) => return (Vec::new(), true),
         }
     }
-    out
+    (out, true)
 }
 
 /// The FIFOs a process holds on descriptors above 2, as links of kind `fifo` (a pipeline stage
@@ -626,13 +799,35 @@ pub fn ppid(proc_root: &Path, pid: u32) -> Option<u32> {
     parse_stat(&stat).map(|(_, ppid, _)| ppid)
 }
 
-/// [`read_stdio`] for every pid, in parallel; processes whose descriptors could not be read are
-/// left out.
-pub fn read_stdio_many(proc_root: &Path, pids: &[u32]) -> FxHashMap<u32, Vec<StdioLink>> {
-    pids.par_iter()
-        .map(|&pid| (pid, read_stdio(proc_root, pid)))
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
+/// What [`read_stdio_many`] read: every process's stdio, and the processes whose fd table did
+/// not open.
+#[derive(Debug, Default)]
+pub struct StdioMany {
+    /// pid → descriptors 0-2; processes whose descriptors could not be read are left out.
+    pub links: FxHashMap<u32, Vec<StdioLink>>,
+    /// The pids whose /proc/PID/fd did not open (for a reason other than permission), sorted.
+    pub fd_dir_closed: Vec<u32>,
+}
+
+/// [`read_stdio`] for every pid, in parallel.
+pub fn read_stdio_many(proc_root: &Path, pids: &[u32]) -> StdioMany {
+    let per_pid: Vec<(u32, Vec<StdioLink>, bool)> = pids
+        .par_iter()
+        .map(|&pid| {
+            let (links, opened) = read_stdio(proc_root, pid);
+            (pid, links, opened)
+        })
+        .collect();
+    let mut out = StdioMany::default();
+    for (pid, links, opened) in per_pid {
+        if !opened {
+            out.fd_dir_closed.push(pid);
+        }
+        if !links.is_empty() {
+            out.links.insert(pid, links);
+        }
+    }
+    out
 }
 
 /// Real and effective uid from `/proc/PID/status`.
@@ -724,6 +919,19 @@ mod tests {
         let n = a.len();
         a.dedup();
         assert_eq!(a.len(), n);
+    }
+
+    /// The ioctl and the text agree on this test process's own executable file mappings
+    /// (its binary and libc at least), in the same order.
+    #[test]
+    fn procmap_query_sees_the_executable_mappings_maps_shows() {
+        let maps = fs::read("/proc/self/maps").unwrap();
+        let from_text: Vec<Vec<u8>> = exec_paths(&maps).map(<[u8]>::to_vec).collect();
+        let file = fs::File::open("/proc/self/maps").unwrap();
+        let from_ioctl = exec_mappings(&file).expect("Linux 6.11 or later");
+        assert!(from_text.len() >= 2, "{from_text:?}");
+        assert_eq!(from_ioctl, from_text);
+        assert_eq!(escape_newlines(b"/tmp/a\nb"), b"/tmp/a\\012b");
     }
 
     #[test]
@@ -839,6 +1047,17 @@ mod tests {
         assert_eq!(socket_inode(b"pipe:[1]"), None);
         assert_eq!(socket_inode(b"socket:[x]"), None);
         assert_eq!(ns_inode(b"net:[4026531840]"), Some(4026531840));
+    }
+
+    #[test]
+    fn merging_sorted_lists_keeps_them_sorted() {
+        assert_eq!(
+            merge_sorted(vec![1, 4, 9], vec![2, 4, 10, 11]),
+            [1, 2, 4, 4, 9, 10, 11]
+        );
+        assert_eq!(merge_sorted(vec![], vec![3, 5]), [3, 5]);
+        assert_eq!(merge_sorted(vec![3, 5], vec![]), [3, 5]);
+        assert_eq!(merge_sorted(vec![7], vec![1, 2]), [1, 2, 7]);
     }
 
     #[test]
