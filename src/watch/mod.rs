@@ -9,8 +9,10 @@
 //! every suppressed finding counted in the summary.
 //!
 //! Attribution: `connect()` and `listen()` run in the acting process, so their events name it;
-//! the process is read from /proc at once (`enrich`) and remembered for the socket (by its
-//! kernel address) until the connection is up or refused. A passive open runs in softirq
+//! the kernel keeps a connect's process and sends it with the connection's outcome (up or
+//! refused), and the process is read from /proc then (`enrich`). (A connect written on its own,
+//! with `--all-events` or a full kernel table, is remembered by the socket's kernel address
+//! until its outcome.) A passive open runs in softirq
 //! context: it is attributed to the holder of the listening socket on its port and namespace,
 //! from a table of listeners seeded by one dump at start and kept by LISTEN and CLOSE events.
 
