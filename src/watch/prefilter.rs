@@ -5,8 +5,9 @@
 //! `process.cmdline contains ...` again for each of them was most of watch's CPU under the load
 //! test (docs/PERFORMANCE.md, "Issue 18, session 9": the rules' string searches and the
 //! command line joined per event). A rule's top-level conjuncts and its exceptions are split
-//! into those that read only the process (and its parent and ancestors) and the rest. For each
-//! holder the process parts are evaluated once ([`Verdicts::of`]): a rule one of whose process
+//! into those that read only the process (and its parent and ancestors) and the rest; an `any`
+//! mixing both is decided true once per holder when one of its holder members holds. For each
+//! holder the process parts are evaluated once ([`Plan::verdicts`]): a rule one of whose process
 //! conjuncts is false, or one of whose process exceptions is true, cannot match any socket of
 //! that holder; for the others only the rest is evaluated per event ([`Plan::matches`]). The
 //! result is [`crate::engine::matches`]'s (a unit test compares them on the default pack).
@@ -33,17 +34,70 @@ fn holder_only(c: &Condition) -> bool {
     }
 }
 
+/// An `any` whose members read the holder alone in part: decided true once per holder when
+/// one of those members holds, else by its other members per event.
+#[derive(Debug)]
+struct Mixed {
+    /// Which conjunct or exception it is.
+    index: usize,
+    /// Its members that read the holder alone, and the others.
+    holder: Vec<usize>,
+    rest: Vec<usize>,
+    /// Where the holder's answer is kept in [`Verdicts`].
+    slot: usize,
+}
+
+/// A rule's top-level conjuncts (or its exceptions), sorted by what they read.
+#[derive(Debug, Default)]
+struct Parts {
+    holder: Vec<usize>,
+    rest: Vec<usize>,
+    mixed: Vec<Mixed>,
+}
+
+impl Parts {
+    fn of(cs: &[Condition], slots: &mut usize) -> Parts {
+        let mut p = Parts::default();
+        for (i, c) in cs.iter().enumerate() {
+            if holder_only(c) {
+                p.holder.push(i);
+                continue;
+            }
+            match c {
+                Condition::Any(v) if v.iter().any(holder_only) => {
+                    let (holder, rest) = (0..v.len()).partition(|&j| holder_only(&v[j]));
+                    p.mixed.push(Mixed {
+                        index: i,
+                        holder,
+                        rest,
+                        slot: *slots,
+                    });
+                    *slots += 1;
+                }
+                _ => p.rest.push(i),
+            }
+        }
+        p
+    }
+}
+
+/// The members of an `any` (the condition itself otherwise).
+fn members(c: &Condition) -> &[Condition] {
+    match c {
+        Condition::Any(v) => v,
+        c => std::slice::from_ref(c),
+    }
+}
+
 /// One rule, its conditions sorted by what they read.
 #[derive(Debug)]
 struct RulePlan {
     /// Index in the rule set.
     rule: usize,
-    /// Top-level conjuncts of `when` that read only the holder, and the others.
-    when_holder: Vec<usize>,
-    when_rest: Vec<usize>,
-    /// Exceptions that read only the holder, and the others.
-    except_holder: Vec<usize>,
-    except_rest: Vec<usize>,
+    /// The top-level conjuncts of `when`.
+    when: Parts,
+    /// The exceptions.
+    except: Parts,
 }
 
 /// The conjuncts of a rule's condition: the members of a top-level `all`, or the condition.
@@ -58,68 +112,88 @@ fn conjuncts(rule: &Rule) -> &[Condition] {
 #[derive(Debug)]
 pub struct Plan {
     rules: Vec<RulePlan>,
+    slots: usize,
 }
 
-/// Which of a [`Plan`]'s rules can still match a socket of one holder.
+/// What one holder decided: which of a [`Plan`]'s rules can still match one of its sockets,
+/// and which mixed `any`s its process already satisfies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdicts(Vec<bool>);
+pub struct Verdicts {
+    possible: Vec<bool>,
+    mixed: Vec<bool>,
+}
 
 impl Plan {
     /// The per-socket rules of `rules` (aggregate rules are not evaluated per event).
     pub fn new(rules: &RuleSet) -> Plan {
-        let split = |cs: &[Condition]| -> (Vec<usize>, Vec<usize>) {
-            (0..cs.len()).partition(|&i| holder_only(&cs[i]))
-        };
+        let mut slots = 0;
         let rules = rules
             .rules
             .iter()
             .enumerate()
             .filter(|(_, r)| r.doc.aggregate.is_none())
-            .map(|(i, r)| {
-                let (when_holder, when_rest) = split(conjuncts(r));
-                let (except_holder, except_rest) = split(&r.doc.exceptions);
-                RulePlan {
-                    rule: i,
-                    when_holder,
-                    when_rest,
-                    except_holder,
-                    except_rest,
-                }
+            .map(|(i, r)| RulePlan {
+                rule: i,
+                when: Parts::of(conjuncts(r), &mut slots),
+                except: Parts::of(&r.doc.exceptions, &mut slots),
             })
             .collect();
-        Plan { rules }
+        Plan { rules, slots }
     }
 
     /// Decides the holder parts of every rule for the holder of `x` (its socket is not read).
     pub fn verdicts(&self, rules: &RuleSet, x: &Subject) -> Verdicts {
-        Verdicts(
-            self.rules
-                .iter()
-                .map(|p| {
-                    let r = &rules.rules[p.rule];
-                    let when = conjuncts(r);
-                    p.when_holder.iter().all(|&i| when[i].eval(x))
-                        && !p.except_holder.iter().any(|&i| r.doc.exceptions[i].eval(x))
-                })
-                .collect(),
-        )
+        let mut mixed = vec![false; self.slots];
+        let any_holder = |cs: &[Condition], m: &Mixed| {
+            let v = members(&cs[m.index]);
+            m.holder.iter().any(|&j| v[j].eval(x))
+        };
+        let possible = self
+            .rules
+            .iter()
+            .map(|p| {
+                let r = &rules.rules[p.rule];
+                let (when, except) = (conjuncts(r), &r.doc.exceptions[..]);
+                for m in &p.when.mixed {
+                    mixed[m.slot] = any_holder(when, m);
+                }
+                let mut excepted = false;
+                for m in &p.except.mixed {
+                    mixed[m.slot] = any_holder(except, m);
+                    excepted |= mixed[m.slot];
+                }
+                !excepted
+                    && p.when.holder.iter().all(|&i| when[i].eval(x))
+                    && !p.except.holder.iter().any(|&i| except[i].eval(x))
+            })
+            .collect();
+        Verdicts { possible, mixed }
     }
 
     /// Whether a per-socket rule matches `x`, whose holder's [`Verdicts`] are `v`: the
     /// protocol and state masks, then only the conditions that read the socket.
     pub fn matches(&self, rules: &RuleSet, v: &Verdicts, x: &Subject) -> bool {
         let (p, st) = (x.socket.protocol.bit(), x.socket.state.bit());
-        self.rules.iter().zip(&v.0).any(|(plan, &possible)| {
+        // An `any`'s members other than the holder's (which did not hold when `decided` is
+        // false).
+        let rest = |cs: &[Condition], m: &Mixed| {
+            let members = members(&cs[m.index]);
+            m.rest.iter().any(|&j| members[j].eval(x))
+        };
+        self.rules.iter().zip(&v.possible).any(|(plan, &possible)| {
             let r = &rules.rules[plan.rule];
             if !possible || r.protocol_mask & p == 0 || r.state_mask & st == 0 {
                 return false;
             }
-            let when = conjuncts(r);
-            plan.when_rest.iter().all(|&i| when[i].eval(x))
-                && !plan
-                    .except_rest
+            let (when, except) = (conjuncts(r), &r.doc.exceptions[..]);
+            plan.when.rest.iter().all(|&i| when[i].eval(x))
+                && plan
+                    .when
+                    .mixed
                     .iter()
-                    .any(|&i| r.doc.exceptions[i].eval(x))
+                    .all(|m| v.mixed[m.slot] || rest(when, m))
+                && !plan.except.rest.iter().any(|&i| except[i].eval(x))
+                && !plan.except.mixed.iter().any(|m| rest(except, m))
         })
     }
 }
@@ -216,6 +290,16 @@ mod tests {
                 &["python3", "-c", "x"],
                 1000,
             ),
+            // NET-SHL-008's mixed `any`: its own command line, and its parent's.
+            process(
+                106,
+                1,
+                "bash",
+                "/usr/bin/bash",
+                &["bash", "-c", "cat </dev/tcp/h/1"],
+                0,
+            ),
+            process(107, 106, "cat", "/usr/bin/cat", &["cat"], 0),
         ];
         let sockets = [
             socket(
@@ -261,8 +345,8 @@ mod tests {
                 let mut s = s.clone();
                 s.owners = vec![Owner { pid: h.pid, fd: 3 }];
                 let mut processes = vec![parent.clone(), h.clone()];
-                if h.ppid == 100 {
-                    processes.push(holders[0].clone());
+                if let Some(p) = holders.iter().find(|p| p.pid == h.ppid) {
+                    processes.push(p.clone());
                 }
                 processes.sort_by_key(|p| p.pid);
                 let snap = Snapshot {
