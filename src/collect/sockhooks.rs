@@ -202,7 +202,8 @@ fn finish_record(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32, len: usize) -
         .mov(R2, FP)
         .add_imm(R2, i32::from(rec))
         .mov_imm(R3, len as i32)
-        .push(ins(0xb7, 4, 0, 0, 0)) // r4 = 0: no flags
+        // Read with the TCP records, every READ_INTERVAL: no wake-up per record.
+        .mov_imm(4, super::tracepoint::BPF_RB_NO_WAKEUP)
         .call(FN_RINGBUF_OUTPUT)
         .jump(0x15, R0, 0, "out")
         // The ring is full: count the loss in this CPU's slot.

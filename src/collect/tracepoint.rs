@@ -52,6 +52,14 @@ const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
 const FN_PROBE_READ_KERNEL: i32 = 113;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
+const FN_RINGBUF_QUERY: i32 = 134;
+const FN_MAP_UPDATE_ELEM: i32 = 2;
+const FN_MAP_DELETE_ELEM: i32 = 3;
+const BPF_MAP_TYPE_HASH: u32 = 1;
+/// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
+const BPF_RB_AVAIL_DATA: i32 = 0;
+pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
+const BPF_RB_FORCE_WAKEUP: i32 = 2;
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 /// `_IO('$', 0)`.
@@ -64,10 +72,18 @@ const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
 /// Records handed over per [`Tracer::poll`]: the caller's loop checks its limits between calls.
 const DRAIN_MAX: usize = 4096;
-/// How long [`Tracer::poll`] lets records gather once the first one woke it: the latency added
-/// to an event, traded for one wake-up per batch (at 50,000 events/s, about 250 records)
-/// instead of one per record. The default ring (4 MiB) holds 30,000 records.
-const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
+/// How often the ring buffer is read when nothing wakes the reader: the detection latency
+/// (docs/watch.md, "Latency"). The programs submit without waking user space
+/// (`BPF_RB_NO_WAKEUP`): a wake-up costs the traced task an irq_work and its CPU a cross-CPU
+/// wake-up of the reader, per batch at best. At 10,000 connections/s (20,000 records/s) an
+/// interval is 1,000 records, 128 KiB of the default 4 MiB ring.
+pub const READ_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+/// Connects in flight whose process the TCP program keeps in the kernel until the connection
+/// is up or refused (a full table sends the connect's own record, as `--all-events` does).
+pub const CONNECTS: u32 = 16_384;
+/// Bit 0 of a record's flags word (offset 116): the process fields are those of the `connect()`
+/// (CLOSE → SYN_SENT) the program kept, not of the task the transition ran in.
+pub const FLAG_CONNECT: u32 = 1;
 
 /// TCP states as the tracepoint numbers them (`include/net/tcp_states.h`).
 pub mod tcp_state {
@@ -104,7 +120,10 @@ pub mod tcp_state {
 /// | 80 | 16 | daddr_v6 |
 /// | 96 | 16 | `bpf_get_current_comm()`, NUL-padded |
 /// | 112 | 4 | the socket's network namespace inode (0: not read) |
-/// | 116 | 4 | zero |
+/// | 116 | 4 | flags: [`FLAG_CONNECT`] |
+///
+/// With [`FLAG_CONNECT`] (a connection up or refused, its connect kept in the kernel), the time,
+/// pid, uid, cgroup and comm are the `connect()`'s.
 pub const RECORD: usize = 120;
 
 /// Where each field of the tracepoint's raw record sits (from its format file).
@@ -383,6 +402,11 @@ impl Asm {
 /// Copies `size` bytes from ctx+`from` to record+`to` in the largest loads the source
 /// offset's alignment allows (the verifier refuses a misaligned context load).
 fn copy_field(a: &mut Asm, from: u32, to: i16, size: u32) {
+    copy_field_to(a, R7, from, to, size);
+}
+
+/// [`copy_field`] to `dst`+`to` (the record in r7, or the stack).
+fn copy_field_to(a: &mut Asm, dst: u8, from: u32, to: i16, size: u32) {
     let mut done = 0u32;
     while done < size {
         let at = from + done;
@@ -391,7 +415,7 @@ fn copy_field(a: &mut Asm, from: u32, to: i16, size: u32) {
             .find(|&s| s <= size - done && at.is_multiple_of(s))
             .unwrap_or(1);
         a.ldx(step, R1, R6, at as i16);
-        a.stx(step, R7, to + done as i16, R1);
+        a.stx(step, dst, to + done as i16, R1);
         done += step;
     }
 }
@@ -436,18 +460,36 @@ fn transitions(a: &mut Asm, all: bool) {
 /// The stack slot of the socket's namespace inode (0: not read), and scratch for the pointer.
 const NETNS_SLOT: i16 = -8;
 const NET_PTR_SLOT: i16 = -16;
+/// The kept connects' key (the socket's kernel address) and value: time, pid_tgid, uid_gid,
+/// cgroup id (8 bytes each) and comm (16), as the record has them at 0, 16, 24, 32 and 96.
+const KEY_SLOT: i16 = -24;
+const VAL_SLOT: i16 = -80;
+const VAL_LEN: u32 = 48;
 
-/// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer
-/// `ring_fd`, fill it and submit it; when the ring is full, add one to the per-CPU counter in
-/// `lost_fd` instead. The namespace is read first, so a socket of another namespace costs no
-/// record.
-pub fn program(
-    f: &Format,
-    netns: Option<NetnsOffsets>,
-    filter: Filter,
-    ring_fd: i32,
-    lost_fd: i32,
-) -> Vec<Insn> {
+/// The maps a TCP program writes to, by fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Maps {
+    /// The ring buffer.
+    pub ring: i32,
+    /// The per-CPU loss counter.
+    pub lost: i32,
+    /// The connects in flight (a hash of [`CONNECTS`] entries), when the program keeps a
+    /// connect's process in the kernel until its connection is up or refused: one record per
+    /// connection instead of two. `None` writes every connect (`--all-events`).
+    pub connects: Option<i32>,
+    /// Bytes waiting in the ring above which a record wakes the reader; below it, records are
+    /// submitted without a wake-up and read every [`READ_INTERVAL`].
+    pub watermark: u32,
+}
+
+/// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer,
+/// fill it and submit it; when the ring is full, add one to the per-CPU loss counter instead.
+/// The namespace is read first, so a socket of another namespace costs no record. With
+/// `maps.connects`, a connect (→ SYN_SENT) is kept in that hash instead of written, and the
+/// record of its connection being up or refused (SYN_SENT → ESTABLISHED or CLOSE) carries the
+/// connect's process ([`FLAG_CONNECT`]); a connect the hash cannot take, and an outcome whose
+/// connect it lacks, are written as before.
+pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Maps) -> Vec<Insn> {
     let off = |i: usize| f.fields[i].0 as i16;
     let mut a = Asm::new();
     a.mov(R6, R1)
@@ -483,15 +525,25 @@ pub fn program(
             );
         }
     }
-    a.label("emit")
-        .ld_map(R1, ring_fd)
+    a.label("emit");
+    if maps.connects.is_some() {
+        a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "hold").jump(
+            0x15,
+            R9,
+            tcp_state::SYN_SENT as i32,
+            "resolve",
+        );
+    }
+    a.label("plain")
+        .ld_map(R1, maps.ring)
         .mov_imm(R2, RECORD as i32)
         .mov_imm(R3, 0)
         .call(FN_RINGBUF_RESERVE)
         .jump(0x55, R0, 0, "got")
         // The ring is full: count the loss in this CPU's slot.
+        .label("lost")
         .st_w(FP, -4, 0)
-        .ld_map(R1, lost_fd)
+        .ld_map(R1, maps.lost)
         .mov(R2, FP)
         .add_imm(R2, -4)
         .call(FN_MAP_LOOKUP_ELEM)
@@ -501,15 +553,8 @@ pub fn program(
         .stx(8, R0, 0, R1)
         .jump(0x05, 0, 0, "out")
         .label("got")
-        .mov(R7, R0)
-        .stx(4, R7, 40, R9)
-        .stx(4, R7, 44, R8);
-    for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
-        if i == 1 || i == 2 {
-            continue; // the states, stored above
-        }
-        copy_field(&mut a, f.fields[i].0, to, size);
-    }
+        .mov(R7, R0);
+    transition_fields(&mut a, f);
     for (helper, to) in [
         (FN_GET_CURRENT_PID_TGID, 16),
         (FN_GET_CURRENT_UID_GID, 24),
@@ -522,16 +567,105 @@ pub fn program(
         .add_imm(R1, 96)
         .mov_imm(R2, 16)
         .call(FN_GET_CURRENT_COMM)
-        .ldx(4, R1, FP, NETNS_SLOT)
-        .stx(4, R7, 112, R1)
-        .st_w(R7, 116, 0)
-        .mov(R1, R7)
-        .mov_imm(R2, 0)
-        .call(FN_RINGBUF_SUBMIT)
-        .label("out")
-        .mov_imm(R0, 0)
-        .exit();
+        .st_w(R7, 116, 0);
+    submit(&mut a, maps, "woke");
+    if let Some(connects) = maps.connects {
+        a.jump(0x05, 0, 0, "out");
+        hold_connect(&mut a, off(0), connects);
+        resolve_connect(&mut a, f, maps, connects);
+    }
+    a.label("out").mov_imm(R0, 0).exit();
     a.finish()
+}
+
+/// The states, the tracepoint's fields and the namespace into the record at r7.
+fn transition_fields(a: &mut Asm, f: &Format) {
+    a.stx(4, R7, 40, R9).stx(4, R7, 44, R8);
+    for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
+        if i == 1 || i == 2 {
+            continue; // the states, stored above
+        }
+        copy_field(a, f.fields[i].0, to, size);
+    }
+    a.ldx(4, R1, FP, NETNS_SLOT).stx(4, R7, 112, R1);
+}
+
+/// Submits the record at r7: with a wake-up of the reader only when the ring holds more than
+/// the watermark, so a busy host's records are read in batches, every [`READ_INTERVAL`].
+fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
+    a.ld_map(R1, maps.ring)
+        .mov_imm(R2, BPF_RB_AVAIL_DATA)
+        .call(FN_RINGBUF_QUERY)
+        .mov_imm(R2, BPF_RB_NO_WAKEUP);
+    // r0 < watermark (unsigned): no wake-up.
+    a.jump(0xa5, R0, maps.watermark.min(i32::MAX as u32) as i32, label)
+        .mov_imm(R2, BPF_RB_FORCE_WAKEUP)
+        .label(label)
+        .mov(R1, R7)
+        .call(FN_RINGBUF_SUBMIT);
+}
+
+/// `hold`: a connect (→ SYN_SENT) in the acting process: its time, pid, uid, cgroup and comm
+/// go into the connects hash under the socket's address, and no record is written; when the
+/// hash is full, the connect's record is (`plain`).
+fn hold_connect(a: &mut Asm, skaddr: i16, connects: i32) {
+    a.label("hold");
+    copy_field_to(a, FP, skaddr as u32, KEY_SLOT, 8);
+    for (helper, to) in [
+        (FN_KTIME_GET_NS, 0),
+        (FN_GET_CURRENT_PID_TGID, 8),
+        (FN_GET_CURRENT_UID_GID, 16),
+        (FN_GET_CURRENT_CGROUP_ID, 24),
+    ] {
+        a.call(helper).stx(8, FP, VAL_SLOT + to, R0);
+    }
+    a.mov(R1, FP)
+        .add_imm(R1, i32::from(VAL_SLOT) + 32)
+        .mov_imm(R2, 16)
+        .call(FN_GET_CURRENT_COMM)
+        .ld_map(R1, connects)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(KEY_SLOT))
+        .mov(R3, FP)
+        .add_imm(R3, i32::from(VAL_SLOT))
+        .mov_imm(4, 0) // BPF_ANY
+        .call(FN_MAP_UPDATE_ELEM)
+        .jump(0x15, R0, 0, "out")
+        .jump(0x05, 0, 0, "plain");
+}
+
+/// `resolve`: a connection up or refused (SYN_SENT → ESTABLISHED or CLOSE). When the hash
+/// holds its connect, the entry is copied out and deleted, and the record carries the
+/// connect's process with [`FLAG_CONNECT`]; otherwise the record is written as any other
+/// (`plain`).
+fn resolve_connect(a: &mut Asm, f: &Format, maps: Maps, connects: i32) {
+    a.label("resolve");
+    copy_field_to(a, FP, f.fields[0].0, KEY_SLOT, 8);
+    a.ld_map(R1, connects)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(KEY_SLOT))
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, "plain");
+    for i in (0..VAL_LEN as i16).step_by(8) {
+        a.ldx(8, R1, R0, i).stx(8, FP, VAL_SLOT + i, R1);
+    }
+    a.ld_map(R1, connects)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(KEY_SLOT))
+        .call(FN_MAP_DELETE_ELEM)
+        .ld_map(R1, maps.ring)
+        .mov_imm(R2, RECORD as i32)
+        .mov_imm(R3, 0)
+        .call(FN_RINGBUF_RESERVE)
+        .jump(0x15, R0, 0, "lost")
+        .mov(R7, R0);
+    transition_fields(a, f);
+    for (from, to) in [(0, 0), (8, 16), (16, 24), (24, 32), (32, 96), (40, 104)] {
+        a.ldx(8, R1, FP, VAL_SLOT + from).stx(8, R7, to, R1);
+    }
+    a.st_w(R7, 116, FLAG_CONNECT as i32);
+    submit(a, maps, "woke connect");
+    a.jump(0x05, 0, 0, "out");
 }
 
 /// Why the tracer could not start: the caller falls back to periodic dumps and says why.
@@ -592,6 +726,9 @@ pub enum TraceError {
     /// The ring buffer could not be mapped.
     #[error("mapping the ring buffer: {0}")]
     Mmap(io::Error),
+    /// The ring buffer could not be watched with epoll.
+    #[error("watching the ring buffer with epoll: {0}")]
+    Epoll(io::Error),
     /// The list of CPUs could not be read.
     #[error("{0}: {1}")]
     Cpus(&'static str, io::Error),
@@ -654,6 +791,37 @@ pub(super) fn cpus(which: &'static str) -> Result<Vec<u32>, TraceError> {
     parse_cpu_list(&text)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| TraceError::Cpus(which, io::Error::other("unreadable CPU list")))
+}
+
+/// An epoll descriptor watching the ring buffer edge-triggered: `epoll_wait` returns when a
+/// program woke the ring's readers since the last wait (a record over the watermark), not
+/// merely because records wait in it.
+#[allow(unsafe_code)]
+fn edge_triggered_epoll(ring: &OwnedFd) -> Result<OwnedFd, TraceError> {
+    // SAFETY: no pointer arguments; on success a new descriptor that nothing else owns.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        return Err(TraceError::Epoll(io::Error::last_os_error()));
+    }
+    // SAFETY: just returned by the kernel, owned by nobody else.
+    let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut ev = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+        u64: 0,
+    };
+    // SAFETY: both descriptors are open; `ev` is a valid event for the call to copy.
+    let r = unsafe {
+        libc::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            ring.as_raw_fd(),
+            &mut ev,
+        )
+    };
+    if r < 0 {
+        return Err(TraceError::Epoll(io::Error::last_os_error()));
+    }
+    Ok(epoll)
 }
 
 /// Whether this process runs in the initial PID namespace: its `NSpid` line in
@@ -935,7 +1103,10 @@ pub struct TraceOptions {
 /// The attached program and its ring buffer: events flow until it is dropped.
 pub struct Tracer {
     ring: Ring,
-    ring_fd: OwnedFd,
+    /// An edge-triggered epoll of the ring: woken only by a record over the watermark.
+    epoll: OwnedFd,
+    _connects: Option<OwnedFd>,
+    _ring_fd: OwnedFd,
     lost_fd: OwnedFd,
     possible_cpus: usize,
     _prog: OwnedFd,
@@ -996,14 +1167,19 @@ impl Tracer {
             u32::try_from(size).unwrap_or(1 << 30),
         )?;
         let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
-        let prog = load(&program(
-            &format,
-            netns,
-            opts.filter,
-            ring_fd.as_raw_fd(),
-            lost_fd.as_raw_fd(),
-        ))?;
+        // `--all-events` prints each connect as it happens: nothing is kept in the kernel.
+        let connects = (!opts.filter.all_transitions)
+            .then(|| create_map("connects", BPF_MAP_TYPE_HASH, 8, VAL_LEN, CONNECTS))
+            .transpose()?;
+        let maps = Maps {
+            ring: ring_fd.as_raw_fd(),
+            lost: lost_fd.as_raw_fd(),
+            connects: connects.as_ref().map(AsRawFd::as_raw_fd),
+            watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
+        };
+        let prog = load(&program(&format, netns, opts.filter, maps))?;
         let ring = Ring::map(&ring_fd, size)?;
+        let epoll = edge_triggered_epoll(&ring_fd)?;
         let possible_cpus = cpus("/sys/devices/system/cpu/possible")?.len();
         // One perf event is enough: the program joins the tracepoint's own program array,
         // which runs on every CPU (a second attachment of it is refused with EEXIST).
@@ -1014,7 +1190,9 @@ impl Tracer {
             hooks,
             gaps,
             ring,
-            ring_fd,
+            epoll,
+            _connects: connects,
+            _ring_fd: ring_fd,
             lost_fd,
             possible_cpus,
             _prog: prog,
@@ -1023,28 +1201,24 @@ impl Tracer {
         })
     }
 
-    /// Waits up to `timeout` for records, then hands committed ones (at most 4,096) to `each`
-    /// (TCP records of [`RECORD`] bytes, the others of [`super::sockhooks::SOCK_RECORD`]);
-    /// returns how many. `EINTR` (a signal) is a return with 0.
+    /// Hands committed records (at most 4,096) to `each` (TCP records of [`RECORD`] bytes, the
+    /// others of [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]);
+    /// returns how many. When the ring is empty, first waits up to `timeout` or
+    /// [`READ_INTERVAL`], whichever is shorter, unless the ring passes its watermark
+    /// meanwhile: records are submitted without waking this reader, so a busy host costs a
+    /// read every interval, not a wake-up per record or per batch. `EINTR` (a signal) ends
+    /// the wait early.
     #[allow(unsafe_code)]
     pub fn poll(&mut self, timeout: std::time::Duration, each: &mut dyn FnMut(&[u8])) -> usize {
         let n = self.ring.drain(DRAIN_MAX, each);
         if n > 0 {
             return n;
         }
-        let mut pfd = libc::pollfd {
-            fd: self.ring_fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: one valid pollfd, its count 1.
-        let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if ready > 0 {
-            // Woken by the first record after the ring ran dry: let a batch gather before
-            // reading it, so a busy host costs one wake-up per batch, not one per record.
-            std::thread::sleep(BATCH_WAIT);
-        }
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        let ms = libc::c_int::try_from(timeout.min(READ_INTERVAL).as_millis())
+            .unwrap_or(libc::c_int::MAX);
+        // SAFETY: `epoll` is an epoll descriptor; one writable event, its count 1.
+        unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, ms) };
         self.ring.drain(DRAIN_MAX, each)
     }
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::collect::sockhooks::{SOCK_RECORD, UNIX_RECORD, kind};
-use crate::collect::tracepoint::{RECORD, tcp_state};
+use crate::collect::tracepoint::{FLAG_CONNECT, RECORD, tcp_state};
 use crate::model::{ByteString, State};
 
 crate::model::vocabulary! {
@@ -62,6 +62,10 @@ pub struct Event {
     pub comm: ByteString,
     /// The socket's network namespace inode, when the program could read it.
     pub netns: Option<u64>,
+    /// The time, pid, uid, cgroup and comm are those of the `connect()` the kernel kept until
+    /// this connection was up or refused (`tracepoint::FLAG_CONNECT`), not of the task the
+    /// transition ran in.
+    pub from_connect: bool,
 }
 
 impl Event {
@@ -101,9 +105,10 @@ impl Event {
         }
     }
 
-    /// Whether the event ran in the context of the process that acted on the socket.
+    /// Whether the event's process fields are those of the process that acted on the socket:
+    /// it ran in its context, or carries the connect's.
     pub fn in_process_context(&self) -> bool {
-        matches!(self.action(), Action::Connect | Action::Listen)
+        self.from_connect || matches!(self.action(), Action::Connect | Action::Listen)
     }
 }
 
@@ -153,6 +158,7 @@ pub fn decode(r: &[u8]) -> Option<Event> {
         remote: (addr(60, 80), u16_at(r, 50)),
         comm: ByteString(comm[..end].to_vec()),
         netns: (netns != 0).then_some(u64::from(netns)),
+        from_connect: u32_at(r, 116) & FLAG_CONNECT != 0,
     })
 }
 
@@ -455,6 +461,19 @@ mod tests {
         assert_eq!(e.comm, ByteString(b"collect::tracep".to_vec()));
         assert_eq!(e.netns, Some(4026531833));
         assert!(!e.v6);
+    }
+
+    /// The flags word: a connection whose process is its connect's, kept by the kernel.
+    #[test]
+    fn decodes_the_connect_flag() {
+        let mut r = LISTEN;
+        assert!(!decode(&r).unwrap().from_connect);
+        r[40..44].copy_from_slice(&tcp_state::SYN_SENT.to_ne_bytes());
+        r[44..48].copy_from_slice(&tcp_state::ESTABLISHED.to_ne_bytes());
+        r[116..120].copy_from_slice(&FLAG_CONNECT.to_ne_bytes());
+        let e = decode(&r).unwrap();
+        assert!(e.from_connect && e.in_process_context());
+        assert_eq!(e.action(), Action::Connected);
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! every suppressed finding counted in the summary.
 //!
 //! Attribution: `connect()` and `listen()` run in the acting process, so their events name it;
-//! the process is read from /proc at once (`enrich`) and remembered for the socket (by its
-//! kernel address) until the connection is up or refused. A passive open runs in softirq
+//! the kernel keeps a connect's process and sends it with the connection's outcome (up or
+//! refused), and the process is read from /proc then (`enrich`). (A connect written on its own,
+//! with `--all-events` or a full kernel table, is remembered by the socket's kernel address
+//! until its outcome.) A passive open runs in softirq
 //! context: it is attributed to the holder of the listening socket on its port and namespace,
 //! from a table of listeners seeded by one dump at start and kept by LISTEN and CLOSE events.
 
@@ -18,6 +20,7 @@ pub mod enrich;
 pub mod event;
 pub mod output;
 pub mod poll;
+pub mod prefilter;
 pub mod run;
 
 use std::collections::BTreeMap;
@@ -125,6 +128,12 @@ pub struct Watcher<'a> {
     /// alive so its address cannot be another holder's), the vectors keep their capacity.
     scratch: Snapshot,
     scratch_holder: Option<Arc<Holder>>,
+    /// The rules split by what they read (`prefilter`), and the holder parts' verdicts for
+    /// the scratch holder (`None`: not computed yet) and for recent holders (by address: the
+    /// entry keeps its holder alive, so the address cannot be another's).
+    plan: prefilter::Plan,
+    verdicts: Option<prefilter::Verdicts>,
+    verdict_cache: LruCache<usize, (Arc<Holder>, prefilter::Verdicts)>,
     /// Process metadata.
     pub enricher: Enricher,
     /// The counts so far.
@@ -166,6 +175,9 @@ impl<'a> Watcher<'a> {
                 gaps: Vec::new(),
             },
             scratch_holder: None,
+            plan: prefilter::Plan::new(rules),
+            verdicts: None,
+            verdict_cache: lru(opts.cache.min(1024)),
             meta,
             pending: lru(opts.cache),
             listeners: lru(opts.cache),
@@ -313,6 +325,8 @@ impl<'a> Watcher<'a> {
                 self.listeners.put((ev.netns, ev.local.1), (h.clone(), s));
                 Some(h)
             }
+            // The kernel kept the connect and sent its process with the outcome.
+            Action::Connected | Action::Close if ev.from_connect => Some(self.enricher.holder(ev)),
             Action::Connected => self.pending.pop(&ev.skaddr),
             Action::Accepted => self
                 .listeners
@@ -339,7 +353,7 @@ impl<'a> Watcher<'a> {
         identity: u64,
     ) -> Option<Record> {
         self.load_scratch(socket, holder, context);
-        let matched = any_rule_matches(self.rules, &self.scratch);
+        let matched = self.any_rule_matches();
         if !matched && self.baseline.is_none() {
             return None; // the common case, decided without the engine's plans and the report
         }
@@ -405,10 +419,58 @@ impl<'a> Watcher<'a> {
             processes.sort_by_key(|p| p.pid);
             processes.dedup_by_key(|p| p.pid);
             self.scratch_holder = holder.cloned();
+            self.verdicts = holder
+                .and_then(|h| self.verdict_cache.get(&(Arc::as_ptr(h) as usize)))
+                .map(|(_, v)| v.clone());
         }
         self.scratch.sockets.clear();
         self.scratch.sockets.push(socket);
         self.scratch.sockets.extend(context);
+    }
+
+    /// Whether some per-socket rule matches socket 0 of the scratch snapshot, by the rule
+    /// language's direct meaning: a few microseconds, where the engine's plans, memo tables and
+    /// the report cost tens (measured: about 30k events/s per core with the engine on every
+    /// event). The engine then runs only when this says yes, so the findings are the engine's
+    /// own. The conditions on the holder alone are decided once per holder (`prefilter`): for a
+    /// busy process only the socket's conditions are evaluated per event.
+    fn any_rule_matches(&mut self) -> bool {
+        let snap = &self.scratch;
+        let s = &snap.sockets[0];
+        let label = snap.netns_label(s.netns);
+        // Each holder, or no holder at all when the socket has none; a socket of a dump can
+        // have several, and the scratch holder's verdicts are then not theirs.
+        let none = s.owners.is_empty().then_some(None);
+        let mut owners = s.owners.iter().copied().map(Some).chain(none);
+        let single = s.owners.len() <= 1;
+        // The engine's own view of this one-socket snapshot (direction, process tree).
+        let world = crate::rules::fields::World::of(snap);
+        let (plan, rules) = (&self.plan, self.rules);
+        let (verdicts, cache) = (&mut self.verdicts, &mut self.verdict_cache);
+        let holder = self.scratch_holder.as_ref();
+        owners.any(|owner| {
+            let process = owner.and_then(|o| snap.process(o.pid));
+            let x = Subject {
+                socket: s,
+                owner,
+                process,
+                parent: process.and_then(|p| snap.process(p.ppid)),
+                ephemeral: snap.ephemeral_ports(),
+                netns: Some(&label),
+                world: Some(&world),
+            };
+            if !single {
+                return plan.matches(rules, &plan.verdicts(rules, &x), &x);
+            }
+            let v = verdicts.get_or_insert_with(|| {
+                let v = plan.verdicts(rules, &x);
+                if let Some(h) = holder {
+                    cache.put(Arc::as_ptr(h) as usize, (h.clone(), v.clone()));
+                }
+                v
+            });
+            plan.matches(rules, v, &x)
+        })
     }
 
     /// Whether a finding is written: not when the same socket, rule and holder were reported
@@ -493,40 +555,6 @@ impl<'a> Watcher<'a> {
         out.extend(self.judge(socket, None, None, identity));
         out
     }
-}
-
-/// Whether some per-socket rule matches socket 0 of a one-socket snapshot, by the rule
-/// language's direct meaning (`engine::matches`): a few microseconds, where the engine's plans,
-/// memo tables and the report cost tens (measured: about 30k events/s per core with the engine
-/// on every event). The engine then runs only when this says yes, so the findings are the
-/// engine's own; `engine_naive` tests that the two agree.
-fn any_rule_matches(rules: &RuleSet, snap: &Snapshot) -> bool {
-    let s = &snap.sockets[0];
-    let label = snap.netns_label(s.netns);
-    let (p, st) = (s.protocol.bit(), s.state.bit());
-    // Each holder, or no holder at all when the socket has none.
-    let none = s.owners.is_empty().then_some(None);
-    let mut owners = s.owners.iter().copied().map(Some).chain(none);
-    // The engine's own view of this one-socket snapshot (direction, process tree).
-    let world = crate::rules::fields::World::of(snap);
-    owners.any(|owner| {
-        let process = owner.and_then(|o| snap.process(o.pid));
-        let x = Subject {
-            socket: s,
-            owner,
-            process,
-            parent: process.and_then(|p| snap.process(p.ppid)),
-            ephemeral: snap.ephemeral_ports(),
-            netns: Some(&label),
-            world: Some(&world),
-        };
-        rules.rules.iter().any(|r| {
-            r.doc.aggregate.is_none()
-                && r.protocol_mask & p != 0
-                && r.state_mask & st != 0
-                && engine::matches(r, &x)
-        })
-    })
 }
 
 /// The socket a UDP, raw, packet or unix event describes, in the snapshot model. A datagram

@@ -57,6 +57,7 @@ fn event(old: u32, new: u32, tgid: u32, local: &str, remote: &str) -> Event {
         remote: ep(remote),
         comm: ByteString(b"bash".to_vec()),
         netns: Some(4026532000),
+        from_connect: false,
     }
 }
 
@@ -126,6 +127,40 @@ fn a_connection_is_judged_when_up_with_the_connecting_process() {
     assert!(dup.is_empty(), "{dup:?}");
     assert!(w.summary.duplicates > 0);
     assert_eq!(w.summary.unattributed, 0);
+}
+
+/// Issue 18, session 9: the kernel keeps a connect and sends its process with the connection's
+/// outcome (one record, `from_connect`): the connection is attributed to that process with no
+/// connect event before it, and a refused one is judged as the `syn-sent` attempt it was.
+#[test]
+fn a_connection_carrying_its_connects_process_needs_no_connect_event() {
+    let proc = tempfile::tempdir().unwrap();
+    fake_proc(proc.path(), 4242, "bash", "/usr/bin/bash", &["bash", "-i"]);
+    let rules = rules();
+    let mut w = watcher(&rules, proc.path(), 60);
+    let mut up = event(
+        SYN_SENT,
+        ESTABLISHED,
+        4242,
+        "10.0.0.5:41234",
+        "203.0.113.10:4444",
+    );
+    up.from_connect = true;
+    let got = findings(&w.on_event(&up));
+    assert!(got.contains(&("NET-C2-001".into(), 4242)), "{got:?}");
+    // Without the flag the same record names whatever task ran: the connection is reported
+    // without a process.
+    let mut other = up.clone();
+    (other.from_connect, other.skaddr, other.local.1) = (false, 1, 41235);
+    let got = findings(&w.on_event(&other));
+    assert!(got.contains(&("NET-C2-001".into(), 0)), "{got:?}");
+    assert!(got.iter().all(|(_, pid)| *pid == 0), "{got:?}");
+    assert_eq!(w.summary.unattributed, 1);
+    let mut refused = event(SYN_SENT, CLOSE, 4242, "10.0.0.5:41236", "203.0.113.10:4444");
+    (refused.from_connect, refused.skaddr) = (true, 2);
+    let got = findings(&w.on_event(&refused));
+    assert!(got.contains(&("NET-C2-001".into(), 4242)), "{got:?}");
+    assert_eq!(w.summary.unattributed, 1);
 }
 
 /// A passive open runs in softirq context: it goes to the listener's holder. The holder runs

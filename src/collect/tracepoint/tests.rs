@@ -90,18 +90,30 @@ fn jumps_land_on_their_labels() {
             all_transitions: true,
         },
     ] {
-        let p = program(&f, netns, filter, 3, 4);
-        well_formed(&p);
+        for connects in [None, Some(5)] {
+            let p = program(&f, netns, filter, maps(connects));
+            well_formed(&p, connects);
+        }
     }
-    let p = program(&f, None, Filter::default(), 3, 4);
-    well_formed(&p);
+    let p = program(&f, None, Filter::default(), maps(None));
+    well_formed(&p, None);
+}
+
+fn maps(connects: Option<i32>) -> Maps {
+    Maps {
+        ring: 3,
+        lost: 4,
+        connects,
+        watermark: 1 << 20,
+    }
 }
 
 /// Every jump lands inside the program, the last two instructions are `r0 = 0; exit`, and the
-/// two map references carry the fds given.
-fn well_formed(p: &[Insn]) {
+/// map references carry the fds given: the ring's (reserve, query), the loss counter's, and
+/// the connects' (update, lookup, delete) when it keeps connects.
+fn well_formed(p: &[Insn], connects: Option<i32>) {
     for (i, insn) in p.iter().enumerate() {
-        if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05) {
+        if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05 | 0xa5) {
             let to = i as i64 + 1 + i64::from(insn.off);
             assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
         }
@@ -109,7 +121,41 @@ fn well_formed(p: &[Insn]) {
     assert_eq!(p[p.len() - 1].code, 0x95);
     assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
-    assert_eq!(maps, vec![3, 4]);
+    match connects {
+        None => assert_eq!(maps, vec![3, 4, 3]),
+        Some(c) => assert_eq!(maps, vec![3, 4, 3, c, c, c, 3, 3]),
+    }
+}
+
+/// Every record is submitted without a wake-up unless the ring holds more than the watermark:
+/// each submit's flags are chosen by comparing `bpf_ringbuf_query`'s answer with it.
+#[test]
+fn records_wake_the_reader_only_over_the_watermark() {
+    let f = parse_format(FORMAT).unwrap();
+    for connects in [None, Some(5)] {
+        let p = program(&f, None, Filter::default(), maps(connects));
+        let submits: Vec<usize> = (0..p.len())
+            .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_SUBMIT)
+            .collect();
+        assert_eq!(submits.len(), 1 + usize::from(connects.is_some()));
+        for s in submits {
+            // query; r2 = NO_WAKEUP; if r0 < wm goto submit; r2 = FORCE; r1 = r7; submit
+            let q = &p[s - 5..s];
+            assert_eq!((q[0].code, q[0].imm), (0x85, FN_RINGBUF_QUERY));
+            assert_eq!(
+                (q[1].code, q[1].dst, q[1].imm),
+                (0xb7, R2, BPF_RB_NO_WAKEUP)
+            );
+            assert_eq!(
+                (q[2].code, q[2].dst, q[2].imm, q[2].off),
+                (0xa5, R0, 1 << 20, 1)
+            );
+            assert_eq!(
+                (q[3].code, q[3].dst, q[3].imm),
+                (0xb7, R2, BPF_RB_FORCE_WAKEUP)
+            );
+        }
+    }
 }
 
 /// The states each filter lets through: what the jumps before the `keep` label compare. Only
@@ -126,8 +172,7 @@ fn the_default_filter_keeps_the_closes_of_connects_and_listeners_only() {
                 only_netns: None,
                 all_transitions: all,
             },
-            3,
-            4,
+            maps((!all).then_some(5)),
         );
         let keep = p
             .iter()
