@@ -12,8 +12,13 @@
 #   ss_tan      ss -tan
 #   list        sockwarden list -tuan
 #   snapshot    sockwarden snapshot -o /dev/null
-#   scan        sockwarden scan --format json -o /dev/null           (the default pack)
-#   scan_bare   sockwarden scan --no-default-rules --format json -o /dev/null
+#   scan        sockwarden scan --allow-partial --format json -o /dev/null   (the default pack)
+#   scan_bare   sockwarden scan --allow-partial --no-default-rules --format json -o /dev/null
+#
+# The scans take --allow-partial: from 16,384 UDP sockets in the load (N above ~110k, 15% UDP)
+# the /proc/net view leaves UDP unread (procnet_udp_max, docs/detection.md "Costs": the kernel
+# reads /proc/net/udp in quadratic time), NET-HID-001/002 are undecided for UDP and a scan would
+# stop with exit 2 before evaluating anything; with it the whole scan is measured.
 #
 # in turn (the order reversed every other round, so a change in the machine's load touches every
 # command alike). Each run's wall and CPU time come from wait4(2), its peak RSS from
@@ -48,7 +53,7 @@ die() { echo "bench-scale: $*" >&2; exit 2; }
 say() { echo "[bench-scale $(date +%T)] $*" >&2; }
 
 case "${1:-}" in
-    -h|--help) sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,49p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 SCALES=("$@")
 [ ${#SCALES[@]} -gt 0 ] || SCALES=(100000 300000)
@@ -130,8 +135,8 @@ cmds = [
 for name, args, ok in [
     ("list", ["list", "-tuan"], (0,)),
     ("snapshot", ["snapshot", "-o", "/dev/null"], (0,)),
-    ("scan", ["scan", "--format", "json", "-o", "/dev/null"], (0, 1)),
-    ("scan_bare", ["scan", "--no-default-rules", "--format", "json", "-o", "/dev/null"], (0, 1)),
+    ("scan", ["scan", "--allow-partial", "--format", "json", "-o", "/dev/null"], (0, 1)),
+    ("scan_bare", ["scan", "--allow-partial", "--no-default-rules", "--format", "json", "-o", "/dev/null"], (0, 1)),
 ]:
     cmds.append((name, [sw] + args, ok))
     if sw2:

@@ -63,6 +63,8 @@ crate::model::vocabulary! {
         OwnersFrom => "owners_from",
         /// Read the /proc/net view of the cross-view (NET-HID-001/002).
         ProcnetView => "procnet_view",
+        /// Most UDP sockets a namespace may have for the /proc/net view to read its UDP tables.
+        ProcnetUdpMax => "procnet_udp_max",
         /// Report a scan with coverage gaps instead of failing.
         AllowPartial => "allow_partial",
         /// Largest input file read.
@@ -403,6 +405,47 @@ impl SettingValue for MaxSize {
     }
 }
 
+/// `procnet_udp_max`: a number of sockets, or `none` for no cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cap(pub Option<u64>);
+
+impl Cap {
+    /// A count or `none` (the command line's and the environment's text).
+    pub fn parse(s: &str) -> Result<Cap, String> {
+        match s.trim() {
+            "none" => Ok(Cap(None)),
+            n => n
+                .parse()
+                .map(|n| Cap(Some(n)))
+                .map_err(|_| format!("`{s}` is not a number of sockets or `none`")),
+        }
+    }
+}
+
+impl SettingValue for Cap {
+    fn from_yaml(v: &Value, _: &Path) -> Result<Self, String> {
+        match v {
+            Value::Number(n) => n
+                .as_u64()
+                .map(|n| Cap(Some(n)))
+                .ok_or_else(|| format!("`{n}` is not a number of sockets")),
+            other => Cap::parse(text(other)?),
+        }
+    }
+    fn show(&self) -> serde_json::Value {
+        self.0.map_or("none".into(), Into::into)
+    }
+    fn schema() -> serde_json::Value {
+        serde_json::json!({
+            "description": "A number of sockets (0: never), or `none` for no cap.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": "^(none|[0-9]+)$"}
+            ]
+        })
+    }
+}
+
 /// What the command line gives, each `None` when its flag is absent.
 #[derive(Debug, Default, Clone)]
 pub struct Flags {
@@ -432,6 +475,8 @@ pub struct Flags {
     pub owners_from: Option<OwnersFrom>,
     /// `--no-procnet-view` (as `Some(false)`).
     pub procnet_view: Option<bool>,
+    /// `--procnet-udp-max`.
+    pub procnet_udp_max: Option<Cap>,
     /// `--allow-partial` (as `Some(true)`).
     pub allow_partial: Option<bool>,
     /// `--max-input-size`.
@@ -484,6 +529,8 @@ pub struct Settings {
     pub owners_from: Setting<OwnersFrom>,
     /// Read the /proc/net view (cross-view).
     pub procnet_view: Setting<bool>,
+    /// The UDP cap of the /proc/net view.
+    pub procnet_udp_max: Setting<Cap>,
     /// Allow coverage gaps.
     pub allow_partial: Setting<bool>,
     /// Input size cap.
@@ -699,6 +746,10 @@ fn key_schema(key: Key) -> serde_json::Value {
             &p.procnet_view,
             "Read the /proc/net view of the cross-view (NET-HID-001/002).",
         ),
+        Key::ProcnetUdpMax => of(
+            &p.procnet_udp_max,
+            "Most UDP sockets a namespace may have for the /proc/net view to read its UDP tables.",
+        ),
         Key::AllowPartial => of(&p.allow_partial, "Report a scan with coverage gaps."),
         Key::MaxInputSize => of(&p.max_input_size, "Largest input file read."),
         Key::History => of(&p.history, "The history database."),
@@ -722,6 +773,7 @@ struct Partial {
     netns: Option<Select>,
     owners_from: Option<OwnersFrom>,
     procnet_view: Option<bool>,
+    procnet_udp_max: Option<Cap>,
     allow_partial: Option<bool>,
     max_input_size: Option<MaxSize>,
     history: Option<PathBuf>,
@@ -753,6 +805,7 @@ impl Partial {
             Key::Netns => self.netns = read(v, base)?,
             Key::OwnersFrom => self.owners_from = read(v, base)?,
             Key::ProcnetView => self.procnet_view = read(v, base)?,
+            Key::ProcnetUdpMax => self.procnet_udp_max = read(v, base)?,
             Key::AllowPartial => self.allow_partial = read(v, base)?,
             Key::MaxInputSize => self.max_input_size = read(v, base)?,
             Key::History => self.history = read(v, base)?,
@@ -778,6 +831,7 @@ impl From<Flags> for Partial {
             netns: f.netns,
             owners_from: f.owners_from,
             procnet_view: f.procnet_view,
+            procnet_udp_max: f.procnet_udp_max,
             allow_partial: f.allow_partial,
             max_input_size: f.max_input_size.map(|b| MaxSize(Some(b))),
             history: f.history,
@@ -867,6 +921,11 @@ impl Settings {
             netns: layered!(netns, Key::Netns, Select::Current),
             owners_from: layered!(owners_from, Key::OwnersFrom, OwnersFrom::Auto),
             procnet_view: layered!(procnet_view, Key::ProcnetView, true),
+            procnet_udp_max: layered!(
+                procnet_udp_max,
+                Key::ProcnetUdpMax,
+                Cap(Some(crate::collect::crossview::PROCNET_UDP_MAX))
+            ),
             allow_partial: layered!(allow_partial, Key::AllowPartial, false),
             max_input_size: layered!(max_input_size, Key::MaxInputSize, MaxSize(None)),
             history: layered!(
@@ -999,6 +1058,7 @@ impl Settings {
             e(Key::Netns, &self.netns),
             e(Key::OwnersFrom, &self.owners_from),
             e(Key::ProcnetView, &self.procnet_view),
+            e(Key::ProcnetUdpMax, &self.procnet_udp_max),
             e(Key::AllowPartial, &self.allow_partial),
             e(Key::MaxInputSize, &self.max_input_size),
             e(Key::History, &self.history),

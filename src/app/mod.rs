@@ -114,6 +114,9 @@ fn snapshot(
     opts.owners_from = args.owners.source();
     opts.extensions = !args.no_extensions;
     opts.procnet_view = !args.no_procnet_view;
+    if let Some(cap) = args.procnet_udp_max {
+        opts.procnet_udp_max = cap.0;
+    }
     opts.netns = args.ns.select();
     // The history's open rows are read while the snapshot is taken.
     let (recorder, taken) = std::thread::scope(|scope| {

@@ -154,6 +154,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         netns: settings.netns.value.clone(),
         owners_from: settings.owners_from.value,
         procnet_view: settings.procnet_view.value,
+        procnet_udp_max: settings.procnet_udp_max.value.0,
         ..CollectOptions::full()
     })?;
     // Rules and baseline load on their own thread while the snapshot is taken: the two are
@@ -292,17 +293,21 @@ fn undetermined(
         gaps.push(gap);
     }
     if !partial.0 {
+        let ids: Vec<&str> = und.iter().map(|u| rules.rules[u.rule].id()).collect();
         bail!(
             "{} rule{} could not be decided on this {} (docs/import.md, docs/detection.md); \
-             nothing was reported. --allow-partial reports the rest and lists them as not \
-             checked",
+             nothing was reported{}. --allow-partial reports the rest and lists them as not \
+             checked; --disable {} switches {} off",
             und.len(),
             if und.len() == 1 { "" } else { "s" },
             if snap.meta.evidence.is_some() {
                 "evidence"
             } else {
                 "snapshot"
-            }
+            },
+            views_missing(snap, &und),
+            ids.join(" --disable "),
+            if ids.len() == 1 { "it" } else { "them" },
         );
     }
     rep.coverage.complete = false;
@@ -311,6 +316,44 @@ fn undetermined(
         .gaps
         .sort_by(|a, b| (&a.scope, &a.reason).cmp(&(&b.scope, &b.reason)));
     Ok(())
+}
+
+/// Why the views the undecided rules compare were not read (`meta.views.missing`), for the
+/// error of a live scan: `. Why: the VIEW view: WHY` (the reason says how to read the view),
+/// escaped.
+fn views_missing(snap: &crate::model::Snapshot, und: &[engine::Undetermined]) -> String {
+    use crate::model::View;
+    let Some(views) = snap
+        .meta
+        .views
+        .as_ref()
+        .filter(|_| snap.meta.evidence.is_none())
+    else {
+        return String::new();
+    };
+    let wanted: std::collections::BTreeSet<View> = und
+        .iter()
+        .flat_map(|u| &u.fields)
+        .flat_map(|f| match *f {
+            "socket.hidden.procnet" | "socket.hidden.netlink" => {
+                &[View::Procnet, View::Netlink][..]
+            }
+            "socket.hidden.fdwalk" => &[View::Fdwalk, View::Taskfiles][..],
+            "process.hidden" => &[View::Taskfiles][..],
+            _ => &[][..],
+        })
+        .copied()
+        .collect();
+    let why: Vec<String> = views
+        .missing
+        .iter()
+        .filter(|(view, _)| wanted.contains(view))
+        .map(|(view, why)| format!("the {} view: {}", view.name(), crate::text::escape_str(why)))
+        .collect();
+    if why.is_empty() {
+        return String::new();
+    }
+    format!(". Why: {}", why.join("; "))
 }
 
 /// The rules, and the baseline when one is given (checked against its pin).

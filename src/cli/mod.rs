@@ -333,6 +333,12 @@ pub struct ScanArgs {
     /// docs/detection.md, "Costs"): NET-HID-001 and NET-HID-002 are then undecided.
     #[arg(long)]
     pub no_procnet_view: bool,
+    /// Read /proc/net/udp and udp6 only in namespaces with at most N UDP sockets (config
+    /// `procnet_udp_max`; the kernel's read is quadratic; docs/detection.md, "Costs"): above it
+    /// NET-HID-001 and NET-HID-002 are undecided for UDP. 0: never; `none`: no cap
+    /// [default: 16384].
+    #[arg(long, value_name = "N", value_parser = crate::config::Cap::parse)]
+    pub procnet_udp_max: Option<crate::config::Cap>,
     /// Which configuration file to read.
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -359,6 +365,7 @@ impl ScanArgs {
             netns: (self.ns.all_netns || self.ns.netns.is_some()).then(|| self.ns.select()),
             owners_from: self.owners.owners_from,
             procnet_view: self.no_procnet_view.then_some(false),
+            procnet_udp_max: self.procnet_udp_max,
             allow_partial: allow_partial.then_some(true),
             max_input_size,
             history: None,
@@ -607,6 +614,12 @@ pub struct SnapshotArgs {
     /// `socket.hidden.procnet` and `socket.hidden.netlink` are then unknown.
     #[arg(long)]
     pub no_procnet_view: bool,
+    /// Read /proc/net/udp and udp6 only in namespaces with at most N UDP sockets (the kernel's
+    /// read is quadratic; docs/detection.md, "Costs"): above it their sockets'
+    /// `hidden.procnet` and `hidden.netlink` are unknown. 0: never; `none`: no cap
+    /// [default: 16384].
+    #[arg(long, value_name = "N", value_parser = crate::config::Cap::parse)]
+    pub procnet_udp_max: Option<crate::config::Cap>,
     /// Where socket owners come from.
     #[command(flatten)]
     pub owners: OwnersArgs,

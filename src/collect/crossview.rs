@@ -31,7 +31,6 @@ use std::time::Duration;
 
 use rustc_hash::FxHashSet;
 
-use super::procnet::Line;
 use super::{CollectOptions, Warnings, procnet, tables};
 use crate::model::{ByteString, Endpoint, Family, Owner, Protocol, Socket, View, ViewCoverage};
 
@@ -57,6 +56,14 @@ impl Settle {
 pub const PROCNET_OFF: &str = "switched off (procnet_view: false, --no-procnet-view): \
                                NET-HID-001 and NET-HID-002 are not decided";
 
+/// The default of `procnet_udp_max`: the most UDP sockets (IPv4 and IPv6) a namespace may have
+/// for its /proc/net/udp and udp6 to be read (docs/detection.md, "Costs").
+pub const PROCNET_UDP_MAX: u64 = 16384;
+
+/// Seconds of kernel time per squared UDP socket when /proc/net/udp is read: 41-46 s for 112k
+/// UDPv4 sockets (shared/research/bench.md), the estimate `meta.views.missing.procnet` gives.
+const UDP_SECONDS_PER_SQUARE: f64 = 44.0 / (112_000.0 * 112_000.0);
+
 /// One /proc/net table of the `procnet` view.
 #[derive(Debug, Clone, Copy)]
 struct Table {
@@ -67,105 +74,130 @@ struct Table {
 
 /// The /proc/net tables that mirror the selected netlink tables.
 fn tables_of(opts: &CollectOptions) -> Vec<Table> {
-    let mut out = Vec::new();
     let all = [
-        (
-            "tcp",
-            Protocol::Tcp,
-            Family::Inet,
-            opts.tables.tcp && opts.ipv4,
-        ),
-        (
-            "tcp6",
-            Protocol::Tcp,
-            Family::Inet6,
-            opts.tables.tcp && opts.ipv6,
-        ),
-        (
-            "udp",
-            Protocol::Udp,
-            Family::Inet,
-            opts.tables.udp && opts.ipv4,
-        ),
-        (
-            "udp6",
-            Protocol::Udp,
-            Family::Inet6,
-            opts.tables.udp && opts.ipv6,
-        ),
+        ("tcp", Protocol::Tcp, Family::Inet),
+        ("tcp6", Protocol::Tcp, Family::Inet6),
+        ("udp", Protocol::Udp, Family::Inet),
+        ("udp6", Protocol::Udp, Family::Inet6),
     ];
-    for (file, protocol, family, wanted) in all {
-        if wanted {
-            out.push(Table {
-                file,
-                protocol,
-                family,
-            });
-        }
-    }
-    out
+    all.into_iter()
+        .filter(|(_, protocol, family)| {
+            let table = match protocol {
+                Protocol::Tcp => opts.tables.tcp,
+                _ => opts.tables.udp,
+            };
+            let family = match family {
+                Family::Inet => opts.ipv4,
+                _ => opts.ipv6,
+            };
+            table && family
+        })
+        .map(|(file, protocol, family)| Table {
+            file,
+            protocol,
+            family,
+        })
+        .collect()
 }
 
-/// How much a read of a /proc/net table asks for at once. The kernel's seq_file hands out at
-/// most one page per read(2) whatever the size asked (a 100k-socket table is ~15 MB: ~3,700
-/// reads), so this only sets how often the buffer grows.
-const READ_CHUNK: usize = 1 << 16;
+/// Why the UDP tables of the calling thread's namespace are not read: more UDP sockets than
+/// `procnet_udp_max` (the kernel's read of /proc/net/udp walks the table from its first socket
+/// for every page it hands out), or a count that could not be taken. `None`: read them.
+fn udp_skipped(opts: &CollectOptions) -> Option<String> {
+    let cap = opts.procnet_udp_max?;
+    let how = "raise procnet_udp_max (--procnet-udp-max N, SOCKWARDEN_PROCNET_UDP_MAX; \
+               `none`: no cap) to read them";
+    let count = match super::sockstat::SockStat::read() {
+        Ok(s) => u64::try_from(s.udp4.max(0) + s.udp6.max(0)).unwrap_or(0),
+        Err(e) => {
+            return Some(format!(
+                "udp, udp6 not read: their sockets could not be counted ({e}); {how}"
+            ));
+        }
+    };
+    if count <= cap && cap > 0 {
+        return None;
+    }
+    let estimate = UDP_SECONDS_PER_SQUARE * (count as f64) * (count as f64);
+    Some(format!(
+        "udp, udp6 not read: {count} UDP sockets (sockstat) above procnet_udp_max {cap}; the \
+         kernel reads /proc/net/udp in time quadratic in the sockets (estimated {estimate:.1} s \
+         here, 41-46 s at 112k), holding each hash bucket's lock over and over; NET-HID-001 and \
+         NET-HID-002 are undecided for UDP; {how}"
+    ))
+}
 
-/// One table's text, read whole into `buf` through /proc/thread-self/net (the calling thread's
-/// network namespace). `Ok(false)`: a kernel without IPv6 has no tcp6 (nor IPv6 sockets).
-fn read_text(t: &Table, buf: &mut Vec<u8>) -> io::Result<bool> {
-    use std::io::Read as _;
+/// One line of a /proc/net table as the comparison keeps it (16 bytes): the inode, and a hash
+/// of the protocol and endpoints (what a socket keeps when its inode is 0: TIME-WAIT, not yet
+/// accepted, or turned from one into the other between two reads). Sorted by inode, then pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Row {
+    inode: u64,
+    pair: u64,
+}
+
+/// A socket's protocol and endpoints, hashed (SipHash with fixed keys: the same for the same
+/// endpoints in every run, and no accidental collisions among a million sockets). A collision
+/// would only make two sockets with inode 0 look alike, which a hook could do anyway by printing
+/// the endpoints it hides.
+fn pair_hash(protocol: Protocol, local: Option<Endpoint>, remote: Option<Endpoint>) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    // SipHash-1-3 (std's DefaultHasher; `new()` has fixed keys).
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (protocol, local, remote).hash(&mut h);
+    h.finish()
+}
+
+fn socket_pair(s: &Socket) -> u64 {
+    pair_hash(s.protocol, s.local, s.remote)
+}
+
+/// One table's rows (of the TCP states the dump was asked for), read through
+/// /proc/thread-self/net (the calling thread's network namespace) and parsed while read.
+/// `Ok(None)`: a kernel without IPv6 has no tcp6 (nor IPv6 sockets).
+fn read_rows(opts: &CollectOptions, t: &Table) -> io::Result<Option<Vec<Row>>> {
+    let mut rows = Vec::new();
+    let opened = for_each_line(t, |line| {
+        let Some(l) = procnet::fixed_line(line, t.family) else {
+            return;
+        };
+        if t.protocol != Protocol::Tcp || opts.tcp_states.contains(l.state) {
+            rows.push(Row {
+                inode: l.inode,
+                pair: pair_hash(t.protocol, Some(l.local), Some(l.remote)),
+            });
+        }
+    })?;
+    Ok(opened.then_some(rows))
+}
+
+/// Streams the lines of table `t` to `f` ([`procnet::for_each_line`]); `Ok(false)` when an
+/// IPv6 table does not exist.
+fn for_each_line(t: &Table, f: impl FnMut(&[u8])) -> io::Result<bool> {
     let path = format!("/proc/thread-self/net/{}", t.file);
     let located = |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"));
-    let mut f = match std::fs::File::open(&path) {
+    let file = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound && t.family == Family::Inet6 => {
             return Ok(false);
         }
         Err(e) => return Err(located(e)),
     };
-    let mut len = 0;
-    loop {
-        if buf.len() < len + READ_CHUNK {
-            buf.resize(len + READ_CHUNK, 0);
-        }
-        match f.read(&mut buf[len..]) {
-            Ok(0) => {
-                buf.truncate(len);
-                return Ok(true);
-            }
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(located(e)),
-        }
-    }
+    procnet::for_each_line(file, procnet::READ_CHUNK, f).map_err(located)?;
+    Ok(true)
 }
 
-/// The lines of one table (of the states the dump was asked for), by its fixed columns.
-fn read_lines(opts: &CollectOptions, t: &Table, buf: &mut Vec<u8>) -> io::Result<Vec<Line>> {
-    let mut v = Vec::new();
-    if read_text(t, buf)? {
-        procnet::parse_lines(buf, t.family, &mut v);
+/// The rows of `tables`, in one list, sorted.
+fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for t in tables {
+        out.extend(read_rows(opts, t)?.unwrap_or_default());
     }
-    if t.protocol == Protocol::Tcp {
-        v.retain(|l| opts.tcp_states.contains(l.state));
-    }
-    Ok(v)
+    out.sort_unstable();
+    Ok(out)
 }
 
-/// The tables' lines, each with its table.
-type Lines = Vec<(Table, Vec<Line>)>;
-
-/// Reads the tables (the calling thread's network namespace).
-fn read_tables(opts: &CollectOptions, tables: &[Table]) -> io::Result<Lines> {
-    let mut buf = Vec::new();
-    tables
-        .iter()
-        .map(|t| Ok((*t, read_lines(opts, t, &mut buf)?)))
-        .collect()
-}
-
-/// The whole sockets of `tables` that `keep` selects, from a full parse of their text (uid and
+/// The whole sockets of `tables` that `keep` selects, from a full parse of their lines (uid and
 /// queues included): for the few sockets that only /proc/net shows.
 fn read_sockets(
     opts: &CollectOptions,
@@ -173,15 +205,16 @@ fn read_sockets(
     keep: impl Fn(&Socket) -> bool,
 ) -> io::Result<Vec<Socket>> {
     let mut out = Vec::new();
-    let mut buf = Vec::new();
     for t in tables {
-        if !read_text(t, &mut buf)? {
-            continue;
-        }
-        let (v, _bad) = procnet::parse_table(&String::from_utf8_lossy(&buf), t.protocol, t.family);
-        out.extend(v.into_iter().filter(|s| {
-            (s.protocol != Protocol::Tcp || opts.tcp_states.contains(s.state)) && keep(s)
-        }));
+        for_each_line(t, |line| {
+            let line = String::from_utf8_lossy(line);
+            let Some(s) = procnet::parse_line(&line, t.protocol, t.family) else {
+                return;
+            };
+            if (s.protocol != Protocol::Tcp || opts.tcp_states.contains(s.state)) && keep(&s) {
+                out.push(s);
+            }
+        })?;
     }
     Ok(out)
 }
@@ -189,91 +222,121 @@ fn read_sockets(
 /// The /proc/net tables that mirror the selected netlink tables, each read on its own, while
 /// netlink dumps them (on another thread of the same network namespace: at 100k sockets the
 /// kernel takes ~150 ms to print /proc/net/tcp); [`compare_net`] uses those netlink answered.
-pub(super) struct TextAhead(Vec<(&'static str, io::Result<Lines>)>);
+/// The UDP tables are left out when the namespace has more UDP sockets than
+/// `procnet_udp_max`, with the reason.
+pub(super) struct TextAhead {
+    tables: Vec<(&'static str, io::Result<Vec<Row>>)>,
+    udp_skipped: Option<String>,
+}
 
 /// Reads [`TextAhead`] in the calling thread's network namespace.
 pub(super) fn read_ahead(opts: &CollectOptions) -> TextAhead {
-    TextAhead(
-        tables_of(opts)
+    let mut tables = tables_of(opts);
+    let udp_skipped = tables
+        .iter()
+        .any(|t| t.protocol == Protocol::Udp)
+        .then(|| udp_skipped(opts))
+        .flatten();
+    if udp_skipped.is_some() {
+        tables.retain(|t| t.protocol != Protocol::Udp);
+    }
+    TextAhead {
+        tables: tables
             .into_iter()
             .map(|t| (t.file, read_tables(opts, &[t])))
             .collect(),
-    )
+        udp_skipped,
+    }
 }
 
 impl TextAhead {
-    /// The lines of `tables`, as read ahead (a table not read ahead is read now).
-    fn take(mut self, opts: &CollectOptions, tables: &[Table]) -> io::Result<Lines> {
+    /// The rows of `tables`, as read ahead (a table not read ahead is read now), sorted.
+    fn take(mut self, opts: &CollectOptions, tables: &[Table]) -> io::Result<Vec<Row>> {
         let mut out = Vec::new();
         for t in tables {
-            let read = match self.0.iter().position(|(f, _)| *f == t.file) {
-                Some(i) => self.0.swap_remove(i).1,
+            let read = match self.tables.iter().position(|(f, _)| *f == t.file) {
+                Some(i) => self.tables.swap_remove(i).1,
                 None => read_tables(opts, &[*t]),
             };
             out.extend(read?);
         }
+        out.sort_unstable();
         Ok(out)
     }
 }
 
-/// A socket's endpoints as the views match them.
-type Pair = (Protocol, Option<Endpoint>, Option<Endpoint>);
-
-/// What one view listed, by the keys another view can match: the inode (unique on the host) and
-/// the endpoints (what a socket keeps when its inode is 0: TIME-WAIT, not yet accepted, or
-/// turned from one into the other between two reads).
+/// What one view listed, by the keys another view can match: the inodes (unique on the host)
+/// and the endpoint hashes, each sorted for binary search (half the memory of hash sets, and
+/// built in one sort).
 #[derive(Default)]
 struct Index {
-    inodes: FxHashSet<u64>,
-    pairs: FxHashSet<Pair>,
+    inodes: Vec<u64>,
+    pairs: Vec<u64>,
 }
 
 impl Index {
-    /// The index of `keys`. With `full`, every entry's endpoints; without, only those of the
-    /// entries without an inode: nearly every socket is then found by its inode, and the few
-    /// that are not are looked for again in a full index (two sets of 100k endpoints cost more
-    /// than the rest of the comparison at 100k sockets).
-    fn build(keys: impl Iterator<Item = (u64, Pair)>, full: bool) -> Index {
+    /// The index of `keys` (inode, and the endpoints' hash when asked for: `None` when the
+    /// entry has an inode and the index is not `full`). Without `full`, only the entries
+    /// without an inode are indexed by endpoints: nearly every socket is then found by its
+    /// inode, and the few that are not are looked for again in a full index.
+    fn build(keys: impl Iterator<Item = (u64, Option<u64>)>) -> Index {
         let mut ix = Index::default();
         for (inode, pair) in keys {
             if inode != 0 {
-                ix.inodes.insert(inode);
+                ix.inodes.push(inode);
             }
-            if full || inode == 0 {
-                ix.pairs.insert(pair);
-            }
+            ix.pairs.extend(pair);
         }
+        ix.inodes.sort_unstable();
+        ix.pairs.sort_unstable();
+        ix.pairs.dedup();
         ix
     }
 
-    fn of<'a>(sockets: impl IntoIterator<Item = &'a Socket>) -> Index {
-        Index::build(sockets.into_iter().map(socket_key), true)
+    /// The index of `sockets`; with `full`, by every socket's endpoints.
+    fn of<'a>(sockets: impl IntoIterator<Item = &'a Socket>, full: bool) -> Index {
+        Index::build(
+            sockets
+                .into_iter()
+                .map(|s| (s.inode, (full || s.inode == 0).then(|| socket_pair(s)))),
+        )
     }
 
-    fn of_lines(read: &Lines) -> Index {
-        Index::build(line_keys(read), true)
+    /// The index of `rows`, by every row's endpoints.
+    fn of_rows(rows: &[Row]) -> Index {
+        Index::build(rows.iter().map(|r| (r.inode, Some(r.pair))))
+    }
+
+    fn has_inode(&self, inode: u64) -> bool {
+        inode != 0 && self.inodes.binary_search(&inode).is_ok()
     }
 
     fn sees(&self, s: &Socket) -> bool {
-        self.sees_key(s.inode, &(s.protocol, s.local, s.remote))
+        self.has_inode(s.inode) || self.pairs.binary_search(&socket_pair(s)).is_ok()
     }
 
-    fn sees_key(&self, inode: u64, pair: &Pair) -> bool {
-        (inode != 0 && self.inodes.contains(&inode)) || self.pairs.contains(pair)
+    fn sees_row(&self, r: &Row) -> bool {
+        self.has_inode(r.inode) || self.pairs.binary_search(&r.pair).is_ok()
     }
 }
 
-fn socket_key(s: &Socket) -> (u64, Pair) {
-    (s.inode, (s.protocol, s.local, s.remote))
-}
+/// The sorted rows of a table read, searched as an index without another copy: by inode, and
+/// by endpoints among the rows without one (they sort first).
+struct RowIndex<'a>(&'a [Row]);
 
-fn line_keys(read: &Lines) -> impl Iterator<Item = (u64, Pair)> + '_ {
-    read.iter()
-        .flat_map(|(t, lines)| lines.iter().map(|l| (l.inode, line_pair(t.protocol, l))))
-}
-
-fn line_pair(protocol: Protocol, l: &Line) -> Pair {
-    (protocol, Some(l.local), Some(l.remote))
+impl RowIndex<'_> {
+    fn sees(&self, s: &Socket) -> bool {
+        let rows = self.0;
+        if s.inode != 0 {
+            let at = rows.partition_point(|r| r.inode < s.inode);
+            if rows.get(at).is_some_and(|r| r.inode == s.inode) {
+                return true;
+            }
+        }
+        let zero = rows.partition_point(|r| r.inode == 0);
+        let pair = socket_pair(s);
+        rows[..zero].binary_search_by_key(&pair, |r| r.pair).is_ok()
+    }
 }
 
 /// A socket's identity across two netlink dumps: its cookie, else its inode.
@@ -286,7 +349,8 @@ fn identity(s: &Socket) -> (Protocol, u64, u64) {
 pub(super) struct NetCompare {
     /// Protocols both views were read for.
     pub read: Vec<Protocol>,
-    /// Why /proc/net could not be read.
+    /// Why /proc/net could not be read (or only in part: the UDP tables above
+    /// `procnet_udp_max`).
     pub missing: Option<String>,
     /// Disagreements re-checked, and how many of them churn explained.
     pub rechecked: u64,
@@ -297,18 +361,10 @@ pub(super) struct NetCompare {
     pub compare_took: Duration,
 }
 
-/// Marks each dumped TCP and UDP socket with the views that saw it, compares them with the
-/// /proc/net tables of the same namespace, re-checks the disagreements and appends the sockets
-/// that only /proc/net shows (hidden from netlink). Runs on the thread that dumped `sockets`,
-/// in their namespace.
-pub(super) fn compare_net(
-    opts: &CollectOptions,
-    sockets: &mut Vec<Socket>,
-    sources: &BTreeMap<String, String>,
-    ahead: Option<TextAhead>,
-) -> NetCompare {
+/// Marks each socket with the view it was dumped from: netlink, or /proc/net for raw sockets of
+/// a kernel without raw_diag (that is the procnet view).
+fn mark_dumped(sockets: &mut [Socket], sources: &BTreeMap<String, String>) {
     for s in sockets.iter_mut() {
-        // Raw sockets without raw_diag come from /proc/net/raw: that is the procnet view.
         let from_text = s.protocol == Protocol::Raw
             && sources
                 .get(if s.family == Family::Inet {
@@ -323,24 +379,37 @@ pub(super) fn compare_net(
             View::Netlink
         });
     }
+}
+
+/// The tables netlink answered (only those are compared), without UDP when it was skipped.
+fn answered(opts: &CollectOptions, sources: &BTreeMap<String, String>, udp: bool) -> Vec<Table> {
+    tables_of(opts)
+        .into_iter()
+        .filter(|t| {
+            (udp || t.protocol != Protocol::Udp)
+                && sources.get(t.file).is_some_and(|v| v == "netlink")
+        })
+        .collect()
+}
+
+/// Marks each dumped TCP and UDP socket with the views that saw it, compares them with the
+/// /proc/net tables of the same namespace, re-checks the disagreements and appends the sockets
+/// that only /proc/net shows (hidden from netlink). Runs on the thread that dumped `sockets`,
+/// in their namespace.
+pub(super) fn compare_net(
+    opts: &CollectOptions,
+    sockets: &mut Vec<Socket>,
+    sources: &BTreeMap<String, String>,
+    ahead: Option<TextAhead>,
+) -> NetCompare {
+    mark_dumped(sockets, sources);
     let mut out = NetCompare::default();
     let Some(ahead) = ahead.filter(|_| opts.procnet_view) else {
         out.missing = Some(PROCNET_OFF.into());
         return out;
     };
-    // Only tables that netlink answered are compared.
-    let tables: Vec<Table> = tables_of(opts)
-        .into_iter()
-        .filter(|t| {
-            let key = match (t.protocol, t.family) {
-                (Protocol::Tcp, Family::Inet) => "tcp",
-                (Protocol::Tcp, _) => "tcp6",
-                (_, Family::Inet) => "udp",
-                _ => "udp6",
-            };
-            sources.get(key).is_some_and(|v| v == "netlink")
-        })
-        .collect();
+    out.missing = ahead.udp_skipped.clone();
+    let tables = answered(opts, sources, out.missing.is_none());
     if tables.is_empty() {
         return out;
     }
@@ -354,15 +423,32 @@ pub(super) fn compare_net(
     out.read = tables.iter().map(|t| t.protocol).collect();
     out.read.sort_unstable();
     out.read.dedup();
+    let (only_netlink, only_text) = disagreements(&out.read, sockets, &first);
+    drop(first);
+    if only_netlink.is_empty() && only_text.is_empty() {
+        return out;
+    }
+    out.rechecked = (only_netlink.len() + only_text.len()) as u64;
+    let hidden = recheck_net(opts, &tables, sockets, only_netlink, only_text);
+    out.churn = out.rechecked.saturating_sub(hidden.unwrap_or(0));
+    out
+}
+
+/// Marks the sockets /proc/net listed (`first`, sorted) with the view; returns the indices of
+/// the compared sockets it did not list, and the rows of those netlink did not dump.
+fn disagreements(
+    read: &[Protocol],
+    sockets: &mut [Socket],
+    first: &[Row],
+) -> (Vec<usize>, Vec<Row>) {
     // /proc/net lists the sockets of the kernel's lookup tables: a TCP socket that is bound
     // but neither listening nor connected (bound-inactive, which netlink dumps from the bind
     // table) is not among them.
-    let compared = |s: &Socket| {
-        out.read.contains(&s.protocol) && s.state != crate::model::State::BoundInactive
-    };
+    let compared =
+        |s: &Socket| read.contains(&s.protocol) && s.state != crate::model::State::BoundInactive;
     // First by inode (and the endpoints of what has none), then what that missed against
     // every endpoint (see `Index::build`).
-    let text = Index::build(line_keys(&first), false);
+    let text = RowIndex(first);
     let mut unsure = Vec::new();
     for (i, s) in sockets.iter_mut().enumerate() {
         if !compared(s) || s.views.has(View::Procnet) {
@@ -376,7 +462,7 @@ pub(super) fn compare_net(
     }
     let mut only_netlink = Vec::new();
     if !unsure.is_empty() {
-        let text = Index::of_lines(&first);
+        let text = Index::of_rows(first);
         for i in unsure {
             if text.sees(&sockets[i]) {
                 sockets[i].views.add(View::Procnet);
@@ -385,28 +471,38 @@ pub(super) fn compare_net(
             }
         }
     }
-    let compared_keys = || sockets.iter().filter(|s| compared(s)).map(socket_key);
-    let dumped = Index::build(compared_keys(), false);
-    let mut only_text: Vec<(u64, Pair)> = line_keys(&first)
-        .filter(|(inode, pair)| !dumped.sees_key(*inode, pair))
+    let dumped = Index::of(sockets.iter().filter(|s| compared(s)), false);
+    let mut only_text: Vec<Row> = first
+        .iter()
+        .filter(|r| !dumped.sees_row(r))
+        .copied()
         .collect();
+    drop(dumped);
     if !only_text.is_empty() {
-        let dumped = Index::build(compared_keys(), true);
-        only_text.retain(|(inode, pair)| !dumped.sees_key(*inode, pair));
+        let dumped = Index::of(sockets.iter().filter(|s| compared(s)), true);
+        only_text.retain(|r| !dumped.sees_row(r));
     }
-    if only_netlink.is_empty() && only_text.is_empty() {
-        return out;
-    }
-    out.rechecked = (only_netlink.len() + only_text.len()) as u64;
+    (only_netlink, only_text)
+}
+
+/// Re-checks the disagreements after [`RECHECK_DELAY`] (the module's first two rules): marks
+/// what was hidden, appends the sockets only /proc/net shows. Returns how many were hidden;
+/// `None` when the re-check could not run (then nothing is reported as hidden).
+fn recheck_net(
+    opts: &CollectOptions,
+    tables: &[Table],
+    sockets: &mut Vec<Socket>,
+    only_netlink: Vec<usize>,
+    only_text: Vec<Row>,
+) -> Option<u64> {
     std::thread::sleep(RECHECK_DELAY);
-    let (Ok(second), Some(redump)) = (read_tables(opts, &tables), redump(opts)) else {
-        // The re-check could not run: nothing is reported as hidden.
-        out.churn = out.rechecked;
-        return out;
+    let udp = tables.iter().any(|t| t.protocol == Protocol::Udp);
+    let (Ok(second), Some(redump)) = (read_tables(opts, tables), redump(opts, udp)) else {
+        return None;
     };
-    let text2 = Index::of_lines(&second);
+    let text2 = Index::of_rows(&second);
     let alive: FxHashSet<(Protocol, u64, u64)> = redump.iter().map(identity).collect();
-    let dumped2 = Index::of(&redump);
+    let dumped2 = Index::of(&redump, true);
     let mut hidden = 0;
     for i in only_netlink {
         let s = &mut sockets[i];
@@ -417,15 +513,18 @@ pub(super) fn compare_net(
             hidden += 1;
         }
     }
-    let suspects: FxHashSet<(u64, Pair)> = only_text
+    let suspects: FxHashSet<Row> = only_text
         .into_iter()
-        .filter(|(inode, pair)| text2.sees_key(*inode, pair) && !dumped2.sees_key(*inode, pair))
+        .filter(|r| text2.sees_row(r) && !dumped2.sees_row(r))
         .collect();
     if !suspects.is_empty() {
         // The third read is parsed whole: the sockets it still lists go into the snapshot with
         // their uid and queues.
-        let third = read_sockets(opts, &tables, |s| {
-            suspects.contains(&(s.inode, (s.protocol, s.local, s.remote)))
+        let third = read_sockets(opts, tables, |s| {
+            suspects.contains(&Row {
+                inode: s.inode,
+                pair: socket_pair(s),
+            })
         })
         .unwrap_or_default();
         for mut s in third {
@@ -435,17 +534,16 @@ pub(super) fn compare_net(
             hidden += 1;
         }
     }
-    out.churn = out.rechecked.saturating_sub(hidden);
-    out
+    Some(hidden)
 }
 
-/// The TCP and UDP tables dumped again through netlink (no extensions, one thread); `None` when
-/// the dump failed.
-fn redump(opts: &CollectOptions) -> Option<Vec<Socket>> {
+/// The TCP (and, with `udp`, UDP) tables dumped again through netlink (no extensions, one
+/// thread); `None` when the dump failed.
+fn redump(opts: &CollectOptions, udp: bool) -> Option<Vec<Socket>> {
     let mut o = opts.clone();
     o.tables = super::Tables {
         tcp: opts.tables.tcp,
-        udp: opts.tables.udp,
+        udp: opts.tables.udp && udp,
         raw: false,
         unix: false,
         packet: false,
@@ -630,9 +728,17 @@ pub(super) fn coverage(
             None => here,
             Some(p) => p.intersection(&here).copied().collect(),
         });
-        if let Some(why) = &n.missing {
-            c.missing.insert(View::Procnet, why.clone());
-        }
+    }
+    // The first namespace's reason (in dump order), and how many others have one.
+    let mut why = net.iter().filter_map(|n| n.missing.as_ref());
+    if let Some(first) = why.next() {
+        let more = why.count();
+        let more = match more {
+            0 => String::new(),
+            1 => " (and in 1 other namespace)".into(),
+            n => format!(" (and in {n} other namespaces)"),
+        };
+        c.missing.insert(View::Procnet, format!("{first}{more}"));
     }
     let procnet: Vec<Protocol> = procnet.unwrap_or_default().into_iter().collect();
     if !procnet.is_empty() {
@@ -714,7 +820,7 @@ mod tests {
         );
         a.local = ep(80);
         a.remote = ep(5000);
-        let ix = Index::of([&a]);
+        let ix = Index::of([&a], true);
         // Accepted since: the inode is known now, the endpoints are the same.
         let mut b = a.clone();
         b.inode = 9;

@@ -107,6 +107,10 @@ pub struct CollectOptions {
     /// With `crossview`: read the /proc/net view of TCP and UDP and compare it with netlink
     /// (`procnet_view`, docs/detection.md "Costs"). Off, NET-HID-001/002 are undecided.
     pub procnet_view: bool,
+    /// With `procnet_view`: the most UDP sockets (sockstat's `UDP` + `UDP6` `inuse`) a
+    /// namespace may have for its /proc/net/udp and udp6 to be read, whose reading the kernel
+    /// makes quadratic (`procnet_udp_max`, docs/detection.md "Costs"); `None`: no cap.
+    pub procnet_udp_max: Option<u64>,
 }
 
 impl CollectOptions {
@@ -124,6 +128,7 @@ impl CollectOptions {
             netns: netns::Select::Current,
             crossview: true,
             procnet_view: true,
+            procnet_udp_max: Some(crossview::PROCNET_UDP_MAX),
         }
     }
 }

@@ -32,7 +32,9 @@ pub fn parse_table(text: &str, protocol: Protocol, family: Family) -> (Vec<Socke
     (out, bad)
 }
 
-fn parse_line(line: &str, protocol: Protocol, family: Family) -> Option<Socket> {
+/// One line of a table, every column up to the inode (uid and queues included); `None` when
+/// it does not parse.
+pub fn parse_line(line: &str, protocol: Protocol, family: Family) -> Option<Socket> {
     let mut f = line.split_whitespace();
     let _sl = f.next()?;
     let local = parse_endpoint(f.next()?, family)?;
@@ -68,9 +70,77 @@ pub struct Line {
     pub inode: u64,
 }
 
+/// How much one read(2) of a /proc/net table asks for. The kernel's seq_file hands out at most
+/// one page per read whatever the size asked, so this bounds the buffer, not the reads.
+pub const READ_CHUNK: usize = 1 << 16;
+
+/// The longest line [`for_each_line`] keeps; the kernel's are under 200 bytes. A longer one (a
+/// file mounted over the table) is dropped, not grown into.
+pub const MAX_LINE: usize = 4096;
+
+/// Calls `f` on every line of the table `r` after its header, reading `chunk` bytes at a time
+/// and keeping only the unfinished last line between reads: a /proc/net/tcp of 1M sockets is
+/// ~150 MB of text, of which this holds one chunk. A last line without a newline is a line;
+/// one longer than [`MAX_LINE`] is skipped.
+pub fn for_each_line(
+    mut r: impl std::io::Read,
+    chunk: usize,
+    mut f: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    let chunk = chunk.max(1);
+    let mut buf = vec![0u8; chunk + MAX_LINE];
+    // buf[..have] is the unfinished line; `skip` drops the rest of the header or of an
+    // overlong line.
+    let (mut have, mut skip) = (0, true);
+    loop {
+        let n = match r.read(&mut buf[have..have + chunk]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            if have > 0 && !skip {
+                f(&buf[..have]);
+            }
+            return Ok(());
+        }
+        let end = have + n;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', &buf[have..end]) {
+            let at = have + nl;
+            if !std::mem::take(&mut skip) && at - start <= MAX_LINE {
+                f(&buf[start..at]);
+            }
+            start = at + 1;
+        }
+        buf.copy_within(start..end, 0);
+        have = end - start;
+        if have > MAX_LINE {
+            (have, skip) = (0, true);
+        }
+    }
+}
+
 /// Parses a whole TCP or UDP table by its fixed columns, into `out`: what [`parse_table`] gives,
 /// reduced to a [`Line`], without building a `Socket` or a `String` per line. Returns the number
-/// of lines that do not parse.
+/// of lines that do not parse. (The collection streams the table through [`for_each_line`] and
+/// [`fixed_line`] instead; this is their composition over a text in memory.)
+pub fn parse_lines(text: &[u8], family: Family, out: &mut Vec<Line>) -> u64 {
+    let mut bad = 0;
+    let each = |line: &[u8]| {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match fixed_line(line, family) {
+            Some(l) => out.push(l),
+            None => bad += 1,
+        }
+    };
+    for_each_line(text, READ_CHUNK, each).expect("a slice reads without error");
+    bad
+}
+
+/// One line of a TCP or UDP table (without its newline), by its fixed columns.
 ///
 /// The kernel prints every line of these tables with one format (`get_tcp4_sock`,
 /// `udp4_format_sock` and their IPv6 twins): `%4d: ` (the slot, wider past 9999), then the local
@@ -78,22 +148,7 @@ pub struct Line {
 /// the inode is the sixth blank-separated column after the state (the timer columns before it
 /// are not fixed-width: a negative `tm->when` prints 16 digits). It replaces splitting every
 /// column of every line of a 15 MB text at 100k sockets (docs/PERFORMANCE.md).
-pub fn parse_lines(text: &[u8], family: Family, out: &mut Vec<Line>) -> u64 {
-    let mut bad = 0;
-    // The first line is the header.
-    for line in text.split(|&b| b == b'\n').skip(1) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match fixed_line(line, family) {
-            Some(l) => out.push(l),
-            None => bad += 1,
-        }
-    }
-    bad
-}
-
-fn fixed_line(line: &[u8], family: Family) -> Option<Line> {
+pub fn fixed_line(line: &[u8], family: Family) -> Option<Line> {
     let colon = line.iter().position(|&b| b == b':')?;
     let rest = line.get(colon + 1..)?.strip_prefix(b" ")?;
     let alen = match family {
@@ -290,6 +345,26 @@ garbage line
             }
         }
         assert_eq!(fast_count(tcp), 3);
+    }
+
+    /// Streaming: the same lines whatever the chunk size (a line cut at every byte between two
+    /// reads), a last line without its newline, and an overlong line dropped whole.
+    #[test]
+    fn lines_are_the_same_in_chunks_of_every_size() {
+        let long = "x".repeat(MAX_LINE + 10);
+        let text = format!("header\na b\n\n{long}\nc\nlast");
+        let want: Vec<String> = vec!["a b".into(), "".into(), "c".into(), "last".into()];
+        for chunk in [1, 2, 3, 7, 64, MAX_LINE, READ_CHUNK] {
+            let mut got = Vec::new();
+            for_each_line(text.as_bytes(), chunk, |l| {
+                got.push(String::from_utf8(l.to_vec()).unwrap())
+            })
+            .unwrap();
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+        let mut n = 0;
+        for_each_line(&b"only a header"[..], 4, |_| n += 1).unwrap();
+        assert_eq!(n, 0);
     }
 
     fn fast_count(text: &str) -> usize {

@@ -23,7 +23,7 @@ fn flags_beat_environment_beat_file_beat_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = file(
         dir.path(),
-        "fail_on: high\nformat: json\nowners_from: procfs\ndisable: [A-1]\n",
+        "fail_on: high\nformat: json\nowners_from: procfs\ndisable: [A-1]\nprocnet_udp_max: 100\n",
     );
     let vars = [
         ("SOCKWARDEN_FORMAT", "sarif"),
@@ -51,6 +51,13 @@ fn flags_beat_environment_beat_file_beat_defaults() {
     assert_eq!(s.netns.value, Select::Current);
     assert_eq!(s.netns.origin, Origin::Default);
     assert!(s.default_rules.value);
+    assert_eq!(s.procnet_udp_max.value, Cap(Some(100)));
+    let none = Settings::resolve(Flags::default(), env(&[]), &ConfigChoice::None).unwrap();
+    assert_eq!(none.procnet_udp_max.value, Cap(Some(16384)));
+    assert_eq!(
+        Cap::parse("lots").unwrap_err(),
+        "`lots` is not a number of sockets or `none`"
+    );
 }
 
 #[test]
@@ -117,9 +124,11 @@ fn environment_lists_are_comma_separated_and_bad_values_name_the_variable() {
             ("SOCKWARDEN_ALLOW_PARTIAL", "yes"),
             ("SOCKWARDEN_NETNS", "all"),
             ("SOCKWARDEN_MAX_INPUT_SIZE", "16M"),
+            ("SOCKWARDEN_PROCNET_UDP_MAX", "none"),
         ],
         &cfg,
     );
+    assert_eq!(s.procnet_udp_max.value, Cap(None));
     assert_eq!(s.disable.value, ["A-1", "B-2"]);
     assert!(s.allow_partial.value);
     assert_eq!(s.netns.value, Select::All);

@@ -336,7 +336,7 @@ fn issue_20_fixtures_shipped_files_and_doc_examples_validate() {
     let all_keys = yaml(&all_keys);
     assert_eq!(
         all_keys.as_object().map(|o| o.len()),
-        Some(17),
+        Some(sockwarden::config::Key::ALL.len()),
         "every key of the example, uncommented: {all_keys}"
     );
     docs.push(doc(

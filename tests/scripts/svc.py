@@ -4,6 +4,7 @@
   svc.py listen ADDR PORT              a TCP listener (python holds it)
   svc.py listen-exec ADDR PORT EXE     a TCP listener held by EXE (exec'd with the fd inherited)
   svc.py connect ADDR PORT             an established TCP connection (python holds it)
+  svc.py udp-many ADDR COUNT           COUNT UDP sockets bound to ADDR, ports from the kernel
 Prints `READY` once the socket exists, then holds it until killed.
 """
 import os
@@ -13,6 +14,16 @@ import sys
 
 mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+held = []
+if mode == "udp-many":
+    for _ in range(port):
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        u.bind((addr, 0))
+        held.append(u)
+    print("READY", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        signal.pause()
 s = socket.socket(fam, socket.SOCK_STREAM)
 if mode.startswith("listen"):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
