@@ -105,11 +105,14 @@ fn watch_reports_a_200ms_reverse_shell_no_scan_sees() {
     ns.ip("addr add 203.0.113.10/32 dev lo");
     let (mut listener, ready) = spawn_ready(
         &ns,
-        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "10"],
+        // Killed at the end: it outlives a watch slow to start on a busy host.
+        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "60"],
     );
     assert_eq!(ready, "READY");
     assert!(!scan_has(&ns, "NET-C2-001"), "no shell yet");
-    let (watch, mode) = start_watch(&ns, &["--duration", "1500ms"]);
+    // `--netns`: other namespaces' TCP events (a churn of another test, a benchmark) stay in
+    // the kernel, so the shell's event is read while the shell still lives.
+    let (watch, mode) = start_watch(&ns, &["--duration", "1500ms", "--netns", &ns.name]);
     assert!(mode.contains("BPF"), "{mode}");
     let (shell, pid) = spawn_ready(
         &ns,
@@ -166,14 +169,18 @@ fn watch_reports_a_300ms_listener_as_baseline_drift() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Ended by a signal once the listener is gone (a python slow to start on a busy host would
+    // outlast a fixed duration); records are read every 50 ms, and at the signal.
     let (watch, _) = start_watch(
         &ns,
         &[
             "--duration",
-            "1200ms",
+            "60s",
             "--no-default-rules",
             "--baseline",
             base.to_str().unwrap(),
+            "--netns",
+            &ns.name,
         ],
     );
     let (listener, ready) =
@@ -181,6 +188,8 @@ fn watch_reports_a_300ms_listener_as_baseline_drift() {
     assert_eq!(ready, "READY");
     let listener_pid = u64::from(listener.id());
     listener.wait_with_output().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    signal(&watch, "-INT");
     let (code, docs) = lines(watch);
     assert_eq!(code, 1);
     let drift: Vec<&Value> = docs
@@ -201,8 +210,13 @@ fn watch_keeps_comm_and_uid_of_a_process_already_gone() {
     }
     let ns = Netns::new();
     let (mut listener, _) =
-        spawn_ready(&ns, &["python3", "-c", LISTENER, "127.0.0.1", "7001", "10"]);
-    let (watch, _) = start_watch(&ns, &["--duration", "1500ms", "--all-events"]);
+        spawn_ready(&ns, &["python3", "-c", LISTENER, "127.0.0.1", "7001", "60"]);
+    // `--netns`: while the watch is stopped, other namespaces' TCP events (a churn of another
+    // test) would fill the ring and push this one out (counted as lost).
+    let (watch, _) = start_watch(
+        &ns,
+        &["--duration", "1500ms", "--all-events", "--netns", &ns.name],
+    );
     // Stop the watch while the process connects and exits: its /proc entry is gone when the
     // watch reads the event.
     let signal = |sig: &str| signal(&watch, sig);
@@ -298,7 +312,7 @@ fn watch_without_bpf_says_what_it_cannot_see() {
     ns.ip("addr add 203.0.113.10/32 dev lo");
     let (watch, warning) = start_watch(
         &ns,
-        &["--no-bpf", "--interval", "1s", "--duration", "1500ms"],
+        &["--no-bpf", "--interval", "1s", "--duration", "2500ms"],
     );
     assert!(warning.contains("never seen"), "{warning}");
     // A listener that outlives a dump, and a shell connection that lives a few milliseconds,
@@ -306,7 +320,8 @@ fn watch_without_bpf_says_what_it_cannot_see() {
     // reported with its process, and the assertions below say which).
     let (mut listener, _) = spawn_ready(
         &ns,
-        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "1.2"],
+        // Killed at the end: alive with its process at a dump even on a busy host.
+        &["python3", "-c", LISTENER, "203.0.113.10", "4444", "5"],
     );
     let shell = ns.run(&["bash", "-c", "exec 3<>/dev/tcp/203.0.113.10/4444; exit 0"]);
     assert!(shell.status.success());
