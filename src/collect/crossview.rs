@@ -121,8 +121,8 @@ fn udp_skipped(opts: &CollectOptions) -> Option<String> {
     let estimate = UDP_SECONDS_PER_SQUARE * (count as f64) * (count as f64);
     Some(format!(
         "udp, udp6 not read: {count} UDP sockets (sockstat) above procnet_udp_max {cap}; the \
-         kernel reads /proc/net/udp in time quadratic in the sockets (estimated {estimate:.1} s \
-         here, 41-46 s at 112k), holding each hash bucket's lock over and over; NET-HID-001 and \
+         kernel reads /proc/net/udp in time quadratic in the sockets (up to ~{estimate:.1} s \
+         here, scaled from 41-46 s at 112k), holding each hash bucket's lock over and over; NET-HID-001 and \
          NET-HID-002 are undecided for UDP; {how}"
     ))
 }
@@ -135,6 +135,8 @@ struct Row {
     inode: u64,
     pair: u64,
 }
+
+const _: () = assert!(std::mem::size_of::<Row>() == 16);
 
 /// A socket's protocol and endpoints, hashed (SipHash with fixed keys: the same for the same
 /// endpoints in every run, and no accidental collisions among a million sockets). A collision
