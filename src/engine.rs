@@ -295,14 +295,45 @@ struct Gate {
 }
 
 impl Gate {
-    fn new(rules: usize, processes: usize) -> Gate {
-        let words = rules.div_ceil(64).max(1);
+    /// A gate for `plans` over `processes` processes: a rule without `first` conjuncts is
+    /// answered (open) in every row from the start.
+    fn new(plans: &[Plan], processes: usize) -> Gate {
+        let words = plans.len().div_ceil(64).max(1);
+        let mut open = vec![0u64; words];
+        for (ri, p) in plans.iter().enumerate() {
+            if p.first.is_empty() {
+                open[ri / 64] |= 1 << (ri % 64);
+            }
+        }
         Gate {
             words,
-            cells: (0..2 * words * (processes + 1))
-                .map(|_| AtomicU64::new(0))
+            cells: (0..processes + 1)
+                .flat_map(|_| open.iter().chain(open.iter()))
+                .map(|&w| AtomicU64::new(w))
                 .collect(),
         }
+    }
+
+    /// Of the rules in word `w` of `cands`, those whose `first` conjuncts hold for the process
+    /// at `slot` (computing the answers not known yet).
+    #[inline]
+    fn open_word(
+        &self,
+        w: usize,
+        cands: u64,
+        plans: &[Plan],
+        pi: Option<usize>,
+        ctx: Ctx,
+        slot: usize,
+    ) -> u64 {
+        let base = 2 * self.words * slot;
+        let mut todo = cands & !self.cells[base + w].load(Ordering::Acquire);
+        while todo != 0 {
+            let ri = w * 64 + todo.trailing_zeros() as usize;
+            self.open(ri, &plans[ri], pi, ctx, slot);
+            todo &= todo - 1;
+        }
+        cands & self.cells[base + self.words + w].load(Ordering::Relaxed)
     }
 
     /// Whether rule `ri`'s top-level process-only conjuncts hold for the process at `pi`.
@@ -509,9 +540,52 @@ impl Plan<'_> {
 /// Below this many sockets a snapshot is evaluated on the calling thread.
 const PARALLEL_FROM: usize = 64;
 
+/// What one evaluation gives: the findings, and the rules that imported evidence or views not
+/// read leave undecided for some subjects (empty for a complete live snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// Sorted findings, as [`evaluate`] gives them.
+    pub findings: Vec<Finding>,
+    /// The rules the snapshot's unknown fields leave undecided, in rule order: what a scan of
+    /// evidence must report as not checked rather than clean.
+    pub undetermined: Vec<Undetermined>,
+}
+
+/// One worker's share of the pass: its hits in socket order, and per rule the subjects it could
+/// not decide (empty when no field is unknown).
+struct Acc {
+    hits: Vec<(usize, usize, Option<Owner>)>,
+    undecided: Vec<u64>,
+}
+
+impl Acc {
+    fn new(rules: usize, unknown: bool) -> Acc {
+        Acc {
+            hits: Vec::new(),
+            undecided: if unknown { vec![0; rules] } else { Vec::new() },
+        }
+    }
+
+    /// `self` then `right`, in order: the hits stay in socket order.
+    fn merge(mut self, mut right: Acc) -> Acc {
+        self.hits.append(&mut right.hits);
+        for (a, b) in self.undecided.iter_mut().zip(right.undecided) {
+            *a += b;
+        }
+        self
+    }
+}
+
 /// Evaluates `rules` over `snap` using the current rayon pool (on the calling thread for a
 /// snapshot of fewer than 64 sockets: a rayon wake-up costs more than that work).
 pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
+    evaluate_all(rules, snap).findings
+}
+
+/// [`evaluate`], and in the same pass the subjects each rule leaves undecided on a snapshot
+/// whose evidence or views leave fields unknown (a second pass over every socket for them cost
+/// a scan without the /proc/net view 160 ms at a million sockets).
+pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
     let eph = snap.ephemeral_ports();
     let mut namespaces: Vec<Option<u64>> = Vec::new();
     for s in &snap.sockets {
@@ -532,11 +606,11 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
         .map(|r| plan(r, snap, &mut facts))
         .collect();
     let facts = facts.tests;
-    let gate = Gate::new(plans.len(), snap.processes.len());
+    let gate = Gate::new(&plans, snap.processes.len());
     // Directions and the process tree: at most once per snapshot, on first use, never per
     // socket.
     let world = World::of(snap);
-    let unknown = unknown_masks(rules, snap);
+    let unknown = Unknowns::of(rules, snap);
     let ctx = Ctx {
         snap,
         world: &world,
@@ -544,28 +618,45 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
     };
     // The rules that can match each (protocol, state) pair, computed once.
     // Indexed by `candidate_slot`.
-    let candidates: Vec<Vec<usize>> = Protocol::ALL
+    // As bits, `gate.words` words per slot; `any` tells the slots with a candidate.
+    let words = gate.words;
+    let mut candidates = vec![0u64; words * Protocol::ALL.len() * State::ALL.len()];
+    let mut any = vec![false; Protocol::ALL.len() * State::ALL.len()];
+    for &p in &Protocol::ALL {
+        for &st in &State::ALL {
+            let slot = candidate_slot(p, st);
+            for (ri, r) in rules.rules.iter().enumerate() {
+                if r.protocol_mask & p.bit() != 0 && r.state_mask & st.bit() != 0 {
+                    candidates[slot * words + ri / 64] |= 1 << (ri % 64);
+                    any[slot] = true;
+                }
+            }
+        }
+    }
+    // Per protocol, the rules decided in three-valued logic (fields unknown for it).
+    let undecidable: Vec<u64> = Protocol::ALL
         .iter()
-        .flat_map(|&p| State::ALL.iter().map(move |&st| (p, st)))
-        .map(|(p, st)| {
-            rules
-                .rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.protocol_mask & p.bit() != 0 && r.state_mask & st.bit() != 0)
-                .map(|(i, _)| i)
-                .collect()
+        .flat_map(|&p| {
+            let masks = &unknown.masks;
+            (0..words).map(move |w| {
+                (0..64)
+                    .filter(|b| masks.get(w * 64 + b).is_some_and(|m| m & p.bit() != 0))
+                    .fold(0u64, |acc, b| acc | 1 << b)
+            })
         })
         .collect();
-    let per_socket = |(si, s): (usize, &Socket)| {
-        let cands = &candidates[candidate_slot(s.protocol, s.state)];
-        let mut out = Vec::new();
-        if cands.is_empty() {
-            return out;
+    let pids: Vec<u32> = snap.processes.iter().map(|p| p.pid).collect();
+    let per_socket = |mut acc: Acc, (si, s): (usize, &Socket)| {
+        let cslot = candidate_slot(s.protocol, s.state);
+        if !any[cslot] {
+            return acc;
         }
+        let cands = &candidates[cslot * words..][..words];
+        let undec = &undecidable[s.protocol.index() * words..][..words];
         let mut eval_owner = |owner: Option<Owner>| {
-            let pi =
-                owner.and_then(|o| snap.processes.binary_search_by_key(&o.pid, |p| p.pid).ok());
+            // The pids alone: a search through the processes themselves touches a cache line
+            // of a large struct at every step.
+            let pi = owner.and_then(|o| pids.binary_search(&o.pid).ok());
             // Every predicate on parent fields sits in a memo table (see `Plan`); the
             // process is still needed by fields that compare it with the socket
             // (socket.uid_is_holder).
@@ -580,19 +671,34 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
             };
             let mut known = Known::default();
             let slot = pi.unwrap_or(snap.processes.len());
-            for &ri in cands {
-                let hit = if unknown[ri] & s.protocol.bit() != 0 {
-                    let x = Subject {
-                        parent: subject.process.and_then(|p| snap.process(p.ppid)),
-                        ..subject
+            // Word by word: the candidates decided in three-valued logic, and those whose
+            // process passes their `first` conjuncts; the others are never looked at.
+            for (w, (&c, &u)) in cands.iter().zip(undec).enumerate() {
+                if c == 0 {
+                    continue;
+                }
+                let mut go = (c & u) | gate.open_word(w, c & !u, &plans, pi, ctx, slot);
+                while go != 0 {
+                    let ri = w * 64 + go.trailing_zeros() as usize;
+                    go &= go - 1;
+                    let hit = if u & (1 << (ri % 64)) != 0 {
+                        let x = Subject {
+                            parent: subject.process.and_then(|p| snap.process(p.ppid)),
+                            ..subject
+                        };
+                        match unknown.matches3(ri, &rules.rules[ri], &x) {
+                            Some(hit) => hit,
+                            None => {
+                                acc.undecided[ri] += 1;
+                                false
+                            }
+                        }
+                    } else {
+                        plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
                     };
-                    matches3(&rules.rules[ri], &x, snap) == Some(true)
-                } else {
-                    gate.open(ri, &plans[ri], pi, ctx, slot)
-                        && plans[ri].matches(&subject, pi, ctx, &mut known, &facts)
-                };
-                if hit {
-                    out.push((ri, si, owner));
+                    if hit {
+                        acc.hits.push((ri, si, owner));
+                    }
                 }
             }
         };
@@ -601,48 +707,98 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
         } else {
             s.owners.iter().for_each(|o| eval_owner(Some(*o)));
         }
-        out
+        acc
     };
+    let any_unknown = unknown.masks.iter().any(|&m| m != 0);
+    let new_acc = || Acc::new(rules.rules.len(), any_unknown);
     // A handful of sockets (watch judges one at a time) is cheaper here than the wake-up of a
-    // rayon worker; the order of the hits is the same either way.
-    let hits: Vec<(usize, usize, Option<Owner>)> = if snap.sockets.len() < PARALLEL_FROM {
-        snap.sockets
-            .iter()
-            .enumerate()
-            .flat_map(per_socket)
-            .collect()
+    // rayon worker; the order of the hits is the same either way (fold and reduce keep it).
+    let acc = if snap.sockets.len() < PARALLEL_FROM {
+        snap.sockets.iter().enumerate().fold(new_acc(), per_socket)
     } else {
         snap.sockets
             .par_iter()
             .enumerate()
-            .flat_map_iter(per_socket)
-            .collect()
+            .fold(new_acc, per_socket)
+            .reduce(new_acc, Acc::merge)
     };
-    group(rules, snap, hits, eph, &labels, &world)
+    Evaluation {
+        findings: group(rules, snap, acc.hits, eph, &labels, &world),
+        undetermined: undetermined_of(rules, snap, &unknown, &acc.undecided),
+    }
 }
 
-/// Per rule, the protocols whose sockets it cannot decide by ordinary evaluation: it tests a
-/// field that the snapshot's evidence leaves unknown for them. All zero for a live snapshot.
-fn unknown_masks(rules: &RuleSet, snap: &Snapshot) -> Vec<u32> {
-    if !snap.has_unknown_fields() {
-        return vec![0; rules.rules.len()];
-    }
-    rules
-        .rules
-        .iter()
-        .map(|r| {
-            let mut fields = Vec::new();
-            fields_of(&r.doc.when, &mut fields);
-            r.doc
-                .exceptions
-                .iter()
-                .for_each(|e| fields_of(e, &mut fields));
+/// Per rule, what the snapshot's evidence or missing views leave unknown: the protocols whose
+/// sockets the rule cannot decide by ordinary evaluation (`masks`; all zero for a complete
+/// live snapshot), and for each field the rule tests, the protocols it is unknown for, computed
+/// once instead of per subject.
+struct Unknowns {
+    masks: Vec<u32>,
+    fields: Vec<Vec<(&'static str, u32)>>,
+    /// The protocols whose holders the evidence does not tell (`socket.owned` unknown).
+    owned: u32,
+}
+
+impl Unknowns {
+    fn of(rules: &RuleSet, snap: &Snapshot) -> Unknowns {
+        let n = rules.rules.len();
+        if !snap.has_unknown_fields() {
+            return Unknowns {
+                masks: vec![0; n],
+                fields: vec![Vec::new(); n],
+                owned: 0,
+            };
+        }
+        let by_protocol = |f: &str| {
             Protocol::ALL
                 .iter()
-                .filter(|&&p| fields.iter().any(|f| snap.field_unknown(f, p)))
+                .filter(|&&p| snap.field_unknown(f, p))
                 .fold(0, |m, p| m | p.bit())
-        })
-        .collect()
+        };
+        let fields: Vec<Vec<(&'static str, u32)>> = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let mut names = Vec::new();
+                fields_of(&r.doc.when, &mut names);
+                r.doc
+                    .exceptions
+                    .iter()
+                    .for_each(|e| fields_of(e, &mut names));
+                names.sort_unstable();
+                names.dedup();
+                names
+                    .into_iter()
+                    .map(|f| (f, by_protocol(f)))
+                    .filter(|&(_, m)| m != 0)
+                    .collect()
+            })
+            .collect();
+        Unknowns {
+            masks: fields
+                .iter()
+                .map(|v| v.iter().fold(0, |m, &(_, b)| m | b))
+                .collect(),
+            fields,
+            owned: by_protocol("socket.owned"),
+        }
+    }
+
+    /// Rule `ri` on one subject in three-valued logic: `Some(true)` a certain match,
+    /// `Some(false)` certainly none (the condition fails, or an exception holds), `None`
+    /// undecided. A subject without a holder, on a socket whose holders are known, has no
+    /// process: its process fields are absent, not unknown.
+    fn matches3(&self, ri: usize, rule: &Rule, x: &Subject) -> Option<bool> {
+        let p = x.socket.protocol.bit();
+        let no_holder = x.owner.is_none() && self.owned & p == 0;
+        let fields = &self.fields[ri];
+        let unknown = |f: &str| {
+            let holderless =
+                no_holder && (f.starts_with("process.") || f.starts_with("parent.") || f == "fd");
+            !holderless && fields.iter().any(|&(g, m)| m & p != 0 && g == f)
+        };
+        decide3(rule, x, &unknown)
+    }
 }
 
 /// The names of the fields a condition tests.
@@ -693,28 +849,15 @@ fn eval3(c: &Condition, x: &Subject, unknown: &dyn Fn(&str) -> bool) -> Option<b
     }
 }
 
-/// A rule on one subject in three-valued logic: `Some(true)` a certain match, `Some(false)`
-/// certainly none (the condition fails, or an exception holds), `None` undecided.
-fn matches3(rule: &Rule, x: &Subject, snap: &Snapshot) -> Option<bool> {
-    let p = x.socket.protocol;
-    if !snap.has_unknown_fields() {
-        return Some(matches(rule, x));
-    }
-    // A subject without a holder, on a socket whose holders are known, has no process: its
-    // process fields are absent, not unknown.
-    let no_holder = x.owner.is_none() && !snap.field_unknown("socket.owned", p);
-    let unknown = |f: &str| {
-        let holderless =
-            no_holder && (f.starts_with("process.") || f.starts_with("parent.") || f == "fd");
-        !holderless && snap.field_unknown(f, p)
-    };
-    let when = eval3(&rule.doc.when, x, &unknown);
+/// A rule in three-valued logic, given which fields are unknown for the subject.
+fn decide3(rule: &Rule, x: &Subject, unknown: &dyn Fn(&str) -> bool) -> Option<bool> {
+    let when = eval3(&rule.doc.when, x, unknown);
     if when == Some(false) {
         return Some(false);
     }
     let mut open = when.is_none();
     for e in &rule.doc.exceptions {
-        match eval3(e, x, &unknown) {
+        match eval3(e, x, unknown) {
             Some(true) => return Some(false),
             None => open = true,
             Some(false) => {}
@@ -734,70 +877,44 @@ pub struct Undetermined {
     pub fields: Vec<&'static str>,
 }
 
-/// The rules the snapshot's unknown fields leave undecided, and for how many subjects: what a
-/// scan of evidence must report as not checked rather than clean. Empty for a live snapshot.
+/// The rules the snapshot's unknown fields leave undecided, and for how many subjects:
+/// [`Evaluation::undetermined`] (this evaluates every rule; a scan takes both from
+/// [`evaluate_all`]).
 pub fn undetermined(rules: &RuleSet, snap: &Snapshot) -> Vec<Undetermined> {
-    let masks = unknown_masks(rules, snap);
-    let eph = snap.ephemeral_ports();
-    let world = World::of(snap);
+    evaluate_all(rules, snap).undetermined
+}
+
+/// The [`Undetermined`] entries of the rules with undecided subjects (`counts`, per rule).
+fn undetermined_of(
+    rules: &RuleSet,
+    snap: &Snapshot,
+    unknown: &Unknowns,
+    counts: &[u64],
+) -> Vec<Undetermined> {
     let mut out = Vec::new();
-    for (ri, rule) in rules.rules.iter().enumerate() {
-        if masks[ri] == 0 {
+    for (ri, &count) in counts.iter().enumerate() {
+        if count == 0 {
             continue;
         }
-        let count: u64 = snap
-            .sockets
-            .par_iter()
-            .filter(|s| {
-                masks[ri] & s.protocol.bit() != 0
-                    && rule.protocol_mask & s.protocol.bit() != 0
-                    && rule.state_mask & s.state.bit() != 0
-            })
-            .map(|s| {
-                let label = snap.netns_label(s.netns);
-                let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
-                    vec![None]
-                } else {
-                    s.owners.iter().copied().map(Some).collect()
-                };
-                owners
-                    .into_iter()
-                    .filter(|o| {
-                        let process = o.and_then(|o| snap.process(o.pid));
-                        let x = Subject {
-                            socket: s,
-                            owner: *o,
-                            process,
-                            parent: process.and_then(|p| snap.process(p.ppid)),
-                            ephemeral: eph,
-                            netns: Some(&label),
-                            world: Some(&world),
-                        };
-                        matches3(rule, &x, snap).is_none()
-                    })
-                    .count() as u64
-            })
-            .sum();
-        if count > 0 {
-            let mut fields = Vec::new();
-            fields_of(&rule.doc.when, &mut fields);
-            rule.doc
-                .exceptions
+        let rule = &rules.rules[ri];
+        let mut fields = Vec::new();
+        fields_of(&rule.doc.when, &mut fields);
+        rule.doc
+            .exceptions
+            .iter()
+            .for_each(|e| fields_of(e, &mut fields));
+        fields.retain(|f| {
+            Protocol::ALL
                 .iter()
-                .for_each(|e| fields_of(e, &mut fields));
-            fields.retain(|f| {
-                Protocol::ALL
-                    .iter()
-                    .any(|&p| masks[ri] & p.bit() != 0 && snap.field_unknown(f, p))
-            });
-            fields.sort_unstable();
-            fields.dedup();
-            out.push(Undetermined {
-                rule: ri,
-                subjects: count,
-                fields,
-            });
-        }
+                .any(|&p| unknown.masks[ri] & p.bit() != 0 && snap.field_unknown(f, p))
+        });
+        fields.sort_unstable();
+        fields.dedup();
+        out.push(Undetermined {
+            rule: ri,
+            subjects: count,
+            fields,
+        });
     }
     out
 }

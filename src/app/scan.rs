@@ -198,13 +198,17 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         .map(|r| history_cmd::Recording::prepare(r, &snap))
         .transpose()?;
     let t0 = std::time::Instant::now();
-    let (recorded, findings, t_engine) = std::thread::scope(|scope| {
+    let (recorded, evaluation, t_engine) = std::thread::scope(|scope| {
         let recording = recording.map(|r| scope.spawn(|| r.write()));
-        let findings = engine::evaluate(&rules, &snap);
+        let evaluation = engine::evaluate_all(&rules, &snap);
         let t_engine = t0.elapsed();
         let recorded = recording.map(|r| r.join().expect("recording panicked"));
-        (recorded, findings, t_engine)
+        (recorded, evaluation, t_engine)
     });
+    let engine::Evaluation {
+        findings,
+        undetermined: und,
+    } = evaluation;
     recorded.transpose()?;
     let comparison = baseline
         .as_ref()
@@ -212,7 +216,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let t1 = std::time::Instant::now();
     let mut rep = report::build(&snap, &rules, &findings, comparison.as_ref());
     rep.coverage.filter = filter;
-    undetermined(&rules, &snap, partial, &mut rep)?;
+    undetermined(&rules, &snap, &und, partial, &mut rep)?;
     if let Some(prev) = previous {
         let b = baseline.as_ref();
         rep.since_last = Some(history_cmd::since_last(prev, &snap, &rules, b, &rep));
@@ -262,15 +266,15 @@ fn restrict(expr: Option<&str>, snap: &mut crate::model::Snapshot) -> Result<Opt
 fn undetermined(
     rules: &RuleSet,
     snap: &crate::model::Snapshot,
+    und: &[engine::Undetermined],
     partial: Partial,
     rep: &mut report::ScanReport,
 ) -> Result<()> {
-    let und = engine::undetermined(rules, snap);
     if und.is_empty() {
         return Ok(());
     }
     let mut gaps = Vec::new();
-    for u in &und {
+    for u in und {
         let gap = crate::model::Gap {
             scope: format!("rule:{}", rules.rules[u.rule].id()),
             reason: format!(
