@@ -309,7 +309,7 @@ fn undetermined(
             } else {
                 "snapshot"
             },
-            views_missing(snap, &und),
+            views_missing(snap, und),
             ids.join(" --disable "),
             if ids.len() == 1 { "it" } else { "them" },
         );

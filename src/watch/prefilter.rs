@@ -343,7 +343,7 @@ mod tests {
             let mut v = None;
             for s in &sockets {
                 let mut s = s.clone();
-                s.owners = vec![Owner { pid: h.pid, fd: 3 }];
+                s.owners = smallvec::smallvec![Owner { pid: h.pid, fd: 3 }];
                 let mut processes = vec![parent.clone(), h.clone()];
                 if let Some(p) = holders.iter().find(|p| p.pid == h.ppid) {
                     processes.push(p.clone());
