@@ -108,12 +108,8 @@ const AF_UNIX: i32 = 1;
 const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_MAP_UPDATE_ELEM: i32 = 2;
 const FN_MAP_DELETE_ELEM: i32 = 3;
-const FN_KTIME_GET_NS: i32 = 5;
 const FN_GET_CURRENT_PID_TGID: i32 = 14;
-const FN_GET_CURRENT_UID_GID: i32 = 15;
-const FN_GET_CURRENT_COMM: i32 = 16;
 const FN_GET_SOCKET_COOKIE: i32 = 46;
-const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
 const FN_RINGBUF_OUTPUT: i32 = 130;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
@@ -186,19 +182,8 @@ fn finish(a: Asm, ring_fd: i32, lost_fd: i32, ret: i32) -> Vec<Insn> {
 fn finish_record(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32, len: usize) -> Vec<Insn> {
     let rec = -(len as i16);
     let lost_key = rec - 8;
-    for (helper, to) in [
-        (FN_KTIME_GET_NS, 0),
-        (FN_GET_CURRENT_PID_TGID, 16),
-        (FN_GET_CURRENT_UID_GID, 24),
-        (FN_GET_CURRENT_CGROUP_ID, 32),
-    ] {
-        a.call(helper).stx(8, FP, rec + to, R0);
-    }
-    a.mov(R1, FP)
-        .add_imm(R1, i32::from(rec) + 96)
-        .mov_imm(R2, 16)
-        .call(FN_GET_CURRENT_COMM)
-        .ld_map(R1, ring_fd)
+    super::tracepoint::store_actor(&mut a, FP, [rec, rec + 16, rec + 24, rec + 32], rec + 96);
+    a.ld_map(R1, ring_fd)
         .mov(R2, FP)
         .add_imm(R2, i32::from(rec))
         .mov_imm(R3, len as i32)

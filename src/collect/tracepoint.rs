@@ -555,19 +555,8 @@ pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Ma
         .label("got")
         .mov(R7, R0);
     transition_fields(&mut a, f);
-    for (helper, to) in [
-        (FN_GET_CURRENT_PID_TGID, 16),
-        (FN_GET_CURRENT_UID_GID, 24),
-        (FN_GET_CURRENT_CGROUP_ID, 32),
-        (FN_KTIME_GET_NS, 0),
-    ] {
-        a.call(helper).stx(8, R7, to, R0);
-    }
-    a.mov(R1, R7)
-        .add_imm(R1, 96)
-        .mov_imm(R2, 16)
-        .call(FN_GET_CURRENT_COMM)
-        .st_w(R7, 116, 0);
+    store_actor(&mut a, R7, [0, 16, 24, 32], 96);
+    a.st_w(R7, 116, 0);
     submit(&mut a, maps, "woke");
     if let Some(connects) = maps.connects {
         a.jump(0x05, 0, 0, "out");
@@ -605,25 +594,35 @@ fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
         .call(FN_RINGBUF_SUBMIT);
 }
 
+/// Stores the acting process's identity at `base` + offsets, as every record and the connects
+/// hash take it: the kernel time, pid and tgid, uid and gid, and cgroup id (8 bytes each, at
+/// `at` in that order), and its comm (16 bytes at `comm`). `base` must be a callee-saved
+/// register (R6-R9) or the frame pointer: the helpers clobber R1-R5.
+pub(super) fn store_actor(a: &mut Asm, base: u8, at: [i16; 4], comm: i16) {
+    let helpers = [
+        FN_KTIME_GET_NS,
+        FN_GET_CURRENT_PID_TGID,
+        FN_GET_CURRENT_UID_GID,
+        FN_GET_CURRENT_CGROUP_ID,
+    ];
+    for (helper, to) in helpers.into_iter().zip(at) {
+        a.call(helper).stx(8, base, to, R0);
+    }
+    a.mov(R1, base)
+        .add_imm(R1, i32::from(comm))
+        .mov_imm(R2, 16)
+        .call(FN_GET_CURRENT_COMM);
+}
+
 /// `hold`: a connect (→ SYN_SENT) in the acting process: its time, pid, uid, cgroup and comm
 /// go into the connects hash under the socket's address, and no record is written; when the
 /// hash is full, the connect's record is (`plain`).
 fn hold_connect(a: &mut Asm, skaddr: i16, connects: i32) {
     a.label("hold");
     copy_field_to(a, FP, skaddr as u32, KEY_SLOT, 8);
-    for (helper, to) in [
-        (FN_KTIME_GET_NS, 0),
-        (FN_GET_CURRENT_PID_TGID, 8),
-        (FN_GET_CURRENT_UID_GID, 16),
-        (FN_GET_CURRENT_CGROUP_ID, 24),
-    ] {
-        a.call(helper).stx(8, FP, VAL_SLOT + to, R0);
-    }
-    a.mov(R1, FP)
-        .add_imm(R1, i32::from(VAL_SLOT) + 32)
-        .mov_imm(R2, 16)
-        .call(FN_GET_CURRENT_COMM)
-        .ld_map(R1, connects)
+    let at = [VAL_SLOT, VAL_SLOT + 8, VAL_SLOT + 16, VAL_SLOT + 24];
+    store_actor(a, FP, at, VAL_SLOT + 32);
+    a.ld_map(R1, connects)
         .mov(R2, FP)
         .add_imm(R2, i32::from(KEY_SLOT))
         .mov(R3, FP)
