@@ -724,7 +724,7 @@ pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
     };
     Evaluation {
         findings: group(rules, snap, acc.hits, eph, &labels, &world),
-        undetermined: undetermined_of(rules, snap, &unknown, &acc.undecided),
+        undetermined: undetermined_of(&unknown, &acc.undecided),
     }
 }
 
@@ -885,31 +885,15 @@ pub fn undetermined(rules: &RuleSet, snap: &Snapshot) -> Vec<Undetermined> {
 }
 
 /// The [`Undetermined`] entries of the rules with undecided subjects (`counts`, per rule).
-fn undetermined_of(
-    rules: &RuleSet,
-    snap: &Snapshot,
-    unknown: &Unknowns,
-    counts: &[u64],
-) -> Vec<Undetermined> {
+fn undetermined_of(unknown: &Unknowns, counts: &[u64]) -> Vec<Undetermined> {
     let mut out = Vec::new();
     for (ri, &count) in counts.iter().enumerate() {
         if count == 0 {
             continue;
         }
-        let rule = &rules.rules[ri];
-        let mut fields = Vec::new();
-        fields_of(&rule.doc.when, &mut fields);
-        rule.doc
-            .exceptions
-            .iter()
-            .for_each(|e| fields_of(e, &mut fields));
-        fields.retain(|f| {
-            Protocol::ALL
-                .iter()
-                .any(|&p| unknown.masks[ri] & p.bit() != 0 && snap.field_unknown(f, p))
-        });
-        fields.sort_unstable();
-        fields.dedup();
+        // `Unknowns::of` kept each rule's fields (sorted, once each) that some protocol leaves
+        // unknown.
+        let fields = unknown.fields[ri].iter().map(|&(f, _)| f).collect();
         out.push(Undetermined {
             rule: ri,
             subjects: count,
