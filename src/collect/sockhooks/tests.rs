@@ -148,3 +148,56 @@ fn the_unix_program_filters_by_namespace_in_32_bits() {
     let all = unix_listen_program(&listen, &UNIX, None, 3, 4);
     assert!(all.iter().all(|i| i.code != 0x56));
 }
+
+/// Experiment (session 10): which BTF-typed program types load and attach here.
+#[test]
+#[ignore]
+fn probe_btf_program_types() {
+    let blob = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    let btf = Btf::parse(&blob).unwrap();
+    let ret0 = [ins(0xb7, 0, 0, 0, 0), ins(0x95, 0, 0, 0, 0)];
+    let code: Vec<u8> = ret0.iter().flat_map(|i| i.bytes()).collect();
+    let license = c"GPL";
+    let cases: [(u32, u32, u8, &str); 10] = [
+        (26, 24, 4, "socket"),
+        (26, 26, 12, "__sys_listen"),
+        (29, 27, 12, "bpf_lsm_socket_listen"),
+        (26, 24, 12, "__sys_listen"),
+        (26, 25, 12, "unix_listen"),
+        (26, 24, 12, "security_socket_listen"),
+        (26, 25, 12, "__sys_socket"),
+        (26, 24, 12, "inet_listen"),
+        (26, 23, 8, "btf_trace_inet_sock_set_state"),
+        (26, 23, 8, "btf_trace_sys_enter"),
+    ];
+    for (ty, at, kind, name) in cases {
+        let id = btf.find(kind, name);
+        let Ok(id) = id else {
+            eprintln!("{name}: no BTF id");
+            continue;
+        };
+        let mut log = vec![0u8; 65536];
+        let mut attr = Attr::new();
+        attr.u32(0, ty)
+            .u32(4, ret0.len() as u32)
+            .u64(8, code.as_ptr() as u64)
+            .u64(16, license.as_ptr() as u64)
+            .u32(24, 2)
+            .u32(28, log.len() as u32)
+            .u64(32, log.as_mut_ptr() as u64)
+            .u32(68, at)
+            .u32(108, id);
+        let r = bpf(5, &mut attr);
+        let text = String::from_utf8_lossy(&log);
+        let text = text.trim_end_matches('\0');
+        match r {
+            Err(e) => eprintln!("{name} (type {ty}, attach {at}, id {id}): load {e}; log: {text}"),
+            Ok(fd) => {
+                let mut a = Attr::new();
+                a.u32(0, fd.as_raw_fd() as u32).u32(8, at);
+                let l = bpf(BPF_LINK_CREATE, &mut a);
+                eprintln!("{name}: loaded; link_create {:?}", l.map(|_| ()));
+            }
+        }
+    }
+}
