@@ -76,6 +76,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
                 // kernel (docs/watch.md, "Throughput").
                 all_transitions: args.all_events,
             },
+            legacy_hooks: args.legacy_hooks,
         })
         .map_err(|e| e.to_string())
     };
@@ -86,6 +87,9 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             let mut seen = vec!["TCP state changes"];
             seen.extend(t.hooks.seen.iter().copied());
             eprintln!("sockwarden: watching {} through BPF", seen.join(", "));
+            for note in &t.notes {
+                eprintln!("sockwarden: note: {note}");
+            }
             let misses = output::bpf_misses(&t.gaps);
             let r = match &misses {
                 Some(m) => {

@@ -542,6 +542,10 @@ pub struct WatchArgs {
     /// Do not use BPF: compare sock_diag dumps every --interval (misses what lives between two).
     #[arg(long)]
     pub no_bpf: bool,
+    /// Use the perf tracepoint and the syscall tracepoints even where the BTF-typed hooks
+    /// (raw tracepoint, fexit) load: they cost the traced workload more (docs/watch.md).
+    #[arg(long)]
+    pub legacy_hooks: bool,
     /// The period of the dumps without BPF.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
     pub interval: std::time::Duration,

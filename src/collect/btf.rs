@@ -21,7 +21,8 @@ const KIND_INT: u8 = 1;
 const KIND_PTR: u8 = 2;
 const KIND_ARRAY: u8 = 3;
 const KIND_ENUM: u8 = 6;
-const KIND_TYPEDEF: u8 = 8;
+/// `BTF_KIND_TYPEDEF`: a typedef, such as a raw tracepoint's `btf_trace_NAME`.
+pub const KIND_TYPEDEF: u8 = 8;
 const KIND_VOLATILE: u8 = 9;
 const KIND_CONST: u8 = 10;
 const KIND_RESTRICT: u8 = 11;

@@ -29,11 +29,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
-use super::btf::{Btf, KIND_STRUCT};
+use super::btf::{Btf, KIND_FUNC, KIND_STRUCT};
 use super::taskfiles::{Attr, Insn, bpf};
 use super::tracepoint::{
-    Asm, FP, NetnsOffsets, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError, attach, cpus,
-    create_map, event_dir, format_fields, ins, load_as,
+    Asm, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, FP, NetnsOffsets, ProgKind, R0, R1, R2, R3, R6,
+    R7, R8, R9, TraceError, attach, cpus, create_map, event_dir, format_fields, ins, link, load_as,
 };
 
 /// One record of these programs (host byte order unless noted); 128 bytes, which tells it from
@@ -397,6 +397,37 @@ pub fn socket_exit_program(
     finish(a, ring_fd, lost_fd, 0)
 }
 
+/// fexit on `__sys_socket(family, type, protocol)`: for a raw or packet socket that was made
+/// (the returned fd), writes the `open` record, as [`socket_exit_program`] does with its
+/// entry's arguments; but only `socket()` calls run it, not every system call of every task.
+/// The arguments and the return value are u64 slots of the context; the ints are compared in
+/// 32 bits.
+pub fn socket_fexit_program(ring_fd: i32, lost_fd: i32) -> Vec<Insn> {
+    let mut a = Asm::new();
+    a.mov(R6, R1)
+        .ldx(8, R7, R6, 0)
+        .ldx(8, R8, R6, 8)
+        .ldx(8, R9, R6, 16)
+        .jump(0x16, R7, AF_PACKET, "keep")
+        .jump(0x16, R7, AF_INET, "inet")
+        .jump(0x56, R7, AF_INET6, "out")
+        .label("inet")
+        .mov(R2, R8)
+        .push(ins(0x54, R2, 0, 0, 0xf)) // w2 &= 0xf
+        .jump(0x56, R2, SOCK_RAW, "out")
+        .label("keep")
+        .ldx(8, R2, R6, 24)
+        .jump(0xc6, R2, 0, "out"); // (s32) ret < 0: no socket
+    zero_record(&mut a);
+    a.st_w(FP, REC + 40, kind::OPEN as i32)
+        .stx(4, FP, REC + 44, R7)
+        .stx(4, FP, REC + 48, R8)
+        .stx(4, FP, REC + 52, R9)
+        .ldx(8, R2, R6, 24)
+        .stx(4, FP, REC + 92, R2);
+    finish(a, ring_fd, lost_fd, 0)
+}
+
 /// Where the unix listener program finds what it reads, from the kernel's BTF: the path from
 /// the calling task to the socket behind a descriptor, and the socket's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,6 +462,10 @@ pub struct UnixOffsets {
     pub addr_name: u32,
     /// The network namespace's offsets (`sock → skc_net → ns.inum`), when BTF gave them.
     pub netns: Option<NetnsOffsets>,
+    /// The inode number from a `struct socket`: `socket_alloc.vfs_inode` + `inode.i_ino` (the
+    /// socket and its inode are allocated together); for the fexit program, which starts from
+    /// the socket. `None` without `socket_alloc` in BTF.
+    pub socket_ino: Option<u32>,
 }
 
 impl UnixOffsets {
@@ -461,6 +496,8 @@ impl UnixOffsets {
         "addr",
         "len",
         "name",
+        "socket_alloc",
+        "vfs_inode",
     ];
 
     /// Reads the offsets from BTF; `None` when a name is missing or a member has another size
@@ -519,6 +556,12 @@ impl UnixOffsets {
             addr_len: field(address, "len", 4)?,
             addr_name: btf.member(address, "name")?.offset,
             netns: NetnsOffsets::from_btf(btf),
+            socket_ino: btf
+                .find(KIND_STRUCT, "socket_alloc")
+                .ok()
+                .and_then(|id| field(id, "vfs_inode", btf.size_of(inode)?))
+                .and_then(|o| o.checked_add(field(inode, "i_ino", 8)?))
+                .filter(|&o| o <= i32::MAX as u32),
         })
     }
 }
@@ -590,8 +633,48 @@ pub fn unix_listen_program(
     and_imm(&mut a, R2, 0xf000);
     a.jump(0x55, R2, 0xc000, "out");
     probe_read(&mut a, rec + 56, 8, R7, o.inode_ino);
-    // The socket: a unix stream (1) or seqpacket (5) one.
     read_ptr(&mut a, scratch, R7, R8, o.file_private);
+    unix_socket_tail(a, o, only_netns, ring_fd, lost_fd)
+}
+
+/// fexit on `unix_listen(sock, backlog)`: only a successful `listen()` on a unix socket runs
+/// it (not every system call of every task, as `sys_enter_listen` does), and it starts from
+/// the socket: no descriptor table to walk. Writes the same [`UNIX_RECORD`].
+pub fn unix_listen_fexit_program(
+    o: &UnixOffsets,
+    socket_ino: u32,
+    only_netns: Option<u32>,
+    ring_fd: i32,
+    lost_fd: i32,
+) -> Vec<Insn> {
+    let rec = -(UNIX_RECORD as i16);
+    let mut a = Asm::new();
+    a.mov(R6, R1).ldx(8, R2, R6, 16).jump(0x56, R2, 0, "out"); // the call failed
+    for i in 0..(UNIX_RECORD as i16 / 8) {
+        st_dw(&mut a, rec + 8 * i, 0);
+    }
+    a.ldx(8, R2, R6, 8)
+        .stx(4, FP, rec + 52, R2)
+        .st_w(FP, rec + 40, kind::LISTEN as i32)
+        .st_w(FP, rec + 44, AF_UNIX)
+        .ldx(8, R7, R6, 0);
+    probe_read(&mut a, rec + 56, 8, R7, socket_ino);
+    unix_socket_tail(a, o, only_netns, ring_fd, lost_fd)
+}
+
+/// From the `struct socket` in r7 (its inode already in the record): a unix stream or
+/// seqpacket socket's type, namespace and bound address into the [`UNIX_RECORD`], then the
+/// record into the ring; to `out` for another socket, or one of another namespace.
+fn unix_socket_tail(
+    mut a: Asm,
+    o: &UnixOffsets,
+    only_netns: Option<u32>,
+    ring_fd: i32,
+    lost_fd: i32,
+) -> Vec<Insn> {
+    let rec = -(UNIX_RECORD as i16);
+    let scratch = rec - 16; // below the loss counter's key
+    // The socket: a unix stream (1) or seqpacket (5) one.
     probe_read(&mut a, rec + 48, 2, R7, o.socket_type);
     a.ldx(2, R2, FP, rec + 48)
         .jump(0x15, R2, 1, "typed")
@@ -642,6 +725,28 @@ pub struct Hooks {
     _fds: Vec<OwnedFd>,
     /// The events being delivered (`udp`, `raw and packet`, `unix listeners`).
     pub seen: Vec<&'static str>,
+    /// The groups on their fallback hook (the syscall tracepoints), and why.
+    pub notes: Vec<String>,
+}
+
+/// The BTF ids of the functions the fexit programs attach to (`None`: not in this kernel's
+/// BTF, or inlined: the syscall tracepoints are used).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fexits {
+    /// `__sys_socket`.
+    pub sys_socket: Option<u32>,
+    /// `unix_listen`.
+    pub unix_listen: Option<u32>,
+}
+
+impl Fexits {
+    /// Looks the two functions up in BTF.
+    pub fn from_btf(btf: &Btf<'_>) -> Fexits {
+        Fexits {
+            sys_socket: btf.find(KIND_FUNC, "__sys_socket").ok(),
+            unix_listen: btf.find(KIND_FUNC, "unix_listen").ok(),
+        }
+    }
 }
 
 /// What one group of programs delivers, and why it could not be attached.
@@ -663,20 +768,55 @@ impl Hooks {
         lost_fd: &OwnedFd,
         unix: Result<UnixOffsets, String>,
         only_netns: Option<u32>,
+        fexits: Option<Fexits>,
     ) -> (Hooks, Vec<Gap>) {
         let (ring, lost) = (ring_fd.as_raw_fd(), lost_fd.as_raw_fd());
         let mut hooks = Hooks::default();
         let mut gaps = Vec::new();
+        let fx = fexits.unwrap_or_default();
+        let why_not = |id: Option<u32>, name: &str| match (fexits, id) {
+            (None, _) => "asked for (--legacy-hooks)".to_string(),
+            (Some(_), None) => format!("{name} is not in the kernel's BTF"),
+            (Some(_), Some(_)) => String::new(),
+        };
+        let raw = match fx.sys_socket {
+            Some(id) => fexit(id, &socket_fexit_program(ring, lost), "sw_socket_fexit"),
+            None => Err(why_not(None, "__sys_socket")),
+        };
+        let raw = raw.or_else(|why| {
+            hooks.notes.push(format!(
+                "raw and packet sockets through the syscall tracepoints sys_enter_socket and \
+                 sys_exit_socket, which put every system call of every task on the tracing \
+                 slow path (fexit on __sys_socket was not used: {why})"
+            ));
+            raw_and_packet(ring, lost)
+        });
+        let unix = unix.and_then(|o| {
+            let fexit_listen = match (fx.unix_listen, o.socket_ino) {
+                (Some(id), Some(ino)) => fexit(
+                    id,
+                    &unix_listen_fexit_program(&o, ino, only_netns, ring, lost),
+                    "sw_unix_fexit",
+                ),
+                (None, _) => Err(why_not(None, "unix_listen")),
+                (Some(_), None) => Err("the kernel's BTF lacks socket_alloc".to_string()),
+            };
+            fexit_listen.or_else(|why| {
+                hooks.notes.push(format!(
+                    "unix listeners through the syscall tracepoint sys_enter_listen, which \
+                     puts every system call of every task on the tracing slow path (fexit on \
+                     unix_listen was not used: {why})"
+                ));
+                unix_listen(&o, only_netns, ring, lost)
+            })
+        });
         let groups: [(&'static str, Result<Vec<OwnedFd>, String>); 3] = [
             (
                 "UDP connect, sendto to a new peer and bind (listeners)",
                 udp(ring, lost),
             ),
-            ("raw and packet sockets", raw_and_packet(ring, lost)),
-            (
-                "unix listeners",
-                unix.and_then(|o| unix_listen(&o, only_netns, ring, lost)),
-            ),
+            ("raw and packet sockets", raw),
+            ("unix listeners", unix),
         ];
         for (what, group) in groups {
             match group {
@@ -689,6 +829,29 @@ impl Hooks {
         }
         (hooks, gaps)
     }
+}
+
+/// Loads an fexit program for the function `btf_id` and links it (a BPF trampoline: Linux 5.5,
+/// and a kernel that allows trampolines; see docs/watch.md, "What it needs").
+fn fexit(btf_id: u32, code: &[Insn], name: &'static str) -> Result<Vec<OwnedFd>, String> {
+    let prog = load_as(
+        code,
+        ProgKind {
+            prog_type: BPF_PROG_TYPE_TRACING,
+            attach_type: BPF_TRACE_FEXIT,
+            attach_btf_id: btf_id,
+            name,
+        },
+    )
+    .map_err(|e| match e {
+        TraceError::NotPermitted => format!(
+            "{name}: the kernel refused it with EPERM before verifying it (a kernel that \
+             forbids BPF trampolines)"
+        ),
+        e => format!("{name}: {e}"),
+    })?;
+    let link = link(&prog, BPF_TRACE_FEXIT).map_err(|e| format!("attaching {name}: {e}"))?;
+    Ok(vec![prog, link])
 }
 
 /// The six cgroup programs for UDP, on the cgroup v2 root.
@@ -743,6 +906,7 @@ fn udp(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
             ProgKind {
                 prog_type,
                 attach_type,
+                attach_btf_id: 0,
                 name,
             },
         )
@@ -786,6 +950,7 @@ fn attach_tracepoint(id: u64, code: &[Insn], name: &'static str) -> Result<[Owne
         ProgKind {
             prog_type: BPF_PROG_TYPE_TRACEPOINT,
             attach_type: 0,
+            attach_btf_id: 0,
             name,
         },
     )

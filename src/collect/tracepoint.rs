@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::btf::{Btf, KIND_STRUCT};
-use super::sockhooks::{Gap, Hooks, UnixOffsets};
+use super::sockhooks::{Fexits, Gap, Hooks, UnixOffsets};
 use super::taskfiles::{Attr, Insn, bpf};
 
 const BPF_MAP_CREATE: u32 = 0;
@@ -43,6 +43,10 @@ const BPF_PROG_LOAD: u32 = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_MAP_TYPE_RINGBUF: u32 = 27;
 const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
+pub(super) const BPF_PROG_TYPE_TRACING: u32 = 26;
+const BPF_TRACE_RAW_TP: u32 = 23;
+pub(super) const BPF_TRACE_FEXIT: u32 = 25;
+const BPF_LINK_CREATE: u32 = 28;
 const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_KTIME_GET_NS: i32 = 5;
 const FN_GET_CURRENT_PID_TGID: i32 = 14;
@@ -67,6 +71,7 @@ const PERF_EVENT_IOC_ENABLE: libc::Ioctl = 0x2400;
 /// `_IOW('$', 8, __u32)`.
 const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = 0x4004_2408;
 const IPPROTO_TCP: i32 = 6;
+const AF_INET6: i32 = 10;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
@@ -292,6 +297,81 @@ impl NetnsOffsets {
     }
 }
 
+/// Where the raw tracepoint program reads a socket (`struct sock`, through `__sk_common`), and
+/// the BTF id it attaches to (`btf_trace_inet_sock_set_state`). Each offset is checked against
+/// the size the program loads; `None` when one is missing or a bitfield (the perf tracepoint is
+/// then used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SockOffsets {
+    /// The typedef `btf_trace_inet_sock_set_state`: the raw tracepoint's BTF id.
+    pub attach_btf_id: u32,
+    /// `sk_protocol` (2 bytes; a bitfield before Linux 5.6, then `None`).
+    pub protocol: u32,
+    /// `skc_family` (2 bytes).
+    pub family: u32,
+    /// `skc_num`: the local port, host order (2 bytes).
+    pub num: u32,
+    /// `skc_dport`: the remote port, network order (2 bytes).
+    pub dport: u32,
+    /// `skc_rcv_saddr` and `skc_daddr` (4 bytes each, network order).
+    pub rcv_saddr: u32,
+    /// See [`SockOffsets::rcv_saddr`].
+    pub daddr: u32,
+    /// `skc_v6_rcv_saddr` and `skc_v6_daddr` (16 bytes each).
+    pub v6_rcv_saddr: u32,
+    /// See [`SockOffsets::v6_rcv_saddr`].
+    pub v6_daddr: u32,
+}
+
+impl SockOffsets {
+    /// Every name [`SockOffsets::from_btf`] looks up.
+    pub const NAMES: &[&str] = &[
+        "btf_trace_inet_sock_set_state",
+        "sock",
+        "sock_common",
+        "__sk_common",
+        "sk_protocol",
+        "skc_family",
+        "skc_num",
+        "skc_dport",
+        "skc_rcv_saddr",
+        "skc_daddr",
+        "skc_v6_rcv_saddr",
+        "skc_v6_daddr",
+    ];
+
+    /// Reads the offsets and the attach id from BTF.
+    pub fn from_btf(btf: &Btf<'_>) -> Option<SockOffsets> {
+        let attach_btf_id = btf
+            .find(super::btf::KIND_TYPEDEF, "btf_trace_inet_sock_set_state")
+            .ok()?;
+        let ids = btf
+            .find_all(&[(KIND_STRUCT, "sock"), (KIND_STRUCT, "sock_common")])
+            .ok()?;
+        let [sock, common] = ids[..] else {
+            return None;
+        };
+        let base = btf.member(sock, "__sk_common")?.offset;
+        let field = |id: u32, base: u32, name: &str, size: u32| {
+            btf.member(id, name)
+                .filter(|m| m.size == size)
+                .and_then(|m| base.checked_add(m.offset))
+                .filter(|&o| o <= i16::MAX as u32)
+        };
+        Some(SockOffsets {
+            attach_btf_id,
+            protocol: field(sock, 0, "sk_protocol", 2)?,
+            family: field(common, base, "skc_family", 2)?,
+            num: field(common, base, "skc_num", 2)?,
+            dport: field(common, base, "skc_dport", 2)?,
+            rcv_saddr: field(common, base, "skc_rcv_saddr", 4)?,
+            daddr: field(common, base, "skc_daddr", 4)?,
+            v6_rcv_saddr: field(common, base, "skc_v6_rcv_saddr", 16)?,
+            v6_daddr: field(common, base, "skc_v6_daddr", 16)?,
+        })
+    }
+}
+
 /// A tiny assembler: instructions with named jump targets (shared with `sockhooks`).
 pub(super) struct Asm {
     code: Vec<Insn>,
@@ -342,6 +422,10 @@ impl Asm {
         self
     }
     pub(super) fn label(&mut self, name: &'static str) -> &mut Asm {
+        assert!(
+            self.labels.iter().all(|(n, _)| *n != name),
+            "label {name} defined twice"
+        );
         self.labels.push((name, self.code.len()));
         self
     }
@@ -490,31 +574,109 @@ pub struct Maps {
 /// connect's process ([`FLAG_CONNECT`]); a connect the hash cannot take, and an outcome whose
 /// connect it lacks, are written as before.
 pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Maps) -> Vec<Insn> {
-    let off = |i: usize| f.fields[i].0 as i16;
+    program_from(Source::Tracepoint(f), netns, filter, maps)
+}
+
+/// [`program`] as a BTF-typed raw tracepoint (`tp_btf`) on `inet_sock_set_state`: the same
+/// filter, maps and [`RECORD`], the fields read from the socket itself (`o`) instead of the
+/// trace record the perf tracepoint assembles.
+pub fn btf_program(
+    o: &SockOffsets,
+    netns: Option<NetnsOffsets>,
+    filter: Filter,
+    maps: Maps,
+) -> Vec<Insn> {
+    program_from(Source::Btf(o), netns, filter, maps)
+}
+
+/// Where the TCP program reads a transition: the perf tracepoint's record (r6 the record), or
+/// the raw tracepoint's arguments (`sk`, `oldstate`, `newstate`; r6 the socket, read through
+/// BTF).
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Tracepoint(&'a Format),
+    Btf(&'a SockOffsets),
+}
+
+/// `BPF_ALU | BPF_END | BPF_TO_BE`, 16 bits: network to host order for a port on a
+/// little-endian host (no change on a big-endian one, where both orders are the same).
+fn swap16(a: &mut Asm, reg: u8) {
+    a.push(ins(0xdc, reg, 0, 0, 16));
+}
+
+/// r6, the transition's states (r8 new, r9 old), and the TCP test (to `out` otherwise).
+fn head(a: &mut Asm, src: Source<'_>) {
+    match src {
+        Source::Tracepoint(f) => {
+            let off = |i: usize| f.fields[i].0 as i16;
+            a.mov(R6, R1)
+                .ldx(2, R2, R6, off(6))
+                .jump(0x55, R2, IPPROTO_TCP, "out")
+                .ldx(4, R8, R6, off(2)) // newstate
+                .ldx(4, R9, R6, off(1)); // oldstate
+        }
+        Source::Btf(o) => {
+            // The arguments, each in a u64 slot: sk, oldstate, newstate (ints: 32-bit moves
+            // clear the upper halves).
+            a.ldx(8, R8, R1, 16)
+                .ldx(8, R9, R1, 8)
+                .ldx(8, R6, R1, 0)
+                .push(ins(0xbc, R8, R8, 0, 0))
+                .push(ins(0xbc, R9, R9, 0, 0))
+                .ldx(2, R2, R6, o.protocol as i16)
+                .jump(0x55, R2, IPPROTO_TCP, "out");
+        }
+    }
+}
+
+/// The socket's kernel address to `dst`+`to`.
+fn store_skaddr(a: &mut Asm, src: Source<'_>, dst: u8, to: i16) {
+    match src {
+        Source::Tracepoint(f) => copy_field_to(a, dst, f.fields[0].0, to, 8),
+        Source::Btf(_) => {
+            a.stx(8, dst, to, R6);
+        }
+    }
+}
+
+fn program_from(
+    src: Source<'_>,
+    netns: Option<NetnsOffsets>,
+    filter: Filter,
+    maps: Maps,
+) -> Vec<Insn> {
     let mut a = Asm::new();
-    a.mov(R6, R1)
-        .ldx(2, R2, R6, off(6))
-        .jump(0x55, R2, IPPROTO_TCP, "out")
-        .ldx(4, R8, R6, off(2)) // newstate
-        .ldx(4, R9, R6, off(1)); // oldstate
+    head(&mut a, src);
     transitions(&mut a, filter.all_transitions);
     a.label("keep").st_w(FP, NETNS_SLOT, 0);
     if let Some(n) = netns {
-        // net = sk->skc_net.net, read where a fault is impossible; then net->ns.inum.
-        a.ldx(8, R3, R6, off(0))
-            .add_imm(R3, n.sock_net as i32)
-            .mov(R1, FP)
-            .add_imm(R1, i32::from(NET_PTR_SLOT))
-            .mov_imm(R2, 8)
-            .call(FN_PROBE_READ_KERNEL)
-            .jump(0x55, R0, 0, "emit")
-            .ldx(8, R3, FP, NET_PTR_SLOT)
-            .jump(0x15, R3, 0, "emit")
-            .add_imm(R3, n.net_inum as i32)
-            .mov(R1, FP)
-            .add_imm(R1, i32::from(NETNS_SLOT))
-            .mov_imm(R2, 4)
-            .call(FN_PROBE_READ_KERNEL);
+        match src {
+            Source::Tracepoint(f) => {
+                // net = sk->skc_net.net, read where a fault is impossible; then net->ns.inum.
+                a.ldx(8, R3, R6, f.fields[0].0 as i16)
+                    .add_imm(R3, n.sock_net as i32)
+                    .mov(R1, FP)
+                    .add_imm(R1, i32::from(NET_PTR_SLOT))
+                    .mov_imm(R2, 8)
+                    .call(FN_PROBE_READ_KERNEL)
+                    .jump(0x55, R0, 0, "emit")
+                    .ldx(8, R3, FP, NET_PTR_SLOT)
+                    .jump(0x15, R3, 0, "emit")
+                    .add_imm(R3, n.net_inum as i32)
+                    .mov(R1, FP)
+                    .add_imm(R1, i32::from(NETNS_SLOT))
+                    .mov_imm(R2, 4)
+                    .call(FN_PROBE_READ_KERNEL);
+            }
+            Source::Btf(_) => {
+                // BTF-typed loads: the verifier checks each against the struct, and a fault
+                // reads 0 (PROBE_MEM), as bpf_probe_read_kernel would, without the call.
+                a.ldx(8, R3, R6, n.sock_net as i16)
+                    .jump(0x15, R3, 0, "emit")
+                    .ldx(4, R2, R3, n.net_inum as i16)
+                    .stx(4, FP, NETNS_SLOT, R2);
+            }
+        }
         if let Some(want) = filter.only_netns {
             // A 32-bit compare: the inode is unsigned, the immediate sign-extended.
             a.ldx(4, R2, FP, NETNS_SLOT).jump(0x15, R2, 0, "emit").jump(
@@ -554,29 +716,70 @@ pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Ma
         .jump(0x05, 0, 0, "out")
         .label("got")
         .mov(R7, R0);
-    transition_fields(&mut a, f);
+    transition_fields(&mut a, src, "v4");
     store_actor(&mut a, R7, [0, 16, 24, 32], 96);
     a.st_w(R7, 116, 0);
     submit(&mut a, maps, "woke");
     if let Some(connects) = maps.connects {
         a.jump(0x05, 0, 0, "out");
-        hold_connect(&mut a, off(0), connects);
-        resolve_connect(&mut a, f, maps, connects);
+        hold_connect(&mut a, src, connects);
+        resolve_connect(&mut a, src, maps, connects);
     }
     a.label("out").mov_imm(R0, 0).exit();
     a.finish()
 }
 
 /// The states, the tracepoint's fields and the namespace into the record at r7.
-fn transition_fields(a: &mut Asm, f: &Format) {
+/// `v4`: a label of its own for each use (the record's v6 addresses are skipped to it).
+fn transition_fields(a: &mut Asm, src: Source<'_>, v4: &'static str) {
     a.stx(4, R7, 40, R9).stx(4, R7, 44, R8);
-    for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
-        if i == 1 || i == 2 {
-            continue; // the states, stored above
+    match src {
+        Source::Tracepoint(f) => {
+            for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
+                if i == 1 || i == 2 {
+                    continue; // the states, stored above
+                }
+                copy_field(a, f.fields[i].0, to, size);
+            }
         }
-        copy_field(a, f.fields[i].0, to, size);
+        Source::Btf(o) => socket_fields(a, o, v4),
     }
     a.ldx(4, R1, FP, NETNS_SLOT).stx(4, R7, 112, R1);
+}
+
+/// What the tracepoint's record holds, read from the socket (r6) as the tracepoint reads it
+/// (`TP_fast_assign` of `inet_sock_set_state`): the local port in host order (`skc_num`), the
+/// remote one converted from network order, the family, the v4 addresses, and for an AF_INET6
+/// socket its v6 addresses (`bpf_probe_read_kernel`: the verifier's BTF walk does not let a
+/// word load cross the union of arrays that `struct in6_addr` is). The record's v6 fields of
+/// an AF_INET socket are zero (its reader takes the v4 ones).
+fn socket_fields(a: &mut Asm, o: &SockOffsets, v4: &'static str) {
+    a.stx(8, R7, 8, R6)
+        .ldx(2, R1, R6, o.num as i16)
+        .stx(2, R7, 48, R1)
+        .ldx(2, R1, R6, o.dport as i16);
+    swap16(a, R1);
+    a.stx(2, R7, 50, R1)
+        .push(ins(0x6a, R7, 0, 54, IPPROTO_TCP)) // *(u16 *)(r7 + 54) = 6
+        .ldx(4, R1, R6, o.rcv_saddr as i16)
+        .stx(4, R7, 56, R1)
+        .ldx(4, R1, R6, o.daddr as i16)
+        .stx(4, R7, 60, R1);
+    for i in 0..4 {
+        a.push(ins(0x7a, R7, 0, 64 + 8 * i, 0));
+    }
+    a.ldx(2, R1, R6, o.family as i16)
+        .stx(2, R7, 52, R1)
+        .jump(0x55, R1, AF_INET6, v4);
+    for (to, from) in [(64, o.v6_rcv_saddr), (80, o.v6_daddr)] {
+        a.mov(R1, R7)
+            .add_imm(R1, to)
+            .mov_imm(R2, 16)
+            .mov(R3, R6)
+            .add_imm(R3, from as i32)
+            .call(FN_PROBE_READ_KERNEL);
+    }
+    a.label(v4);
 }
 
 /// Submits the record at r7: with a wake-up of the reader only when the ring holds more than
@@ -617,9 +820,9 @@ pub(super) fn store_actor(a: &mut Asm, base: u8, at: [i16; 4], comm: i16) {
 /// `hold`: a connect (→ SYN_SENT) in the acting process: its time, pid, uid, cgroup and comm
 /// go into the connects hash under the socket's address, and no record is written; when the
 /// hash is full, the connect's record is (`plain`).
-fn hold_connect(a: &mut Asm, skaddr: i16, connects: i32) {
+fn hold_connect(a: &mut Asm, src: Source<'_>, connects: i32) {
     a.label("hold");
-    copy_field_to(a, FP, skaddr as u32, KEY_SLOT, 8);
+    store_skaddr(a, src, FP, KEY_SLOT);
     let at = [VAL_SLOT, VAL_SLOT + 8, VAL_SLOT + 16, VAL_SLOT + 24];
     store_actor(a, FP, at, VAL_SLOT + 32);
     a.ld_map(R1, connects)
@@ -637,9 +840,9 @@ fn hold_connect(a: &mut Asm, skaddr: i16, connects: i32) {
 /// holds its connect, the entry is copied out and deleted, and the record carries the
 /// connect's process with [`FLAG_CONNECT`]; otherwise the record is written as any other
 /// (`plain`).
-fn resolve_connect(a: &mut Asm, f: &Format, maps: Maps, connects: i32) {
+fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
     a.label("resolve");
-    copy_field_to(a, FP, f.fields[0].0, KEY_SLOT, 8);
+    store_skaddr(a, src, FP, KEY_SLOT);
     a.ld_map(R1, connects)
         .mov(R2, FP)
         .add_imm(R2, i32::from(KEY_SLOT))
@@ -658,7 +861,7 @@ fn resolve_connect(a: &mut Asm, f: &Format, maps: Maps, connects: i32) {
         .call(FN_RINGBUF_RESERVE)
         .jump(0x15, R0, 0, "lost")
         .mov(R7, R0);
-    transition_fields(a, f);
+    transition_fields(a, src, "v4 connect");
     for (from, to) in [(0, 0), (8, 16), (16, 24), (24, 32), (32, 96), (40, 104)] {
         a.ldx(8, R1, FP, VAL_SLOT + from).stx(8, R7, to, R1);
     }
@@ -875,6 +1078,8 @@ pub(super) fn create_map(
 pub(super) struct ProgKind {
     pub(super) prog_type: u32,
     pub(super) attach_type: u32,
+    /// The BTF id of the hook of a tracing program (0 for the others).
+    pub(super) attach_btf_id: u32,
     pub(super) name: &'static str,
 }
 
@@ -884,9 +1089,41 @@ fn load(prog: &[Insn]) -> Result<OwnedFd, TraceError> {
         ProgKind {
             prog_type: BPF_PROG_TYPE_TRACEPOINT,
             attach_type: 0,
+            attach_btf_id: 0,
             name: "sockwarden_tcp",
         },
     )
+}
+
+/// Loads the TCP program as a BTF-typed raw tracepoint (`tp_btf`, Linux 5.5) and links it:
+/// the program then runs from the tracepoint's call site with the socket and the two states,
+/// without the perf tracepoint's trace record and glue.
+fn attach_raw(
+    o: &SockOffsets,
+    netns: Option<NetnsOffsets>,
+    filter: Filter,
+    maps: Maps,
+) -> Result<(OwnedFd, OwnedFd), String> {
+    let prog = load_as(
+        &btf_program(o, netns, filter, maps),
+        ProgKind {
+            prog_type: BPF_PROG_TYPE_TRACING,
+            attach_type: BPF_TRACE_RAW_TP,
+            attach_btf_id: o.attach_btf_id,
+            name: "sockwarden_tcp",
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let link = link(&prog, BPF_TRACE_RAW_TP).map_err(|e| format!("attaching: {e}"))?;
+    Ok((prog, link))
+}
+
+/// `BPF_LINK_CREATE` of a BTF-typed tracing program (raw tracepoint, fentry, fexit) to the
+/// target it was loaded for: detached when the link's fd is closed.
+pub(super) fn link(prog: &OwnedFd, attach_type: u32) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32(0, prog.as_raw_fd() as u32).u32(8, attach_type);
+    bpf(BPF_LINK_CREATE, &mut attr)
 }
 
 /// Loads a program: the verifier checks it here; a refusal carries the log's last lines.
@@ -900,7 +1137,8 @@ pub(super) fn load_as(prog: &[Insn], kind: ProgKind) -> Result<OwnedFd, TraceErr
             .u32(4, prog.len() as u32)
             .u64(8, code.as_ptr() as u64)
             .u64(16, license.as_ptr() as u64)
-            .u32(68, kind.attach_type);
+            .u32(68, kind.attach_type)
+            .u32(108, kind.attach_btf_id);
         attr.0[48..48 + name.len()].copy_from_slice(name);
         if let Some(buf) = log {
             attr.u32(24, 1)
@@ -1097,6 +1335,9 @@ pub struct TraceOptions {
     pub ring_bytes: usize,
     /// Which TCP events are written (and the namespace of unix listeners).
     pub filter: Filter,
+    /// The perf and syscall tracepoints even where the BTF-typed hooks load (for the tests,
+    /// which verify both sets, and for measuring one against the other).
+    pub legacy_hooks: bool,
 }
 
 /// The attached program and its ring buffer: events flow until it is dropped.
@@ -1116,6 +1357,9 @@ pub struct Tracer {
     pub hooks: Hooks,
     /// The events no program delivers, and why (said in watch's output).
     pub gaps: Vec<Gap>,
+    /// The groups that run on their older, costlier hook because the BTF-typed one could not
+    /// be loaded, and why (said on stderr).
+    pub notes: Vec<String>,
 }
 
 impl std::fmt::Debug for Tracer {
@@ -1134,11 +1378,12 @@ impl Tracer {
         if !in_initial_pid_namespace() {
             return Err(TraceError::OtherPidNamespace);
         }
-        let format = read_format()?;
         let blob = std::fs::read("/sys/kernel/btf/vmlinux").ok();
         let names: Vec<&str> = NetnsOffsets::NAMES
             .iter()
             .chain(UnixOffsets::NAMES)
+            .chain(SockOffsets::NAMES)
+            .chain(&["__sys_socket", "unix_listen"])
             .copied()
             .collect();
         let btf = blob
@@ -1176,16 +1421,46 @@ impl Tracer {
             connects: connects.as_ref().map(AsRawFd::as_raw_fd),
             watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
         };
-        let prog = load(&program(&format, netns, opts.filter, maps))?;
+        let sock = btf.as_ref().and_then(SockOffsets::from_btf);
+        let mut notes = Vec::new();
+        let raw = match (&sock, opts.legacy_hooks) {
+            (_, true) => Err("asked for (--legacy-hooks)".to_string()),
+            (None, _) => Err("no kernel BTF with btf_trace_inet_sock_set_state".to_string()),
+            (Some(o), false) => attach_raw(o, netns, opts.filter, maps),
+        };
+        let (prog, perf) = match raw {
+            Ok(attached) => attached,
+            Err(why) => {
+                notes.push(format!(
+                    "TCP state changes through the perf tracepoint sock:inet_sock_set_state, \
+                     which assembles a trace record for each transition (the raw tracepoint \
+                     was not used: {why})"
+                ));
+                let format = read_format()?;
+                let prog = load(&program(&format, netns, opts.filter, maps))?;
+                // One perf event is enough: the program joins the tracepoint's own program
+                // array, which runs on every CPU (a second attachment is refused with EEXIST).
+                let first = cpus("/sys/devices/system/cpu/online")?[0];
+                let perf = attach(format.id, first, &prog)?;
+                (prog, perf)
+            }
+        };
         let ring = Ring::map(&ring_fd, size)?;
         let epoll = edge_triggered_epoll(&ring_fd)?;
         let possible_cpus = cpus("/sys/devices/system/cpu/possible")?.len();
-        // One perf event is enough: the program joins the tracepoint's own program array,
-        // which runs on every CPU (a second attachment of it is refused with EEXIST).
-        let first = cpus("/sys/devices/system/cpu/online")?[0];
-        let perf = vec![attach(format.id, first, &prog)?];
-        let (hooks, gaps) = Hooks::attach(&ring_fd, &lost_fd, unix, opts.filter.only_netns);
+        let perf = vec![perf];
+        let fexits = btf
+            .as_ref()
+            .filter(|_| !opts.legacy_hooks)
+            .map(Fexits::from_btf);
+        let fexits = match (&btf, opts.legacy_hooks) {
+            (None, false) => Some(Fexits::default()),
+            _ => fexits,
+        };
+        let (hooks, gaps) = Hooks::attach(&ring_fd, &lost_fd, unix, opts.filter.only_netns, fexits);
+        notes.extend(hooks.notes.iter().cloned());
         Ok(Tracer {
+            notes,
             hooks,
             gaps,
             ring,

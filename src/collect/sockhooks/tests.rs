@@ -68,6 +68,7 @@ const UNIX: UnixOffsets = UnixOffsets {
         sock_net: 48,
         net_inum: 160,
     }),
+    socket_ino: Some(192),
 };
 
 /// `syscalls:sys_enter_listen` of Linux 6.18.
