@@ -6,7 +6,10 @@
 # slowdown), the watch's RSS after start-up and at the end, events read, lost and unread.
 # Needs root, gcc and a release build (built here). Not a test: the figures go to
 # docs/PERFORMANCE.md with the date and the machine.
+# Also the CPU cost of one getppid() call (ci/syscall-cost.c) without and with the watch
+# attached: a syscall tracepoint puts every system call of every task on the slow path.
 # env: RATE=10000 DURATION=60 SOCKWARDEN=path/to/sockwarden
+#      WATCH_ARGS="--legacy-hooks": extra arguments for the watch (e.g. the old hooks)
 #      ONE_NETNS=1: the watch watches the load's namespace only (`--netns`), so other
 #      namespaces' traffic on a shared machine is dropped in the kernel; 0 for a watch of every
 #      namespace (and for builds before `--netns`).
@@ -32,6 +35,12 @@ target_dir=$(cargo metadata --format-version 1 --no-deps |
 mkdir -p "$target_dir/bench-watch"
 load="$target_dir/bench-watch/connload"
 gcc -O2 -pthread -o "$load" ci/connload.c
+gcc -O2 -o "$target_dir/bench-watch/syscall-cost" ci/syscall-cost.c
+# The median of three runs of 10M getppid() calls, in ns of CPU per call.
+syscall_ns() {
+    for _ in 1 2 3; do "$target_dir/bench-watch/syscall-cost" 10000000 | awk '{ print $2 }'; done |
+        sort -n | sed -n 2p
+}
 if [ -z "${SOCKWARDEN:-}" ]; then
     cargo build --release -q
     SOCKWARDEN=$target_dir/release/sockwarden
@@ -47,10 +56,12 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$2"; }
 
 ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/without"
+sys_without=$(syscall_ns)
 
 scope=()
 [ "$ONE_NETNS" = 1 ] && scope=(--netns "$ns")
-"$SOCKWARDEN" watch --format jsonl --duration "$((DURATION + 30))s" "${scope[@]}" \
+# shellcheck disable=SC2086 # WATCH_ARGS: words
+"$SOCKWARDEN" watch --format jsonl --duration "$((DURATION + 45))s" "${scope[@]}" ${WATCH_ARGS:-} \
     >"$work/watch.jsonl" 2>"$work/watch.err" &
 wpid=$!
 until grep -q "through BPF" "$work/watch.err" 2>/dev/null; do
@@ -58,6 +69,7 @@ until grep -q "through BPF" "$work/watch.err" 2>/dev/null; do
     sleep 0.1
 done
 sleep 1
+sys_with=$(syscall_ns)
 t0=$(ticks "$wpid"); rss0=$(rss_kib "$wpid"); s0=$(date +%s.%N)
 ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/with"
 sleep 1 # the watch reads what the ring still holds
@@ -84,3 +96,5 @@ echo "|---|---|---|---|---|---|---|"
 echo "| $cpu_pct | $slow% | $((rss0 / 1024)) MiB | $((rss1 / 1024)) MiB | $(stat events) | $(stat lost) | $(stat unread) |"
 echo
 echo "findings: $(stat findings), duplicates: $(stat duplicates), suppressed: $(stat suppressed)"
+echo "getppid(): $sys_without ns of CPU per call without the watch, $sys_with ns with it"
+echo "hooks: $(grep -c '^sockwarden: note:' "$work/watch.err" || true) on a fallback; ${WATCH_ARGS:-default}"

@@ -10,8 +10,13 @@
 //! | UDP `connect()` | cgroup `connect4`/`connect6` | stable uapi context (`struct bpf_sock_addr`): family, type, protocol, the peer, the socket |
 //! | UDP `sendto()` to a new peer | cgroup `sendmsg4`/`sendmsg6` | runs for every datagram with an address: a kernel LRU of (socket cookie, peer) lets only the first through |
 //! | UDP `bind()` (a listener) | cgroup `post_bind4`/`post_bind6` | runs after the port is taken, with the bound address (`struct bpf_sock`) |
-//! | raw and packet `socket()` | `syscalls:sys_enter_socket` and `sys_exit_socket` | no cgroup hook sees AF_PACKET; the pair reports only a socket that was made (the fd) |
-//! | unix `listen()` | `syscalls:sys_enter_listen` | in the calling task, with the descriptor: the program follows it to the socket (`task → files → fdt → fd[fd] → file`) and, for a bound unix stream or seqpacket socket, writes its inode, type, bound name, backlog and namespace ([`UNIX_RECORD`]): nothing is left to look up in /proc but the process |
+//! | raw and packet `socket()` | fexit on `__sys_socket`, else `syscalls:sys_enter_socket` and `sys_exit_socket` | no cgroup hook sees AF_PACKET; both report only a socket that was made (the fd) |
+//! | unix `listen()` | fexit on `unix_listen`, else `syscalls:sys_enter_listen` | fexit: a successful listen, from the socket; the tracepoint: in the calling task, with the descriptor, which the program follows to the socket (`task → files → fdt → fd[fd] → file`). For a bound unix stream or seqpacket socket, either writes its inode, type, bound name, backlog and namespace ([`UNIX_RECORD`]): nothing is left to look up in /proc but the process |
+//!
+//! The fexit programs (BPF trampolines) cost only the calls they watch; a syscall tracepoint
+//! puts every system call of every task on the tracing slow path. When an fexit program cannot
+//! be loaded (no BTF, no trampolines: this test machine's kernel refuses them all, see
+//! docs/watch.md), the group uses its syscall tracepoints and [`Hooks::notes`] says so.
 //!
 //! The cgroup programs are attached to the root of the cgroup v2 hierarchy with bpf links
 //! (`BPF_LINK_CREATE`, Linux 5.7; the process helpers they call are open to cgroup socket

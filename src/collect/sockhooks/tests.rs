@@ -94,10 +94,18 @@ fn programs_are_well_formed() {
             unix_listen_program(&listen, &UNIX, Some(4026532000), 3, 4),
             0,
         ),
+        (socket_fexit_program(3, 4), 0),
+        (
+            unix_listen_fexit_program(&UNIX, 192, Some(4026532000), 3, 4),
+            0,
+        ),
     ];
     for (p, ret) in programs {
         for (i, insn) in p.iter().enumerate() {
-            if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x3d | 0x05 | 0xc5) {
+            if matches!(
+                insn.code,
+                0x15 | 0x55 | 0x56 | 0x3d | 0x05 | 0xc5 | 0x16 | 0xc6
+            ) {
                 let to = i as i64 + 1 + i64::from(insn.off);
                 assert!((0..p.len() as i64).contains(&to), "jump at {i} to {to}");
             }
@@ -201,4 +209,36 @@ fn probe_btf_program_types() {
             }
         }
     }
+}
+
+/// The fexit programs read their arguments from the context's u64 slots, the return value
+/// last (`__sys_socket`: three arguments, so at 24; `unix_listen`: two, at 16), and compare
+/// the ints in 32 bits (0x16 JEQ32, 0x56 JNE32, 0xc6 JSLT32): the upper halves of an int's
+/// slot are not defined.
+#[test]
+fn the_fexit_programs_read_their_arguments_and_return_value() {
+    let p = socket_fexit_program(3, 4);
+    let ctx: Vec<i16> = p
+        .iter()
+        .filter(|i| i.code == 0x79 && i.src == 6)
+        .map(|i| i.off)
+        .collect();
+    assert_eq!(ctx, [0, 8, 16, 24, 24]);
+    assert!(p.iter().any(|i| i.code == 0xc6 && i.imm == 0), "ret < 0");
+    assert!(
+        p.iter().all(|i| !matches!(i.code, 0x15 | 0x55)),
+        "64-bit compares"
+    );
+    let u = unix_listen_fexit_program(&UNIX, 192, None, 3, 4);
+    let ctx: Vec<i16> = u
+        .iter()
+        .filter(|i| i.code == 0x79 && i.src == 6)
+        .map(|i| i.off)
+        .collect();
+    assert_eq!(ctx, [16, 8, 0]);
+    assert_eq!(
+        (u[2].code, u[2].imm),
+        (0x56, 0),
+        "a failed listen() is not written"
+    );
 }
