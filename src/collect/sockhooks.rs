@@ -766,8 +766,11 @@ pub struct Gap {
 impl Hooks {
     /// Builds, loads and attaches every program writing into `ring_fd` and counting losses in
     /// `lost_fd`; `unix` is where the unix listener program reads (or why it cannot run), and
-    /// `only_netns` keeps that program to one network namespace. A group that cannot be
-    /// attached is a [`Gap`]; the others run.
+    /// `only_netns` keeps that program to one network namespace. `fexits` are the functions
+    /// the raw, packet and unix programs attach to first (`None`: `--legacy-hooks`, the
+    /// syscall tracepoints at once); a group whose fexit program cannot be loaded uses its
+    /// syscall tracepoints and says so in [`Hooks::notes`]. A group that cannot be attached
+    /// at all is a [`Gap`]; the others run.
     pub fn attach(
         ring_fd: &OwnedFd,
         lost_fd: &OwnedFd,

@@ -222,3 +222,51 @@ fn netns_offsets_from_this_kernel() {
     let o = NetnsOffsets::from_btf(&btf).expect("offsets");
     assert!(o.sock_net > 0 && o.net_inum > 0, "{o:?}");
 }
+
+/// The raw tracepoint program's socket offsets resolve on this machine's BTF (when it has
+/// BTF), and its programs are well formed with and without the connects hash.
+#[test]
+fn the_raw_tracepoint_program_reads_the_socket() {
+    let o = SockOffsets {
+        attach_btf_id: 7,
+        protocol: 514,
+        family: 16,
+        num: 14,
+        dport: 12,
+        rcv_saddr: 4,
+        daddr: 0,
+        v6_rcv_saddr: 72,
+        v6_daddr: 56,
+    };
+    let netns = Some(NetnsOffsets {
+        sock_net: 48,
+        net_inum: 160,
+    });
+    for connects in [None, Some(5)] {
+        let p = btf_program(&o, netns, Filter::default(), maps(connects));
+        well_formed(&p, connects);
+        // Its context is the three arguments: sk, oldstate, newstate.
+        let ctx: Vec<i16> = p
+            .iter()
+            .filter(|i| i.code == 0x79 && i.src == 1)
+            .map(|i| i.off)
+            .collect();
+        assert_eq!(&ctx[..3], [16, 8, 0]);
+        // The remote port is converted from network order.
+        assert!(p.iter().any(|i| i.code == 0xdc && i.imm == 16));
+    }
+    let Ok(blob) = std::fs::read("/sys/kernel/btf/vmlinux") else {
+        return;
+    };
+    let btf = Btf::parse_with_names(&blob, SockOffsets::NAMES).unwrap();
+    let o = SockOffsets::from_btf(&btf).expect("offsets");
+    assert!(o.attach_btf_id > 0 && o.protocol > o.family, "{o:?}");
+    assert_eq!(o.rcv_saddr, o.daddr + 4, "{o:?}");
+}
+
+#[test]
+#[should_panic(expected = "label out defined twice")]
+fn a_label_defined_twice_is_refused() {
+    let mut a = Asm::new();
+    a.label("out").label("out");
+}
