@@ -1425,7 +1425,13 @@ impl Tracer {
         let mut notes = Vec::new();
         let raw = match (&sock, opts.legacy_hooks) {
             (_, true) => Err("asked for (--legacy-hooks)".to_string()),
-            (None, _) => Err("no kernel BTF with btf_trace_inet_sock_set_state".to_string()),
+            (None, _) if btf.is_none() => {
+                Err("no kernel BTF (/sys/kernel/btf/vmlinux)".to_string())
+            }
+            (None, _) => Err("the kernel's BTF lacks btf_trace_inet_sock_set_state or a \
+                              socket field the program reads (sk_protocol is a bitfield \
+                              before Linux 5.6)"
+                .to_string()),
             (Some(o), false) => attach_raw(o, netns, opts.filter, maps),
         };
         let (prog, perf) = match raw {

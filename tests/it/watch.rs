@@ -715,7 +715,7 @@ fn watch_of_one_namespace_reads_only_the_events_it_uses() {
 }
 
 /// The same exact count through the old hooks (the perf tracepoint): the raw tracepoint
-/// program writes what the tracepoint one wrote, record for record.
+/// program keeps and drops the same transitions as the tracepoint one.
 #[test]
 fn watch_with_legacy_hooks_reads_the_same_records() {
     if !require_root("watch_with_legacy_hooks_reads_the_same_records") {
