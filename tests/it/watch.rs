@@ -779,6 +779,9 @@ fn watch_sees_raw_and_packet_sockets_with_their_process() {
         return;
     }
     let ns = Netns::new();
+    // `--netns`: other namespaces' TCP events (a churn beside the suite) stay in the kernel;
+    // without it a debug-build watch of every namespace fell seconds behind a 5,000
+    // connections/s load and read the `open` events after the process was gone (no inode).
     let (watch, _) = start_watch(
         &ns,
         &[
@@ -787,6 +790,8 @@ fn watch_sees_raw_and_packet_sockets_with_their_process() {
             "--ring-size",
             "67108864",
             "--all-events",
+            "--netns",
+            ns.name.as_str(),
         ],
     );
     let (child, pid) = spawn_ready(
