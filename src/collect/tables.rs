@@ -27,7 +27,7 @@ use netlink_packet_sock_diag::{
 
 use super::netlink::{self, DiagSocket, DumpError};
 use super::{CollectOptions, Warnings, inet, nldiag, packet, procnet, unix};
-use crate::model::{Family, Protocol, Socket, StateSet};
+use crate::model::{Extensions, Family, Protocol, Socket, StateSet, TcpFields};
 
 /// One request.
 #[derive(Debug, Clone, Copy)]
@@ -172,15 +172,9 @@ pub(super) fn dump_tables(
 
 fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dumped {
     let mut d = Dumped::default();
-    let mut ext = ExtensionFlags::SHUTDOWN;
-    if opts.extensions {
-        // VEGASINFO asks the congestion control for its own info: BBR answers with
-        // INET_DIAG_BBRINFO (`ss -i`'s bbr:(...) block), as ss asks.
-        ext |= ExtensionFlags::INFO
-            | ExtensionFlags::CONG
-            | ExtensionFlags::SKMEMINFO
-            | ExtensionFlags::VEGASINFO;
-    }
+    // Waits, in a scan, for the rules to say what they read (collect::want).
+    let want = opts.extensions.get();
+    let mut ext = inet_extensions(want);
     match table {
         Table::Inet {
             family,
@@ -195,7 +189,14 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
             if protocol == Protocol::Raw {
                 ext = ExtensionFlags::SHUTDOWN;
             }
-            let r = dump_inet(sock, family, proto, protocol, states, ext, &mut d);
+            let r = dump_inet(
+                sock,
+                (family, proto, protocol),
+                states,
+                ext,
+                want.tcp,
+                &mut d,
+            );
             let text = match r {
                 Err(DumpError::Unsupported(_)) if protocol == Protocol::Raw => {
                     raw_from_procfs(family, &mut d)
@@ -213,9 +214,13 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
                         | ShowFlags::VFS
                         | ShowFlags::PEER
                         | ShowFlags::ICONS
-                        | ShowFlags::RQLEN
-                        | ShowFlags::MEMINFO)
+                        | ShowFlags::RQLEN)
                         .bits()
+                        | if want.memory {
+                            ShowFlags::MEMINFO.bits()
+                        } else {
+                            0
+                        }
                         | unix::UDIAG_SHOW_UID,
                 ),
                 cookie: [0xff; 8],
@@ -250,6 +255,27 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
     d
 }
 
+/// The inet_diag extension bits of a request for `want` (SHUTDOWN always: `socket.shutdown`
+/// reads it, and it costs the kernel one byte).
+fn inet_extensions(want: Extensions) -> ExtensionFlags {
+    let mut ext = ExtensionFlags::SHUTDOWN;
+    if !want.tcp.is_empty() {
+        ext |= ExtensionFlags::INFO;
+    }
+    if want.congestion {
+        ext |= ExtensionFlags::CONG;
+    }
+    if want.memory {
+        ext |= ExtensionFlags::SKMEMINFO;
+    }
+    if want.bbr {
+        // VEGASINFO asks the congestion control for its own info: BBR answers with
+        // INET_DIAG_BBRINFO (`ss -i`'s bbr:(...) block), as ss asks.
+        ext |= ExtensionFlags::VEGASINFO;
+    }
+    ext
+}
+
 fn decode_errors(warnings: &mut Warnings, bad: u64) {
     warnings.add(
         "decode_error",
@@ -258,13 +284,14 @@ fn decode_errors(warnings: &mut Warnings, bad: u64) {
     );
 }
 
+/// Dumps one inet table: `(family, proto, protocol)` names it; `keep` is what to keep of each
+/// socket's tcp_info.
 fn dump_inet(
     sock: &mut DiagSocket,
-    family: u8,
-    proto: u8,
-    protocol: Protocol,
+    (family, proto, protocol): (u8, u8, Protocol),
     states: u32,
     ext: ExtensionFlags,
+    keep: TcpFields,
     d: &mut Dumped,
 ) -> Result<netlink::DumpStats, DumpError> {
     let req = SockDiagMessage::InetRequest(InetRequest {
@@ -279,9 +306,11 @@ fn dump_inet(
         },
     });
     let mut bad = 0u64;
-    let r = sock.dump_message(req, |p| match inet::decode_inet(p, protocol) {
-        Ok(s) => d.sockets.push(s),
-        Err(_) => bad += 1,
+    let r = sock.dump_message(req, |p| {
+        match inet::decode_inet_keeping(p, protocol, keep) {
+            Ok(s) => d.sockets.push(s),
+            Err(_) => bad += 1,
+        }
     });
     decode_errors(&mut d.warnings, bad);
     if let Ok(stats) = &r
