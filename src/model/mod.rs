@@ -512,11 +512,6 @@ impl Socket {
         }
     }
 
-    /// Whether the socket has `tcp_info`, whole or kept in part.
-    pub fn has_tcp_info(&self) -> bool {
-        self.tcp_info.is_some() || self.tcp_kept.is_some()
-    }
-
     /// A blank socket of the given kind, for decoders to fill in.
     pub fn new(protocol: Protocol, family: Family, state: State, inode: u64) -> Socket {
         Socket {
