@@ -105,7 +105,7 @@ fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>, keep: TcpFields) -> Result<
             s.tcp_info = decode_tcp_info(nla.value()).map(Box::new);
         }
         INET_DIAG_INFO if !keep.is_empty() => {
-            s.tcp_kept = decode_tcp_info(nla.value()).map(|t| TcpKept::of(&t, keep));
+            s.tcp_kept = decode_tcp_info(nla.value()).and_then(|t| TcpKept::of(&t, keep));
         }
         INET_DIAG_INFO => {}
         INET_DIAG_SKMEMINFO => s.memory = decode_skmeminfo(nla.value()).map(Box::new),

@@ -1328,6 +1328,7 @@ mod tests {
         // 304 B before issue 19's session 10: the memory boxed (48 B inline to 8), the kept
         // tcp_info fields added (16).
         assert!(size_of::<Socket>() <= 272, "{}", size_of::<Socket>());
+        // One kept tcp_info field inline, as two words.
         assert_eq!(size_of::<Option<TcpKept>>(), 16);
         assert_eq!(size_of::<Option<Box<SkMemInfo>>>(), 8);
         assert!(

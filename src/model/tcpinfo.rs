@@ -347,38 +347,53 @@ impl TcpFields {
     }
 }
 
-/// The fields of one socket's `tcp_info` a run kept ([`TcpFields`]), when it needed only a few:
-/// the mask of those the kernel sent, then their values in the struct's order. One value costs
-/// 16 bytes of heap (a 32-byte allocation), where the whole struct is 240 (a 256-byte one).
+/// The fields of one socket's `tcp_info` a run kept ([`TcpFields`]), when it needed only a few.
+/// One field (the default pack reads `bytes_acked` alone) is kept inline, in the 16 bytes the
+/// socket has for it: no allocation, where the whole struct is a 256-byte one. More fields take
+/// one allocation: the mask of those the kernel sent, then their values in the struct's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpKept(Box<[u64]>);
+pub struct TcpKept(Kept);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kept {
+    /// The one field the run kept, which the kernel sent.
+    One(TcpField, u64),
+    /// `[mask, values...]`; boxed twice so that the enum stays 16 bytes.
+    Many(Box<Box<[u64]>>),
+}
 
 impl TcpKept {
-    /// The fields of `t` in `keep`.
-    pub fn of(t: &TcpInfo, keep: TcpFields) -> TcpKept {
+    /// The fields of `t` in `keep`; `None` when the kernel sent none of them.
+    pub fn of(t: &TcpInfo, keep: TcpFields) -> Option<TcpKept> {
+        let mut present = TcpField::ALL
+            .iter()
+            .filter(|&&f| keep.has(f))
+            .filter_map(|&f| Some((f, t.get(f)?)));
+        let first = present.next()?;
+        let Some(second) = present.next() else {
+            return Some(TcpKept(Kept::One(first.0, first.1)));
+        };
+        let mut v = vec![0];
         let mut mask = 0u64;
-        let mut v = Vec::with_capacity(
-            1 + (keep.0 & ((1 << TcpField::ALL.len()) - 1)).count_ones() as usize,
-        );
-        v.push(0);
-        for &f in TcpField::ALL {
-            if keep.has(f)
-                && let Some(x) = t.get(f)
-            {
-                mask |= 1 << f as u32;
-                v.push(x);
-            }
+        for (f, x) in [first, second].into_iter().chain(present) {
+            mask |= 1 << f as u32;
+            v.push(x);
         }
         v[0] = mask;
-        TcpKept(v.into_boxed_slice())
+        Some(TcpKept(Kept::Many(Box::new(v.into_boxed_slice()))))
     }
 
     /// One field's value; `None` when the kernel did not send it or the run did not keep it.
     #[inline]
     pub fn get(&self, f: TcpField) -> Option<u64> {
-        let mask = self.0[0];
-        let bit = 1u64 << f as u32;
-        (mask & bit != 0).then(|| self.0[1 + (mask & (bit - 1)).count_ones() as usize])
+        match &self.0 {
+            Kept::One(g, x) => (*g == f).then_some(*x),
+            Kept::Many(v) => {
+                let mask = v[0];
+                let bit = 1u64 << f as u32;
+                (mask & bit != 0).then(|| v[1 + (mask & (bit - 1)).count_ones() as usize])
+            }
+        }
     }
 }
 

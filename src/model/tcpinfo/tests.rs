@@ -124,7 +124,7 @@ fn kept_fields_read_as_the_whole_struct() {
     let set = keep
         .iter()
         .fold(TcpFields::NONE, |s, &f| s.union(TcpFields::of(f)));
-    let k = TcpKept::of(&t, set);
+    let k = TcpKept::of(&t, set).unwrap();
     for &f in TcpField::ALL {
         let want = if set.has(f) { t.get(f) } else { None };
         assert_eq!(k.get(f), want, "{}", f.name());
@@ -133,10 +133,18 @@ fn kept_fields_read_as_the_whole_struct() {
     assert_eq!(k.get(TcpField::bytes_sent), None, "not sent by the kernel");
     assert_eq!(k.get(TcpField::snd_cwnd), None, "not kept");
     // Every field kept: the same answers as the struct.
-    let all = TcpKept::of(&t, TcpFields::ALL);
+    let all = TcpKept::of(&t, TcpFields::ALL).unwrap();
     for &f in TcpField::ALL {
         assert_eq!(all.get(f), t.get(f), "{}", f.name());
     }
+    // One field, inline: itself, and nothing else.
+    let one = TcpKept::of(&t, TcpFields::of(TcpField::bytes_acked)).unwrap();
+    for &f in TcpField::ALL {
+        let want = (f == TcpField::bytes_acked).then_some(1 << 40);
+        assert_eq!(one.get(f), want, "{}", f.name());
+    }
+    // Kept fields the kernel did not send: nothing to keep.
+    assert_eq!(TcpKept::of(&t, TcpFields::of(TcpField::bytes_sent)), None);
     assert_eq!(TcpField::ALL.len(), 54);
 }
 
