@@ -129,16 +129,19 @@ pub(super) fn dump_tables(
     schedule.sort_by_key(|&i| weight(&tables[i]));
     let next = AtomicUsize::new(0);
     // Each worker takes the next table of the schedule until none is left.
+    // A table whose dump starts before a scan's rules have said what they read is dumped with
+    // the guess (collect::want), and again below if the guess missed something.
     let work = |mut sock: DiagSocket| {
         let mut done = Vec::new();
         while let Some(&i) = schedule.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let mut d = dump_table(&mut sock, opts, tables[i]);
+            let (want, _) = opts.extensions.now_or_guess();
+            let mut d = dump_table(&mut sock, opts, tables[i], want);
             crate::model::sort_sockets(&mut d.sockets);
-            done.push((i, d));
+            done.push((i, d, want));
         }
         done
     };
-    let mut results = std::thread::scope(|scope| {
+    let dumped = std::thread::scope(|scope| {
         // A second socket that cannot be opened just leaves all the work to the first.
         let helper = (threads > 1)
             .then(|| scope.spawn(|| DiagSocket::open().map(&work).unwrap_or_default()));
@@ -148,6 +151,7 @@ pub(super) fn dump_tables(
         }
         done
     });
+    let mut results = redump_what_the_guess_missed(opts, &tables, dumped);
     results.sort_by_key(|(i, _)| *i);
     // The first table (TCP over IPv4, usually the biggest) becomes the result and the others
     // are appended to it: concatenating into a new vector would hold every socket twice at the
@@ -170,10 +174,52 @@ pub(super) fn dump_tables(
     out
 }
 
-fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dumped {
+/// Dumps again each table whose dump asked for less than the answer to `opts.extensions`
+/// needs (a guess made before a scan's rules were loaded); waits for the answer. A table that
+/// collected more than the answer needs keeps it: the rules do not read it.
+fn redump_what_the_guess_missed(
+    opts: &CollectOptions,
+    tables: &[Table],
+    dumped: Vec<(usize, Dumped, Extensions)>,
+) -> Vec<(usize, Dumped)> {
+    let answer = opts.extensions.get();
+    let mut sock = None;
+    dumped
+        .into_iter()
+        .map(|(i, mut d, asked)| {
+            if asked.covers(answer) {
+                return (i, d);
+            }
+            let s = match &mut sock {
+                Some(s) => s,
+                None => match DiagSocket::open() {
+                    Ok(s) => sock.insert(s),
+                    // The rules would miss what they read: a gap (fail closed), the sockets kept.
+                    Err(e) => {
+                        if let Some((_, v)) = &mut d.source {
+                            *v = format!(
+                                "unavailable: the dump again with the rules' extensions: {e}"
+                            );
+                        }
+                        return (i, d);
+                    }
+                },
+            };
+            drop(d);
+            let mut d = dump_table(s, opts, tables[i], answer);
+            crate::model::sort_sockets(&mut d.sockets);
+            (i, d)
+        })
+        .collect()
+}
+
+fn dump_table(
+    sock: &mut DiagSocket,
+    opts: &CollectOptions,
+    table: Table,
+    want: Extensions,
+) -> Dumped {
     let mut d = Dumped::default();
-    // Waits, in a scan, for the rules to say what they read (collect::want).
-    let want = opts.extensions.get();
     let mut ext = inet_extensions(want);
     match table {
         Table::Inet {

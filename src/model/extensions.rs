@@ -72,6 +72,14 @@ impl Extensions {
         }
     }
 
+    /// Whether collecting `self` collects everything `o` needs.
+    pub const fn covers(self, o: Extensions) -> bool {
+        self.tcp.covers(o.tcp)
+            && (self.congestion || !o.congestion)
+            && (self.bbr || !o.bbr)
+            && (self.memory || !o.memory)
+    }
+
     /// Whether nothing beyond the identity is asked for.
     pub const fn is_none(self) -> bool {
         self.tcp.is_empty() && !self.congestion && !self.bbr && !self.memory

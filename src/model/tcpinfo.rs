@@ -336,6 +336,11 @@ impl TcpFields {
         self.0 & (1 << f as u32) != 0
     }
 
+    /// Whether every field of `o` is in the set.
+    pub const fn covers(self, o: TcpFields) -> bool {
+        o.0 & !self.0 == 0
+    }
+
     /// Whether the set is empty.
     pub const fn is_empty(self) -> bool {
         self.0 == 0

@@ -450,6 +450,11 @@ pub struct RuleSet {
     pub disabled: Vec<Rule>,
 }
 
+/// What the default pack's rules read (NET-EXF-001's `socket.tcp.bytes_acked`): a scan's guess
+/// until its own rules are loaded ([`RuleSet::needs`] decides; a test keeps the two equal).
+pub const DEFAULT_PACK_NEEDS: crate::model::Extensions =
+    crate::model::Extensions::tcp(crate::model::TcpField::bytes_acked);
+
 impl RuleSet {
     /// The sock_diag extensions the rules a scan evaluates read, in their conditions and
     /// exceptions and aggregation keys: what the scan collects (docs/detection.md, "Costs").
@@ -918,6 +923,7 @@ mod tests {
         let (rules, lists) = default_sources();
         let set = load(&rules, &lists, &[], &[]).unwrap();
         assert_eq!(set.needs(), Extensions::tcp(TcpField::bytes_acked));
+        assert_eq!(set.needs(), DEFAULT_PACK_NEEDS);
     }
 
     /// A user rule's condition, exceptions and aggregation key all count; a rule switched off
