@@ -152,13 +152,10 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let history = HistoryPath::resolved(settings.history.value.clone());
     // A scan collects the extensions its rules read (docs/detection.md, "Costs"): the rules,
     // loading on their own thread, answer while the collection starts.
-    // Until they do, the default pack's needs are the guess (a table dumped with a guess that
-    // proves short is dumped again).
-    let guess = if settings.default_rules.value {
-        crate::rules::DEFAULT_PACK_NEEDS
-    } else {
-        crate::model::Extensions::NONE
-    };
+    // With the default pack alone, its needs are the guess until they do (a table dumped with
+    // a guess that proves short is dumped again); rule files may read anything: the dump waits.
+    let guess = (settings.default_rules.value && settings.rule_paths().is_empty())
+        .then_some(crate::rules::DEFAULT_PACK_NEEDS);
     let (extensions, promise) = Want::later(guess);
     let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
         extensions: extensions.clone(),

@@ -1,9 +1,10 @@
 //! The extensions a collection asks for, known when it starts or decided by another thread
 //! while it starts: a scan loads its rules (which say what they read, 10-20 ms for the default
-//! pack) while the collection runs. A table whose dump starts before the answer is dumped with
-//! a guess (the default pack's needs); if the answer then needs something the guess did not
-//! ask for, that table is dumped again (collect::tables), so nothing a rule reads is missing
-//! and the default pack's scan never waits.
+//! pack) while the collection runs. With the default pack alone (no rule files, no overrides),
+//! a table whose dump starts before the answer is dumped with a guess, the pack's needs, which
+//! switching rules off or on cannot exceed; should the answer need more, the table is dumped
+//! again (collect::tables). With rule files the dump waits for the answer instead: a second
+//! dump of a million sockets costs far more than the wait.
 
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -16,7 +17,7 @@ pub struct Want(Inner);
 #[derive(Debug, Clone)]
 enum Inner {
     Now(Extensions),
-    Later(Arc<Slot>, Extensions),
+    Later(Arc<Slot>, Option<Extensions>),
 }
 
 #[derive(Debug, Default)]
@@ -36,21 +37,24 @@ impl Want {
         Want(Inner::Now(e))
     }
 
-    /// A value another thread decides through the returned [`Promise`]; `guess` is what to
-    /// collect until it answers.
-    pub fn later(guess: Extensions) -> (Want, Promise) {
+    /// A value another thread decides through the returned [`Promise`]; `guess`, when there is
+    /// one, is what to collect until it answers (without one, [`Want::now_or_guess`] waits).
+    pub fn later(guess: Option<Extensions>) -> (Want, Promise) {
         let slot = Arc::new(Slot::default());
         (Want(Inner::Later(slot.clone(), guess)), Promise(slot))
     }
 
-    /// The answer when there is one (`true`), else the guess (`false`); never waits.
+    /// The answer when there is one (`true`), else the guess (`false`); waits for the answer
+    /// only when there is no guess.
     pub fn now_or_guess(&self) -> (Extensions, bool) {
         match &self.0 {
             Inner::Now(e) => (*e, true),
             Inner::Later(slot, guess) => {
-                match *slot.value.lock().unwrap_or_else(|p| p.into_inner()) {
-                    Some(e) => (e, true),
-                    None => (*guess, false),
+                let answer = *slot.value.lock().unwrap_or_else(|p| p.into_inner());
+                match (answer, guess) {
+                    (Some(e), _) => (e, true),
+                    (None, Some(g)) => (*g, false),
+                    (None, None) => (self.get(), true),
                 }
             }
         }
@@ -100,7 +104,7 @@ mod tests {
 
     #[test]
     fn an_awaited_value_arrives_from_another_thread() {
-        let (w, p) = Want::later(Extensions::CONGESTION);
+        let (w, p) = Want::later(Some(Extensions::CONGESTION));
         assert_eq!(w.now_or_guess(), (Extensions::CONGESTION, false));
         let w2 = w.clone();
         let t = std::thread::spawn(move || w2.get());
@@ -111,8 +115,9 @@ mod tests {
 
     #[test]
     fn a_promise_dropped_unanswered_collects_everything() {
-        let (w, p) = Want::later(Extensions::NONE);
+        let (w, p) = Want::later(None);
         drop(p);
+        assert_eq!(w.now_or_guess(), (Extensions::ALL, true));
         assert_eq!(w.get(), Extensions::ALL);
         assert_eq!(Want::now(Extensions::NONE).get(), Extensions::NONE);
     }

@@ -240,3 +240,42 @@ fn scan_collects_the_extensions_its_rules_read() {
     assert!(found("USR-MEM-001", "local"), "rmem_alloc: {report:#}");
     assert!(found("USR-TCP-001", "remote"), "bytes_acked: {report:#}");
 }
+
+/// Issue 19: a table dumped with a guess made before the rules answered is dumped again when
+/// the answer needs more. The guess here asks for nothing and the answer, given once the dump
+/// has started, for the socket memory: the connection's unread bytes must still show.
+#[test]
+fn a_dump_whose_guess_was_short_is_done_again() {
+    use sockwarden::collect::{self, CollectOptions, Want, netns::Select};
+    use sockwarden::model::{Extensions, Protocol};
+    if !require_root("a_dump_whose_guess_was_short_is_done_again") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.service(&["bulk", "127.0.0.1", "7070"]);
+    let (want, promise) = Want::later(Some(Extensions::NONE));
+    let opts = CollectOptions {
+        extensions: want,
+        attribution: false,
+        crossview: false,
+        netns: Select::One(ns.name.clone()),
+        ..CollectOptions::full()
+    };
+    let answer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        promise.fulfil(Extensions::MEMORY);
+    });
+    let snap = collect::collect(&opts);
+    answer.join().unwrap();
+    let accepted = snap
+        .sockets
+        .iter()
+        .find(|s| {
+            s.protocol == Protocol::Tcp
+                && s.local.is_some_and(|l| l.port == 7070)
+                && s.remote.is_some_and(|r| r.port != 0)
+        })
+        .expect("the accepted connection");
+    let m = accepted.memory.as_ref().expect("memory, dumped again");
+    assert!(m.rmem_alloc > 0, "{m:?}");
+}
