@@ -112,7 +112,9 @@ fn snapshot(
     let mut opts = CollectOptions::full();
     opts.attribution = !args.no_processes;
     opts.owners_from = args.owners.source();
-    opts.extensions = !args.no_extensions;
+    if args.no_extensions {
+        opts.extensions = crate::collect::Want::now(crate::model::Extensions::NONE);
+    }
     opts.procnet_view = !args.no_procnet_view;
     if let Some(cap) = args.procnet_udp_max {
         opts.procnet_udp_max = cap.0;
@@ -310,7 +312,10 @@ fn list_cmd(
         c.ipv4 = sel.ipv4;
         c.ipv6 = sel.ipv6;
         c.tcp_states = sel.states;
-        c.extensions = opts.info || opts.memory;
+        // `-i` and `-m` show everything the kernel sends, as ss does.
+        if !(opts.info || opts.memory) {
+            c.extensions = crate::collect::Want::now(crate::model::Extensions::NONE);
+        }
         c.attribution = opts.processes;
         c.owners_from = args.owners.source();
         c.netns = args.ns.select();

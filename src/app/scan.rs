@@ -8,7 +8,7 @@ use super::history_cmd::{self, HistoryPath};
 use super::{ExitStatus, Partial, report_warnings};
 use crate::baseline::{Baseline, Compiled};
 use crate::cli::ScanArgs;
-use crate::collect::CollectOptions;
+use crate::collect::{CollectOptions, Promise, Want};
 use crate::config::Settings;
 use crate::engine;
 use crate::output;
@@ -150,7 +150,15 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         &report::Format::NAMES,
     )?;
     let history = HistoryPath::resolved(settings.history.value.clone());
+    // A scan collects the extensions its rules read (docs/detection.md, "Costs"): the rules,
+    // loading on their own thread, answer while the collection starts.
+    // With the default pack alone, its needs are the guess until they do (a table dumped with
+    // a guess that proves short is dumped again); rule files may read anything: the dump waits.
+    let guess = (settings.default_rules.value && settings.rule_paths().is_empty())
+        .then_some(crate::rules::DEFAULT_PACK_NEEDS);
+    let (extensions, promise) = Want::later(guess);
     let source = history_cmd::source(args.from.as_deref(), &history, || CollectOptions {
+        extensions: extensions.clone(),
         netns: settings.netns.value.clone(),
         owners_from: settings.owners_from.value,
         procnet_view: settings.procnet_view.value,
@@ -162,7 +170,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     // of a 10k-socket scan. Their errors are still reported first, and alone.
     // So does `--record`'s reading of the history's open rows.
     let (loaded, recorder, snap) = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| load_inputs(settings));
+        let loader = scope.spawn(|| load_inputs(settings, promise));
         let recorder = args
             .record
             .then(|| scope.spawn(|| history_cmd::recorder(&history)));
@@ -361,13 +369,19 @@ fn views_missing(snap: &crate::model::Snapshot, und: &[engine::Undetermined]) ->
 }
 
 /// The rules, and the baseline when one is given (checked against its pin).
-fn load_inputs(settings: &Settings) -> Result<(RuleSet, Option<(Baseline, Compiled)>)> {
+/// Loads the rules, answers `promise` with what they read, then loads the baseline.
+fn load_inputs(
+    settings: &Settings,
+    promise: Promise,
+) -> Result<(RuleSet, Option<(Baseline, Compiled)>)> {
     let rules = load_rules(&RuleInputs {
         defaults: settings.default_rules.value,
         paths: &settings.rule_paths(),
         lists: &settings.list_paths(),
         picks: &settings.picks(),
     })?;
+    // Neither a baseline's drift nor any report format reads an extension: the rules decide.
+    promise.fulfil(rules.needs());
     let baseline = settings
         .baseline
         .value

@@ -228,7 +228,7 @@ fn listeners_only(netns: Select) -> CollectOptions {
             netlink: false,
         },
         tcp_states: StateSet::of(&[State::Listen]),
-        extensions: false,
+        extensions: crate::collect::Want::now(crate::model::Extensions::NONE),
         crossview: false,
         procnet_view: false,
         netns,

@@ -551,7 +551,7 @@ fn redump(opts: &CollectOptions, udp: bool) -> Option<Vec<Socket>> {
         packet: false,
         netlink: false,
     };
-    o.extensions = false;
+    o.extensions = super::Want::now(crate::model::Extensions::NONE);
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
     let v = tables::dump_tables(&o, 1, &mut w, &mut src);

@@ -14,8 +14,8 @@ use super::decode::{DecodeError, Reply};
 use super::netlink::SOCK_DIAG_BY_FAMILY;
 use super::netlink::decode_skmeminfo;
 use crate::model::{
-    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpInfo, TcpInfoWire, Timer, TimerKind,
-    congestion_name,
+    BbrInfo, Endpoint, Family, Protocol, Socket, State, TcpFields, TcpInfo, TcpInfoWire, TcpKept,
+    Timer, TimerKind, congestion_name,
 };
 
 const INET_DIAG_CGROUP_ID: u16 = 21;
@@ -33,6 +33,16 @@ const HEADER_LEN: usize = 72;
 /// list to the heap: ~5 allocations per TCP socket, measured as a tenth of the dump's time at
 /// 100k sockets).
 pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, DecodeError> {
+    decode_inet_keeping(payload, protocol, TcpFields::ALL)
+}
+
+/// [`decode_inet`], keeping only the `keep` fields of tcp_info (in `Socket::tcp_kept`, unless
+/// `keep` is the whole struct): what a scan's rules read ([`crate::model::Extensions`]).
+pub fn decode_inet_keeping(
+    payload: &[u8],
+    protocol: Protocol,
+    keep: TcpFields,
+) -> Result<Socket, DecodeError> {
     let family = match payload.first() {
         Some(2) => Family::Inet,
         Some(10) => Family::Inet6,
@@ -83,16 +93,22 @@ pub fn decode_inet(payload: &[u8], protocol: Protocol) -> Result<Socket, DecodeE
     s.timer = raw_timer(payload);
     for nla in NlasIterator::new(payload.get(HEADER_LEN..).unwrap_or_default()) {
         let nla = nla.map_err(|e| attribute_error(&e))?;
-        attribute(&mut s, &nla)?;
+        attribute(&mut s, &nla, keep)?;
     }
     Ok(s)
 }
 
 /// Applies one attribute of an inet_diag reply to the socket.
-fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>) -> Result<(), DecodeError> {
+fn attribute(s: &mut Socket, nla: &NlaBuffer<&[u8]>, keep: TcpFields) -> Result<(), DecodeError> {
     match nla.kind() {
-        INET_DIAG_INFO => s.tcp_info = decode_tcp_info(nla.value()).map(Box::new),
-        INET_DIAG_SKMEMINFO => s.memory = decode_skmeminfo(nla.value()),
+        INET_DIAG_INFO if keep.is_all() => {
+            s.tcp_info = decode_tcp_info(nla.value()).map(Box::new);
+        }
+        INET_DIAG_INFO if !keep.is_empty() => {
+            s.tcp_kept = decode_tcp_info(nla.value()).and_then(|t| TcpKept::of(&t, keep));
+        }
+        INET_DIAG_INFO => {}
+        INET_DIAG_SKMEMINFO => s.memory = decode_skmeminfo(nla.value()).map(Box::new),
         INET_DIAG_BBRINFO => s.bbr = decode_bbr_info(nla.value()).map(Box::new),
         INET_DIAG_CGROUP_ID => {
             if let Some(b) = nla.value().get(..8) {
@@ -318,6 +334,78 @@ mod tests {
         reply.extend_from_slice(&attr);
         let s = decode_inet(&reply, Protocol::Tcp).unwrap();
         assert_eq!(s.bbr.as_deref(), Some(&b));
+    }
+
+    /// A TCP reply with the attributes `want` asks the kernel for, every tcp_info byte and
+    /// memory counter distinct and non-zero, the congestion control `cubic`.
+    fn reply_for(want: crate::model::Extensions) -> Vec<u8> {
+        let mut reply = vec![0u8; HEADER_LEN];
+        reply[0] = 2;
+        reply[1] = 1;
+        let mut attr = |kind: u16, value: &[u8]| {
+            reply.extend_from_slice(&(4 + value.len() as u16).to_ne_bytes());
+            reply.extend_from_slice(&kind.to_ne_bytes());
+            reply.extend_from_slice(value);
+            reply.resize(reply.len().next_multiple_of(4), 0);
+        };
+        if !want.tcp.is_empty() {
+            let info: Vec<u8> = (0..236u32).map(|i| (i * 7 % 251 + 1) as u8).collect();
+            attr(INET_DIAG_INFO, &info);
+        }
+        if want.memory {
+            let mem: Vec<u8> = (1..=9u32).flat_map(|i| (i * 1000).to_ne_bytes()).collect();
+            attr(INET_DIAG_SKMEMINFO, &mem);
+        }
+        if want.congestion {
+            attr(4, b"cubic\0"); // INET_DIAG_CONG
+        }
+        reply
+    }
+
+    /// Issue 19: a run collects what its rules read, each field's `needs` in the registry. For
+    /// every rule field, the reply the kernel sends for that field's needs alone, decoded
+    /// keeping those tcp_info fields, gives the value the whole reply gives: a field whose
+    /// `needs` misses what its getter reads would see "absent" here, and fail.
+    #[test]
+    fn every_rule_field_reads_what_its_needs_collect() {
+        use crate::model::Extensions;
+        use crate::rules::fields::{self, Subject, Value};
+        fn subject(s: &Socket) -> Subject<'_> {
+            Subject {
+                socket: s,
+                owner: None,
+                process: None,
+                parent: None,
+                ephemeral: (32768, 60999),
+                netns: None,
+                world: None,
+            }
+        }
+        let whole = decode_inet(&reply_for(Extensions::ALL), Protocol::Tcp).unwrap();
+        assert!(whole.tcp_info.is_some() && whole.memory.is_some());
+        let mut extension_fields = 0;
+        for f in fields::all() {
+            let part =
+                decode_inet_keeping(&reply_for(f.needs), Protocol::Tcp, f.needs.tcp).unwrap();
+            let want = (f.get)(&subject(&whole));
+            assert_eq!((f.get)(&subject(&part)), want, "{}", f.name);
+            if !f.needs.is_none() {
+                extension_fields += 1;
+                assert_ne!(
+                    want,
+                    Value::Missing,
+                    "{}: the test gives it a value",
+                    f.name
+                );
+                assert!(part.tcp_info.is_none(), "{}: only the kept fields", f.name);
+            }
+        }
+        assert!(extension_fields >= 16, "{extension_fields}");
+        // Nothing asked: nothing decoded, nothing kept.
+        let none =
+            decode_inet_keeping(&reply_for(Extensions::NONE), Protocol::Tcp, TcpFields::NONE)
+                .unwrap();
+        assert!(none.tcp_kept.is_none() && none.memory.is_none() && none.congestion.is_none());
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod tables;
 pub mod taskfiles;
 pub mod tracepoint;
 pub mod unix;
+mod want;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -41,7 +42,11 @@ use rayon::prelude::*;
 use owners::find_holdings;
 pub use owners::{AUTO_BPF_MIN_FILES, OwnersFrom};
 
-use crate::model::{Gap, Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning};
+pub use want::{Promise, Want};
+
+use crate::model::{
+    Extensions, Gap, Meta, SCHEMA_VERSION, Snapshot, Socket, StateSet, Tool, Warning,
+};
 
 /// Which socket tables to dump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,8 +96,9 @@ pub struct CollectOptions {
     pub ipv6: bool,
     /// States asked of the kernel for TCP (the other tables are always dumped whole).
     pub tcp_states: StateSet,
-    /// tcp_info, congestion control, socket memory.
-    pub extensions: bool,
+    /// The sock_diag extensions (tcp_info, congestion control, BBR, socket memory) and which
+    /// tcp_info fields to keep: everything for a snapshot, what the rules read for a scan.
+    pub extensions: Want,
     /// Walk /proc to attribute sockets to processes.
     pub attribution: bool,
     /// Where the (socket, pid, fd) holdings come from when `attribution` is on.
@@ -121,7 +127,7 @@ impl CollectOptions {
             ipv4: true,
             ipv6: true,
             tcp_states: StateSet::ALL,
-            extensions: true,
+            extensions: Want::now(Extensions::ALL),
             attribution: true,
             owners_from: OwnersFrom::Auto,
             proc_root: PathBuf::from("/proc"),

@@ -96,8 +96,8 @@ pub fn decode_netlink(payload: &[u8]) -> Result<Socket, DecodeError> {
         let v = nla.value();
         match nla.kind() {
             NETLINK_DIAG_MEMINFO => {
-                s.memory = decode_skmeminfo(v);
-                if let Some(m) = s.memory {
+                s.memory = decode_skmeminfo(v).map(Box::new);
+                if let Some(m) = &s.memory {
                     (s.recv_q, s.send_q) = (m.rmem_alloc, m.wmem_alloc);
                 }
             }

@@ -111,9 +111,9 @@ pub fn decode_packet(payload: &[u8]) -> Result<Socket, DecodeError> {
             PACKET_DIAG_FANOUT => info.fanout = u32_at(0),
             PACKET_DIAG_UID => s.uid = u32_at(0),
             PACKET_DIAG_MEMINFO => {
-                s.memory = decode_skmeminfo(v);
+                s.memory = decode_skmeminfo(v).map(Box::new);
                 // As ss does: Recv-Q is the receive memory in use, Send-Q is 0.
-                if let Some(m) = s.memory {
+                if let Some(m) = &s.memory {
                     s.recv_q = m.rmem_alloc;
                 }
             }

@@ -27,7 +27,7 @@ use netlink_packet_sock_diag::{
 
 use super::netlink::{self, DiagSocket, DumpError};
 use super::{CollectOptions, Warnings, inet, nldiag, packet, procnet, unix};
-use crate::model::{Family, Protocol, Socket, StateSet};
+use crate::model::{Extensions, Family, Protocol, Socket, StateSet, TcpFields};
 
 /// One request.
 #[derive(Debug, Clone, Copy)]
@@ -129,16 +129,19 @@ pub(super) fn dump_tables(
     schedule.sort_by_key(|&i| weight(&tables[i]));
     let next = AtomicUsize::new(0);
     // Each worker takes the next table of the schedule until none is left.
+    // A table whose dump starts before a scan's rules have said what they read is dumped with
+    // the guess (collect::want), and again below if the guess missed something.
     let work = |mut sock: DiagSocket| {
         let mut done = Vec::new();
         while let Some(&i) = schedule.get(next.fetch_add(1, Ordering::Relaxed)) {
-            let mut d = dump_table(&mut sock, opts, tables[i]);
+            let (want, _) = opts.extensions.now_or_guess();
+            let mut d = dump_table(&mut sock, opts, tables[i], want);
             crate::model::sort_sockets(&mut d.sockets);
-            done.push((i, d));
+            done.push((i, d, want));
         }
         done
     };
-    let mut results = std::thread::scope(|scope| {
+    let dumped = std::thread::scope(|scope| {
         // A second socket that cannot be opened just leaves all the work to the first.
         let helper = (threads > 1)
             .then(|| scope.spawn(|| DiagSocket::open().map(&work).unwrap_or_default()));
@@ -148,6 +151,7 @@ pub(super) fn dump_tables(
         }
         done
     });
+    let mut results = redump_what_the_guess_missed(opts, &tables, dumped);
     results.sort_by_key(|(i, _)| *i);
     // The first table (TCP over IPv4, usually the biggest) becomes the result and the others
     // are appended to it: concatenating into a new vector would hold every socket twice at the
@@ -170,17 +174,53 @@ pub(super) fn dump_tables(
     out
 }
 
-fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dumped {
+/// Dumps again each table whose dump asked for less than the answer to `opts.extensions`
+/// needs (a guess made before a scan's rules were loaded); waits for the answer. A table that
+/// collected more than the answer needs keeps it: the rules do not read it.
+fn redump_what_the_guess_missed(
+    opts: &CollectOptions,
+    tables: &[Table],
+    dumped: Vec<(usize, Dumped, Extensions)>,
+) -> Vec<(usize, Dumped)> {
+    let answer = opts.extensions.get();
+    let mut sock = None;
+    dumped
+        .into_iter()
+        .map(|(i, mut d, asked)| {
+            if asked.covers(answer) {
+                return (i, d);
+            }
+            let s = match &mut sock {
+                Some(s) => s,
+                None => match DiagSocket::open() {
+                    Ok(s) => sock.insert(s),
+                    // The rules would miss what they read: a gap (fail closed), the sockets kept.
+                    Err(e) => {
+                        if let Some((_, v)) = &mut d.source {
+                            *v = format!(
+                                "unavailable: the dump again with the rules' extensions: {e}"
+                            );
+                        }
+                        return (i, d);
+                    }
+                },
+            };
+            drop(d);
+            let mut d = dump_table(s, opts, tables[i], answer);
+            crate::model::sort_sockets(&mut d.sockets);
+            (i, d)
+        })
+        .collect()
+}
+
+fn dump_table(
+    sock: &mut DiagSocket,
+    opts: &CollectOptions,
+    table: Table,
+    want: Extensions,
+) -> Dumped {
     let mut d = Dumped::default();
-    let mut ext = ExtensionFlags::SHUTDOWN;
-    if opts.extensions {
-        // VEGASINFO asks the congestion control for its own info: BBR answers with
-        // INET_DIAG_BBRINFO (`ss -i`'s bbr:(...) block), as ss asks.
-        ext |= ExtensionFlags::INFO
-            | ExtensionFlags::CONG
-            | ExtensionFlags::SKMEMINFO
-            | ExtensionFlags::VEGASINFO;
-    }
+    let mut ext = inet_extensions(want);
     match table {
         Table::Inet {
             family,
@@ -195,7 +235,14 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
             if protocol == Protocol::Raw {
                 ext = ExtensionFlags::SHUTDOWN;
             }
-            let r = dump_inet(sock, family, proto, protocol, states, ext, &mut d);
+            let r = dump_inet(
+                sock,
+                (family, proto, protocol),
+                states,
+                ext,
+                want.tcp,
+                &mut d,
+            );
             let text = match r {
                 Err(DumpError::Unsupported(_)) if protocol == Protocol::Raw => {
                     raw_from_procfs(family, &mut d)
@@ -213,9 +260,13 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
                         | ShowFlags::VFS
                         | ShowFlags::PEER
                         | ShowFlags::ICONS
-                        | ShowFlags::RQLEN
-                        | ShowFlags::MEMINFO)
+                        | ShowFlags::RQLEN)
                         .bits()
+                        | if want.memory {
+                            ShowFlags::MEMINFO.bits()
+                        } else {
+                            0
+                        }
                         | unix::UDIAG_SHOW_UID,
                 ),
                 cookie: [0xff; 8],
@@ -250,6 +301,27 @@ fn dump_table(sock: &mut DiagSocket, opts: &CollectOptions, table: Table) -> Dum
     d
 }
 
+/// The inet_diag extension bits of a request for `want` (SHUTDOWN always: `socket.shutdown`
+/// reads it, and it costs the kernel one byte).
+fn inet_extensions(want: Extensions) -> ExtensionFlags {
+    let mut ext = ExtensionFlags::SHUTDOWN;
+    if !want.tcp.is_empty() {
+        ext |= ExtensionFlags::INFO;
+    }
+    if want.congestion {
+        ext |= ExtensionFlags::CONG;
+    }
+    if want.memory {
+        ext |= ExtensionFlags::SKMEMINFO;
+    }
+    if want.bbr {
+        // VEGASINFO asks the congestion control for its own info: BBR answers with
+        // INET_DIAG_BBRINFO (`ss -i`'s bbr:(...) block), as ss asks.
+        ext |= ExtensionFlags::VEGASINFO;
+    }
+    ext
+}
+
 fn decode_errors(warnings: &mut Warnings, bad: u64) {
     warnings.add(
         "decode_error",
@@ -258,13 +330,14 @@ fn decode_errors(warnings: &mut Warnings, bad: u64) {
     );
 }
 
+/// Dumps one inet table: `(family, proto, protocol)` names it; `keep` is what to keep of each
+/// socket's tcp_info.
 fn dump_inet(
     sock: &mut DiagSocket,
-    family: u8,
-    proto: u8,
-    protocol: Protocol,
+    (family, proto, protocol): (u8, u8, Protocol),
     states: u32,
     ext: ExtensionFlags,
+    keep: TcpFields,
     d: &mut Dumped,
 ) -> Result<netlink::DumpStats, DumpError> {
     let req = SockDiagMessage::InetRequest(InetRequest {
@@ -279,9 +352,11 @@ fn dump_inet(
         },
     });
     let mut bad = 0u64;
-    let r = sock.dump_message(req, |p| match inet::decode_inet(p, protocol) {
-        Ok(s) => d.sockets.push(s),
-        Err(_) => bad += 1,
+    let r = sock.dump_message(req, |p| {
+        match inet::decode_inet_keeping(p, protocol, keep) {
+            Ok(s) => d.sockets.push(s),
+            Err(_) => bad += 1,
+        }
     });
     decode_errors(&mut d.warnings, bad);
     if let Ok(stats) = &r

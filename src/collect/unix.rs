@@ -102,7 +102,7 @@ pub fn decode_unix(payload: &[u8]) -> Result<Socket, DecodeError> {
                 info.vfs_inode = Some(u32::from_ne_bytes(v[0..4].try_into().unwrap()));
                 info.vfs_dev = Some(u32::from_ne_bytes(v[4..8].try_into().unwrap()));
             }
-            UNIX_DIAG_MEMINFO => s.memory = decode_skmeminfo(v),
+            UNIX_DIAG_MEMINFO => s.memory = decode_skmeminfo(v).map(Box::new),
             UNIX_DIAG_UID if v.len() >= 4 => {
                 s.uid = Some(u32::from_ne_bytes(v[0..4].try_into().unwrap()))
             }

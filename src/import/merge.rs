@@ -144,7 +144,7 @@ impl Merger {
                 Give::Uid => t.uid = n.uid,
                 Give::Queues => (t.recv_q, t.send_q) = (n.recv_q, n.send_q),
                 Give::Timer => t.timer = n.timer,
-                Give::Memory => t.memory = n.memory,
+                Give::Memory => t.memory = n.memory.clone(),
                 Give::Mark => t.mark = n.mark,
                 Give::V6only => t.v6only = n.v6only,
                 Give::Shutdown => t.shutdown = n.shutdown,

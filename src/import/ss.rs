@@ -650,7 +650,9 @@ fn details(ext: &[&str], s: &mut Socket, gives: &mut Gives, seen: &Shown) -> Res
         } else if let Some(v) = t.strip_prefix("timer:(") {
             s.timer = Some(timer(v.trim_end_matches(')')).ok_or(format!("`{t}`: bad timer"))?);
         } else if let Some(v) = t.strip_prefix("skmem:(") {
-            s.memory = Some(skmem(v.trim_end_matches(')')).ok_or(format!("`{t}`: bad skmem"))?);
+            s.memory = Some(Box::new(
+                skmem(v.trim_end_matches(')')).ok_or(format!("`{t}`: bad skmem"))?,
+            ));
         } else if let Some(v) = shutdown(t) {
             s.shutdown = Some(v);
             gives.add(Give::Shutdown);
@@ -818,7 +820,7 @@ nl    UNCONN     0      0                     rtnl:kernel      *
         assert!(a.unix.as_ref().unwrap().r#abstract);
         let udp = &p.sockets[3].socket;
         assert_eq!(udp.interface.as_deref(), Some("eth0"));
-        assert_eq!(udp.memory.unwrap().rcvbuf, 212992);
+        assert_eq!(udp.memory.as_ref().unwrap().rcvbuf, 212992);
         assert_eq!(udp.shutdown, Some(0));
         let l = &p.sockets[4].socket;
         assert_eq!(l.family, Family::Inet6);

@@ -102,6 +102,8 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
         v6only,
         congestion,
         tcp_info,
+        // Never in a snapshot: a run that keeps a few fields (a scan) does not write one.
+        tcp_kept: _,
         bbr,
         memory,
         cgroup_id,
@@ -142,7 +144,7 @@ pub fn socket(out: &mut Vec<u8>, s: &Socket) {
     part(out, b",\"congestion\":", congestion, |o, c| string(o, c));
     part(out, b",\"tcp_info\":", tcp_info, |o, t| tcp_info_json(o, t));
     part(out, b",\"bbr\":", bbr, |o, b| bbr_json(o, b));
-    part(out, b",\"memory\":", memory, memory_json);
+    part(out, b",\"memory\":", memory, |o, m| memory_json(o, m));
     opt_num(out, b",\"cgroup_id\":", *cgroup_id);
     part(out, b",\"unix\":", unix, |o, u| unix_json(o, u));
     part(out, b",\"packet\":", packet, |o, p| packet_json(o, p));

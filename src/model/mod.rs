@@ -8,6 +8,7 @@
 #[macro_use]
 mod vocab;
 mod bytes;
+mod extensions;
 mod json;
 mod order;
 pub mod relay;
@@ -18,9 +19,10 @@ mod views;
 
 pub use bytes::ByteString;
 pub(crate) use bytes::base64_encode;
+pub use extensions::Extensions;
 pub use order::sort_sockets;
 pub use state::{State, StateSet, UnknownState};
-pub use tcpinfo::{TcpInfo, TcpInfoWire};
+pub use tcpinfo::{TcpField, TcpFields, TcpInfo, TcpInfoWire, TcpKept};
 pub use views::{ProcView, View, ViewCoverage, Views};
 pub(crate) use vocab::vocabulary;
 
@@ -458,12 +460,17 @@ pub struct Socket {
     /// TCP only: `struct tcp_info`, as far as the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_info: Option<Box<TcpInfo>>,
+    /// TCP only, when the run kept a few `tcp_info` fields rather than the whole struct (a scan
+    /// whose rules read those: [`Extensions`]); never part of a snapshot's JSON, since a
+    /// snapshot keeps the whole struct. Read through [`Socket::tcp`].
+    #[serde(skip)]
+    pub tcp_kept: Option<TcpKept>,
     /// TCP only, when the congestion control is BBR: its model of the path (INET_DIAG_BBRINFO).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bbr: Option<Box<BbrInfo>>,
     /// Socket memory (`ss -m` skmem), when the kernel sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<SkMemInfo>,
+    pub memory: Option<Box<SkMemInfo>>,
     /// inet only: the id (the directory's inode) of the cgroup v2 the socket was created in, as
     /// INET_DIAG_CGROUP_ID reports it (Linux ≥ 5.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -494,6 +501,17 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// One `tcp_info` field, from the whole struct or from the fields the run kept; `None`
+    /// when the kernel did not send it (or, for a field the run did not keep, never asked).
+    #[inline]
+    pub fn tcp(&self, f: TcpField) -> Option<u64> {
+        match (&self.tcp_info, &self.tcp_kept) {
+            (Some(t), _) => t.get(f),
+            (None, Some(k)) => k.get(f),
+            (None, None) => None,
+        }
+    }
+
     /// A blank socket of the given kind, for decoders to fill in.
     pub fn new(protocol: Protocol, family: Family, state: State, inode: u64) -> Socket {
         Socket {
@@ -515,6 +533,7 @@ impl Socket {
             v6only: None,
             congestion: None,
             tcp_info: None,
+            tcp_kept: None,
             bbr: None,
             memory: None,
             cgroup_id: None,
@@ -1306,7 +1325,12 @@ mod tests {
     #[test]
     fn socket_stays_compact() {
         use std::mem::size_of;
-        assert!(size_of::<Socket>() <= 304, "{}", size_of::<Socket>());
+        // 304 B before issue 19's session 10: the memory boxed (48 B inline to 8), the kept
+        // tcp_info fields added (16).
+        assert!(size_of::<Socket>() <= 272, "{}", size_of::<Socket>());
+        // One kept tcp_info field inline, as two words.
+        assert_eq!(size_of::<Option<TcpKept>>(), 16);
+        assert_eq!(size_of::<Option<Box<SkMemInfo>>>(), 8);
         assert!(
             size_of::<Option<Timer>>() <= 8,
             "{}",

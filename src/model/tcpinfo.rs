@@ -53,6 +53,34 @@ macro_rules! tcp_info {
             pub delivery_rate_app_limited: Option<bool>,
         }
 
+        /// A field of `struct tcp_info` by name, in the struct's order: what a projection
+        /// ([`TcpFields`]) keeps and [`TcpInfo::get`] reads.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum TcpField {
+            $(#[$fmeta])* $first,
+            $( $(#[$pmeta])* $p, )*
+            $( $(#[$ometa])* $o, )*
+        }
+
+        impl TcpField {
+            /// Every field, in the struct's order.
+            pub const ALL: &'static [TcpField] = &[
+                TcpField::$first,
+                $( TcpField::$p, )*
+                $( TcpField::$o, )*
+            ];
+
+            /// The field's name, as the JSON form spells it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    TcpField::$first => stringify!($first),
+                    $( TcpField::$p => stringify!($p), )*
+                    $( TcpField::$o => stringify!($o), )*
+                }
+            }
+        }
+
         /// The positions of the optional fields' presence bits.
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy)]
@@ -87,6 +115,16 @@ macro_rules! tcp_info {
                     (self.present & (1 << Bit::$o as u32) != 0).then_some(self.$o)
                 }
             )*
+
+            /// One numeric field's value, `None` when the kernel's struct did not have it.
+            #[inline]
+            pub fn get(&self, f: TcpField) -> Option<u64> {
+                match f {
+                    TcpField::$first => Some(u64::from(self.$first)),
+                    $( TcpField::$p => Some(u64::from(self.$p)), )*
+                    $( TcpField::$o => self.$o().map(u64::from), )*
+                }
+            }
 
             /// The latest delivery-rate sample was limited by the application, not the network
             /// (`tcpi_delivery_rate_app_limited`; `ss -i` app_limited). Present when the kernel's
@@ -268,6 +306,99 @@ tcp_info! {
         snd_wnd: u32,
         /// The window this side advertises (its receive window), bytes.
         rcv_wnd: u32,
+    }
+}
+
+/// A set of [`TcpField`]s: what a run keeps of each socket's `tcp_info` (one bit per field,
+/// in the struct's order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct TcpFields(u64);
+
+impl TcpFields {
+    /// No field.
+    pub const NONE: TcpFields = TcpFields(0);
+    /// Every field, and `delivery_rate_app_limited`: the whole struct, kept as [`TcpInfo`].
+    pub const ALL: TcpFields = TcpFields(u64::MAX);
+
+    /// Just `f`.
+    pub const fn of(f: TcpField) -> TcpFields {
+        TcpFields(1 << f as u32)
+    }
+
+    /// Both sets.
+    #[must_use]
+    pub const fn union(self, o: TcpFields) -> TcpFields {
+        TcpFields(self.0 | o.0)
+    }
+
+    /// Whether `f` is in the set.
+    pub const fn has(self, f: TcpField) -> bool {
+        self.0 & (1 << f as u32) != 0
+    }
+
+    /// Whether every field of `o` is in the set.
+    pub const fn covers(self, o: TcpFields) -> bool {
+        o.0 & !self.0 == 0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether the set is the whole struct.
+    pub const fn is_all(self) -> bool {
+        self.0 == u64::MAX
+    }
+}
+
+/// The fields of one socket's `tcp_info` a run kept ([`TcpFields`]), when it needed only a few.
+/// One field (the default pack reads `bytes_acked` alone) is kept inline, in the 16 bytes the
+/// socket has for it: no allocation, where the whole struct is a 256-byte one. More fields take
+/// one allocation: the mask of those the kernel sent, then their values in the struct's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpKept(Kept);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kept {
+    /// The one field the run kept, which the kernel sent.
+    One(TcpField, u64),
+    /// `[mask, values...]`; boxed twice so that the enum stays 16 bytes.
+    Many(Box<Box<[u64]>>),
+}
+
+impl TcpKept {
+    /// The fields of `t` in `keep`; `None` when the kernel sent none of them.
+    pub fn of(t: &TcpInfo, keep: TcpFields) -> Option<TcpKept> {
+        let mut present = TcpField::ALL
+            .iter()
+            .filter(|&&f| keep.has(f))
+            .filter_map(|&f| Some((f, t.get(f)?)));
+        let first = present.next()?;
+        let Some(second) = present.next() else {
+            return Some(TcpKept(Kept::One(first.0, first.1)));
+        };
+        let mut v = vec![0];
+        let mut mask = 0u64;
+        for (f, x) in [first, second].into_iter().chain(present) {
+            mask |= 1 << f as u32;
+            v.push(x);
+        }
+        v[0] = mask;
+        Some(TcpKept(Kept::Many(Box::new(v.into_boxed_slice()))))
+    }
+
+    /// One field's value; `None` when the kernel did not send it or the run did not keep it.
+    #[inline]
+    pub fn get(&self, f: TcpField) -> Option<u64> {
+        match &self.0 {
+            Kept::One(g, x) => (*g == f).then_some(*x),
+            Kept::Many(v) => {
+                let mask = v[0];
+                let bit = 1u64 << f as u32;
+                (mask & bit != 0).then(|| v[1 + (mask & (bit - 1)).count_ones() as usize])
+            }
+        }
     }
 }
 

@@ -510,6 +510,23 @@ pub enum LinkError {
 }
 
 impl Condition {
+    /// The sock_diag extensions the condition's fields read (each field's `needs` in the
+    /// registry): what a run must collect for the condition to see its values.
+    pub fn needs(&self) -> crate::model::Extensions {
+        use crate::model::Extensions;
+        match self {
+            Condition::All(v) | Condition::Any(v) => {
+                v.iter().fold(Extensions::NONE, |n, c| n.union(c.needs()))
+            }
+            Condition::Not(c) => c.needs(),
+            Condition::Pred(p) => p.field.needs,
+            Condition::Ss(_) => SS_FIELDS
+                .iter()
+                .filter_map(|f| fields::lookup(f))
+                .fold(Extensions::NONE, |n, f| n.union(f.needs)),
+        }
+    }
+
     /// Every named list the condition refers to.
     pub fn list_refs<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {

@@ -19,7 +19,10 @@ use std::net::IpAddr;
 
 use crate::baseline::{Direction, Directions};
 use crate::model::tree::ProcTree;
-use crate::model::{Family, FdKind, Kind, Owner, Process, Protocol, Snapshot, Socket, State, View};
+use crate::model::{
+    Extensions, Family, FdKind, Kind, Owner, Process, Protocol, Snapshot, Socket, State, TcpField,
+    View,
+};
 use crate::net::{AddressClass, address_class};
 
 /// What fields read beyond one subject, derived at most once per snapshot and only when a rule
@@ -167,6 +170,10 @@ pub struct FieldDef {
     pub ty: FieldType,
     /// One line for `sockwarden rules fields`.
     pub doc: &'static str,
+    /// What the run must ask the kernel for so that the getter sees the value: the one place
+    /// that maps rule fields to the sock_diag extensions a scan collects (a field that needs
+    /// none reads what every dump has).
+    pub needs: Extensions,
     /// Reads the field from a subject; [`Value::Missing`] when the subject has no such value.
     pub get: for<'a> fn(&Subject<'a>) -> Value<'a>,
 }
@@ -217,6 +224,24 @@ fn cmdline(p: &Process) -> Value<'_> {
     Value::Str(Cow::Owned(parts.join(" ")))
 }
 
+/// A field read from `tcp_info`: it needs that one field of the struct collected, and reads it
+/// whole or kept ([`Socket::tcp`]), so the field named in `needs` is the one the getter reads.
+macro_rules! tcp_field {
+    ($name:literal, $doc:literal, $f:ident) => {
+        FieldDef {
+            name: $name,
+            ty: FieldType::Int,
+            doc: $doc,
+            needs: Extensions::tcp(TcpField::$f),
+            get: |x| {
+                x.socket
+                    .tcp(TcpField::$f)
+                    .map_or(Value::Missing, |v| Value::Int(v as i64))
+            },
+        }
+    };
+}
+
 /// Fields of a process, for `process.*` and `parent.*`.
 macro_rules! process_fields {
     ($prefix:literal, $who:ident, $what:literal) => {
@@ -224,30 +249,35 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".pid"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("pid of ", $what),
                 get: |x| x.$who.map_or(Value::Missing, |p| int(p.pid)),
             },
             FieldDef {
                 name: concat!($prefix, ".ppid"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("parent pid of ", $what),
                 get: |x| x.$who.map_or(Value::Missing, |p| int(p.ppid)),
             },
             FieldDef {
                 name: concat!($prefix, ".comm"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("name (comm, 15 bytes, chosen by the process) of ", $what),
                 get: |x| bytes(x.$who.map(|p| &p.comm)),
             },
             FieldDef {
                 name: concat!($prefix, ".exe"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("executable path of ", $what, ", without \" (deleted)\""),
                 get: |x| bytes(x.$who.and_then(|p| p.exe.as_ref())),
             },
             FieldDef {
                 name: concat!($prefix, ".exe_name"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("basename of the executable of ", $what),
                 get: |x| match x.$who.and_then(|p| p.exe.as_ref()) {
                     Some(e) => Value::Str(Cow::Owned(basename(&e.to_str_lossy()).to_string())),
@@ -257,6 +287,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".exe_deleted"),
                 ty: FieldType::Bool,
+                needs: Extensions::NONE,
                 doc: concat!("the executable of ", $what, " was deleted after it started"),
                 get: |x| {
                     x.$who
@@ -266,24 +297,28 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".exe_memfd"),
                 ty: FieldType::Bool,
+                needs: Extensions::NONE,
                 doc: concat!($what, " runs from an anonymous memfd (fileless)"),
                 get: |x| x.$who.map_or(Value::Missing, |p| Value::Bool(p.exe_memfd)),
             },
             FieldDef {
                 name: concat!($prefix, ".cmdline"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("argv of ", $what, " joined with spaces"),
                 get: |x| x.$who.map_or(Value::Missing, cmdline),
             },
             FieldDef {
                 name: concat!($prefix, ".argv0"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("argv[0] of ", $what),
                 get: |x| bytes(x.$who.and_then(|p| p.cmdline.first())),
             },
             FieldDef {
                 name: concat!($prefix, ".user"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("user name of ", $what, " (real uid)"),
                 get: |x| {
                     x.$who
@@ -294,18 +329,21 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".uid"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("real uid of ", $what),
                 get: |x| x.$who.map_or(Value::Missing, |p| int(p.uid)),
             },
             FieldDef {
                 name: concat!($prefix, ".euid"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("effective uid of ", $what),
                 get: |x| x.$who.map_or(Value::Missing, |p| int(p.euid)),
             },
             FieldDef {
                 name: concat!($prefix, ".cgroup"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("cgroup path of ", $what),
                 get: |x| {
                     x.$who
@@ -316,6 +354,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".container.id"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("container id of ", $what, ", from its cgroup"),
                 get: |x| {
                     x.$who
@@ -326,6 +365,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".container.runtime"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "container runtime of ",
                     $what,
@@ -340,6 +380,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".container.pod_uid"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("Kubernetes pod uid of ", $what),
                 get: |x| {
                     x.$who
@@ -351,6 +392,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".netns"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("network namespace inode of ", $what),
                 get: |x| {
                     x.$who
@@ -360,6 +402,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".env.ld_preload"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "LD_PRELOAD in the environment of ",
                     $what,
@@ -370,18 +413,21 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".env.ld_library_path"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("LD_LIBRARY_PATH in the environment of ", $what),
                 get: |x| loader_var(x.$who, b"LD_LIBRARY_PATH="),
             },
             FieldDef {
                 name: concat!($prefix, ".env.ld_audit"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!("LD_AUDIT in the environment of ", $what),
                 get: |x| loader_var(x.$who, b"LD_AUDIT="),
             },
             FieldDef {
                 name: concat!($prefix, ".tty"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "controlling terminal of ",
                     $what,
@@ -396,6 +442,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".session"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("session id of ", $what),
                 get: |x| {
                     x.$who
@@ -406,6 +453,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".pgrp"),
                 ty: FieldType::Int,
+                needs: Extensions::NONE,
                 doc: concat!("process group id of ", $what),
                 get: |x| {
                     x.$who
@@ -416,6 +464,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".hidden"),
                 ty: FieldType::Bool,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "the BPF task-file iterator saw ",
                     $what,
@@ -430,6 +479,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".views"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "how ",
                     $what,
@@ -445,6 +495,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".proc_mount"),
                 ty: FieldType::Str,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "the mount point of a file system mounted over /proc/PID of ",
                     $what
@@ -454,6 +505,7 @@ macro_rules! process_fields {
             FieldDef {
                 name: concat!($prefix, ".maps.suspicious"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!(
                     "executable mappings of ",
                     $what,
@@ -485,6 +537,7 @@ macro_rules! fd_field {
         FieldDef {
             name: concat!($prefix, ".fd", $n, ".kind"),
             ty: FieldType::Enum(FD_KINDS),
+            needs: Extensions::NONE,
             doc: concat!(
                 "what fd ",
                 $n,
@@ -499,6 +552,7 @@ macro_rules! fd_field {
         FieldDef {
             name: concat!($prefix, ".fd", $n, ".path"),
             ty: FieldType::Str,
+            needs: Extensions::NONE,
             doc: concat!(
                 "the path fd ",
                 $n,
@@ -513,6 +567,7 @@ macro_rules! fd_field {
         FieldDef {
             name: concat!($prefix, ".fd", $n, ".inode"),
             ty: FieldType::Int,
+            needs: Extensions::NONE,
             doc: concat!(
                 "inode of the pipe, FIFO or socket on fd ",
                 $n,
@@ -590,24 +645,28 @@ macro_rules! related_fields {
             FieldDef {
                 name: concat!($prefix, ".pid"),
                 ty: FieldType::IntList,
+                needs: Extensions::NONE,
                 doc: concat!("pids of ", $what),
                 get: |x| related_ints(x, $rel, |p| i64::from(p.pid)),
             },
             FieldDef {
                 name: concat!($prefix, ".comm"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("names (comm) of ", $what),
                 get: |x| related_strs(x, $rel, |p| Some(p.comm.to_str_lossy())),
             },
             FieldDef {
                 name: concat!($prefix, ".exe"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("executable paths of ", $what),
                 get: |x| related_strs(x, $rel, |p| p.exe.as_ref().map(|e| e.to_str_lossy())),
             },
             FieldDef {
                 name: concat!($prefix, ".exe_name"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("executable basenames of ", $what),
                 get: |x| {
                     related_strs(x, $rel, |p| {
@@ -620,6 +679,7 @@ macro_rules! related_fields {
             FieldDef {
                 name: concat!($prefix, ".cmdline"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("command lines (argv joined with spaces) of ", $what),
                 get: |x| {
                     related_strs(x, $rel, |p| match cmdline(p) {
@@ -631,18 +691,21 @@ macro_rules! related_fields {
             FieldDef {
                 name: concat!($prefix, ".user"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("user names of ", $what),
                 get: |x| related_strs(x, $rel, |p| p.user.as_deref().map(Cow::Borrowed)),
             },
             FieldDef {
                 name: concat!($prefix, ".uid"),
                 ty: FieldType::IntList,
+                needs: Extensions::NONE,
                 doc: concat!("real uids of ", $what),
                 get: |x| related_ints(x, $rel, |p| i64::from(p.uid)),
             },
             FieldDef {
                 name: concat!($prefix, ".tty"),
                 ty: FieldType::StrList,
+                needs: Extensions::NONE,
                 doc: concat!("controlling terminals of ", $what),
                 get: |x| related_strs(x, $rel, |p| p.tty.as_deref().map(Cow::Borrowed)),
             },
@@ -682,6 +745,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.protocol",
         ty: FieldType::Enum(PROTOCOLS),
+        needs: Extensions::NONE,
         doc: "tcp, udp, raw, unix_stream, unix_dgram, unix_seqpacket, packet_raw, packet_dgram, \
               netlink (netlink sockets are in `list` only)",
         get: |x| s(x.socket.protocol.name()),
@@ -689,24 +753,28 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.kind",
         ty: FieldType::Enum(KINDS),
+        needs: Extensions::NONE,
         doc: "tcp, udp, raw, unix, packet or netlink",
         get: |x| s(x.socket.protocol.kind().name()),
     },
     FieldDef {
         name: "socket.family",
         ty: FieldType::Enum(FAMILIES),
+        needs: Extensions::NONE,
         doc: "inet, inet6, unix, packet, netlink",
         get: |x| s(x.socket.family.name()),
     },
     FieldDef {
         name: "socket.state",
         ty: FieldType::Enum(STATES),
+        needs: Extensions::NONE,
         doc: "state: listen, established, syn-sent, close (unconnected), time-wait, ...",
         get: |x| s(x.socket.state.name()),
     },
     FieldDef {
         name: "socket.direction",
         ty: FieldType::Enum(DIRECTIONS),
+        needs: Extensions::NONE,
         doc: "outbound (a local client connected), inbound (a local listener accepted it, same namespace and port) or listening; missing for unix, packet, raw and closed sockets",
         get: |x| {
             x.world
@@ -717,30 +785,35 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.local.address",
         ty: FieldType::Ip,
+        needs: Extensions::NONE,
         doc: "local IP address (v4-mapped IPv6 kept; cidr matches it against IPv4 nets)",
         get: |x| local(x).map_or(Value::Missing, |e| Value::Ip(e.address)),
     },
     FieldDef {
         name: "socket.local.port",
         ty: FieldType::Port,
+        needs: Extensions::NONE,
         doc: "local port (raw sockets: the IP protocol number)",
         get: |x| local(x).map_or(Value::Missing, |e| int(e.port)),
     },
     FieldDef {
         name: "socket.local.class",
         ty: FieldType::Enum(ADDRESS_CLASSES),
+        needs: Extensions::NONE,
         doc: "class of the local address: unspecified, loopback, private, link-local, shared, documentation, multicast, reserved, public",
         get: |x| local(x).map_or(Value::Missing, |e| s(address_class(e.address).name())),
     },
     FieldDef {
         name: "socket.local.any",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "bound to all interfaces (0.0.0.0 or ::)",
         get: |x| local(x).map_or(Value::Missing, |e| Value::Bool(e.address.is_unspecified())),
     },
     FieldDef {
         name: "socket.local.ephemeral",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "local port inside ip_local_port_range (an outgoing connection's port)",
         get: |x| {
             local(x).map_or(Value::Missing, |e| {
@@ -751,24 +824,28 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.remote.address",
         ty: FieldType::Ip,
+        needs: Extensions::NONE,
         doc: "remote IP address",
         get: |x| remote(x).map_or(Value::Missing, |e| Value::Ip(e.address)),
     },
     FieldDef {
         name: "socket.remote.port",
         ty: FieldType::Port,
+        needs: Extensions::NONE,
         doc: "remote port (0 when not connected)",
         get: |x| remote(x).map_or(Value::Missing, |e| int(e.port)),
     },
     FieldDef {
         name: "socket.remote.class",
         ty: FieldType::Enum(ADDRESS_CLASSES),
+        needs: Extensions::NONE,
         doc: "class of the remote address (see socket.local.class)",
         get: |x| remote(x).map_or(Value::Missing, |e| s(address_class(e.address).name())),
     },
     FieldDef {
         name: "socket.remote.resolver",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "the remote address is one of the host's configured DNS servers (/etc/resolv.conf, systemd-resolved's configuration); missing without a remote address or when the snapshot did not record them",
         get: |x| match (
             x.world.and_then(|w| w.snap.meta.resolvers.as_ref()),
@@ -784,6 +861,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "host.ld_so_preload",
         ty: FieldType::StrList,
+        needs: Extensions::NONE,
         doc: "the libraries /etc/ld.so.preload injects into every program on the host; missing when the file is absent, empty or was not read",
         get: |x| match x.world.and_then(|w| w.snap.meta.ld_so_preload.as_ref()) {
             Some(v) if !v.is_empty() => {
@@ -795,6 +873,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "host.self_preload",
         ty: FieldType::StrList,
+        needs: Extensions::NONE,
         doc: "the libraries preloaded into sockwarden itself while it took the snapshot (its LD_PRELOAD, /etc/ld.so.preload, as mapped): its views may have been filtered; missing when none or not read",
         get: |x| match x.world.and_then(|w| w.snap.meta.self_preload.as_ref()) {
             Some(v) if !v.is_empty() => {
@@ -806,54 +885,63 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.interface",
         ty: FieldType::Str,
+        needs: Extensions::NONE,
         doc: "bound interface name (SO_BINDTODEVICE, IPv6 scope, packet socket's interface)",
         get: |x| x.socket.interface.as_deref().map_or(Value::Missing, s),
     },
     FieldDef {
         name: "socket.uid",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "uid the kernel records for the socket (its creator)",
         get: |x| opt_int(x.socket.uid),
     },
     FieldDef {
         name: "socket.inode",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "socket inode (0 when no process holds it)",
         get: |x| int(x.socket.inode as i64),
     },
     FieldDef {
         name: "socket.recv_q",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "receive queue (listeners: accept queue)",
         get: |x| int(x.socket.recv_q),
     },
     FieldDef {
         name: "socket.send_q",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "send queue (listeners: backlog)",
         get: |x| int(x.socket.send_q),
     },
     FieldDef {
         name: "socket.mark",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "SO_MARK / fwmark",
         get: |x| opt_int(x.socket.mark),
     },
     FieldDef {
         name: "socket.v6only",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "IPV6_V6ONLY of an IPv6 listener",
         get: |x| x.socket.v6only.map_or(Value::Missing, Value::Bool),
     },
     FieldDef {
         name: "socket.shutdown",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "shutdown bits: 1 no more receives, 2 no more sends",
         get: |x| opt_int(x.socket.shutdown),
     },
     FieldDef {
         name: "socket.uid_is_holder",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "the socket's creator uid equals the holding process's uid (false: the socket changed hands, e.g. after privilege escalation)",
         get: |x| match (x.socket.uid, x.process) {
             (Some(u), Some(p)) => Value::Bool(u == p.uid),
@@ -863,18 +951,21 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.netns.inode",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "inode of the socket's network namespace (set by --all-netns and --netns)",
         get: |x| opt_int(x.socket.netns.map(|n| n as i64)),
     },
     FieldDef {
         name: "socket.netns.name",
         ty: FieldType::Str,
+        needs: Extensions::NONE,
         doc: "the socket's network namespace: host, its name under /run/netns, or ns:INODE",
         get: |x| x.netns.map_or(Value::Missing, s),
     },
     FieldDef {
         name: "socket.views",
         ty: FieldType::StrList,
+        needs: Extensions::NONE,
         doc: "the views that saw the socket: netlink (sock_diag), procnet (/proc/net tables), fdwalk (/proc/PID/fd), taskfiles (the BPF iterator)",
         get: |x| {
             if x.socket.views.is_empty() {
@@ -892,30 +983,35 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.hidden.procnet",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "netlink lists the socket and /proc/net/{tcp,udp}[6] still omits it when re-checked (a filtered /proc/net); unknown when /proc/net was not read",
         get: |x| hidden(x, View::Procnet),
     },
     FieldDef {
         name: "socket.hidden.netlink",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "/proc/net lists the socket and netlink still omits it when re-checked (a filtered sock_diag); unknown when /proc/net was not read",
         get: |x| hidden(x, View::Netlink),
     },
     FieldDef {
         name: "socket.hidden.fdwalk",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "the BPF iterator finds a descriptor on the socket that /proc/PID/fd still does not show when re-checked; unknown when the iterator and the full walk were not both read",
         get: |x| hidden(x, View::Fdwalk),
     },
     FieldDef {
         name: "socket.owned",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "some process holds the socket",
         get: |x| Value::Bool(!x.socket.owners.is_empty()),
     },
     FieldDef {
         name: "socket.timer.kind",
         ty: FieldType::Str,
+        needs: Extensions::NONE,
         doc: "active timer: on, keepalive, timewait, persist, delack",
         get: |x| {
             x.socket
@@ -927,6 +1023,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.timer.expires_ms",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "ms until the timer fires",
         get: |x| {
             x.socket
@@ -938,6 +1035,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.timer.retrans",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "retransmissions of the timer",
         get: |x| {
             x.socket
@@ -950,144 +1048,62 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.tcp.congestion",
         ty: FieldType::Str,
         doc: "congestion control algorithm",
+        needs: Extensions::CONGESTION,
         get: |x| x.socket.congestion.as_deref().map_or(Value::Missing, s),
     },
-    FieldDef {
-        name: "socket.tcp.rtt_us",
-        ty: FieldType::Int,
-        doc: "smoothed round-trip time, µs",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.rtt))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.rttvar_us",
-        ty: FieldType::Int,
-        doc: "round-trip time variance, µs",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.rttvar))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.cwnd",
-        ty: FieldType::Int,
-        doc: "congestion window, segments",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.snd_cwnd))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.retransmits",
-        ty: FieldType::Int,
-        doc: "retransmissions of the current segment",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.retransmits))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.total_retrans",
-        ty: FieldType::Int,
-        doc: "retransmissions over the connection's life",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.total_retrans()))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.bytes_sent",
-        ty: FieldType::Int,
-        doc: "bytes sent, retransmissions included",
-        get: |x| {
-            x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
-                opt_int(t.bytes_sent().map(|v| v as i64))
-            })
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.bytes_acked",
-        ty: FieldType::Int,
-        doc: "bytes sent and acknowledged by the peer",
-        get: |x| {
-            x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
-                opt_int(t.bytes_acked().map(|v| v as i64))
-            })
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.bytes_received",
-        ty: FieldType::Int,
-        doc: "bytes received",
-        get: |x| {
-            x.socket.tcp_info.as_ref().map_or(Value::Missing, |t| {
-                opt_int(t.bytes_received().map(|v| v as i64))
-            })
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.segs_out",
-        ty: FieldType::Int,
-        doc: "segments sent",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.segs_out()))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.segs_in",
-        ty: FieldType::Int,
-        doc: "segments received",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| opt_int(t.segs_in()))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.last_data_sent_ms",
-        ty: FieldType::Int,
-        doc: "ms since data was last sent",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.last_data_sent))
-        },
-    },
-    FieldDef {
-        name: "socket.tcp.last_data_recv_ms",
-        ty: FieldType::Int,
-        doc: "ms since data was last received",
-        get: |x| {
-            x.socket
-                .tcp_info
-                .as_ref()
-                .map_or(Value::Missing, |t| int(t.last_data_recv))
-        },
-    },
+    tcp_field!("socket.tcp.rtt_us", "smoothed round-trip time, µs", rtt),
+    tcp_field!(
+        "socket.tcp.rttvar_us",
+        "round-trip time variance, µs",
+        rttvar
+    ),
+    tcp_field!("socket.tcp.cwnd", "congestion window, segments", snd_cwnd),
+    tcp_field!(
+        "socket.tcp.retransmits",
+        "retransmissions of the current segment",
+        retransmits
+    ),
+    tcp_field!(
+        "socket.tcp.total_retrans",
+        "retransmissions over the connection's life",
+        total_retrans
+    ),
+    tcp_field!(
+        "socket.tcp.bytes_sent",
+        "bytes sent, retransmissions included",
+        bytes_sent
+    ),
+    tcp_field!(
+        "socket.tcp.bytes_acked",
+        "bytes sent and acknowledged by the peer",
+        bytes_acked
+    ),
+    tcp_field!(
+        "socket.tcp.bytes_received",
+        "bytes received",
+        bytes_received
+    ),
+    tcp_field!("socket.tcp.segs_out", "segments sent", segs_out),
+    tcp_field!("socket.tcp.segs_in", "segments received", segs_in),
+    tcp_field!(
+        "socket.tcp.last_data_sent_ms",
+        "ms since data was last sent",
+        last_data_sent
+    ),
+    tcp_field!(
+        "socket.tcp.last_data_recv_ms",
+        "ms since data was last received",
+        last_data_recv
+    ),
     FieldDef {
         name: "socket.memory.rmem_alloc",
         ty: FieldType::Int,
         doc: "receive memory in use",
+        needs: Extensions::MEMORY,
         get: |x| {
             x.socket
                 .memory
+                .as_deref()
                 .map_or(Value::Missing, |m| int(m.rmem_alloc))
         },
     },
@@ -1095,9 +1111,11 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.memory.wmem_queued",
         ty: FieldType::Int,
         doc: "send memory queued",
+        needs: Extensions::MEMORY,
         get: |x| {
             x.socket
                 .memory
+                .as_deref()
                 .map_or(Value::Missing, |m| int(m.wmem_queued))
         },
     },
@@ -1105,17 +1123,25 @@ static SOCKET: &[FieldDef] = &[
         name: "socket.memory.drops",
         ty: FieldType::Int,
         doc: "packets dropped",
-        get: |x| x.socket.memory.map_or(Value::Missing, |m| opt_int(m.drops)),
+        needs: Extensions::MEMORY,
+        get: |x| {
+            x.socket
+                .memory
+                .as_deref()
+                .map_or(Value::Missing, |m| opt_int(m.drops))
+        },
     },
     FieldDef {
         name: "socket.unix.name",
         ty: FieldType::Str,
+        needs: Extensions::NONE,
         doc: "unix socket path, or abstract name with a leading @",
         get: |x| unix_name(x),
     },
     FieldDef {
         name: "socket.unix.abstract",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "the unix name is abstract (no file)",
         get: |x| {
             x.socket
@@ -1127,6 +1153,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.unix.peer",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "inode of the connected unix peer",
         get: |x| {
             x.socket
@@ -1138,6 +1165,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.packet.type",
         ty: FieldType::Enum(&["raw", "dgram"]),
+        needs: Extensions::NONE,
         doc: "packet socket type: raw (with link header) or dgram",
         get: |x| match x.socket.protocol {
             Protocol::PacketRaw => s("raw"),
@@ -1148,6 +1176,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.packet.ethertype",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "packet socket's ethertype (3 = all, 2048 = IPv4, 2054 = ARP, 34525 = IPv6, 34958 = EAPOL)",
         get: |x| {
             x.socket
@@ -1159,6 +1188,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.packet.bpf",
         ty: FieldType::Bool,
+        needs: Extensions::NONE,
         doc: "a classic BPF program is attached to the packet socket",
         get: |x| {
             x.socket
@@ -1170,6 +1200,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.packet.bpf_len",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "number of instructions in the attached BPF program",
         get: |x| {
             x.socket.packet.as_ref().map_or(Value::Missing, |p| {
@@ -1180,6 +1211,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "socket.packet.bpf_k",
         ty: FieldType::IntList,
+        needs: Extensions::NONE,
         doc: "the k operands of the BPF program (any element may match)",
         get: |x| {
             x.socket
@@ -1194,6 +1226,7 @@ static SOCKET: &[FieldDef] = &[
     FieldDef {
         name: "fd",
         ty: FieldType::Int,
+        needs: Extensions::NONE,
         doc: "the file descriptor number of the socket in the holding process",
         get: |x| x.owner.map_or(Value::Missing, |o| int(o.fd)),
     },

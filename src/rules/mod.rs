@@ -450,6 +450,33 @@ pub struct RuleSet {
     pub disabled: Vec<Rule>,
 }
 
+/// What the default pack's rules read, those off by default too (NET-EXF-001's
+/// `socket.tcp.bytes_acked`): the guess of a scan without rule files until its rules are loaded
+/// ([`RuleSet::needs`] decides; a test keeps the two equal).
+pub const DEFAULT_PACK_NEEDS: crate::model::Extensions =
+    crate::model::Extensions::tcp(crate::model::TcpField::bytes_acked);
+
+impl RuleSet {
+    /// The sock_diag extensions the rules a scan evaluates read, in their conditions and
+    /// exceptions and aggregation keys: what the scan collects (docs/detection.md, "Costs").
+    /// Rules switched off are not evaluated and need nothing.
+    pub fn needs(&self) -> crate::model::Extensions {
+        let mut n = crate::model::Extensions::NONE;
+        for r in &self.rules {
+            for c in std::iter::once(&r.doc.when).chain(&r.doc.exceptions) {
+                n = n.union(c.needs());
+            }
+            if let Some(a) = &r.doc.aggregate {
+                n = n.union(a.by.0.needs);
+                if let Some(d) = &a.distinct {
+                    n = n.union(d.0.needs);
+                }
+            }
+        }
+        n
+    }
+}
+
 /// Why rules could not be loaded: problems in the files, or `--disable`/`--enable` patterns
 /// that select nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -887,6 +914,66 @@ pub fn default_sources() -> (Vec<Source>, Vec<Source>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a scan with the default pack collects (issue 19): one tcp_info counter
+    /// (NET-EXF-001's `socket.tcp.bytes_acked`), no congestion name, BBR model or memory. A rule
+    /// added to the pack that reads another extension changes this on purpose.
+    #[test]
+    fn the_default_pack_needs_bytes_acked_only() {
+        use crate::model::{Extensions, TcpField};
+        let (rules, lists) = default_sources();
+        let set = load(&rules, &lists, &[], &[]).unwrap();
+        assert_eq!(set.needs(), Extensions::tcp(TcpField::bytes_acked));
+        // The scan's guess covers every rule of the pack, those off by default too (`--enable`
+        // switches them on without a rule file).
+        let mut all = set.clone();
+        all.rules.append(&mut all.disabled);
+        assert_eq!(all.needs(), DEFAULT_PACK_NEEDS);
+    }
+
+    /// A user rule's condition, exceptions and aggregation key all count; a rule switched off
+    /// needs nothing.
+    #[test]
+    fn needs_come_from_conditions_exceptions_and_aggregates() {
+        use crate::model::{Extensions, TcpField};
+        let rule = |id: &str, body: &str| Source {
+            path: format!("{id}.yaml"),
+            text: format!(
+                "id: {id}\ntitle: t\nseverity: low\nstatus: stable\ntags: [T1046]\ndescription: d\n{body}\n\
+                 examples:\n  match:\n    - socket: {{protocol: tcp, \
+                 tcp: {{bytes_sent: 5}}}}\n  no_match:\n    - socket: {{protocol: udp}}\n"
+            ),
+        };
+        let (_, lists) = default_sources();
+        let srcs = [
+            rule(
+                "USR-001",
+                "when: {socket.memory.rmem_alloc: {gt: 0}}\n\
+                 exceptions: [{socket.tcp.congestion: bbr}]",
+            ),
+            rule(
+                "USR-002",
+                "when: {socket.tcp.bytes_sent: {gt: 0}}\naggregate: {by: socket.tcp.segs_out, \
+                 count: {ge: 1}}",
+            ),
+        ];
+        let set = load(&srcs, &lists, &[], &[]).unwrap();
+        let want = Extensions::MEMORY
+            .union(Extensions::CONGESTION)
+            .union(Extensions::tcp(TcpField::bytes_sent))
+            .union(Extensions::tcp(TcpField::segs_out));
+        assert_eq!(set.needs(), want);
+        let off = [select::Pick {
+            action: select::Action::Disable,
+            pattern: "USR-002".into(),
+            from: "test".into(),
+        }];
+        let set = load(&srcs, &lists, &[], &off).unwrap();
+        assert_eq!(
+            set.needs(),
+            Extensions::MEMORY.union(Extensions::CONGESTION)
+        );
+    }
 
     fn src(path: &str, text: &str) -> Source {
         Source {

@@ -158,7 +158,7 @@ pub fn dump_options(netns: Select) -> CollectOptions {
             packet: false,
             netlink: false,
         },
-        extensions: false,
+        extensions: crate::collect::Want::now(crate::model::Extensions::NONE),
         crossview: false,
         procnet_view: false,
         netns,

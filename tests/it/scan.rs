@@ -196,3 +196,86 @@ fn scan_filter_restricts_the_scanned_sockets() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--filter: unmatched ')'"));
 }
+
+/// Issue 19: a scan collects the extensions its rules read, and a rule reading one sees it. A
+/// user rule on the receive memory (`socket.memory.rmem_alloc`, which the default pack does not
+/// read) and one on a tcp_info counter (`socket.tcp.bytes_acked`, kept alone) both fire on a
+/// live connection that sent 50,000 bytes its peer has not read; had the scan not asked the
+/// kernel for what they read, both fields would be absent and neither would fire.
+#[test]
+fn scan_collects_the_extensions_its_rules_read() {
+    if !require_root("scan_collects_the_extensions_its_rules_read") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.service(&["bulk", "127.0.0.1", "7070"]);
+    let dir = ns.workdir().join("rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let rule = |id: &str, when: &str| {
+        let text = format!(
+            "id: {id}\ntitle: t\nseverity: high\nstatus: stable\ntags: [T1041]\n\
+             description: d\nwhen: {when}\nexamples:\n  match:\n    - socket: {{protocol: tcp, \
+             local: 127.0.0.1:7070, tcp: {{bytes_acked: 50000}}}}\n  no_match:\n    - socket: \
+             {{protocol: udp}}\n"
+        );
+        std::fs::write(dir.join(format!("{id}.yaml")), text).unwrap();
+    };
+    rule("USR-MEM-001", "{socket.memory.rmem_alloc: {gt: 0}}");
+    rule(
+        "USR-TCP-001",
+        "{all: [{socket.kind: tcp}, {socket.tcp.bytes_acked: {ge: 50000}}]}",
+    );
+    let dir_s = dir.display().to_string();
+    let (code, report) = scan(&ns, &["--rules", &dir_s]);
+    assert_eq!(code, 1);
+    // The accepted side holds the unread bytes (local port 7070); the connecting side had
+    // them acknowledged (remote port 7070).
+    let found = |id: &str, end: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == id && f["socket"][end]["port"] == 7070)
+    };
+    assert!(found("USR-MEM-001", "local"), "rmem_alloc: {report:#}");
+    assert!(found("USR-TCP-001", "remote"), "bytes_acked: {report:#}");
+}
+
+/// Issue 19: a table dumped with a guess made before the rules answered is dumped again when
+/// the answer needs more. The guess here asks for nothing and the answer, given once the dump
+/// has started, for the socket memory: the connection's unread bytes must still show.
+#[test]
+fn a_dump_whose_guess_was_short_is_done_again() {
+    use sockwarden::collect::{self, CollectOptions, Want, netns::Select};
+    use sockwarden::model::{Extensions, Protocol};
+    if !require_root("a_dump_whose_guess_was_short_is_done_again") {
+        return;
+    }
+    let mut ns = Netns::new();
+    ns.service(&["bulk", "127.0.0.1", "7070"]);
+    let (want, promise) = Want::later(Some(Extensions::NONE));
+    let opts = CollectOptions {
+        extensions: want,
+        attribution: false,
+        crossview: false,
+        netns: Select::One(ns.name.clone()),
+        ..CollectOptions::full()
+    };
+    let answer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        promise.fulfil(Extensions::MEMORY);
+    });
+    let snap = collect::collect(&opts);
+    answer.join().unwrap();
+    let accepted = snap
+        .sockets
+        .iter()
+        .find(|s| {
+            s.protocol == Protocol::Tcp
+                && s.local.is_some_and(|l| l.port == 7070)
+                && s.remote.is_some_and(|r| r.port != 0)
+        })
+        .expect("the accepted connection");
+    let m = accepted.memory.as_ref().expect("memory, dumped again");
+    assert!(m.rmem_alloc > 0, "{m:?}");
+}

@@ -5,6 +5,8 @@
   svc.py listen-exec ADDR PORT EXE     a TCP listener held by EXE (exec'd with the fd inherited)
   svc.py connect ADDR PORT             an established TCP connection (python holds it)
   svc.py udp-many ADDR COUNT           COUNT UDP sockets bound to ADDR, ports from the kernel
+  svc.py bulk ADDR PORT                a listener on ADDR:PORT and a connection to it that sent
+                                       50,000 bytes the accepted side has not read
 Prints `READY` once the socket exists, then holds it until killed.
 """
 import os
@@ -20,6 +22,18 @@ if mode == "udp-many":
         u = socket.socket(fam, socket.SOCK_DGRAM)
         u.bind((addr, 0))
         held.append(u)
+    print("READY", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while True:
+        signal.pause()
+if mode == "bulk":
+    lis = socket.socket(fam, socket.SOCK_STREAM)
+    lis.bind((addr, port))
+    lis.listen(1)
+    c = socket.create_connection((addr, port))
+    a, _ = lis.accept()
+    c.sendall(b"x" * 50000)
+    held += [lis, c, a]
     print("READY", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:

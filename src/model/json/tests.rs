@@ -92,13 +92,14 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
         v6only: Some(i.is_multiple_of(2)),
         congestion: Some("cubic".into()),
         tcp_info: Some(Box::new(tcp.into())),
+        tcp_kept: None,
         bbr: Some(Box::new(BbrInfo {
             bw: u64::MAX,
             min_rtt: 12345,
             pacing_gain: 739,
             cwnd_gain: 512,
         })),
-        memory: Some(SkMemInfo {
+        memory: Some(Box::new(SkMemInfo {
             rmem_alloc: 0,
             rcvbuf: 131072,
             wmem_alloc: 0,
@@ -108,7 +109,7 @@ fn full_socket(protocol: Protocol, family: Family, state: State, i: u64) -> Sock
             optmem: 0,
             backlog: Some(0),
             drops: Some(1),
-        }),
+        })),
         cgroup_id: Some(12345),
         unix: Some(Box::new(UnixInfo {
             name: Some(ByteString(vec![b'/', 0xff, b'x', b'"'])),

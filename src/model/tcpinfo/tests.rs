@@ -100,6 +100,54 @@ fn unknown_fields_are_refused_as_before() {
 /// The size that issue 19 brought it to: 26 optional values as plain integers and one presence
 /// mask, 240 bytes (the `Option` fields were 384). A field added later must not grow it past
 /// the bound unnoticed.
+/// The kept form answers as the whole struct for the fields it keeps, `None` for the others
+/// and for those the kernel did not send.
+#[test]
+fn kept_fields_read_as_the_whole_struct() {
+    let wire = TcpInfoWire {
+        rtt: 1234,
+        snd_cwnd: 10,
+        retransmits: 3,
+        bytes_acked: Some(1 << 40),
+        segs_out: Some(77),
+        last_data_recv: 9,
+        ..TcpInfoWire::default()
+    };
+    let t = TcpInfo::from(wire);
+    let keep = [
+        TcpField::rtt,
+        TcpField::bytes_acked,
+        TcpField::segs_out,
+        TcpField::bytes_sent,
+        TcpField::rcv_wnd,
+    ];
+    let set = keep
+        .iter()
+        .fold(TcpFields::NONE, |s, &f| s.union(TcpFields::of(f)));
+    let k = TcpKept::of(&t, set).unwrap();
+    for &f in TcpField::ALL {
+        let want = if set.has(f) { t.get(f) } else { None };
+        assert_eq!(k.get(f), want, "{}", f.name());
+    }
+    assert_eq!(k.get(TcpField::bytes_acked), Some(1 << 40));
+    assert_eq!(k.get(TcpField::bytes_sent), None, "not sent by the kernel");
+    assert_eq!(k.get(TcpField::snd_cwnd), None, "not kept");
+    // Every field kept: the same answers as the struct.
+    let all = TcpKept::of(&t, TcpFields::ALL).unwrap();
+    for &f in TcpField::ALL {
+        assert_eq!(all.get(f), t.get(f), "{}", f.name());
+    }
+    // One field, inline: itself, and nothing else.
+    let one = TcpKept::of(&t, TcpFields::of(TcpField::bytes_acked)).unwrap();
+    for &f in TcpField::ALL {
+        let want = (f == TcpField::bytes_acked).then_some(1 << 40);
+        assert_eq!(one.get(f), want, "{}", f.name());
+    }
+    // Kept fields the kernel did not send: nothing to keep.
+    assert_eq!(TcpKept::of(&t, TcpFields::of(TcpField::bytes_sent)), None);
+    assert_eq!(TcpField::ALL.len(), 54);
+}
+
 #[test]
 fn tcp_info_stays_compact() {
     assert!(
