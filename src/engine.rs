@@ -681,7 +681,12 @@ pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
                 while go != 0 {
                     let ri = w * 64 + go.trailing_zeros() as usize;
                     go &= go - 1;
-                    let hit = if u & (1 << (ri % 64)) != 0 {
+                    let hit = if u & (1 << (ri % 64)) != 0
+                        && unknown.always[ri] & s.protocol.bit() != 0
+                    {
+                        acc.undecided[ri] += 1;
+                        false
+                    } else if u & (1 << (ri % 64)) != 0 {
                         let x = Subject {
                             parent: subject.process.and_then(|p| snap.process(p.ppid)),
                             ..subject
@@ -737,6 +742,9 @@ struct Unknowns {
     fields: Vec<Vec<(&'static str, u32)>>,
     /// The protocols whose holders the evidence does not tell (`socket.owned` unknown).
     owned: u32,
+    /// Per rule, the protocols for which it is undecided for every candidate subject, without
+    /// looking at one ([`Unknowns::always_open`]).
+    always: Vec<u32>,
 }
 
 impl Unknowns {
@@ -747,6 +755,7 @@ impl Unknowns {
                 masks: vec![0; n],
                 fields: vec![Vec::new(); n],
                 owned: 0,
+                always: vec![0; n],
             };
         }
         let by_protocol = |f: &str| {
@@ -774,6 +783,17 @@ impl Unknowns {
                     .collect()
             })
             .collect();
+        let always = rules
+            .rules
+            .iter()
+            .zip(&fields)
+            .map(|(r, f)| {
+                Protocol::ALL
+                    .iter()
+                    .filter(|p| Unknowns::always_open(r, f, p.bit()))
+                    .fold(0, |m, p| m | p.bit())
+            })
+            .collect();
         Unknowns {
             masks: fields
                 .iter()
@@ -781,7 +801,41 @@ impl Unknowns {
                 .collect(),
             fields,
             owned: by_protocol("socket.owned"),
+            always,
         }
+    }
+
+    /// Whether `rule` is undecided for every subject of protocol `p` it is a candidate for,
+    /// whatever the socket and its holder: it has no exceptions, and each top-level conjunct of
+    /// its condition is either enforced by its protocol and state masks (true for every
+    /// candidate) or a predicate on a field unknown for `p` that is no process field (unknown
+    /// with or without a holder), with at least one of the latter. Then [`decide3`] gives `None`
+    /// for each: NET-HID-001/002 on every TCP and UDP socket of a scan without the /proc/net
+    /// view, 800k three-valued evaluations at a million sockets (issue 19, session 10).
+    fn always_open(rule: &Rule, fields: &[(&'static str, u32)], p: u32) -> bool {
+        if !rule.doc.exceptions.is_empty() {
+            return false;
+        }
+        let conjuncts: &[Condition] = match &rule.doc.when {
+            Condition::All(v) => v,
+            c => std::slice::from_ref(c),
+        };
+        let mut open = false;
+        for c in conjuncts {
+            if implied_by_masks(c) {
+                continue;
+            }
+            let Condition::Pred(pred) = c else {
+                return false;
+            };
+            let f = pred.field.name;
+            let process_field = f.starts_with("process.") || f.starts_with("parent.") || f == "fd";
+            if process_field || !fields.iter().any(|&(g, m)| m & p != 0 && g == f) {
+                return false;
+            }
+            open = true;
+        }
+        open
     }
 
     /// Rule `ri` on one subject in three-valued logic: `Some(true)` a certain match,
@@ -1296,6 +1350,145 @@ mod tests {
         assert_eq!(
             finding_id("NET-PRC-001", &other, &owners, &snap),
             finding_id("NET-PRC-001", &s, &owners, &snap)
+        );
+    }
+
+    /// The rules that are undecided for every candidate of a protocol are counted without a
+    /// three-valued evaluation (`Unknowns::always`): the counts are those of `decide3` run on
+    /// every (socket, holder) subject, on a snapshot without the /proc/net view (NET-HID-001 and
+    /// -002 undecided for TCP and UDP) and with sockets of every protocol and state, held, shared
+    /// and unheld (issue 19, session 10).
+    #[test]
+    fn rules_undecided_for_a_whole_protocol_are_counted_as_by_decide3() {
+        use crate::model::{Process, View, ViewCoverage};
+        let rules = crate::rules::discover::load(&crate::rules::discover::RuleInputs {
+            defaults: true,
+            paths: &[],
+            lists: &[],
+            picks: &[],
+        })
+        .unwrap();
+        let process = |pid: u32, exe: &str, comm: &str| Process {
+            pid,
+            ppid: 1,
+            comm: comm.into(),
+            exe: Some(exe.into()),
+            ..Process::default()
+        };
+        let processes = vec![
+            process(1, "/usr/lib/systemd/systemd", "systemd"),
+            process(20, "/usr/bin/bash", "bash"),
+            process(30, "/tmp/x", "x"),
+        ];
+        let mut sockets = Vec::new();
+        for p in Protocol::ALL {
+            for st in State::ALL {
+                for i in 0..4u64 {
+                    let family = match p.kind() {
+                        Kind::Unix => Family::Unix,
+                        Kind::Packet => Family::Packet,
+                        _ => Family::Inet,
+                    };
+                    let mut s = Socket::new(p, family, st, 1000 + sockets.len() as u64);
+                    if p.is_inet() {
+                        s.local = Some(Endpoint {
+                            address: "0.0.0.0".parse().unwrap(),
+                            port: [22, 4444, 40000, 53][i as usize],
+                        });
+                        s.remote = Some(Endpoint {
+                            address: ["192.0.2.7", "0.0.0.0"][i as usize % 2].parse().unwrap(),
+                            port: [443, 0][i as usize % 2],
+                        });
+                    }
+                    s.views.add(View::Netlink);
+                    s.owners = match i {
+                        0 => smallvec::smallvec![],
+                        1 => smallvec::smallvec![Owner { pid: 20, fd: 3 }],
+                        2 => smallvec::smallvec![Owner { pid: 30, fd: 4 }],
+                        _ => smallvec::smallvec![Owner { pid: 1, fd: 5 }, Owner { pid: 30, fd: 6 }],
+                    };
+                    sockets.push(s);
+                }
+            }
+        }
+        let all: Vec<Protocol> = Protocol::ALL.to_vec();
+        let mut meta = Meta::blank("h");
+        meta.views = Some(ViewCoverage {
+            read: [View::Netlink, View::Fdwalk, View::Taskfiles]
+                .into_iter()
+                .map(|v| (v, all.clone()))
+                .collect(),
+            missing: BTreeMap::from([(View::Procnet, "switched off".into())]),
+            rechecked: 0,
+            churn: 0,
+        });
+        let mut snap = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            meta,
+            sockets,
+            processes,
+            namespaces: vec![],
+            warnings: vec![],
+            gaps: vec![],
+        };
+        snap.canonicalize();
+        let unknown = Unknowns::of(&rules, &snap);
+        let hid = |id: &str| rules.rules.iter().position(|r| r.id() == id).unwrap();
+        for id in ["NET-HID-001", "NET-HID-002"] {
+            let always = unknown.always[hid(id)];
+            assert_ne!(
+                always & Protocol::Tcp.bit(),
+                0,
+                "{id} is undecided for all of TCP"
+            );
+            assert_ne!(
+                always & Protocol::Udp.bit(),
+                0,
+                "{id} is undecided for all of UDP"
+            );
+        }
+        let world = World::of(&snap);
+        let eph = snap.ephemeral_ports();
+        let mut want = vec![0u64; rules.rules.len()];
+        for s in &snap.sockets {
+            let owners: Vec<Option<Owner>> = if s.owners.is_empty() {
+                vec![None]
+            } else {
+                s.owners.iter().map(|&o| Some(o)).collect()
+            };
+            for owner in owners {
+                let process = owner.and_then(|o| snap.process(o.pid));
+                let x = Subject {
+                    socket: s,
+                    owner,
+                    process,
+                    parent: process.and_then(|p| snap.process(p.ppid)),
+                    ephemeral: eph,
+                    netns: None,
+                    world: Some(&world),
+                };
+                for (ri, r) in rules.rules.iter().enumerate() {
+                    let candidate = r.protocol_mask & s.protocol.bit() != 0
+                        && r.state_mask & s.state.bit() != 0;
+                    if candidate
+                        && unknown.masks[ri] & s.protocol.bit() != 0
+                        && unknown.matches3(ri, r, &x).is_none()
+                    {
+                        want[ri] += 1;
+                    }
+                }
+            }
+        }
+        let got = evaluate_all(&rules, &snap).undetermined;
+        let want: Vec<(usize, u64)> = want
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        assert!(want.iter().any(|&(ri, _)| ri == hid("NET-HID-001")));
+        assert_eq!(
+            got.iter().map(|u| (u.rule, u.subjects)).collect::<Vec<_>>(),
+            want
         );
     }
 }

@@ -134,21 +134,50 @@ fn try_packed_sort(sockets: &mut [Socket]) -> bool {
 }
 
 /// Rearranges `v` so that the new `v[j]` is the old `v[order[j]]`, following each cycle of the
-/// permutation with swaps. `order` is left as the identity.
+/// permutation and moving each element once, straight into its place. A `swap` per step moved
+/// a ~300-byte socket three times: at a million sockets the moves were ~4% of a scan's CPU, on
+/// the dumping threads (issue 19, session 10). `order` is left as the identity.
+///
+/// Panics, before anything moves, unless `order` is a permutation of `0..v.len()`.
+#[allow(unsafe_code)]
 fn permute<T>(v: &mut [T], order: &mut [u32]) {
-    for i in 0..v.len() {
+    let n = v.len();
+    assert_eq!(order.len(), n, "the order has one index per element");
+    let mut seen = vec![0u64; n.div_ceil(64)];
+    for &k in order.iter() {
+        let k = k as usize;
+        assert!(
+            k < n && seen[k / 64] & (1 << (k % 64)) == 0,
+            "not a permutation"
+        );
+        seen[k / 64] |= 1 << (k % 64);
+    }
+    let base = v.as_mut_ptr();
+    for i in 0..n {
         if order[i] as usize == i {
             continue;
         }
-        let mut j = i;
-        loop {
-            let k = order[j] as usize;
-            order[j] = j as u32;
-            if k == i {
-                break;
+        // SAFETY: `order` is a permutation of 0..n (checked above), so every index below is in
+        // bounds and the cycle through `i` visits each of its slots once before coming back to
+        // `i`. Taking `v[i]` out leaves one hole; each step moves the element its slot wants
+        // (`v[k]`, not yet moved: it is further along the cycle) into the hole, which moves to
+        // `k`; the last step puts the taken element into the hole. Nothing in between can
+        // panic or run code of `T` (no drop, no clone, no checked indexing), so the duplicate
+        // that the bitwise read leaves behind is never dropped or seen: when the block ends
+        // every slot holds exactly one element, as before.
+        unsafe {
+            let taken = std::ptr::read(base.add(i));
+            let mut hole = i;
+            loop {
+                let k = *order.get_unchecked(hole) as usize;
+                *order.get_unchecked_mut(hole) = hole as u32;
+                if k == i {
+                    std::ptr::write(base.add(hole), taken);
+                    break;
+                }
+                std::ptr::copy_nonoverlapping(base.add(k), base.add(hole), 1);
+                hole = k;
             }
-            v.swap(j, k);
-            j = k;
         }
     }
 }
@@ -165,6 +194,31 @@ mod tests {
         permute(&mut v, &mut order);
         assert_eq!(v.iter().collect::<String>(), "daebfc");
         assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    /// Elements that own memory (a double drop or a leak would show under Miri and ASan; a
+    /// duplicate or a lost element shows here) under random permutations, cycles of every length.
+    #[test]
+    fn permute_moves_owned_elements_once() {
+        let mut r = rng(19);
+        for n in [0usize, 1, 2, 3, 7, 64, 65, 1000] {
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                order.swap(i, r(i as u64 + 1) as usize);
+            }
+            let want: Vec<String> = order.iter().map(|k| format!("s{k}")).collect();
+            let mut v: Vec<String> = (0..n).map(|k| format!("s{k}")).collect();
+            permute(&mut v, &mut order);
+            assert_eq!(v, want);
+            assert!(order.iter().enumerate().all(|(i, &k)| k as usize == i));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not a permutation")]
+    fn permute_refuses_an_index_twice() {
+        let mut v = vec![String::from("a"), String::from("b")];
+        permute(&mut v, &mut [1, 1]);
     }
 
     fn rng(seed: u64) -> impl FnMut(u64) -> u64 {
