@@ -613,15 +613,8 @@ pub fn unix_listen_program(
     let [fd, backlog, _] = f.args;
     let mut a = Asm::new();
     a.mov(R6, R1).ldx(8, R9, R6, fd);
-    for i in 0..(UNIX_RECORD as i16 / 8) {
-        st_dw(&mut a, rec + 8 * i, 0);
-    }
-    a.ldx(8, R2, R6, backlog)
-        .stx(4, FP, rec + 52, R2)
-        .st_w(FP, rec + 40, kind::LISTEN as i32)
-        .st_w(FP, rec + 44, AF_UNIX)
-        .call(FN_GET_CURRENT_TASK)
-        .mov(R8, R0);
+    listen_record_head(&mut a, backlog);
+    a.call(FN_GET_CURRENT_TASK).mov(R8, R0);
     // The file behind the descriptor: fdt->fd[fd], for fd < fdt->max_fds.
     read_ptr(&mut a, scratch, R8, R8, o.task_files);
     read_ptr(&mut a, scratch, R8, R8, o.files_fdt);
@@ -655,16 +648,23 @@ pub fn unix_listen_fexit_program(
     let rec = -(UNIX_RECORD as i16);
     let mut a = Asm::new();
     a.mov(R6, R1).ldx(8, R2, R6, 16).jump(0x56, R2, 0, "out"); // the call failed
-    for i in 0..(UNIX_RECORD as i16 / 8) {
-        st_dw(&mut a, rec + 8 * i, 0);
-    }
-    a.ldx(8, R2, R6, 8)
-        .stx(4, FP, rec + 52, R2)
-        .st_w(FP, rec + 40, kind::LISTEN as i32)
-        .st_w(FP, rec + 44, AF_UNIX)
-        .ldx(8, R7, R6, 0);
+    listen_record_head(&mut a, 8);
+    a.ldx(8, R7, R6, 0);
     probe_read(&mut a, rec + 56, 8, R7, socket_ino);
     unix_socket_tail(a, o, only_netns, ring_fd, lost_fd)
+}
+
+/// A listen's [`UNIX_RECORD`] on the stack: zeroed, its kind and family, and the backlog read
+/// from the program's context (r6) at `backlog`.
+fn listen_record_head(a: &mut Asm, backlog: i16) {
+    let rec = -(UNIX_RECORD as i16);
+    for i in 0..(UNIX_RECORD as i16 / 8) {
+        st_dw(a, rec + 8 * i, 0);
+    }
+    a.ldx(8, R2, R6, backlog)
+        .stx(4, FP, rec + 52, R2)
+        .st_w(FP, rec + 40, kind::LISTEN as i32)
+        .st_w(FP, rec + 44, AF_UNIX);
 }
 
 /// From the `struct socket` in r7 (its inode already in the record): a unix stream or
