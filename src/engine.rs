@@ -1088,16 +1088,8 @@ fn subject<'a>(
     labels: &'a Labels,
     world: &'a World<'a>,
 ) -> Subject<'a> {
-    let process = owner.and_then(|o| snap.process(o.pid));
-    Subject {
-        socket: &snap.sockets[si],
-        owner,
-        process,
-        parent: process.and_then(|p| snap.process(p.ppid)),
-        ephemeral: eph,
-        netns: labels.get(snap.sockets[si].netns),
-        world: Some(world),
-    }
+    let s = &snap.sockets[si];
+    Subject::held(snap, s, owner, eph, labels.get(s.netns), Some(world))
 }
 
 fn value_key(v: &Value) -> String {
@@ -1457,16 +1449,7 @@ mod tests {
                 s.owners.iter().map(|&o| Some(o)).collect()
             };
             for owner in owners {
-                let process = owner.and_then(|o| snap.process(o.pid));
-                let x = Subject {
-                    socket: s,
-                    owner,
-                    process,
-                    parent: process.and_then(|p| snap.process(p.ppid)),
-                    ephemeral: eph,
-                    netns: None,
-                    world: Some(&world),
-                };
+                let x = Subject::held(&snap, s, owner, eph, None, Some(&world));
                 for (ri, r) in rules.rules.iter().enumerate() {
                     let candidate = r.protocol_mask & s.protocol.bit() != 0
                         && r.state_mask & s.state.bit() != 0;

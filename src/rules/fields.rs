@@ -102,6 +102,30 @@ pub struct Subject<'a> {
     pub world: Option<&'a World<'a>>,
 }
 
+impl<'a> Subject<'a> {
+    /// `socket` as `owner` holds it in `snap`: the holder and its parent are looked up there
+    /// (`None` when the snapshot does not list them).
+    pub fn held(
+        snap: &'a Snapshot,
+        socket: &'a Socket,
+        owner: Option<Owner>,
+        ephemeral: (u16, u16),
+        netns: Option<&'a str>,
+        world: Option<&'a World<'a>>,
+    ) -> Subject<'a> {
+        let process = owner.and_then(|o| snap.process(o.pid));
+        Subject {
+            socket,
+            owner,
+            process,
+            parent: process.and_then(|p| snap.process(p.ppid)),
+            ephemeral,
+            netns,
+            world,
+        }
+    }
+}
+
 /// A field's value in one subject.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {

@@ -449,16 +449,14 @@ impl<'a> Watcher<'a> {
         let (verdicts, cache) = (&mut self.verdicts, &mut self.verdict_cache);
         let holder = self.scratch_holder.as_ref();
         owners.any(|owner| {
-            let process = owner.and_then(|o| snap.process(o.pid));
-            let x = Subject {
-                socket: s,
+            let x = Subject::held(
+                snap,
+                s,
                 owner,
-                process,
-                parent: process.and_then(|p| snap.process(p.ppid)),
-                ephemeral: snap.ephemeral_ports(),
-                netns: Some(&label),
-                world: Some(&world),
-            };
+                snap.ephemeral_ports(),
+                Some(&label),
+                Some(&world),
+            );
             if !single {
                 return plan.matches(rules, &plan.verdicts(rules, &x), &x);
             }
