@@ -681,14 +681,21 @@ fn owner_views(
             if walked {
                 s.views.add(View::Fdwalk);
             }
-            let owners = held(s.inode);
+            // No walked descriptor holds it: every holder the join gave it came from the
+            // iterator, so they are its iterator holders, without a second search through the
+            // million (~100 ms of CPU at a million sockets, issue 19).
+            let owners: crate::model::Owners = if walked {
+                held(s.inode).iter().map(|(_, o)| *o).collect()
+            } else {
+                s.owners.clone()
+            };
             if owners.is_empty() {
                 return None;
             }
             s.views.add(View::Taskfiles);
             let candidate =
-                compare && !walked && (!partial || owners.iter().all(|(_, o)| !dirs.opens(o.pid)));
-            candidate.then(|| (i, owners.iter().map(|(_, o)| *o).collect()))
+                compare && !walked && (!partial || owners.iter().all(|o| !dirs.opens(o.pid)));
+            candidate.then(|| (i, owners.to_vec()))
         })
         .collect();
     crossview::recheck_fdwalk(proc_root, sockets, &candidates, settle)

@@ -550,14 +550,12 @@ impl PidDir {
         Ok(PidDir(f.into()))
     }
 
-    /// The whole file, read in as few read(2)s as possible: `fs::read` asks for the size first
-    /// (0 for every /proc file) and then probes with 32 bytes; a buffer of `expect` bytes takes
-    /// a typical file in one read and the end-of-file in a second.
+    /// The whole file, read in as few system calls as possible: open, a read of `expect` bytes
+    /// that takes a typical file whole, a read that finds the end, close. `File::read_to_end`
+    /// also asks for the size (`statx`, then `lseek`: 0 for every /proc file), two calls more
+    /// per file, ~10% of reading a process at 10,000 processes (issue 19).
     pub(super) fn read(&self, name: &str, expect: usize) -> io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut out = Vec::with_capacity(expect);
-        self.open_file(name)?.read_to_end(&mut out)?;
-        Ok(out)
+        read_whole(&self.open_file(name)?, expect.max(1))
     }
 
     /// A file under the directory, opened for reading.
@@ -575,6 +573,16 @@ impl PidDir {
     pub(super) fn readlink(&self, name: &str) -> io::Result<Vec<u8>> {
         Ok(nix::fcntl::readlinkat(&self.0, name)?.into_vec())
     }
+}
+
+/// Reads `file` to its end into a buffer of `expect` bytes to start with. Through `Take`: the
+/// generic `read_to_end`, which reads into the spare capacity as it is (not zeroed first) and
+/// never asks for the size.
+fn read_whole(file: &fs::File, expect: usize) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(expect);
+    file.take(u64::MAX).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// A failed read of a file every process has: refused is `Denied`, anything else `Vanished`.
@@ -893,6 +901,24 @@ pub fn read_many(proc_root: &Path, pids: &[u32]) -> Vec<(u32, MetaResult)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_whole_reads_past_its_first_buffer_and_empty_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(dir.path().join("big"), &body).unwrap();
+        fs::write(dir.path().join("empty"), b"").unwrap();
+        let pid_dir = PidDir::open(dir.path()).unwrap();
+        assert_eq!(pid_dir.read("big", 16).unwrap(), body);
+        assert_eq!(pid_dir.read("big", 10_000).unwrap(), body);
+        assert_eq!(pid_dir.read("empty", 0).unwrap(), b"");
+        // A /proc file, whose size the kernel reports as 0.
+        let stat = PidDir::open(Path::new("/proc/self"))
+            .unwrap()
+            .read("stat", 8)
+            .unwrap();
+        assert!(stat.ends_with(b"\n") && stat.len() > 50, "{stat:?}");
+    }
 
     #[test]
     fn suspicious_maps_are_writable_dirs_and_deleted_files_outside_the_system() {

@@ -15,9 +15,10 @@
 //! Those are packed into a small key that orders consistently with the full key (`key(a) <
 //! key(b)` implies `a.sort_key() < b.sort_key()`), the (key, index) pairs are sorted, equal keys
 //! are settled by the full key, and every socket is then moved into its place by following the
-//! cycles of the permutation (linear). Other tables (packet, netlink, mixed) use the plain sort.
+//! cycles of the permutation (linear). An IPv4 table's key fits one 128-bit integer, which is
+//! sorted instead (half the bytes, one comparison). Other tables (packet, netlink, mixed) use
+//! the plain sort.
 
-use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use super::{Endpoint, Socket};
@@ -114,7 +115,7 @@ fn try_packed_sort(sockets: &mut [Socket]) -> bool {
     } else {
         inet_key
     };
-    let Some(mut keyed) = sockets
+    let Some(keyed) = sockets
         .iter()
         .enumerate()
         .map(|(i, s)| key(s, first).map(|k| (k, i as u32)))
@@ -122,15 +123,40 @@ fn try_packed_sort(sockets: &mut [Socket]) -> bool {
     else {
         return false;
     };
-    keyed.sort_unstable_by(|a, b| match a.0.cmp(&b.0) {
-        Ordering::Equal => sockets[a.1 as usize]
-            .sort_key()
-            .cmp(&sockets[b.1 as usize].sort_key()),
-        o => o,
+    // An IPv4 table's key fits one integer: half the bytes to sort, one comparison instead of
+    // three (at a million sockets the keyed sort was ~5% of a scan's CPU, issue 19).
+    match keyed
+        .iter()
+        .map(|&(k, i)| narrow(k).map(|k| (k, i)))
+        .collect()
+    {
+        Some(narrowed) => sort_by_keys(sockets, narrowed),
+        None => sort_by_keys(sockets, keyed),
+    }
+    true
+}
+
+/// The key as one integer in the same order, when its parts fit: the first below 2^32 and the
+/// second's bits 16 to 111 zero (an IPv4 table: local address, then local port and the remote
+/// address's top half). Bits: first 32, second's top 16, second's low 16, third 64.
+fn narrow((first, second, third): Key) -> Option<u128> {
+    let (top, low) = (second >> 112, second & ((1 << 112) - 1));
+    (first <= u128::from(u32::MAX) && low <= u128::from(u16::MAX))
+        .then(|| first << 96 | top << 80 | low << 64 | u128::from(third))
+}
+
+/// Sorts the (key, index) pairs, settling equal keys by the full key, and moves every socket
+/// into its place.
+fn sort_by_keys<K: Ord>(sockets: &mut [Socket], mut keyed: Vec<(K, u32)>) {
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then_with(|| {
+            sockets[a.1 as usize]
+                .sort_key()
+                .cmp(&sockets[b.1 as usize].sort_key())
+        })
     });
     let mut order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
     permute(sockets, &mut order);
-    true
 }
 
 /// Rearranges `v` so that the new `v[j]` is the old `v[order[j]]`, following each cycle of the
@@ -273,6 +299,51 @@ mod tests {
                 s
             })
             .collect()
+    }
+
+    #[test]
+    fn narrow_keys_order_as_the_wide_ones() {
+        let mut r = rng(0x5851_f42d_4c95_7f2d);
+        let mut part = |max: u128| -> u128 {
+            // Mostly small values and the edges of the range, so that ties and carries show.
+            match r(4) {
+                0 => 0,
+                1 => max,
+                _ => u128::from(r(3)) * max / 2,
+            }
+        };
+        let keys: Vec<Key> = (0..300)
+            .map(|_| {
+                let top = part(u128::from(u16::MAX)) << 112;
+                (
+                    part(u128::from(u32::MAX)),
+                    top | part(u128::from(u16::MAX)),
+                    part(u128::from(u64::MAX)) as u64,
+                )
+            })
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(
+                    narrow(*a).unwrap().cmp(&narrow(*b).unwrap()),
+                    a.cmp(b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+        // Out of its range, no narrow key: an IPv6 address, a remote address's middle bits.
+        assert_eq!(narrow((u128::from(u32::MAX) + 1, 0, 0)), None);
+        assert_eq!(narrow((0, 1 << 16, 0)), None);
+        // A real IPv4 key narrows, an IPv6 one does not.
+        let v4 = table(true, 2, 1);
+        let v6 = table(false, 2, 1);
+        assert!(narrow(inet_key(&v4[1], &v4[0]).unwrap()).is_some());
+        let mut s = v6[1].clone();
+        s.local = Some(Endpoint {
+            address: "2001:db8::1".parse().unwrap(),
+            port: 1,
+        });
+        assert_eq!(narrow(inet_key(&s, &v6[0]).unwrap()), None);
     }
 
     #[test]
