@@ -717,7 +717,7 @@ fn program_from(
         .label("got")
         .mov(R7, R0);
     transition_fields(&mut a, src, "v4");
-    store_actor(&mut a, R7, [0, 16, 24, 32], 96);
+    plain_actor(&mut a, filter.all_transitions);
     a.st_w(R7, 116, 0);
     submit(&mut a, maps, "woke");
     if let Some(connects) = maps.connects {
@@ -795,6 +795,30 @@ fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
         .label(label)
         .mov(R1, R7)
         .call(FN_RINGBUF_SUBMIT);
+}
+
+/// The process fields of a record written as it comes (r7 the record, r8 the new state). Only a
+/// connect (→ SYN_SENT) and a listen (→ LISTEN) run in the process that acted; the other
+/// transitions watch reads without `--all-events` (a passive open, an outcome the connects
+/// hash lacked, a listener's close) run in softirq or in whatever task happened to be
+/// running, and watch attributes them from its tables, never from these fields: they get the
+/// time only, the process fields 0, and the four helper calls are saved. With `--all-events`
+/// (`all`) every record has them, as its events print them.
+fn plain_actor(a: &mut Asm, all: bool) {
+    if all {
+        store_actor(a, R7, [0, 16, 24, 32], 96);
+        return;
+    }
+    a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "actor")
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "actor")
+        .call(FN_KTIME_GET_NS)
+        .stx(8, R7, 0, R0);
+    for off in [16, 24, 32, 96, 104] {
+        a.push(ins(0x7a, R7, 0, off, 0)); // *(u64 *)(r7 + off) = 0
+    }
+    a.jump(0x05, 0, 0, "acted").label("actor");
+    store_actor(a, R7, [0, 16, 24, 32], 96);
+    a.label("acted");
 }
 
 /// Stores the acting process's identity at `base` + offsets, as every record and the connects

@@ -270,3 +270,48 @@ fn a_label_defined_twice_is_refused() {
     let mut a = Asm::new();
     a.label("out").label("out");
 }
+
+/// Without `--all-events`, only a connect (→ SYN_SENT) or a listen (→ LISTEN) record takes the
+/// acting process: the other records (a passive open in softirq, an outcome or close) get the
+/// time and zeroes, without the pid, uid, cgroup and comm helpers. With `--all-events` every
+/// record takes them (its events print them).
+#[test]
+fn only_a_connect_or_a_listen_record_reads_the_acting_process() {
+    let f = parse_format(FORMAT).unwrap();
+    let calls = |p: &[Insn], h: i32| p.iter().filter(|i| i.code == 0x85 && i.imm == h).count();
+    for connects in [None, Some(5)] {
+        let p = program(&f, None, Filter::default(), maps(connects));
+        // The test of the new state, the time alone, then the five zeroed words.
+        let at = (0..p.len() - 8)
+            .find(|&i| {
+                (p[i].code, p[i].dst, p[i].imm) == (0x15, R8, tcp_state::LISTEN as i32)
+                    && (p[i + 1].code, p[i + 1].imm) == (0x85, FN_KTIME_GET_NS)
+            })
+            .expect("the actor test");
+        assert_eq!(
+            (p[at - 1].code, p[at - 1].dst, p[at - 1].imm),
+            (0x15, R8, tcp_state::SYN_SENT as i32)
+        );
+        let zeroed: Vec<(u8, i16)> = p[at + 3..at + 8].iter().map(|i| (i.code, i.off)).collect();
+        assert_eq!(
+            zeroed,
+            [(0x7a, 16), (0x7a, 24), (0x7a, 32), (0x7a, 96), (0x7a, 104)]
+        );
+        // Once on the actor path, once in the connects hash's entry (when there is one).
+        let comm = calls(&p, FN_GET_CURRENT_COMM);
+        assert_eq!(comm, 1 + usize::from(connects.is_some()));
+    }
+    let all = Filter {
+        only_netns: None,
+        all_transitions: true,
+    };
+    let p = program(&f, None, all, maps(None));
+    assert!(
+        !p.iter().any(|i| i.code == 0x15
+            && i.dst == R8
+            && i.imm == tcp_state::LISTEN as i32
+            && i.off == 0)
+    );
+    assert_eq!(calls(&p, FN_KTIME_GET_NS), 1);
+    assert_eq!(calls(&p, FN_GET_CURRENT_COMM), 1);
+}
