@@ -21,6 +21,9 @@ ONE_NETNS=${ONE_NETNS:-1}
 STATS=${STATS:-1}
 PERF=${PERF:-0}
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+# Debian packages: bpftool, linux-perf (not test dependencies: ci/deps.sh does not install them).
+[ "$STATS" = 1 ] && ! command -v bpftool >/dev/null && { echo "STATS=1 needs bpftool" >&2; exit 2; }
+[ "$PERF" = 1 ] && ! command -v perf >/dev/null && { echo "PERF=1 needs perf" >&2; exit 2; }
 work=$(mktemp -d)
 ns=swbw-$$
 wpid=""
