@@ -18,12 +18,19 @@ cd "$(dirname "$0")/.."
 RATE=${RATE:-10000}
 DURATION=${DURATION:-60}
 ONE_NETNS=${ONE_NETNS:-1}
+STATS=${STATS:-1}
+PERF=${PERF:-0}
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+# Debian packages: bpftool, linux-perf (not test dependencies: ci/deps.sh does not install them).
+[ "$STATS" = 1 ] && ! command -v bpftool >/dev/null && { echo "STATS=1 needs bpftool" >&2; exit 2; }
+[ "$PERF" = 1 ] && ! command -v perf >/dev/null && { echo "PERF=1 needs perf" >&2; exit 2; }
 work=$(mktemp -d)
 ns=swbw-$$
 wpid=""
 cleanup() {
     [ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
+    sysctl -qw kernel.bpf_stats_enabled="$stats_was" || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,7 +78,17 @@ done
 sleep 1
 sys_with=$(syscall_ns)
 t0=$(ticks "$wpid"); rss0=$(rss_kib "$wpid"); s0=$(date +%s.%N)
-ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/with"
+if [ "$STATS" = 1 ]; then
+    sysctl -qw kernel.bpf_stats_enabled=1
+    ci/bpf-prog-stats.py snap "$wpid" "$work/stats0"
+fi
+perf=()
+[ "$PERF" = 1 ] && perf=(perf record -q -g -F 1999 -o "$work/perf.data" --)
+"${perf[@]}" ip netns exec "$ns" "$load" "$RATE" "$DURATION" >"$work/with"
+if [ "$STATS" = 1 ]; then
+    ci/bpf-prog-stats.py snap "$wpid" "$work/stats1"
+    sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+fi
 sleep 1 # the watch reads what the ring still holds
 t1=$(ticks "$wpid"); rss1=$(rss_kib "$wpid"); s1=$(date +%s.%N)
 kill -INT "$wpid"
@@ -98,3 +115,14 @@ echo
 echo "findings: $(stat findings), duplicates: $(stat duplicates), suppressed: $(stat suppressed)"
 echo "getppid(): $sys_without ns of CPU per call without the watch, $sys_with ns with it"
 echo "hooks: $(grep -c '^sockwarden: note:' "$work/watch.err" || true) on a fallback; ${WATCH_ARGS:-default}"
+if [ "$STATS" = 1 ]; then
+    echo
+    ci/bpf-prog-stats.py diff "$work/stats0" "$work/stats1" "$(field connections "$work/with")" \
+        "$c_cpu"
+fi
+if [ "$PERF" = 1 ]; then
+    echo
+    ci/perf-share.py "$work/perf.data" connload
+fi
+[ "$STATS" = 1 ] || [ "$PERF" = 1 ] && echo "(STATS=$STATS PERF=$PERF: the loaded run's workload CPU includes their cost)"
+exit 0

@@ -96,6 +96,7 @@ pub mod kind {
     pub const LISTEN: u32 = 5;
 }
 
+const BPF_MAP_TYPE_ARRAY: u32 = 2;
 const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
 const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
 const BPF_PROG_TYPE_CGROUP_SOCK: u32 = 9;
@@ -133,6 +134,8 @@ const REC: i16 = -(SOCK_RECORD as i16);
 /// the peer key (32 bytes) and value.
 const PEER_KEY: i16 = REC - 48;
 const PEER_VAL: i16 = REC - 56;
+/// The key (0) of the one-slot count of `socket()` calls the entry program kept.
+const KEPT_KEY: i16 = REC - 64;
 
 /// `struct bpf_sock_addr` offsets (uapi, stable).
 mod sock_addr {
@@ -333,7 +336,7 @@ pub fn parse_syscall_format(text: &str, names: &[&'static str]) -> Result<Syscal
 }
 
 /// `sys_enter_socket`: remembers the arguments of a raw or packet socket's creation, by thread.
-pub fn socket_enter_program(f: &SyscallFormat, pending_fd: i32) -> Vec<Insn> {
+pub fn socket_enter_program(f: &SyscallFormat, pending_fd: i32, kept_fd: i32) -> Vec<Insn> {
     let [family, ty, protocol] = f.args;
     let mut a = Asm::new();
     a.mov(R6, R1)
@@ -361,22 +364,47 @@ pub fn socket_enter_program(f: &SyscallFormat, pending_fd: i32) -> Vec<Insn> {
         .add_imm(R3, -24)
         .push(ins(0xb7, 4, 0, 0, 0)) // BPF_ANY
         .call(FN_MAP_UPDATE_ELEM)
-        .label("out")
-        .mov_imm(R0, 0)
-        .exit();
+        .jump(0x55, R0, 0, "out");
+    add_kept(&mut a, kept_fd, 1, "out");
+    a.label("out").mov_imm(R0, 0).exit();
     a.finish()
 }
 
+/// Adds `delta` to the count of `socket()` calls kept in the pending map (`kept_fd`, a
+/// one-slot array: its lookup is inlined by the verifier, no hash), atomically; to `done`.
+fn add_kept(a: &mut Asm, kept_fd: i32, delta: i32, done: &'static str) {
+    a.st_w(FP, KEPT_KEY, 0)
+        .ld_map(R1, kept_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(KEPT_KEY))
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, done)
+        .mov_imm(R1, delta)
+        // BPF_STX | BPF_DW | BPF_ATOMIC, BPF_ADD: *(u64 *)(r0 + 0) += r1.
+        .push(ins(0xdb, R0, R1, 0, 0));
+}
+
 /// `sys_exit_socket`: for a thread the entry remembered, and a call that returned an fd, writes
-/// the `open` record.
+/// the `open` record. Every `socket()` call of every task runs it: while the entry has kept no
+/// call (the count in `kept_fd` is 0, nearly always), it returns after one inlined array
+/// lookup, without the pending map's hash lookup.
 pub fn socket_exit_program(
     f: &SyscallFormat,
     pending_fd: i32,
+    kept_fd: i32,
     ring_fd: i32,
     lost_fd: i32,
 ) -> Vec<Insn> {
     let mut a = Asm::new();
     a.ldx(8, R6, R1, f.args[0]) // ret
+        .st_w(FP, KEPT_KEY, 0)
+        .ld_map(R1, kept_fd)
+        .mov(R2, FP)
+        .add_imm(R2, i32::from(KEPT_KEY))
+        .call(FN_MAP_LOOKUP_ELEM)
+        .jump(0x15, R0, 0, "out")
+        .ldx(8, R1, R0, 0)
+        .jump(0x15, R1, 0, "out")
         .call(FN_GET_CURRENT_PID_TGID)
         .stx(8, FP, PEER_KEY, R0)
         .ld_map(R1, pending_fd)
@@ -390,7 +418,9 @@ pub fn socket_exit_program(
         .ld_map(R1, pending_fd)
         .mov(R2, FP)
         .add_imm(R2, i32::from(PEER_KEY))
-        .call(FN_MAP_DELETE_ELEM)
+        .call(FN_MAP_DELETE_ELEM);
+    add_kept(&mut a, kept_fd, -1, "counted");
+    a.label("counted")
         // ret < 0: the call failed, no socket.
         .jump(0xc5, R6, 0, "out");
     zero_record(&mut a);
@@ -974,19 +1004,20 @@ fn raw_and_packet(ring: i32, lost: i32) -> Result<Vec<OwnedFd>, String> {
     let exit = syscall("sys_exit_socket", &["ret"])?;
     let pending =
         create_map("socket calls", BPF_MAP_TYPE_LRU_HASH, 8, 16, PENDING).map_err(text)?;
-    let p = pending.as_raw_fd();
+    let kept = create_map("socket calls kept", BPF_MAP_TYPE_ARRAY, 4, 8, 1).map_err(text)?;
+    let (p, k) = (pending.as_raw_fd(), kept.as_raw_fd());
     let mut fds = vec![];
     fds.extend(attach_tracepoint(
         exit.id,
-        &socket_exit_program(&exit, p, ring, lost),
+        &socket_exit_program(&exit, p, k, ring, lost),
         "sw_socket_exit",
     )?);
     fds.extend(attach_tracepoint(
         enter.id,
-        &socket_enter_program(&enter, p),
+        &socket_enter_program(&enter, p, k),
         "sw_socket_enter",
     )?);
-    fds.push(pending);
+    fds.extend([pending, kept]);
     Ok(fds)
 }
 

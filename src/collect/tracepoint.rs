@@ -57,9 +57,7 @@ const FN_PROBE_READ_KERNEL: i32 = 113;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
 const FN_RINGBUF_QUERY: i32 = 134;
-const FN_MAP_UPDATE_ELEM: i32 = 2;
-const FN_MAP_DELETE_ELEM: i32 = 3;
-const BPF_MAP_TYPE_HASH: u32 = 1;
+const BPF_MAP_TYPE_ARRAY: u32 = 2;
 /// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
 const BPF_RB_AVAIL_DATA: i32 = 0;
 pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
@@ -83,8 +81,10 @@ const DRAIN_MAX: usize = 4096;
 /// wake-up of the reader, per batch at best. At 10,000 connections/s (20,000 records/s) an
 /// interval is 1,000 records, 128 KiB of the default 4 MiB ring.
 pub const READ_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
-/// Connects in flight whose process the TCP program keeps in the kernel until the connection
-/// is up or refused (a full table sends the connect's own record, as `--all-events` does).
+/// Slots of the table of connects in flight whose process the TCP program keeps in the kernel
+/// until the connection is up or refused (a power of two: the slot is a hash of the socket's
+/// address; a slot another connect holds sends the connect's own record, as `--all-events`
+/// does).
 pub const CONNECTS: u32 = 16_384;
 /// Bit 0 of a record's flags word (offset 116): the process fields are those of the `connect()`
 /// (CLOSE → SYN_SENT) the program kept, not of the task the transition ran in.
@@ -393,6 +393,7 @@ pub(super) const R0: u8 = 0;
 pub(super) const R1: u8 = 1;
 pub(super) const R2: u8 = 2;
 pub(super) const R3: u8 = 3;
+pub(super) const R4: u8 = 4;
 pub(super) const R6: u8 = 6;
 pub(super) const R7: u8 = 7;
 pub(super) const R8: u8 = 8;
@@ -544,11 +545,14 @@ fn transitions(a: &mut Asm, all: bool) {
 /// The stack slot of the socket's namespace inode (0: not read), and scratch for the pointer.
 const NETNS_SLOT: i16 = -8;
 const NET_PTR_SLOT: i16 = -16;
-/// The kept connects' key (the socket's kernel address) and value: time, pid_tgid, uid_gid,
-/// cgroup id (8 bytes each) and comm (16), as the record has them at 0, 16, 24, 32 and 96.
+/// The connects table's key (the slot's index, 4 bytes), and the kept connect copied out of its
+/// slot: time, pid_tgid, uid_gid, cgroup id (8 bytes each) and comm (16), as the record has
+/// them at 0, 16, 24, 32 and 96. A slot is the socket's address (its tag, 0 when free) and
+/// those [`VAL_LEN`] bytes.
 const KEY_SLOT: i16 = -24;
 const VAL_SLOT: i16 = -80;
 const VAL_LEN: u32 = 48;
+const SLOT_LEN: u32 = 8 + VAL_LEN;
 
 /// The maps a TCP program writes to, by fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -557,9 +561,10 @@ pub struct Maps {
     pub ring: i32,
     /// The per-CPU loss counter.
     pub lost: i32,
-    /// The connects in flight (a hash of [`CONNECTS`] entries), when the program keeps a
+    /// The connects in flight (an array of [`CONNECTS`] slots), when the program keeps a
     /// connect's process in the kernel until its connection is up or refused: one record per
-    /// connection instead of two. `None` writes every connect (`--all-events`).
+    /// connection instead of two. `None` writes every connect (`--all-events`, or a kernel that
+    /// refuses the slots' atomic operations, before Linux 5.12).
     pub connects: Option<i32>,
     /// Bytes waiting in the ring above which a record wakes the reader; below it, records are
     /// submitted without a wake-up and read every [`READ_INTERVAL`].
@@ -569,10 +574,10 @@ pub struct Maps {
 /// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer,
 /// fill it and submit it; when the ring is full, add one to the per-CPU loss counter instead.
 /// The namespace is read first, so a socket of another namespace costs no record. With
-/// `maps.connects`, a connect (→ SYN_SENT) is kept in that hash instead of written, and the
+/// `maps.connects`, a connect (→ SYN_SENT) is kept in that table instead of written, and the
 /// record of its connection being up or refused (SYN_SENT → ESTABLISHED or CLOSE) carries the
-/// connect's process ([`FLAG_CONNECT`]); a connect the hash cannot take, and an outcome whose
-/// connect it lacks, are written as before.
+/// connect's process ([`FLAG_CONNECT`]); a connect the table cannot take (its slot held by
+/// another connect), and an outcome whose connect it lacks, are written as before.
 pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Maps) -> Vec<Insn> {
     program_from(Source::Tracepoint(f), netns, filter, maps)
 }
@@ -625,16 +630,6 @@ fn head(a: &mut Asm, src: Source<'_>) {
                 .push(ins(0xbc, R9, R9, 0, 0))
                 .ldx(2, R2, R6, o.protocol as i16)
                 .jump(0x55, R2, IPPROTO_TCP, "out");
-        }
-    }
-}
-
-/// The socket's kernel address to `dst`+`to`.
-fn store_skaddr(a: &mut Asm, src: Source<'_>, dst: u8, to: i16) {
-    match src {
-        Source::Tracepoint(f) => copy_field_to(a, dst, f.fields[0].0, to, 8),
-        Source::Btf(_) => {
-            a.stx(8, dst, to, R6);
         }
     }
 }
@@ -717,7 +712,7 @@ fn program_from(
         .label("got")
         .mov(R7, R0);
     transition_fields(&mut a, src, "v4");
-    store_actor(&mut a, R7, [0, 16, 24, 32], 96);
+    plain_actor(&mut a, filter.all_transitions);
     a.st_w(R7, 116, 0);
     submit(&mut a, maps, "woke");
     if let Some(connects) = maps.connects {
@@ -797,6 +792,30 @@ fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
         .call(FN_RINGBUF_SUBMIT);
 }
 
+/// The process fields of a record written as it comes (r7 the record, r8 the new state). Only a
+/// connect (→ SYN_SENT) and a listen (→ LISTEN) run in the process that acted; the other
+/// transitions watch reads without `--all-events` (a passive open, an outcome the connects
+/// hash lacked, a listener's close) run in softirq or in whatever task happened to be
+/// running, and watch attributes them from its tables, never from these fields: they get the
+/// time only, the process fields 0, and the four helper calls are saved. With `--all-events`
+/// (`all`) every record has them, as its events print them.
+fn plain_actor(a: &mut Asm, all: bool) {
+    if all {
+        store_actor(a, R7, [0, 16, 24, 32], 96);
+        return;
+    }
+    a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "actor")
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "actor")
+        .call(FN_KTIME_GET_NS)
+        .stx(8, R7, 0, R0);
+    for off in [16, 24, 32, 96, 104] {
+        a.push(ins(0x7a, R7, 0, off, 0)); // *(u64 *)(r7 + off) = 0
+    }
+    a.jump(0x05, 0, 0, "acted").label("actor");
+    store_actor(a, R7, [0, 16, 24, 32], 96);
+    a.label("acted");
+}
+
 /// Stores the acting process's identity at `base` + offsets, as every record and the connects
 /// hash take it: the kernel time, pid and tgid, uid and gid, and cgroup id (8 bytes each, at
 /// `at` in that order), and its comm (16 bytes at `comm`). `base` must be a callee-saved
@@ -817,45 +836,89 @@ pub(super) fn store_actor(a: &mut Asm, base: u8, at: [i16; 4], comm: i16) {
         .call(FN_GET_CURRENT_COMM);
 }
 
-/// `hold`: a connect (→ SYN_SENT) in the acting process: its time, pid, uid, cgroup and comm
-/// go into the connects hash under the socket's address, and no record is written; when the
-/// hash is full, the connect's record is (`plain`).
-fn hold_connect(a: &mut Asm, src: Source<'_>, connects: i32) {
-    a.label("hold");
-    store_skaddr(a, src, FP, KEY_SLOT);
-    let at = [VAL_SLOT, VAL_SLOT + 8, VAL_SLOT + 16, VAL_SLOT + 24];
-    store_actor(a, FP, at, VAL_SLOT + 32);
-    a.ld_map(R1, connects)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(KEY_SLOT))
-        .mov(R3, FP)
-        .add_imm(R3, i32::from(VAL_SLOT))
-        .mov_imm(4, 0) // BPF_ANY
-        .call(FN_MAP_UPDATE_ELEM)
-        .jump(0x15, R0, 0, "out")
-        .jump(0x05, 0, 0, "plain");
+/// The socket's kernel address into `dst` (r6 the socket or the trace record). The raw
+/// tracepoint's socket is a pointer: the verifier allows no arithmetic on it, but a privileged
+/// program (CAP_PERFMON) may compare it, store it and copy its low half as a number (`w2 =
+/// w7`, all the slot's index needs).
+fn load_skaddr(a: &mut Asm, src: Source<'_>, dst: u8) {
+    match src {
+        Source::Tracepoint(f) => {
+            a.ldx(8, dst, R6, f.fields[0].0 as i16);
+        }
+        Source::Btf(_) => {
+            a.mov(dst, R6);
+        }
+    }
 }
 
-/// `resolve`: a connection up or refused (SYN_SENT → ESTABLISHED or CLOSE). When the hash
-/// holds its connect, the entry is copied out and deleted, and the record carries the
-/// connect's process with [`FLAG_CONNECT`]; otherwise the record is written as any other
-/// (`plain`).
-fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
-    a.label("resolve");
-    store_skaddr(a, src, FP, KEY_SLOT);
-    a.ld_map(R1, connects)
+/// r0 = the connects table's slot of the socket whose address is in r7, or 0 (to `miss`). The
+/// index is a multiplicative hash of the address's low 32 bits (less the low 6: sockets are
+/// cache-line aligned) over the [`CONNECTS`] slots, computed in 32 bits so the verifier knows
+/// its bound; the table is an array, whose lookup the verifier inlines (no helper call, no
+/// hashing of the key, no bucket lock).
+fn connect_slot(a: &mut Asm, connects: i32, miss: &'static str) {
+    let shift = 32 - CONNECTS.trailing_zeros() as i32;
+    a.push(ins(0xbc, R2, R7, 0, 0)) // w2 = w7
+        .push(ins(0x74, R2, 0, 0, 6)) // w2 >>= 6
+        .push(ins(0x24, R2, 0, 0, 0x9E37_79B1_u32 as i32)) // w2 *= golden ratio
+        .push(ins(0x74, R2, 0, 0, shift)) // w2 >>= 32 - log2(CONNECTS)
+        .stx(4, FP, KEY_SLOT, R2)
+        .ld_map(R1, connects)
         .mov(R2, FP)
         .add_imm(R2, i32::from(KEY_SLOT))
         .call(FN_MAP_LOOKUP_ELEM)
-        .jump(0x15, R0, 0, "plain");
+        .jump(0x15, R0, 0, miss);
+}
+
+/// `BPF_STX | BPF_DW | BPF_ATOMIC` with `BPF_CMPXCHG`: r0 = cmpxchg(*(u64 *)(dst + 0), r0,
+/// src) (Linux 5.12).
+fn cmpxchg(a: &mut Asm, dst: u8, src: u8) {
+    a.push(ins(0xdb, dst, src, 0, 0xf1));
+}
+
+/// `BPF_STX | BPF_DW | BPF_ATOMIC` with `BPF_XCHG`: src = xchg(*(u64 *)(dst + 0), src).
+fn xchg(a: &mut Asm, dst: u8, src: u8) {
+    a.push(ins(0xdb, dst, src, 0, 0xe1));
+}
+
+/// `hold`: a connect (→ SYN_SENT) in the acting process. The socket claims its slot of the
+/// connects table (a compare-and-exchange of the slot's tag, the socket's address, from 0 or
+/// from its own address, which a socket before it at that address left), and its time, pid,
+/// uid, cgroup and comm are written into the slot: no record. When another socket's connect
+/// holds the slot (or won it at the same instant on another CPU), the connect's own record is
+/// written (`plain`), as when the table is full.
+fn hold_connect(a: &mut Asm, src: Source<'_>, connects: i32) {
+    a.label("hold");
+    // The address in r7 (the lookup clobbers r1-r5), the slot in r4.
+    load_skaddr(a, src, R7);
+    connect_slot(a, connects, "plain");
+    a.mov(R4, R0)
+        .ldx(8, R1, R4, 0)
+        .jump(0x15, R1, 0, "claim")
+        .jump_reg(0x5d, R1, R7, "plain")
+        .label("claim")
+        .mov(R0, R1);
+    cmpxchg(a, R4, R7);
+    a.jump_reg(0x5d, R0, R1, "plain").mov(R7, R4);
+    store_actor(a, R7, [8, 16, 24, 32], 40);
+    a.jump(0x05, 0, 0, "out");
+}
+
+/// `resolve`: a connection up or refused (SYN_SENT → ESTABLISHED or CLOSE). When the socket's
+/// slot holds its connect (the tag is its address), the connect's process is copied out, the
+/// slot freed (an atomic exchange of the tag with 0, after the copy), and the record carries
+/// it with [`FLAG_CONNECT`]; otherwise the record is written as any other (`plain`).
+fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
+    a.label("resolve");
+    load_skaddr(a, src, R7);
+    connect_slot(a, connects, "plain");
+    a.ldx(8, R1, R0, 0).jump_reg(0x5d, R1, R7, "plain");
     for i in (0..VAL_LEN as i16).step_by(8) {
-        a.ldx(8, R1, R0, i).stx(8, FP, VAL_SLOT + i, R1);
+        a.ldx(8, R1, R0, 8 + i).stx(8, FP, VAL_SLOT + i, R1);
     }
-    a.ld_map(R1, connects)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(KEY_SLOT))
-        .call(FN_MAP_DELETE_ELEM)
-        .ld_map(R1, maps.ring)
+    a.mov_imm(R1, 0);
+    xchg(a, R0, R1);
+    a.ld_map(R1, maps.ring)
         .mov_imm(R2, RECORD as i32)
         .mov_imm(R3, 0)
         .call(FN_RINGBUF_RESERVE)
@@ -1093,6 +1156,44 @@ fn load(prog: &[Insn]) -> Result<OwnedFd, TraceError> {
             name: "sockwarden_tcp",
         },
     )
+}
+
+/// Loads and attaches the TCP program: the raw tracepoint when the kernel's BTF allows it
+/// (`sock`) and `--legacy-hooks` was not asked for, else the perf tracepoint, with a note
+/// saying why.
+fn attach_tcp(
+    sock: Option<&SockOffsets>,
+    has_btf: bool,
+    netns: Option<NetnsOffsets>,
+    opts: &TraceOptions,
+    maps: Maps,
+) -> Result<((OwnedFd, OwnedFd), Vec<String>), TraceError> {
+    let raw = match (sock, opts.legacy_hooks) {
+        (_, true) => Err("asked for (--legacy-hooks)".to_string()),
+        (None, _) if !has_btf => Err("no kernel BTF (/sys/kernel/btf/vmlinux)".to_string()),
+        (None, _) => Err("the kernel's BTF lacks btf_trace_inet_sock_set_state or a \
+                          socket field the program reads (sk_protocol is a bitfield \
+                          before Linux 5.6)"
+            .to_string()),
+        (Some(o), false) => attach_raw(o, netns, opts.filter, maps),
+    };
+    match raw {
+        Ok(attached) => Ok((attached, Vec::new())),
+        Err(why) => {
+            let note = format!(
+                "TCP state changes through the perf tracepoint sock:inet_sock_set_state, \
+                 which assembles a trace record for each transition (the raw tracepoint \
+                 was not used: {why})"
+            );
+            let format = read_format()?;
+            let prog = load(&program(&format, netns, opts.filter, maps))?;
+            // One perf event is enough: the program joins the tracepoint's own program
+            // array, which runs on every CPU (a second attachment is refused with EEXIST).
+            let first = cpus("/sys/devices/system/cpu/online")?[0];
+            let perf = attach(format.id, first, &prog)?;
+            Ok(((prog, perf), vec![note]))
+        }
+    }
 }
 
 /// Loads the TCP program as a BTF-typed raw tracepoint (`tp_btf`, Linux 5.5) and links it:
@@ -1412,8 +1513,8 @@ impl Tracer {
         )?;
         let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
         // `--all-events` prints each connect as it happens: nothing is kept in the kernel.
-        let connects = (!opts.filter.all_transitions)
-            .then(|| create_map("connects", BPF_MAP_TYPE_HASH, 8, VAL_LEN, CONNECTS))
+        let mut connects = (!opts.filter.all_transitions)
+            .then(|| create_map("connects", BPF_MAP_TYPE_ARRAY, 4, SLOT_LEN, CONNECTS))
             .transpose()?;
         let maps = Maps {
             ring: ring_fd.as_raw_fd(),
@@ -1422,34 +1523,24 @@ impl Tracer {
             watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
         };
         let sock = btf.as_ref().and_then(SockOffsets::from_btf);
-        let mut notes = Vec::new();
-        let raw = match (&sock, opts.legacy_hooks) {
-            (_, true) => Err("asked for (--legacy-hooks)".to_string()),
-            (None, _) if btf.is_none() => {
-                Err("no kernel BTF (/sys/kernel/btf/vmlinux)".to_string())
-            }
-            (None, _) => Err("the kernel's BTF lacks btf_trace_inet_sock_set_state or a \
-                              socket field the program reads (sk_protocol is a bitfield \
-                              before Linux 5.6)"
-                .to_string()),
-            (Some(o), false) => attach_raw(o, netns, opts.filter, maps),
-        };
-        let (prog, perf) = match raw {
+        let tcp = |maps| attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps);
+        let ((prog, perf), mut notes) = match tcp(maps) {
             Ok(attached) => attached,
-            Err(why) => {
+            // A kernel before 5.12 refuses the connects table's atomic operations: each
+            // connect is then written as its own record, as with `--all-events`.
+            Err(refused) if connects.is_some() => {
+                let (attached, mut notes) = tcp(Maps {
+                    connects: None,
+                    ..maps
+                })?;
+                connects = None;
                 notes.push(format!(
-                    "TCP state changes through the perf tracepoint sock:inet_sock_set_state, \
-                     which assembles a trace record for each transition (the raw tracepoint \
-                     was not used: {why})"
+                    "each TCP connect is written as its own record (the program keeping \
+                     connects in the kernel was refused: {refused})"
                 ));
-                let format = read_format()?;
-                let prog = load(&program(&format, netns, opts.filter, maps))?;
-                // One perf event is enough: the program joins the tracepoint's own program
-                // array, which runs on every CPU (a second attachment is refused with EEXIST).
-                let first = cpus("/sys/devices/system/cpu/online")?[0];
-                let perf = attach(format.id, first, &prog)?;
-                (prog, perf)
+                (attached, notes)
             }
+            Err(e) => return Err(e),
         };
         let ring = Ring::map(&ring_fd, size)?;
         let epoll = edge_triggered_epoll(&ring_fd)?;

@@ -87,8 +87,8 @@ fn programs_are_well_formed() {
         (sock_addr_program(false, None, 3, 4), 1),
         (sock_addr_program(true, Some(5), 3, 4), 1),
         (post_bind_program(true, 3, 4), 1),
-        (socket_enter_program(&enter, 5), 0),
-        (socket_exit_program(&exit, 5, 3, 4), 0),
+        (socket_enter_program(&enter, 5, 6), 0),
+        (socket_exit_program(&exit, 5, 6, 3, 4), 0),
         (unix_listen_program(&listen, &UNIX, None, 3, 4), 0),
         (
             unix_listen_program(&listen, &UNIX, Some(4026532000), 3, 4),
@@ -251,4 +251,57 @@ fn the_fexit_programs_read_their_arguments_and_return_value() {
         (0x56, 0),
         "a failed listen() is not written"
     );
+}
+
+/// `sys_exit_socket` runs for every `socket()` call of every task: it reads the one-slot count
+/// of kept calls (an array, fd 6) first and consults the pending map (fd 5) only when the count
+/// is not 0, then takes one off it; the entry adds one for each call it keeps.
+#[test]
+fn the_socket_exit_consults_the_pending_map_only_when_a_call_was_kept() {
+    let enter = parse_syscall_format(ENTER, &["family", "type", "protocol"]).unwrap();
+    let exit = parse_syscall_format(EXIT, &["ret"]).unwrap();
+    let maps =
+        |p: &[Insn]| -> Vec<i32> { p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect() };
+    let x = socket_exit_program(&exit, 5, 6, 3, 4);
+    // kept (read), pending (lookup, delete), kept (decrement), ring, lost.
+    assert_eq!(maps(&x), vec![6, 5, 5, 6, 3, 4]);
+    // The count is tested before any helper other than the array lookup runs.
+    let first_helpers: Vec<i32> = x
+        .iter()
+        .filter(|i| i.code == 0x85)
+        .take(2)
+        .map(|i| i.imm)
+        .collect();
+    assert_eq!(
+        first_helpers,
+        vec![FN_MAP_LOOKUP_ELEM, FN_GET_CURRENT_PID_TGID]
+    );
+    let tested = x
+        .iter()
+        .position(|i| i.code == 0x85)
+        .map(|c| &x[c + 1..c + 4])
+        .unwrap();
+    assert_eq!(
+        (tested[0].code, tested[0].dst, tested[0].imm),
+        (0x15, R0, 0)
+    );
+    assert_eq!(
+        (tested[1].code, tested[1].src, tested[1].off),
+        (0x79, R0, 0)
+    );
+    assert_eq!(
+        (tested[2].code, tested[2].dst, tested[2].imm),
+        (0x15, R1, 0)
+    );
+    let adds: Vec<i32> = [&x[..], &socket_enter_program(&enter, 5, 6)[..]]
+        .iter()
+        .flat_map(|p| {
+            p.windows(2)
+                .filter(|w| w[1].code == 0xdb)
+                .map(|w| w[0].imm)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(adds, vec![-1, 1]);
+    assert_eq!(maps(&socket_enter_program(&enter, 5, 6)), vec![5, 6]);
 }

@@ -110,7 +110,7 @@ fn maps(connects: Option<i32>) -> Maps {
 
 /// Every jump lands inside the program, the last two instructions are `r0 = 0; exit`, and the
 /// map references carry the fds given: the ring's (reserve, query), the loss counter's, and
-/// the connects' (update, lookup, delete) when it keeps connects.
+/// the connects' (the slot of a connect, of an outcome) when it keeps connects.
 fn well_formed(p: &[Insn], connects: Option<i32>) {
     for (i, insn) in p.iter().enumerate() {
         if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05 | 0xa5) {
@@ -123,7 +123,7 @@ fn well_formed(p: &[Insn], connects: Option<i32>) {
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
     match connects {
         None => assert_eq!(maps, vec![3, 4, 3]),
-        Some(c) => assert_eq!(maps, vec![3, 4, 3, c, c, c, 3, 3]),
+        Some(c) => assert_eq!(maps, vec![3, 4, 3, c, c, 3, 3]),
     }
 }
 
@@ -269,4 +269,105 @@ fn the_raw_tracepoint_program_reads_the_socket() {
 fn a_label_defined_twice_is_refused() {
     let mut a = Asm::new();
     a.label("out").label("out");
+}
+
+/// Without `--all-events`, only a connect (→ SYN_SENT) or a listen (→ LISTEN) record takes the
+/// acting process: the other records (a passive open in softirq, an outcome or close) get the
+/// time and zeroes, without the pid, uid, cgroup and comm helpers. With `--all-events` every
+/// record takes them (its events print them).
+#[test]
+fn only_a_connect_or_a_listen_record_reads_the_acting_process() {
+    let f = parse_format(FORMAT).unwrap();
+    let calls = |p: &[Insn], h: i32| p.iter().filter(|i| i.code == 0x85 && i.imm == h).count();
+    for connects in [None, Some(5)] {
+        let p = program(&f, None, Filter::default(), maps(connects));
+        // The test of the new state, the time alone, then the five zeroed words.
+        let at = (0..p.len() - 8)
+            .find(|&i| {
+                (p[i].code, p[i].dst, p[i].imm) == (0x15, R8, tcp_state::LISTEN as i32)
+                    && (p[i + 1].code, p[i + 1].imm) == (0x85, FN_KTIME_GET_NS)
+            })
+            .expect("the actor test");
+        assert_eq!(
+            (p[at - 1].code, p[at - 1].dst, p[at - 1].imm),
+            (0x15, R8, tcp_state::SYN_SENT as i32)
+        );
+        let zeroed: Vec<(u8, i16)> = p[at + 3..at + 8].iter().map(|i| (i.code, i.off)).collect();
+        assert_eq!(
+            zeroed,
+            [(0x7a, 16), (0x7a, 24), (0x7a, 32), (0x7a, 96), (0x7a, 104)]
+        );
+        // Once on the actor path, once in the connects hash's entry (when there is one).
+        let comm = calls(&p, FN_GET_CURRENT_COMM);
+        assert_eq!(comm, 1 + usize::from(connects.is_some()));
+    }
+    let all = Filter {
+        only_netns: None,
+        all_transitions: true,
+    };
+    let p = program(&f, None, all, maps(None));
+    assert!(
+        !p.iter().any(|i| i.code == 0x15
+            && i.dst == R8
+            && i.imm == tcp_state::LISTEN as i32
+            && i.off == 0)
+    );
+    assert_eq!(calls(&p, FN_KTIME_GET_NS), 1);
+    assert_eq!(calls(&p, FN_GET_CURRENT_COMM), 1);
+}
+
+/// The connects table is an array of slots (its lookup inlined by the verifier): a connect
+/// claims its slot with a compare-and-exchange of the tag (the socket's address), its outcome
+/// frees it with an exchange after copying the connect out; no hash update or delete is
+/// called. Both variants (trace record, raw tracepoint) index the slot in 32 bits, bounded by
+/// the table's size.
+#[test]
+fn connects_are_kept_in_slots_claimed_and_freed_atomically() {
+    let f = parse_format(FORMAT).unwrap();
+    let o = SockOffsets {
+        attach_btf_id: 7,
+        protocol: 514,
+        family: 16,
+        num: 14,
+        dport: 12,
+        rcv_saddr: 4,
+        daddr: 0,
+        v6_rcv_saddr: 72,
+        v6_daddr: 56,
+    };
+    for p in [
+        program(&f, None, Filter::default(), maps(Some(5))),
+        btf_program(&o, None, Filter::default(), maps(Some(5))),
+    ] {
+        let atomics: Vec<i32> = p.iter().filter(|i| i.code == 0xdb).map(|i| i.imm).collect();
+        assert_eq!(
+            atomics,
+            vec![0xf1, 0xe1],
+            "cmpxchg at the connect, xchg at the outcome"
+        );
+        assert!(
+            !p.iter()
+                .any(|i| i.code == 0x85 && (i.imm == 2 || i.imm == 3))
+        );
+        // w2 >>= 32 - log2(CONNECTS): the index is below CONNECTS.
+        let shift = 32 - CONNECTS.trailing_zeros() as i32;
+        assert_eq!(
+            p.iter()
+                .filter(|i| i.code == 0x74 && i.imm == shift)
+                .count(),
+            2
+        );
+        // The outcome's exchange comes after its copy of the slot (six loads from r0).
+        let xchg = p
+            .iter()
+            .position(|i| i.code == 0xdb && i.imm == 0xe1)
+            .unwrap();
+        let copied = p[..xchg]
+            .iter()
+            .rev()
+            .take(14)
+            .filter(|i| i.code == 0x79 && i.src == R0)
+            .count();
+        assert_eq!(copied, 6);
+    }
 }
