@@ -111,7 +111,6 @@ const BPF_LINK_CREATE: u32 = 28;
 const FN_GET_CURRENT_TASK: i32 = 35;
 const FN_PROBE_READ_KERNEL: i32 = 113;
 const AF_UNIX: i32 = 1;
-const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_MAP_UPDATE_ELEM: i32 = 2;
 const FN_MAP_DELETE_ELEM: i32 = 3;
 const FN_GET_CURRENT_PID_TGID: i32 = 14;
@@ -201,10 +200,7 @@ fn finish_record(mut a: Asm, ring_fd: i32, lost_fd: i32, ret: i32, len: usize) -
         .jump(0x15, R0, 0, "out")
         // The ring is full: count the loss in this CPU's slot.
         .st_w(FP, lost_key, 0)
-        .ld_map(R1, lost_fd)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(lost_key))
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(lost_fd, lost_key)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
         .add_imm(R1, 1)
@@ -262,10 +258,7 @@ pub fn sock_addr_program(v6: bool, peers_fd: Option<i32>, ring_fd: i32, lost_fd:
             a.ldx(size, R2, FP, REC + from)
                 .stx(size, FP, PEER_KEY + to, R2);
         }
-        a.ld_map(R1, peers)
-            .mov(R2, FP)
-            .add_imm(R2, i32::from(PEER_KEY))
-            .call(FN_MAP_LOOKUP_ELEM)
+        a.lookup(peers, PEER_KEY)
             .jump(0x55, R0, 0, "out")
             .st_w(FP, PEER_VAL, 1)
             .ld_map(R1, peers)
@@ -374,10 +367,7 @@ pub fn socket_enter_program(f: &SyscallFormat, pending_fd: i32, kept_fd: i32) ->
 /// one-slot array: its lookup is inlined by the verifier, no hash), atomically; to `done`.
 fn add_kept(a: &mut Asm, kept_fd: i32, delta: i32, done: &'static str) {
     a.st_w(FP, KEPT_KEY, 0)
-        .ld_map(R1, kept_fd)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(KEPT_KEY))
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(kept_fd, KEPT_KEY)
         .jump(0x15, R0, 0, done)
         .mov_imm(R1, delta)
         // BPF_STX | BPF_DW | BPF_ATOMIC, BPF_ADD: *(u64 *)(r0 + 0) += r1.
@@ -398,19 +388,13 @@ pub fn socket_exit_program(
     let mut a = Asm::new();
     a.ldx(8, R6, R1, f.args[0]) // ret
         .st_w(FP, KEPT_KEY, 0)
-        .ld_map(R1, kept_fd)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(KEPT_KEY))
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(kept_fd, KEPT_KEY)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
         .jump(0x15, R1, 0, "out")
         .call(FN_GET_CURRENT_PID_TGID)
         .stx(8, FP, PEER_KEY, R0)
-        .ld_map(R1, pending_fd)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(PEER_KEY))
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(pending_fd, PEER_KEY)
         .jump(0x15, R0, 0, "out")
         .ldx(4, R7, R0, 0)
         .ldx(4, R8, R0, 4)

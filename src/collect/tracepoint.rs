@@ -47,7 +47,7 @@ pub(super) const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_RAW_TP: u32 = 23;
 pub(super) const BPF_TRACE_FEXIT: u32 = 25;
 const BPF_LINK_CREATE: u32 = 28;
-const FN_MAP_LOOKUP_ELEM: i32 = 1;
+pub(super) const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_KTIME_GET_NS: i32 = 5;
 const FN_GET_CURRENT_PID_TGID: i32 = 14;
 const FN_GET_CURRENT_UID_GID: i32 = 15;
@@ -466,6 +466,13 @@ impl Asm {
         self.push(ins(0x18, dst, 1, 0, fd));
         self.push(ins(0, 0, 0, 0, 0))
     }
+    /// `bpf_map_lookup_elem(map, fp + key)`: r0 = the value's address, or 0.
+    pub(super) fn lookup(&mut self, map_fd: i32, key: i16) -> &mut Asm {
+        self.ld_map(R1, map_fd)
+            .mov(R2, FP)
+            .add_imm(R2, i32::from(key))
+            .call(FN_MAP_LOOKUP_ELEM)
+    }
     pub(super) fn exit(&mut self) -> &mut Asm {
         self.push(ins(0x95, 0, 0, 0, 0))
     }
@@ -700,10 +707,7 @@ fn program_from(
         // The ring is full: count the loss in this CPU's slot.
         .label("lost")
         .st_w(FP, -4, 0)
-        .ld_map(R1, maps.lost)
-        .mov(R2, FP)
-        .add_imm(R2, -4)
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(maps.lost, -4)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
         .add_imm(R1, 1)
@@ -863,10 +867,7 @@ fn connect_slot(a: &mut Asm, connects: i32, miss: &'static str) {
         .push(ins(0x24, R2, 0, 0, 0x9E37_79B1_u32 as i32)) // w2 *= golden ratio
         .push(ins(0x74, R2, 0, 0, shift)) // w2 >>= 32 - log2(CONNECTS)
         .stx(4, FP, KEY_SLOT, R2)
-        .ld_map(R1, connects)
-        .mov(R2, FP)
-        .add_imm(R2, i32::from(KEY_SLOT))
-        .call(FN_MAP_LOOKUP_ELEM)
+        .lookup(connects, KEY_SLOT)
         .jump(0x15, R0, 0, miss);
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::collect::tracepoint::FN_MAP_LOOKUP_ELEM;
 
 /// `syscalls:sys_enter_socket` and `sys_exit_socket` of Linux 6.18 (this machine's tracefs).
 const ENTER: &str = "name: sys_enter_socket\nID: 2242\nformat:\n\

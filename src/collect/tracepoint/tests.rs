@@ -223,11 +223,9 @@ fn netns_offsets_from_this_kernel() {
     assert!(o.sock_net > 0 && o.net_inum > 0, "{o:?}");
 }
 
-/// The raw tracepoint program's socket offsets resolve on this machine's BTF (when it has
-/// BTF), and its programs are well formed with and without the connects hash.
-#[test]
-fn the_raw_tracepoint_program_reads_the_socket() {
-    let o = SockOffsets {
+/// Made-up socket offsets (a `struct sock` the programs are assembled against, not verified).
+fn sock_offsets() -> SockOffsets {
+    SockOffsets {
         attach_btf_id: 7,
         protocol: 514,
         family: 16,
@@ -237,7 +235,14 @@ fn the_raw_tracepoint_program_reads_the_socket() {
         daddr: 0,
         v6_rcv_saddr: 72,
         v6_daddr: 56,
-    };
+    }
+}
+
+/// The raw tracepoint program's socket offsets resolve on this machine's BTF (when it has
+/// BTF), and its programs are well formed with and without the connects hash.
+#[test]
+fn the_raw_tracepoint_program_reads_the_socket() {
+    let o = sock_offsets();
     let netns = Some(NetnsOffsets {
         sock_net: 48,
         net_inum: 160,
@@ -324,17 +329,7 @@ fn only_a_connect_or_a_listen_record_reads_the_acting_process() {
 #[test]
 fn connects_are_kept_in_slots_claimed_and_freed_atomically() {
     let f = parse_format(FORMAT).unwrap();
-    let o = SockOffsets {
-        attach_btf_id: 7,
-        protocol: 514,
-        family: 16,
-        num: 14,
-        dport: 12,
-        rcv_saddr: 4,
-        daddr: 0,
-        v6_rcv_saddr: 72,
-        v6_daddr: 56,
-    };
+    let o = sock_offsets();
     for p in [
         program(&f, None, Filter::default(), maps(Some(5))),
         btf_program(&o, None, Filter::default(), maps(Some(5))),
