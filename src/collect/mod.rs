@@ -10,6 +10,7 @@
 //! scoped thread that feeds the rayon pool, the dump on the calling thread (and one helper it
 //! spawns, `tables`), which must stay in the network namespace being read.
 
+mod bpfsys;
 pub mod btf;
 pub mod container;
 pub mod crossview;

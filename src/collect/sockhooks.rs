@@ -34,11 +34,15 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
+use super::bpfsys::{
+    BPF_LINK_CREATE, BPF_MAP_TYPE_ARRAY, BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_TRACING,
+    FN_GET_CURRENT_PID_TGID, FN_PROBE_READ_KERNEL,
+};
 use super::btf::{Btf, KIND_FUNC, KIND_STRUCT};
-use super::taskfiles::{Attr, Insn, bpf};
+use super::taskfiles::{Attr, Insn, bpf, link};
 use super::tracepoint::{
-    Asm, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, FP, NetnsOffsets, ProgKind, R0, R1, R2, R3, R6,
-    R7, R8, R9, TraceError, attach, cpus, create_map, event_dir, format_fields, ins, link, load_as,
+    Asm, BPF_TRACE_FEXIT, FP, NetnsOffsets, ProgKind, R0, R1, R2, R3, R6, R7, R8, R9, TraceError,
+    attach, cpus, create_map, event_dir, format_fields, ins, load_as,
 };
 
 /// One record of these programs (host byte order unless noted); 128 bytes, which tells it from
@@ -96,9 +100,7 @@ pub mod kind {
     pub const LISTEN: u32 = 5;
 }
 
-const BPF_MAP_TYPE_ARRAY: u32 = 2;
 const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
-const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
 const BPF_PROG_TYPE_CGROUP_SOCK: u32 = 9;
 const BPF_PROG_TYPE_CGROUP_SOCK_ADDR: u32 = 18;
 const BPF_CGROUP_INET4_CONNECT: u32 = 10;
@@ -107,13 +109,10 @@ const BPF_CGROUP_INET4_POST_BIND: u32 = 12;
 const BPF_CGROUP_INET6_POST_BIND: u32 = 13;
 const BPF_CGROUP_UDP4_SENDMSG: u32 = 14;
 const BPF_CGROUP_UDP6_SENDMSG: u32 = 15;
-const BPF_LINK_CREATE: u32 = 28;
 const FN_GET_CURRENT_TASK: i32 = 35;
-const FN_PROBE_READ_KERNEL: i32 = 113;
 const AF_UNIX: i32 = 1;
 const FN_MAP_UPDATE_ELEM: i32 = 2;
 const FN_MAP_DELETE_ELEM: i32 = 3;
-const FN_GET_CURRENT_PID_TGID: i32 = 14;
 const FN_GET_SOCKET_COOKIE: i32 = 46;
 const FN_RINGBUF_OUTPUT: i32 = 130;
 const AF_INET: i32 = 2;

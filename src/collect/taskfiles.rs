@@ -24,15 +24,12 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use super::bpfsys::{BPF_LINK_CREATE, BPF_PROG_LOAD, BPF_PROG_TYPE_TRACING, FN_PROBE_READ_KERNEL};
 use super::btf::{Btf, BtfError, KIND_FUNC, KIND_STRUCT};
 use crate::model::Owner;
 
-const BPF_PROG_LOAD: u32 = 5;
-const BPF_LINK_CREATE: u32 = 28;
 const BPF_ITER_CREATE: u32 = 33;
-const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_ITER: u32 = 28;
-const FN_PROBE_READ_KERNEL: i32 = 113;
 const FN_SEQ_WRITE: i32 = 127;
 const FN_GET_CURRENT_TASK_BTF: i32 = 158;
 const S_IFMT: i32 = 0o170000;
@@ -81,6 +78,14 @@ pub(super) fn bpf(cmd: u32, attr: &mut Attr) -> io::Result<OwnedFd> {
     let fd = i32::try_from(r).map_err(|_| io::Error::other("bpf: fd out of range"))?;
     // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `BPF_LINK_CREATE` of a BTF-typed tracing program (iterator, raw tracepoint, fentry, fexit) to the
+/// target it was loaded for: detached when the link's fd is closed.
+pub(super) fn link(prog: &OwnedFd, attach_type: u32) -> io::Result<OwnedFd> {
+    let mut attr = Attr::new();
+    attr.u32(0, prog.as_raw_fd() as u32).u32(8, attach_type);
+    bpf(BPF_LINK_CREATE, &mut attr)
 }
 
 /// The struct offsets the program reads, from the running kernel's BTF.
@@ -396,14 +401,8 @@ pub fn socket_fds() -> Result<TaskFiles, IterError> {
     let layout = Layout::from_btf(&btf)?;
     drop(blob);
     let prog = load(&program(&layout), layout.attach_btf_id)?;
-    // link_create: prog_fd at 0, attach_type at 8; no iter_info: every task.
-    let link = bpf(
-        BPF_LINK_CREATE,
-        Attr::new()
-            .u32(0, prog.as_raw_fd() as u32)
-            .u32(8, BPF_TRACE_ITER),
-    )
-    .map_err(IterError::Link)?;
+    // No iter_info: every task.
+    let link = link(&prog, BPF_TRACE_ITER).map_err(IterError::Link)?;
     let iter = bpf(BPF_ITER_CREATE, Attr::new().u32(0, link.as_raw_fd() as u32))
         .map_err(IterError::Iterator)?;
     let mut raw = Vec::with_capacity(1 << 20);

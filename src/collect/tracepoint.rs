@@ -33,31 +33,28 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use super::bpfsys::{
+    BPF_MAP_TYPE_ARRAY, BPF_PROG_LOAD, BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_TRACING,
+    FN_GET_CURRENT_PID_TGID, FN_PROBE_READ_KERNEL,
+};
 use super::btf::{Btf, KIND_STRUCT};
 use super::sockhooks::{Fexits, Gap, Hooks, UnixOffsets};
-use super::taskfiles::{Attr, Insn, bpf};
+use super::taskfiles::{Attr, Insn, bpf, link};
 
 const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
-const BPF_PROG_LOAD: u32 = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_MAP_TYPE_RINGBUF: u32 = 27;
-const BPF_PROG_TYPE_TRACEPOINT: u32 = 5;
-pub(super) const BPF_PROG_TYPE_TRACING: u32 = 26;
 const BPF_TRACE_RAW_TP: u32 = 23;
 pub(super) const BPF_TRACE_FEXIT: u32 = 25;
-const BPF_LINK_CREATE: u32 = 28;
 pub(super) const FN_MAP_LOOKUP_ELEM: i32 = 1;
 const FN_KTIME_GET_NS: i32 = 5;
-const FN_GET_CURRENT_PID_TGID: i32 = 14;
 const FN_GET_CURRENT_UID_GID: i32 = 15;
 const FN_GET_CURRENT_COMM: i32 = 16;
 const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
-const FN_PROBE_READ_KERNEL: i32 = 113;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
 const FN_RINGBUF_QUERY: i32 = 134;
-const BPF_MAP_TYPE_ARRAY: u32 = 2;
 /// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
 const BPF_RB_AVAIL_DATA: i32 = 0;
 pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
@@ -1218,14 +1215,6 @@ fn attach_raw(
     .map_err(|e| e.to_string())?;
     let link = link(&prog, BPF_TRACE_RAW_TP).map_err(|e| format!("attaching: {e}"))?;
     Ok((prog, link))
-}
-
-/// `BPF_LINK_CREATE` of a BTF-typed tracing program (raw tracepoint, fentry, fexit) to the
-/// target it was loaded for: detached when the link's fd is closed.
-pub(super) fn link(prog: &OwnedFd, attach_type: u32) -> io::Result<OwnedFd> {
-    let mut attr = Attr::new();
-    attr.u32(0, prog.as_raw_fd() as u32).u32(8, attach_type);
-    bpf(BPF_LINK_CREATE, &mut attr)
 }
 
 /// Loads a program: the verifier checks it here; a refusal carries the log's last lines.
