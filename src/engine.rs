@@ -776,12 +776,7 @@ impl Unknowns {
             .rules
             .iter()
             .map(|r| {
-                let mut names = Vec::new();
-                fields_of(&r.doc.when, &mut names);
-                r.doc
-                    .exceptions
-                    .iter()
-                    .for_each(|e| fields_of(e, &mut names));
+                let mut names = condition_fields(r);
                 names.sort_unstable();
                 names.dedup();
                 names
@@ -864,6 +859,17 @@ impl Unknowns {
 }
 
 /// The names of the fields a condition tests.
+/// The fields a rule's condition and exceptions test, in order, repeats included.
+fn condition_fields(rule: &Rule) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    fields_of(&rule.doc.when, &mut names);
+    rule.doc
+        .exceptions
+        .iter()
+        .for_each(|e| fields_of(e, &mut names));
+    names
+}
+
 fn fields_of(c: &Condition, out: &mut Vec<&'static str>) {
     match c {
         Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
@@ -1053,12 +1059,7 @@ pub fn view_picks(rules: &RuleSet, views: bool) -> Vec<bool> {
 /// Whether `rule` reads a field whose value the cross-view comparisons decide
 /// ([`crate::model::ViewCoverage::decides`]), in its condition, exceptions or aggregation.
 pub fn reads_views(rule: &Rule) -> bool {
-    let mut names = Vec::new();
-    fields_of(&rule.doc.when, &mut names);
-    rule.doc
-        .exceptions
-        .iter()
-        .for_each(|e| fields_of(e, &mut names));
+    let mut names = condition_fields(rule);
     if let Some(a) = &rule.doc.aggregate {
         names.push(a.by.0.name);
         names.extend(a.distinct.as_ref().map(|d| d.0.name));
