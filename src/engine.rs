@@ -586,14 +586,29 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
 /// whose evidence or views leave fields unknown (a second pass over every socket for them cost
 /// a scan without the /proc/net view 160 ms at a million sockets).
 pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
-    evaluate_some(rules, snap, &vec![true; rules.rules.len()])
+    evaluate_some(rules, snap, &vec![true; rules.rules.len()], Threads::Pool)
+}
+
+/// Where an evaluation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    /// On rayon's pool, every core (a small snapshot: on the calling thread).
+    Pool,
+    /// On the calling thread alone: beside a thread on the critical path (the /proc/net read),
+    /// which the pool's workers would take cores from.
+    Caller,
 }
 
 /// [`evaluate_all`] for the rules `picked` (by index into `rules.rules`) only: findings and
 /// undecided counts as [`evaluate_all`] gives them for those rules. Two evaluations of
 /// complementary picks, [`Evaluation::merge`]d, equal one of every rule (a scan evaluates the
 /// rules that read no view while the /proc/net view is read, and the others after it).
-pub fn evaluate_some(rules: &RuleSet, snap: &Snapshot, picked: &[bool]) -> Evaluation {
+pub fn evaluate_some(
+    rules: &RuleSet,
+    snap: &Snapshot,
+    picked: &[bool],
+    threads: Threads,
+) -> Evaluation {
     let eph = snap.ephemeral_ports();
     let mut namespaces: Vec<Option<u64>> = Vec::new();
     for s in &snap.sockets {
@@ -726,7 +741,7 @@ pub fn evaluate_some(rules: &RuleSet, snap: &Snapshot, picked: &[bool]) -> Evalu
     let new_acc = || Acc::new(rules.rules.len(), any_unknown);
     // A handful of sockets (watch judges one at a time) is cheaper here than the wake-up of a
     // rayon worker; the order of the hits is the same either way (fold and reduce keep it).
-    let acc = if snap.sockets.len() < PARALLEL_FROM {
+    let acc = if snap.sockets.len() < PARALLEL_FROM || threads == Threads::Caller {
         snap.sockets.iter().enumerate().fold(new_acc(), per_socket)
     } else {
         snap.sockets

@@ -187,7 +187,10 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         let snap = source.take_timed_with(|partial| {
             let (rules, _) = join().as_ref().ok().filter(|_| args.filter.is_none())?;
             let t0 = std::time::Instant::now();
-            let early = engine::evaluate_some(rules, partial, &engine::view_picks(rules, false));
+            // On this thread alone: the pool's workers would take the core of the /proc/net
+            // read, which is the critical path.
+            let picks = engine::view_picks(rules, false);
+            let early = engine::evaluate_some(rules, partial, &picks, engine::Threads::Caller);
             Some((early, t0.elapsed()))
         });
         join();
@@ -223,7 +226,12 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         let recording = recording.map(|r| scope.spawn(|| r.write()));
         let (evaluation, t_early) = match early {
             Some((early, took)) => {
-                let late = engine::evaluate_some(&rules, &snap, &engine::view_picks(&rules, true));
+                let late = engine::evaluate_some(
+                    &rules,
+                    &snap,
+                    &engine::view_picks(&rules, true),
+                    engine::Threads::Pool,
+                );
                 (early.merge(late, &rules), took)
             }
             None => (

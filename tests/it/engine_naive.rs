@@ -959,8 +959,10 @@ fn check(rules: &[RuleSpec], snap: &Snapshot) -> Result<(), TestCaseError> {
     // merged: the same evaluation, in the same order.
     let picked: Vec<bool> = (0..rs.rules.len()).map(|i| i % 2 == 0).collect();
     let rest: Vec<bool> = picked.iter().map(|p| !p).collect();
-    let split = engine::evaluate_some(&rs, snap, &picked)
-        .merge(engine::evaluate_some(&rs, snap, &rest), &rs);
+    let split = engine::evaluate_some(&rs, snap, &picked, engine::Threads::Caller).merge(
+        engine::evaluate_some(&rs, snap, &rest, engine::Threads::Pool),
+        &rs,
+    );
     prop_assert_eq!(
         split,
         engine::evaluate_all(&rs, snap),
