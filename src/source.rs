@@ -148,7 +148,7 @@ impl Source {
     /// called, or when the view changed more than the sockets' views.
     pub fn take_timed_with<R>(
         &self,
-        during: impl FnOnce(&Snapshot) -> R,
+        during: impl FnOnce(&Snapshot, bool) -> R,
     ) -> Result<(Snapshot, Timings, Option<R>), SourceError> {
         match self {
             Source::Live(opts) => Ok(collect::collect_timed_with(opts, during)),

@@ -184,13 +184,17 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         let recorder = args
             .record
             .then(|| scope.spawn(|| history_cmd::recorder(&history)));
-        let snap = source.take_timed_with(|partial| {
+        let snap = source.take_timed_with(|partial, reading| {
             let (rules, _) = join().as_ref().ok().filter(|_| args.filter.is_none())?;
             let t0 = std::time::Instant::now();
-            // On this thread alone: the pool's workers would take the core of the /proc/net
-            // read, which is the critical path.
+            // While the /proc/net read goes on, on this thread alone: the pool's workers would
+            // take the core of that read, the critical path. Once it is done, on every core.
+            let threads = match reading {
+                true => engine::Threads::Caller,
+                false => engine::Threads::Pool,
+            };
             let picks = engine::view_picks(rules, false);
-            let early = engine::evaluate_some(rules, partial, &picks, engine::Threads::Caller);
+            let early = engine::evaluate_some(rules, partial, &picks, threads);
             Some((early, t0.elapsed()))
         });
         join();

@@ -303,7 +303,7 @@ type Stdio = rustc_hash::FxHashMap<u32, Vec<crate::model::StdioLink>>;
 
 /// [`collect`], with the time each phase took.
 pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
-    let (snap, t, _) = collect_timed_with(opts, |_| ());
+    let (snap, t, _) = collect_timed_with(opts, |_, _| ());
     (snap, t)
 }
 
@@ -313,54 +313,75 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
 /// The /proc/net tables take the kernel longer to print than every other part of a collection
 /// (/proc/net/udp in quadratic time: ~300 ms at 100k sockets, while the dump and the /proc walk
 /// are done in ~200), so in the current namespace the comparison with that view comes last, on
-/// the snapshot otherwise complete, and `during` runs in the wait. It sees the snapshot without
+/// the snapshot otherwise complete, and `during` runs in the wait (its second argument: whether
+/// the view is still being read, on a thread of its own). It sees the snapshot without
 /// the view: no `procnet` in `socket.views`, no `socket.hidden.procnet` or
 /// `socket.hidden.netlink` marks, no `meta.views`. The comparison then changes only those, and
 /// `during`'s answer is returned; unless the view showed sockets netlink did not (found hidden
 /// by the re-check: a rootkit's, normally none), which need owners and metadata like the rest:
 /// then the collection is taken again with the comparison in its place (after the dump, before
-/// the owners) and the answer is `None`. Other namespaces (`--netns`, `--all-netns`), and
-/// collections without the view, compare in place and never call `during`.
+/// the owners) and the answer is `None`. A view read before the dump ended (a small host) is
+/// compared there, as are other namespaces' (`--netns`, `--all-netns`); then, and without the
+/// view, `during` is not called.
 pub fn collect_timed_with<R>(
     opts: &CollectOptions,
-    during: impl FnOnce(&Snapshot) -> R,
+    during: impl FnOnce(&Snapshot, bool) -> R,
 ) -> (Snapshot, Timings, Option<R>) {
     let deferred =
         opts.crossview && opts.procnet_view && matches!(opts.netns, netns::Select::Current);
     if !deferred {
-        let (snap, t) = collect_with_view(opts, ViewAt::Dump);
+        let (snap, t) = collect_with_view(opts);
         return (snap, t, None);
     }
     let start = Instant::now();
     std::thread::scope(|scope| {
-        let ahead = scope.spawn(|| {
+        let reading = scope.spawn(|| {
             let r0 = Instant::now();
             (crossview::read_ahead(opts), r0.elapsed())
         });
-        let (mut snap, mut t, pending) = gather(opts, ViewAt::End);
+        let (mut snap, mut t, mut pending, reading) = gather(opts, Some(reading));
+        let Some(reading) = reading else {
+            // Read before the dump ended (a small host): compared in place, nothing to wait for.
+            snap.meta.views = pending.coverage();
+            t.total = start.elapsed();
+            return (snap, t, None);
+        };
         let d0 = Instant::now();
-        let answer = during(&snap);
+        let answer = during(&snap, !reading.is_finished());
         t.during = d0.elapsed();
-        let (ahead, read_took) = ahead.join().expect("the /proc/net read panicked");
         let before = snap.sockets.len();
-        let c0 = Instant::now();
-        let mut net =
-            crossview::compare_net(opts, &mut snap.sockets, &pending.netlink, Some(ahead));
+        let net = compare_read(opts, &mut snap.sockets, &pending.netlink, reading);
         if snap.sockets.len() != before {
-            let (snap, mut t) = collect_with_view(opts, ViewAt::Dump);
+            let (snap, mut t) = collect_with_view(opts);
             t.total = start.elapsed();
             return (snap, t, None);
         }
-        net.read_took = read_took;
-        net.compare_took = c0.elapsed();
-        t.procnet_read = read_took;
+        t.procnet_read = net.read_took;
         t.procnet_compare = net.compare_took;
-        let mut pending = pending;
         pending.net_views.push(net);
         snap.meta.views = pending.coverage();
         t.total = start.elapsed();
         (snap, t, Some(answer))
     })
+}
+
+/// The current namespace's /proc/net view, read on a thread of its own for
+/// [`collect_timed_with`].
+type Reading<'s> = std::thread::ScopedJoinHandle<'s, (crossview::TextAhead, Duration)>;
+
+/// Waits for the view's read and compares it with the dumped `sockets`.
+fn compare_read(
+    opts: &CollectOptions,
+    sockets: &mut Vec<Socket>,
+    netlink: &BTreeMap<String, String>,
+    reading: Reading,
+) -> crossview::NetCompare {
+    let (ahead, read_took) = reading.join().expect("the /proc/net read panicked");
+    let c0 = Instant::now();
+    let mut net = crossview::compare_net(opts, sockets, netlink, Some(ahead));
+    net.read_took = read_took;
+    net.compare_took = c0.elapsed();
+    net
 }
 
 /// Where a collection compares the /proc/net view with the dump: right after the dump of each
@@ -412,23 +433,32 @@ impl Pending {
 }
 
 /// A collection with the /proc/net view compared in place (or not read).
-fn collect_with_view(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings) {
+fn collect_with_view(opts: &CollectOptions) -> (Snapshot, Timings) {
     let start = Instant::now();
-    let (mut snap, mut t, pending) = gather(opts, at);
+    let (mut snap, mut t, pending, _) = gather(opts, None);
     snap.meta.views = pending.coverage();
     t.total = start.elapsed();
     (snap, t)
 }
 
-/// Dumps, walks and attributes: the snapshot, with `meta.views` left for [`Pending::coverage`]
-/// and, with `ViewAt::End`, the /proc/net view not yet compared.
-fn gather(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings, Pending) {
+/// Dumps, walks and attributes: the snapshot, with `meta.views` left for [`Pending::coverage`].
+/// With a `reading` of the current namespace's /proc/net view, the dump does not read it: the
+/// view is compared after the dump when its read is done by then (as without), else the
+/// reading is handed back, and the snapshot is without the view.
+fn gather<'s>(
+    opts: &CollectOptions,
+    reading: Option<Reading<'s>>,
+) -> (Snapshot, Timings, Pending, Option<Reading<'s>>) {
+    let at = match reading {
+        Some(_) => ViewAt::End,
+        None => ViewAt::Dump,
+    };
     let mut t = Timings::default();
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
     let mut namespaces: Vec<crate::model::Namespace> = Vec::new();
     let mut net_views: Vec<crossview::NetCompare> = Vec::new();
-    let (mut sockets, walk) = std::thread::scope(|scope| {
+    let (mut sockets, walk, reading) = std::thread::scope(|scope| {
         // The walk, then the metadata of every process that holds any socket, run while the
         // dump is still going: both are off the critical path.
         let walker = opts
@@ -444,6 +474,13 @@ fn gather(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings, Pending) {
             at,
         );
         t.dump = d0.elapsed();
+        let reading = match reading {
+            Some(r) if r.is_finished() => {
+                net_views.push(compare_read(opts, &mut dumped, &sources, r));
+                None
+            }
+            r => r,
+        };
         t.procnet_read = net_views.iter().map(|n| n.read_took).sum();
         t.procnet_compare = net_views.iter().map(|n| n.compare_took).sum();
         let s0 = Instant::now();
@@ -460,7 +497,7 @@ fn gather(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings, Pending) {
             }
             r
         });
-        (dumped, walk)
+        (dumped, walk, reading)
     });
     let netlink = sources.clone();
     let m0 = Instant::now();
@@ -512,7 +549,7 @@ fn gather(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings, Pending) {
     // `sort_dumped` put the sockets in order and `attribute` sorted each one's owners.
     snap.canonicalize_collected();
     t.sort += s0.elapsed();
-    (snap, t, pending)
+    (snap, t, pending, reading)
 }
 
 /// The walker thread's work: list /proc, find every socket descriptor, read every holder's
