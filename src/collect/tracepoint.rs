@@ -66,6 +66,7 @@ const PERF_EVENT_IOC_ENABLE: libc::Ioctl = 0x2400;
 /// `_IOW('$', 8, __u32)`.
 const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = 0x4004_2408;
 const IPPROTO_TCP: i32 = 6;
+const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
@@ -83,7 +84,7 @@ pub const READ_INTERVAL: std::time::Duration = std::time::Duration::from_millis(
 /// address; a slot another connect holds sends the connect's own record, as `--all-events`
 /// does).
 pub const CONNECTS: u32 = 16_384;
-/// Bit 0 of a record's flags word (offset 116): the process fields are those of the `connect()`
+/// Bit 0 of a full record's flags word ([`Layout::flags`]): the process fields are those of the `connect()`
 /// (CLOSE → SYN_SENT) the program kept, not of the task the transition ran in.
 pub const FLAG_CONNECT: u32 = 1;
 
@@ -101,32 +102,160 @@ pub mod tcp_state {
     pub const LISTEN: u32 = 10;
 }
 
-/// One record in the ring buffer, as the program writes it (host byte order unless noted):
+/// Where each field sits in a TCP record: the one definition that the program's stores
+/// ([`program`], [`btf_program`]) and watch's reader (`watch::event::decode`) both use. Two
+/// layouts: [`FULL`] and [`COMPACT`]; the reader tells them apart by the record's length. A
+/// field a layout lacks (`None`) is not written by the program and reads as 0 (the family as
+/// AF_INET). Host byte order unless noted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The record's length in bytes (the ring adds an 8-byte header).
+    pub len: usize,
+    /// `bpf_ktime_get_ns()` (8 bytes): nanoseconds since boot (CLOCK_MONOTONIC).
+    pub ktime: usize,
+    /// `skaddr` (8): the socket's kernel address (an identity while it lives).
+    pub skaddr: usize,
+    /// Old and new state (4 bytes each).
+    pub old: usize,
+    /// See [`Layout::old`].
+    pub new: usize,
+    /// The local port (2, host order, as the tracepoint gives it) and the remote one (2).
+    pub sport: usize,
+    /// See [`Layout::sport`].
+    pub dport: usize,
+    /// The v4 addresses (4 bytes each, network order).
+    pub saddr: usize,
+    /// See [`Layout::saddr`].
+    pub daddr: usize,
+    /// The socket's network namespace inode (4; 0: not read).
+    pub netns: usize,
+    /// The family (2: 2 AF_INET, 10 AF_INET6); `None`: AF_INET.
+    pub family: Option<usize>,
+    /// The protocol (2: 6 TCP).
+    pub protocol: Option<usize>,
+    /// The v6 addresses (16 bytes each).
+    pub saddr_v6: Option<usize>,
+    /// See [`Layout::saddr_v6`].
+    pub daddr_v6: Option<usize>,
+    /// `bpf_get_current_pid_tgid()` (8): tgid << 32 \| tid, in the initial PID namespace.
+    pub pid_tgid: Option<usize>,
+    /// `bpf_get_current_uid_gid()` (8): gid << 32 \| uid.
+    pub uid_gid: Option<usize>,
+    /// `bpf_get_current_cgroup_id()` (8, cgroup v2).
+    pub cgroup: Option<usize>,
+    /// `bpf_get_current_comm()` (16, NUL-padded).
+    pub comm: Option<usize>,
+    /// Flags (4): [`FLAG_CONNECT`].
+    pub flags: Option<usize>,
+}
+
+/// The full TCP record, 120 bytes (two cache lines with the ring's header): for a v6 socket,
+/// for a record that carries a process (a connect, a listen, an outcome with its connect's
+/// process: [`FLAG_CONNECT`]), and for every record with `--all-events`.
 ///
 /// | offset | size | field |
 /// |---|---|---|
-/// | 0 | 8 | `bpf_ktime_get_ns()`: nanoseconds since boot (CLOCK_MONOTONIC) |
-/// | 8 | 8 | `skaddr`: the socket's kernel address (an identity while it lives) |
-/// | 16 | 8 | `bpf_get_current_pid_tgid()`: tgid << 32 \| tid, in the initial PID namespace |
-/// | 24 | 8 | `bpf_get_current_uid_gid()`: gid << 32 \| uid |
-/// | 32 | 8 | `bpf_get_current_cgroup_id()` (cgroup v2) |
-/// | 40 | 4 | old state |
-/// | 44 | 4 | new state |
-/// | 48 | 2 | sport (host order, as the tracepoint gives it) |
-/// | 50 | 2 | dport |
-/// | 52 | 2 | family (2 AF_INET, 10 AF_INET6) |
-/// | 54 | 2 | protocol (6 TCP) |
-/// | 56 | 4 | saddr (network order) |
-/// | 60 | 4 | daddr |
-/// | 64 | 16 | saddr_v6 |
-/// | 80 | 16 | daddr_v6 |
-/// | 96 | 16 | `bpf_get_current_comm()`, NUL-padded |
-/// | 112 | 4 | the socket's network namespace inode (0: not read) |
-/// | 116 | 4 | flags: [`FLAG_CONNECT`] |
+/// | 0 | 8 | time |
+/// | 8 | 8 | skaddr |
+/// | 16 | 8 | pid_tgid |
+/// | 24 | 8 | uid_gid |
+/// | 32 | 8 | cgroup id |
+/// | 40, 44 | 4, 4 | old, new state |
+/// | 48, 50 | 2, 2 | sport, dport |
+/// | 52, 54 | 2, 2 | family, protocol |
+/// | 56, 60 | 4, 4 | saddr, daddr |
+/// | 64, 80 | 16, 16 | saddr_v6, daddr_v6 |
+/// | 96 | 16 | comm |
+/// | 112 | 4 | netns inode |
+/// | 116 | 4 | flags |
 ///
 /// With [`FLAG_CONNECT`] (a connection up or refused, its connect kept in the kernel), the time,
 /// pid, uid, cgroup and comm are the `connect()`'s.
-pub const RECORD: usize = 120;
+pub const FULL: Layout = Layout {
+    len: 120,
+    ktime: 0,
+    skaddr: 8,
+    pid_tgid: Some(16),
+    uid_gid: Some(24),
+    cgroup: Some(32),
+    old: 40,
+    new: 44,
+    sport: 48,
+    dport: 50,
+    family: Some(52),
+    protocol: Some(54),
+    saddr: 56,
+    daddr: 60,
+    saddr_v6: Some(64),
+    daddr_v6: Some(80),
+    comm: Some(96),
+    netns: 112,
+    flags: Some(116),
+};
+
+/// The compact TCP record, 56 bytes: with the ring's 8-byte header, one 64-byte cache line
+/// (issue 18's session 12). For an AF_INET socket's record that carries no process, which
+/// watch attributes from its tables: a passive open (the listener's holder), an outcome
+/// whose connect the kernel's table lacked (the connect's own record), a listener's close.
+/// Without `--all-events` only.
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 8 | time |
+/// | 8 | 8 | skaddr |
+/// | 16, 20 | 4, 4 | old, new state |
+/// | 24, 26 | 2, 2 | sport, dport |
+/// | 28, 32 | 4, 4 | saddr, daddr |
+/// | 36 | 4 | netns inode |
+/// | 40..56 | | not written (the length is the line's) |
+pub const COMPACT: Layout = Layout {
+    len: 56,
+    ktime: 0,
+    skaddr: 8,
+    old: 16,
+    new: 20,
+    sport: 24,
+    dport: 26,
+    saddr: 28,
+    daddr: 32,
+    netns: 36,
+    family: None,
+    protocol: None,
+    saddr_v6: None,
+    daddr_v6: None,
+    pid_tgid: None,
+    uid_gid: None,
+    cgroup: None,
+    comm: None,
+    flags: None,
+};
+
+/// The full record's length ([`FULL`]).
+pub const RECORD: usize = FULL.len;
+
+impl Layout {
+    /// Where the tracepoint's fields go, in [`FIELDS`]' order (`None`: not in this layout).
+    fn destinations(&self) -> [Option<usize>; 11] {
+        [
+            Some(self.skaddr),
+            Some(self.old),
+            Some(self.new),
+            Some(self.sport),
+            Some(self.dport),
+            self.family,
+            self.protocol,
+            Some(self.saddr),
+            Some(self.daddr),
+            self.saddr_v6,
+            self.daddr_v6,
+        ]
+    }
+}
+
+/// `offset` as an instruction's offset (every layout is far below `i16::MAX`).
+fn at(offset: usize) -> i16 {
+    offset as i16
+}
 
 /// Where each field of the tracepoint's raw record sits (from its format file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,19 +267,20 @@ pub struct Format {
     pub fields: [(u32, u32); 11],
 }
 
-/// The fields the program copies, their sizes, and where each goes in [`RECORD`].
-const FIELDS: [(&str, u32, i16); 11] = [
-    ("skaddr", 8, 8),
-    ("oldstate", 4, 40),
-    ("newstate", 4, 44),
-    ("sport", 2, 48),
-    ("dport", 2, 50),
-    ("family", 2, 52),
-    ("protocol", 2, 54),
-    ("saddr", 4, 56),
-    ("daddr", 4, 60),
-    ("saddr_v6", 16, 64),
-    ("daddr_v6", 16, 80),
+/// The fields the program copies from the trace record and their sizes (where each goes:
+/// [`Layout::destinations`]).
+const FIELDS: [(&str, u32); 11] = [
+    ("skaddr", 8),
+    ("oldstate", 4),
+    ("newstate", 4),
+    ("sport", 2),
+    ("dport", 2),
+    ("family", 2),
+    ("protocol", 2),
+    ("saddr", 4),
+    ("daddr", 4),
+    ("saddr_v6", 16),
+    ("daddr_v6", 16),
 ];
 
 /// Why the tracepoint's format could not be used.
@@ -217,7 +347,7 @@ pub fn parse_format(text: &str) -> Result<Format, FormatError> {
     let (id, found) = format_fields(text);
     let id = id.ok_or(FormatError::NoId)?;
     let mut fields = [(0u32, 0u32); 11];
-    for (i, (name, want, _)) in FIELDS.iter().enumerate() {
+    for (i, (name, want)) in FIELDS.iter().enumerate() {
         let &(_, o, s) = found
             .iter()
             .find(|(n, ..)| n == name)
@@ -575,8 +705,10 @@ pub struct Maps {
     pub watermark: u32,
 }
 
-/// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer,
-/// fill it and submit it; when the ring is full, add one to the per-CPU loss counter instead.
+/// The program: for a TCP transition `filter` keeps, reserve a record in the ring buffer
+/// ([`COMPACT`] for an AF_INET socket's record without a process, unless `--all-events`;
+/// [`FULL`] otherwise), fill it and submit it; when the ring is full, add one to the per-CPU
+/// loss counter instead.
 /// The namespace is read first, so a socket of another namespace costs no record. With
 /// `maps.connects`, a connect (→ SYN_SENT) is kept in that table instead of written, and the
 /// record of its connection being up or refused (SYN_SENT → ESTABLISHED or CLOSE) carries the
@@ -587,7 +719,7 @@ pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Ma
 }
 
 /// [`program`] as a BTF-typed raw tracepoint (`tp_btf`) on `inet_sock_set_state`: the same
-/// filter, maps and [`RECORD`], the fields read from the socket itself (`o`) instead of the
+/// filter, maps and records, the fields read from the socket itself (`o`) instead of the
 /// trace record the perf tracepoint assembles.
 pub fn btf_program(
     o: &SockOffsets,
@@ -695,9 +827,13 @@ fn program_from(
             "resolve",
         );
     }
-    a.label("plain")
+    a.label("plain");
+    if !filter.all_transitions {
+        compact(&mut a, src, maps);
+    }
+    a.label("full")
         .ld_map(R1, maps.ring)
-        .mov_imm(R2, RECORD as i32)
+        .mov_imm(R2, FULL.len as i32)
         .mov_imm(R3, 0)
         .call(FN_RINGBUF_RESERVE)
         .jump(0x55, R0, 0, "got")
@@ -712,9 +848,9 @@ fn program_from(
         .jump(0x05, 0, 0, "out")
         .label("got")
         .mov(R7, R0);
-    transition_fields(&mut a, src, "v4");
+    transition_fields(&mut a, src, &FULL, "v4");
     plain_actor(&mut a, filter.all_transitions);
-    a.st_w(R7, 116, 0);
+    a.st_w(R7, at(FULL.flags.expect("a full record has flags")), 0);
     submit(&mut a, maps, "woke");
     if let Some(connects) = maps.connects {
         a.jump(0x05, 0, 0, "out");
@@ -725,22 +861,52 @@ fn program_from(
     a.finish()
 }
 
-/// The states, the tracepoint's fields and the namespace into the record at r7.
-/// `v4`: a label of its own for each use (the record's v6 addresses are skipped to it).
-fn transition_fields(a: &mut Asm, src: Source<'_>, v4: &'static str) {
-    a.stx(4, R7, 40, R9).stx(4, R7, 44, R8);
+/// A record without a process for an AF_INET socket, in one cache line ([`COMPACT`]): the
+/// transitions that run outside the acting process (not → SYN_SENT, not → LISTEN) get the
+/// time, the socket and the namespace; the others go on to `full`.
+fn compact(a: &mut Asm, src: Source<'_>, maps: Maps) {
+    let family = match src {
+        Source::Tracepoint(f) => f.fields[5].0,
+        Source::Btf(o) => o.family,
+    };
+    a.ldx(2, R1, R6, family as i16)
+        .jump(0x55, R1, AF_INET, "full")
+        .jump(0x15, R8, tcp_state::SYN_SENT as i32, "full")
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "full")
+        .ld_map(R1, maps.ring)
+        .mov_imm(R2, COMPACT.len as i32)
+        .mov_imm(R3, 0)
+        .call(FN_RINGBUF_RESERVE)
+        .jump(0x15, R0, 0, "lost")
+        .mov(R7, R0);
+    transition_fields(a, src, &COMPACT, "v4 compact");
+    a.call(FN_KTIME_GET_NS).stx(8, R7, at(COMPACT.ktime), R0);
+    submit(a, maps, "woke compact");
+    a.jump(0x05, 0, 0, "out");
+}
+
+/// The states, the tracepoint's fields and the namespace into the record at r7, where
+/// `layout` puts them. `v4`: a label of its own for each use (the record's v6 addresses are
+/// skipped to it).
+fn transition_fields(a: &mut Asm, src: Source<'_>, layout: &Layout, v4: &'static str) {
+    a.stx(4, R7, at(layout.old), R9)
+        .stx(4, R7, at(layout.new), R8);
     match src {
         Source::Tracepoint(f) => {
-            for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
+            let to = layout.destinations();
+            for (i, &(_, size)) in FIELDS.iter().enumerate() {
                 if i == 1 || i == 2 {
                     continue; // the states, stored above
                 }
-                copy_field(a, f.fields[i].0, to, size);
+                if let Some(to) = to[i] {
+                    copy_field(a, f.fields[i].0, at(to), size);
+                }
             }
         }
-        Source::Btf(o) => socket_fields(a, o, v4),
+        Source::Btf(o) => socket_fields(a, o, layout, v4),
     }
-    a.ldx(4, R1, FP, NETNS_SLOT).stx(4, R7, 112, R1);
+    a.ldx(4, R1, FP, NETNS_SLOT)
+        .stx(4, R7, at(layout.netns), R1);
 }
 
 /// What the tracepoint's record holds, read from the socket (r6) as the tracepoint reads it
@@ -748,28 +914,35 @@ fn transition_fields(a: &mut Asm, src: Source<'_>, v4: &'static str) {
 /// remote one converted from network order, the family, the v4 addresses, and for an AF_INET6
 /// socket its v6 addresses (`bpf_probe_read_kernel`: the verifier's BTF walk does not let a
 /// word load cross the union of arrays that `struct in6_addr` is). The record's v6 fields of
-/// an AF_INET socket are zero (its reader takes the v4 ones).
-fn socket_fields(a: &mut Asm, o: &SockOffsets, v4: &'static str) {
-    a.stx(8, R7, 8, R6)
+/// an AF_INET socket are zero (its reader takes the v4 ones). A layout without the family or
+/// the v6 fields ([`COMPACT`]) is written for an AF_INET socket only.
+fn socket_fields(a: &mut Asm, o: &SockOffsets, layout: &Layout, v4: &'static str) {
+    a.stx(8, R7, at(layout.skaddr), R6)
         .ldx(2, R1, R6, o.num as i16)
-        .stx(2, R7, 48, R1)
+        .stx(2, R7, at(layout.sport), R1)
         .ldx(2, R1, R6, o.dport as i16);
     swap16(a, R1);
-    a.stx(2, R7, 50, R1)
-        .push(ins(0x6a, R7, 0, 54, IPPROTO_TCP)) // *(u16 *)(r7 + 54) = 6
-        .ldx(4, R1, R6, o.rcv_saddr as i16)
-        .stx(4, R7, 56, R1)
+    a.stx(2, R7, at(layout.dport), R1);
+    if let Some(p) = layout.protocol {
+        a.push(ins(0x6a, R7, 0, at(p), IPPROTO_TCP)); // *(u16 *)(r7 + p) = 6
+    }
+    a.ldx(4, R1, R6, o.rcv_saddr as i16)
+        .stx(4, R7, at(layout.saddr), R1)
         .ldx(4, R1, R6, o.daddr as i16)
-        .stx(4, R7, 60, R1);
-    for i in 0..4 {
-        a.push(ins(0x7a, R7, 0, 64 + 8 * i, 0));
+        .stx(4, R7, at(layout.daddr), R1);
+    let (Some(family), Some(s6), Some(d6)) = (layout.family, layout.saddr_v6, layout.daddr_v6)
+    else {
+        return;
+    };
+    for to in [s6, s6 + 8, d6, d6 + 8] {
+        a.push(ins(0x7a, R7, 0, at(to), 0));
     }
     a.ldx(2, R1, R6, o.family as i16)
-        .stx(2, R7, 52, R1)
+        .stx(2, R7, at(family), R1)
         .jump(0x55, R1, AF_INET6, v4);
-    for (to, from) in [(64, o.v6_rcv_saddr), (80, o.v6_daddr)] {
+    for (to, from) in [(s6, o.v6_rcv_saddr), (d6, o.v6_daddr)] {
         a.mov(R1, R7)
-            .add_imm(R1, to)
+            .add_imm(R1, to as i32)
             .mov_imm(R2, 16)
             .mov(R3, R6)
             .add_imm(R3, from as i32)
@@ -801,19 +974,31 @@ fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
 /// time only, the process fields 0, and the four helper calls are saved. With `--all-events`
 /// (`all`) every record has them, as its events print them.
 fn plain_actor(a: &mut Asm, all: bool) {
+    let process = [
+        FULL.pid_tgid.expect("a full record has the process"),
+        FULL.uid_gid.expect("a full record has the process"),
+        FULL.cgroup.expect("a full record has the process"),
+    ];
+    let comm = FULL.comm.expect("a full record has the process");
+    let actor = [
+        at(FULL.ktime),
+        at(process[0]),
+        at(process[1]),
+        at(process[2]),
+    ];
     if all {
-        store_actor(a, R7, [0, 16, 24, 32], 96);
+        store_actor(a, R7, actor, at(comm));
         return;
     }
     a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "actor")
         .jump(0x15, R8, tcp_state::LISTEN as i32, "actor")
         .call(FN_KTIME_GET_NS)
-        .stx(8, R7, 0, R0);
-    for off in [16, 24, 32, 96, 104] {
-        a.push(ins(0x7a, R7, 0, off, 0)); // *(u64 *)(r7 + off) = 0
+        .stx(8, R7, at(FULL.ktime), R0);
+    for off in process.into_iter().chain([comm, comm + 8]) {
+        a.push(ins(0x7a, R7, 0, at(off), 0)); // *(u64 *)(r7 + off) = 0
     }
     a.jump(0x05, 0, 0, "acted").label("actor");
-    store_actor(a, R7, [0, 16, 24, 32], 96);
+    store_actor(a, R7, actor, at(comm));
     a.label("acted");
 }
 
@@ -917,16 +1102,25 @@ fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
     a.mov_imm(R1, 0);
     xchg(a, R0, R1);
     a.ld_map(R1, maps.ring)
-        .mov_imm(R2, RECORD as i32)
+        .mov_imm(R2, FULL.len as i32)
         .mov_imm(R3, 0)
         .call(FN_RINGBUF_RESERVE)
         .jump(0x15, R0, 0, "lost")
         .mov(R7, R0);
-    transition_fields(a, src, "v4 connect");
-    for (from, to) in [(0, 0), (8, 16), (16, 24), (24, 32), (32, 96), (40, 104)] {
+    transition_fields(a, src, &FULL, "v4 connect");
+    let process = |f: Option<usize>| at(f.expect("a full record has the process"));
+    let comm = process(FULL.comm);
+    for (from, to) in [
+        (0, at(FULL.ktime)),
+        (8, process(FULL.pid_tgid)),
+        (16, process(FULL.uid_gid)),
+        (24, process(FULL.cgroup)),
+        (32, comm),
+        (40, comm + 8),
+    ] {
         a.ldx(8, R1, FP, VAL_SLOT + from).stx(8, R7, to, R1);
     }
-    a.st_w(R7, 116, FLAG_CONNECT as i32);
+    a.st_w(R7, process(FULL.flags), FLAG_CONNECT as i32);
     submit(a, maps, "woke connect");
     a.jump(0x05, 0, 0, "out");
 }
@@ -1407,6 +1601,36 @@ impl Ring {
     }
 }
 
+impl Ring {
+    /// The committed records between the consumer and the producer positions, not consumed.
+    #[allow(unsafe_code)]
+    fn pending(&self) -> u64 {
+        // SAFETY: as in `Ring::drain`: both positions are mapped, 8-aligned and read
+        // atomically; each header read lies in the first copy of the data area.
+        let (mut cons, prod) = unsafe {
+            (
+                (*(self.consumer as *const AtomicU64)).load(Ordering::Acquire),
+                (*(self.producer as *const AtomicU64)).load(Ordering::Acquire),
+            )
+        };
+        let data = self.producer.wrapping_add(self.page);
+        let mask = self.size as u64 - 1;
+        let mut n = 0;
+        while cons < prod {
+            let at = (cons & mask) as usize;
+            // SAFETY: as in `Ring::drain`.
+            let hdr = unsafe { &*(data.add(at) as *const AtomicU32) }.load(Ordering::Acquire);
+            if hdr & BUSY_BIT != 0 {
+                break;
+            }
+            let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
+            n += u64::from(hdr & DISCARD_BIT == 0);
+            cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
+        }
+        n
+    }
+}
+
 impl Drop for Ring {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
@@ -1562,7 +1786,8 @@ impl Tracer {
         })
     }
 
-    /// Hands committed records (at most 4,096) to `each` (TCP records of [`RECORD`] bytes, the
+    /// Hands committed records (at most 4,096) to `each` (TCP records of [`FULL`] or [`COMPACT`]
+    /// length, the
     /// others of [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]);
     /// returns how many. When the ring is empty, first waits up to `timeout` or
     /// [`READ_INTERVAL`], whichever is shorter, unless the ring passes its watermark
@@ -1583,17 +1808,10 @@ impl Tracer {
         self.ring.drain(DRAIN_MAX, each)
     }
 
-    /// Bytes committed to the ring buffer and not read yet (what a watch ending now leaves).
-    #[allow(unsafe_code)]
-    pub fn unread_bytes(&self) -> u64 {
-        // SAFETY: as in `Ring::drain`: both positions are mapped, 8-aligned and read atomically.
-        let (cons, prod) = unsafe {
-            (
-                (*(self.ring.consumer as *const AtomicU64)).load(Ordering::Acquire),
-                (*(self.ring.producer as *const AtomicU64)).load(Ordering::Acquire),
-            )
-        };
-        prod.saturating_sub(cons)
+    /// Records committed to the ring buffer and not read yet (what a watch ending now leaves),
+    /// counted by walking their headers without consuming them.
+    pub fn unread(&self) -> u64 {
+        self.ring.pending()
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.

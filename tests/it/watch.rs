@@ -757,7 +757,7 @@ fn one_namespace_records(extra: &[&str]) {
     );
     assert!(busy.wait().unwrap().success());
     // Ended by a signal once the load is done; what the ring still holds then is `unread`
-    // (each TCP record takes 128 bytes of it, header included).
+    // (counted record by record, whatever their length).
     std::thread::sleep(std::time::Duration::from_millis(300));
     let st = Command::new("kill")
         .args(["-INT", &watch.id().to_string()])

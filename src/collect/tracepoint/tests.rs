@@ -92,11 +92,11 @@ fn jumps_land_on_their_labels() {
     ] {
         for connects in [None, Some(5)] {
             let p = program(&f, netns, filter, maps(connects));
-            well_formed(&p, connects);
+            well_formed(&p, connects, !filter.all_transitions);
         }
     }
     let p = program(&f, None, Filter::default(), maps(None));
-    well_formed(&p, None);
+    well_formed(&p, None, true);
 }
 
 fn maps(connects: Option<i32>) -> Maps {
@@ -109,9 +109,11 @@ fn maps(connects: Option<i32>) -> Maps {
 }
 
 /// Every jump lands inside the program, the last two instructions are `r0 = 0; exit`, and the
-/// map references carry the fds given: the ring's (reserve, query), the loss counter's, and
-/// the connects' (the slot of a connect, of an outcome) when it keeps connects.
-fn well_formed(p: &[Insn], connects: Option<i32>) {
+/// map references carry the fds given: the ring's (reserve, query: the compact record's, then
+/// the full one's), the loss counter's, and the connects' (the slot of a connect, of an
+/// outcome) when it keeps connects; `compact`: a program with the compact record (the default
+/// filter's).
+fn well_formed(p: &[Insn], connects: Option<i32>, compact: bool) {
     for (i, insn) in p.iter().enumerate() {
         if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05 | 0xa5) {
             let to = i as i64 + 1 + i64::from(insn.off);
@@ -121,10 +123,12 @@ fn well_formed(p: &[Insn], connects: Option<i32>) {
     assert_eq!(p[p.len() - 1].code, 0x95);
     assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
-    match connects {
-        None => assert_eq!(maps, vec![3, 4, 3]),
-        Some(c) => assert_eq!(maps, vec![3, 4, 3, c, c, 3, 3]),
+    let mut want = if compact { vec![3, 3] } else { Vec::new() };
+    want.extend([3, 4, 3]);
+    if let Some(c) = connects {
+        want.extend([c, c, 3, 3]);
     }
+    assert_eq!(maps, want);
 }
 
 /// Every record is submitted without a wake-up unless the ring holds more than the watermark:
@@ -137,7 +141,8 @@ fn records_wake_the_reader_only_over_the_watermark() {
         let submits: Vec<usize> = (0..p.len())
             .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_SUBMIT)
             .collect();
-        assert_eq!(submits.len(), 1 + usize::from(connects.is_some()));
+        // The compact record's, the full one's, and the outcome's with its connect.
+        assert_eq!(submits.len(), 2 + usize::from(connects.is_some()));
         for s in submits {
             // query; r2 = NO_WAKEUP; if r0 < wm goto submit; r2 = FORCE; r1 = r7; submit
             let q = &p[s - 5..s];
@@ -249,7 +254,7 @@ fn the_raw_tracepoint_program_reads_the_socket() {
     });
     for connects in [None, Some(5)] {
         let p = btf_program(&o, netns, Filter::default(), maps(connects));
-        well_formed(&p, connects);
+        well_formed(&p, connects, true);
         // Its context is the three arguments: sk, oldstate, newstate.
         let ctx: Vec<i16> = p
             .iter()
@@ -365,4 +370,71 @@ fn connects_are_kept_in_slots_claimed_and_freed_atomically() {
             .count();
         assert_eq!(copied, 6);
     }
+}
+
+/// Without `--all-events`, an AF_INET socket's record without a process is the compact one
+/// (one cache line with the ring's header): its reserve asks for [`COMPACT`]'s length after
+/// testing the family and the new state (not → SYN_SENT, not → LISTEN), and every store into
+/// it stays inside it. With `--all-events` there is no compact record.
+#[test]
+fn a_v4_record_without_a_process_is_one_cache_line() {
+    let f = parse_format(FORMAT).unwrap();
+    let o = sock_offsets();
+    let reserves = |p: &[Insn]| -> Vec<i32> {
+        (1..p.len())
+            .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+            .map(|i| p[i - 2].imm)
+            .collect()
+    };
+    for connects in [None, Some(5)] {
+        for p in [
+            program(&f, None, Filter::default(), maps(connects)),
+            btf_program(&o, None, Filter::default(), maps(connects)),
+        ] {
+            let want: &[i32] = match connects {
+                None => &[56, 120],
+                Some(_) => &[56, 120, 120],
+            };
+            assert_eq!(reserves(&p), want);
+            let reserve = (0..p.len())
+                .find(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+                .unwrap();
+            let tests: Vec<(u8, i32)> = p[reserve - 7..reserve - 4]
+                .iter()
+                .map(|i| (i.dst, i.imm))
+                .collect();
+            assert_eq!(
+                tests,
+                [
+                    (R1, AF_INET),
+                    (R8, tcp_state::SYN_SENT as i32),
+                    (R8, tcp_state::LISTEN as i32)
+                ]
+            );
+            let submit = (reserve..p.len())
+                .find(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_SUBMIT)
+                .unwrap();
+            let mut stores = 0;
+            for i in &p[reserve..submit] {
+                let size = match i.code {
+                    0x7b | 0x7a => 8,
+                    0x63 | 0x62 => 4,
+                    0x6b | 0x6a => 2,
+                    0x73 | 0x72 => 1,
+                    _ => continue,
+                };
+                if i.dst == R7 {
+                    stores += 1;
+                    assert!(i.off >= 0 && i.off as usize + size <= COMPACT.len, "{i:?}");
+                }
+            }
+            // time, skaddr, states, ports, addresses, netns: nine fields.
+            assert!(stores >= 9, "{stores}");
+        }
+    }
+    let all = Filter {
+        only_netns: None,
+        all_transitions: true,
+    };
+    assert_eq!(reserves(&program(&f, None, all, maps(None))), [120]);
 }
