@@ -45,6 +45,8 @@ const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_TRACE_RAW_TP: u32 = 23;
 pub(super) const BPF_TRACE_FEXIT: u32 = 25;
 pub(super) const FN_MAP_LOOKUP_ELEM: i32 = 1;
@@ -55,6 +57,7 @@ const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
 const FN_RINGBUF_QUERY: i32 = 134;
+const FN_GET_SMP_PROCESSOR_ID: i32 = 8;
 /// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
 const BPF_RB_AVAIL_DATA: i32 = 0;
 pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
@@ -71,8 +74,16 @@ const AF_INET6: i32 = 10;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
-/// Records handed over per [`Tracer::poll`]: the caller's loop checks its limits between calls.
+/// Records handed over per [`Tracer::poll`] (per ring): the caller's loop checks its limits
+/// between calls.
 const DRAIN_MAX: usize = 4096;
+/// How long a read of the rings per CPU waits for a record still being written below the
+/// positions it took (spin-loop hints: some tens of microseconds), before leaving it and
+/// what follows it on that CPU to the next read.
+const BUSY_SPINS: u32 = 20_000;
+/// The smallest ring per CPU (a power of two): at 10,000 records/s on one CPU, a read
+/// interval's records take 64 KiB.
+const CPU_RING_MIN: usize = 256 * 1024;
 /// How often the ring buffer is read when nothing wakes the reader: the detection latency
 /// (docs/watch.md, "Latency"). The programs submit without waking user space
 /// (`BPF_RB_NO_WAKEUP`): a wake-up costs the traced task an irq_work and its CPU a cross-CPU
@@ -687,12 +698,21 @@ const KEY_SLOT: i16 = -24;
 const VAL_SLOT: i16 = -80;
 const VAL_LEN: u32 = 48;
 const SLOT_LEN: u32 = 8 + VAL_LEN;
+/// With a ring per CPU: the CPU's id (the rings array's key, 4 bytes) and the pointer to its
+/// ring, kept for the submit's query.
+const CPU_SLOT: i16 = -84;
+const RING_SLOT: i16 = -96;
 
 /// The maps a TCP program writes to, by fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Maps {
-    /// The ring buffer.
+    /// The ring buffer (shared by every CPU).
     pub ring: i32,
+    /// An array of ring buffers (`BPF_MAP_TYPE_ARRAY_OF_MAPS`) indexed by CPU id: when given,
+    /// the program writes into its CPU's ring instead of `ring`, so two CPUs never contend
+    /// for a ring's lock or its producer position (issue 18's session 12). A CPU without a
+    /// ring counts its records as lost.
+    pub cpu_rings: Option<i32>,
     /// The per-CPU loss counter.
     pub lost: i32,
     /// The connects in flight (an array of [`CONNECTS`] slots), when the program keeps a
@@ -831,34 +851,59 @@ fn program_from(
     if !filter.all_transitions {
         compact(&mut a, src, maps);
     }
-    a.label("full")
-        .ld_map(R1, maps.ring)
-        .mov_imm(R2, FULL.len as i32)
-        .mov_imm(R3, 0)
-        .call(FN_RINGBUF_RESERVE)
-        .jump(0x55, R0, 0, "got")
-        // The ring is full: count the loss in this CPU's slot.
-        .label("lost")
+    a.label("full");
+    reserve(&mut a, maps, FULL.len);
+    transition_fields(&mut a, src, &FULL, "v4");
+    plain_actor(&mut a, filter.all_transitions);
+    a.st_w(R7, at(FULL.flags.expect("a full record has flags")), 0);
+    submit(&mut a, maps, "woke");
+    a.jump(0x05, 0, 0, "out");
+    if let Some(connects) = maps.connects {
+        hold_connect(&mut a, src, connects);
+        resolve_connect(&mut a, src, maps, connects);
+    }
+    // The ring is full (or this CPU has none): count the loss in this CPU's slot.
+    a.label("lost")
         .st_w(FP, -4, 0)
         .lookup(maps.lost, -4)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
         .add_imm(R1, 1)
-        .stx(8, R0, 0, R1)
-        .jump(0x05, 0, 0, "out")
-        .label("got")
-        .mov(R7, R0);
-    transition_fields(&mut a, src, &FULL, "v4");
-    plain_actor(&mut a, filter.all_transitions);
-    a.st_w(R7, at(FULL.flags.expect("a full record has flags")), 0);
-    submit(&mut a, maps, "woke");
-    if let Some(connects) = maps.connects {
-        a.jump(0x05, 0, 0, "out");
-        hold_connect(&mut a, src, connects);
-        resolve_connect(&mut a, src, maps, connects);
-    }
+        .stx(8, R0, 0, R1);
     a.label("out").mov_imm(R0, 0).exit();
     a.finish()
+}
+
+/// r7 = a record of `len` bytes reserved in the ring (this CPU's, with `maps.cpu_rings`: its
+/// pointer kept at [`RING_SLOT`] for [`submit`]), or to `lost`. The rings array's lookup is
+/// inlined by the verifier, as an array's is.
+fn reserve(a: &mut Asm, maps: Maps, len: usize) {
+    match maps.cpu_rings {
+        Some(rings) => {
+            a.call(FN_GET_SMP_PROCESSOR_ID)
+                .stx(4, FP, CPU_SLOT, R0)
+                .lookup(rings, CPU_SLOT)
+                .jump(0x15, R0, 0, "lost")
+                .stx(8, FP, RING_SLOT, R0)
+                .mov(R1, R0);
+        }
+        None => {
+            a.ld_map(R1, maps.ring);
+        }
+    }
+    a.mov_imm(R2, len as i32)
+        .mov_imm(R3, 0)
+        .call(FN_RINGBUF_RESERVE)
+        .jump(0x15, R0, 0, "lost")
+        .mov(R7, R0);
+}
+
+/// r1 = the ring [`reserve`] wrote into.
+fn ring_ptr(a: &mut Asm, maps: Maps) {
+    match maps.cpu_rings {
+        Some(_) => a.ldx(8, R1, FP, RING_SLOT),
+        None => a.ld_map(R1, maps.ring),
+    };
 }
 
 /// A record without a process for an AF_INET socket, in one cache line ([`COMPACT`]): the
@@ -872,13 +917,8 @@ fn compact(a: &mut Asm, src: Source<'_>, maps: Maps) {
     a.ldx(2, R1, R6, family as i16)
         .jump(0x55, R1, AF_INET, "full")
         .jump(0x15, R8, tcp_state::SYN_SENT as i32, "full")
-        .jump(0x15, R8, tcp_state::LISTEN as i32, "full")
-        .ld_map(R1, maps.ring)
-        .mov_imm(R2, COMPACT.len as i32)
-        .mov_imm(R3, 0)
-        .call(FN_RINGBUF_RESERVE)
-        .jump(0x15, R0, 0, "lost")
-        .mov(R7, R0);
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "full");
+    reserve(a, maps, COMPACT.len);
     transition_fields(a, src, &COMPACT, "v4 compact");
     a.call(FN_KTIME_GET_NS).stx(8, R7, at(COMPACT.ktime), R0);
     submit(a, maps, "woke compact");
@@ -954,8 +994,8 @@ fn socket_fields(a: &mut Asm, o: &SockOffsets, layout: &Layout, v4: &'static str
 /// Submits the record at r7: with a wake-up of the reader only when the ring holds more than
 /// the watermark, so a busy host's records are read in batches, every [`READ_INTERVAL`].
 fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
-    a.ld_map(R1, maps.ring)
-        .mov_imm(R2, BPF_RB_AVAIL_DATA)
+    ring_ptr(a, maps);
+    a.mov_imm(R2, BPF_RB_AVAIL_DATA)
         .call(FN_RINGBUF_QUERY)
         .mov_imm(R2, BPF_RB_NO_WAKEUP);
     // r0 < watermark (unsigned): no wake-up.
@@ -1101,12 +1141,7 @@ fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
     }
     a.mov_imm(R1, 0);
     xchg(a, R0, R1);
-    a.ld_map(R1, maps.ring)
-        .mov_imm(R2, FULL.len as i32)
-        .mov_imm(R3, 0)
-        .call(FN_RINGBUF_RESERVE)
-        .jump(0x15, R0, 0, "lost")
-        .mov(R7, R0);
+    reserve(a, maps, FULL.len);
     transition_fields(a, src, &FULL, "v4 connect");
     let process = |f: Option<usize>| at(f.expect("a full record has the process"));
     let comm = process(FULL.comm);
@@ -1262,6 +1297,13 @@ fn edge_triggered_epoll(ring: &OwnedFd) -> Result<OwnedFd, TraceError> {
     }
     // SAFETY: just returned by the kernel, owned by nobody else.
     let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+    epoll_add(&epoll, ring)?;
+    Ok(epoll)
+}
+
+/// Adds a ring to the epoll, edge-triggered.
+#[allow(unsafe_code)]
+fn epoll_add(epoll: &OwnedFd, ring: &OwnedFd) -> Result<(), TraceError> {
     let mut ev = libc::epoll_event {
         events: (libc::EPOLLIN | libc::EPOLLET) as u32,
         u64: 0,
@@ -1278,7 +1320,7 @@ fn edge_triggered_epoll(ring: &OwnedFd) -> Result<OwnedFd, TraceError> {
     if r < 0 {
         return Err(TraceError::Epoll(io::Error::last_os_error()));
     }
-    Ok(epoll)
+    Ok(())
 }
 
 /// Whether this process runs in the initial PID namespace: its `NSpid` line in
@@ -1551,9 +1593,11 @@ impl Ring {
 
     /// Hands committed records to `each`, in order, and frees their space: at most `max`, so
     /// a producer faster than the consumer cannot keep the caller from checking its signals
-    /// (what the ring cannot hold meanwhile is counted as lost by the program).
+    /// (what the ring cannot hold meanwhile is counted as lost by the program). With `upto`,
+    /// only the records below that producer position (taken earlier, [`Ring::produced`]),
+    /// waiting briefly for one still being written (see [`Tracer::poll`]).
     #[allow(unsafe_code)]
-    fn drain(&mut self, max: usize, each: &mut dyn FnMut(&[u8])) -> usize {
+    fn drain(&mut self, max: usize, upto: Option<u64>, each: &mut dyn FnMut(&[u8])) -> usize {
         // SAFETY: the consumer and producer positions are the first 8 bytes of their pages,
         // which are mapped, 8-aligned, and shared with the kernel: they are read and written
         // only through atomics (acquire/release, as the kernel's own consumer does).
@@ -1568,10 +1612,11 @@ impl Ring {
         let mut n = 0;
         let mut cons = cons_pos.load(Ordering::Acquire);
         loop {
-            let prod = prod_pos.load(Ordering::Acquire);
+            let prod = upto.unwrap_or_else(|| prod_pos.load(Ordering::Acquire));
             if cons >= prod {
                 return n;
             }
+            let mut spins = 0;
             while cons < prod {
                 if n >= max {
                     return n;
@@ -1581,7 +1626,13 @@ impl Ring {
                 // area; its first word is written by the kernel with release semantics.
                 let hdr = unsafe { &*(data.add(at) as *const AtomicU32) }.load(Ordering::Acquire);
                 if hdr & BUSY_BIT != 0 {
-                    return n; // reserved, not committed yet
+                    // Reserved, not committed yet: a program is writing it (microseconds).
+                    if upto.is_some() && spins < BUSY_SPINS {
+                        spins += 1;
+                        std::hint::spin_loop();
+                        continue;
+                    }
+                    return n;
                 }
                 let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
                 if hdr & DISCARD_BIT == 0 && len <= self.size {
@@ -1597,7 +1648,17 @@ impl Ring {
                 cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
                 cons_pos.store(cons, Ordering::Release);
             }
+            if upto.is_some() {
+                return n;
+            }
         }
+    }
+
+    /// The producer position now: every record below it is reserved.
+    #[allow(unsafe_code)]
+    fn produced(&self) -> u64 {
+        // SAFETY: as in `Ring::drain`.
+        unsafe { &*(self.producer as *const AtomicU64) }.load(Ordering::Acquire)
     }
 }
 
@@ -1643,6 +1704,65 @@ impl Drop for Ring {
     }
 }
 
+/// The TCP program's rings, one per possible CPU, in an array of maps indexed by CPU id.
+struct CpuRings {
+    rings: Vec<OwnedFd>,
+    array: OwnedFd,
+    size: usize,
+}
+
+impl CpuRings {
+    /// `n` rings of `size` bytes each (a power of two) and the array that holds them: the
+    /// program looks its CPU's up (ring buffers as inner maps: Linux 5.8, as the ring buffer
+    /// itself).
+    fn create(n: usize, size: usize) -> Result<CpuRings, TraceError> {
+        let size32 = u32::try_from(size).unwrap_or(1 << 30);
+        let rings = (0..n)
+            .map(|_| create_map("ring buffer", BPF_MAP_TYPE_RINGBUF, 0, 0, size32))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut attr = Attr::new();
+        attr.u32(0, BPF_MAP_TYPE_ARRAY_OF_MAPS)
+            .u32(4, 4)
+            .u32(8, 4)
+            .u32(12, u32::try_from(n).unwrap_or(u32::MAX))
+            .u32(20, rings[0].as_raw_fd() as u32);
+        let array = bpf(BPF_MAP_CREATE, &mut attr).map_err(|error| TraceError::Map {
+            what: "rings per CPU",
+            error,
+        })?;
+        for (cpu, ring) in rings.iter().enumerate() {
+            let key = cpu as u32;
+            let value = ring.as_raw_fd() as u32;
+            let mut attr = Attr::new();
+            attr.u32(0, array.as_raw_fd() as u32)
+                .u64(8, &key as *const u32 as u64)
+                .u64(16, &value as *const u32 as u64);
+            bpf_status(BPF_MAP_UPDATE_ELEM, &mut attr).map_err(|error| TraceError::Map {
+                what: "rings per CPU",
+                error,
+            })?;
+        }
+        Ok(CpuRings { rings, array, size })
+    }
+}
+
+/// The size of each CPU's ring: `--ring-size` split over the CPUs, at least
+/// [`CPU_RING_MIN`] (or the whole size when it is smaller), a power of two.
+fn cpu_ring_size(size: usize, cpus: usize) -> usize {
+    (size / cpus.max(1))
+        .max(size.min(CPU_RING_MIN))
+        .max(4096)
+        .next_power_of_two()
+}
+
+/// One read of several rings: their records copied out, and their order by kernel time.
+#[derive(Default)]
+struct Merge {
+    bytes: Vec<u8>,
+    /// (kernel time, ring, offset in `bytes`, length): the first two order the records.
+    order: Vec<(u64, u32, u32, u32)>,
+}
+
 /// What [`Tracer::start`] sets up.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TraceOptions {
@@ -1657,8 +1777,15 @@ pub struct TraceOptions {
 
 /// The attached program and its ring buffer: events flow until it is dropped.
 pub struct Tracer {
+    /// The ring every program writes into, or with rings per CPU the UDP, raw, packet and
+    /// unix programs only.
     ring: Ring,
-    /// An edge-triggered epoll of the ring: woken only by a record over the watermark.
+    /// The TCP program's ring per CPU (empty: it writes into `ring`).
+    cpu_rings: Vec<Ring>,
+    _cpu_ring_fds: Option<CpuRings>,
+    /// The records of one read of several rings, merged by time.
+    merge: Merge,
+    /// An edge-triggered epoll of the rings: woken only by a record over the watermark.
     epoll: OwnedFd,
     _connects: Option<OwnedFd>,
     _ring_fd: OwnedFd,
@@ -1681,7 +1808,7 @@ impl std::fmt::Debug for Tracer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tracer")
             .field("ring_bytes", &self.ring.size)
-            .field("cpus", &self._perf.len())
+            .field("cpu_rings", &self.cpu_rings.len())
             .finish()
     }
 }
@@ -1726,39 +1853,77 @@ impl Tracer {
             u32::try_from(size).unwrap_or(1 << 30),
         )?;
         let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
+        let mut shared_note = None;
         // `--all-events` prints each connect as it happens: nothing is kept in the kernel.
         let mut connects = (!opts.filter.all_transitions)
             .then(|| create_map("connects", BPF_MAP_TYPE_ARRAY, 4, SLOT_LEN, CONNECTS))
             .transpose()?;
-        let maps = Maps {
+        let possible = cpus("/sys/devices/system/cpu/possible")?;
+        let slots = possible.iter().max().map_or(1, |&c| c as usize + 1);
+        let mut cpu_rings = match opts.legacy_hooks {
+            true => None,
+            false => match CpuRings::create(slots, cpu_ring_size(size, possible.len())) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    shared_note = Some(e.to_string());
+                    None
+                }
+            },
+        };
+        let mut maps = Maps {
             ring: ring_fd.as_raw_fd(),
+            cpu_rings: cpu_rings.as_ref().map(|r| r.array.as_raw_fd()),
             lost: lost_fd.as_raw_fd(),
             connects: connects.as_ref().map(AsRawFd::as_raw_fd),
             watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
         };
+        let cpu_watermark = cpu_rings
+            .as_ref()
+            .map(|r| u32::try_from(r.size / 4).unwrap_or(1 << 28));
+        if let Some(w) = cpu_watermark {
+            maps.watermark = w;
+        }
         let sock = btf.as_ref().and_then(SockOffsets::from_btf);
         let tcp = |maps| attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps);
-        let ((prog, perf), mut notes) = match tcp(maps) {
-            Ok(attached) => attached,
-            // A kernel before 5.12 refuses the connects table's atomic operations: each
-            // connect is then written as its own record, as with `--all-events`.
-            Err(refused) if connects.is_some() => {
-                let (attached, mut notes) = tcp(Maps {
-                    connects: None,
-                    ..maps
-                })?;
-                connects = None;
-                notes.push(format!(
-                    "each TCP connect is written as its own record (the program keeping \
-                     connects in the kernel was refused: {refused})"
-                ));
-                (attached, notes)
+        let mut fallbacks = Vec::new();
+        let ((prog, perf), mut notes) = loop {
+            match tcp(maps) {
+                Ok(attached) => break attached,
+                // A kernel that refuses a ring buffer as an inner map: one shared ring.
+                Err(refused) if maps.cpu_rings.is_some() => {
+                    maps.cpu_rings = None;
+                    maps.watermark = u32::try_from(size / 4).unwrap_or(1 << 28);
+                    cpu_rings = None;
+                    shared_note = Some(format!("the program was refused: {refused}"));
+                }
+                // A kernel before 5.12 refuses the connects table's atomic operations: each
+                // connect is then written as its own record, as with `--all-events`.
+                Err(refused) if maps.connects.is_some() => {
+                    maps.connects = None;
+                    connects = None;
+                    fallbacks.push(format!(
+                        "each TCP connect is written as its own record (the program keeping \
+                         connects in the kernel was refused: {refused})"
+                    ));
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         };
+        notes.extend(fallbacks);
+        if let Some(why) = shared_note {
+            notes.push(format!(
+                "TCP records go through one ring buffer shared by every CPU (a ring per CPU \
+                 could not be used: {why})"
+            ));
+        }
         let ring = Ring::map(&ring_fd, size)?;
         let epoll = edge_triggered_epoll(&ring_fd)?;
-        let possible_cpus = cpus("/sys/devices/system/cpu/possible")?.len();
+        let mut mapped = Vec::new();
+        for fd in cpu_rings.iter().flat_map(|r| &r.rings) {
+            mapped.push(Ring::map(fd, cpu_rings.as_ref().map_or(size, |r| r.size))?);
+            epoll_add(&epoll, fd)?;
+        }
+        let possible_cpus = possible.len();
         let perf = vec![perf];
         let fexits = btf
             .as_ref()
@@ -1775,6 +1940,9 @@ impl Tracer {
             hooks,
             gaps,
             ring,
+            cpu_rings: mapped,
+            _cpu_ring_fds: cpu_rings,
+            merge: Merge::default(),
             epoll,
             _connects: connects,
             _ring_fd: ring_fd,
@@ -1796,7 +1964,7 @@ impl Tracer {
     /// the wait early.
     #[allow(unsafe_code)]
     pub fn poll(&mut self, timeout: std::time::Duration, each: &mut dyn FnMut(&[u8])) -> usize {
-        let n = self.ring.drain(DRAIN_MAX, each);
+        let n = self.read(each);
         if n > 0 {
             return n;
         }
@@ -1805,13 +1973,60 @@ impl Tracer {
             .unwrap_or(libc::c_int::MAX);
         // SAFETY: `epoll` is an epoll descriptor; one writable event, its count 1.
         unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, ms) };
-        self.ring.drain(DRAIN_MAX, each)
+        self.read(each)
+    }
+
+    /// One read: the shared ring in its own order, or with rings per CPU every ring's records
+    /// below the producer positions taken first, merged by kernel time (each record's first
+    /// 8 bytes), the ring and the position breaking ties. So a record that another one
+    /// depends on (a listen before the accept on its listener, a connect before its outcome)
+    /// comes first whenever it was committed before the dependent one was reserved: it is
+    /// then below its ring's position too, and its time is earlier. A record still being
+    /// written at the read (waited for some tens of microseconds) and what follows it on its
+    /// CPU are left to the next read (docs/watch.md, "Order").
+    fn read(&mut self, each: &mut dyn FnMut(&[u8])) -> usize {
+        let Tracer {
+            ring,
+            cpu_rings,
+            merge,
+            ..
+        } = self;
+        if cpu_rings.is_empty() {
+            return ring.drain(DRAIN_MAX, None, each);
+        }
+        let ends: Vec<u64> = std::iter::once(&*ring)
+            .chain(cpu_rings.iter())
+            .map(Ring::produced)
+            .collect();
+        merge.bytes.clear();
+        merge.order.clear();
+        let rings = std::iter::once(ring).chain(cpu_rings.iter_mut());
+        for (i, (r, end)) in rings.zip(ends).enumerate() {
+            let Merge { bytes, order } = &mut *merge;
+            r.drain(DRAIN_MAX, Some(end), &mut |rec| {
+                let time = rec
+                    .get(..8)
+                    .map_or(0, |b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
+                order.push((time, i as u32, bytes.len() as u32, rec.len() as u32));
+                bytes.extend_from_slice(rec);
+            });
+        }
+        merge.order.sort_unstable();
+        for &(_, _, at, len) in &merge.order {
+            each(&merge.bytes[at as usize..(at + len) as usize]);
+        }
+        merge.order.len()
+    }
+
+    /// How many rings per CPU the TCP program writes into (0: the one shared ring).
+    pub fn cpu_rings(&self) -> usize {
+        self.cpu_rings.len()
     }
 
     /// Records committed to the ring buffer and not read yet (what a watch ending now leaves),
     /// counted by walking their headers without consuming them.
     pub fn unread(&self) -> u64 {
-        self.ring.pending()
+        self.ring.pending() + self.cpu_rings.iter().map(Ring::pending).sum::<u64>()
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.

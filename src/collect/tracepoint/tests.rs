@@ -102,6 +102,7 @@ fn jumps_land_on_their_labels() {
 fn maps(connects: Option<i32>) -> Maps {
     Maps {
         ring: 3,
+        cpu_rings: None,
         lost: 4,
         connects,
         watermark: 1 << 20,
@@ -124,10 +125,11 @@ fn well_formed(p: &[Insn], connects: Option<i32>, compact: bool) {
     assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
     let mut want = if compact { vec![3, 3] } else { Vec::new() };
-    want.extend([3, 4, 3]);
+    want.extend([3, 3]);
     if let Some(c) = connects {
         want.extend([c, c, 3, 3]);
     }
+    want.push(4);
     assert_eq!(maps, want);
 }
 
@@ -437,4 +439,61 @@ fn a_v4_record_without_a_process_is_one_cache_line() {
         all_transitions: true,
     };
     assert_eq!(reserves(&program(&f, None, all, maps(None))), [120]);
+}
+
+/// With a ring per CPU, every reserve looks its CPU's ring up in the rings array (by
+/// `bpf_get_smp_processor_id`) and every submit's query reads that ring back from the stack:
+/// the shared ring is never named, and a CPU without a ring counts a loss.
+#[test]
+fn with_rings_per_cpu_each_record_goes_to_its_cpus_ring() {
+    let f = parse_format(FORMAT).unwrap();
+    let o = sock_offsets();
+    for connects in [None, Some(5)] {
+        let m = Maps {
+            cpu_rings: Some(9),
+            ..maps(connects)
+        };
+        for p in [
+            program(&f, None, Filter::default(), m),
+            btf_program(&o, None, Filter::default(), m),
+        ] {
+            let fds: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+            assert!(!fds.contains(&3), "the shared ring is not used: {fds:?}");
+            let reserves: Vec<usize> = (0..p.len())
+                .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+                .collect();
+            assert_eq!(reserves.len(), 2 + usize::from(connects.is_some()));
+            for r in reserves {
+                // cpu id; key; r1 = rings; r2 = fp + key; lookup (2 + 4); null test; spill;
+                // r1 = r0; r2 = len; r3 = 0; reserve
+                let w = &p[r - 12..r];
+                assert_eq!((w[0].code, w[0].imm), (0x85, FN_GET_SMP_PROCESSOR_ID));
+                assert_eq!((w[2].code, w[2].imm), (0x18, 9));
+                assert_eq!((w[6].code, w[6].imm), (0x85, FN_MAP_LOOKUP_ELEM));
+                assert_eq!((w[7].code, w[7].dst, w[7].imm), (0x15, R0, 0));
+                assert_eq!((w[8].code, w[8].dst, w[8].off), (0x7b, FP, RING_SLOT));
+            }
+            let queries = (1..p.len())
+                .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_QUERY)
+                .filter(|&i| (p[i - 2].code, p[i - 2].src, p[i - 2].off) == (0x79, FP, RING_SLOT))
+                .count();
+            assert_eq!(queries, 2 + usize::from(connects.is_some()));
+        }
+    }
+}
+
+#[test]
+fn rings_per_cpu_split_the_ring_size() {
+    assert_eq!(cpu_ring_size(4 << 20, 2), 2 << 20);
+    assert_eq!(
+        cpu_ring_size(4 << 20, 64),
+        256 << 10,
+        "at least 256 KiB each"
+    );
+    assert_eq!(
+        cpu_ring_size(4096, 2),
+        4096,
+        "a ring smaller than that stays whole"
+    );
+    assert_eq!(cpu_ring_size(3 << 20, 2), 2 << 20, "a power of two");
 }
