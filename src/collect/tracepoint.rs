@@ -12,9 +12,10 @@
 //! instructions) is assembled here. A tracepoint program reads the raw trace record, so the
 //! offsets of its fields come from the tracepoint's format file, not from BTF; BTF gives only the
 //! two offsets of the optional network-namespace read (`sock → skc_net → ns.inum`, through
-//! `bpf_probe_read_kernel`, which cannot fault). Events go into a BPF ring buffer (Linux 5.8+)
-//! that this process maps and reads; a record that found the ring full is counted in a per-CPU
-//! array, read by [`Tracer::lost`].
+//! `bpf_probe_read_kernel`, which cannot fault). Events go into BPF ring buffers (Linux 5.8+)
+//! that this process maps and reads: the TCP program's, one per CPU, merged by time as they
+//! are read ([`Tracer::poll`]), and the other programs' shared one; a record that found its
+//! ring full is counted in a per-CPU array, read by [`Tracer::lost`].
 //!
 //! Attachment: one `perf_event_open` on the tracepoint's id (on the first online CPU), given the
 //! program with `PERF_EVENT_IOC_SET_BPF` (Linux 4.7+). The program joins the tracepoint's own
@@ -1963,11 +1964,11 @@ impl Tracer {
         })
     }
 
-    /// Hands committed records (at most 4,096) to `each` (TCP records of [`FULL`] or [`COMPACT`]
-    /// length, the
-    /// others of [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]);
-    /// returns how many. When the ring is empty, first waits up to `timeout` or
-    /// [`READ_INTERVAL`], whichever is shorter, unless the ring passes its watermark
+    /// Hands committed records (at most 4,096 per ring) to `each`, in kernel-time order across
+    /// the rings per CPU (TCP records of [`FULL`] or [`COMPACT`] length, the others of
+    /// [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]); returns how
+    /// many. When the rings are empty, first waits up to `timeout` or
+    /// [`READ_INTERVAL`], whichever is shorter, unless a ring passes its watermark
     /// meanwhile: records are submitted without waking this reader, so a busy host costs a
     /// read every interval, not a wake-up per record or per batch. `EINTR` (a signal) ends
     /// the wait early.
