@@ -203,7 +203,7 @@ LABEL = {
 }
 PHASES = ["dump", "procnet_read", "procnet_compare", "walk", "walk_list", "walk_iter", "walk_fds",
           "walk_index", "walk_meta", "walk_stdio", "metadata", "meta_owners", "meta_procs",
-          "meta_views", "sort", "total",
+          "meta_views", "sort", "during", "total",
           "engine", "report", "write", "json"]
 
 

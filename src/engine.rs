@@ -586,6 +586,14 @@ pub fn evaluate(rules: &RuleSet, snap: &Snapshot) -> Vec<Finding> {
 /// whose evidence or views leave fields unknown (a second pass over every socket for them cost
 /// a scan without the /proc/net view 160 ms at a million sockets).
 pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
+    evaluate_some(rules, snap, &vec![true; rules.rules.len()])
+}
+
+/// [`evaluate_all`] for the rules `picked` (by index into `rules.rules`) only: findings and
+/// undecided counts as [`evaluate_all`] gives them for those rules. Two evaluations of
+/// complementary picks, [`Evaluation::merge`]d, equal one of every rule (a scan evaluates the
+/// rules that read no view while the /proc/net view is read, and the others after it).
+pub fn evaluate_some(rules: &RuleSet, snap: &Snapshot, picked: &[bool]) -> Evaluation {
     let eph = snap.ephemeral_ports();
     let mut namespaces: Vec<Option<u64>> = Vec::new();
     for s in &snap.sockets {
@@ -626,7 +634,7 @@ pub fn evaluate_all(rules: &RuleSet, snap: &Snapshot) -> Evaluation {
         for &st in &State::ALL {
             let slot = candidate_slot(p, st);
             for (ri, r) in rules.rules.iter().enumerate() {
-                if r.protocol_mask & p.bit() != 0 && r.state_mask & st.bit() != 0 {
+                if picked[ri] && r.protocol_mask & p.bit() != 0 && r.state_mask & st.bit() != 0 {
                     candidates[slot * words + ri / 64] |= 1 << (ri % 64);
                     any[slot] = true;
                 }
@@ -768,12 +776,7 @@ impl Unknowns {
             .rules
             .iter()
             .map(|r| {
-                let mut names = Vec::new();
-                fields_of(&r.doc.when, &mut names);
-                r.doc
-                    .exceptions
-                    .iter()
-                    .for_each(|e| fields_of(e, &mut names));
+                let mut names = condition_fields(r);
                 names.sort_unstable();
                 names.dedup();
                 names
@@ -856,6 +859,17 @@ impl Unknowns {
 }
 
 /// The names of the fields a condition tests.
+/// The fields a rule's condition and exceptions test, in order, repeats included.
+fn condition_fields(rule: &Rule) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    fields_of(&rule.doc.when, &mut names);
+    rule.doc
+        .exceptions
+        .iter()
+        .for_each(|e| fields_of(e, &mut names));
+    names
+}
+
 fn fields_of(c: &Condition, out: &mut Vec<&'static str>) {
     match c {
         Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| fields_of(c, out)),
@@ -1003,17 +1017,54 @@ fn group(
             rules, snap, ri, &members, eph, labels, world,
         ));
     }
-    out.sort_by(|a, b| {
-        let ra = &rules.rules[a.rule];
-        let rb = &rules.rules[b.rule];
-        rb.doc
-            .severity
-            .cmp(&ra.doc.severity)
-            .then_with(|| ra.id().cmp(rb.id()))
-            .then_with(|| a.socket.cmp(&b.socket))
-            .then_with(|| a.owners.cmp(&b.owners))
-    });
+    out.sort_by(|a, b| finding_order(rules, a, b));
     out
+}
+
+/// The order of findings in an evaluation: most severe first, then by rule id, socket and
+/// holders.
+fn finding_order(rules: &RuleSet, a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    let ra = &rules.rules[a.rule];
+    let rb = &rules.rules[b.rule];
+    rb.doc
+        .severity
+        .cmp(&ra.doc.severity)
+        .then_with(|| ra.id().cmp(rb.id()))
+        .then_with(|| a.socket.cmp(&b.socket))
+        .then_with(|| a.owners.cmp(&b.owners))
+}
+
+impl Evaluation {
+    /// One evaluation of the rules of both, which [`evaluate_some`] evaluated over the same
+    /// snapshot with disjoint picks: findings and undecided rules in the order of one.
+    pub fn merge(mut self, other: Evaluation, rules: &RuleSet) -> Evaluation {
+        self.findings.extend(other.findings);
+        self.findings.sort_by(|a, b| finding_order(rules, a, b));
+        self.undetermined.extend(other.undetermined);
+        self.undetermined.sort_by_key(|u| u.rule);
+        self
+    }
+}
+
+/// Per rule, whether [`reads_views`] answers `views`: the picks of [`evaluate_some`] before
+/// the /proc/net view is compared (`false`) and after (`true`).
+pub fn view_picks(rules: &RuleSet, views: bool) -> Vec<bool> {
+    rules
+        .rules
+        .iter()
+        .map(|r| reads_views(r) == views)
+        .collect()
+}
+
+/// Whether `rule` reads a field whose value the cross-view comparisons decide
+/// ([`crate::model::ViewCoverage::decides`]), in its condition, exceptions or aggregation.
+pub fn reads_views(rule: &Rule) -> bool {
+    let mut names = condition_fields(rule);
+    if let Some(a) = &rule.doc.aggregate {
+        names.push(a.by.0.name);
+        names.extend(a.distinct.as_ref().map(|d| d.0.name));
+    }
+    names.into_iter().any(crate::model::ViewCoverage::decides)
 }
 
 /// The finding of one aggregate group, when its count passes the rule's threshold.
@@ -1177,6 +1228,34 @@ fn hex16(digest: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Family, Meta, SCHEMA_VERSION};
+
+    /// The default pack's rules that a scan evaluates after the /proc/net view (they read a
+    /// cross-view field); every other rule runs while the view is read. A rule added to the pack
+    /// that reads a view changes this on purpose.
+    #[test]
+    fn the_default_packs_view_rules_are_the_hiding_rules() {
+        let (rules, lists) = crate::rules::default_sources();
+        let mut set = crate::rules::load(&rules, &lists, &[], &[]).unwrap();
+        set.rules.append(&mut set.disabled);
+        let late: Vec<&str> = set
+            .rules
+            .iter()
+            .filter(|r| reads_views(r))
+            .map(|r| r.id())
+            .collect();
+        assert_eq!(
+            late,
+            ["NET-HID-001", "NET-HID-002", "NET-HID-003", "NET-HID-004"]
+        );
+        let picks = view_picks(&set, true);
+        assert_eq!(picks.iter().filter(|&&p| p).count(), late.len());
+        assert!(
+            view_picks(&set, false)
+                .iter()
+                .zip(&picks)
+                .all(|(a, b)| a != b)
+        );
+    }
 
     /// Every field the engine reads through a [`Small`] table agrees with its getter: the
     /// reader's index names the value the getter gives, on sockets of every protocol and state,

@@ -142,6 +142,19 @@ impl Source {
             Source::History { db, at } => Ok((history::load(db, at)?, Timings::default())),
         }
     }
+
+    /// [`Source::take_timed`], calling `during` on a live snapshot while its /proc/net view is
+    /// still read ([`collect::collect_timed_with`]); its answer is `None` when it was not
+    /// called, or when the view changed more than the sockets' views.
+    pub fn take_timed_with<R>(
+        &self,
+        during: impl FnOnce(&Snapshot) -> R,
+    ) -> Result<(Snapshot, Timings, Option<R>), SourceError> {
+        match self {
+            Source::Live(opts) => Ok(collect::collect_timed_with(opts, during)),
+            _ => self.take_timed().map(|(s, t)| (s, t, None)),
+        }
+    }
 }
 
 /// Reads a saved snapshot; errors name file:line:col. Standard input holding evidence rather

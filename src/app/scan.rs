@@ -169,21 +169,34 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     // independent, and parsing the default pack (YAML with its examples) takes 10-20 ms, a third
     // of a 10k-socket scan. Their errors are still reported first, and alone.
     // So does `--record`'s reading of the history's open rows.
+    // The rules that read no view are evaluated while the /proc/net view is still read, the
+    // longest part of a live collection (`collect_timed_with`); the others after it. With
+    // `--filter` they all wait for the restricted snapshot.
     let (loaded, recorder, snap) = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| load_inputs(settings, promise));
+        let loader = std::cell::Cell::new(Some(scope.spawn(|| load_inputs(settings, promise))));
+        let loaded = std::cell::OnceCell::new();
+        let join = || {
+            loaded.get_or_init(|| {
+                let h = loader.take().expect("the loader is joined once");
+                h.join().expect("rule loading panicked")
+            })
+        };
         let recorder = args
             .record
             .then(|| scope.spawn(|| history_cmd::recorder(&history)));
-        let snap = source.take_timed();
+        let snap = source.take_timed_with(|partial| {
+            let (rules, _) = join().as_ref().ok().filter(|_| args.filter.is_none())?;
+            let t0 = std::time::Instant::now();
+            let early = engine::evaluate_some(rules, partial, &engine::view_picks(rules, false));
+            Some((early, t0.elapsed()))
+        });
+        join();
         let recorder = recorder.map(|r| r.join().expect("history reading panicked"));
-        (
-            loader.join().expect("rule loading panicked"),
-            recorder,
-            snap,
-        )
+        (loaded.into_inner().expect("joined"), recorder, snap)
     });
     let (rules, baseline) = loaded?;
-    let (mut snap, t_collect) = snap?;
+    let (mut snap, t_collect, early) = snap?;
+    let early = early.flatten();
     partial.check(&snap, "the scan")?;
     let recorder = recorder.transpose()?;
     // The previous run, read before this scan's own run is recorded.
@@ -208,8 +221,17 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let t0 = std::time::Instant::now();
     let (recorded, evaluation, t_engine) = std::thread::scope(|scope| {
         let recording = recording.map(|r| scope.spawn(|| r.write()));
-        let evaluation = engine::evaluate_all(&rules, &snap);
-        let t_engine = t0.elapsed();
+        let (evaluation, t_early) = match early {
+            Some((early, took)) => {
+                let late = engine::evaluate_some(&rules, &snap, &engine::view_picks(&rules, true));
+                (early.merge(late, &rules), took)
+            }
+            None => (
+                engine::evaluate_all(&rules, &snap),
+                std::time::Duration::ZERO,
+            ),
+        };
+        let t_engine = t0.elapsed() + t_early;
         let recorded = recording.map(|r| r.join().expect("recording panicked"));
         (recorded, evaluation, t_engine)
     });

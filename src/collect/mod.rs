@@ -229,6 +229,8 @@ pub struct Timings {
     pub procnet_read: Duration,
     /// Comparing them with the dump, and the re-check (after the dump, summed).
     pub procnet_compare: Duration,
+    /// What the caller of [`collect_timed_with`] did while the /proc/net view was read.
+    pub during: Duration,
     /// The whole collection.
     pub total: Duration,
     /// The walker's parts (`walk` is their sum, and runs beside the dump).
@@ -301,7 +303,126 @@ type Stdio = rustc_hash::FxHashMap<u32, Vec<crate::model::StdioLink>>;
 
 /// [`collect`], with the time each phase took.
 pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
+    let (snap, t, _) = collect_timed_with(opts, |_| ());
+    (snap, t)
+}
+
+/// [`collect_timed`], calling `during` on the snapshot while its /proc/net view is still being
+/// read: a scan evaluates the rules that read no view there (docs/detection.md, "Costs").
+///
+/// The /proc/net tables take the kernel longer to print than every other part of a collection
+/// (/proc/net/udp in quadratic time: ~300 ms at 100k sockets, while the dump and the /proc walk
+/// are done in ~200), so in the current namespace the comparison with that view comes last, on
+/// the snapshot otherwise complete, and `during` runs in the wait. It sees the snapshot without
+/// the view: no `procnet` in `socket.views`, no `socket.hidden.procnet` or
+/// `socket.hidden.netlink` marks, no `meta.views`. The comparison then changes only those, and
+/// `during`'s answer is returned; unless the view showed sockets netlink did not (found hidden
+/// by the re-check: a rootkit's, normally none), which need owners and metadata like the rest:
+/// then the collection is taken again with the comparison in its place (after the dump, before
+/// the owners) and the answer is `None`. Other namespaces (`--netns`, `--all-netns`), and
+/// collections without the view, compare in place and never call `during`.
+pub fn collect_timed_with<R>(
+    opts: &CollectOptions,
+    during: impl FnOnce(&Snapshot) -> R,
+) -> (Snapshot, Timings, Option<R>) {
+    let deferred =
+        opts.crossview && opts.procnet_view && matches!(opts.netns, netns::Select::Current);
+    if !deferred {
+        let (snap, t) = collect_with_view(opts, ViewAt::Dump);
+        return (snap, t, None);
+    }
     let start = Instant::now();
+    std::thread::scope(|scope| {
+        let ahead = scope.spawn(|| {
+            let r0 = Instant::now();
+            (crossview::read_ahead(opts), r0.elapsed())
+        });
+        let (mut snap, mut t, pending) = gather(opts, ViewAt::End);
+        let d0 = Instant::now();
+        let answer = during(&snap);
+        t.during = d0.elapsed();
+        let (ahead, read_took) = ahead.join().expect("the /proc/net read panicked");
+        let before = snap.sockets.len();
+        let c0 = Instant::now();
+        let mut net =
+            crossview::compare_net(opts, &mut snap.sockets, &pending.netlink, Some(ahead));
+        if snap.sockets.len() != before {
+            let (snap, mut t) = collect_with_view(opts, ViewAt::Dump);
+            t.total = start.elapsed();
+            return (snap, t, None);
+        }
+        net.read_took = read_took;
+        net.compare_took = c0.elapsed();
+        t.procnet_read = read_took;
+        t.procnet_compare = net.compare_took;
+        let mut pending = pending;
+        pending.net_views.push(net);
+        snap.meta.views = pending.coverage();
+        t.total = start.elapsed();
+        (snap, t, Some(answer))
+    })
+}
+
+/// Where a collection compares the /proc/net view with the dump: right after the dump of each
+/// namespace, or at the end, in [`collect_timed_with`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ViewAt {
+    Dump,
+    End,
+}
+
+/// What [`gather`] leaves for the view's comparison at the end: the tables netlink answered for,
+/// and the owner views that `meta.views` combines with it.
+struct Pending {
+    /// The dump's `meta.sources` entries (the tables and how each was read).
+    netlink: BTreeMap<String, String>,
+    /// The owner views, with their re-checks and churn; `None` without cross-view.
+    owners: Option<(crossview::OwnerViews, u64, u64)>,
+    /// The /proc/net comparison of each namespace dumped.
+    net_views: Vec<crossview::NetCompare>,
+    /// Whether cross-view was asked for (`meta.views` is then set).
+    crossview: bool,
+}
+
+impl Pending {
+    /// `meta.views` from the /proc/net comparisons and the owner views.
+    fn coverage(&self) -> Option<crate::model::ViewCoverage> {
+        self.crossview.then(|| {
+            let unread;
+            let (owners, rechecked, churn) = match &self.owners {
+                Some((o, r, c)) => (o, *r, *c),
+                None => {
+                    unread = crossview::OwnerViews {
+                        fdwalk_missing: Some("no owners were read".into()),
+                        taskfiles_missing: Some("no owners were read".into()),
+                        ..Default::default()
+                    };
+                    (&unread, 0, 0)
+                }
+            };
+            crossview::coverage(
+                &self.net_views,
+                &netlink_protocols(&self.netlink),
+                owners,
+                rechecked,
+                churn,
+            )
+        })
+    }
+}
+
+/// A collection with the /proc/net view compared in place (or not read).
+fn collect_with_view(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings) {
+    let start = Instant::now();
+    let (mut snap, mut t, pending) = gather(opts, at);
+    snap.meta.views = pending.coverage();
+    t.total = start.elapsed();
+    (snap, t)
+}
+
+/// Dumps, walks and attributes: the snapshot, with `meta.views` left for [`Pending::coverage`]
+/// and, with `ViewAt::End`, the /proc/net view not yet compared.
+fn gather(opts: &CollectOptions, at: ViewAt) -> (Snapshot, Timings, Pending) {
     let mut t = Timings::default();
     let mut warnings = Warnings::default();
     let mut sources = BTreeMap::new();
@@ -320,6 +441,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
             &mut sources,
             &mut namespaces,
             &mut net_views,
+            at,
         );
         t.dump = d0.elapsed();
         t.procnet_read = net_views.iter().map(|n| n.read_took).sum();
@@ -340,6 +462,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         });
         (dumped, walk)
     });
+    let netlink = sources.clone();
     let m0 = Instant::now();
     let mut owner_check = None;
     let processes = match walk {
@@ -355,23 +478,12 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
         ),
     };
     t.metadata = m0.elapsed();
-    let views = opts.crossview.then(|| {
-        let (owners, rechecked, churn) = owner_check.unwrap_or_else(|| {
-            let o = crossview::OwnerViews {
-                fdwalk_missing: Some("no owners were read".into()),
-                taskfiles_missing: Some("no owners were read".into()),
-                ..Default::default()
-            };
-            (o, 0, 0)
-        });
-        crossview::coverage(
-            &net_views,
-            &netlink_protocols(&sources),
-            &owners,
-            rechecked,
-            churn,
-        )
-    });
+    let pending = Pending {
+        netlink,
+        owners: owner_check,
+        net_views,
+        crossview: opts.crossview,
+    };
     tag_containers(&mut namespaces, &processes);
     let privileged = host::privileged();
     if !privileged {
@@ -387,7 +499,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     let mut snap = Snapshot {
         schema_version: SCHEMA_VERSION,
         meta: Meta {
-            views,
+            views: None,
             ..meta(opts, privileged, sources)
         },
         sockets,
@@ -400,8 +512,7 @@ pub fn collect_timed(opts: &CollectOptions) -> (Snapshot, Timings) {
     // `sort_dumped` put the sockets in order and `attribute` sorted each one's owners.
     snap.canonicalize_collected();
     t.sort += s0.elapsed();
-    t.total = start.elapsed();
-    (snap, t)
+    (snap, t, pending)
 }
 
 /// The walker thread's work: list /proc, find every socket descriptor, read every holder's
@@ -906,13 +1017,14 @@ fn assemble_processes(
 }
 
 /// Dumps the calling thread's namespace and names its interfaces there.
-fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
+fn dump_here(opts: &CollectOptions, threads: usize, at: ViewAt) -> Here {
     let mut w = Warnings::default();
     let mut src = BTreeMap::new();
     // The /proc/net view is read while netlink dumps (a thread spawned here shares this
-    // thread's network namespace).
+    // thread's network namespace), unless it is compared at the end.
+    let here = at == ViewAt::Dump;
     let (mut sockets, ahead) = std::thread::scope(|scope| {
-        let ahead = (opts.crossview && opts.procnet_view).then(|| {
+        let ahead = (here && opts.crossview && opts.procnet_view).then(|| {
             scope.spawn(|| {
                 let r0 = Instant::now();
                 (crossview::read_ahead(opts), r0.elapsed())
@@ -922,7 +1034,9 @@ fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
         let ahead = ahead.map(|h| h.join().expect("the /proc/net read panicked"));
         (sockets, ahead)
     });
-    let net = if opts.crossview {
+    let net = if !here {
+        None
+    } else if opts.crossview {
         let (ahead, read_took) = match ahead {
             Some((a, took)) => (Some(a), took),
             None => (None, Duration::ZERO),
@@ -936,9 +1050,9 @@ fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
             // The sockets only /proc/net showed go to their place in the order.
             crate::model::sort_sockets(&mut sockets);
         }
-        n
+        Some(n)
     } else {
-        crossview::NetCompare::default()
+        Some(crossview::NetCompare::default())
     };
     for (table, source) in &src {
         if let Some(why) = source.strip_prefix("unavailable: ") {
@@ -955,12 +1069,13 @@ fn dump_here(opts: &CollectOptions, threads: usize) -> Here {
     (sockets, w, src, net)
 }
 
-/// One namespace's dump: its sockets, warnings, `meta.sources` and the /proc/net comparison.
+/// One namespace's dump: its sockets, warnings, `meta.sources` and the /proc/net comparison
+/// (`None` when it is left for the end).
 type Here = (
     Vec<Socket>,
     Warnings,
     BTreeMap<String, String>,
-    crossview::NetCompare,
+    Option<crossview::NetCompare>,
 );
 
 /// A namespace to dump: its inode and name when known, the file to enter it by, its processes.
@@ -974,13 +1089,14 @@ fn dump_namespaces(
     sources: &mut BTreeMap<String, String>,
     namespaces: &mut Vec<crate::model::Namespace>,
     net_views: &mut Vec<crossview::NetCompare>,
+    at: ViewAt,
 ) -> Vec<Socket> {
     let targets: Vec<Target> = match &opts.netns {
         netns::Select::Current => {
-            let (s, w, src, net) = dump_here(opts, 2);
+            let (s, w, src, net) = dump_here(opts, 2, at);
             warnings.merge(w);
             *sources = src;
-            net_views.push(net);
+            net_views.extend(net);
             return s;
         }
         netns::Select::One(spec) => match netns::resolve(spec, &opts.proc_root) {
@@ -998,7 +1114,7 @@ fn dump_namespaces(
     for ((ino, name, path, pids), r) in dump_each(opts, &targets) {
         let (mut socks, w, src, entered) = match r {
             Ok(((socks, w, src, net), entered)) => {
-                net_views.push(net);
+                net_views.extend(net);
                 (socks, w, src, entered)
             }
             Err(e) => {
@@ -1073,8 +1189,9 @@ fn dump_each(opts: &CollectOptions, targets: &[Target]) -> Vec<(Target, Dumped)>
                     .iter()
                     .map(|(ino, name, path, pids)| {
                         scope.spawn(move || {
-                            let r =
-                                netns::run_in(path, || (dump_here(opts, 1), host::current_netns()));
+                            let r = netns::run_in(path, || {
+                                (dump_here(opts, 1, ViewAt::Dump), host::current_netns())
+                            });
                             ((*ino, name.clone(), path.clone(), pids.clone()), r)
                         })
                     })

@@ -160,6 +160,12 @@ impl ViewCoverage {
         "process.hidden",
     ];
 
+    /// Whether a rule field's value depends on the comparison of views: the fields that compare
+    /// them ([`ViewCoverage::FIELDS`]), and `socket.views`.
+    pub fn decides(field: &str) -> bool {
+        field == "socket.views" || Self::FIELDS.contains(&field)
+    }
+
     /// The rule fields whose value this coverage leaves undecided for protocol `p`: a view that
     /// was not compared is neither "hidden" nor "not hidden". `process.hidden` needs the BPF
     /// iterator only (it is compared with the /proc listing, which is always read).

@@ -955,6 +955,17 @@ fn check(rules: &[RuleSpec], snap: &Snapshot) -> Result<(), TestCaseError> {
         hits.len() + aggs.len(),
         "duplicate findings"
     );
+    // Split by an arbitrary pick (as a scan splits its rules around the /proc/net view) and
+    // merged: the same evaluation, in the same order.
+    let picked: Vec<bool> = (0..rs.rules.len()).map(|i| i % 2 == 0).collect();
+    let rest: Vec<bool> = picked.iter().map(|p| !p).collect();
+    let split = engine::evaluate_some(&rs, snap, &picked)
+        .merge(engine::evaluate_some(&rs, snap, &rest), &rs);
+    prop_assert_eq!(
+        split,
+        engine::evaluate_all(&rs, snap),
+        "split evaluation differs"
+    );
     let (want_hits, want_aggs) = naive(&rs, snap);
     let context = || {
         format!(
