@@ -1899,15 +1899,9 @@ impl Tracer {
         let ((prog, perf), mut notes) = loop {
             match tcp(maps) {
                 Ok(attached) => break attached,
-                // A kernel that refuses a ring buffer as an inner map: one shared ring.
-                Err(refused) if maps.cpu_rings.is_some() => {
-                    maps.cpu_rings = None;
-                    maps.watermark = u32::try_from(size / 4).unwrap_or(1 << 28);
-                    cpu_rings = None;
-                    shared_note = Some(format!("the program was refused: {refused}"));
-                }
                 // A kernel before 5.12 refuses the connects table's atomic operations: each
-                // connect is then written as its own record, as with `--all-events`.
+                // connect is then written as its own record, as with `--all-events`. (Tried
+                // first: a kernel with ring buffers, 5.8, takes them as inner maps.)
                 Err(refused) if maps.connects.is_some() => {
                     maps.connects = None;
                     connects = None;
@@ -1915,6 +1909,13 @@ impl Tracer {
                         "each TCP connect is written as its own record (the program keeping \
                          connects in the kernel was refused: {refused})"
                     ));
+                }
+                // A kernel that refuses a ring buffer as an inner map: one shared ring.
+                Err(refused) if maps.cpu_rings.is_some() => {
+                    maps.cpu_rings = None;
+                    maps.watermark = u32::try_from(size / 4).unwrap_or(1 << 28);
+                    cpu_rings = None;
+                    shared_note = Some(format!("the program was refused: {refused}"));
                 }
                 Err(e) => return Err(e),
             }
