@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
     getrusage(RUSAGE_SELF, &ru);
     double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
                  ru.ru_stime.tv_usec / 1e6;
-    printf("connections %ld seconds %.2f rate %.0f cpu_seconds %.2f failed %ld\n", done, wall,
+    printf("connections %ld seconds %.2f rate %.0f cpu_seconds %.4f failed %ld\n", done, wall,
            done / wall, cpu, failed);
     return 0;
 }

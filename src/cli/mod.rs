@@ -549,7 +549,8 @@ pub struct WatchArgs {
     /// The period of the dumps without BPF.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
     pub interval: std::time::Duration,
-    /// The BPF ring buffer's size in bytes, 4096 to 1073741824 (rounded up to a power of two).
+    /// The BPF ring buffer's size in bytes, 4096 to 1073741824 (rounded up to a power of two); the
+    /// TCP rings per CPU share as much again (docs/watch.md, "Records and rings").
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 20,
           value_parser = clap::value_parser!(u32).range(4096..=1 << 30))]
     pub ring_size: u32,

@@ -12,9 +12,10 @@
 //! instructions) is assembled here. A tracepoint program reads the raw trace record, so the
 //! offsets of its fields come from the tracepoint's format file, not from BTF; BTF gives only the
 //! two offsets of the optional network-namespace read (`sock → skc_net → ns.inum`, through
-//! `bpf_probe_read_kernel`, which cannot fault). Events go into a BPF ring buffer (Linux 5.8+)
-//! that this process maps and reads; a record that found the ring full is counted in a per-CPU
-//! array, read by [`Tracer::lost`].
+//! `bpf_probe_read_kernel`, which cannot fault). Events go into BPF ring buffers (Linux 5.8+)
+//! that this process maps and reads: the TCP program's, one per CPU, merged by time as they
+//! are read ([`Tracer::poll`]), and the other programs' shared one; a record that found its
+//! ring full is counted in a per-CPU array, read by [`Tracer::lost`].
 //!
 //! Attachment: one `perf_event_open` on the tracepoint's id (on the first online CPU), given the
 //! program with `PERF_EVENT_IOC_SET_BPF` (Linux 4.7+). The program joins the tracepoint's own
@@ -45,6 +46,8 @@ const BPF_MAP_CREATE: u32 = 0;
 const BPF_MAP_LOOKUP_ELEM: u32 = 1;
 const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+const BPF_MAP_UPDATE_ELEM: u32 = 2;
 const BPF_TRACE_RAW_TP: u32 = 23;
 pub(super) const BPF_TRACE_FEXIT: u32 = 25;
 pub(super) const FN_MAP_LOOKUP_ELEM: i32 = 1;
@@ -55,6 +58,7 @@ const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
 const FN_RINGBUF_QUERY: i32 = 134;
+const FN_GET_SMP_PROCESSOR_ID: i32 = 8;
 /// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
 const BPF_RB_AVAIL_DATA: i32 = 0;
 pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
@@ -66,12 +70,21 @@ const PERF_EVENT_IOC_ENABLE: libc::Ioctl = 0x2400;
 /// `_IOW('$', 8, __u32)`.
 const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = 0x4004_2408;
 const IPPROTO_TCP: i32 = 6;
+const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
 const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
 const RINGBUF_HDR: usize = 8;
-/// Records handed over per [`Tracer::poll`]: the caller's loop checks its limits between calls.
+/// Records handed over per [`Tracer::poll`] (per ring): the caller's loop checks its limits
+/// between calls.
 const DRAIN_MAX: usize = 4096;
+/// How long a read of the rings per CPU waits for a record still being written below the
+/// positions it took (spin-loop hints: some tens of microseconds), before leaving it and
+/// what follows it on that CPU to the next read.
+const BUSY_SPINS: u32 = 20_000;
+/// The smallest ring per CPU (a power of two): at 10,000 records/s on one CPU, a read
+/// interval's records take 64 KiB.
+const CPU_RING_MIN: usize = 256 * 1024;
 /// How often the ring buffer is read when nothing wakes the reader: the detection latency
 /// (docs/watch.md, "Latency"). The programs submit without waking user space
 /// (`BPF_RB_NO_WAKEUP`): a wake-up costs the traced task an irq_work and its CPU a cross-CPU
@@ -83,7 +96,7 @@ pub const READ_INTERVAL: std::time::Duration = std::time::Duration::from_millis(
 /// address; a slot another connect holds sends the connect's own record, as `--all-events`
 /// does).
 pub const CONNECTS: u32 = 16_384;
-/// Bit 0 of a record's flags word (offset 116): the process fields are those of the `connect()`
+/// Bit 0 of a full record's flags word ([`Layout::flags`]): the process fields are those of the `connect()`
 /// (CLOSE → SYN_SENT) the program kept, not of the task the transition ran in.
 pub const FLAG_CONNECT: u32 = 1;
 
@@ -101,32 +114,160 @@ pub mod tcp_state {
     pub const LISTEN: u32 = 10;
 }
 
-/// One record in the ring buffer, as the program writes it (host byte order unless noted):
+/// Where each field sits in a TCP record: the one definition that the program's stores
+/// ([`program`], [`btf_program`]) and watch's reader (`watch::event::decode`) both use. Two
+/// layouts: [`FULL`] and [`COMPACT`]; the reader tells them apart by the record's length. A
+/// field a layout lacks (`None`) is not written by the program and reads as 0 (the family as
+/// AF_INET). Host byte order unless noted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The record's length in bytes (the ring adds an 8-byte header).
+    pub len: usize,
+    /// `bpf_ktime_get_ns()` (8 bytes): nanoseconds since boot (CLOCK_MONOTONIC).
+    pub ktime: usize,
+    /// `skaddr` (8): the socket's kernel address (an identity while it lives).
+    pub skaddr: usize,
+    /// Old and new state (4 bytes each).
+    pub old: usize,
+    /// See [`Layout::old`].
+    pub new: usize,
+    /// The local port (2, host order, as the tracepoint gives it) and the remote one (2).
+    pub sport: usize,
+    /// See [`Layout::sport`].
+    pub dport: usize,
+    /// The v4 addresses (4 bytes each, network order).
+    pub saddr: usize,
+    /// See [`Layout::saddr`].
+    pub daddr: usize,
+    /// The socket's network namespace inode (4; 0: not read).
+    pub netns: usize,
+    /// The family (2: 2 AF_INET, 10 AF_INET6); `None`: AF_INET.
+    pub family: Option<usize>,
+    /// The protocol (2: 6 TCP).
+    pub protocol: Option<usize>,
+    /// The v6 addresses (16 bytes each).
+    pub saddr_v6: Option<usize>,
+    /// See [`Layout::saddr_v6`].
+    pub daddr_v6: Option<usize>,
+    /// `bpf_get_current_pid_tgid()` (8): tgid << 32 \| tid, in the initial PID namespace.
+    pub pid_tgid: Option<usize>,
+    /// `bpf_get_current_uid_gid()` (8): gid << 32 \| uid.
+    pub uid_gid: Option<usize>,
+    /// `bpf_get_current_cgroup_id()` (8, cgroup v2).
+    pub cgroup: Option<usize>,
+    /// `bpf_get_current_comm()` (16, NUL-padded).
+    pub comm: Option<usize>,
+    /// Flags (4): [`FLAG_CONNECT`].
+    pub flags: Option<usize>,
+}
+
+/// The full TCP record, 120 bytes (two cache lines with the ring's header): for a v6 socket,
+/// for a record that carries a process (a connect, a listen, an outcome with its connect's
+/// process: [`FLAG_CONNECT`]), and for every record with `--all-events`.
 ///
 /// | offset | size | field |
 /// |---|---|---|
-/// | 0 | 8 | `bpf_ktime_get_ns()`: nanoseconds since boot (CLOCK_MONOTONIC) |
-/// | 8 | 8 | `skaddr`: the socket's kernel address (an identity while it lives) |
-/// | 16 | 8 | `bpf_get_current_pid_tgid()`: tgid << 32 \| tid, in the initial PID namespace |
-/// | 24 | 8 | `bpf_get_current_uid_gid()`: gid << 32 \| uid |
-/// | 32 | 8 | `bpf_get_current_cgroup_id()` (cgroup v2) |
-/// | 40 | 4 | old state |
-/// | 44 | 4 | new state |
-/// | 48 | 2 | sport (host order, as the tracepoint gives it) |
-/// | 50 | 2 | dport |
-/// | 52 | 2 | family (2 AF_INET, 10 AF_INET6) |
-/// | 54 | 2 | protocol (6 TCP) |
-/// | 56 | 4 | saddr (network order) |
-/// | 60 | 4 | daddr |
-/// | 64 | 16 | saddr_v6 |
-/// | 80 | 16 | daddr_v6 |
-/// | 96 | 16 | `bpf_get_current_comm()`, NUL-padded |
-/// | 112 | 4 | the socket's network namespace inode (0: not read) |
-/// | 116 | 4 | flags: [`FLAG_CONNECT`] |
+/// | 0 | 8 | time |
+/// | 8 | 8 | skaddr |
+/// | 16 | 8 | pid_tgid |
+/// | 24 | 8 | uid_gid |
+/// | 32 | 8 | cgroup id |
+/// | 40, 44 | 4, 4 | old, new state |
+/// | 48, 50 | 2, 2 | sport, dport |
+/// | 52, 54 | 2, 2 | family, protocol |
+/// | 56, 60 | 4, 4 | saddr, daddr |
+/// | 64, 80 | 16, 16 | saddr_v6, daddr_v6 |
+/// | 96 | 16 | comm |
+/// | 112 | 4 | netns inode |
+/// | 116 | 4 | flags |
 ///
 /// With [`FLAG_CONNECT`] (a connection up or refused, its connect kept in the kernel), the time,
 /// pid, uid, cgroup and comm are the `connect()`'s.
-pub const RECORD: usize = 120;
+pub const FULL: Layout = Layout {
+    len: 120,
+    ktime: 0,
+    skaddr: 8,
+    pid_tgid: Some(16),
+    uid_gid: Some(24),
+    cgroup: Some(32),
+    old: 40,
+    new: 44,
+    sport: 48,
+    dport: 50,
+    family: Some(52),
+    protocol: Some(54),
+    saddr: 56,
+    daddr: 60,
+    saddr_v6: Some(64),
+    daddr_v6: Some(80),
+    comm: Some(96),
+    netns: 112,
+    flags: Some(116),
+};
+
+/// The compact TCP record, 56 bytes: with the ring's 8-byte header, one 64-byte cache line
+/// (issue 18's session 12). For an AF_INET socket's record that carries no process, which
+/// watch attributes from its tables: a passive open (the listener's holder), an outcome
+/// whose connect the kernel's table lacked (the connect's own record), a listener's close.
+/// Without `--all-events` only.
+///
+/// | offset | size | field |
+/// |---|---|---|
+/// | 0 | 8 | time |
+/// | 8 | 8 | skaddr |
+/// | 16, 20 | 4, 4 | old, new state |
+/// | 24, 26 | 2, 2 | sport, dport |
+/// | 28, 32 | 4, 4 | saddr, daddr |
+/// | 36 | 4 | netns inode |
+/// | 40..56 | | not written (the length is the line's) |
+pub const COMPACT: Layout = Layout {
+    len: 56,
+    ktime: 0,
+    skaddr: 8,
+    old: 16,
+    new: 20,
+    sport: 24,
+    dport: 26,
+    saddr: 28,
+    daddr: 32,
+    netns: 36,
+    family: None,
+    protocol: None,
+    saddr_v6: None,
+    daddr_v6: None,
+    pid_tgid: None,
+    uid_gid: None,
+    cgroup: None,
+    comm: None,
+    flags: None,
+};
+
+/// The full record's length ([`FULL`]).
+pub const RECORD: usize = FULL.len;
+
+impl Layout {
+    /// Where the tracepoint's fields go, in [`FIELDS`]' order (`None`: not in this layout).
+    fn destinations(&self) -> [Option<usize>; 11] {
+        [
+            Some(self.skaddr),
+            Some(self.old),
+            Some(self.new),
+            Some(self.sport),
+            Some(self.dport),
+            self.family,
+            self.protocol,
+            Some(self.saddr),
+            Some(self.daddr),
+            self.saddr_v6,
+            self.daddr_v6,
+        ]
+    }
+}
+
+/// `offset` as an instruction's offset (every layout is far below `i16::MAX`).
+fn at(offset: usize) -> i16 {
+    offset as i16
+}
 
 /// Where each field of the tracepoint's raw record sits (from its format file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,19 +279,20 @@ pub struct Format {
     pub fields: [(u32, u32); 11],
 }
 
-/// The fields the program copies, their sizes, and where each goes in [`RECORD`].
-const FIELDS: [(&str, u32, i16); 11] = [
-    ("skaddr", 8, 8),
-    ("oldstate", 4, 40),
-    ("newstate", 4, 44),
-    ("sport", 2, 48),
-    ("dport", 2, 50),
-    ("family", 2, 52),
-    ("protocol", 2, 54),
-    ("saddr", 4, 56),
-    ("daddr", 4, 60),
-    ("saddr_v6", 16, 64),
-    ("daddr_v6", 16, 80),
+/// The fields the program copies from the trace record and their sizes (where each goes:
+/// [`Layout::destinations`]).
+const FIELDS: [(&str, u32); 11] = [
+    ("skaddr", 8),
+    ("oldstate", 4),
+    ("newstate", 4),
+    ("sport", 2),
+    ("dport", 2),
+    ("family", 2),
+    ("protocol", 2),
+    ("saddr", 4),
+    ("daddr", 4),
+    ("saddr_v6", 16),
+    ("daddr_v6", 16),
 ];
 
 /// Why the tracepoint's format could not be used.
@@ -217,7 +359,7 @@ pub fn parse_format(text: &str) -> Result<Format, FormatError> {
     let (id, found) = format_fields(text);
     let id = id.ok_or(FormatError::NoId)?;
     let mut fields = [(0u32, 0u32); 11];
-    for (i, (name, want, _)) in FIELDS.iter().enumerate() {
+    for (i, (name, want)) in FIELDS.iter().enumerate() {
         let &(_, o, s) = found
             .iter()
             .find(|(n, ..)| n == name)
@@ -557,12 +699,21 @@ const KEY_SLOT: i16 = -24;
 const VAL_SLOT: i16 = -80;
 const VAL_LEN: u32 = 48;
 const SLOT_LEN: u32 = 8 + VAL_LEN;
+/// With a ring per CPU: the CPU's id (the rings array's key, 4 bytes) and the pointer to its
+/// ring, kept for the submit's query.
+const CPU_SLOT: i16 = -84;
+const RING_SLOT: i16 = -96;
 
 /// The maps a TCP program writes to, by fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Maps {
-    /// The ring buffer.
+    /// The ring buffer (shared by every CPU).
     pub ring: i32,
+    /// An array of ring buffers (`BPF_MAP_TYPE_ARRAY_OF_MAPS`) indexed by CPU id: when given,
+    /// the program writes into its CPU's ring instead of `ring`, so two CPUs never contend
+    /// for a ring's lock or its producer position (issue 18's session 12). A CPU without a
+    /// ring counts its records as lost.
+    pub cpu_rings: Option<i32>,
     /// The per-CPU loss counter.
     pub lost: i32,
     /// The connects in flight (an array of [`CONNECTS`] slots), when the program keeps a
@@ -575,8 +726,10 @@ pub struct Maps {
     pub watermark: u32,
 }
 
-/// The program: for a TCP transition `filter` keeps, reserve a [`RECORD`] in the ring buffer,
-/// fill it and submit it; when the ring is full, add one to the per-CPU loss counter instead.
+/// The program: for a TCP transition `filter` keeps, reserve a record in the ring buffer
+/// ([`COMPACT`] for an AF_INET socket's record without a process, unless `--all-events`;
+/// [`FULL`] otherwise), fill it and submit it; when the ring is full, add one to the per-CPU
+/// loss counter instead.
 /// The namespace is read first, so a socket of another namespace costs no record. With
 /// `maps.connects`, a connect (→ SYN_SENT) is kept in that table instead of written, and the
 /// record of its connection being up or refused (SYN_SENT → ESTABLISHED or CLOSE) carries the
@@ -587,7 +740,7 @@ pub fn program(f: &Format, netns: Option<NetnsOffsets>, filter: Filter, maps: Ma
 }
 
 /// [`program`] as a BTF-typed raw tracepoint (`tp_btf`) on `inet_sock_set_state`: the same
-/// filter, maps and [`RECORD`], the fields read from the socket itself (`o`) instead of the
+/// filter, maps and records, the fields read from the socket itself (`o`) instead of the
 /// trace record the perf tracepoint assembles.
 pub fn btf_program(
     o: &SockOffsets,
@@ -613,29 +766,36 @@ fn swap16(a: &mut Asm, reg: u8) {
     a.push(ins(0xdc, reg, 0, 0, 16));
 }
 
-/// r6, the transition's states (r8 new, r9 old), and the TCP test (to `out` otherwise).
+/// r6 and the transition's states (r8 new, r9 old).
 fn head(a: &mut Asm, src: Source<'_>) {
     match src {
         Source::Tracepoint(f) => {
             let off = |i: usize| f.fields[i].0 as i16;
             a.mov(R6, R1)
-                .ldx(2, R2, R6, off(6))
-                .jump(0x55, R2, IPPROTO_TCP, "out")
                 .ldx(4, R8, R6, off(2)) // newstate
                 .ldx(4, R9, R6, off(1)); // oldstate
         }
-        Source::Btf(o) => {
+        Source::Btf(_) => {
             // The arguments, each in a u64 slot: sk, oldstate, newstate (ints: 32-bit moves
             // clear the upper halves).
             a.ldx(8, R8, R1, 16)
                 .ldx(8, R9, R1, 8)
                 .ldx(8, R6, R1, 0)
                 .push(ins(0xbc, R8, R8, 0, 0))
-                .push(ins(0xbc, R9, R9, 0, 0))
-                .ldx(2, R2, R6, o.protocol as i16)
-                .jump(0x55, R2, IPPROTO_TCP, "out");
+                .push(ins(0xbc, R9, R9, 0, 0));
         }
     }
+}
+
+/// The TCP test (to `out` otherwise): after the transitions' (issue 18, session 12), so the
+/// transitions the program drops, most of its runs, return without reading the socket.
+fn tcp_only(a: &mut Asm, src: Source<'_>) {
+    let protocol = match src {
+        Source::Tracepoint(f) => f.fields[6].0,
+        Source::Btf(o) => o.protocol,
+    };
+    a.ldx(2, R2, R6, protocol as i16)
+        .jump(0x55, R2, IPPROTO_TCP, "out");
 }
 
 fn program_from(
@@ -647,7 +807,9 @@ fn program_from(
     let mut a = Asm::new();
     head(&mut a, src);
     transitions(&mut a, filter.all_transitions);
-    a.label("keep").st_w(FP, NETNS_SLOT, 0);
+    a.label("keep");
+    tcp_only(&mut a, src);
+    a.st_w(FP, NETNS_SLOT, 0);
     if let Some(n) = netns {
         match src {
             Source::Tracepoint(f) => {
@@ -695,52 +857,106 @@ fn program_from(
             "resolve",
         );
     }
-    a.label("plain")
-        .ld_map(R1, maps.ring)
-        .mov_imm(R2, RECORD as i32)
-        .mov_imm(R3, 0)
-        .call(FN_RINGBUF_RESERVE)
-        .jump(0x55, R0, 0, "got")
-        // The ring is full: count the loss in this CPU's slot.
-        .label("lost")
+    a.label("plain");
+    if !filter.all_transitions {
+        compact(&mut a, src, maps);
+    }
+    a.label("full");
+    reserve(&mut a, maps, FULL.len);
+    transition_fields(&mut a, src, &FULL, "v4");
+    plain_actor(&mut a, filter.all_transitions);
+    a.st_w(R7, at(FULL.flags.expect("a full record has flags")), 0);
+    submit(&mut a, maps, "woke");
+    a.jump(0x05, 0, 0, "out");
+    if let Some(connects) = maps.connects {
+        hold_connect(&mut a, src, connects);
+        resolve_connect(&mut a, src, maps, connects);
+    }
+    // The ring is full (or this CPU has none): count the loss in this CPU's slot.
+    a.label("lost")
         .st_w(FP, -4, 0)
         .lookup(maps.lost, -4)
         .jump(0x15, R0, 0, "out")
         .ldx(8, R1, R0, 0)
         .add_imm(R1, 1)
-        .stx(8, R0, 0, R1)
-        .jump(0x05, 0, 0, "out")
-        .label("got")
-        .mov(R7, R0);
-    transition_fields(&mut a, src, "v4");
-    plain_actor(&mut a, filter.all_transitions);
-    a.st_w(R7, 116, 0);
-    submit(&mut a, maps, "woke");
-    if let Some(connects) = maps.connects {
-        a.jump(0x05, 0, 0, "out");
-        hold_connect(&mut a, src, connects);
-        resolve_connect(&mut a, src, maps, connects);
-    }
+        .stx(8, R0, 0, R1);
     a.label("out").mov_imm(R0, 0).exit();
     a.finish()
 }
 
-/// The states, the tracepoint's fields and the namespace into the record at r7.
-/// `v4`: a label of its own for each use (the record's v6 addresses are skipped to it).
-fn transition_fields(a: &mut Asm, src: Source<'_>, v4: &'static str) {
-    a.stx(4, R7, 40, R9).stx(4, R7, 44, R8);
+/// r7 = a record of `len` bytes reserved in the ring (this CPU's, with `maps.cpu_rings`: its
+/// pointer kept at [`RING_SLOT`] for [`submit`]), or to `lost`. The rings array's lookup is
+/// inlined by the verifier, as an array's is.
+fn reserve(a: &mut Asm, maps: Maps, len: usize) {
+    match maps.cpu_rings {
+        Some(rings) => {
+            a.call(FN_GET_SMP_PROCESSOR_ID)
+                .stx(4, FP, CPU_SLOT, R0)
+                .lookup(rings, CPU_SLOT)
+                .jump(0x15, R0, 0, "lost")
+                .stx(8, FP, RING_SLOT, R0)
+                .mov(R1, R0);
+        }
+        None => {
+            a.ld_map(R1, maps.ring);
+        }
+    }
+    a.mov_imm(R2, len as i32)
+        .mov_imm(R3, 0)
+        .call(FN_RINGBUF_RESERVE)
+        .jump(0x15, R0, 0, "lost")
+        .mov(R7, R0);
+}
+
+/// r1 = the ring [`reserve`] wrote into.
+fn ring_ptr(a: &mut Asm, maps: Maps) {
+    match maps.cpu_rings {
+        Some(_) => a.ldx(8, R1, FP, RING_SLOT),
+        None => a.ld_map(R1, maps.ring),
+    };
+}
+
+/// A record without a process for an AF_INET socket, in one cache line ([`COMPACT`]): the
+/// transitions that run outside the acting process (not → SYN_SENT, not → LISTEN) get the
+/// time, the socket and the namespace; the others go on to `full`.
+fn compact(a: &mut Asm, src: Source<'_>, maps: Maps) {
+    let family = match src {
+        Source::Tracepoint(f) => f.fields[5].0,
+        Source::Btf(o) => o.family,
+    };
+    a.ldx(2, R1, R6, family as i16)
+        .jump(0x55, R1, AF_INET, "full")
+        .jump(0x15, R8, tcp_state::SYN_SENT as i32, "full")
+        .jump(0x15, R8, tcp_state::LISTEN as i32, "full");
+    reserve(a, maps, COMPACT.len);
+    transition_fields(a, src, &COMPACT, "v4 compact");
+    a.call(FN_KTIME_GET_NS).stx(8, R7, at(COMPACT.ktime), R0);
+    submit(a, maps, "woke compact");
+    a.jump(0x05, 0, 0, "out");
+}
+
+/// The states, the tracepoint's fields and the namespace into the record at r7, where
+/// `layout` puts them. `v4`: a label of its own for each use (the record's v6 addresses are
+/// skipped to it).
+fn transition_fields(a: &mut Asm, src: Source<'_>, layout: &Layout, v4: &'static str) {
+    a.stx(4, R7, at(layout.old), R9)
+        .stx(4, R7, at(layout.new), R8);
     match src {
         Source::Tracepoint(f) => {
-            for (i, &(_, size, to)) in FIELDS.iter().enumerate() {
+            let to = layout.destinations();
+            for (i, &(_, size)) in FIELDS.iter().enumerate() {
                 if i == 1 || i == 2 {
                     continue; // the states, stored above
                 }
-                copy_field(a, f.fields[i].0, to, size);
+                if let Some(to) = to[i] {
+                    copy_field(a, f.fields[i].0, at(to), size);
+                }
             }
         }
-        Source::Btf(o) => socket_fields(a, o, v4),
+        Source::Btf(o) => socket_fields(a, o, layout, v4),
     }
-    a.ldx(4, R1, FP, NETNS_SLOT).stx(4, R7, 112, R1);
+    a.ldx(4, R1, FP, NETNS_SLOT)
+        .stx(4, R7, at(layout.netns), R1);
 }
 
 /// What the tracepoint's record holds, read from the socket (r6) as the tracepoint reads it
@@ -748,28 +964,35 @@ fn transition_fields(a: &mut Asm, src: Source<'_>, v4: &'static str) {
 /// remote one converted from network order, the family, the v4 addresses, and for an AF_INET6
 /// socket its v6 addresses (`bpf_probe_read_kernel`: the verifier's BTF walk does not let a
 /// word load cross the union of arrays that `struct in6_addr` is). The record's v6 fields of
-/// an AF_INET socket are zero (its reader takes the v4 ones).
-fn socket_fields(a: &mut Asm, o: &SockOffsets, v4: &'static str) {
-    a.stx(8, R7, 8, R6)
+/// an AF_INET socket are zero (its reader takes the v4 ones). A layout without the family or
+/// the v6 fields ([`COMPACT`]) is written for an AF_INET socket only.
+fn socket_fields(a: &mut Asm, o: &SockOffsets, layout: &Layout, v4: &'static str) {
+    a.stx(8, R7, at(layout.skaddr), R6)
         .ldx(2, R1, R6, o.num as i16)
-        .stx(2, R7, 48, R1)
+        .stx(2, R7, at(layout.sport), R1)
         .ldx(2, R1, R6, o.dport as i16);
     swap16(a, R1);
-    a.stx(2, R7, 50, R1)
-        .push(ins(0x6a, R7, 0, 54, IPPROTO_TCP)) // *(u16 *)(r7 + 54) = 6
-        .ldx(4, R1, R6, o.rcv_saddr as i16)
-        .stx(4, R7, 56, R1)
+    a.stx(2, R7, at(layout.dport), R1);
+    if let Some(p) = layout.protocol {
+        a.push(ins(0x6a, R7, 0, at(p), IPPROTO_TCP)); // *(u16 *)(r7 + p) = 6
+    }
+    a.ldx(4, R1, R6, o.rcv_saddr as i16)
+        .stx(4, R7, at(layout.saddr), R1)
         .ldx(4, R1, R6, o.daddr as i16)
-        .stx(4, R7, 60, R1);
-    for i in 0..4 {
-        a.push(ins(0x7a, R7, 0, 64 + 8 * i, 0));
+        .stx(4, R7, at(layout.daddr), R1);
+    let (Some(family), Some(s6), Some(d6)) = (layout.family, layout.saddr_v6, layout.daddr_v6)
+    else {
+        return;
+    };
+    for to in [s6, s6 + 8, d6, d6 + 8] {
+        a.push(ins(0x7a, R7, 0, at(to), 0));
     }
     a.ldx(2, R1, R6, o.family as i16)
-        .stx(2, R7, 52, R1)
+        .stx(2, R7, at(family), R1)
         .jump(0x55, R1, AF_INET6, v4);
-    for (to, from) in [(64, o.v6_rcv_saddr), (80, o.v6_daddr)] {
+    for (to, from) in [(s6, o.v6_rcv_saddr), (d6, o.v6_daddr)] {
         a.mov(R1, R7)
-            .add_imm(R1, to)
+            .add_imm(R1, to as i32)
             .mov_imm(R2, 16)
             .mov(R3, R6)
             .add_imm(R3, from as i32)
@@ -781,8 +1004,8 @@ fn socket_fields(a: &mut Asm, o: &SockOffsets, v4: &'static str) {
 /// Submits the record at r7: with a wake-up of the reader only when the ring holds more than
 /// the watermark, so a busy host's records are read in batches, every [`READ_INTERVAL`].
 fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
-    a.ld_map(R1, maps.ring)
-        .mov_imm(R2, BPF_RB_AVAIL_DATA)
+    ring_ptr(a, maps);
+    a.mov_imm(R2, BPF_RB_AVAIL_DATA)
         .call(FN_RINGBUF_QUERY)
         .mov_imm(R2, BPF_RB_NO_WAKEUP);
     // r0 < watermark (unsigned): no wake-up.
@@ -801,19 +1024,31 @@ fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
 /// time only, the process fields 0, and the four helper calls are saved. With `--all-events`
 /// (`all`) every record has them, as its events print them.
 fn plain_actor(a: &mut Asm, all: bool) {
+    let process = [
+        FULL.pid_tgid.expect("a full record has the process"),
+        FULL.uid_gid.expect("a full record has the process"),
+        FULL.cgroup.expect("a full record has the process"),
+    ];
+    let comm = FULL.comm.expect("a full record has the process");
+    let actor = [
+        at(FULL.ktime),
+        at(process[0]),
+        at(process[1]),
+        at(process[2]),
+    ];
     if all {
-        store_actor(a, R7, [0, 16, 24, 32], 96);
+        store_actor(a, R7, actor, at(comm));
         return;
     }
     a.jump(0x15, R8, tcp_state::SYN_SENT as i32, "actor")
         .jump(0x15, R8, tcp_state::LISTEN as i32, "actor")
         .call(FN_KTIME_GET_NS)
-        .stx(8, R7, 0, R0);
-    for off in [16, 24, 32, 96, 104] {
-        a.push(ins(0x7a, R7, 0, off, 0)); // *(u64 *)(r7 + off) = 0
+        .stx(8, R7, at(FULL.ktime), R0);
+    for off in process.into_iter().chain([comm, comm + 8]) {
+        a.push(ins(0x7a, R7, 0, at(off), 0)); // *(u64 *)(r7 + off) = 0
     }
     a.jump(0x05, 0, 0, "acted").label("actor");
-    store_actor(a, R7, [0, 16, 24, 32], 96);
+    store_actor(a, R7, actor, at(comm));
     a.label("acted");
 }
 
@@ -916,17 +1151,21 @@ fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
     }
     a.mov_imm(R1, 0);
     xchg(a, R0, R1);
-    a.ld_map(R1, maps.ring)
-        .mov_imm(R2, RECORD as i32)
-        .mov_imm(R3, 0)
-        .call(FN_RINGBUF_RESERVE)
-        .jump(0x15, R0, 0, "lost")
-        .mov(R7, R0);
-    transition_fields(a, src, "v4 connect");
-    for (from, to) in [(0, 0), (8, 16), (16, 24), (24, 32), (32, 96), (40, 104)] {
+    reserve(a, maps, FULL.len);
+    transition_fields(a, src, &FULL, "v4 connect");
+    let process = |f: Option<usize>| at(f.expect("a full record has the process"));
+    let comm = process(FULL.comm);
+    for (from, to) in [
+        (0, at(FULL.ktime)),
+        (8, process(FULL.pid_tgid)),
+        (16, process(FULL.uid_gid)),
+        (24, process(FULL.cgroup)),
+        (32, comm),
+        (40, comm + 8),
+    ] {
         a.ldx(8, R1, FP, VAL_SLOT + from).stx(8, R7, to, R1);
     }
-    a.st_w(R7, 116, FLAG_CONNECT as i32);
+    a.st_w(R7, process(FULL.flags), FLAG_CONNECT as i32);
     submit(a, maps, "woke connect");
     a.jump(0x05, 0, 0, "out");
 }
@@ -1068,6 +1307,13 @@ fn edge_triggered_epoll(ring: &OwnedFd) -> Result<OwnedFd, TraceError> {
     }
     // SAFETY: just returned by the kernel, owned by nobody else.
     let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+    epoll_add(&epoll, ring)?;
+    Ok(epoll)
+}
+
+/// Adds a ring to the epoll, edge-triggered.
+#[allow(unsafe_code)]
+fn epoll_add(epoll: &OwnedFd, ring: &OwnedFd) -> Result<(), TraceError> {
     let mut ev = libc::epoll_event {
         events: (libc::EPOLLIN | libc::EPOLLET) as u32,
         u64: 0,
@@ -1084,7 +1330,7 @@ fn edge_triggered_epoll(ring: &OwnedFd) -> Result<OwnedFd, TraceError> {
     if r < 0 {
         return Err(TraceError::Epoll(io::Error::last_os_error()));
     }
-    Ok(epoll)
+    Ok(())
 }
 
 /// Whether this process runs in the initial PID namespace: its `NSpid` line in
@@ -1357,9 +1603,11 @@ impl Ring {
 
     /// Hands committed records to `each`, in order, and frees their space: at most `max`, so
     /// a producer faster than the consumer cannot keep the caller from checking its signals
-    /// (what the ring cannot hold meanwhile is counted as lost by the program).
+    /// (what the ring cannot hold meanwhile is counted as lost by the program). With `upto`,
+    /// only the records below that producer position (taken earlier, [`Ring::produced`]),
+    /// waiting briefly for one still being written (see [`Tracer::poll`]).
     #[allow(unsafe_code)]
-    fn drain(&mut self, max: usize, each: &mut dyn FnMut(&[u8])) -> usize {
+    fn drain(&mut self, max: usize, upto: Option<u64>, each: &mut dyn FnMut(&[u8])) -> usize {
         // SAFETY: the consumer and producer positions are the first 8 bytes of their pages,
         // which are mapped, 8-aligned, and shared with the kernel: they are read and written
         // only through atomics (acquire/release, as the kernel's own consumer does).
@@ -1374,10 +1622,11 @@ impl Ring {
         let mut n = 0;
         let mut cons = cons_pos.load(Ordering::Acquire);
         loop {
-            let prod = prod_pos.load(Ordering::Acquire);
+            let prod = upto.unwrap_or_else(|| prod_pos.load(Ordering::Acquire));
             if cons >= prod {
                 return n;
             }
+            let mut spins = 0;
             while cons < prod {
                 if n >= max {
                     return n;
@@ -1387,7 +1636,13 @@ impl Ring {
                 // area; its first word is written by the kernel with release semantics.
                 let hdr = unsafe { &*(data.add(at) as *const AtomicU32) }.load(Ordering::Acquire);
                 if hdr & BUSY_BIT != 0 {
-                    return n; // reserved, not committed yet
+                    // Reserved, not committed yet: a program is writing it (microseconds).
+                    if upto.is_some() && spins < BUSY_SPINS {
+                        spins += 1;
+                        std::hint::spin_loop();
+                        continue;
+                    }
+                    return n;
                 }
                 let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
                 if hdr & DISCARD_BIT == 0 && len <= self.size {
@@ -1403,7 +1658,47 @@ impl Ring {
                 cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
                 cons_pos.store(cons, Ordering::Release);
             }
+            if upto.is_some() {
+                return n;
+            }
         }
+    }
+
+    /// The producer position now: every record below it is reserved.
+    #[allow(unsafe_code)]
+    fn produced(&self) -> u64 {
+        // SAFETY: as in `Ring::drain`.
+        unsafe { &*(self.producer as *const AtomicU64) }.load(Ordering::Acquire)
+    }
+}
+
+impl Ring {
+    /// The committed records between the consumer and the producer positions, not consumed.
+    #[allow(unsafe_code)]
+    fn pending(&self) -> u64 {
+        // SAFETY: as in `Ring::drain`: both positions are mapped, 8-aligned and read
+        // atomically; each header read lies in the first copy of the data area.
+        let (mut cons, prod) = unsafe {
+            (
+                (*(self.consumer as *const AtomicU64)).load(Ordering::Acquire),
+                (*(self.producer as *const AtomicU64)).load(Ordering::Acquire),
+            )
+        };
+        let data = self.producer.wrapping_add(self.page);
+        let mask = self.size as u64 - 1;
+        let mut n = 0;
+        while cons < prod {
+            let at = (cons & mask) as usize;
+            // SAFETY: as in `Ring::drain`.
+            let hdr = unsafe { &*(data.add(at) as *const AtomicU32) }.load(Ordering::Acquire);
+            if hdr & BUSY_BIT != 0 {
+                break;
+            }
+            let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
+            n += u64::from(hdr & DISCARD_BIT == 0);
+            cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
+        }
+        n
     }
 }
 
@@ -1417,6 +1712,65 @@ impl Drop for Ring {
             libc::munmap(self.producer.cast(), self.page + 2 * self.size);
         }
     }
+}
+
+/// The TCP program's rings, one per possible CPU, in an array of maps indexed by CPU id.
+struct CpuRings {
+    rings: Vec<OwnedFd>,
+    array: OwnedFd,
+    size: usize,
+}
+
+impl CpuRings {
+    /// `n` rings of `size` bytes each (a power of two) and the array that holds them: the
+    /// program looks its CPU's up (ring buffers as inner maps: Linux 5.8, as the ring buffer
+    /// itself).
+    fn create(n: usize, size: usize) -> Result<CpuRings, TraceError> {
+        let size32 = u32::try_from(size).unwrap_or(1 << 30);
+        let rings = (0..n)
+            .map(|_| create_map("ring buffer", BPF_MAP_TYPE_RINGBUF, 0, 0, size32))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut attr = Attr::new();
+        attr.u32(0, BPF_MAP_TYPE_ARRAY_OF_MAPS)
+            .u32(4, 4)
+            .u32(8, 4)
+            .u32(12, u32::try_from(n).unwrap_or(u32::MAX))
+            .u32(20, rings[0].as_raw_fd() as u32);
+        let array = bpf(BPF_MAP_CREATE, &mut attr).map_err(|error| TraceError::Map {
+            what: "rings per CPU",
+            error,
+        })?;
+        for (cpu, ring) in rings.iter().enumerate() {
+            let key = cpu as u32;
+            let value = ring.as_raw_fd() as u32;
+            let mut attr = Attr::new();
+            attr.u32(0, array.as_raw_fd() as u32)
+                .u64(8, &key as *const u32 as u64)
+                .u64(16, &value as *const u32 as u64);
+            bpf_status(BPF_MAP_UPDATE_ELEM, &mut attr).map_err(|error| TraceError::Map {
+                what: "rings per CPU",
+                error,
+            })?;
+        }
+        Ok(CpuRings { rings, array, size })
+    }
+}
+
+/// The size of each CPU's ring: `--ring-size` split over the CPUs, at least
+/// [`CPU_RING_MIN`] (or the whole size when it is smaller), a power of two.
+fn cpu_ring_size(size: usize, cpus: usize) -> usize {
+    (size / cpus.max(1))
+        .max(size.min(CPU_RING_MIN))
+        .max(4096)
+        .next_power_of_two()
+}
+
+/// One read of several rings: their records copied out, and their order by kernel time.
+#[derive(Default)]
+struct Merge {
+    bytes: Vec<u8>,
+    /// (kernel time, ring, offset in `bytes`, length): the first two order the records.
+    order: Vec<(u64, u32, u32, u32)>,
 }
 
 /// What [`Tracer::start`] sets up.
@@ -1433,8 +1787,15 @@ pub struct TraceOptions {
 
 /// The attached program and its ring buffer: events flow until it is dropped.
 pub struct Tracer {
+    /// The ring every program writes into, or with rings per CPU the UDP, raw, packet and
+    /// unix programs only.
     ring: Ring,
-    /// An edge-triggered epoll of the ring: woken only by a record over the watermark.
+    /// The TCP program's ring per CPU (empty: it writes into `ring`).
+    cpu_rings: Vec<Ring>,
+    _cpu_ring_fds: Option<CpuRings>,
+    /// The records of one read of several rings, merged by time.
+    merge: Merge,
+    /// An edge-triggered epoll of the rings: woken only by a record over the watermark.
     epoll: OwnedFd,
     _connects: Option<OwnedFd>,
     _ring_fd: OwnedFd,
@@ -1457,7 +1818,7 @@ impl std::fmt::Debug for Tracer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tracer")
             .field("ring_bytes", &self.ring.size)
-            .field("cpus", &self._perf.len())
+            .field("cpu_rings", &self.cpu_rings.len())
             .finish()
     }
 }
@@ -1502,39 +1863,78 @@ impl Tracer {
             u32::try_from(size).unwrap_or(1 << 30),
         )?;
         let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
+        let mut shared_note = None;
         // `--all-events` prints each connect as it happens: nothing is kept in the kernel.
         let mut connects = (!opts.filter.all_transitions)
             .then(|| create_map("connects", BPF_MAP_TYPE_ARRAY, 4, SLOT_LEN, CONNECTS))
             .transpose()?;
-        let maps = Maps {
+        let possible = cpus("/sys/devices/system/cpu/possible")?;
+        let slots = possible.iter().max().map_or(1, |&c| c as usize + 1);
+        let mut cpu_rings = match opts.legacy_hooks {
+            true => None,
+            false => match CpuRings::create(slots, cpu_ring_size(size, possible.len())) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    shared_note = Some(e.to_string());
+                    None
+                }
+            },
+        };
+        let mut maps = Maps {
             ring: ring_fd.as_raw_fd(),
+            cpu_rings: cpu_rings.as_ref().map(|r| r.array.as_raw_fd()),
             lost: lost_fd.as_raw_fd(),
             connects: connects.as_ref().map(AsRawFd::as_raw_fd),
             watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
         };
+        let cpu_watermark = cpu_rings
+            .as_ref()
+            .map(|r| u32::try_from(r.size / 4).unwrap_or(1 << 28));
+        if let Some(w) = cpu_watermark {
+            maps.watermark = w;
+        }
         let sock = btf.as_ref().and_then(SockOffsets::from_btf);
         let tcp = |maps| attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps);
-        let ((prog, perf), mut notes) = match tcp(maps) {
-            Ok(attached) => attached,
-            // A kernel before 5.12 refuses the connects table's atomic operations: each
-            // connect is then written as its own record, as with `--all-events`.
-            Err(refused) if connects.is_some() => {
-                let (attached, mut notes) = tcp(Maps {
-                    connects: None,
-                    ..maps
-                })?;
-                connects = None;
-                notes.push(format!(
-                    "each TCP connect is written as its own record (the program keeping \
-                     connects in the kernel was refused: {refused})"
-                ));
-                (attached, notes)
+        let mut fallbacks = Vec::new();
+        let ((prog, perf), mut notes) = loop {
+            match tcp(maps) {
+                Ok(attached) => break attached,
+                // A kernel before 5.12 refuses the connects table's atomic operations: each
+                // connect is then written as its own record, as with `--all-events`. (Tried
+                // first: a kernel with ring buffers, 5.8, takes them as inner maps.)
+                Err(refused) if maps.connects.is_some() => {
+                    maps.connects = None;
+                    connects = None;
+                    fallbacks.push(format!(
+                        "each TCP connect is written as its own record (the program keeping \
+                         connects in the kernel was refused: {refused})"
+                    ));
+                }
+                // A kernel that refuses a ring buffer as an inner map: one shared ring.
+                Err(refused) if maps.cpu_rings.is_some() => {
+                    maps.cpu_rings = None;
+                    maps.watermark = u32::try_from(size / 4).unwrap_or(1 << 28);
+                    cpu_rings = None;
+                    shared_note = Some(format!("the program was refused: {refused}"));
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         };
+        notes.extend(fallbacks);
+        if let Some(why) = shared_note {
+            notes.push(format!(
+                "TCP records go through one ring buffer shared by every CPU (a ring per CPU \
+                 could not be used: {why})"
+            ));
+        }
         let ring = Ring::map(&ring_fd, size)?;
         let epoll = edge_triggered_epoll(&ring_fd)?;
-        let possible_cpus = cpus("/sys/devices/system/cpu/possible")?.len();
+        let mut mapped = Vec::new();
+        for fd in cpu_rings.iter().flat_map(|r| &r.rings) {
+            mapped.push(Ring::map(fd, cpu_rings.as_ref().map_or(size, |r| r.size))?);
+            epoll_add(&epoll, fd)?;
+        }
+        let possible_cpus = possible.len();
         let perf = vec![perf];
         let fexits = btf
             .as_ref()
@@ -1551,6 +1951,9 @@ impl Tracer {
             hooks,
             gaps,
             ring,
+            cpu_rings: mapped,
+            _cpu_ring_fds: cpu_rings,
+            merge: Merge::default(),
             epoll,
             _connects: connects,
             _ring_fd: ring_fd,
@@ -1562,16 +1965,17 @@ impl Tracer {
         })
     }
 
-    /// Hands committed records (at most 4,096) to `each` (TCP records of [`RECORD`] bytes, the
-    /// others of [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]);
-    /// returns how many. When the ring is empty, first waits up to `timeout` or
-    /// [`READ_INTERVAL`], whichever is shorter, unless the ring passes its watermark
+    /// Hands committed records (at most 4,096 per ring) to `each`, in kernel-time order across
+    /// the rings per CPU (TCP records of [`FULL`] or [`COMPACT`] length, the others of
+    /// [`super::sockhooks::SOCK_RECORD`] or [`super::sockhooks::UNIX_RECORD`]); returns how
+    /// many. When the rings are empty, first waits up to `timeout` or
+    /// [`READ_INTERVAL`], whichever is shorter, unless a ring passes its watermark
     /// meanwhile: records are submitted without waking this reader, so a busy host costs a
     /// read every interval, not a wake-up per record or per batch. `EINTR` (a signal) ends
     /// the wait early.
     #[allow(unsafe_code)]
     pub fn poll(&mut self, timeout: std::time::Duration, each: &mut dyn FnMut(&[u8])) -> usize {
-        let n = self.ring.drain(DRAIN_MAX, each);
+        let n = self.read(each);
         if n > 0 {
             return n;
         }
@@ -1580,20 +1984,60 @@ impl Tracer {
             .unwrap_or(libc::c_int::MAX);
         // SAFETY: `epoll` is an epoll descriptor; one writable event, its count 1.
         unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, ms) };
-        self.ring.drain(DRAIN_MAX, each)
+        self.read(each)
     }
 
-    /// Bytes committed to the ring buffer and not read yet (what a watch ending now leaves).
-    #[allow(unsafe_code)]
-    pub fn unread_bytes(&self) -> u64 {
-        // SAFETY: as in `Ring::drain`: both positions are mapped, 8-aligned and read atomically.
-        let (cons, prod) = unsafe {
-            (
-                (*(self.ring.consumer as *const AtomicU64)).load(Ordering::Acquire),
-                (*(self.ring.producer as *const AtomicU64)).load(Ordering::Acquire),
-            )
-        };
-        prod.saturating_sub(cons)
+    /// One read: the shared ring in its own order, or with rings per CPU every ring's records
+    /// below the producer positions taken first, merged by kernel time (each record's first
+    /// 8 bytes), the ring and the position breaking ties. So a record that another one
+    /// depends on (a listen before the accept on its listener, a connect before its outcome)
+    /// comes first whenever it was committed before the dependent one was reserved: it is
+    /// then below its ring's position too, and its time is earlier. A record still being
+    /// written at the read (waited for some tens of microseconds) and what follows it on its
+    /// CPU are left to the next read (docs/watch.md, "Order").
+    fn read(&mut self, each: &mut dyn FnMut(&[u8])) -> usize {
+        let Tracer {
+            ring,
+            cpu_rings,
+            merge,
+            ..
+        } = self;
+        if cpu_rings.is_empty() {
+            return ring.drain(DRAIN_MAX, None, each);
+        }
+        let ends: Vec<u64> = std::iter::once(&*ring)
+            .chain(cpu_rings.iter())
+            .map(Ring::produced)
+            .collect();
+        merge.bytes.clear();
+        merge.order.clear();
+        let rings = std::iter::once(ring).chain(cpu_rings.iter_mut());
+        for (i, (r, end)) in rings.zip(ends).enumerate() {
+            let Merge { bytes, order } = &mut *merge;
+            r.drain(DRAIN_MAX, Some(end), &mut |rec| {
+                let time = rec
+                    .get(..8)
+                    .map_or(0, |b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
+                order.push((time, i as u32, bytes.len() as u32, rec.len() as u32));
+                bytes.extend_from_slice(rec);
+            });
+        }
+        merge.order.sort_unstable();
+        for &(_, _, at, len) in &merge.order {
+            each(&merge.bytes[at as usize..(at + len) as usize]);
+        }
+        merge.order.len()
+    }
+
+    /// How many rings per CPU the TCP program writes into (0: the one shared ring).
+    pub fn cpu_rings(&self) -> usize {
+        self.cpu_rings.len()
+    }
+
+    /// Records committed to the ring buffer and not read yet (what a watch ending now leaves),
+    /// counted by walking their headers without consuming them.
+    pub fn unread(&self) -> u64 {
+        self.ring.pending() + self.cpu_rings.iter().map(Ring::pending).sum::<u64>()
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::collect::sockhooks::{SOCK_RECORD, UNIX_RECORD, kind};
-use crate::collect::tracepoint::{FLAG_CONNECT, RECORD, tcp_state};
+use crate::collect::tracepoint::{COMPACT, FLAG_CONNECT, FULL, tcp_state};
 use crate::model::{ByteString, State};
 
 crate::model::vocabulary! {
@@ -112,6 +112,17 @@ impl Event {
     }
 }
 
+// Records are told apart by their length: the four must differ, and a compact record with the
+// ring's 8-byte header is one 64-byte cache line.
+const _: () = assert!(
+    COMPACT.len + 8 == 64
+        && FULL.len != COMPACT.len
+        && FULL.len != SOCK_RECORD
+        && FULL.len != UNIX_RECORD
+        && COMPACT.len != SOCK_RECORD
+        && COMPACT.len != UNIX_RECORD
+);
+
 fn u16_at(r: &[u8], at: usize) -> u16 {
     u16::from_ne_bytes([r[at], r[at + 1]])
 }
@@ -122,43 +133,47 @@ fn u64_at(r: &[u8], at: usize) -> u64 {
     u64::from_ne_bytes(r[at..at + 8].try_into().expect("8 bytes"))
 }
 
-/// Decodes one record (layout: [`crate::collect::tracepoint::RECORD`]); `None` for a record of
-/// another length or family.
+/// Decodes one TCP record, [`FULL`] or [`COMPACT`] by its length (the layouts are the
+/// program's own definitions); `None` for a record of another length or family. A field the
+/// layout lacks reads as 0 (a compact record: an AF_INET socket, no process).
 pub fn decode(r: &[u8]) -> Option<Event> {
-    if r.len() != RECORD {
-        return None;
-    }
-    let family = u16_at(r, 52);
-    let v6 = match family {
-        2 => false,
-        10 => true,
+    let l = match r.len() {
+        n if n == FULL.len => &FULL,
+        n if n == COMPACT.len => &COMPACT,
         _ => return None,
     };
-    let addr = |v4: usize, v6at: usize| -> IpAddr {
-        if v6 {
-            let b: [u8; 16] = r[v6at..v6at + 16].try_into().expect("16 bytes");
-            IpAddr::V6(Ipv6Addr::from(b))
-        } else {
-            IpAddr::V4(Ipv4Addr::new(r[v4], r[v4 + 1], r[v4 + 2], r[v4 + 3]))
+    let v6 = match l.family.map(|at| u16_at(r, at)) {
+        None | Some(2) => false,
+        Some(10) => true,
+        Some(_) => return None,
+    };
+    let addr = |v4: usize, v6at: Option<usize>| -> IpAddr {
+        match v6at.filter(|_| v6) {
+            Some(at) => {
+                let b: [u8; 16] = r[at..at + 16].try_into().expect("16 bytes");
+                IpAddr::V6(Ipv6Addr::from(b))
+            }
+            None => IpAddr::V4(Ipv4Addr::new(r[v4], r[v4 + 1], r[v4 + 2], r[v4 + 3])),
         }
     };
-    let comm = &r[96..112];
+    let word = |at: Option<usize>| at.map_or(0, |at| u64_at(r, at));
+    let comm = l.comm.map_or(&[][..], |at| &r[at..at + 16]);
     let end = comm.iter().position(|&b| b == 0).unwrap_or(comm.len());
-    let netns = u32_at(r, 112);
+    let netns = u32_at(r, l.netns);
     Some(Event {
-        ktime_ns: u64_at(r, 0),
-        skaddr: u64_at(r, 8),
-        tgid: (u64_at(r, 16) >> 32) as u32,
-        uid: u64_at(r, 24) as u32,
-        cgroup_id: u64_at(r, 32),
-        old: u32_at(r, 40),
-        new: u32_at(r, 44),
+        ktime_ns: u64_at(r, l.ktime),
+        skaddr: u64_at(r, l.skaddr),
+        tgid: (word(l.pid_tgid) >> 32) as u32,
+        uid: word(l.uid_gid) as u32,
+        cgroup_id: word(l.cgroup),
+        old: u32_at(r, l.old),
+        new: u32_at(r, l.new),
         v6,
-        local: (addr(56, 64), u16_at(r, 48)),
-        remote: (addr(60, 80), u16_at(r, 50)),
+        local: (addr(l.saddr, l.saddr_v6), u16_at(r, l.sport)),
+        remote: (addr(l.daddr, l.daddr_v6), u16_at(r, l.dport)),
         comm: ByteString(comm[..end].to_vec()),
         netns: (netns != 0).then_some(u64::from(netns)),
-        from_connect: u32_at(r, 116) & FLAG_CONNECT != 0,
+        from_connect: l.flags.is_some_and(|at| u32_at(r, at) & FLAG_CONNECT != 0),
     })
 }
 
@@ -221,11 +236,11 @@ pub enum Decoded {
     Sock(SockEvent),
 }
 
-/// Decodes a record by its length: [`RECORD`] bytes are TCP, [`UNIX_RECORD`] a unix listener,
-/// [`SOCK_RECORD`] the others.
+/// Decodes a record by its length: [`FULL`] or [`COMPACT`] bytes are TCP, [`UNIX_RECORD`] a
+/// unix listener, [`SOCK_RECORD`] the others.
 pub fn decode_any(r: &[u8]) -> Option<Decoded> {
     match r.len() {
-        RECORD => decode(r).map(Decoded::Tcp),
+        n if n == FULL.len || n == COMPACT.len => decode(r).map(Decoded::Tcp),
         SOCK_RECORD => decode_sock(r).map(Decoded::Sock),
         UNIX_RECORD => decode_unix(r).map(Decoded::Sock),
         _ => None,
@@ -474,6 +489,47 @@ mod tests {
         let e = decode(&r).unwrap();
         assert!(e.from_connect && e.in_process_context());
         assert_eq!(e.action(), Action::Connected);
+    }
+
+    /// A compact record (an AF_INET socket's, without a process) decodes to what the full
+    /// record of the same transition says, with the process fields 0: both through the one
+    /// definition of each layout.
+    #[test]
+    fn a_compact_record_reads_as_its_full_record_without_the_process() {
+        let mut full = LISTEN;
+        full[FULL.old..FULL.old + 4].copy_from_slice(&tcp_state::SYN_RECV.to_ne_bytes());
+        full[FULL.new..FULL.new + 4].copy_from_slice(&tcp_state::ESTABLISHED.to_ne_bytes());
+        let want = decode(&full).unwrap();
+        let mut r = [0xeeu8; 56];
+        for (from, to, len) in [
+            (FULL.ktime, COMPACT.ktime, 8),
+            (FULL.skaddr, COMPACT.skaddr, 8),
+            (FULL.old, COMPACT.old, 4),
+            (FULL.new, COMPACT.new, 4),
+            (FULL.sport, COMPACT.sport, 2),
+            (FULL.dport, COMPACT.dport, 2),
+            (FULL.saddr, COMPACT.saddr, 4),
+            (FULL.daddr, COMPACT.daddr, 4),
+            (FULL.netns, COMPACT.netns, 4),
+        ] {
+            r[to..to + len].copy_from_slice(&full[from..from + len]);
+        }
+        let Some(Decoded::Tcp(e)) = decode_any(&r) else {
+            panic!("not a TCP record")
+        };
+        assert_eq!(e.action(), Action::Accepted);
+        assert_eq!(
+            e,
+            Event {
+                tgid: 0,
+                uid: 0,
+                cgroup_id: 0,
+                comm: ByteString(Vec::new()),
+                ..want
+            }
+        );
+        assert!(!e.from_connect && !e.in_process_context());
+        assert_eq!(decode(&r[..55]), None);
     }
 
     #[test]

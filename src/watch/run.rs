@@ -90,8 +90,7 @@ pub fn events(
         }
     }
     w.summary.lost = tracer.lost();
-    // Each TCP record takes its 120 bytes and an 8-byte header in the ring (the others 136).
-    w.summary.unread = tracer.unread_bytes() / 128;
+    w.summary.unread = tracer.unread();
     failed.map_or(Ok(()), Err)
 }
 

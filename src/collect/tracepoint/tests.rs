@@ -92,16 +92,17 @@ fn jumps_land_on_their_labels() {
     ] {
         for connects in [None, Some(5)] {
             let p = program(&f, netns, filter, maps(connects));
-            well_formed(&p, connects);
+            well_formed(&p, connects, !filter.all_transitions);
         }
     }
     let p = program(&f, None, Filter::default(), maps(None));
-    well_formed(&p, None);
+    well_formed(&p, None, true);
 }
 
 fn maps(connects: Option<i32>) -> Maps {
     Maps {
         ring: 3,
+        cpu_rings: None,
         lost: 4,
         connects,
         watermark: 1 << 20,
@@ -109,9 +110,11 @@ fn maps(connects: Option<i32>) -> Maps {
 }
 
 /// Every jump lands inside the program, the last two instructions are `r0 = 0; exit`, and the
-/// map references carry the fds given: the ring's (reserve, query), the loss counter's, and
-/// the connects' (the slot of a connect, of an outcome) when it keeps connects.
-fn well_formed(p: &[Insn], connects: Option<i32>) {
+/// map references carry the fds given: the ring's (reserve, query: the compact record's, then
+/// the full one's), the loss counter's, and the connects' (the slot of a connect, of an
+/// outcome) when it keeps connects; `compact`: a program with the compact record (the default
+/// filter's).
+fn well_formed(p: &[Insn], connects: Option<i32>, compact: bool) {
     for (i, insn) in p.iter().enumerate() {
         if matches!(insn.code, 0x15 | 0x55 | 0x56 | 0x05 | 0xa5) {
             let to = i as i64 + 1 + i64::from(insn.off);
@@ -121,10 +124,13 @@ fn well_formed(p: &[Insn], connects: Option<i32>) {
     assert_eq!(p[p.len() - 1].code, 0x95);
     assert_eq!((p[p.len() - 2].code, p[p.len() - 2].imm), (0xb7, 0));
     let maps: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
-    match connects {
-        None => assert_eq!(maps, vec![3, 4, 3]),
-        Some(c) => assert_eq!(maps, vec![3, 4, 3, c, c, 3, 3]),
+    let mut want = if compact { vec![3, 3] } else { Vec::new() };
+    want.extend([3, 3]);
+    if let Some(c) = connects {
+        want.extend([c, c, 3, 3]);
     }
+    want.push(4);
+    assert_eq!(maps, want);
 }
 
 /// Every record is submitted without a wake-up unless the ring holds more than the watermark:
@@ -137,7 +143,8 @@ fn records_wake_the_reader_only_over_the_watermark() {
         let submits: Vec<usize> = (0..p.len())
             .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_SUBMIT)
             .collect();
-        assert_eq!(submits.len(), 1 + usize::from(connects.is_some()));
+        // The compact record's, the full one's, and the outcome's with its connect.
+        assert_eq!(submits.len(), 2 + usize::from(connects.is_some()));
         for s in submits {
             // query; r2 = NO_WAKEUP; if r0 < wm goto submit; r2 = FORCE; r1 = r7; submit
             let q = &p[s - 5..s];
@@ -158,9 +165,10 @@ fn records_wake_the_reader_only_over_the_watermark() {
     }
 }
 
-/// The states each filter lets through: what the jumps before the `keep` label compare. Only
+/// The states each filter lets through: what the jumps before the namespace slot compare. Only
 /// the judged and tracked transitions by default; every one into the four states for
-/// `--all-events`.
+/// `--all-events`; the protocol last, so a dropped transition returns without reading the
+/// socket (issue 18, session 12).
 #[test]
 fn the_default_filter_keeps_the_closes_of_connects_and_listeners_only() {
     let f = parse_format(FORMAT).unwrap();
@@ -189,17 +197,16 @@ fn the_default_filter_keeps_the_closes_of_connects_and_listeners_only() {
     assert_eq!(
         compared(true),
         [
-            (2, 6),
             (new, SYN_SENT),
             (new, LISTEN),
             (new, ESTABLISHED),
-            (new, CLOSE)
+            (new, CLOSE),
+            (2, 6)
         ]
     );
     assert_eq!(
         compared(false),
         [
-            (2, 6),
             (new, SYN_SENT),
             (new, LISTEN),
             (new, ESTABLISHED),
@@ -208,6 +215,7 @@ fn the_default_filter_keeps_the_closes_of_connects_and_listeners_only() {
             (old, LISTEN),
             (old, SYN_SENT),
             (old, SYN_RECV),
+            (2, 6),
         ]
     );
 }
@@ -249,7 +257,7 @@ fn the_raw_tracepoint_program_reads_the_socket() {
     });
     for connects in [None, Some(5)] {
         let p = btf_program(&o, netns, Filter::default(), maps(connects));
-        well_formed(&p, connects);
+        well_formed(&p, connects, true);
         // Its context is the three arguments: sk, oldstate, newstate.
         let ctx: Vec<i16> = p
             .iter()
@@ -365,4 +373,128 @@ fn connects_are_kept_in_slots_claimed_and_freed_atomically() {
             .count();
         assert_eq!(copied, 6);
     }
+}
+
+/// Without `--all-events`, an AF_INET socket's record without a process is the compact one
+/// (one cache line with the ring's header): its reserve asks for [`COMPACT`]'s length after
+/// testing the family and the new state (not → SYN_SENT, not → LISTEN), and every store into
+/// it stays inside it. With `--all-events` there is no compact record.
+#[test]
+fn a_v4_record_without_a_process_is_one_cache_line() {
+    let f = parse_format(FORMAT).unwrap();
+    let o = sock_offsets();
+    let reserves = |p: &[Insn]| -> Vec<i32> {
+        (1..p.len())
+            .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+            .map(|i| p[i - 2].imm)
+            .collect()
+    };
+    for connects in [None, Some(5)] {
+        for p in [
+            program(&f, None, Filter::default(), maps(connects)),
+            btf_program(&o, None, Filter::default(), maps(connects)),
+        ] {
+            let want: &[i32] = match connects {
+                None => &[56, 120],
+                Some(_) => &[56, 120, 120],
+            };
+            assert_eq!(reserves(&p), want);
+            let reserve = (0..p.len())
+                .find(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+                .unwrap();
+            let tests: Vec<(u8, i32)> = p[reserve - 7..reserve - 4]
+                .iter()
+                .map(|i| (i.dst, i.imm))
+                .collect();
+            assert_eq!(
+                tests,
+                [
+                    (R1, AF_INET),
+                    (R8, tcp_state::SYN_SENT as i32),
+                    (R8, tcp_state::LISTEN as i32)
+                ]
+            );
+            let submit = (reserve..p.len())
+                .find(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_SUBMIT)
+                .unwrap();
+            let mut stores = 0;
+            for i in &p[reserve..submit] {
+                let size = match i.code {
+                    0x7b | 0x7a => 8,
+                    0x63 | 0x62 => 4,
+                    0x6b | 0x6a => 2,
+                    0x73 | 0x72 => 1,
+                    _ => continue,
+                };
+                if i.dst == R7 {
+                    stores += 1;
+                    assert!(i.off >= 0 && i.off as usize + size <= COMPACT.len, "{i:?}");
+                }
+            }
+            // time, skaddr, states, ports, addresses, netns: nine fields.
+            assert!(stores >= 9, "{stores}");
+        }
+    }
+    let all = Filter {
+        only_netns: None,
+        all_transitions: true,
+    };
+    assert_eq!(reserves(&program(&f, None, all, maps(None))), [120]);
+}
+
+/// With a ring per CPU, every reserve looks its CPU's ring up in the rings array (by
+/// `bpf_get_smp_processor_id`) and every submit's query reads that ring back from the stack:
+/// the shared ring is never named, and a CPU without a ring counts a loss.
+#[test]
+fn with_rings_per_cpu_each_record_goes_to_its_cpus_ring() {
+    let f = parse_format(FORMAT).unwrap();
+    let o = sock_offsets();
+    for connects in [None, Some(5)] {
+        let m = Maps {
+            cpu_rings: Some(9),
+            ..maps(connects)
+        };
+        for p in [
+            program(&f, None, Filter::default(), m),
+            btf_program(&o, None, Filter::default(), m),
+        ] {
+            let fds: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+            assert!(!fds.contains(&3), "the shared ring is not used: {fds:?}");
+            let reserves: Vec<usize> = (0..p.len())
+                .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_RESERVE)
+                .collect();
+            assert_eq!(reserves.len(), 2 + usize::from(connects.is_some()));
+            for r in reserves {
+                // cpu id; key; r1 = rings; r2 = fp + key; lookup (2 + 4); null test; spill;
+                // r1 = r0; r2 = len; r3 = 0; reserve
+                let w = &p[r - 12..r];
+                assert_eq!((w[0].code, w[0].imm), (0x85, FN_GET_SMP_PROCESSOR_ID));
+                assert_eq!((w[2].code, w[2].imm), (0x18, 9));
+                assert_eq!((w[6].code, w[6].imm), (0x85, FN_MAP_LOOKUP_ELEM));
+                assert_eq!((w[7].code, w[7].dst, w[7].imm), (0x15, R0, 0));
+                assert_eq!((w[8].code, w[8].dst, w[8].off), (0x7b, FP, RING_SLOT));
+            }
+            let queries = (1..p.len())
+                .filter(|&i| p[i].code == 0x85 && p[i].imm == FN_RINGBUF_QUERY)
+                .filter(|&i| (p[i - 2].code, p[i - 2].src, p[i - 2].off) == (0x79, FP, RING_SLOT))
+                .count();
+            assert_eq!(queries, 2 + usize::from(connects.is_some()));
+        }
+    }
+}
+
+#[test]
+fn rings_per_cpu_split_the_ring_size() {
+    assert_eq!(cpu_ring_size(4 << 20, 2), 2 << 20);
+    assert_eq!(
+        cpu_ring_size(4 << 20, 64),
+        256 << 10,
+        "at least 256 KiB each"
+    );
+    assert_eq!(
+        cpu_ring_size(4096, 2),
+        4096,
+        "a ring smaller than that stays whole"
+    );
+    assert_eq!(cpu_ring_size(3 << 20, 2), 2 << 20, "a power of two");
 }
