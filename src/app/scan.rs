@@ -186,16 +186,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
             .then(|| scope.spawn(|| history_cmd::recorder(&history)));
         let snap = source.take_timed_with(|partial, reading| {
             let (rules, _) = join().as_ref().ok().filter(|_| args.filter.is_none())?;
-            let t0 = std::time::Instant::now();
-            // While the /proc/net read goes on, on this thread alone: the pool's workers would
-            // take the core of that read, the critical path. Once it is done, on every core.
-            let threads = match reading {
-                true => engine::Threads::Caller,
-                false => engine::Threads::Pool,
-            };
-            let picks = engine::view_picks(rules, false);
-            let early = engine::evaluate_some(rules, partial, &picks, threads);
-            Some((early, t0.elapsed()))
+            Some(evaluate_early(rules, partial, reading))
         });
         join();
         let recorder = recorder.map(|r| r.join().expect("history reading panicked"));
@@ -228,21 +219,7 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
     let t0 = std::time::Instant::now();
     let (recorded, evaluation, t_engine) = std::thread::scope(|scope| {
         let recording = recording.map(|r| scope.spawn(|| r.write()));
-        let (evaluation, t_early) = match early {
-            Some((early, took)) => {
-                let late = engine::evaluate_some(
-                    &rules,
-                    &snap,
-                    &engine::view_picks(&rules, true),
-                    engine::Threads::Pool,
-                );
-                (early.merge(late, &rules), took)
-            }
-            None => (
-                engine::evaluate_all(&rules, &snap),
-                std::time::Duration::ZERO,
-            ),
-        };
+        let (evaluation, t_early) = evaluate_rest(&rules, &snap, early);
         let t_engine = t0.elapsed() + t_early;
         let recorded = recording.map(|r| r.join().expect("recording panicked"));
         (recorded, evaluation, t_engine)
@@ -288,6 +265,41 @@ fn scan_inner(run: &Run) -> Result<ExitStatus> {
         super::exit_without_freeing(snap);
     }
     Ok(exit_status(args.exit_bits, settings.fail_on.value, &rep))
+}
+
+/// The rules that read no cross-view field, on the snapshot before its /proc/net view is
+/// compared (`collect_timed_with`), and the time they took. While the view is still `reading`,
+/// on this thread alone: the pool's workers would take the core of that read, the critical
+/// path. Once it is done, on every core.
+fn evaluate_early(
+    rules: &RuleSet,
+    partial: &crate::model::Snapshot,
+    reading: bool,
+) -> (engine::Evaluation, std::time::Duration) {
+    let t0 = std::time::Instant::now();
+    let threads = match reading {
+        true => engine::Threads::Caller,
+        false => engine::Threads::Pool,
+    };
+    let early = engine::evaluate_some(rules, partial, &engine::view_picks(rules, false), threads);
+    (early, t0.elapsed())
+}
+
+/// Every rule on the final snapshot: those [`evaluate_early`] left, merged with its evaluation,
+/// or all of them; with the early evaluation's time.
+fn evaluate_rest(
+    rules: &RuleSet,
+    snap: &crate::model::Snapshot,
+    early: Option<(engine::Evaluation, std::time::Duration)>,
+) -> (engine::Evaluation, std::time::Duration) {
+    match early {
+        Some((early, took)) => {
+            let picks = engine::view_picks(rules, true);
+            let late = engine::evaluate_some(rules, snap, &picks, engine::Threads::Pool);
+            (early.merge(late, rules), took)
+        }
+        None => (engine::evaluate_all(rules, snap), std::time::Duration::ZERO),
+    }
 }
 
 /// `--filter EXPR`: keeps the sockets the `ss` expression selects (an expression that does
