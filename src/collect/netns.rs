@@ -174,6 +174,13 @@ impl EnterError {
     }
 }
 
+/// Whether `f` is a namespace file. A name under /run/netns is an empty file before `ip netns
+/// add` mounts the namespace on it and after `ip netns del` unmounts it (and before it unlinks
+/// it): `setns` then refuses it (EINVAL), and the namespace is coming or going, not refused.
+fn is_nsfs(f: &fs::File) -> bool {
+    nix::sys::statfs::fstatfs(f).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
+}
+
 /// Runs `work` on a new thread that has joined the namespace behind `path`; returns what it
 /// returns, or why the namespace could not be entered.
 pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T, EnterError> {
@@ -187,7 +194,7 @@ pub fn run_in<T: Send>(path: &Path, work: impl FnOnce() -> T + Send) -> Result<T
                 nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| {
                     EnterError {
                         message: format!("setns {}: {e}", path.display()),
-                        gone: false,
+                        gone: e == nix::errno::Errno::EINVAL && !is_nsfs(&f),
                     }
                 })?;
                 Ok(work())
