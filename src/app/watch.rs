@@ -18,6 +18,7 @@ use crate::collect::{self, CollectOptions, host};
 use crate::model::{Meta, State, StateSet};
 use crate::watch::enrich::Enricher;
 use crate::watch::output::{self, Style};
+use crate::watch::poll::Sweep;
 use crate::watch::run::{self, Limits};
 use crate::watch::{Options, Watcher};
 
@@ -77,6 +78,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
                 all_transitions: args.all_events,
             },
             legacy_hooks: args.legacy_hooks,
+            no_syscall_tracepoints: args.no_syscall_tracepoints,
         })
         .map_err(|e| e.to_string())
     };
@@ -90,7 +92,16 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             for note in &t.notes {
                 eprintln!("sockwarden: note: {note}");
             }
-            let misses = output::bpf_misses(&t.gaps);
+            // --no-syscall-tracepoints: what no program traces is dumped every interval, in
+            // the namespaces the programs see (every one, or --netns).
+            let mut sweep = (!t.hooks.swept.is_empty()).then(|| {
+                let scope = match &args.netns {
+                    Some(spec) => Select::One(spec.clone()),
+                    None => Select::All,
+                };
+                Sweep::start(&t.hooks.swept, scope, args.interval)
+            });
+            let misses = output::bpf_misses(&t.gaps, &t.hooks.swept, args.interval);
             let r = match &misses {
                 Some(m) => {
                     eprintln!("sockwarden: warning: {}", crate::text::escape_str(m));
@@ -98,7 +109,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
                 }
                 None => Ok(()),
             }
-            .and_then(|()| run::events(&mut t, &mut w, &mut *out, &limits));
+            .and_then(|()| run::events(&mut t, sweep.as_mut(), &mut w, &mut *out, &limits));
             (("bpf", misses), r)
         }
         Err(reason) => {

@@ -546,7 +546,14 @@ pub struct WatchArgs {
     /// (raw tracepoint, fexit) load: they cost the traced workload more (docs/watch.md).
     #[arg(long)]
     pub legacy_hooks: bool,
-    /// The period of the dumps without BPF.
+    /// Never attach the syscall tracepoints, which a kernel that refuses fexit programs needs
+    /// for raw, packet and unix listener sockets and which slow every system call of every task:
+    /// those sockets are then found by a sock_diag dump every --interval, and one that lives
+    /// less than that is missed (docs/watch.md).
+    #[arg(long, conflicts_with_all = ["legacy_hooks", "no_bpf"])]
+    pub no_syscall_tracepoints: bool,
+    /// The period of the dumps: every socket's without BPF, the raw, packet and unix listener
+    /// sockets' with --no-syscall-tracepoints.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
     pub interval: std::time::Duration,
     /// The BPF ring buffer's size in bytes, 4096 to 1073741824 (rounded up to a power of two); the

@@ -745,7 +745,35 @@ pub struct Hooks {
     pub seen: Vec<&'static str>,
     /// The groups on their fallback hook (the syscall tracepoints), and why.
     pub notes: Vec<String>,
+    /// The groups left to periodic dumps: their fexit program could not be loaded and the
+    /// syscall tracepoints were declined (`--no-syscall-tracepoints`).
+    pub swept: Vec<Swept>,
 }
+
+/// A group of sockets that `--no-syscall-tracepoints` finds by sock_diag dumps instead of
+/// tracing its calls, when its fexit program cannot be loaded (docs/watch.md, "Without the
+/// syscall tracepoints").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swept {
+    /// Raw IP and packet sockets (`socket()`).
+    RawAndPacket,
+    /// Unix stream and seqpacket listeners (`listen()`).
+    UnixListeners,
+}
+
+impl Swept {
+    /// The sockets, in words (as [`Hooks::seen`] names them).
+    pub fn what(self) -> &'static str {
+        match self {
+            Swept::RawAndPacket => RAW_AND_PACKET,
+            Swept::UnixListeners => UNIX_LISTENERS,
+        }
+    }
+}
+
+const UDP_EVENTS: &str = "UDP connect, sendto to a new peer and bind (listeners)";
+const RAW_AND_PACKET: &str = "raw and packet sockets";
+const UNIX_LISTENERS: &str = "unix listeners";
 
 /// The BTF ids of the functions the fexit programs attach to (`None`: not in this kernel's
 /// BTF, or inlined: the syscall tracepoints are used).
@@ -782,14 +810,16 @@ impl Hooks {
     /// `only_netns` keeps that program to one network namespace. `fexits` are the functions
     /// the raw, packet and unix programs attach to first (`None`: `--legacy-hooks`, the
     /// syscall tracepoints at once); a group whose fexit program cannot be loaded uses its
-    /// syscall tracepoints and says so in [`Hooks::notes`]. A group that cannot be attached
-    /// at all is a [`Gap`]; the others run.
+    /// syscall tracepoints and says so in [`Hooks::notes`], or, without `syscalls`
+    /// (`--no-syscall-tracepoints`), is left to periodic dumps ([`Hooks::swept`]). A group
+    /// that cannot be attached at all is a [`Gap`]; the others run.
     pub fn attach(
         ring_fd: &OwnedFd,
         lost_fd: &OwnedFd,
         unix: Result<UnixOffsets, String>,
         only_netns: Option<u32>,
         fexits: Option<Fexits>,
+        syscalls: bool,
     ) -> (Hooks, Vec<Gap>) {
         let (ring, lost) = (ring_fd.as_raw_fd(), lost_fd.as_raw_fd());
         let mut hooks = Hooks::default();
@@ -804,13 +834,21 @@ impl Hooks {
             Some(id) => fexit(id, &socket_fexit_program(ring, lost), "sw_socket_fexit"),
             None => Err(why_not(None, "__sys_socket")),
         };
-        let raw = raw.or_else(|why| {
+        let raw = raw.map(Some).or_else(|why| {
+            if !syscalls {
+                hooks.notes.push(format!(
+                    "raw and packet sockets from a sock_diag dump every --interval, not traced \
+                     (--no-syscall-tracepoints; fexit on __sys_socket was not used: {why})"
+                ));
+                hooks.swept.push(Swept::RawAndPacket);
+                return Ok(None);
+            }
             hooks.notes.push(format!(
                 "raw and packet sockets through the syscall tracepoints sys_enter_socket and \
                  sys_exit_socket, which put every system call of every task on the tracing \
                  slow path (fexit on __sys_socket was not used: {why})"
             ));
-            raw_and_packet(ring, lost)
+            raw_and_packet(ring, lost).map(Some)
         });
         let unix = unix.and_then(|o| {
             let fexit_listen = match (fx.unix_listen, o.socket_ino) {
@@ -822,35 +860,45 @@ impl Hooks {
                 (None, _) => Err(why_not(None, "unix_listen")),
                 (Some(_), None) => Err("the kernel's BTF lacks socket_alloc".to_string()),
             };
-            fexit_listen.or_else(|why| {
+            fexit_listen.map(Some).or_else(|why| {
+                if !syscalls {
+                    hooks.notes.push(format!(
+                        "unix listeners from a sock_diag dump every --interval, not traced \
+                         (--no-syscall-tracepoints; fexit on unix_listen was not used: {why})"
+                    ));
+                    hooks.swept.push(Swept::UnixListeners);
+                    return Ok(None);
+                }
                 hooks.notes.push(format!(
                     "unix listeners through the syscall tracepoint sys_enter_listen, which \
                      puts every system call of every task on the tracing slow path (fexit on \
                      unix_listen was not used: {why})"
                 ));
-                unix_listen(&o, only_netns, ring, lost)
+                unix_listen(&o, only_netns, ring, lost).map(Some)
             })
         });
-        let groups: [(&'static str, Result<Vec<OwnedFd>, String>); 3] = [
-            (
-                "UDP connect, sendto to a new peer and bind (listeners)",
-                udp(ring, lost),
-            ),
-            ("raw and packet sockets", raw),
-            ("unix listeners", unix),
+        let groups: [(&'static str, Attached); 3] = [
+            (UDP_EVENTS, udp(ring, lost).map(Some)),
+            (RAW_AND_PACKET, raw),
+            (UNIX_LISTENERS, unix),
         ];
         for (what, group) in groups {
             match group {
-                Ok(fds) => {
+                Ok(Some(fds)) => {
                     hooks._fds.extend(fds);
                     hooks.seen.push(what);
                 }
+                Ok(None) => {}
                 Err(why) => gaps.push(Gap { what, why }),
             }
         }
         (hooks, gaps)
     }
 }
+
+/// A group's programs once attached (`None`: left to the dumps, [`Swept`]), or why they could
+/// not be.
+type Attached = Result<Option<Vec<OwnedFd>>, String>;
 
 /// Loads an fexit program for the function `btf_id` and links it (a BPF trampoline: Linux 5.5,
 /// and a kernel that allows trampolines; see docs/watch.md, "What it needs").

@@ -1783,6 +1783,9 @@ pub struct TraceOptions {
     /// The perf and syscall tracepoints even where the BTF-typed hooks load (for the tests,
     /// which verify both sets, and for measuring one against the other).
     pub legacy_hooks: bool,
+    /// Never the syscall tracepoints: a group whose fexit program cannot be loaded is left to
+    /// periodic dumps (`--no-syscall-tracepoints`, [`Hooks::swept`]).
+    pub no_syscall_tracepoints: bool,
 }
 
 /// The attached program and its ring buffer: events flow until it is dropped.
@@ -1944,7 +1947,14 @@ impl Tracer {
             (None, false) => Some(Fexits::default()),
             _ => fexits,
         };
-        let (hooks, gaps) = Hooks::attach(&ring_fd, &lost_fd, unix, opts.filter.only_netns, fexits);
+        let (hooks, gaps) = Hooks::attach(
+            &ring_fd,
+            &lost_fd,
+            unix,
+            opts.filter.only_netns,
+            fexits,
+            !opts.no_syscall_tracepoints,
+        );
         notes.extend(hooks.notes.iter().cloned());
         Ok(Tracer {
             notes,

@@ -496,8 +496,8 @@ impl<'a> Watcher<'a> {
         true
     }
 
-    /// Poll mode: judges socket `si` of a dump with the holders the dump found (the first
-    /// one's process and parent).
+    /// Poll mode, and the sweep beside BPF (`--no-syscall-tracepoints`): judges socket `si` of
+    /// a dump with the holders the dump found (the first one's process and parent).
     pub fn judge_dumped(&mut self, snap: &Snapshot, si: usize) -> Vec<Record> {
         let mut socket = snap.sockets[si].clone();
         socket.netns = self.netns_or(socket.netns, snap.meta.netns);
@@ -515,8 +515,9 @@ impl<'a> Watcher<'a> {
         }
         let mut out = Vec::new();
         if self.opts.all_events {
-            let action = match socket.state {
-                State::Listen => Action::Listen,
+            let action = match (socket.state, socket.protocol) {
+                (State::Listen, _) => Action::Listen,
+                (_, Protocol::Raw | Protocol::PacketRaw | Protocol::PacketDgram) => Action::Open,
                 _ => Action::Connected,
             };
             out.push(Record::Event(Box::new(SocketEvent {

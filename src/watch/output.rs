@@ -203,19 +203,39 @@ pub fn poll_misses(
     )
 }
 
-/// What BPF mode does not see, in words, when some of its programs could not be attached.
-pub fn bpf_misses(gaps: &[crate::collect::sockhooks::Gap]) -> Option<String> {
-    if gaps.is_empty() {
-        return None;
+/// What BPF mode does not see, in words, when some of its programs could not be attached
+/// (`gaps`) or some sockets are dumped every `period` instead of traced (`swept`,
+/// `--no-syscall-tracepoints`).
+pub fn bpf_misses(
+    gaps: &[crate::collect::sockhooks::Gap],
+    swept: &[crate::collect::sockhooks::Swept],
+    period: std::time::Duration,
+) -> Option<String> {
+    let never = (!gaps.is_empty()).then(|| {
+        let parts: Vec<String> = gaps
+            .iter()
+            .map(|g| format!("{} ({})", g.what, g.why))
+            .collect();
+        format!(
+            "watch reads TCP events through BPF but never sees: {}",
+            parts.join("; ")
+        )
+    });
+    let dumped = (!swept.is_empty()).then(|| {
+        let what: Vec<&str> = swept.iter().map(|s| s.what()).collect();
+        format!(
+            "watch reads {} from a sock_diag dump every {} instead of tracing their calls \
+             (--no-syscall-tracepoints): one that opens and closes between two dumps is never \
+             seen, and each is attributed to whichever process holds it at the dump, not the \
+             one that made it",
+            what.join(" and "),
+            humantime::format_duration(period)
+        )
+    });
+    match (never, dumped) {
+        (Some(n), Some(d)) => Some(format!("{n}; {d}")),
+        (n, d) => n.or(d),
     }
-    let parts: Vec<String> = gaps
-        .iter()
-        .map(|g| format!("{} ({})", g.what, g.why))
-        .collect();
-    Some(format!(
-        "watch reads TCP events through BPF but never sees: {}",
-        parts.join("; ")
-    ))
 }
 
 /// The coverage event written first when watch cannot see everything (poll mode, or BPF mode

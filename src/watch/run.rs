@@ -53,9 +53,11 @@ fn done(l: &Limits, started: Instant, written: u64) -> bool {
         || l.count.is_some_and(|c| written >= c)
 }
 
-/// Reads kernel events until a limit; the summary's `lost` is read from the program's counter.
+/// Reads kernel events until a limit, and takes the `sweep`'s dumps when they are due; the
+/// summary's `lost` is read from the program's counter.
 pub fn events(
     tracer: &mut Tracer,
+    mut sweep: Option<&mut poll::Sweep>,
     w: &mut Watcher,
     out: &mut dyn Write,
     l: &Limits,
@@ -69,14 +71,32 @@ pub fn events(
     let mut failed: Option<io::Error> = None;
     while !done(l, started, wr.written) && failed.is_none() {
         let mut records = Vec::new();
+        let wait = Duration::from_millis(100);
         tracer.poll(
-            Duration::from_millis(100),
+            sweep
+                .as_ref()
+                .map_or(wait, |s| s.wait().unwrap_or_default().min(wait)),
             &mut |raw| match event::decode_any(raw) {
                 Some(event::Decoded::Tcp(ev)) => records.extend(w.on_event(&ev)),
                 Some(event::Decoded::Sock(ev)) => records.extend(w.on_sock_event(&ev)),
                 None => {}
             },
         );
+        if let Some(s) = sweep.as_mut().filter(|s| s.wait().is_none()) {
+            let (found, gaps) = s.run();
+            for g in gaps {
+                eprintln!(
+                    "sockwarden: warning: the raw, packet and unix dump could not read {}",
+                    crate::text::escape_str(&g)
+                );
+            }
+            if let Some((snap, new)) = found {
+                for si in new {
+                    w.summary.events += 1;
+                    records.extend(w.judge_dumped(&snap, si));
+                }
+            }
+        }
         // Every record already read is written (the summary counted its event), even when the
         // duration ran out or a signal came meanwhile; only --count cuts a batch short.
         for r in &records {

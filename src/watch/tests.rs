@@ -553,17 +553,33 @@ fn only_the_chosen_namespace_is_watched() {
 /// BPF mode with a program group missing says what it never sees, and why.
 #[test]
 fn bpf_mode_names_what_it_misses() {
-    use crate::collect::sockhooks::Gap;
-    assert_eq!(output::bpf_misses(&[]), None);
+    use crate::collect::sockhooks::{Gap, Swept};
+    let second = std::time::Duration::from_secs(1);
+    assert_eq!(output::bpf_misses(&[], &[], second), None);
     let gaps = [Gap {
         what: "UDP connect, sendto to a new peer and bind (listeners)",
         why: "bpf: not permitted".into(),
     }];
-    let m = output::bpf_misses(&gaps).unwrap();
+    let m = output::bpf_misses(&gaps, &[], second).unwrap();
     assert!(m.contains("never sees: UDP connect"), "{m}");
     assert!(m.contains("(bpf: not permitted)"), "{m}");
+    assert!(!m.contains("dump"), "{m}");
     let line = output::coverage(output::Style::Jsonl, "h", &m);
     let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(doc["event"]["dataset"], "sockwarden.coverage");
     assert_eq!(doc["message"], m.as_str());
+    // --no-syscall-tracepoints: the swept groups, their period and what that misses.
+    let swept = [Swept::RawAndPacket, Swept::UnixListeners];
+    let m = output::bpf_misses(&[], &swept, std::time::Duration::from_millis(500)).unwrap();
+    assert!(
+        m.starts_with("watch reads raw and packet sockets and unix listeners from a sock_diag dump every 500ms"),
+        "{m}"
+    );
+    assert!(m.contains("between two dumps is never seen"), "{m}");
+    let both = output::bpf_misses(&gaps, &swept[..1], second).unwrap();
+    assert!(
+        both.contains("never sees: UDP connect")
+            && both.contains("raw and packet sockets from a sock_diag dump every 1s"),
+        "{both}"
+    );
 }

@@ -384,6 +384,7 @@ fn the_bpf_program_passes_the_verifier() {
                 all_transitions,
             },
             legacy_hooks: legacy,
+            no_syscall_tracepoints: false,
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(t.netns, "this kernel's BTF gives the namespace offsets");
@@ -959,4 +960,120 @@ fn watch_without_cap_net_admin_says_it_misses_udp() {
             .contains("CAP_NET_ADMIN"),
         "{summary}"
     );
+}
+
+/// The BPF program types of the watch's descriptors, as the kernel reports them in
+/// /proc/PID/fdinfo (`prog_type:`; 5 is BPF_PROG_TYPE_TRACEPOINT, the perf and syscall
+/// tracepoint programs).
+fn prog_types(watch: &Child) -> Vec<u32> {
+    let dir = format!("/proc/{}/fdinfo", watch.id());
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .filter_map(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("prog_type:"))
+                .map(|t| t.trim().parse().unwrap())
+        })
+        .collect()
+}
+
+/// `--no-syscall-tracepoints` on a kernel that refuses the fexit programs (this one): no
+/// syscall tracepoint program is attached (the kernel's own fdinfo of the watch's programs,
+/// against a default watch, which has them), and the raw, packet and unix listener sockets
+/// come from the dump every `--interval` instead, with the process holding them, their
+/// namespace and a rule's finding; the first line and the summary say what that misses.
+#[test]
+fn watch_without_syscall_tracepoints_dumps_raw_packet_and_unix() {
+    if !require_root("watch_without_syscall_tracepoints_dumps_raw_packet_and_unix") {
+        return;
+    }
+    const TRACEPOINT: u32 = 5;
+    let ns = Netns::new();
+    let (default, mode) = start_watch(&ns, &["--duration", "300ms", "--netns", &ns.name]);
+    assert!(mode.contains("raw and packet sockets"), "{mode}");
+    assert!(prog_types(&default).contains(&TRACEPOINT), "{mode}");
+    lines(default);
+
+    let (watch, mode) = start_watch(
+        &ns,
+        &[
+            "--duration",
+            "3s",
+            "--netns",
+            &ns.name,
+            "--all-events",
+            "--no-syscall-tracepoints",
+            "--interval",
+            "200ms",
+        ],
+    );
+    // This kernel refuses BPF trampolines (docs/watch.md): where it allows them, the fexit
+    // programs trace these sockets and nothing is left to the dump.
+    assert!(mode.contains("through BPF"), "{mode}");
+    assert!(mode.contains("UDP connect"), "{mode}");
+    assert!(
+        !mode.contains("raw and packet") && !mode.contains("unix"),
+        "{mode}"
+    );
+    let types = prog_types(&watch);
+    assert!(
+        !types.is_empty() && !types.contains(&TRACEPOINT),
+        "{types:?}"
+    );
+    let path = ns.workdir().join("swept.sock");
+    let (child, pid) = spawn_ready(
+        &ns,
+        &[
+            "python3",
+            "-c",
+            &format!(
+                "import os,socket,time\n\
+                 print(os.getpid(), flush=True)\n\
+                 r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)\n\
+                 p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))\n\
+                 u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); u.bind('{}'); u.listen(4)\n\
+                 time.sleep(1.5)",
+                path.display()
+            ),
+        ],
+    );
+    assert!(child.wait_with_output().unwrap().status.success());
+    let pid: u64 = pid.parse().unwrap();
+    let (code, docs) = lines(watch);
+    let mut protocols: Vec<&str> = events_of(&docs, pid, "open")
+        .iter()
+        .map(|e| e["sockwarden"]["protocol"].as_str().unwrap())
+        .collect();
+    protocols.sort_unstable();
+    assert_eq!(protocols, ["packet_raw", "raw"], "{docs:#?}");
+    let listens = events_of(&docs, pid, "listen");
+    assert_eq!(listens.len(), 1, "{docs:#?}");
+    assert_eq!(
+        listens[0]["sockwarden"]["unix_name"],
+        path.to_str().unwrap()
+    );
+    for e in events_of(&docs, pid, "open").into_iter().chain(listens) {
+        assert!(e["sockwarden"]["inode"].as_u64().unwrap() > 0, "{e}");
+        assert_python(e, &ns);
+    }
+    // NET-BPF-003: a packet socket for every protocol, outside the allow-list.
+    assert_eq!(code, 1);
+    assert!(
+        docs.iter()
+            .any(|d| d["rule"]["id"] == "NET-BPF-003" && d["process"]["pid"] == pid),
+        "{docs:#?}"
+    );
+    let first = docs[0]["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        docs[0]["event"]["dataset"], "sockwarden.coverage",
+        "{first}"
+    );
+    assert!(
+        first.contains("dump every 200ms") && first.contains("never seen"),
+        "{first}"
+    );
+    let summary = &docs.last().unwrap()["sockwarden"]["watch"];
+    assert_eq!(summary["mode"], "bpf", "{summary}");
+    assert_eq!(summary["misses"], first, "{summary}");
 }
