@@ -740,7 +740,7 @@ pub fn cgroup2_root(mountinfo: &str) -> Option<PathBuf> {
 /// The attached programs: events flow while this lives.
 #[derive(Debug, Default)]
 pub struct Hooks {
-    _fds: Vec<OwnedFd>,
+    fds: Vec<OwnedFd>,
     /// The events being delivered (`udp`, `raw and packet`, `unix listeners`).
     pub seen: Vec<&'static str>,
     /// The groups on their fallback hook (the syscall tracepoints), and why.
@@ -885,7 +885,7 @@ impl Hooks {
         for (what, group) in groups {
             match group {
                 Ok(Some(fds)) => {
-                    hooks._fds.extend(fds);
+                    hooks.fds.extend(fds);
                     hooks.seen.push(what);
                 }
                 Ok(None) => {}
@@ -893,6 +893,15 @@ impl Hooks {
             }
         }
         (hooks, gaps)
+    }
+}
+
+impl Hooks {
+    /// The runs the kernel skipped because the program was already running on that CPU,
+    /// summed over these programs (`None`: the kernel does not count them, before Linux 5.12;
+    /// see [`super::tracepoint::recursion_misses`]).
+    pub fn recursion_misses(&self) -> Option<u64> {
+        super::tracepoint::recursion_misses(self.fds.iter())
     }
 }
 

@@ -1773,6 +1773,24 @@ struct Merge {
     order: Vec<(u64, u32, u32, u32)>,
 }
 
+/// The kernel's count of skipped runs (`recursion_misses` in /proc/self/fdinfo, Linux 5.12)
+/// summed over those of `fds` that are BPF programs (links, maps and perf events show no such
+/// line); `None` when none of them shows it.
+pub fn recursion_misses<'a>(fds: impl Iterator<Item = &'a OwnedFd>) -> Option<u64> {
+    fds.filter_map(|fd| {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+        fdinfo_recursion_misses(&info)
+    })
+    .reduce(|a, b| a + b)
+}
+
+/// The `recursion_misses:` line of a program's fdinfo.
+fn fdinfo_recursion_misses(info: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|l| l.strip_prefix("recursion_misses:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 /// What [`Tracer::start`] sets up.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TraceOptions {
@@ -1804,7 +1822,7 @@ pub struct Tracer {
     _ring_fd: OwnedFd,
     lost_fd: OwnedFd,
     possible_cpus: usize,
-    _prog: OwnedFd,
+    prog: OwnedFd,
     _perf: Vec<OwnedFd>,
     /// Whether the events carry the network namespace (the kernel's BTF gave its offsets).
     pub netns: bool,
@@ -1969,7 +1987,7 @@ impl Tracer {
             _ring_fd: ring_fd,
             lost_fd,
             possible_cpus,
-            _prog: prog,
+            prog,
             _perf: perf,
             netns: netns.is_some(),
         })
@@ -2048,6 +2066,17 @@ impl Tracer {
     /// counted by walking their headers without consuming them.
     pub fn unread(&self) -> u64 {
         self.ring.pending() + self.cpu_rings.iter().map(Ring::pending).sum::<u64>()
+    }
+
+    /// Runs of every program the kernel skipped because that program was already running on
+    /// the CPU (a transition in softirq while the same program ran in a task there): events
+    /// never seen, counted by the kernel (`None`: it does not count them, before Linux 5.12).
+    pub fn recursion_misses(&self) -> Option<u64> {
+        let own = recursion_misses(std::iter::once(&self.prog));
+        match (own, self.hooks.recursion_misses()) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.

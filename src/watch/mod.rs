@@ -68,7 +68,9 @@ pub struct Options {
 pub struct Summary {
     /// Socket events read.
     pub events: u64,
-    /// Events the kernel could not deliver (ring buffer full), counted by the program.
+    /// Events the kernel could not deliver: records that found the ring buffer full (counted
+    /// by the program) and runs the kernel skipped because the program was already running on
+    /// that CPU (its `recursion_misses`).
     pub lost: u64,
     /// Findings reported.
     pub findings: u64,

@@ -109,7 +109,7 @@ pub fn events(
             }
         }
     }
-    w.summary.lost = tracer.lost();
+    w.summary.lost = tracer.lost() + tracer.recursion_misses().unwrap_or(0);
     w.summary.unread = tracer.unread();
     failed.map_or(Ok(()), Err)
 }

@@ -388,6 +388,12 @@ fn the_bpf_program_passes_the_verifier() {
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(t.netns, "this kernel's BTF gives the namespace offsets");
+        // The kernel counts the runs it skips (a program already running on the CPU), which
+        // the summary adds to `lost`.
+        assert!(
+            t.recursion_misses().is_some(),
+            "no recursion_misses in fdinfo"
+        );
         // The TCP program writes into a ring per CPU (the array of rings passed the
         // verifier), or with `legacy_hooks` into the one shared ring.
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -498,3 +498,15 @@ fn rings_per_cpu_split_the_ring_size() {
     );
     assert_eq!(cpu_ring_size(3 << 20, 2), 2 << 20, "a power of two");
 }
+
+/// A program's fdinfo (Linux 6.18, a loaded tracing program) gives its skipped runs; a map's
+/// or a link's, which lack the line, give none.
+#[test]
+fn recursion_misses_come_from_a_programs_fdinfo() {
+    let prog = "pos:\t0\nflags:\t02000002\nmnt_id:\t16\nino:\t2081\nprog_type:\t26\n\
+                prog_jited:\t1\nprog_tag:\t9a3b1c4d5e6f7081\nmemlock:\t4096\nprog_id:\t93\n\
+                run_time_ns:\t0\nrun_cnt:\t0\nrecursion_misses:\t17\nverified_insns:\t212\n";
+    assert_eq!(fdinfo_recursion_misses(prog), Some(17));
+    let map = "pos:\t0\nflags:\t02000002\nmap_type:\t27\nkey_size:\t0\nvalue_size:\t0\n";
+    assert_eq!(fdinfo_recursion_misses(map), None);
+}
