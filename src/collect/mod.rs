@@ -335,10 +335,7 @@ pub fn collect_timed_with<R>(
     }
     let start = Instant::now();
     std::thread::scope(|scope| {
-        let reading = scope.spawn(|| {
-            let r0 = Instant::now();
-            (crossview::read_ahead(opts), r0.elapsed())
-        });
+        let reading = start_reading(scope, opts);
         let (mut snap, mut t, mut pending, reading) = gather(opts, Some(reading));
         let Some(reading) = reading else {
             // Read before the dump ended (a small host): compared in place, nothing to wait for.
@@ -350,7 +347,7 @@ pub fn collect_timed_with<R>(
         let answer = during(&snap, !reading.is_finished());
         t.during = d0.elapsed();
         let before = snap.sockets.len();
-        let net = compare_read(opts, &mut snap.sockets, &pending.netlink, reading);
+        let net = compare_read(opts, &mut snap.sockets, &pending.netlink, Some(reading));
         if snap.sockets.len() != before {
             let (snap, mut t) = collect_with_view(opts);
             t.total = start.elapsed();
@@ -369,16 +366,32 @@ pub fn collect_timed_with<R>(
 /// [`collect_timed_with`].
 type Reading<'s> = std::thread::ScopedJoinHandle<'s, (crossview::TextAhead, Duration)>;
 
-/// Waits for the view's read and compares it with the dumped `sockets`.
+/// Starts reading the current namespace's /proc/net view on a thread of `scope`.
+fn start_reading<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    opts: &'env CollectOptions,
+) -> Reading<'scope> {
+    scope.spawn(move || {
+        let r0 = Instant::now();
+        (crossview::read_ahead(opts), r0.elapsed())
+    })
+}
+
+/// Waits for the view's read, if one was started, and compares the view with the dumped
+/// `sockets` (without a read, `compare_net` says the view was not read).
 fn compare_read(
     opts: &CollectOptions,
     sockets: &mut Vec<Socket>,
     netlink: &BTreeMap<String, String>,
-    reading: Reading,
+    reading: Option<Reading>,
 ) -> crossview::NetCompare {
-    let (ahead, read_took) = reading.join().expect("the /proc/net read panicked");
+    let read = reading.map(|r| r.join().expect("the /proc/net read panicked"));
+    let (ahead, read_took) = match read {
+        Some((ahead, took)) => (Some(ahead), took),
+        None => (None, Duration::ZERO),
+    };
     let c0 = Instant::now();
-    let mut net = crossview::compare_net(opts, sockets, netlink, Some(ahead));
+    let mut net = crossview::compare_net(opts, sockets, netlink, ahead);
     net.read_took = read_took;
     net.compare_took = c0.elapsed();
     net
@@ -476,7 +489,7 @@ fn gather<'s>(
         t.dump = d0.elapsed();
         let reading = match reading {
             Some(r) if r.is_finished() => {
-                net_views.push(compare_read(opts, &mut dumped, &sources, r));
+                net_views.push(compare_read(opts, &mut dumped, &sources, Some(r)));
                 None
             }
             r => r,
@@ -1060,37 +1073,25 @@ fn dump_here(opts: &CollectOptions, threads: usize, at: ViewAt) -> Here {
     // The /proc/net view is read while netlink dumps (a thread spawned here shares this
     // thread's network namespace), unless it is compared at the end.
     let here = at == ViewAt::Dump;
-    let (mut sockets, ahead) = std::thread::scope(|scope| {
-        let ahead = (here && opts.crossview && opts.procnet_view).then(|| {
-            scope.spawn(|| {
-                let r0 = Instant::now();
-                (crossview::read_ahead(opts), r0.elapsed())
-            })
-        });
-        let sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
-        let ahead = ahead.map(|h| h.join().expect("the /proc/net read panicked"));
-        (sockets, ahead)
-    });
-    let net = if !here {
-        None
-    } else if opts.crossview {
-        let (ahead, read_took) = match ahead {
-            Some((a, took)) => (Some(a), took),
-            None => (None, Duration::ZERO),
+    let (mut sockets, net) = std::thread::scope(|scope| {
+        let reading =
+            (here && opts.crossview && opts.procnet_view).then(|| start_reading(scope, opts));
+        let mut sockets = tables::dump_tables(opts, threads, &mut w, &mut src);
+        let net = if !here {
+            None
+        } else if opts.crossview {
+            let before = sockets.len();
+            let n = compare_read(opts, &mut sockets, &src, reading);
+            if sockets.len() != before {
+                // The sockets only /proc/net showed go to their place in the order.
+                crate::model::sort_sockets(&mut sockets);
+            }
+            Some(n)
+        } else {
+            Some(crossview::NetCompare::default())
         };
-        let before = sockets.len();
-        let c0 = Instant::now();
-        let mut n = crossview::compare_net(opts, &mut sockets, &src, ahead);
-        n.read_took = read_took;
-        n.compare_took = c0.elapsed();
-        if sockets.len() != before {
-            // The sockets only /proc/net showed go to their place in the order.
-            crate::model::sort_sockets(&mut sockets);
-        }
-        Some(n)
-    } else {
-        Some(crossview::NetCompare::default())
-    };
+        (sockets, net)
+    });
     for (table, source) in &src {
         if let Some(why) = source.strip_prefix("unavailable: ") {
             w.gap(format!("table:{table}"), why);
