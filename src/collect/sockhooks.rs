@@ -805,6 +805,13 @@ pub struct Gap {
 }
 
 impl Hooks {
+    /// The runs the kernel skipped because the program was already running on that CPU,
+    /// summed over these programs (`None`: the kernel does not count them, before Linux 5.12;
+    /// see [`super::tracepoint::recursion_misses`]).
+    pub fn recursion_misses(&self) -> Option<u64> {
+        super::tracepoint::recursion_misses(self.fds.iter())
+    }
+
     /// Builds, loads and attaches every program writing into `ring_fd` and counting losses in
     /// `lost_fd`; `unix` is where the unix listener program reads (or why it cannot run), and
     /// `only_netns` keeps that program to one network namespace. `fexits` are the functions
@@ -893,15 +900,6 @@ impl Hooks {
             }
         }
         (hooks, gaps)
-    }
-}
-
-impl Hooks {
-    /// The runs the kernel skipped because the program was already running on that CPU,
-    /// summed over these programs (`None`: the kernel does not count them, before Linux 5.12;
-    /// see [`super::tracepoint::recursion_misses`]).
-    pub fn recursion_misses(&self) -> Option<u64> {
-        super::tracepoint::recursion_misses(self.fds.iter())
     }
 }
 
