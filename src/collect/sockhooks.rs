@@ -745,14 +745,16 @@ pub struct Hooks {
     pub seen: Vec<&'static str>,
     /// The groups on their fallback hook (the syscall tracepoints), and why.
     pub notes: Vec<String>,
-    /// The groups left to periodic dumps: their fexit program could not be loaded and the
-    /// syscall tracepoints were declined (`--no-syscall-tracepoints`).
-    pub swept: Vec<Swept>,
+    /// The groups left to periodic dumps, and why they are not traced: their fexit program
+    /// could not be loaded and the syscall tracepoints were declined
+    /// (`--no-syscall-tracepoints`) or could not be attached either.
+    pub swept: Vec<(Swept, String)>,
 }
 
-/// A group of sockets that `--no-syscall-tracepoints` finds by sock_diag dumps instead of
-/// tracing its calls, when its fexit program cannot be loaded (docs/watch.md, "Without the
-/// syscall tracepoints").
+/// A group of sockets found by sock_diag dumps instead of by tracing its calls: with
+/// `--no-syscall-tracepoints` when its fexit program cannot be loaded, or when neither that
+/// nor its syscall tracepoints can be attached (docs/watch.md, "Without the syscall
+/// tracepoints").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Swept {
     /// Raw IP and packet sockets (`socket()`).
@@ -771,6 +773,8 @@ impl Swept {
     }
 }
 
+/// Why a group is swept under `--no-syscall-tracepoints`.
+const NOT_TRACED: &str = "--no-syscall-tracepoints";
 const UDP_EVENTS: &str = "UDP connect, sendto to a new peer and bind (listeners)";
 const RAW_AND_PACKET: &str = "raw and packet sockets";
 const UNIX_LISTENERS: &str = "unix listeners";
@@ -818,8 +822,10 @@ impl Hooks {
     /// the raw, packet and unix programs attach to first (`None`: `--legacy-hooks`, the
     /// syscall tracepoints at once); a group whose fexit program cannot be loaded uses its
     /// syscall tracepoints and says so in [`Hooks::notes`], or, without `syscalls`
-    /// (`--no-syscall-tracepoints`), is left to periodic dumps ([`Hooks::swept`]). A group
-    /// that cannot be attached at all is a [`Gap`]; the others run.
+    /// (`--no-syscall-tracepoints`), is left to periodic dumps ([`Hooks::swept`]); so is a raw,
+    /// packet or unix group that cannot be attached at all. The UDP group, which no dump can
+    /// stand in for (a datagram to a new peer leaves no socket behind), is then a [`Gap`]; the
+    /// others run.
     pub fn attach(
         ring_fd: &OwnedFd,
         lost_fd: &OwnedFd,
@@ -847,15 +853,19 @@ impl Hooks {
                     "raw and packet sockets from a sock_diag dump every --interval, not traced \
                      (--no-syscall-tracepoints; fexit on __sys_socket was not used: {why})"
                 ));
-                hooks.swept.push(Swept::RawAndPacket);
+                hooks
+                    .swept
+                    .push((Swept::RawAndPacket, NOT_TRACED.to_string()));
                 return Ok(None);
             }
+            let fds = raw_and_packet(ring, lost)
+                .map_err(|e| format!("fexit: {why}; syscall tracepoints: {e}"))?;
             hooks.notes.push(format!(
                 "raw and packet sockets through the syscall tracepoints sys_enter_socket and \
                  sys_exit_socket, which put every system call of every task on the tracing \
                  slow path (fexit on __sys_socket was not used: {why})"
             ));
-            raw_and_packet(ring, lost).map(Some)
+            Ok(Some(fds))
         });
         let unix = unix.and_then(|o| {
             let fexit_listen = match (fx.unix_listen, o.socket_ino) {
@@ -873,17 +883,32 @@ impl Hooks {
                         "unix listeners from a sock_diag dump every --interval, not traced \
                          (--no-syscall-tracepoints; fexit on unix_listen was not used: {why})"
                     ));
-                    hooks.swept.push(Swept::UnixListeners);
+                    hooks
+                        .swept
+                        .push((Swept::UnixListeners, NOT_TRACED.to_string()));
                     return Ok(None);
                 }
+                let fds = unix_listen(&o, only_netns, ring, lost)
+                    .map_err(|e| format!("fexit: {why}; syscall tracepoint: {e}"))?;
                 hooks.notes.push(format!(
                     "unix listeners through the syscall tracepoint sys_enter_listen, which \
                      puts every system call of every task on the tracing slow path (fexit on \
                      unix_listen was not used: {why})"
                 ));
-                unix_listen(&o, only_netns, ring, lost).map(Some)
+                Ok(Some(fds))
             })
         });
+        // A raw, packet or unix group that no hook could take is dumped instead.
+        let mut or_sweep = |group: Attached, swept: Swept| {
+            group.or_else(|why| {
+                hooks
+                    .swept
+                    .push((swept, format!("no hook could be attached: {why}")));
+                Ok(None)
+            })
+        };
+        let raw = or_sweep(raw, Swept::RawAndPacket);
+        let unix = or_sweep(unix, Swept::UnixListeners);
         let groups: [(&'static str, Attached); 3] = [
             (UDP_EVENTS, udp(ring, lost).map(Some)),
             (RAW_AND_PACKET, raw),

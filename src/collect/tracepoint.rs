@@ -1173,12 +1173,17 @@ fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
 /// Why the tracer could not start: the caller falls back to periodic dumps and says why.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// No tracefs with the tracepoint.
+    /// No tracefs with the tracepoint (`group:name`), under these mount points.
     #[error(
-        "the tracepoint sock:inet_sock_set_state is not readable under {0} (tracefs not \
-         mounted? mount -t tracefs nodev /sys/kernel/tracing)"
+        "the tracepoint {event} is not readable under {under} (tracefs not mounted? mount -t \
+         tracefs nodev /sys/kernel/tracing)"
     )]
-    NoTracefs(String),
+    NoTracefs {
+        /// The tracepoint, `group:name`.
+        event: String,
+        /// Where it was looked for.
+        under: String,
+    },
     /// tracefs is there but closed to this process.
     #[error("{0} is not readable (tracefs is root's: needs root or CAP_DAC_READ_SEARCH)")]
     TracefsDenied(String),
@@ -1258,15 +1263,20 @@ pub(super) fn event_dir(event: &str) -> Result<PathBuf, TraceError> {
     }
     Err(match denied {
         Some(root) => TraceError::TracefsDenied(root.to_string()),
-        None => TraceError::NoTracefs(candidates.join(" or ")),
+        None => TraceError::NoTracefs {
+            event: event.replacen('/', ":", 1),
+            under: candidates.join(" or "),
+        },
     })
 }
 
 /// Reads and parses the tracepoint's format.
 pub fn read_format() -> Result<Format, TraceError> {
     let dir = tracepoint_dir()?;
-    let text = std::fs::read_to_string(dir.join("format"))
-        .map_err(|_| TraceError::NoTracefs(dir.display().to_string()))?;
+    let text = std::fs::read_to_string(dir.join("format")).map_err(|_| TraceError::NoTracefs {
+        event: "sock:inet_sock_set_state".into(),
+        under: dir.display().to_string(),
+    })?;
     Ok(parse_format(&text)?)
 }
 

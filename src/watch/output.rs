@@ -208,7 +208,7 @@ pub fn poll_misses(
 /// `--no-syscall-tracepoints`).
 pub fn bpf_misses(
     gaps: &[crate::collect::sockhooks::Gap],
-    swept: &[crate::collect::sockhooks::Swept],
+    swept: &[(crate::collect::sockhooks::Swept, String)],
     period: std::time::Duration,
 ) -> Option<String> {
     let never = (!gaps.is_empty()).then(|| {
@@ -222,14 +222,29 @@ pub fn bpf_misses(
         )
     });
     let dumped = (!swept.is_empty()).then(|| {
-        let what: Vec<&str> = swept.iter().map(|s| s.what()).collect();
+        let every = humantime::format_duration(period);
+        // One reason for all (the flag), said once; else each group's own.
+        let what = if swept.iter().all(|(_, why)| *why == swept[0].1) {
+            let names: Vec<&str> = swept.iter().map(|(g, _)| g.what()).collect();
+            format!(
+                "{} from a sock_diag dump every {every} instead of tracing their calls ({})",
+                names.join(" and "),
+                swept[0].1
+            )
+        } else {
+            let each: Vec<String> = swept
+                .iter()
+                .map(|(g, why)| format!("{} ({why})", g.what()))
+                .collect();
+            format!(
+                "{} from a sock_diag dump every {every} instead of tracing their calls",
+                each.join(" and ")
+            )
+        };
         format!(
-            "watch reads {} from a sock_diag dump every {} instead of tracing their calls \
-             (--no-syscall-tracepoints): one that opens and closes between two dumps is never \
-             seen, and each is attributed to whichever process holds it at the dump, not the \
-             one that made it",
-            what.join(" and "),
-            humantime::format_duration(period)
+            "watch reads {what}: one that opens and closes between two dumps is never seen, and \
+             each is attributed to whichever process holds it at the dump, not the one that \
+             made it"
         )
     });
     match (never, dumped) {

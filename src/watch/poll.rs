@@ -111,7 +111,7 @@ pub struct Sweep {
 impl Sweep {
     /// The sweep of `swept` in `netns`, its first dump taken now: what exists already is not
     /// an event (as the programs see only what is made after they attach).
-    pub fn start(swept: &[Swept], netns: Select, every: Duration) -> Sweep {
+    pub fn start(swept: &[(Swept, String)], netns: Select, every: Duration) -> Sweep {
         let dump = sweep_options(swept, netns);
         let first = collect::collect(&dump);
         let mut sweep = Sweep {
@@ -163,8 +163,8 @@ impl Sweep {
 }
 
 /// What a sweep dumps: the tables of the groups swept, in `netns`, without holders.
-fn sweep_options(swept: &[Swept], netns: Select) -> CollectOptions {
-    let has = |g: Swept| swept.contains(&g);
+fn sweep_options(swept: &[(Swept, String)], netns: Select) -> CollectOptions {
+    let has = |g: Swept| swept.iter().any(|(s, _)| *s == g);
     CollectOptions {
         tables: Tables {
             tcp: false,
@@ -230,10 +230,10 @@ mod tests {
             of(Protocol::Tcp, Family::Inet, State::Close, 8),
         ]);
         assert_eq!(new_sockets(&HashSet::new(), &dump), vec![0, 1, 2, 3, 4]);
-        let tables = |g: &[Swept]| sweep_options(g, Select::Current).tables;
-        let raw = tables(&[Swept::RawAndPacket]);
+        let tables = |g: Swept| sweep_options(&[(g, String::new())], Select::Current).tables;
+        let raw = tables(Swept::RawAndPacket);
         assert!(raw.raw && raw.packet && !raw.unix && !raw.tcp && !raw.udp);
-        let unix = tables(&[Swept::UnixListeners]);
+        let unix = tables(Swept::UnixListeners);
         assert!(unix.unix && !unix.raw && !unix.packet);
         assert!(!sweep_options(&[], Select::Current).attribution);
     }

@@ -569,13 +569,36 @@ fn bpf_mode_names_what_it_misses() {
     assert_eq!(doc["event"]["dataset"], "sockwarden.coverage");
     assert_eq!(doc["message"], m.as_str());
     // --no-syscall-tracepoints: the swept groups, their period and what that misses.
-    let swept = [Swept::RawAndPacket, Swept::UnixListeners];
+    let flag = "--no-syscall-tracepoints".to_string();
+    let swept = [
+        (Swept::RawAndPacket, flag.clone()),
+        (Swept::UnixListeners, flag),
+    ];
     let m = output::bpf_misses(&[], &swept, std::time::Duration::from_millis(500)).unwrap();
     assert!(
-        m.starts_with("watch reads raw and packet sockets and unix listeners from a sock_diag dump every 500ms"),
+        m.starts_with(
+            "watch reads raw and packet sockets and unix listeners from a sock_diag dump every \
+             500ms instead of tracing their calls (--no-syscall-tracepoints): one that"
+        ),
         "{m}"
     );
     assert!(m.contains("between two dumps is never seen"), "{m}");
+    // Each group's own reason when they differ (a group no hook could take).
+    let mixed = [
+        swept[0].clone(),
+        (
+            Swept::UnixListeners,
+            "no hook could be attached: no BTF".into(),
+        ),
+    ];
+    let m = output::bpf_misses(&[], &mixed, second).unwrap();
+    assert!(
+        m.contains(
+            "raw and packet sockets (--no-syscall-tracepoints) and unix listeners (no hook \
+             could be attached: no BTF) from a sock_diag dump every 1s"
+        ),
+        "{m}"
+    );
     let both = output::bpf_misses(&gaps, &swept[..1], second).unwrap();
     assert!(
         both.contains("never sees: UDP connect")
