@@ -95,8 +95,11 @@ pub struct CollectOptions {
     pub ipv4: bool,
     /// IPv6 sockets of the inet tables.
     pub ipv6: bool,
-    /// States asked of the kernel for TCP (the other tables are always dumped whole).
+    /// States asked of the kernel for TCP.
     pub tcp_states: StateSet,
+    /// States asked of the kernel for unix sockets (`udiag_states`, numbered as TCP's: watch's
+    /// sweep asks for listeners only). The other tables are always dumped whole.
+    pub unix_states: StateSet,
     /// The sock_diag extensions (tcp_info, congestion control, BBR, socket memory) and which
     /// tcp_info fields to keep: everything for a snapshot, what the rules read for a scan.
     pub extensions: Want,
@@ -128,6 +131,7 @@ impl CollectOptions {
             ipv4: true,
             ipv6: true,
             tcp_states: StateSet::ALL,
+            unix_states: StateSet::ALL,
             extensions: Want::now(Extensions::ALL),
             attribution: true,
             owners_from: OwnersFrom::Auto,

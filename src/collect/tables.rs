@@ -253,7 +253,7 @@ fn dump_table(
         }
         Table::Unix => {
             let req = SockDiagMessage::UnixRequest(UnixRequest {
-                state_flags: UnixStateFlags::from_bits_retain(u32::MAX),
+                state_flags: UnixStateFlags::from_bits_retain(opts.unix_states.0),
                 inode: 0,
                 show_flags: ShowFlags::from_bits_retain(
                     (ShowFlags::NAME

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::collect::netns::Select;
 use crate::collect::sockhooks::Swept;
 use crate::collect::{self, CollectOptions, Tables};
-use crate::model::{Endpoint, Extensions, Protocol, Snapshot, State};
+use crate::model::{Endpoint, Extensions, Protocol, Snapshot, State, StateSet};
 
 /// What identifies a socket between two dumps.
 pub type Key = (
@@ -174,6 +174,9 @@ fn sweep_options(swept: &[(Swept, String)], netns: Select) -> CollectOptions {
             packet: has(Swept::RawAndPacket),
             netlink: false,
         },
+        // The kernel skips the unix sockets that are not listening: a host's thousands of
+        // connected ones cost no message.
+        unix_states: StateSet::of(&[State::Listen]),
         extensions: collect::Want::now(Extensions::NONE),
         attribution: false,
         crossview: false,
@@ -236,6 +239,8 @@ mod tests {
         let unix = tables(Swept::UnixListeners);
         assert!(unix.unix && !unix.raw && !unix.packet);
         assert!(!sweep_options(&[], Select::Current).attribution);
+        let listeners = sweep_options(&[], Select::Current).unix_states;
+        assert!(listeners.contains(State::Listen) && !listeners.contains(State::Established));
     }
 
     #[test]
