@@ -363,7 +363,7 @@ impl SettingValue for Select {
     fn show(&self) -> serde_json::Value {
         match self {
             Select::Current => "current".into(),
-            Select::All => "all".into(),
+            Select::All | Select::Found(_) => "all".into(),
             Select::One(n) => n.clone().into(),
         }
     }

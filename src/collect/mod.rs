@@ -1150,6 +1150,10 @@ fn dump_namespaces(
             }
         },
         netns::Select::All => all_targets(opts, warnings),
+        netns::Select::Found(known) => known
+            .iter()
+            .map(|(ino, name, path)| (Some(*ino), name.clone(), path.clone(), Vec::new()))
+            .collect(),
     };
     let current = host::current_netns();
     let mut out = Vec::new();
@@ -1257,7 +1261,7 @@ fn namespace_unreadable(
     e: netns::EnterError,
 ) {
     match &opts.netns {
-        netns::Select::All if e.vanished() => warnings.add(
+        netns::Select::All | netns::Select::Found(_) if e.vanished() => warnings.add(
             "netns_vanished",
             1,
             format!(

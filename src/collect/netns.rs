@@ -31,6 +31,28 @@ pub enum Select {
     All,
     /// One namespace: a name under /run/netns, a pid, or a path to a namespace file.
     One(String),
+    /// These namespaces, found earlier by [`discover`] ([`Select::known`]): a caller that
+    /// dumps every namespace often (watch's sweep) looks for them less often than it dumps.
+    /// One gone since is churn, as with `All`.
+    Found(Vec<Known>),
+}
+
+/// A namespace found earlier: its inode, its name under /run/netns, a file to enter it by.
+pub type Known = (u64, Option<String>, PathBuf);
+
+impl Select {
+    /// Every namespace on the host now, as [`Select::Found`] (the gaps of the discovery are
+    /// those of the first dump of `All`; see `collect`).
+    pub fn known(proc_root: &Path) -> Select {
+        let pids = super::procwalk::list_pids(proc_root).unwrap_or_default();
+        let (found, _) = discover(proc_root, &pids);
+        Select::Found(
+            found
+                .into_values()
+                .map(|f| (f.inode, f.name, f.path))
+                .collect(),
+        )
+    }
 }
 
 /// A namespace found, and how to enter it.
@@ -232,5 +254,19 @@ mod tests {
         assert!(found[&ino].pids.contains(&me));
         assert!(resolve(&me.to_string(), Path::new("/proc")).is_ok());
         assert!(resolve("no-such-namespace-name", Path::new("/proc")).is_err());
+    }
+
+    /// The namespaces known now include this one, with a file that enters it.
+    #[test]
+    fn known_namespaces_include_the_current_one_and_enter_it() {
+        let ino = crate::collect::host::current_netns().unwrap();
+        let Select::Found(known) = Select::known(Path::new("/proc")) else {
+            panic!("not Found");
+        };
+        let (_, _, path) = known.iter().find(|(i, _, _)| *i == ino).unwrap();
+        assert_eq!(
+            run_in(path, crate::collect::host::current_netns).unwrap(),
+            Some(ino)
+        );
     }
 }

@@ -106,20 +106,32 @@ pub struct Sweep {
     previous: Keys,
     /// What the dumps could not read (a namespace, a table), each said once.
     gaps: std::collections::BTreeSet<String>,
+    /// With every namespace: the sweeps left until the namespaces are looked for again.
+    rediscover: Option<u32>,
 }
+
+/// How many sweeps of every namespace dump the namespaces found by the last look before the
+/// next one: looking walks every process's and thread's namespace link (about 30 ms of CPU on
+/// a host of 3,000 processes), which every interval would cost more than the dumps.
+pub const REDISCOVER_EVERY: u32 = 10;
 
 impl Sweep {
     /// The sweep of `swept` in `netns`, its first dump taken now: what exists already is not
     /// an event (as the programs see only what is made after they attach).
     pub fn start(swept: &[(Swept, String)], netns: Select, every: Duration) -> Sweep {
-        let dump = sweep_options(swept, netns);
+        let mut dump = sweep_options(swept, netns);
         let first = collect::collect(&dump);
+        let rediscover = (dump.netns == Select::All).then(|| {
+            dump.netns = Select::known(&dump.proc_root);
+            REDISCOVER_EVERY
+        });
         let mut sweep = Sweep {
             dump,
             every,
             next: Instant::now() + every,
             previous: keys(&first),
             gaps: Default::default(),
+            rediscover,
         };
         sweep.new_gaps(&first);
         sweep
@@ -145,6 +157,13 @@ impl Sweep {
     /// reported (the sweep's bound: it lived less than an interval).
     pub fn run(&mut self) -> (Option<(Snapshot, Vec<usize>)>, Vec<String>) {
         self.next = Instant::now() + self.every;
+        if let Some(left) = self.rediscover.as_mut() {
+            *left -= 1;
+            if *left == 0 {
+                self.dump.netns = Select::known(&self.dump.proc_root);
+                *left = REDISCOVER_EVERY;
+            }
+        }
         let bare = collect::collect(&self.dump);
         let mut gaps = self.new_gaps(&bare);
         if new_sockets(&self.previous, &bare).is_empty() {
