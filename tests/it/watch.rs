@@ -14,13 +14,19 @@ use super::common::{BIN, INHERITED_LOADER_PATH, Netns, require_root, run_with_ca
 /// namespace, and `ip netns exec` would hide tracefs (it mounts a fresh /sys). Without BPF it
 /// runs inside the namespace it dumps.
 fn start_watch(ns: &Netns, args: &[&str]) -> (Child, String) {
-    let mut cmd = if args.contains(&"--no-bpf") {
+    let cmd = if args.contains(&"--no-bpf") {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &ns.name, BIN]);
         c
     } else {
         Command::new(BIN)
     };
+    spawn_watch(cmd, args)
+}
+
+/// Starts `CMD watch --format jsonl ARGS` (`cmd` runs sockwarden, directly or through a
+/// wrapper) and returns it with its first stderr line, as [`start_watch`] does.
+fn spawn_watch(mut cmd: Command, args: &[&str]) -> (Child, String) {
     let mut child = cmd
         .args(["watch", "--format", "jsonl"])
         .args(args)
@@ -1102,17 +1108,18 @@ fn watch_dumps_raw_packet_and_unix_when_no_hook_can_take_them() {
         return;
     }
     let ns = Netns::new();
-    let mut watch = Command::new("unshare")
-        .args([
-            "-m",
-            "sh",
-            "-c",
-            "for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do \
-             umount -l $m 2>/dev/null; done; exec \"$0\" \"$@\"",
-            BIN,
-            "watch",
-            "--format",
-            "jsonl",
+    let mut unshare = Command::new("unshare");
+    unshare.args([
+        "-m",
+        "sh",
+        "-c",
+        "for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do \
+         umount -l $m 2>/dev/null; done; exec \"$0\" \"$@\"",
+        BIN,
+    ]);
+    let (watch, mode) = spawn_watch(
+        unshare,
+        &[
             "--duration",
             "3s",
             "--netns",
@@ -1120,15 +1127,8 @@ fn watch_dumps_raw_packet_and_unix_when_no_hook_can_take_them() {
             "--all-events",
             "--interval",
             "200ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut mode = String::new();
-    let mut err = BufReader::new(watch.stderr.take().unwrap());
-    err.read_line(&mut mode).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        ],
+    );
     assert!(
         mode.contains("through BPF") && mode.contains("UDP connect"),
         "{mode}"
