@@ -1084,13 +1084,8 @@ fn dump_here(opts: &CollectOptions, threads: usize, at: ViewAt) -> Here {
         let net = if !here {
             None
         } else if opts.crossview {
-            let before = sockets.len();
-            let n = compare_read(opts, &mut sockets, &src, reading);
-            if sockets.len() != before {
-                // The sockets only /proc/net showed go to their place in the order.
-                crate::model::sort_sockets(&mut sockets);
-            }
-            Some(n)
+            // The sockets only /proc/net showed are put in their place by `sort_dumped`.
+            Some(compare_read(opts, &mut sockets, &src, reading))
         } else {
             Some(crossview::NetCompare::default())
         };
@@ -1192,8 +1187,7 @@ fn dump_namespaces(
 /// per-process warning with full privilege (the kernel's own rule, e.g. this sandbox's init),
 /// and a gap without it (a namespace only they use was never found).
 fn all_targets(opts: &CollectOptions, warnings: &mut Warnings) -> Vec<Target> {
-    let pids = procwalk::list_pids(&opts.proc_root).unwrap_or_default();
-    let (found, unreadable) = netns::discover(&opts.proc_root, &pids);
+    let (found, unreadable) = netns::discover_all(&opts.proc_root);
     if !unreadable.is_empty() && host::privileged() {
         warnings.add_pids(
             "netns_link_denied",

@@ -44,8 +44,7 @@ impl Select {
     /// Every namespace on the host now, as [`Select::Found`] (the gaps of the discovery are
     /// those of the first dump of `All`; see `collect`).
     pub fn known(proc_root: &Path) -> Select {
-        let pids = super::procwalk::list_pids(proc_root).unwrap_or_default();
-        let (found, _) = discover(proc_root, &pids);
+        let (found, _) = discover_all(proc_root);
         Select::Found(
             found
                 .into_values()
@@ -68,6 +67,12 @@ pub struct Found {
     /// Processes with the namespace as their own or with a thread in it, from the pids given to
     /// [`discover`]; empty for a named namespace no process uses.
     pub pids: BTreeSet<u32>,
+}
+
+/// [`discover`] over every process listed in `proc_root`.
+pub fn discover_all(proc_root: &Path) -> (BTreeMap<u64, Found>, Vec<u32>) {
+    let pids = super::procwalk::list_pids(proc_root).unwrap_or_default();
+    discover(proc_root, &pids)
 }
 
 /// Finds every network namespace. Returns them by inode, and the processes whose namespace link

@@ -2083,10 +2083,9 @@ impl Tracer {
     /// never seen, counted by the kernel (`None`: it does not count them, before Linux 5.12).
     pub fn recursion_misses(&self) -> Option<u64> {
         let own = recursion_misses(std::iter::once(&self.prog));
-        match (own, self.hooks.recursion_misses()) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        }
+        own.into_iter()
+            .chain(self.hooks.recursion_misses())
+            .reduce(|a, b| a + b)
     }
 
     /// Records the program could not write because the ring buffer was full, summed over CPUs.
