@@ -79,6 +79,7 @@ pub fn watch(args: &WatchArgs) -> Result<ExitStatus> {
             },
             legacy_hooks: args.legacy_hooks,
             no_syscall_tracepoints: args.no_syscall_tracepoints,
+            ring: None,
         })
         .map_err(|e| e.to_string())
     };

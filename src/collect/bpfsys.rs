@@ -16,3 +16,9 @@ pub(super) const BPF_PROG_TYPE_TRACING: u32 = 26;
 pub(super) const FN_GET_CURRENT_PID_TGID: i32 = 14;
 /// Helper `bpf_probe_read_kernel` (Linux 5.5).
 pub(super) const FN_PROBE_READ_KERNEL: i32 = 113;
+/// Helper `bpf_get_smp_processor_id`.
+pub(super) const FN_GET_SMP_PROCESSOR_ID: i32 = 8;
+/// Helper `bpf_ringbuf_output` (Linux 5.8).
+pub(super) const FN_RINGBUF_OUTPUT: i32 = 130;
+/// `bpf_ringbuf_output`'s and `bpf_ringbuf_submit`'s flag that wakes the reader at once.
+pub(super) const BPF_RB_FORCE_WAKEUP: i32 = 2;

@@ -26,6 +26,7 @@ pub mod packet;
 pub mod procnet;
 pub mod procwalk;
 mod relays;
+pub mod slotring;
 pub mod sockhooks;
 pub mod sockstat;
 mod tables;

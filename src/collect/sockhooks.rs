@@ -36,7 +36,7 @@ use std::path::PathBuf;
 
 use super::bpfsys::{
     BPF_LINK_CREATE, BPF_MAP_TYPE_ARRAY, BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_TRACING,
-    FN_GET_CURRENT_PID_TGID, FN_PROBE_READ_KERNEL,
+    FN_GET_CURRENT_PID_TGID, FN_PROBE_READ_KERNEL, FN_RINGBUF_OUTPUT,
 };
 use super::btf::{Btf, KIND_FUNC, KIND_STRUCT};
 use super::taskfiles::{Attr, Insn, bpf, link};
@@ -114,7 +114,6 @@ const AF_UNIX: i32 = 1;
 const FN_MAP_UPDATE_ELEM: i32 = 2;
 const FN_MAP_DELETE_ELEM: i32 = 3;
 const FN_GET_SOCKET_COOKIE: i32 = 46;
-const FN_RINGBUF_OUTPUT: i32 = 130;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
 const AF_PACKET: i32 = 17;

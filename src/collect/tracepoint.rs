@@ -12,10 +12,11 @@
 //! instructions) is assembled here. A tracepoint program reads the raw trace record, so the
 //! offsets of its fields come from the tracepoint's format file, not from BTF; BTF gives only the
 //! two offsets of the optional network-namespace read (`sock → skc_net → ns.inum`, through
-//! `bpf_probe_read_kernel`, which cannot fault). Events go into BPF ring buffers (Linux 5.8+)
-//! that this process maps and reads: the TCP program's, one per CPU, merged by time as they
-//! are read ([`Tracer::poll`]), and the other programs' shared one; a record that found its
-//! ring full is counted in a per-CPU array, read by [`Tracer::lost`].
+//! `bpf_probe_read_kernel`, which cannot fault). Events go into rings that this process maps
+//! and reads: the TCP program's, one per CPU (rings of slots, [`super::slotring`], or BPF ring
+//! buffers where those cannot be used: [`RingKind`]), merged by time as they are read
+//! ([`Tracer::poll`]), and the other programs' shared BPF ring buffer (Linux 5.8+); a record
+//! that found its ring full is counted in a per-CPU array, read by [`Tracer::lost`].
 //!
 //! Attachment: one `perf_event_open` on the tracepoint's id (on the first online CPU), given the
 //! program with `PERF_EVENT_IOC_SET_BPF` (Linux 4.7+). The program joins the tracepoint's own
@@ -36,9 +37,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use super::bpfsys::{
     BPF_MAP_TYPE_ARRAY, BPF_PROG_LOAD, BPF_PROG_TYPE_TRACEPOINT, BPF_PROG_TYPE_TRACING,
-    FN_GET_CURRENT_PID_TGID, FN_PROBE_READ_KERNEL,
+    BPF_RB_FORCE_WAKEUP, FN_GET_CURRENT_PID_TGID, FN_GET_SMP_PROCESSOR_ID, FN_PROBE_READ_KERNEL,
 };
 use super::btf::{Btf, KIND_STRUCT};
+use super::slotring::{self, Publish, SlotArray, SlotMaps, SlotRing};
 use super::sockhooks::{Fexits, Gap, Hooks, UnixOffsets};
 use super::taskfiles::{Attr, Insn, bpf, link};
 
@@ -58,11 +60,9 @@ const FN_GET_CURRENT_CGROUP_ID: i32 = 80;
 const FN_RINGBUF_RESERVE: i32 = 131;
 const FN_RINGBUF_SUBMIT: i32 = 132;
 const FN_RINGBUF_QUERY: i32 = 134;
-const FN_GET_SMP_PROCESSOR_ID: i32 = 8;
 /// `bpf_ringbuf_query`'s `BPF_RB_AVAIL_DATA`, and the submit flags.
 const BPF_RB_AVAIL_DATA: i32 = 0;
 pub(super) const BPF_RB_NO_WAKEUP: i32 = 1;
-const BPF_RB_FORCE_WAKEUP: i32 = 2;
 const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 /// `_IO('$', 0)`.
@@ -699,21 +699,34 @@ const KEY_SLOT: i16 = -24;
 const VAL_SLOT: i16 = -80;
 const VAL_LEN: u32 = 48;
 const SLOT_LEN: u32 = 8 + VAL_LEN;
-/// With a ring per CPU: the CPU's id (the rings array's key, 4 bytes) and the pointer to its
-/// ring, kept for the submit's query.
+/// With a ring buffer per CPU: the CPU's id (the rings array's key, 4 bytes) and the pointer
+/// to its ring, kept for the submit's query. (Rings of slots use the same bytes and 8 more
+/// below, [`super::slotring`].)
 const CPU_SLOT: i16 = -84;
 const RING_SLOT: i16 = -96;
+
+/// Where the TCP program writes its records (docs/watch.md, "Records and rings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpRing {
+    /// The ring buffer shared by every CPU ([`Maps::ring`]).
+    Shared,
+    /// An array of ring buffers (`BPF_MAP_TYPE_ARRAY_OF_MAPS`) indexed by CPU id: the
+    /// program writes into its CPU's ring, so two CPUs never contend for a ring's lock or its
+    /// producer position (issue 18's session 12). A CPU without a ring counts its records as
+    /// lost.
+    PerCpu(i32),
+    /// Rings of fixed slots per CPU in two mmapable arrays, without a lock or an atomic
+    /// exchange per record (issue 18's session 14, [`super::slotring`]).
+    Slots(SlotMaps),
+}
 
 /// The maps a TCP program writes to, by fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Maps {
-    /// The ring buffer (shared by every CPU).
+    /// The ring buffer shared by every CPU (with [`TcpRing::Slots`], their doorbell).
     pub ring: i32,
-    /// An array of ring buffers (`BPF_MAP_TYPE_ARRAY_OF_MAPS`) indexed by CPU id: when given,
-    /// the program writes into its CPU's ring instead of `ring`, so two CPUs never contend
-    /// for a ring's lock or its producer position (issue 18's session 12). A CPU without a
-    /// ring counts its records as lost.
-    pub cpu_rings: Option<i32>,
+    /// Where the TCP records go.
+    pub tcp: TcpRing,
     /// The per-CPU loss counter.
     pub lost: i32,
     /// The connects in flight (an array of [`CONNECTS`] slots), when the program keeps a
@@ -721,8 +734,8 @@ pub struct Maps {
     /// connection instead of two. `None` writes every connect (`--all-events`, or a kernel that
     /// refuses the slots' atomic operations, before Linux 5.12).
     pub connects: Option<i32>,
-    /// Bytes waiting in the ring above which a record wakes the reader; below it, records are
-    /// submitted without a wake-up and read every [`READ_INTERVAL`].
+    /// Bytes waiting in a ring buffer above which a record wakes the reader; below it,
+    /// records are submitted without a wake-up and read every [`READ_INTERVAL`].
     pub watermark: u32,
 }
 
@@ -862,7 +875,7 @@ fn program_from(
         compact(&mut a, src, maps);
     }
     a.label("full");
-    reserve(&mut a, maps, FULL.len);
+    reserve(&mut a, maps, FULL.len, "room");
     transition_fields(&mut a, src, &FULL, "v4");
     plain_actor(&mut a, filter.all_transitions);
     a.st_w(R7, at(FULL.flags.expect("a full record has flags")), 0);
@@ -884,12 +897,14 @@ fn program_from(
     a.finish()
 }
 
-/// r7 = a record of `len` bytes reserved in the ring (this CPU's, with `maps.cpu_rings`: its
-/// pointer kept at [`RING_SLOT`] for [`submit`]), or to `lost`. The rings array's lookup is
-/// inlined by the verifier, as an array's is.
-fn reserve(a: &mut Asm, maps: Maps, len: usize) {
-    match maps.cpu_rings {
-        Some(rings) => {
+/// r7 = a record of `len` bytes reserved in the ring (this CPU's, with [`TcpRing::PerCpu`]:
+/// its pointer kept at [`RING_SLOT`] for [`submit`]; a slot of this CPU's ring with
+/// [`TcpRing::Slots`]), or to `lost`. The rings array's lookup is inlined by the verifier, as
+/// an array's is. `label`: a label of its own for each use.
+fn reserve(a: &mut Asm, maps: Maps, len: usize, label: &'static str) {
+    match maps.tcp {
+        TcpRing::Slots(m) => return slotring::reserve(a, &m, len, label),
+        TcpRing::PerCpu(rings) => {
             a.call(FN_GET_SMP_PROCESSOR_ID)
                 .stx(4, FP, CPU_SLOT, R0)
                 .lookup(rings, CPU_SLOT)
@@ -897,7 +912,7 @@ fn reserve(a: &mut Asm, maps: Maps, len: usize) {
                 .stx(8, FP, RING_SLOT, R0)
                 .mov(R1, R0);
         }
-        None => {
+        TcpRing::Shared => {
             a.ld_map(R1, maps.ring);
         }
     }
@@ -908,11 +923,11 @@ fn reserve(a: &mut Asm, maps: Maps, len: usize) {
         .mov(R7, R0);
 }
 
-/// r1 = the ring [`reserve`] wrote into.
+/// r1 = the ring buffer [`reserve`] wrote into.
 fn ring_ptr(a: &mut Asm, maps: Maps) {
-    match maps.cpu_rings {
-        Some(_) => a.ldx(8, R1, FP, RING_SLOT),
-        None => a.ld_map(R1, maps.ring),
+    match maps.tcp {
+        TcpRing::PerCpu(_) => a.ldx(8, R1, FP, RING_SLOT),
+        TcpRing::Shared | TcpRing::Slots(_) => a.ld_map(R1, maps.ring),
     };
 }
 
@@ -928,7 +943,7 @@ fn compact(a: &mut Asm, src: Source<'_>, maps: Maps) {
         .jump(0x55, R1, AF_INET, "full")
         .jump(0x15, R8, tcp_state::SYN_SENT as i32, "full")
         .jump(0x15, R8, tcp_state::LISTEN as i32, "full");
-    reserve(a, maps, COMPACT.len);
+    reserve(a, maps, COMPACT.len, "room compact");
     transition_fields(a, src, &COMPACT, "v4 compact");
     a.call(FN_KTIME_GET_NS).stx(8, R7, at(COMPACT.ktime), R0);
     submit(a, maps, "woke compact");
@@ -1001,9 +1016,14 @@ fn socket_fields(a: &mut Asm, o: &SockOffsets, layout: &Layout, v4: &'static str
     a.label(v4);
 }
 
-/// Submits the record at r7: with a wake-up of the reader only when the ring holds more than
-/// the watermark, so a busy host's records are read in batches, every [`READ_INTERVAL`].
+/// Submits the record at r7: into a ring buffer with a wake-up of the reader only when the
+/// ring holds more than the watermark, so a busy host's records are read in batches, every
+/// [`READ_INTERVAL`]; into a ring of slots by publishing it ([`slotring::submit`], which rang
+/// the doorbell in its reserve). `label`: a label of its own for each use.
 fn submit(a: &mut Asm, maps: Maps, label: &'static str) {
+    if let TcpRing::Slots(m) = maps.tcp {
+        return slotring::submit(a, &m);
+    }
     ring_ptr(a, maps);
     a.mov_imm(R2, BPF_RB_AVAIL_DATA)
         .call(FN_RINGBUF_QUERY)
@@ -1151,7 +1171,7 @@ fn resolve_connect(a: &mut Asm, src: Source<'_>, maps: Maps, connects: i32) {
     }
     a.mov_imm(R1, 0);
     xchg(a, R0, R1);
-    reserve(a, maps, FULL.len);
+    reserve(a, maps, FULL.len, "room connect");
     transition_fields(a, src, &FULL, "v4 connect");
     let process = |f: Option<usize>| at(f.expect("a full record has the process"));
     let comm = process(FULL.comm);
@@ -1705,7 +1725,8 @@ impl Ring {
                 break;
             }
             let len = (hdr & !(BUSY_BIT | DISCARD_BIT)) as usize;
-            n += u64::from(hdr & DISCARD_BIT == 0);
+            // A doorbell ([`slotring::DOORBELL`]) is no event.
+            n += u64::from(hdr & DISCARD_BIT == 0 && len != slotring::DOORBELL);
             cons += ((len + RINGBUF_HDR + 7) & !7) as u64;
         }
         n
@@ -1775,12 +1796,143 @@ fn cpu_ring_size(size: usize, cpus: usize) -> usize {
         .next_power_of_two()
 }
 
+/// How the TCP program's records reach watch, best first (docs/watch.md, "Records and rings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingKind {
+    /// Rings of fixed slots per CPU, the counts published with store-release and
+    /// load-acquire instructions (Linux 6.15; [`super::slotring`]).
+    Slots,
+    /// Rings of fixed slots per CPU, the counts published with plain stores and loads:
+    /// x86-64 only, where those are release and acquire (Linux 5.5).
+    SlotsPlain,
+    /// A BPF ring buffer per CPU (Linux 5.8).
+    RingBuffers,
+    /// One BPF ring buffer shared by every CPU (`--legacy-hooks`).
+    Shared,
+}
+
+impl RingKind {
+    /// The kind, in words (watch's notes).
+    pub fn what(self) -> &'static str {
+        match self {
+            RingKind::Slots => "a ring of slots per CPU (store-release)",
+            RingKind::SlotsPlain => "a ring of slots per CPU (plain stores, x86-64)",
+            RingKind::RingBuffers => "a BPF ring buffer per CPU",
+            RingKind::Shared => "one BPF ring buffer shared by every CPU",
+        }
+    }
+
+    /// The kinds to try, best first: `forced` alone when given, the shared ring alone with
+    /// `--legacy-hooks`; the plain-store slots only on x86-64.
+    fn ladder(forced: Option<RingKind>, legacy: bool) -> Vec<RingKind> {
+        match (forced, legacy) {
+            (Some(k), _) => vec![k],
+            (None, true) => vec![RingKind::Shared],
+            (None, false) => [
+                RingKind::Slots,
+                RingKind::SlotsPlain,
+                RingKind::RingBuffers,
+                RingKind::Shared,
+            ]
+            .into_iter()
+            .filter(|&k| k != RingKind::SlotsPlain || cfg!(target_arch = "x86_64"))
+            .collect(),
+        }
+    }
+}
+
+/// The maps behind a [`RingKind`], kept open while the program runs.
+enum TcpMaps {
+    Shared,
+    Buffers(CpuRings),
+    /// The compact records' array, then the full ones'.
+    Slots(Box<[SlotArray; 2]>),
+}
+
+impl TcpMaps {
+    /// Creates the maps of `kind` for `cpus` possible CPU ids, `per_cpu` bytes each, and says
+    /// where the program writes; `doorbell` is the shared ring buffer.
+    fn create(
+        kind: RingKind,
+        cpus: usize,
+        per_cpu: usize,
+        doorbell: i32,
+    ) -> Result<(TcpMaps, TcpRing), TraceError> {
+        let publish = match kind {
+            RingKind::Shared => return Ok((TcpMaps::Shared, TcpRing::Shared)),
+            RingKind::RingBuffers => {
+                let rings = CpuRings::create(cpus, per_cpu)?;
+                let fd = rings.array.as_raw_fd();
+                return Ok((TcpMaps::Buffers(rings), TcpRing::PerCpu(fd)));
+            }
+            RingKind::Slots => Publish::AcquireRelease,
+            RingKind::SlotsPlain => Publish::Plain,
+        };
+        let array = |record: usize, slot: u32| {
+            SlotArray::create(record, slot, slotring::slots_for(per_cpu, slot), cpus)
+        };
+        let arrays = Box::new([array(COMPACT.len, 64)?, array(FULL.len, 128)?]);
+        let maps = SlotMaps {
+            compact: arrays[0].map(),
+            full: arrays[1].map(),
+            publish,
+            doorbell,
+        };
+        Ok((TcpMaps::Slots(arrays), TcpRing::Slots(maps)))
+    }
+}
+
+/// One CPU's TCP ring, of either kind.
+enum CpuRing {
+    Buffer(Ring),
+    Slots(SlotRing),
+}
+
+impl CpuRing {
+    fn produced(&self) -> u64 {
+        match self {
+            CpuRing::Buffer(r) => r.produced(),
+            CpuRing::Slots(r) => r.produced(),
+        }
+    }
+
+    fn drain(&mut self, max: usize, upto: Option<u64>, each: &mut dyn FnMut(&[u8])) -> usize {
+        match self {
+            CpuRing::Buffer(r) => r.drain(max, upto, each),
+            CpuRing::Slots(r) => r.drain(max, upto, each),
+        }
+    }
+
+    fn pending(&self) -> u64 {
+        match self {
+            CpuRing::Buffer(r) => r.pending(),
+            CpuRing::Slots(r) => r.pending(),
+        }
+    }
+}
+
 /// One read of several rings: their records copied out, and their order by kernel time.
 #[derive(Default)]
 struct Merge {
     bytes: Vec<u8>,
     /// (kernel time, ring, offset in `bytes`, length): the first two order the records.
     order: Vec<(u64, u32, u32, u32)>,
+}
+
+impl Merge {
+    /// Copies the record `rec` of ring `ring` out, with its time (its first 8 bytes); a
+    /// doorbell ([`slotring::DOORBELL`]) woke this read and is no event.
+    fn keep(&mut self, ring: usize, rec: &[u8]) {
+        if rec.len() == slotring::DOORBELL {
+            return;
+        }
+        let time = rec
+            .get(..8)
+            .map_or(0, |b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
+        let at = self.bytes.len() as u32;
+        self.order.push((time, ring as u32, at, rec.len() as u32));
+        self.bytes.extend_from_slice(rec);
+    }
 }
 
 /// The kernel's count of skipped runs (`recursion_misses` in /proc/self/fdinfo, Linux 5.12)
@@ -1814,6 +1966,9 @@ pub struct TraceOptions {
     /// Never the syscall tracepoints: a group whose fexit program cannot be loaded is left to
     /// periodic dumps (`--no-syscall-tracepoints`, [`Hooks::swept`]).
     pub no_syscall_tracepoints: bool,
+    /// Only this kind of TCP ring (the tests, which load each); `None`: the best the kernel
+    /// takes.
+    pub ring: Option<RingKind>,
 }
 
 /// The attached program and its ring buffer: events flow until it is dropped.
@@ -1821,12 +1976,15 @@ pub struct Tracer {
     /// The ring every program writes into, or with rings per CPU the UDP, raw, packet and
     /// unix programs only.
     ring: Ring,
-    /// The TCP program's ring per CPU (empty: it writes into `ring`).
-    cpu_rings: Vec<Ring>,
-    _cpu_ring_fds: Option<CpuRings>,
+    /// The TCP program's rings per CPU (empty: it writes into `ring`); declared before the
+    /// maps they point into.
+    cpu_rings: Vec<CpuRing>,
+    _tcp_maps: TcpMaps,
+    ring_kind: RingKind,
     /// The records of one read of several rings, merged by time.
     merge: Merge,
-    /// An edge-triggered epoll of the rings: woken only by a record over the watermark.
+    /// An edge-triggered epoll of the ring buffers: woken only by a record over the watermark
+    /// (or a ring of slots' doorbell).
     epoll: OwnedFd,
     _connects: Option<OwnedFd>,
     _ring_fd: OwnedFd,
@@ -1850,6 +2008,7 @@ impl std::fmt::Debug for Tracer {
         f.debug_struct("Tracer")
             .field("ring_bytes", &self.ring.size)
             .field("cpu_rings", &self.cpu_rings.len())
+            .field("ring_kind", &self.ring_kind)
             .finish()
     }
 }
@@ -1894,76 +2053,89 @@ impl Tracer {
             u32::try_from(size).unwrap_or(1 << 30),
         )?;
         let lost_fd = create_map("lost counter", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)?;
-        let mut shared_note = None;
         // `--all-events` prints each connect as it happens: nothing is kept in the kernel.
         let mut connects = (!opts.filter.all_transitions)
             .then(|| create_map("connects", BPF_MAP_TYPE_ARRAY, 4, SLOT_LEN, CONNECTS))
             .transpose()?;
         let possible = cpus("/sys/devices/system/cpu/possible")?;
-        let slots = possible.iter().max().map_or(1, |&c| c as usize + 1);
-        let mut cpu_rings = match opts.legacy_hooks {
-            true => None,
-            false => match CpuRings::create(slots, cpu_ring_size(size, possible.len())) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    shared_note = Some(e.to_string());
-                    None
-                }
-            },
-        };
+        let ids = possible.iter().max().map_or(1, |&c| c as usize + 1);
+        let per_cpu = cpu_ring_size(size, possible.len());
         let mut maps = Maps {
             ring: ring_fd.as_raw_fd(),
-            cpu_rings: cpu_rings.as_ref().map(|r| r.array.as_raw_fd()),
+            tcp: TcpRing::Shared,
             lost: lost_fd.as_raw_fd(),
             connects: connects.as_ref().map(AsRawFd::as_raw_fd),
             watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
         };
-        let cpu_watermark = cpu_rings
-            .as_ref()
-            .map(|r| u32::try_from(r.size / 4).unwrap_or(1 << 28));
-        if let Some(w) = cpu_watermark {
-            maps.watermark = w;
-        }
         let sock = btf.as_ref().and_then(SockOffsets::from_btf);
-        let tcp = |maps| attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps);
-        let mut fallbacks = Vec::new();
-        let ((prog, perf), mut notes) = loop {
-            match tcp(maps) {
-                Ok(attached) => break attached,
-                // A kernel before 5.12 refuses the connects table's atomic operations: each
-                // connect is then written as its own record, as with `--all-events`. (Tried
-                // first: a kernel with ring buffers, 5.8, takes them as inner maps.)
-                Err(refused) if maps.connects.is_some() => {
-                    maps.connects = None;
-                    connects = None;
-                    fallbacks.push(format!(
-                        "each TCP connect is written as its own record (the program keeping \
-                         connects in the kernel was refused: {refused})"
-                    ));
+        let ladder = RingKind::ladder(opts.ring, opts.legacy_hooks);
+        // Each ring kind, best first, with the connects table; then without it: a kernel
+        // before 5.12 refuses the table's atomic operations, and each connect is then written
+        // as its own record, as with `--all-events`.
+        let mut refused: Vec<String> = Vec::new();
+        let mut last = None;
+        let mut chosen = None;
+        'kinds: for keep in [true, false] {
+            if !keep {
+                if connects.is_none() {
+                    break;
                 }
-                // A kernel that refuses a ring buffer as an inner map: one shared ring.
-                Err(refused) if maps.cpu_rings.is_some() => {
-                    maps.cpu_rings = None;
-                    maps.watermark = u32::try_from(size / 4).unwrap_or(1 << 28);
-                    cpu_rings = None;
-                    shared_note = Some(format!("the program was refused: {refused}"));
-                }
-                Err(e) => return Err(e),
+                maps.connects = None;
+                connects = None;
             }
+            for &kind in &ladder {
+                let built = TcpMaps::create(kind, ids, per_cpu, maps.ring);
+                let attached = built.and_then(|(tcp_maps, tcp)| {
+                    maps.tcp = tcp;
+                    if let TcpMaps::Buffers(r) = &tcp_maps {
+                        maps.watermark = u32::try_from(r.size / 4).unwrap_or(1 << 28);
+                    }
+                    let attached = attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps)?;
+                    Ok((attached, tcp_maps))
+                });
+                match attached {
+                    Ok((attached, tcp_maps)) => {
+                        chosen = Some((attached, tcp_maps, kind));
+                        break 'kinds;
+                    }
+                    Err(e) => {
+                        refused.push(format!("{}: {e}", kind.what()));
+                        last = Some(e);
+                    }
+                }
+            }
+        }
+        let Some((((prog, perf), mut notes), tcp_maps, ring_kind)) = chosen else {
+            return Err(last.expect("the ladder is never empty, and each kind failed"));
         };
-        notes.extend(fallbacks);
-        if let Some(why) = shared_note {
+        if maps.connects.is_none() && !opts.filter.all_transitions {
             notes.push(format!(
-                "TCP records go through one ring buffer shared by every CPU (a ring per CPU \
-                 could not be used: {why})"
+                "each TCP connect is written as its own record (the program keeping connects \
+                 in the kernel was refused: {})",
+                refused.join("; ")
+            ));
+        } else if ring_kind != ladder[0] {
+            notes.push(format!(
+                "TCP records go through {} (refused: {})",
+                ring_kind.what(),
+                refused.join("; ")
             ));
         }
         let ring = Ring::map(&ring_fd, size)?;
         let epoll = edge_triggered_epoll(&ring_fd)?;
         let mut mapped = Vec::new();
-        for fd in cpu_rings.iter().flat_map(|r| &r.rings) {
-            mapped.push(Ring::map(fd, cpu_rings.as_ref().map_or(size, |r| r.size))?);
-            epoll_add(&epoll, fd)?;
+        match &tcp_maps {
+            TcpMaps::Shared => {}
+            TcpMaps::Buffers(r) => {
+                for fd in &r.rings {
+                    mapped.push(CpuRing::Buffer(Ring::map(fd, r.size)?));
+                    epoll_add(&epoll, fd)?;
+                }
+            }
+            TcpMaps::Slots(arrays) => {
+                let rings = arrays.iter().flat_map(|a| a.rings());
+                mapped.extend(rings.map(CpuRing::Slots));
+            }
         }
         let possible_cpus = possible.len();
         let perf = vec![perf];
@@ -1990,7 +2162,8 @@ impl Tracer {
             gaps,
             ring,
             cpu_rings: mapped,
-            _cpu_ring_fds: cpu_rings,
+            _tcp_maps: tcp_maps,
+            ring_kind,
             merge: Merge::default(),
             epoll,
             _connects: connects,
@@ -2043,22 +2216,13 @@ impl Tracer {
         if cpu_rings.is_empty() {
             return ring.drain(DRAIN_MAX, None, each);
         }
-        let ends: Vec<u64> = std::iter::once(&*ring)
-            .chain(cpu_rings.iter())
-            .map(Ring::produced)
-            .collect();
+        let shared_end = ring.produced();
+        let ends: Vec<u64> = cpu_rings.iter().map(CpuRing::produced).collect();
         merge.bytes.clear();
         merge.order.clear();
-        let rings = std::iter::once(ring).chain(cpu_rings.iter_mut());
-        for (i, (r, end)) in rings.zip(ends).enumerate() {
-            let Merge { bytes, order } = &mut *merge;
-            r.drain(DRAIN_MAX, Some(end), &mut |rec| {
-                let time = rec
-                    .get(..8)
-                    .map_or(0, |b| u64::from_ne_bytes(b.try_into().expect("8 bytes")));
-                order.push((time, i as u32, bytes.len() as u32, rec.len() as u32));
-                bytes.extend_from_slice(rec);
-            });
+        ring.drain(DRAIN_MAX, Some(shared_end), &mut |rec| merge.keep(0, rec));
+        for (i, (r, end)) in cpu_rings.iter_mut().zip(ends).enumerate() {
+            r.drain(DRAIN_MAX, Some(end), &mut |rec| merge.keep(i + 1, rec));
         }
         merge.order.sort_unstable();
         for &(_, _, at, len) in &merge.order {
@@ -2072,10 +2236,15 @@ impl Tracer {
         self.cpu_rings.len()
     }
 
+    /// Where the TCP program writes its records.
+    pub fn ring_kind(&self) -> RingKind {
+        self.ring_kind
+    }
+
     /// Records committed to the ring buffer and not read yet (what a watch ending now leaves),
     /// counted by walking their headers without consuming them.
     pub fn unread(&self) -> u64 {
-        self.ring.pending() + self.cpu_rings.iter().map(Ring::pending).sum::<u64>()
+        self.ring.pending() + self.cpu_rings.iter().map(CpuRing::pending).sum::<u64>()
     }
 
     /// Runs of every program the kernel skipped because that program was already running on

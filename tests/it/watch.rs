@@ -381,7 +381,7 @@ fn the_bpf_program_passes_the_verifier() {
     if !require_root("the_bpf_program_passes_the_verifier") {
         return;
     }
-    use sockwarden::collect::tracepoint::{Filter, TraceOptions, Tracer};
+    use sockwarden::collect::tracepoint::{Filter, RingKind, TraceOptions, Tracer};
     for (legacy, all_transitions) in [(false, false), (false, true), (true, false)] {
         let t = Tracer::start(&TraceOptions {
             ring_bytes: 1 << 16,
@@ -391,6 +391,7 @@ fn the_bpf_program_passes_the_verifier() {
             },
             legacy_hooks: legacy,
             no_syscall_tracepoints: false,
+            ring: None,
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(t.netns, "this kernel's BTF gives the namespace offsets");
@@ -400,13 +401,16 @@ fn the_bpf_program_passes_the_verifier() {
             t.recursion_misses().is_some(),
             "no recursion_misses in fdinfo"
         );
-        // The TCP program writes into a ring per CPU (the array of rings passed the
-        // verifier), or with `legacy_hooks` into the one shared ring.
+        // The TCP program writes into rings of slots per CPU, published with store-release
+        // (this kernel, 6.18, takes the instruction: Linux 6.15), or with `legacy_hooks` into
+        // the one shared ring. Each other kind is loaded below.
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         if legacy {
+            assert_eq!(t.ring_kind(), RingKind::Shared);
             assert_eq!(t.cpu_rings(), 0);
         } else {
-            assert!(t.cpu_rings() >= cpus, "{} rings", t.cpu_rings());
+            assert_eq!(t.ring_kind(), RingKind::Slots, "{:?}", t.notes);
+            assert!(t.cpu_rings() >= 2 * cpus, "{} rings", t.cpu_rings());
         }
         assert_eq!(t.lost(), 0);
         // The UDP (six cgroup programs), raw and packet and listen programs load too.
@@ -431,6 +435,42 @@ fn the_bpf_program_passes_the_verifier() {
                 "an fexit program refused: {note}"
             );
         }
+    }
+}
+
+/// Every kind of TCP ring passes the verifier when asked for alone: the rings of slots with
+/// store-release or with plain stores (x86-64), the ring buffers per CPU, the shared one.
+#[test]
+fn each_kind_of_tcp_ring_passes_the_verifier() {
+    if !require_root("each_kind_of_tcp_ring_passes_the_verifier") {
+        return;
+    }
+    use sockwarden::collect::tracepoint::{RingKind, TraceOptions, Tracer};
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut kinds = vec![RingKind::Slots, RingKind::RingBuffers, RingKind::Shared];
+    if cfg!(target_arch = "x86_64") {
+        kinds.push(RingKind::SlotsPlain);
+    }
+    for kind in kinds {
+        let t = Tracer::start(&TraceOptions {
+            ring_bytes: 1 << 16,
+            ring: Some(kind),
+            no_syscall_tracepoints: true,
+            ..TraceOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert_eq!(t.ring_kind(), kind);
+        let rings = match kind {
+            RingKind::Shared => 0,
+            RingKind::RingBuffers => cpus,
+            RingKind::Slots | RingKind::SlotsPlain => 2 * cpus,
+        };
+        assert!(t.cpu_rings() >= rings, "{kind:?}: {} rings", t.cpu_rings());
+        assert!(
+            t.notes.iter().all(|n| !n.contains("TCP")),
+            "{kind:?}: {:?}",
+            t.notes
+        );
     }
 }
 

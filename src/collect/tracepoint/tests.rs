@@ -102,7 +102,7 @@ fn jumps_land_on_their_labels() {
 fn maps(connects: Option<i32>) -> Maps {
     Maps {
         ring: 3,
-        cpu_rings: None,
+        tcp: TcpRing::Shared,
         lost: 4,
         connects,
         watermark: 1 << 20,
@@ -451,7 +451,7 @@ fn with_rings_per_cpu_each_record_goes_to_its_cpus_ring() {
     let o = sock_offsets();
     for connects in [None, Some(5)] {
         let m = Maps {
-            cpu_rings: Some(9),
+            tcp: TcpRing::PerCpu(9),
             ..maps(connects)
         };
         for p in [
@@ -509,4 +509,67 @@ fn recursion_misses_come_from_a_programs_fdinfo() {
     assert_eq!(fdinfo_recursion_misses(prog), Some(17));
     let map = "pos:\t0\nflags:\t02000002\nmap_type:\t27\nkey_size:\t0\nvalue_size:\t0\n";
     assert_eq!(fdinfo_recursion_misses(map), None);
+}
+
+/// With rings of slots, no record goes through a ring buffer: each of the program's record
+/// paths (the compact one, the full one, a connect's outcome) writes into a slot of the array
+/// for its length and publishes it with one store-release (or, `Plain`, one store) of the
+/// producer count; the shared ring is named only by the doorbells.
+#[test]
+fn with_rings_of_slots_no_record_goes_through_a_ring_buffer() {
+    use super::slotring::{Publish, SlotMap, SlotMaps};
+    let f = parse_format(FORMAT).unwrap();
+    let o = sock_offsets();
+    for publish in [Publish::AcquireRelease, Publish::Plain] {
+        let slots = SlotMaps {
+            compact: SlotMap {
+                fd: 11,
+                slot: 64,
+                slots: 1024,
+            },
+            full: SlotMap {
+                fd: 12,
+                slot: 128,
+                slots: 512,
+            },
+            publish,
+            doorbell: 3,
+        };
+        for connects in [None, Some(5)] {
+            let m = Maps {
+                tcp: TcpRing::Slots(slots),
+                ..maps(connects)
+            };
+            for p in [
+                program(&f, None, Filter::default(), m),
+                btf_program(&o, None, Filter::default(), m),
+            ] {
+                let helpers: Vec<i32> =
+                    p.iter().filter(|i| i.code == 0x85).map(|i| i.imm).collect();
+                for h in [FN_RINGBUF_RESERVE, FN_RINGBUF_SUBMIT, FN_RINGBUF_QUERY] {
+                    assert!(!helpers.contains(&h), "helper {h}: {helpers:?}");
+                }
+                let paths = 2 + usize::from(connects.is_some());
+                // Each path looks its array up twice (the control element, the slot).
+                let fds: Vec<i32> = p.iter().filter(|i| i.code == 0x18).map(|i| i.imm).collect();
+                let count = |fd: i32| fds.iter().filter(|&&x| x == fd).count();
+                assert_eq!(count(11), 2, "{fds:?}");
+                assert_eq!(count(12), 2 * (paths - 1), "{fds:?}");
+                assert_eq!(count(3), paths, "a doorbell per path: {fds:?}");
+                let publishes = p
+                    .iter()
+                    .filter(|i| match publish {
+                        Publish::AcquireRelease => (i.code, i.imm) == (0xdb, 0x110),
+                        Publish::Plain => (i.code, i.off) == (0x7b, 0) && i.dst == R1,
+                    })
+                    .count();
+                assert_eq!(publishes, paths);
+                let acquires = p
+                    .iter()
+                    .filter(|i| (i.code, i.imm) == (0xdb, 0x100))
+                    .count();
+                assert_eq!(acquires, if publish == Publish::Plain { 0 } else { paths });
+            }
+        }
+    }
 }
