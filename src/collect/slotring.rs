@@ -30,8 +30,8 @@
 //! buffer that watch's epoll waits on; otherwise watch reads every 50 ms, as it reads the ring
 //! buffers.
 //!
-//! `unsafe` is needed to map the array (mmap(2)) and to read what the kernel writes into it;
-//! each block says why it is sound.
+//! `unsafe` is needed to read what the kernel writes into the mapped array (mapped by
+//! `tracepoint::map_shared`) and to unmap it; each block says why it is sound.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -41,7 +41,7 @@ use super::bpfsys::{
     BPF_MAP_TYPE_ARRAY, BPF_RB_FORCE_WAKEUP, FN_GET_SMP_PROCESSOR_ID, FN_RINGBUF_OUTPUT,
 };
 use super::taskfiles::{Attr, bpf};
-use super::tracepoint::{Asm, FP, R0, R1, R2, R3, R4, R7, TraceError, ins};
+use super::tracepoint::{Asm, FP, R0, R1, R2, R3, R4, R7, TraceError, ins, map_shared};
 
 /// `BPF_F_MMAPABLE`: an array whose values user space can mmap (Linux 5.5).
 const BPF_F_MMAPABLE: u32 = 1 << 10;
@@ -199,7 +199,6 @@ pub(super) struct SlotArray {
 impl SlotArray {
     /// An array for `cpus` rings (possible CPU ids `0..cpus`) of `slots` slots of `slot`
     /// bytes, handing over records of `record` bytes, mapped into this process.
-    #[allow(unsafe_code)]
     pub(super) fn create(
         record: usize,
         slot: u32,
@@ -229,22 +228,9 @@ impl SlotArray {
             _ => map_error(e),
         })?;
         let len = entries as usize * slot as usize;
-        // SAFETY: mapping an mmapable array's values as the kernel allows (read-write, shared,
-        // from offset 0, at most their size); the result is checked before use and unmapped in
-        // `Drop`.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(TraceError::Mmap(io::Error::last_os_error()));
-        }
+        // An mmapable array's values, read-write from offset 0 (at most their size);
+        // unmapped in `Drop`.
+        let base = map_shared(&fd, len, 0, true)?;
         Ok(SlotArray {
             map: SlotMap {
                 fd: fd.as_raw_fd(),
@@ -252,7 +238,7 @@ impl SlotArray {
                 slots,
             },
             _fd: fd,
-            base: base.cast(),
+            base,
             len,
             record,
             cpus,

@@ -1576,6 +1576,39 @@ pub(super) fn attach(id: u64, cpu: u32, prog: &OwnedFd) -> Result<OwnedFd, Trace
     Ok(perf)
 }
 
+/// `len` bytes of a map's fd from `offset`, mapped shared with the kernel (read-only, or
+/// `writable` where this process writes too); the caller unmaps them.
+#[allow(unsafe_code)]
+pub(super) fn map_shared(
+    fd: &OwnedFd,
+    len: usize,
+    offset: usize,
+    writable: bool,
+) -> Result<*mut u8, TraceError> {
+    let prot = match writable {
+        true => libc::PROT_READ | libc::PROT_WRITE,
+        false => libc::PROT_READ,
+    };
+    let offset = libc::off_t::try_from(offset)
+        .map_err(|_| TraceError::Mmap(io::Error::from(io::ErrorKind::InvalidInput)))?;
+    // SAFETY: a new mapping at an address the kernel chooses (no hint), of an fd the caller
+    // owns; nothing else refers to it. The result is checked before it is returned.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            prot,
+            libc::MAP_SHARED,
+            fd.as_raw_fd(),
+            offset,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(TraceError::Mmap(io::Error::last_os_error()));
+    }
+    Ok(p.cast())
+}
+
 /// The ring buffer's two mappings: the consumer page (read-write) and the producer page with
 /// the data area mapped twice in a row (read-only), so a record that wraps reads contiguously.
 struct Ring {
@@ -1590,42 +1623,21 @@ impl Ring {
     fn map(fd: &OwnedFd, size: usize) -> Result<Ring, TraceError> {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-        // SAFETY: mapping a ring buffer map's fd as the kernel documents it: one writable
-        // consumer page at offset 0, and the read-only producer page and twice the data area at
-        // offset `page`. The results are checked before use and unmapped in `Drop`.
-        let consumer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
+        // A ring buffer map's fd, mapped as the kernel documents it: one writable consumer
+        // page at offset 0, and the read-only producer page and twice the data area at offset
+        // `page`. Both are unmapped in `Drop`.
+        let consumer = map_shared(fd, page, 0, true)?;
+        let producer = match map_shared(fd, page + 2 * size, page, false) {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: unmapping the mapping made just above, used by nothing.
+                unsafe { libc::munmap(consumer.cast(), page) };
+                return Err(e);
+            }
         };
-        if consumer == libc::MAP_FAILED {
-            return Err(TraceError::Mmap(io::Error::last_os_error()));
-        }
-        // SAFETY: as above.
-        let producer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page + 2 * size,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                page as libc::off_t,
-            )
-        };
-        if producer == libc::MAP_FAILED {
-            let e = io::Error::last_os_error();
-            // SAFETY: unmapping the mapping made just above, used by nothing.
-            unsafe { libc::munmap(consumer, page) };
-            return Err(TraceError::Mmap(e));
-        }
         Ok(Ring {
-            consumer: consumer.cast(),
-            producer: producer.cast(),
+            consumer,
+            producer,
             size,
             page,
         })
