@@ -1862,6 +1862,17 @@ enum TcpMaps {
 }
 
 impl TcpMaps {
+    /// The fill of a ring buffer above which a TCP record wakes the reader: a quarter of its
+    /// CPU's ring buffer, or of the shared one (`shared` bytes) where the records go (the
+    /// rings of slots ring their doorbell at a quarter instead).
+    fn watermark(&self, shared: usize) -> u32 {
+        let ring = match self {
+            TcpMaps::Buffers(r) => r.size,
+            TcpMaps::Shared | TcpMaps::Slots(_) => shared,
+        };
+        u32::try_from(ring / 4).unwrap_or(1 << 28)
+    }
+
     /// Creates the maps of `kind` for `cpus` possible CPU ids, `per_cpu` bytes each, and says
     /// where the program writes; `doorbell` is the shared ring buffer.
     fn create(
@@ -2077,7 +2088,7 @@ impl Tracer {
             tcp: TcpRing::Shared,
             lost: lost_fd.as_raw_fd(),
             connects: connects.as_ref().map(AsRawFd::as_raw_fd),
-            watermark: u32::try_from(size / 4).unwrap_or(1 << 28),
+            watermark: TcpMaps::Shared.watermark(size),
         };
         let sock = btf.as_ref().and_then(SockOffsets::from_btf);
         let ladder = RingKind::ladder(opts.ring, opts.legacy_hooks);
@@ -2099,9 +2110,7 @@ impl Tracer {
                 let built = TcpMaps::create(kind, ids, per_cpu, maps.ring);
                 let attached = built.and_then(|(tcp_maps, tcp)| {
                     maps.tcp = tcp;
-                    if let TcpMaps::Buffers(r) = &tcp_maps {
-                        maps.watermark = u32::try_from(r.size / 4).unwrap_or(1 << 28);
-                    }
+                    maps.watermark = tcp_maps.watermark(size);
                     let attached = attach_tcp(sock.as_ref(), btf.is_some(), netns, opts, maps)?;
                     Ok((attached, tcp_maps))
                 });
